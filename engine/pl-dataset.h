@@ -44,7 +44,8 @@ typedef struct {
 
 typedef struct {
   gint     val_size;      /* samples carved from train for validation; -1 = default
-                           * (5000 for image sets, 20% for the others); 0 = none */
+                           * (5000 for image sets, but at most 20%; 20% for the others);
+                           * 0 = none */
   gboolean standardize;   /* standardise features on training statistics */
   guint64  split_seed;    /* seed of the train/validation split (and CSV test split) */
   guint    max_train;     /* 0 = all; else keep only the first max_train training samples
@@ -66,6 +67,13 @@ void       pl_data_free        (PlData *self);
 PlDataset *pl_idx_read         (const char  *images_path,
                                 const char  *labels_path,
                                 GError     **error);
+/* pl_idx_read() that also returns the image size from the images file's dimensions
+ * (n, height, width); @width and @height may be NULL. (transfer full) */
+PlDataset *pl_idx_read_images  (const char  *images_path,
+                                const char  *labels_path,
+                                guint       *width,
+                                guint       *height,
+                                GError     **error);
 /* Reads one IDX file (raw or gzip by magic), checked against a 16 MiB-per-dimension limit and
  * @max_bytes in total. Returns the element bytes; @dims receives up to 4 dimensions.
  * type_code: 0x08 unsigned byte only. (transfer full) */
@@ -75,15 +83,30 @@ GBytes    *pl_idx_read_file    (const char  *path,
                                 gsize        max_bytes,
                                 GError     **error);
 /* @label_column: a column name or a 0-based index as text; NULL = last column.
- * @header: 1 = first row is a header, 0 = none, -1 = detect (a row with a non-number). */
+ * @header: 1 = first row is a header, 0 = none, -1 = detect (a row with a non-number).
+ * Labels that are all non-negative integers are the class ids and @class_names receives
+ * NULL; otherwise each distinct label is a class, numbered in order of first appearance,
+ * and @class_names (may be NULL) receives their names, NULL-terminated. (transfer full) */
 PlDataset *pl_csv_read         (const char  *path,
                                 const char  *label_column,
                                 int          header,
                                 char      ***class_names,
                                 GError     **error);
+/* Reads a training and a test file with the same columns. Labels are resolved over both
+ * files (training file first), so one label gets one class id in both. */
+gboolean   pl_csv_read_pair    (const char  *train_path,
+                                const char  *test_path,
+                                const char  *label_column,
+                                int          header,
+                                PlDataset  **train,
+                                PlDataset  **test,
+                                char      ***class_names,
+                                GError     **error);
 
 /* Built-in 2-D sets (n samples, 2 features, class labels). @name is one of
- * pl_synthetic_names(). Deterministic for a given seed. */
+ * pl_synthetic_names(). Deterministic for a given seed. @noise < 0 and @n_classes 0 pick
+ * the set's defaults; only spiral and blobs take another class count than 2. Sample i has
+ * class i mod n_classes, so classes are balanced and interleaved. (transfer full) */
 PlDataset *pl_synthetic_make   (const char  *name,
                                 guint        n,
                                 double       noise,

@@ -1,1 +1,489 @@
-/* being written */
+#define G_LOG_DOMAIN "pl-nn"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-nn.h"
+
+static guint
+max_width (const PlMlp *model)
+{
+  guint w = 0;
+
+  for (guint i = 0; i <= model->n_layers; i++)
+    w = MAX (w, model->sizes[i]);
+
+  return w;
+}
+
+PlNnWork *
+pl_nn_work_new (const PlMlp *model,
+                guint        max_batch)
+{
+  PlNnWork *work;
+  gsize total;
+  float *p;
+  guint wmax;
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (max_batch > 0, NULL);
+
+  wmax = max_width (model);
+  total = (gsize) max_batch * model->sizes[0];
+  for (guint i = 1; i <= model->n_layers; i++)
+    total += (gsize) max_batch * model->sizes[i];
+  total += 2 * (gsize) max_batch * wmax;
+
+  work = g_new0 (PlNnWork, 1);
+  work->max_batch = max_batch;
+  work->n_layers = model->n_layers;
+  work->block = g_new0 (float, total);
+
+  p = work->block;
+  work->input = p;
+  p += (gsize) max_batch * model->sizes[0];
+  for (guint i = 1; i <= model->n_layers; i++)
+    {
+      work->act[i] = p;
+      p += (gsize) max_batch * model->sizes[i];
+    }
+  work->delta[0] = p;
+  work->delta[1] = p + (gsize) max_batch * wmax;
+
+  return work;
+}
+
+void
+pl_nn_work_free (PlNnWork *work)
+{
+  if (work == NULL)
+    return;
+
+  g_free (work->block);
+  g_free (work);
+}
+
+/* out (n, m) ← activation(out + b) ⊙ neuron_mask, in place */
+static void
+bias_activate (float        *out,
+               const float  *b,
+               const float  *neuron_mask,
+               guint         n,
+               guint         m,
+               PlActivation  activation)
+{
+  for (guint s = 0; s < n; s++)
+    {
+      float *row = out + (gsize) s * m;
+
+      switch (activation)
+        {
+        case PL_ACTIVATION_RELU:
+          for (guint j = 0; j < m; j++)
+            {
+              float z = row[j] + b[j];
+              row[j] = (z > 0.0f ? z : 0.0f) * neuron_mask[j];
+            }
+          break;
+        case PL_ACTIVATION_TANH:
+          for (guint j = 0; j < m; j++)
+            row[j] = tanhf (row[j] + b[j]) * neuron_mask[j];
+          break;
+        case PL_ACTIVATION_SIGMOID:
+          for (guint j = 0; j < m; j++)
+            row[j] = neuron_mask[j] / (1.0f + expf (-(row[j] + b[j])));
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+/* out (n, m) ← softmax(out + b) row by row */
+static void
+bias_softmax (float       *out,
+              const float *b,
+              guint        n,
+              guint        m)
+{
+  for (guint s = 0; s < n; s++)
+    {
+      float *row = out + (gsize) s * m;
+      float zmax = -INFINITY;
+      float sum = 0.0f;
+
+      for (guint j = 0; j < m; j++)
+        {
+          row[j] += b[j];
+          zmax = MAX (zmax, row[j]);
+        }
+      for (guint j = 0; j < m; j++)
+        {
+          row[j] = expf (row[j] - zmax);
+          sum += row[j];
+        }
+      for (guint j = 0; j < m; j++)
+        row[j] /= sum;
+    }
+}
+
+const float *
+pl_nn_forward (const PlMlp *model,
+               PlNnWork    *work,
+               const float *x,
+               guint        n)
+{
+  g_return_val_if_fail (n <= work->max_batch, NULL);
+
+  work->act[0] = (float *) x;
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      float *out = work->act[i + 1];
+
+      /* out (n, n_out) = in (n, n_in) · Wᵀ */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                   n, l->n_out, l->n_in,
+                   1.0f, work->act[i], l->n_in, l->w, l->n_in,
+                   0.0f, out, l->n_out);
+
+      if (i + 1 < model->n_layers)
+        bias_activate (out, l->b, l->neuron_mask, n, l->n_out, model->activation);
+      else
+        bias_softmax (out, l->b, n, l->n_out);
+    }
+
+  return work->act[model->n_layers];
+}
+
+double
+pl_nn_loss (const PlMlp    *model,
+            const PlNnWork *work,
+            const guint32  *y,
+            guint           n,
+            guint          *n_correct)
+{
+  guint m = model->sizes[model->n_layers];
+  const float *p = work->act[model->n_layers];
+  double loss = 0.0;
+  guint correct = 0;
+
+  for (guint s = 0; s < n; s++)
+    {
+      const float *row = p + (gsize) s * m;
+      guint best = 0;
+
+      for (guint j = 1; j < m; j++)
+        if (row[j] > row[best])
+          best = j;
+      correct += best == y[s];
+      /* p can underflow to 0 for a confident wrong answer; FLT_MIN keeps the loss finite
+       * (−log FLT_MIN ≈ 87.3), as log_softmax would up to that bound. A NaN (from overflowing
+       * logits) must come through, so that training notices the divergence. */
+      if (row[y[s]] >= FLT_MIN)
+        loss -= log (row[y[s]]);
+      else if (row[y[s]] >= 0.0f)
+        loss -= log (FLT_MIN);
+      else
+        loss = NAN;
+    }
+
+  if (n_correct != NULL)
+    *n_correct = correct;
+
+  return n > 0 ? loss / n : 0.0;
+}
+
+/* d (n, m) ⊙= act'(a) ⊙ neuron_mask, with the derivative written from the output a */
+static void
+activation_backward (float        *d,
+                     const float  *a,
+                     const float  *neuron_mask,
+                     guint         n,
+                     guint         m,
+                     PlActivation  activation)
+{
+  gsize total = (gsize) n * m;
+
+  switch (activation)
+    {
+    case PL_ACTIVATION_RELU:
+      /* a = 0 for z ≤ 0 and for pruned neurons: both get no gradient */
+      for (gsize k = 0; k < total; k++)
+        d[k] = a[k] > 0.0f ? d[k] : 0.0f;
+      return;
+    case PL_ACTIVATION_TANH:
+      for (gsize k = 0; k < total; k++)
+        d[k] *= 1.0f - a[k] * a[k];
+      break;
+    case PL_ACTIVATION_SIGMOID:
+      for (gsize k = 0; k < total; k++)
+        d[k] *= a[k] * (1.0f - a[k]);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  for (guint s = 0; s < n; s++)
+    for (guint j = 0; j < m; j++)
+      d[(gsize) s * m + j] *= neuron_mask[j];
+}
+
+void
+pl_nn_backward (const PlMlp   *model,
+                PlNnWork      *work,
+                const guint32 *y,
+                guint          n,
+                float          scale,
+                float         *grad)
+{
+  guint L = model->n_layers;
+  guint m = model->sizes[L];
+  const float *p = work->act[L];
+  float *d = work->delta[0];
+  float *gp = grad + model->n_params;
+
+  /* ∂L/∂z of the output layer for softmax + cross-entropy: (p − onehot(y)) · scale */
+  for (guint s = 0; s < n; s++)
+    {
+      for (guint j = 0; j < m; j++)
+        d[(gsize) s * m + j] = p[(gsize) s * m + j] * scale;
+      d[(gsize) s * m + y[s]] -= scale;
+    }
+
+  for (guint i = L; i-- > 0;)
+    {
+      const PlLayer *l = &model->layers[i];
+      float *gw, *gb;
+
+      gp -= (gsize) l->n_out * l->n_in + l->n_out;
+      gw = gp;
+      gb = gp + (gsize) l->n_out * l->n_in;
+
+      /* gW (n_out, n_in) += dᵀ (n_out, n) · a (n, n_in) */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   l->n_out, l->n_in, n,
+                   1.0f, d, l->n_out, work->act[i], l->n_in,
+                   1.0f, gw, l->n_in);
+      for (guint s = 0; s < n; s++)
+        for (guint j = 0; j < l->n_out; j++)
+          gb[j] += d[(gsize) s * l->n_out + j];
+
+      if (i > 0)
+        {
+          float *dprev = work->delta[(L - i) & 1];
+
+          /* dprev (n, n_in) = d (n, n_out) · W (n_out, n_in) */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                       n, l->n_in, l->n_out,
+                       1.0f, d, l->n_out, l->w, l->n_in,
+                       0.0f, dprev, l->n_in);
+          activation_backward (dprev, work->act[i], model->layers[i - 1].neuron_mask,
+                               n, l->n_in, model->activation);
+          d = dprev;
+        }
+    }
+}
+
+double
+pl_nn_penalty (const PlMlp *model,
+               double       weight_decay,
+               double       l1)
+{
+  double sq = 0.0, abs_sum = 0.0;
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+
+      for (gsize k = 0; k < nw; k++)
+        {
+          sq += (double) l->w[k] * l->w[k];
+          abs_sum += fabs (l->w[k]);
+        }
+    }
+
+  return 0.5 * weight_decay * sq + l1 * abs_sum;
+}
+
+/* ---- plain-loop references, in double ---- */
+
+static double
+act_ref (PlActivation a,
+         double       z)
+{
+  switch (a)
+    {
+    case PL_ACTIVATION_RELU:
+      return z > 0 ? z : 0;
+    case PL_ACTIVATION_TANH:
+      return tanh (z);
+    case PL_ACTIVATION_SIGMOID:
+      return 1.0 / (1.0 + exp (-z));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static double
+act_grad_ref (PlActivation a,
+              double       z)
+{
+  switch (a)
+    {
+    case PL_ACTIVATION_RELU:
+      return z > 0 ? 1 : 0;
+    case PL_ACTIVATION_TANH:
+      return 1 - tanh (z) * tanh (z);
+    case PL_ACTIVATION_SIGMOID:
+      return act_ref (a, z) * (1 - act_ref (a, z));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* One sample through the network in double; z[i] and a[i] hold each layer's pre-activation
+ * and output (a[0] = x). Returns the cross-entropy. */
+static double
+forward_one_ref (const PlMlp  *model,
+                 const float  *x,
+                 guint32       y,
+                 double      **z,
+                 double      **a)
+{
+  guint L = model->n_layers;
+  double zmax = -INFINITY, sum = 0.0;
+  guint m = model->sizes[L];
+
+  for (guint k = 0; k < model->sizes[0]; k++)
+    a[0][k] = x[k];
+
+  for (guint i = 0; i < L; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          double acc = l->b[o];
+
+          for (guint k = 0; k < l->n_in; k++)
+            acc += (double) l->w[(gsize) o * l->n_in + k] * a[i][k];
+          z[i + 1][o] = acc;
+          if (i + 1 < L)
+            a[i + 1][o] = act_ref (model->activation, acc) * l->neuron_mask[o];
+        }
+    }
+
+  for (guint j = 0; j < m; j++)
+    zmax = MAX (zmax, z[L][j]);
+  for (guint j = 0; j < m; j++)
+    sum += exp (z[L][j] - zmax);
+  for (guint j = 0; j < m; j++)
+    a[L][j] = exp (z[L][j] - zmax) / sum;
+
+  return -(z[L][y] - zmax - log (sum));
+}
+
+static void
+alloc_ref (const PlMlp *model,
+           double     **z,
+           double     **a)
+{
+  for (guint i = 0; i <= model->n_layers; i++)
+    {
+      z[i] = g_new0 (double, model->sizes[i]);
+      a[i] = g_new0 (double, model->sizes[i]);
+    }
+}
+
+static void
+free_ref (const PlMlp *model,
+          double     **z,
+          double     **a)
+{
+  for (guint i = 0; i <= model->n_layers; i++)
+    {
+      g_free (z[i]);
+      g_free (a[i]);
+    }
+}
+
+double
+pl_nn_loss_ref (const PlMlp   *model,
+                const float   *x,
+                const guint32 *y,
+                guint          n)
+{
+  double *z[PL_MLP_MAX_LAYERS + 1], *a[PL_MLP_MAX_LAYERS + 1];
+  double loss = 0.0;
+
+  alloc_ref (model, z, a);
+  for (guint s = 0; s < n; s++)
+    loss += forward_one_ref (model, x + (gsize) s * model->sizes[0], y[s], z, a);
+  free_ref (model, z, a);
+
+  return loss / n;
+}
+
+void
+pl_nn_backward_ref (const PlMlp   *model,
+                    const float   *x,
+                    const guint32 *y,
+                    guint          n,
+                    double        *grad)
+{
+  double *z[PL_MLP_MAX_LAYERS + 1], *a[PL_MLP_MAX_LAYERS + 1];
+  guint L = model->n_layers;
+  guint wmax = max_width (model);
+  g_autofree double *d = g_new0 (double, wmax);
+  g_autofree double *dprev = g_new0 (double, wmax);
+  g_autofree gsize *offset = g_new0 (gsize, L);
+
+  for (guint i = 1; i < L; i++)
+    offset[i] = offset[i - 1] + (gsize) model->sizes[i] * model->sizes[i - 1] + model->sizes[i];
+
+  alloc_ref (model, z, a);
+  memset (grad, 0, sizeof (double) * model->n_params);
+
+  for (guint s = 0; s < n; s++)
+    {
+      forward_one_ref (model, x + (gsize) s * model->sizes[0], y[s], z, a);
+
+      for (guint j = 0; j < model->sizes[L]; j++)
+        d[j] = (a[L][j] - (j == y[s])) / n;
+
+      for (guint i = L; i-- > 0;)
+        {
+          const PlLayer *l = &model->layers[i];
+          double *gw = grad + offset[i];
+          double *gb = gw + (gsize) l->n_out * l->n_in;
+
+          for (guint o = 0; o < l->n_out; o++)
+            {
+              for (guint k = 0; k < l->n_in; k++)
+                gw[(gsize) o * l->n_in + k] += d[o] * a[i][k];
+              gb[o] += d[o];
+            }
+
+          if (i == 0)
+            break;
+          for (guint k = 0; k < l->n_in; k++)
+            {
+              double acc = 0.0;
+
+              for (guint o = 0; o < l->n_out; o++)
+                acc += d[o] * l->w[(gsize) o * l->n_in + k];
+              dprev[k] = acc * act_grad_ref (model->activation, z[i][k])
+                         * model->layers[i - 1].neuron_mask[k];
+            }
+          memcpy (d, dprev, sizeof (double) * l->n_in);
+        }
+    }
+
+  free_ref (model, z, a);
+}

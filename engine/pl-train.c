@@ -1,1 +1,771 @@
-/* being written */
+#define G_LOG_DOMAIN "pl-train"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-error.h"
+#include "pl-eval.h"
+#include "pl-nn.h"
+#include "pl-rng.h"
+#include "pl-train.h"
+
+#define MAX_THREADS 64
+
+typedef enum {
+  PHASE_GRADIENT,  /* each worker: its slice of the batch, forward and backward */
+  PHASE_REDUCE,    /* each worker: its range of parameters, partial gradients summed */
+  PHASE_UPDATE,    /* each worker: its range of parameters, optimiser step */
+} Phase;
+
+typedef struct {
+  PlTrainer *trainer;   /* borrowed */
+  guint      index;
+  PlNnWork  *work;      /* owned */
+  guint32   *y;         /* owned, (max_batch) labels of the slice */
+  float     *grad;      /* owned, except worker 0's, which is the trainer's */
+  gsize      lo, hi;    /* parameter range for the reduce and update phases */
+  double     loss;      /* of the slice, summed over samples */
+  guint      correct;
+  double     norm_sq;       /* partial ‖g‖² before clipping */
+  double     norm_sq_clip;  /* partial ‖clamp(g)‖² when clipping by value */
+} Worker;
+
+struct _PlTrainer {
+  PlMlp          *model;        /* borrowed */
+  PlTrainConfig   config;
+  float          *grad;         /* owned, (n_params) */
+  float          *state1;       /* owned: momentum, or Adam's first moment */
+  float          *state2;       /* owned: Adam's second moment, or NULL */
+  float          *good;         /* owned: the last parameters whose loss was finite */
+  guint64         t;            /* optimiser steps so far */
+  PlRng           rng;
+  GArray         *history;      /* PlEpochRecord */
+  GArray         *grad_norms;   /* float */
+  guint64         samples_seen;
+  double          train_seconds;
+
+  /* the batch being computed */
+  const PlDataset *data;        /* borrowed */
+  const guint32   *batch_idx;   /* borrowed */
+  guint            batch_n;
+  float            lr;
+  float            clip_coef;
+  gboolean         fused_update; /* update during the reduce phase (no norm clipping) */
+
+  /* the thread team: worker 0 is the calling thread */
+  guint          n_threads;
+  Worker         workers[MAX_THREADS];
+  GThread       *threads[MAX_THREADS];
+  GMutex         lock;
+  GCond          start_cond;
+  GCond          done_cond;
+  guint          generation;
+  guint          pending;
+  Phase          phase;
+  gboolean       quit;
+};
+
+void
+pl_train_config_init (PlTrainConfig *config)
+{
+  g_return_if_fail (config != NULL);
+
+  *config = (PlTrainConfig) {
+    .epochs = 10,
+    .batch_size = 128,
+    .optimizer = PL_OPTIMIZER_SGD,
+    .lr = 0.1,
+    .momentum = 0.9,
+    .nesterov = FALSE,
+    .beta1 = 0.9,
+    .beta2 = 0.999,
+    .eps = 1e-8,
+    .schedule = PL_LR_CONSTANT,
+    .step_epochs = 10,
+    .step_gamma = 0.1,
+    .seed = 1,
+    .threads = 1,
+  };
+}
+
+const char *
+pl_optimizer_to_string (PlOptimizer optimizer)
+{
+  return optimizer == PL_OPTIMIZER_ADAM ? "adam" : "sgd";
+}
+
+gboolean
+pl_optimizer_parse (const char   *text,
+                    PlOptimizer  *optimizer,
+                    GError      **error)
+{
+  if (g_strcmp0 (text, "sgd") == 0)
+    *optimizer = PL_OPTIMIZER_SGD;
+  else if (g_strcmp0 (text, "adam") == 0)
+    *optimizer = PL_OPTIMIZER_ADAM;
+  else
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME,
+                   _("optimizer “%s”: choose sgd or adam"), text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+pl_lr_schedule_to_string (PlLrSchedule schedule)
+{
+  switch (schedule)
+    {
+    case PL_LR_CONSTANT:
+      return "constant";
+    case PL_LR_STEP:
+      return "step";
+    case PL_LR_COSINE:
+      return "cosine";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+gboolean
+pl_lr_schedule_parse (const char    *text,
+                      PlLrSchedule  *schedule,
+                      GError       **error)
+{
+  for (PlLrSchedule s = PL_LR_CONSTANT; s <= PL_LR_COSINE; s++)
+    if (g_strcmp0 (text, pl_lr_schedule_to_string (s)) == 0)
+      {
+        *schedule = s;
+        return TRUE;
+      }
+
+  g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME,
+               _("learning-rate schedule “%s”: choose constant, step or cosine"), text);
+  return FALSE;
+}
+
+/* ---- the phases ---- */
+
+static void
+run_gradient (Worker *w)
+{
+  PlTrainer *self = w->trainer;
+  const PlDataset *data = self->data;
+  guint n = self->batch_n;
+  guint lo = (guint) ((guint64) n * w->index / self->n_threads);
+  guint hi = (guint) ((guint64) n * (w->index + 1) / self->n_threads);
+  guint nf = data->n_features;
+  float *x = w->work->input;
+
+  for (guint s = lo; s < hi; s++)
+    {
+      guint32 idx = self->batch_idx[s];
+
+      memcpy (x + (gsize) (s - lo) * nf, data->x + (gsize) idx * nf, sizeof (float) * nf);
+      w->y[s - lo] = data->y[idx];
+    }
+
+  memset (w->grad, 0, sizeof (float) * self->model->n_params);
+  w->loss = 0.0;
+  w->correct = 0;
+  if (hi == lo)
+    return;
+
+  pl_nn_forward (self->model, w->work, x, hi - lo);
+  w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
+  pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, w->grad);
+}
+
+/* The constants of one optimiser step. */
+typedef struct {
+  float    lr;
+  float    mu;           /* SGD momentum */
+  gboolean nesterov;
+  float    b1, b2;       /* Adam */
+  float    step;         /* Adam: lr / (1 − β₁ᵗ) */
+  float    sqrt_bc2;     /* Adam: √(1 − β₂ᵗ) */
+  float    eps;
+  float    coef;         /* global-norm clipping factor, 1 when off */
+  float    cv;           /* clipping by value, +∞ when off */
+} StepConsts;
+
+#define CHUNK 2048       /* parameters reduced and updated together, while in L1 cache */
+
+static inline float
+clampf (float x,
+        float c)
+{
+  return x > c ? c : x < -c ? -c : x;
+}
+
+/* SGD with momentum (and weight decay) on n entries, as torch.optim.SGD:
+ * g ← clip(g)·coef + wd·w;  v ← μv + g;  w ← w − lr·(nesterov ? g + μv : v).
+ * Masked entries get v = 0 and no step. The old w goes to @good. */
+static void
+sgd_step (float       *restrict p,
+          float       *restrict v,
+          float       *restrict good,
+          const float *restrict g,
+          const float *restrict mask,
+          gsize                 n,
+          float                 wd,
+          const StepConsts     *k)
+{
+  const float lr = k->lr, mu = k->mu, coef = k->coef, cv = k->cv;
+
+  if (k->nesterov)
+    for (gsize i = 0; i < n; i++)
+      {
+        float gi = (clampf (g[i], cv) * coef + wd * p[i]) * mask[i];
+        float vi = (mu * v[i] + gi) * mask[i];
+
+        v[i] = vi;
+        good[i] = p[i];
+        p[i] -= lr * (gi + mu * vi);
+      }
+  else
+    for (gsize i = 0; i < n; i++)
+      {
+        float gi = clampf (g[i], cv) * coef + wd * p[i];
+        float vi = (mu * v[i] + gi) * mask[i];
+
+        v[i] = vi;
+        good[i] = p[i];
+        p[i] -= lr * vi;
+      }
+}
+
+/* Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as torch.optim.Adam:
+ * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). */
+static void
+adam_step (float       *restrict p,
+           float       *restrict m,
+           float       *restrict v,
+           float       *restrict good,
+           const float *restrict g,
+           const float *restrict mask,
+           gsize                 n,
+           float                 wd,
+           const StepConsts     *k)
+{
+  const float b1 = k->b1, b2 = k->b2, step = k->step, sqrt_bc2 = k->sqrt_bc2;
+  const float eps = k->eps, coef = k->coef, cv = k->cv;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      float gi = (clampf (g[i], cv) * coef + wd * p[i]) * mask[i];
+      float mi = (b1 * m[i] + (1.0f - b1) * gi) * mask[i];
+      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * mask[i];
+
+      m[i] = mi;
+      v[i] = vi;
+      good[i] = p[i];
+      p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
+    }
+}
+
+static void
+update_range (PlTrainer        *self,
+              gsize             lo,
+              gsize             hi,
+              gboolean          is_weight,
+              const StepConsts *k)
+{
+  float wd = is_weight ? (float) self->config.weight_decay : 0.0f;
+  float *p = self->model->params;
+  const float *mask = self->model->masks;
+
+  if (self->config.optimizer == PL_OPTIMIZER_SGD)
+    sgd_step (p + lo, self->state1 + lo, self->good + lo, self->grad + lo, mask + lo,
+              hi - lo, wd, k);
+  else
+    adam_step (p + lo, self->state1 + lo, self->state2 + lo, self->good + lo, self->grad + lo,
+               mask + lo, hi - lo, wd, k);
+}
+
+/* g ← (Σ_t g_t + l1·sign(w)) ⊙ mask on [lo, hi), the workers' partial gradients summed in a
+ * fixed order; accumulates ‖g‖² and ‖clip(g)‖². */
+static void
+reduce_range (Worker   *w,
+              gsize     lo,
+              gsize     hi,
+              gboolean  is_weight,
+              float     cv)
+{
+  PlTrainer *self = w->trainer;
+  const float *restrict p = self->model->params;
+  const float *restrict mask = self->model->masks;
+  float *restrict g = self->grad;
+  float l1 = is_weight ? (float) self->config.l1 : 0.0f;
+  float nsq = 0.0f, nsq_clip = 0.0f;
+
+  for (guint t = 1; t < self->n_threads; t++)
+    {
+      const float *restrict gt = self->workers[t].grad;
+
+      for (gsize k = lo; k < hi; k++)
+        g[k] += gt[k];
+    }
+
+  for (gsize k = lo; k < hi; k++)
+    {
+      float sign = (float) (p[k] > 0.0f) - (float) (p[k] < 0.0f);
+      float gk = (g[k] + l1 * sign) * mask[k];
+      float gc = clampf (gk, cv);
+
+      g[k] = gk;
+      nsq += gk * gk;
+      nsq_clip += gc * gc;
+    }
+
+  /* float partial sums over one chunk, double across chunks */
+  w->norm_sq += nsq;
+  w->norm_sq_clip += nsq_clip;
+}
+
+/* Runs the reduce or update phase on the weight and bias parts of [w->lo, w->hi), a chunk at a
+ * time; with a fused update each chunk is updated while it is in cache. */
+static void
+run_by_segments (Worker *w,
+                 Phase   phase)
+{
+  PlTrainer *self = w->trainer;
+  const PlTrainConfig *c = &self->config;
+  float cv = c->clip_value > 0.0 ? (float) c->clip_value : INFINITY;
+  StepConsts k = {
+    .lr = self->lr,
+    .mu = (float) c->momentum,
+    .nesterov = c->nesterov,
+    .b1 = (float) c->beta1,
+    .b2 = (float) c->beta2,
+    .step = (float) (self->lr / (1.0 - pow (c->beta1, (double) self->t))),
+    .sqrt_bc2 = (float) sqrt (1.0 - pow (c->beta2, (double) self->t)),
+    .eps = (float) c->eps,
+    .coef = self->clip_coef,
+    .cv = cv,
+  };
+  gsize off = 0;
+
+  if (phase == PHASE_REDUCE)
+    w->norm_sq = w->norm_sq_clip = 0.0;
+
+  for (guint i = 0; i < self->model->n_layers; i++)
+    {
+      const PlLayer *l = &self->model->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+      gsize seg[3] = { off, off + nw, off + nw + l->n_out };
+
+      for (guint part = 0; part < 2; part++)
+        {
+          gsize lo = MAX (seg[part], w->lo);
+          gsize hi = MIN (seg[part + 1], w->hi);
+
+          for (gsize a = lo; a < hi; a += CHUNK)
+            {
+              gsize b = MIN (a + CHUNK, hi);
+
+              if (phase == PHASE_REDUCE)
+                reduce_range (w, a, b, part == 0, cv);
+              if (phase == PHASE_UPDATE || self->fused_update)
+                update_range (self, a, b, part == 0, &k);
+            }
+        }
+      off = seg[2];
+    }
+}
+
+static void
+run_phase (Worker *w,
+           Phase   phase)
+{
+  if (phase == PHASE_GRADIENT)
+    run_gradient (w);
+  else
+    run_by_segments (w, phase);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+  PlTrainer *self = w->trainer;
+  guint seen = 0;
+
+  g_mutex_lock (&self->lock);
+  for (;;)
+    {
+      Phase phase;
+
+      while (self->generation == seen && !self->quit)
+        g_cond_wait (&self->start_cond, &self->lock);
+      if (self->quit)
+        break;
+      seen = self->generation;
+      phase = self->phase;
+      g_mutex_unlock (&self->lock);
+
+      run_phase (w, phase);
+
+      g_mutex_lock (&self->lock);
+      if (--self->pending == 0)
+        g_cond_signal (&self->done_cond);
+    }
+  g_mutex_unlock (&self->lock);
+
+  return NULL;
+}
+
+/* Runs @phase on every worker, the caller doing worker 0's part, and waits for all. */
+static void
+team_run (PlTrainer *self,
+          Phase      phase)
+{
+  if (self->n_threads > 1)
+    {
+      g_mutex_lock (&self->lock);
+      self->phase = phase;
+      self->pending = self->n_threads - 1;
+      self->generation++;
+      g_cond_broadcast (&self->start_cond);
+      g_mutex_unlock (&self->lock);
+    }
+
+  run_phase (&self->workers[0], phase);
+
+  if (self->n_threads > 1)
+    {
+      g_mutex_lock (&self->lock);
+      while (self->pending > 0)
+        g_cond_wait (&self->done_cond, &self->lock);
+      g_mutex_unlock (&self->lock);
+    }
+}
+
+/* ---- the trainer ---- */
+
+PlTrainer *
+pl_trainer_new (PlMlp               *model,
+                const PlTrainConfig *config)
+{
+  PlTrainer *self;
+  gsize np;
+
+  g_return_val_if_fail (model != NULL && config != NULL, NULL);
+  g_return_val_if_fail (config->batch_size > 0, NULL);
+
+  np = model->n_params;
+  self = g_new0 (PlTrainer, 1);
+  self->model = model;
+  self->config = *config;
+  self->n_threads = CLAMP (config->threads, 1, MAX_THREADS);
+  self->grad = g_new0 (float, np);
+  self->state1 = g_new0 (float, np);
+  if (config->optimizer == PL_OPTIMIZER_ADAM)
+    self->state2 = g_new0 (float, np);
+  self->good = g_new0 (float, np);
+  self->history = g_array_new (FALSE, FALSE, sizeof (PlEpochRecord));
+  self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
+  pl_rng_init (&self->rng, config->seed);
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->start_cond);
+  g_cond_init (&self->done_cond);
+
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+      guint slice = (config->batch_size + self->n_threads - 1) / self->n_threads;
+      /* ranges of parameters, aligned to 16 floats (a cache line) */
+      gsize lo = (np * t / self->n_threads) & ~(gsize) 15;
+      gsize hi = t + 1 == self->n_threads ? np : (np * (t + 1) / self->n_threads) & ~(gsize) 15;
+
+      w->trainer = self;
+      w->index = t;
+      w->work = pl_nn_work_new (model, slice);
+      w->y = g_new0 (guint32, slice);
+      w->grad = t == 0 ? self->grad : g_new0 (float, np);
+      w->lo = lo;
+      w->hi = hi;
+      if (t > 0)
+        self->threads[t] = g_thread_new ("pl-train", worker_main, w);
+    }
+
+  return self;
+}
+
+void
+pl_trainer_free (PlTrainer *self)
+{
+  if (self == NULL)
+    return;
+
+  g_mutex_lock (&self->lock);
+  self->quit = TRUE;
+  g_cond_broadcast (&self->start_cond);
+  g_mutex_unlock (&self->lock);
+
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      if (t > 0)
+        {
+          g_thread_join (self->threads[t]);
+          g_free (w->grad);
+        }
+      pl_nn_work_free (w->work);
+      g_free (w->y);
+    }
+
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->start_cond);
+  g_cond_clear (&self->done_cond);
+  g_free (self->grad);
+  g_free (self->state1);
+  g_free (self->state2);
+  g_free (self->good);
+  g_array_unref (self->history);
+  g_array_unref (self->grad_norms);
+  g_free (self);
+}
+
+void
+pl_trainer_reset_state (PlTrainer *self)
+{
+  gsize np = self->model->n_params;
+
+  memset (self->state1, 0, sizeof (float) * np);
+  if (self->state2 != NULL)
+    memset (self->state2, 0, sizeof (float) * np);
+  self->t = 0;
+}
+
+const GArray *
+pl_trainer_get_history (PlTrainer *self)
+{
+  return self->history;
+}
+
+const GArray *
+pl_trainer_get_grad_norms (PlTrainer *self)
+{
+  return self->grad_norms;
+}
+
+guint64
+pl_trainer_get_samples_seen (PlTrainer *self)
+{
+  return self->samples_seen;
+}
+
+double
+pl_trainer_get_train_seconds (PlTrainer *self)
+{
+  return self->train_seconds;
+}
+
+static double
+learning_rate (const PlTrainConfig *c,
+               guint                epoch,   /* 0-based */
+               guint64              step,
+               guint64              steps_total)
+{
+  switch (c->schedule)
+    {
+    case PL_LR_CONSTANT:
+      return c->lr;
+    case PL_LR_STEP:
+      return c->lr * pow (c->step_gamma, epoch / MAX (c->step_epochs, 1));
+    case PL_LR_COSINE:
+      return c->lr * 0.5 * (1.0 + cos (G_PI * (double) step / MAX (steps_total, 1)));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* One minibatch; returns FALSE when the loss is not finite. */
+static gboolean
+train_step (PlTrainer *self,
+            double    *loss,
+            guint     *correct,
+            double    *grad_norm)
+{
+  double norm_sq = 0.0, norm_sq_clip = 0.0;
+
+  *loss = 0.0;
+  *correct = 0;
+  team_run (self, PHASE_GRADIENT);
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      *loss += self->workers[t].loss;
+      *correct += self->workers[t].correct;
+    }
+  *loss /= self->batch_n;
+  if (!isfinite (*loss))
+    return FALSE;
+
+  self->t++;
+  self->fused_update = self->config.clip_norm <= 0.0;
+  self->clip_coef = 1.0f;
+  team_run (self, PHASE_REDUCE);
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      norm_sq += self->workers[t].norm_sq;
+      norm_sq_clip += self->workers[t].norm_sq_clip;
+    }
+  *grad_norm = sqrt (norm_sq);
+
+  if (!self->fused_update)
+    {
+      double n = sqrt (self->config.clip_value > 0.0 ? norm_sq_clip : norm_sq);
+
+      /* as torch.nn.utils.clip_grad_norm_: g · max_norm / (‖g‖ + 1e-6), only when larger */
+      self->clip_coef = (float) MIN (1.0, self->config.clip_norm / (n + 1e-6));
+      team_run (self, PHASE_UPDATE);
+    }
+
+  return TRUE;
+}
+
+gboolean
+pl_trainer_run (PlTrainer           *self,
+                const PlDataset     *train,
+                const PlDataset     *val,
+                PlTrainProgressFunc  progress,
+                gpointer             user_data,
+                GCancellable        *cancellable,
+                GError             **error)
+{
+  PlMlp *model;
+  const PlTrainConfig *c;
+  g_autofree guint32 *order = NULL;
+  guint64 steps_per_epoch, steps_total, step = 0;
+  int blas_threads_before;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (self != NULL && train != NULL, FALSE);
+
+  model = self->model;
+  c = &self->config;
+  if (train->n_features != model->sizes[0] || train->n_classes > model->sizes[model->n_layers]
+      || (val != NULL && val->n > 0 && val->n_features != model->sizes[0]))
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   _("the model takes %u inputs and has %u classes; the data has %u features and %u classes"),
+                   model->sizes[0], model->sizes[model->n_layers], train->n_features, train->n_classes);
+      return FALSE;
+    }
+  if (train->n == 0)
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_FAILED, _("the training set is empty"));
+      return FALSE;
+    }
+
+  order = g_new (guint32, train->n);
+  for (guint i = 0; i < train->n; i++)
+    order[i] = i;
+  steps_per_epoch = (train->n + c->batch_size - 1) / c->batch_size;
+  steps_total = steps_per_epoch * c->epochs;
+
+  pl_mlp_apply_masks (model);
+  memcpy (self->good, model->params, sizeof (float) * model->n_params);
+  self->data = train;
+
+  blas_threads_before = openblas_get_num_threads ();
+  openblas_set_num_threads (1);
+
+  for (guint epoch = 0; epoch < c->epochs && ok; epoch++)
+    {
+      PlEpochRecord rec = { .epoch = self->history->len + 1 };
+      double loss_sum = 0.0;
+      guint64 correct_sum = 0;
+      gint64 t0 = g_get_monotonic_time ();
+
+      pl_rng_shuffle (&self->rng, order, train->n);
+
+      for (guint start = 0; start < train->n; start += c->batch_size)
+        {
+          double loss, grad_norm = 0.0;
+          guint correct;
+          float gn;
+
+          if (g_cancellable_set_error_if_cancelled (cancellable, error))
+            {
+              ok = FALSE;
+              break;
+            }
+
+          self->batch_idx = order + start;
+          self->batch_n = MIN (c->batch_size, train->n - start);
+          self->lr = (float) learning_rate (c, epoch, step, steps_total);
+
+          if (!train_step (self, &loss, &correct, &grad_norm))
+            {
+              memcpy (model->params, self->good, sizeof (float) * model->n_params);
+              g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
+                           _("training diverged: the loss became %s in epoch %u, step %" G_GUINT64_FORMAT
+                             "; the last weights with a finite loss were restored (try a smaller learning rate or gradient clipping)"),
+                           isnan (loss) ? "NaN" : "infinite", rec.epoch, step + 1);
+              ok = FALSE;
+              break;
+            }
+
+          gn = (float) grad_norm;
+          g_array_append_val (self->grad_norms, gn);
+          loss_sum += loss * self->batch_n;
+          correct_sum += correct;
+          self->samples_seen += self->batch_n;
+          rec.lr = self->lr;
+          step++;
+
+          if (progress != NULL)
+            {
+              PlTrainProgress p = {
+                .epoch = rec.epoch, .epochs = c->epochs, .step = step,
+                .steps_total = steps_total, .batch_loss = loss, .grad_norm = grad_norm,
+              };
+              progress (&p, user_data);
+            }
+        }
+
+      rec.seconds = (g_get_monotonic_time () - t0) / 1e6;
+      self->train_seconds += rec.seconds;
+      if (!ok)
+        break;
+
+      rec.train_loss = loss_sum / train->n;
+      rec.train_accuracy = (double) correct_sum / train->n;
+      rec.val_loss = rec.val_accuracy = NAN;
+      if (val != NULL && val->n > 0)
+        {
+          g_autoptr(PlEvaluation) ev = NULL;
+
+          openblas_set_num_threads (self->n_threads);
+          ev = pl_evaluate (model, val, NULL);
+          openblas_set_num_threads (1);
+          rec.val_loss = ev->loss;
+          rec.val_accuracy = ev->accuracy;
+        }
+      g_array_append_val (self->history, rec);
+
+      if (progress != NULL)
+        {
+          PlTrainProgress p = {
+            .epoch = rec.epoch, .epochs = c->epochs, .step = step, .steps_total = steps_total,
+            .batch_loss = rec.train_loss, .epoch_done = TRUE, .record = &rec,
+          };
+          progress (&p, user_data);
+        }
+    }
+
+  openblas_set_num_threads (blas_threads_before);
+  self->data = NULL;
+  self->batch_idx = NULL;
+
+  return ok;
+}

@@ -1,0 +1,237 @@
+/* pl-cli-bench.c — prunelab-cli bench train: training throughput against the sgemm bound */
+#define G_LOG_DOMAIN "prunelab-cli"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pl-cli-private.h"
+#include "pl-rng.h"
+#include "pl-train.h"
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v,
+        guint   n)
+{
+  qsort (v, n, sizeof (double), compare_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Floating-point operations of one training sample: forward, weight gradients and the input
+ * gradients of every layer but the first (2 per multiply-add). */
+static double
+flops_per_sample (const PlMlp *model)
+{
+  double f = 0.0;
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      double mac = (double) model->sizes[i] * model->sizes[i + 1];
+
+      f += 2 * mac * (i > 0 ? 3 : 2);
+    }
+
+  return f;
+}
+
+/* Samples per second that the training step's matrix products alone reach on one thread:
+ * the same sgemm calls, shapes and batch as pl_nn_forward and pl_nn_backward. */
+static double
+sgemm_bound (const PlMlp *model,
+             guint        batch,
+             guint        repeats,
+             guint        steps)
+{
+  g_autofree float *block = NULL;
+  g_autofree double *rates = g_new0 (double, repeats);
+  guint wmax = 0;
+  float *a, *b, *c;
+
+  for (guint i = 0; i <= model->n_layers; i++)
+    wmax = MAX (wmax, model->sizes[i]);
+  block = g_new0 (float, 3 * (gsize) batch * wmax + (gsize) wmax * wmax);
+  a = block;
+  b = a + (gsize) batch * wmax;
+  c = b + (gsize) batch * wmax;
+  for (gsize k = 0; k < 3 * (gsize) batch * wmax; k++)
+    block[k] = 0.01f * (k % 97);
+
+  openblas_set_num_threads (1);
+  for (guint r = 0; r <= repeats; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+
+      for (guint s = 0; s < steps; s++)
+        for (guint i = 0; i < model->n_layers; i++)
+          {
+            const PlLayer *l = &model->layers[i];
+
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, batch, l->n_out, l->n_in,
+                         1.0f, a, l->n_in, l->w, l->n_in, 0.0f, b, l->n_out);
+            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, l->n_out, l->n_in, batch,
+                         1.0f, b, l->n_out, a, l->n_in, 1.0f, c, l->n_in);
+            if (i > 0)
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, l->n_in, l->n_out,
+                           1.0f, b, l->n_out, l->w, l->n_in, 0.0f, a, l->n_in);
+          }
+      /* the first round warms up */
+      if (r > 0)
+        rates[r - 1] = (double) steps * batch / ((g_get_monotonic_time () - t0) / 1e6);
+    }
+
+  return median (rates, repeats);
+}
+
+static int
+bench_train (int    argc,
+             char **argv)
+{
+  g_autofree char *arch = NULL;
+  g_autofree char *threads_list = NULL;
+  int batch = 128, steps = 100, repeats = 5;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("Layer sizes (default 784-300-100-10)"), N_("SIZES") },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 128)"), N_("N") },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Training steps per timed repeat (default 100)"), N_("N") },
+    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, N_("Timed repeats; the median is reported (default 5)"), N_("N") },
+    { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_list, N_("Thread counts to measure (default 1,2)"), N_("LIST") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlMlp) initial = NULL;
+  g_autoptr(PlDataset) data = NULL;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_auto(GStrv) thread_counts = NULL;
+  PlRng rng;
+  double flops, bound, one_thread = NAN;
+
+  g_option_context_set_summary (context,
+    _("Measure training throughput (samples/s, GFLOP/s) of SGD with momentum on random\n"
+      "Fashion-MNIST-shaped data, and its share of what the step's sgemm calls alone reach\n"
+      "on one core. Medians of the repeats; progress on stderr."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+  if (batch < 1 || steps < 1 || repeats < 1 || repeats > 1000)
+    return _pl_cli_usage (_("--batch, --steps and --repeats must be ≥ 1"));
+
+  model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
+  if (model == NULL)
+    return _pl_cli_fail (error);
+  pl_mlp_init (model, 1);
+  initial = pl_mlp_copy (model);
+
+  /* Fashion-MNIST-shaped: pixels in [0, 1], 10 classes, one repeat's worth of samples */
+  data = pl_dataset_new ((guint) steps * batch, model->sizes[0], model->sizes[model->n_layers]);
+  pl_rng_init (&rng, 7);
+  for (gsize k = 0; k < (gsize) data->n * data->n_features; k++)
+    data->x[k] = (float) pl_rng_uniform (&rng);
+  for (guint s = 0; s < data->n; s++)
+    data->y[s] = (guint32) pl_rng_below (&rng, data->n_classes);
+
+  flops = flops_per_sample (model);
+  bound = sgemm_bound (model, batch, repeats, steps);
+  g_printerr (_("bench train: %s, batch %d, OpenBLAS core %s; sgemm alone, 1 thread: %.0f samples/s (%.1f GFLOP/s)\n"),
+              arch != NULL ? arch : "784-300-100-10", batch, _pl_cli_blas_core (), bound, bound * flops / 1e9);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "command");
+  json_builder_add_string_value (b, "bench train");
+  json_builder_set_member_name (b, "arch");
+  json_builder_add_string_value (b, arch != NULL ? arch : "784-300-100-10");
+  json_builder_set_member_name (b, "batch");
+  json_builder_add_int_value (b, batch);
+  json_builder_set_member_name (b, "blas_core");
+  json_builder_add_string_value (b, _pl_cli_blas_core ());
+  _pl_cli_add_double (b, "flops_per_sample", flops);
+  _pl_cli_add_double (b, "sgemm_samples_per_second", bound);
+  _pl_cli_add_double (b, "sgemm_gflops", bound * flops / 1e9);
+  json_builder_set_member_name (b, "runs");
+  json_builder_begin_array (b);
+
+  thread_counts = g_strsplit (threads_list != NULL ? threads_list : "1,2", ",", -1);
+  for (guint i = 0; thread_counts[i] != NULL; i++)
+    {
+      g_autofree double *rates = g_new0 (double, repeats);
+      guint64 t;
+      PlTrainConfig config;
+      double rate;
+
+      if (!g_ascii_string_to_unsigned (thread_counts[i], 10, 1, 64, &t, NULL))
+        return _pl_cli_usage (_("--threads: “%s” is not a thread count from 1 to 64"), thread_counts[i]);
+
+      pl_train_config_init (&config);
+      config.epochs = 1;
+      config.batch_size = (guint) batch;
+      config.lr = 0.01;
+      config.threads = (guint) t;
+
+      for (int r = 0; r <= repeats; r++)
+        {
+          g_autoptr(PlTrainer) trainer = NULL;
+
+          if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
+            return PL_EXIT_INTERRUPTED;
+          pl_mlp_copy_from (model, initial);
+          trainer = pl_trainer_new (model, &config);
+          if (!pl_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
+            return _pl_cli_fail (error);
+          /* the first round warms up */
+          if (r > 0)
+            rates[r - 1] = pl_trainer_get_samples_seen (trainer) / pl_trainer_get_train_seconds (trainer);
+        }
+      rate = median (rates, repeats);
+      if (t == 1)
+        one_thread = rate;
+
+      g_printerr (_("  %2u thread(s): %.0f samples/s, %.1f GFLOP/s, %.0f%% of the per-core sgemm bound, %.2f× one thread\n"),
+                  (guint) t, rate, rate * flops / 1e9, 100 * rate / (bound * t), rate / one_thread);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, (gint64) t);
+      _pl_cli_add_double (b, "samples_per_second", rate);
+      _pl_cli_add_double (b, "gflops", rate * flops / 1e9);
+      _pl_cli_add_double (b, "share_of_sgemm_bound", rate / (bound * t));
+      _pl_cli_add_double (b, "speedup_over_one_thread", rate / one_thread);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  if (json)
+    _pl_cli_print_json (b);
+
+  return PL_EXIT_OK;
+}
+
+int
+_pl_cli_bench (int    argc,
+               char **argv)
+{
+  g_autofree char *prog = NULL;
+
+  if (argc < 2 || g_strcmp0 (argv[1], "train") != 0)
+    return _pl_cli_usage (_("bench: name the benchmark, as in “prunelab-cli bench train --json”"));
+
+  prog = g_strdup_printf ("%s train", argv[0]);
+  argv[1] = prog;
+  return bench_train (argc - 1, argv + 1);
+}

@@ -1,0 +1,406 @@
+/* pl-cli-train.c — prunelab-cli train and eval */
+#define G_LOG_DOMAIN "prunelab-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "pl-cli-private.h"
+#include "pl-error.h"
+#include "pl-safetensors.h"
+#include "pl-train.h"
+
+typedef struct {
+  gboolean tty;
+  gint64   last_draw;
+} Progress;
+
+static void
+on_progress (const PlTrainProgress *p,
+             gpointer               user_data)
+{
+  Progress *state = user_data;
+
+  if (p->epoch_done)
+    {
+      const PlEpochRecord *r = p->record;
+
+      if (state->tty)
+        g_printerr ("\r\033[K");
+      if (isfinite (r->val_accuracy))
+        g_printerr (_("epoch %u/%u  train loss %.4f  train acc %.2f%%  val loss %.4f  val acc %.2f%%  %.1f s\n"),
+                    r->epoch, p->epochs, r->train_loss, 100 * r->train_accuracy,
+                    r->val_loss, 100 * r->val_accuracy, r->seconds);
+      else
+        g_printerr (_("epoch %u/%u  train loss %.4f  train acc %.2f%%  %.1f s\n"),
+                    r->epoch, p->epochs, r->train_loss, 100 * r->train_accuracy, r->seconds);
+      return;
+    }
+
+  if (state->tty)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (now - state->last_draw < 100000)
+        return;
+      state->last_draw = now;
+      g_printerr (_("\r\033[Kepoch %u/%u  step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f"),
+                  p->epoch, p->epochs, p->step, p->steps_total, p->batch_loss);
+    }
+}
+
+static void
+add_history (JsonBuilder *b,
+             PlTrainer   *trainer)
+{
+  const GArray *history = pl_trainer_get_history (trainer);
+  const GArray *norms = pl_trainer_get_grad_norms (trainer);
+
+  json_builder_set_member_name (b, "history");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < history->len; i++)
+    {
+      const PlEpochRecord *r = &g_array_index (history, PlEpochRecord, i);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "epoch");
+      json_builder_add_int_value (b, r->epoch);
+      _pl_cli_add_double (b, "train_loss", r->train_loss);
+      _pl_cli_add_double (b, "train_accuracy", r->train_accuracy);
+      _pl_cli_add_double (b, "val_loss", r->val_loss);
+      _pl_cli_add_double (b, "val_accuracy", r->val_accuracy);
+      _pl_cli_add_double (b, "lr", r->lr);
+      _pl_cli_add_double (b, "seconds", r->seconds);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "grad_norms");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < norms->len; i++)
+    json_builder_add_double_value (b, g_array_index (norms, float, i));
+  json_builder_end_array (b);
+}
+
+int
+_pl_cli_train (int    argc,
+               char **argv)
+{
+  PlCliDataArgs data_args = PL_CLI_DATA_ARGS_INIT;
+  g_autofree char *arch = NULL;
+  g_autofree char *activation_name = NULL;
+  g_autofree char *optimizer_name = NULL;
+  g_autofree char *schedule_name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *init_path = NULL;
+  int epochs = 10, batch = 128, threads = 1, step_epochs = 10;
+  gint64 seed = 1;
+  double lr = NAN, momentum = 0.9, weight_decay = 0.0, l1 = 0.0;
+  double clip_value = 0.0, clip_norm = 0.0, step_gamma = 0.1;
+  gboolean nesterov = FALSE, json = FALSE;
+  const GOptionEntry entries[] = {
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
+      N_("Layer sizes, input to output (default: the data's inputs-64-64-classes for 2-D sets, inputs-300-100-classes otherwise)"), N_("784-300-100-10") },
+    { "activation", 0, 0, G_OPTION_ARG_STRING, &activation_name, N_("relu (default), tanh or sigmoid"), N_("NAME") },
+    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Passes over the training data (default 10)"), N_("N") },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 128)"), N_("N") },
+    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &optimizer_name, N_("sgd (default) or adam"), N_("NAME") },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Learning rate (default 0.1 for sgd, 0.001 for adam)"), N_("X") },
+    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum (default 0.9)"), N_("X") },
+    { "nesterov", 0, 0, G_OPTION_ARG_NONE, &nesterov, N_("Nesterov momentum"), NULL },
+    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, N_("L2 weight decay on weights (default 0)"), N_("X") },
+    { "l1", 0, 0, G_OPTION_ARG_DOUBLE, &l1, N_("L1 penalty on weights (default 0)"), N_("X") },
+    { "clip-value", 0, 0, G_OPTION_ARG_DOUBLE, &clip_value, N_("Clamp each gradient entry to ±X (default off)"), N_("X") },
+    { "clip-norm", 0, 0, G_OPTION_ARG_DOUBLE, &clip_norm, N_("Rescale the gradient to global L2 norm ≤ X (default off)"), N_("X") },
+    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule_name, N_("Learning-rate schedule: constant (default), step or cosine"), N_("NAME") },
+    { "step-epochs", 0, 0, G_OPTION_ARG_INT, &step_epochs, N_("Step schedule: epochs between decays (default 10)"), N_("N") },
+    { "step-gamma", 0, 0, G_OPTION_ARG_DOUBLE, &step_gamma, N_("Step schedule: decay factor (default 0.1)"), N_("X") },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initialisation and sample order (default 1)"), N_("N") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
+    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, N_("Start from this model (safetensors) instead of a fresh one"), N_("FILE") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Save the trained model here (safetensors)"), N_("FILE") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlTrainer) trainer = NULL;
+  g_autoptr(PlEvaluation) test_ev = NULL;
+  g_autoptr(JsonBuilder) b = NULL;
+  PlActivation activation = PL_ACTIVATION_RELU;
+  PlTrainConfig config;
+  Progress progress = { .tty = isatty (STDERR_FILENO) };
+  const PlEpochRecord *last = NULL;
+  gboolean interrupted = FALSE;
+  double seconds, samples_per_second;
+  guint n_threads;
+
+  g_option_context_set_summary (context, _("Train a multi-layer perceptron with softmax cross-entropy.\n"
+                                           "Progress goes to stderr; --json prints the result on stdout."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+
+  if (epochs < 0 || batch < 1 || threads < 1 || threads > 64 || seed < 0 || step_epochs < 1)
+    return _pl_cli_usage (_("--epochs must be ≥ 0, --batch ≥ 1, --threads 1 to 64, --seed ≥ 0"));
+  if ((!isnan (lr) && !(lr > 0 && isfinite (lr))) || !(momentum >= 0 && momentum < 1)
+      || !(weight_decay >= 0) || !(l1 >= 0) || !(clip_value >= 0) || !(clip_norm >= 0)
+      || !(step_gamma > 0))
+    return _pl_cli_usage (_("--lr must be > 0, --momentum in [0, 1), --weight-decay, --l1, --clip-value and --clip-norm ≥ 0"));
+
+  pl_train_config_init (&config);
+  if ((activation_name != NULL && !pl_activation_parse (activation_name, &activation, &error))
+      || (optimizer_name != NULL && !pl_optimizer_parse (optimizer_name, &config.optimizer, &error))
+      || (schedule_name != NULL && !pl_lr_schedule_parse (schedule_name, &config.schedule, &error)))
+    return _pl_cli_fail (error);
+
+  config.epochs = (guint) epochs;
+  config.batch_size = (guint) batch;
+  config.lr = !isnan (lr) ? lr : config.optimizer == PL_OPTIMIZER_ADAM ? 1e-3 : 0.1;
+  config.momentum = momentum;
+  config.nesterov = nesterov;
+  config.weight_decay = weight_decay;
+  config.l1 = l1;
+  config.clip_value = clip_value;
+  config.clip_norm = clip_norm;
+  config.step_epochs = (guint) step_epochs;
+  config.step_gamma = step_gamma;
+  config.seed = (guint64) seed;
+  n_threads = _pl_cli_set_threads (threads);
+  config.threads = n_threads;
+
+  data = _pl_cli_load_data (&data_args, &error);
+  _pl_cli_data_args_clear (&data_args);
+  if (data == NULL)
+    return _pl_cli_fail (error);
+
+  if (init_path != NULL)
+    {
+      model = pl_safetensors_load (init_path, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      if (arch != NULL || activation_name != NULL)
+        return _pl_cli_usage (_("--init takes the architecture and activation from the file; drop --arch and --activation"));
+    }
+  else
+    {
+      if (arch == NULL)
+        arch = data->image_width > 0 || data->n_features > 2
+               ? g_strdup_printf ("%u-300-100-%u", data->n_features, data->n_classes)
+               : g_strdup_printf ("%u-64-64-%u", data->n_features, data->n_classes);
+      model = pl_mlp_new_from_arch (arch, activation, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      pl_mlp_init (model, config.seed);
+    }
+
+  if (model->sizes[0] != data->n_features || model->sizes[model->n_layers] < data->n_classes)
+    {
+      g_autofree char *a = pl_mlp_arch (model);
+      return _pl_cli_usage (_("architecture %s does not fit “%s”: it needs %u inputs and at least %u outputs"),
+                            a, data->spec, data->n_features, data->n_classes);
+    }
+
+  if (arch == NULL)
+    arch = pl_mlp_arch (model);
+  g_printerr (_("training %s on %s: %u training, %u validation, %u test samples, %u thread(s), OpenBLAS core %s\n"),
+              arch, data->name, data->train->n, data->val->n,
+              data->test->n, n_threads, _pl_cli_blas_core ());
+
+  trainer = pl_trainer_new (model, &config);
+  if (!pl_trainer_run (trainer, data->train, data->val, on_progress, &progress,
+                       _pl_cli_cancellable (), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return _pl_cli_fail (error);
+      /* Ctrl-C: keep what finished — the model as it is now is evaluated and saved. */
+      g_printerr (_("prunelab-cli: training interrupted; reporting and saving the model as it is\n"));
+      interrupted = TRUE;
+      g_clear_error (&error);
+    }
+  if (progress.tty)
+    g_printerr ("\r\033[K");
+
+  seconds = pl_trainer_get_train_seconds (trainer);
+  samples_per_second = seconds > 0 ? pl_trainer_get_samples_seen (trainer) / seconds : 0.0;
+
+  test_ev = pl_evaluate (model, data->test, &error);
+  if (test_ev == NULL)
+    return _pl_cli_fail (error);
+
+  if (out != NULL && !pl_safetensors_save (model, out, &error))
+    return _pl_cli_fail (error);
+
+  if (pl_trainer_get_history (trainer)->len > 0)
+    {
+      const GArray *h = pl_trainer_get_history (trainer);
+      last = &g_array_index (h, PlEpochRecord, h->len - 1);
+    }
+
+  if (json)
+    {
+      g_autofree char *arch_text = pl_mlp_arch (model);
+
+      b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "command");
+      json_builder_add_string_value (b, "train");
+      json_builder_set_member_name (b, "data");
+      json_builder_add_string_value (b, data->spec);
+      json_builder_set_member_name (b, "arch");
+      json_builder_add_string_value (b, arch_text);
+      json_builder_set_member_name (b, "activation");
+      json_builder_add_string_value (b, pl_activation_to_string (model->activation));
+      json_builder_set_member_name (b, "optimizer");
+      json_builder_add_string_value (b, pl_optimizer_to_string (config.optimizer));
+      _pl_cli_add_double (b, "lr", config.lr);
+      json_builder_set_member_name (b, "batch");
+      json_builder_add_int_value (b, config.batch_size);
+      json_builder_set_member_name (b, "seed");
+      json_builder_add_int_value (b, (gint64) config.seed);
+      json_builder_set_member_name (b, "epochs");
+      json_builder_add_int_value (b, pl_trainer_get_history (trainer)->len);
+      json_builder_set_member_name (b, "interrupted");
+      json_builder_add_boolean_value (b, interrupted);
+      _pl_cli_add_evaluation (b, "test", test_ev);
+      _pl_cli_add_double (b, "train_loss", last ? last->train_loss : NAN);
+      _pl_cli_add_double (b, "train_accuracy", last ? last->train_accuracy : NAN);
+      _pl_cli_add_double (b, "val_loss", last ? last->val_loss : NAN);
+      _pl_cli_add_double (b, "val_accuracy", last ? last->val_accuracy : NAN);
+      _pl_cli_add_double (b, "seconds", seconds);
+      _pl_cli_add_double (b, "samples_per_second", samples_per_second);
+      json_builder_set_member_name (b, "parameters");
+      json_builder_add_int_value (b, (gint64) model->n_params);
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, n_threads);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      json_builder_set_member_name (b, "train_samples");
+      json_builder_add_int_value (b, data->train->n);
+      json_builder_set_member_name (b, "val_samples");
+      json_builder_add_int_value (b, data->val->n);
+      json_builder_set_member_name (b, "test_samples");
+      json_builder_add_int_value (b, data->test->n);
+      if (out != NULL)
+        {
+          json_builder_set_member_name (b, "model");
+          json_builder_add_string_value (b, out);
+        }
+      add_history (b, trainer);
+      json_builder_end_object (b);
+      _pl_cli_print_json (b);
+    }
+  else
+    {
+      printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"),
+              100 * test_ev->accuracy, test_ev->loss, test_ev->n);
+      printf (_("%" G_GSIZE_FORMAT " parameters, %.0f samples/s over %.1f s of training\n"),
+              model->n_params, samples_per_second, seconds);
+      if (out != NULL)
+        printf (_("model saved to %s\n"), out);
+    }
+
+  return interrupted ? PL_EXIT_INTERRUPTED : PL_EXIT_OK;
+}
+
+int
+_pl_cli_eval (int    argc,
+              char **argv)
+{
+  PlCliDataArgs data_args = PL_CLI_DATA_ARGS_INIT;
+  g_autofree char *model_path = NULL;
+  gboolean json = FALSE;
+  int threads = 1;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Model to evaluate (safetensors)"), N_("FILE") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlEvaluation) val_ev = NULL;
+  gsize n_weights, n_pruned;
+
+  g_option_context_set_summary (context, _("Evaluate a saved model on a dataset's test split."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+  if (model_path == NULL)
+    return _pl_cli_usage (_("--model is required"));
+  if (threads < 1 || threads > 64)
+    return _pl_cli_usage (_("--threads must be 1 to 64"));
+  _pl_cli_set_threads (threads);
+
+  model = pl_safetensors_load (model_path, &error);
+  if (model == NULL)
+    return _pl_cli_fail (error);
+
+  data = _pl_cli_load_data (&data_args, &error);
+  _pl_cli_data_args_clear (&data_args);
+  if (data == NULL)
+    return _pl_cli_fail (error);
+
+  ev = pl_evaluate (model, data->test, &error);
+  if (ev == NULL)
+    {
+      g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
+      return _pl_cli_fail (error);
+    }
+  val_ev = pl_evaluate (model, data->val, NULL);
+
+  n_weights = pl_mlp_n_weights (model);
+  n_pruned = pl_mlp_n_pruned (model);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *arch = pl_mlp_arch (model);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "command");
+      json_builder_add_string_value (b, "eval");
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model_path);
+      json_builder_set_member_name (b, "data");
+      json_builder_add_string_value (b, data->spec);
+      json_builder_set_member_name (b, "arch");
+      json_builder_add_string_value (b, arch);
+      json_builder_set_member_name (b, "activation");
+      json_builder_add_string_value (b, pl_activation_to_string (model->activation));
+      _pl_cli_add_evaluation (b, "test", ev);
+      _pl_cli_add_double (b, "val_accuracy", val_ev != NULL ? val_ev->accuracy : NAN);
+      _pl_cli_add_double (b, "val_loss", val_ev != NULL ? val_ev->loss : NAN);
+      json_builder_set_member_name (b, "test_samples");
+      json_builder_add_int_value (b, ev->n);
+      json_builder_set_member_name (b, "parameters");
+      json_builder_add_int_value (b, (gint64) model->n_params);
+      json_builder_set_member_name (b, "weights");
+      json_builder_add_int_value (b, (gint64) n_weights);
+      json_builder_set_member_name (b, "pruned_weights");
+      json_builder_add_int_value (b, (gint64) n_pruned);
+      _pl_cli_add_double (b, "sparsity", n_weights > 0 ? (double) n_pruned / n_weights : 0.0);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      json_builder_end_object (b);
+      _pl_cli_print_json (b);
+    }
+  else
+    {
+      printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"), 100 * ev->accuracy, ev->loss, ev->n);
+      printf (_("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights pruned (%.1f%%)\n"),
+              n_pruned, n_weights, n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
+    }
+
+  return PL_EXIT_OK;
+}

@@ -1,0 +1,304 @@
+/* prunelab-cli — the headless PruneLab: train, evaluate, benchmark */
+#define G_LOG_DOMAIN "prunelab-cli"
+
+#include "config.h"
+
+#include <cblas.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <math.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pl-cli-private.h"
+#include "pl-error.h"
+
+static GCancellable *cancellable;
+
+static gboolean
+on_sigint (gpointer data)
+{
+  /* The first Ctrl-C asks the running command to stop cleanly; a second one ends at once. */
+  if (g_cancellable_is_cancelled (cancellable))
+    _exit (PL_EXIT_INTERRUPTED);
+  g_printerr (_("\nprunelab-cli: interrupted, stopping (press Ctrl-C again to quit at once)\n"));
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+signal_thread (gpointer data)
+{
+  /* SIGINT is handled by a main loop of its own, so the command can run on the main thread
+   * without one; g_unix_signal_source does the async-signal-safe part. */
+  GMainContext *context = data;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (context, FALSE);
+
+  g_main_loop_run (loop);
+  return NULL;
+}
+
+GCancellable *
+_pl_cli_cancellable (void)
+{
+  return cancellable;
+}
+
+gboolean
+_pl_cli_parse (GOptionContext   *context,
+               int              *argc,
+               char           ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("prunelab-cli: %s\n", error->message);
+      g_printerr (_("Run “%s --help” to see the options.\n"), (*argv)[0]);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      g_printerr (_("prunelab-cli: unexpected argument “%s”\n"), (*argv)[1]);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+int
+_pl_cli_fail (const GError *error)
+{
+  g_printerr ("prunelab-cli: %s\n", error->message);
+
+  if (error->domain == PL_SPEC_ERROR)
+    return PL_EXIT_USAGE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return PL_EXIT_INTERRUPTED;
+  return PL_EXIT_FAILED;
+}
+
+int
+_pl_cli_usage (const char *format,
+               ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_printerr ("prunelab-cli: %s\n", message);
+
+  return PL_EXIT_USAGE;
+}
+
+guint
+_pl_cli_set_threads (int threads)
+{
+  guint n = (guint) CLAMP (threads, 1, 64);
+
+  openblas_set_num_threads ((int) n);
+  return n;
+}
+
+const char *
+_pl_cli_blas_core (void)
+{
+  const char *core = openblas_get_corename ();
+
+  return core != NULL ? core : "unknown";
+}
+
+void
+_pl_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+void
+_pl_cli_add_double (JsonBuilder *builder,
+                    const char  *name,
+                    double       value)
+{
+  json_builder_set_member_name (builder, name);
+  if (isfinite (value))
+    json_builder_add_double_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+_pl_cli_add_evaluation (JsonBuilder        *builder,
+                        const char         *prefix,
+                        const PlEvaluation *ev)
+{
+  g_autofree char *acc = g_strconcat (prefix, "_accuracy", NULL);
+  g_autofree char *loss = g_strconcat (prefix, "_loss", NULL);
+  g_autofree char *per_class = g_strconcat (prefix, "_per_class_accuracy", NULL);
+  g_autofree char *confusion = g_strconcat (prefix, "_confusion_matrix", NULL);
+
+  _pl_cli_add_double (builder, acc, ev->accuracy);
+  _pl_cli_add_double (builder, loss, ev->loss);
+
+  json_builder_set_member_name (builder, per_class);
+  json_builder_begin_array (builder);
+  for (guint c = 0; c < ev->n_classes; c++)
+    if (isfinite (ev->class_accuracy[c]))
+      json_builder_add_double_value (builder, ev->class_accuracy[c]);
+    else
+      json_builder_add_null_value (builder);
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, confusion);
+  json_builder_begin_array (builder);
+  for (guint t = 0; t < ev->n_classes; t++)
+    {
+      json_builder_begin_array (builder);
+      for (guint p = 0; p < ev->n_classes; p++)
+        json_builder_add_int_value (builder, ev->confusion[(gsize) t * ev->n_classes + p]);
+      json_builder_end_array (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+void
+_pl_cli_add_data_options (GOptionContext *context,
+                          PlCliDataArgs  *args)
+{
+  const GOptionEntry entries[] = {
+    { "data", 'd', 0, G_OPTION_ARG_STRING, &args->spec,
+      N_("Dataset: fashion-mnist[:DIR], mnist:DIR, idx:DIR, csv:FILE[,label=COL][,header=yes|no][,test=FILE], "
+         "spiral|moons|circles|xor|blobs[:n=N,noise=X,seed=S,classes=K]"), N_("SPEC") },
+    { "val-size", 0, 0, G_OPTION_ARG_INT, &args->val_size,
+      N_("Validation samples carved from the training data (default 5000 for images, 20% otherwise)"), N_("N") },
+    { "standardize", 0, 0, G_OPTION_ARG_NONE, &args->standardize,
+      N_("Standardise features with the training set's mean and deviation"), NULL },
+    { "max-train", 0, 0, G_OPTION_ARG_INT, &args->max_train,
+      N_("Use only the first N training samples (quick runs)"), N_("N") },
+    { "split-seed", 0, 0, G_OPTION_ARG_INT64, &args->split_seed,
+      N_("Seed of the train/validation split (default 0)"), N_("N") },
+    { NULL }
+  };
+  GOptionGroup *group = g_option_group_new ("data", _("Dataset options:"),
+                                            _("Show the dataset options"), NULL, NULL);
+
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  g_option_context_add_group (context, group);
+}
+
+PlData *
+_pl_cli_load_data (const PlCliDataArgs  *args,
+                   GError              **error)
+{
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+
+  if (args->spec == NULL)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("--data is required (for example --data spiral or --data fashion-mnist)"));
+      return NULL;
+    }
+  if (args->max_train < 0 || args->split_seed < 0)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("--max-train and --split-seed must not be negative"));
+      return NULL;
+    }
+
+  options.val_size = args->val_size;
+  options.standardize = args->standardize;
+  options.max_train = (guint) args->max_train;
+  options.split_seed = (guint64) args->split_seed;
+
+  return pl_data_load (args->spec, &options, error);
+}
+
+void
+_pl_cli_data_args_clear (PlCliDataArgs *args)
+{
+  g_clear_pointer (&args->spec, g_free);
+}
+
+static int
+usage (FILE *out)
+{
+  fprintf (out, "%s",
+           _("Usage: prunelab-cli COMMAND [OPTIONS…]\n"
+             "\n"
+             "Commands:\n"
+             "  train   Train a multi-layer perceptron and report its accuracy\n"
+             "  eval    Evaluate a saved model (safetensors) on a dataset\n"
+             "  bench   Measure training speed (bench train)\n"
+             "\n"
+             "Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
+  return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  static const struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+  } commands[] = {
+    { "train", _pl_cli_train },
+    { "eval", _pl_cli_eval },
+    { "bench", _pl_cli_bench },
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  /* Numbers in files and JSON use '.', whatever the locale. */
+  setlocale (LC_NUMERIC, "C");
+
+  if (argc < 2)
+    return usage (stderr);
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "help") == 0)
+    return usage (stdout);
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      printf ("prunelab-cli %s\n", PACKAGE_VERSION);
+      return PL_EXIT_OK;
+    }
+
+  cancellable = g_cancellable_new ();
+  {
+    GMainContext *context = g_main_context_new ();
+    g_autoptr(GSource) source = g_unix_signal_source_new (SIGINT);
+
+    g_source_set_callback (source, on_sigint, NULL, NULL);
+    g_source_attach (source, context);
+    g_thread_unref (g_thread_new ("pl-signals", signal_thread, context));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[1], commands[i].name) == 0)
+      {
+        g_autofree char *prog = g_strdup_printf ("prunelab-cli %s", argv[1]);
+        int status;
+
+        argv[1] = prog;
+        status = commands[i].run (argc - 1, argv + 1);
+        return status;
+      }
+
+  g_printerr (_("prunelab-cli: unknown command “%s”\n"), argv[1]);
+  return usage (stderr);
+}

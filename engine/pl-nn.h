@@ -1,0 +1,75 @@
+/* pl-nn.h — batched forward and backward passes of a PlMlp (cblas_sgemm)
+ *
+ * Shapes are in comments as (rows, cols), row-major. A batch's activations are sample-major
+ * (n, width). Backward kernels add into gradients; callers zero them first.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "pl-mlp.h"
+
+G_BEGIN_DECLS
+
+/* Activations and deltas for batches of up to max_batch samples: one allocation. */
+typedef struct {
+  guint   max_batch;
+  guint   n_layers;
+  float  *block;                         /* owned: everything below points into it */
+  float  *act[PL_MLP_MAX_LAYERS + 1];    /* act[0]: the batch input (borrowed or copied);
+                                          * act[i]: layer i's output (n, sizes[i]), the last
+                                          * one holding the softmax probabilities */
+  float  *delta[2];                      /* ping-pong (n, max width) buffers of ∂L/∂z */
+  float  *input;                         /* (max_batch, sizes[0]) for gathered batches */
+} PlNnWork;
+
+PlNnWork *pl_nn_work_new   (const PlMlp *model,
+                            guint        max_batch);
+void      pl_nn_work_free  (PlNnWork    *work);
+
+/* Runs the network on x (n, n_in) into work->act; returns the probabilities (n, n_out).
+ * x is borrowed: act[0] = x. */
+const float *pl_nn_forward (const PlMlp *model,
+                            PlNnWork    *work,
+                            const float *x,
+                            guint        n);
+
+/* Mean softmax cross-entropy of the probabilities after pl_nn_forward, and the number of
+ * samples whose arg-max equals the label (ties go to the lowest class). */
+double    pl_nn_loss       (const PlMlp   *model,
+                            const PlNnWork *work,
+                            const guint32 *y,
+                            guint          n,
+                            guint         *n_correct);
+
+/* Adds ∂(mean cross-entropy)/∂θ for the batch of the last pl_nn_forward into grad (the layout
+ * of model->params). Gradients of pruned weights are left untouched (callers mask them).
+ * @scale multiplies the gradient: 1/n for a whole batch, 1/N_total when several parts of one
+ * batch are summed. */
+void      pl_nn_backward   (const PlMlp   *model,
+                            PlNnWork      *work,
+                            const guint32 *y,
+                            guint          n,
+                            float          scale,
+                            float         *grad);
+
+/* The penalties of training, on weights only (biases are not decayed or pruned):
+ * weight_decay/2 · Σ w² + l1 · Σ |w|. */
+double    pl_nn_penalty    (const PlMlp *model,
+                            double       weight_decay,
+                            double       l1);
+
+/* Plain-loop references of forward + loss + backward (the test oracle), in double. */
+double    pl_nn_loss_ref      (const PlMlp   *model,
+                               const float   *x,
+                               const guint32 *y,
+                               guint          n);
+void      pl_nn_backward_ref  (const PlMlp   *model,
+                               const float   *x,
+                               const guint32 *y,
+                               guint          n,
+                               double        *grad);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlNnWork, pl_nn_work_free)
+
+G_END_DECLS
