@@ -14,6 +14,7 @@
 #include "pl-train.h"
 
 #define MAX_THREADS 64
+#define GOOD_EVERY  16   /* steps between copies of parameters known to give a finite loss */
 
 typedef enum {
   PHASE_GRADIENT,  /* each worker: its slice of the batch, forward and backward */
@@ -40,8 +41,9 @@ struct _PlTrainer {
   float          *grad;         /* owned, (n_params) */
   float          *state1;       /* owned: momentum, or Adam's first moment */
   float          *state2;       /* owned: Adam's second moment, or NULL */
-  float          *good;         /* owned: the last parameters whose loss was finite */
+  float          *good;         /* owned: recent parameters whose loss was finite */
   guint64         t;            /* optimiser steps so far */
+  guint           since_good;   /* steps since @good was taken, 0 at the start of a run */
   PlRng           rng;
   GArray         *history;      /* PlEpochRecord */
   GArray         *grad_norms;   /* float */
@@ -194,7 +196,8 @@ typedef struct {
   float    cv;           /* clipping by value, +∞ when off */
 } StepConsts;
 
-#define CHUNK 2048       /* parameters reduced and updated together, while in L1 cache */
+#define CHUNK 4096       /* parameters summed and updated together, while in L1 cache */
+#define LANES 16         /* independent partial sums, so that the norm loops vectorise */
 
 static inline float
 clampf (float x,
@@ -203,13 +206,58 @@ clampf (float x,
   return x > c ? c : x < -c ? -c : x;
 }
 
-/* SGD with momentum (and weight decay) on n entries, as torch.optim.SGD:
+/* g ← (g + l1·sign(w)) ⊙ mask, the gradient of the objective, on n entries; adds ‖g‖² and
+ * ‖clip(g)‖² to the sums. LANES partial sums keep the loop vectorisable and its result
+ * independent of the vector width. */
+static void
+objective_grad (float       *restrict g,
+                const float *restrict p,
+                const float *restrict mask,
+                gsize                 n,
+                float                 l1,
+                float                 cv,
+                double               *norm_sq,
+                double               *norm_sq_clip)
+{
+  float an[LANES] = { 0 }, ac[LANES] = { 0 };
+  gsize i = 0;
+
+  for (; i + LANES <= n; i += LANES)
+    for (guint j = 0; j < LANES; j++)
+      {
+        float w = p[i + j];
+        float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
+        float gi = (g[i + j] + l1 * sign) * mask[i + j];
+        float gc = clampf (gi, cv);
+
+        g[i + j] = gi;
+        an[j] += gi * gi;
+        ac[j] += gc * gc;
+      }
+  for (; i < n; i++)
+    {
+      float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
+      float gi = (g[i] + l1 * sign) * mask[i];
+      float gc = clampf (gi, cv);
+
+      g[i] = gi;
+      an[0] += gi * gi;
+      ac[0] += gc * gc;
+    }
+
+  for (guint j = 0; j < LANES; j++)
+    {
+      *norm_sq += an[j];
+      *norm_sq_clip += ac[j];
+    }
+}
+
+/* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
  * g ← clip(g)·coef + wd·w;  v ← μv + g;  w ← w − lr·(nesterov ? g + μv : v).
- * Masked entries get v = 0 and no step. The old w goes to @good. */
+ * Masked entries get v = 0 and no step. */
 static void
 sgd_step (float       *restrict p,
           float       *restrict v,
-          float       *restrict good,
           const float *restrict g,
           const float *restrict mask,
           gsize                 n,
@@ -225,7 +273,6 @@ sgd_step (float       *restrict p,
         float vi = (mu * v[i] + gi) * mask[i];
 
         v[i] = vi;
-        good[i] = p[i];
         p[i] -= lr * (gi + mu * vi);
       }
   else
@@ -235,7 +282,6 @@ sgd_step (float       *restrict p,
         float vi = (mu * v[i] + gi) * mask[i];
 
         v[i] = vi;
-        good[i] = p[i];
         p[i] -= lr * vi;
       }
 }
@@ -246,7 +292,6 @@ static void
 adam_step (float       *restrict p,
            float       *restrict m,
            float       *restrict v,
-           float       *restrict good,
            const float *restrict g,
            const float *restrict mask,
            gsize                 n,
@@ -264,79 +309,56 @@ adam_step (float       *restrict p,
 
       m[i] = mi;
       v[i] = vi;
-      good[i] = p[i];
       p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
     }
 }
 
+/* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
+ * into the objective gradient and adds its norms — and, fused, takes the optimiser step while
+ * the chunk is in cache; PHASE_UPDATE takes the step alone (after clipping by norm). */
 static void
-update_range (PlTrainer        *self,
-              gsize             lo,
-              gsize             hi,
-              gboolean          is_weight,
-              const StepConsts *k)
-{
-  float wd = is_weight ? (float) self->config.weight_decay : 0.0f;
-  float *p = self->model->params;
-  const float *mask = self->model->masks;
-
-  if (self->config.optimizer == PL_OPTIMIZER_SGD)
-    sgd_step (p + lo, self->state1 + lo, self->good + lo, self->grad + lo, mask + lo,
-              hi - lo, wd, k);
-  else
-    adam_step (p + lo, self->state1 + lo, self->state2 + lo, self->good + lo, self->grad + lo,
-               mask + lo, hi - lo, wd, k);
-}
-
-/* g ← (Σ_t g_t + l1·sign(w)) ⊙ mask on [lo, hi), the workers' partial gradients summed in a
- * fixed order; accumulates ‖g‖² and ‖clip(g)‖². */
-static void
-reduce_range (Worker   *w,
-              gsize     lo,
-              gsize     hi,
-              gboolean  is_weight,
-              float     cv)
+process_range (Worker           *w,
+               Phase             phase,
+               gsize             lo,
+               gsize             hi,
+               gboolean          is_weight,
+               const StepConsts *k)
 {
   PlTrainer *self = w->trainer;
-  const float *restrict p = self->model->params;
-  const float *restrict mask = self->model->masks;
   float *restrict g = self->grad;
-  float l1 = is_weight ? (float) self->config.l1 : 0.0f;
-  float nsq = 0.0f, nsq_clip = 0.0f;
+  float *p = self->model->params + lo;
+  const float *mask = self->model->masks + lo;
+  float wd = is_weight ? (float) self->config.weight_decay : 0.0f;
 
-  for (guint t = 1; t < self->n_threads; t++)
+  if (phase == PHASE_REDUCE)
     {
-      const float *restrict gt = self->workers[t].grad;
+      for (guint t = 1; t < self->n_threads; t++)
+        {
+          const float *restrict gt = self->workers[t].grad;
 
-      for (gsize k = lo; k < hi; k++)
-        g[k] += gt[k];
+          for (gsize i = lo; i < hi; i++)
+            g[i] += gt[i];
+        }
+      objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
+                      k->cv, &w->norm_sq, &w->norm_sq_clip);
+      if (!self->fused_update)
+        return;
     }
 
-  for (gsize k = lo; k < hi; k++)
-    {
-      float sign = (float) (p[k] > 0.0f) - (float) (p[k] < 0.0f);
-      float gk = (g[k] + l1 * sign) * mask[k];
-      float gc = clampf (gk, cv);
-
-      g[k] = gk;
-      nsq += gk * gk;
-      nsq_clip += gc * gc;
-    }
-
-  /* float partial sums over one chunk, double across chunks */
-  w->norm_sq += nsq;
-  w->norm_sq_clip += nsq_clip;
+  if (self->config.optimizer == PL_OPTIMIZER_SGD)
+    sgd_step (p, self->state1 + lo, g + lo, mask, hi - lo, wd, k);
+  else
+    adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
 }
 
 /* Runs the reduce or update phase on the weight and bias parts of [w->lo, w->hi), a chunk at a
- * time; with a fused update each chunk is updated while it is in cache. */
+ * time. */
 static void
 run_by_segments (Worker *w,
                  Phase   phase)
 {
   PlTrainer *self = w->trainer;
   const PlTrainConfig *c = &self->config;
-  float cv = c->clip_value > 0.0 ? (float) c->clip_value : INFINITY;
   StepConsts k = {
     .lr = self->lr,
     .mu = (float) c->momentum,
@@ -347,7 +369,7 @@ run_by_segments (Worker *w,
     .sqrt_bc2 = (float) sqrt (1.0 - pow (c->beta2, (double) self->t)),
     .eps = (float) c->eps,
     .coef = self->clip_coef,
-    .cv = cv,
+    .cv = c->clip_value > 0.0 ? (float) c->clip_value : INFINITY,
   };
   gsize off = 0;
 
@@ -366,14 +388,7 @@ run_by_segments (Worker *w,
           gsize hi = MIN (seg[part + 1], w->hi);
 
           for (gsize a = lo; a < hi; a += CHUNK)
-            {
-              gsize b = MIN (a + CHUNK, hi);
-
-              if (phase == PHASE_REDUCE)
-                reduce_range (w, a, b, part == 0, cv);
-              if (phase == PHASE_UPDATE || self->fused_update)
-                update_range (self, a, b, part == 0, &k);
-            }
+            process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, &k);
         }
       off = seg[2];
     }
@@ -609,6 +624,10 @@ train_step (PlTrainer *self,
   if (!isfinite (*loss))
     return FALSE;
 
+  /* These parameters gave a finite loss: keep them, now and then, to fall back on. */
+  if (self->since_good++ % GOOD_EVERY == 0)
+    memcpy (self->good, self->model->params, sizeof (float) * self->model->n_params);
+
   self->t++;
   self->fused_update = self->config.clip_norm <= 0.0;
   self->clip_coef = 1.0f;
@@ -673,7 +692,7 @@ pl_trainer_run (PlTrainer           *self,
   steps_total = steps_per_epoch * c->epochs;
 
   pl_mlp_apply_masks (model);
-  memcpy (self->good, model->params, sizeof (float) * model->n_params);
+  self->since_good = 0;
   self->data = train;
 
   blas_threads_before = openblas_get_num_threads ();
@@ -707,10 +726,11 @@ pl_trainer_run (PlTrainer           *self,
           if (!train_step (self, &loss, &correct, &grad_norm))
             {
               memcpy (model->params, self->good, sizeof (float) * model->n_params);
+              pl_mlp_apply_masks (model);
               g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
                            _("training diverged: the loss became %s in epoch %u, step %" G_GUINT64_FORMAT
-                             "; the last weights with a finite loss were restored (try a smaller learning rate or gradient clipping)"),
-                           isnan (loss) ? "NaN" : "infinite", rec.epoch, step + 1);
+                             "; weights from at most %u steps earlier, whose loss was finite, were restored (try a smaller learning rate or gradient clipping)"),
+                           isnan (loss) ? "NaN" : "infinite", rec.epoch, step + 1, GOOD_EVERY);
               ok = FALSE;
               break;
             }
