@@ -73,4 +73,6 @@ PlData      *_pl_cli_load_data        (const PlCliDataArgs *args,
                                        GError             **error);
 void         _pl_cli_data_args_clear  (PlCliDataArgs  *args);
 
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliDataArgs, _pl_cli_data_args_clear)
+
 G_END_DECLS

@@ -89,7 +89,7 @@ int
 _pl_cli_train (int    argc,
                char **argv)
 {
-  PlCliDataArgs data_args = PL_CLI_DATA_ARGS_INIT;
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *arch = NULL;
   g_autofree char *activation_name = NULL;
   g_autofree char *optimizer_name = NULL;
@@ -176,7 +176,6 @@ _pl_cli_train (int    argc,
   config.threads = n_threads;
 
   data = _pl_cli_load_data (&data_args, &error);
-  _pl_cli_data_args_clear (&data_args);
   if (data == NULL)
     return _pl_cli_fail (error);
 
@@ -313,7 +312,7 @@ int
 _pl_cli_eval (int    argc,
               char **argv)
 {
-  PlCliDataArgs data_args = PL_CLI_DATA_ARGS_INIT;
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *model_path = NULL;
   gboolean json = FALSE;
   int threads = 1;
@@ -347,7 +346,6 @@ _pl_cli_eval (int    argc,
     return _pl_cli_fail (error);
 
   data = _pl_cli_load_data (&data_args, &error);
-  _pl_cli_data_args_clear (&data_args);
   if (data == NULL)
     return _pl_cli_fail (error);
 

@@ -1,0 +1,225 @@
+/* prunelab-cli as a user runs it: exit statuses, JSON results, saved models. */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static const char *cli_path;
+
+typedef struct {
+  int    status;
+  char  *out;
+  char  *err;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->out, g_free);
+  g_clear_pointer (&r->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* Runs prunelab-cli with the arguments (NULL-terminated). */
+static void
+run_cli (Run        *r,
+         const char *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list ap;
+  int wait_status;
+
+  g_ptr_array_add (argv, (char *) cli_path);
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &r->out, &r->err, &wait_status, &error);
+  g_assert_no_error (error);
+  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (r->status != 0)
+    g_test_message ("stderr: %s", r->err);
+}
+
+static JsonObject *
+parse_json (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+test_train_json_has_the_contract (void)
+{
+  g_auto(Run) r = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  const char *fields[] = { "test_accuracy", "test_loss", "train_loss", "val_accuracy", "epochs",
+                           "seconds", "samples_per_second", "parameters", "threads", "blas_core" };
+
+  run_cli (&r, "train", "--data", "moons:n=400", "--epochs", "20", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  o = parse_json (r.out);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    g_assert_true (json_object_has_member (o, fields[i]));
+  g_assert_cmpint (json_object_get_int_member (o, "epochs"), ==, 20);
+  g_assert_cmpint (json_object_get_int_member (o, "parameters"), ==, 2 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2);
+  g_assert_cmpfloat (json_object_get_double_member (o, "test_accuracy"), >=, 0.95);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "history")), ==, 20);
+  /* progress goes to stderr, never into the JSON */
+  g_assert_nonnull (strstr (r.err, "epoch 20/20"));
+}
+
+static void
+test_saved_model_evaluates_the_same (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "xor.safetensors", NULL);
+  g_auto(Run) train = { 0 };
+  g_auto(Run) eval = { 0 };
+  g_autoptr(JsonObject) a = NULL;
+  g_autoptr(JsonObject) b = NULL;
+
+  run_cli (&train, "train", "--data", "xor", "--epochs", "10", "--arch", "2-16-2",
+           "--activation", "tanh", "--out", path, "--json", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  run_cli (&eval, "eval", "--model", path, "--data", "xor", "--json", NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+
+  a = parse_json (train.out);
+  b = parse_json (eval.out);
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), ==,
+                     json_object_get_double_member (b, "test_accuracy"));
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_loss"), ==,
+                     json_object_get_double_member (b, "test_loss"));
+  g_assert_cmpstr (json_object_get_string_member (b, "activation"), ==, "tanh");
+  g_assert_cmpstr (json_object_get_string_member (b, "arch"), ==, "2-16-2");
+
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+static void
+test_same_seed_same_result (void)
+{
+  g_auto(Run) a = { 0 };
+  g_auto(Run) b = { 0 };
+  g_autoptr(JsonObject) oa = NULL;
+  g_autoptr(JsonObject) ob = NULL;
+
+  run_cli (&a, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
+  run_cli (&b, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
+  g_assert_cmpint (a.status, ==, 0);
+  g_assert_cmpint (b.status, ==, 0);
+  oa = parse_json (a.out);
+  ob = parse_json (b.out);
+  g_assert_cmpfloat (json_object_get_double_member (oa, "test_loss"), ==,
+                     json_object_get_double_member (ob, "test_loss"));
+}
+
+static void
+test_bad_usage_exits_2 (void)
+{
+  const char *cases[][6] = {
+    { "train", "--data", "spiral", "--epochs", "many", NULL },
+    { "train", "--data", "spiral", "--lr", "-1", NULL },
+    { "train", "--data", "nosuchset", NULL },
+    { "train", "--data", "spiral", "--arch", "2-x-3", NULL },
+    { "train", "--data", "spiral", "--optimizer", "lbfgs", NULL },
+    { "train", NULL },
+    { "frobnicate", NULL },
+    { "eval", "--data", "spiral", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Run) r = { 0 };
+
+      run_cli (&r, cases[i][0], cases[i][1], cases[i][2], cases[i][3], cases[i][4], cases[i][5], NULL);
+      g_test_message ("case %u: %s", i, r.err);
+      g_assert_cmpint (r.status, ==, 2);
+      g_assert_cmpstr (r.out, ==, "");
+      g_assert_true (g_str_has_prefix (r.err, "prunelab-cli"));
+    }
+}
+
+static void
+test_bad_input_exits_1_naming_the_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "broken.safetensors", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
+  g_auto(Run) r1 = { 0 };
+  g_auto(Run) r2 = { 0 };
+
+  /* a header length of 16, then 9 bytes that are not JSON */
+  g_assert_true (g_file_set_contents (bad, "\x10\x00\x00\x00\x00\x00\x00\x00{not json", 17, NULL));
+
+  run_cli (&r1, "eval", "--model", bad, "--data", "spiral", NULL);
+  g_assert_cmpint (r1.status, ==, 1);
+  g_assert_nonnull (strstr (r1.err, "broken.safetensors"));
+  /* one line */
+  g_assert_cmpint (strchr (r1.err, '\n') - r1.err, ==, (int) strlen (r1.err) - 1);
+
+  run_cli (&r2, "eval", "--model", missing, "--data", "spiral", NULL);
+  g_assert_cmpint (r2.status, ==, 1);
+  g_assert_nonnull (strstr (r2.err, "missing.safetensors"));
+
+  g_remove (bad);
+  g_rmdir (dir);
+}
+
+static void
+test_model_data_mismatch_is_reported (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "m.safetensors", NULL);
+  g_auto(Run) train = { 0 };
+  g_auto(Run) eval = { 0 };
+
+  run_cli (&train, "train", "--data", "blobs", "--epochs", "1", "--out", path, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  /* 3 outputs cannot classify 5 classes */
+  run_cli (&eval, "eval", "--model", path, "--data", "spiral:classes=5", NULL);
+  g_assert_cmpint (eval.status, ==, 1);
+  g_assert_nonnull (strstr (eval.err, "m.safetensors"));
+
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  cli_path = g_getenv ("PRUNELAB_CLI");
+  if (cli_path == NULL)
+    {
+      g_printerr ("PRUNELAB_CLI must name the prunelab-cli binary\n");
+      return 1;
+    }
+
+  g_test_add_func ("/cli/train/json-has-the-contract", test_train_json_has_the_contract);
+  g_test_add_func ("/cli/train/saved-model-evaluates-the-same", test_saved_model_evaluates_the_same);
+  g_test_add_func ("/cli/train/same-seed-same-result", test_same_seed_same_result);
+  g_test_add_func ("/cli/usage/bad-usage-exits-2", test_bad_usage_exits_2);
+  g_test_add_func ("/cli/input/bad-input-exits-1-naming-the-file", test_bad_input_exits_1_naming_the_file);
+  g_test_add_func ("/cli/input/model-data-mismatch-is-reported", test_model_data_mismatch_is_reported);
+  return g_test_run ();
+}
