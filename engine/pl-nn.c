@@ -239,8 +239,10 @@ pl_nn_backward (const PlMlp   *model,
                 const guint32 *y,
                 guint          n,
                 float          scale,
+                gboolean       accumulate,
                 float         *grad)
 {
+  float beta = accumulate ? 1.0f : 0.0f;
   guint L = model->n_layers;
   guint m = model->sizes[L];
   const float *p = work->act[L];
@@ -264,11 +266,13 @@ pl_nn_backward (const PlMlp   *model,
       gw = gp;
       gb = gp + (gsize) l->n_out * l->n_in;
 
-      /* gW (n_out, n_in) += dᵀ (n_out, n) · a (n, n_in) */
+      /* gW (n_out, n_in) = β·gW + dᵀ (n_out, n) · a (n, n_in) */
       cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                    l->n_out, l->n_in, n,
                    1.0f, d, l->n_out, work->act[i], l->n_in,
-                   1.0f, gw, l->n_in);
+                   beta, gw, l->n_in);
+      if (!accumulate)
+        memset (gb, 0, sizeof (float) * l->n_out);
       for (guint s = 0; s < n; s++)
         for (guint j = 0; j < l->n_out; j++)
           gb[j] += d[(gsize) s * l->n_out + j];

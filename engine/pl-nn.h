@@ -43,14 +43,16 @@ double    pl_nn_loss       (const PlMlp   *model,
                             guint         *n_correct);
 
 /* Adds ∂(mean cross-entropy)/∂θ for the batch of the last pl_nn_forward into grad (the layout
- * of model->params). Gradients of pruned weights are left untouched (callers mask them).
- * @scale multiplies the gradient: 1/n for a whole batch, 1/N_total when several parts of one
- * batch are summed. */
+ * of model->params), or, with @accumulate FALSE, overwrites grad with it (no need to zero it
+ * first: the training step saves a pass over the parameters that way). Gradients of pruned
+ * weights are computed like the others (callers mask them). @scale multiplies the gradient:
+ * 1/n for a whole batch, 1/N_total when several parts of one batch are summed. */
 void      pl_nn_backward   (const PlMlp   *model,
                             PlNnWork      *work,
                             const guint32 *y,
                             guint          n,
                             float          scale,
+                            gboolean       accumulate,
                             float         *grad);
 
 /* The penalties of training, on weights only (biases are not decayed or pruned):

@@ -57,6 +57,7 @@ struct _PlTrainer {
   float            lr;
   float            clip_coef;
   gboolean         fused_update; /* update during the reduce phase (no norm clipping) */
+  gboolean         masked;       /* some weight is pruned: the loops read the masks */
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
@@ -65,10 +66,10 @@ struct _PlTrainer {
   GMutex         lock;
   GCond          start_cond;
   GCond          done_cond;
-  guint          generation;
-  guint          pending;
-  Phase          phase;
-  gboolean       quit;
+  gint           generation;   /* atomic: raised to start a phase */
+  gint           pending;      /* atomic: workers still running the phase */
+  Phase          phase;        /* written before generation is raised */
+  gint           quit;         /* atomic */
 };
 
 void
@@ -172,15 +173,17 @@ run_gradient (Worker *w)
       w->y[s - lo] = data->y[idx];
     }
 
-  memset (w->grad, 0, sizeof (float) * self->model->n_params);
   w->loss = 0.0;
   w->correct = 0;
   if (hi == lo)
-    return;
+    {
+      memset (w->grad, 0, sizeof (float) * self->model->n_params);
+      return;
+    }
 
   pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
-  pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, w->grad);
+  pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
 }
 
 /* The constants of one optimiser step. */
@@ -206,18 +209,24 @@ clampf (float x,
   return x > c ? c : x < -c ? -c : x;
 }
 
+/* The loops below take mask == NULL for a model with no pruned weight; each is written once as
+ * an always-inlined body with a constant `masked`, so that the compiler makes a mask-free copy
+ * that reads one array less. */
+#define MASK(i) (masked ? mask[i] : 1.0f)
+
 /* g ← (g + l1·sign(w)) ⊙ mask, the gradient of the objective, on n entries; adds ‖g‖² and
  * ‖clip(g)‖² to the sums. LANES partial sums keep the loop vectorisable and its result
  * independent of the vector width. */
-static void
-objective_grad (float       *restrict g,
-                const float *restrict p,
-                const float *restrict mask,
-                gsize                 n,
-                float                 l1,
-                float                 cv,
-                double               *norm_sq,
-                double               *norm_sq_clip)
+static inline __attribute__((always_inline)) void
+objective_grad_body (float       *restrict g,
+                     const float *restrict p,
+                     const float *restrict mask,
+                     gsize                 n,
+                     float                 l1,
+                     float                 cv,
+                     double               *norm_sq,
+                     double               *norm_sq_clip,
+                     const gboolean        masked)
 {
   float an[LANES] = { 0 }, ac[LANES] = { 0 };
   gsize i = 0;
@@ -227,7 +236,7 @@ objective_grad (float       *restrict g,
       {
         float w = p[i + j];
         float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
-        float gi = (g[i + j] + l1 * sign) * mask[i + j];
+        float gi = (g[i + j] + l1 * sign) * MASK (i + j);
         float gc = clampf (gi, cv);
 
         g[i + j] = gi;
@@ -237,7 +246,7 @@ objective_grad (float       *restrict g,
   for (; i < n; i++)
     {
       float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
-      float gi = (g[i] + l1 * sign) * mask[i];
+      float gi = (g[i] + l1 * sign) * MASK (i);
       float gc = clampf (gi, cv);
 
       g[i] = gi;
@@ -252,25 +261,42 @@ objective_grad (float       *restrict g,
     }
 }
 
+static void
+objective_grad (float       *g,
+                const float *p,
+                const float *mask,
+                gsize        n,
+                float        l1,
+                float        cv,
+                double      *norm_sq,
+                double      *norm_sq_clip)
+{
+  if (mask != NULL)
+    objective_grad_body (g, p, mask, n, l1, cv, norm_sq, norm_sq_clip, TRUE);
+  else
+    objective_grad_body (g, p, NULL, n, l1, cv, norm_sq, norm_sq_clip, FALSE);
+}
+
 /* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
  * g ← clip(g)·coef + wd·w;  v ← μv + g;  w ← w − lr·(nesterov ? g + μv : v).
  * Masked entries get v = 0 and no step. */
-static void
-sgd_step (float       *restrict p,
-          float       *restrict v,
-          const float *restrict g,
-          const float *restrict mask,
-          gsize                 n,
-          float                 wd,
-          const StepConsts     *k)
+static inline __attribute__((always_inline)) void
+sgd_step_body (float       *restrict p,
+               float       *restrict v,
+               const float *restrict g,
+               const float *restrict mask,
+               gsize                 n,
+               float                 wd,
+               const StepConsts     *k,
+               const gboolean        masked)
 {
   const float lr = k->lr, mu = k->mu, coef = k->coef, cv = k->cv;
 
   if (k->nesterov)
     for (gsize i = 0; i < n; i++)
       {
-        float gi = (clampf (g[i], cv) * coef + wd * p[i]) * mask[i];
-        float vi = (mu * v[i] + gi) * mask[i];
+        float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
+        float vi = (mu * v[i] + gi) * MASK (i);
 
         v[i] = vi;
         p[i] -= lr * (gi + mu * vi);
@@ -279,39 +305,73 @@ sgd_step (float       *restrict p,
     for (gsize i = 0; i < n; i++)
       {
         float gi = clampf (g[i], cv) * coef + wd * p[i];
-        float vi = (mu * v[i] + gi) * mask[i];
+        float vi = (mu * v[i] + gi) * MASK (i);
 
         v[i] = vi;
         p[i] -= lr * vi;
       }
 }
 
+static void
+sgd_step (float            *p,
+          float            *v,
+          const float      *g,
+          const float      *mask,
+          gsize             n,
+          float             wd,
+          const StepConsts *k)
+{
+  if (mask != NULL)
+    sgd_step_body (p, v, g, mask, n, wd, k, TRUE);
+  else
+    sgd_step_body (p, v, g, NULL, n, wd, k, FALSE);
+}
+
 /* Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as torch.optim.Adam:
  * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). */
-static void
-adam_step (float       *restrict p,
-           float       *restrict m,
-           float       *restrict v,
-           const float *restrict g,
-           const float *restrict mask,
-           gsize                 n,
-           float                 wd,
-           const StepConsts     *k)
+static inline __attribute__((always_inline)) void
+adam_step_body (float       *restrict p,
+                float       *restrict m,
+                float       *restrict v,
+                const float *restrict g,
+                const float *restrict mask,
+                gsize                 n,
+                float                 wd,
+                const StepConsts     *k,
+                const gboolean        masked)
 {
   const float b1 = k->b1, b2 = k->b2, step = k->step, sqrt_bc2 = k->sqrt_bc2;
   const float eps = k->eps, coef = k->coef, cv = k->cv;
 
   for (gsize i = 0; i < n; i++)
     {
-      float gi = (clampf (g[i], cv) * coef + wd * p[i]) * mask[i];
-      float mi = (b1 * m[i] + (1.0f - b1) * gi) * mask[i];
-      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * mask[i];
+      float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
+      float mi = (b1 * m[i] + (1.0f - b1) * gi) * MASK (i);
+      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * MASK (i);
 
       m[i] = mi;
       v[i] = vi;
       p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
     }
 }
+
+static void
+adam_step (float            *p,
+           float            *m,
+           float            *v,
+           const float      *g,
+           const float      *mask,
+           gsize             n,
+           float             wd,
+           const StepConsts *k)
+{
+  if (mask != NULL)
+    adam_step_body (p, m, v, g, mask, n, wd, k, TRUE);
+  else
+    adam_step_body (p, m, v, g, NULL, n, wd, k, FALSE);
+}
+
+#undef MASK
 
 /* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
  * into the objective gradient and adds its norms — and, fused, takes the optimiser step while
@@ -327,7 +387,7 @@ process_range (Worker           *w,
   PlTrainer *self = w->trainer;
   float *restrict g = self->grad;
   float *p = self->model->params + lo;
-  const float *mask = self->model->masks + lo;
+  const float *mask = self->masked ? self->model->masks + lo : NULL;
   float wd = is_weight ? (float) self->config.weight_decay : 0.0f;
 
   if (phase == PHASE_REDUCE)
@@ -404,6 +464,31 @@ run_phase (Worker *w,
     run_by_segments (w, phase);
 }
 
+/* Phases last about a millisecond and follow each other closely: a thread waiting for the next
+ * one first spins for a while (tens of microseconds) and only then sleeps on the condition, so
+ * that a step does not pay the wake-up latency of a sleeping thread twice. */
+#define SPIN_USEC 40
+
+/* One round of a bounded spin: pauses, and returns FALSE once SPIN_USEC have passed. */
+static inline gboolean
+spin_on (guint   round,
+         gint64 *deadline)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#endif
+  if ((round & 63) == 0)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (*deadline == 0)
+        *deadline = now + SPIN_USEC;
+      else if (now > *deadline)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gpointer
 worker_main (gpointer data)
 {
@@ -411,26 +496,38 @@ worker_main (gpointer data)
   PlTrainer *self = w->trainer;
   guint seen = 0;
 
-  g_mutex_lock (&self->lock);
   for (;;)
     {
+      gint64 deadline = 0;
+      guint gen;
       Phase phase;
 
-      while (self->generation == seen && !self->quit)
-        g_cond_wait (&self->start_cond, &self->lock);
-      if (self->quit)
-        break;
-      seen = self->generation;
-      phase = self->phase;
-      g_mutex_unlock (&self->lock);
+      for (guint i = 0; (gen = (guint) g_atomic_int_get (&self->generation)) == seen
+                        && !g_atomic_int_get (&self->quit) && spin_on (i, &deadline); i++)
+        ;
 
+      if (gen == seen)
+        {
+          g_mutex_lock (&self->lock);
+          while ((guint) g_atomic_int_get (&self->generation) == seen && !g_atomic_int_get (&self->quit))
+            g_cond_wait (&self->start_cond, &self->lock);
+          g_mutex_unlock (&self->lock);
+        }
+      if (g_atomic_int_get (&self->quit))
+        break;
+
+      /* the phase was written before the generation was raised */
+      seen = (guint) g_atomic_int_get (&self->generation);
+      phase = self->phase;
       run_phase (w, phase);
 
-      g_mutex_lock (&self->lock);
-      if (--self->pending == 0)
-        g_cond_signal (&self->done_cond);
+      if (g_atomic_int_dec_and_test (&self->pending))
+        {
+          g_mutex_lock (&self->lock);
+          g_cond_signal (&self->done_cond);
+          g_mutex_unlock (&self->lock);
+        }
     }
-  g_mutex_unlock (&self->lock);
 
   return NULL;
 }
@@ -444,8 +541,8 @@ team_run (PlTrainer *self,
     {
       g_mutex_lock (&self->lock);
       self->phase = phase;
-      self->pending = self->n_threads - 1;
-      self->generation++;
+      g_atomic_int_set (&self->pending, (gint) self->n_threads - 1);
+      g_atomic_int_inc (&self->generation);
       g_cond_broadcast (&self->start_cond);
       g_mutex_unlock (&self->lock);
     }
@@ -454,10 +551,17 @@ team_run (PlTrainer *self,
 
   if (self->n_threads > 1)
     {
-      g_mutex_lock (&self->lock);
-      while (self->pending > 0)
-        g_cond_wait (&self->done_cond, &self->lock);
-      g_mutex_unlock (&self->lock);
+      gint64 deadline = 0;
+
+      for (guint i = 0; g_atomic_int_get (&self->pending) > 0 && spin_on (i, &deadline); i++)
+        ;
+      if (g_atomic_int_get (&self->pending) > 0)
+        {
+          g_mutex_lock (&self->lock);
+          while (g_atomic_int_get (&self->pending) > 0)
+            g_cond_wait (&self->done_cond, &self->lock);
+          g_mutex_unlock (&self->lock);
+        }
     }
 }
 
@@ -520,7 +624,7 @@ pl_trainer_free (PlTrainer *self)
     return;
 
   g_mutex_lock (&self->lock);
-  self->quit = TRUE;
+  g_atomic_int_set (&self->quit, TRUE);
   g_cond_broadcast (&self->start_cond);
   g_mutex_unlock (&self->lock);
 
@@ -692,6 +796,7 @@ pl_trainer_run (PlTrainer           *self,
   steps_total = steps_per_epoch * c->epochs;
 
   pl_mlp_apply_masks (model);
+  self->masked = pl_mlp_n_pruned (model) > 0;
   self->since_good = 0;
   self->data = train;
 

@@ -108,10 +108,15 @@ test_backward_matches_reference (void)
       g_autofree double *gref = g_new0 (double, m->n_params);
 
       pl_nn_forward (m, work, d->x, N_SAMPLES);
-      pl_nn_backward (m, work, d->y, N_SAMPLES, 1.0f / N_SAMPLES, g);
+      pl_nn_backward (m, work, d->y, N_SAMPLES, 1.0f / N_SAMPLES, FALSE, g);
       pl_nn_backward_ref (m, d->x, d->y, N_SAMPLES, gref);
       for (gsize k = 0; k < m->n_params; k++)
         g_assert_cmpfloat_with_epsilon (g[k], gref[k], 1e-5 + 1e-4 * fabs (gref[k]));
+
+      /* accumulating adds the same gradient again */
+      pl_nn_backward (m, work, d->y, N_SAMPLES, 1.0f / N_SAMPLES, TRUE, g);
+      for (gsize k = 0; k < m->n_params; k++)
+        g_assert_cmpfloat_with_epsilon (g[k], 2 * gref[k], 2e-5 + 2e-4 * fabs (gref[k]));
     }
 }
 
