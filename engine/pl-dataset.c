@@ -295,7 +295,8 @@ load_idx (PlData      *data,
     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
   };
   gboolean fashion = strcmp (kind, "fashion-mnist") == 0;
-  const char *hint = fashion ? _(" (install it with “apt-get install dataset-fashion-mnist”)") : "";
+  const char *hint = fashion ? _(" (install it with “apt-get install dataset-fashion-mnist”)")
+                             : "";
   g_autofree char *shown_dir = NULL;
   char *paths[4] = { NULL, };
   guint w[2] = { 0, }, h[2] = { 0, };
@@ -505,6 +506,12 @@ load_synthetic (PlData      *data,
   double noise = -1;
   guint seen = 0;
 
+  if (arg != NULL && *arg == '\0')
+    {
+      set_spec_error (error, PL_SPEC_ERROR_INVALID, data->spec,
+                      _("no options after “:”; %s takes n, noise, seed and classes"), name);
+      return FALSE;
+    }
   if (arg != NULL)
     parts = g_strsplit (arg, ",", -1);
   for (guint i = 0; parts != NULL && parts[i] != NULL; i++)

@@ -82,18 +82,19 @@ GBytes    *pl_idx_read_file    (const char  *path,
                                 guint32     *dims,
                                 gsize        max_bytes,
                                 GError     **error);
-/* @label_column: a column name or a 0-based index as text; NULL = last column.
- * @header: 1 = first row is a header, 0 = none, -1 = detect (a row with a non-number).
- * Labels that are all non-negative integers are the class ids and @class_names receives
- * NULL; otherwise each distinct label is a class, numbered in order of first appearance,
- * and @class_names (may be NULL) receives their names, NULL-terminated. (transfer full) */
+/* @label_column: a column name or a 0-based index as text (a header name wins); NULL = last
+ * column. @header: 1 = first row is a header, 0 = none, -1 = detect (a row with a non-number).
+ * Labels that are all non-negative integers are the class ids (n_classes = max + 1 ≤ 1000) and
+ * @class_names receives NULL; otherwise each distinct label is a class, numbered in order of
+ * first appearance, and @class_names (may be NULL) receives their names. At most 1 GiB.
+ * (transfer full) */
 PlDataset *pl_csv_read         (const char  *path,
                                 const char  *label_column,
                                 int          header,
                                 char      ***class_names,
                                 GError     **error);
-/* Reads a training and a test file with the same columns. Labels are resolved over both
- * files (training file first), so one label gets one class id in both. */
+/* Reads a training and a test file (@test_path may be NULL) with the same columns. Labels are
+ * resolved over both files (training file first), so one label gets one class id in both. */
 gboolean   pl_csv_read_pair    (const char  *train_path,
                                 const char  *test_path,
                                 const char  *label_column,

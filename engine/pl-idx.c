@@ -38,6 +38,8 @@ typedef struct {
   guint32       dims[IDX_MAX_NDIM];
   gsize         n_bytes;       /* elements, one byte each */
   gboolean      size_checked;  /* the file size was known and matches the header */
+  gboolean      has_tail;      /* tail holds the file's last 4 bytes */
+  guint32       tail;          /* for gzip: ISIZE, the inflated size mod 2^32 */
 } IdxFile;
 
 static void
@@ -132,9 +134,7 @@ idx_open (IdxFile     *f,
   fstream = g_file_read (file, NULL, &local);
   if (fstream == NULL)
     {
-      g_set_error (error, local->domain, local->code,
-                   _("Could not open “%s”: %s"), f->display_name, local->message);
-      g_error_free (local);
+      g_propagate_error (error, local);  /* GIO's message names the file */
       return FALSE;
     }
 
@@ -144,6 +144,29 @@ idx_open (IdxFile     *f,
       && g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR
       && g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_STANDARD_SIZE))
     file_size = g_file_info_get_size (info);
+
+  /* Keep the last 4 bytes: in a gzip file they record the inflated size, which tells whether
+   * anything follows the gzip stream (GConverterInputStream stops at its end silently). Only
+   * a copy of the same gzip member appended would pass, and the data read is then whole. */
+  if (file_size >= 4 && g_seekable_can_seek (G_SEEKABLE (fstream)))
+    {
+      guint8 tail[4];
+      gsize n_tail = 0;
+
+      if (g_seekable_seek (G_SEEKABLE (fstream), file_size - 4, G_SEEK_SET, NULL, NULL)
+          && g_input_stream_read_all (G_INPUT_STREAM (fstream), tail, 4, &n_tail, NULL, NULL)
+          && n_tail == 4)
+        {
+          f->has_tail = TRUE;
+          f->tail = (guint32) tail[0] | (guint32) tail[1] << 8 | (guint32) tail[2] << 16
+                    | (guint32) tail[3] << 24;
+        }
+      if (!g_seekable_seek (G_SEEKABLE (fstream), 0, G_SEEK_SET, NULL, &local))
+        {
+          set_read_error (error, local, f);
+          return FALSE;
+        }
+    }
 
   buffered = g_buffered_input_stream_new_sized (G_INPUT_STREAM (fstream), 256 * 1024);
 
@@ -275,9 +298,9 @@ idx_open (IdxFile     *f,
       if ((guint64) file_size > want)
         {
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
-                       _("“%s” has %" G_GUINT64_FORMAT " bytes after the %" G_GUINT64_FORMAT
-                         " its header promises"),
-                       f->display_name, (guint64) file_size - want, want);
+                       _("“%s” is longer than its header promises (%" G_GUINT64_FORMAT
+                         " bytes, not %" G_GUINT64_FORMAT ")"),
+                       f->display_name, (guint64) file_size, want);
           return FALSE;
         }
       f->size_checked = TRUE;
@@ -332,8 +355,14 @@ idx_read_payload (IdxFile  *f,
   if (n_extra > 0)
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
-                   _("“%s” has bytes after the %zu elements its header promises"),
+                   _("“%s” holds more than the %zu elements its header promises"),
                    f->display_name, f->n_bytes);
+      return NULL;
+    }
+  if (f->gzip && f->has_tail && f->tail != (guint32) (4 + 4 * f->ndim + f->n_bytes))
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
+                   _("“%s” has data after the end of its gzip stream"), f->display_name);
       return NULL;
     }
 
