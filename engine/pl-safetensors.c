@@ -17,8 +17,12 @@
 /* The reference implementation refuses headers over 100 MB; ours take a few KiB. */
 #define MAX_HEADER_SIZE (100u * 1024 * 1024)
 /* A safetensors header nests three levels deep. json-glib's parser recurses once per level
- * and overflows the stack on some ten thousand '[', so deeper text is refused before it. */
+ * and overflows the stack on deep nesting (100,000 '[' crash it), so deeper text is refused
+ * before it. */
 #define MAX_JSON_DEPTH  16
+/* json-glib takes some 80 bytes per value: a 100 MiB header of "0," would need 4 GiB. A
+ * header of PlMlp tensors holds some 500 values, one of a 1000-tensor model 10,000. */
+#define MAX_JSON_VALUES (1 << 20)
 /* Far above any model PruneLab trains (784-300-100-10 takes 1 MiB). */
 #define MAX_FILE_SIZE   ((guint64) 8 << 30)
 
@@ -150,19 +154,26 @@ tensor_get (const Tensor *t,
 
 /* ---- header ------------------------------------------------------------------------------ */
 
-/* TRUE when @text uses only JSON's own tokens (no single-quoted strings, comments or hex
- * numbers, which json-glib would take) and nests at most MAX_JSON_DEPTH levels. A guard for
- * the parser, not a parser: json-glib reads the header afterwards. */
-static gboolean
+typedef enum {
+  LEX_OK,
+  LEX_NOT_JSON,
+  LEX_TOO_DEEP,
+  LEX_TOO_MANY,
+} LexResult;
+
+/* A guard for the parser, not a parser (json-glib reads the header afterwards): the text must
+ * use only JSON's own tokens (json-glib would also take single-quoted strings, comments and
+ * hex numbers, which would hide brackets from this scan), nest at most MAX_JSON_DEPTH levels
+ * and hold at most MAX_JSON_VALUES values. */
+static LexResult
 check_json_lexically (const char *text,
-                      gsize       len,
-                      gboolean   *too_deep)
+                      gsize       len)
 {
   gboolean in_string = FALSE;
   gboolean escaped = FALSE;
+  gsize n_values = 1;
   guint depth = 0;
 
-  *too_deep = FALSE;
   for (gsize i = 0; i < len; i++)
     {
       char c = text[i];
@@ -183,18 +194,21 @@ check_json_lexically (const char *text,
       else if (c == '{' || c == '[')
         {
           if (++depth > MAX_JSON_DEPTH)
-            {
-              *too_deep = TRUE;
-              return FALSE;
-            }
+            return LEX_TOO_DEEP;
+          n_values++;
         }
       else if (c == '}' || c == ']')
         depth = depth > 0 ? depth - 1 : 0;
-      else if (!strchr (" \t\r\n,:-+.0123456789eEtrufalsn", c))
-        return FALSE;
+      else if (c == ',')
+        n_values++;
+      else if (c == '\0' || !strchr (" \t\r\n:-+.0123456789eEtrufalsn", c))
+        return LEX_NOT_JSON;
+
+      if (n_values > MAX_JSON_VALUES)
+        return LEX_TOO_MANY;
     }
 
-  return TRUE;
+  return LEX_OK;
 }
 
 /* Splits @bytes into header and data buffer and parses the header into @parser. */
@@ -209,7 +223,6 @@ read_header (const guint8  *bytes,
   g_autoptr(GError) local_error = NULL;
   const char *header;
   guint64 header_size;
-  gboolean too_deep;
 
   if (size < 8)
     {
@@ -224,15 +237,15 @@ read_header (const guint8  *bytes,
   if (header_size > MAX_HEADER_SIZE)
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
-                   _("“%s”: header length %" G_GUINT64_FORMAT " exceeds the limit of %u bytes"),
-                   display_name, header_size, MAX_HEADER_SIZE);
+                   _("“%s”: header length %llu exceeds the limit of %u bytes"),
+                   display_name, (unsigned long long) header_size, MAX_HEADER_SIZE);
       return FALSE;
     }
   if (header_size > size - 8)
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TRUNCATED,
-                   _("“%s”: header length %" G_GUINT64_FORMAT " but only %zu bytes follow"),
-                   display_name, header_size, size - 8);
+                   _("“%s”: header length %llu but only %zu bytes follow"),
+                   display_name, (unsigned long long) header_size, size - 8);
       return FALSE;
     }
 
@@ -252,16 +265,25 @@ read_header (const guint8  *bytes,
                    display_name);
       return FALSE;
     }
-  if (!check_json_lexically (header, header_size, &too_deep))
+  switch (check_json_lexically (header, header_size))
     {
-      if (too_deep)
-        g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                     _("“%s”: the header nests deeper than %d levels"),
-                     display_name, MAX_JSON_DEPTH);
-      else
-        g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
-                     _("“%s”: the header is not JSON; not a safetensors file"),
-                     display_name);
+    case LEX_OK:
+      break;
+    case LEX_TOO_DEEP:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                   _("“%s”: the header nests deeper than %d levels"),
+                   display_name, MAX_JSON_DEPTH);
+      return FALSE;
+    case LEX_TOO_MANY:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
+                   _("“%s”: the header holds more than %d values"),
+                   display_name, MAX_JSON_VALUES);
+      return FALSE;
+    case LEX_NOT_JSON:
+    default:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
+                   _("“%s”: the header is not JSON; not a safetensors file"),
+                   display_name);
       return FALSE;
     }
   if (!json_parser_load_from_data (parser, header, header_size, &local_error))
@@ -941,13 +963,13 @@ pl_safetensors_load (const char  *path,
   if ((guint64) st.st_size > MAX_FILE_SIZE || (guint64) st.st_size > G_MAXSSIZE)
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
-                   _("“%s”: %" G_GUINT64_FORMAT " bytes, more than the %" G_GUINT64_FORMAT
-                     " bytes a model file may take"),
-                   display_name, (guint64) st.st_size, MAX_FILE_SIZE);
+                   _("“%s”: %llu bytes, more than the %llu bytes a model file may take"),
+                   display_name, (unsigned long long) st.st_size,
+                   (unsigned long long) MAX_FILE_SIZE);
       return NULL;
     }
 
-  /* The size is checked again on the bytes read: the file may change in between. */
+  /* The bytes read are validated whatever their size, should the file change meanwhile. */
   if (!g_file_get_contents (path, &contents, &length, error))
     return NULL;
   bytes = g_bytes_new_take (g_steal_pointer (&contents), length);

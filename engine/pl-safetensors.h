@@ -8,7 +8,7 @@
  *                           as PyTorch's torch.nn.utils.prune buffers are
  * and __metadata__ {"format": "prunelab", "arch": "784-300-100-10", "activation": "relu"}.
  * Files without metadata (written by PyTorch) load when their names and shapes chain into an
- * MLP; the activation is then ReLU unless @activation_fallback says otherwise.
+ * MLP; the activation is then ReLU.
  */
 #pragma once
 

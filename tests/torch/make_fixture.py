@@ -64,9 +64,9 @@ def main():
     for i, layer in enumerate(model.layers):
         print(f"static const float torch_w{i}[] = {{ {c_floats(layer.weight.flatten())} }};")
         print(f"static const float torch_b{i}[] = {{ {c_floats(layer.bias)} }};")
-    print(f"static const float torch_inputs[][2] = {{ "
+    print("static const float torch_inputs[][2] = { "
           + ", ".join(f"{{ {c_floats(r)} }}" for r in INPUTS) + " };")
-    print(f"static const float torch_logits[][3] = {{ "
+    print("static const float torch_logits[][3] = { "
           + ", ".join(f"{{ {c_floats(r)} }}" for r in logits) + " };")
 
 
