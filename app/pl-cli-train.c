@@ -259,6 +259,13 @@ _pl_cli_train (int    argc,
       json_builder_set_member_name (b, "optimizer");
       json_builder_add_string_value (b, pl_optimizer_to_string (config.optimizer));
       _pl_cli_add_double (b, "lr", config.lr);
+      _pl_cli_add_double (b, "momentum", config.momentum);
+      _pl_cli_add_double (b, "weight_decay", config.weight_decay);
+      _pl_cli_add_double (b, "l1", config.l1);
+      _pl_cli_add_double (b, "clip_value", config.clip_value);
+      _pl_cli_add_double (b, "clip_norm", config.clip_norm);
+      json_builder_set_member_name (b, "schedule");
+      json_builder_add_string_value (b, pl_lr_schedule_to_string (config.schedule));
       json_builder_set_member_name (b, "batch");
       json_builder_add_int_value (b, config.batch_size);
       json_builder_set_member_name (b, "seed");
