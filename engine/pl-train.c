@@ -11,9 +11,9 @@
 #include "pl-eval.h"
 #include "pl-nn.h"
 #include "pl-rng.h"
+#include "pl-team.h"
 #include "pl-train.h"
 
-#define MAX_THREADS 64
 #define GOOD_EVERY  16   /* steps between copies of parameters known to give a finite loss */
 
 typedef enum {
@@ -61,15 +61,9 @@ struct _PlTrainer {
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
-  Worker         workers[MAX_THREADS];
-  GThread       *threads[MAX_THREADS];
-  GMutex         lock;
-  GCond          start_cond;
-  GCond          done_cond;
-  gint           generation;   /* atomic: raised to start a phase */
-  gint           pending;      /* atomic: workers still running the phase */
-  Phase          phase;        /* written before generation is raised */
-  gint           quit;         /* atomic */
+  PlTeam        *team;         /* owned */
+  Worker         workers[PL_TEAM_MAX_THREADS];
+  Phase          phase;
 };
 
 void
@@ -464,72 +458,14 @@ run_phase (Worker *w,
     run_by_segments (w, phase);
 }
 
-/* Phases last about a millisecond and follow each other closely: a thread waiting for the next
- * one first spins for a while (tens of microseconds) and only then sleeps on the condition, so
- * that a step does not pay the wake-up latency of a sleeping thread twice. */
-#define SPIN_USEC 40
-
-/* One round of a bounded spin: pauses, and returns FALSE once SPIN_USEC have passed. */
-static inline gboolean
-spin_on (guint   round,
-         gint64 *deadline)
+static void
+phase_func (guint    index,
+            guint    n_threads,
+            gpointer data)
 {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#endif
-  if ((round & 63) == 0)
-    {
-      gint64 now = g_get_monotonic_time ();
+  PlTrainer *self = data;
 
-      if (*deadline == 0)
-        *deadline = now + SPIN_USEC;
-      else if (now > *deadline)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gpointer
-worker_main (gpointer data)
-{
-  Worker *w = data;
-  PlTrainer *self = w->trainer;
-  guint seen = 0;
-
-  for (;;)
-    {
-      gint64 deadline = 0;
-      guint gen;
-      Phase phase;
-
-      for (guint i = 0; (gen = (guint) g_atomic_int_get (&self->generation)) == seen
-                        && !g_atomic_int_get (&self->quit) && spin_on (i, &deadline); i++)
-        ;
-
-      if (gen == seen)
-        {
-          g_mutex_lock (&self->lock);
-          while ((guint) g_atomic_int_get (&self->generation) == seen && !g_atomic_int_get (&self->quit))
-            g_cond_wait (&self->start_cond, &self->lock);
-          g_mutex_unlock (&self->lock);
-        }
-      if (g_atomic_int_get (&self->quit))
-        break;
-
-      /* the phase was written before the generation was raised */
-      seen = (guint) g_atomic_int_get (&self->generation);
-      phase = self->phase;
-      run_phase (w, phase);
-
-      if (g_atomic_int_dec_and_test (&self->pending))
-        {
-          g_mutex_lock (&self->lock);
-          g_cond_signal (&self->done_cond);
-          g_mutex_unlock (&self->lock);
-        }
-    }
-
-  return NULL;
+  run_phase (&self->workers[index], self->phase);
 }
 
 /* Runs @phase on every worker, the caller doing worker 0's part, and waits for all. */
@@ -537,32 +473,8 @@ static void
 team_run (PlTrainer *self,
           Phase      phase)
 {
-  if (self->n_threads > 1)
-    {
-      g_mutex_lock (&self->lock);
-      self->phase = phase;
-      g_atomic_int_set (&self->pending, (gint) self->n_threads - 1);
-      g_atomic_int_inc (&self->generation);
-      g_cond_broadcast (&self->start_cond);
-      g_mutex_unlock (&self->lock);
-    }
-
-  run_phase (&self->workers[0], phase);
-
-  if (self->n_threads > 1)
-    {
-      gint64 deadline = 0;
-
-      for (guint i = 0; g_atomic_int_get (&self->pending) > 0 && spin_on (i, &deadline); i++)
-        ;
-      if (g_atomic_int_get (&self->pending) > 0)
-        {
-          g_mutex_lock (&self->lock);
-          while (g_atomic_int_get (&self->pending) > 0)
-            g_cond_wait (&self->done_cond, &self->lock);
-          g_mutex_unlock (&self->lock);
-        }
-    }
+  self->phase = phase;
+  pl_team_run (self->team, phase_func, self);
 }
 
 /* ---- the trainer ---- */
@@ -581,7 +493,7 @@ pl_trainer_new (PlMlp               *model,
   self = g_new0 (PlTrainer, 1);
   self->model = model;
   self->config = *config;
-  self->n_threads = CLAMP (config->threads, 1, MAX_THREADS);
+  self->n_threads = CLAMP (config->threads, 1, PL_TEAM_MAX_THREADS);
   self->grad = g_new0 (float, np);
   self->state1 = g_new0 (float, np);
   if (config->optimizer == PL_OPTIMIZER_ADAM)
@@ -590,10 +502,6 @@ pl_trainer_new (PlMlp               *model,
   self->history = g_array_new (FALSE, FALSE, sizeof (PlEpochRecord));
   self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   pl_rng_init (&self->rng, config->seed);
-
-  g_mutex_init (&self->lock);
-  g_cond_init (&self->start_cond);
-  g_cond_init (&self->done_cond);
 
   for (guint t = 0; t < self->n_threads; t++)
     {
@@ -610,9 +518,8 @@ pl_trainer_new (PlMlp               *model,
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
       w->lo = lo;
       w->hi = hi;
-      if (t > 0)
-        self->threads[t] = g_thread_new ("pl-train", worker_main, w);
     }
+  self->team = pl_team_new (self->n_threads);
 
   return self;
 }
@@ -623,27 +530,17 @@ pl_trainer_free (PlTrainer *self)
   if (self == NULL)
     return;
 
-  g_mutex_lock (&self->lock);
-  g_atomic_int_set (&self->quit, TRUE);
-  g_cond_broadcast (&self->start_cond);
-  g_mutex_unlock (&self->lock);
-
+  pl_team_free (self->team);
   for (guint t = 0; t < self->n_threads; t++)
     {
       Worker *w = &self->workers[t];
 
       if (t > 0)
-        {
-          g_thread_join (self->threads[t]);
-          g_free (w->grad);
-        }
+        g_free (w->grad);
       pl_nn_work_free (w->work);
       g_free (w->y);
     }
 
-  g_mutex_clear (&self->lock);
-  g_cond_clear (&self->start_cond);
-  g_cond_clear (&self->done_cond);
   g_free (self->grad);
   g_free (self->state1);
   g_free (self->state2);
