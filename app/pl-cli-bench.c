@@ -10,7 +10,11 @@
 #include <string.h>
 
 #include "pl-cli-private.h"
+#include "pl-eval.h"
+#include "pl-preview.h"
 #include "pl-rng.h"
+#include "pl-safetensors.h"
+#include "pl-score.h"
 #include "pl-train.h"
 
 static int
@@ -222,16 +226,194 @@ bench_train (int    argc,
   return PL_EXIT_OK;
 }
 
+static double
+percentile (double *v,
+            guint   n,
+            double  q)
+{
+  qsort (v, n, sizeof (double), compare_double);
+  return v[MIN (n - 1, (guint) ceil (q * n) - 1)];
+}
+
+/* The live-drag path: 100 positions across 0–99% global magnitude sparsity and back, each a
+ * pl_preview_run on the evaluation set, checked against full evaluations first. */
+static int
+bench_drag (int    argc,
+            char **argv)
+{
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
+  g_autofree char *model_path = NULL;
+  int threads = 2, positions = 100, n_eval = 10000;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Model (default: a fresh 784-300-100-10)"), N_("FILE") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 2)"), N_("N") },
+    { "positions", 0, 0, G_OPTION_ARG_INT, &positions, N_("Drag positions, half up and half back (default 100)"), N_("N") },
+    { "samples", 0, 0, G_OPTION_ARG_INT, &n_eval, N_("Evaluation samples without --data (default 10000)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlMlp) check = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlDataset) random_eval = NULL;
+  g_autoptr(PlScores) scores = NULL;
+  g_autoptr(PlPreview) preview = NULL;
+  g_autofree double *ms = NULL;
+  const PlDataset *eval;
+  PlPruneSpec spec;
+  double worst_loss = 0.0, setup_ms;
+  guint checked = 0, mismatched = 0;
+  gint64 t0;
+
+  g_option_context_set_summary (context,
+    _("Measure the live threshold drag: previews of global magnitude pruning at positions\n"
+      "across 0–99% sparsity and back on an evaluation set; median and 95th percentile."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+  if (threads < 1 || threads > 64 || positions < 2 || n_eval < 1)
+    return _pl_cli_usage (_("--threads must be 1 to 64, --positions ≥ 2, --samples ≥ 1"));
+  _pl_cli_set_threads (1);
+
+  if (model_path != NULL)
+    model = pl_safetensors_load (model_path, &error);
+  else
+    {
+      model = pl_mlp_new_from_arch ("784-300-100-10", PL_ACTIVATION_RELU, &error);
+      if (model != NULL)
+        pl_mlp_init (model, 1);
+    }
+  if (model == NULL)
+    return _pl_cli_fail (error);
+
+  if (data_args.spec != NULL)
+    {
+      data = _pl_cli_load_data (&data_args, &error);
+      if (data == NULL)
+        return _pl_cli_fail (error);
+      eval = data->test;
+    }
+  else
+    {
+      PlRng rng;
+
+      /* Fashion-MNIST-shaped: pixels in [0, 1], labels from the classes */
+      random_eval = pl_dataset_new ((guint) n_eval, model->sizes[0], model->sizes[model->n_layers]);
+      pl_rng_init (&rng, 11);
+      for (gsize k = 0; k < (gsize) random_eval->n * random_eval->n_features; k++)
+        random_eval->x[k] = (float) pl_rng_uniform (&rng);
+      for (guint s = 0; s < random_eval->n; s++)
+        random_eval->y[s] = (guint32) pl_rng_below (&rng, random_eval->n_classes);
+      eval = random_eval;
+    }
+
+  scores = pl_scores_compute (model, PL_SCORE_MAGNITUDE, NULL, NULL, &error);
+  if (scores == NULL)
+    return _pl_cli_fail (error);
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
+
+  t0 = g_get_monotonic_time ();
+  preview = pl_preview_new (model, scores, &spec, eval, (guint) threads, &error);
+  if (preview == NULL)
+    return _pl_cli_fail (error);
+  setup_ms = (g_get_monotonic_time () - t0) / 1e3;
+
+  /* First the check: every 10th position of the drag against a full evaluation. */
+  check = pl_mlp_copy (model);
+  ms = g_new0 (double, positions);
+  for (int rep = 0; rep < 2; rep++)
+    for (int i = 0; i < positions; i++)
+      {
+        int half = positions / 2;
+        double s = i < half ? 0.99 * i / MAX (half - 1, 1) : 0.99 * (positions - 1 - i) / MAX (positions - half - 1, 1);
+        PlPreviewResult r;
+        gint64 a = g_get_monotonic_time ();
+
+        if (!pl_preview_run (preview, s, FALSE, &r, &error))
+          return _pl_cli_fail (error);
+        ms[i] = (g_get_monotonic_time () - a) / 1e3;
+
+        if (rep == 0 && i % 10 == 0)
+          {
+            g_autoptr(PlEvaluation) ev = NULL;
+
+            pl_mlp_copy_from (check, model);
+            pl_preview_get_masks (preview, check->masks, check->neuron_masks);
+            pl_mlp_apply_masks (check);
+            ev = pl_evaluate (check, eval, NULL);
+            worst_loss = MAX (worst_loss, fabs (ev->loss - r.loss));
+            mismatched += ev->accuracy != r.accuracy;
+            checked++;
+          }
+      }
+  /* (the timed pass is the second: the first warmed up and checked) */
+
+  {
+    g_autofree double *sorted = g_memdup2 (ms, sizeof (double) * positions);
+    double med = median (sorted, (guint) positions);
+    double p95 = percentile (sorted, (guint) positions, 0.95);
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+
+    g_printerr (_("bench drag: %u samples, %d positions, %d thread(s), OpenBLAS core %s: median %.2f ms, "
+                  "95th percentile %.2f ms per position (set-up %.0f ms); checked %u positions against "
+                  "full evaluations: loss within %.1e, %u accuracy mismatches\n"),
+                eval->n, positions, threads, _pl_cli_blas_core (), med, p95, setup_ms, checked,
+                worst_loss, mismatched);
+    if (worst_loss > 1e-4)
+      {
+        g_printerr (_("prunelab-cli: the preview disagrees with a full evaluation (loss off by %.2e)\n"), worst_loss);
+        return PL_EXIT_FAILED;
+      }
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "command");
+    json_builder_add_string_value (b, "bench drag");
+    json_builder_set_member_name (b, "samples");
+    json_builder_add_int_value (b, eval->n);
+    json_builder_set_member_name (b, "positions");
+    json_builder_add_int_value (b, positions);
+    json_builder_set_member_name (b, "threads");
+    json_builder_add_int_value (b, threads);
+    json_builder_set_member_name (b, "blas_core");
+    json_builder_add_string_value (b, _pl_cli_blas_core ());
+    _pl_cli_add_double (b, "median_ms", med);
+    _pl_cli_add_double (b, "p95_ms", p95);
+    _pl_cli_add_double (b, "setup_ms", setup_ms);
+    _pl_cli_add_double (b, "worst_loss_difference", worst_loss);
+    json_builder_set_member_name (b, "accuracy_mismatches");
+    json_builder_add_int_value (b, mismatched);
+    json_builder_end_object (b);
+    if (json)
+      _pl_cli_print_json (b);
+  }
+
+  return PL_EXIT_OK;
+}
+
 int
 _pl_cli_bench (int    argc,
                char **argv)
 {
+  static const struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+  } benches[] = {
+    { "train", bench_train },
+    { "drag", bench_drag },
+  };
   g_autofree char *prog = NULL;
 
-  if (argc < 2 || g_strcmp0 (argv[1], "train") != 0)
-    return _pl_cli_usage (_("bench: name the benchmark, as in “prunelab-cli bench train --json”"));
+  for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (benches); i++)
+    if (g_strcmp0 (argv[1], benches[i].name) == 0)
+      {
+        prog = g_strdup_printf ("%s %s", argv[0], argv[1]);
+        argv[1] = prog;
+        return benches[i].run (argc - 1, argv + 1);
+      }
 
-  prog = g_strdup_printf ("%s train", argv[0]);
-  argv[1] = prog;
-  return bench_train (argc - 1, argv + 1);
+  return _pl_cli_usage (_("bench: name the benchmark, train or drag, as in “prunelab-cli bench drag --json”"));
 }

@@ -6,6 +6,7 @@
 
 #include "pl-dataset.h"
 #include "pl-eval.h"
+#include "pl-metrics.h"
 #include "pl-mlp.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,8 @@ enum {
 int          _pl_cli_train        (int argc, char **argv);
 int          _pl_cli_eval         (int argc, char **argv);
 int          _pl_cli_bench        (int argc, char **argv);
+int          _pl_cli_prune        (int argc, char **argv);
+int          _pl_cli_sweep        (int argc, char **argv);
 
 /* Parses a subcommand's options; prints the error and returns FALSE on bad usage. */
 gboolean     _pl_cli_parse        (GOptionContext  *context,
@@ -74,5 +77,9 @@ PlData      *_pl_cli_load_data        (const PlCliDataArgs *args,
 void         _pl_cli_data_args_clear  (PlCliDataArgs  *args);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliDataArgs, _pl_cli_data_args_clear)
+
+/* Adds "layers" (each layer's metrics, named layers.N) and "total". */
+void         _pl_cli_add_metrics      (JsonBuilder     *builder,
+                                       const PlMetrics *metrics);
 
 G_END_DECLS

@@ -242,7 +242,9 @@ usage (FILE *out)
              "Commands:\n"
              "  train   Train a multi-layer perceptron and report its accuracy\n"
              "  eval    Evaluate a saved model (safetensors) on a dataset\n"
-             "  bench   Measure training speed (bench train)\n"
+             "  prune   Score, prune and optionally fine-tune a model\n"
+             "  sweep   Sparsity-versus-accuracy curves for several scores\n"
+             "  bench   Measure training and live-drag speed (bench train, bench drag)\n"
              "\n"
              "Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
   return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
@@ -259,6 +261,8 @@ main (int    argc,
     { "train", _pl_cli_train },
     { "eval", _pl_cli_eval },
     { "bench", _pl_cli_bench },
+    { "prune", _pl_cli_prune },
+    { "sweep", _pl_cli_sweep },
   };
 
   setlocale (LC_ALL, "");

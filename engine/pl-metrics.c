@@ -1,0 +1,134 @@
+#define G_LOG_DOMAIN "pl-metrics"
+
+#include "config.h"
+
+#include "pl-metrics.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "pl-score.h"
+
+#define F32 4.0  /* bytes of a float32 */
+#define I32 4.0  /* bytes of an int32 index */
+
+/* Sums that the ratios are made of, so that the total is computed like a layer. */
+typedef struct {
+  double kept;
+  double mass, mass_removed;
+  double l1, l2sq;
+  gsize  hidden;   /* neurons that can die: the outputs of hidden layers */
+} Sums;
+
+static void
+finish (PlLayerMetrics *m,
+        const Sums     *s)
+{
+  m->parameter_sparsity = m->weights > 0 ? (double) m->pruned / m->weights : 0.0;
+  m->structural_sparsity = s->hidden > 0 ? (double) m->dead_neurons / s->hidden : 0.0;
+  m->relative_sparsity = s->mass > 0 ? s->mass_removed / s->mass : 0.0;
+  m->hoyer = pl_hoyer_from_sums (s->kept, s->l1, s->l2sq);
+}
+
+void
+pl_metrics_compute (PlMetrics   *metrics,
+                    const PlMlp *model,
+                    const float *weights,
+                    const float *masks,
+                    const float *neuron_masks)
+{
+  PlLayerMetrics *total;
+  Sums all = { 0 };
+  guint L;
+
+  g_return_if_fail (metrics != NULL && model != NULL);
+
+  if (weights == NULL)
+    weights = model->params;
+  if (masks == NULL)
+    masks = model->masks;
+  if (neuron_masks == NULL)
+    neuron_masks = model->neuron_masks;
+
+  L = model->n_layers;
+  memset (metrics, 0, sizeof *metrics);
+  metrics->n_layers = L;
+  total = &metrics->total;
+  total->n_in = model->sizes[0];
+  total->n_out = model->sizes[L];
+
+  for (guint i = 0, neuron_off = 0, dead_in = 0; i < L; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      PlLayerMetrics *m = &metrics->layers[i];
+      gsize off = l->w - model->params;
+      gsize nw = (gsize) l->n_out * l->n_in;
+      const float *w = weights + off;
+      const float *mask = masks + off;
+      gsize kept;
+      guint rows, cols;
+      Sums s = { 0 };
+
+      m->n_in = l->n_in;
+      m->n_out = l->n_out;
+      m->weights = nw;
+
+      for (gsize k = 0; k < nw; k++)
+        {
+          double a = fabs (w[k]);
+
+          s.mass += a;
+          if (mask[k] == 0.0f)
+            {
+              m->pruned++;
+              s.mass_removed += a;
+            }
+          else
+            {
+              s.l1 += a;
+              s.l2sq += a * a;
+            }
+        }
+      kept = nw - m->pruned;
+      s.kept = kept;
+
+      if (i + 1 < L)
+        {
+          for (guint j = 0; j < l->n_out; j++)
+            m->dead_neurons += neuron_masks[neuron_off + j] == 0.0f;
+          s.hidden = l->n_out;
+        }
+      neuron_off += l->n_out;
+
+      m->nonzero = kept + l->n_out;
+      m->flops_dense = 2.0 * nw;
+      m->flops_effective = 2.0 * kept;
+      m->bytes_dense = F32 * (nw + l->n_out);
+      /* values and column indices of the kept weights, n_out + 1 row pointers, biases */
+      m->bytes_csr = (F32 + I32) * kept + I32 * (l->n_out + 1) + F32 * l->n_out;
+      /* rows of the live neurons, columns of the live inputs (the previous layer's) */
+      rows = l->n_out - m->dead_neurons;
+      cols = l->n_in - dead_in;
+      m->bytes_compact = F32 * ((double) rows * cols + rows);
+      dead_in = m->dead_neurons;
+      finish (m, &s);
+
+      total->weights += m->weights;
+      total->pruned += m->pruned;
+      total->nonzero += m->nonzero;
+      total->dead_neurons += m->dead_neurons;
+      total->flops_dense += m->flops_dense;
+      total->flops_effective += m->flops_effective;
+      total->bytes_dense += m->bytes_dense;
+      total->bytes_csr += m->bytes_csr;
+      total->bytes_compact += m->bytes_compact;
+      all.kept += s.kept;
+      all.mass += s.mass;
+      all.mass_removed += s.mass_removed;
+      all.l1 += s.l1;
+      all.l2sq += s.l2sq;
+      all.hidden += s.hidden;
+    }
+
+  finish (total, &all);
+}

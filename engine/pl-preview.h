@@ -1,0 +1,71 @@
+/* pl-preview.h — what a threshold or sparsity would do, fast enough to follow a pointer
+ *
+ * A preview holds a model's scores sorted, the evaluation inputs and the first layer's
+ * pre-activations feature-major ([feature][sample]); each call applies only the mask changes
+ * since the previous call — a changed first-layer weight is one axpy over the samples — then
+ * recomputes the small upper layers in cache-sized blocks of samples, split over a team of
+ * threads. The model itself is never changed. The mask a preview shows is exactly what
+ * pl_prune_select gives for the same scores and spec, and its loss and accuracy are those of a
+ * full evaluation of the masked model (loss within 1e-4).
+ *
+ * A preview is used from one thread at a time (the engine thread); it may be any thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "pl-dataset.h"
+#include "pl-mlp.h"
+#include "pl-prune.h"
+#include "pl-score.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  double  value;                              /* the threshold or sparsity asked for */
+  double  threshold;                          /* a score threshold that gives this mask: the
+                                               * highest score pruned (lowest with invert),
+                                               * NaN when nothing is pruned by the preview */
+  gsize   weights;                            /* in the whole model */
+  gsize   pruned;                             /* the model's and the preview's */
+  double  sparsity;                           /* pruned / weights */
+  guint   neurons;                            /* hidden neurons */
+  guint   dead_neurons;
+  double  layer_sparsity[PL_MLP_MAX_LAYERS];  /* pruned / weights of each layer */
+  gsize   changed;                            /* candidates whose mask changed since the last call */
+  gboolean full_recompute;                    /* the first layer was recomputed from scratch */
+  guint   n;                                  /* evaluation samples */
+  guint   n_correct;
+  double  accuracy;
+  double  loss;                               /* mean cross-entropy */
+} PlPreviewResult;
+
+typedef struct _PlPreview PlPreview;
+
+/* @model, @scores and @eval are copied from as needed and may be freed afterwards. @spec gives
+ * the scope, invert, exclude_output and allow_empty; its values are not used. @threads ≥ 1.
+ * (transfer full) */
+PlPreview *pl_preview_new       (const PlMlp        *model,
+                                 const PlScores     *scores,
+                                 const PlPruneSpec  *spec,
+                                 const PlDataset    *eval,
+                                 guint               threads,
+                                 GError            **error);
+void       pl_preview_free      (PlPreview          *self);
+
+/* The model with the candidates below @value pruned: a score threshold when @by_threshold,
+ * else a target sparsity in [0, 1] (one value for every layer with PL_SCOPE_LAYER). */
+gboolean   pl_preview_run       (PlPreview          *self,
+                                 double              value,
+                                 gboolean            by_threshold,
+                                 PlPreviewResult    *result,
+                                 GError            **error);
+
+/* The masks of the last run, in the layout of the model's (either may be NULL). */
+void       pl_preview_get_masks (PlPreview          *self,
+                                 float              *masks,
+                                 float              *neuron_masks);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlPreview, pl_preview_free)
+
+G_END_DECLS

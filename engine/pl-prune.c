@@ -1,0 +1,485 @@
+#define G_LOG_DOMAIN "pl-prune"
+
+#include "config.h"
+
+#include "pl-prune.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-error.h"
+
+/* ---- the specification ------------------------------------------------------------------- */
+
+void
+pl_prune_spec_init (PlPruneSpec *spec,
+                    PlScope      scope,
+                    gboolean     by_threshold,
+                    double       value)
+{
+  g_return_if_fail (spec != NULL);
+
+  memset (spec, 0, sizeof *spec);
+  spec->scope = scope;
+  spec->by_threshold = by_threshold;
+  spec->values[0] = value;
+  spec->n_values = 1;
+}
+
+gboolean
+pl_scope_parse (const char  *text,
+                PlScope     *scope,
+                GError     **error)
+{
+  g_return_val_if_fail (scope != NULL, FALSE);
+
+  if (g_strcmp0 (text, "global") == 0)
+    *scope = PL_SCOPE_GLOBAL;
+  else if (g_strcmp0 (text, "layer") == 0)
+    *scope = PL_SCOPE_LAYER;
+  else
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME,
+                   _("scope “%s”: choose global or layer"), text ? text : "");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+check_value (const PlPruneSpec  *spec,
+             double              v,
+             GError            **error)
+{
+  if (spec->by_threshold ? isnan (v) : !(v >= 0.0 && v <= 1.0))
+    {
+      if (spec->by_threshold)
+        g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                     _("threshold %g is not a number"), v);
+      else
+        g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                     _("sparsity %g is not between 0 and 1"), v);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+pl_prune_spec_parse_values (PlPruneSpec  *spec,
+                            const char   *text,
+                            guint         n_layers,
+                            GError      **error)
+{
+  g_auto(GStrv) parts = NULL;
+  double values[PL_MLP_MAX_LAYERS];
+  guint n;
+
+  g_return_val_if_fail (spec != NULL && text != NULL, FALSE);
+  g_return_val_if_fail (n_layers >= 1 && n_layers <= PL_MLP_MAX_LAYERS, FALSE);
+
+  parts = g_strsplit (text, ",", -1);
+  n = g_strv_length (parts);
+  if (n != 1 && n != n_layers)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("“%s”: give one value or one per layer (%u), not %u"),
+                   text, n_layers, n);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      const char *s = g_strstrip (parts[i]);
+      char *end = NULL;
+
+      values[i] = g_ascii_strtod (s, &end);
+      if (*s == '\0' || end == s || *end != '\0' || !isfinite (values[i]))
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("“%s”: “%s” is not a number"), text, s);
+          return FALSE;
+        }
+      if (!check_value (spec, values[i], error))
+        {
+          g_prefix_error (error, "“%s”: ", text);
+          return FALSE;
+        }
+    }
+
+  memcpy (spec->values, values, sizeof (double) * n);
+  spec->n_values = n;
+
+  return TRUE;
+}
+
+/* ---- sorting candidates ------------------------------------------------------------------ */
+
+typedef struct {
+  guint32 key;     /* the score as an order-preserving unsigned integer */
+  guint32 layer;
+  gsize   index;   /* weight (or neuron) within the layer */
+} Candidate;
+
+/* Maps a float to an unsigned integer with the same order: negative floats have their bits
+ * flipped, positive ones their sign bit set. −0 becomes +0 first, and NaN counts as +∞. */
+static guint32
+order_key (float v)
+{
+  union { float f; guint32 u; } x;
+
+  x.f = isnan (v) ? INFINITY : v + 0.0f;
+
+  return (x.u & 0x80000000u) ? ~x.u : x.u | 0x80000000u;
+}
+
+/* LSD radix sort on key, 8 bits a pass: O(n) and stable, so candidates added in position order
+ * stay in position order among equal scores. Passes where every key shares the byte are
+ * skipped. */
+static void
+sort_candidates (Candidate *c,
+                 gsize      n)
+{
+  g_autofree Candidate *tmp = NULL;
+  Candidate *src = c, *dst;
+
+  if (n < 2)
+    return;
+
+  tmp = g_new (Candidate, n);
+  dst = tmp;
+  for (guint shift = 0; shift < 32; shift += 8)
+    {
+      gsize count[256] = { 0 };
+      gsize pos = 0;
+      Candidate *t;
+
+      for (gsize k = 0; k < n; k++)
+        count[(src[k].key >> shift) & 0xff]++;
+      if (count[(src[0].key >> shift) & 0xff] == n)
+        continue;
+      for (guint d = 0; d < 256; d++)
+        {
+          gsize c_d = count[d];
+
+          count[d] = pos;
+          pos += c_d;
+        }
+      for (gsize k = 0; k < n; k++)
+        dst[count[(src[k].key >> shift) & 0xff]++] = src[k];
+      t = src;
+      src = dst;
+      dst = t;
+    }
+
+  if (src != c)
+    memcpy (c, src, sizeof (Candidate) * n);
+}
+
+/* ---- selection --------------------------------------------------------------------------- */
+
+/* The prunable units of one layer: its weights, or its neurons for structured pruning. */
+typedef struct {
+  const PlMlp       *model;
+  const PlScores    *scores;
+  const PlPruneSpec *spec;
+  gboolean           structured;
+  float             *masks;         /* output */
+  float             *neuron_masks;  /* output */
+  gsize              neuron_offset[PL_MLP_MAX_LAYERS];
+} Selection;
+
+static gsize
+n_units (const Selection *sel,
+         guint            i)
+{
+  const PlLayer *l = &sel->model->layers[i];
+
+  return sel->structured ? l->n_out : (gsize) l->n_out * l->n_in;
+}
+
+static gboolean
+unit_pruned (const Selection *sel,
+             guint            i,
+             gsize            k)
+{
+  const PlLayer *l = &sel->model->layers[i];
+
+  return (sel->structured ? l->neuron_mask[k] : l->w_mask[k]) == 0.0f;
+}
+
+/* The score as selection sees it: negated with invert, so that the lowest still goes first. */
+static float
+unit_score (const Selection *sel,
+            guint            i,
+            gsize            k)
+{
+  float v = sel->scores->layer[i][k];
+
+  return sel->spec->invert ? -v : v;
+}
+
+static gboolean
+in_scope (const Selection *sel,
+          guint            i)
+{
+  guint last = sel->model->n_layers - 1;
+
+  if (sel->structured)
+    return i < last;  /* hidden layers only: the outputs are the classes */
+
+  return !(sel->spec->exclude_output && i == last);
+}
+
+static void
+prune_unit (Selection *sel,
+            guint      i,
+            gsize      k)
+{
+  const PlMlp *model = sel->model;
+  const PlLayer *l = &model->layers[i];
+
+  if (!sel->structured)
+    {
+      sel->masks[(l->w_mask - model->masks) + k] = 0.0f;
+      return;
+    }
+
+  /* neuron k of layer i: row k of layer i and column k of layer i + 1 */
+  {
+    const PlLayer *next = &model->layers[i + 1];
+    float *row = sel->masks + (l->w_mask - model->masks) + k * l->n_in;
+    float *col = sel->masks + (next->w_mask - model->masks) + k;
+
+    for (guint t = 0; t < l->n_in; t++)
+      row[t] = 0.0f;
+    for (guint o = 0; o < next->n_out; o++)
+      col[(gsize) o * next->n_in] = 0.0f;
+    sel->neuron_masks[sel->neuron_offset[i] + k] = 0.0f;
+  }
+}
+
+/* The candidate that selection keeps to leave layer i non-empty: its highest-scoring unpruned
+ * unit, the one that would go last. Returns FALSE when every unit is pruned already. */
+static gboolean
+layer_reserve (const Selection *sel,
+               guint            i,
+               gsize           *reserve)
+{
+  gsize n = n_units (sel, i);
+  gboolean found = FALSE;
+  guint32 best = 0;
+
+  for (gsize k = 0; k < n; k++)
+    {
+      guint32 key;
+
+      if (unit_pruned (sel, i, k))
+        continue;
+      key = order_key (unit_score (sel, i, k));
+      if (!found || key >= best)
+        {
+          best = key;
+          *reserve = k;
+          found = TRUE;
+        }
+    }
+
+  return found;
+}
+
+/* Prunes within the layers first..last (one group: all of them share @value). */
+static void
+select_group (Selection *sel,
+              guint      first,
+              guint      last,
+              double     value)
+{
+  const PlPruneSpec *spec = sel->spec;
+  g_autofree Candidate *cand = NULL;
+  gsize n_total = 0, n_pruned = 0, n_cand = 0, k_prune;
+  double target;
+
+  for (guint i = first; i <= last; i++)
+    if (in_scope (sel, i))
+      n_total += n_units (sel, i);
+  if (n_total == 0)
+    return;
+
+  cand = g_new (Candidate, n_total);
+  for (guint i = first; i <= last; i++)
+    {
+      gsize n, reserve = G_MAXSIZE;
+
+      if (!in_scope (sel, i))
+        continue;
+      if (!spec->allow_empty && !layer_reserve (sel, i, &reserve))
+        reserve = G_MAXSIZE;
+      n = n_units (sel, i);
+      for (gsize k = 0; k < n; k++)
+        {
+          if (unit_pruned (sel, i, k))
+            {
+              n_pruned++;
+              continue;
+            }
+          if (k == reserve)
+            continue;
+          cand[n_cand].key = order_key (unit_score (sel, i, k));
+          cand[n_cand].layer = i;
+          cand[n_cand].index = k;
+          n_cand++;
+        }
+    }
+
+  if (spec->by_threshold)
+    {
+      /* score < t, compared in double; with invert, −score < −t, that is score > t. A NaN
+       * score is never below a threshold. */
+      double t = spec->invert ? -value : value;
+
+      for (gsize c = 0; c < n_cand; c++)
+        {
+          double v = unit_score (sel, cand[c].layer, cand[c].index);
+
+          if (v < t)
+            prune_unit (sel, cand[c].layer, cand[c].index);
+        }
+      return;
+    }
+
+  /* round half to even, as Python's round() in torch.nn.utils.prune */
+  target = nearbyint (value * (double) n_total);
+  k_prune = target > (double) n_pruned ? (gsize) target - n_pruned : 0;
+  k_prune = MIN (k_prune, n_cand);
+  if (k_prune == 0)
+    return;
+
+  sort_candidates (cand, n_cand);
+  for (gsize c = 0; c < k_prune; c++)
+    prune_unit (sel, cand[c].layer, cand[c].index);
+}
+
+/* A hidden neuron lives while it was alive and one of its outgoing weights is kept, the rule
+ * of pl_mlp_apply_masks. */
+static void
+update_neuron_masks (const PlMlp *model,
+                     const float *masks,
+                     float       *neuron_masks)
+{
+  gsize off = 0;
+
+  for (guint i = 0; i + 1 < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      const PlLayer *next = &model->layers[i + 1];
+      const float *m = masks + (next->w_mask - model->masks);
+
+      for (guint j = 0; j < l->n_out; j++)
+        {
+          gboolean alive = FALSE;
+
+          if (neuron_masks[off + j] == 0.0f)
+            continue;
+          for (guint o = 0; o < next->n_out && !alive; o++)
+            alive = m[(gsize) o * next->n_in + j] != 0.0f;
+          neuron_masks[off + j] = alive ? 1.0f : 0.0f;
+        }
+      off += l->n_out;
+    }
+}
+
+gboolean
+pl_prune_select (const PlMlp       *model,
+                 const PlScores    *scores,
+                 const PlPruneSpec *spec,
+                 float             *masks,
+                 float             *neuron_masks,
+                 GError           **error)
+{
+  Selection sel = { 0 };
+  guint L;
+
+  g_return_val_if_fail (model != NULL && scores != NULL && spec != NULL, FALSE);
+  g_return_val_if_fail (masks != NULL && neuron_masks != NULL, FALSE);
+  g_return_val_if_fail (scores->n_layers == model->n_layers, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  L = model->n_layers;
+  for (guint i = 0; i < L; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      gsize expected = !scores->per_neuron ? (gsize) l->n_out * l->n_in
+                       : i + 1 < L ? l->n_out : 0;
+
+      g_return_val_if_fail (scores->n[i] == expected, FALSE);
+    }
+
+  if (spec->n_values == 0 || spec->n_values > PL_MLP_MAX_LAYERS
+      || (spec->n_values > 1 && (spec->scope != PL_SCOPE_LAYER || spec->n_values != L)))
+    {
+      if (spec->scope == PL_SCOPE_LAYER)
+        g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                     _("%u values for a model of %u layers: give one value or one per layer"),
+                     spec->n_values, L);
+      else
+        g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                     _("%u values for a global selection: give one value, or choose the "
+                       "per-layer scope"), spec->n_values);
+      return FALSE;
+    }
+  for (guint v = 0; v < spec->n_values; v++)
+    if (!check_value (spec, spec->values[v], error))
+      return FALSE;
+
+  sel.model = model;
+  sel.scores = scores;
+  sel.spec = spec;
+  sel.structured = scores->per_neuron;
+  sel.masks = masks;
+  sel.neuron_masks = neuron_masks;
+  for (guint i = 1; i < L; i++)
+    sel.neuron_offset[i] = sel.neuron_offset[i - 1] + model->layers[i - 1].n_out;
+
+  /* Everything below reads the model's masks and writes the outputs only (each group writes
+   * what later groups do not read, so @masks may even be the model's own). */
+  if (masks != model->masks)
+    memcpy (masks, model->masks, sizeof (float) * model->n_params);
+  if (neuron_masks != model->neuron_masks)
+    memcpy (neuron_masks, model->neuron_masks, sizeof (float) * model->n_neurons);
+
+  if (spec->scope == PL_SCOPE_GLOBAL)
+    select_group (&sel, 0, L - 1, spec->values[0]);
+  else
+    for (guint i = 0; i < L; i++)
+      select_group (&sel, i, i, spec->values[spec->n_values == 1 ? 0 : i]);
+
+  update_neuron_masks (model, masks, neuron_masks);
+
+  return TRUE;
+}
+
+gboolean
+pl_prune_apply (PlMlp             *model,
+                const PlScores    *scores,
+                const PlPruneSpec *spec,
+                GError           **error)
+{
+  g_autofree float *masks = NULL;
+  g_autofree float *neuron_masks = NULL;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+
+  masks = g_new (float, model->n_params);
+  neuron_masks = g_new (float, model->n_neurons);
+  if (!pl_prune_select (model, scores, spec, masks, neuron_masks, error))
+    return FALSE;
+
+  memcpy (model->masks, masks, sizeof (float) * model->n_params);
+  memcpy (model->neuron_masks, neuron_masks, sizeof (float) * model->n_neurons);
+  pl_mlp_apply_masks (model);
+
+  return TRUE;
+}

@@ -1,0 +1,84 @@
+/* pl-prune.h — choosing what to prune from scores: by threshold or target sparsity, globally or
+ * per layer, weights or neurons
+ *
+ * Candidates are the weights (or hidden neurons) in scope that are not pruned yet: masks only
+ * ever gain zeros. Biases are never pruned. Unless allow_empty, each layer keeps its
+ * highest-scoring candidate (weight, or hidden neuron) out of the candidate set, so that no
+ * layer is emptied: the one that would go last (with invert the lowest-scoring; among equal
+ * scores the last position). With exclude_output the last layer has no candidates.
+ *
+ * Target sparsity s over a set of n weights (or neurons) in scope: prune the lowest-scoring
+ * candidates until exactly round(s·n) of the n are pruned, counting those pruned already
+ * (nothing more when that many are pruned already); ties are broken by position (layer, then
+ * index), lowest first. round() is to nearest with halves to even, as Python's round() in
+ * torch. On an unpruned model this is torch.nn.utils.prune's global_unstructured /
+ * l1_unstructured with amount s. Threshold t: prune every candidate whose score is < t
+ * (float score against the double t, compared in double).
+ * With invert the order is reversed: a target sparsity prunes the highest scores first, and a
+ * threshold t prunes the candidates whose score is > t (ties still by position, lowest first).
+ * A NaN score counts as the highest, also with invert: it goes last and never falls under a
+ * threshold.
+ * Structured pruning of neuron j of layer i masks row j of layer i and column j of layer i+1
+ * (and sets neuron mask j of layer i to 0). Only hidden neurons are candidates, so
+ * exclude_output changes nothing there, and a per-layer list's value for the output layer is
+ * not used. Neuron masks in the result follow pl_mlp_apply_masks: a hidden neuron dies when
+ * none of its outgoing weights is kept.
+ * Candidates are sorted by an O(n) radix sort: a global selection over the 266k weights of
+ * 784-300-100-10 takes about 10 ms.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "pl-mlp.h"
+#include "pl-score.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PL_SCOPE_GLOBAL,   /* one threshold or sparsity across layers */
+  PL_SCOPE_LAYER,    /* one value per layer (a single value applies to every layer) */
+} PlScope;
+
+typedef struct {
+  PlScope   scope;
+  gboolean  by_threshold;    /* values are thresholds on the score, else target sparsities */
+  double    values[PL_MLP_MAX_LAYERS];
+  guint     n_values;        /* 1, or n_layers with PL_SCOPE_LAYER */
+  gboolean  invert;
+  gboolean  exclude_output;
+  gboolean  allow_empty;
+} PlPruneSpec;
+
+/* Sets up @spec with one value; global, not inverted. */
+void      pl_prune_spec_init   (PlPruneSpec   *spec,
+                                PlScope        scope,
+                                gboolean       by_threshold,
+                                double         value);
+/* Parses "0.5" or "0.5,0.9,0.5" (one value, or @n_layers) into spec->values and n_values;
+ * call it after pl_prune_spec_init, which sets by_threshold: sparsities must be in [0, 1]. */
+gboolean  pl_prune_spec_parse_values (PlPruneSpec *spec,
+                                      const char  *text,
+                                      guint        n_layers,
+                                      GError     **error);
+gboolean  pl_scope_parse       (const char   *text,
+                                PlScope      *scope,
+                                GError      **error);
+
+/* Writes into @masks (model->n_params, the layout of model->masks) and @neuron_masks
+ * (model->n_neurons) the model's masks with the selection added. Structured when the scores
+ * are per neuron. Fails (PL_SPEC_ERROR) on values out of range or a value count that does not
+ * fit the model. */
+gboolean  pl_prune_select      (const PlMlp       *model,
+                                const PlScores    *scores,
+                                const PlPruneSpec *spec,
+                                float             *masks,
+                                float             *neuron_masks,
+                                GError           **error);
+/* pl_prune_select into the model's own masks, then pl_mlp_apply_masks. */
+gboolean  pl_prune_apply       (PlMlp             *model,
+                                const PlScores    *scores,
+                                const PlPruneSpec *spec,
+                                GError           **error);
+
+G_END_DECLS

@@ -1,0 +1,739 @@
+#define G_LOG_DOMAIN "pl-score"
+
+#include "config.h"
+
+#include "pl-score.h"
+
+#include <cblas.h>
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-error.h"
+#include "pl-nn.h"
+#include "pl-rng.h"
+
+/* ---- what each score is ------------------------------------------------------------------ */
+
+static const PlScoreInfo score_info[PL_N_SCORES] = {
+  [PL_SCORE_MAGNITUDE] = {
+    "magnitude", N_("Magnitude |w|"), "|w|",
+    N_("Keeps the weights of largest absolute value. A small weight changes its layer’s output "
+       "little, so removing it should cost little: the classic criterion of Han et al. (2015, "
+       "“Learning both Weights and Connections for Efficient Neural Networks”) and the rule of "
+       "PyTorch’s L1Unstructured. It needs no data and is cheap, but it does not look at how "
+       "sensitive the loss is to each weight, and weights of layers with differently scaled "
+       "inputs are hard to compare in one global ranking."),
+    FALSE, FALSE },
+  [PL_SCORE_GRADIENT] = {
+    "gradient", N_("Gradient mean |∂L/∂w|"), "mean_b |∂L/∂w|",
+    N_("Keeps the weights whose loss gradient is largest in magnitude, averaged over "
+       "minibatches: the criterion of the “gradient pruning” seed article. It measures how "
+       "fast the loss changes as a weight moves, not what removing it does: pruning moves a "
+       "weight by −w, and this score ignores the weight’s size, so a large weight with a small "
+       "gradient can go first; at a trained minimum every gradient is small and mostly noise. "
+       "The Taylor score |w·∂L/∂w| and the Fisher (Optimal Brain Damage) saliency estimate the "
+       "loss change of setting the weight to zero and are better founded; compare the curves."),
+    FALSE, TRUE },
+  [PL_SCORE_TAYLOR] = {
+    "taylor", N_("First-order Taylor |w·∂L/∂w|"), "|w·ḡ|, ḡ = mean_b ∂L/∂w",
+    N_("First-order Taylor expansion of the loss change when a weight is set to zero: "
+       "ΔL ≈ −w·∂L/∂w, so the score is |w·ḡ| with ḡ the gradient averaged over the scored "
+       "minibatches (Molchanov et al. 2017, “Pruning Convolutional Neural Networks for Resource "
+       "Efficient Inference”). Unlike the plain gradient it weighs the slope by the size of the "
+       "step that pruning takes. Near a minimum the mean gradient is small and noisy; the "
+       "second-order Fisher score does not have that weakness."),
+    FALSE, TRUE },
+  [PL_SCORE_FISHER] = {
+    "fisher", N_("Fisher / OBD ½·w²·E[(∂L/∂w)²]"), "½·w²·mean_b (∂L/∂w)²",
+    N_("Second-order saliency of Optimal Brain Damage (LeCun et al. 1990): at a minimum, "
+       "setting w to zero raises the loss by about ½·H·w², with H the weight’s diagonal "
+       "Hessian entry. PruneLab uses the empirical Fisher information, the mean of squared "
+       "gradients, as that diagonal, estimated from the gradients of the scored minibatches. "
+       "It stays informative at a minimum where the mean gradient vanishes, and it weighs the "
+       "loss curvature by the size of the removal."),
+    FALSE, TRUE },
+  [PL_SCORE_RANDOM] = {
+    "random", N_("Random"), "u ~ U[0, 1)",
+    N_("Uniform random scores drawn from the seed: the baseline. A criterion is only worth its "
+       "cost where its accuracy curve stays above the random one at the same sparsity."),
+    FALSE, FALSE },
+  [PL_SCORE_NEURON_L1] = {
+    "neuron-l1", N_("Neuron L1 norm"), "Σ_k |W_jk|",
+    N_("Structured: scores hidden neuron j by the L1 norm of its incoming weights, row j of "
+       "the layer’s weight matrix (pruned weights count as 0), as Li et al. (2017, “Pruning "
+       "Filters for Efficient ConvNets”) do for filters. Pruning a neuron removes its row and "
+       "the column of the next layer that reads it, so the network really gets smaller. A "
+       "neuron with small incoming weights has a nearly constant output, but the norm ignores "
+       "the outgoing weights and the data."),
+    TRUE, FALSE },
+  [PL_SCORE_NEURON_L2] = {
+    "neuron-l2", N_("Neuron L2 norm"), "√(Σ_k W_jk²)",
+    N_("Structured: scores hidden neuron j by the L2 norm of its incoming weights (pruned "
+       "weights count as 0). Like the L1 norm, but dominated by the largest incoming weights, "
+       "so a neuron with a few strong inputs ranks higher than one with many weak ones. "
+       "Pruning a neuron removes its row and the next layer’s column that reads it."),
+    TRUE, FALSE },
+  [PL_SCORE_ACTIVATION] = {
+    "activation", N_("Mean activation"), "mean_s |a_j|",
+    N_("Structured: scores a hidden neuron by its mean absolute activation over the scored "
+       "samples (for ReLU and sigmoid, whose outputs are never negative, simply the mean "
+       "activation). A neuron whose output is almost always small passes little on. The "
+       "activation-pruning seed article prunes neurons under a threshold; its “pruning rate” "
+       "divides a count by a sum of magnitudes, which is not a rate, so PruneLab reports "
+       "pruned / total. The score ignores the outgoing weights, which can amplify a small "
+       "activation."),
+    TRUE, TRUE },
+  [PL_SCORE_APOZ] = {
+    "apoz", N_("1 − APoZ (share of zero activations)"), "1 − mean_s [a_j = 0]",
+    N_("Average Percentage of Zeros (Hu et al. 2016, “Network Trimming”): the share of the "
+       "scored samples on which the neuron’s output is exactly zero. A ReLU neuron that is "
+       "zero most of the time rarely passes information on; the score is 1 − APoZ, so such "
+       "neurons go first. It is meant for ReLU: tanh and sigmoid outputs are almost never "
+       "exactly zero, so every neuron then scores about 1."),
+    TRUE, TRUE },
+  [PL_SCORE_ENTROPY] = {
+    "entropy", N_("Activation entropy"), "−Σ_k p_k·log₂ p_k",
+    N_("Information-theoretic: the entropy, in bits, of the neuron’s activations histogrammed "
+       "over the scored samples into equal bins spanning the layer’s activation range. A neuron "
+       "whose output hardly varies carries little information about the input (a constant "
+       "output has entropy 0), so low entropy is pruned first. The seed article on "
+       "information-theoretic pruning removes high-entropy neurons first, which throws away "
+       "the most informative ones; the invert switch shows what that does. The values depend "
+       "on the bin count and the layer’s range."),
+    TRUE, TRUE },
+  [PL_SCORE_HOYER] = {
+    "hoyer", N_("1 − Hoyer sparsity of activations"),
+    "1 − (√n − ‖a_j‖₁/‖a_j‖₂)/(√n − 1)",
+    N_("Hoyer’s (2004) normalised sparsity of the neuron’s activations over the n scored "
+       "samples: 0 when it is equally active on every sample, 1 when it fires on one sample "
+       "only. The score is 1 − Hoyer, so a rarely active neuron scores low and goes first; a "
+       "neuron never active scores 0. This is the sound form of the seed article’s measures: "
+       "its “sparsity score” Σx²/‖x‖² is identically 1, and its “stability” Σ|x|/‖x‖ is the "
+       "L1/L2 ratio, which runs from 1 to √n; Hoyer rescales that ratio to [0, 1]."),
+    TRUE, TRUE },
+  [PL_SCORE_NEURON_TAYLOR] = {
+    "neuron-taylor", N_("Taylor on activations |a·∂L/∂a|"), "|mean_s a_j·∂L/∂a_j|",
+    N_("First-order Taylor estimate of the loss change when the neuron’s output is set to "
+       "zero (Molchanov et al. 2017): the activation times the loss gradient with respect to "
+       "it, averaged over the scored samples, in absolute value. Unlike the activation-only "
+       "scores it accounts for how the rest of the network uses the neuron, through the "
+       "gradient."),
+    TRUE, TRUE },
+};
+
+const PlScoreInfo *
+pl_score_info (PlScoreKind kind)
+{
+  g_return_val_if_fail (kind < PL_N_SCORES, NULL);
+
+  return &score_info[kind];
+}
+
+gboolean
+pl_score_parse (const char   *name,
+                PlScoreKind  *kind,
+                GError      **error)
+{
+  g_autoptr(GString) names = g_string_new (NULL);
+
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  for (guint k = 0; k < PL_N_SCORES; k++)
+    if (g_strcmp0 (name, score_info[k].name) == 0)
+      {
+        *kind = k;
+        return TRUE;
+      }
+
+  for (guint k = 0; k < PL_N_SCORES; k++)
+    g_string_append_printf (names, k ? ", %s" : "%s", score_info[k].name);
+  g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME,
+               _("score “%s”: choose one of %s"), name ? name : "", names->str);
+  return FALSE;
+}
+
+/* ---- scores that need no data ------------------------------------------------------------ */
+
+void
+pl_scores_free (PlScores *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->block);
+  g_free (self);
+}
+
+static PlScores *
+scores_new (const PlMlp *model,
+            PlScoreKind  kind)
+{
+  PlScores *self = g_new0 (PlScores, 1);
+  gsize total = 0;
+  float *p;
+
+  self->kind = kind;
+  self->per_neuron = score_info[kind].per_neuron;
+  self->n_layers = model->n_layers;
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      if (!self->per_neuron)
+        self->n[i] = (gsize) l->n_out * l->n_in;
+      else if (i + 1 < model->n_layers)
+        self->n[i] = l->n_out;
+      total += self->n[i];
+    }
+
+  self->block = g_new0 (float, MAX (total, 1));
+  p = self->block;
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      self->layer[i] = self->n[i] > 0 ? p : NULL;
+      p += self->n[i];
+    }
+
+  return self;
+}
+
+static void
+score_magnitude (PlScores    *scores,
+                 const PlMlp *model)
+{
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (gsize k = 0; k < scores->n[i]; k++)
+        scores->layer[i][k] = l->w_mask[k] != 0.0f ? fabsf (l->w[k]) : 0.0f;
+    }
+}
+
+static void
+score_random (PlScores    *scores,
+              const PlMlp *model,
+              guint64      seed)
+{
+  PlRng rng;
+
+  pl_rng_init (&rng, seed);
+  for (guint i = 0; i < model->n_layers; i++)
+    for (gsize k = 0; k < scores->n[i]; k++)
+      scores->layer[i][k] = (float) pl_rng_uniform (&rng);
+}
+
+/* L1 (p = 1) or L2 (p = 2) norm of each hidden neuron's incoming row; pruned weights are 0. */
+static void
+score_neuron_norm (PlScores    *scores,
+                   const PlMlp *model,
+                   int          p)
+{
+  for (guint i = 0; i + 1 < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (guint j = 0; j < l->n_out; j++)
+        {
+          const float *w = l->w + (gsize) j * l->n_in;
+          const float *m = l->w_mask + (gsize) j * l->n_in;
+          double acc = 0.0;
+
+          for (guint k = 0; k < l->n_in; k++)
+            if (m[k] != 0.0f)
+              acc += p == 1 ? fabs (w[k]) : (double) w[k] * w[k];
+          scores->layer[i][j] = (float) (p == 1 ? acc : sqrt (acc));
+        }
+    }
+}
+
+/* ---- batches of data --------------------------------------------------------------------- */
+
+/* The scored samples: a seeded permutation of @data cut into consecutive batches of batch_size,
+ * the first n_batches of them (the last may be shorter when the data run out). */
+typedef struct {
+  const PlMlp     *model;
+  const PlDataset *data;
+  guint32         *order;       /* owned, (data->n) */
+  guint            n_batches;
+  guint            batch_size;
+  guint64          n_samples;   /* over all batches */
+  PlNnWork        *work;        /* owned */
+  guint32         *y;           /* owned, (batch_size) */
+} Batches;
+
+static void
+batches_init (Batches              *b,
+              const PlMlp          *model,
+              const PlDataset      *data,
+              const PlScoreOptions *options)
+{
+  PlRng rng;
+  guint possible;
+
+  b->model = model;
+  b->data = data;
+  b->batch_size = MIN (options->batch_size, data->n);
+  possible = data->n / b->batch_size + (data->n % b->batch_size != 0);
+  b->n_batches = MIN (options->n_batches, possible);
+  b->n_samples = MIN ((guint64) b->n_batches * b->batch_size, data->n);
+
+  b->order = g_new (guint32, data->n);
+  for (guint s = 0; s < data->n; s++)
+    b->order[s] = s;
+  pl_rng_init (&rng, options->seed);
+  pl_rng_shuffle (&rng, b->order, data->n);
+
+  b->work = pl_nn_work_new (model, b->batch_size);
+  b->y = g_new (guint32, b->batch_size);
+}
+
+static void
+batches_clear (Batches *b)
+{
+  g_clear_pointer (&b->order, g_free);
+  g_clear_pointer (&b->work, pl_nn_work_free);
+  g_clear_pointer (&b->y, g_free);
+}
+
+/* Gathers batch @k into work->input and b->y and runs the network on it; returns its size. */
+static guint
+batches_forward (Batches *b,
+                 guint    k)
+{
+  guint start = k * b->batch_size;
+  guint n = MIN (b->batch_size, b->data->n - start);
+  guint nf = b->data->n_features;
+
+  for (guint s = 0; s < n; s++)
+    {
+      guint32 src = b->order[start + s];
+
+      memcpy (b->work->input + (gsize) s * nf, b->data->x + (gsize) src * nf,
+              sizeof (float) * nf);
+      b->y[s] = b->data->y[src];
+    }
+  pl_nn_forward (b->model, b->work, b->work->input, n);
+
+  return n;
+}
+
+/* ---- weight scores from gradients -------------------------------------------------------- */
+
+/* g_b = ∂(mean loss of batch b)/∂θ. gradient: mean_b |g_b|; taylor: |w · mean_b g_b|;
+ * fisher: ½·w²·mean_b g_b². */
+static void
+score_weight_gradients (PlScores    *scores,
+                        const PlMlp *model,
+                        Batches     *b,
+                        PlScoreKind  kind)
+{
+  g_autofree float *g = g_new (float, model->n_params);
+  g_autofree double *acc = g_new0 (double, model->n_params);
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+
+      pl_nn_backward (model, b->work, b->y, n, 1.0f / n, FALSE, g);
+      switch (kind)
+        {
+        case PL_SCORE_GRADIENT:
+          for (gsize p = 0; p < model->n_params; p++)
+            acc[p] += fabsf (g[p]);
+          break;
+        case PL_SCORE_TAYLOR:
+          for (gsize p = 0; p < model->n_params; p++)
+            acc[p] += g[p];
+          break;
+        case PL_SCORE_FISHER:
+          for (gsize p = 0; p < model->n_params; p++)
+            acc[p] += (double) g[p] * g[p];
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      const double *a = acc + (l->w - model->params);
+
+      for (gsize k = 0; k < scores->n[i]; k++)
+        {
+          double mean = a[k] / b->n_batches;
+          double w = l->w[k];
+
+          if (kind == PL_SCORE_GRADIENT)
+            scores->layer[i][k] = (float) mean;
+          else if (kind == PL_SCORE_TAYLOR)
+            scores->layer[i][k] = (float) fabs (w * mean);
+          else
+            scores->layer[i][k] = (float) (0.5 * w * w * mean);
+        }
+    }
+}
+
+/* ---- neuron scores from activations ------------------------------------------------------ */
+
+static gsize
+hidden_neurons (const PlMlp *model)
+{
+  gsize n = 0;
+
+  for (guint i = 0; i + 1 < model->n_layers; i++)
+    n += model->layers[i].n_out;
+
+  return n;
+}
+
+/* Hoyer 2004: (√n − ‖x‖₁/‖x‖₂)/(√n − 1), clamped to [0, 1] against rounding. */
+double
+pl_hoyer_from_sums (double n,
+                    double l1,
+                    double l2_squared)
+{
+  double rn, h;
+
+  if (n <= 1 || !(l2_squared > 0))
+    return 0.0;
+  rn = sqrt (n);
+  h = (rn - l1 / sqrt (l2_squared)) / (rn - 1);
+
+  return CLAMP (h, 0.0, 1.0);
+}
+
+double
+pl_hoyer (const float *x,
+          gsize        n,
+          gsize        stride)
+{
+  double l1 = 0.0, l2sq = 0.0;
+
+  g_return_val_if_fail (x != NULL || n == 0, 0.0);
+  g_return_val_if_fail (stride >= 1, 0.0);
+
+  for (gsize k = 0; k < n; k++)
+    {
+      double v = x[k * stride];
+
+      l1 += fabs (v);
+      l2sq += v * v;
+    }
+
+  return pl_hoyer_from_sums (n, l1, l2sq);
+}
+
+/* Mean |a|, 1 − APoZ and 1 − Hoyer: one pass of sums per neuron. */
+static void
+score_activation_stats (PlScores    *scores,
+                        const PlMlp *model,
+                        Batches     *b,
+                        PlScoreKind  kind)
+{
+  gsize nh = hidden_neurons (model);
+  g_autofree double *sum_abs = g_new0 (double, nh);
+  g_autofree double *sum_sq = g_new0 (double, nh);
+  g_autofree guint64 *zeros = g_new0 (guint64, nh);
+  double n_total = (double) b->n_samples;
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+      gsize off = 0;
+
+      for (guint i = 0; i + 1 < model->n_layers; i++)
+        {
+          guint m = model->layers[i].n_out;
+          const float *a = b->work->act[i + 1];
+
+          for (guint s = 0; s < n; s++)
+            for (guint j = 0; j < m; j++)
+              {
+                double v = a[(gsize) s * m + j];
+
+                sum_abs[off + j] += fabs (v);
+                sum_sq[off + j] += v * v;
+                zeros[off + j] += v == 0.0;
+              }
+          off += m;
+        }
+    }
+
+  for (guint i = 0, off = 0; i + 1 < model->n_layers; off += model->layers[i].n_out, i++)
+    for (guint j = 0; j < model->layers[i].n_out; j++)
+      {
+        gsize u = off + j;
+        double v;
+
+        if (kind == PL_SCORE_ACTIVATION)
+          v = sum_abs[u] / n_total;
+        else if (kind == PL_SCORE_APOZ)
+          v = 1.0 - zeros[u] / n_total;
+        else  /* a neuron never active is the sparsest of all, not the densest */
+          v = sum_sq[u] > 0 ? 1.0 - pl_hoyer_from_sums (n_total, sum_abs[u], sum_sq[u]) : 0.0;
+        scores->layer[i][j] = (float) v;
+      }
+}
+
+/* Entropy of each neuron's activations over @bins equal bins spanning its layer's range
+ * [min, max] on the scored samples: one pass for the ranges, one for the histograms. */
+static void
+score_entropy (PlScores    *scores,
+               const PlMlp *model,
+               Batches     *b,
+               guint        bins)
+{
+  gsize nh = hidden_neurons (model);
+  g_autofree guint64 *hist = g_new0 (guint64, nh * bins);
+  float lo[PL_MLP_MAX_LAYERS], hi[PL_MLP_MAX_LAYERS];
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      lo[i] = INFINITY;
+      hi[i] = -INFINITY;
+    }
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+
+      for (guint i = 0; i + 1 < model->n_layers; i++)
+        {
+          gsize total = (gsize) n * model->layers[i].n_out;
+          const float *a = b->work->act[i + 1];
+
+          for (gsize t = 0; t < total; t++)
+            {
+              lo[i] = MIN (lo[i], a[t]);
+              hi[i] = MAX (hi[i], a[t]);
+            }
+        }
+    }
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+      gsize off = 0;
+
+      for (guint i = 0; i + 1 < model->n_layers; i++)
+        {
+          guint m = model->layers[i].n_out;
+          const float *a = b->work->act[i + 1];
+          double range = (double) hi[i] - lo[i];
+
+          for (guint s = 0; s < n; s++)
+            for (guint j = 0; j < m; j++)
+              {
+                guint bin = 0;
+
+                if (range > 0)
+                  {
+                    double t = ((double) a[(gsize) s * m + j] - lo[i]) / range * bins;
+
+                    bin = t >= bins ? bins - 1 : (guint) MAX (t, 0.0);
+                  }
+                hist[(off + j) * bins + bin]++;
+              }
+          off += m;
+        }
+    }
+
+  for (guint i = 0, off = 0; i + 1 < model->n_layers; off += model->layers[i].n_out, i++)
+    for (guint j = 0; j < model->layers[i].n_out; j++)
+      {
+        const guint64 *h = hist + (gsize) (off + j) * bins;
+        double e = 0.0;
+
+        for (guint k = 0; k < bins; k++)
+          if (h[k] > 0)
+            {
+              double p = (double) h[k] / b->n_samples;
+
+              e -= p * log2 (p);
+            }
+        scores->layer[i][j] = (float) MAX (e, 0.0);
+      }
+}
+
+/* |mean_s a_sj · ∂L_s/∂a_sj| with L_s the loss of sample s (Molchanov et al. 2017). The
+ * backward pass is written out here because pl_nn_backward does not keep ∂L/∂a. */
+static void
+score_neuron_taylor (PlScores    *scores,
+                     const PlMlp *model,
+                     Batches     *b)
+{
+  gsize nh = hidden_neurons (model);
+  g_autofree double *acc = g_new0 (double, nh);
+  g_autofree gsize *offset = g_new0 (gsize, model->n_layers);
+  guint L = model->n_layers;
+
+  for (guint i = 1; i < L; i++)
+    offset[i] = offset[i - 1] + model->layers[i - 1].n_out;
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+      guint m = model->sizes[L];
+      const float *p = b->work->act[L];
+      float *d = b->work->delta[0];
+      float *ga = b->work->delta[1];
+
+      /* ∂L_s/∂z of the output layer: p − onehot(y) */
+      for (guint s = 0; s < n; s++)
+        {
+          for (guint j = 0; j < m; j++)
+            d[(gsize) s * m + j] = p[(gsize) s * m + j];
+          d[(gsize) s * m + b->y[s]] -= 1.0f;
+        }
+
+      for (guint i = L - 1; i >= 1; i--)
+        {
+          const PlLayer *l = &model->layers[i];
+          const PlLayer *below = &model->layers[i - 1];
+          const float *a = b->work->act[i];
+          float *tmp;
+
+          /* ga (n, n_in) = ∂L/∂a of layer i − 1's outputs = d (n, n_out) · W (n_out, n_in) */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                       n, l->n_in, l->n_out,
+                       1.0f, d, l->n_out, l->w, l->n_in,
+                       0.0f, ga, l->n_in);
+
+          for (guint s = 0; s < n; s++)
+            for (guint j = 0; j < l->n_in; j++)
+              {
+                gsize t = (gsize) s * l->n_in + j;
+                float v = a[t];
+                float dact;
+
+                acc[offset[i - 1] + j] += (double) v * ga[t];
+                switch (model->activation)
+                  {
+                  case PL_ACTIVATION_RELU:
+                    dact = v > 0.0f ? 1.0f : 0.0f;
+                    break;
+                  case PL_ACTIVATION_TANH:
+                    dact = 1.0f - v * v;
+                    break;
+                  case PL_ACTIVATION_SIGMOID:
+                    dact = v * (1.0f - v);
+                    break;
+                  default:
+                    g_assert_not_reached ();
+                  }
+                ga[t] *= dact * below->neuron_mask[j];
+              }
+
+          tmp = d;
+          d = ga;
+          ga = tmp;
+        }
+    }
+
+  for (guint i = 0; i + 1 < L; i++)
+    for (guint j = 0; j < model->layers[i].n_out; j++)
+      scores->layer[i][j] = (float) fabs (acc[offset[i] + j] / b->n_samples);
+}
+
+/* ---- entry point ------------------------------------------------------------------------- */
+
+PlScores *
+pl_scores_compute (const PlMlp           *model,
+                   PlScoreKind            kind,
+                   const PlDataset       *data,
+                   const PlScoreOptions  *options,
+                   GError               **error)
+{
+  static const PlScoreOptions defaults = PL_SCORE_OPTIONS_INIT;
+  const PlScoreInfo *info;
+  g_autoptr(PlScores) scores = NULL;
+  Batches batches = { 0 };
+
+  g_return_val_if_fail (model != NULL, NULL);
+  g_return_val_if_fail (kind < PL_N_SCORES, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (options == NULL)
+    options = &defaults;
+  info = &score_info[kind];
+
+  if (info->needs_data)
+    {
+      if (data == NULL || data->n == 0)
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("score “%s” is computed from data; give a dataset with samples"),
+                       info->name);
+          return NULL;
+        }
+      if (data->n_features != model->sizes[0] || data->n_classes > model->sizes[model->n_layers])
+        {
+          g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                       _("score “%s”: the model takes %u inputs and has %u classes; "
+                         "the data has %u features and %u classes"),
+                       info->name, model->sizes[0], model->sizes[model->n_layers],
+                       data->n_features, data->n_classes);
+          return NULL;
+        }
+      if (options->n_batches == 0 || options->batch_size == 0)
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("score “%s”: the number of batches and the batch size must be at "
+                         "least 1"), info->name);
+          return NULL;
+        }
+      if (kind == PL_SCORE_ENTROPY && options->entropy_bins < 2)
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("score “entropy”: give at least 2 bins, not %u"),
+                       options->entropy_bins);
+          return NULL;
+        }
+    }
+
+  scores = scores_new (model, kind);
+  if (info->needs_data)
+    batches_init (&batches, model, data, options);
+
+  switch (kind)
+    {
+    case PL_SCORE_MAGNITUDE:
+      score_magnitude (scores, model);
+      break;
+    case PL_SCORE_GRADIENT:
+    case PL_SCORE_TAYLOR:
+    case PL_SCORE_FISHER:
+      score_weight_gradients (scores, model, &batches, kind);
+      break;
+    case PL_SCORE_RANDOM:
+      score_random (scores, model, options->seed);
+      break;
+    case PL_SCORE_NEURON_L1:
+      score_neuron_norm (scores, model, 1);
+      break;
+    case PL_SCORE_NEURON_L2:
+      score_neuron_norm (scores, model, 2);
+      break;
+    case PL_SCORE_ACTIVATION:
+    case PL_SCORE_APOZ:
+    case PL_SCORE_HOYER:
+      score_activation_stats (scores, model, &batches, kind);
+      break;
+    case PL_SCORE_ENTROPY:
+      score_entropy (scores, model, &batches, options->entropy_bins);
+      break;
+    case PL_SCORE_NEURON_TAYLOR:
+      score_neuron_taylor (scores, model, &batches);
+      break;
+    case PL_N_SCORES:
+    default:
+      g_assert_not_reached ();
+    }
+
+  batches_clear (&batches);
+
+  return g_steal_pointer (&scores);
+}

@@ -1,0 +1,14 @@
+/* pl-simd.h — compiling hot loops for the vector units the machine has
+ *
+ * The build targets baseline x86-64 (SSE2), so plain -O3 vectorises 4 floats at a time. A
+ * function marked PL_TARGET_CLONES is compiled also for AVX2 and AVX-512 and picked at load
+ * time (GCC's and Clang's target_clones, through an ifunc). FMA is not enabled: results stay
+ * the same whichever copy runs, and C11 mode keeps floating-point contraction off.
+ */
+#pragma once
+
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+# define PL_TARGET_CLONES __attribute__((target_clones ("default", "avx2", "avx512f")))
+#else
+# define PL_TARGET_CLONES
+#endif

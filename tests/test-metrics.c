@@ -1,0 +1,183 @@
+/* Sparsity and cost metrics of a hand-made pruned 3-4-3-2 network, every field by hand. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "pl-metrics.h"
+#include "pl-mlp.h"
+
+/*   L0 (4×3): rows [3 1 1] [1 1 1] [1 −1 1] [1 1 −1]; pruned: (0,0) and row 1 (neuron 1 of
+ *             layer 0, structured)
+ *   L1 (3×4): rows [.5 .5 .5 .5] [−.5 .5 2 .5] [.5 .5 .5 .5]; pruned: column 1 (the same
+ *             neuron's outgoing weights)
+ *   L2 (2×3): rows [1 −1 4] [1 1 4]; pruned: column 2, so neuron 2 of layer 1 dies
+ * Biases are 0.1 everywhere (never pruned). */
+static const float w0[] = { 3, 1, 1, 1, 1, 1, 1, -1, 1, 1, 1, -1 };
+static const float m0[] = { 0, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1 };
+static const float w1[] = { 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 2, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+static const float m1[] = { 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1 };
+static const float w2[] = { 1, -1, 4, 1, 1, 4 };
+static const float m2[] = { 1, 1, 0, 1, 1, 0 };
+
+static PlMlp *
+hand_model (float **unpruned)
+{
+  static const guint sizes[] = { 3, 4, 3, 2 };
+  const float *w[] = { w0, w1, w2 }, *m[] = { m0, m1, m2 };
+  PlMlp *model = pl_mlp_new (sizes, 3, PL_ACTIVATION_RELU);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      PlLayer *l = &model->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+
+      memcpy (l->w, w[i], sizeof (float) * nw);
+      memcpy (l->w_mask, m[i], sizeof (float) * nw);
+      for (guint o = 0; o < l->n_out; o++)
+        l->b[o] = 0.1f;
+    }
+  if (unpruned != NULL)
+    *unpruned = g_memdup2 (model->params, sizeof (float) * model->n_params);
+  pl_mlp_apply_masks (model);
+
+  return model;
+}
+
+typedef struct {
+  guint  n_in, n_out;
+  gsize  weights, pruned, nonzero;
+  guint  dead;
+  double parameter, structural, relative, hoyer;
+  double flops_dense, flops_effective, bytes_dense, bytes_csr, bytes_compact;
+} Expected;
+
+static void
+check (const PlLayerMetrics *m,
+       const Expected       *e)
+{
+  g_assert_cmpuint (m->n_in, ==, e->n_in);
+  g_assert_cmpuint (m->n_out, ==, e->n_out);
+  g_assert_cmpuint (m->weights, ==, e->weights);
+  g_assert_cmpuint (m->pruned, ==, e->pruned);
+  g_assert_cmpuint (m->nonzero, ==, e->nonzero);
+  g_assert_cmpuint (m->dead_neurons, ==, e->dead);
+  g_assert_cmpfloat_with_epsilon (m->parameter_sparsity, e->parameter, 1e-12);
+  g_assert_cmpfloat_with_epsilon (m->structural_sparsity, e->structural, 1e-12);
+  g_assert_cmpfloat_with_epsilon (m->relative_sparsity, e->relative, 1e-12);
+  g_assert_cmpfloat_with_epsilon (m->hoyer, e->hoyer, 1e-9);
+  g_assert_cmpfloat (m->flops_dense, ==, e->flops_dense);
+  g_assert_cmpfloat (m->flops_effective, ==, e->flops_effective);
+  g_assert_cmpfloat (m->bytes_dense, ==, e->bytes_dense);
+  g_assert_cmpfloat (m->bytes_csr, ==, e->bytes_csr);
+  g_assert_cmpfloat (m->bytes_compact, ==, e->bytes_compact);
+}
+
+/* CSR bytes: 4 (value) + 4 (column) per kept weight, 4·(rows + 1) row pointers, 4 per bias.
+ * Compact bytes: 4 · (live rows · live columns + live rows). */
+static const Expected expected_layers[3] = {
+  /* L0: 4 of 12 pruned; mass 14, removed 3 + 3; kept all |w| = 1: Hoyer 0; neuron 1 dead;
+   * CSR 8·8 + 4·5 + 4·4; compact 3 rows × 3 inputs */
+  { 3, 4, 12, 4, 8 + 4, 1, 4 / 12.0, 1 / 4.0, 6 / 14.0, 0.0,
+    24, 16, 4 * 16, 100, 4 * (9 + 3) },
+  /* L1: column 1 (3) pruned; mass 7.5, removed 1.5; kept: eight 0.5 and one 2, so
+   * ‖·‖₁ = 6, ‖·‖₂ = √6, n = 9: (3 − √6)/2; neuron 2 dead; CSR 8·9 + 4·4 + 4·3; compact 2 rows
+   * × 3 live inputs */
+  { 4, 3, 12, 3, 9 + 3, 1, 3 / 12.0, 1 / 3.0, 1.5 / 7.5, 0.0 /* below */,
+    24, 18, 4 * 15, 100, 4 * (6 + 2) },
+  /* L2: column 2 (2) pruned; mass 12, removed 8; kept all |w| = 1; the output layer has no
+   * dead neurons; CSR 8·4 + 4·3 + 4·2; compact 2 rows × 2 live inputs */
+  { 3, 2, 6, 2, 4 + 2, 0, 2 / 6.0, 0.0, 8 / 12.0, 0.0,
+    12, 8, 4 * 8, 52, 4 * (4 + 2) },
+};
+
+static void
+test_hand_made_every_field (void)
+{
+  g_autofree float *unpruned = NULL;
+  g_autoptr(PlMlp) model = hand_model (&unpruned);
+  Expected layers[3], total;
+  PlMetrics metrics;
+
+  memcpy (layers, expected_layers, sizeof layers);
+  layers[1].hoyer = (3 - sqrt (6.0)) / 2;
+  /* total: 9 of 30 pruned; 2 dead of the 7 hidden neurons; mass 33.5, removed 15.5; the 21
+   * kept weights have ‖·‖₁ = 18, ‖·‖₂² = 18 */
+  total = (Expected) { 3, 2, 30, 9, 30, 2, 9 / 30.0, 2 / 7.0, 15.5 / 33.5,
+                       (sqrt (21.0) - 18 / sqrt (18.0)) / (sqrt (21.0) - 1),
+                       60, 42, 156, 252, 104 };
+
+  g_assert_cmpfloat (model->neuron_masks[1], ==, 0.0f);
+  g_assert_cmpfloat (model->neuron_masks[4 + 2], ==, 0.0f);
+
+  pl_metrics_compute (&metrics, model, unpruned, NULL, NULL);
+  g_assert_cmpuint (metrics.n_layers, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    check (&metrics.layers[i], &layers[i]);
+  check (&metrics.total, &total);
+
+  /* Without the unpruned weights, the removed mass is what the masked model still has: 0. */
+  pl_metrics_compute (&metrics, model, NULL, NULL, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      layers[i].relative = 0.0;
+      check (&metrics.layers[i], &layers[i]);
+    }
+  total.relative = 0.0;
+  check (&metrics.total, &total);
+}
+
+/* Masks given apart from the model (as a preview has them) give the same numbers. */
+static void
+test_explicit_masks (void)
+{
+  g_autofree float *unpruned = NULL;
+  g_autoptr(PlMlp) pruned = hand_model (&unpruned);
+  static const guint sizes[] = { 3, 4, 3, 2 };
+  g_autoptr(PlMlp) dense = pl_mlp_new (sizes, 3, PL_ACTIVATION_RELU);
+  PlMetrics a, b;
+
+  memcpy (dense->params, unpruned, sizeof (float) * dense->n_params);
+  pl_metrics_compute (&a, pruned, unpruned, NULL, NULL);
+  pl_metrics_compute (&b, dense, NULL, pruned->masks, pruned->neuron_masks);
+  g_assert_cmpmem (&a, sizeof a, &b, sizeof b);
+}
+
+static void
+test_unpruned_model (void)
+{
+  static const guint sizes[] = { 784, 300, 100, 10 };
+  g_autoptr(PlMlp) model = pl_mlp_new (sizes, 3, PL_ACTIVATION_RELU);
+  PlMetrics m;
+
+  pl_mlp_init (model, 1);
+  pl_metrics_compute (&m, model, NULL, NULL, NULL);
+  g_assert_cmpuint (m.total.weights, ==, 266200);
+  g_assert_cmpuint (m.total.pruned, ==, 0);
+  g_assert_cmpuint (m.total.nonzero, ==, 266200 + 410);
+  g_assert_cmpuint (m.total.dead_neurons, ==, 0);
+  g_assert_cmpfloat (m.total.parameter_sparsity, ==, 0.0);
+  g_assert_cmpfloat (m.total.structural_sparsity, ==, 0.0);
+  g_assert_cmpfloat (m.total.relative_sparsity, ==, 0.0);
+  g_assert_cmpfloat (m.total.flops_dense, ==, 2.0 * 266200);
+  g_assert_cmpfloat (m.total.flops_effective, ==, 2.0 * 266200);
+  g_assert_cmpfloat (m.total.bytes_dense, ==, 4.0 * (266200 + 410));
+  g_assert_cmpfloat (m.total.bytes_compact, ==, 4.0 * (266200 + 410));
+  g_assert_cmpfloat (m.total.bytes_csr, ==, 8.0 * 266200 + 4.0 * (410 + 3) + 4.0 * 410);
+  /* uniform weights: Hoyer of U(−a, a) is (√n − √3·n/2/√n)/(√n − 1) ≈ 1 − √3/2 */
+  g_assert_cmpfloat_with_epsilon (m.layers[0].hoyer, 1 - sqrt (3.0) / 2, 0.01);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("Parameter, structural, relative and Hoyer sparsity; FLOPs and bytes");
+
+  g_test_add_func ("/engine/metrics/hand-made/every-field", test_hand_made_every_field);
+  g_test_add_func ("/engine/metrics/explicit-masks-match-own-masks", test_explicit_masks);
+  g_test_add_func ("/engine/metrics/unpruned-784-300-100-10", test_unpruned_model);
+
+  return g_test_run ();
+}
