@@ -585,11 +585,12 @@ pl_preview_free (PlPreview *self)
   g_free (self);
 }
 
-/* First candidate of the group whose key is ≥ key (the count of keys below it). */
+/* First candidate of the group whose key is ≥ key (the count of keys below it), compared in
+ * double as pl_prune_select does. NaN scores have the key +∞ and are never below. */
 static guint
 count_below (const PlPreview *self,
              const Group     *g,
-             float            key)
+             double           key)
 {
   guint lo = 0, hi = g->n_cand;
 
@@ -597,7 +598,7 @@ count_below (const PlPreview *self,
     {
       guint mid = lo + (hi - lo) / 2;
 
-      if (self->cand[g->start + mid].key < key)
+      if ((double) self->cand[g->start + mid].key < key)
         lo = mid + 1;
       else
         hi = mid;
@@ -643,10 +644,11 @@ pl_preview_run (PlPreview        *self,
       guint k;
 
       if (by_threshold)
-        k = count_below (self, g, (float) (self->invert ? -value : value));
+        k = count_below (self, g, self->invert ? -value : value);
       else
         {
-          double target = round (value * (double) g->n_scope);
+          /* to nearest, halves to even, as Python's round() in torch.nn.utils.prune */
+          double target = nearbyint (value * (double) g->n_scope);
 
           k = target <= (double) g->n_already ? 0 : (guint) MIN (target - g->n_already, g->n_cand);
         }

@@ -229,6 +229,27 @@ test_threads_give_identical_results (Fixture *f, gconstpointer data)
     }
 }
 
+/* Where s·n ends in .5 the count rounds half to even, as torch.nn.utils.prune does. */
+static void
+test_half_counts_round_to_even (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PlScores) scores = pl_scores_compute (f->model, PL_SCORE_MAGNITUDE, NULL, NULL, NULL);
+  g_autoptr(PlPreview) preview = NULL;
+  gsize n = pl_mlp_n_weights (f->model);
+  PlPruneSpec spec;
+
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
+  spec.allow_empty = TRUE;
+  preview = pl_preview_new (f->model, scores, &spec, f->eval, 1, NULL);
+  for (gsize k = 1000; k < 1004; k++)
+    {
+      PlPreviewResult r;
+
+      g_assert_true (pl_preview_run (preview, (k + 0.5) / n, FALSE, &r, NULL));
+      g_assert_cmpuint (r.pruned, ==, k % 2 == 0 ? k : k + 1);
+    }
+}
+
 static void
 test_rejects_bad_values (Fixture *f, gconstpointer data)
 {
@@ -270,5 +291,6 @@ main (int    argc,
   ADD ("pruned-model/masks-compose", test_on_a_pruned_model, PL_ACTIVATION_SIGMOID);
   ADD ("threads-give-identical-results", test_threads_give_identical_results, PL_ACTIVATION_RELU);
   ADD ("rejects-bad-values", test_rejects_bad_values, PL_ACTIVATION_RELU);
+  ADD ("half-counts-round-to-even", test_half_counts_round_to_even, PL_ACTIVATION_RELU);
   return g_test_run ();
 }
