@@ -202,6 +202,83 @@ test_model_data_mismatch_is_reported (void)
   g_rmdir (dir);
 }
 
+static void
+test_prune_and_sweep_json (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
+  g_autofree char *model = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree char *pruned = g_build_filename (dir, "p.safetensors", NULL);
+  g_autofree char *csv = g_build_filename (dir, "sweep.csv", NULL);
+  g_autofree char *csv_text = NULL;
+  g_auto(Run) train = { 0 };
+  g_auto(Run) prune = { 0 };
+  g_auto(Run) eval = { 0 };
+  g_auto(Run) sweep = { 0 };
+  g_autoptr(JsonObject) p = NULL;
+  g_autoptr(JsonObject) e = NULL;
+  g_autoptr(JsonObject) sw = NULL;
+  JsonArray *layers, *points;
+
+  run_cli (&train, "train", "--data", "spiral", "--epochs", "30", "--out", model, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+
+  run_cli (&prune, "prune", "--model", model, "--data", "spiral", "--score", "magnitude",
+           "--sparsity", "0.5", "--fine-tune-epochs", "2", "--out", pruned, "--json", NULL);
+  g_assert_cmpint (prune.status, ==, 0);
+  p = parse_json (prune.out);
+  g_assert_true (json_object_has_member (p, "test_accuracy_before"));
+  g_assert_true (json_object_has_member (p, "test_accuracy"));
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (p, "sparsity"), 0.5, 1e-3);
+  layers = json_object_get_array_member (p, "layers");
+  g_assert_cmpuint (json_array_get_length (layers), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (layers, 0), "name"), ==, "layers.0");
+  g_assert_true (json_object_has_member (json_array_get_object_element (layers, 2), "bytes_csr"));
+
+  /* the saved masks survive: eval sees the same sparsity and accuracy */
+  run_cli (&eval, "eval", "--model", pruned, "--data", "spiral", "--json", NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+  e = parse_json (eval.out);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (e, "sparsity"), 0.5, 1e-3);
+  g_assert_cmpfloat (json_object_get_double_member (e, "test_accuracy"), ==,
+                     json_object_get_double_member (p, "test_accuracy"));
+
+  run_cli (&sweep, "sweep", "--model", model, "--data", "spiral", "--score", "magnitude,random",
+           "--points", "6", "--seeds", "2", "--csv", csv, "--json", NULL);
+  g_assert_cmpint (sweep.status, ==, 0);
+  sw = parse_json (sweep.out);
+  points = json_object_get_array_member (sw, "points");
+  g_assert_cmpuint (json_array_get_length (points), ==, 2 * 2 * 6);
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (points, 0), "sparsity"), ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_array_get_object_element (points, 5), "sparsity"), 0.99, 0.01);
+  g_assert_true (g_file_get_contents (csv, &csv_text, NULL, NULL));
+  g_assert_true (g_str_has_prefix (csv_text, "score,seed,target_sparsity,sparsity"));
+
+  g_remove (model);
+  g_remove (pruned);
+  g_remove (csv);
+  g_rmdir (dir);
+}
+
+static void
+test_prune_usage_errors (void)
+{
+  g_auto(Run) r1 = { 0 };
+  g_auto(Run) r2 = { 0 };
+  g_auto(Run) r3 = { 0 };
+
+  /* neither --sparsity nor --threshold */
+  run_cli (&r1, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude", NULL);
+  g_assert_cmpint (r1.status, ==, 2);
+  /* --structured with a weight score */
+  run_cli (&r2, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude",
+           "--structured", "--sparsity", "0.5", NULL);
+  g_assert_cmpint (r2.status, ==, 2);
+  g_assert_nonnull (strstr (r2.err, "neuron"));
+  /* unknown score */
+  run_cli (&r3, "sweep", "--model", "x.safetensors", "--data", "spiral", "--score", "magic", NULL);
+  g_assert_cmpint (r3.status, ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -221,5 +298,7 @@ main (int    argc,
   g_test_add_func ("/cli/usage/bad-usage-exits-2", test_bad_usage_exits_2);
   g_test_add_func ("/cli/input/bad-input-exits-1-naming-the-file", test_bad_input_exits_1_naming_the_file);
   g_test_add_func ("/cli/input/model-data-mismatch-is-reported", test_model_data_mismatch_is_reported);
+  g_test_add_func ("/cli/prune/json-and-saved-masks", test_prune_and_sweep_json);
+  g_test_add_func ("/cli/prune/usage-errors", test_prune_usage_errors);
   return g_test_run ();
 }
