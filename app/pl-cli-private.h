@@ -22,6 +22,7 @@ enum {
 int          _pl_cli_train        (int argc, char **argv);
 int          _pl_cli_eval         (int argc, char **argv);
 int          _pl_cli_bench        (int argc, char **argv);
+int          _pl_cli_plot         (int argc, char **argv);
 int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-safetensors.h"
@@ -96,6 +97,7 @@ _pl_cli_train (int    argc,
   g_autofree char *schedule_name = NULL;
   g_autofree char *out = NULL;
   g_autofree char *init_path = NULL;
+  g_autofree char *plot = NULL;
   int epochs = 10, batch = 128, threads = 1, step_epochs = 10;
   gint64 seed = 1;
   double lr = NAN, momentum = 0.9, weight_decay = 0.0, l1 = 0.0;
@@ -123,6 +125,7 @@ _pl_cli_train (int    argc,
     { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, N_("Start from this model (safetensors) instead of a fresh one"), N_("FILE") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Save the trained model here (safetensors)"), N_("FILE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the training curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -153,6 +156,9 @@ _pl_cli_train (int    argc,
       || !(weight_decay >= 0) || !(l1 >= 0) || !(clip_value >= 0) || !(clip_norm >= 0)
       || !(step_gamma > 0))
     return _pl_cli_usage (_("--lr must be > 0, --momentum in [0, 1), --weight-decay, --l1, --clip-value and --clip-norm ≥ 0"));
+
+  if (plot != NULL && !_pl_cli_plot_check (plot, &error))
+    return _pl_cli_usage ("--plot: %s", error->message);
 
   pl_train_config_init (&config);
   if ((activation_name != NULL && !pl_activation_parse (activation_name, &activation, &error))
@@ -242,7 +248,7 @@ _pl_cli_train (int    argc,
       last = &g_array_index (h, PlEpochRecord, h->len - 1);
     }
 
-  if (json)
+  if (json || plot != NULL)
     {
       g_autofree char *arch_text = pl_mlp_arch (model);
 
@@ -300,9 +306,12 @@ _pl_cli_train (int    argc,
         }
       add_history (b, trainer);
       json_builder_end_object (b);
-      _pl_cli_print_json (b);
+      if (json)
+        _pl_cli_print_json (b);
+      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+        return _pl_cli_fail (error);
     }
-  else
+  if (!json)
     {
       printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"),
               100 * test_ev->accuracy, test_ev->loss, test_ev->n);

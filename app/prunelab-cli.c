@@ -245,6 +245,7 @@ usage (FILE *out)
              "  prune   Score, prune and optionally fine-tune a model\n"
              "  sweep   Sparsity-versus-accuracy curves for several scores\n"
              "  bench   Measure training and live-drag speed (bench train, bench drag)\n"
+             "  plot    Draw a chart of a result or a model (PNG, SVG, PDF, CSV)\n"
              "\n"
              "Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
   return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
@@ -263,6 +264,7 @@ main (int    argc,
     { "bench", _pl_cli_bench },
     { "prune", _pl_cli_prune },
     { "sweep", _pl_cli_sweep },
+    { "plot", _pl_cli_plot },
   };
 
   setlocale (LC_ALL, "");

@@ -233,29 +233,19 @@ activation_backward (float        *d,
       d[(gsize) s * m + j] *= neuron_mask[j];
 }
 
-void
-pl_nn_backward (const PlMlp   *model,
-                PlNnWork      *work,
-                const guint32 *y,
-                guint          n,
-                float          scale,
-                gboolean       accumulate,
-                float         *grad)
+/* Backpropagates the output-layer delta d (n, n_out) = ∂L/∂z, already scaled, through every
+ * layer into grad. */
+static void
+backward_from_output_delta (const PlMlp *model,
+                            PlNnWork    *work,
+                            float       *d,
+                            guint        n,
+                            gboolean     accumulate,
+                            float       *grad)
 {
   float beta = accumulate ? 1.0f : 0.0f;
   guint L = model->n_layers;
-  guint m = model->sizes[L];
-  const float *p = work->act[L];
-  float *d = work->delta[0];
   float *gp = grad + model->n_params;
-
-  /* ∂L/∂z of the output layer for softmax + cross-entropy: (p − onehot(y)) · scale */
-  for (guint s = 0; s < n; s++)
-    {
-      for (guint j = 0; j < m; j++)
-        d[(gsize) s * m + j] = p[(gsize) s * m + j] * scale;
-      d[(gsize) s * m + y[s]] -= scale;
-    }
 
   for (guint i = L; i-- > 0;)
     {
@@ -291,6 +281,117 @@ pl_nn_backward (const PlMlp   *model,
           d = dprev;
         }
     }
+}
+
+void
+pl_nn_backward (const PlMlp   *model,
+                PlNnWork      *work,
+                const guint32 *y,
+                guint          n,
+                float          scale,
+                gboolean       accumulate,
+                float         *grad)
+{
+  guint m = model->sizes[model->n_layers];
+  const float *p = work->act[model->n_layers];
+  float *d = work->delta[0];
+
+  /* ∂L/∂z of the output layer for softmax + cross-entropy: (p − onehot(y)) · scale */
+  for (guint s = 0; s < n; s++)
+    {
+      for (guint j = 0; j < m; j++)
+        d[(gsize) s * m + j] = p[(gsize) s * m + j] * scale;
+      d[(gsize) s * m + y[s]] -= scale;
+    }
+
+  backward_from_output_delta (model, work, d, n, accumulate, grad);
+}
+
+void
+pl_nn_soften (float       *q,
+              const float *p,
+              guint        m,
+              double       temperature)
+{
+  float inv_t = (float) (1.0 / temperature);
+  float lmax = -INFINITY, sum = 0.0f;
+
+  /* softmax(z/T) = p^{1/T} / Σ p^{1/T}, in logs: log p = z − logsumexp(z) */
+  for (guint j = 0; j < m; j++)
+    {
+      q[j] = logf (MAX (p[j], FLT_MIN)) * inv_t;
+      lmax = MAX (lmax, q[j]);
+    }
+  for (guint j = 0; j < m; j++)
+    {
+      q[j] = expf (q[j] - lmax);
+      sum += q[j];
+    }
+  for (guint j = 0; j < m; j++)
+    q[j] /= sum;
+}
+
+void
+pl_nn_backward_distill (const PlMlp   *model,
+                        PlNnWork      *work,
+                        const guint32 *y,
+                        const float   *teacher,
+                        guint          n,
+                        double         temperature,
+                        double         alpha,
+                        float          scale,
+                        gboolean       accumulate,
+                        float         *grad)
+{
+  guint m = model->sizes[model->n_layers];
+  const float *p = work->act[model->n_layers];
+  float *d = work->delta[0];
+  float hard = (float) (1.0 - alpha) * scale;
+  float soft = (float) (alpha * temperature) * scale;
+  float *q = work->delta[1];   /* free until the layers' backward */
+
+  /* ∂L/∂z = (1 − α)(p − onehot(y)) + α·T·(q_s − q_t), times scale */
+  for (guint s = 0; s < n; s++)
+    {
+      const float *ps = p + (gsize) s * m;
+      const float *qt = teacher + (gsize) s * m;
+      float *ds = d + (gsize) s * m;
+
+      pl_nn_soften (q, ps, m, temperature);
+      for (guint j = 0; j < m; j++)
+        ds[j] = hard * ps[j] + soft * (q[j] - qt[j]);
+      ds[y[s]] -= hard;
+    }
+
+  backward_from_output_delta (model, work, d, n, accumulate, grad);
+}
+
+double
+pl_nn_distill_loss (const PlMlp    *model,
+                    const PlNnWork *work,
+                    const guint32  *y,
+                    const float    *teacher,
+                    guint           n,
+                    double          temperature,
+                    double          alpha)
+{
+  guint m = model->sizes[model->n_layers];
+  const float *p = work->act[model->n_layers];
+  double ce = pl_nn_loss (model, work, y, n, NULL);
+  double kl = 0.0;
+  g_autofree float *q = g_new (float, m);
+
+  for (guint s = 0; s < n; s++)
+    {
+      const float *qt = teacher + (gsize) s * m;
+
+      pl_nn_soften (q, p + (gsize) s * m, m, temperature);
+      for (guint j = 0; j < m; j++)
+        if (qt[j] > 0.0f)
+          kl += qt[j] * (log (qt[j]) - log (MAX (q[j], FLT_MIN)));
+    }
+
+  return (1.0 - alpha) * ce + (n > 0 ? alpha * temperature * temperature * kl / n : 0.0);
 }
 
 double
@@ -490,4 +591,42 @@ pl_nn_backward_ref (const PlMlp   *model,
     }
 
   free_ref (model, z, a);
+}
+
+double
+pl_nn_distill_loss_ref (const PlMlp   *model,
+                        const float   *x,
+                        const guint32 *y,
+                        const float   *teacher,
+                        guint          n,
+                        double         temperature,
+                        double         alpha)
+{
+  double *z[PL_MLP_MAX_LAYERS + 1], *a[PL_MLP_MAX_LAYERS + 1];
+  guint L = model->n_layers, m = model->sizes[L];
+  double loss = 0.0;
+
+  alloc_ref (model, z, a);
+  for (guint s = 0; s < n; s++)
+    {
+      double ce = forward_one_ref (model, x + (gsize) s * model->sizes[0], y[s], z, a);
+      double zmax = -INFINITY, sum = 0.0, kl = 0.0;
+
+      for (guint j = 0; j < m; j++)
+        zmax = MAX (zmax, z[L][j] / temperature);
+      for (guint j = 0; j < m; j++)
+        sum += exp (z[L][j] / temperature - zmax);
+      for (guint j = 0; j < m; j++)
+        {
+          double qt = teacher[(gsize) s * m + j];
+          double log_qs = z[L][j] / temperature - zmax - log (sum);
+
+          if (qt > 0.0)
+            kl += qt * (log (qt) - log_qs);
+        }
+      loss += (1.0 - alpha) * ce + alpha * temperature * temperature * kl;
+    }
+  free_ref (model, z, a);
+
+  return loss / n;
 }

@@ -55,6 +55,39 @@ void      pl_nn_backward   (const PlMlp   *model,
                             gboolean       accumulate,
                             float         *grad);
 
+/* Knowledge distillation (Hinton, Vinyals & Dean 2015, "Distilling the Knowledge in a Neural
+ * Network"). The loss of sample s is
+ *   (1 − α)·CE(y_s, p_s) + α·T²·KL(q_t,s ‖ q_s),   q = softmax(z / T),
+ * with p the student's probabilities, z its logits and q_t the teacher's probabilities at
+ * temperature T, one row of @teacher (n, n_out) per sample. Its gradient with respect to the
+ * student's logits is (1 − α)(p − onehot(y)) + α·T·(q_s − q_t): the factor T² keeps the soft
+ * term's gradient on the scale of the hard one as T changes. q_s is computed from p as
+ * p^{1/T} / Σ p^{1/T} (p clamped at FLT_MIN). Otherwise as pl_nn_backward; α = 0 gives its
+ * gradient. */
+void      pl_nn_backward_distill (const PlMlp   *model,
+                                  PlNnWork      *work,
+                                  const guint32 *y,
+                                  const float   *teacher,
+                                  guint          n,
+                                  double         temperature,
+                                  double         alpha,
+                                  float          scale,
+                                  gboolean       accumulate,
+                                  float         *grad);
+/* The mean of that loss for the batch of the last pl_nn_forward. */
+double    pl_nn_distill_loss     (const PlMlp    *model,
+                                  const PlNnWork *work,
+                                  const guint32  *y,
+                                  const float    *teacher,
+                                  guint           n,
+                                  double          temperature,
+                                  double          alpha);
+/* q (m) ← softmax(z / T) from p (m) = softmax(z). */
+void      pl_nn_soften           (float       *q,
+                                  const float *p,
+                                  guint        m,
+                                  double       temperature);
+
 /* The penalties of training, on weights only (biases are not decayed or pruned):
  * weight_decay/2 · Σ w² + l1 · Σ |w|. */
 double    pl_nn_penalty    (const PlMlp *model,
@@ -71,6 +104,15 @@ void      pl_nn_backward_ref  (const PlMlp   *model,
                                const guint32 *y,
                                guint          n,
                                double        *grad);
+
+/* The distillation loss above in double, from plain loops (the test oracle). */
+double    pl_nn_distill_loss_ref (const PlMlp   *model,
+                                  const float   *x,
+                                  const guint32 *y,
+                                  const float   *teacher,
+                                  guint          n,
+                                  double         temperature,
+                                  double         alpha);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlNnWork, pl_nn_work_free)
 

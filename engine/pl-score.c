@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-error.h"
+#include "pl-learned.h"
 #include "pl-nn.h"
 #include "pl-rng.h"
 
@@ -58,6 +59,16 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
     N_("Uniform random scores drawn from the seed: the baseline. A criterion is only worth its "
        "cost where its accuracy curve stays above the random one at the same sparsity."),
     FALSE, FALSE },
+  [PL_SCORE_LEARNED] = {
+    "learned", N_("Learned (predicted loss change)"), "E[rank class of ΔL | features]",
+    N_("A small network trained on this model to predict how much the loss rises when one "
+       "weight is removed, from |w|, the mean |∂L/∂w|, |w·∂L/∂w|, the layer and the fan-in and "
+       "fan-out of the weight’s neuron: the seed article’s “automated pruning”. Its training "
+       "targets are measured, not estimated — the exact loss change of removing each of a few "
+       "thousand sampled weights on a batch of training data — ranked into classes; the score "
+       "is the predicted class. It learns the cost of removing one weight at a time, while "
+       "pruning removes many together, so compare its curve with magnitude and Taylor."),
+    FALSE, TRUE },
   [PL_SCORE_NEURON_L1] = {
     "neuron-l1", N_("Neuron L1 norm"), "Σ_k |W_jk|",
     N_("Structured: scores hidden neuron j by the L1 norm of its incoming weights, row j of "
@@ -710,6 +721,18 @@ pl_scores_compute (const PlMlp           *model,
       break;
     case PL_SCORE_RANDOM:
       score_random (scores, model, options->seed);
+      break;
+    case PL_SCORE_LEARNED:
+      {
+        PlLearnedOptions learned = PL_LEARNED_OPTIONS_INIT;
+
+        learned.seed = options->seed;
+        if (!pl_learned_compute (scores, model, data, options, &learned, error))
+          {
+            batches_clear (&batches);
+            return NULL;
+          }
+      }
       break;
     case PL_SCORE_NEURON_L1:
       score_neuron_norm (scores, model, 1);

@@ -1,7 +1,8 @@
 /* pl-score.h — importance scores of weights and hidden neurons (higher = keep)
  *
  * Per weight: magnitude |w|; gradient mean|∂L/∂w| over batches; first-order Taylor |w·∂L/∂w|;
- * Fisher / Optimal Brain Damage ½·w²·E[(∂L/∂w)²]; random. Per hidden neuron: L1 and L2 norm
+ * Fisher / Optimal Brain Damage ½·w²·E[(∂L/∂w)²]; random; learned (a predictor of the loss
+ * change of removing the weight, trained on measured removals, pl-learned.h). Per hidden neuron: L1 and L2 norm
  * of its incoming weights; mean activation; 1 − APoZ (average percentage of zeros); activation
  * entropy; 1 − Hoyer sparsity of its activations; Taylor on activations |mean a·∂L/∂a|.
  * See pl_score_info() for the formulas, sources and where the seed articles are corrected.
@@ -21,6 +22,7 @@ typedef enum {
   PL_SCORE_TAYLOR,
   PL_SCORE_FISHER,
   PL_SCORE_RANDOM,
+  PL_SCORE_LEARNED,
   PL_SCORE_NEURON_L1,
   PL_SCORE_NEURON_L2,
   PL_SCORE_ACTIVATION,
@@ -75,7 +77,9 @@ typedef struct {
  *   activation: mean |a| (the mean activation for ReLU and sigmoid); apoz: 1 − share of a = 0;
  *   entropy: in bits over entropy_bins equal bins spanning the layer's [min, max] of a;
  *   hoyer: 1 − pl_hoyer of the neuron's activations over the samples, 0 for a neuron that is
- *   never active; neuron-taylor: |mean_s a·∂L_s/∂a| with L_s the loss of sample s.
+ *   never active; neuron-taylor: |mean_s a·∂L_s/∂a| with L_s the loss of sample s;
+ *   learned: pl_learned_compute with PL_LEARNED_OPTIONS_INIT and options->seed (its gradient
+ *   features from the scored batches).
  * Fails (PL_SPEC_ERROR) without data for a data-driven kind or with zero batches, batch size
  * or fewer than 2 bins, and (PL_TRAIN_ERROR_MISMATCH) when data and model shapes differ.
  * (transfer full) */

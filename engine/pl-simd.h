@@ -7,7 +7,9 @@
  */
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__)
+/* Not under ThreadSanitizer: it instruments the ifunc resolver, which the dynamic loader runs
+ * before the TSan runtime is initialised, and the program crashes before main. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_THREAD__)
 # define PL_TARGET_CLONES __attribute__((target_clones ("default", "avx2", "avx512f")))
 #else
 # define PL_TARGET_CLONES

@@ -33,6 +33,7 @@ typedef struct {
   guint      correct;
   double     norm_sq;       /* partial ‖g‖² before clipping */
   double     norm_sq_clip;  /* partial ‖clamp(g)‖² when clipping by value */
+  float     *teacher;   /* owned, (max_batch, n_out) teacher rows of the slice, or NULL */
 } Worker;
 
 struct _PlTrainer {
@@ -58,6 +59,14 @@ struct _PlTrainer {
   float            clip_coef;
   gboolean         fused_update; /* update during the reduce phase (no norm clipping) */
   gboolean         masked;       /* some weight is pruned: the loops read the masks */
+
+  /* extensions: a hook after every step, distillation from a teacher's soft targets */
+  PlTrainStepHook  step_hook;
+  gpointer         step_hook_data;
+  const float     *teacher;      /* borrowed: (teacher_n, n_out) */
+  guint            teacher_n;
+  double           temperature;
+  double           alpha;
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
@@ -177,7 +186,18 @@ run_gradient (Worker *w)
 
   pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
-  pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
+  if (self->teacher == NULL)
+    pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
+  else
+    {
+      guint m = self->model->sizes[self->model->n_layers];
+
+      for (guint s = lo; s < hi; s++)
+        memcpy (w->teacher + (gsize) (s - lo) * m,
+                self->teacher + (gsize) self->batch_idx[s] * m, sizeof (float) * m);
+      pl_nn_backward_distill (self->model, w->work, w->y, w->teacher, hi - lo,
+                              self->temperature, self->alpha, 1.0f / n, FALSE, w->grad);
+    }
 }
 
 /* The constants of one optimiser step. */
@@ -539,6 +559,7 @@ pl_trainer_free (PlTrainer *self)
         g_free (w->grad);
       pl_nn_work_free (w->work);
       g_free (w->y);
+      g_free (w->teacher);
     }
 
   g_free (self->grad);
@@ -559,6 +580,41 @@ pl_trainer_reset_state (PlTrainer *self)
   if (self->state2 != NULL)
     memset (self->state2, 0, sizeof (float) * np);
   self->t = 0;
+}
+
+void
+pl_trainer_set_step_hook (PlTrainer       *self,
+                          PlTrainStepHook  hook,
+                          gpointer         user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->step_hook = hook;
+  self->step_hook_data = user_data;
+}
+
+void
+pl_trainer_set_distillation (PlTrainer   *self,
+                             const float *teacher,
+                             guint        n_samples,
+                             double       temperature,
+                             double       alpha)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (teacher == NULL || (temperature > 0.0 && alpha >= 0.0 && alpha <= 1.0));
+
+  self->teacher = teacher;
+  self->teacher_n = teacher != NULL ? n_samples : 0;
+  self->temperature = temperature;
+  self->alpha = alpha;
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      if (teacher != NULL && w->teacher == NULL)
+        w->teacher = g_new (float, (gsize) w->work->max_batch
+                                   * self->model->sizes[self->model->n_layers]);
+    }
 }
 
 const GArray *
@@ -685,6 +741,13 @@ pl_trainer_run (PlTrainer           *self,
       g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_FAILED, _("the training set is empty"));
       return FALSE;
     }
+  if (self->teacher != NULL && self->teacher_n != train->n)
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   _("the teacher’s soft targets cover %u samples; the training set has %u"),
+                   self->teacher_n, train->n);
+      return FALSE;
+    }
 
   order = g_new (guint32, train->n);
   for (guint i = 0; i < train->n; i++)
@@ -744,6 +807,12 @@ pl_trainer_run (PlTrainer           *self,
           self->samples_seen += self->batch_n;
           rec.lr = self->lr;
           step++;
+
+          if (self->step_hook != NULL && self->step_hook (model, step, self->step_hook_data))
+            {
+              pl_mlp_apply_masks (model);
+              self->masked = pl_mlp_n_pruned (model) > 0;
+            }
 
           if (progress != NULL)
             {

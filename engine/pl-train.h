@@ -105,6 +105,29 @@ gboolean     pl_trainer_run            (PlTrainer           *self,
                                         GCancellable        *cancellable,
                                         GError             **error);
 
+/* Called after every step of pl_trainer_run with the steps done in the run so far (1, 2, …);
+ * returns TRUE when it changed the model's masks, which the trainer then applies (w ← w ⊙ mask)
+ * and follows from the next step on: pruned weights stay 0 and lose their optimiser state.
+ * Gradual pruning uses it. */
+typedef gboolean (*PlTrainStepHook) (PlMlp    *model,
+                                     guint64   step,
+                                     gpointer  user_data);
+
+void         pl_trainer_set_step_hook  (PlTrainer           *self,
+                                        PlTrainStepHook      hook,
+                                        gpointer             user_data);
+
+/* Trains with knowledge distillation from now on (pl_nn_backward_distill): @teacher holds the
+ * teacher's probabilities at @temperature, (n_samples, n_out), one row per sample of the
+ * training set later given to pl_trainer_run (which must have n_samples samples); borrowed,
+ * it must outlive the runs. α weighs the soft-target term, 1 − α the cross-entropy with the
+ * labels. NULL turns distillation off. The reported training loss stays the cross-entropy. */
+void         pl_trainer_set_distillation (PlTrainer         *self,
+                                          const float       *teacher,
+                                          guint              n_samples,
+                                          double             temperature,
+                                          double             alpha);
+
 /* Resets the optimiser state (momentum, Adam moments, step count) — after pruning, say. */
 void         pl_trainer_reset_state    (PlTrainer           *self);
 

@@ -1,0 +1,150 @@
+/* pl-engine.h — the engine thread: one worker that owns the data, the model and the trainer
+ *
+ * The UI (or the CLI) calls the pl_engine_*() commands from the thread whose main context was
+ * the thread-default when the engine was made (normally the main thread). Commands are queued
+ * and run in order on the worker; none blocks the caller. Results come back on that main
+ * context as immutable PlSnapshot values:
+ *
+ *   ::snapshot (PlSnapshot *snapshot)    the newest state; snapshots published faster than the
+ *                                        main loop takes them replace each other (at most one
+ *                                        idle is pending), their `changed` flags merged; during
+ *                                        training at most ~20 per second
+ *   ::error (GError *error)              a command failed (bad file, bad spec, divergence, busy):
+ *                                        the message says what and names the file; the engine
+ *                                        keeps running and its state is as before the command
+ *                                        (after divergence: the last good weights)
+ *   ::done (guint command, guint id, gboolean ok)
+ *                                        a command (PlEngineCommand) finished, after the
+ *                                        snapshot that shows its result; @id is what the
+ *                                        command function returned; @ok is FALSE exactly when
+ *                                        ::error was emitted for it (a run stopped with
+ *                                        pl_engine_stop() is ok); not emitted for previews
+ *
+ * Signals are only emitted on the main context, never on the worker. Errors and done events
+ * are not coalesced; they follow the newest snapshot, in order.
+ *
+ * Previews coalesce: pl_engine_preview() overwrites one pending request, and the worker takes
+ * the newest; while a preview is computed, only the newest waiting value is kept. A preview uses
+ * a PlPreview built once per change of model, masks, strategy or data, on the validation split
+ * (the test split when there is none). While training runs the worker answers previews between
+ * steps, from a PlPreview rebuilt on the current weights when a request arrives and the one it
+ * has is older than about a second (see pl-engine.c); training keeps running in between.
+ *
+ * While training (or paused) the worker takes: preview, clear-preview, set-strategy, save-model,
+ * pause, resume, stop. Other commands that arrive then fail with PL_ENGINE_ERROR_BUSY.
+ *
+ * Undo: apply-prune, fine-tune, rewind and train push the parameters and masks they change;
+ * pl_engine_undo() restores the newest (up to 16 kept). A new or loaded model clears the stack.
+ *
+ * Disposing the engine cancels what runs, stops the worker thread and joins it; drop the last
+ * reference on the main thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pl-dataset.h"
+#include "pl-mlp.h"
+#include "pl-score.h"
+#include "pl-snapshot.h"
+#include "pl-train.h"
+
+G_BEGIN_DECLS
+
+#define PL_ENGINE_ERROR (pl_engine_error_quark ())
+
+typedef enum {
+  PL_ENGINE_ERROR_NO_DATA,     /* the command needs a dataset */
+  PL_ENGINE_ERROR_NO_MODEL,    /* the command needs a model */
+  PL_ENGINE_ERROR_NO_PREVIEW,  /* apply-prune without a preview value */
+  PL_ENGINE_ERROR_BUSY,        /* not possible while training or sweeping */
+  PL_ENGINE_ERROR_NOTHING_TO_UNDO,
+  PL_ENGINE_ERROR_FAILED,
+} PlEngineError;
+
+GQuark pl_engine_error_quark (void);
+
+#define PL_TYPE_ENGINE (pl_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (PlEngine, pl_engine, PL, ENGINE, GObject)
+
+/* Captures the thread-default main context (g_main_context_ref_thread_default) for delivery.
+ * @threads: threads for previews, evaluation and scoring (≥ 1; 0 = the number of processors,
+ * at most 4). Training uses PlTrainConfig.threads. (transfer full) */
+PlEngine         *pl_engine_new              (guint                 threads);
+
+/* The newest snapshot delivered on the main context (never NULL: an empty one at first).
+ * (transfer none) */
+PlSnapshot       *pl_engine_get_snapshot     (PlEngine             *self);
+
+/* Every command returns an id (> 0), the one given to ::done. */
+
+/* Loads a dataset by spec (pl-dataset.h); @options NULL for the defaults. When there is no
+ * model yet, or the model does not fit the new data (inputs, classes), a default one is made
+ * (IN-64-64-OUT for 2-D data, IN-300-100-OUT otherwise, ReLU, seed 1), so that something
+ * shows at once; pl_engine_new_model() replaces it. */
+guint             pl_engine_load_data        (PlEngine             *self,
+                                              const char           *spec,
+                                              const PlDataOptions  *options);
+/* The same with data made by the caller (tests, benchmarks). (transfer full: @data) */
+guint             pl_engine_set_data         (PlEngine             *self,
+                                              PlData               *data);
+/* A fresh model. @arch: "2-64-64-3", or NULL for the default for the data (needs data);
+ * "IN" and "OUT" may stand for the data's sizes ("IN-300-100-OUT"). Initialised from @seed; the
+ * initial weights are kept for pl_engine_rewind(). */
+guint             pl_engine_new_model        (PlEngine             *self,
+                                              const char           *arch,
+                                              PlActivation          activation,
+                                              guint64               seed);
+/* safetensors (pl-safetensors.h); masks in the file are kept; its weights become the ones
+ * pl_engine_rewind() goes back to. */
+guint             pl_engine_load_model       (PlEngine             *self,
+                                              const char           *path);
+guint             pl_engine_save_model       (PlEngine             *self,
+                                              const char           *path);
+
+/* Trains with @config (copied) on the training split, validating after each epoch. Runs
+ * until config->epochs are done, pl_engine_stop() or divergence. */
+guint             pl_engine_train            (PlEngine             *self,
+                                              const PlTrainConfig  *config);
+/* Masked fine-tuning: the last training config (or the defaults) with @epochs and @lr. */
+guint             pl_engine_fine_tune        (PlEngine             *self,
+                                              guint                 epochs,
+                                              double                lr);
+/* Pause and resume training or fine-tuning (immediate, not queued behind other commands). */
+void              pl_engine_pause            (PlEngine             *self);
+void              pl_engine_resume           (PlEngine             *self);
+/* Cancels the long commands running or queued (train, fine-tune, sweep); what finished is
+ * kept (training: the weights of the last finished step). Immediate. */
+void              pl_engine_stop             (PlEngine             *self);
+
+/* Sets the strategy (copied), recomputes the scores and rebuilds the preview. */
+guint             pl_engine_set_strategy     (PlEngine             *self,
+                                              const PlStrategy     *strategy);
+/* Asks for a preview of @value: a score threshold when @by_threshold, else a target sparsity
+ * in [0, 1]. Coalesces with the pending request. Returns the request id that
+ * PlSnapshot.preview_request carries when the answer arrives. */
+guint64           pl_engine_preview          (PlEngine             *self,
+                                              double                value,
+                                              gboolean              by_threshold);
+/* Drops the preview (the snapshots show the model's own masks only). */
+guint             pl_engine_clear_preview    (PlEngine             *self);
+/* Prunes the model with the newest value given to pl_engine_preview() (the masks that
+ * preview shows), pushing the old parameters and masks on the undo stack. The preview is
+ * cleared. */
+guint             pl_engine_apply_prune      (PlEngine             *self);
+guint             pl_engine_undo             (PlEngine             *self);
+/* Back to the initial weights (of the model's creation or loading), keeping the masks. */
+guint             pl_engine_rewind           (PlEngine             *self);
+
+/* Sparsity-vs-accuracy curves on the evaluation split, one per score, with the strategy's
+ * scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to @max,
+ * evenly spaced in log "fraction remaining" (as prunelab-cli sweep). The curves grow in the
+ * snapshots as points finish; progress and pl_engine_stop() as for training. */
+guint             pl_engine_sweep            (PlEngine             *self,
+                                              const PlScoreKind    *scores,
+                                              guint                 n_scores,
+                                              guint                 points,
+                                              double                max);
+
+G_END_DECLS

@@ -1,0 +1,242 @@
+/* pl-snapshot.h — what the engine thread shows the UI: an immutable, reference-counted value
+ *
+ * A PlSnapshot is an atomic rc-box made on the engine thread and handed to the main context;
+ * after it is published nobody writes to it, so any thread may read it while holding a
+ * reference. Large arrays are GBytes shared between snapshots while they do not change (compare
+ * the pointers, or g_bytes_equal, to skip redrawing). All arrays are in native byte order.
+ *
+ * To change a snapshot, copy it with pl_snapshot_copy() (which refs the shared parts) and edit
+ * the copy.
+ *
+ * Which split is evaluated: `eval` and every preview use the validation split (thresholds are
+ * chosen on validation data, DESIGN.md), or the test split when the data has no validation
+ * samples (val_size 0); `eval_split` says which.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include "pl-metrics.h"
+#include "pl-mlp.h"
+#include "pl-preview.h"
+#include "pl-prune.h"
+#include "pl-score.h"
+#include "pl-train.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PL_ENGINE_STATE_IDLE,
+  PL_ENGINE_STATE_BUSY,       /* a short command runs: loading data or a model, scoring, … */
+  PL_ENGINE_STATE_TRAINING,   /* training or fine-tuning (training.fine_tune) */
+  PL_ENGINE_STATE_PAUSED,     /* training or fine-tuning, paused: previews still answer */
+  PL_ENGINE_STATE_SWEEPING,
+} PlEngineState;
+
+/* What changed since the snapshot the main thread received before this one (flags of
+ * snapshots replaced before delivery are merged in, so nothing is missed). */
+typedef enum {
+  PL_SNAPSHOT_CHANGED_STATE      = 1 << 0,   /* state, command, progress, can_undo */
+  PL_SNAPSHOT_CHANGED_DATA       = 1 << 1,   /* the dataset: name, classes, points */
+  PL_SNAPSHOT_CHANGED_MODEL      = 1 << 2,   /* architecture or activation: a new model */
+  PL_SNAPSHOT_CHANGED_WEIGHTS    = 1 << 3,   /* layers[].weights, biases, metrics */
+  PL_SNAPSHOT_CHANGED_MASKS      = 1 << 4,   /* layers[].masks, neuron_masks, metrics */
+  PL_SNAPSHOT_CHANGED_SCORES     = 1 << 5,   /* layers[].scores, strategy, score range */
+  PL_SNAPSHOT_CHANGED_PREVIEW    = 1 << 6,   /* preview, preview_metrics, layers[].preview_* */
+  PL_SNAPSHOT_CHANGED_TRAINING   = 1 << 7,   /* training progress, history, grad norms */
+  PL_SNAPSHOT_CHANGED_EVALUATION = 1 << 8,   /* eval (confusion matrix) */
+  PL_SNAPSHOT_CHANGED_GRID       = 1 << 9,   /* decision grids (2-D data) */
+  PL_SNAPSHOT_CHANGED_SWEEP      = 1 << 10,  /* sweep curves */
+} PlSnapshotChanged;
+
+/* The command a snapshot, a progress value or the `done` signal refers to. */
+typedef enum {
+  PL_ENGINE_COMMAND_NONE,
+  PL_ENGINE_COMMAND_LOAD_DATA,
+  PL_ENGINE_COMMAND_SET_DATA,
+  PL_ENGINE_COMMAND_NEW_MODEL,
+  PL_ENGINE_COMMAND_LOAD_MODEL,
+  PL_ENGINE_COMMAND_SAVE_MODEL,
+  PL_ENGINE_COMMAND_TRAIN,
+  PL_ENGINE_COMMAND_FINE_TUNE,
+  PL_ENGINE_COMMAND_SET_STRATEGY,
+  PL_ENGINE_COMMAND_PREVIEW,
+  PL_ENGINE_COMMAND_CLEAR_PREVIEW,
+  PL_ENGINE_COMMAND_APPLY_PRUNE,
+  PL_ENGINE_COMMAND_UNDO,
+  PL_ENGINE_COMMAND_REWIND,
+  PL_ENGINE_COMMAND_SWEEP,
+} PlEngineCommand;
+
+/* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
+ * Structured (neuron) pruning follows the score: pl_score_info (score)->per_neuron. */
+typedef struct {
+  PlScoreKind     score;
+  PlScope         scope;
+  gboolean        invert;
+  gboolean        exclude_output;
+  gboolean        allow_empty;
+  PlScoreOptions  score_options;   /* batches, batch size and seed of data-driven scores */
+} PlStrategy;
+
+/* Defaults: magnitude, global, not inverted, output layer included, no layer emptied,
+ * PL_SCORE_OPTIONS_INIT. */
+void pl_strategy_init (PlStrategy *strategy);
+
+typedef struct {
+  guint    n_in;
+  guint    n_out;
+  GBytes  *weights;               /* float (n_out, n_in) row-major; pruned entries are 0 */
+  GBytes  *biases;                /* float (n_out) */
+  GBytes  *masks;                 /* float (n_out, n_in): 1 kept, 0 pruned */
+  GBytes  *neuron_masks;          /* float (n_out): 1 alive, 0 dead; all 1 on the output layer */
+  GBytes  *scores;                /* float of the strategy's score: (n_out, n_in) per weight,
+                                   * (n_out) per neuron; NULL when not computed yet and for the
+                                   * output layer of a neuron score */
+  GBytes  *preview_masks;         /* float (n_out, n_in): the masks the preview would give;
+                                   * NULL without a preview */
+  GBytes  *preview_neuron_masks;  /* float (n_out), as neuron_masks; NULL without a preview */
+} PlLayerView;
+
+/* The current evaluation of the model (its own masks, no preview) on eval_split. */
+typedef struct {
+  gboolean  valid;                /* FALSE until computed (no data or no model) */
+  guint     n;                    /* samples */
+  guint     n_classes;
+  double    loss;
+  double    accuracy;
+  GBytes   *class_accuracy;       /* double (n_classes); NaN for a class with no sample */
+  GBytes   *confusion;            /* guint32 (n_classes, n_classes): [true][predicted] */
+} PlSnapshotEval;
+
+typedef struct {
+  gboolean  fine_tune;            /* the run is a fine-tune (or the last run was) */
+  guint     epoch;                /* 1-based within the run; 0 before the first step */
+  guint     epochs;               /* of the run */
+  guint64   step;                 /* steps done in the run */
+  guint64   steps_total;
+  double    batch_loss;
+  double    samples_per_second;   /* of the run so far */
+  GBytes   *history;              /* PlEpochRecord of every epoch of this model, over all runs
+                                   * (train and fine-tune), epoch numbers counting on */
+  GBytes   *grad_norms;           /* float: global gradient norm of every step, all runs */
+} PlSnapshotTraining;
+
+typedef struct {
+  double  target;                 /* the target sparsity asked for */
+  double  sparsity;               /* reached: pruned / weights */
+  double  structural_sparsity;    /* dead hidden neurons / hidden neurons */
+  double  accuracy;               /* on eval_split */
+  double  loss;
+} PlSweepPoint;
+
+typedef struct {
+  PlScoreKind  score;
+  GBytes      *points;            /* PlSweepPoint, in order of target; grows while sweeping */
+} PlSweepCurve;
+
+typedef struct {
+  guint64            serial;         /* grows with each snapshot the engine publishes */
+  PlSnapshotChanged  changed;
+
+  /* What the engine does */
+  PlEngineState      state;
+  PlEngineCommand    command;        /* the command running (NONE when idle) */
+  double             progress;       /* 0..1 of the command running; < 0 when unknown */
+  gboolean           can_undo;
+  guint              undo_depth;
+
+  /* The dataset (data_name NULL before one is loaded) */
+  char              *data_name;      /* owned */
+  char              *data_spec;      /* owned */
+  guint              n_features;
+  guint              n_classes;
+  guint              image_width;    /* 0 when the features are not an image */
+  guint              image_height;
+  char             **class_names;    /* owned, NULL-terminated; NULL without data */
+  guint              n_train, n_val, n_test;
+  const char        *eval_split;     /* "validation" or "test" (static string) */
+  /* 2-D data only (n_features == 2), else NULL: the training points and the decision grid
+   * of class probabilities over [grid_x0, grid_x1] × [grid_y0, grid_y1] (cell centres),
+   * in the model's (standardised) feature space. */
+  GBytes            *points;         /* float (n_points, 2) */
+  GBytes            *point_labels;   /* guint32 (n_points) */
+  guint              grid_size;      /* grid is grid_size × grid_size (96), 0 without */
+  double             grid_x0, grid_x1, grid_y0, grid_y1;
+  GBytes            *grid;           /* float (grid_size [y], grid_size [x], n_classes), the
+                                      * model with its masks; row 0 is y0 */
+  GBytes            *preview_grid;   /* the same with the preview masks; NULL without preview */
+
+  /* The model (arch NULL before one exists) */
+  char              *arch;           /* owned: "784-300-100-10" */
+  PlActivation       activation;
+  guint64            model_seed;     /* initialisation seed; 0 for a loaded model */
+  char              *model_path;     /* owned: loaded from / saved to, else NULL */
+  PlMetrics          metrics;        /* of the model with its own masks */
+  PlSnapshotEval     eval;
+
+  /* The strategy and its scores (layers[].scores) */
+  PlStrategy         strategy;
+  gboolean           scores_valid;
+  double             score_min;      /* over the candidate weights/neurons (not pruned, in
+                                      * scope): the range of a threshold slider */
+  double             score_max;
+
+  /* The newest answered preview */
+  gboolean           has_preview;
+  gboolean           preview_by_threshold;
+  guint64            preview_request;   /* the id pl_engine_preview() returned for it */
+  PlPreviewResult    preview;           /* preview.value is the value asked for */
+  PlMetrics          preview_metrics;   /* of the model with the preview masks */
+  guint64            preview_steps_behind; /* training steps between the weights the preview
+                                            * was computed on and layers[].weights: 0 when
+                                            * idle, small while training */
+  guint64            previews_requested; /* pl_engine_preview() calls so far */
+  guint64            previews_computed;  /* previews actually run (requests coalesce) */
+
+  PlSnapshotTraining training;
+
+  guint              n_curves;
+  PlSweepCurve       curves[PL_N_SCORES];
+
+  guint              n_layers;       /* 0 without a model */
+  PlLayerView        layers[];
+} PlSnapshot;
+
+#define PL_TYPE_SNAPSHOT (pl_snapshot_get_type ())
+
+GType        pl_snapshot_get_type         (void) G_GNUC_CONST;
+
+/* An empty snapshot (serial 0, idle, no data, no model) with room for @n_layers layers.
+ * (transfer full) */
+PlSnapshot  *pl_snapshot_new              (guint              n_layers);
+PlSnapshot  *pl_snapshot_ref              (PlSnapshot        *self);
+void         pl_snapshot_unref            (PlSnapshot        *self);
+/* A copy that shares (refs) every GBytes and duplicates the strings. (transfer full) */
+PlSnapshot  *pl_snapshot_copy             (const PlSnapshot  *self);
+
+/* A model built from the snapshot's weights, biases and masks — with the preview masks
+ * applied instead when @with_preview and the snapshot has a preview. NULL without a model.
+ * (transfer full) */
+PlMlp       *pl_snapshot_build_model      (const PlSnapshot  *self,
+                                           gboolean           with_preview);
+
+/* The typed arrays of a GBytes field (NULL-safe); @n receives the element count. */
+const float   *pl_snapshot_floats         (GBytes            *bytes,
+                                           gsize             *n);
+const guint32 *pl_snapshot_uint32s        (GBytes            *bytes,
+                                           gsize             *n);
+const double  *pl_snapshot_doubles        (GBytes            *bytes,
+                                           gsize             *n);
+/* History as an array of PlEpochRecord and sweep points as PlSweepPoint. */
+const PlEpochRecord *pl_snapshot_history  (const PlSnapshot  *self,
+                                           gsize             *n);
+const PlSweepPoint  *pl_sweep_curve_points (const PlSweepCurve *curve,
+                                            gsize              *n);
+
+const char  *pl_engine_state_to_string    (PlEngineState      state);
+const char  *pl_engine_command_to_string  (PlEngineCommand    command);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSnapshot, pl_snapshot_unref)
+
+G_END_DECLS

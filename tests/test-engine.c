@@ -1,0 +1,606 @@
+/* The engine thread: commands in, snapshots out on the main context, previews that coalesce,
+ * pause/resume/stop, undo, errors that leave the engine running, and a clean dispose. Runs
+ * under ThreadSanitizer too (tests/tsan.supp). */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-engine.h"
+#include "pl-error.h"
+#include "pl-eval.h"
+#include "pl-prune.h"
+#include "pl-score.h"
+
+#define SPEC       "spiral:n=4000,seed=3"
+#define TIMEOUT_MS 120000
+
+typedef struct {
+  guint    command;
+  guint    id;
+  gboolean ok;
+} Done;
+
+/* What the main thread received, in order. */
+typedef struct {
+  PlEngine   *engine;
+  PlSnapshot *last;           /* owned */
+  guint       n_snapshots;
+  guint64     last_serial;
+  guint       changed;        /* every changed flag seen */
+  GPtrArray  *errors;         /* GError */
+  GArray     *done;           /* Done */
+  gboolean    saw_paused;
+  gboolean    saw_training;
+} Recorder;
+
+static void
+on_snapshot (PlEngine   *engine,
+             PlSnapshot *snapshot,
+             Recorder   *r)
+{
+  g_assert_true (pl_engine_get_snapshot (engine) == snapshot);
+  /* serials only grow, and replaced snapshots never arrive late */
+  g_assert_cmpuint (snapshot->serial, >, r->last_serial);
+  r->last_serial = snapshot->serial;
+  r->n_snapshots++;
+  r->changed |= snapshot->changed;
+  r->saw_paused |= snapshot->state == PL_ENGINE_STATE_PAUSED;
+  r->saw_training |= snapshot->state == PL_ENGINE_STATE_TRAINING;
+  g_clear_pointer (&r->last, pl_snapshot_unref);
+  r->last = pl_snapshot_ref (snapshot);
+}
+
+static void
+on_error (PlEngine     *engine,
+          const GError *error,
+          Recorder     *r)
+{
+  g_test_message ("engine error: %s", error->message);
+  g_ptr_array_add (r->errors, g_error_copy (error));
+}
+
+static void
+on_done (PlEngine *engine,
+         guint     command,
+         guint     id,
+         gboolean  ok,
+         Recorder *r)
+{
+  Done d = { command, id, ok };
+
+  g_array_append_val (r->done, d);
+}
+
+static void
+recorder_init (Recorder *r)
+{
+  memset (r, 0, sizeof *r);
+  r->engine = pl_engine_new (2);
+  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  r->done = g_array_new (FALSE, FALSE, sizeof (Done));
+  g_signal_connect (r->engine, "snapshot", G_CALLBACK (on_snapshot), r);
+  g_signal_connect (r->engine, "error", G_CALLBACK (on_error), r);
+  g_signal_connect (r->engine, "done", G_CALLBACK (on_done), r);
+}
+
+static void
+recorder_clear (Recorder *r)
+{
+  g_assert_finalize_object (g_steal_pointer (&r->engine));
+  g_clear_pointer (&r->last, pl_snapshot_unref);
+  g_ptr_array_unref (r->errors);
+  g_array_unref (r->done);
+  /* nothing may be left for a loop that is not running any more */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static const GError *
+error_at (Recorder *r,
+          guint     i)
+{
+  g_assert_cmpuint (i, <, r->errors->len);
+  return g_ptr_array_index (r->errors, i);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (Recorder *r, gconstpointer data);
+
+/* Runs the main loop until @cond holds. */
+static void
+wait_until (Recorder      *r,
+            Condition      cond,
+            gconstpointer  data)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+
+  while (!cond (r, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the engine");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+static gboolean
+is_done (Recorder      *r,
+         gconstpointer  data)
+{
+  guint id = GPOINTER_TO_UINT (data);
+
+  for (guint i = 0; i < r->done->len; i++)
+    if (g_array_index (r->done, Done, i).id == id)
+      return TRUE;
+  return FALSE;
+}
+
+/* Waits for command @id and returns whether it succeeded. */
+static gboolean
+wait_done (Recorder *r,
+           guint     id)
+{
+  g_assert_cmpuint (id, >, 0);
+  wait_until (r, is_done, GUINT_TO_POINTER (id));
+  for (guint i = 0; i < r->done->len; i++)
+    if (g_array_index (r->done, Done, i).id == id)
+      return g_array_index (r->done, Done, i).ok;
+  g_assert_not_reached ();
+}
+
+static gboolean
+has_state (Recorder      *r,
+           gconstpointer  data)
+{
+  return r->last != NULL && r->last->state == (PlEngineState) GPOINTER_TO_UINT (data);
+}
+
+static gboolean
+has_preview (Recorder      *r,
+             gconstpointer  data)
+{
+  const guint64 *request = data;
+
+  return r->last != NULL && r->last->has_preview && r->last->preview_request == *request;
+}
+
+static PlData *
+load_data (void)
+{
+  g_autoptr(GError) error = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  PlData *data = pl_data_load (SPEC, &options, &error);
+
+  g_assert_no_error (error);
+  return data;
+}
+
+static void
+train_config (PlTrainConfig *config,
+              guint          epochs)
+{
+  pl_train_config_init (config);
+  config->epochs = epochs;
+  config->batch_size = 64;
+  config->optimizer = PL_OPTIMIZER_ADAM;
+  config->lr = 0.01;
+}
+
+/* Data, a model, and (when @epochs > 0) a few epochs of training. */
+static void
+set_up (Recorder *r,
+        guint     epochs)
+{
+  PlTrainConfig config;
+
+  recorder_init (r);
+  g_assert_true (wait_done (r, pl_engine_load_data (r->engine, SPEC, NULL)));
+  g_assert_true (wait_done (r, pl_engine_new_model (r->engine, "IN-32-32-OUT", PL_ACTIVATION_RELU, 7)));
+  if (epochs > 0)
+    {
+      train_config (&config, epochs);
+      g_assert_true (wait_done (r, pl_engine_train (r->engine, &config)));
+    }
+}
+
+static gboolean
+bytes_equal (GBytes *a,
+             GBytes *b)
+{
+  return a != NULL && b != NULL && g_bytes_equal (a, b);
+}
+
+/* Loads a built-in set, makes a model, trains: snapshots arrive in order and the last one holds
+ * the history and the accuracy that a full evaluation gives. */
+static void
+test_train_snapshots (void)
+{
+  g_autoptr(PlData) data = load_data ();
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  const PlEpochRecord *history;
+  PlTrainConfig config;
+  Recorder r;
+  gsize n;
+  guint before;
+
+  recorder_init (&r);
+  g_assert_cmpuint (pl_engine_get_snapshot (r.engine)->serial, ==, 0);
+  g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, SPEC, NULL)));
+  g_assert_cmpstr (r.last->data_name, ==, "spiral");
+  g_assert_cmpuint (r.last->n_features, ==, 2);
+  g_assert_nonnull (r.last->points);
+  g_assert_nonnull (r.last->arch);   /* a default model, at once */
+  g_assert_cmpuint (r.last->grid_size, ==, 96);
+
+  g_assert_true (wait_done (&r, pl_engine_new_model (r.engine, "IN-32-32-OUT", PL_ACTIVATION_RELU, 7)));
+  g_assert_cmpstr (r.last->arch, ==, "2-32-32-3");
+  before = r.n_snapshots;
+
+  train_config (&config, 8);
+  g_assert_true (wait_done (&r, pl_engine_train (r.engine, &config)));
+  g_assert_cmpuint (r.n_snapshots, >, before);
+  g_assert_true (r.saw_training);
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+  g_assert_true (r.changed & PL_SNAPSHOT_CHANGED_TRAINING);
+  history = pl_snapshot_history (r.last, &n);
+  g_assert_cmpuint (n, ==, 8);
+  g_assert_cmpuint (history[7].epoch, ==, 8);
+  g_assert_cmpuint (r.last->training.step, ==, r.last->training.steps_total);
+  g_assert_true (r.last->can_undo);
+  g_assert_cmpstr (r.last->eval_split, ==, "validation");
+
+  /* the final accuracy is that of the final weights */
+  model = pl_snapshot_build_model (r.last, FALSE);
+  ev = pl_evaluate (model, data->val, NULL);
+  g_assert_true (r.last->eval.valid);
+  g_assert_cmpuint (r.last->eval.n, ==, data->val->n);
+  g_assert_cmpfloat_with_epsilon (r.last->eval.accuracy, ev->accuracy, 1e-12);
+  g_assert_cmpfloat_with_epsilon (r.last->eval.accuracy, history[7].val_accuracy, 1e-12);
+  g_assert_cmpfloat (ev->accuracy, >, 0.6);
+  g_assert_nonnull (r.last->grid);
+  g_assert_cmpuint (g_bytes_get_size (r.last->grid), ==, sizeof (float) * 96 * 96 * 3);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* 200 preview requests sent in a burst: far fewer are computed, and the last snapshot shows
+ * exactly the last value — the masks of pl_prune_select and the accuracy of a full evaluation
+ * of the masked model. */
+static void
+test_preview_burst (void)
+{
+  g_autoptr(PlData) data = load_data ();
+  g_autoptr(PlMlp) masked = NULL, plain = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlScores) scores = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree float *masks = NULL, *neuron_masks = NULL;
+  PlPruneSpec spec;
+  Recorder r;
+  guint64 request = 0, computed_before;
+  double value = 0.0;
+
+  set_up (&r, 6);
+  computed_before = r.last->previews_computed;
+  for (guint i = 0; i < 200; i++)
+    {
+      value = 0.9 * (i + 1) / 200.0;
+      request = pl_engine_preview (r.engine, value, FALSE);
+    }
+  wait_until (&r, has_preview, &request);
+
+  g_test_message ("200 requests, %" G_GUINT64_FORMAT " previews computed",
+                  r.last->previews_computed - computed_before);
+  g_assert_cmpuint (r.last->previews_requested, ==, request);
+  g_assert_cmpuint (r.last->previews_computed - computed_before, <=, 20);
+  g_assert_cmpfloat (r.last->preview.value, ==, value);
+  g_assert_false (r.last->preview_by_threshold);
+  g_assert_cmpuint (r.last->preview_steps_behind, ==, 0);
+  g_assert_cmpfloat_with_epsilon (r.last->preview.sparsity, 0.9, 0.01);
+
+  /* the same masks as a selection on the snapshot's model */
+  plain = pl_snapshot_build_model (r.last, FALSE);
+  scores = pl_scores_compute (plain, PL_SCORE_MAGNITUDE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  masks = g_new (float, plain->n_params);
+  neuron_masks = g_new (float, plain->n_neurons);
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, value);
+  g_assert_true (pl_prune_select (plain, scores, &spec, masks, neuron_masks, &error));
+  for (guint i = 0; i < plain->n_layers; i++)
+    {
+      const PlLayer *l = &plain->layers[i];
+      gsize n;
+      const float *pm = pl_snapshot_floats (r.last->layers[i].preview_masks, &n);
+
+      g_assert_cmpuint (n, ==, (gsize) l->n_out * l->n_in);
+      g_assert_cmpmem (pm, n * sizeof (float), masks + (l->w_mask - plain->masks), n * sizeof (float));
+    }
+
+  /* and exactly the accuracy of the masked model */
+  masked = pl_snapshot_build_model (r.last, TRUE);
+  ev = pl_evaluate (masked, data->val, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r.last->preview.n, ==, data->val->n);
+  g_assert_cmpuint (r.last->preview.n_correct, ==, (guint) lround (ev->accuracy * ev->n));
+  g_assert_cmpfloat_with_epsilon (r.last->preview.loss, ev->loss, 1e-4);
+  g_assert_cmpfloat_with_epsilon (r.last->preview_metrics.total.parameter_sparsity,
+                                  r.last->preview.sparsity, 1e-12);
+  g_assert_nonnull (r.last->preview_grid);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Apply a preview, then undo: masks and weights are back bit for bit. */
+static void
+test_apply_undo (void)
+{
+  g_autoptr(PlSnapshot) before = NULL;
+  Recorder r;
+  guint64 request;
+
+  set_up (&r, 4);
+  before = pl_snapshot_ref (r.last);
+  g_assert_cmpfloat (before->metrics.total.parameter_sparsity, ==, 0.0);
+  g_assert_false (wait_done (&r, pl_engine_apply_prune (r.engine)));   /* nothing previewed yet */
+  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
+
+  request = pl_engine_preview (r.engine, 0.6, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_true (wait_done (&r, pl_engine_apply_prune (r.engine)));
+  g_assert_false (r.last->has_preview);
+  g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, 0.6, 0.01);
+  g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth + 1);
+  for (guint i = 0; i < r.last->n_layers; i++)
+    g_assert_false (bytes_equal (r.last->layers[i].masks, before->layers[i].masks));
+
+  g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
+  g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth);
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  for (guint i = 0; i < r.last->n_layers; i++)
+    {
+      g_assert_true (bytes_equal (r.last->layers[i].masks, before->layers[i].masks));
+      g_assert_true (bytes_equal (r.last->layers[i].neuron_masks, before->layers[i].neuron_masks));
+      g_assert_true (bytes_equal (r.last->layers[i].weights, before->layers[i].weights));
+      g_assert_true (bytes_equal (r.last->layers[i].biases, before->layers[i].biases));
+    }
+  g_assert_cmpfloat (r.last->eval.accuracy, ==, before->eval.accuracy);
+
+  /* prune again, fine-tune (masked), rewind: masks stay, weights go back to the start */
+  request = pl_engine_preview (r.engine, 0.5, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_true (wait_done (&r, pl_engine_apply_prune (r.engine)));
+  g_assert_true (wait_done (&r, pl_engine_fine_tune (r.engine, 2, 0.005)));
+  g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, 0.5, 0.01);
+  g_assert_true (r.last->training.fine_tune);
+  g_assert_true (wait_done (&r, pl_engine_rewind (r.engine)));
+  g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, 0.5, 0.01);
+  g_assert_cmpuint (r.errors->len, ==, 1);
+
+  recorder_clear (&r);
+}
+
+static gboolean
+step_beyond (Recorder      *r,
+             gconstpointer  data)
+{
+  return r->last != NULL && r->last->training.step > *(const guint64 *) data;
+}
+
+/* Pause holds the step count (and previews still answer), resume continues, stop ends the run
+ * early with what finished kept. */
+static void
+test_pause_resume_stop (void)
+{
+  PlTrainConfig config;
+  Recorder r;
+  guint id;
+  guint64 step, request;
+  gsize n;
+
+  set_up (&r, 0);
+  train_config (&config, 100000);
+  id = pl_engine_train (r.engine, &config);
+  wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
+
+  pl_engine_pause (r.engine);
+  wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_PAUSED));
+  step = r.last->training.step;
+  request = pl_engine_preview (r.engine, 0.3, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_PAUSED);
+  g_assert_cmpuint (r.last->training.step, ==, step);
+  g_usleep (100000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (r.last->training.step, ==, step);
+
+  pl_engine_resume (r.engine);
+  wait_until (&r, step_beyond, &step);
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_TRAINING);
+
+  /* previews answer while training runs, too */
+  request = pl_engine_preview (r.engine, 0.5, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_cmpfloat_with_epsilon (r.last->preview.sparsity, 0.5, 0.01);
+
+  /* other commands are refused while training */
+  g_assert_false (wait_done (&r, pl_engine_rewind (r.engine)));
+  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
+
+  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, id));
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+  g_assert_true (r.saw_paused);
+  pl_snapshot_history (r.last, &n);
+  g_assert_cmpuint (n, <, 100000);
+  g_assert_cmpuint (r.last->training.step, <, r.last->training.steps_total);
+  /* the preview shown was redone on the final weights */
+  g_assert_true (r.last->has_preview);
+  g_assert_cmpuint (r.last->preview_steps_behind, ==, 0);
+  g_assert_cmpuint (r.errors->len, ==, 1);
+
+  recorder_clear (&r);
+}
+
+/* A bad file or spec: an ::error naming it, and the engine goes on answering. */
+static void
+test_errors (void)
+{
+  g_autofree char *dir = NULL, *bad = NULL, *missing = NULL;
+  g_autoptr(GError) error = NULL;
+  const GError *e;
+  Recorder r;
+  guint64 request;
+
+  set_up (&r, 0);
+  dir = g_dir_make_tmp ("test-engine-XXXXXX", &error);
+  g_assert_no_error (error);
+  missing = g_build_filename (dir, "missing.safetensors", NULL);
+  bad = g_build_filename (dir, "bad.safetensors", NULL);
+  g_assert_true (g_file_set_contents (bad, "not a safetensors file", -1, &error));
+
+  g_assert_false (wait_done (&r, pl_engine_load_model (r.engine, missing)));
+  g_assert_cmpuint (r.errors->len, ==, 1);
+  e = g_ptr_array_index (r.errors, 0);
+  g_assert_nonnull (strstr (e->message, "missing.safetensors"));
+
+  g_assert_false (wait_done (&r, pl_engine_load_model (r.engine, bad)));
+  g_assert_cmpuint (r.errors->len, ==, 2);
+  e = g_ptr_array_index (r.errors, 1);
+  g_assert_true (e->domain == PL_FORMAT_ERROR);
+  g_assert_nonnull (strstr (e->message, "bad.safetensors"));
+
+  g_assert_false (wait_done (&r, pl_engine_load_data (r.engine, "no-such-set", NULL)));
+  g_assert_error (error_at (&r, 2), PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME);
+  g_assert_false (wait_done (&r, pl_engine_new_model (r.engine, "2-x-3", PL_ACTIVATION_RELU, 1)));
+  g_assert_cmpuint (r.errors->len, ==, 4);
+
+  /* still the model and data of before, and still answering */
+  g_assert_cmpstr (r.last->arch, ==, "2-32-32-3");
+  g_assert_cmpstr (r.last->data_name, ==, "spiral");
+  request = pl_engine_preview (r.engine, 0.2, FALSE);
+  wait_until (&r, has_preview, &request);
+
+  /* and a model saved and loaded back round-trips */
+  g_clear_pointer (&missing, g_free);
+  missing = g_build_filename (dir, "model.safetensors", NULL);
+  g_assert_true (wait_done (&r, pl_engine_save_model (r.engine, missing)));
+  g_assert_true (wait_done (&r, pl_engine_load_model (r.engine, missing)));
+  g_assert_cmpstr (r.last->model_path, ==, missing);
+  g_assert_cmpuint (r.errors->len, ==, 4);
+
+  g_unlink (bad);
+  g_unlink (missing);
+  g_rmdir (dir);
+  recorder_clear (&r);
+}
+
+/* Sweeps two scores: the curves grow to the points asked for. */
+static void
+test_sweep (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  const PlSweepPoint *p;
+  Recorder r;
+  gsize n;
+
+  set_up (&r, 4);
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 6, 0.95)));
+  g_assert_cmpuint (r.last->n_curves, ==, 2);
+  for (guint c = 0; c < 2; c++)
+    {
+      g_assert_cmpint (r.last->curves[c].score, ==, kinds[c]);
+      p = pl_sweep_curve_points (&r.last->curves[c], &n);
+      g_assert_cmpuint (n, ==, 6);
+      g_assert_cmpfloat (p[0].target, ==, 0.0);
+      g_assert_cmpfloat_with_epsilon (p[0].accuracy, r.last->eval.accuracy, 1e-12);
+      g_assert_cmpfloat_with_epsilon (p[5].sparsity, 0.95, 0.01);
+    }
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Strategy changes rescore; a neuron score prunes whole neurons. */
+static void
+test_strategy (void)
+{
+  PlStrategy strategy;
+  Recorder r;
+  guint64 request;
+
+  set_up (&r, 4);
+  g_assert_true (r.last->scores_valid);
+  g_assert_cmpfloat (r.last->score_max, >, r.last->score_min);
+
+  pl_strategy_init (&strategy);
+  strategy.score = PL_SCORE_APOZ;
+  g_assert_true (wait_done (&r, pl_engine_set_strategy (r.engine, &strategy)));
+  g_assert_cmpint (r.last->strategy.score, ==, PL_SCORE_APOZ);
+  g_assert_cmpuint (g_bytes_get_size (r.last->layers[0].scores), ==, 32 * sizeof (float));
+  g_assert_null (r.last->layers[2].scores);
+
+  request = pl_engine_preview (r.engine, 0.25, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_cmpuint (r.last->preview.dead_neurons, >, 0);
+
+  /* by threshold: everything below the top score but one per layer */
+  request = pl_engine_preview (r.engine, r.last->score_max, TRUE);
+  wait_until (&r, has_preview, &request);
+  g_assert_true (r.last->preview_by_threshold);
+  g_assert_cmpuint (r.last->preview.dead_neurons, >=, 32);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Disposing while training stops the run and joins the worker; nothing leaks or fires late. */
+static void
+test_dispose_during_training (void)
+{
+  PlTrainConfig config;
+  Recorder r;
+
+  set_up (&r, 0);
+  train_config (&config, 100000);
+  pl_engine_train (r.engine, &config);
+  for (guint i = 0; i < 50; i++)
+    pl_engine_preview (r.engine, i / 50.0, FALSE);
+  wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
+  pl_engine_pause (r.engine);
+  pl_engine_train (r.engine, &config);   /* queued behind: refused or dropped */
+  recorder_clear (&r);
+
+  /* and an engine never used */
+  g_assert_finalize_object (pl_engine_new (0));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("The engine thread: commands, snapshots, coalescing previews, pause, undo, errors");
+
+  g_test_add_func ("/engine/thread/train/snapshots-arrive-in-order", test_train_snapshots);
+  g_test_add_func ("/engine/thread/preview/burst-coalesces-exactly", test_preview_burst);
+  g_test_add_func ("/engine/thread/prune/apply-then-undo-restores", test_apply_undo);
+  g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
+  g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
+  g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
+  g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
+  g_test_add_func ("/engine/thread/dispose/during-training-joins", test_dispose_during_training);
+
+  return g_test_run ();
+}

@@ -1,0 +1,371 @@
+/* pl-chart-network.c — the network diagram, pruned weights and dead neurons dimmed */
+#define G_LOG_DOMAIN "pl-chart"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pl-chart-network.h"
+#include "pl-chart-private.h"
+
+#define DEFAULT_MAX_NEURONS 24
+#define MAX_COLUMNS (16 + 1)
+
+typedef struct {
+  PlFrame       frame;
+  PlFrameLayout layout;
+  PlLegendItem  legend[4];
+  guint         n_columns;
+  guint         shown[MAX_COLUMNS];     /* neurons drawn per column */
+  double        column_x[MAX_COLUMNS];
+  double        top, bottom;            /* the span of the neurons */
+  double        label_y;                /* column titles */
+  double        radius;
+} Network;
+
+typedef struct {
+  double x0, y0, x1, y1;
+  float  strength;   /* |w| / layer max */
+  float  w;
+} Edge;
+
+const char *
+pl_chart_network_empty_message (const PlNetworkData *data)
+{
+  if (data == NULL || data->n_layers == 0 || data->sizes == NULL || data->layers == NULL)
+    return _("No network to show");
+  if (data->n_layers + 1 > MAX_COLUMNS)
+    return _("Too many layers to draw");
+  for (guint l = 0; l <= data->n_layers; l++)
+    if (data->sizes[l] == 0)
+      return _("No network to show");
+  for (guint l = 0; l < data->n_layers; l++)
+    if (data->layers[l].w == NULL)
+      return _("No network to show");
+  return NULL;
+}
+
+static guint
+max_neurons (const PlNetworkData *data)
+{
+  return data->max_neurons > 0 ? data->max_neurons : DEFAULT_MAX_NEURONS;
+}
+
+/* Which neuron the k-th drawn one of a column is: all of them, or an even sample. */
+static guint
+neuron_index (guint size,
+              guint shown,
+              guint k)
+{
+  if (shown >= size || shown < 2)
+    return k;
+  return (guint) llround ((double) k * (size - 1) / (shown - 1));
+}
+
+static double
+neuron_y (const Network *n,
+          guint          column,
+          guint          k)
+{
+  guint shown = n->shown[column];
+
+  if (shown == 1)
+    return (n->top + n->bottom) / 2;
+  return n->top + (n->bottom - n->top) * k / (shown - 1);
+}
+
+/* A neuron lives while its neuron mask says so; an input while one of its weights is kept. */
+static gboolean
+alive (const PlNetworkData *data,
+       guint                column,
+       guint                neuron)
+{
+  if (column == 0)
+    {
+      const PlNetworkLayer *l = &data->layers[0];
+
+      if (l->mask == NULL)
+        return TRUE;
+      for (guint o = 0; o < data->sizes[1]; o++)
+        if (l->mask[(gsize) o * data->sizes[0] + neuron] != 0)
+          return TRUE;
+      return FALSE;
+    }
+  {
+    const PlNetworkLayer *l = &data->layers[column - 1];
+
+    return l->neuron_mask == NULL || l->neuron_mask[neuron] != 0;
+  }
+}
+
+static gboolean
+network_layout (PlCanvas            *c,
+                const PlNetworkData *data,
+                Network             *n)
+{
+  const PlChartStyle *s = c->style;
+  double top, left, right, spacing = G_MAXDOUBLE;
+  guint widest = 1;
+
+  memset (n, 0, sizeof *n);
+  n->frame.title = data->title != NULL ? data->title : _("Network");
+  n->frame.note = _("line width and opacity: |w| within each layer");
+  pl_chart_diverging (s, 0.8, &n->legend[0].colour);
+  n->legend[0].label = _("positive weight");
+  pl_chart_diverging (s, -0.8, &n->legend[1].colour);
+  n->legend[1].label = _("negative weight");
+  n->legend[2].colour = s->dead;
+  n->legend[2].label = _("pruned weight");
+  n->legend[3] = (PlLegendItem) { _("dead neuron"), s->dead, PL_LEGEND_RING };
+  for (guint i = 0; i < 3; i++)
+    n->legend[i].kind = PL_LEGEND_DASHED;
+  n->legend[0].kind = n->legend[1].kind = PL_LEGEND_LINE;
+  n->frame.legend = n->legend;
+  n->frame.n_legend = 4;
+
+  top = _pl_frame_header (c, &n->frame, 0, 0, c->width, &n->layout);
+  n->n_columns = data->n_layers + 1;
+  n->label_y = top;
+  top += _pl_text_line_height (c, PL_TEXT_LABEL) + _pl_text_line_height (c, PL_TEXT_TICK) + s->font_size * 0.6;
+  left = s->padding + s->font_size * 4;
+  right = c->width - s->padding - s->font_size * 4;
+  n->bottom = c->height - s->padding;
+  if (n->bottom - top < 20 || right - left < 20)
+    return FALSE;
+
+  for (guint col = 0; col < n->n_columns; col++)
+    {
+      n->shown[col] = MIN (data->sizes[col], max_neurons (data));
+      widest = MAX (widest, n->shown[col]);
+      n->column_x[col] = n->n_columns == 1 ? (left + right) / 2
+                         : left + (right - left) * col / (n->n_columns - 1);
+    }
+  /* Neurons of the tallest column fill the height; a radius that keeps them apart. */
+  if (widest > 1)
+    spacing = (n->bottom - top) / (widest - 1);
+  n->radius = CLAMP (spacing * 0.32, 1.5, s->font_size * 0.75);
+  n->top = top + n->radius;
+  n->bottom -= n->radius;
+  return TRUE;
+}
+
+gboolean
+pl_chart_network_neuron_position (cairo_t             *cr,
+                                  double               width,
+                                  double               height,
+                                  const PlNetworkData *data,
+                                  const PlChartStyle  *style,
+                                  guint                column,
+                                  guint                neuron,
+                                  double              *x,
+                                  double              *y)
+{
+  PlCanvas c;
+  Network n;
+  gboolean ok;
+
+  g_return_val_if_fail (cr != NULL && style != NULL, FALSE);
+
+  if (pl_chart_network_empty_message (data) != NULL || column > data->n_layers)
+    return FALSE;
+  _pl_canvas_init (&c, cr, width, height, style);
+  ok = network_layout (&c, data, &n);
+  _pl_canvas_clear (&c);
+  if (!ok)
+    return FALSE;
+  for (guint k = 0; k < n.shown[column]; k++)
+    if (neuron_index (data->sizes[column], n.shown[column], k) == neuron)
+      {
+        *x = n.column_x[column];
+        *y = neuron_y (&n, column, k);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static int
+compare_edges (const void *a,
+               const void *b)
+{
+  const Edge *p = a, *q = b;
+
+  return p->strength < q->strength ? -1 : p->strength > q->strength ? 1 : 0;
+}
+
+void
+pl_chart_draw_network (cairo_t             *cr,
+                       double               width,
+                       double               height,
+                       const PlNetworkData *data,
+                       const PlChartStyle  *style)
+{
+  const char *empty = pl_chart_network_empty_message (data);
+  PlCanvas c;
+  Network n;
+  PlRgba pos, neg;
+
+  g_return_if_fail (cr != NULL && style != NULL);
+
+  if (empty != NULL)
+    {
+      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
+      return;
+    }
+
+  cairo_save (cr);
+  _pl_canvas_init (&c, cr, width, height, style);
+  _pl_canvas_background (&c);
+  if (!network_layout (&c, data, &n))
+    {
+      _pl_canvas_clear (&c);
+      cairo_restore (cr);
+      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      return;
+    }
+  pl_chart_diverging (style, 0.8, &pos);
+  pl_chart_diverging (style, -0.8, &neg);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+
+  for (guint l = 0; l < data->n_layers; l++)
+    {
+      const PlNetworkLayer *layer = &data->layers[l];
+      guint n_in = data->sizes[l], si = n.shown[l], so = n.shown[l + 1];
+      g_autofree Edge *kept = g_new (Edge, (gsize) si * so);
+      guint n_kept = 0;
+      float top = 0;
+      PlRgba dim = style->dead;
+
+      /* pruned edges: thin and faint, under everything */
+      dim.a = 0.55;
+      pl_chart_set_source (cr, &dim);
+      cairo_set_line_width (cr, MAX (0.5, style->line_width * 0.25));
+      for (guint ko = 0; ko < so; ko++)
+        for (guint ki = 0; ki < si; ki++)
+          {
+            guint o = neuron_index (data->sizes[l + 1], so, ko), i = neuron_index (n_in, si, ki);
+            gsize at = (gsize) o * n_in + i;
+            Edge e = { n.column_x[l], neuron_y (&n, l, ki), n.column_x[l + 1], neuron_y (&n, l + 1, ko),
+                       fabsf (layer->w[at]), layer->w[at] };
+
+            if (layer->mask != NULL && layer->mask[at] == 0)
+              {
+                cairo_move_to (cr, e.x0, e.y0);
+                cairo_line_to (cr, e.x1, e.y1);
+                continue;
+              }
+            top = MAX (top, e.strength);
+            kept[n_kept++] = e;
+          }
+      cairo_stroke (cr);
+
+      /* kept edges: weaker first, so the strong ones lie on top */
+      for (guint k = 0; k < n_kept; k++)
+        kept[k].strength = top > 0 ? kept[k].strength / top : 0;
+      qsort (kept, n_kept, sizeof *kept, compare_edges);
+      for (guint k = 0; k < n_kept; k++)
+        {
+          PlRgba colour = kept[k].w >= 0 ? pos : neg;
+
+          colour.a = 0.12 + 0.8 * kept[k].strength;
+          pl_chart_set_source (cr, &colour);
+          cairo_set_line_width (cr, style->line_width * (0.2 + 1.3 * kept[k].strength));
+          cairo_move_to (cr, kept[k].x0, kept[k].y0);
+          cairo_line_to (cr, kept[k].x1, kept[k].y1);
+          cairo_stroke (cr);
+        }
+    }
+
+  /* neurons and column titles */
+  for (guint col = 0; col < n.n_columns; col++)
+    {
+      char title[64], count[96];
+      PlRgba fill = style->foreground;
+
+      fill.a = 0.85;
+      for (guint k = 0; k < n.shown[col]; k++)
+        {
+          guint neuron = neuron_index (data->sizes[col], n.shown[col], k);
+          double x = n.column_x[col], y = neuron_y (&n, col, k);
+
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, x, y, n.radius, 0, 2 * G_PI);
+          if (alive (data, col, neuron))
+            {
+              pl_chart_set_source (cr, &fill);
+              cairo_fill (cr);
+            }
+          else
+            {
+              PlRgba bg = style->background.a > 0 ? style->background : (PlRgba) { 1, 1, 1, 1 };
+
+              pl_chart_set_source (cr, &bg);
+              cairo_fill_preserve (cr);
+              pl_chart_set_source (cr, &style->dead);
+              cairo_set_line_width (cr, MAX (1.0, n.radius * 0.35));
+              cairo_stroke (cr);
+            }
+        }
+
+      if (col == 0)
+        g_strlcpy (title, _("input"), sizeof title);
+      else if (col == data->n_layers)
+        g_strlcpy (title, _("output"), sizeof title);
+      else
+        g_snprintf (title, sizeof title, _("hidden %u"), col);
+      if (n.shown[col] < data->sizes[col])
+        /* TRANSLATORS: "24 of 300 shown" under a layer of the network diagram */
+        g_snprintf (count, sizeof count, _("%u of %u shown"), n.shown[col], data->sizes[col]);
+      else
+        g_snprintf (count, sizeof count, "%u", data->sizes[col]);
+      _pl_text_draw (&c, PL_TEXT_LABEL, title, n.column_x[col], n.label_y, 0.5, 0,
+                     c.width / n.n_columns, FALSE, &style->foreground);
+      _pl_text_draw (&c, PL_TEXT_TICK, count, n.column_x[col],
+                     n.label_y + _pl_text_line_height (&c, PL_TEXT_LABEL), 0.5, 0,
+                     c.width / n.n_columns, FALSE, &style->muted);
+    }
+
+  _pl_frame_draw_header (&c, &n.frame, &n.layout);
+  _pl_canvas_clear (&c);
+  cairo_restore (cr);
+}
+
+void
+pl_chart_network_write_csv (const PlNetworkData *data,
+                            GString             *csv)
+{
+  g_string_append (csv, "kind,layer,from,to,value,pruned\n");
+  if (pl_chart_network_empty_message (data) != NULL)
+    return;
+  for (guint l = 0; l < data->n_layers; l++)
+    {
+      const PlNetworkLayer *layer = &data->layers[l];
+      guint n_in = data->sizes[l];
+      guint si = MIN (n_in, max_neurons (data)), so = MIN (data->sizes[l + 1], max_neurons (data));
+
+      for (guint ko = 0; ko < so; ko++)
+        for (guint ki = 0; ki < si; ki++)
+          {
+            guint o = neuron_index (data->sizes[l + 1], so, ko), i = neuron_index (n_in, si, ki);
+            gsize at = (gsize) o * n_in + i;
+
+            g_string_append_printf (csv, "edge,%u,%u,%u,", l, i, o);
+            _pl_csv_float (csv, layer->w[at]);
+            g_string_append_printf (csv, ",%d\n", layer->mask != NULL && layer->mask[at] == 0);
+          }
+    }
+  for (guint col = 0; col <= data->n_layers; col++)
+    {
+      guint shown = MIN (data->sizes[col], max_neurons (data));
+
+      for (guint k = 0; k < shown; k++)
+        {
+          guint neuron = neuron_index (data->sizes[col], shown, k);
+          gboolean live = alive (data, col, neuron);
+
+          g_string_append_printf (csv, "neuron,%u,%u,,%d,%d\n", col, neuron, live, !live);
+        }
+    }
+}

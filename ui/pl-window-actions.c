@@ -1,0 +1,367 @@
+/* pl-window-actions.c — the window's actions, and which are enabled */
+#define G_LOG_DOMAIN "pl-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pl-window-private.h"
+
+void
+_pl_window_toast (PlWindow   *self,
+                  const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 6);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+void
+_pl_window_track (PlWindow *self,
+                  guint     id)
+{
+  if (id > 0)
+    self->pending++;
+}
+
+void
+_pl_window_send_strategy (PlWindow *self)
+{
+  PlStrategy strategy;
+  guint score = adw_combo_row_get_selected (self->score_row);
+
+  pl_strategy_init (&strategy);
+  strategy.score = MIN (score, PL_N_SCORES - 1);
+  strategy.scope = adw_combo_row_get_selected (self->scope_row) == 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+  strategy.invert = gtk_switch_get_active (self->invert_switch);
+  _pl_window_track (self, pl_engine_set_strategy (self->engine, &strategy));
+  self->last_preview = pl_engine_preview (self->engine,
+                                          gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0,
+                                          FALSE);
+}
+
+void
+_pl_window_new_model (PlWindow *self)
+{
+  static const PlActivation acts[] = { PL_ACTIVATION_RELU, PL_ACTIVATION_TANH, PL_ACTIVATION_SIGMOID };
+  g_autofree char *hidden = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->arch_row))));
+  g_autofree char *arch = NULL;
+  guint a = MIN (adw_combo_row_get_selected (self->activation_row), 2);
+
+  if (*hidden != '\0')
+    arch = g_strdup_printf ("IN-%s-OUT", hidden);
+  _pl_window_track (self, pl_engine_new_model (self->engine, arch, acts[a], 1));
+}
+
+static void
+train_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  PlTrainConfig config;
+
+  if (self->snapshot != NULL && self->snapshot->state == PL_ENGINE_STATE_PAUSED)
+    {
+      pl_engine_resume (self->engine);
+      return;
+    }
+  pl_train_config_init (&config);
+  config.epochs = (guint) gtk_spin_button_get_value (self->epochs_spin);
+  config.lr = gtk_spin_button_get_value (self->lr_spin);
+  config.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2 ? 32 : 128;
+  config.threads = 1;
+  _pl_window_track (self, pl_engine_train (self->engine, &config));
+}
+
+static void
+pause_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  pl_engine_pause (PL_WINDOW (widget)->engine);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  pl_engine_stop (PL_WINDOW (widget)->engine);
+}
+
+static void
+new_model_action (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  _pl_window_new_model (self);
+  _pl_window_send_strategy (self);
+}
+
+static void
+apply_prune_action (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  _pl_window_track (self, pl_engine_apply_prune (self->engine));
+  /* the preview after applying starts from the pruned model: back to 0 % more */
+  self->updating = TRUE;
+  gtk_range_set_value (GTK_RANGE (self->sparsity_scale), 0.0);
+  self->updating = FALSE;
+}
+
+static void
+fine_tune_action (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  _pl_window_track (self, pl_engine_fine_tune (self->engine, 1, gtk_spin_button_get_value (self->lr_spin) / 10));
+}
+
+static void
+undo_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  _pl_window_track (self, pl_engine_undo (self->engine));
+}
+
+static void
+rewind_action (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  _pl_window_track (self, pl_engine_rewind (self->engine));
+}
+
+static void
+sweep_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  PlScoreKind scores[4] = { PL_SCORE_MAGNITUDE, PL_SCORE_TAYLOR, PL_SCORE_RANDOM };
+  guint n = 3;
+  guint chosen = adw_combo_row_get_selected (self->score_row);
+
+  if (chosen < PL_N_SCORES && chosen != PL_SCORE_MAGNITUDE && chosen != PL_SCORE_TAYLOR
+      && chosen != PL_SCORE_RANDOM && !pl_score_info (chosen)->per_neuron)
+    scores[n++] = chosen;
+  _pl_window_track (self, pl_engine_sweep (self->engine, scores, n, 24, 0.99));
+  gtk_progress_bar_set_fraction (self->sweep_progress, 0.0);
+}
+
+static void
+zoom_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  int width, height;
+
+  self->zoom = g_str_equal (name, "win.zoom-in") ? MIN (self->zoom * 1.5, 16.0) : MAX (self->zoom / 1.5, 1.0);
+  width = gtk_widget_get_width (GTK_WIDGET (self->heatmap_scroller));
+  height = gtk_widget_get_height (GTK_WIDGET (self->heatmap_scroller));
+  gtk_widget_set_size_request (GTK_WIDGET (self->heatmap_view),
+                               self->zoom > 1.0 ? (int) (width * self->zoom) - 4 : 240,
+                               self->zoom > 1.0 ? (int) (height * self->zoom) - 4 : 180);
+}
+
+static void
+presentation_action (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+
+  self->presentation = !self->presentation;
+  g_settings_set_boolean (self->settings, "presentation-mode", self->presentation);
+  _pl_window_update_styles (self);
+  gtk_widget_action_set_enabled (widget, "win.presentation", TRUE);
+}
+
+/* ---- files ---- */
+
+static PlChartView *
+visible_chart (PlWindow *self)
+{
+  const char *page = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  if (g_strcmp0 (page, "threshold") == 0)
+    return self->histogram_view;
+  if (g_strcmp0 (page, "curves") == 0)
+    return self->curves_view;
+  if (g_strcmp0 (page, "training") == 0)
+    return self->training_view;
+  if (g_strcmp0 (page, "model") == 0)
+    return self->snapshot != NULL && self->snapshot->n_features == 2 ? self->boundary_view : self->network_view;
+  if (g_strcmp0 (page, "results") == 0)
+    return self->confusion_view;
+  return self->heatmap_view;
+}
+
+gboolean
+pl_window_export_visible (PlWindow    *self,
+                          const char  *path,
+                          GError     **error)
+{
+  return pl_chart_view_export (visible_chart (self), path, error);
+}
+
+static void
+on_export_response (GtkNativeDialog *dialog,
+                    int              response,
+                    PlWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+
+      if (!pl_window_export_visible (self, path, &error))
+        _pl_window_toast (self, error->message);
+      else
+        {
+          g_autofree char *base = g_path_get_basename (path);
+          g_autofree char *message = g_strdup_printf (_("Saved “%s”"), base);
+          _pl_window_toast (self, message);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  const char *format = g_variant_get_string (param, NULL);
+  g_autofree char *suggested = NULL;
+  GtkFileChooserNative *dialog;
+
+  dialog = gtk_file_chooser_native_new (_("Export Chart"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  suggested = g_strdup_printf ("prunelab-%s.%s",
+                               adw_view_stack_get_visible_child_name (self->view_stack), format);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+void
+pl_window_open_model_path (PlWindow   *self,
+                           const char *path)
+{
+  _pl_window_track (self, pl_engine_load_model (self->engine, path));
+  _pl_window_send_strategy (self);
+}
+
+static void
+on_model_response (GtkNativeDialog *dialog,
+                   int              response,
+                   PlWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_OPEN)
+        pl_window_open_model_path (self, path);
+      else
+        _pl_window_track (self, pl_engine_save_model (self->engine, path));
+    }
+  g_object_unref (dialog);
+}
+
+static void
+model_file_action (GtkWidget  *widget,
+                   const char *name,
+                   GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  gboolean open = g_str_equal (name, "win.open-model");
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  GtkFileChooserNative *dialog;
+
+  dialog = gtk_file_chooser_native_new (open ? _("Open Model") : _("Save Model"), GTK_WINDOW (self),
+                                        open ? GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SAVE,
+                                        open ? _("_Open") : _("_Save"), _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("safetensors models"));
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  if (!open)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "model.safetensors");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_model_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+void
+_pl_window_update_actions (PlWindow *self)
+{
+  PlSnapshot *s = self->snapshot;
+  GtkWidget *w = GTK_WIDGET (self);
+  gboolean has_model = s != NULL && s->arch != NULL;
+  gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
+  gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
+                                   || s->state == PL_ENGINE_STATE_PAUSED);
+
+  gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED));
+  gtk_widget_action_set_enabled (w, "win.pause", s != NULL && s->state == PL_ENGINE_STATE_TRAINING);
+  gtk_widget_action_set_enabled (w, "win.stop", running);
+  gtk_widget_action_set_enabled (w, "win.new-model", idle);
+  gtk_widget_action_set_enabled (w, "win.apply-prune", has_model && idle && s->has_preview && s->preview.changed + s->preview.pruned > 0);
+  gtk_widget_action_set_enabled (w, "win.fine-tune", has_model && idle);
+  gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo);
+  gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle);
+  gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle);
+  gtk_widget_action_set_enabled (w, "win.open-model", idle);
+  gtk_widget_action_set_enabled (w, "win.save-model", has_model);
+}
+
+void
+_pl_window_class_init_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.train", NULL, train_action);
+  gtk_widget_class_install_action (widget_class, "win.pause", NULL, pause_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "win.new-model", NULL, new_model_action);
+  gtk_widget_class_install_action (widget_class, "win.apply-prune", NULL, apply_prune_action);
+  gtk_widget_class_install_action (widget_class, "win.fine-tune", NULL, fine_tune_action);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
+  gtk_widget_class_install_action (widget_class, "win.rewind", NULL, rewind_action);
+  gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);
+  gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
+  gtk_widget_class_install_action (widget_class, "win.open-model", NULL, model_file_action);
+  gtk_widget_class_install_action (widget_class, "win.save-model", NULL, model_file_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.train", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, GDK_CONTROL_MASK, "win.pause", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "win.apply-prune", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK, "win.save-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, GDK_CONTROL_MASK, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, GDK_CONTROL_MASK, "win.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.presentation", NULL);
+}

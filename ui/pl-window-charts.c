@@ -1,0 +1,493 @@
+/* pl-window-charts.c — turning snapshots into the plain data of the chart renderers
+ *
+ * Each chart's data borrows the snapshot's arrays; a small holder keeps a reference to the
+ * snapshot (and owns what had to be computed) until the view replaces the chart.
+ */
+#define G_LOG_DOMAIN "pl-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "pl-window-private.h"
+
+#define HISTOGRAM_BINS 50
+
+typedef struct {
+  union {
+    PlHeatmapData   heatmap;
+    PlHistogramData histogram;
+    PlCurveSet      curves;
+    PlTrainingData  training;
+    PlGradNormData  gradnorm;
+    PlNetworkData   network;
+    PlBoundaryData  boundary;
+    PlFieldsData    fields;
+    PlConfusionData confusion;
+  } d;                          /* first, so that the holder is the data */
+  PlSnapshot *snapshot;         /* owned */
+  char       *title;            /* owned */
+  gpointer    blocks[8];        /* owned: computed arrays */
+  guint       n_blocks;
+} Holder;
+
+static void
+holder_free (gpointer data)
+{
+  Holder *h = data;
+
+  g_clear_pointer (&h->snapshot, pl_snapshot_unref);
+  g_free (h->title);
+  for (guint i = 0; i < h->n_blocks; i++)
+    g_free (h->blocks[i]);
+  g_free (h);
+}
+
+static Holder *
+holder_new (PlSnapshot *snapshot)
+{
+  Holder *h = g_new0 (Holder, 1);
+
+  h->snapshot = pl_snapshot_ref (snapshot);
+  return h;
+}
+
+static gpointer
+holder_alloc (Holder *h,
+              gsize   size)
+{
+  g_assert (h->n_blocks < G_N_ELEMENTS (h->blocks));
+  return h->blocks[h->n_blocks++] = g_malloc0 (MAX (size, 1));
+}
+
+static void
+set_empty (PlChartView *view)
+{
+  pl_chart_view_set_chart (view, PL_CHART_BARS, NULL, NULL);
+}
+
+/* ---- the charts ---- */
+
+static void
+update_heatmap (PlWindow   *self,
+                PlSnapshot *s)
+{
+  Holder *h;
+  const PlLayerView *l;
+  GBytes *masks;
+
+  if (s->n_layers == 0)
+    return set_empty (self->heatmap_view);
+
+  l = &s->layers[MIN (self->layer, s->n_layers - 1)];
+  masks = s->has_preview && l->preview_masks != NULL ? l->preview_masks : l->masks;
+  h = holder_new (s);
+  h->title = g_strdup_printf (s->has_preview ? _("Layer %u weights (%u → %u), preview mask")
+                                             : _("Layer %u weights (%u → %u)"),
+                              MIN (self->layer, s->n_layers - 1) + 1, l->n_in, l->n_out);
+  h->d.heatmap = (PlHeatmapData) {
+    .title = h->title,
+    .x_label = _("input neuron"),
+    .y_label = _("output neuron"),
+    .n_rows = l->n_out,
+    .n_cols = l->n_in,
+    .values = pl_snapshot_floats (l->weights, NULL),
+    .mask = pl_snapshot_floats (masks, NULL),
+    .aggregate = PL_HEATMAP_MAX_ABS,
+  };
+  pl_chart_view_set_chart (self->heatmap_view, PL_CHART_HEATMAP, h, holder_free);
+}
+
+/* The histogram of the scores of the candidates (kept weights or live neurons). */
+static void
+update_histogram (PlWindow   *self,
+                  PlSnapshot *s)
+{
+  Holder *h;
+  double *counts, *thresholds, *shares;
+  double lo = s->score_min, hi = s->score_max;
+  gboolean per_neuron = pl_score_info (s->strategy.score)->per_neuron;
+
+  if (s->n_layers == 0 || !s->scores_valid || !(hi > lo))
+    return set_empty (self->histogram_view);
+
+  h = holder_new (s);
+  counts = holder_alloc (h, sizeof (double) * HISTOGRAM_BINS);
+  thresholds = holder_alloc (h, sizeof (double));
+  shares = holder_alloc (h, sizeof (double));
+
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      const PlLayerView *l = &s->layers[i];
+      gsize n = 0;
+      const float *sc = pl_snapshot_floats (l->scores, &n);
+      const float *keep = pl_snapshot_floats (per_neuron ? l->neuron_masks : l->masks, NULL);
+
+      for (gsize k = 0; sc != NULL && k < n; k++)
+        if (keep == NULL || keep[k] != 0.0f)
+          {
+            int b = (int) floor ((sc[k] - lo) / (hi - lo) * HISTOGRAM_BINS);
+            counts[CLAMP (b, 0, HISTOGRAM_BINS - 1)] += 1;
+          }
+    }
+
+  h->title = g_strdup_printf (_("%s: drag to set the threshold"), _(pl_score_info (s->strategy.score)->title));
+  h->d.histogram = (PlHistogramData) {
+    .title = h->title,
+    .x_label = s->strategy.invert ? _("score (inverted: the highest go first)") : _("score (the lowest go first)"),
+    .n_bins = HISTOGRAM_BINS,
+    .lo = lo,
+    .hi = hi,
+    .counts = counts,
+  };
+  if (s->has_preview && isfinite (s->preview.threshold))
+    {
+      thresholds[0] = s->preview.threshold;
+      shares[0] = s->preview.sparsity;
+      h->d.histogram.n_thresholds = 1;
+      h->d.histogram.thresholds = thresholds;
+      h->d.histogram.shares = shares;
+    }
+  pl_chart_view_set_chart (self->histogram_view, PL_CHART_HISTOGRAM, h, holder_free);
+}
+
+gboolean
+_pl_window_histogram_value (PlWindow *self,
+                            double    x,
+                            double   *value)
+{
+  PlChartArea area;
+  const PlChart *chart = pl_chart_view_get_chart (self->histogram_view);
+
+  if (chart == NULL || chart->kind != PL_CHART_HISTOGRAM || !pl_chart_view_get_area (self->histogram_view, &area))
+    return FALSE;
+  x = CLAMP (x, area.x, area.x + area.width);
+  *value = pl_chart_area_value_x (&area, x);
+  return TRUE;
+}
+
+static void
+update_curves (PlWindow   *self,
+               PlSnapshot *s)
+{
+  Holder *h;
+  PlCurve *curves;
+
+  if (s->n_curves == 0)
+    return set_empty (self->curves_view);
+
+  h = holder_new (s);
+  curves = holder_alloc (h, sizeof (PlCurve) * s->n_curves);
+  for (guint c = 0; c < s->n_curves; c++)
+    {
+      gsize n = 0;
+      const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
+      double *x = holder_alloc (h, sizeof (double) * 2 * MAX (n, 1));
+      double *y = x + n;
+
+      for (gsize k = 0; k < n; k++)
+        {
+          x[k] = p[k].sparsity;
+          y[k] = p[k].accuracy;
+        }
+      curves[c] = (PlCurve) { _(pl_score_info (s->curves[c].score)->title), (guint) n, x, y, NULL, NULL };
+    }
+  h->title = g_strdup_printf (_("Accuracy after pruning (%s)"), s->eval_split);
+  h->d.curves = (PlCurveSet) {
+    .title = h->title,
+    .y_label = _("accuracy"),
+    .n_curves = s->n_curves,
+    .curves = curves,
+    .reference = s->eval.valid ? s->eval.accuracy : NAN,
+    .reference_label = _("unpruned"),
+    .y_format = PL_CHART_NUMBER_PERCENT,
+  };
+  pl_chart_view_set_chart (self->curves_view, PL_CHART_CURVES, h, holder_free);
+}
+
+static void
+update_training (PlWindow   *self,
+                 PlSnapshot *s)
+{
+  gsize n = 0, n_norms = 0;
+  const PlEpochRecord *r = pl_snapshot_history (s, &n);
+  const float *norms = pl_snapshot_floats (s->training.grad_norms, &n_norms);
+  Holder *h, *g;
+  double *a;
+
+  if (n == 0)
+    set_empty (self->training_view);
+  else
+    {
+      h = holder_new (s);
+      a = holder_alloc (h, sizeof (double) * 5 * n);
+      for (gsize k = 0; k < n; k++)
+        {
+          a[k] = r[k].epoch;
+          a[n + k] = r[k].train_loss;
+          a[2 * n + k] = r[k].val_loss;
+          a[3 * n + k] = r[k].train_accuracy;
+          a[4 * n + k] = r[k].val_accuracy;
+        }
+      h->d.training = (PlTrainingData) {
+        .title = _("Training"), .n = (guint) n, .epoch = a, .train_loss = a + n,
+        .val_loss = a + 2 * n, .train_accuracy = a + 3 * n, .val_accuracy = a + 4 * n,
+      };
+      pl_chart_view_set_chart (self->training_view, PL_CHART_TRAINING, h, holder_free);
+    }
+
+  if (n_norms == 0)
+    set_empty (self->gradnorm_view);
+  else
+    {
+      g = holder_new (s);
+      g->d.gradnorm = (PlGradNormData) {
+        .title = _("Gradient norm per step"), .n = (guint) n_norms, .norms = norms,
+        .steps_per_epoch = n > 0 ? (guint) (n_norms / n) : 0, .log_y = TRUE,
+      };
+      pl_chart_view_set_chart (self->gradnorm_view, PL_CHART_GRAD_NORM, g, holder_free);
+    }
+}
+
+static void
+update_model_views (PlWindow   *self,
+                    PlSnapshot *s)
+{
+  Holder *h;
+  PlNetworkLayer *layers;
+  guint *sizes;
+
+  if (s->n_layers == 0)
+    {
+      set_empty (self->network_view);
+      set_empty (self->boundary_view);
+      return;
+    }
+
+  h = holder_new (s);
+  layers = holder_alloc (h, sizeof (PlNetworkLayer) * s->n_layers);
+  sizes = holder_alloc (h, sizeof (guint) * (s->n_layers + 1));
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      const PlLayerView *l = &s->layers[i];
+      gboolean pv = s->has_preview && l->preview_masks != NULL;
+
+      sizes[i] = l->n_in;
+      sizes[i + 1] = l->n_out;
+      layers[i] = (PlNetworkLayer) {
+        pl_snapshot_floats (l->weights, NULL),
+        pl_snapshot_floats (pv ? l->preview_masks : l->masks, NULL),
+        pl_snapshot_floats (pv ? l->preview_neuron_masks : l->neuron_masks, NULL),
+      };
+    }
+  h->d.network = (PlNetworkData) { .title = _("Network"), .n_layers = s->n_layers, .sizes = sizes, .layers = layers };
+  pl_chart_view_set_chart (self->network_view, PL_CHART_NETWORK, h, holder_free);
+
+  if (s->image_width > 0 && s->layers[0].n_in == s->image_width * s->image_height)
+    {
+      const PlLayerView *l = &s->layers[0];
+      gboolean pv = s->has_preview && l->preview_masks != NULL;
+      Holder *f = holder_new (s);
+
+      f->d.fields = (PlFieldsData) {
+        .title = _("Receptive fields of the first layer"),
+        .n_neurons = l->n_out, .n_inputs = l->n_in,
+        .image_width = s->image_width, .image_height = s->image_height,
+        .weights = pl_snapshot_floats (l->weights, NULL),
+        .mask = pl_snapshot_floats (pv ? l->preview_masks : l->masks, NULL),
+        .neuron_mask = pl_snapshot_floats (pv ? l->preview_neuron_masks : l->neuron_masks, NULL),
+      };
+      pl_chart_view_set_chart (self->boundary_view, PL_CHART_FIELDS, f, holder_free);
+    }
+  else if (s->n_features == 2 && s->grid_size > 0 && s->grid != NULL)
+    {
+      GBytes *grid = s->has_preview && s->preview_grid != NULL ? s->preview_grid : s->grid;
+      const float *prob = pl_snapshot_floats (grid, NULL);
+      guint n = s->grid_size, c = s->n_classes;
+      Holder *b = holder_new (s);
+      guint32 *cls = holder_alloc (b, sizeof (guint32) * n * n);
+      float *conf = holder_alloc (b, sizeof (float) * n * n);
+      gsize n_points = 0;
+
+      /* the predicted class and its probability in each cell */
+      for (guint k = 0; k < n * n; k++)
+        {
+          guint best = 0;
+
+          for (guint j = 1; j < c; j++)
+            if (prob[(gsize) k * c + j] > prob[(gsize) k * c + best])
+              best = j;
+          cls[k] = best;
+          conf[k] = prob[(gsize) k * c + best];
+        }
+      pl_snapshot_uint32s (s->point_labels, &n_points);
+      b->d.boundary = (PlBoundaryData) {
+        .title = s->has_preview ? _("Decision boundary with the preview mask") : _("Decision boundary"),
+        .n_classes = c, .grid_width = n, .grid_height = n, .grid_class = cls, .grid_confidence = conf,
+        .x_min = s->grid_x0, .x_max = s->grid_x1, .y_min = s->grid_y0, .y_max = s->grid_y1,
+        .n_points = (guint) n_points, .points = pl_snapshot_floats (s->points, NULL),
+        .labels = pl_snapshot_uint32s (s->point_labels, NULL),
+        .class_names = (const char * const *) s->class_names,
+      };
+      pl_chart_view_set_chart (self->boundary_view, PL_CHART_BOUNDARY, b, holder_free);
+    }
+  else
+    set_empty (self->boundary_view);
+}
+
+static void
+update_confusion (PlWindow   *self,
+                  PlSnapshot *s)
+{
+  Holder *h;
+
+  if (!s->eval.valid || s->eval.confusion == NULL)
+    return set_empty (self->confusion_view);
+
+  h = holder_new (s);
+  h->title = g_strdup_printf (_("Confusion matrix (%s)"), s->eval_split);
+  h->d.confusion = (PlConfusionData) {
+    .title = h->title, .n_classes = s->eval.n_classes,
+    .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),
+    .class_names = (const char * const *) s->class_names,
+  };
+  pl_chart_view_set_chart (self->confusion_view, PL_CHART_CONFUSION, h, holder_free);
+}
+
+void
+_pl_window_update_charts (PlWindow          *self,
+                          PlSnapshot        *s,
+                          PlSnapshotChanged  changed)
+{
+  const PlSnapshotChanged model = PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_WEIGHTS
+                                  | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW;
+
+  if (changed & model)
+    update_heatmap (self, s);
+  if (changed & (model | PL_SNAPSHOT_CHANGED_SCORES))
+    update_histogram (self, s);
+  if (changed & (PL_SNAPSHOT_CHANGED_SWEEP | PL_SNAPSHOT_CHANGED_EVALUATION | PL_SNAPSHOT_CHANGED_MODEL))
+    update_curves (self, s);
+  if (changed & (PL_SNAPSHOT_CHANGED_TRAINING | PL_SNAPSHOT_CHANGED_MODEL))
+    update_training (self, s);
+  if (changed & (model | PL_SNAPSHOT_CHANGED_GRID | PL_SNAPSHOT_CHANGED_DATA))
+    update_model_views (self, s);
+  if (changed & (PL_SNAPSHOT_CHANGED_EVALUATION | PL_SNAPSHOT_CHANGED_DATA))
+    update_confusion (self, s);
+}
+
+void
+_pl_window_update_styles (PlWindow *self)
+{
+  PlChartView *views[] = { self->heatmap_view, self->histogram_view, self->curves_view, self->training_view,
+                           self->gradnorm_view, self->network_view, self->boundary_view, self->confusion_view };
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  PlChartStyle style;
+
+  pl_chart_style_init (&style, self->presentation ? PL_CHART_THEME_PRESENTATION
+                               : dark ? PL_CHART_THEME_DARK : PL_CHART_THEME_LIGHT);
+  if (self->presentation && dark)
+    {
+      PlChartStyle dark_style;
+
+      /* presentation sizes on the dark colours */
+      pl_chart_style_init (&dark_style, PL_CHART_THEME_DARK);
+      style.background = dark_style.background;
+      style.foreground = dark_style.foreground;
+      style.muted = dark_style.muted;
+      style.grid = dark_style.grid;
+    }
+  /* charts sit on the window's own background */
+  style.background.a = 0.0;
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    pl_chart_view_set_style (views[i], &style);
+
+  if (self->presentation)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "presentation");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self), "presentation");
+}
+
+void
+_pl_window_hover_heatmap (PlWindow *self,
+                          double    x,
+                          double    y)
+{
+  PlSnapshot *s = self->snapshot;
+  PlChartArea area;
+  guint row, col;
+  g_autofree char *text = NULL;
+
+  if (s != NULL && s->n_layers > 0 && pl_chart_view_get_area (self->heatmap_view, &area)
+      && pl_chart_heatmap_cell_at (&area, x, y, &row, &col))
+    {
+      const PlLayerView *l = &s->layers[MIN (self->layer, s->n_layers - 1)];
+      GBytes *masks = s->has_preview && l->preview_masks != NULL ? l->preview_masks : l->masks;
+      gsize k = (gsize) row * l->n_in + col;
+      const float *w = pl_snapshot_floats (l->weights, NULL);
+      const float *m = pl_snapshot_floats (masks, NULL);
+      gsize n_scores = 0;
+      const float *sc = pl_snapshot_floats (l->scores, &n_scores);
+      double score = sc == NULL ? NAN : n_scores == (gsize) l->n_out * l->n_in ? sc[k] : sc[row];
+
+      if (row < l->n_out && col < l->n_in)
+        text = g_strdup_printf (_("output %u, input %u: w = %.4g, score %.4g, %s"), row, col, w[k], score,
+                                m[k] != 0.0f ? _("kept") : _("pruned"));
+    }
+  gtk_label_set_label (self->hover_label, text != NULL ? text : "");
+}
+
+void
+_pl_window_update_metrics (PlWindow   *self,
+                           PlSnapshot *s)
+{
+  static const char *headers[] = {
+    N_("Layer"), N_("Weights"), N_("Pruned"), N_("Dead neurons"), N_("Relative"), N_("Hoyer"),
+    N_("Non-zero"), N_("FLOPs / sample"), N_("Dense"), N_("CSR"), N_("Compacted"),
+  };
+  const PlMetrics *m = s->has_preview ? &s->preview_metrics : &s->metrics;
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->metrics_grid))) != NULL)
+    gtk_grid_remove (self->metrics_grid, child);
+
+  for (guint c = 0; c < G_N_ELEMENTS (headers); c++)
+    {
+      GtkWidget *label = gtk_label_new (_(headers[c]));
+
+      gtk_widget_add_css_class (label, "heading");
+      gtk_label_set_xalign (GTK_LABEL (label), c == 0 ? 0.0f : 1.0f);
+      gtk_grid_attach (self->metrics_grid, label, c, 0, 1, 1);
+    }
+
+  for (guint i = 0; i <= m->n_layers && s->n_layers > 0; i++)
+    {
+      const PlLayerMetrics *lm = i < m->n_layers ? &m->layers[i] : &m->total;
+      char *cells[G_N_ELEMENTS (headers)] = { NULL };
+
+      cells[0] = i < m->n_layers ? g_strdup_printf (_("%u: %u → %u"), i + 1, lm->n_in, lm->n_out) : g_strdup (_("Total"));
+      cells[1] = g_strdup_printf ("%" G_GSIZE_FORMAT, lm->weights);
+      cells[2] = g_strdup_printf ("%.1f %%", 100 * lm->parameter_sparsity);
+      cells[3] = g_strdup_printf ("%u (%.0f %%)", lm->dead_neurons, 100 * lm->structural_sparsity);
+      cells[4] = g_strdup_printf ("%.1f %%", 100 * lm->relative_sparsity);
+      cells[5] = g_strdup_printf ("%.3f", lm->hoyer);
+      cells[6] = g_strdup_printf ("%" G_GSIZE_FORMAT, lm->nonzero);
+      cells[7] = g_strdup_printf ("%.3g / %.3g", lm->flops_effective, lm->flops_dense);
+      cells[8] = g_format_size ((guint64) lm->bytes_dense);
+      cells[9] = g_format_size ((guint64) lm->bytes_csr);
+      cells[10] = g_format_size ((guint64) lm->bytes_compact);
+      for (guint c = 0; c < G_N_ELEMENTS (headers); c++)
+        {
+          GtkWidget *label = gtk_label_new (cells[c]);
+
+          gtk_label_set_xalign (GTK_LABEL (label), c == 0 ? 0.0f : 1.0f);
+          gtk_widget_add_css_class (label, "numeric");
+          if (i == m->n_layers)
+            gtk_widget_add_css_class (label, "heading");
+          gtk_grid_attach (self->metrics_grid, label, c, i + 1, 1, 1);
+        }
+      for (guint c = 0; c < G_N_ELEMENTS (headers); c++)
+        g_free (cells[c]);
+    }
+}

@@ -1,0 +1,92 @@
+/* pl-window-private.h — the parts of PlWindow shared by pl-window*.c */
+#pragma once
+
+#include "pl-chart-view.h"
+#include "pl-window.h"
+
+G_BEGIN_DECLS
+
+struct _PlWindow {
+  AdwApplicationWindow  parent_instance;
+
+  PlEngine             *engine;            /* owned */
+  GSettings            *settings;          /* owned */
+  PlSnapshot           *snapshot;          /* owned: the newest delivered */
+
+  /* template children */
+  AdwToastOverlay      *toast_overlay;
+  AdwViewSwitcherTitle *switcher_title;
+  AdwViewStack         *view_stack;
+  GtkMenuButton        *export_button;
+  AdwComboRow          *dataset_row;
+  AdwEntryRow          *arch_row;
+  AdwComboRow          *activation_row;
+  GtkSpinButton        *epochs_spin;
+  GtkSpinButton        *lr_spin;
+  GtkLabel             *status_label;
+  GtkProgressBar       *progress_bar;
+  AdwComboRow          *score_row;
+  AdwComboRow          *scope_row;
+  GtkSwitch            *invert_switch;
+  GtkScale             *sparsity_scale;
+  GtkLabel             *accuracy_label;
+  GtkLabel             *readout_label;
+  GtkLabel             *explanation_label;
+  GtkDropDown          *layer_dropdown;
+  GtkLabel             *hover_label;
+  GtkScrolledWindow    *heatmap_scroller;
+  PlChartView          *heatmap_view;
+  PlChartView          *histogram_view;
+  PlChartView          *curves_view;
+  GtkProgressBar       *sweep_progress;
+  PlChartView          *training_view;
+  PlChartView          *gradnorm_view;
+  AdwViewStackPage     *model_page;
+  PlChartView          *network_view;
+  PlChartView          *boundary_view;
+  PlChartView          *confusion_view;
+  GtkGrid              *metrics_grid;
+
+  /* state */
+  guint                 pending;           /* commands sent and not done */
+  guint64               last_preview;      /* id of the newest preview request */
+  gboolean              updating;          /* setting widgets from a snapshot: no commands */
+  gboolean              presentation;
+  double                zoom;              /* heatmap zoom, 1 = fit */
+  guint                 layer;             /* heatmap layer */
+  guint                 n_layers_listed;
+  char                 *data_spec_loaded;  /* owned */
+
+  /* automation */
+  char                **steps;             /* owned */
+  guint                 step;
+  guint                 step_source;
+};
+
+/* pl-window-charts.c: redraws the charts that the snapshot's changes touch */
+void     _pl_window_update_charts     (PlWindow        *self,
+                                       PlSnapshot      *snapshot,
+                                       PlSnapshotChanged changed);
+void     _pl_window_update_styles     (PlWindow        *self);
+void     _pl_window_update_metrics    (PlWindow        *self,
+                                       PlSnapshot      *snapshot);
+/* the heatmap's hover read-out for a pointer position */
+void     _pl_window_hover_heatmap     (PlWindow        *self,
+                                       double           x,
+                                       double           y);
+/* the threshold under a pointer x on the histogram, if any */
+gboolean _pl_window_histogram_value   (PlWindow        *self,
+                                       double           x,
+                                       double          *value);
+
+/* pl-window-actions.c */
+void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);
+void     _pl_window_update_actions    (PlWindow        *self);
+void     _pl_window_track             (PlWindow        *self,
+                                       guint            id);
+void     _pl_window_send_strategy     (PlWindow        *self);
+void     _pl_window_new_model         (PlWindow        *self);
+void     _pl_window_toast             (PlWindow        *self,
+                                       const char      *message);
+
+G_END_DECLS

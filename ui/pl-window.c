@@ -1,0 +1,625 @@
+#define G_LOG_DOMAIN "pl-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#include "pl-window-private.h"
+
+G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* The datasets offered: spec for the engine and settings, label for people. */
+static const struct {
+  const char *spec;
+  const char *label;
+} datasets[] = {
+  { "spiral", N_("Spiral (2-D, 3 classes)") },
+  { "moons", N_("Moons (2-D, 2 classes)") },
+  { "circles", N_("Circles (2-D, 2 classes)") },
+  { "xor", N_("XOR (2-D, 2 classes)") },
+  { "blobs", N_("Blobs (2-D, 3 classes)") },
+  { "fashion-mnist", N_("Fashion-MNIST (28×28 images)") },
+};
+
+static const char *activations[] = { "relu", "tanh", "sigmoid" };
+
+/* ---- snapshots ---- */
+
+static void
+update_readouts (PlWindow   *self,
+                 PlSnapshot *s)
+{
+  g_autofree char *accuracy = NULL;
+  g_autofree char *readout = NULL;
+  const char *split = s->eval_split != NULL && g_str_equal (s->eval_split, "test")
+                      ? _("Test") : _("Validation");
+
+  if (s->has_preview)
+    {
+      const PlPreviewResult *p = &s->preview;
+      g_autofree char *threshold = isfinite (p->threshold)
+                                   ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
+                                   : g_strdup ("");
+
+      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights)\n"
+                                   "%u of %u hidden neurons dead · loss %.4f%s"),
+                                 100 * p->sparsity, p->pruned, p->weights, p->dead_neurons,
+                                 p->neurons, p->loss, threshold);
+    }
+  else if (s->eval.valid)
+    {
+      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * s->eval.accuracy);
+      readout = g_strdup_printf (_("Sparsity %.1f %% · loss %.4f"),
+                                 100 * s->metrics.total.parameter_sparsity, s->eval.loss);
+    }
+  else
+    {
+      accuracy = g_strdup (s->arch != NULL ? _("Not evaluated yet") : _("No network yet"));
+      readout = g_strdup ("");
+    }
+
+  gtk_label_set_label (self->accuracy_label, accuracy);
+  gtk_label_set_label (self->readout_label, readout);
+}
+
+static void
+update_status (PlWindow   *self,
+               PlSnapshot *s)
+{
+  g_autofree char *status = NULL;
+
+  switch (s->state)
+    {
+    case PL_ENGINE_STATE_TRAINING:
+    case PL_ENGINE_STATE_PAUSED:
+      status = g_strdup_printf (s->state == PL_ENGINE_STATE_PAUSED
+                                ? _("%s paused: epoch %u of %u, loss %.4f")
+                                : _("%s: epoch %u of %u, loss %.4f, %.0f samples/s"),
+                                s->training.fine_tune ? _("Fine-tuning") : _("Training"),
+                                s->training.epoch, s->training.epochs, s->training.batch_loss,
+                                s->training.samples_per_second);
+      break;
+    case PL_ENGINE_STATE_SWEEPING:
+      status = g_strdup (_("Sweeping sparsities…"));
+      break;
+    case PL_ENGINE_STATE_BUSY:
+      status = g_strdup_printf (_("Working: %s…"), pl_engine_command_to_string (s->command));
+      break;
+    case PL_ENGINE_STATE_IDLE:
+    default:
+      if (s->arch != NULL && s->data_name != NULL)
+        status = g_strdup_printf (_("%s on %s: %u training, %u validation, %u test samples"),
+                                  s->arch, s->data_name, s->n_train, s->n_val, s->n_test);
+      else
+        status = g_strdup (_("Loading…"));
+      break;
+    }
+
+  gtk_label_set_label (self->status_label, status);
+  if (s->state != PL_ENGINE_STATE_IDLE && s->progress >= 0)
+    gtk_progress_bar_set_fraction (self->progress_bar, s->progress);
+  else if (s->state == PL_ENGINE_STATE_IDLE)
+    gtk_progress_bar_set_fraction (self->progress_bar, 0.0);
+  else
+    gtk_progress_bar_pulse (self->progress_bar);
+
+  if (s->state == PL_ENGINE_STATE_SWEEPING && s->progress >= 0)
+    gtk_progress_bar_set_fraction (self->sweep_progress, s->progress);
+}
+
+static void
+update_layer_list (PlWindow   *self,
+                   PlSnapshot *s)
+{
+  g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
+
+  if (s->n_layers == self->n_layers_listed)
+    return;
+
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      g_autofree char *name = g_strdup_printf (_("Layer %u (%u → %u)"), i + 1,
+                                               s->layers[i].n_in, s->layers[i].n_out);
+      gtk_string_list_append (list, name);
+    }
+  self->updating = TRUE;
+  gtk_drop_down_set_model (self->layer_dropdown, G_LIST_MODEL (list));
+  self->layer = MIN (self->layer, s->n_layers > 0 ? s->n_layers - 1 : 0);
+  gtk_drop_down_set_selected (self->layer_dropdown, self->layer);
+  self->updating = FALSE;
+  self->n_layers_listed = s->n_layers;
+}
+
+static void
+on_snapshot (PlEngine   *engine,
+             PlSnapshot *snapshot,
+             PlWindow   *self)
+{
+  PlSnapshotChanged changed = snapshot->changed;
+
+  if (self->snapshot == NULL)
+    changed = ~0;
+  g_clear_pointer (&self->snapshot, pl_snapshot_unref);
+  self->snapshot = pl_snapshot_ref (snapshot);
+
+  update_status (self, snapshot);
+  update_readouts (self, snapshot);
+  if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA))
+    update_layer_list (self, snapshot);
+
+  /* a threshold drag moves the slider to the sparsity it gives */
+  if ((changed & PL_SNAPSHOT_CHANGED_PREVIEW) && snapshot->has_preview && snapshot->preview_by_threshold)
+    {
+      self->updating = TRUE;
+      gtk_range_set_value (GTK_RANGE (self->sparsity_scale), 100 * snapshot->preview.sparsity);
+      self->updating = FALSE;
+    }
+
+  adw_view_stack_page_set_title (self->model_page,
+                                 snapshot->image_width > 0 ? _("Fields") : _("Model"));
+  _pl_window_update_charts (self, snapshot, changed);
+  if (changed & (PL_SNAPSHOT_CHANGED_WEIGHTS | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_MODEL))
+    _pl_window_update_metrics (self, snapshot);
+  _pl_window_update_actions (self);
+}
+
+static void
+on_error (PlEngine *engine,
+          GError   *error,
+          PlWindow *self)
+{
+  _pl_window_toast (self, error->message);
+}
+
+static void
+on_done (PlEngine *engine,
+         guint     command,
+         guint     id,
+         gboolean  ok,
+         PlWindow *self)
+{
+  if (self->pending > 0)
+    self->pending--;
+  _pl_window_update_actions (self);
+}
+
+/* No command the window sent is unfinished and the newest preview is answered. */
+static gboolean
+engine_idle (PlWindow *self)
+{
+  return self->pending == 0 && self->snapshot != NULL
+         && self->snapshot->state == PL_ENGINE_STATE_IDLE
+         && (self->last_preview == 0 || self->snapshot->preview_request >= self->last_preview);
+}
+
+gboolean
+pl_window_is_idle (PlWindow *self)
+{
+  return engine_idle (self) && (self->steps == NULL || self->steps[self->step] == NULL);
+}
+
+/* ---- settings widgets ---- */
+
+static guint
+index_of_dataset (const char *spec)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    if (g_strcmp0 (spec, datasets[i].spec) == 0)
+      return i;
+  return 0;
+}
+
+static void
+load_dataset (PlWindow *self)
+{
+  guint i = adw_combo_row_get_selected (self->dataset_row);
+  const char *spec = datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec;
+
+  if (g_strcmp0 (spec, self->data_spec_loaded) == 0)
+    return;
+  g_free (self->data_spec_loaded);
+  self->data_spec_loaded = g_strdup (spec);
+  g_settings_set_string (self->settings, "dataset", spec);
+
+  _pl_window_track (self, pl_engine_load_data (self->engine, spec, NULL));
+  _pl_window_new_model (self);
+  _pl_window_send_strategy (self);
+}
+
+static void
+on_dataset_changed (PlWindow *self)
+{
+  if (!self->updating)
+    load_dataset (self);
+}
+
+static void
+on_strategy_changed (PlWindow *self)
+{
+  const PlScoreInfo *info;
+  guint i = adw_combo_row_get_selected (self->score_row);
+
+  if (i >= PL_N_SCORES)
+    return;
+  info = pl_score_info (i);
+  gtk_label_set_label (self->explanation_label, _(info->explanation));
+  if (self->updating)
+    return;
+  g_settings_set_string (self->settings, "score", info->name);
+  g_settings_set_string (self->settings, "scope",
+                         adw_combo_row_get_selected (self->scope_row) == 1 ? "layer" : "global");
+  _pl_window_send_strategy (self);
+}
+
+static void
+on_sparsity_changed (PlWindow *self)
+{
+  if (self->updating || self->engine == NULL)
+    return;
+  self->last_preview = pl_engine_preview (self->engine,
+                                          gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0,
+                                          FALSE);
+}
+
+void
+pl_window_set_sparsity (PlWindow *self,
+                        double    percent)
+{
+  gtk_range_set_value (GTK_RANGE (self->sparsity_scale), percent);
+}
+
+static void
+on_layer_changed (PlWindow *self)
+{
+  if (self->updating)
+    return;
+  self->layer = gtk_drop_down_get_selected (self->layer_dropdown);
+  if (self->snapshot != NULL)
+    _pl_window_update_charts (self, self->snapshot, PL_SNAPSHOT_CHANGED_WEIGHTS);
+}
+
+/* ---- the live drag on the histogram, the hover on the heatmap ---- */
+
+static void
+histogram_drag (PlWindow *self,
+                double    x)
+{
+  double value;
+
+  if (self->snapshot == NULL || !self->snapshot->scores_valid)
+    return;
+  if (_pl_window_histogram_value (self, x, &value))
+    self->last_preview = pl_engine_preview (self->engine, value, TRUE);
+}
+
+static void
+on_drag_begin (GtkGestureDrag *gesture,
+               double          x,
+               double          y,
+               PlWindow       *self)
+{
+  histogram_drag (self, x);
+}
+
+static void
+on_drag_update (GtkGestureDrag *gesture,
+                double          dx,
+                double          dy,
+                PlWindow       *self)
+{
+  double x0, y0;
+
+  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
+  histogram_drag (self, x0 + dx);
+}
+
+static void
+on_heatmap_motion (GtkEventControllerMotion *controller,
+                   double                    x,
+                   double                    y,
+                   PlWindow                 *self)
+{
+  _pl_window_hover_heatmap (self, x, y);
+}
+
+/* ---- window state ---- */
+
+static gboolean
+pl_window_close_request (GtkWindow *window)
+{
+  PlWindow *self = PL_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", MAX (width, 360));
+  g_settings_set_int (self->settings, "window-height", MAX (height, 360));
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_settings_set_uint (self->settings, "epochs", (guint) gtk_spin_button_get_value (self->epochs_spin));
+  g_settings_set_double (self->settings, "learning-rate", gtk_spin_button_get_value (self->lr_spin));
+  g_settings_set_string (self->settings, "architecture", gtk_editable_get_text (GTK_EDITABLE (self->arch_row)));
+  g_settings_set_string (self->settings, "activation",
+                         activations[MIN (adw_combo_row_get_selected (self->activation_row), 2)]);
+
+  return GTK_WINDOW_CLASS (pl_window_parent_class)->close_request (window);
+}
+
+static void
+pl_window_dispose (GObject *object)
+{
+  PlWindow *self = PL_WINDOW (object);
+
+  g_clear_handle_id (&self->step_source, g_source_remove);
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_clear_object (&self->engine);
+  g_clear_pointer (&self->snapshot, pl_snapshot_unref);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->steps, g_strfreev);
+  g_clear_pointer (&self->data_spec_loaded, g_free);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
+  G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
+}
+
+static void
+pl_window_class_init (PlWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = pl_window_dispose;
+  window_class->close_request = pl_window_close_request;
+
+  g_type_ensure (PL_TYPE_CHART_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/prunelab/PruneLab/pl-window.ui");
+#define CHILD(name) gtk_widget_class_bind_template_child (widget_class, PlWindow, name)
+  CHILD (toast_overlay);
+  CHILD (switcher_title);
+  CHILD (view_stack);
+  CHILD (export_button);
+  CHILD (dataset_row);
+  CHILD (arch_row);
+  CHILD (activation_row);
+  CHILD (epochs_spin);
+  CHILD (lr_spin);
+  CHILD (status_label);
+  CHILD (progress_bar);
+  CHILD (score_row);
+  CHILD (scope_row);
+  CHILD (invert_switch);
+  CHILD (sparsity_scale);
+  CHILD (accuracy_label);
+  CHILD (readout_label);
+  CHILD (explanation_label);
+  CHILD (layer_dropdown);
+  CHILD (hover_label);
+  CHILD (heatmap_scroller);
+  CHILD (heatmap_view);
+  CHILD (histogram_view);
+  CHILD (curves_view);
+  CHILD (sweep_progress);
+  CHILD (training_view);
+  CHILD (gradnorm_view);
+  CHILD (model_page);
+  CHILD (network_view);
+  CHILD (boundary_view);
+  CHILD (confusion_view);
+  CHILD (metrics_grid);
+#undef CHILD
+
+  _pl_window_class_init_actions (widget_class);
+}
+
+static void
+setup_rows (PlWindow *self)
+{
+  g_autoptr(GtkStringList) data_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) act_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) score_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) scope_list = gtk_string_list_new (NULL);
+  g_autofree char *dataset = g_settings_get_string (self->settings, "dataset");
+  g_autofree char *score = g_settings_get_string (self->settings, "score");
+  g_autofree char *scope = g_settings_get_string (self->settings, "scope");
+  g_autofree char *activation = g_settings_get_string (self->settings, "activation");
+  g_autofree char *arch = g_settings_get_string (self->settings, "architecture");
+  PlScoreKind kind = PL_SCORE_MAGNITUDE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    gtk_string_list_append (data_list, _(datasets[i].label));
+  gtk_string_list_append (act_list, "ReLU");
+  gtk_string_list_append (act_list, "tanh");
+  gtk_string_list_append (act_list, _("Sigmoid"));
+  for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
+    gtk_string_list_append (score_list, _(pl_score_info (k)->title));
+  gtk_string_list_append (scope_list, _("Global: one ranking"));
+  gtk_string_list_append (scope_list, _("Per layer"));
+
+  self->updating = TRUE;
+  adw_combo_row_set_model (self->dataset_row, G_LIST_MODEL (data_list));
+  adw_combo_row_set_selected (self->dataset_row, index_of_dataset (dataset));
+  adw_combo_row_set_model (self->activation_row, G_LIST_MODEL (act_list));
+  for (guint i = 0; i < G_N_ELEMENTS (activations); i++)
+    if (g_strcmp0 (activation, activations[i]) == 0)
+      adw_combo_row_set_selected (self->activation_row, i);
+  adw_combo_row_set_model (self->score_row, G_LIST_MODEL (score_list));
+  pl_score_parse (score, &kind, NULL);
+  adw_combo_row_set_selected (self->score_row, kind);
+  adw_combo_row_set_model (self->scope_row, G_LIST_MODEL (scope_list));
+  adw_combo_row_set_selected (self->scope_row, g_strcmp0 (scope, "layer") == 0 ? 1 : 0);
+  gtk_editable_set_text (GTK_EDITABLE (self->arch_row), arch);
+  gtk_spin_button_set_value (self->epochs_spin, g_settings_get_uint (self->settings, "epochs"));
+  gtk_spin_button_set_value (self->lr_spin, g_settings_get_double (self->settings, "learning-rate"));
+  gtk_label_set_label (self->explanation_label, _(pl_score_info (kind)->explanation));
+  self->updating = FALSE;
+
+  g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (on_dataset_changed), self);
+  g_signal_connect_swapped (self->score_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->scope_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->invert_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
+  g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
+}
+
+static void
+pl_window_init (PlWindow *self)
+{
+  GtkGesture *drag;
+  GtkEventController *motion;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (PL_APPLICATION_ID);
+  self->zoom = 1.0;
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  setup_rows (self);
+
+  drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->histogram_view), GTK_EVENT_CONTROLLER (drag));
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_heatmap_motion), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->heatmap_view), motion);
+
+  g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
+                            G_CALLBACK (_pl_window_update_styles), self);
+  self->presentation = g_settings_get_boolean (self->settings, "presentation-mode");
+  _pl_window_update_styles (self);
+
+  self->engine = pl_engine_new (0);
+  g_signal_connect (self->engine, "snapshot", G_CALLBACK (on_snapshot), self);
+  g_signal_connect (self->engine, "error", G_CALLBACK (on_error), self);
+  g_signal_connect (self->engine, "done", G_CALLBACK (on_done), self);
+
+  load_dataset (self);
+  _pl_window_update_actions (self);
+}
+
+PlWindow *
+pl_window_new (PlApplication *app)
+{
+  return g_object_new (PL_TYPE_WINDOW, "application", app, NULL);
+}
+
+PlEngine *
+pl_window_get_engine (PlWindow *self)
+{
+  return self->engine;
+}
+
+const char *
+pl_window_get_accuracy_text (PlWindow *self)
+{
+  return gtk_label_get_label (self->accuracy_label);
+}
+
+const char *
+pl_window_get_readout_text (PlWindow *self)
+{
+  return gtk_label_get_label (self->readout_label);
+}
+
+/* ---- automation: "train;idle;sparsity=90;view=weights;ready=/tmp/x;wait=500" ---- */
+
+static gboolean run_steps (gpointer data);
+
+static void
+schedule_steps (PlWindow *self,
+                guint     delay_ms)
+{
+  g_clear_handle_id (&self->step_source, g_source_remove);
+  self->step_source = g_timeout_add (delay_ms, run_steps, self);
+}
+
+static gboolean
+run_steps (gpointer data)
+{
+  PlWindow *self = data;
+
+  self->step_source = 0;
+  while (self->steps != NULL && self->steps[self->step] != NULL)
+    {
+      g_auto(GStrv) kv = g_strsplit (g_strstrip (self->steps[self->step]), "=", 2);
+      const char *key = kv[0];
+      const char *value = kv[0] != NULL ? kv[1] : NULL;
+
+      if (key == NULL || *key == '\0')
+        {
+          self->step++;
+          continue;
+        }
+      if (g_str_equal (key, "idle"))
+        {
+          if (!engine_idle (self))
+            {
+              schedule_steps (self, 50);
+              return G_SOURCE_REMOVE;
+            }
+        }
+      else if (g_str_equal (key, "wait"))
+        {
+          self->step++;
+          schedule_steps (self, value != NULL ? (guint) g_ascii_strtoull (value, NULL, 10) : 500);
+          return G_SOURCE_REMOVE;
+        }
+      else if (g_str_equal (key, "ready") && value != NULL)
+        g_file_set_contents (value, "ready\n", -1, NULL);
+      else if (g_str_equal (key, "sparsity") && value != NULL)
+        pl_window_set_sparsity (self, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "view") && value != NULL)
+        adw_view_stack_set_visible_child_name (self->view_stack, value);
+      else if (g_str_equal (key, "dark"))
+        adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                            g_strcmp0 (value, "0") == 0 ? ADW_COLOR_SCHEME_FORCE_LIGHT
+                                                                         : ADW_COLOR_SCHEME_FORCE_DARK);
+      else if (g_str_equal (key, "dataset") && value != NULL)
+        adw_combo_row_set_selected (self->dataset_row, index_of_dataset (value));
+      else if (g_str_equal (key, "score") && value != NULL)
+        {
+          PlScoreKind kind;
+
+          if (pl_score_parse (value, &kind, NULL))
+            adw_combo_row_set_selected (self->score_row, kind);
+        }
+      else if (g_str_equal (key, "epochs") && value != NULL)
+        gtk_spin_button_set_value (self->epochs_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "export") && value != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (!pl_window_export_visible (self, value, &error))
+            g_printerr ("automate: %s\n", error->message);
+        }
+      else if (g_str_equal (key, "quit"))
+        gtk_window_close (GTK_WINDOW (self));
+      else
+        {
+          g_autofree char *action = g_strconcat ("win.", key, NULL);
+
+          if (!gtk_widget_activate_action (GTK_WIDGET (self), action, NULL))
+            g_printerr ("automate: unknown step “%s”\n", key);
+        }
+
+      self->step++;
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+pl_window_automate (PlWindow   *self,
+                    const char *steps)
+{
+  g_clear_pointer (&self->steps, g_strfreev);
+  self->steps = g_strsplit (steps, ";", -1);
+  self->step = 0;
+  schedule_steps (self, 100);
+}

@@ -1,0 +1,38 @@
+/* pl-window.h — the main window: settings on the side, charts in the middle, the live drag */
+#pragma once
+
+#include <adwaita.h>
+
+#include "pl-application.h"
+#include "pl-engine.h"
+
+G_BEGIN_DECLS
+
+#define PL_TYPE_WINDOW (pl_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (PlWindow, pl_window, PL, WINDOW, AdwApplicationWindow)
+
+/* @app may be NULL (tests). */
+PlWindow  *pl_window_new       (PlApplication *app);
+/* (transfer none) */
+PlEngine  *pl_window_get_engine (PlWindow     *self);
+/* Runs automation steps (see prunelab --help): for screenshots, tests and benchmarks. */
+void       pl_window_automate  (PlWindow      *self,
+                                const char    *steps);
+/* TRUE while no command the window sent is unfinished and the newest preview is answered. */
+gboolean   pl_window_is_idle   (PlWindow      *self);
+/* Sets the sparsity slider (0 … 99, in percent), as a user would. */
+void       pl_window_set_sparsity (PlWindow   *self,
+                                   double      percent);
+/* What the read-outs show, for tests. (transfer none) */
+const char *pl_window_get_accuracy_text (PlWindow *self);
+const char *pl_window_get_readout_text  (PlWindow *self);
+/* Exports the chart of the visible page to @path (format from the extension). */
+gboolean   pl_window_export_visible (PlWindow    *self,
+                                     const char  *path,
+                                     GError     **error);
+/* Opens a model file as the Open dialog would. */
+void       pl_window_open_model_path (PlWindow   *self,
+                                      const char *path);
+
+G_END_DECLS
