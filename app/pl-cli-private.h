@@ -25,6 +25,8 @@ int          _pl_cli_bench        (int argc, char **argv);
 int          _pl_cli_plot         (int argc, char **argv);
 int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
+int          _pl_cli_schedule     (int argc, char **argv);
+int          _pl_cli_sensitivity  (int argc, char **argv);
 
 /* Parses a subcommand's options; prints the error and returns FALSE on bad usage. */
 gboolean     _pl_cli_parse        (GOptionContext  *context,

@@ -240,12 +240,15 @@ usage (FILE *out)
            _("Usage: prunelab-cli COMMAND [OPTIONS…]\n"
              "\n"
              "Commands:\n"
-             "  train   Train a multi-layer perceptron and report its accuracy\n"
-             "  eval    Evaluate a saved model (safetensors) on a dataset\n"
-             "  prune   Score, prune and optionally fine-tune a model\n"
-             "  sweep   Sparsity-versus-accuracy curves for several scores\n"
-             "  bench   Measure training and live-drag speed (bench train, bench drag)\n"
-             "  plot    Draw a chart of a result or a model (PNG, SVG, PDF, CSV)\n"
+             "  train        Train a multi-layer perceptron and report its accuracy\n"
+             "  eval         Evaluate a saved model (safetensors) on a dataset\n"
+             "  prune        Score, prune and optionally fine-tune a model\n"
+             "  sweep        Sparsity-versus-accuracy curves for several scores\n"
+             "  schedule     Pruning procedures: one-shot, iterative (lottery ticket), gradual,\n"
+             "               adaptive, L1, L0, distillation; one curve each, over seeds\n"
+             "  sensitivity  Accuracy as each layer alone is pruned\n"
+             "  bench        Measure training and live-drag speed (bench train, bench drag)\n"
+             "  plot         Draw a chart of a result or a model (PNG, SVG, PDF, CSV)\n"
              "\n"
              "Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
   return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
@@ -264,6 +267,8 @@ main (int    argc,
     { "bench", _pl_cli_bench },
     { "prune", _pl_cli_prune },
     { "sweep", _pl_cli_sweep },
+    { "schedule", _pl_cli_schedule },
+    { "sensitivity", _pl_cli_sensitivity },
     { "plot", _pl_cli_plot },
   };
 

@@ -108,6 +108,7 @@ update_histogram (PlWindow   *self,
   double *counts, *thresholds, *shares;
   double lo = s->score_min, hi = s->score_max;
   gboolean per_neuron = pl_score_info (s->strategy.score)->per_neuron;
+  gboolean log_count;
 
   if (s->n_layers == 0 || !s->scores_valid || !(hi > lo))
     return set_empty (self->histogram_view);
@@ -132,6 +133,18 @@ update_histogram (PlWindow   *self,
           }
     }
 
+  /* a skewed distribution (most scores in one bin) reads better on a log count axis */
+  {
+    double total = 0.0, top = 0.0;
+
+    for (guint b = 0; b < HISTOGRAM_BINS; b++)
+      {
+        total += counts[b];
+        top = MAX (top, counts[b]);
+      }
+    log_count = total > 0 && top > 0.5 * total;
+  }
+
   h->title = g_strdup_printf (_("%s: drag to set the threshold"), _(pl_score_info (s->strategy.score)->title));
   h->d.histogram = (PlHistogramData) {
     .title = h->title,
@@ -140,6 +153,7 @@ update_histogram (PlWindow   *self,
     .lo = lo,
     .hi = hi,
     .counts = counts,
+    .log_count = log_count,
   };
   if (s->has_preview && isfinite (s->preview.threshold))
     {

@@ -515,6 +515,12 @@ pl_window_get_engine (PlWindow *self)
   return self->engine;
 }
 
+guint64
+pl_window_get_last_preview (PlWindow *self)
+{
+  return self->last_preview;
+}
+
 const char *
 pl_window_get_accuracy_text (PlWindow *self)
 {

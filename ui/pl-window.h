@@ -24,6 +24,8 @@ gboolean   pl_window_is_idle   (PlWindow      *self);
 /* Sets the sparsity slider (0 … 99, in percent), as a user would. */
 void       pl_window_set_sparsity (PlWindow   *self,
                                    double      percent);
+/* The id of the newest preview the window asked the engine for (0: none). */
+guint64    pl_window_get_last_preview (PlWindow *self);
 /* What the read-outs show, for tests. (transfer none) */
 const char *pl_window_get_accuracy_text (PlWindow *self);
 const char *pl_window_get_readout_text  (PlWindow *self);

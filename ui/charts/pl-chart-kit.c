@@ -878,6 +878,28 @@ _pl_image_new (int       width,
   return image;
 }
 
+/* @image with every pixel repeated k × k times. */
+static cairo_surface_t *
+upscale (cairo_surface_t *image,
+         int              k)
+{
+  int iw = cairo_image_surface_get_width (image), ih = cairo_image_surface_get_height (image);
+  int in_stride = cairo_image_surface_get_stride (image) / 4, stride;
+  const guint32 *in;
+  guint32 *out;
+  cairo_surface_t *big = _pl_image_new (iw * k, ih * k, &out, &stride);
+
+  if (big == NULL)
+    return NULL;
+  cairo_surface_flush (image);
+  in = (const guint32 *) (gconstpointer) cairo_image_surface_get_data (image);
+  for (int y = 0; y < ih * k; y++)
+    for (int x = 0; x < iw * k; x++)
+      out[(gsize) y * stride + x] = in[(gsize) (y / k) * in_stride + x / k];
+  cairo_surface_mark_dirty (big);
+  return big;
+}
+
 void
 _pl_paint_image (cairo_t         *cr,
                  cairo_surface_t *image,
@@ -888,6 +910,36 @@ _pl_paint_image (cairo_t         *cr,
 {
   int iw = cairo_image_surface_get_width (image);
   int ih = cairo_image_surface_get_height (image);
+
+  /* SVG viewers smooth embedded images whatever the filter (cairo 1.16 writes none), which
+   * blurs cells into each other: give them a few pixels per cell to smooth. */
+  if (cairo_surface_get_type (cairo_get_target (cr)) == CAIRO_SURFACE_TYPE_SVG)
+    {
+      double dw = width, dh = height;
+      int k;
+
+      cairo_user_to_device_distance (cr, &dw, &dh);
+      k = (int) CLAMP (ceil (4 * MAX (fabs (dw) / iw, fabs (dh) / ih)), 1, 8);
+      while (k > 1 && (gint64) iw * ih * k * k > 16 * 1024 * 1024)
+        k--;
+      if (k > 1)
+        {
+          cairo_surface_t *big = upscale (image, k);
+
+          if (big != NULL)
+            {
+              cairo_save (cr);
+              cairo_translate (cr, x, y);
+              cairo_scale (cr, width / (iw * k), height / (ih * k));
+              cairo_set_source_surface (cr, big, 0, 0);
+              cairo_rectangle (cr, 0, 0, iw * k, ih * k);
+              cairo_fill (cr);
+              cairo_restore (cr);
+              cairo_surface_destroy (big);
+              return;
+            }
+        }
+    }
 
   cairo_save (cr);
   cairo_translate (cr, x, y);

@@ -1,0 +1,953 @@
+/* pl-cli-schedule.c — prunelab-cli schedule and sensitivity */
+#define G_LOG_DOMAIN "prunelab-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pl-cli-plot-private.h"
+#include "pl-cli-private.h"
+#include "pl-error.h"
+#include "pl-safetensors.h"
+#include "pl-schedule.h"
+#include "pl-sensitivity.h"
+
+/* Parses "0.5,0.9" into at most @max values in [lo, hi]. */
+static gboolean
+parse_list (const char  *option,
+            const char  *text,
+            double       lo,
+            double       hi,
+            double      *values,
+            guint        max,
+            guint       *n,
+            GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
+  guint count = g_strv_length (parts);
+
+  if (count == 0 || count > max)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("%s: give 1 to %u values, comma-separated"), option, max);
+      return FALSE;
+    }
+  for (guint i = 0; i < count; i++)
+    {
+      char *end = NULL;
+      double v = g_ascii_strtod (g_strstrip (parts[i]), &end);
+
+      if (end == parts[i] || *end != '\0' || !(v >= lo && v <= hi))
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("%s: “%s” is not a number in [%g, %g]"), option, parts[i], lo, hi);
+          return FALSE;
+        }
+      values[i] = v;
+    }
+  *n = count;
+
+  return TRUE;
+}
+
+/* ---- schedule ---------------------------------------------------------------------------- */
+
+typedef struct {
+  gboolean tty;
+  gint64   last_draw;
+} Progress;
+
+static void
+on_schedule_progress (const PlScheduleProgress *p,
+                      gpointer                  user_data)
+{
+  Progress *state = user_data;
+  const char *name = pl_method_info (p->method)->name;
+
+  if (state->tty)
+    g_printerr ("\r\033[K");
+
+  if (p->point != NULL)
+    {
+      const PlSchedulePoint *pt = p->point;
+
+      g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  sparsity %6.2f%%  val %6.2f%%  test %6.2f%%  loss %.4f%s  %.1f s\n"),
+                  name, p->seed, 100 * pt->sparsity, 100 * pt->val_accuracy,
+                  100 * pt->test_accuracy, pt->test_loss, pt->chosen ? _("  (chosen)") : "",
+                  pt->seconds);
+    }
+  else if (p->train != NULL && p->train->epoch_done)
+    {
+      const PlEpochRecord *r = p->train->record;
+
+      g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s: epoch %u/%u  train loss %.4f  val %.2f%%  %.1f s\n"),
+                  name, p->seed, p->stage, p->train->epoch, p->train->epochs, r->train_loss,
+                  100 * r->val_accuracy, r->seconds);
+    }
+  else if (p->train != NULL)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      if (state->tty && now - state->last_draw >= 100000)
+        {
+          state->last_draw = now;
+          g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s: epoch %u/%u  step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f"),
+                      name, p->seed, p->stage, p->train->epoch, p->train->epochs,
+                      p->train->step, p->train->steps_total, p->train->batch_loss);
+        }
+    }
+  else
+    g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s\n"), name, p->seed, p->stage);
+}
+
+static gboolean
+write_schedule_csv (const char  *path,
+                    const GArray *points,
+                    guint        n_layers,
+                    GError     **error)
+{
+  g_autoptr(GString) s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
+                                       "test_accuracy,test_loss,val_accuracy,val_loss,chosen,seconds");
+
+  for (guint i = 0; i < n_layers; i++)
+    g_string_append_printf (s, ",layers.%u.sparsity", i);
+  g_string_append_c (s, '\n');
+  for (guint k = 0; k < points->len; k++)
+    {
+      const PlSchedulePoint *p = &g_array_index (points, PlSchedulePoint, k);
+
+      g_string_append_printf (s, "%s,%" G_GUINT64_FORMAT ",%u,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.3f",
+                              pl_method_info (p->method)->name, p->seed, p->level, p->param,
+                              p->sparsity, p->structural_sparsity, p->test_accuracy, p->test_loss,
+                              p->val_accuracy, p->val_loss, p->chosen, p->seconds);
+      for (guint i = 0; i < n_layers; i++)
+        g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
+      g_string_append_c (s, '\n');
+    }
+
+  if (!g_file_set_contents_full (path, s->str, s->len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
+    {
+      g_prefix_error (error, _("Could not write “%s”: "), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+add_point_json (JsonBuilder           *b,
+                const PlSchedulePoint *p,
+                guint                  n_layers)
+{
+  const char *name = pl_method_info (p->method)->name;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, name);
+  /* the curve's name, under the key sweep's points use, so that “plot curves” draws it */
+  json_builder_set_member_name (b, "score");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "seed");
+  json_builder_add_int_value (b, (gint64) p->seed);
+  json_builder_set_member_name (b, "level");
+  json_builder_add_int_value (b, p->level);
+  _pl_cli_add_double (b, "param", p->param);
+  _pl_cli_add_double (b, "sparsity", p->sparsity);
+  _pl_cli_add_double (b, "structural_sparsity", p->structural_sparsity);
+  _pl_cli_add_double (b, "test_accuracy", p->test_accuracy);
+  _pl_cli_add_double (b, "test_loss", p->test_loss);
+  _pl_cli_add_double (b, "val_accuracy", p->val_accuracy);
+  _pl_cli_add_double (b, "val_loss", p->val_loss);
+  if (p->method == PL_METHOD_ADAPTIVE)
+    {
+      json_builder_set_member_name (b, "chosen");
+      json_builder_add_boolean_value (b, p->chosen);
+    }
+  json_builder_set_member_name (b, "layer_sparsity");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n_layers; i++)
+    json_builder_add_double_value (b, p->layer_sparsity[i]);
+  json_builder_end_array (b);
+  _pl_cli_add_double (b, "seconds", p->seconds);
+  json_builder_end_object (b);
+}
+
+static void
+add_summary_json (JsonBuilder             *b,
+                  const PlScheduleSummary *s)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "method");
+  json_builder_add_string_value (b, pl_method_info (s->method)->name);
+  json_builder_set_member_name (b, "level");
+  json_builder_add_int_value (b, s->level);
+  _pl_cli_add_double (b, "param", s->param);
+  json_builder_set_member_name (b, "seeds");
+  json_builder_add_int_value (b, s->n);
+  _pl_cli_add_double (b, "sparsity", s->sparsity);
+  _pl_cli_add_double (b, "test_accuracy", s->test_accuracy);
+  _pl_cli_add_double (b, "test_accuracy_sd", s->test_accuracy_sd);
+  _pl_cli_add_double (b, "test_accuracy_min", s->test_accuracy_min);
+  _pl_cli_add_double (b, "test_accuracy_max", s->test_accuracy_max);
+  _pl_cli_add_double (b, "test_loss", s->test_loss);
+  _pl_cli_add_double (b, "test_loss_sd", s->test_loss_sd);
+  _pl_cli_add_double (b, "val_accuracy", s->val_accuracy);
+  json_builder_end_object (b);
+}
+
+static char *
+methods_description (void)
+{
+  GString *s = g_string_new (_("Methods:\n"));
+
+  for (PlMethod m = 0; m < PL_N_METHODS; m++)
+    {
+      const PlMethodInfo *info = pl_method_info (m);
+      g_autofree char *text = g_strdup (_(info->explanation));
+      g_autofree char *wrapped = NULL;
+      GString *w = g_string_new ("    ");
+      guint col = 4;
+      g_auto(GStrv) words = g_strsplit (text, " ", -1);
+
+      for (guint i = 0; words[i] != NULL; i++)
+        {
+          guint len = (guint) g_utf8_strlen (words[i], -1);
+
+          if (col + len + 1 > 96 && col > 4)
+            {
+              g_string_append (w, "\n    ");
+              col = 4;
+            }
+          else if (col > 4)
+            {
+              g_string_append_c (w, ' ');
+              col++;
+            }
+          g_string_append (w, words[i]);
+          col += len;
+        }
+      wrapped = g_string_free (w, FALSE);
+      g_string_append_printf (s, "  %s — %s\n%s\n\n", info->name, _(info->title), wrapped);
+    }
+
+  g_string_append (s, _("Gradient clipping (train --clip-norm, --clip-value) is a training stabiliser, not pruning:\n"
+                        "it bounds the step when a gradient explodes and removes no weight. To see its effect, train\n"
+                        "with and without it, compare the grad_norms of the two results (plot gradnorm) and run the\n"
+                        "same schedule on both models.\n\n"
+                        "Options for several methods apply where they mean something; the JSON's \"settings\" lists\n"
+                        "those used. Every point is measured on the validation and the test split; \"curves\" holds\n"
+                        "the mean, standard deviation, minimum and maximum over the seeds of each method and level.\n\n"
+                        "Examples:\n"
+                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method oneshot,distill,l1 --json\n"
+                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method iterative \\\n"
+                        "      --rewind 1 --rounds 8 --sparsity 0.97 --round-epochs 3\n"
+                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method adaptive --budget 0.01\n"));
+  return g_string_free (s, FALSE);
+}
+
+typedef struct {
+  char     *model_path;
+  char     *methods;
+  char     *score;
+  char     *scope;
+  gboolean  exclude_output;
+  char     *sparsity;
+  int       fine_tune_epochs;
+  double    lr;
+  char     *optimizer;
+  int       batch;
+  int       threads;
+  int       score_batches;
+  int       seeds;
+  int       rounds;
+  int       round_epochs;
+  char     *rewind;
+  char     *rewind_weights;
+  int       dense_epochs;
+  double    dense_lr;
+  int       epochs;
+  gint64    delta_t;
+  double    initial_sparsity;
+  gint64    start_step;
+  double    ramp;
+  double    budget;
+  double    step;
+  double    max_sparsity;
+  gboolean  per_layer;
+  double    l1;
+  char     *l0;
+  char     *l0_gates;
+  double    l0_lr;
+  double    gate_lr;
+  double    init_drop;
+  double    temperature;
+  double    alpha;
+  gboolean  json;
+  char     *csv;
+  char     *out;
+} ScheduleArgs;
+
+static void
+schedule_args_clear (ScheduleArgs *a)
+{
+  g_clear_pointer (&a->model_path, g_free);
+  g_clear_pointer (&a->methods, g_free);
+  g_clear_pointer (&a->score, g_free);
+  g_clear_pointer (&a->scope, g_free);
+  g_clear_pointer (&a->sparsity, g_free);
+  g_clear_pointer (&a->optimizer, g_free);
+  g_clear_pointer (&a->rewind, g_free);
+  g_clear_pointer (&a->rewind_weights, g_free);
+  g_clear_pointer (&a->l0, g_free);
+  g_clear_pointer (&a->l0_gates, g_free);
+  g_clear_pointer (&a->csv, g_free);
+  g_clear_pointer (&a->out, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ScheduleArgs, schedule_args_clear)
+
+/* Fills @c from the arguments; returns 0 or an exit status. */
+static int
+schedule_config (const ScheduleArgs *a,
+                 PlScheduleConfig   *c,
+                 PlMlp              *model,
+                 float             **rewind_params)
+{
+  g_autoptr(GError) error = NULL;
+
+  pl_schedule_config_init (c);
+
+  if (a->score != NULL && !pl_score_parse (a->score, &c->score, &error))
+    return _pl_cli_fail (error);
+  if (a->scope != NULL && !pl_scope_parse (a->scope, &c->spec.scope, &error))
+    return _pl_cli_fail (error);
+  c->spec.exclude_output = a->exclude_output;
+  if (a->sparsity != NULL
+      && !parse_list ("--sparsity", a->sparsity, 0.0, 1.0, c->targets, PL_SCHEDULE_MAX_LEVELS,
+                      &c->n_targets, &error))
+    return _pl_cli_fail (error);
+
+  if (a->fine_tune_epochs < 0 || a->batch < 1 || a->threads < 1 || a->threads > 64
+      || a->score_batches < 1 || !(a->lr > 0 && isfinite (a->lr)))
+    return _pl_cli_usage (_("--fine-tune-epochs must be ≥ 0, --batch and --score-batches ≥ 1, --threads 1 to 64, --lr > 0"));
+  c->fine_tune_epochs = (guint) a->fine_tune_epochs;
+  c->train.lr = a->lr;
+  c->train.batch_size = (guint) a->batch;
+  c->train.threads = (guint) a->threads;
+  c->score_options.n_batches = (guint) a->score_batches;
+  if (a->optimizer != NULL && !pl_optimizer_parse (a->optimizer, &c->train.optimizer, &error))
+    return _pl_cli_usage ("--optimizer: %s", error->message);
+
+  if (a->rounds < 1 || a->round_epochs < 0 || a->dense_epochs < 0 || !(a->dense_lr > 0))
+    return _pl_cli_usage (_("--rounds must be ≥ 1, --round-epochs and --dense-epochs ≥ 0, --dense-lr > 0"));
+  c->rounds = (guint) a->rounds;
+  c->round_epochs = (guint) a->round_epochs;
+  c->dense_epochs = (guint) a->dense_epochs;
+  c->dense_lr = a->dense_lr;
+  if (a->rewind != NULL && strcmp (a->rewind, "none") != 0)
+    {
+      char *end = NULL;
+      guint64 e;
+
+      if (strcmp (a->rewind, "init") == 0)
+        c->rewind = PL_REWIND_INIT;
+      else if ((e = g_ascii_strtoull (a->rewind, &end, 10), end != a->rewind && *end == '\0'))
+        {
+          c->rewind = e == 0 ? PL_REWIND_INIT : PL_REWIND_EPOCH;
+          c->rewind_epoch = (guint) MIN (e, G_MAXUINT);
+        }
+      else
+        return _pl_cli_usage (_("--rewind: none, init or an epoch number, not “%s”"), a->rewind);
+    }
+  if (a->rewind_weights != NULL)
+    {
+      g_autoptr(PlMlp) early = pl_safetensors_load (a->rewind_weights, &error);
+      g_autofree char *arch_a = NULL;
+      g_autofree char *arch_b = NULL;
+
+      if (early == NULL)
+        return _pl_cli_fail (error);
+      arch_a = pl_mlp_arch (early);
+      arch_b = pl_mlp_arch (model);
+      if (strcmp (arch_a, arch_b) != 0)
+        return _pl_cli_usage (_("--rewind-weights: “%s” is %s, the model is %s"),
+                              a->rewind_weights, arch_a, arch_b);
+      if (c->rewind == PL_REWIND_NONE)
+        c->rewind = PL_REWIND_EPOCH;
+      *rewind_params = g_memdup2 (early->params, sizeof (float) * early->n_params);
+      c->rewind_params = *rewind_params;
+    }
+
+  if (a->epochs == 0 || a->epochs < -1 || a->delta_t < 1 || a->start_step < 0
+      || !(a->initial_sparsity >= 0 && a->initial_sparsity < 1) || !(a->ramp > 0 && a->ramp <= 1))
+    return _pl_cli_usage (_("--epochs must be ≥ 1, --delta-t ≥ 1, --start-step ≥ 0, --initial-sparsity in [0, 1), --ramp in (0, 1]"));
+  if (a->epochs > 0)
+    c->gradual_epochs = c->l1_epochs = c->l0.epochs = (guint) a->epochs;
+  c->delta_steps = (guint64) a->delta_t;
+  c->start_step = (guint64) a->start_step;
+  c->initial_sparsity = a->initial_sparsity;
+  c->ramp = a->ramp;
+
+  if (!(a->budget >= 0 && a->budget <= 1) || !(a->step > 0 && a->step <= 1)
+      || !(a->max_sparsity > 0 && a->max_sparsity <= 1))
+    return _pl_cli_usage (_("--budget must be in [0, 1], --step and --max in (0, 1]"));
+  c->budget = a->budget;
+  c->step = a->step;
+  c->max_sparsity = a->max_sparsity;
+  c->per_layer = a->per_layer;
+
+  if (!(a->l1 >= 0 && isfinite (a->l1)))
+    return _pl_cli_usage (_("--l1 must be ≥ 0"));
+  c->l1 = a->l1;
+  if (a->l0 != NULL
+      && !parse_list ("--l0", a->l0, 0.0, 1e6, c->l0_lambdas, PL_SCHEDULE_MAX_LEVELS,
+                      &c->n_l0_lambdas, &error))
+    return _pl_cli_fail (error);
+  if (a->l0_gates != NULL)
+    {
+      if (strcmp (a->l0_gates, "weight") == 0)
+        c->l0.gates = PL_L0_PER_WEIGHT;
+      else if (strcmp (a->l0_gates, "neuron") == 0)
+        c->l0.gates = PL_L0_PER_NEURON;
+      else
+        return _pl_cli_usage (_("--l0-gates: weight or neuron, not “%s”"), a->l0_gates);
+    }
+  if (!(a->l0_lr > 0) || !(a->gate_lr > 0) || !(a->init_drop > 0 && a->init_drop < 1))
+    return _pl_cli_usage (_("--l0-lr and --gate-lr must be > 0, --init-drop in (0, 1)"));
+  c->l0.lr = a->l0_lr;
+  c->l0.lr_log_alpha = a->gate_lr;
+  c->l0.init_drop = a->init_drop;
+
+  if (!(a->temperature > 0 && isfinite (a->temperature)) || !(a->alpha >= 0 && a->alpha <= 1))
+    return _pl_cli_usage (_("--temperature must be > 0 and --alpha in [0, 1]"));
+  c->temperature = a->temperature;
+  c->alpha = a->alpha;
+
+  return 0;
+}
+
+static void
+add_settings_json (JsonBuilder            *b,
+                   const PlScheduleConfig *c,
+                   const PlMethod         *methods,
+                   guint                   n_methods)
+{
+  gboolean used[PL_N_METHODS] = { FALSE };
+
+  for (guint i = 0; i < n_methods; i++)
+    used[methods[i]] = TRUE;
+
+  json_builder_set_member_name (b, "settings");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "score");
+  json_builder_add_string_value (b, pl_score_info (c->score)->name);
+  json_builder_set_member_name (b, "scope");
+  json_builder_add_string_value (b, c->spec.scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+  json_builder_set_member_name (b, "exclude_output");
+  json_builder_add_boolean_value (b, c->spec.exclude_output);
+  json_builder_set_member_name (b, "target_sparsity");
+  json_builder_begin_array (b);
+  for (guint k = 0; k < c->n_targets; k++)
+    json_builder_add_double_value (b, c->targets[k]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "fine_tune_epochs");
+  json_builder_add_int_value (b, c->fine_tune_epochs);
+  json_builder_set_member_name (b, "optimizer");
+  json_builder_add_string_value (b, pl_optimizer_to_string (c->train.optimizer));
+  _pl_cli_add_double (b, "lr", c->train.lr);
+  json_builder_set_member_name (b, "batch");
+  json_builder_add_int_value (b, c->train.batch_size);
+  if (used[PL_METHOD_ITERATIVE])
+    {
+      json_builder_set_member_name (b, "rounds");
+      json_builder_add_int_value (b, c->rounds);
+      json_builder_set_member_name (b, "round_epochs");
+      json_builder_add_int_value (b, c->round_epochs);
+      json_builder_set_member_name (b, "rewind");
+      json_builder_add_string_value (b, c->rewind == PL_REWIND_NONE ? "none"
+                                        : c->rewind == PL_REWIND_INIT ? "init" : "epoch");
+      if (c->rewind != PL_REWIND_NONE)
+        {
+          json_builder_set_member_name (b, "rewind_epoch");
+          json_builder_add_int_value (b, c->rewind == PL_REWIND_INIT ? 0 : c->rewind_epoch);
+          json_builder_set_member_name (b, "rewind_weights");
+          json_builder_add_string_value (b, c->rewind_params != NULL ? "file" : "dense training");
+          json_builder_set_member_name (b, "dense_epochs");
+          json_builder_add_int_value (b, c->dense_epochs);
+          _pl_cli_add_double (b, "dense_lr", c->dense_lr);
+        }
+    }
+  if (used[PL_METHOD_GRADUAL])
+    {
+      json_builder_set_member_name (b, "gradual_epochs");
+      json_builder_add_int_value (b, c->gradual_epochs);
+      _pl_cli_add_double (b, "initial_sparsity", c->initial_sparsity);
+      json_builder_set_member_name (b, "start_step");
+      json_builder_add_int_value (b, (gint64) c->start_step);
+      json_builder_set_member_name (b, "delta_t");
+      json_builder_add_int_value (b, (gint64) c->delta_steps);
+      _pl_cli_add_double (b, "ramp", c->ramp);
+    }
+  if (used[PL_METHOD_ADAPTIVE])
+    {
+      _pl_cli_add_double (b, "budget", c->budget);
+      _pl_cli_add_double (b, "step", c->step);
+      _pl_cli_add_double (b, "max_sparsity", c->max_sparsity);
+      json_builder_set_member_name (b, "per_layer");
+      json_builder_add_boolean_value (b, c->per_layer);
+    }
+  if (used[PL_METHOD_L1])
+    {
+      _pl_cli_add_double (b, "l1", c->l1);
+      json_builder_set_member_name (b, "l1_epochs");
+      json_builder_add_int_value (b, c->l1_epochs);
+    }
+  if (used[PL_METHOD_L0])
+    {
+      json_builder_set_member_name (b, "l0");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < c->n_l0_lambdas; k++)
+        json_builder_add_double_value (b, c->l0_lambdas[k]);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "l0_gates");
+      json_builder_add_string_value (b, c->l0.gates == PL_L0_PER_WEIGHT ? "weight" : "neuron");
+      json_builder_set_member_name (b, "l0_epochs");
+      json_builder_add_int_value (b, c->l0.epochs);
+      _pl_cli_add_double (b, "l0_lr", c->l0.lr);
+      _pl_cli_add_double (b, "gate_lr", c->l0.lr_log_alpha);
+      _pl_cli_add_double (b, "init_drop", c->l0.init_drop);
+      _pl_cli_add_double (b, "beta", c->l0.beta);
+      _pl_cli_add_double (b, "gamma", c->l0.gamma);
+      _pl_cli_add_double (b, "zeta", c->l0.zeta);
+    }
+  if (used[PL_METHOD_DISTILL])
+    {
+      _pl_cli_add_double (b, "temperature", c->temperature);
+      _pl_cli_add_double (b, "alpha", c->alpha);
+    }
+  json_builder_end_object (b);
+}
+
+int
+_pl_cli_schedule (int    argc,
+                  char **argv)
+{
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
+  g_auto(ScheduleArgs) a = {
+    .fine_tune_epochs = 1, .lr = 0.01, .batch = 128, .threads = 1, .score_batches = 8,
+    .seeds = 1, .rounds = 5, .round_epochs = 2, .dense_epochs = 5, .dense_lr = 0.1,
+    .epochs = -1, .delta_t = 50, .ramp = 0.7, .budget = 0.01, .step = 0.01,
+    .max_sparsity = 0.99, .l1 = 1e-4, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
+    .temperature = 4.0, .alpha = 0.7,
+  };
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
+    { "method", 'M', 0, G_OPTION_ARG_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
+    { "score", 0, 0, G_OPTION_ARG_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
+    { "scope", 0, 0, G_OPTION_ARG_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
+    { "exclude-output", 0, 0, G_OPTION_ARG_NONE, &a.exclude_output, N_("Leave the output layer's weights alone"), NULL },
+    { "sparsity", 0, 0, G_OPTION_ARG_STRING, &a.sparsity, N_("Target sparsities, one point each (default 0.5,0.8,0.9,0.95,0.97,0.99); iterative: the largest is the final one"), N_("X[,X…]") },
+    { "fine-tune-epochs", 0, 0, G_OPTION_ARG_INT, &a.fine_tune_epochs, N_("Masked fine-tuning after pruning: oneshot, adaptive, l1, l0, distill (default 1)"), N_("N") },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr, N_("Learning rate of fine-tuning and of training with a penalty or schedule (default 0.01)"), N_("X") },
+    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer, N_("sgd (momentum 0.9, default) or adam"), N_("NAME") },
+    { "batch", 0, 0, G_OPTION_ARG_INT, &a.batch, N_("Batch size (default 128)"), N_("N") },
+    { "score-batches", 0, 0, G_OPTION_ARG_INT, &a.score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N") },
+    { "seeds", 0, 0, G_OPTION_ARG_INT, &a.seeds, N_("Repeat every method with seeds 0…K−1 and report mean and spread (default 1)"), N_("K") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &a.threads, N_("Threads (default 1)"), N_("N") },
+    { "rounds", 0, 0, G_OPTION_ARG_INT, &a.rounds, N_("iterative: rounds, each pruning the same share of what remains (default 5)"), N_("K") },
+    { "round-epochs", 0, 0, G_OPTION_ARG_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default 2)"), N_("N") },
+    { "rewind", 0, 0, G_OPTION_ARG_STRING, &a.rewind, N_("iterative: none (default), init, or an epoch E — reset the survivors to those weights each round; without --rewind-weights a dense network is trained from a seeded initialisation to get them"), N_("WHEN") },
+    { "rewind-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
+    { "dense-epochs", 0, 0, G_OPTION_ARG_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N") },
+    { "dense-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds (default 0.1)"), N_("X") },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs, N_("gradual, l1, l0: training epochs (defaults 3, 2, 5)"), N_("N") },
+    { "delta-t", 0, 0, G_OPTION_ARG_INT64, &a.delta_t, N_("gradual: steps between mask updates, Δt (default 50)"), N_("N") },
+    { "initial-sparsity", 0, 0, G_OPTION_ARG_DOUBLE, &a.initial_sparsity, N_("gradual: s_i (default 0)"), N_("X") },
+    { "start-step", 0, 0, G_OPTION_ARG_INT64, &a.start_step, N_("gradual: t₀, the step of the first update (default 0)"), N_("N") },
+    { "ramp", 0, 0, G_OPTION_ARG_DOUBLE, &a.ramp, N_("gradual: share of the steps after t₀ over which the sparsity rises (default 0.7)"), N_("X") },
+    { "budget", 0, 0, G_OPTION_ARG_DOUBLE, &a.budget, N_("adaptive: validation accuracy that may be lost, 0.01 = one point (default 0.01)"), N_("X") },
+    { "step", 0, 0, G_OPTION_ARG_DOUBLE, &a.step, N_("adaptive: grid of sparsities searched (default 0.01)"), N_("X") },
+    { "max", 0, 0, G_OPTION_ARG_DOUBLE, &a.max_sparsity, N_("adaptive: highest sparsity searched (default 0.99)"), N_("X") },
+    { "per-layer", 0, 0, G_OPTION_ARG_NONE, &a.per_layer, N_("adaptive: a sparsity per layer, from the layers' sensitivity"), NULL },
+    { "l1", 0, 0, G_OPTION_ARG_DOUBLE, &a.l1, N_("l1: the penalty λ of λ·Σ|w| (default 1e-4)"), N_("X") },
+    { "l0", 0, 0, G_OPTION_ARG_STRING, &a.l0, N_("l0: penalties λ of λ·E[‖z‖₀]/gates, one point each (default 0.05,0.1,0.2,0.5)"), N_("X[,X…]") },
+    { "l0-gates", 0, 0, G_OPTION_ARG_STRING, &a.l0_gates, N_("l0: weight (default) or neuron"), N_("KIND") },
+    { "l0-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.l0_lr, N_("l0: Adam learning rate of the weights (default 0.001)"), N_("X") },
+    { "gate-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.gate_lr, N_("l0: Adam learning rate of the gates' log α (default 0.05)"), N_("X") },
+    { "init-drop", 0, 0, G_OPTION_ARG_DOUBLE, &a.init_drop, N_("l0: initial probability of a closed gate (default 0.1)"), N_("X") },
+    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &a.temperature, N_("distill: temperature T (default 4)"), N_("T") },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &a.alpha, N_("distill: weight α of the soft-target term (default 0.7)"), N_("A") },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &a.csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, N_("Save the model of the last point of the last run (safetensors)"), N_("FILE") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &a.json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autofree char *description = methods_description ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlMlp) last = NULL;
+  g_autoptr(PlEvaluation) dense = NULL;
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+  g_autoptr(GArray) summary = NULL;
+  g_autofree float *rewind_params = NULL;
+  g_auto(GStrv) names = NULL;
+  PlMethod methods[PL_N_METHODS * 4];
+  guint n_methods;
+  PlScheduleConfig config;
+  Progress progress = { .tty = isatty (STDERR_FILENO) };
+  gboolean interrupted = FALSE;
+  int status;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_option_context_set_summary (context, _("Run pruning procedures from a trained model — one-shot, iterative with rewinding\n"
+                                           "(lottery ticket), gradual, adaptive, L1, L0 and distillation — and report one\n"
+                                           "sparsity-versus-accuracy curve per method, over several seeds."));
+  g_option_context_set_description (context, description);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+
+  if (a.model_path == NULL)
+    return _pl_cli_usage (_("--model is required"));
+  if (a.methods == NULL)
+    return _pl_cli_usage (_("--method is required (for example --method oneshot,iterative)"));
+  if (a.seeds < 1 || a.seeds > 1000)
+    return _pl_cli_usage (_("--seeds must be 1 to 1000"));
+  names = g_strsplit (a.methods, ",", -1);
+  n_methods = g_strv_length (names);
+  if (n_methods == 0 || n_methods > G_N_ELEMENTS (methods))
+    return _pl_cli_usage (_("--method: give 1 to %u methods"), (guint) G_N_ELEMENTS (methods));
+  for (guint i = 0; i < n_methods; i++)
+    if (!pl_method_parse (g_strstrip (names[i]), &methods[i], &error))
+      return _pl_cli_fail (error);
+
+  model = pl_safetensors_load (a.model_path, &error);
+  if (model == NULL)
+    return _pl_cli_fail (error);
+  if ((status = schedule_config (&a, &config, model, &rewind_params)) != 0)
+    return status;
+  _pl_cli_set_threads (a.threads);
+
+  data = _pl_cli_load_data (&data_args, &error);
+  if (data == NULL)
+    return _pl_cli_fail (error);
+  dense = pl_evaluate (model, data->test, &error);
+  if (dense == NULL)
+    {
+      g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
+      return _pl_cli_fail (error);
+    }
+  g_printerr (_("schedule: %s on %s, dense test accuracy %.2f%%; %u training, %u validation, %u test samples\n"),
+              a.model_path, data->spec, 100 * dense->accuracy, data->train->n, data->val->n,
+              data->test->n);
+
+  for (guint i = 0; i < n_methods && !interrupted; i++)
+    for (guint seed = 0; seed < (guint) a.seeds && !interrupted; seed++)
+      {
+        g_autoptr(PlMlp) run_last = NULL;
+
+        if (!pl_schedule_run (model, data, methods[i], &config, seed, points, &run_last,
+                              on_schedule_progress, &progress, _pl_cli_cancellable (), &error))
+          {
+            if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+              return _pl_cli_fail (error);
+            g_clear_error (&error);
+            interrupted = TRUE;
+            break;
+          }
+        g_clear_pointer (&last, pl_mlp_free);
+        last = g_steal_pointer (&run_last);
+      }
+
+  if (progress.tty)
+    g_printerr ("\r\033[K");
+  if (interrupted)
+    g_printerr (_("prunelab-cli: schedule interrupted; reporting the %u points that finished\n"), points->len);
+
+  summary = pl_schedule_summarise ((const PlSchedulePoint *) (gpointer) points->data, points->len);
+
+  if (a.csv != NULL && !write_schedule_csv (a.csv, points, model->n_layers, &error))
+    return _pl_cli_fail (error);
+  if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
+    return _pl_cli_fail (error);
+
+  if (a.json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "command");
+      json_builder_add_string_value (b, "schedule");
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, a.model_path);
+      json_builder_set_member_name (b, "data");
+      json_builder_add_string_value (b, data->spec);
+      json_builder_set_member_name (b, "methods");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < n_methods; i++)
+        json_builder_add_string_value (b, pl_method_info (methods[i])->name);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "seeds");
+      json_builder_add_int_value (b, a.seeds);
+      add_settings_json (b, &config, methods, n_methods);
+      _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
+      _pl_cli_add_double (b, "dense_test_loss", dense->loss);
+      json_builder_set_member_name (b, "interrupted");
+      json_builder_add_boolean_value (b, interrupted);
+      json_builder_set_member_name (b, "points");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < points->len; k++)
+        add_point_json (b, &g_array_index (points, PlSchedulePoint, k), model->n_layers);
+      json_builder_end_array (b);
+      json_builder_set_member_name (b, "curves");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < summary->len; k++)
+        add_summary_json (b, &g_array_index (summary, PlScheduleSummary, k));
+      json_builder_end_array (b);
+      _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, a.threads);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      if (a.out != NULL && last != NULL)
+        {
+          json_builder_set_member_name (b, "out");
+          json_builder_add_string_value (b, a.out);
+        }
+      json_builder_end_object (b);
+      _pl_cli_print_json (b);
+    }
+  else
+    {
+      printf (_("dense test accuracy %.2f%%\n"), 100 * dense->accuracy);
+      printf (_("method     level  sparsity  test accuracy (mean ± sd over seeds)  test loss\n"));
+      for (guint k = 0; k < summary->len; k++)
+        {
+          const PlScheduleSummary *s = &g_array_index (summary, PlScheduleSummary, k);
+
+          printf ("%-10s %5u  %7.2f%%  %6.2f%% ± %.2f  (%u)                 %.4f\n",
+                  pl_method_info (s->method)->name, s->level, 100 * s->sparsity,
+                  100 * s->test_accuracy, 100 * s->test_accuracy_sd, s->n, s->test_loss);
+        }
+      if (a.out != NULL && last != NULL)
+        printf (_("model of the last point saved to %s\n"), a.out);
+    }
+
+  return interrupted ? PL_EXIT_INTERRUPTED : PL_EXIT_OK;
+}
+
+/* ---- sensitivity ------------------------------------------------------------------------- */
+
+static void
+on_sensitivity_progress (const PlSensitivity *s,
+                         guint                layer,
+                         guint                level,
+                         gpointer             user_data)
+{
+  gsize at = (gsize) layer * s->n_levels + level;
+
+  g_printerr (_("layers.%u  sparsity %6.2f%%  test accuracy %6.2f%%  loss %.4f\n"),
+              layer, 100 * s->sparsity[at], 100 * s->accuracy[at], s->loss[at]);
+}
+
+static gboolean
+write_sensitivity_csv (const char          *path,
+                       const PlSensitivity *s,
+                       GError             **error)
+{
+  g_autoptr(GString) text = g_string_new ("layer,target_sparsity,sparsity,test_accuracy,test_loss\n");
+
+  for (guint i = 0; i < s->n_layers; i++)
+    for (guint j = 0; j < s->n_done[i]; j++)
+      {
+        gsize at = (gsize) i * s->n_levels + j;
+
+        g_string_append_printf (text, "layers.%u,%.6g,%.6g,%.6g,%.6g\n", i, s->levels[j],
+                                s->sparsity[at], s->accuracy[at], s->loss[at]);
+      }
+
+  if (!g_file_set_contents_full (path, text->str, text->len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
+    {
+      g_prefix_error (error, _("Could not write “%s”: "), path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+_pl_cli_sensitivity (int    argc,
+                     char **argv)
+{
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
+  g_autofree char *model_path = NULL;
+  g_autofree char *score_name = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *plot = NULL;
+  int n_points = 12, threads = 1, score_batches = 8;
+  double max_sparsity = 0.99;
+  gboolean invert = FALSE, json = FALSE;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    { "score", 0, 0, G_OPTION_ARG_STRING, &score_name, N_("What to prune by (default magnitude); a neuron score prunes whole neurons of the hidden layers"), N_("NAME") },
+    { "points", 0, 0, G_OPTION_ARG_INT, &n_points, N_("Sparsity levels per layer from 0 to --max, denser near the top (default 12)"), N_("N") },
+    { "max", 0, 0, G_OPTION_ARG_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X") },
+    { "invert", 0, 0, G_OPTION_ARG_NONE, &invert, N_("Prune the highest scores first (a sanity check)"), NULL },
+    { "score-batches", 0, 0, G_OPTION_ARG_INT, &score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N") },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the sensitivity curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlScores) scores = NULL;
+  g_autoptr(PlSensitivity) sens = NULL;
+  g_autofree double *levels = NULL;
+  PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+  PlScoreKind kind = PL_SCORE_MAGNITUDE;
+  PlPruneSpec spec;
+  gboolean interrupted = FALSE;
+  gint64 t0 = g_get_monotonic_time ();
+
+  g_option_context_set_summary (context, _("Per-layer sensitivity: prune one layer at a time to a range of sparsities, the\n"
+                                           "others left as they are, and report the test accuracy of each point."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+
+  if (model_path == NULL)
+    return _pl_cli_usage (_("--model is required"));
+  if (n_points < 2 || n_points > 1000 || !(max_sparsity > 0 && max_sparsity <= 1) || threads < 1
+      || threads > 64 || score_batches < 1)
+    return _pl_cli_usage (_("--points must be 2 to 1000, --max in (0, 1], --threads 1 to 64, --score-batches ≥ 1"));
+  if (score_name != NULL && !pl_score_parse (score_name, &kind, &error))
+    return _pl_cli_fail (error);
+  if (plot != NULL && !_pl_cli_plot_check (plot, &error))
+    return _pl_cli_usage ("--plot: %s", error->message);
+  _pl_cli_set_threads (threads);
+
+  model = pl_safetensors_load (model_path, &error);
+  if (model == NULL)
+    return _pl_cli_fail (error);
+  data = _pl_cli_load_data (&data_args, &error);
+  if (data == NULL)
+    return _pl_cli_fail (error);
+
+  options.n_batches = (guint) score_batches;
+  scores = pl_scores_compute (model, kind, data->train, &options, &error);
+  if (scores == NULL)
+    {
+      g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
+      return _pl_cli_fail (error);
+    }
+
+  levels = g_new (double, n_points);
+  for (int i = 0; i < n_points; i++)
+    levels[i] = i == 0 ? 0.0 : 1.0 - pow (1.0 - max_sparsity, (double) i / (n_points - 1));
+  sens = pl_sensitivity_new (model->n_layers, levels, (guint) n_points);
+  pl_prune_spec_init (&spec, PL_SCOPE_LAYER, FALSE, 0.0);
+  spec.invert = invert;
+  if (!pl_sensitivity_run (sens, model, scores, &spec, data->test, on_sensitivity_progress, NULL,
+                           _pl_cli_cancellable (), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return _pl_cli_fail (error);
+      g_clear_error (&error);
+      interrupted = TRUE;
+      g_printerr (_("prunelab-cli: sensitivity interrupted; reporting the points that finished\n"));
+    }
+
+  if (csv != NULL && !write_sensitivity_csv (csv, sens, &error))
+    return _pl_cli_fail (error);
+
+  if (json || plot != NULL)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "command");
+      json_builder_add_string_value (b, "sensitivity");
+      json_builder_set_member_name (b, "model");
+      json_builder_add_string_value (b, model_path);
+      json_builder_set_member_name (b, "data");
+      json_builder_add_string_value (b, data->spec);
+      json_builder_set_member_name (b, "score");
+      json_builder_add_string_value (b, pl_score_info (kind)->name);
+      json_builder_set_member_name (b, "structured");
+      json_builder_add_boolean_value (b, scores->per_neuron);
+      json_builder_set_member_name (b, "invert");
+      json_builder_add_boolean_value (b, invert);
+      _pl_cli_add_double (b, "dense_test_accuracy", sens->dense_accuracy);
+      _pl_cli_add_double (b, "dense_test_loss", sens->dense_loss);
+      json_builder_set_member_name (b, "interrupted");
+      json_builder_add_boolean_value (b, interrupted);
+      json_builder_set_member_name (b, "layers");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < sens->n_layers; i++)
+        {
+          g_autofree char *name = g_strdup_printf ("layers.%u", i);
+
+          if (!sens->pruned[i])
+            continue;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, name);
+          json_builder_set_member_name (b, "n_in");
+          json_builder_add_int_value (b, model->layers[i].n_in);
+          json_builder_set_member_name (b, "n_out");
+          json_builder_add_int_value (b, model->layers[i].n_out);
+          json_builder_set_member_name (b, "points");
+          json_builder_begin_array (b);
+          for (guint j = 0; j < sens->n_done[i]; j++)
+            {
+              gsize at = (gsize) i * sens->n_levels + j;
+
+              json_builder_begin_object (b);
+              _pl_cli_add_double (b, "target_sparsity", sens->levels[j]);
+              _pl_cli_add_double (b, "sparsity", sens->sparsity[at]);
+              _pl_cli_add_double (b, "test_accuracy", sens->accuracy[at]);
+              _pl_cli_add_double (b, "test_loss", sens->loss[at]);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
+      json_builder_set_member_name (b, "threads");
+      json_builder_add_int_value (b, threads);
+      json_builder_set_member_name (b, "blas_core");
+      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      json_builder_end_object (b);
+      if (json)
+        _pl_cli_print_json (b);
+      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+        return _pl_cli_fail (error);
+    }
+  else
+    {
+      printf (_("dense test accuracy %.2f%%\n"), 100 * sens->dense_accuracy);
+      for (guint i = 0; i < sens->n_layers; i++)
+        {
+          if (!sens->pruned[i])
+            continue;
+          printf ("layers.%u:", i);
+          for (guint j = 0; j < sens->n_done[i]; j++)
+            printf ("  %.0f%%→%.1f%%", 100 * sens->sparsity[(gsize) i * sens->n_levels + j],
+                    100 * sens->accuracy[(gsize) i * sens->n_levels + j]);
+          printf ("\n");
+        }
+    }
+
+  return interrupted ? PL_EXIT_INTERRUPTED : PL_EXIT_OK;
+}
