@@ -114,7 +114,7 @@ bench (gconstpointer user_data)
 
   qsort (ms, repeats, sizeof *ms, compare_doubles);
   median = ms[repeats / 2];
-  g_test_message ("%-34s %4d×%-4d  median %6.2f ms  p95 %6.2f ms  min %6.2f ms  (%u runs)%s",
+  g_test_message ("%-34s %4dx%-4d  median %6.2f ms  p95 %6.2f ms  min %6.2f ms  (%u runs)%s",
                   c->name, c->width, c->height, median, ms[(guint) (repeats * 0.95)], ms[0], repeats,
                   g_test_perf () ? (median < TARGET_MS ? "  under 4 ms" : "  OVER 4 ms") : "");
   /* A report, not a gate: the machine is shared, and a busy neighbour should not fail the run. */
@@ -125,10 +125,10 @@ main (int    argc,
       char **argv)
 {
   static const Case cases[] = {
-    { "heatmap 300×784", PL_CHART_HEATMAP, 1200, 800 },
+    { "heatmap 300x784", PL_CHART_HEATMAP, 1200, 800 },
     { "histogram 50 bins, 2 thresholds", PL_CHART_HISTOGRAM, 1200, 800 },
-    { "curves 4 strategies × 24 points", PL_CHART_CURVES, 1200, 800 },
-    { "heatmap 300×784, aggregated", PL_CHART_HEATMAP, 600, 400 },
+    { "curves 4 strategies x 24 points", PL_CHART_CURVES, 1200, 800 },
+    { "heatmap 300x784, aggregated", PL_CHART_HEATMAP, 600, 400 },
   };
   int status;
 
