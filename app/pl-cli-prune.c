@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-metrics.h"
@@ -408,6 +409,7 @@ _pl_cli_sweep (int    argc,
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_auto(PruneArgs) a;
   g_autofree char *csv = NULL;
+  g_autofree char *plot = NULL;
   g_auto(GStrv) names = NULL;
   int n_points = 24, seeds = 1;
   double max_sparsity = 0.99;
@@ -416,6 +418,7 @@ _pl_cli_sweep (int    argc,
     { "max", 0, 0, G_OPTION_ARG_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X") },
     { "seeds", 0, 0, G_OPTION_ARG_INT, &seeds, N_("Repeats with seeds 0…K−1 (scores' batches, random score, fine-tuning)"), N_("K") },
     { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -444,6 +447,8 @@ _pl_cli_sweep (int    argc,
     return status;
   if (n_points < 2 || n_points > 10000 || !(max_sparsity > 0 && max_sparsity <= 1) || seeds < 1 || seeds > 1000)
     return _pl_cli_usage (_("--points must be 2 to 10000, --max in (0, 1], --seeds 1 to 1000"));
+  if (plot != NULL && !_pl_cli_plot_check (plot, &error))
+    return _pl_cli_usage ("--plot: %s", error->message);
 
   names = g_strsplit (a.score_names, ",", -1);
   n_names = g_strv_length (names);
@@ -553,7 +558,7 @@ _pl_cli_sweep (int    argc,
   if (csv != NULL && !write_sweep_csv (csv, points, model->n_layers, &error))
     return _pl_cli_fail (error);
 
-  if (a.json)
+  if (a.json || plot != NULL)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
@@ -613,7 +618,10 @@ _pl_cli_sweep (int    argc,
       json_builder_set_member_name (b, "blas_core");
       json_builder_add_string_value (b, _pl_cli_blas_core ());
       json_builder_end_object (b);
-      _pl_cli_print_json (b);
+      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+        return _pl_cli_fail (error);
+      if (a.json)
+        _pl_cli_print_json (b);
     }
 
   return interrupted ? PL_EXIT_INTERRUPTED : PL_EXIT_OK;
