@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "pl-window-private.h"
 
@@ -99,24 +100,18 @@ update_heatmap (PlWindow   *self,
   pl_chart_view_set_chart (self->heatmap_view, PL_CHART_HEATMAP, h, holder_free);
 }
 
-/* The histogram of the scores of the candidates (kept weights or live neurons). */
+/* Bins the scores of the candidates (kept weights or live neurons) into the window's cache. */
 static void
-update_histogram (PlWindow   *self,
-                  PlSnapshot *s)
+bin_scores (PlWindow   *self,
+            PlSnapshot *s)
 {
-  Holder *h;
-  double *counts, *thresholds, *shares;
-  double lo = s->score_min, hi = s->score_max;
+  double lo = s->score_min, hi = s->score_max, total = 0.0, top = 0.0;
   gboolean per_neuron = pl_score_info (s->strategy.score)->per_neuron;
-  gboolean log_count;
 
-  if (s->n_layers == 0 || !s->scores_valid || !(hi > lo))
-    return set_empty (self->histogram_view);
-
-  h = holder_new (s);
-  counts = holder_alloc (h, sizeof (double) * HISTOGRAM_BINS);
-  thresholds = holder_alloc (h, sizeof (double));
-  shares = holder_alloc (h, sizeof (double));
+  memset (self->hist_counts, 0, sizeof self->hist_counts);
+  self->hist_valid = s->n_layers > 0 && s->scores_valid && hi > lo;
+  if (!self->hist_valid)
+    return;
 
   for (guint i = 0; i < s->n_layers; i++)
     {
@@ -129,31 +124,50 @@ update_histogram (PlWindow   *self,
         if (keep == NULL || keep[k] != 0.0f)
           {
             int b = (int) floor ((sc[k] - lo) / (hi - lo) * HISTOGRAM_BINS);
-            counts[CLAMP (b, 0, HISTOGRAM_BINS - 1)] += 1;
+            self->hist_counts[CLAMP (b, 0, HISTOGRAM_BINS - 1)] += 1;
           }
     }
-
+  for (guint b = 0; b < HISTOGRAM_BINS; b++)
+    {
+      total += self->hist_counts[b];
+      top = MAX (top, self->hist_counts[b]);
+    }
   /* a skewed distribution (most scores in one bin) reads better on a log count axis */
-  {
-    double total = 0.0, top = 0.0;
+  self->hist_log = total > 0 && top > 0.5 * total;
+  self->hist_lo = lo;
+  self->hist_hi = hi;
+}
 
-    for (guint b = 0; b < HISTOGRAM_BINS; b++)
-      {
-        total += counts[b];
-        top = MAX (top, counts[b]);
-      }
-    log_count = total > 0 && top > 0.5 * total;
-  }
+/* The histogram with the preview's threshold; bins again only when scores or masks changed. */
+static void
+update_histogram (PlWindow          *self,
+                  PlSnapshot        *s,
+                  PlSnapshotChanged  changed)
+{
+  Holder *h;
+  double *counts, *thresholds, *shares;
+
+  if (changed & (PL_SNAPSHOT_CHANGED_SCORES | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_MODEL)
+      || !self->hist_valid)
+    bin_scores (self, s);
+  if (!self->hist_valid)
+    return set_empty (self->histogram_view);
+
+  h = holder_new (s);
+  counts = holder_alloc (h, sizeof (double) * HISTOGRAM_BINS);
+  thresholds = holder_alloc (h, sizeof (double));
+  shares = holder_alloc (h, sizeof (double));
+  memcpy (counts, self->hist_counts, sizeof (double) * HISTOGRAM_BINS);
 
   h->title = g_strdup_printf (_("%s: drag to set the threshold"), _(pl_score_info (s->strategy.score)->title));
   h->d.histogram = (PlHistogramData) {
     .title = h->title,
     .x_label = s->strategy.invert ? _("score (inverted: the highest go first)") : _("score (the lowest go first)"),
     .n_bins = HISTOGRAM_BINS,
-    .lo = lo,
-    .hi = hi,
+    .lo = self->hist_lo,
+    .hi = self->hist_hi,
     .counts = counts,
-    .log_count = log_count,
+    .log_count = self->hist_log,
   };
   if (s->has_preview && isfinite (s->preview.threshold))
     {
@@ -380,7 +394,7 @@ _pl_window_update_charts (PlWindow          *self,
   if (changed & model)
     update_heatmap (self, s);
   if (changed & (model | PL_SNAPSHOT_CHANGED_SCORES))
-    update_histogram (self, s);
+    update_histogram (self, s, changed);
   if (changed & (PL_SNAPSHOT_CHANGED_SWEEP | PL_SNAPSHOT_CHANGED_EVALUATION | PL_SNAPSHOT_CHANGED_MODEL))
     update_curves (self, s);
   if (changed & (PL_SNAPSHOT_CHANGED_TRAINING | PL_SNAPSHOT_CHANGED_MODEL))

@@ -56,6 +56,10 @@ struct _PlWindow {
   guint                 layer;             /* heatmap layer */
   guint                 n_layers_listed;
   char                 *data_spec_loaded;  /* owned */
+  double                hist_counts[64];   /* the score histogram, kept between previews */
+  double                hist_lo, hist_hi;
+  gboolean              hist_log;
+  gboolean              hist_valid;
 
   /* automation */
   char                **steps;             /* owned */

@@ -160,7 +160,9 @@ on_snapshot (PlEngine   *engine,
   adw_view_stack_page_set_title (self->model_page,
                                  snapshot->image_width > 0 ? _("Fields") : _("Model"));
   _pl_window_update_charts (self, snapshot, changed);
-  if (changed & (PL_SNAPSHOT_CHANGED_WEIGHTS | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_MODEL))
+  /* the metrics table is many widgets: rebuilt only while it is on view (and when it comes) */
+  if ((changed & (PL_SNAPSHOT_CHANGED_WEIGHTS | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_MODEL))
+      && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "results") == 0)
     _pl_window_update_metrics (self, snapshot);
   _pl_window_update_actions (self);
 }
@@ -268,6 +270,14 @@ pl_window_set_sparsity (PlWindow *self,
                         double    percent)
 {
   gtk_range_set_value (GTK_RANGE (self->sparsity_scale), percent);
+}
+
+static void
+on_page_changed (PlWindow *self)
+{
+  if (self->snapshot != NULL
+      && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "results") == 0)
+    _pl_window_update_metrics (self, self->snapshot);
 }
 
 static void
@@ -461,6 +471,7 @@ setup_rows (PlWindow *self)
   g_signal_connect_swapped (self->invert_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
+  g_signal_connect_swapped (self->view_stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
 }
 
 static void
