@@ -6,7 +6,8 @@
  * concrete distribution, one draw per minibatch:
  *   u ~ U(0, 1),  s = σ((log u − log(1 − u) + log α) / β),  z = min(1, max(0, s·(ζ − γ) + γ))
  * and the network runs with the weights θ ⊙ z. The objective is
- *   mean cross-entropy + λ · E[‖z‖₀] / n_gates,   E[‖z‖₀] = Σ_j P(z_j ≠ 0) = Σ_j σ(log α_j − β·log(−γ/ζ))
+ *   mean cross-entropy + λ · E[‖z‖₀] / n_gates,
+ *   E[‖z‖₀] = Σ_j P(z_j ≠ 0) = Σ_j σ(log α_j − β·log(−γ/ζ))
  * (their eq. 12), so λ is the price of keeping every gate open; the paper's λ per gate is
  * λ/n_gates here. Stretching s to (γ, ζ) = (−0.1, 1.1) and clamping gives z exact zeros and
  * ones with non-zero probability while the expected L0 stays differentiable in log α; β = 2/3.
@@ -84,8 +85,11 @@ double    pl_l0_expected_l0    (const PlL0        *self);
 
 /* The objective for gates drawn with noise @u (n_gates values in (0, 1)) on the batch x (n,
  * n_in), y: mean cross-entropy of @model with weights θ ⊙ z (θ = model->params; masked weights
- * stay 0) plus λ·E[‖z‖₀]/n_gates. Its gradient with respect to θ (n_params, biases included)
- * and to log α (n_gates) goes into @grad_theta and @grad_log_alpha (either may be NULL). */
+ * stay 0) plus λ·E[‖z‖₀]/n_gates. Its gradient with respect to θ (n_params, biases included;
+ * a masked weight gets the gradient it would have unmasked, training keeps it at 0) and to
+ * log α (n_gates) goes into @grad_theta and @grad_log_alpha (either may be NULL). The gates
+ * are computed in float with vectorised log and exp (pl_hard_concrete_sample is the double
+ * form). */
 double    pl_l0_objective      (PlL0              *self,
                                 const PlMlp       *model,
                                 const float       *u,

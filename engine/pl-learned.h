@@ -10,9 +10,10 @@
  * mean cross-entropy on a batch of training samples when that weight alone is set to 0 —
  * computed by updating only the affected column of pre-activations and the samples whose
  * activation it changes, so a measurement costs a fraction of a forward pass. The batch's
- * first-order term −g·w, which averages out over the data at a trained model but dominates a
- * batch's change for small weights, is added back as a control variate (without it the
- * predictor learns mostly noise). The changes are ranked into n_bins equal-count classes, a PlMlp (6-hidden-hidden-n_bins, ReLU) learns the
+ * first-order term −g·w (g the batch's gradient) averages out over the data at a trained model
+ * but dominates a batch's change for small weights, so it is taken out as a control variate:
+ * the target is ΔL + g·w (without that the predictor learns mostly noise). The targets are
+ * ranked into n_bins equal-count classes, a PlMlp (6-hidden-hidden-n_bins, ReLU) learns the
  * class with PlTrainer (Adam), and the score of a weight is the predicted expected class,
  * Σ_k p_k·(k + ½)/n_bins ∈ (0, 1): higher means removing it costs more, so keep it.
  *

@@ -41,9 +41,9 @@ static const PlMethodInfo method_info[PL_N_METHODS] = {
     "adaptive", N_("Adaptive search within an accuracy budget"),
     N_("Searches by bisection on validation data for the largest sparsity whose validation "
        "accuracy stays within a budget of the dense model's (the seed article's adaptive "
-       "pruning), and reports that sparsity on the test set. Per layer, each layer gets its "
-       "own sparsity, read from its sensitivity curve at a shared allowance that the search "
-       "tunes.") },
+       "pruning), and reports that sparsity on the test set. Per layer, each layer moves from "
+       "dense towards the largest sparsity it tolerates alone (read from its sensitivity "
+       "curve), and the search tunes how far.") },
   [PL_METHOD_L1] = {
     "l1", N_("L1 regularisation, then pruning"),
     N_("Trains with the penalty λ·Σ|w|, which pulls the weights the loss does not need towards "
@@ -100,7 +100,7 @@ void
 pl_schedule_config_init (PlScheduleConfig *config)
 {
   static const double targets[] = { 0.5, 0.8, 0.9, 0.95, 0.97, 0.99 };
-  static const double lambdas[] = { 0.05, 0.1, 0.2, 0.5 };
+  static const double lambdas[] = { 0.3, 1.0, 3.0, 10.0 };
   static const PlScoreOptions score_options = PL_SCORE_OPTIONS_INIT;
 
   g_return_if_fail (config != NULL);
@@ -132,7 +132,7 @@ pl_schedule_config_init (PlScheduleConfig *config)
   config->step = 0.01;
   config->max_sparsity = 0.99;
 
-  config->l1 = 1e-4;
+  config->l1 = 1e-3;
   config->l1_epochs = 2;
 
   pl_l0_config_init (&config->l0);
@@ -140,7 +140,7 @@ pl_schedule_config_init (PlScheduleConfig *config)
   config->n_l0_lambdas = G_N_ELEMENTS (lambdas);
 
   config->temperature = 4.0;
-  config->alpha = 0.7;
+  config->alpha = 0.5;
 }
 
 /* ---- the schedules' formulas ------------------------------------------------------------- */
@@ -668,8 +668,8 @@ adaptive_probe (guint     level,
 
   if (a->per_layer)
     {
-      param = c->budget * level / (a->n_levels - 1);
-      set_stage (run, _("per-layer allowance %.4g"), param);
+      param = (double) level / (a->n_levels - 1);
+      set_stage (run, _("per layer, %.0f%% of the way to each layer's limit"), 100 * param);
       ok = prune_to (run, m, c->score, a->layer_values + (gsize) level * a->n_layers,
                      a->n_layers, error);
     }
@@ -709,8 +709,9 @@ compare_level (gconstpointer a,
   return (pa->level > pb->level) - (pa->level < pb->level);
 }
 
-/* Per-layer sparsities for each allowance level: layer i gets the largest sensitivity level
- * up to which its accuracy alone stays within the allowance. */
+/* Per-layer sparsities for each level k of n: layer i's largest tolerable sparsity s_i is the
+ * highest sensitivity level up to which its validation accuracy alone stays within the budget;
+ * level k keeps the share (1 − s_i)^{k/(n−1)} of its weights, from dense (k = 0) to s_i. */
 static gboolean
 adaptive_layer_values (Adaptive  *a,
                        double     dense_val,
@@ -739,23 +740,20 @@ adaptive_layer_values (Adaptive  *a,
 
   a->n_layers = run->model->n_layers;
   a->layer_values = g_new0 (double, (gsize) a->n_levels * a->n_layers);
-  for (guint k = 1; k < a->n_levels; k++)
+  for (guint i = 0; i < a->n_layers; i++)
     {
-      double allowance = c->budget * k / (a->n_levels - 1);
+      double s_max = 0.0;
 
-      for (guint i = 0; i < a->n_layers; i++)
-        {
-          double s = 0.0;
-
-          if (sens->pruned[i] && !(c->spec.exclude_output && i + 1 == a->n_layers))
-            for (guint j = 0; j < n_grid; j++)
-              {
-                if (sens->accuracy[(gsize) i * n_grid + j] < dense_val - allowance)
-                  break;
-                s = grid[j];
-              }
-          a->layer_values[(gsize) k * a->n_layers + i] = s;
-        }
+      if (sens->pruned[i] && !(c->spec.exclude_output && i + 1 == a->n_layers))
+        for (guint j = 0; j < n_grid; j++)
+          {
+            if (sens->accuracy[(gsize) i * n_grid + j] < dense_val - c->budget)
+              break;
+            s_max = grid[j];
+          }
+      for (guint k = 1; k < a->n_levels; k++)
+        a->layer_values[(gsize) k * a->n_layers + i] =
+          1.0 - pow (1.0 - s_max, (double) k / (a->n_levels - 1));
     }
 
   return TRUE;
@@ -786,7 +784,7 @@ run_adaptive (Run     *run,
   add_point (run, &start);
   a.floor = start.val_accuracy - c->budget;
 
-  /* per layer: allowances budget·k/20, k = 0…20; else sparsities j·step up to max */
+  /* per layer: levels k = 0…20 towards each layer's limit; else sparsities j·step up to max */
   a.n_levels = c->per_layer ? 21 : (guint) floor (c->max_sparsity / c->step + 1e-9) + 1;
   if (c->per_layer && !adaptive_layer_values (&a, start.val_accuracy, error))
     found = -1;
@@ -896,8 +894,7 @@ run_l0 (Run     *run,
 /* ---- entry point ------------------------------------------------------------------------- */
 
 static gboolean
-check_config (const PlMlp             *model,
-              PlMethod                 method,
+check_config (PlMethod                 method,
               const PlScheduleConfig  *c,
               GError                 **error)
 {
@@ -919,7 +916,8 @@ check_config (const PlMlp             *model,
     case PL_METHOD_ONESHOT:
       break;
     case PL_METHOD_DISTILL:
-      if (c->fine_tune_epochs == 0 || !(c->temperature > 0.0) || !(c->alpha >= 0.0 && c->alpha <= 1.0))
+      if (c->fine_tune_epochs == 0 || !(c->temperature > 0.0)
+          || !(c->alpha >= 0.0 && c->alpha <= 1.0))
         {
           g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                        _("distill: needs at least one fine-tuning epoch, a temperature > 0 and α in [0, 1]"));
@@ -929,7 +927,8 @@ check_config (const PlMlp             *model,
     case PL_METHOD_ITERATIVE:
       if (c->rounds == 0 || (c->rewind != PL_REWIND_NONE && !(c->dense_lr > 0.0)))
         goto invalid;
-      if (c->rewind == PL_REWIND_EPOCH && c->rewind_params == NULL && c->rewind_epoch > c->dense_epochs)
+      if (c->rewind == PL_REWIND_EPOCH && c->rewind_params == NULL
+          && c->rewind_epoch > c->dense_epochs)
         {
           g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                        _("iterative: cannot rewind to epoch %u of a dense training of %u epochs"),
@@ -965,7 +964,6 @@ check_config (const PlMlp             *model,
       g_assert_not_reached ();
     }
 
-  (void) model;
   return TRUE;
 
 invalid:
@@ -999,7 +997,7 @@ pl_schedule_run (const PlMlp             *model,
   g_return_val_if_fail (method < PL_N_METHODS, FALSE);
   g_return_val_if_fail (g_array_get_element_size (points) == sizeof (PlSchedulePoint), FALSE);
 
-  if (!check_config (model, method, config, error))
+  if (!check_config (method, config, error))
     return FALSE;
   if (data->train->n_features != model->sizes[0]
       || data->train->n_classes > model->sizes[model->n_layers])
@@ -1101,8 +1099,11 @@ pl_schedule_summarise (const PlSchedulePoint *points,
       s.val_accuracy /= s.n;
       for (guint k = a; k < b; k++)
         {
-          acc2 += (sorted[k]->test_accuracy - s.test_accuracy) * (sorted[k]->test_accuracy - s.test_accuracy);
-          loss2 += (sorted[k]->test_loss - s.test_loss) * (sorted[k]->test_loss - s.test_loss);
+          double da = sorted[k]->test_accuracy - s.test_accuracy;
+          double dl = sorted[k]->test_loss - s.test_loss;
+
+          acc2 += da * da;
+          loss2 += dl * dl;
         }
       s.test_accuracy_sd = s.n > 1 ? sqrt (acc2 / (s.n - 1)) : 0.0;
       s.test_loss_sd = s.n > 1 ? sqrt (loss2 / (s.n - 1)) : 0.0;

@@ -21,7 +21,10 @@
  *              Δt steps
  *   adaptive   the largest sparsity on a grid (step, up to max_sparsity) whose validation
  *              accuracy after pruning (and fine-tuning) stays within the budget of the dense
- *              model's, by bisection; optionally per layer from the layers' sensitivities
+ *              model's, by bisection. Per layer: layer i's limit s_i is the largest grid
+ *              sparsity up to which its validation accuracy, pruned alone, stays within the
+ *              budget (pl-sensitivity.h); level k = 0…20 keeps (1 − s_i)^{k/20} of each layer's
+ *              weights, and the bisection runs over k (param = k/20)
  *   l1         train l1_epochs with the penalty l1·Σ|w|, then prune the smallest weights to
  *              each target and fine-tune without the penalty
  *   l0         for each λ, train hard-concrete gates (pl-l0.h), freeze them into a mask, and
@@ -128,8 +131,8 @@ typedef struct {
 /* Defaults: magnitude, global; SGD lr 0.01 momentum 0.9 batch 128; 1 fine-tuning epoch;
  * targets 0.5, 0.8, 0.9, 0.95, 0.97, 0.99; iterative 5 rounds of 2 epochs, no rewind (epoch 1
  * when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
- * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-4 for 2 epochs; L0 per weight,
- * λ 0.05, 0.1, 0.2, 0.5 (pl_l0_config_init otherwise); distillation T 4, α 0.7. */
+ * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-3 for 2 epochs; L0 per weight,
+ * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5. */
 void      pl_schedule_config_init (PlScheduleConfig *config);
 
 typedef struct {

@@ -102,7 +102,7 @@ typedef struct {
 typedef struct {
   gboolean  valid;                /* FALSE until computed (no data or no model) */
   guint     n;                    /* samples */
-  guint     n_classes;
+  guint     n_classes;            /* the model's outputs */
   double    loss;
   double    accuracy;
   GBytes   *class_accuracy;       /* double (n_classes); NaN for a class with no sample */
@@ -163,8 +163,9 @@ typedef struct {
   GBytes            *point_labels;   /* guint32 (n_points) */
   guint              grid_size;      /* grid is grid_size × grid_size (96), 0 without */
   double             grid_x0, grid_x1, grid_y0, grid_y1;
-  GBytes            *grid;           /* float (grid_size [y], grid_size [x], n_classes), the
-                                      * model with its masks; row 0 is y0 */
+  GBytes            *grid;           /* float (grid_size [y], grid_size [x], n_out): class
+                                      * probabilities of the model with its masks (n_out: the
+                                      * output layer's size, ≥ n_classes); row 0 is y0 */
   GBytes            *preview_grid;   /* the same with the preview masks; NULL without preview */
 
   /* The model (arch NULL before one exists) */

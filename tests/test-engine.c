@@ -565,6 +565,69 @@ test_strategy (void)
   recorder_clear (&r);
 }
 
+/* Snapshots published while the main loop is away replace each other: one iteration delivers
+ * one snapshot, the newest, carrying the changes of those it replaced; then the events. */
+static void
+test_snapshots_coalesce (void)
+{
+  PlTrainConfig config;
+  Recorder r;
+  guint id;
+
+  recorder_init (&r);
+  pl_engine_load_data (r.engine, SPEC, NULL);
+  pl_engine_new_model (r.engine, "IN-16-OUT", PL_ACTIVATION_TANH, 3);
+  train_config (&config, 3);
+  id = pl_engine_train (r.engine, &config);
+
+  /* let the worker publish many snapshots, then take exactly one */
+  while (!g_main_context_pending (NULL))
+    g_usleep (G_USEC_PER_SEC / 100);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpuint (r.n_snapshots, ==, 1);
+  g_assert_true (r.last->changed & PL_SNAPSHOT_CHANGED_DATA);
+  g_assert_true (r.last->changed & PL_SNAPSHOT_CHANGED_MODEL);
+  g_assert_cmpuint (r.last->serial, >, 1);
+
+  g_assert_true (wait_done (&r, id));
+  g_assert_cmpuint (r.done->len, ==, 3);
+  g_assert_cmpstr (r.last->arch, ==, "2-16-3");
+  g_assert_cmpint (r.last->activation, ==, PL_ACTIVATION_TANH);
+
+  recorder_clear (&r);
+}
+
+/* Divergence: an ::error that says so, the last good weights kept, and the engine goes on. */
+static void
+test_divergence (void)
+{
+  PlTrainConfig config;
+  Recorder r;
+  guint64 request;
+
+  set_up (&r, 0);
+  train_config (&config, 5);
+  config.optimizer = PL_OPTIMIZER_SGD;
+  config.lr = 1e30;
+  g_assert_false (wait_done (&r, pl_engine_train (r.engine, &config)));
+  g_assert_error (error_at (&r, 0), PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED);
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+  for (guint i = 0; i < r.last->n_layers; i++)
+    {
+      gsize n;
+      const float *w = pl_snapshot_floats (r.last->layers[i].weights, &n);
+
+      for (gsize k = 0; k < n; k++)
+        g_assert_true (isfinite (w[k]));
+    }
+  request = pl_engine_preview (r.engine, 0.5, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
+
+  recorder_clear (&r);
+}
+
 /* Disposing while training stops the run and joins the worker; nothing leaks or fires late. */
 static void
 test_dispose_during_training (void)
@@ -600,6 +663,8 @@ main (int   argc,
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
+  g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);
+  g_test_add_func ("/engine/thread/errors/divergence-keeps-running", test_divergence);
   g_test_add_func ("/engine/thread/dispose/during-training-joins", test_dispose_during_training);
 
   return g_test_run ();

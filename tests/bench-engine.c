@@ -1,0 +1,320 @@
+/* bench-engine.c — the live drag through the engine thread: time from pl_engine_preview() to the
+ * snapshot that answers it arriving on the main loop, for 784-300-100-10 with 10,000 evaluation
+ * samples (random pixels, a fresh model), while idle and while training runs.
+ *
+ * Motions come at 60 Hz, as a pointer drag does: positions from 0 to 99% global magnitude
+ * sparsity and back. A request that a newer one replaced before the worker took it has no
+ * answer of its own (it coalesced); the latency of the others is reported, median, p95 and max.
+ * First the answer is checked against a full evaluation of the masked model.
+ *
+ *   meson test -C build --benchmark bench-engine      (200 motions per phase, -m perf)
+ *   build/tests/bench-engine                          (a short run)
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pl-engine.h"
+#include "pl-eval.h"
+#include "pl-rng.h"
+
+#define N_TRAIN     20000
+#define N_EVAL      10000
+#define MOTION_MS   16
+
+typedef struct {
+  PlEngine    *engine;
+  PlSnapshot  *last;
+  GArray      *done;          /* guint ids */
+  gboolean     failed;
+  /* the drag */
+  guint        n_motions;
+  guint        sent;
+  guint64      first_request;
+  gint64      *sent_at;       /* per motion */
+  double      *latency_ms;    /* per motion; NaN until answered, or when coalesced */
+  guint64      answered_up_to;
+  guint64      steps_at_start;
+  gint64       drag_started, drag_ended;
+} Bench;
+
+static void
+on_snapshot (PlEngine   *engine,
+             PlSnapshot *snapshot,
+             Bench      *b)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_clear_pointer (&b->last, pl_snapshot_unref);
+  b->last = pl_snapshot_ref (snapshot);
+
+  if (b->sent_at != NULL && snapshot->has_preview && snapshot->preview_request >= b->first_request
+      && snapshot->preview_request > b->answered_up_to)
+    {
+      guint k = (guint) (snapshot->preview_request - b->first_request);
+
+      b->latency_ms[k] = (now - b->sent_at[k]) / 1000.0;
+      b->answered_up_to = snapshot->preview_request;
+    }
+}
+
+static void
+on_error (PlEngine     *engine,
+          const GError *error,
+          Bench        *b)
+{
+  g_printerr ("engine error: %s\n", error->message);
+  b->failed = TRUE;
+}
+
+static void
+on_done (PlEngine *engine,
+         guint     command,
+         guint     id,
+         gboolean  ok,
+         Bench    *b)
+{
+  g_array_append_val (b->done, id);
+}
+
+static gboolean
+tick_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (Bench *b, gconstpointer data);
+
+static void
+iterate_until (Bench         *b,
+               Condition      cond,
+               gconstpointer  data)
+{
+  guint tick = g_timeout_add (10, tick_cb, NULL);
+  gint64 deadline = g_get_monotonic_time () + 300 * G_USEC_PER_SEC;
+
+  while (!cond (b, data) && !b->failed)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+  if (b->failed)
+    g_error ("the engine reported an error");
+}
+
+static gboolean
+is_done (Bench         *b,
+         gconstpointer  data)
+{
+  for (guint i = 0; i < b->done->len; i++)
+    if (g_array_index (b->done, guint, i) == GPOINTER_TO_UINT (data))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_training (Bench         *b,
+             gconstpointer  data)
+{
+  return b->last != NULL && b->last->state == PL_ENGINE_STATE_TRAINING && b->last->training.step > 0;
+}
+
+static gboolean
+has_answer (Bench         *b,
+            gconstpointer  data)
+{
+  return b->last != NULL && b->last->has_preview
+         && b->last->preview_request == *(const guint64 *) data;
+}
+
+static gboolean
+drag_over (Bench         *b,
+           gconstpointer  data)
+{
+  return b->sent == b->n_motions && b->answered_up_to == b->first_request + b->n_motions - 1;
+}
+
+/* One motion: the next position of the pointer. */
+static gboolean
+motion_cb (gpointer data)
+{
+  Bench *b = data;
+  guint half = b->n_motions / 2;
+  guint k = b->sent;
+  double s = 0.99 * (k <= half ? (double) k / half : (double) (b->n_motions - 1 - k) / half);
+  guint64 request;
+
+  b->sent_at[k] = g_get_monotonic_time ();
+  request = pl_engine_preview (b->engine, CLAMP (s, 0.0, 0.99), FALSE);
+  if (k == 0)
+    b->first_request = request;
+  g_assert (request == b->first_request + k);
+  b->sent++;
+  return b->sent < b->n_motions ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static void
+drag (Bench      *b,
+      const char *phase)
+{
+  g_autofree double *sorted = g_new (double, b->n_motions);
+  guint n = 0;
+  guint64 computed = b->last->previews_computed, steps;
+  double seconds;
+
+  b->sent = 0;
+  b->answered_up_to = 0;
+  b->first_request = G_MAXUINT64;
+  for (guint k = 0; k < b->n_motions; k++)
+    b->latency_ms[k] = NAN;
+  b->steps_at_start = b->last->training.step;
+  b->drag_started = g_get_monotonic_time ();
+  g_timeout_add (MOTION_MS, motion_cb, b);
+  iterate_until (b, drag_over, NULL);
+  b->drag_ended = g_get_monotonic_time ();
+
+  for (guint k = 0; k < b->n_motions; k++)
+    if (!isnan (b->latency_ms[k]))
+      sorted[n++] = b->latency_ms[k];
+  qsort (sorted, n, sizeof (double), compare_double);
+  seconds = (b->drag_ended - b->drag_started) / 1e6;
+  steps = b->last->training.step - b->steps_at_start;
+
+  g_print ("%-9s motions %u (every %d ms)  answered %u  coalesced %u  previews computed %" G_GUINT64_FORMAT "\n"
+           "          request -> snapshot on the main loop: median %.1f ms  p95 %.1f ms  max %.1f ms\n",
+           phase, b->n_motions, MOTION_MS, n, b->n_motions - n, b->last->previews_computed - computed,
+           sorted[n / 2], sorted[MIN (n - 1, (guint) ceil (0.95 * n) - 1)], sorted[n - 1]);
+  if (b->last->state == PL_ENGINE_STATE_TRAINING)
+    g_print ("          training during the drag: %.0f steps/s (%.1f s)\n", steps / seconds, seconds);
+}
+
+static PlDataset *
+random_set (PlRng *rng,
+            guint  n)
+{
+  PlDataset *d = pl_dataset_new (n, 784, 10);
+
+  for (gsize k = 0; k < (gsize) n * 784; k++)
+    d->x[k] = (float) pl_rng_uniform (rng);
+  for (guint s = 0; s < n; s++)
+    d->y[s] = (guint32) pl_rng_below (rng, 10);
+  return d;
+}
+
+static PlData *
+random_data (void)
+{
+  PlData *data = g_new0 (PlData, 1);
+  PlRng rng;
+
+  pl_rng_init (&rng, 1);
+  data->spec = g_strdup ("random");
+  data->name = g_strdup ("random pixels");
+  data->n_features = 784;
+  data->n_classes = 10;
+  data->image_width = data->image_height = 28;
+  data->class_names = g_new0 (char *, 11);
+  for (guint c = 0; c < 10; c++)
+    data->class_names[c] = g_strdup_printf ("%u", c);
+  data->train = random_set (&rng, N_TRAIN);
+  data->val = random_set (&rng, N_EVAL);
+  data->test = random_set (&rng, 1000);
+  return data;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(PlMlp) masked = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlData) check = random_data ();
+  PlTrainConfig config;
+  Bench b = { 0 };
+  guint64 request;
+  guint id;
+
+  g_test_init (&argc, &argv, NULL);
+  b.n_motions = g_test_perf () ? 200 : 40;
+  b.sent_at = g_new0 (gint64, b.n_motions);
+  b.latency_ms = g_new0 (double, b.n_motions);
+  b.done = g_array_new (FALSE, FALSE, sizeof (guint));
+  b.engine = pl_engine_new (g_getenv ("BENCH_THREADS") ? atoi (g_getenv ("BENCH_THREADS")) : 0);
+  g_signal_connect (b.engine, "snapshot", G_CALLBACK (on_snapshot), &b);
+  g_signal_connect (b.engine, "error", G_CALLBACK (on_error), &b);
+  g_signal_connect (b.engine, "done", G_CALLBACK (on_done), &b);
+
+  {
+    guint threads;
+
+    g_object_get (b.engine, "threads", &threads, NULL);
+    g_print ("784-300-100-10, %u evaluation samples, engine threads %u, training threads 1, "
+             "%u processors, OpenBLAS %s (core %s)\n",
+             N_EVAL, threads, g_get_num_processors (), openblas_get_config (),
+             openblas_get_corename ());
+  }
+
+  id = pl_engine_set_data (b.engine, random_data ());
+  iterate_until (&b, is_done, GUINT_TO_POINTER (id));
+  id = pl_engine_new_model (b.engine, "784-300-100-10", PL_ACTIVATION_RELU, 1);
+  iterate_until (&b, is_done, GUINT_TO_POINTER (id));
+
+  /* the first answer builds the preview; check it against a full evaluation */
+  request = pl_engine_preview (b.engine, 0.7, FALSE);
+  iterate_until (&b, has_answer, &request);
+  masked = pl_snapshot_build_model (b.last, TRUE);
+  ev = pl_evaluate (masked, check->val, NULL);
+  if (b.last->preview.n_correct != (guint) lround (ev->accuracy * ev->n)
+      || fabs (b.last->preview.loss - ev->loss) > 1e-4)
+    g_error ("the preview (%u correct, loss %.6f) differs from a full evaluation (%u, %.6f)",
+             b.last->preview.n_correct, b.last->preview.loss,
+             (guint) lround (ev->accuracy * ev->n), ev->loss);
+  g_print ("check     preview at 70%%: %u/%u correct, as a full evaluation of the masked model\n",
+           b.last->preview.n_correct, b.last->preview.n);
+
+  drag (&b, "idle");
+
+  pl_train_config_init (&config);
+  config.epochs = 1000;
+  config.batch_size = 128;
+  config.lr = 0.01;
+  config.threads = 1;
+  id = pl_engine_train (b.engine, &config);
+  iterate_until (&b, is_training, NULL);
+  {
+    /* training speed alone, for comparison */
+    guint64 s0 = b.last->training.step;
+    gint64 t0 = g_get_monotonic_time ();
+    guint tick = g_timeout_add (10, tick_cb, NULL);
+
+    while (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC)
+      g_main_context_iteration (NULL, TRUE);
+    g_source_remove (tick);
+    g_print ("training  alone: %.0f steps/s\n",
+             (b.last->training.step - s0) / ((g_get_monotonic_time () - t0) / 1e6));
+  }
+  drag (&b, "training");
+  pl_engine_stop (b.engine);
+  iterate_until (&b, is_done, GUINT_TO_POINTER (id));
+
+  g_assert_finalize_object (g_steal_pointer (&b.engine));
+  g_clear_pointer (&b.last, pl_snapshot_unref);
+  g_array_unref (b.done);
+  g_free (b.sent_at);
+  g_free (b.latency_ms);
+  return 0;
+}
