@@ -1229,6 +1229,7 @@ _pl_cli_plot_result (JsonBuilder  *result,
   } by_command[] = {
     { "train", build_training },
     { "sweep", build_curves },
+    { "schedule", build_curves },
     { "sensitivity", build_sensitivity },
     { "prune", build_sparsity },
     { "eval", build_confusion },

@@ -55,7 +55,7 @@ add_prune_options (GOptionContext *context,
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
     { "score", 0, 0, G_OPTION_ARG_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
-                     : N_("Score: magnitude, gradient, taylor, fisher, random, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
+                     : N_("Score: magnitude, gradient, taylor, fisher, random, learned, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
       several_scores ? N_("NAME[,NAME…]") : N_("NAME") },
     { "scope", 0, 0, G_OPTION_ARG_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
     { "structured", 0, 0, G_OPTION_ARG_NONE, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)"), NULL },

@@ -543,8 +543,10 @@ _pl_cli_schedule (int    argc,
     .max_sparsity = 0.99, .l1 = 1e-3, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
     .temperature = 4.0, .alpha = 0.5,
   };
+  g_autofree char *plot = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { "method", 'M', 0, G_OPTION_ARG_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
     { "score", 0, 0, G_OPTION_ARG_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
     { "scope", 0, 0, G_OPTION_ARG_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
@@ -617,6 +619,8 @@ _pl_cli_schedule (int    argc,
     return _pl_cli_usage (_("--model is required"));
   if (a.methods == NULL)
     return _pl_cli_usage (_("--method is required (for example --method oneshot,iterative)"));
+  if (plot != NULL && !_pl_cli_plot_check (plot, &error))
+    return _pl_cli_usage ("--plot: %s", error->message);
   if (a.seeds < 1 || a.seeds > 1000)
     return _pl_cli_usage (_("--seeds must be 1 to 1000"));
   names = g_strsplit (a.methods, ",", -1);
@@ -677,7 +681,7 @@ _pl_cli_schedule (int    argc,
   if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
     return _pl_cli_fail (error);
 
-  if (a.json)
+  if (a.json || plot != NULL)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
@@ -721,9 +725,12 @@ _pl_cli_schedule (int    argc,
           json_builder_add_string_value (b, a.out);
         }
       json_builder_end_object (b);
-      _pl_cli_print_json (b);
+      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+        return _pl_cli_fail (error);
+      if (a.json)
+        _pl_cli_print_json (b);
     }
-  else
+  if (!a.json)
     {
       printf (_("dense test accuracy %.2f%%\n"), 100 * dense->accuracy);
       printf (_("method     level  sparsity  test accuracy (mean ± sd over seeds)  test loss\n"));
