@@ -2,6 +2,8 @@
  * failures, Chinese text, and prunelab-cli plot as a user runs it. */
 #include "config.h"
 
+#include "pl-test-cli.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -1172,47 +1174,6 @@ test_chinese_text_renders (void)
 
 static const char *cli_path;
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-run_cli (Run        *r,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list ap;
-  int wait_status;
-
-  g_ptr_array_add (argv, (char *) cli_path);
-  va_start (ap, first);
-  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &r->out, &r->err, &wait_status, &error);
-  g_assert_no_error (error);
-  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (r->status != 0)
-    g_test_message ("stderr: %s", r->err);
-}
-
 static gboolean
 need_cli (void)
 {
@@ -1302,13 +1263,13 @@ test_cli_plots_results (void)
   dir = g_dir_make_tmp ("pl-plot-XXXXXX", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
       g_autofree char *input = write_temp (dir, "result.json", cases[i].json);
       g_autofree char *png = g_build_filename (dir, "chart.png", NULL);
       g_autofree char *csv = g_build_filename (dir, "chart.csv", NULL);
       g_autofree char *text = NULL;
 
-      run_cli (&r, "plot", cases[i].kind, "--input", input, "--out", png, "--csv", csv,
+      pl_test_run_cli (&r, cli_path, "plot", cases[i].kind, "--input", input, "--out", png, "--csv", csv,
                "--width", "640", "--height", "400", "--dpi", "200",
                cases[i].extra != NULL ? cases[i].extra : "--theme=dark", NULL);
       g_assert_cmpint (r.status, ==, 0);
@@ -1322,12 +1283,12 @@ test_cli_plots_results (void)
 
   /* the curves' CSV: magnitude at 90 %: mean 0.79 of two seeds, band 0.78 … 0.80 */
   {
-    g_auto(Run) r = { 0 };
+    g_auto(PlTestRun) r = { 0 };
     g_autofree char *input = write_temp (dir, "sweep.json", sweep_json);
     g_autofree char *csv = g_build_filename (dir, "curves.csv", NULL);
     g_autofree char *text = NULL;
 
-    run_cli (&r, "plot", "curves", "--input", input, "--csv", csv, NULL);
+    pl_test_run_cli (&r, cli_path, "plot", "curves", "--input", input, "--csv", csv, NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
     g_assert_nonnull (strstr (text, "magnitude,0.9,0.79,0.78,0.8\n"));
@@ -1344,7 +1305,7 @@ test_cli_plots_model (void)
   g_autofree char *dir = NULL;
   g_autofree char *model = NULL;
   g_autofree char *json = NULL;
-  g_auto(Run) train = { 0 };
+  g_auto(PlTestRun) train = { 0 };
   const char *kinds[] = { "heatmap", "histogram", "network", "boundary", "confusion", "sparsity" };
 
   if (!need_cli ())
@@ -1358,7 +1319,7 @@ test_cli_plots_model (void)
     g_autofree char *plot = g_build_filename (dir, "train.svg", NULL);
     g_autofree char *svg = NULL;
 
-    run_cli (&train, "train", "--data", "moons:n=300", "--epochs", "3", "--arch", "2-8-2",
+    pl_test_run_cli (&train, cli_path, "train", "--data", "moons:n=300", "--epochs", "3", "--arch", "2-8-2",
              "--out", model, "--plot", plot, NULL);
     g_assert_cmpint (train.status, ==, 0);
     g_assert_true (g_file_get_contents (plot, &svg, NULL, NULL));
@@ -1368,10 +1329,10 @@ test_cli_plots_model (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
       g_autofree char *png = g_build_filename (dir, "chart.png", NULL);
 
-      run_cli (&r, "plot", kinds[i], "--input", model, "--data", "moons:n=300", "--out", png,
+      pl_test_run_cli (&r, cli_path, "plot", kinds[i], "--input", model, "--data", "moons:n=300", "--out", png,
                "--width", "500", "--height", "300", "--threshold", "0.1,0.5", NULL);
       g_assert_cmpint (r.status, ==, 0);
       assert_png (png, 500, 300, 96);
@@ -1380,10 +1341,10 @@ test_cli_plots_model (void)
 
   /* fields of a 2-input model: the inputs are no image */
   {
-    g_auto(Run) r = { 0 };
+    g_auto(PlTestRun) r = { 0 };
     g_autofree char *png = g_build_filename (dir, "fields.png", NULL);
 
-    run_cli (&r, "plot", "fields", "--input", model, "--out", png, NULL);
+    pl_test_run_cli (&r, cli_path, "plot", "fields", "--input", model, "--out", png, NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, model));
     g_assert_false (g_file_test (png, G_FILE_TEST_EXISTS));
@@ -1416,11 +1377,11 @@ test_cli_rejects_bad_input (void)
   dir = g_dir_make_tmp ("pl-plot-XXXXXX", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
       g_autofree char *input = write_temp (dir, "bad.json", cases[i].json);
       g_autofree char *png = g_build_filename (dir, "chart.png", NULL);
 
-      run_cli (&r, "plot", cases[i].kind, "--input", input, "--out", png, NULL);
+      pl_test_run_cli (&r, cli_path, "plot", cases[i].kind, "--input", input, "--out", png, NULL);
       g_assert_cmpint (r.status, ==, cases[i].status);
       g_assert_nonnull (strstr (r.err, input));
       g_assert_nonnull (strstr (r.err, cases[i].says));
@@ -1430,24 +1391,24 @@ test_cli_rejects_bad_input (void)
 
   /* usage errors: exit 2 */
   {
-    g_auto(Run) a = { 0 };
-    g_auto(Run) b = { 0 };
-    g_auto(Run) c = { 0 };
+    g_auto(PlTestRun) a = { 0 };
+    g_auto(PlTestRun) b = { 0 };
+    g_auto(PlTestRun) c = { 0 };
 
-    run_cli (&a, "plot", "pie", "--input", "x.json", "--out", "x.png", NULL);
+    pl_test_run_cli (&a, cli_path, "plot", "pie", "--input", "x.json", "--out", "x.png", NULL);
     g_assert_cmpint (a.status, ==, 2);
-    run_cli (&b, "plot", "training", "--input", "x.json", "--out", "x.gif", NULL);
+    pl_test_run_cli (&b, cli_path, "plot", "training", "--input", "x.json", "--out", "x.gif", NULL);
     g_assert_cmpint (b.status, ==, 2);
-    run_cli (&c, "plot", "training", "--input", "x.json", "--out", "x.png", "--theme", "neon", NULL);
+    pl_test_run_cli (&c, cli_path, "plot", "training", "--input", "x.json", "--out", "x.png", "--theme", "neon", NULL);
     g_assert_cmpint (c.status, ==, 2);
   }
 
   /* a directory that does not exist: exit 1, the path named */
   {
-    g_auto(Run) r = { 0 };
+    g_auto(PlTestRun) r = { 0 };
     g_autofree char *input = write_temp (dir, "train.json", train_json);
 
-    run_cli (&r, "plot", "training", "--input", input, "--out", "/nonexistent-prunelab-dir/t.png", NULL);
+    pl_test_run_cli (&r, cli_path, "plot", "training", "--input", input, "--out", "/nonexistent-prunelab-dir/t.png", NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_nonnull (strstr (r.err, "/nonexistent-prunelab-dir/t.png"));
     g_remove (input);
@@ -1458,13 +1419,13 @@ test_cli_rejects_bad_input (void)
 static void
 test_cli_help_lists_kinds (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(PlTestRun) r = { 0 };
   const char *kinds[] = { "heatmap", "fields", "histogram", "curves", "training", "gradnorm",
                           "sensitivity", "confusion", "boundary", "network", "sparsity" };
 
   if (!need_cli ())
     return;
-  run_cli (&r, "plot", "--help", NULL);
+  pl_test_run_cli (&r, cli_path, "plot", "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
     {

@@ -2,6 +2,8 @@
  * usage errors, and Ctrl-C keeping what finished. */
 #include "config.h"
 
+#include "pl-test-cli.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -12,71 +14,17 @@ static const char *cli_path;
 static char *model_dir;
 static char *model_path;
 
-typedef struct {
-  int    status;
-  char  *out;
-  char  *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-static void
-run_cli (Run        *r,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list ap;
-  int wait_status;
-
-  g_ptr_array_add (argv, (char *) cli_path);
-  va_start (ap, first);
-  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &r->out, &r->err, &wait_status, &error);
-  g_assert_no_error (error);
-  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (r->status != 0)
-    g_test_message ("stderr: %s", r->err);
-}
-
-static JsonObject *
-parse_json (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* A small model on the built-in spiral, trained once for every test. */
 static const char *
 spiral_model (void)
 {
   if (model_path == NULL)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
 
       model_dir = g_dir_make_tmp ("pl-cli-schedule-XXXXXX", NULL);
       model_path = g_build_filename (model_dir, "spiral.safetensors", NULL);
-      run_cli (&r, "train", "--data", "spiral:n=600,seed=2", "--arch", "2-32-32-3",
+      pl_test_run_cli (&r, cli_path, "train", "--data", "spiral:n=600,seed=2", "--arch", "2-32-32-3",
                "--optimizer", "adam", "--lr", "0.01", "--batch", "32", "--epochs", "30",
                "--out", model_path, NULL);
       g_assert_cmpint (r.status, ==, 0);
@@ -87,7 +35,7 @@ spiral_model (void)
 static void
 test_schedule_json_has_curves (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(PlTestRun) r = { 0 };
   g_autoptr(JsonObject) o = NULL;
   g_autofree char *csv_path = g_build_filename (g_get_tmp_dir (), "pl-schedule-test.csv", NULL);
   g_autofree char *csv = NULL;
@@ -95,11 +43,11 @@ test_schedule_json_has_curves (void)
   JsonArray *points, *curves;
   guint with_seed_1 = 0;
 
-  run_cli (&r, "schedule", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+  pl_test_run_cli (&r, cli_path, "schedule", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
            "--method", "oneshot,l1", "--sparsity", "0.5,0.8", "--seeds", "2", "--lr", "0.05",
            "--batch", "32", "--csv", csv_path, "--json", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  o = parse_json (r.out);
+  o = pl_test_parse_json (r.out);
 
   g_assert_cmpstr (json_object_get_string_member (o, "command"), ==, "schedule");
   g_assert_true (json_object_has_member (o, "dense_test_accuracy"));
@@ -149,14 +97,14 @@ test_schedule_json_has_curves (void)
 static void
 test_sensitivity_json_shape (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(PlTestRun) r = { 0 };
   g_autoptr(JsonObject) o = NULL;
   JsonArray *layers;
 
-  run_cli (&r, "sensitivity", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+  pl_test_run_cli (&r, cli_path, "sensitivity", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
            "--points", "5", "--json", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  o = parse_json (r.out);
+  o = pl_test_parse_json (r.out);
   g_assert_cmpstr (json_object_get_string_member (o, "command"), ==, "sensitivity");
   g_assert_true (json_object_has_member (o, "dense_test_accuracy"));
   layers = json_object_get_array_member (o, "layers");
@@ -188,9 +136,9 @@ test_sensitivity_json_shape (void)
 static void
 test_help_explains_methods (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(PlTestRun) r = { 0 };
 
-  run_cli (&r, "schedule", "--help", NULL);
+  pl_test_run_cli (&r, cli_path, "schedule", "--help", NULL);
   g_assert_cmpint (r.status, ==, 0);
   for (const char *const *m = (const char *const[]) { "oneshot", "iterative", "gradual", "adaptive",
                                                       "l1", "l0", "distill", NULL }; *m; m++)
@@ -217,9 +165,9 @@ test_usage_errors (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
 
-      run_cli (&r, "schedule", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+      pl_test_run_cli (&r, cli_path, "schedule", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
                bad[i][0], bad[i][1], bad[i][2], bad[i][3], bad[i][4], NULL);
       g_assert_cmpint (r.status, ==, 2);
       g_assert_nonnull (strstr (r.err, "prunelab-cli: "));
@@ -266,7 +214,7 @@ test_ctrl_c_keeps_finished_points (void)
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 130);
 
   out = g_strndup (g_bytes_get_data (out_bytes, NULL), g_bytes_get_size (out_bytes));
-  o = parse_json (out);
+  o = pl_test_parse_json (out);
   g_assert_true (json_object_get_boolean_member (o, "interrupted"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "points")), >=, 1);
 }

@@ -1,6 +1,8 @@
 /* prunelab-cli as a user runs it: exit statuses, JSON results, saved models. */
 #include "config.h"
 
+#include "pl-test-cli.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -8,72 +10,17 @@
 
 static const char *cli_path;
 
-typedef struct {
-  int    status;
-  char  *out;
-  char  *err;
-} Run;
-
-static void
-run_clear (Run *r)
-{
-  g_clear_pointer (&r->out, g_free);
-  g_clear_pointer (&r->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* Runs prunelab-cli with the arguments (NULL-terminated). */
-static void
-run_cli (Run        *r,
-         const char *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list ap;
-  int wait_status;
-
-  g_ptr_array_add (argv, (char *) cli_path);
-  va_start (ap, first);
-  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &r->out, &r->err, &wait_status, &error);
-  g_assert_no_error (error);
-  r->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (r->status != 0)
-    g_test_message ("stderr: %s", r->err);
-}
-
-static JsonObject *
-parse_json (const char *text)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 static void
 test_train_json_has_the_contract (void)
 {
-  g_auto(Run) r = { 0 };
+  g_auto(PlTestRun) r = { 0 };
   g_autoptr(JsonObject) o = NULL;
   const char *fields[] = { "test_accuracy", "test_loss", "train_loss", "val_accuracy", "epochs",
                            "seconds", "samples_per_second", "parameters", "threads", "blas_core" };
 
-  run_cli (&r, "train", "--data", "moons:n=400", "--epochs", "20", "--json", NULL);
+  pl_test_run_cli (&r, cli_path, "train", "--data", "moons:n=400", "--epochs", "20", "--json", NULL);
   g_assert_cmpint (r.status, ==, 0);
-  o = parse_json (r.out);
+  o = pl_test_parse_json (r.out);
   for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
     g_assert_true (json_object_has_member (o, fields[i]));
   g_assert_cmpint (json_object_get_int_member (o, "epochs"), ==, 20);
@@ -89,19 +36,19 @@ test_saved_model_evaluates_the_same (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "xor.safetensors", NULL);
-  g_auto(Run) train = { 0 };
-  g_auto(Run) eval = { 0 };
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) eval = { 0 };
   g_autoptr(JsonObject) a = NULL;
   g_autoptr(JsonObject) b = NULL;
 
-  run_cli (&train, "train", "--data", "xor", "--epochs", "10", "--arch", "2-16-2",
+  pl_test_run_cli (&train, cli_path, "train", "--data", "xor", "--epochs", "10", "--arch", "2-16-2",
            "--activation", "tanh", "--out", path, "--json", NULL);
   g_assert_cmpint (train.status, ==, 0);
-  run_cli (&eval, "eval", "--model", path, "--data", "xor", "--json", NULL);
+  pl_test_run_cli (&eval, cli_path, "eval", "--model", path, "--data", "xor", "--json", NULL);
   g_assert_cmpint (eval.status, ==, 0);
 
-  a = parse_json (train.out);
-  b = parse_json (eval.out);
+  a = pl_test_parse_json (train.out);
+  b = pl_test_parse_json (eval.out);
   g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), ==,
                      json_object_get_double_member (b, "test_accuracy"));
   g_assert_cmpfloat (json_object_get_double_member (a, "test_loss"), ==,
@@ -116,17 +63,17 @@ test_saved_model_evaluates_the_same (void)
 static void
 test_same_seed_same_result (void)
 {
-  g_auto(Run) a = { 0 };
-  g_auto(Run) b = { 0 };
+  g_auto(PlTestRun) a = { 0 };
+  g_auto(PlTestRun) b = { 0 };
   g_autoptr(JsonObject) oa = NULL;
   g_autoptr(JsonObject) ob = NULL;
 
-  run_cli (&a, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
-  run_cli (&b, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
+  pl_test_run_cli (&a, cli_path, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
+  pl_test_run_cli (&b, cli_path, "train", "--data", "spiral:n=300,seed=4", "--epochs", "5", "--threads", "2", "--json", NULL);
   g_assert_cmpint (a.status, ==, 0);
   g_assert_cmpint (b.status, ==, 0);
-  oa = parse_json (a.out);
-  ob = parse_json (b.out);
+  oa = pl_test_parse_json (a.out);
+  ob = pl_test_parse_json (b.out);
   g_assert_cmpfloat (json_object_get_double_member (oa, "test_loss"), ==,
                      json_object_get_double_member (ob, "test_loss"));
 }
@@ -147,9 +94,9 @@ test_bad_usage_exits_2 (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) r = { 0 };
+      g_auto(PlTestRun) r = { 0 };
 
-      run_cli (&r, cases[i][0], cases[i][1], cases[i][2], cases[i][3], cases[i][4], cases[i][5], NULL);
+      pl_test_run_cli (&r, cli_path, cases[i][0], cases[i][1], cases[i][2], cases[i][3], cases[i][4], cases[i][5], NULL);
       g_test_message ("case %u: %s", i, r.err);
       g_assert_cmpint (r.status, ==, 2);
       g_assert_cmpstr (r.out, ==, "");
@@ -163,19 +110,19 @@ test_bad_input_exits_1_naming_the_file (void)
   g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
   g_autofree char *bad = g_build_filename (dir, "broken.safetensors", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing.safetensors", NULL);
-  g_auto(Run) r1 = { 0 };
-  g_auto(Run) r2 = { 0 };
+  g_auto(PlTestRun) r1 = { 0 };
+  g_auto(PlTestRun) r2 = { 0 };
 
   /* a header length of 16, then 9 bytes that are not JSON */
   g_assert_true (g_file_set_contents (bad, "\x10\x00\x00\x00\x00\x00\x00\x00{not json", 17, NULL));
 
-  run_cli (&r1, "eval", "--model", bad, "--data", "spiral", NULL);
+  pl_test_run_cli (&r1, cli_path, "eval", "--model", bad, "--data", "spiral", NULL);
   g_assert_cmpint (r1.status, ==, 1);
   g_assert_nonnull (strstr (r1.err, "broken.safetensors"));
   /* one line */
   g_assert_cmpint (strchr (r1.err, '\n') - r1.err, ==, (int) strlen (r1.err) - 1);
 
-  run_cli (&r2, "eval", "--model", missing, "--data", "spiral", NULL);
+  pl_test_run_cli (&r2, cli_path, "eval", "--model", missing, "--data", "spiral", NULL);
   g_assert_cmpint (r2.status, ==, 1);
   g_assert_nonnull (strstr (r2.err, "missing.safetensors"));
 
@@ -188,13 +135,13 @@ test_model_data_mismatch_is_reported (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("pl-cli-XXXXXX", NULL);
   g_autofree char *path = g_build_filename (dir, "m.safetensors", NULL);
-  g_auto(Run) train = { 0 };
-  g_auto(Run) eval = { 0 };
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) eval = { 0 };
 
-  run_cli (&train, "train", "--data", "blobs", "--epochs", "1", "--out", path, NULL);
+  pl_test_run_cli (&train, cli_path, "train", "--data", "blobs", "--epochs", "1", "--out", path, NULL);
   g_assert_cmpint (train.status, ==, 0);
   /* 3 outputs cannot classify 5 classes */
-  run_cli (&eval, "eval", "--model", path, "--data", "spiral:classes=5", NULL);
+  pl_test_run_cli (&eval, cli_path, "eval", "--model", path, "--data", "spiral:classes=5", NULL);
   g_assert_cmpint (eval.status, ==, 1);
   g_assert_nonnull (strstr (eval.err, "m.safetensors"));
 
@@ -210,22 +157,22 @@ test_prune_and_sweep_json (void)
   g_autofree char *pruned = g_build_filename (dir, "p.safetensors", NULL);
   g_autofree char *csv = g_build_filename (dir, "sweep.csv", NULL);
   g_autofree char *csv_text = NULL;
-  g_auto(Run) train = { 0 };
-  g_auto(Run) prune = { 0 };
-  g_auto(Run) eval = { 0 };
-  g_auto(Run) sweep = { 0 };
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) prune = { 0 };
+  g_auto(PlTestRun) eval = { 0 };
+  g_auto(PlTestRun) sweep = { 0 };
   g_autoptr(JsonObject) p = NULL;
   g_autoptr(JsonObject) e = NULL;
   g_autoptr(JsonObject) sw = NULL;
   JsonArray *layers, *points;
 
-  run_cli (&train, "train", "--data", "spiral", "--epochs", "30", "--out", model, NULL);
+  pl_test_run_cli (&train, cli_path, "train", "--data", "spiral", "--epochs", "30", "--out", model, NULL);
   g_assert_cmpint (train.status, ==, 0);
 
-  run_cli (&prune, "prune", "--model", model, "--data", "spiral", "--score", "magnitude",
+  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", "spiral", "--score", "magnitude",
            "--sparsity", "0.5", "--fine-tune-epochs", "2", "--out", pruned, "--json", NULL);
   g_assert_cmpint (prune.status, ==, 0);
-  p = parse_json (prune.out);
+  p = pl_test_parse_json (prune.out);
   g_assert_true (json_object_has_member (p, "test_accuracy_before"));
   g_assert_true (json_object_has_member (p, "test_accuracy"));
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (p, "sparsity"), 0.5, 1e-3);
@@ -235,17 +182,17 @@ test_prune_and_sweep_json (void)
   g_assert_true (json_object_has_member (json_array_get_object_element (layers, 2), "bytes_csr"));
 
   /* the saved masks survive: eval sees the same sparsity and accuracy */
-  run_cli (&eval, "eval", "--model", pruned, "--data", "spiral", "--json", NULL);
+  pl_test_run_cli (&eval, cli_path, "eval", "--model", pruned, "--data", "spiral", "--json", NULL);
   g_assert_cmpint (eval.status, ==, 0);
-  e = parse_json (eval.out);
+  e = pl_test_parse_json (eval.out);
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (e, "sparsity"), 0.5, 1e-3);
   g_assert_cmpfloat (json_object_get_double_member (e, "test_accuracy"), ==,
                      json_object_get_double_member (p, "test_accuracy"));
 
-  run_cli (&sweep, "sweep", "--model", model, "--data", "spiral", "--score", "magnitude,random",
+  pl_test_run_cli (&sweep, cli_path, "sweep", "--model", model, "--data", "spiral", "--score", "magnitude,random",
            "--points", "6", "--seeds", "2", "--csv", csv, "--json", NULL);
   g_assert_cmpint (sweep.status, ==, 0);
-  sw = parse_json (sweep.out);
+  sw = pl_test_parse_json (sweep.out);
   points = json_object_get_array_member (sw, "points");
   g_assert_cmpuint (json_array_get_length (points), ==, 2 * 2 * 6);
   g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (points, 0), "sparsity"), ==, 0.0);
@@ -262,20 +209,20 @@ test_prune_and_sweep_json (void)
 static void
 test_prune_usage_errors (void)
 {
-  g_auto(Run) r1 = { 0 };
-  g_auto(Run) r2 = { 0 };
-  g_auto(Run) r3 = { 0 };
+  g_auto(PlTestRun) r1 = { 0 };
+  g_auto(PlTestRun) r2 = { 0 };
+  g_auto(PlTestRun) r3 = { 0 };
 
   /* neither --sparsity nor --threshold */
-  run_cli (&r1, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude", NULL);
+  pl_test_run_cli (&r1, cli_path, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude", NULL);
   g_assert_cmpint (r1.status, ==, 2);
   /* --structured with a weight score */
-  run_cli (&r2, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude",
+  pl_test_run_cli (&r2, cli_path, "prune", "--model", "x.safetensors", "--data", "spiral", "--score", "magnitude",
            "--structured", "--sparsity", "0.5", NULL);
   g_assert_cmpint (r2.status, ==, 2);
   g_assert_nonnull (strstr (r2.err, "neuron"));
   /* unknown score */
-  run_cli (&r3, "sweep", "--model", "x.safetensors", "--data", "spiral", "--score", "magic", NULL);
+  pl_test_run_cli (&r3, cli_path, "sweep", "--model", "x.safetensors", "--data", "spiral", "--score", "magic", NULL);
   g_assert_cmpint (r3.status, ==, 2);
 }
 
