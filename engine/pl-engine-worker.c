@@ -22,6 +22,8 @@
  * hand-over and for how previews run during training). */
 
 #define PUBLISH_USEC          (G_USEC_PER_SEC / 20)
+#define METRICS_USEC          (G_USEC_PER_SEC / 4)
+#define EVAL_USEC             (2 * G_USEC_PER_SEC)
 #define SCORES_USEC           G_USEC_PER_SEC
 #define PREVIEW_REFRESH_USEC  (2 * G_USEC_PER_SEC)
 #define PREVIEW_MAX_AGE_USEC  (10 * G_USEC_PER_SEC)
@@ -139,7 +141,9 @@ struct _PlWorker
   /* the parts of the next snapshot, remade when dirty */
   guint              dirty;
   PlSnapshotChanged  changed;
-  gint64             heavy_time;    /* of the last refresh of the heavy parts */
+  gint64             weights_time;  /* of the last refresh of these parts (for throttling) */
+  gint64             metrics_time;
+  gint64             eval_time;
   GBytes            *weights[PL_MLP_MAX_LAYERS], *biases[PL_MLP_MAX_LAYERS];
   GBytes            *masks[PL_MLP_MAX_LAYERS], *neuron_masks[PL_MLP_MAX_LAYERS];
   GBytes            *score_bytes[PL_MLP_MAX_LAYERS];
@@ -546,8 +550,24 @@ compute_eval (PlWorker *w)
   w->confusion = g_bytes_new (ev->confusion, sizeof (guint32) * ev->n_classes * ev->n_classes);
 }
 
-/* Remakes what is dirty before a publish. While training, the heavy parts wait for their
- * turn (PUBLISH_USEC; scores SCORES_USEC) and the snapshot shows the previous ones. */
+/* While a long command runs, a part of the snapshot is remade at most every @period (the
+ * snapshot shows the previous one meanwhile); otherwise whenever it is dirty. */
+static gboolean
+due (PlWorker *w,
+     gint64   *last,
+     gint64    period,
+     gint64    now)
+{
+  if (w->running && now - *last < period)
+    return FALSE;
+  *last = now;
+  return TRUE;
+}
+
+/* Remakes what is dirty before a publish. While training: weights, history and the decision
+ * grid at most every PUBLISH_USEC, metrics every METRICS_USEC, the evaluation (the confusion
+ * matrix; the validation accuracy of each epoch is in the history) every EVAL_USEC, scores
+ * every SCORES_USEC. */
 static void
 refresh (PlWorker *w)
 {
@@ -557,9 +577,8 @@ refresh (PlWorker *w)
   if (w->dirty & DIRTY_PGRID)
     compute_preview_grid (w);
 
-  if (w->running && now - w->heavy_time < PUBLISH_USEC)
+  if (!due (w, &w->weights_time, PUBLISH_USEC, now))
     return;
-  w->heavy_time = now;
 
   if (w->dirty & DIRTY_HISTORY)
     {
@@ -617,7 +636,7 @@ refresh (PlWorker *w)
                     | (w->dirty & DIRTY_MASKS ? PL_SNAPSHOT_CHANGED_MASKS : 0);
       w->dirty &= ~(DIRTY_WEIGHTS | DIRTY_MASKS);
     }
-  if (w->dirty & DIRTY_METRICS)
+  if ((w->dirty & DIRTY_METRICS) && due (w, &w->metrics_time, METRICS_USEC, now))
     {
       pl_metrics_compute (&w->metrics, m, w->dense_params, NULL, NULL);
       w->dirty &= ~DIRTY_METRICS;
@@ -630,7 +649,7 @@ refresh (PlWorker *w)
       w->dirty &= ~DIRTY_GRID;
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
     }
-  if (w->dirty & DIRTY_EVAL)
+  if ((w->dirty & DIRTY_EVAL) && due (w, &w->eval_time, EVAL_USEC, now))
     compute_eval (w);
   if ((w->dirty & DIRTY_SCORES) && (!w->running || now - w->scores_time >= SCORES_USEC))
     {

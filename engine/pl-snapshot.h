@@ -98,7 +98,9 @@ typedef struct {
   GBytes  *preview_neuron_masks;  /* float (n_out), as neuron_masks; NULL without a preview */
 } PlLayerView;
 
-/* The current evaluation of the model (its own masks, no preview) on eval_split. */
+/* The current evaluation of the model (its own masks, no preview) on eval_split. While training
+ * it is remade every ~2 s (each epoch's validation figures are in training.history); exact
+ * when idle. */
 typedef struct {
   gboolean  valid;                /* FALSE until computed (no data or no model) */
   guint     n;                    /* samples */
@@ -173,7 +175,8 @@ typedef struct {
   PlActivation       activation;
   guint64            model_seed;     /* initialisation seed; 0 for a loaded model */
   char              *model_path;     /* owned: loaded from / saved to, else NULL */
-  PlMetrics          metrics;        /* of the model with its own masks */
+  PlMetrics          metrics;        /* of the model with its own masks (while training,
+                                      * remade ~4 times a second) */
   PlSnapshotEval     eval;
 
   /* The strategy and its scores (layers[].scores) */

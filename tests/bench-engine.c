@@ -9,6 +9,8 @@
  *
  *   meson test -C build --benchmark bench-engine      (200 motions per phase, -m perf)
  *   build/tests/bench-engine                          (a short run)
+ *   BENCH_THREADS=2 build/tests/bench-engine -m perf  (the engine's threads; default: one less
+ *                                                      than the processors, at least 1)
  */
 #include "config.h"
 
@@ -153,7 +155,7 @@ motion_cb (gpointer data)
   request = pl_engine_preview (b->engine, CLAMP (s, 0.0, 0.99), FALSE);
   if (k == 0)
     b->first_request = request;
-  g_assert (request == b->first_request + k);
+  g_assert_cmpuint (request, ==, b->first_request + k);
   b->sent++;
   return b->sent < b->n_motions ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
@@ -253,7 +255,7 @@ main (int   argc,
   b.sent_at = g_new0 (gint64, b.n_motions);
   b.latency_ms = g_new0 (double, b.n_motions);
   b.done = g_array_new (FALSE, FALSE, sizeof (guint));
-  b.engine = pl_engine_new (g_getenv ("BENCH_THREADS") ? atoi (g_getenv ("BENCH_THREADS")) : 0);
+  b.engine = pl_engine_new (g_getenv ("BENCH_THREADS") != NULL ? (guint) atoi (g_getenv ("BENCH_THREADS")) : 0);
   g_signal_connect (b.engine, "snapshot", G_CALLBACK (on_snapshot), &b);
   g_signal_connect (b.engine, "error", G_CALLBACK (on_error), &b);
   g_signal_connect (b.engine, "done", G_CALLBACK (on_done), &b);
