@@ -1,8 +1,11 @@
 /* The live drag as the screen shows it, under Xvfb: a drag of 200 pointer positions on the
  * sparsity slider while training runs, on 784-300-100-10 with 10,000 Fashion-MNIST evaluation
- * samples (random Fashion-MNIST-shaped data when it is not installed). Reports the time from
- * each motion to the frame that shows its accuracy (median, 95th percentile) and the frame
- * times from the frame clock (median, maximum); and launch to first frame. */
+ * samples (skipped when it is not installed). Reports the time from each motion to the frame
+ * that shows its accuracy (median, 95th percentile) and the frame times from the frame clock
+ * (median, maximum); and launch (GTK initialised, window made) to its first frame.
+ *
+ * Run with GSK_RENDERER=cairo (meson does): Xvfb has no GPU, and GTK's GL renderer would run on
+ * Mesa's llvmpipe, a GPU emulated on the same two cores as the app and the engine. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -123,6 +126,12 @@ idle_cond (Bench *b)
 }
 
 static gboolean
+first_frame_cond (Bench *b)
+{
+  return b->first_frame != 0;
+}
+
+static gboolean
 training_cond (Bench *b)
 {
   PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (b->window));
@@ -167,8 +176,9 @@ main (int    argc,
   engine = pl_window_get_engine (b.window);
   g_signal_connect (engine, "snapshot", G_CALLBACK (on_snapshot), &b);
 
-  run_until (idle_cond, &b, 60);
+  run_until (first_frame_cond, &b, 60);
   launch_ms = (b.first_frame - b.t_start) / 1000.0;
+  run_until (idle_cond, &b, 60);
 
   /* 784-300-100-10 with 10,000 evaluation (validation) samples */
   options.val_size = 10000;
