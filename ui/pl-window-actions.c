@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pl-preferences.h"
 #include "pl-window-private.h"
 
 void
@@ -70,8 +71,10 @@ train_action (GtkWidget  *widget,
   pl_train_config_init (&config);
   config.epochs = (guint) gtk_spin_button_get_value (self->epochs_spin);
   config.lr = gtk_spin_button_get_value (self->lr_spin);
-  config.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2 ? 32 : 128;
-  config.threads = 1;
+  config.batch_size = g_settings_get_uint (self->settings, "batch-size");
+  if (self->snapshot != NULL && self->snapshot->n_features <= 2)
+    config.batch_size = MIN (config.batch_size, 32);
+  config.threads = g_settings_get_uint (self->settings, "train-threads");
   _pl_window_track (self, pl_engine_train (self->engine, &config));
 }
 
@@ -186,10 +189,20 @@ presentation_action (GtkWidget  *widget,
 {
   PlWindow *self = PL_WINDOW (widget);
 
-  self->presentation = !self->presentation;
-  g_settings_set_boolean (self->settings, "presentation-mode", self->presentation);
-  _pl_window_update_styles (self);
-  gtk_widget_action_set_enabled (widget, "win.presentation", TRUE);
+  /* the window follows the setting (pl-window.c), as the preferences do */
+  g_settings_set_boolean (self->settings, "presentation-mode", !self->presentation);
+}
+
+static void
+preferences_action (GtkWidget  *widget,
+                    const char *name,
+                    GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  GtkWidget *prefs = pl_preferences_new (self->settings);
+
+  gtk_window_set_transient_for (GTK_WINDOW (prefs), GTK_WINDOW (self));
+  gtk_window_present (GTK_WINDOW (prefs));
 }
 
 /* ---- files ---- */
@@ -348,6 +361,7 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
   gtk_widget_class_install_action (widget_class, "win.export", "s", export_action);
   gtk_widget_class_install_action (widget_class, "win.open-model", NULL, model_file_action);
   gtk_widget_class_install_action (widget_class, "win.save-model", NULL, model_file_action);
@@ -364,4 +378,5 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, GDK_CONTROL_MASK, "win.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, GDK_CONTROL_MASK, "win.zoom-out", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "win.presentation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK, "win.preferences", NULL);
 }

@@ -336,6 +336,19 @@ on_heatmap_motion (GtkEventControllerMotion *controller,
 
 /* ---- window state ---- */
 
+static void
+on_look_changed (PlWindow *self)
+{
+  g_autofree char *scheme = g_settings_get_string (self->settings, "color-scheme");
+
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      g_str_equal (scheme, "light") ? ADW_COLOR_SCHEME_FORCE_LIGHT
+                                      : g_str_equal (scheme, "dark") ? ADW_COLOR_SCHEME_FORCE_DARK
+                                      : ADW_COLOR_SCHEME_DEFAULT);
+  self->presentation = g_settings_get_boolean (self->settings, "presentation-mode");
+  _pl_window_update_styles (self);
+}
+
 static gboolean
 pl_window_close_request (GtkWindow *window)
 {
@@ -502,8 +515,9 @@ pl_window_init (PlWindow *self)
 
   g_signal_connect_swapped (adw_style_manager_get_default (), "notify::dark",
                             G_CALLBACK (_pl_window_update_styles), self);
-  self->presentation = g_settings_get_boolean (self->settings, "presentation-mode");
-  _pl_window_update_styles (self);
+  g_signal_connect_swapped (self->settings, "changed::presentation-mode", G_CALLBACK (on_look_changed), self);
+  g_signal_connect_swapped (self->settings, "changed::color-scheme", G_CALLBACK (on_look_changed), self);
+  on_look_changed (self);
 
   self->engine = pl_engine_new (0);
   g_signal_connect (self->engine, "snapshot", G_CALLBACK (on_snapshot), self);
