@@ -456,7 +456,10 @@ _pl_cli_sweep (int    argc,
   for (guint i = 0; i < n_names; i++)
     if ((status = parse_score (&a, names[i], &kinds[i])) != 0)
       return status;
-  _pl_cli_set_threads (a.threads);
+  /* The previews and the trainer split their work over a.threads threads of their own; a
+   * multi-threaded OpenBLAS call before them would leave its pool spinning on the cores they
+   * need, so OpenBLAS stays on one thread. */
+  _pl_cli_set_threads (1);
 
   model = pl_safetensors_load (a.model_path, &error);
   if (model == NULL)
