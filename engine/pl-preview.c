@@ -85,6 +85,45 @@ compare_candidates (gconstpointer a,
   return (x->id > y->id) - (x->id < y->id);
 }
 
+/* An unsigned integer that orders like the float (−0 and +0 made equal before). */
+static inline guint32
+key_bits (float key)
+{
+  union { float f; guint32 u; } v = { key + 0.0f };
+
+  return v.u & 0x80000000u ? ~v.u : v.u | 0x80000000u;
+}
+
+/* Sorts @c by key, stably (LSD radix, four passes of 8 bits): candidates made in position order
+ * stay in position order among equal keys, as compare_candidates has it. */
+static void
+sort_candidates (Candidate *c,
+                 gsize      n)
+{
+  g_autofree Candidate *tmp = g_new (Candidate, MAX (n, 1));
+  Candidate *src = c, *dst = tmp;
+
+  for (guint shift = 0; shift < 32; shift += 8)
+    {
+      gsize count[257] = { 0 };
+
+      for (gsize i = 0; i < n; i++)
+        count[((key_bits (src[i].key) >> shift) & 0xff) + 1]++;
+      for (guint b = 0; b < 256; b++)
+        count[b + 1] += count[b];
+      for (gsize i = 0; i < n; i++)
+        dst[count[(key_bits (src[i].key) >> shift) & 0xff]++] = src[i];
+
+      {
+        Candidate *t = src;
+        src = dst;
+        dst = t;
+      }
+    }
+  /* four passes: the sorted data is back in @c */
+  g_assert (src == c);
+}
+
 static int
 compare_changes (gconstpointer a,
                  gconstpointer b)
@@ -525,14 +564,15 @@ pl_preview_new (const PlMlp        *model,
         }
       if (!spec->allow_empty && best != G_MAXUINT)
         {
-          self->cand[best] = self->cand[self->n_cand - 1];
+          /* removed in place, so that the candidates stay in position order for the sort */
+          memmove (&self->cand[best], &self->cand[best + 1],
+                   sizeof (Candidate) * (self->n_cand - best - 1));
           self->n_cand--;
         }
       g->n_cand += self->n_cand - first;
     }
   for (guint gi = 0; gi < self->n_groups; gi++)
-    qsort (self->cand + self->groups[gi].start, self->groups[gi].n_cand, sizeof (Candidate),
-           compare_candidates);
+    sort_candidates (self->cand + self->groups[gi].start, self->groups[gi].n_cand);
 
   /* evaluation data, feature-major */
   self->n = eval->n;
