@@ -316,8 +316,8 @@ pl_chart_draw_network (cairo_t             *cr,
       else
         g_snprintf (title, sizeof title, _("hidden %u"), col);
       if (n.shown[col] < data->sizes[col])
-        /* TRANSLATORS: "24 of 300 shown" under a layer of the network diagram */
-        g_snprintf (count, sizeof count, _("%u of %u shown"), n.shown[col], data->sizes[col]);
+        /* TRANSLATORS: "24 of 300" neurons drawn, under a layer of the network diagram */
+        g_snprintf (count, sizeof count, _("%u of %u"), n.shown[col], data->sizes[col]);
       else
         g_snprintf (count, sizeof count, "%u", data->sizes[col]);
       _pl_text_draw (&c, PL_TEXT_LABEL, title, n.column_x[col], n.label_y, 0.5, 0,
