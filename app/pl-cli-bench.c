@@ -156,14 +156,10 @@ bench_train (int    argc,
               arch != NULL ? arch : "784-300-100-10", batch, _pl_cli_blas_core (), bound, bound * flops / 1e9);
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "command");
-  json_builder_add_string_value (b, "bench train");
-  json_builder_set_member_name (b, "arch");
-  json_builder_add_string_value (b, arch != NULL ? arch : "784-300-100-10");
-  json_builder_set_member_name (b, "batch");
-  json_builder_add_int_value (b, batch);
-  json_builder_set_member_name (b, "blas_core");
-  json_builder_add_string_value (b, _pl_cli_blas_core ());
+  _pl_cli_add_string (b, "command", "bench train");
+  _pl_cli_add_string (b, "arch", arch != NULL ? arch : "784-300-100-10");
+  _pl_cli_add_int (b, "batch", batch);
+  _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
   _pl_cli_add_double (b, "flops_per_sample", flops);
   _pl_cli_add_double (b, "sgemm_samples_per_second", bound);
   _pl_cli_add_double (b, "sgemm_gflops", bound * flops / 1e9);
@@ -209,8 +205,7 @@ bench_train (int    argc,
                   (guint) t, rate, rate * flops / 1e9, 100 * rate / (bound * t), rate / one_thread);
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "threads");
-      json_builder_add_int_value (b, (gint64) t);
+      _pl_cli_add_int (b, "threads", (gint64) t);
       _pl_cli_add_double (b, "samples_per_second", rate);
       _pl_cli_add_double (b, "gflops", rate * flops / 1e9);
       _pl_cli_add_double (b, "share_of_sgemm_bound", rate / (bound * t));
@@ -370,22 +365,16 @@ bench_drag (int    argc,
       }
 
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "command");
-    json_builder_add_string_value (b, "bench drag");
-    json_builder_set_member_name (b, "samples");
-    json_builder_add_int_value (b, eval->n);
-    json_builder_set_member_name (b, "positions");
-    json_builder_add_int_value (b, positions);
-    json_builder_set_member_name (b, "threads");
-    json_builder_add_int_value (b, threads);
-    json_builder_set_member_name (b, "blas_core");
-    json_builder_add_string_value (b, _pl_cli_blas_core ());
+    _pl_cli_add_string (b, "command", "bench drag");
+    _pl_cli_add_int (b, "samples", eval->n);
+    _pl_cli_add_int (b, "positions", positions);
+    _pl_cli_add_int (b, "threads", threads);
+    _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
     _pl_cli_add_double (b, "median_ms", med);
     _pl_cli_add_double (b, "p95_ms", p95);
     _pl_cli_add_double (b, "setup_ms", setup_ms);
     _pl_cli_add_double (b, "worst_loss_difference", worst_loss);
-    json_builder_set_member_name (b, "accuracy_mismatches");
-    json_builder_add_int_value (b, mismatched);
+    _pl_cli_add_int (b, "accuracy_mismatches", mismatched);
     json_builder_end_object (b);
     if (json)
       _pl_cli_print_json (b);

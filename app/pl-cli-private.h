@@ -48,6 +48,16 @@ GCancellable *_pl_cli_cancellable (void);
 
 /* Writes the builder's root to stdout, pretty-printed, with a final newline. */
 void         _pl_cli_print_json   (JsonBuilder     *builder);
+/* Add "name": value to the object being built. */
+void         _pl_cli_add_string   (JsonBuilder     *builder,
+                                   const char      *name,
+                                   const char      *value);
+void         _pl_cli_add_int      (JsonBuilder     *builder,
+                                   const char      *name,
+                                   gint64           value);
+void         _pl_cli_add_bool     (JsonBuilder     *builder,
+                                   const char      *name,
+                                   gboolean         value);
 /* Adds "name": value, writing null for NaN or Inf (JSON has neither). */
 void         _pl_cli_add_double   (JsonBuilder     *builder,
                                    const char      *name,

@@ -114,20 +114,13 @@ add_layer_metrics (JsonBuilder          *b,
                    const PlLayerMetrics *lm)
 {
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "n_in");
-  json_builder_add_int_value (b, lm->n_in);
-  json_builder_set_member_name (b, "n_out");
-  json_builder_add_int_value (b, lm->n_out);
-  json_builder_set_member_name (b, "weights");
-  json_builder_add_int_value (b, (gint64) lm->weights);
-  json_builder_set_member_name (b, "pruned");
-  json_builder_add_int_value (b, (gint64) lm->pruned);
-  json_builder_set_member_name (b, "nonzero");
-  json_builder_add_int_value (b, (gint64) lm->nonzero);
-  json_builder_set_member_name (b, "dead_neurons");
-  json_builder_add_int_value (b, lm->dead_neurons);
+  _pl_cli_add_string (b, "name", name);
+  _pl_cli_add_int (b, "n_in", lm->n_in);
+  _pl_cli_add_int (b, "n_out", lm->n_out);
+  _pl_cli_add_int (b, "weights", (gint64) lm->weights);
+  _pl_cli_add_int (b, "pruned", (gint64) lm->pruned);
+  _pl_cli_add_int (b, "nonzero", (gint64) lm->nonzero);
+  _pl_cli_add_int (b, "dead_neurons", lm->dead_neurons);
   _pl_cli_add_double (b, "parameter_sparsity", lm->parameter_sparsity);
   _pl_cli_add_double (b, "structural_sparsity", lm->structural_sparsity);
   _pl_cli_add_double (b, "relative_sparsity", lm->relative_sparsity);
@@ -304,20 +297,13 @@ _pl_cli_prune (int    argc,
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "command");
-      json_builder_add_string_value (b, "prune");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, a.model_path);
-      json_builder_set_member_name (b, "data");
-      json_builder_add_string_value (b, data->spec);
-      json_builder_set_member_name (b, "score");
-      json_builder_add_string_value (b, pl_score_info (kind)->name);
-      json_builder_set_member_name (b, "scope");
-      json_builder_add_string_value (b, scope == PL_SCOPE_GLOBAL ? "global" : "layer");
-      json_builder_set_member_name (b, "structured");
-      json_builder_add_boolean_value (b, scores->per_neuron);
-      json_builder_set_member_name (b, "invert");
-      json_builder_add_boolean_value (b, a.invert);
+      _pl_cli_add_string (b, "command", "prune");
+      _pl_cli_add_string (b, "model", a.model_path);
+      _pl_cli_add_string (b, "data", data->spec);
+      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+      _pl_cli_add_bool (b, "structured", scores->per_neuron);
+      _pl_cli_add_bool (b, "invert", a.invert);
       json_builder_set_member_name (b, threshold_text != NULL ? "threshold" : "target_sparsity");
       json_builder_begin_array (b);
       for (guint i = 0; i < spec.n_values; i++)
@@ -327,19 +313,16 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_double (b, "test_loss_before", before->loss);
       _pl_cli_add_double (b, "test_accuracy_pruned", pruned_ev->accuracy);
       _pl_cli_add_double (b, "test_loss_pruned", pruned_ev->loss);
-      json_builder_set_member_name (b, "fine_tune_epochs");
-      json_builder_add_int_value (b, a.fine_tune_epochs);
+      _pl_cli_add_int (b, "fine_tune_epochs", a.fine_tune_epochs);
       _pl_cli_add_evaluation (b, "test", after);
       _pl_cli_add_double (b, "sparsity", metrics.total.parameter_sparsity);
       _pl_cli_add_double (b, "structural_sparsity", metrics.total.structural_sparsity);
       _pl_cli_add_metrics (b, &metrics);
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
-      json_builder_set_member_name (b, "blas_core");
-      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (out != NULL)
         {
-          json_builder_set_member_name (b, "out");
-          json_builder_add_string_value (b, out);
+          _pl_cli_add_string (b, "out", out);
         }
       json_builder_end_object (b);
       _pl_cli_print_json (b);
@@ -566,29 +549,21 @@ _pl_cli_sweep (int    argc,
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "command");
-      json_builder_add_string_value (b, "sweep");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, a.model_path);
-      json_builder_set_member_name (b, "data");
-      json_builder_add_string_value (b, data->spec);
-      json_builder_set_member_name (b, "scope");
-      json_builder_add_string_value (b, scope == PL_SCOPE_GLOBAL ? "global" : "layer");
-      json_builder_set_member_name (b, "invert");
-      json_builder_add_boolean_value (b, a.invert);
+      _pl_cli_add_string (b, "command", "sweep");
+      _pl_cli_add_string (b, "model", a.model_path);
+      _pl_cli_add_string (b, "data", data->spec);
+      _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+      _pl_cli_add_bool (b, "invert", a.invert);
       json_builder_set_member_name (b, "scores");
       json_builder_begin_array (b);
       for (guint i = 0; i < n_names; i++)
         json_builder_add_string_value (b, names[i]);
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "seeds");
-      json_builder_add_int_value (b, seeds);
-      json_builder_set_member_name (b, "fine_tune_epochs");
-      json_builder_add_int_value (b, a.fine_tune_epochs);
+      _pl_cli_add_int (b, "seeds", seeds);
+      _pl_cli_add_int (b, "fine_tune_epochs", a.fine_tune_epochs);
       _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
       _pl_cli_add_double (b, "dense_test_loss", dense->loss);
-      json_builder_set_member_name (b, "interrupted");
-      json_builder_add_boolean_value (b, interrupted);
+      _pl_cli_add_bool (b, "interrupted", interrupted);
       json_builder_set_member_name (b, "points");
       json_builder_begin_array (b);
       for (guint k = 0; k < points->len; k++)
@@ -596,10 +571,8 @@ _pl_cli_sweep (int    argc,
           const SweepPoint *p = &g_array_index (points, SweepPoint, k);
 
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "score");
-          json_builder_add_string_value (b, p->score);
-          json_builder_set_member_name (b, "seed");
-          json_builder_add_int_value (b, p->seed);
+          _pl_cli_add_string (b, "score", p->score);
+          _pl_cli_add_int (b, "seed", p->seed);
           _pl_cli_add_double (b, "target_sparsity", p->target);
           _pl_cli_add_double (b, "sparsity", p->sparsity);
           _pl_cli_add_double (b, "structural_sparsity", p->structural_sparsity);
@@ -616,10 +589,8 @@ _pl_cli_sweep (int    argc,
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
       /* the sweep alone: scores, pruning, fine-tuning and evaluation, no data loading */
       _pl_cli_add_double (b, "sweep_seconds", loop_seconds);
-      json_builder_set_member_name (b, "threads");
-      json_builder_add_int_value (b, a.threads);
-      json_builder_set_member_name (b, "blas_core");
-      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      _pl_cli_add_int (b, "threads", a.threads);
+      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       json_builder_end_object (b);
       if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
         return _pl_cli_fail (error);

@@ -145,15 +145,11 @@ add_point_json (JsonBuilder           *b,
   const char *name = pl_method_info (p->method)->name;
 
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "method");
-  json_builder_add_string_value (b, name);
+  _pl_cli_add_string (b, "method", name);
   /* the curve's name, under the key sweep's points use, so that “plot curves” draws it */
-  json_builder_set_member_name (b, "score");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "seed");
-  json_builder_add_int_value (b, (gint64) p->seed);
-  json_builder_set_member_name (b, "level");
-  json_builder_add_int_value (b, p->level);
+  _pl_cli_add_string (b, "score", name);
+  _pl_cli_add_int (b, "seed", (gint64) p->seed);
+  _pl_cli_add_int (b, "level", p->level);
   _pl_cli_add_double (b, "param", p->param);
   _pl_cli_add_double (b, "sparsity", p->sparsity);
   _pl_cli_add_double (b, "structural_sparsity", p->structural_sparsity);
@@ -163,8 +159,7 @@ add_point_json (JsonBuilder           *b,
   _pl_cli_add_double (b, "val_loss", p->val_loss);
   if (p->method == PL_METHOD_ADAPTIVE)
     {
-      json_builder_set_member_name (b, "chosen");
-      json_builder_add_boolean_value (b, p->chosen);
+      _pl_cli_add_bool (b, "chosen", p->chosen);
     }
   json_builder_set_member_name (b, "layer_sparsity");
   json_builder_begin_array (b);
@@ -180,13 +175,10 @@ add_summary_json (JsonBuilder             *b,
                   const PlScheduleSummary *s)
 {
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "method");
-  json_builder_add_string_value (b, pl_method_info (s->method)->name);
-  json_builder_set_member_name (b, "level");
-  json_builder_add_int_value (b, s->level);
+  _pl_cli_add_string (b, "method", pl_method_info (s->method)->name);
+  _pl_cli_add_int (b, "level", s->level);
   _pl_cli_add_double (b, "param", s->param);
-  json_builder_set_member_name (b, "seeds");
-  json_builder_add_int_value (b, s->n);
+  _pl_cli_add_int (b, "seeds", s->n);
   _pl_cli_add_double (b, "sparsity", s->sparsity);
   _pl_cli_add_double (b, "test_accuracy", s->test_accuracy);
   _pl_cli_add_double (b, "test_accuracy_sd", s->test_accuracy_sd);
@@ -442,53 +434,38 @@ add_settings_json (JsonBuilder            *b,
 
   json_builder_set_member_name (b, "settings");
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "score");
-  json_builder_add_string_value (b, pl_score_info (c->score)->name);
-  json_builder_set_member_name (b, "scope");
-  json_builder_add_string_value (b, c->spec.scope == PL_SCOPE_GLOBAL ? "global" : "layer");
-  json_builder_set_member_name (b, "exclude_output");
-  json_builder_add_boolean_value (b, c->spec.exclude_output);
+  _pl_cli_add_string (b, "score", pl_score_info (c->score)->name);
+  _pl_cli_add_string (b, "scope", c->spec.scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+  _pl_cli_add_bool (b, "exclude_output", c->spec.exclude_output);
   json_builder_set_member_name (b, "target_sparsity");
   json_builder_begin_array (b);
   for (guint k = 0; k < c->n_targets; k++)
     json_builder_add_double_value (b, c->targets[k]);
   json_builder_end_array (b);
-  json_builder_set_member_name (b, "fine_tune_epochs");
-  json_builder_add_int_value (b, c->fine_tune_epochs);
-  json_builder_set_member_name (b, "optimizer");
-  json_builder_add_string_value (b, pl_optimizer_to_string (c->train.optimizer));
+  _pl_cli_add_int (b, "fine_tune_epochs", c->fine_tune_epochs);
+  _pl_cli_add_string (b, "optimizer", pl_optimizer_to_string (c->train.optimizer));
   _pl_cli_add_double (b, "lr", c->train.lr);
-  json_builder_set_member_name (b, "batch");
-  json_builder_add_int_value (b, c->train.batch_size);
+  _pl_cli_add_int (b, "batch", c->train.batch_size);
   if (used[PL_METHOD_ITERATIVE])
     {
-      json_builder_set_member_name (b, "rounds");
-      json_builder_add_int_value (b, c->rounds);
-      json_builder_set_member_name (b, "round_epochs");
-      json_builder_add_int_value (b, c->round_epochs);
-      json_builder_set_member_name (b, "rewind");
-      json_builder_add_string_value (b, c->rewind == PL_REWIND_NONE ? "none"
+      _pl_cli_add_int (b, "rounds", c->rounds);
+      _pl_cli_add_int (b, "round_epochs", c->round_epochs);
+      _pl_cli_add_string (b, "rewind", c->rewind == PL_REWIND_NONE ? "none"
                                         : c->rewind == PL_REWIND_INIT ? "init" : "epoch");
       if (c->rewind != PL_REWIND_NONE)
         {
-          json_builder_set_member_name (b, "rewind_epoch");
-          json_builder_add_int_value (b, c->rewind == PL_REWIND_INIT ? 0 : c->rewind_epoch);
-          json_builder_set_member_name (b, "rewind_weights");
-          json_builder_add_string_value (b, c->rewind_params != NULL ? "file" : "dense training");
-          json_builder_set_member_name (b, "dense_epochs");
-          json_builder_add_int_value (b, c->dense_epochs);
+          _pl_cli_add_int (b, "rewind_epoch", c->rewind == PL_REWIND_INIT ? 0 : c->rewind_epoch);
+          _pl_cli_add_string (b, "rewind_weights", c->rewind_params != NULL ? "file" : "dense training");
+          _pl_cli_add_int (b, "dense_epochs", c->dense_epochs);
           _pl_cli_add_double (b, "dense_lr", c->dense_lr);
         }
     }
   if (used[PL_METHOD_GRADUAL])
     {
-      json_builder_set_member_name (b, "gradual_epochs");
-      json_builder_add_int_value (b, c->gradual_epochs);
+      _pl_cli_add_int (b, "gradual_epochs", c->gradual_epochs);
       _pl_cli_add_double (b, "initial_sparsity", c->initial_sparsity);
-      json_builder_set_member_name (b, "start_step");
-      json_builder_add_int_value (b, (gint64) c->start_step);
-      json_builder_set_member_name (b, "delta_t");
-      json_builder_add_int_value (b, (gint64) c->delta_steps);
+      _pl_cli_add_int (b, "start_step", (gint64) c->start_step);
+      _pl_cli_add_int (b, "delta_t", (gint64) c->delta_steps);
       _pl_cli_add_double (b, "ramp", c->ramp);
     }
   if (used[PL_METHOD_ADAPTIVE])
@@ -496,14 +473,12 @@ add_settings_json (JsonBuilder            *b,
       _pl_cli_add_double (b, "budget", c->budget);
       _pl_cli_add_double (b, "step", c->step);
       _pl_cli_add_double (b, "max_sparsity", c->max_sparsity);
-      json_builder_set_member_name (b, "per_layer");
-      json_builder_add_boolean_value (b, c->per_layer);
+      _pl_cli_add_bool (b, "per_layer", c->per_layer);
     }
   if (used[PL_METHOD_L1])
     {
       _pl_cli_add_double (b, "l1", c->l1);
-      json_builder_set_member_name (b, "l1_epochs");
-      json_builder_add_int_value (b, c->l1_epochs);
+      _pl_cli_add_int (b, "l1_epochs", c->l1_epochs);
     }
   if (used[PL_METHOD_L0])
     {
@@ -512,10 +487,8 @@ add_settings_json (JsonBuilder            *b,
       for (guint k = 0; k < c->n_l0_lambdas; k++)
         json_builder_add_double_value (b, c->l0_lambdas[k]);
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "l0_gates");
-      json_builder_add_string_value (b, c->l0.gates == PL_L0_PER_WEIGHT ? "weight" : "neuron");
-      json_builder_set_member_name (b, "l0_epochs");
-      json_builder_add_int_value (b, c->l0.epochs);
+      _pl_cli_add_string (b, "l0_gates", c->l0.gates == PL_L0_PER_WEIGHT ? "weight" : "neuron");
+      _pl_cli_add_int (b, "l0_epochs", c->l0.epochs);
       _pl_cli_add_double (b, "l0_lr", c->l0.lr);
       _pl_cli_add_double (b, "gate_lr", c->l0.lr_log_alpha);
       _pl_cli_add_double (b, "init_drop", c->l0.init_drop);
@@ -686,24 +659,19 @@ _pl_cli_schedule (int    argc,
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "command");
-      json_builder_add_string_value (b, "schedule");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, a.model_path);
-      json_builder_set_member_name (b, "data");
-      json_builder_add_string_value (b, data->spec);
+      _pl_cli_add_string (b, "command", "schedule");
+      _pl_cli_add_string (b, "model", a.model_path);
+      _pl_cli_add_string (b, "data", data->spec);
       json_builder_set_member_name (b, "methods");
       json_builder_begin_array (b);
       for (guint i = 0; i < n_methods; i++)
         json_builder_add_string_value (b, pl_method_info (methods[i])->name);
       json_builder_end_array (b);
-      json_builder_set_member_name (b, "seeds");
-      json_builder_add_int_value (b, a.seeds);
+      _pl_cli_add_int (b, "seeds", a.seeds);
       add_settings_json (b, &config, methods, n_methods);
       _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
       _pl_cli_add_double (b, "dense_test_loss", dense->loss);
-      json_builder_set_member_name (b, "interrupted");
-      json_builder_add_boolean_value (b, interrupted);
+      _pl_cli_add_bool (b, "interrupted", interrupted);
       json_builder_set_member_name (b, "points");
       json_builder_begin_array (b);
       for (guint k = 0; k < points->len; k++)
@@ -715,14 +683,11 @@ _pl_cli_schedule (int    argc,
         add_summary_json (b, &g_array_index (summary, PlScheduleSummary, k));
       json_builder_end_array (b);
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
-      json_builder_set_member_name (b, "threads");
-      json_builder_add_int_value (b, a.threads);
-      json_builder_set_member_name (b, "blas_core");
-      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      _pl_cli_add_int (b, "threads", a.threads);
+      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (a.out != NULL && last != NULL)
         {
-          json_builder_set_member_name (b, "out");
-          json_builder_add_string_value (b, a.out);
+          _pl_cli_add_string (b, "out", a.out);
         }
       json_builder_end_object (b);
       if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
@@ -882,22 +847,15 @@ _pl_cli_sensitivity (int    argc,
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "command");
-      json_builder_add_string_value (b, "sensitivity");
-      json_builder_set_member_name (b, "model");
-      json_builder_add_string_value (b, model_path);
-      json_builder_set_member_name (b, "data");
-      json_builder_add_string_value (b, data->spec);
-      json_builder_set_member_name (b, "score");
-      json_builder_add_string_value (b, pl_score_info (kind)->name);
-      json_builder_set_member_name (b, "structured");
-      json_builder_add_boolean_value (b, scores->per_neuron);
-      json_builder_set_member_name (b, "invert");
-      json_builder_add_boolean_value (b, invert);
+      _pl_cli_add_string (b, "command", "sensitivity");
+      _pl_cli_add_string (b, "model", model_path);
+      _pl_cli_add_string (b, "data", data->spec);
+      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_bool (b, "structured", scores->per_neuron);
+      _pl_cli_add_bool (b, "invert", invert);
       _pl_cli_add_double (b, "dense_test_accuracy", sens->dense_accuracy);
       _pl_cli_add_double (b, "dense_test_loss", sens->dense_loss);
-      json_builder_set_member_name (b, "interrupted");
-      json_builder_add_boolean_value (b, interrupted);
+      _pl_cli_add_bool (b, "interrupted", interrupted);
       json_builder_set_member_name (b, "layers");
       json_builder_begin_array (b);
       for (guint i = 0; i < sens->n_layers; i++)
@@ -907,12 +865,9 @@ _pl_cli_sensitivity (int    argc,
           if (!sens->pruned[i])
             continue;
           json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, name);
-          json_builder_set_member_name (b, "n_in");
-          json_builder_add_int_value (b, model->layers[i].n_in);
-          json_builder_set_member_name (b, "n_out");
-          json_builder_add_int_value (b, model->layers[i].n_out);
+          _pl_cli_add_string (b, "name", name);
+          _pl_cli_add_int (b, "n_in", model->layers[i].n_in);
+          _pl_cli_add_int (b, "n_out", model->layers[i].n_out);
           json_builder_set_member_name (b, "points");
           json_builder_begin_array (b);
           for (guint j = 0; j < sens->n_done[i]; j++)
@@ -931,10 +886,8 @@ _pl_cli_sensitivity (int    argc,
         }
       json_builder_end_array (b);
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
-      json_builder_set_member_name (b, "threads");
-      json_builder_add_int_value (b, threads);
-      json_builder_set_member_name (b, "blas_core");
-      json_builder_add_string_value (b, _pl_cli_blas_core ());
+      _pl_cli_add_int (b, "threads", threads);
+      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       json_builder_end_object (b);
       if (json)
         _pl_cli_print_json (b);

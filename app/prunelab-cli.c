@@ -129,6 +129,33 @@ _pl_cli_print_json (JsonBuilder *builder)
 }
 
 void
+_pl_cli_add_string (JsonBuilder *builder,
+                    const char  *name,
+                    const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+void
+_pl_cli_add_int (JsonBuilder *builder,
+                 const char  *name,
+                 gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+_pl_cli_add_bool (JsonBuilder *builder,
+                  const char  *name,
+                  gboolean     value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+void
 _pl_cli_add_double (JsonBuilder *builder,
                     const char  *name,
                     double       value)
