@@ -11,6 +11,7 @@
 #include "pl-eval.h"
 #include "pl-nn.h"
 #include "pl-rng.h"
+#include "pl-simd.h"
 #include "pl-team.h"
 #include "pl-train.h"
 
@@ -275,7 +276,7 @@ objective_grad_body (float       *restrict g,
     }
 }
 
-static void
+PL_TARGET_CLONES static void
 objective_grad (float       *g,
                 const float *p,
                 const float *mask,
@@ -326,7 +327,7 @@ sgd_step_body (float       *restrict p,
       }
 }
 
-static void
+PL_TARGET_CLONES static void
 sgd_step (float            *p,
           float            *v,
           const float      *g,
@@ -369,7 +370,7 @@ adam_step_body (float       *restrict p,
     }
 }
 
-static void
+PL_TARGET_CLONES static void
 adam_step (float            *p,
            float            *m,
            float            *v,
@@ -386,6 +387,16 @@ adam_step (float            *p,
 }
 
 #undef MASK
+
+/* g += h on n entries */
+PL_TARGET_CLONES static void
+add_into (float       *restrict g,
+          const float *restrict h,
+          gsize                 n)
+{
+  for (gsize i = 0; i < n; i++)
+    g[i] += h[i];
+}
 
 /* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
  * into the objective gradient and adds its norms — and, fused, takes the optimiser step while
@@ -407,12 +418,7 @@ process_range (Worker           *w,
   if (phase == PHASE_REDUCE)
     {
       for (guint t = 1; t < self->n_threads; t++)
-        {
-          const float *restrict gt = self->workers[t].grad;
-
-          for (gsize i = lo; i < hi; i++)
-            g[i] += gt[i];
-        }
+        add_into (g + lo, self->workers[t].grad + lo, hi - lo);
       objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
                       k->cv, &w->norm_sq, &w->norm_sq_clip);
       if (!self->fused_update)
