@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-cli-plot-private.h"
+#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-metrics.h"
@@ -377,12 +378,8 @@ write_sweep_csv (const char  *path,
       g_string_append_c (s, '\n');
     }
 
-  if (!g_file_set_contents_full (path, s->str, s->len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
-    {
-      g_prefix_error (error, _("Could not write “%s”: "), path);
-      return FALSE;
-    }
-  return TRUE;
+  /* atomic, and a failure names the file */
+  return pl_chart_write_file (path, s->str, s->len, error);
 }
 
 int

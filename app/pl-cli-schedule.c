@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "pl-cli-plot-private.h"
+#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-safetensors.h"
@@ -129,12 +130,8 @@ write_schedule_csv (const char  *path,
       g_string_append_c (s, '\n');
     }
 
-  if (!g_file_set_contents_full (path, s->str, s->len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
-    {
-      g_prefix_error (error, _("Could not write “%s”: "), path);
-      return FALSE;
-    }
-  return TRUE;
+  /* atomic, and a failure names the file */
+  return pl_chart_write_file (path, s->str, s->len, error);
 }
 
 static void
@@ -744,12 +741,8 @@ write_sensitivity_csv (const char          *path,
                                 s->sparsity[at], s->accuracy[at], s->loss[at]);
       }
 
-  if (!g_file_set_contents_full (path, text->str, text->len, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error))
-    {
-      g_prefix_error (error, _("Could not write “%s”: "), path);
-      return FALSE;
-    }
-  return TRUE;
+  /* atomic, and a failure names the file */
+  return pl_chart_write_file (path, text->str, text->len, error);
 }
 
 int

@@ -231,6 +231,31 @@ model_fits (const PlMlp  *model,
   return model->sizes[0] == data->n_features && model->sizes[model->n_layers] >= data->n_classes;
 }
 
+/* FALSE with an error naming @path (the model's file, or NULL for a new model) when @model
+ * does not fit the loaded data. */
+static gboolean
+check_fits (PlWorker     *w,
+            const PlMlp  *model,
+            const char   *path,
+            GError      **error)
+{
+  g_autofree char *arch = NULL;
+
+  if (w->data == NULL || model_fits (model, w->data))
+    return TRUE;
+
+  arch = pl_mlp_arch (model);
+  if (path != NULL)
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                 _("“%s”: the model %s does not fit “%s”, which has %u features and %u classes"),
+                 path, arch, w->data->name, w->data->n_features, w->data->n_classes);
+  else
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                 _("architecture “%s” does not fit “%s”: it has %u features and %u classes"),
+                 arch, w->data->name, w->data->n_features, w->data->n_classes);
+  return FALSE;
+}
+
 /* ───────────────────────────── events ───────────────────────────── */
 
 static void
@@ -1091,15 +1116,8 @@ do_new_model (PlWorker  *w,
   GError *error = NULL;
   PlMlp *model = model_from_arch (w, cmd->text, cmd->activation, &error);
 
-  if (model != NULL && w->data != NULL && !model_fits (model, w->data))
-    {
-      g_autofree char *arch = pl_mlp_arch (model);
-
-      g_set_error (&error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                   _("architecture “%s” does not fit “%s”: it has %u features and %u classes"),
-                   arch, w->data->name, w->data->n_features, w->data->n_classes);
-      g_clear_pointer (&model, pl_mlp_free);
-    }
+  if (model != NULL && !check_fits (w, model, NULL, &error))
+    g_clear_pointer (&model, pl_mlp_free);
   if (model != NULL)
     {
       pl_mlp_init (model, cmd->seed);
@@ -1119,15 +1137,8 @@ do_load_model (PlWorker  *w,
   set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
   publish (w);
   model = pl_safetensors_load (cmd->text, &error);
-  if (model != NULL && w->data != NULL && !model_fits (model, w->data))
-    {
-      g_autofree char *arch = pl_mlp_arch (model);
-
-      g_set_error (&error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                   _("“%s”: the model %s does not fit “%s”, which has %u features and %u classes"),
-                   cmd->text, arch, w->data->name, w->data->n_features, w->data->n_classes);
-      g_clear_pointer (&model, pl_mlp_free);
-    }
+  if (model != NULL && !check_fits (w, model, cmd->text, &error))
+    g_clear_pointer (&model, pl_mlp_free);
   if (model != NULL)
     set_model (w, model, 0, cmd->text);
   set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
