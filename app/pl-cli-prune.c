@@ -478,8 +478,14 @@ _pl_cli_sweep (int    argc,
               return _pl_cli_fail (error);
           }
 
-        for (int pi = 0; pi < n_points; pi++)
+        guint first_point = points->len;
+
+        for (int step = 0; step < n_points; step++)
           {
+            /* Previews go from the sparsest point down: the first one computes the first layer
+             * from its few kept weights, and each next one only adds the weights it restores.
+             * The points are reported in increasing sparsity all the same. */
+            int pi = preview != NULL ? n_points - 1 - step : step;
             /* 1 − (1 − max)^(i/(P−1)): even steps in log "fraction remaining" */
             double target = pi == 0 ? 0.0 : 1.0 - pow (1.0 - max_sparsity, (double) pi / (n_points - 1));
             SweepPoint p = { names[si], seed, target };
@@ -532,6 +538,14 @@ _pl_cli_sweep (int    argc,
             g_printerr (_("%-14s seed %u  sparsity %6.2f%%  test accuracy %6.2f%%  loss %.4f\n"),
                         p.score, seed, 100 * p.sparsity, 100 * p.accuracy, p.loss);
           }
+        if (preview != NULL)
+          for (guint i = first_point, j = points->len; i + 1 < j; i++, j--)
+            {
+              SweepPoint t = g_array_index (points, SweepPoint, i);
+
+              g_array_index (points, SweepPoint, i) = g_array_index (points, SweepPoint, j - 1);
+              g_array_index (points, SweepPoint, j - 1) = t;
+            }
       }
 
   loop_seconds = (g_get_monotonic_time () - t_loop) / 1e6;

@@ -13,10 +13,18 @@
 #include "pl-simd.h"
 #include "pl-team.h"
 
-/* Samples per block: the first layer's pre-activations and inputs of a block stay in L2. */
-#ifndef BLOCK
+/* Samples per block. The inputs and pre-activations are stored block by block ([block][row]
+ * [BLOCK samples], the last block padded with zeros), so that a block's rows are contiguous and
+ * stay in L2 while the block is worked on. */
 #define BLOCK 256
-#endif
+
+/* A weight updated by an axpy over the samples costs about what three weights of an sgemm do
+ * (measured with `prunelab-cli bench drag` and `sweep`): the first layer is brought up to date
+ * by the cheapest of its changes, its kept weights as sparse rows, or a dense sgemm. */
+#define SPARSE_COST 3
+
+/* An upper layer runs as sparse rows below this share of kept weights, else as an sgemm. */
+#define UPPER_SPARSE_DENSITY 0.5
 
 typedef struct {
   guint  start;       /* first candidate of the group in the sorted arrays */
@@ -27,10 +35,28 @@ typedef struct {
 } Group;
 
 typedef struct {
-  guint32 param;      /* index into params of a first-layer weight: row · n_in + col */
   guint32 row, col;
   float   delta;      /* added to the weight: −w when pruned, +w when restored */
 } Change;
+
+/* A matrix as sparse rows: the entries of row r are entries[row_ptr[r] … row_ptr[r + 1]). */
+typedef struct {
+  guint32 col;
+  float   value;
+} Entry;
+
+typedef struct {
+  guint    n_rows;
+  guint32 *row_ptr;   /* owned, n_rows + 1 */
+  Entry   *entries;   /* owned, room for every weight of the layer */
+} SparseRows;
+
+typedef enum {
+  FIRST_KEEP,         /* the first layer's pre-activations are up to date */
+  FIRST_UPDATE,       /* add the changes (sparse rows) */
+  FIRST_SPARSE,       /* recompute from the kept weights as sparse rows */
+  FIRST_DENSE,        /* recompute with an sgemm of the masked weights */
+} FirstMode;
 
 typedef struct {
   float   key;        /* the score, negated with invert: the lowest keys go first */
@@ -56,18 +82,24 @@ struct _PlPreview {
   gsize      neuron_offset[PL_MLP_MAX_LAYERS];  /* of each layer's neurons */
   float     *weff[PL_MLP_MAX_LAYERS];           /* layers ≥ 1: masked weights, in weff_block */
   float     *weff_block;     /* owned */
+  SparseRows sparse[PL_MLP_MAX_LAYERS];         /* per layer, for this run */
+  gboolean   use_sparse[PL_MLP_MAX_LAYERS];     /* layers ≥ 1: this run takes sparse[i] */
 
   guint      n;              /* evaluation samples */
-  float     *xt;             /* owned, (n_in, n) */
-  float     *z1t;            /* owned, (n1, n): first-layer pre-activations, bias excluded */
-  guint32   *y;              /* owned */
   guint      n_blocks;
+  float     *xb;             /* owned, (n_blocks, n_in, BLOCK): the inputs */
+  float     *z1b;            /* owned, (n_blocks, n1, BLOCK): first-layer pre-activations,
+                              * bias excluded */
+  float     *w1;             /* owned, (n1, n_in): the masked first layer for FIRST_DENSE */
+  guint32   *y;              /* owned */
   double    *block_loss;     /* owned */
   guint     *block_correct;  /* owned */
   PlTeam    *team;           /* owned */
   float     *scratch;        /* owned: per member, 2 × (max width × BLOCK) */
   gsize      scratch_stride;
 
+  FirstMode  first_mode;     /* of this run */
+  gboolean   z1_valid;       /* z1b was computed (it is not before the first run) */
   GArray    *changes;        /* Change, first-layer weights changed since the last run */
   gsize      drift;          /* axpy updates since the first layer was last computed whole */
 };
@@ -124,56 +156,6 @@ sort_candidates (Candidate *c,
   g_assert (src == c);
 }
 
-static int
-compare_changes (gconstpointer a,
-                 gconstpointer b)
-{
-  const Change *x = a, *y = b;
-
-  return (x->param > y->param) - (x->param < y->param);
-}
-
-typedef struct {
-  PlPreview   *self;
-  const float *w;       /* (n1, n_in): the first layer's weights, masked */
-} FirstLayerJob;
-
-static void
-first_layer_member (guint    index,
-                    guint    n_threads,
-                    gpointer data)
-{
-  FirstLayerJob *job = data;
-  PlPreview *self = job->self;
-  const PlLayer *l = &self->model->layers[0];
-  guint r0 = (guint) ((guint64) l->n_out * index / n_threads);
-  guint r1 = (guint) ((guint64) l->n_out * (index + 1) / n_threads);
-
-  if (r1 > r0)
-    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                 r1 - r0, self->n, l->n_in,
-                 1.0f, job->w + (gsize) r0 * l->n_in, l->n_in, self->xt, self->n,
-                 0.0f, self->z1t + (gsize) r0 * self->n, self->n);
-}
-
-/* Z1ᵀ (n1, n) = (W0 ⊙ mask) (n1, n_in) · Xᵀ (n_in, n), rows split over the team, each member
- * on single-threaded OpenBLAS (OpenBLAS's own pool would compete with the team). */
-static void
-compute_first_layer (PlPreview *self)
-{
-  const PlLayer *l = &self->model->layers[0];
-  gsize nw = (gsize) l->n_out * l->n_in;
-  g_autofree float *w = g_new (float, nw);
-  FirstLayerJob job = { self, w };
-
-  for (gsize k = 0; k < nw; k++)
-    w[k] = l->w[k] * self->masks[k];
-
-  pl_team_run (self->team, first_layer_member, &job);
-  g_array_set_size (self->changes, 0);
-  self->drift = 0;
-}
-
 /* Adds one reason to prune (d = +1) or removes one (d = −1) for weight @param of @layer. */
 static void
 toggle_weight (PlPreview *self,
@@ -202,7 +184,7 @@ toggle_weight (PlPreview *self,
     return;
   if (layer == 0)
     {
-      Change c = { (guint32) param, (guint32) (local / l->n_in), (guint32) (local % l->n_in),
+      Change c = { (guint32) (local / l->n_in), (guint32) (local % l->n_in),
                    kept ? l->w[local] : -l->w[local] };
       g_array_append_val (self->changes, c);
     }
@@ -239,39 +221,122 @@ toggle_candidate (PlPreview       *self,
     toggle_weight (self, c->layer, c->id, d, TRUE);
 }
 
-/* out (rows, nb) ← activation(in + b) ⊙ neuron_mask, row by row; in has row stride @stride
- * and may be out itself (stride nb) */
+/* The changes as sparse rows, in the order they were made within each row (counting sort). */
+static void
+changes_to_rows (const GArray *changes,
+                 SparseRows   *sr)
+{
+  const Change *c = (const Change *) changes->data;
+
+  memset (sr->row_ptr, 0, sizeof (guint32) * (sr->n_rows + 1));
+  for (guint k = 0; k < changes->len; k++)
+    sr->row_ptr[c[k].row + 1]++;
+  for (guint r = 0; r < sr->n_rows; r++)
+    sr->row_ptr[r + 1] += sr->row_ptr[r];
+  for (guint k = 0; k < changes->len; k++)
+    {
+      guint32 *at = &sr->row_ptr[c[k].row];
+
+      sr->entries[(*at)++] = (Entry) { c[k].col, c[k].delta };
+    }
+  /* each row_ptr[r] now holds the end of row r: shift back */
+  memmove (sr->row_ptr + 1, sr->row_ptr, sizeof (guint32) * sr->n_rows);
+  sr->row_ptr[0] = 0;
+}
+
+/* The nonzero weights (n_rows, n_cols) as sparse rows, leaving out the columns whose
+ * @col_mask is 0 (@col_mask may be NULL); returns how many there are. */
+static gsize
+weights_to_rows (const float *w,
+                 guint        n_cols,
+                 const float *col_mask,
+                 SparseRows  *sr)
+{
+  guint32 k = 0;
+
+  for (guint r = 0; r < sr->n_rows; r++)
+    {
+      const float *wr = w + (gsize) r * n_cols;
+
+      sr->row_ptr[r] = k;
+      for (guint c = 0; c < n_cols; c++)
+        if (wr[c] != 0.0f && (col_mask == NULL || col_mask[c] != 0.0f))
+          sr->entries[k++] = (Entry) { c, wr[c] };
+    }
+  sr->row_ptr[sr->n_rows] = k;
+  return k;
+}
+
+/* z (n_rows, BLOCK) ← S · x, or z + S · x with @accumulate, for S as sparse rows and x
+ * (n_cols, BLOCK). Four entries of a row go in one pass, so that the row of z is loaded and
+ * stored once for four rows of x (the loop is bound by loads, not arithmetic). */
+PL_TARGET_CLONES static void
+sparse_rows_times_block (float            *z,
+                         const float      *x,
+                         const SparseRows *s,
+                         gboolean          accumulate)
+{
+  for (guint r = 0; r < s->n_rows; r++)
+    {
+      float *restrict zr = z + (gsize) r * BLOCK;
+      const Entry *e = s->entries;
+      guint c = s->row_ptr[r], end = s->row_ptr[r + 1];
+
+      if (!accumulate)
+        memset (zr, 0, sizeof (float) * BLOCK);
+
+      for (; c + 4 <= end; c += 4)
+        {
+          const float *restrict x0 = x + (gsize) e[c].col * BLOCK;
+          const float *restrict x1 = x + (gsize) e[c + 1].col * BLOCK;
+          const float *restrict x2 = x + (gsize) e[c + 2].col * BLOCK;
+          const float *restrict x3 = x + (gsize) e[c + 3].col * BLOCK;
+          float d0 = e[c].value, d1 = e[c + 1].value, d2 = e[c + 2].value, d3 = e[c + 3].value;
+
+          for (guint i = 0; i < BLOCK; i++)
+            zr[i] += (d0 * x0[i] + d1 * x1[i]) + (d2 * x2[i] + d3 * x3[i]);
+        }
+      for (; c < end; c++)
+        {
+          const float *restrict xr = x + (gsize) e[c].col * BLOCK;
+          float d = e[c].value;
+
+          for (guint i = 0; i < BLOCK; i++)
+            zr[i] += d * xr[i];
+        }
+    }
+}
+
+/* out (rows, BLOCK) ← activation(in + b) ⊙ neuron_mask, row by row; in may be out */
 PL_TARGET_CLONES static void
 bias_activate_rows (float        *out,
                     const float  *in,
-                    gsize                  stride,
                     const float  *restrict b,
                     const float  *restrict nm,
                     guint                  rows,
-                    guint                  nb,
                     PlActivation           activation)
 {
   for (guint j = 0; j < rows; j++)
     {
-      const float *zr = in + (gsize) j * stride;
-      float *hr = out + (gsize) j * nb;
+      const float *zr = in + (gsize) j * BLOCK;
+      float *hr = out + (gsize) j * BLOCK;
       float bj = b[j], mj = nm[j];
 
       switch (activation)
         {
         case PL_ACTIVATION_RELU:
-          for (guint s = 0; s < nb; s++)
+          for (guint s = 0; s < BLOCK; s++)
             {
               float v = zr[s] + bj;
               hr[s] = (v > 0.0f ? v : 0.0f) * mj;
             }
           break;
         case PL_ACTIVATION_TANH:
-          for (guint s = 0; s < nb; s++)
+          for (guint s = 0; s < BLOCK; s++)
             hr[s] = tanhf (zr[s] + bj) * mj;
           break;
         case PL_ACTIVATION_SIGMOID:
-          for (guint s = 0; s < nb; s++)
+          for (guint s = 0; s < BLOCK; s++)
             hr[s] = mj / (1.0f + expf (-(zr[s] + bj)));
           break;
         default:
@@ -280,54 +345,8 @@ bias_activate_rows (float        *out,
     }
 }
 
-/* z1t[row][s0 + s] += delta · xt[col][s0 + s] for every change, s < nb. The changes are
- * sorted by row: four changes of a row are applied in one pass, so the row is loaded and stored
- * once for four input rows (the loop is bound by loads and stores, not arithmetic). */
-PL_TARGET_CLONES static void
-apply_changes (float        *z1t,
-               const float  *xt,
-               gsize         n,
-               const Change *changes,
-               guint         n_changes,
-               guint         s0,
-               guint         nb)
-{
-  guint c = 0;
-
-  while (c < n_changes)
-    {
-      guint row = changes[c].row;
-      float *restrict zr = z1t + row * n + s0;
-      guint e = c;
-
-      while (e < n_changes && changes[e].row == row)
-        e++;
-
-      for (; c + 4 <= e; c += 4)
-        {
-          const float *restrict x0 = xt + changes[c].col * n + s0;
-          const float *restrict x1 = xt + changes[c + 1].col * n + s0;
-          const float *restrict x2 = xt + changes[c + 2].col * n + s0;
-          const float *restrict x3 = xt + changes[c + 3].col * n + s0;
-          float d0 = changes[c].delta, d1 = changes[c + 1].delta;
-          float d2 = changes[c + 2].delta, d3 = changes[c + 3].delta;
-
-          for (guint s = 0; s < nb; s++)
-            zr[s] += (d0 * x0[s] + d1 * x1[s]) + (d2 * x2[s] + d3 * x3[s]);
-        }
-      for (; c < e; c++)
-        {
-          const float *restrict xr = xt + changes[c].col * n + s0;
-          float d = changes[c].delta;
-
-          for (guint s = 0; s < nb; s++)
-            zr[s] += d * xr[s];
-        }
-    }
-}
-
-/* Loss and correct count of the logits (m, nb) feature-major, column by column; the same
- * float arithmetic as pl_nn_forward + pl_nn_loss. */
+/* Loss and correct count of the first @nb samples of the logits (m, BLOCK), column by column;
+ * the same float arithmetic as pl_nn_forward + pl_nn_loss. */
 static void
 score_logits (const float   *z,
               const float   *b,
@@ -345,7 +364,7 @@ score_logits (const float   *z,
 
       for (guint j = 0; j < m; j++)
         {
-          p[j] = z[(gsize) j * nb + s] + b[j];
+          p[j] = z[(gsize) j * BLOCK + s] + b[j];
           zmax = MAX (zmax, p[j]);
         }
       for (guint j = 0; j < m; j++)
@@ -379,45 +398,62 @@ forward_block (PlPreview *self,
   guint L = m->n_layers;
   guint s0 = b * BLOCK;
   guint nb = MIN (BLOCK, self->n - s0);
-  const Change *changes = (const Change *) self->changes->data;
   const PlLayer *l0 = &m->layers[0];
+  const float *xb = self->xb + (gsize) b * l0->n_in * BLOCK;
+  float *z1 = self->z1b + (gsize) b * l0->n_out * BLOCK;
   float *h = scratch;
   float *z = scratch + self->scratch_stride / 2;
   double loss = 0.0;
   guint correct = 0;
 
-  apply_changes (self->z1t, self->xt, self->n, changes, self->changes->len, s0, nb);
+  switch (self->first_mode)
+    {
+    case FIRST_KEEP:
+      break;
+    case FIRST_UPDATE:
+      sparse_rows_times_block (z1, xb, &self->sparse[0], TRUE);
+      break;
+    case FIRST_SPARSE:
+      sparse_rows_times_block (z1, xb, &self->sparse[0], FALSE);
+      break;
+    case FIRST_DENSE:
+      /* Z1 (n1, BLOCK) = W1 (n1, n_in) · X (n_in, BLOCK) */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                   l0->n_out, BLOCK, l0->n_in,
+                   1.0f, self->w1, l0->n_in, xb, BLOCK,
+                   0.0f, z1, BLOCK);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
 
   if (L == 1)
-    {
-      /* the first layer is the output layer: copy its logits out of the strided rows */
-      for (guint j = 0; j < l0->n_out; j++)
-        memcpy (z + (gsize) j * nb, self->z1t + (gsize) j * self->n + s0, sizeof (float) * nb);
-      score_logits (z, l0->b, l0->n_out, nb, self->y + s0, &loss, &correct);
-    }
+    score_logits (z1, l0->b, l0->n_out, nb, self->y + s0, &loss, &correct);
   else
     {
-      bias_activate_rows (h, self->z1t + s0, self->n, l0->b, self->neuron_masks,
-                          l0->n_out, nb, m->activation);
+      bias_activate_rows (h, z1, l0->b, self->neuron_masks, l0->n_out, m->activation);
 
       for (guint i = 1; i < L; i++)
         {
           const PlLayer *l = &m->layers[i];
           float *t;
 
-          /* Zᵀ (n_out, nb) = W_eff (n_out, n_in) · Hᵀ (n_in, nb) */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                       l->n_out, nb, l->n_in,
-                       1.0f, self->weff[i], l->n_in, h, nb,
-                       0.0f, z, nb);
+          /* Z (n_out, BLOCK) = W_eff (n_out, n_in) · H (n_in, BLOCK) */
+          if (self->use_sparse[i])
+            sparse_rows_times_block (z, h, &self->sparse[i], FALSE);
+          else
+            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                         l->n_out, BLOCK, l->n_in,
+                         1.0f, self->weff[i], l->n_in, h, BLOCK,
+                         0.0f, z, BLOCK);
           if (i + 1 == L)
             {
               score_logits (z, l->b, l->n_out, nb, self->y + s0, &loss, &correct);
               break;
             }
 
-          bias_activate_rows (z, z, nb, l->b, self->neuron_masks + self->neuron_offset[i],
-                              l->n_out, nb, m->activation);
+          bias_activate_rows (z, z, l->b, self->neuron_masks + self->neuron_offset[i],
+                              l->n_out, m->activation);
           t = h;
           h = z;
           z = t;
@@ -440,6 +476,42 @@ forward_member (guint    index,
     forward_block (self, scratch, b);
 }
 
+typedef struct {
+  PlPreview       *self;
+  const PlDataset *eval;
+} TransposeJob;
+
+/* The member's blocks of the evaluation inputs, transposed into xb: the samples of a block
+ * are read in rows of 16 features and written to 16 rows of the block at once, so that reads
+ * and writes both go in address order; the last block is padded with zeros. */
+static void
+transpose_member (guint    index,
+                  guint    n_threads,
+                  gpointer data)
+{
+  TransposeJob *job = data;
+  PlPreview *self = job->self;
+  guint n_in = job->eval->n_features;
+
+  for (guint b = index; b < self->n_blocks; b += n_threads)
+    {
+      float *out = self->xb + (gsize) b * n_in * BLOCK;
+      const float *in = job->eval->x + (gsize) b * BLOCK * n_in;
+      guint nb = MIN (BLOCK, self->n - b * BLOCK);
+
+      for (guint k0 = 0; k0 < n_in; k0 += 16)
+        {
+          guint k1 = MIN (k0 + 16, n_in);
+
+          for (guint s = 0; s < nb; s++)
+            for (guint k = k0; k < k1; k++)
+              out[(gsize) k * BLOCK + s] = in[(gsize) s * n_in + k];
+          for (guint k = k0; k < k1; k++)
+            memset (out + (gsize) k * BLOCK + nb, 0, sizeof (float) * (BLOCK - nb));
+        }
+    }
+}
+
 PlPreview *
 pl_preview_new (const PlMlp        *model,
                 const PlScores     *scores,
@@ -452,7 +524,6 @@ pl_preview_new (const PlMlp        *model,
   PlMlp *m;
   guint L, wmax = 0;
   gsize n_params_w = 0, off = 0, noff = 0, weff_total = 0;
-  int blas_threads;
 
   g_return_val_if_fail (model != NULL && scores != NULL && spec != NULL && eval != NULL, NULL);
 
@@ -574,29 +645,33 @@ pl_preview_new (const PlMlp        *model,
   for (guint gi = 0; gi < self->n_groups; gi++)
     sort_candidates (self->cand + self->groups[gi].start, self->groups[gi].n_cand);
 
-  /* evaluation data, feature-major */
+  /* the evaluation data feature-major, block by block: (n_blocks, n_in, BLOCK) */
   self->n = eval->n;
-  self->xt = g_new (float, (gsize) eval->n * eval->n_features);
-  /* transposed in 32 × 32 tiles, so that reads and writes both stay in cache */
-  for (guint s0 = 0; s0 < eval->n; s0 += 32)
-    for (guint k0 = 0; k0 < eval->n_features; k0 += 32)
-      for (guint s = s0; s < MIN (s0 + 32, eval->n); s++)
-        for (guint k = k0; k < MIN (k0 + 32, eval->n_features); k++)
-          self->xt[(gsize) k * eval->n + s] = eval->x[(gsize) s * eval->n_features + k];
-  self->y = g_memdup2 (eval->y, sizeof (guint32) * eval->n);
-  self->z1t = g_new (float, (gsize) m->sizes[1] * eval->n);
   self->n_blocks = (eval->n + BLOCK - 1) / BLOCK;
+  self->xb = g_new (float, (gsize) self->n_blocks * eval->n_features * BLOCK);
+  self->team = pl_team_new (threads);
+  {
+    TransposeJob job = { self, eval };
+
+    pl_team_run (self->team, transpose_member, &job);
+  }
+  self->y = g_memdup2 (eval->y, sizeof (guint32) * eval->n);
+  self->z1b = g_new (float, (gsize) self->n_blocks * m->sizes[1] * BLOCK);
+  self->w1 = g_new (float, (gsize) m->sizes[1] * m->sizes[0]);
+  for (guint i = 0; i < L; i++)
+    {
+      SparseRows *sr = &self->sparse[i];
+
+      sr->n_rows = m->layers[i].n_out;
+      sr->row_ptr = g_new0 (guint32, sr->n_rows + 1);
+      sr->entries = g_new (Entry, (gsize) m->layers[i].n_out * m->layers[i].n_in);
+    }
   self->block_loss = g_new0 (double, self->n_blocks);
   self->block_correct = g_new0 (guint, self->n_blocks);
 
-  self->team = pl_team_new (threads);
   self->scratch_stride = 2 * (gsize) wmax * BLOCK;
   self->scratch = g_new (float, self->scratch_stride * pl_team_size (self->team));
-
-  blas_threads = openblas_get_num_threads ();
-  openblas_set_num_threads (1);
-  compute_first_layer (self);
-  openblas_set_num_threads (blas_threads);
+  /* the first layer is computed by the first run, from whatever it keeps */
 
   return g_steal_pointer (&self);
 }
@@ -614,8 +689,14 @@ pl_preview_free (PlPreview *self)
   g_free (self->neuron_masks);
   g_free (self->alive_out);
   g_free (self->weff_block);
-  g_free (self->xt);
-  g_free (self->z1t);
+  g_free (self->xb);
+  g_free (self->z1b);
+  g_free (self->w1);
+  for (guint i = 0; i < PL_MLP_MAX_LAYERS; i++)
+    {
+      g_free (self->sparse[i].row_ptr);
+      g_free (self->sparse[i].entries);
+    }
   g_free (self->y);
   g_free (self->block_loss);
   g_free (self->block_correct);
@@ -623,6 +704,54 @@ pl_preview_free (PlPreview *self)
   g_free (self->scratch);
   g_array_unref (self->changes);
   g_free (self);
+}
+
+/* How this run brings the first layer's pre-activations up to date: the cheapest of adding the
+ * changes, the kept weights as sparse rows and an sgemm; whole when it has never been computed,
+ * or when so many changes were added since that rounding could add up. */
+static void
+choose_first_mode (PlPreview *self)
+{
+  const PlLayer *l = &self->model->layers[0];
+  gsize n_weights = (gsize) l->n_out * l->n_in;
+  gsize n_changes = self->changes->len;
+  gboolean whole = !self->z1_valid || self->drift + n_changes > 4 * n_weights;
+  /* in neuron mode the weights stay as the model has them; the neuron masks do the pruning */
+  const float *mask = self->structured ? l->w_mask : self->masks + self->layer_offset[0];
+  gsize kept = n_weights - self->layer_pruned[0];
+
+  if (self->structured)
+    for (gsize k = kept = 0; k < n_weights; k++)
+      kept += mask[k] != 0.0f;
+
+  if (!whole && n_changes == 0)
+    self->first_mode = FIRST_KEEP;
+  else if (!whole && n_changes * SPARSE_COST <= MIN (kept * SPARSE_COST, n_weights))
+    {
+      self->first_mode = FIRST_UPDATE;
+      changes_to_rows (self->changes, &self->sparse[0]);
+      self->drift += n_changes;
+    }
+  else if (kept * SPARSE_COST < n_weights)
+    {
+      self->first_mode = FIRST_SPARSE;
+      for (gsize k = 0; k < n_weights; k++)
+        self->w1[k] = l->w[k] * mask[k];
+      weights_to_rows (self->w1, l->n_in, NULL, &self->sparse[0]);
+    }
+  else
+    {
+      self->first_mode = FIRST_DENSE;
+      for (gsize k = 0; k < n_weights; k++)
+        self->w1[k] = l->w[k] * mask[k];
+    }
+
+  if (self->first_mode == FIRST_SPARSE || self->first_mode == FIRST_DENSE)
+    {
+      self->z1_valid = TRUE;
+      self->drift = 0;
+    }
+  g_array_set_size (self->changes, 0);
 }
 
 /* First candidate of the group whose key is ≥ key (the count of keys below it), compared in
@@ -710,19 +839,16 @@ pl_preview_run (PlPreview        *self,
   blas_threads = openblas_get_num_threads ();
   openblas_set_num_threads (1);
 
-  /* Many first-layer changes (an axpy per weight costs about what a 20% share of the sgemm
-   * does), or so many since the last whole computation that rounding could add up: compute
-   * it whole. */
-  if (self->changes->len > (gsize) m->sizes[0] * m->sizes[1] / 5
-      || self->drift + self->changes->len > 4 * (gsize) m->sizes[0] * m->sizes[1])
+  choose_first_mode (self);
+  result->full_recompute = self->first_mode == FIRST_SPARSE || self->first_mode == FIRST_DENSE;
+  for (guint i = 1; i < m->n_layers; i++)
     {
-      compute_first_layer (self);
-      result->full_recompute = TRUE;
-    }
-  else
-    {
-      g_array_sort (self->changes, compare_changes);
-      self->drift += self->changes->len;
+      const PlLayer *l = &m->layers[i];
+      gsize kept = weights_to_rows (self->weff[i], l->n_in,
+                                    self->neuron_masks + self->neuron_offset[i - 1],
+                                    &self->sparse[i]);
+
+      self->use_sparse[i] = kept < UPPER_SPARSE_DENSITY * l->n_out * l->n_in;
     }
 
   pl_team_run (self->team, forward_member, self);

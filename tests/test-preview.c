@@ -82,13 +82,16 @@ fixture_tear_down (Fixture       *f,
   pl_mlp_free (f->model);
 }
 
-/* Runs a drag and checks each position against pl_prune_select and pl_evaluate. */
+/* Runs a drag and checks each position against pl_prune_select and pl_evaluate. The drag goes
+ * up from no pruning, or with @from_top down from the most (as `prunelab-cli sweep` does, so
+ * that the first run computes the first layer from its few kept weights). */
 static void
-check_drag (Fixture           *f,
-            PlScoreKind        kind,
-            const PlPruneSpec *base,
-            gboolean           by_threshold,
-            guint              threads)
+check_drag_from (Fixture           *f,
+                 PlScoreKind        kind,
+                 const PlPruneSpec *base,
+                 gboolean           by_threshold,
+                 guint              threads,
+                 gboolean           from_top)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(PlScores) scores = NULL;
@@ -123,13 +126,18 @@ check_drag (Fixture           *f,
     {
       /* up, back down, and up again in bigger steps */
       double t = p < 20 ? p / 19.0 : p < 30 ? (29 - p) / 9.0 : (p - 30) / 10.0;
-      double value = lo + t * (hi - lo);
+      double value = lo + (from_top ? 1.0 - t : t) * (hi - lo);
       g_autoptr(PlEvaluation) ev = NULL;
       PlPruneSpec spec = *base;
       PlPreviewResult r;
 
       g_assert_true (pl_preview_run (preview, value, by_threshold, &r, &error));
       g_assert_no_error (error);
+      /* the first run computes the first layer; a small step after it only updates it */
+      if (p == 0)
+        g_assert_true (r.full_recompute);
+      if (p == 1)
+        g_assert_false (r.full_recompute);
 
       /* the same masks as the selection */
       spec.by_threshold = by_threshold;
@@ -152,6 +160,16 @@ check_drag (Fixture           *f,
       g_assert_cmpuint (r.n_correct, ==, (guint) lround (ev->accuracy * ev->n));
       g_assert_cmpuint (r.pruned, ==, pl_mlp_n_pruned (masked));
     }
+}
+
+static void
+check_drag (Fixture           *f,
+            PlScoreKind        kind,
+            const PlPruneSpec *base,
+            gboolean           by_threshold,
+            guint              threads)
+{
+  check_drag_from (f, kind, base, by_threshold, threads, FALSE);
 }
 
 static void
@@ -192,6 +210,38 @@ test_structured_neurons (Fixture *f, gconstpointer data)
   check_drag (f, PL_SCORE_NEURON_L1, &spec, FALSE, 2);
   pl_prune_spec_init (&spec, PL_SCOPE_LAYER, FALSE, 0.0);
   check_drag (f, PL_SCORE_APOZ, &spec, FALSE, 1);
+}
+
+static void
+test_from_the_top (Fixture *f, gconstpointer data)
+{
+  PlPruneSpec spec;
+
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
+  check_drag_from (f, PL_SCORE_MAGNITUDE, &spec, FALSE, 1, TRUE);
+  check_drag_from (f, PL_SCORE_GRADIENT, &spec, FALSE, 2, TRUE);
+  check_drag_from (f, PL_SCORE_NEURON_L2, &spec, FALSE, 2, TRUE);
+}
+
+/* A network of one layer: the first layer is the output layer. */
+static void
+test_single_layer (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PlTrainer) trainer = NULL;
+  PlTrainConfig config;
+  PlPruneSpec spec;
+
+  pl_mlp_free (f->model);
+  f->model = pl_mlp_new_from_arch ("30-6", PL_ACTIVATION_RELU, NULL);
+  pl_mlp_init (f->model, 4);
+  pl_train_config_init (&config);
+  config.epochs = 2;
+  trainer = pl_trainer_new (f->model, &config);
+  g_assert_true (pl_trainer_run (trainer, f->train, NULL, NULL, NULL, NULL, NULL));
+
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
+  check_drag (f, PL_SCORE_MAGNITUDE, &spec, FALSE, 2);
+  check_drag_from (f, PL_SCORE_MAGNITUDE, &spec, FALSE, 1, TRUE);
 }
 
 static void
@@ -288,6 +338,8 @@ main (int    argc,
   ADD ("tanh/global-sparsity/equals-select-and-full-evaluation", test_global_sparsity, PL_ACTIVATION_TANH);
   ADD ("layer-inverted-taylor/equals-select-and-full-evaluation", test_layer_inverted_taylor, PL_ACTIVATION_RELU);
   ADD ("structured/equals-select-and-full-evaluation", test_structured_neurons, PL_ACTIVATION_RELU);
+  ADD ("from-the-top/equals-select-and-full-evaluation", test_from_the_top, PL_ACTIVATION_RELU);
+  ADD ("single-layer/equals-select-and-full-evaluation", test_single_layer, PL_ACTIVATION_RELU);
   ADD ("pruned-model/masks-compose", test_on_a_pruned_model, PL_ACTIVATION_SIGMOID);
   ADD ("threads-give-identical-results", test_threads_give_identical_results, PL_ACTIVATION_RELU);
   ADD ("rejects-bad-values", test_rejects_bad_values, PL_ACTIVATION_RELU);
