@@ -4,7 +4,8 @@
 drag:  100 positions across 0–99% global magnitude sparsity and back on a 784-300-100-10 ReLU
        MLP, each torch.nn.utils.prune.global_unstructured (L1Unstructured) on a fresh copy of the
        weights plus a forward pass over 10,000 evaluation samples; median and 95th percentile ms.
-sweep: 24 sparsity levels of global magnitude pruning without fine-tuning, the same loop.
+sweep: 24 sparsity levels of global magnitude pruning without fine-tuning, the same loop; the
+       median of three timed sweeps after one that warms up.
 
 The same model initialisation rule and random Fashion-MNIST-shaped data as the C benchmark
 (the timings do not depend on the values). Each thread configuration runs in a fresh process
@@ -81,11 +82,14 @@ def run_one(args):
                 "p95_ms": times[min(len(times) - 1, int(0.95 * len(times) + 0.999) - 1)]}
 
     levels = [0.0] + [1 - (1 - 0.99) ** (i / (args.points - 1)) for i in range(1, args.points)]
-    t0 = time.perf_counter()
-    for s in levels:
-        prune_to(model, state, s)
-        evaluate(model, x, y)
-    return {"seconds": time.perf_counter() - t0}
+    times = []
+    for _ in range(1 + args.repeat):  # the first pass warms up
+        t0 = time.perf_counter()
+        for s in levels:
+            prune_to(model, state, s)
+            evaluate(model, x, y)
+        times.append(time.perf_counter() - t0)
+    return {"seconds": statistics.median(times[1:]), "passes": times[1:]}
 
 
 def main():
@@ -95,6 +99,7 @@ def main():
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--positions", type=int, default=100)
     ap.add_argument("--points", type=int, default=24)
+    ap.add_argument("--repeat", type=int, default=3, help="timed sweeps, after one to warm up")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -110,7 +115,7 @@ def main():
         for tt, bt in configs:
             env = dict(os.environ, OPENBLAS_NUM_THREADS=str(bt))
             out = subprocess.run([sys.executable, __file__, args.what, "--samples", str(args.samples),
-                                  "--positions", str(args.positions), "--points", str(args.points),
+                                  "--positions", str(args.positions), "--points", str(args.points), "--repeat", str(args.repeat),
                                   "--one", f"{tt},{bt}"],
                                  env=env, check=True, capture_output=True, text=True).stdout
             measured.append(dict(json.loads(out), torch_threads=tt, blas_threads=bt))
