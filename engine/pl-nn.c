@@ -49,6 +49,8 @@ pl_nn_work_new (const PlMlp *model,
   for (guint i = 1; i <= model->n_layers; i++)
     {
       work->act[i] = p;
+      if (i == 1)
+        work->first_out = p;
       p += (gsize) max_batch * model->sizes[i];
     }
   work->delta[0] = p;
@@ -67,9 +69,10 @@ pl_nn_work_free (PlNnWork *work)
   g_free (work);
 }
 
-/* out (n, m) ← activation(out + b) ⊙ neuron_mask, in place */
+/* out (n, m), rows @stride apart ← activation(out + b) ⊙ neuron_mask, in place */
 static void
 bias_activate (float        *out,
+               gsize         stride,
                const float  *b,
                const float  *neuron_mask,
                guint         n,
@@ -78,7 +81,7 @@ bias_activate (float        *out,
 {
   for (guint s = 0; s < n; s++)
     {
-      float *row = out + (gsize) s * m;
+      float *row = out + (gsize) s * stride;
 
       switch (activation)
         {
@@ -131,16 +134,14 @@ bias_softmax (float       *out,
     }
 }
 
-const float *
-pl_nn_forward (const PlMlp *model,
-               PlNnWork    *work,
-               const float *x,
-               guint        n)
+/* Layers @first… on work->act[first], which the caller has set. */
+static const float *
+forward_from (const PlMlp *model,
+              PlNnWork    *work,
+              guint        first,
+              guint        n)
 {
-  g_return_val_if_fail (n <= work->max_batch, NULL);
-
-  work->act[0] = (float *) x;
-  for (guint i = 0; i < model->n_layers; i++)
+  for (guint i = first; i < model->n_layers; i++)
     {
       const PlLayer *l = &model->layers[i];
       float *out = work->act[i + 1];
@@ -152,12 +153,60 @@ pl_nn_forward (const PlMlp *model,
                    0.0f, out, l->n_out);
 
       if (i + 1 < model->n_layers)
-        bias_activate (out, l->b, l->neuron_mask, n, l->n_out, model->activation);
+        bias_activate (out, l->n_out, l->b, l->neuron_mask, n, l->n_out, model->activation);
       else
         bias_softmax (out, l->b, n, l->n_out);
     }
 
   return work->act[model->n_layers];
+}
+
+const float *
+pl_nn_forward (const PlMlp *model,
+               PlNnWork    *work,
+               const float *x,
+               guint        n)
+{
+  g_return_val_if_fail (n <= work->max_batch, NULL);
+
+  work->act[0] = (float *) x;
+  work->act[1] = work->first_out;
+  return forward_from (model, work, 0, n);
+}
+
+void
+pl_nn_forward_first_columns (const PlMlp *model,
+                             const float *x,
+                             guint        n,
+                             guint        c0,
+                             guint        c1,
+                             float       *h)
+{
+  const PlLayer *l = &model->layers[0];
+
+  g_return_if_fail (model->n_layers >= 2 && c0 <= c1 && c1 <= l->n_out);
+  if (c0 == c1 || n == 0)
+    return;
+
+  /* h[:, c0:c1] (n, c1 − c0) = x (n, n_in) · W[c0:c1]ᵀ */
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+               n, c1 - c0, l->n_in,
+               1.0f, x, l->n_in, l->w + (gsize) c0 * l->n_in, l->n_in,
+               0.0f, h + c0, l->n_out);
+  bias_activate (h + c0, l->n_out, l->b + c0, l->neuron_mask + c0, n, c1 - c0, model->activation);
+}
+
+const float *
+pl_nn_forward_upper (const PlMlp *model,
+                     PlNnWork    *work,
+                     const float *h,
+                     guint        n)
+{
+  g_return_val_if_fail (model->n_layers >= 2 && n <= work->max_batch, NULL);
+
+  work->act[0] = NULL;
+  work->act[1] = (float *) h;
+  return forward_from (model, work, 1, n);
 }
 
 double
@@ -256,11 +305,18 @@ backward_from_output_delta (const PlMlp *model,
       gw = gp;
       gb = gp + (gsize) l->n_out * l->n_in;
 
-      /* gW (n_out, n_in) = β·gW + dᵀ (n_out, n) · a (n, n_in) */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                   l->n_out, l->n_in, n,
-                   1.0f, d, l->n_out, work->act[i], l->n_in,
-                   beta, gw, l->n_in);
+      /* gW (n_out, n_in) = β·gW + dᵀ (n_out, n) · a (n, n_in), the first layer's left to the
+       * caller when it asked for its delta */
+      if (i == 0 && work->first_delta != NULL)
+        {
+          if (d != work->first_delta)
+            memcpy (work->first_delta, d, sizeof (float) * n * l->n_out);
+        }
+      else
+        cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                     l->n_out, l->n_in, n,
+                     1.0f, d, l->n_out, work->act[i], l->n_in,
+                     beta, gw, l->n_in);
       if (!accumulate)
         memset (gb, 0, sizeof (float) * l->n_out);
       for (guint s = 0; s < n; s++)
@@ -269,7 +325,8 @@ backward_from_output_delta (const PlMlp *model,
 
       if (i > 0)
         {
-          float *dprev = work->delta[(L - i) & 1];
+          float *dprev = i == 1 && work->first_delta != NULL ? work->first_delta
+                                                              : work->delta[(L - i) & 1];
 
           /* dprev (n, n_in) = d (n, n_out) · W (n_out, n_in) */
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,

@@ -21,6 +21,12 @@ typedef struct {
                                           * one holding the softmax probabilities */
   float  *delta[2];                      /* ping-pong (n, max width) buffers of ∂L/∂z */
   float  *input;                         /* (max_batch, sizes[0]) for gathered batches */
+  float  *first_out;                     /* (max_batch, sizes[1]): act[1], unless
+                                          * pl_nn_forward_upper borrowed another */
+  float  *first_delta;                   /* NULL, or borrowed (n, sizes[1]): the backward
+                                          * passes leave the first layer's ∂L/∂z here and do
+                                          * not compute its weight gradient (the trainer does,
+                                          * for the whole batch, split by rows over threads) */
 } PlNnWork;
 
 PlNnWork *pl_nn_work_new   (const PlMlp *model,
@@ -33,6 +39,23 @@ const float *pl_nn_forward (const PlMlp *model,
                             PlNnWork    *work,
                             const float *x,
                             guint        n);
+
+/* Columns [c0, c1) of the first layer's output for x (n, n_in) into h (n, sizes[1]): the
+ * same arithmetic as pl_nn_forward, so that threads can each compute their columns. Needs a
+ * hidden layer. */
+void      pl_nn_forward_first_columns (const PlMlp *model,
+                                       const float *x,
+                                       guint        n,
+                                       guint        c0,
+                                       guint        c1,
+                                       float       *h);
+
+/* The rest of pl_nn_forward given the first layer's output h (n, sizes[1]), borrowed as
+ * work->act[1]; act[0] is unset, so a backward pass after it needs work->first_delta. */
+const float *pl_nn_forward_upper      (const PlMlp *model,
+                                       PlNnWork    *work,
+                                       const float *h,
+                                       guint        n);
 
 /* Mean softmax cross-entropy of the probabilities after pl_nn_forward, and the number of
  * samples whose arg-max equals the label (ties go to the lowest class). */

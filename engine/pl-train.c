@@ -18,6 +18,8 @@
 #define GOOD_EVERY  16   /* steps between copies of parameters known to give a finite loss */
 
 typedef enum {
+  PHASE_GATHER,    /* each worker: its slice of the batch's inputs into batch_x */
+  PHASE_FIRST,     /* each worker: its columns of the first layer over the whole batch */
   PHASE_GRADIENT,  /* each worker: its slice of the batch, forward and backward */
   PHASE_REDUCE,    /* each worker: its range of parameters, partial gradients summed */
   PHASE_UPDATE,    /* each worker: its range of parameters, optimiser step */
@@ -29,7 +31,9 @@ typedef struct {
   PlNnWork  *work;      /* owned */
   guint32   *y;         /* owned, (max_batch) labels of the slice */
   float     *grad;      /* owned, except worker 0's, which is the trainer's */
-  gsize      lo, hi;    /* parameter range for the reduce and update phases */
+  gsize      lo[2], hi[2];  /* parameter ranges for the reduce and update phases: [0] the
+                             * worker's rows of the first layer's weights when the trainer
+                             * splits them (else empty), [1] its share of the rest */
   double     loss;      /* of the slice, summed over samples */
   guint      correct;
   double     norm_sq;       /* partial ‖g‖² before clipping */
@@ -56,10 +60,25 @@ struct _PlTrainer {
   const PlDataset *data;        /* borrowed */
   const guint32   *batch_idx;   /* borrowed */
   guint            batch_n;
+  const guint32   *next_idx;    /* borrowed: the next batch of the epoch, or NULL */
+  guint            next_n;
   float            lr;
   float            clip_coef;
   gboolean         fused_update; /* update during the reduce phase (no norm clipping) */
   gboolean         masked;       /* some weight is pruned: the loops read the masks */
+
+  /* With several threads the first layer — most of the parameters and of the work — is split
+   * by neurons, the rest of the network by samples. Each worker gathers its slice of the
+   * batch's inputs (PHASE_GATHER), computes its neurons' outputs for the whole batch
+   * (PHASE_FIRST), runs the upper layers forward and backward on its slice
+   * of the batch, leaving the slice's first-layer ∂L/∂z in batch_d (PHASE_GRADIENT), then
+   * computes its neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE).
+   * A worker's rows of the first layer are read and written by its core alone, and their
+   * gradient is not summed from partial ones. */
+  gboolean         split_first;
+  float           *batch_x;      /* owned, (batch, n_in), or NULL */
+  float           *batch_h;      /* owned, (batch, sizes[1]), or NULL */
+  float           *batch_d;      /* owned, (batch, sizes[1]), or NULL */
 
   /* extensions: a hook after every step, distillation from a teacher's soft targets */
   PlTrainStepHook  step_hook;
@@ -158,22 +177,84 @@ pl_lr_schedule_parse (const char    *text,
 
 /* ---- the phases ---- */
 
+/* The worker's slice of the batch: samples [*lo, *hi). */
+static void
+slice_of (const Worker *w,
+          guint        *lo,
+          guint        *hi)
+{
+  const PlTrainer *self = w->trainer;
+
+  *lo = (guint) ((guint64) self->batch_n * w->index / self->n_threads);
+  *hi = (guint) ((guint64) self->batch_n * (w->index + 1) / self->n_threads);
+}
+
+/* Asks for the inputs of the worker's share of the next batch to be brought into cache while
+ * this step computes: the rows are scattered over the training set, and fetched from memory on
+ * demand they cost the gather several microseconds each. */
+static void
+prefetch_next (Worker *w)
+{
+  PlTrainer *self = w->trainer;
+  gsize row_bytes = sizeof (float) * self->data->n_features;
+  guint lo = (guint) ((guint64) self->next_n * w->index / self->n_threads);
+  guint hi = (guint) ((guint64) self->next_n * (w->index + 1) / self->n_threads);
+
+  if (self->next_idx == NULL)
+    return;
+  for (guint s = lo; s < hi; s++)
+    {
+      const char *row = (const char *) (self->data->x + (gsize) self->next_idx[s] * self->data->n_features);
+
+      for (gsize b = 0; b < row_bytes; b += 64)
+        __builtin_prefetch (row + b, 0, 2);
+    }
+}
+
+static void
+run_gather (Worker *w)
+{
+  PlTrainer *self = w->trainer;
+  const PlDataset *data = self->data;
+  guint nf = data->n_features;
+  guint lo, hi;
+
+  slice_of (w, &lo, &hi);
+  for (guint s = lo; s < hi; s++)
+    memcpy (self->batch_x + (gsize) s * nf, data->x + (gsize) self->batch_idx[s] * nf,
+            sizeof (float) * nf);
+}
+
+static void
+run_first (Worker *w)
+{
+  PlTrainer *self = w->trainer;
+  guint n_in = self->model->layers[0].n_in;
+
+  prefetch_next (w);
+  pl_nn_forward_first_columns (self->model, self->batch_x, self->batch_n,
+                               (guint) (w->lo[0] / n_in), (guint) (w->hi[0] / n_in), self->batch_h);
+}
+
 static void
 run_gradient (Worker *w)
 {
   PlTrainer *self = w->trainer;
   const PlDataset *data = self->data;
   guint n = self->batch_n;
-  guint lo = (guint) ((guint64) n * w->index / self->n_threads);
-  guint hi = (guint) ((guint64) n * (w->index + 1) / self->n_threads);
+  guint lo, hi;
   guint nf = data->n_features;
   float *x = w->work->input;
 
+  if (!self->split_first)
+    prefetch_next (w);
+  slice_of (w, &lo, &hi);
   for (guint s = lo; s < hi; s++)
     {
       guint32 idx = self->batch_idx[s];
 
-      memcpy (x + (gsize) (s - lo) * nf, data->x + (gsize) idx * nf, sizeof (float) * nf);
+      if (!self->split_first)
+        memcpy (x + (gsize) (s - lo) * nf, data->x + (gsize) idx * nf, sizeof (float) * nf);
       w->y[s - lo] = data->y[idx];
     }
 
@@ -185,7 +266,13 @@ run_gradient (Worker *w)
       return;
     }
 
-  pl_nn_forward (self->model, w->work, x, hi - lo);
+  if (self->split_first)
+    {
+      w->work->first_delta = self->batch_d + (gsize) lo * self->model->sizes[1];
+      pl_nn_forward_upper (self->model, w->work, self->batch_h + (gsize) lo * self->model->sizes[1], hi - lo);
+    }
+  else
+    pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
   if (self->teacher == NULL)
     pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
@@ -407,6 +494,7 @@ process_range (Worker           *w,
                gsize             lo,
                gsize             hi,
                gboolean          is_weight,
+               gboolean          sum_partials,
                const StepConsts *k)
 {
   PlTrainer *self = w->trainer;
@@ -417,7 +505,7 @@ process_range (Worker           *w,
 
   if (phase == PHASE_REDUCE)
     {
-      for (guint t = 1; t < self->n_threads; t++)
+      for (guint t = 1; sum_partials && t < self->n_threads; t++)
         add_into (g + lo, self->workers[t].grad + lo, hi - lo);
       objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
                       k->cv, &w->norm_sq, &w->norm_sq_clip);
@@ -431,8 +519,8 @@ process_range (Worker           *w,
     adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
 }
 
-/* Runs the reduce or update phase on the weight and bias parts of [w->lo, w->hi), a chunk at a
- * time. */
+/* Runs the reduce or update phase on the weight and bias parts of the worker's ranges, a chunk
+ * at a time; in the reduce phase the first layer's rows of a split gradient are computed first. */
 static void
 run_by_segments (Worker *w,
                  Phase   phase)
@@ -456,21 +544,37 @@ run_by_segments (Worker *w,
   if (phase == PHASE_REDUCE)
     w->norm_sq = w->norm_sq_clip = 0.0;
 
-  for (guint i = 0; i < self->model->n_layers; i++)
+  if (phase == PHASE_REDUCE && w->hi[0] > w->lo[0])
     {
-      const PlLayer *l = &self->model->layers[i];
-      gsize nw = (gsize) l->n_out * l->n_in;
-      gsize seg[3] = { off, off + nw, off + nw + l->n_out };
+      const PlLayer *l = &self->model->layers[0];
+      gsize r0 = w->lo[0] / l->n_in, r1 = w->hi[0] / l->n_in;
 
-      for (guint part = 0; part < 2; part++)
+      /* gW (rows, n_in) = dᵀ (rows, batch) · x (batch, n_in) over the whole batch */
+      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                   r1 - r0, l->n_in, self->batch_n,
+                   1.0f, self->batch_d + r0, l->n_out, self->batch_x, l->n_in,
+                   0.0f, self->grad + w->lo[0], l->n_in);
+    }
+
+  for (guint range = 0; range < 2; range++)
+    {
+      off = 0;
+      for (guint i = 0; i < self->model->n_layers; i++)
         {
-          gsize lo = MAX (seg[part], w->lo);
-          gsize hi = MIN (seg[part + 1], w->hi);
+          const PlLayer *l = &self->model->layers[i];
+          gsize nw = (gsize) l->n_out * l->n_in;
+          gsize seg[3] = { off, off + nw, off + nw + l->n_out };
 
-          for (gsize a = lo; a < hi; a += CHUNK)
-            process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, &k);
+          for (guint part = 0; part < 2; part++)
+            {
+              gsize lo = MAX (seg[part], w->lo[range]);
+              gsize hi = MIN (seg[part + 1], w->hi[range]);
+
+              for (gsize a = lo; a < hi; a += CHUNK)
+                process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
+            }
+          off = seg[2];
         }
-      off = seg[2];
     }
 }
 
@@ -478,7 +582,11 @@ static void
 run_phase (Worker *w,
            Phase   phase)
 {
-  if (phase == PHASE_GRADIENT)
+  if (phase == PHASE_GATHER)
+    run_gather (w);
+  else if (phase == PHASE_FIRST)
+    run_first (w);
+  else if (phase == PHASE_GRADIENT)
     run_gradient (w);
   else
     run_by_segments (w, phase);
@@ -529,21 +637,36 @@ pl_trainer_new (PlMlp               *model,
   self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   pl_rng_init (&self->rng, config->seed);
 
+  self->split_first = self->n_threads > 1 && model->n_layers >= 2;
+  if (self->split_first)
+    {
+      self->batch_x = g_new0 (float, (gsize) config->batch_size * model->sizes[0]);
+      self->batch_h = g_new0 (float, (gsize) config->batch_size * model->sizes[1]);
+      self->batch_d = g_new0 (float, (gsize) config->batch_size * model->sizes[1]);
+    }
+
   for (guint t = 0; t < self->n_threads; t++)
     {
       Worker *w = &self->workers[t];
-      guint slice = (config->batch_size + self->n_threads - 1) / self->n_threads;
-      /* ranges of parameters, aligned to 16 floats (a cache line) */
-      gsize lo = (np * t / self->n_threads) & ~(gsize) 15;
-      gsize hi = t + 1 == self->n_threads ? np : (np * (t + 1) / self->n_threads) & ~(gsize) 15;
+      guint T = self->n_threads;
+      guint slice = (config->batch_size + T - 1) / T;
+      const PlLayer *l0 = &model->layers[0];
+      /* the first layer's rows, then the rest of the parameters in ranges aligned to 16
+       * floats (a cache line) */
+      gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
+      gsize n_rest = np - rest;
 
       w->trainer = self;
       w->index = t;
       w->work = pl_nn_work_new (model, slice);
       w->y = g_new0 (guint32, slice);
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
-      w->lo = lo;
-      w->hi = hi;
+      w->lo[0] = (gsize) (l0->n_out * t / T) * l0->n_in;
+      w->hi[0] = (gsize) (l0->n_out * (t + 1) / T) * l0->n_in;
+      if (!self->split_first)
+        w->lo[0] = w->hi[0] = 0;
+      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
+      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
     }
   self->team = pl_team_new (self->n_threads);
 
@@ -569,6 +692,9 @@ pl_trainer_free (PlTrainer *self)
     }
 
   g_free (self->grad);
+  g_free (self->batch_x);
+  g_free (self->batch_h);
+  g_free (self->batch_d);
   g_free (self->state1);
   g_free (self->state2);
   g_free (self->good);
@@ -677,6 +803,11 @@ train_step (PlTrainer *self,
 
   *loss = 0.0;
   *correct = 0;
+  if (self->split_first)
+    {
+      team_run (self, PHASE_GATHER);
+      team_run (self, PHASE_FIRST);
+    }
   team_run (self, PHASE_GRADIENT);
   for (guint t = 0; t < self->n_threads; t++)
     {
@@ -792,6 +923,8 @@ pl_trainer_run (PlTrainer           *self,
 
           self->batch_idx = order + start;
           self->batch_n = MIN (c->batch_size, train->n - start);
+          self->next_idx = start + c->batch_size < train->n ? order + start + c->batch_size : NULL;
+          self->next_n = self->next_idx != NULL ? MIN (c->batch_size, train->n - start - c->batch_size) : 0;
           self->lr = (float) learning_rate (c, epoch, step, steps_total);
 
           if (!train_step (self, &loss, &correct, &grad_norm))
