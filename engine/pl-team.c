@@ -22,6 +22,12 @@ struct _PlTeam {
   gint        generation;  /* atomic: raised to start a round */
   gint        pending;     /* atomic: members still running the round */
   gint        quit;        /* atomic */
+  /* Who sleeps on a condition, so that rounds between spinning threads make no system call:
+   * raised under the lock before the condition is checked a last time, and read after the
+   * state it waits for is changed (both sequentially consistent), so that one of the two
+   * threads sees the other. */
+  gint        sleepers;       /* atomic: members waiting on start_cond */
+  gint        caller_sleeps;  /* atomic: the caller waits on done_cond */
   PlTeamFunc  func;        /* written before generation is raised */
   gpointer    data;
 };
@@ -64,8 +70,10 @@ member_main (gpointer data)
       if (gen == seen)
         {
           g_mutex_lock (&team->lock);
+          g_atomic_int_inc (&team->sleepers);
           while ((guint) g_atomic_int_get (&team->generation) == seen && !g_atomic_int_get (&team->quit))
             g_cond_wait (&team->start_cond, &team->lock);
+          g_atomic_int_add (&team->sleepers, -1);
           g_mutex_unlock (&team->lock);
         }
       if (g_atomic_int_get (&team->quit))
@@ -74,7 +82,7 @@ member_main (gpointer data)
       seen = (guint) g_atomic_int_get (&team->generation);
       team->func (m->index, team->n_threads, team->data);
 
-      if (g_atomic_int_dec_and_test (&team->pending))
+      if (g_atomic_int_dec_and_test (&team->pending) && g_atomic_int_get (&team->caller_sleeps))
         {
           g_mutex_lock (&team->lock);
           g_cond_signal (&team->done_cond);
@@ -142,13 +150,16 @@ pl_team_run (PlTeam     *team,
       return;
     }
 
-  g_mutex_lock (&team->lock);
   team->func = func;
   team->data = data;
   g_atomic_int_set (&team->pending, (gint) team->n_threads - 1);
   g_atomic_int_inc (&team->generation);
-  g_cond_broadcast (&team->start_cond);
-  g_mutex_unlock (&team->lock);
+  if (g_atomic_int_get (&team->sleepers) > 0)
+    {
+      g_mutex_lock (&team->lock);
+      g_cond_broadcast (&team->start_cond);
+      g_mutex_unlock (&team->lock);
+    }
 
   func (0, team->n_threads, data);
 
@@ -160,8 +171,10 @@ pl_team_run (PlTeam     *team,
     if (g_atomic_int_get (&team->pending) > 0)
       {
         g_mutex_lock (&team->lock);
+        g_atomic_int_set (&team->caller_sleeps, TRUE);
         while (g_atomic_int_get (&team->pending) > 0)
           g_cond_wait (&team->done_cond, &team->lock);
+        g_atomic_int_set (&team->caller_sleeps, FALSE);
         g_mutex_unlock (&team->lock);
       }
   }
