@@ -1030,6 +1030,7 @@ run_preview (PlWorker  *w,
 {
   PlPreviewResult r;
   PlMlp *m = w->model;
+  gint64 t0 = g_get_monotonic_time ();
 
   if (m == NULL)
     {
@@ -1043,6 +1044,9 @@ run_preview (PlWorker  *w,
       clear_preview (w);
       return FALSE;
     }
+  /* a new preview computes its first layer in its first run: part of building it */
+  if (w->preview_built_at >= t0)
+    w->preview_build_usec = g_get_monotonic_time () - t0;
 
   w->previews_computed++;
   w->preview_on = TRUE;
@@ -1581,8 +1585,12 @@ do_sweep (PlWorker  *w,
       curve->score = cmd->scores[si];
       curve->points = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
       w->n_curves++;
-      for (guint pi = 0; pi < cmd->points; pi++)
+      /* from the sparsest point down, as prunelab-cli sweep: the first run computes the first
+       * layer from its few kept weights, each next one adds the weights it restores; the points
+       * are kept in increasing sparsity */
+      for (guint step = 0; step < cmd->points; step++)
         {
+          guint pi = cmd->points - 1 - step;
           /* 1 − (1 − max)^(i/(P−1)): even steps in log "fraction remaining" */
           double target = pi == 0 ? 0.0 : 1.0 - pow (1.0 - cmd->max, (double) pi / (cmd->points - 1));
           PlPreviewResult r;
@@ -1598,7 +1606,7 @@ do_sweep (PlWorker  *w,
           p.structural_sparsity = r.neurons > 0 ? (double) r.dead_neurons / r.neurons : 0.0;
           p.accuracy = r.accuracy;
           p.loss = r.loss;
-          g_array_append_val (curve->points, p);
+          g_array_prepend_val (curve->points, p);
           g_clear_pointer (&curve->bytes, pl_bytes_unref);
           touch (w, DIRTY_CURVES);
           done++;
