@@ -720,13 +720,18 @@ choose_first_mode (PlPreview *self)
   const float *mask = self->structured ? l->w_mask : self->masks + self->layer_offset[0];
   gsize kept = n_weights - self->layer_pruned[0];
 
+  if (!whole && n_changes == 0)
+    {
+      self->first_mode = FIRST_KEEP;
+      return;
+    }
+
+  /* (neuron mode adds no changes: only its first run gets here) */
   if (self->structured)
     for (gsize k = kept = 0; k < n_weights; k++)
       kept += mask[k] != 0.0f;
 
-  if (!whole && n_changes == 0)
-    self->first_mode = FIRST_KEEP;
-  else if (!whole && n_changes * SPARSE_COST <= MIN (kept * SPARSE_COST, n_weights))
+  if (!whole && n_changes * SPARSE_COST <= MIN (kept * SPARSE_COST, n_weights))
     {
       self->first_mode = FIRST_UPDATE;
       changes_to_rows (self->changes, &self->sparse[0]);

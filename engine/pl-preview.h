@@ -1,12 +1,17 @@
 /* pl-preview.h — what a threshold or sparsity would do, fast enough to follow a pointer
  *
  * A preview holds a model's scores sorted, the evaluation inputs and the first layer's
- * pre-activations feature-major ([feature][sample]); each call applies only the mask changes
- * since the previous call — a changed first-layer weight is one axpy over the samples — then
- * recomputes the small upper layers in cache-sized blocks of samples, split over a team of
- * threads. The model itself is never changed. The mask a preview shows is exactly what
+ * pre-activations feature-major, in cache-sized blocks of samples. Each call applies only the
+ * mask changes since the previous call: the changed first-layer weights are added to the
+ * pre-activations as sparse rows (or the first layer is recomputed from its kept weights, or
+ * with an sgemm, whichever costs least; the first call always computes it), then the small upper
+ * layers run, as sparse rows when few of their weights are kept. Blocks are split over a team
+ * of threads. The model itself is never changed. The mask a preview shows is exactly what
  * pl_prune_select gives for the same scores and spec, and its loss and accuracy are those of a
  * full evaluation of the masked model (loss within 1e-4).
+ *
+ * Going from the sparsest value down is the cheapest order for a sweep: the first call then
+ * computes the first layer from its few kept weights.
  *
  * A preview is used from one thread at a time (the engine thread); it may be any thread.
  */
