@@ -131,13 +131,13 @@ bench_train (int    argc,
 {
   g_autofree char *arch = NULL;
   g_autofree char *threads_list = NULL;
-  int batch = 128, steps = 100, repeats = 5;
+  int batch = 128, steps = 100, repeats = 9;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("Layer sizes (default 784-300-100-10)"), N_("SIZES") },
     { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 128)"), N_("N") },
     { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Training steps per timed repeat (default 100)"), N_("N") },
-    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, N_("Timed repeats; the median is reported (default 5)"), N_("N") },
+    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, N_("Timed repeats of each thread count; the median is reported (default 9)"), N_("N") },
     { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_list, N_("Thread counts to measure (default 1,2)"), N_("LIST") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
@@ -150,7 +150,10 @@ bench_train (int    argc,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_auto(GStrv) thread_counts = NULL;
   PlRng rng;
-  double flops, bound, peak, one_thread = NAN;
+  g_autofree guint *counts = NULL;
+  g_autofree double *rates = NULL;
+  guint n_counts;
+  double flops, bound, peak;
 
   g_option_context_set_summary (context,
     _("Measure training throughput (samples/s, GFLOP/s) of SGD with momentum on random\n"
@@ -195,49 +198,69 @@ bench_train (int    argc,
   json_builder_begin_array (b);
 
   thread_counts = g_strsplit (threads_list != NULL ? threads_list : "1,2", ",", -1);
-  for (guint i = 0; thread_counts[i] != NULL; i++)
+  n_counts = g_strv_length (thread_counts);
+  counts = g_new0 (guint, MAX (n_counts, 1));
+  rates = g_new0 (double, (gsize) MAX (n_counts, 1) * repeats);
+  for (guint i = 0; i < n_counts; i++)
     {
-      g_autofree double *rates = g_new0 (double, repeats);
       guint64 t;
-      PlTrainConfig config;
-      double rate;
 
       if (!g_ascii_string_to_unsigned (thread_counts[i], 10, 1, 64, &t, NULL))
         return _pl_cli_usage (_("--threads: “%s” is not a thread count from 1 to 64"), thread_counts[i]);
+      counts[i] = (guint) t;
+    }
 
-      pl_train_config_init (&config);
-      config.epochs = 1;
-      config.batch_size = (guint) batch;
-      config.lr = 0.01;
-      config.threads = (guint) t;
+  /* The thread counts take turns, a repeat each, so that a change in the machine's load
+   * (these machines are shared) falls on all of them alike; the speed-up over one thread is
+   * the median of the ratios within each turn. */
+  for (int r = 0; r <= repeats; r++)
+    for (guint i = 0; i < n_counts; i++)
+      {
+        g_autoptr(PlTrainer) trainer = NULL;
+        PlTrainConfig config;
 
-      for (int r = 0; r <= repeats; r++)
+        if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
+          return PL_EXIT_INTERRUPTED;
+        pl_train_config_init (&config);
+        config.epochs = 1;
+        config.batch_size = (guint) batch;
+        config.lr = 0.01;
+        config.threads = counts[i];
+        pl_mlp_copy_from (model, initial);
+        trainer = pl_trainer_new (model, &config);
+        if (!pl_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
+          return _pl_cli_fail (error);
+        /* the first turn warms up */
+        if (r > 0)
+          rates[i * repeats + r - 1] = pl_trainer_get_samples_seen (trainer) / pl_trainer_get_train_seconds (trainer);
+      }
+
+  for (guint i = 0; i < n_counts; i++)
+    {
+      g_autofree double *sorted = g_memdup2 (rates + i * repeats, sizeof (double) * repeats);
+      g_autofree double *ratios = g_new (double, repeats);
+      double rate = median (sorted, repeats);
+      double speedup = NAN;
+      guint one = 0;
+
+      while (one < n_counts && counts[one] != 1)
+        one++;
+      if (one < n_counts)
         {
-          g_autoptr(PlTrainer) trainer = NULL;
-
-          if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
-            return PL_EXIT_INTERRUPTED;
-          pl_mlp_copy_from (model, initial);
-          trainer = pl_trainer_new (model, &config);
-          if (!pl_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
-            return _pl_cli_fail (error);
-          /* the first round warms up */
-          if (r > 0)
-            rates[r - 1] = pl_trainer_get_samples_seen (trainer) / pl_trainer_get_train_seconds (trainer);
+          for (int r = 0; r < repeats; r++)
+            ratios[r] = rates[i * repeats + r] / rates[one * repeats + r];
+          speedup = median (ratios, repeats);
         }
-      rate = median (rates, repeats);
-      if (t == 1)
-        one_thread = rate;
 
       g_printerr (_("  %2u thread(s): %.0f samples/s, %.1f GFLOP/s, %.0f%% of the per-core sgemm bound, %.2f× one thread\n"),
-                  (guint) t, rate, rate * flops / 1e9, 100 * rate / (bound * t), rate / one_thread);
+                  counts[i], rate, rate * flops / 1e9, 100 * rate / (bound * counts[i]), speedup);
 
       json_builder_begin_object (b);
-      _pl_cli_add_int (b, "threads", (gint64) t);
+      _pl_cli_add_int (b, "threads", counts[i]);
       _pl_cli_add_double (b, "samples_per_second", rate);
       _pl_cli_add_double (b, "gflops", rate * flops / 1e9);
-      _pl_cli_add_double (b, "share_of_sgemm_bound", rate / (bound * t));
-      _pl_cli_add_double (b, "speedup_over_one_thread", rate / one_thread);
+      _pl_cli_add_double (b, "share_of_sgemm_bound", rate / (bound * counts[i]));
+      _pl_cli_add_double (b, "speedup_over_one_thread", speedup);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
