@@ -70,11 +70,11 @@ struct _PlTrainer {
   /* With several threads the first layer — most of the parameters and of the work — is split
    * by neurons, the rest of the network by samples. Each worker gathers its slice of the
    * batch's inputs (PHASE_GATHER), computes its neurons' outputs for the whole batch
-   * (PHASE_FIRST), runs the upper layers forward and backward on its slice
-   * of the batch, leaving the slice's first-layer ∂L/∂z in batch_d (PHASE_GRADIENT), then
-   * computes its neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE).
-   * A worker's rows of the first layer are read and written by its core alone, and their
-   * gradient is not summed from partial ones. */
+   * (PHASE_FIRST), runs the upper layers forward and backward on its slice of the batch,
+   * leaving the slice's first-layer ∂L/∂z in batch_d (PHASE_GRADIENT), then computes its
+   * neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE). A worker's
+   * rows of the first layer are read and written by its core alone, and their gradient is not
+   * summed from partial ones. (A network without hidden layers is split by samples only.) */
   gboolean         split_first;
   float           *batch_x;      /* owned, (batch, n_in), or NULL */
   float           *batch_h;      /* owned, (batch, sizes[1]), or NULL */
