@@ -534,18 +534,11 @@ _pl_cli_sweep (int    argc,
                   p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
               }
 
-            g_array_append_val (points, p);
+            /* (from the top, each point goes before the ones already made) */
+            g_array_insert_val (points, preview != NULL ? first_point : points->len, p);
             g_printerr (_("%-14s seed %u  sparsity %6.2f%%  test accuracy %6.2f%%  loss %.4f\n"),
                         p.score, seed, 100 * p.sparsity, 100 * p.accuracy, p.loss);
           }
-        if (preview != NULL)
-          for (guint i = first_point, j = points->len; i + 1 < j; i++, j--)
-            {
-              SweepPoint t = g_array_index (points, SweepPoint, i);
-
-              g_array_index (points, SweepPoint, i) = g_array_index (points, SweepPoint, j - 1);
-              g_array_index (points, SweepPoint, j - 1) = t;
-            }
       }
 
   loop_seconds = (g_get_monotonic_time () - t_loop) / 1e6;

@@ -24,7 +24,7 @@
 #define SPARSE_COST 3
 
 /* An upper layer runs as sparse rows below this share of kept weights, else as an sgemm. */
-#define UPPER_SPARSE_DENSITY 0.5
+#define UPPER_SPARSE_DENSITY 0.3
 
 typedef struct {
   guint  start;       /* first candidate of the group in the sorted arrays */
@@ -245,8 +245,8 @@ changes_to_rows (const GArray *changes,
 }
 
 /* The nonzero weights (n_rows, n_cols) as sparse rows, leaving out the columns whose
- * @col_mask is 0 (@col_mask may be NULL); returns how many there are. */
-static gsize
+ * @col_mask is 0 (@col_mask may be NULL). */
+static void
 weights_to_rows (const float *w,
                  guint        n_cols,
                  const float *col_mask,
@@ -264,7 +264,6 @@ weights_to_rows (const float *w,
           sr->entries[k++] = (Entry) { c, wr[c] };
     }
   sr->row_ptr[sr->n_rows] = k;
-  return k;
 }
 
 /* z (n_rows, BLOCK) ← S · x, or z + S · x with @accumulate, for S as sparse rows and x
@@ -737,22 +736,13 @@ choose_first_mode (PlPreview *self)
       changes_to_rows (self->changes, &self->sparse[0]);
       self->drift += n_changes;
     }
-  else if (kept * SPARSE_COST < n_weights)
-    {
-      self->first_mode = FIRST_SPARSE;
-      for (gsize k = 0; k < n_weights; k++)
-        self->w1[k] = l->w[k] * mask[k];
-      weights_to_rows (self->w1, l->n_in, NULL, &self->sparse[0]);
-    }
   else
     {
-      self->first_mode = FIRST_DENSE;
       for (gsize k = 0; k < n_weights; k++)
         self->w1[k] = l->w[k] * mask[k];
-    }
-
-  if (self->first_mode == FIRST_SPARSE || self->first_mode == FIRST_DENSE)
-    {
+      self->first_mode = kept * SPARSE_COST < n_weights ? FIRST_SPARSE : FIRST_DENSE;
+      if (self->first_mode == FIRST_SPARSE)
+        weights_to_rows (self->w1, l->n_in, NULL, &self->sparse[0]);
       self->z1_valid = TRUE;
       self->drift = 0;
     }
@@ -849,11 +839,13 @@ pl_preview_run (PlPreview        *self,
   for (guint i = 1; i < m->n_layers; i++)
     {
       const PlLayer *l = &m->layers[i];
-      gsize kept = weights_to_rows (self->weff[i], l->n_in,
-                                    self->neuron_masks + self->neuron_offset[i - 1],
-                                    &self->sparse[i]);
+      gsize n_weights = (gsize) l->n_out * l->n_in;
 
-      self->use_sparse[i] = kept < UPPER_SPARSE_DENSITY * l->n_out * l->n_in;
+      /* the sparse rows are built only when they are taken */
+      self->use_sparse[i] = n_weights - self->layer_pruned[i] < UPPER_SPARSE_DENSITY * n_weights;
+      if (self->use_sparse[i])
+        weights_to_rows (self->weff[i], l->n_in, self->neuron_masks + self->neuron_offset[i - 1],
+                         &self->sparse[i]);
     }
 
   pl_team_run (self->team, forward_member, self);

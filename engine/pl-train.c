@@ -177,16 +177,17 @@ pl_lr_schedule_parse (const char    *text,
 
 /* ---- the phases ---- */
 
-/* The worker's slice of the batch: samples [*lo, *hi). */
+/* The worker's slice of a batch of @n samples: [*lo, *hi). */
 static void
 slice_of (const Worker *w,
+          guint         n,
           guint        *lo,
           guint        *hi)
 {
-  const PlTrainer *self = w->trainer;
+  guint T = w->trainer->n_threads;
 
-  *lo = (guint) ((guint64) self->batch_n * w->index / self->n_threads);
-  *hi = (guint) ((guint64) self->batch_n * (w->index + 1) / self->n_threads);
+  *lo = (guint) ((guint64) n * w->index / T);
+  *hi = (guint) ((guint64) n * (w->index + 1) / T);
 }
 
 /* Asks for the inputs of the worker's share of the next batch to be brought into cache while
@@ -197,11 +198,11 @@ prefetch_next (Worker *w)
 {
   PlTrainer *self = w->trainer;
   gsize row_bytes = sizeof (float) * self->data->n_features;
-  guint lo = (guint) ((guint64) self->next_n * w->index / self->n_threads);
-  guint hi = (guint) ((guint64) self->next_n * (w->index + 1) / self->n_threads);
+  guint lo, hi;
 
   if (self->next_idx == NULL)
     return;
+  slice_of (w, self->next_n, &lo, &hi);
   for (guint s = lo; s < hi; s++)
     {
       const char *row = (const char *) (self->data->x + (gsize) self->next_idx[s] * self->data->n_features);
@@ -219,7 +220,7 @@ run_gather (Worker *w)
   guint nf = data->n_features;
   guint lo, hi;
 
-  slice_of (w, &lo, &hi);
+  slice_of (w, self->batch_n, &lo, &hi);
   for (guint s = lo; s < hi; s++)
     memcpy (self->batch_x + (gsize) s * nf, data->x + (gsize) self->batch_idx[s] * nf,
             sizeof (float) * nf);
@@ -248,7 +249,7 @@ run_gradient (Worker *w)
 
   if (!self->split_first)
     prefetch_next (w);
-  slice_of (w, &lo, &hi);
+  slice_of (w, n, &lo, &hi);
   for (guint s = lo; s < hi; s++)
     {
       guint32 idx = self->batch_idx[s];
@@ -661,10 +662,8 @@ pl_trainer_new (PlMlp               *model,
       w->work = pl_nn_work_new (model, slice);
       w->y = g_new0 (guint32, slice);
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
-      w->lo[0] = (gsize) (l0->n_out * t / T) * l0->n_in;
-      w->hi[0] = (gsize) (l0->n_out * (t + 1) / T) * l0->n_in;
-      if (!self->split_first)
-        w->lo[0] = w->hi[0] = 0;
+      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
+      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
       w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
       w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
     }
