@@ -51,10 +51,15 @@ test_spiral_reaches_97 (void)
   g_assert_cmpfloat (train_and_test ("spiral", "2-64-64-3", &config), >=, 0.97);
 }
 
+/* One run's final test accuracy moves by about ±0.7 points with the seed and with the
+ * rounding of the OpenBLAS kernel in use (seeds 0–5: 85.3–87.0% with OPENBLAS_CORETYPE=Haswell,
+ * 85.7–86.7% on Cooperlake), so the recipe is judged on the mean of three seeds, as a user
+ * comparing with the literature would, and no single run may fall below 84.5%. */
 static void
 test_fashion_mnist_reaches_85_5 (void)
 {
   PlTrainConfig config;
+  double sum = 0.0;
 
   if (!g_file_test (PL_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
     {
@@ -69,7 +74,17 @@ test_fashion_mnist_reaches_85_5 (void)
   config.batch_size = 128;
   config.lr = 0.1;
   config.momentum = 0.9;
-  g_assert_cmpfloat (train_and_test ("fashion-mnist", "784-300-100-10", &config), >=, 0.855);
+  for (guint64 seed = 1; seed <= 3; seed++)
+    {
+      double accuracy;
+
+      config.seed = seed;
+      accuracy = train_and_test ("fashion-mnist", "784-300-100-10", &config);
+      g_assert_cmpfloat (accuracy, >=, 0.845);
+      sum += accuracy;
+    }
+  g_test_message ("mean test accuracy over seeds 1-3: %.2f%%", 100 * sum / 3);
+  g_assert_cmpfloat (sum / 3, >=, 0.855);
 }
 
 int
@@ -78,6 +93,6 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/engine/train/spiral/reaches-97-percent", test_spiral_reaches_97);
-  g_test_add_func ("/engine/train/fashion-mnist/reaches-85.5-percent", test_fashion_mnist_reaches_85_5);
+  g_test_add_func ("/engine/train/fashion-mnist/mean-of-three-seeds-reaches-85.5-percent", test_fashion_mnist_reaches_85_5);
   return g_test_run ();
 }
