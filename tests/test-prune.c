@@ -842,52 +842,6 @@ test_torch_layer (void)
   check_torch ("prune-torch-layer", &spec, (gsize[]) { 38, 13, 40 });
 }
 
-/* ---- speed ------------------------------------------------------------------------------- */
-
-static int
-cmp_double (const void *a,
-            const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static void
-test_fast_on_mnist_sizes (void)
-{
-  g_autoptr(PlMlp) m = model_new ("784-300-100-10", PL_ACTIVATION_RELU, 1);
-  g_autoptr(PlScores) s = scores_with (m, PL_SCORE_MAGNITUDE, NULL);
-  g_autofree float *masks = g_new (float, m->n_params);
-  g_autofree float *neurons = g_new (float, m->n_neurons);
-  PlPruneSpec specs[2];
-  double limit = 50.0;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
-  limit = 500.0;  /* instrumented builds */
-#endif
-
-  specs[0] = spec_of (PL_SCOPE_GLOBAL, FALSE, 0.9);
-  specs[1] = spec_of (PL_SCOPE_LAYER, FALSE, 0.9);
-  for (guint v = 0; v < G_N_ELEMENTS (specs); v++)
-    {
-      double ms[7];
-
-      for (guint r = 0; r < G_N_ELEMENTS (ms); r++)
-        {
-          g_autoptr(GError) error = NULL;
-          gint64 t0 = g_get_monotonic_time ();
-
-          g_assert_true (pl_prune_select (m, s, &specs[v], masks, neurons, &error));
-          ms[r] = (g_get_monotonic_time () - t0) / 1e3;
-        }
-      qsort (ms, G_N_ELEMENTS (ms), sizeof (double), cmp_double);
-      g_test_message ("784-300-100-10, %s sparsity 0.9: median %.2f ms (min %.2f, max %.2f)",
-                      v == 0 ? "global" : "per-layer", ms[3], ms[0], ms[6]);
-      g_assert_cmpfloat (ms[3], <, limit);
-    }
-}
-
 int
 main (int    argc,
       char **argv)
@@ -915,7 +869,6 @@ main (int    argc,
                    test_structured_equals_compacted);
   g_test_add_func ("/engine/prune/torch/global-l1-unstructured-same-mask", test_torch_global);
   g_test_add_func ("/engine/prune/torch/layer-l1-unstructured-same-mask", test_torch_layer);
-  g_test_add_func ("/engine/prune/global/fast-on-784-300-100-10", test_fast_on_mnist_sizes);
 
   return g_test_run ();
 }
