@@ -126,6 +126,101 @@ test_train_drag_export (void)
   g_free (errors.message);
 }
 
+/* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
+ * GSETTINGS_SCHEMA_DIR. In its build tree it finds build/data's compiled schema and says
+ * nothing; copied out of it, it runs on the built-in copy with one warning. Either way it
+ * opens its window, runs the steps and exits 0. */
+static void
+run_uninstalled (const char *program,
+                 char      **err_out)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *empty = g_dir_make_tmp ("pl-xdg-XXXXXX", NULL);
+  g_autofree char *ready = g_build_filename (empty, "ready", NULL);
+  g_autofree char *steps = g_strdup_printf ("idle;ready=%s;quit", ready);
+  g_autofree char *out = NULL;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "GSETTINGS_SCHEMA_DIR");
+  /* the system's schemas (libadwaita reads the desktop's), without the build's */
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_DIRS", "/usr/share", TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", empty, TRUE);
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "gc-friendly", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, program, "--automate", steps, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err_out, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s: stderr “%s”", program, *err_out);
+  if (g_subprocess_get_if_signaled (process))
+    g_error ("%s died of signal %d", program, g_subprocess_get_term_sig (process));
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_true (g_file_test (ready, G_FILE_TEST_EXISTS));
+  g_remove (ready);
+  g_rmdir (empty);
+}
+
+static guint
+count_lines_with (const char *text,
+                  const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static gboolean
+schema_installed_in (const char *dir)
+{
+  g_autoptr(GSettingsSchemaSource) source = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  source = g_settings_schema_source_new_from_directory (dir, NULL, FALSE, NULL);
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, "io.github.prunelab.PruneLab", FALSE);
+  return schema != NULL;
+}
+
+static void
+test_runs_uninstalled (void)
+{
+  const char *program = g_getenv ("PRUNELAB_GUI");
+  g_autofree char *dir = g_dir_make_tmp ("pl-copy-XXXXXX", NULL);
+  g_autofree char *copy = g_build_filename (dir, "prunelab", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *err = NULL;
+  gsize length;
+
+  if (program == NULL)
+    {
+      g_test_skip ("PRUNELAB_GUI is not set (meson test sets it)");
+      return;
+    }
+
+  run_uninstalled (program, &err);
+  g_assert_cmpuint (count_lines_with (err, "not installed"), ==, 0);
+  g_clear_pointer (&err, g_free);
+
+  if (schema_installed_in ("/usr/share/glib-2.0/schemas"))
+    {
+      g_test_skip ("PruneLab's schema is installed in /usr/share: the copied program finds it");
+      return;
+    }
+
+  g_assert_true (g_file_get_contents (program, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, length, NULL));
+  g_assert_cmpint (g_chmod (copy, 0755), ==, 0);
+  run_uninstalled (copy, &err);
+  g_assert_cmpuint (count_lines_with (err, "not installed"), ==, 1);
+
+  g_remove (copy);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -138,5 +233,6 @@ main (int    argc,
     }
   adw_init ();
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
+  g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pl-chart-view.h"
+#include "pl-settings.h"
 #include "pl-window.h"
 
 G_BEGIN_DECLS

@@ -495,7 +495,7 @@ pl_window_init (PlWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->settings = g_settings_new (PL_APPLICATION_ID);
+  self->settings = pl_settings_new (PL_APPLICATION_ID);
   self->zoom = 1.0;
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -630,7 +630,12 @@ run_steps (gpointer data)
             g_printerr ("automate: %s\n", error->message);
         }
       else if (g_str_equal (key, "quit"))
-        gtk_window_close (GTK_WINDOW (self));
+        {
+          /* closing may finalize the window: nothing of it is touched afterwards */
+          self->step++;
+          gtk_window_close (GTK_WINDOW (self));
+          return G_SOURCE_REMOVE;
+        }
       else
         {
           g_autofree char *action = g_strconcat ("win.", key, NULL);
