@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-blas.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-metrics.h"
@@ -28,7 +29,7 @@
 #define PREVIEW_REFRESH_USEC  (2 * G_USEC_PER_SEC)
 #define PREVIEW_MAX_AGE_USEC  (10 * G_USEC_PER_SEC)
 #define DRAG_GAP_USEC         (G_USEC_PER_SEC * 3 / 10)
-#define TRAIN_SHARE           0.33
+#define RUN_SHARE             0.33   /* of the time a long run gets during a drag */
 #define UNDO_MAX              16
 #define GRID_SIZE             96
 #define GRID_CHUNK            1024
@@ -111,7 +112,7 @@ struct _PlWorker
   guint64            previews_requested;
   guint64            previews_computed;
   PlCommand         *held_preview;          /* popped during training, answered later */
-  gint64             train_until;           /* no preview before, while training */
+  gint64             run_until;             /* no preview before, while training or sweeping */
   gint64             last_request_time;     /* when the newest request was taken */
   gint64             request_gap;           /* since the request before it */
 
@@ -334,18 +335,13 @@ fail (PlWorker        *w,
 static int
 blas_begin (PlWorker *w)
 {
-  int before = openblas_get_num_threads ();
-
-  if (!w->training && before != (int) w->threads)
-    openblas_set_num_threads ((int) w->threads);
-  return before;
+  return w->training ? openblas_get_num_threads () : pl_blas_set_threads ((int) w->threads);
 }
 
 static void
 blas_end (int before)
 {
-  if (openblas_get_num_threads () != before)
-    openblas_set_num_threads (before);
+  pl_blas_set_threads (before);
 }
 
 static void
@@ -1083,11 +1079,13 @@ do_preview (PlWorker  *w,
   if (!run_preview (w, in_run, &error))
     post_error (w, error);
   publish (w);
-  if (in_run)
+  /* a continuous drag must not starve a training or a sweep: the next preview waits until the
+   * run has had RUN_SHARE of the time */
+  if (w->running)
     {
       gint64 now = g_get_monotonic_time ();
 
-      w->train_until = now + (gint64) ((now - t0) * TRAIN_SHARE / (1.0 - TRAIN_SHARE));
+      w->run_until = now + (gint64) ((now - t0) * RUN_SHARE / (1.0 - RUN_SHARE));
     }
 }
 
@@ -1377,7 +1375,7 @@ service (PlWorker *w)
       /* a preview held back so that training gets its share */
       if (w->held_preview != NULL)
         {
-          if (!paused && g_get_monotonic_time () < w->train_until)
+          if (!paused && g_get_monotonic_time () < w->run_until)
             return;
           cmd = g_steal_pointer (&w->held_preview);
           handle_in_run (w, cmd);
@@ -1401,8 +1399,8 @@ service (PlWorker *w)
             return;
           continue;
         }
-      if (cmd->kind == PL_ENGINE_COMMAND_PREVIEW && w->training && !paused
-          && g_get_monotonic_time () < w->train_until)
+      if (cmd->kind == PL_ENGINE_COMMAND_PREVIEW && !paused
+          && g_get_monotonic_time () < w->run_until)
         {
           w->held_preview = cmd;
           return;
@@ -1492,7 +1490,7 @@ do_train (PlWorker  *w,
   w->batch_size = config.batch_size;
   w->run_started = g_get_monotonic_time ();
   w->samples_per_second = 0.0;
-  w->train_until = 0;
+  w->run_until = 0;
   set_state (w, PL_ENGINE_STATE_TRAINING, cmd->kind, 0.0);
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
   publish (w);
@@ -1558,6 +1556,7 @@ do_sweep (PlWorker  *w,
   clear_curves (w);
   w->cancellable = cmd->cancellable;
   w->running = TRUE;
+  w->run_until = 0;
   set_state (w, PL_ENGINE_STATE_SWEEPING, cmd->kind, 0.0);
   publish (w);
 

@@ -31,8 +31,8 @@
  * and the preview can use the engine's threads while the trainer's are idle. The PlPreview is
  * rebuilt from the current weights when it is PREVIEW_REFRESH_USEC old (and ≥ 10× its build
  * time), but not in the middle of a drag unless PREVIEW_MAX_AGE_USEC old (rebuild_due()).
- * Training keeps TRAIN_SHARE of the time during a continuous drag: after a preview that took t,
- * the next waits until training ran t·TRAIN_SHARE/(1−TRAIN_SHARE). Progress snapshots go out at
+ * Training (or a sweep) keeps RUN_SHARE of the time during a continuous drag: after a preview
+ * that took t, the next waits until the run went on for t·RUN_SHARE/(1−RUN_SHARE). Progress snapshots go out at
  * most every PUBLISH_USEC; a preview's snapshot at once, with the heavy parts (weights, metrics,
  * evaluation) refreshed at most every PUBLISH_USEC and the scores every SCORES_USEC.
  */

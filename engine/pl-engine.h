@@ -36,10 +36,11 @@
  * than 0.3 s apart) unless ≥ 10 s old; a preview shown is refreshed that way between drags, too.
  * PlSnapshot.preview_steps_behind says how many steps old its weights are. Measured with
  * tests/bench-engine (784-300-100-10, 10,000 samples, 2 cores): request → snapshot median
- * ~10-25 ms idle and ~20-30 ms while training.
+ * ~10-25 ms idle and ~20-30 ms while training. Previews during a sweep are answered between two
+ * of its points, and the sweep, too, keeps at least a third of the time during a drag.
  *
- * While training (or paused) the worker takes: preview, clear-preview, set-strategy, save-model,
- * pause, resume, stop. Other commands that arrive then fail with PL_ENGINE_ERROR_BUSY.
+ * While training (or paused) or sweeping the worker takes: preview, clear-preview, set-strategy,
+ * save-model, pause, resume, stop. Other commands that arrive then fail with PL_ENGINE_ERROR_BUSY.
  *
  * Undo: apply-prune, fine-tune, rewind and train push the parameters and masks they change;
  * pl_engine_undo() restores the newest (up to 16 kept). A new or loaded model clears the stack.

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-blas.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
@@ -632,8 +633,7 @@ pl_l0_train (PlL0                 *self,
   pl_rng_init (&rng, c->seed);
   pl_mlp_apply_masks (model);
 
-  blas_threads_before = openblas_get_num_threads ();
-  openblas_set_num_threads ((int) MAX (c->threads, 1));
+  blas_threads_before = pl_blas_set_threads ((int) MAX (c->threads, 1));
 
   for (guint epoch = 0; epoch < c->epochs && ok; epoch++)
     {
@@ -730,7 +730,7 @@ pl_l0_train (PlL0                 *self,
         }
     }
 
-  openblas_set_num_threads (blas_threads_before);
+  pl_blas_set_threads (blas_threads_before);
 
   return ok;
 }

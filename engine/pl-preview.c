@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-blas.h"
 #include "pl-error.h"
 #include "pl-preview.h"
 #include "pl-simd.h"
@@ -831,8 +832,7 @@ pl_preview_run (PlPreview        *self,
         }
     }
 
-  blas_threads = openblas_get_num_threads ();
-  openblas_set_num_threads (1);
+  blas_threads = pl_blas_set_threads (1);
 
   choose_first_mode (self);
   result->full_recompute = self->first_mode == FIRST_SPARSE || self->first_mode == FIRST_DENSE;
@@ -850,7 +850,7 @@ pl_preview_run (PlPreview        *self,
 
   pl_team_run (self->team, forward_member, self);
   g_array_set_size (self->changes, 0);
-  openblas_set_num_threads (blas_threads);
+  pl_blas_set_threads (blas_threads);
 
   for (guint b = 0; b < self->n_blocks; b++)
     {

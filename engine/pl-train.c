@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-blas.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
@@ -896,8 +897,7 @@ pl_trainer_run (PlTrainer           *self,
   self->since_good = 0;
   self->data = train;
 
-  blas_threads_before = openblas_get_num_threads ();
-  openblas_set_num_threads (1);
+  blas_threads_before = pl_blas_set_threads (1);
 
   for (guint epoch = 0; epoch < c->epochs && ok; epoch++)
     {
@@ -974,9 +974,9 @@ pl_trainer_run (PlTrainer           *self,
         {
           g_autoptr(PlEvaluation) ev = NULL;
 
-          openblas_set_num_threads (self->n_threads);
+          pl_blas_set_threads (self->n_threads);
           ev = pl_evaluate (model, val, NULL);
-          openblas_set_num_threads (1);
+          pl_blas_set_threads (1);
           rec.val_loss = ev->loss;
           rec.val_accuracy = ev->accuracy;
         }
@@ -992,7 +992,7 @@ pl_trainer_run (PlTrainer           *self,
         }
     }
 
-  openblas_set_num_threads (blas_threads_before);
+  pl_blas_set_threads (blas_threads_before);
   self->data = NULL;
   self->batch_idx = NULL;
 

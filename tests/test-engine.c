@@ -649,6 +649,195 @@ test_dispose_during_training (void)
   g_assert_finalize_object (pl_engine_new (0));
 }
 
+static guint
+done_index (Recorder *r,
+            guint     id)
+{
+  for (guint i = 0; i < r->done->len; i++)
+    if (g_array_index (r->done, Done, i).id == id)
+      return i;
+  g_assert_not_reached ();
+}
+
+/* Commands sent in one burst, none waited for: they run in the order sent, each ::done arrives
+ * once and in that order, only the commands that cannot work fail, and the final state is what
+ * the last commands say. (A command that arrives while training runs is refused as busy; the
+ * burst ends with the training for that reason.) */
+static void
+test_command_burst (void)
+{
+  PlTrainConfig config;
+  PlStrategy strategy;
+  guint ids[12], n = 0;
+  guint64 request;
+  Recorder r;
+
+  recorder_init (&r);
+  train_config (&config, 2);
+  pl_strategy_init (&strategy);
+  strategy.score = PL_SCORE_NEURON_L2;
+
+  ids[n++] = pl_engine_load_data (r.engine, SPEC, NULL);
+  ids[n++] = pl_engine_new_model (r.engine, "IN-16-16-OUT", PL_ACTIVATION_RELU, 5);
+  ids[n++] = pl_engine_apply_prune (r.engine);               /* nothing previewed: fails */
+  ids[n++] = pl_engine_set_strategy (r.engine, &strategy);
+  request = pl_engine_preview (r.engine, 0.25, FALSE);
+  ids[n++] = pl_engine_apply_prune (r.engine);
+  ids[n++] = pl_engine_rewind (r.engine);
+  ids[n++] = pl_engine_undo (r.engine);                      /* undoes the rewind */
+  ids[n++] = pl_engine_undo (r.engine);                      /* undoes the pruning */
+  ids[n++] = pl_engine_undo (r.engine);                      /* nothing left: fails */
+  ids[n++] = pl_engine_new_model (r.engine, "IN-8-OUT", PL_ACTIVATION_TANH, 2);
+  ids[n++] = pl_engine_clear_preview (r.engine);
+  ids[n++] = pl_engine_train (r.engine, &config);
+  g_assert_cmpuint (request, >, 0);
+
+  g_assert_true (wait_done (&r, ids[n - 1]));
+  g_assert_cmpuint (r.done->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (done_index (&r, ids[i]), ==, i);
+      g_assert_cmpint (g_array_index (r.done, Done, i).ok, ==, i != 2 && i != 8);
+    }
+  g_assert_cmpuint (r.errors->len, ==, 2);
+  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
+  g_assert_error (error_at (&r, 1), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NOTHING_TO_UNDO);
+  g_assert_cmpstr (r.last->arch, ==, "2-8-3");
+  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+  g_assert_false (r.last->has_preview);
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  g_assert_cmpuint (r.last->training.step, ==, r.last->training.steps_total);
+
+  recorder_clear (&r);
+}
+
+/* Stop while training, again and again: every run ends ok with the steps it finished, the
+ * engine is idle after each, and the next command runs normally. */
+static void
+test_cancel_during_training (void)
+{
+  PlTrainConfig config;
+  Recorder r;
+  const guint64 step = 0;
+
+  set_up (&r, 0);
+  train_config (&config, 100000);
+  for (guint round = 0; round < 5; round++)
+    {
+      guint id = pl_engine_train (r.engine, &config);
+
+      wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
+      wait_until (&r, step_beyond, &step);
+      pl_engine_stop (r.engine);
+      g_assert_true (wait_done (&r, id));
+      g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+      g_assert_cmpuint (r.last->training.step, <, r.last->training.steps_total);
+    }
+  /* stop with nothing running changes nothing; a stop right after the command also works */
+  pl_engine_stop (r.engine);
+  config.epochs = 1;
+  g_assert_true (wait_done (&r, pl_engine_train (r.engine, &config)));
+  g_assert_cmpuint (r.last->training.step, ==, r.last->training.steps_total);
+  config.epochs = 100000;
+  {
+    guint id = pl_engine_train (r.engine, &config);
+
+    pl_engine_stop (r.engine);
+    g_assert_true (wait_done (&r, id));
+  }
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Previews sent faster than any drag while a sweep runs: the sweep's curves come out complete and
+ * equal to those of a sweep left alone, and the newest preview is answered. */
+static void
+test_preview_storm_during_sweep (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autoptr(PlSnapshot) quiet = NULL;
+  Recorder r;
+  guint64 request = 0;
+  guint id;
+
+  set_up (&r, 4);
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 12, 0.98)));
+  quiet = pl_snapshot_ref (r.last);
+
+  id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98);
+  /* a fast drag: a motion every 2 ms, five times the rate of a pointer */
+  for (guint i = 0; !is_done (&r, GUINT_TO_POINTER (id)); i++)
+    {
+      request = pl_engine_preview (r.engine, (i % 97) / 100.0, FALSE);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+  g_assert_true (wait_done (&r, id));
+  request = pl_engine_preview (r.engine, 0.42, FALSE);
+  wait_until (&r, has_preview, &request);
+  g_assert_cmpfloat (r.last->preview.value, ==, 0.42);
+
+  g_assert_cmpuint (r.last->n_curves, ==, 2);
+  for (guint c = 0; c < 2; c++)
+    {
+      gsize n, n_quiet;
+      const PlSweepPoint *p = pl_sweep_curve_points (&r.last->curves[c], &n);
+      const PlSweepPoint *q = pl_sweep_curve_points (&quiet->curves[c], &n_quiet);
+
+      g_assert_cmpuint (n, ==, 12);
+      g_assert_cmpuint (n_quiet, ==, 12);
+      for (guint k = 0; k < n; k++)
+        {
+          g_assert_cmpfloat (p[k].target, ==, q[k].target);
+          g_assert_cmpfloat (p[k].accuracy, ==, q[k].accuracy);
+          g_assert_cmpfloat (p[k].sparsity, ==, q[k].sparsity);
+        }
+    }
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Undo while training is refused (the run goes on); after the run it restores the weights of
+ * before the run, bit for bit. */
+static void
+test_undo_during_training (void)
+{
+  g_autoptr(PlSnapshot) before = NULL;
+  PlTrainConfig config;
+  Recorder r;
+  guint64 step = 2;
+  guint id;
+
+  set_up (&r, 1);
+  before = pl_snapshot_ref (r.last);
+  train_config (&config, 100000);
+  id = pl_engine_train (r.engine, &config);
+  wait_until (&r, step_beyond, &step);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_assert_false (wait_done (&r, pl_engine_undo (r.engine)));
+      g_assert_error (error_at (&r, i), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
+      g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_TRAINING);
+    }
+  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, id));
+  g_assert_false (bytes_equal (r.last->layers[0].weights, before->layers[0].weights));
+
+  g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
+  for (guint i = 0; i < r.last->n_layers; i++)
+    {
+      g_assert_true (bytes_equal (r.last->layers[i].weights, before->layers[i].weights));
+      g_assert_true (bytes_equal (r.last->layers[i].biases, before->layers[i].biases));
+      g_assert_true (bytes_equal (r.last->layers[i].masks, before->layers[i].masks));
+    }
+  g_assert_cmpuint (r.errors->len, ==, 5);
+
+  recorder_clear (&r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -666,6 +855,12 @@ main (int   argc,
   g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);
   g_test_add_func ("/engine/thread/errors/divergence-keeps-running", test_divergence);
   g_test_add_func ("/engine/thread/dispose/during-training-joins", test_dispose_during_training);
+  g_test_add_func ("/engine/thread/commands/burst-runs-in-order", test_command_burst);
+  g_test_add_func ("/engine/thread/train/cancel-again-and-again", test_cancel_during_training);
+  g_test_add_func ("/engine/thread/sweep/preview-storm-leaves-curves-intact",
+                   test_preview_storm_during_sweep);
+  g_test_add_func ("/engine/thread/undo/refused-while-training-then-restores",
+                   test_undo_during_training);
 
   return g_test_run ();
 }
