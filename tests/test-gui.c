@@ -3,8 +3,10 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
+#include "pl-safetensors.h"
 #include "pl-window.h"
 
 static gboolean
@@ -126,6 +128,163 @@ test_train_drag_export (void)
   g_free (errors.message);
 }
 
+/* ---- errors in the middle of what runs ---- */
+
+typedef struct {
+  PlWindow *window;
+  int       state;     /* PlEngineState */
+} StateWait;
+
+static gboolean
+in_state (gpointer data)
+{
+  StateWait *w = data;
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (w->window));
+
+  return (int) s->state == w->state;
+}
+
+static void
+wait_for_state (PlWindow *window,
+                int       state)
+{
+  StateWait w = { window, state };
+
+  g_assert_true (wait_for (in_state, &w, 120));
+}
+
+/* What a user sees after each error: the window answers a new slider position with an accuracy
+ * read-out, and nothing shows a non-number. */
+static void
+assert_still_answers (PlWindow *window,
+                      double    percent)
+{
+  g_autofree char *expected = g_strdup_printf ("Sparsity %.1f", percent);
+
+  pl_window_set_sparsity (window, percent);
+  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_nonnull (strstr (pl_window_get_readout_text (window), expected));
+  g_assert_cmpfloat (shown_accuracy (window), >=, 0.0);
+  g_assert_null (strstr (pl_window_get_accuracy_text (window), "nan"));
+}
+
+/* The engine reports an error while training runs, while a sweep runs, in the middle of a drag;
+ * a dataset that is not there; a training run that diverges. Each time the message names what
+ * went wrong, what ran goes on or ends cleanly, and the window keeps working. */
+static void
+test_errors_mid_run (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.prunelab.PruneLab");
+  g_autofree char *dir = g_dir_make_tmp ("pl-gui-XXXXXX", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.safetensors", NULL);
+  g_autofree char *huge = g_build_filename (dir, "huge.safetensors", NULL);
+  g_autofree char *missing = g_build_filename (dir, "no-fashion-here", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) model = NULL;
+  g_autofree char *dataset = NULL;
+  PlSnapshot *s;
+  Errors errors = { 0 };
+  gsize n;
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (g_file_set_contents (bad, "{\"not\": \"a model\"}", -1, NULL));
+
+  /* a bad model opened while training: refused with a message, and training goes on */
+  pl_window_automate (window, "epochs=100000;train");
+  wait_for_state (window, PL_ENGINE_STATE_TRAINING);
+  pl_window_open_model_path (window, bad);
+  while (errors.errors < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_test_message ("while training: “%s”", errors.message);
+  g_assert_nonnull (strstr (errors.message, "training"));
+  g_assert_cmpint (pl_engine_get_snapshot (engine)->state, ==, PL_ENGINE_STATE_TRAINING);
+  pl_window_automate (window, "stop");
+  g_assert_true (wait_for (window_idle, window, 120));
+  assert_still_answers (window, 40.0);
+
+  /* the same during a sweep (the Run Sweep button): the sweep completes */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sweep", NULL));
+  pl_window_open_model_path (window, bad);   /* queued behind the sweep: arrives while it runs */
+  g_assert_true (wait_for (window_idle, window, 300));
+  g_test_message ("during a sweep: “%s”", errors.message);
+  g_assert_cmpuint (errors.errors, ==, 2);
+  g_assert_nonnull (strstr (errors.message, "sweep"));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpuint (s->n_curves, >=, 2);
+  for (guint c = 0; c < s->n_curves; c++)
+    {
+      pl_sweep_curve_points (&s->curves[c], &n);
+      g_assert_cmpuint (n, >=, 2);
+    }
+
+  /* in the middle of a drag: the file's error names it, and the drag goes on */
+  for (guint i = 0; i < 40; i++)
+    {
+      pl_window_set_sparsity (window, i * 2.0);
+      if (i == 20)
+        pl_window_open_model_path (window, bad);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_true (wait_for (window_idle, window, 120));
+  g_test_message ("during a drag: “%s”", errors.message);
+  g_assert_cmpuint (errors.errors, ==, 3);
+  g_assert_nonnull (strstr (errors.message, "bad.safetensors"));
+  g_assert_nonnull (strstr (pl_window_get_readout_text (window), "Sparsity 78.0"));
+
+  /* Fashion-MNIST chosen where its files are not: the message names the folder, the list goes
+   * back to the dataset still loaded, and that one still trains */
+  g_settings_set_string (settings, "fashion-mnist-folder", missing);
+  pl_window_automate (window, "dataset=fashion-mnist");
+  g_assert_true (wait_for (window_idle, window, 120));
+  g_test_message ("a missing dataset: “%s”", errors.message);
+  g_assert_cmpuint (errors.errors, >=, 4);
+  g_assert_nonnull (strstr (errors.message, "no-fashion-here"));
+  g_assert_cmpstr (pl_engine_get_snapshot (engine)->data_name, ==, "spiral");
+  g_clear_pointer (&dataset, g_free);
+  dataset = g_settings_get_string (settings, "dataset");
+  g_assert_cmpstr (dataset, ==, "spiral");
+  pl_window_automate (window, "epochs=2;train");
+  g_assert_true (wait_for (window_idle, window, 120));
+  assert_still_answers (window, 30.0);
+  g_settings_reset (settings, "fashion-mnist-folder");
+
+  /* training that diverges (weights so large that the loss overflows): a message that says so,
+   * the last good weights, and the window goes on */
+  s = pl_engine_get_snapshot (engine);
+  model = pl_snapshot_build_model (s, FALSE);
+  for (gsize k = 0; k < model->n_params; k++)
+    model->params[k] *= 1e17f;
+  g_assert_true (pl_safetensors_save (model, huge, &error));
+  g_assert_no_error (error);
+  pl_window_open_model_path (window, huge);
+  g_assert_true (wait_for (window_idle, window, 120));
+  errors.errors = 0;
+  pl_window_automate (window, "epochs=5;train");
+  g_assert_true (wait_for (window_idle, window, 120));
+  g_test_message ("diverging: “%s”", errors.message);
+  g_assert_cmpuint (errors.errors, ==, 1);
+  g_assert_nonnull (strstr (errors.message, "diverge"));
+  s = pl_engine_get_snapshot (engine);
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      const float *w = pl_snapshot_floats (s->layers[i].weights, &n);
+
+      for (gsize k = 0; k < n; k++)
+        g_assert_true (isfinite (w[k]));
+    }
+  assert_still_answers (window, 10.0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_remove (bad);
+  g_remove (huge);
+  g_rmdir (dir);
+  g_free (errors.message);
+}
+
 /* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
  * GSETTINGS_SCHEMA_DIR. In its build tree it finds build/data's compiled schema and says
  * nothing; copied out of it, it runs on the built-in copy with one warning. Either way it
@@ -233,6 +392,7 @@ main (int    argc,
     }
   adw_init ();
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
+  g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

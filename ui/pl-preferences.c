@@ -76,6 +76,15 @@ pl_preferences_init (PlPreferences *self)
 {
 }
 
+/* The folder takes effect when applied (Enter or the apply button), not on every key. */
+static void
+on_folder_apply (AdwEntryRow   *row,
+                 PlPreferences *self)
+{
+  g_settings_set_string (self->settings, "fashion-mnist-folder",
+                         gtk_editable_get_text (GTK_EDITABLE (row)));
+}
+
 GtkWidget *
 pl_preferences_new (GSettings *settings)
 {
@@ -83,6 +92,9 @@ pl_preferences_new (GSettings *settings)
   AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
   AdwPreferencesGroup *look = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   AdwPreferencesGroup *training = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *data = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  GtkWidget *folder_row = adw_entry_row_new ();
+  g_autofree char *folder = g_settings_get_string (settings, "fashion-mnist-folder");
   g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
   GtkWidget *style_row = adw_combo_row_new ();
   GtkWidget *presentation_row = adw_action_row_new ();
@@ -117,8 +129,19 @@ pl_preferences_new (GSettings *settings)
   adw_preferences_group_add (training, spin_row (settings, "batch-size", _("Batch size"),
                                                  _("Samples per step on image data (2-D sets use up to 32)"), 1, 4096));
 
+  adw_preferences_group_set_title (data, _("Data"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (folder_row), _("Fashion-MNIST folder"));
+  gtk_widget_set_tooltip_text (folder_row,
+                               _("The folder with the four IDX files; empty for "
+                                 "/usr/share/datasets/fashion-mnist (apt install dataset-fashion-mnist)"));
+  adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (folder_row), TRUE);
+  gtk_editable_set_text (GTK_EDITABLE (folder_row), folder);
+  g_signal_connect (folder_row, "apply", G_CALLBACK (on_folder_apply), self);
+  adw_preferences_group_add (data, folder_row);
+
   adw_preferences_page_add (page, look);
   adw_preferences_page_add (page, training);
+  adw_preferences_page_add (page, data);
   adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
 
   return GTK_WIDGET (self);

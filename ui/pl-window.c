@@ -175,6 +175,8 @@ on_error (PlEngine *engine,
   _pl_window_toast (self, error->message);
 }
 
+static void dataset_load_failed (PlWindow *self);
+
 static void
 on_done (PlEngine *engine,
          guint     command,
@@ -184,6 +186,12 @@ on_done (PlEngine *engine,
 {
   if (self->pending > 0)
     self->pending--;
+  if (id == self->load_data_id)
+    {
+      self->load_data_id = 0;
+      if (!ok)
+        dataset_load_failed (self);
+    }
   _pl_window_update_actions (self);
 }
 
@@ -213,21 +221,62 @@ index_of_dataset (const char *spec)
   return 0;
 }
 
+/* The engine's spec of dataset @i: Fashion-MNIST from the folder the preferences name. */
+static char *
+dataset_spec (PlWindow *self,
+              guint     i)
+{
+  const char *spec = datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec;
+  g_autofree char *folder = NULL;
+
+  if (!g_str_equal (spec, "fashion-mnist"))
+    return g_strdup (spec);
+  folder = g_strstrip (g_settings_get_string (self->settings, "fashion-mnist-folder"));
+  return *folder != '\0' ? g_strconcat (spec, ":", folder, NULL) : g_strdup (spec);
+}
+
 static void
 load_dataset (PlWindow *self)
 {
   guint i = adw_combo_row_get_selected (self->dataset_row);
-  const char *spec = datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec;
+  g_autofree char *spec = dataset_spec (self, i);
 
   if (g_strcmp0 (spec, self->data_spec_loaded) == 0)
     return;
   g_free (self->data_spec_loaded);
   self->data_spec_loaded = g_strdup (spec);
-  g_settings_set_string (self->settings, "dataset", spec);
+  g_settings_set_string (self->settings, "dataset", datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec);
 
-  _pl_window_track (self, pl_engine_load_data (self->engine, spec, NULL));
+  self->load_data_id = pl_engine_load_data (self->engine, spec, NULL);
+  _pl_window_track (self, self->load_data_id);
   _pl_window_new_model (self);
   _pl_window_send_strategy (self);
+}
+
+/* A dataset that did not load (its files missing, say): the engine keeps the one it had, and
+ * so does the list, so that what it shows is what is loaded. */
+static void
+dataset_load_failed (PlWindow *self)
+{
+  const char *loaded = self->snapshot != NULL ? self->snapshot->data_name : NULL;
+  guint i = index_of_dataset (loaded);
+
+  self->updating = TRUE;
+  adw_combo_row_set_selected (self->dataset_row, i);
+  self->updating = FALSE;
+  g_free (self->data_spec_loaded);
+  self->data_spec_loaded = loaded != NULL ? dataset_spec (self, i) : NULL;
+  if (loaded != NULL)
+    g_settings_set_string (self->settings, "dataset", datasets[i].spec);
+}
+
+static void
+on_fashion_folder_changed (PlWindow *self)
+{
+  guint i = adw_combo_row_get_selected (self->dataset_row);
+
+  if (g_str_equal (datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec, "fashion-mnist"))
+    load_dataset (self);
 }
 
 static void
@@ -517,6 +566,8 @@ pl_window_init (PlWindow *self)
                             G_CALLBACK (_pl_window_update_styles), self);
   g_signal_connect_swapped (self->settings, "changed::presentation-mode", G_CALLBACK (on_look_changed), self);
   g_signal_connect_swapped (self->settings, "changed::color-scheme", G_CALLBACK (on_look_changed), self);
+  g_signal_connect_swapped (self->settings, "changed::fashion-mnist-folder",
+                            G_CALLBACK (on_fashion_folder_changed), self);
   on_look_changed (self);
 
   self->engine = pl_engine_new (0);
