@@ -242,8 +242,9 @@ _pl_cli_prune (int    argc,
         {
           const PlScoreInfo *info = pl_score_info (k);
 
-          printf ("%s — %s%s\n  %s\n\n", info->name, _(info->title),
-                  info->per_neuron ? _(" (neurons)") : "", _(info->explanation));
+          printf ("%s — %s%s\n  %s %s\n  %s %s\n  %s\n\n", info->name, _(info->title),
+                  info->per_neuron ? _(" (neurons)") : "", _("Formula:"), info->formula,
+                  _("Source:"), _(info->source), _(info->explanation));
         }
       return PL_EXIT_OK;
     }
