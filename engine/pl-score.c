@@ -47,8 +47,8 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
     N_("First-order Taylor expansion of the loss change when a weight is set to zero: for one "
        "sample, ΔL_s ≈ −w·∂L_s/∂w, so the score is |w·∂L_s/∂w| computed for each scored sample "
        "and then averaged, as Molchanov et al. (2017) do per example (eq. 7 and the text under "
-       "eq. 8). Taking the absolute value per sample matters: at a trained minimum the mean "
-       "gradient is nearly zero, so |w·mean_s ∂L_s/∂w| would rank by noise, while the per-sample "
+       "eq. 8). Taking the absolute value per sample matters: near a minimum the mean gradient "
+       "goes to zero, so |w·mean_s ∂L_s/∂w| would rank by noise, while the per-sample "
        "form measures how much the loss of each sample depends on the weight. For a weight it "
        "equals |w| times the gradient score."),
     FALSE, TRUE },
@@ -146,7 +146,7 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "L1/L2 ratio, which runs from 1 to √n; Hoyer rescales that ratio to [0, 1]."),
     TRUE, TRUE },
   [PL_SCORE_NEURON_TAYLOR] = {
-    "neuron-taylor", N_("Taylor on activations mean_s |a·∂L_s/∂a|, ℓ2 per layer"),
+    "neuron-taylor", N_("Taylor on activations mean_s |a·∂L_s/∂a|"),
     "Θ_j = mean_s |a_sj·∂L_s/∂a_sj|,  Θ̂_j = Θ_j / √(Σ_k Θ_k²) over j’s layer",
     N_("Molchanov et al. 2017 (ICLR), “Pruning Convolutional Neural Networks for Resource "
        "Efficient Inference”, eq. 7–8 (per example, then averaged) and the layer-wise "
@@ -156,7 +156,8 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "gradient with respect to it, |a·∂L_s/∂a|, averaged over the samples (as under their "
        "eq. 8), then divided by the ℓ2 norm of its layer’s scores (their §2.3) so that one "
        "global ranking compares layers fairly. The absolute value comes before the average: "
-       "|mean_s a·∂L_s/∂a| vanishes at a trained model and ranks by noise. Unlike the "
+       "|mean_s a·∂L_s/∂a| equals |Σ_o W_oj·∂L/∂W_oj| for the mean loss, which goes to zero as "
+       "training converges, so near a minimum it would rank by noise. Unlike the "
        "activation-only scores it accounts, through the gradient, for how the rest of the "
        "network uses the neuron."),
     TRUE, TRUE },
