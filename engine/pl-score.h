@@ -89,7 +89,7 @@ typedef struct {
  *   neuron-taylor: Θ_j = mean_s |a_sj·∂L_s/∂a_sj|, then Θ_j / √(Σ_k Θ_k²) over the neurons k of
  *   j's layer (0 for a layer whose Θ are all 0);
  *   learned: pl_learned_compute with PL_LEARNED_OPTIONS_INIT and options->seed (its gradient
- *   features from the scored batches).
+ *   feature, the gradient score, from the scored batches).
  * Per-sample gradients come from pl_nn_backward_per_sample: one extra sgemm per layer and batch
  * with |δ| and |a| (or δ² and a²), where δ_s = ∂L_s/∂z. Equal scores are pruned in index order
  * (pl_prune_select sorts stably).
