@@ -126,6 +126,8 @@ add_layer_metrics (JsonBuilder          *b,
   _pl_cli_add_double (b, "structural_sparsity", lm->structural_sparsity);
   _pl_cli_add_double (b, "relative_sparsity", lm->relative_sparsity);
   _pl_cli_add_double (b, "hoyer", lm->hoyer);
+  _pl_cli_add_double (b, "hoyer_kept", lm->hoyer_kept);
+  _pl_cli_add_int (b, "effective_weights", (gint64) lm->effective);
   _pl_cli_add_double (b, "flops_dense", lm->flops_dense);
   _pl_cli_add_double (b, "flops_effective", lm->flops_effective);
   _pl_cli_add_double (b, "bytes_dense", lm->bytes_dense);
@@ -242,8 +244,9 @@ _pl_cli_prune (int    argc,
         {
           const PlScoreInfo *info = pl_score_info (k);
 
-          printf ("%s — %s%s\n  %s\n\n", info->name, _(info->title),
-                  info->per_neuron ? _(" (neurons)") : "", _(info->explanation));
+          printf ("%s — %s%s\n  %s %s\n  %s %s\n  %s\n\n", info->name, _(info->title),
+                  info->per_neuron ? _(" (neurons)") : "", _("Formula:"), info->formula,
+                  _("Source:"), _(info->source), _(info->explanation));
         }
       return PL_EXIT_OK;
     }

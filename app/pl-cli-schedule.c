@@ -330,10 +330,10 @@ schedule_config (const ScheduleArgs *a,
   if (a->optimizer != NULL && !pl_optimizer_parse (a->optimizer, &c->train.optimizer, &error))
     return _pl_cli_usage ("--optimizer: %s", error->message);
 
-  if (a->rounds < 1 || a->round_epochs < 0 || a->dense_epochs < 0 || !(a->dense_lr > 0))
+  if (a->rounds < 1 || a->round_epochs < -1 || a->dense_epochs < 0 || !(a->dense_lr > 0))
     return _pl_cli_usage (_("--rounds must be ≥ 1, --round-epochs and --dense-epochs ≥ 0, --dense-lr > 0"));
   c->rounds = (guint) a->rounds;
-  c->round_epochs = (guint) a->round_epochs;
+  c->round_epochs = a->round_epochs < 0 ? PL_ROUND_EPOCHS_DENSE : (guint) a->round_epochs;
   c->dense_epochs = (guint) a->dense_epochs;
   c->dense_lr = a->dense_lr;
   if (a->rewind != NULL && strcmp (a->rewind, "none") != 0)
@@ -446,7 +446,7 @@ add_settings_json (JsonBuilder            *b,
   if (used[PL_METHOD_ITERATIVE])
     {
       _pl_cli_add_int (b, "rounds", c->rounds);
-      _pl_cli_add_int (b, "round_epochs", c->round_epochs);
+      _pl_cli_add_int (b, "round_epochs", pl_schedule_round_epochs (c));
       _pl_cli_add_string (b, "rewind", c->rewind == PL_REWIND_NONE ? "none"
                                         : c->rewind == PL_REWIND_INIT ? "init" : "epoch");
       if (c->rewind != PL_REWIND_NONE)
@@ -508,7 +508,7 @@ _pl_cli_schedule (int    argc,
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_auto(ScheduleArgs) a = {
     .fine_tune_epochs = 1, .lr = 0.01, .batch = 128, .threads = 1, .score_batches = 8,
-    .seeds = 1, .rounds = 5, .round_epochs = 2, .dense_epochs = 5, .dense_lr = 0.1,
+    .seeds = 1, .rounds = 5, .round_epochs = -1, .dense_epochs = 5, .dense_lr = 0.1,
     .epochs = -1, .delta_t = 50, .ramp = 0.7, .budget = 0.01, .step = 0.01,
     .max_sparsity = 0.99, .l1 = 1e-3, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
     .temperature = 4.0, .alpha = 0.5,
@@ -530,7 +530,7 @@ _pl_cli_schedule (int    argc,
     { "seeds", 0, 0, G_OPTION_ARG_INT, &a.seeds, N_("Repeat every method with seeds 0…K−1 and report mean and spread (default 1)"), N_("K") },
     { "threads", 't', 0, G_OPTION_ARG_INT, &a.threads, N_("Threads (default 1)"), N_("N") },
     { "rounds", 0, 0, G_OPTION_ARG_INT, &a.rounds, N_("iterative: rounds, each pruning the same share of what remains (default 5)"), N_("K") },
-    { "round-epochs", 0, 0, G_OPTION_ARG_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default 2)"), N_("N") },
+    { "round-epochs", 0, 0, G_OPTION_ARG_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default: with --rewind, as long as the dense run after the rewind point, --dense-epochs − E, as Frankle & Carbin; without, 2)"), N_("N") },
     { "rewind", 0, 0, G_OPTION_ARG_STRING, &a.rewind, N_("iterative: none (default), init, or an epoch E — reset the survivors to those weights each round; without --rewind-weights a dense network is trained from a seeded initialisation to get them"), N_("WHEN") },
     { "rewind-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
     { "dense-epochs", 0, 0, G_OPTION_ARG_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N") },

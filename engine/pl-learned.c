@@ -280,7 +280,7 @@ pl_learned_measure (const PlMlp    *model,
 void
 pl_learned_features (const PlMlp    *model,
                      const PlScores *grad_abs,
-                     const PlScores *taylor,
+                     const float    *mean_grad,
                      float          *features)
 {
   const guint F = PL_LEARNED_N_FEATURES;
@@ -289,13 +289,14 @@ pl_learned_features (const PlMlp    *model,
   gsize kept = 0, row = 0;
   guint L = model->n_layers;
 
-  g_return_if_fail (!grad_abs->per_neuron && !taylor->per_neuron);
+  g_return_if_fail (!grad_abs->per_neuron && mean_grad != NULL);
 
   /* log(x + ε) with ε a thousandth of the mean over the kept weights: no −∞, and values far
    * below the typical one stay ordered */
   for (guint i = 0; i < L; i++)
     {
       const PlLayer *l = &model->layers[i];
+      const float *g = mean_grad + (l->w - model->params);
       gsize nw = (gsize) l->n_out * l->n_in;
 
       for (gsize k = 0; k < nw; k++)
@@ -303,7 +304,7 @@ pl_learned_features (const PlMlp    *model,
           {
             eps[0] += fabsf (l->w[k]);
             eps[1] += grad_abs->layer[i][k];
-            eps[2] += taylor->layer[i][k];
+            eps[2] += fabsf (l->w[k] * g[k]);
             kept++;
           }
     }
@@ -314,6 +315,7 @@ pl_learned_features (const PlMlp    *model,
     {
       const PlLayer *l = &model->layers[i];
       const PlLayer *next = i + 1 < L ? &model->layers[i + 1] : NULL;
+      const float *g = mean_grad + (l->w - model->params);
       g_autofree guint *fan_in = g_new0 (guint, l->n_out);
       g_autofree guint *fan_out = g_new0 (guint, l->n_out);
 
@@ -333,7 +335,7 @@ pl_learned_features (const PlMlp    *model,
 
             f[0] = (float) log (fabsf (l->w[at]) + eps[0]);
             f[1] = (float) log (grad_abs->layer[i][at] + eps[1]);
-            f[2] = (float) log (taylor->layer[i][at] + eps[2]);
+            f[2] = (float) log (fabsf (l->w[at] * g[at]) + eps[2]);
             f[3] = L > 1 ? (float) i / (L - 1) : 0.0f;
             f[4] = (float) log1p (fan_in[o]);
             f[5] = (float) log1p (fan_out[o]);
@@ -386,7 +388,7 @@ pl_learned_compute (PlScores               *scores,
 {
   const guint F = PL_LEARNED_N_FEATURES;
   g_autoptr(PlScores) grad_abs = NULL;
-  g_autoptr(PlScores) taylor = NULL;
+  g_autofree float *mean_grad = NULL;
   g_autofree float *features = NULL;
   g_autofree guint32 *perm = NULL;
   g_autofree float *ex = NULL;
@@ -407,15 +409,6 @@ pl_learned_compute (PlScores               *scores,
 
   g_return_val_if_fail (scores != NULL && model != NULL && data != NULL && options != NULL, FALSE);
 
-  grad_abs = pl_scores_compute (model, PL_SCORE_GRADIENT, data, score_options, error);
-  if (grad_abs == NULL)
-    return FALSE;
-  taylor = pl_scores_compute (model, PL_SCORE_TAYLOR, data, score_options, error);
-  if (taylor == NULL)
-    return FALSE;
-  features = g_new (float, n_weights * F);
-  pl_learned_features (model, grad_abs, taylor, features);
-
   /* the measurement batch: the first eval_samples of a seeded permutation */
   pl_rng_init (&rng, options->seed ^ G_GUINT64_CONSTANT (0x6c6561726e6564));
   perm = g_new (guint32, data->n);
@@ -431,6 +424,26 @@ pl_learned_compute (PlScores               *scores,
               sizeof (float) * data->n_features);
       ey[s] = data->y[perm[s]];
     }
+
+  /* ḡ, the gradient of the batch's mean loss: a feature (|w·ḡ|) and the control variate */
+  mean_grad = g_new0 (float, model->n_params);
+  {
+    g_autoptr(PlNnWork) w = pl_nn_work_new (model, MIN (1024, n_eval));
+
+    for (guint s = 0; s < n_eval; s += 1024)
+      {
+        guint n = MIN (1024, n_eval - s);
+
+        pl_nn_forward (model, w, ex + (gsize) s * data->n_features, n);
+        pl_nn_backward (model, w, ey + s, n, 1.0f / n_eval, TRUE, mean_grad);
+      }
+  }
+
+  grad_abs = pl_scores_compute (model, PL_SCORE_GRADIENT, data, score_options, error);
+  if (grad_abs == NULL)
+    return FALSE;
+  features = g_new (float, n_weights * F);
+  pl_learned_features (model, grad_abs, mean_grad, features);
 
   /* the same number of kept weights from every layer, without replacement */
   per_layer = (options->n_samples + model->n_layers - 1) / model->n_layers;
@@ -472,24 +485,12 @@ pl_learned_compute (PlScores               *scores,
   delta = g_new (double, n_sampled);
   pl_learned_measure (model, ex, ey, n_eval, sampled, n_sampled, delta);
 
-  /* The control variate: removing w changes the batch's loss by −g·w + ½·h·w² + …, with g the
-   * batch's gradient. Over the whole data g averages to about 0 at a trained model, but on a
-   * batch of a few thousand samples its noise dominates the change of small weights; adding
-   * g·w back keeps the part that does not average out. */
-  {
-    g_autofree float *g = g_new0 (float, model->n_params);
-    g_autoptr(PlNnWork) w = pl_nn_work_new (model, MIN (1024, n_eval));
-
-    for (guint s = 0; s < n_eval; s += 1024)
-      {
-        guint n = MIN (1024, n_eval - s);
-
-        pl_nn_forward (model, w, ex + (gsize) s * data->n_features, n);
-        pl_nn_backward (model, w, ey + s, n, 1.0f / n_eval, TRUE, g);
-      }
-    for (guint j = 0; j < n_sampled; j++)
-      delta[j] += (double) g[sampled[j]] * model->params[sampled[j]];
-  }
+  /* The control variate: removing w changes the batch's loss by −ḡ·w + ½·h·w² + …, with ḡ
+   * the batch's gradient. Over the whole data ḡ averages to about 0 at a trained model, but on
+   * a batch of a few thousand samples its noise dominates the change of small weights; adding
+   * ḡ·w back keeps the part that does not average out. */
+  for (guint j = 0; j < n_sampled; j++)
+    delta[j] += (double) mean_grad[sampled[j]] * model->params[sampled[j]];
 
   /* classes: equal-count bins of the measured change */
   n_bins = CLAMP (options->n_bins, 2, n_sampled);

@@ -2,11 +2,14 @@
  *
  * A small predictor network learns, on one model and one dataset, how much the loss rises when
  * a single weight is removed, from features of the weight that any score can see:
- *   log|w|, log mean_b|∂L/∂w|, log|w·ḡ|, layer index / (layers − 1),
+ *   log|w|, log mean_s|∂L_s/∂w| (the gradient score), log|w·ḡ| (ḡ the gradient of the mean
+ *   loss of the measurement batch), layer index / (layers − 1),
  *   log(1 + fan-in) and log(1 + fan-out) of the weight's output neuron (kept weights into it,
  *   and out of it into the next layer; 0 for the output layer),
  * each standardised over the kept weights. The training targets are measured, not estimated:
- * for a sample of kept weights (the same number from every layer), the exact change of the
+ * for a sample of kept weights (⌈n_samples / layers⌉ from every layer, all of a layer's kept
+ * weights when it has fewer: 2,048 + 2,048 + 1,000 = 5,096 of the default 6,144 on
+ * 784-300-100-10), the exact change of the
  * mean cross-entropy on a batch of training samples when that weight alone is set to 0 —
  * computed by updating only the affected column of pre-activations and the samples whose
  * activation it changes, so a measurement costs a fraction of a forward pass. The batch's
@@ -34,7 +37,7 @@ G_BEGIN_DECLS
 #define PL_LEARNED_N_FEATURES 6
 
 typedef struct {
-  guint    n_samples;      /* weights whose removal is measured (default 6144) */
+  guint    n_samples;      /* weights whose removal is measured, at most (default 6144) */
   guint    eval_samples;   /* training samples the loss change is measured on (default 4096) */
   guint    hidden;         /* width of the predictor's two hidden layers (default 32) */
   guint    n_bins;         /* classes of the measured change (default 16) */
@@ -56,11 +59,12 @@ void      pl_learned_measure  (const PlMlp    *model,
                                double         *delta);
 
 /* The features of every weight into @features (n_weights of the model, PL_LEARNED_N_FEATURES)
- * in layer order; @grad_abs and @taylor are the gradient and Taylor scores (the layout of
- * PlScores, weight scores). Standardised over the kept weights. */
+ * in layer order; @grad_abs is the gradient score (mean_s |∂L_s/∂w|, the layout of PlScores)
+ * and @mean_grad ḡ the gradient of a batch's mean loss (the layout of model->params).
+ * Standardised over the kept weights. */
 void      pl_learned_features (const PlMlp    *model,
                                const PlScores *grad_abs,
-                               const PlScores *taylor,
+                               const float    *mean_grad,
                                float          *features);
 
 /* Fills @scores (a PlScores of kind PL_SCORE_LEARNED, weight layout) for @model from @data:

@@ -14,10 +14,10 @@
 
 /* Sums that the ratios are made of, so that the total is computed like a layer. */
 typedef struct {
-  double kept;
+  double weights, kept;
   double mass, mass_removed;
-  double l1, l2sq;
-  gsize  hidden;   /* neurons that can die: the outputs of hidden layers */
+  double l1, l2sq;  /* of the kept weights; the pruned ones are 0 in the whole tensor */
+  gsize  hidden;    /* neurons that can die: the outputs of hidden layers */
 } Sums;
 
 static void
@@ -27,7 +27,8 @@ finish (PlLayerMetrics *m,
   m->parameter_sparsity = m->weights > 0 ? (double) m->pruned / m->weights : 0.0;
   m->structural_sparsity = s->hidden > 0 ? (double) m->dead_neurons / s->hidden : 0.0;
   m->relative_sparsity = s->mass > 0 ? s->mass_removed / s->mass : 0.0;
-  m->hoyer = pl_hoyer_from_sums (s->kept, s->l1, s->l2sq);
+  m->hoyer = pl_hoyer_from_sums (s->weights, s->l1, s->l2sq);
+  m->hoyer_kept = pl_hoyer_from_sums (s->kept, s->l1, s->l2sq);
 }
 
 void
@@ -65,6 +66,10 @@ pl_metrics_compute (PlMetrics   *metrics,
       gsize nw = (gsize) l->n_out * l->n_in;
       const float *w = weights + off;
       const float *mask = masks + off;
+      /* live outputs: hidden neurons with a neuron mask; every class of the output layer */
+      const float *row_live = i + 1 < L ? neuron_masks + neuron_off : NULL;
+      /* live inputs: the previous layer's neurons; every feature of the first layer */
+      const float *col_live = i > 0 ? neuron_masks + neuron_off - l->n_in : NULL;
       gsize kept;
       guint rows, cols;
       Sums s = { 0 };
@@ -87,9 +92,13 @@ pl_metrics_compute (PlMetrics   *metrics,
             {
               s.l1 += a;
               s.l2sq += a * a;
+              if ((row_live == NULL || row_live[k / l->n_in] != 0.0f)
+                  && (col_live == NULL || col_live[k % l->n_in] != 0.0f))
+                m->effective++;
             }
         }
       kept = nw - m->pruned;
+      s.weights = nw;
       s.kept = kept;
 
       if (i + 1 < L)
@@ -102,10 +111,10 @@ pl_metrics_compute (PlMetrics   *metrics,
 
       m->nonzero = kept + l->n_out;
       m->flops_dense = 2.0 * nw;
-      m->flops_effective = 2.0 * kept;
+      m->flops_effective = 2.0 * m->effective;
       m->bytes_dense = F32 * (nw + l->n_out);
-      /* values and column indices of the kept weights, n_out + 1 row pointers, biases */
-      m->bytes_csr = (F32 + I32) * kept + I32 * (l->n_out + 1) + F32 * l->n_out;
+      /* values and column indices of the effective weights, n_out + 1 row pointers, biases */
+      m->bytes_csr = (F32 + I32) * m->effective + I32 * (l->n_out + 1) + F32 * l->n_out;
       /* rows of the live neurons, columns of the live inputs (the previous layer's) */
       rows = l->n_out - m->dead_neurons;
       cols = l->n_in - dead_in;
@@ -115,6 +124,7 @@ pl_metrics_compute (PlMetrics   *metrics,
 
       total->weights += m->weights;
       total->pruned += m->pruned;
+      total->effective += m->effective;
       total->nonzero += m->nonzero;
       total->dead_neurons += m->dead_neurons;
       total->flops_dense += m->flops_dense;
@@ -122,6 +132,7 @@ pl_metrics_compute (PlMetrics   *metrics,
       total->bytes_dense += m->bytes_dense;
       total->bytes_csr += m->bytes_csr;
       total->bytes_compact += m->bytes_compact;
+      all.weights += s.weights;
       all.kept += s.kept;
       all.mass += s.mass;
       all.mass_removed += s.mass_removed;

@@ -1,15 +1,29 @@
 /* pl-metrics.h — sparsity and cost of a (pruned) model, per layer and in total
  *
- * Parameter sparsity: pruned weights / weights (biases are never pruned and not counted).
- * Structural sparsity: dead output neurons / output neurons (0 for the output layer); in the
- * total, dead neurons / hidden neurons.
- * Relative sparsity: share of the |w| mass that the masks remove, measured on @weights as they
- * were before masking (pass the unpruned parameters when known; pruned entries that are 0
- * there count as 0). Hoyer sparsity (pl_hoyer) of the kept weights of the layer.
- * FLOPs per sample (2 per multiply-add; biases and activations not counted): dense, and
- * effective (kept weights only). Bytes: dense float32 weights and biases; CSR (float32 values,
- * int32 column indices, int32 row pointers, biases); compacted dense (dead neurons' rows and
- * columns removed).
+ * For layer i with weights W (n_out, n_in), mask M, live outputs r_o (neuron mask ≠ 0; every
+ * output of the last layer is live) and live inputs c_j (the previous layer's neuron mask ≠ 0;
+ * every input of the first layer is live):
+ *   parameter sparsity   pruned / weights, pruned = #{M_oj = 0} (biases are never pruned and
+ *                        not counted);
+ *   structural sparsity  dead output neurons / output neurons (0 for the output layer); in the
+ *                        total, dead neurons / hidden neurons;
+ *   relative sparsity    share of the |w| mass that the masks remove, Σ_{M=0} |W| / Σ |W|,
+ *                        measured on @weights as they were before masking (pass the unpruned
+ *                        parameters when known; pruned entries that are 0 there count as 0);
+ *   hoyer                Hoyer's (2004) sparsity (pl_hoyer) of the whole weight tensor with the
+ *                        pruned entries as zeros, W ⊙ M over all n_out·n_in entries: it rises as
+ *                        magnitude pruning removes the small weights; the total is over every
+ *                        weight of the model;
+ *   hoyer_kept           the same over the kept weights only (M ≠ 0), which can fall as pruning
+ *                        proceeds: the spread of the survivors, not the tensor's sparsity.
+ * Cost counts only the weights that still do work: effective = #{M_oj ≠ 0, r_o, c_j} — a kept
+ * weight into a dead neuron, or out of one, multiplies a value nobody reads (or a zero).
+ *   FLOPs per sample     2 per multiply-add (biases and activations not counted): dense 2·n_out·n_in,
+ *                        effective 2·effective;
+ *   bytes                dense float32 weights and biases 4·(n_out·n_in + n_out); CSR
+ *                        (4 + 4)·effective (float32 values, int32 column indices)
+ *                        + 4·(n_out + 1) (int32 row pointers) + 4·n_out (biases); compacted
+ *                        dense 4·(rows·cols + rows) with rows = #live outputs, cols = #live inputs.
  */
 #pragma once
 
@@ -28,7 +42,9 @@ typedef struct {
   double  parameter_sparsity;
   double  structural_sparsity;
   double  relative_sparsity;
-  double  hoyer;
+  double  hoyer;               /* of the whole tensor, pruned entries 0 */
+  double  hoyer_kept;          /* of the kept weights only */
+  gsize   effective;           /* kept weights between live neurons */
   double  flops_dense;
   double  flops_effective;
   double  bytes_dense;

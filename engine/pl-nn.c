@@ -365,6 +365,55 @@ pl_nn_backward (const PlMlp   *model,
 }
 
 void
+pl_nn_backward_per_sample (const PlMlp   *model,
+                           PlNnWork      *work,
+                           const guint32 *y,
+                           guint          n,
+                           PlNnLayerFunc  func,
+                           gpointer       user_data)
+{
+  guint L = model->n_layers;
+  guint m = model->sizes[L];
+  const float *p = work->act[L];
+  float *d = work->delta[0];
+  float *ga = work->delta[1];
+
+  g_return_if_fail (work->act[0] != NULL && n <= work->max_batch && func != NULL);
+
+  /* ∂L_s/∂z of the output layer for softmax + cross-entropy: p − onehot(y) */
+  for (guint s = 0; s < n; s++)
+    {
+      for (guint j = 0; j < m; j++)
+        d[(gsize) s * m + j] = p[(gsize) s * m + j];
+      d[(gsize) s * m + y[s]] -= 1.0f;
+    }
+
+  for (guint i = L; i-- > 0;)
+    {
+      const PlLayer *l = &model->layers[i];
+      float *t;
+
+      if (i == 0)
+        {
+          func (0, d, work->act[0], NULL, n, user_data);
+          break;
+        }
+
+      /* ga (n, n_in) = d (n, n_out) · W (n_out, n_in) */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                   n, l->n_in, l->n_out,
+                   1.0f, d, l->n_out, l->w, l->n_in,
+                   0.0f, ga, l->n_in);
+      func (i, d, work->act[i], ga, n, user_data);
+      activation_backward (ga, work->act[i], model->layers[i - 1].neuron_mask,
+                           n, l->n_in, model->activation);
+      t = d;
+      d = ga;
+      ga = t;
+    }
+}
+
+void
 pl_nn_soften (float       *q,
               const float *p,
               guint        m,

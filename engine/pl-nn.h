@@ -78,6 +78,33 @@ void      pl_nn_backward   (const PlMlp   *model,
                             gboolean       accumulate,
                             float         *grad);
 
+/* Called by pl_nn_backward_per_sample for each layer i, from the last down to the first:
+ *   delta (n, n_out)      ∂L_s/∂z of the layer's pre-activations, one row per sample s, with
+ *                         L_s the cross-entropy of sample s alone (not divided by n);
+ *   input (n, n_in)       the layer's input, work->act[i];
+ *   grad_input (n, n_in)  ∂L_s/∂a of that input, before the activation's derivative (the
+ *                         gradient with respect to layer i − 1's output); NULL for the first
+ *                         layer, whose input is the data.
+ * Sample s's gradient of W_oj is delta[s][o]·input[s][j], of b_o delta[s][o]. The buffers are
+ * the work's and valid during the call only. */
+typedef void (*PlNnLayerFunc) (guint        layer,
+                               const float *delta,
+                               const float *input,
+                               const float *grad_input,
+                               guint        n,
+                               gpointer     user_data);
+
+/* The backward pass of the batch of the last pl_nn_forward (not _upper: it needs act[0]) sample
+ * by sample, for the scores that need each sample's gradient rather than the batch's sum: the
+ * same arithmetic as pl_nn_backward with scale 1, but no gradient is summed; @func sees every
+ * layer's per-sample deltas instead. */
+void      pl_nn_backward_per_sample (const PlMlp   *model,
+                                     PlNnWork      *work,
+                                     const guint32 *y,
+                                     guint          n,
+                                     PlNnLayerFunc  func,
+                                     gpointer       user_data);
+
 /* Knowledge distillation (Hinton, Vinyals & Dean 2015, "Distilling the Knowledge in a Neural
  * Network"). The loss of sample s is
  *   (1 − α)·CE(y_s, p_s) + α·T²·KL(q_t,s ‖ q_s),   q = softmax(z / T),

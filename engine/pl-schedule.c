@@ -29,8 +29,9 @@ static const PlMethodInfo method_info[PL_N_METHODS] = {
     N_("Prunes in rounds, each removing the same share of the remaining weights and then "
        "training again, so that the network adapts step by step to the final sparsity (Han et "
        "al. 2015). With rewinding, the surviving weights are reset before each round's training "
-       "to their initial values or to those of an early epoch: the lottery-ticket procedure of "
-       "Frankle & Carbin (2019).") },
+       "to their initial values or to those of an early epoch, and each round trains as long as "
+       "the dense network did from that point: the lottery-ticket procedure of Frankle & Carbin "
+       "(2019).") },
   [PL_METHOD_GRADUAL] = {
     "gradual", N_("Gradual pruning during training (cubic schedule)"),
     N_("Prunes while training: every Δt steps the lowest-scoring weights are removed until the "
@@ -116,7 +117,7 @@ pl_schedule_config_init (PlScheduleConfig *config)
   config->n_targets = G_N_ELEMENTS (targets);
 
   config->rounds = 5;
-  config->round_epochs = 2;
+  config->round_epochs = PL_ROUND_EPOCHS_DENSE;
   config->rewind = PL_REWIND_NONE;
   config->rewind_epoch = 1;
   config->dense_epochs = 5;
@@ -247,6 +248,7 @@ typedef struct {
   float                   *capture;    /* borrowed */
   guint                    capture_epoch;
   PlMlp                   *capture_model;  /* borrowed */
+  const PlMlp             *training;   /* borrowed: the model train() is training, or NULL */
 } Run;
 
 static void
@@ -267,7 +269,7 @@ set_stage (Run        *run,
 
   if (run->progress != NULL)
     {
-      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, NULL };
+      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, NULL, NULL };
       run->progress (&p, run->user_data);
     }
 }
@@ -284,7 +286,7 @@ train_progress_cb (const PlTrainProgress *tp,
 
   if (run->progress != NULL)
     {
-      PlScheduleProgress p = { run->method, run->seed, run->stage, tp, NULL };
+      PlScheduleProgress p = { run->method, run->seed, run->stage, tp, NULL, run->training };
       run->progress (&p, run->user_data);
     }
 }
@@ -330,7 +332,7 @@ add_point (Run                   *run,
   g_array_append_val (run->points, *pt);
   if (run->progress != NULL)
     {
-      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, pt };
+      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, pt, NULL };
       run->progress (&p, run->user_data);
     }
 }
@@ -401,6 +403,7 @@ train (Run                *run,
 {
   g_autoptr(PlTrainer) trainer = NULL;
   PlTrainConfig c = run->config->train;
+  gboolean ok;
 
   if (epochs == 0)
     return TRUE;
@@ -416,8 +419,12 @@ train (Run                *run,
   if (extras->hook != NULL)
     pl_trainer_set_step_hook (trainer, extras->hook, extras->hook_data);
 
-  return pl_trainer_run (trainer, run->data->train, run->data->val, train_progress_cb, run,
-                         run->cancellable, error);
+  run->training = m;
+  ok = pl_trainer_run (trainer, run->data->train, run->data->val, train_progress_cb, run,
+                       run->cancellable, error);
+  run->training = NULL;
+
+  return ok;
 }
 
 static void
@@ -471,6 +478,22 @@ run_oneshot (Run     *run,
 }
 
 /* ---- iterative, with rewinding ----------------------------------------------------------- */
+
+guint
+pl_schedule_round_epochs (const PlScheduleConfig *config)
+{
+  guint e;
+
+  g_return_val_if_fail (config != NULL, 0);
+
+  if (config->round_epochs != PL_ROUND_EPOCHS_DENSE)
+    return config->round_epochs;
+  if (config->rewind == PL_REWIND_NONE)
+    return 2;
+  e = config->rewind == PL_REWIND_INIT ? 0 : config->rewind_epoch;
+
+  return config->dense_epochs > e ? config->dense_epochs - e : 0;
+}
 
 static gboolean
 run_iterative (Run     *run,
@@ -528,7 +551,7 @@ run_iterative (Run     *run,
         return FALSE;
       if (rewinding)
         pl_rewind_weights (m, stored);
-      if (!train (run, m, c->round_epochs, &extras, error))
+      if (!train (run, m, pl_schedule_round_epochs (c), &extras, error))
         return FALSE;
       measure (run, m, k, target, &pt);
       add_point (run, &pt);
@@ -692,7 +715,7 @@ adaptive_probe (guint     level,
     }
   if (run->progress != NULL)
     {
-      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, &pt };
+      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, &pt, NULL };
       run->progress (&p, run->user_data);
     }
   *accuracy = pt.val_accuracy;

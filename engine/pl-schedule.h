@@ -13,7 +13,8 @@
  *   oneshot    prune to each target, fine-tune (masked) fine_tune_epochs
  *   iterative  rounds k = 1…K prune to s_k = 1 − (1 − s_f)^{k/K} (the same share of the
  *              remaining weights each round, s_K = s_f exactly), optionally rewind the
- *              surviving weights to stored ones, then train round_epochs (Han et al. 2015;
+ *              surviving weights to stored ones, then train round_epochs (by default, with
+ *              rewinding, as long as the dense run after the rewind point; Han et al. 2015;
  *              with rewinding, the lottery ticket of Frankle & Carbin 2019 and its "late
  *              resetting" to epoch-e weights, Frankle et al. 2019)
  *   gradual    train gradual_epochs while the sparsity follows the cubic schedule of Zhu &
@@ -75,6 +76,9 @@ typedef enum {
 
 #define PL_SCHEDULE_MAX_LEVELS 64
 
+/* round_epochs: as long as the dense run after the rewind point (pl_schedule_round_epochs). */
+#define PL_ROUND_EPOCHS_DENSE G_MAXUINT
+
 typedef struct {
   /* what is pruned: the score and spec (scope, invert, exclude_output, allow_empty; its values
    * are not used) of one-shot, iterative, gradual, adaptive and distill; L1 prunes by magnitude */
@@ -90,7 +94,8 @@ typedef struct {
 
   /* iterative */
   guint           rounds;
-  guint           round_epochs;       /* training after each round's pruning */
+  guint           round_epochs;       /* training after each round's pruning, or
+                                       * PL_ROUND_EPOCHS_DENSE: see pl_schedule_round_epochs */
   PlRewind        rewind;
   guint           rewind_epoch;       /* PL_REWIND_EPOCH */
   const float    *rewind_params;      /* borrowed (n_params): the weights to rewind to; NULL =
@@ -129,8 +134,8 @@ typedef struct {
 } PlScheduleConfig;
 
 /* Defaults: magnitude, global; SGD lr 0.01 momentum 0.9 batch 128; 1 fine-tuning epoch;
- * targets 0.5, 0.8, 0.9, 0.95, 0.97, 0.99; iterative 5 rounds of 2 epochs, no rewind (epoch 1
- * when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
+ * targets 0.5, 0.8, 0.9, 0.95, 0.97, 0.99; iterative 5 rounds of PL_ROUND_EPOCHS_DENSE, no
+ * rewind (epoch 1 when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
  * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-3 for 2 epochs; L0 per weight,
  * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5. */
 void      pl_schedule_config_init (PlScheduleConfig *config);
@@ -158,6 +163,8 @@ typedef struct {
   const char             *stage;   /* what runs, e.g. "round 2/5" (translated) */
   const PlTrainProgress  *train;   /* inside a training run, else NULL */
   const PlSchedulePoint  *point;   /* a point just finished, else NULL */
+  const PlMlp            *model;   /* with @train: the model being trained, after the step
+                                    * and any mask update at it (borrowed, read-only) */
 } PlScheduleProgress;
 
 typedef void (*PlScheduleProgressFunc) (const PlScheduleProgress *progress,
@@ -189,6 +196,12 @@ double    pl_cubic_sparsity       (double   s_initial,
                                    guint64  n,
                                    guint64  delta_t,
                                    guint64  t);
+/* The epochs each iterative round trains: config->round_epochs, or for PL_ROUND_EPOCHS_DENSE
+ * as long as the dense run after the rewind point, as Frankle & Carbin (2019) retrain every
+ * round for the dense network's iterations — dense_epochs − E when rewinding to epoch E
+ * (dense_epochs when rewinding to the initialisation; 0 when E ≥ dense_epochs) — and 2 epochs
+ * of fine-tuning without rewinding (Han et al. 2015 retrain briefly). */
+guint     pl_schedule_round_epochs (const PlScheduleConfig *config);
 /* Target of iterative round k of K (1-based): 1 − (1 − s_f)^{k/K}; exactly s_f for k = K. */
 double    pl_iterative_sparsity   (double   s_final,
                                    guint    rounds,

@@ -19,74 +19,90 @@
 static const PlScoreInfo score_info[PL_N_SCORES] = {
   [PL_SCORE_MAGNITUDE] = {
     "magnitude", N_("Magnitude |w|"), "|w|",
+    N_("Han et al. 2015, “Learning both Weights and Connections for Efficient Neural Networks”; "
+       "PyTorch’s L1Unstructured"),
     N_("Keeps the weights of largest absolute value. A small weight changes its layer’s output "
-       "little, so removing it should cost little: the classic criterion of Han et al. (2015, "
-       "“Learning both Weights and Connections for Efficient Neural Networks”) and the rule of "
-       "PyTorch’s L1Unstructured. It needs no data and is cheap, but it does not look at how "
-       "sensitive the loss is to each weight, and weights of layers with differently scaled "
-       "inputs are hard to compare in one global ranking."),
+       "little, so removing it should cost little: the classic criterion of Han et al. (2015) "
+       "and the rule of PyTorch’s L1Unstructured. It needs no data and is cheap, but it does not "
+       "look at how sensitive the loss is to each weight, and weights of layers with differently "
+       "scaled inputs are hard to compare in one global ranking."),
     FALSE, FALSE },
   [PL_SCORE_GRADIENT] = {
-    "gradient", N_("Gradient mean |∂L/∂w|"), "mean_b |∂L/∂w|",
-    N_("Keeps the weights whose loss gradient is largest in magnitude, averaged over "
-       "minibatches: the criterion of the “gradient pruning” seed article. It measures how "
-       "fast the loss changes as a weight moves, not what removing it does: pruning moves a "
-       "weight by −w, and this score ignores the weight’s size, so a large weight with a small "
-       "gradient can go first; at a trained minimum every gradient is small and mostly noise. "
-       "The Taylor score |w·∂L/∂w| and the Fisher (Optimal Brain Damage) saliency estimate the "
-       "loss change of setting the weight to zero and are better founded; compare the curves."),
+    "gradient", N_("Gradient mean_s |∂L_s/∂w|"), "mean_s |∂L_s/∂w|",
+    N_("the “gradient pruning” seed article, per sample"),
+    N_("Keeps the weights whose loss gradient is largest in magnitude: the mean over the scored "
+       "samples of |∂L_s/∂w|, with L_s the cross-entropy of sample s alone, the criterion of the "
+       "“gradient pruning” seed article. It measures how fast the loss changes as a weight "
+       "moves, not what removing it does: pruning moves a weight by −w, and this score ignores "
+       "the weight’s size, so a large weight with a small gradient can go first. The Taylor "
+       "score and the Fisher (Optimal Brain Damage) saliency estimate the loss change of setting "
+       "the weight to zero and are better founded; compare the curves."),
     FALSE, TRUE },
   [PL_SCORE_TAYLOR] = {
-    "taylor", N_("First-order Taylor |w·∂L/∂w|"), "|w·ḡ|, ḡ = mean_b ∂L/∂w",
-    N_("First-order Taylor expansion of the loss change when a weight is set to zero: "
-       "ΔL ≈ −w·∂L/∂w, so the score is |w·ḡ| with ḡ the gradient averaged over the scored "
-       "minibatches (Molchanov et al. 2017, “Pruning Convolutional Neural Networks for Resource "
-       "Efficient Inference”). Unlike the plain gradient it weighs the slope by the size of the "
-       "step that pruning takes. Near a minimum the mean gradient is small and noisy; the "
-       "second-order Fisher score does not have that weakness."),
+    "taylor", N_("First-order Taylor mean_s |w·∂L_s/∂w|"),
+    "mean_s |w·∂L_s/∂w| = |w|·mean_s |∂L_s/∂w|",
+    N_("Molchanov et al. 2017 (ICLR), “Pruning Convolutional Neural Networks for Resource "
+       "Efficient Inference”, eq. 7, computed for each example and averaged as stated under "
+       "eq. 8; applied to weights"),
+    N_("First-order Taylor expansion of the loss change when a weight is set to zero: for one "
+       "sample, ΔL_s ≈ −w·∂L_s/∂w, so the score is |w·∂L_s/∂w| computed for each scored sample "
+       "and then averaged, as Molchanov et al. (2017) do per example (eq. 7 and the text under "
+       "eq. 8). Taking the absolute value per sample matters: near a minimum the mean gradient "
+       "goes to zero, so |w·mean_s ∂L_s/∂w| would rank by noise, while the per-sample "
+       "form measures how much the loss of each sample depends on the weight. For a weight it "
+       "equals |w| times the gradient score."),
     FALSE, TRUE },
   [PL_SCORE_FISHER] = {
-    "fisher", N_("Fisher / OBD ½·w²·E[(∂L/∂w)²]"), "½·w²·mean_b (∂L/∂w)²",
-    N_("Second-order saliency of Optimal Brain Damage (LeCun et al. 1990): at a minimum, "
-       "setting w to zero raises the loss by about ½·H·w², with H the weight’s diagonal "
-       "Hessian entry. PruneLab uses the empirical Fisher information, the mean of squared "
-       "gradients, as that diagonal, estimated from the gradients of the scored minibatches. "
-       "It stays informative at a minimum where the mean gradient vanishes, and it weighs the "
-       "loss curvature by the size of the removal."),
+    "fisher", N_("Fisher / OBD ½·w²·mean_s (∂L_s/∂w)²"), "½·w²·mean_s (∂L_s/∂w)²",
+    N_("LeCun, Denker & Solla 1990, “Optimal Brain Damage”, eq. 3 and the saliency "
+       "s_k = h_kk·u_k²/2 of §2.2, with the empirical Fisher diagonal mean_s (∂L_s/∂w)² for h_kk"),
+    N_("Second-order saliency of Optimal Brain Damage (LeCun et al. 1990): at a minimum, setting "
+       "w to zero raises the loss by about ½·h·w², with h the weight’s diagonal Hessian entry "
+       "(their eq. 3 and saliency h_kk·u_k²/2). PruneLab uses the diagonal of the empirical "
+       "Fisher information as h: the mean over the scored samples of the squared per-sample "
+       "gradient (∂L_s/∂w)², not the square of a batch’s mean gradient, which vanishes at a "
+       "minimum. It weighs the loss curvature by the size of the removal."),
     FALSE, TRUE },
   [PL_SCORE_RANDOM] = {
-    "random", N_("Random"), "u ~ U[0, 1)",
+    "random", N_("Random"), "u ~ U[0, 1)", N_("the baseline of every pruning study"),
     N_("Uniform random scores drawn from the seed: the baseline. A criterion is only worth its "
        "cost where its accuracy curve stays above the random one at the same sparsity."),
     FALSE, FALSE },
   [PL_SCORE_LEARNED] = {
-    "learned", N_("Learned (predicted loss change)"), "E[rank class of ΔL | features]",
+    "learned", N_("Learned (predicted loss change)"), "E[rank class of ΔL + g·w | features]",
+    N_("PruneLab’s own, after the seed article on “automated pruning”: measured removals, "
+       "pl-learned.h"),
     N_("A small network trained on this model to predict how much the loss rises when one "
-       "weight is removed, from |w|, the mean |∂L/∂w|, |w·∂L/∂w|, the layer and the fan-in and "
-       "fan-out of the weight’s neuron: the seed article’s “automated pruning”. Its training "
-       "targets are measured, not estimated — the exact loss change of removing each of a few "
-       "thousand sampled weights on a batch of training data — ranked into classes; the score "
+       "weight is removed, from |w|, the mean per-sample |∂L/∂w|, |w·ḡ| with ḡ the mean "
+       "gradient, the layer and the fan-in and fan-out of the weight’s neuron: the seed "
+       "article’s “automated pruning”. Its training targets are measured, not estimated: the "
+       "change of the mean loss on a batch of training data when each of a few thousand sampled "
+       "weights alone is removed, with the batch’s first-order term −ḡ·w taken out (it averages "
+       "out over the data but swamps a batch’s change for small weights), so it learns "
+       "ΔL + ḡ·w, not the exact loss change. The changes are ranked into classes and the score "
        "is the predicted class. It learns the cost of removing one weight at a time, while "
        "pruning removes many together, so compare its curve with magnitude and Taylor."),
     FALSE, TRUE },
   [PL_SCORE_NEURON_L1] = {
     "neuron-l1", N_("Neuron L1 norm"), "Σ_k |W_jk|",
+    N_("Li et al. 2017, “Pruning Filters for Efficient ConvNets”"),
     N_("Structured: scores hidden neuron j by the L1 norm of its incoming weights, row j of "
-       "the layer’s weight matrix (pruned weights count as 0), as Li et al. (2017, “Pruning "
-       "Filters for Efficient ConvNets”) do for filters. Pruning a neuron removes its row and "
-       "the column of the next layer that reads it, so the network really gets smaller. A "
-       "neuron with small incoming weights has a nearly constant output, but the norm ignores "
-       "the outgoing weights and the data."),
+       "the layer’s weight matrix (pruned weights count as 0), as Li et al. (2017) do for "
+       "filters. Pruning a neuron removes its row and the column of the next layer that reads "
+       "it, so the network really gets smaller. A neuron with small incoming weights has a "
+       "nearly constant output, but the norm ignores the outgoing weights and the data."),
     TRUE, FALSE },
   [PL_SCORE_NEURON_L2] = {
     "neuron-l2", N_("Neuron L2 norm"), "√(Σ_k W_jk²)",
+    N_("Li et al. 2017, “Pruning Filters for Efficient ConvNets”, with the L2 norm"),
     N_("Structured: scores hidden neuron j by the L2 norm of its incoming weights (pruned "
        "weights count as 0). Like the L1 norm, but dominated by the largest incoming weights, "
        "so a neuron with a few strong inputs ranks higher than one with many weak ones. "
        "Pruning a neuron removes its row and the next layer’s column that reads it."),
     TRUE, FALSE },
   [PL_SCORE_ACTIVATION] = {
-    "activation", N_("Mean activation"), "mean_s |a_j|",
+    "activation", N_("Mean activation"), "mean_s |a_sj|",
+    N_("the activation-pruning seed article; Molchanov et al. 2017, Θ_MA"),
     N_("Structured: scores a hidden neuron by its mean absolute activation over the scored "
        "samples (for ReLU and sigmoid, whose outputs are never negative, simply the mean "
        "activation). A neuron whose output is almost always small passes little on. The "
@@ -96,26 +112,32 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "activation."),
     TRUE, TRUE },
   [PL_SCORE_APOZ] = {
-    "apoz", N_("1 − APoZ (share of zero activations)"), "1 − mean_s [a_j = 0]",
-    N_("Average Percentage of Zeros (Hu et al. 2016, “Network Trimming”): the share of the "
-       "scored samples on which the neuron’s output is exactly zero. A ReLU neuron that is "
-       "zero most of the time rarely passes information on; the score is 1 − APoZ, so such "
-       "neurons go first. It is meant for ReLU: tanh and sigmoid outputs are almost never "
-       "exactly zero, so every neuron then scores about 1."),
+    "apoz", N_("1 − APoZ (share of zero activations)"), "1 − mean_s [a_sj = 0]",
+    N_("Hu et al. 2016, “Network Trimming: A Data-Driven Neuron Pruning Approach towards "
+       "Efficient Deep Architectures”"),
+    N_("Average Percentage of Zeros (Hu et al. 2016): the share of the scored samples on which "
+       "the neuron’s output is exactly zero. A ReLU neuron that is zero most of the time rarely "
+       "passes information on; the score is 1 − APoZ, so such neurons go first. It is meant for "
+       "ReLU: tanh and sigmoid outputs are almost never exactly zero, so every neuron then "
+       "scores about 1."),
     TRUE, TRUE },
   [PL_SCORE_ENTROPY] = {
-    "entropy", N_("Activation entropy"), "−Σ_k p_k·log₂ p_k",
-    N_("Information-theoretic: the entropy, in bits, of the neuron’s activations histogrammed "
-       "over the scored samples into equal bins spanning the layer’s activation range. A neuron "
-       "whose output hardly varies carries little information about the input (a constant "
-       "output has entropy 0), so low entropy is pruned first. The seed article on "
-       "information-theoretic pruning removes high-entropy neurons first, which throws away "
-       "the most informative ones; the invert switch shows what that does. The values depend "
-       "on the bin count and the layer’s range."),
+    "entropy", N_("Activation entropy"), "−Σ_k p_jk·log₂ p_jk, bins over neuron j’s [min, max]",
+    N_("Luo & Wu 2017, “An Entropy-based Pruning Method for CNN Compression”, eq. 1"),
+    N_("Information-theoretic: the entropy, in bits, of the neuron’s activations over the "
+       "scored samples, histogrammed into equal bins spanning that neuron’s own range from its "
+       "smallest to its largest activation, as Luo & Wu (2017) bin each channel’s values. A "
+       "neuron whose output hardly varies carries little information about the input (a "
+       "constant output has entropy 0), so low entropy is pruned first; since each neuron has "
+       "its own range, one neuron with large outputs does not squeeze the others into a few "
+       "bins. The seed article on information-theoretic pruning removes high-entropy neurons "
+       "first, which throws away the most informative ones; the invert switch shows what that "
+       "does. The values depend on the bin count."),
     TRUE, TRUE },
   [PL_SCORE_HOYER] = {
     "hoyer", N_("1 − Hoyer sparsity of activations"),
     "1 − (√n − ‖a_j‖₁/‖a_j‖₂)/(√n − 1)",
+    N_("Hoyer 2004, “Non-negative Matrix Factorization with Sparseness Constraints”"),
     N_("Hoyer’s (2004) normalised sparsity of the neuron’s activations over the n scored "
        "samples: 0 when it is equally active on every sample, 1 when it fires on one sample "
        "only. The score is 1 − Hoyer, so a rarely active neuron scores low and goes first; a "
@@ -124,12 +146,20 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "L1/L2 ratio, which runs from 1 to √n; Hoyer rescales that ratio to [0, 1]."),
     TRUE, TRUE },
   [PL_SCORE_NEURON_TAYLOR] = {
-    "neuron-taylor", N_("Taylor on activations |a·∂L/∂a|"), "|mean_s a_j·∂L/∂a_j|",
-    N_("First-order Taylor estimate of the loss change when the neuron’s output is set to "
-       "zero (Molchanov et al. 2017): the activation times the loss gradient with respect to "
-       "it, averaged over the scored samples, in absolute value. Unlike the activation-only "
-       "scores it accounts for how the rest of the network uses the neuron, through the "
-       "gradient."),
+    "neuron-taylor", N_("Taylor on activations mean_s |a·∂L_s/∂a|"),
+    "Θ_j = mean_s |a_sj·∂L_s/∂a_sj|,  Θ̂_j = Θ_j / √(Σ_k Θ_k²) over j’s layer",
+    N_("Molchanov et al. 2017 (ICLR), “Pruning Convolutional Neural Networks for Resource "
+       "Efficient Inference”, eq. 7–8 (per example, then averaged) and the layer-wise "
+       "ℓ2-normalisation of §2.3"),
+    N_("First-order Taylor estimate of the loss change when the neuron’s output is set to zero "
+       "(Molchanov et al. 2017, eq. 7): for each scored sample the activation times the loss "
+       "gradient with respect to it, |a·∂L_s/∂a|, averaged over the samples (as under their "
+       "eq. 8), then divided by the ℓ2 norm of its layer’s scores (their §2.3) so that one "
+       "global ranking compares layers fairly. The absolute value comes before the average: "
+       "|mean_s a·∂L_s/∂a| equals |Σ_o W_oj·∂L/∂W_oj| for the mean loss, which goes to zero as "
+       "training converges, so near a minimum it would rank by noise. Unlike the "
+       "activation-only scores it accounts, through the gradient, for how the rest of the "
+       "network uses the neuron."),
     TRUE, TRUE },
 };
 
@@ -330,61 +360,152 @@ batches_forward (Batches *b,
   return n;
 }
 
-/* ---- weight scores from gradients -------------------------------------------------------- */
+/* ---- scores from per-sample gradients --------------------------------------------------- */
 
-/* g_b = ∂(mean loss of batch b)/∂θ. gradient: mean_b |g_b|; taylor: |w · mean_b g_b|;
- * fisher: ½·w²·mean_b g_b². */
+/* Sums over the scored samples, filled layer by layer by pl_nn_backward_per_sample. With
+ * δ_s = ∂L_s/∂z and a_s the layer's input for sample s, the gradient of W_oj on sample s is
+ * g_s = δ_so·a_sj, so
+ *   Σ_s |g_s| = (|δ|ᵀ |a|)_oj     and     Σ_s g_s² = ((δ∘δ)ᵀ (a∘a))_oj,
+ * one sgemm per layer and batch over the whole batch's rows. neuron-taylor adds, for each
+ * hidden output a_j, Σ_s |a_sj · ∂L_s/∂a_sj|. */
+typedef struct {
+  const PlMlp *model;
+  PlScoreKind  kind;
+  double      *sum;            /* owned: weight kinds (weights of every layer, the layout of
+                                * PlScores), neuron-taylor (hidden neurons, layer by layer) */
+  gsize        offset[PL_MLP_MAX_LAYERS];  /* of each layer in @sum */
+  float       *dt, *at;        /* owned, (batch, max width): |δ| or δ², |a| or a² */
+  float       *product;        /* owned, (max n_out · n_in): one batch's sgemm */
+} SampleSums;
+
 static void
-score_weight_gradients (PlScores    *scores,
-                        const PlMlp *model,
-                        Batches     *b,
-                        PlScoreKind  kind)
+sample_sums_layer (guint        layer,
+                   const float *delta,
+                   const float *input,
+                   const float *grad_input,
+                   guint        n,
+                   gpointer     user_data)
 {
-  g_autofree float *g = g_new (float, model->n_params);
-  g_autofree double *acc = g_new0 (double, model->n_params);
+  SampleSums *ss = user_data;
+  const PlLayer *l = &ss->model->layers[layer];
+  gsize nd = (gsize) n * l->n_out, na = (gsize) n * l->n_in, nw = (gsize) l->n_out * l->n_in;
+  double *sum = ss->sum + ss->offset[layer];
+
+  if (ss->kind == PL_SCORE_NEURON_TAYLOR)
+    {
+      /* grad_input is ∂L_s/∂a of layer − 1's outputs, input those outputs */
+      if (grad_input == NULL)
+        return;
+      sum = ss->sum + ss->offset[layer - 1];
+      for (guint s = 0; s < n; s++)
+        for (guint j = 0; j < l->n_in; j++)
+          {
+            gsize t = (gsize) s * l->n_in + j;
+
+            sum[j] += fabs ((double) input[t] * grad_input[t]);
+          }
+      return;
+    }
+
+  if (ss->kind == PL_SCORE_FISHER)
+    {
+      for (gsize k = 0; k < nd; k++)
+        ss->dt[k] = delta[k] * delta[k];
+      for (gsize k = 0; k < na; k++)
+        ss->at[k] = input[k] * input[k];
+    }
+  else
+    {
+      for (gsize k = 0; k < nd; k++)
+        ss->dt[k] = fabsf (delta[k]);
+      for (gsize k = 0; k < na; k++)
+        ss->at[k] = fabsf (input[k]);
+    }
+
+  /* product (n_out, n_in) = dtᵀ (n_out, n) · at (n, n_in) */
+  cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+               l->n_out, l->n_in, n,
+               1.0f, ss->dt, l->n_out, ss->at, l->n_in,
+               0.0f, ss->product, l->n_in);
+  for (gsize k = 0; k < nw; k++)
+    sum[k] += ss->product[k];
+}
+
+/* gradient: mean_s |g_s|;  taylor: mean_s |w·g_s| = |w|·mean_s |g_s|;
+ * fisher: ½·w²·mean_s g_s²;  neuron-taylor: Θ_j = mean_s |a_sj · ∂L_s/∂a_sj|, then
+ * Θ̂_j = Θ_j / √(Σ_k Θ_k²) over the neurons k of the same layer. The means are over samples,
+ * so a short last batch weighs what it holds. */
+static void
+score_per_sample (PlScores    *scores,
+                  const PlMlp *model,
+                  Batches     *b,
+                  PlScoreKind  kind)
+{
+  SampleSums ss = { .model = model, .kind = kind };
+  guint wmax = 0;
+  gsize total = 0, pmax = 0;
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      ss.offset[i] = total;
+      total += kind == PL_SCORE_NEURON_TAYLOR ? l->n_out : (gsize) l->n_out * l->n_in;
+      wmax = MAX (wmax, MAX (l->n_in, l->n_out));
+      pmax = MAX (pmax, (gsize) l->n_out * l->n_in);
+    }
+  ss.sum = g_new0 (double, total);
+  if (kind != PL_SCORE_NEURON_TAYLOR)
+    {
+      ss.dt = g_new (float, (gsize) b->batch_size * wmax);
+      ss.at = g_new (float, (gsize) b->batch_size * wmax);
+      ss.product = g_new (float, pmax);
+    }
 
   for (guint k = 0; k < b->n_batches; k++)
     {
       guint n = batches_forward (b, k);
 
-      pl_nn_backward (model, b->work, b->y, n, 1.0f / n, FALSE, g);
-      switch (kind)
-        {
-        case PL_SCORE_GRADIENT:
-          for (gsize p = 0; p < model->n_params; p++)
-            acc[p] += fabsf (g[p]);
-          break;
-        case PL_SCORE_TAYLOR:
-          for (gsize p = 0; p < model->n_params; p++)
-            acc[p] += g[p];
-          break;
-        case PL_SCORE_FISHER:
-          for (gsize p = 0; p < model->n_params; p++)
-            acc[p] += (double) g[p] * g[p];
-          break;
-        default:
-          g_assert_not_reached ();
-        }
+      pl_nn_backward_per_sample (model, b->work, b->y, n, sample_sums_layer, &ss);
     }
 
   for (guint i = 0; i < model->n_layers; i++)
     {
       const PlLayer *l = &model->layers[i];
-      const double *a = acc + (l->w - model->params);
+      const double *sum = ss.sum + ss.offset[i];
+
+      if (kind == PL_SCORE_NEURON_TAYLOR)
+        {
+          double norm_sq = 0.0;
+
+          if (i + 1 == model->n_layers)
+            continue;
+          for (guint j = 0; j < l->n_out; j++)
+            norm_sq += (sum[j] / b->n_samples) * (sum[j] / b->n_samples);
+          for (guint j = 0; j < l->n_out; j++)
+            scores->layer[i][j] = norm_sq > 0.0 ? (float) (sum[j] / b->n_samples / sqrt (norm_sq))
+                                                : 0.0f;
+          continue;
+        }
 
       for (gsize k = 0; k < scores->n[i]; k++)
         {
-          double mean = a[k] / b->n_batches;
+          double mean = sum[k] / b->n_samples;
           double w = l->w[k];
 
           if (kind == PL_SCORE_GRADIENT)
             scores->layer[i][k] = (float) mean;
           else if (kind == PL_SCORE_TAYLOR)
-            scores->layer[i][k] = (float) fabs (w * mean);
+            scores->layer[i][k] = (float) (fabs (w) * mean);
           else
             scores->layer[i][k] = (float) (0.5 * w * w * mean);
         }
     }
+
+  g_free (ss.sum);
+  g_free (ss.dt);
+  g_free (ss.at);
+  g_free (ss.product);
 }
 
 /* ---- neuron scores from activations ------------------------------------------------------ */
@@ -489,8 +610,12 @@ score_activation_stats (PlScores    *scores,
       }
 }
 
-/* Entropy of each neuron's activations over @bins equal bins spanning its layer's range
- * [min, max] on the scored samples: one pass for the ranges, one for the histograms. */
+/* Entropy of each neuron's activations over @bins equal bins spanning that neuron's own range
+ * [min_s a_sj, max_s a_sj] on the scored samples (Luo & Wu 2017, eq. 1: each channel's values
+ * divided into bins): one pass for the ranges, one for the histograms. A value's bin is
+ * ⌊(a − min)/(max − min)·bins⌋ in double, the maximum in the last bin; a neuron whose range is
+ * empty (a constant output, a pruned neuron) has everything in one bin, entropy 0. Every
+ * sample lands in the same bin whatever the batching, so the score is deterministic. */
 static void
 score_entropy (PlScores    *scores,
                const PlMlp *model,
@@ -499,28 +624,34 @@ score_entropy (PlScores    *scores,
 {
   gsize nh = hidden_neurons (model);
   g_autofree guint64 *hist = g_new0 (guint64, nh * bins);
-  float lo[PL_MLP_MAX_LAYERS], hi[PL_MLP_MAX_LAYERS];
+  g_autofree float *lo = g_new (float, nh);
+  g_autofree float *hi = g_new (float, nh);
 
-  for (guint i = 0; i < model->n_layers; i++)
+  for (gsize u = 0; u < nh; u++)
     {
-      lo[i] = INFINITY;
-      hi[i] = -INFINITY;
+      lo[u] = INFINITY;
+      hi[u] = -INFINITY;
     }
 
   for (guint k = 0; k < b->n_batches; k++)
     {
       guint n = batches_forward (b, k);
+      gsize off = 0;
 
       for (guint i = 0; i + 1 < model->n_layers; i++)
         {
-          gsize total = (gsize) n * model->layers[i].n_out;
+          guint m = model->layers[i].n_out;
           const float *a = b->work->act[i + 1];
 
-          for (gsize t = 0; t < total; t++)
-            {
-              lo[i] = MIN (lo[i], a[t]);
-              hi[i] = MAX (hi[i], a[t]);
-            }
+          for (guint s = 0; s < n; s++)
+            for (guint j = 0; j < m; j++)
+              {
+                float v = a[(gsize) s * m + j];
+
+                lo[off + j] = MIN (lo[off + j], v);
+                hi[off + j] = MAX (hi[off + j], v);
+              }
+          off += m;
         }
     }
 
@@ -533,20 +664,21 @@ score_entropy (PlScores    *scores,
         {
           guint m = model->layers[i].n_out;
           const float *a = b->work->act[i + 1];
-          double range = (double) hi[i] - lo[i];
 
           for (guint s = 0; s < n; s++)
             for (guint j = 0; j < m; j++)
               {
+                gsize u = off + j;
+                double range = (double) hi[u] - lo[u];
                 guint bin = 0;
 
                 if (range > 0)
                   {
-                    double t = ((double) a[(gsize) s * m + j] - lo[i]) / range * bins;
+                    double t = ((double) a[(gsize) s * m + j] - lo[u]) / range * bins;
 
                     bin = t >= bins ? bins - 1 : (guint) MAX (t, 0.0);
                   }
-                hist[(off + j) * bins + bin]++;
+                hist[u * bins + bin]++;
               }
           off += m;
         }
@@ -567,86 +699,6 @@ score_entropy (PlScores    *scores,
             }
         scores->layer[i][j] = (float) MAX (e, 0.0);
       }
-}
-
-/* |mean_s a_sj · ∂L_s/∂a_sj| with L_s the loss of sample s (Molchanov et al. 2017). The
- * backward pass is written out here because pl_nn_backward does not keep ∂L/∂a. */
-static void
-score_neuron_taylor (PlScores    *scores,
-                     const PlMlp *model,
-                     Batches     *b)
-{
-  gsize nh = hidden_neurons (model);
-  g_autofree double *acc = g_new0 (double, nh);
-  g_autofree gsize *offset = g_new0 (gsize, model->n_layers);
-  guint L = model->n_layers;
-
-  for (guint i = 1; i < L; i++)
-    offset[i] = offset[i - 1] + model->layers[i - 1].n_out;
-
-  for (guint k = 0; k < b->n_batches; k++)
-    {
-      guint n = batches_forward (b, k);
-      guint m = model->sizes[L];
-      const float *p = b->work->act[L];
-      float *d = b->work->delta[0];
-      float *ga = b->work->delta[1];
-
-      /* ∂L_s/∂z of the output layer: p − onehot(y) */
-      for (guint s = 0; s < n; s++)
-        {
-          for (guint j = 0; j < m; j++)
-            d[(gsize) s * m + j] = p[(gsize) s * m + j];
-          d[(gsize) s * m + b->y[s]] -= 1.0f;
-        }
-
-      for (guint i = L - 1; i >= 1; i--)
-        {
-          const PlLayer *l = &model->layers[i];
-          const PlLayer *below = &model->layers[i - 1];
-          const float *a = b->work->act[i];
-          float *tmp;
-
-          /* ga (n, n_in) = ∂L/∂a of layer i − 1's outputs = d (n, n_out) · W (n_out, n_in) */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                       n, l->n_in, l->n_out,
-                       1.0f, d, l->n_out, l->w, l->n_in,
-                       0.0f, ga, l->n_in);
-
-          for (guint s = 0; s < n; s++)
-            for (guint j = 0; j < l->n_in; j++)
-              {
-                gsize t = (gsize) s * l->n_in + j;
-                float v = a[t];
-                float dact;
-
-                acc[offset[i - 1] + j] += (double) v * ga[t];
-                switch (model->activation)
-                  {
-                  case PL_ACTIVATION_RELU:
-                    dact = v > 0.0f ? 1.0f : 0.0f;
-                    break;
-                  case PL_ACTIVATION_TANH:
-                    dact = 1.0f - v * v;
-                    break;
-                  case PL_ACTIVATION_SIGMOID:
-                    dact = v * (1.0f - v);
-                    break;
-                  default:
-                    g_assert_not_reached ();
-                  }
-                ga[t] *= dact * below->neuron_mask[j];
-              }
-
-          tmp = d;
-          d = ga;
-          ga = tmp;
-        }
-    }
-
-  for (guint i = 0; i + 1 < L; i++)
-    for (guint j = 0; j < model->layers[i].n_out; j++)
-      scores->layer[i][j] = (float) fabs (acc[offset[i] + j] / b->n_samples);
 }
 
 /* ---- entry point ------------------------------------------------------------------------- */
@@ -717,7 +769,8 @@ pl_scores_compute (const PlMlp           *model,
     case PL_SCORE_GRADIENT:
     case PL_SCORE_TAYLOR:
     case PL_SCORE_FISHER:
-      score_weight_gradients (scores, model, &batches, kind);
+    case PL_SCORE_NEURON_TAYLOR:
+      score_per_sample (scores, model, &batches, kind);
       break;
     case PL_SCORE_RANDOM:
       score_random (scores, model, options->seed);
@@ -747,9 +800,6 @@ pl_scores_compute (const PlMlp           *model,
       break;
     case PL_SCORE_ENTROPY:
       score_entropy (scores, model, &batches, options->entropy_bins);
-      break;
-    case PL_SCORE_NEURON_TAYLOR:
-      score_neuron_taylor (scores, model, &batches);
       break;
     case PL_N_SCORES:
     default:

@@ -251,6 +251,49 @@ test_training_closes_gates_and_freezes_them (void)
   g_assert_cmpfloat (ev->accuracy, >=, 0.8);
 }
 
+/* λ is the price of an open gate: from the same start, the same data and the same gate noise,
+ * a larger λ leaves fewer gates open in expectation (E[‖z‖₀], eq. 12) and closes more of them
+ * when frozen. */
+static void
+test_expected_gate_count_falls_as_lambda_rises (void)
+{
+  static const double lambdas[] = { 0.0, 0.5, 2.0, 8.0 };
+  g_autoptr(GError) error = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  g_autoptr(PlData) data = pl_data_load ("moons:n=600,seed=2", &options, &error);
+  double last_expected = INFINITY;
+  gsize last_closed = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (lambdas); i++)
+    {
+      g_autoptr(PlMlp) m = pl_mlp_new_from_arch ("2-32-32-2", PL_ACTIVATION_RELU, NULL);
+      g_autoptr(PlL0) l0 = NULL;
+      PlL0Config c;
+      double expected;
+      gsize closed;
+
+      pl_mlp_init (m, 1);
+      pl_l0_config_init (&c);
+      c.lambda = lambdas[i];
+      c.epochs = 8;
+      c.batch_size = 32;
+      c.lr = 0.01;
+      l0 = pl_l0_new (m, &c);
+      g_assert_true (pl_l0_train (l0, m, data->train, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      expected = pl_l0_expected_l0 (l0);
+      closed = pl_l0_freeze (l0, m);
+      g_test_message ("lambda %.1f: expected L0 %.1f of %zu gates, %zu closed when frozen",
+                      lambdas[i], expected, pl_l0_n_gates (l0), closed);
+      g_assert_cmpfloat (expected, <, last_expected);
+      g_assert_cmpuint (closed, >=, last_closed);
+      last_expected = expected;
+      last_closed = closed;
+    }
+  g_assert_cmpuint (last_closed, >, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -267,6 +310,8 @@ main (int    argc,
                    test_expected_l0_is_the_sum);
   g_test_add_func ("/engine/l0/objective/gradients-match-finite-differences",
                    test_gradients_match_finite_differences);
+  g_test_add_func ("/engine/l0/train/expected-gate-count-falls-as-lambda-rises",
+                   test_expected_gate_count_falls_as_lambda_rises);
   g_test_add_func ("/engine/l0/train/closes-gates-and-freezes-them",
                    test_training_closes_gates_and_freezes_them);
 

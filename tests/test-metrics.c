@@ -1,4 +1,5 @@
-/* Sparsity and cost metrics of a hand-made pruned 3-4-3-2 network, every field by hand. */
+/* Sparsity and cost metrics of a hand-made pruned 3-4-3-2 network, every field by hand; Hoyer
+ * sparsity of the whole tensor under magnitude pruning. */
 #include "config.h"
 
 #include <math.h>
@@ -6,6 +7,8 @@
 
 #include "pl-metrics.h"
 #include "pl-mlp.h"
+#include "pl-prune.h"
+#include "pl-score.h"
 
 /*   L0 (4×3): rows [3 1 1] [1 1 1] [1 −1 1] [1 1 −1]; pruned: (0,0) and row 1 (neuron 1 of
  *             layer 0, structured)
@@ -46,9 +49,9 @@ hand_model (float **unpruned)
 
 typedef struct {
   guint  n_in, n_out;
-  gsize  weights, pruned, nonzero;
+  gsize  weights, pruned, nonzero, effective;
   guint  dead;
-  double parameter, structural, relative, hoyer;
+  double parameter, structural, relative, hoyer, hoyer_kept;
   double flops_dense, flops_effective, bytes_dense, bytes_csr, bytes_compact;
 } Expected;
 
@@ -61,11 +64,13 @@ check (const PlLayerMetrics *m,
   g_assert_cmpuint (m->weights, ==, e->weights);
   g_assert_cmpuint (m->pruned, ==, e->pruned);
   g_assert_cmpuint (m->nonzero, ==, e->nonzero);
+  g_assert_cmpuint (m->effective, ==, e->effective);
   g_assert_cmpuint (m->dead_neurons, ==, e->dead);
   g_assert_cmpfloat_with_epsilon (m->parameter_sparsity, e->parameter, 1e-12);
   g_assert_cmpfloat_with_epsilon (m->structural_sparsity, e->structural, 1e-12);
   g_assert_cmpfloat_with_epsilon (m->relative_sparsity, e->relative, 1e-12);
   g_assert_cmpfloat_with_epsilon (m->hoyer, e->hoyer, 1e-9);
+  g_assert_cmpfloat_with_epsilon (m->hoyer_kept, e->hoyer_kept, 1e-9);
   g_assert_cmpfloat (m->flops_dense, ==, e->flops_dense);
   g_assert_cmpfloat (m->flops_effective, ==, e->flops_effective);
   g_assert_cmpfloat (m->bytes_dense, ==, e->bytes_dense);
@@ -73,21 +78,26 @@ check (const PlLayerMetrics *m,
   g_assert_cmpfloat (m->bytes_compact, ==, e->bytes_compact);
 }
 
-/* CSR bytes: 4 (value) + 4 (column) per kept weight, 4·(rows + 1) row pointers, 4 per bias.
- * Compact bytes: 4 · (live rows · live columns + live rows). */
+/* Effective weights: kept, into a live neuron and from a live input. CSR bytes: 4 (value) +
+ * 4 (column) per effective weight, 4·(rows + 1) row pointers, 4 per bias. Compact bytes:
+ * 4 · (live rows · live columns + live rows). Hoyer: (√n − ‖·‖₁/‖·‖₂)/(√n − 1) over the whole
+ * tensor, pruned entries 0 (n = all weights), and over the kept weights (n = kept). */
 static const Expected expected_layers[3] = {
-  /* L0: 4 of 12 pruned; mass 14, removed 3 + 3; kept all |w| = 1: Hoyer 0; neuron 1 dead;
-   * CSR 8·8 + 4·5 + 4·4; compact 3 rows × 3 inputs */
-  { 3, 4, 12, 4, 8 + 4, 1, 4 / 12.0, 1 / 4.0, 6 / 14.0, 0.0,
+  /* L0: 4 of 12 pruned; mass 14, removed 3 + 3; the 8 kept all have |w| = 1, so Hoyer of the
+   * kept 0 and of the tensor (√12 − 8/√8)/(√12 − 1) (below); neuron 1 dead, its row already
+   * pruned: 8 effective; CSR 8·8 + 4·5 + 4·4; compact 3 rows × 3 inputs */
+  { 3, 4, 12, 4, 8 + 4, 8, 1, 4 / 12.0, 1 / 4.0, 6 / 14.0, 0.0 /* below */, 0.0,
     24, 16, 4 * 16, 100, 4 * (9 + 3) },
   /* L1: column 1 (3) pruned; mass 7.5, removed 1.5; kept: eight 0.5 and one 2, so
-   * ‖·‖₁ = 6, ‖·‖₂ = √6, n = 9: (3 − √6)/2; neuron 2 dead; CSR 8·9 + 4·4 + 4·3; compact 2 rows
-   * × 3 live inputs */
-  { 4, 3, 12, 3, 9 + 3, 1, 3 / 12.0, 1 / 3.0, 1.5 / 7.5, 0.0 /* below */,
-    24, 18, 4 * 15, 100, 4 * (6 + 2) },
-  /* L2: column 2 (2) pruned; mass 12, removed 8; kept all |w| = 1; the output layer has no
-   * dead neurons; CSR 8·4 + 4·3 + 4·2; compact 2 rows × 2 live inputs */
-  { 3, 2, 6, 2, 4 + 2, 0, 2 / 6.0, 0.0, 8 / 12.0, 0.0,
+   * ‖·‖₁ = 6, ‖·‖₂ = √6: kept (n = 9) (3 − √6)/2, tensor (n = 12) (√12 − √6)/(√12 − 1);
+   * neuron 2 dead: its row keeps 3 weights, which do no work, so 6 effective (12 FLOPs, not
+   * 18); CSR 8·6 + 4·4 + 4·3; compact 2 rows × 3 live inputs */
+  { 4, 3, 12, 3, 9 + 3, 6, 1, 3 / 12.0, 1 / 3.0, 1.5 / 7.5, 0.0, 0.0,
+    24, 12, 4 * 15, 76, 4 * (6 + 2) },
+  /* L2: column 2 (2) pruned; mass 12, removed 8; kept four |w| = 1: kept 0, tensor (n = 6)
+   * (√6 − 2)/(√6 − 1); the output layer has no dead neurons; CSR 8·4 + 4·3 + 4·2; compact 2
+   * rows × 2 live inputs */
+  { 3, 2, 6, 2, 4 + 2, 4, 0, 2 / 6.0, 0.0, 8 / 12.0, 0.0, 0.0,
     12, 8, 4 * 8, 52, 4 * (4 + 2) },
 };
 
@@ -100,12 +110,16 @@ test_hand_made_every_field (void)
   PlMetrics metrics;
 
   memcpy (layers, expected_layers, sizeof layers);
-  layers[1].hoyer = (3 - sqrt (6.0)) / 2;
+  layers[0].hoyer = (sqrt (12.0) - 8 / sqrt (8.0)) / (sqrt (12.0) - 1);
+  layers[1].hoyer = (sqrt (12.0) - 6 / sqrt (6.0)) / (sqrt (12.0) - 1);
+  layers[1].hoyer_kept = (3 - sqrt (6.0)) / 2;
+  layers[2].hoyer = (sqrt (6.0) - 4 / sqrt (4.0)) / (sqrt (6.0) - 1);
   /* total: 9 of 30 pruned; 2 dead of the 7 hidden neurons; mass 33.5, removed 15.5; the 21
-   * kept weights have ‖·‖₁ = 18, ‖·‖₂² = 18 */
-  total = (Expected) { 3, 2, 30, 9, 30, 2, 9 / 30.0, 2 / 7.0, 15.5 / 33.5,
+   * kept weights have ‖·‖₁ = 18, ‖·‖₂² = 18; 18 effective */
+  total = (Expected) { 3, 2, 30, 9, 30, 18, 2, 9 / 30.0, 2 / 7.0, 15.5 / 33.5,
+                       (sqrt (30.0) - 18 / sqrt (18.0)) / (sqrt (30.0) - 1),
                        (sqrt (21.0) - 18 / sqrt (18.0)) / (sqrt (21.0) - 1),
-                       60, 42, 156, 252, 104 };
+                       60, 36, 156, 228, 104 };
 
   g_assert_cmpfloat (model->neuron_masks[1], ==, 0.0f);
   g_assert_cmpfloat (model->neuron_masks[4 + 2], ==, 0.0f);
@@ -168,6 +182,71 @@ test_unpruned_model (void)
   g_assert_cmpfloat_with_epsilon (m.layers[0].hoyer, 1 - sqrt (3.0) / 2, 0.01);
 }
 
+/* Hoyer's measure of a whole tensor: 0 for equal magnitudes, 1 with a single weight left. */
+static void
+test_hoyer_constant_and_one_hot (void)
+{
+  static const guint sizes[] = { 3, 2 };
+  g_autoptr(PlMlp) model = pl_mlp_new (sizes, 1, PL_ACTIVATION_RELU);
+  PlMetrics m;
+
+  for (guint k = 0; k < 6; k++)
+    model->layers[0].w[k] = k % 2 ? -0.5f : 0.5f;
+  pl_metrics_compute (&m, model, NULL, NULL, NULL);
+  g_assert_cmpfloat_with_epsilon (m.layers[0].hoyer, 0.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (m.total.hoyer, 0.0, 1e-12);
+
+  for (guint k = 1; k < 6; k++)
+    model->layers[0].w_mask[k] = 0.0f;
+  pl_mlp_apply_masks (model);
+  pl_metrics_compute (&m, model, NULL, NULL, NULL);
+  g_assert_cmpfloat_with_epsilon (m.layers[0].hoyer, 1.0, 1e-12);
+  g_assert_cmpfloat (m.layers[0].hoyer_kept, ==, 0.0);  /* one survivor: n = 1 */
+}
+
+/* Global magnitude pruning removes the smallest weights, so the whole tensor gets sparser:
+ * Hoyer rises at every step. The survivors-only figure falls (they are the large, similar
+ * ones), which is why it is not called the sparsity. */
+static void
+test_hoyer_rises_under_magnitude_pruning (void)
+{
+  static const guint sizes[] = { 64, 48, 32, 10 };
+  static const double levels[] = { 0.0, 0.5, 0.9, 0.99 };
+  g_autoptr(PlMlp) model = pl_mlp_new (sizes, 3, PL_ACTIVATION_RELU);
+  double last = -1.0, first_kept = 0.0;
+
+  pl_mlp_init (model, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (levels); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlMlp) pruned = pl_mlp_copy (model);
+      g_autoptr(PlScores) scores = pl_scores_compute (pruned, PL_SCORE_MAGNITUDE, NULL, NULL,
+                                                      &error);
+      PlPruneSpec spec;
+      PlMetrics m;
+
+      g_assert_no_error (error);
+      pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, levels[i]);
+      g_assert_true (pl_prune_apply (pruned, scores, &spec, &error));
+      g_assert_no_error (error);
+      pl_metrics_compute (&m, pruned, model->params, NULL, NULL);
+      g_test_message ("%.0f %% pruned: Hoyer %.3f, of the kept weights %.3f",
+                      100 * levels[i], m.total.hoyer, m.total.hoyer_kept);
+      g_assert_cmpfloat (m.total.hoyer, >, last);
+      for (guint l = 0; l < 3; l++)
+        g_assert_cmpfloat (m.layers[l].hoyer, >=, m.layers[l].hoyer_kept);
+      if (i == 0)
+        {
+          first_kept = m.total.hoyer_kept;
+          g_assert_cmpfloat (m.total.hoyer, ==, m.total.hoyer_kept);
+        }
+      last = m.total.hoyer;
+      if (i == G_N_ELEMENTS (levels) - 1)
+        g_assert_cmpfloat (m.total.hoyer_kept, <, first_kept);
+    }
+  g_assert_cmpfloat (last, >, 0.8);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -178,6 +257,10 @@ main (int    argc,
   g_test_add_func ("/engine/metrics/hand-made/every-field", test_hand_made_every_field);
   g_test_add_func ("/engine/metrics/explicit-masks-match-own-masks", test_explicit_masks);
   g_test_add_func ("/engine/metrics/unpruned-784-300-100-10", test_unpruned_model);
+  g_test_add_func ("/engine/metrics/hoyer/constant-is-zero-one-hot-is-one",
+                   test_hoyer_constant_and_one_hot);
+  g_test_add_func ("/engine/metrics/hoyer/rises-under-magnitude-pruning",
+                   test_hoyer_rises_under_magnitude_pruning);
 
   return g_test_run ();
 }

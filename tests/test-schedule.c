@@ -165,6 +165,28 @@ test_iterative_reaches_final_sparsity_exactly (void)
       g_assert_cmpfloat (last->params[k], ==, 0.0f);
 }
 
+/* Frankle & Carbin retrain every round as long as the dense network trained after the rewind
+ * point; without rewinding a round fine-tunes for 2 epochs; an explicit count is kept. */
+static void
+test_round_epochs_default_to_the_dense_run (void)
+{
+  PlScheduleConfig c;
+
+  pl_schedule_config_init (&c);
+  g_assert_cmpuint (c.round_epochs, ==, PL_ROUND_EPOCHS_DENSE);
+  g_assert_cmpuint (pl_schedule_round_epochs (&c), ==, 2);
+  c.dense_epochs = 5;
+  c.rewind = PL_REWIND_INIT;
+  g_assert_cmpuint (pl_schedule_round_epochs (&c), ==, 5);
+  c.rewind = PL_REWIND_EPOCH;
+  c.rewind_epoch = 1;
+  g_assert_cmpuint (pl_schedule_round_epochs (&c), ==, 4);
+  c.rewind_epoch = 5;
+  g_assert_cmpuint (pl_schedule_round_epochs (&c), ==, 0);
+  c.round_epochs = 3;
+  g_assert_cmpuint (pl_schedule_round_epochs (&c), ==, 3);
+}
+
 static void
 test_rewind_weights_restores_stored (void)
 {
@@ -466,6 +488,99 @@ test_gradual_reaches_target (void)
       g_assert_cmpfloat (last->params[k], ==, 0.0f);
 }
 
+/* The model's sparsity after every training step of a gradual run. */
+typedef struct {
+  GArray *pruned;   /* gsize, one per step */
+  guint64 last_step;
+} StepLog;
+
+static void
+log_every_step (const PlScheduleProgress *p,
+                gpointer                  user_data)
+{
+  StepLog *log = user_data;
+  gsize pruned;
+
+  if (p->train == NULL || p->train->epoch_done)
+    return;
+  g_assert_nonnull (p->model);
+  g_assert_cmpuint (p->train->step, ==, log->last_step + 1);
+  log->last_step = p->train->step;
+  pruned = pl_mlp_n_pruned (p->model);
+  g_array_append_val (log->pruned, pruned);
+}
+
+/* Zhu & Gupta (2017), eq. 1: s_t = s_f + (s_i − s_f)(1 − (t − t₀)/(nΔt))³ for
+ * t ∈ {t₀, t₀ + Δt, …, t₀ + nΔt}, held between updates, s_i before t₀ and s_f after. Written
+ * here from the paper, not with pl_cubic_sparsity. */
+static double
+zhu_gupta (double  s_i,
+           double  s_f,
+           guint64 t0,
+           guint64 n,
+           guint64 dt,
+           guint64 t)
+{
+  guint64 k;
+
+  if (t < t0)
+    return s_i;
+  k = MIN ((t - t0) / dt, n);   /* updates so far after the one at t₀ */
+  if (n == 0)
+    return s_f;
+
+  return s_f + (s_i - s_f) * pow (1.0 - (double) k / n, 3);
+}
+
+/* The sparsity after every step — so at every mask update, not only the last — is the
+ * schedule's, as an exact count of pruned weights. */
+static void
+test_gradual_follows_cubic_schedule_at_every_update (void)
+{
+  g_autoptr(PlData) data = load_spiral ();
+  g_autoptr(PlMlp) model = trained_model (data);
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+  g_autoptr(GError) error = NULL;
+  StepLog log = { g_array_new (FALSE, FALSE, sizeof (gsize)), 0 };
+  PlScheduleConfig c;
+  guint64 steps, n;
+  gsize weights = pl_mlp_n_weights (model), previous = 0;
+  guint updates = 0;
+
+  quick_config (&c);
+  c.targets[0] = 0.8;
+  c.n_targets = 1;
+  c.gradual_epochs = 3;
+  c.initial_sparsity = 0.1;
+  c.delta_steps = 4;
+  c.start_step = 6;
+  c.ramp = 0.6;
+  g_assert_true (pl_schedule_run (model, data, PL_METHOD_GRADUAL, &c, 0, points, NULL,
+                                  log_every_step, &log, NULL, &error));
+  g_assert_no_error (error);
+
+  steps = (data->train->n + c.train.batch_size - 1) / c.train.batch_size * c.gradual_epochs;
+  n = (guint64) floor (c.ramp * (double) (steps - c.start_step) / c.delta_steps);
+  g_assert_cmpuint (log.pruned->len, ==, steps);
+  g_assert_cmpuint (n, >=, 5);
+  for (guint64 t = 1; t <= steps; t++)
+    {
+      double s = zhu_gupta (0.0, c.targets[0], c.start_step, n, c.delta_steps, t);
+      gsize pruned = g_array_index (log.pruned, gsize, t - 1);
+
+      /* before t₀ the dense model trains (its s_i is not imposed until the first update) */
+      if (t >= c.start_step)
+        s = zhu_gupta (c.initial_sparsity, c.targets[0], c.start_step, n, c.delta_steps, t);
+      g_assert_cmpuint (pruned, ==, (gsize) nearbyint (s * weights));
+      updates += pruned != previous;
+      previous = pruned;
+    }
+  g_test_message ("%" G_GUINT64_FORMAT " steps, %u mask updates (n = %" G_GUINT64_FORMAT "), "
+                  "last sparsity %.4f", steps, updates, n, (double) previous / weights);
+  g_assert_cmpuint (updates, ==, n + 1);
+  g_array_unref (log.pruned);
+}
+
 static void
 test_methods_give_their_points (void)
 {
@@ -622,6 +737,46 @@ test_bad_config_is_a_spec_error (void)
 }
 
 /* ---- distillation's gradient ------------------------------------------------------------- */
+
+/* Hinton et al. 2015 on a hand-made pair: student logits z = (1, 2, 0.5) (a one-layer model
+ * whose output is its bias), label 0, teacher's soft targets q_t = (0.2, 0.5, 0.3) at T = 2,
+ * α = 0.3. The loss is (1 − α)·CE(y, softmax z) + α·T²·KL(q_t ‖ softmax(z/T)), written out
+ * here; PyTorch (cross_entropy and kl_div, batchmean) gives 1.0576796121513534. */
+static void
+test_distill_loss_matches_formula_on_a_hand_made_pair (void)
+{
+  static const guint sizes[] = { 1, 3 };
+  static const double z[] = { 1.0, 2.0, 0.5 };
+  static const float teacher[] = { 0.2f, 0.5f, 0.3f };
+  static const float x[] = { 0.0f };
+  static const guint32 y[] = { 0 };
+  const double T = 2.0, alpha = 0.3;
+  g_autoptr(PlMlp) m = pl_mlp_new (sizes, 1, PL_ACTIVATION_RELU);
+  g_autoptr(PlNnWork) work = pl_nn_work_new (m, 1);
+  double sum = 0.0, sum_t = 0.0, ce, kl = 0.0, expected;
+
+  for (guint j = 0; j < 3; j++)
+    {
+      m->layers[0].b[j] = (float) z[j];
+      sum += exp (z[j]);
+      sum_t += exp (z[j] / T);
+    }
+  ce = -(z[0] - log (sum));
+  for (guint j = 0; j < 3; j++)
+    kl += teacher[j] * (log (teacher[j]) - (z[j] / T - log (sum_t)));
+  expected = (1 - alpha) * ce + alpha * T * T * kl;
+  g_assert_cmpfloat_with_epsilon (expected, 1.0576796121513534, 1e-7);  /* float teacher */
+
+  pl_nn_forward (m, work, x, 1);
+  g_assert_cmpfloat_with_epsilon (pl_nn_distill_loss (m, work, y, teacher, 1, T, alpha),
+                                  expected, 1e-6);
+  g_assert_cmpfloat_with_epsilon (pl_nn_distill_loss_ref (m, x, y, teacher, 1, T, alpha),
+                                  expected, 1e-9);
+  /* α = 0 is the cross-entropy alone, α = 1 the soft term alone */
+  g_assert_cmpfloat_with_epsilon (pl_nn_distill_loss (m, work, y, teacher, 1, T, 0.0), ce, 1e-6);
+  g_assert_cmpfloat_with_epsilon (pl_nn_distill_loss (m, work, y, teacher, 1, T, 1.0),
+                                  T * T * kl, 1e-6);
+}
 
 static void
 test_distill_gradient_matches_finite_differences (void)
@@ -958,6 +1113,8 @@ main (int    argc,
   g_test_add_func ("/engine/schedule/iterative/same-share-each-round", test_iterative_sparsity_formula);
   g_test_add_func ("/engine/schedule/iterative/reaches-final-sparsity-exactly",
                    test_iterative_reaches_final_sparsity_exactly);
+  g_test_add_func ("/engine/schedule/iterative/rounds-train-as-long-as-the-dense-run",
+                   test_round_epochs_default_to_the_dense_run);
   g_test_add_func ("/engine/schedule/rewind/restores-stored-weights", test_rewind_weights_restores_stored);
   g_test_add_func ("/engine/schedule/iterative/rewind-restores-initial-file-and-epoch-weights",
                    test_iterative_rewind_restores_stored_weights);
@@ -966,10 +1123,14 @@ main (int    argc,
                    test_adaptive_within_budget_next_step_not);
   g_test_add_func ("/engine/schedule/adaptive/per-layer-within-budget", test_adaptive_per_layer);
   g_test_add_func ("/engine/schedule/gradual/reaches-target-exactly", test_gradual_reaches_target);
+  g_test_add_func ("/engine/schedule/gradual/follows-cubic-schedule-at-every-update",
+                   test_gradual_follows_cubic_schedule_at_every_update);
   g_test_add_func ("/engine/schedule/methods/give-their-points", test_methods_give_their_points);
   g_test_add_func ("/engine/schedule/same-seed-same-points", test_same_seed_same_points);
   g_test_add_func ("/engine/schedule/cancel-keeps-finished-points", test_cancel_keeps_finished_points);
   g_test_add_func ("/engine/schedule/bad-config-is-a-spec-error", test_bad_config_is_a_spec_error);
+  g_test_add_func ("/engine/nn/distill/loss-matches-formula-on-a-hand-made-pair",
+                   test_distill_loss_matches_formula_on_a_hand_made_pair);
   g_test_add_func ("/engine/nn/distill/gradient-matches-finite-differences",
                    test_distill_gradient_matches_finite_differences);
   g_test_add_func ("/engine/distill/soft-targets-sum-to-one-and-soften",

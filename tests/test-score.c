@@ -80,22 +80,6 @@ reference_batches (guint    n,
   return b;
 }
 
-static void
-gather (const PlDataset *d,
-        const guint32   *order,
-        guint            start,
-        guint            n,
-        float           *x,
-        guint32         *y)
-{
-  for (guint s = 0; s < n; s++)
-    {
-      memcpy (x + (gsize) s * d->n_features, d->x + (gsize) order[start + s] * d->n_features,
-              sizeof (float) * d->n_features);
-      y[s] = d->y[order[start + s]];
-    }
-}
-
 static PlScores *
 compute (const PlMlp     *m,
          PlScoreKind      kind,
@@ -316,11 +300,64 @@ test_hoyer_score_hand_computed (void)
 static void
 test_entropy_hand_computed (void)
 {
-  /* 3 bins over the layer's range [0, 3]: n0 falls in bins 1, 2, 0, 0; n1 in 0, 0, 2, 0;
-   * the constant n2 always in bin 0, entropy 0 */
+  /* 3 bins over each neuron's own range: n0 over [0, 2] falls in bins 1, 2, 0, 0; n1 over
+   * [0, 3] in 0, 0, 2, 0; the constant n2 always in bin 0, entropy 0 */
   double e[] = { 1.5, -(0.75 * log2 (0.75) + 0.25 * log2 (0.25)), 0 };
 
   check_neuron_scores (PL_SCORE_ENTROPY, e, 3);
+}
+
+/* 2-3-2 with W0 = [[1, 0], [0, 1], [0, 0]], b0 = [0, 0, 0.5] on (0, 0), (0.1, 0), (0.2, 3),
+ * (0.3, 0): n0 = (0, 0.1, 0.2, 0.3), n1 = (0, 0, 3, 0), n2 = 0.5. */
+static void
+entropy_fixture (PlMlp     **model,
+                 PlDataset **data)
+{
+  static const float x[] = { 0, 0, 0.1f, 0, 0.2f, 3, 0.3f, 0 };
+
+  activation_fixture (model, data);
+  memcpy ((*data)->x, x, sizeof x);
+}
+
+/* Luo & Wu bin each channel's own values: with 4 bins n0 spreads over [0, 0.3] into bins
+ * 0, 1, 2, 3 (2 bits), although n1's outputs reach 3 — over the layer's [0, 3] all of n0 would
+ * fall in bin 0 (0 bits). n1 = (0, 0, 3, 0): −(¾·log₂ ¾ + ¼·log₂ ¼). */
+static void
+test_entropy_bins_each_neuron_over_its_range (void)
+{
+  g_autoptr(PlMlp) m = NULL;
+  g_autoptr(PlDataset) d = NULL;
+  double e1 = -(0.75 * log2 (0.75) + 0.25 * log2 (0.25));
+
+  entropy_fixture (&m, &d);
+  for (guint bs = 1; bs <= 4; bs++)
+    {
+      g_autoptr(PlScores) s = compute (m, PL_SCORE_ENTROPY, d, 8, bs, bs, 4);
+
+      g_assert_cmpfloat_with_epsilon (s->layer[0][0], 2.0, 1e-6);
+      g_assert_cmpfloat_with_epsilon (s->layer[0][1], e1, 1e-6);
+      g_assert_cmpfloat (s->layer[0][2], ==, 0.0f);
+    }
+}
+
+/* A neuron's entropy does not depend on its scale or on the other neurons of its layer: scaling
+ * n0's incoming weights by 7 (ReLU is positively homogeneous, b0 = 0) or n1's by 1000 changes
+ * nothing. */
+static void
+test_entropy_ignores_scale_and_outliers (void)
+{
+  g_autoptr(PlMlp) m = NULL;
+  g_autoptr(PlDataset) d = NULL;
+  g_autoptr(PlScores) before = NULL;
+  g_autoptr(PlScores) after = NULL;
+
+  entropy_fixture (&m, &d);
+  before = compute (m, PL_SCORE_ENTROPY, d, 8, 4, 0, 4);
+  m->layers[0].w[0] *= 7.0f;
+  m->layers[0].w[3] *= 1000.0f;
+  after = compute (m, PL_SCORE_ENTROPY, d, 8, 4, 0, 4);
+  for (guint j = 0; j < 3; j++)
+    g_assert_cmpfloat_with_epsilon (after->layer[0][j], before->layer[0][j], 1e-6);
 }
 
 static void
@@ -369,8 +406,39 @@ test_pl_hoyer (void)
                                   (sqrt (3.0) - 3 / sqrt (5.0)) / (sqrt (3.0) - 1), 1e-12);
 }
 
-/* ---- gradient scores against their definitions ------------------------------------------- */
+/* ---- per-sample scores against their definitions ---------------------------------------- */
 
+/* The scored samples of the documented rule, in order: the first min(n, n_batches·batch_size)
+ * of the seeded permutation. Returns their number. */
+static guint
+scored_samples (guint    n,
+                guint    n_batches,
+                guint    batch_size,
+                guint64  seed,
+                guint32 *order)
+{
+  g_autofree guint *sizes = g_new (guint, n);
+  guint nb = reference_batches (n, n_batches, batch_size, seed, order, sizes), total = 0;
+
+  for (guint b = 0; b < nb; b++)
+    total += sizes[b];
+
+  return total;
+}
+
+static gboolean
+close_relative (double actual,
+                double expected,
+                double rel,
+                double abs)
+{
+  return fabs (actual - expected) <= abs + rel * fabs (expected);
+}
+
+/* gradient, taylor and fisher against per-sample gradients computed one sample at a time by
+ * the double-precision reference backward on a batch of 1 (∂L_s/∂θ of that sample alone), then
+ * the formulas as written: mean_s |g_s|, mean_s |w·g_s|, ½·w²·mean_s g_s². Within 1e-5
+ * relative. */
 static void
 check_weight_gradient_scores (PlActivation activation,
                               guint        n,
@@ -384,28 +452,24 @@ check_weight_gradient_scores (PlActivation activation,
   g_autoptr(PlScores) taylor = compute (m, PL_SCORE_TAYLOR, d, n_batches, batch_size, seed, 16);
   g_autoptr(PlScores) fisher = compute (m, PL_SCORE_FISHER, d, n_batches, batch_size, seed, 16);
   g_autofree guint32 *order = g_new (guint32, n);
-  g_autofree guint *sizes = g_new (guint, n);
-  g_autofree float *x = g_new (float, (gsize) n * 5);
-  g_autofree guint32 *y = g_new (guint32, n);
   g_autofree double *g = g_new (double, m->n_params);
   g_autofree double *sum_abs = g_new0 (double, m->n_params);
-  g_autofree double *sum = g_new0 (double, m->n_params);
+  g_autofree double *sum_taylor = g_new0 (double, m->n_params);
   g_autofree double *sum_sq = g_new0 (double, m->n_params);
-  guint nb, start = 0;
+  guint total = scored_samples (n, n_batches, batch_size, seed, order);
   double worst = 0.0;
 
-  nb = reference_batches (n, n_batches, batch_size, seed, order, sizes);
-  for (guint b = 0; b < nb; b++)
+  for (guint t = 0; t < total; t++)
     {
-      gather (d, order, start, sizes[b], x, y);
-      pl_nn_backward_ref (m, x, y, sizes[b], g);  /* ∂(mean loss of the batch)/∂θ */
+      guint32 src = order[t];
+
+      pl_nn_backward_ref (m, d->x + (gsize) src * 5, &d->y[src], 1, g);  /* ∂L_s/∂θ */
       for (gsize p = 0; p < m->n_params; p++)
         {
           sum_abs[p] += fabs (g[p]);
-          sum[p] += g[p];
+          sum_taylor[p] += fabs (m->params[p] * g[p]);
           sum_sq[p] += g[p] * g[p];
         }
-      start += sizes[b];
     }
 
   for (guint i = 0; i < m->n_layers; i++)
@@ -417,14 +481,14 @@ check_weight_gradient_scores (PlActivation activation,
       for (gsize k = 0; k < grad->n[i]; k++)
         {
           double w = l->w[k];
-          double e_grad = sum_abs[off + k] / nb;
-          double e_taylor = fabs (w * sum[off + k] / nb);
-          double e_fisher = 0.5 * w * w * sum_sq[off + k] / nb;
+          double e_grad = sum_abs[off + k] / total;
+          double e_taylor = sum_taylor[off + k] / total;
+          double e_fisher = 0.5 * w * w * sum_sq[off + k] / total;
 
-          worst = MAX (worst, fabs (grad->layer[i][k] - e_grad));
-          g_assert_cmpfloat_with_epsilon (grad->layer[i][k], e_grad, 1e-6 + 1e-4 * e_grad);
-          g_assert_cmpfloat_with_epsilon (taylor->layer[i][k], e_taylor, 1e-6 + 1e-4 * e_taylor);
-          g_assert_cmpfloat_with_epsilon (fisher->layer[i][k], e_fisher, 1e-7 + 1e-4 * e_fisher);
+          worst = MAX (worst, fabs (grad->layer[i][k] - e_grad) / MAX (e_grad, 1e-30));
+          g_assert_true (close_relative (grad->layer[i][k], e_grad, 1e-5, 1e-12));
+          g_assert_true (close_relative (taylor->layer[i][k], e_taylor, 1e-5, 1e-12));
+          g_assert_true (close_relative (fisher->layer[i][k], e_fisher, 1e-5, 1e-14));
           if (l->w_mask[k] == 0.0f)
             {
               /* pruned weights: their gradient is still given, Taylor and Fisher are 0 */
@@ -433,8 +497,8 @@ check_weight_gradient_scores (PlActivation activation,
             }
         }
     }
-  g_test_message ("%s, %u batches of at most %u: worst gradient difference %.2e",
-                  pl_activation_to_string (activation), nb, batch_size, worst);
+  g_test_message ("%s, %u samples in batches of at most %u: worst relative gradient difference "
+                  "%.2e", pl_activation_to_string (activation), total, batch_size, worst);
 }
 
 static void
@@ -445,6 +509,24 @@ test_gradient_scores_match_definitions (void)
       check_weight_gradient_scores (a, 40, 3, 8);    /* 24 of the 40 samples */
       check_weight_gradient_scores (a, 20, 8, 8);    /* data run out: 8, 8, 4 */
       check_weight_gradient_scores (a, 10, 1, 256);  /* one batch of everything */
+    }
+}
+
+/* The batching does not matter: a short last batch weighs its samples like the others. */
+static void
+test_gradient_scores_weigh_samples_not_batches (void)
+{
+  g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_TANH, 3);
+  g_autoptr(PlDataset) d = random_data (21, 5, 4, 8);
+
+  for (PlScoreKind k = PL_SCORE_GRADIENT; k <= PL_SCORE_FISHER; k++)
+    {
+      g_autoptr(PlScores) one = compute (m, k, d, 1, 21, 0, 16);     /* one batch of 21 */
+      g_autoptr(PlScores) many = compute (m, k, d, 8, 4, 0, 16);     /* 5 × 4 + 1 */
+
+      for (guint i = 0; i < m->n_layers; i++)
+        for (gsize j = 0; j < one->n[i]; j++)
+          g_assert_true (close_relative (many->layer[i][j], one->layer[i][j], 1e-5, 1e-12));
     }
 }
 
@@ -485,8 +567,9 @@ hidden_forward (const PlMlp *m,
     }
 }
 
-/* |mean_s a_sj · ∂L_s/∂a_sj|, where ∂L_s/∂a_j = Σ_o ∂L_s/∂b_o · W_oj of the next layer: the
- * bias gradients of pl_nn_backward_ref on the single sample s. */
+/* Molchanov et al. 2017: Θ_j = mean_s |a_sj · ∂L_s/∂a_sj| (eq. 7, per example, then averaged),
+ * Θ̂_j = Θ_j / √(Σ_k Θ_k²) per layer (§2.3). ∂L_s/∂a_j = Σ_o ∂L_s/∂b_o · W_oj of the next layer:
+ * the bias gradients of pl_nn_backward_ref on the single sample s. */
 static void
 check_neuron_taylor (PlActivation activation)
 {
@@ -496,11 +579,10 @@ check_neuron_taylor (PlActivation activation)
   g_autoptr(PlDataset) d = random_data (n, 5, 4, 6);
   g_autoptr(PlScores) s = NULL;
   g_autofree guint32 *order = g_new (guint32, n);
-  g_autofree guint *sizes = g_new (guint, n);
   g_autofree double *g = g_new (double, m->n_params);
   double acc[PL_MLP_MAX_LAYERS][16] = { { 0 } };
   double a[PL_MLP_MAX_LAYERS][16];
-  guint nb, total = 0;
+  guint total;
 
   /* a pruned neuron scores 0 */
   for (guint o = 0; o < m->layers[1].n_out; o++)
@@ -509,9 +591,7 @@ check_neuron_taylor (PlActivation activation)
   g_assert_cmpfloat (m->layers[0].neuron_mask[3], ==, 0.0f);
 
   s = compute (m, PL_SCORE_NEURON_TAYLOR, d, n_batches, batch_size, seed, 16);
-  nb = reference_batches (n, n_batches, batch_size, seed, order, sizes);
-  for (guint b = 0; b < nb; b++)
-    total += sizes[b];
+  total = scored_samples (n, n_batches, batch_size, seed, order);
 
   for (guint t = 0; t < total; t++)
     {
@@ -530,19 +610,23 @@ check_neuron_taylor (PlActivation activation)
 
               for (guint o = 0; o < next->n_out; o++)
                 da += gb[o] * next->w[(gsize) o * next->n_in + j];
-              acc[i][j] += a[i][j] * da;
+              acc[i][j] += fabs (a[i][j] * da);
             }
         }
     }
 
   for (guint i = 0; i + 1 < m->n_layers; i++)
     {
+      double norm_sq = 0.0;
+
       g_assert_cmpuint (s->n[i], ==, m->layers[i].n_out);
       for (guint j = 0; j < m->layers[i].n_out; j++)
+        norm_sq += (acc[i][j] / total) * (acc[i][j] / total);
+      for (guint j = 0; j < m->layers[i].n_out; j++)
         {
-          double e = fabs (acc[i][j] / total);
+          double e = acc[i][j] / total / sqrt (norm_sq);
 
-          g_assert_cmpfloat_with_epsilon (s->layer[i][j], e, 1e-6 + 1e-4 * e);
+          g_assert_true (close_relative (s->layer[i][j], e, 1e-5, 1e-9));
         }
     }
   g_assert_cmpuint (s->n[m->n_layers - 1], ==, 0);
@@ -554,6 +638,139 @@ test_neuron_taylor_matches_definition (void)
 {
   for (PlActivation a = PL_ACTIVATION_RELU; a <= PL_ACTIVATION_SIGMOID; a++)
     check_neuron_taylor (a);
+}
+
+/* Each layer's neuron-Taylor scores have unit ℓ2 norm, so that a global ranking compares
+ * layers whose raw values differ in scale. */
+static void
+test_neuron_taylor_is_normalised_per_layer (void)
+{
+  g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_RELU, 11);
+  g_autoptr(PlDataset) d = random_data (50, 5, 4, 12);
+  g_autoptr(PlScores) s = NULL;
+
+  /* scale the second hidden layer's outgoing weights up: its raw Θ grow tenfold */
+  for (gsize k = 0; k < (gsize) m->layers[2].n_out * m->layers[2].n_in; k++)
+    m->layers[2].w[k] *= 10.0f;
+  s = compute (m, PL_SCORE_NEURON_TAYLOR, d, 8, 16, 1, 16);
+  for (guint i = 0; i + 1 < m->n_layers; i++)
+    {
+      double norm_sq = 0.0;
+
+      for (guint j = 0; j < m->layers[i].n_out; j++)
+        norm_sq += (double) s->layer[i][j] * s->layer[i][j];
+      g_assert_cmpfloat_with_epsilon (norm_sq, 1.0, 1e-5);
+    }
+}
+
+/* ---- against PyTorch ---------------------------------------------------------------------- */
+
+/* A little-endian reader of tests/data/score-torch.bin (tests/torch/make_score_fixture.py). */
+typedef struct {
+  const guint8 *p, *end;
+} Reader;
+
+static void
+read_bytes (Reader *r,
+            void   *out,
+            gsize   n)
+{
+  g_assert_cmpuint ((gsize) (r->end - r->p), >=, n);
+  memcpy (out, r->p, n);
+  r->p += n;
+}
+
+static guint32
+read_u32 (Reader *r)
+{
+  guint32 v;
+
+  read_bytes (r, &v, sizeof v);
+  return GUINT32_FROM_LE (v);
+}
+
+static void
+test_per_sample_scores_match_pytorch (void)
+{
+  static const struct { const char *name; PlScoreKind kind; } kinds[] = {
+    { "gradient", PL_SCORE_GRADIENT }, { "taylor", PL_SCORE_TAYLOR },
+    { "fisher", PL_SCORE_FISHER }, { "neuron-taylor", PL_SCORE_NEURON_TAYLOR },
+    { "entropy", PL_SCORE_ENTROPY },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "score-torch.bin", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(PlMlp) m = NULL;
+  g_autoptr(PlDataset) d = NULL;
+  guint sizes[PL_MLP_MAX_LAYERS + 1];
+  guint activation, n_layers, n, n_classes, bins, n_scores, checked = 0;
+  char magic[8];
+  gsize length;
+  Reader r;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_no_error (error);
+  r = (Reader) { (const guint8 *) contents, (const guint8 *) contents + length };
+
+  /* written by tests/torch/make_score_fixture.py, FIXTURE_VERSION 1; little-endian floats */
+  g_assert_cmpint (G_BYTE_ORDER, ==, G_LITTLE_ENDIAN);
+  read_bytes (&r, magic, sizeof magic);
+  g_assert_cmpmem (magic, 8, "PLSCORE1", 8);
+  g_assert_cmpuint (read_u32 (&r), ==, 1);
+  activation = read_u32 (&r);
+  n_layers = read_u32 (&r);
+  g_assert_cmpuint (activation, <=, PL_ACTIVATION_SIGMOID);
+  g_assert_cmpuint (n_layers, >=, 2);
+  g_assert_cmpuint (n_layers, <=, PL_MLP_MAX_LAYERS);
+  for (guint i = 0; i <= n_layers; i++)
+    sizes[i] = read_u32 (&r);
+  n = read_u32 (&r);
+  n_classes = read_u32 (&r);
+  bins = read_u32 (&r);
+
+  m = pl_mlp_new (sizes, n_layers, activation);
+  d = pl_dataset_new (n, sizes[0], n_classes);
+  read_bytes (&r, m->params, sizeof (float) * m->n_params);
+  read_bytes (&r, m->masks, sizeof (float) * m->n_params);
+  read_bytes (&r, d->x, sizeof (float) * n * sizes[0]);
+  read_bytes (&r, d->y, sizeof (guint32) * n);
+  pl_mlp_apply_masks (m);
+  g_assert_cmpuint (pl_mlp_n_pruned (m), >, 0);
+
+  n_scores = read_u32 (&r);
+  for (guint k = 0; k < n_scores; k++)
+    {
+      char name[17] = { 0 };
+      guint count, kind = PL_N_SCORES;
+      g_autofree double *expected = NULL;
+      g_autoptr(PlScores) s = NULL;
+      double worst = 0.0;
+      gsize at = 0;
+
+      read_bytes (&r, name, 16);
+      count = read_u32 (&r);
+      expected = g_new (double, MAX (count, 1));
+      read_bytes (&r, expected, sizeof (double) * count);
+      for (guint j = 0; j < G_N_ELEMENTS (kinds); j++)
+        if (strcmp (name, kinds[j].name) == 0)
+          kind = kinds[j].kind;
+      g_assert_cmpuint (kind, <, PL_N_SCORES);
+
+      /* every sample scored once, in batches of 8 with a short last one */
+      s = compute (m, kind, d, 100, 8, 3, bins);
+      for (guint i = 0; i < m->n_layers; i++)
+        for (gsize j = 0; j < s->n[i]; j++, at++)
+          {
+            g_assert_cmpuint (at, <, count);
+            worst = MAX (worst, fabs (s->layer[i][j] - expected[at]) / MAX (fabs (expected[at]), 1e-12));
+            g_assert_true (close_relative (s->layer[i][j], expected[at], 1e-5, 1e-12));
+          }
+      g_assert_cmpuint (at, ==, count);
+      g_test_message ("%s: %u values, worst relative difference to PyTorch %.2e", name, count, worst);
+      checked++;
+    }
+  g_assert_cmpuint (checked, ==, G_N_ELEMENTS (kinds));
+  g_assert_true (r.p == r.end);
 }
 
 static void
@@ -627,12 +844,22 @@ main (int    argc,
                    test_hoyer_of_never_active_neuron_is_zero);
   g_test_add_func ("/engine/score/hoyer/one-hot-is-one-constant-is-zero", test_pl_hoyer);
   g_test_add_func ("/engine/score/entropy/hand-computed", test_entropy_hand_computed);
+  g_test_add_func ("/engine/score/entropy/bins-each-neuron-over-its-range",
+                   test_entropy_bins_each_neuron_over_its_range);
+  g_test_add_func ("/engine/score/entropy/ignores-scale-and-outliers",
+                   test_entropy_ignores_scale_and_outliers);
   g_test_add_func ("/engine/score/entropy/constant-activation-is-zero",
                    test_entropy_of_constant_layer_is_zero);
-  g_test_add_func ("/engine/score/gradient-taylor-fisher/match-definitions",
+  g_test_add_func ("/engine/score/gradient-taylor-fisher/match-per-sample-definitions",
                    test_gradient_scores_match_definitions);
-  g_test_add_func ("/engine/score/neuron-taylor/matches-definition",
+  g_test_add_func ("/engine/score/gradient-taylor-fisher/weigh-samples-not-batches",
+                   test_gradient_scores_weigh_samples_not_batches);
+  g_test_add_func ("/engine/score/neuron-taylor/matches-per-sample-definition",
                    test_neuron_taylor_matches_definition);
+  g_test_add_func ("/engine/score/neuron-taylor/unit-norm-per-layer",
+                   test_neuron_taylor_is_normalised_per_layer);
+  g_test_add_func ("/engine/score/per-sample-scores/match-pytorch",
+                   test_per_sample_scores_match_pytorch);
   g_test_add_func ("/engine/score/data-scores-are-seeded", test_data_scores_are_seeded);
   g_test_add_func ("/engine/score/missing-data-is-an-error", test_missing_data_is_an_error);
 
