@@ -46,6 +46,10 @@ const char  *_pl_cli_blas_core    (void);
 /* SIGINT cancels this; long commands pass it on. (transfer none) */
 GCancellable *_pl_cli_cancellable (void);
 
+/* Before a long run: fails at once for an output file that could not be saved (a missing or
+ * read-only folder, a folder in its place); NULL passes. See pl_file_check(). */
+gboolean     _pl_cli_check_output (const char      *path,
+                                   GError         **error);
 /* Writes the builder's root to stdout, pretty-printed, with a final newline. */
 void         _pl_cli_print_json   (JsonBuilder     *builder);
 /* Add "name": value to the object being built. */

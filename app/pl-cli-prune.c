@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "pl-cli-plot-private.h"
-#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 #include "pl-metrics.h"
 #include "pl-preview.h"
 #include "pl-prune.h"
@@ -252,6 +252,8 @@ _pl_cli_prune (int    argc,
     return status;
   if ((sparsity_text == NULL) == (threshold_text == NULL))
     return _pl_cli_usage (_("give either --sparsity or --threshold"));
+  if (!_pl_cli_check_output (out, &error))
+    return _pl_cli_fail (error);
   if ((status = parse_score (&a, a.score_names, &kind)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);
@@ -379,7 +381,7 @@ write_sweep_csv (const char  *path,
     }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, s->str, s->len, error);
+  return pl_file_save (path, s->str, s->len, error);
 }
 
 int
@@ -429,6 +431,8 @@ _pl_cli_sweep (int    argc,
     return _pl_cli_usage (_("--points must be 2 to 10000, --max in (0, 1], --seeds 1 to 1000"));
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (csv, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
 
   names = g_strsplit (a.score_names, ",", -1);
   n_names = g_strv_length (names);

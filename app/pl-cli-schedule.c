@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "pl-cli-plot-private.h"
-#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 #include "pl-safetensors.h"
 #include "pl-schedule.h"
 #include "pl-sensitivity.h"
@@ -131,7 +131,7 @@ write_schedule_csv (const char  *path,
     }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, s->str, s->len, error);
+  return pl_file_save (path, s->str, s->len, error);
 }
 
 static void
@@ -591,6 +591,9 @@ _pl_cli_schedule (int    argc,
     return _pl_cli_usage (_("--method is required (for example --method oneshot,iterative)"));
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (a.csv, &error) || !_pl_cli_check_output (a.out, &error)
+      || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
   if (a.seeds < 1 || a.seeds > 1000)
     return _pl_cli_usage (_("--seeds must be 1 to 1000"));
   names = g_strsplit (a.methods, ",", -1);
@@ -742,7 +745,7 @@ write_sensitivity_csv (const char          *path,
       }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, text->str, text->len, error);
+  return pl_file_save (path, text->str, text->len, error);
 }
 
 int
@@ -799,6 +802,8 @@ _pl_cli_sensitivity (int    argc,
     return _pl_cli_fail (error);
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (csv, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
   _pl_cli_set_threads (threads);
 
   model = pl_safetensors_load (model_path, &error);

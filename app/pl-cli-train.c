@@ -158,6 +158,8 @@ _pl_cli_train (int    argc,
 
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (out, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
 
   pl_train_config_init (&config);
   if ((activation_name != NULL && !pl_activation_parse (activation_name, &activation, &error))

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 
 static GCancellable *cancellable;
 
@@ -111,6 +113,13 @@ _pl_cli_blas_core (void)
   const char *core = openblas_get_corename ();
 
   return core != NULL ? core : "unknown";
+}
+
+gboolean
+_pl_cli_check_output (const char  *path,
+                      GError     **error)
+{
+  return path == NULL || pl_file_check (path, error);
 }
 
 void
@@ -316,6 +325,10 @@ main (int    argc,
       return PL_EXIT_OK;
     }
 
+  /* Past a file size limit (ulimit -f) a write fails with EFBIG and the save reports it; the
+   * default action of SIGXFSZ would end the process without a word. */
+  signal (SIGXFSZ, SIG_IGN);
+
   cancellable = g_cancellable_new ();
   {
     GMainContext *context = g_main_context_new ();
@@ -334,6 +347,13 @@ main (int    argc,
 
         argv[1] = prog;
         status = commands[i].run (argc - 1, argv + 1);
+        /* The result on stdout is output too: a full disk under “> result.json” is a failure. */
+        if (fflush (stdout) != 0 || ferror (stdout))
+          {
+            g_printerr (_("prunelab-cli: could not write to the standard output: %s\n"), g_strerror (errno));
+            if (status == PL_EXIT_OK)
+              status = PL_EXIT_FAILED;
+          }
         return status;
       }
 
