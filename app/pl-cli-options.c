@@ -202,6 +202,7 @@ on_number (const char  *option_name,
         return parse_value (o, value, error);
     }
   g_assert_not_reached ();
+  return FALSE;
 }
 
 /* @tables: NULL-terminated */
