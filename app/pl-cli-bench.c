@@ -130,16 +130,18 @@ bench_train (int    argc,
              char **argv)
 {
   g_autofree char *arch = NULL;
-  g_autofree char *threads_list = NULL;
+  PlCliNumbers threads = { 2, { 1, 2 } };
   int batch = 128, steps = 100, repeats = 9;
   gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch, N_("Layer sizes (default 784-300-100-10)"), N_("SIZES") },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 128)"), N_("N") },
-    { "steps", 0, 0, G_OPTION_ARG_INT, &steps, N_("Training steps per timed repeat (default 100)"), N_("N") },
-    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, N_("Timed repeats of each thread count; the median is reported (default 9)"), N_("N") },
-    { "threads", 't', 0, G_OPTION_ARG_STRING, &threads_list, N_("Thread counts to measure (default 1,2)"), N_("LIST") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+  const PlCliOption options[] = {
+    { "arch", 'a', PL_CLI_STRING, &arch, N_("Layer sizes (default 784-300-100-10)"), N_("SIZES") },
+    { "batch", 'b', PL_CLI_INT, &batch, N_("Minibatch size (default 128)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_BATCH) },
+    { "steps", 0, PL_CLI_INT, &steps, N_("Training steps per timed repeat (default 100)"), N_("N"), PL_CLI_WHOLE (1, 100000) },
+    { "repeats", 'r', PL_CLI_INT, &repeats, N_("Timed repeats of each thread count; the median is reported (default 9)"), N_("N"),
+      PL_CLI_WHOLE (1, 1000) },
+    { "threads", 't', PL_CLI_INTS, &threads, N_("Thread counts to measure (default 1,2)"), N_("LIST"),
+      PL_CLI_WHOLES (1, PL_CLI_MAX_THREADS, 16) },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -148,7 +150,6 @@ bench_train (int    argc,
   g_autoptr(PlMlp) initial = NULL;
   g_autoptr(PlDataset) data = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_auto(GStrv) thread_counts = NULL;
   PlRng rng;
   g_autofree guint *counts = NULL;
   g_autofree double *rates = NULL;
@@ -159,11 +160,13 @@ bench_train (int    argc,
     _("Measure training throughput (samples/s, GFLOP/s) of SGD with momentum on random\n"
       "Fashion-MNIST-shaped data, and its share of what the step's sgemm calls alone reach\n"
       "on one core. Medians of the repeats; progress on stderr."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
-  if (batch < 1 || steps < 1 || repeats < 1 || repeats > 1000)
-    return _pl_cli_usage (_("--batch, --steps and --repeats must be ≥ 1"));
+  /* one repeat's worth of samples, Fashion-MNIST-shaped: 10⁶ are 3.1 GB */
+  if ((gint64) steps * batch > 1000000)
+    return _pl_cli_usage (_("--steps × --batch must be at most 1000000 samples, not %" G_GINT64_FORMAT),
+                          (gint64) steps * batch);
 
   model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
   if (model == NULL)
@@ -197,18 +200,11 @@ bench_train (int    argc,
   json_builder_set_member_name (b, "runs");
   json_builder_begin_array (b);
 
-  thread_counts = g_strsplit (threads_list != NULL ? threads_list : "1,2", ",", -1);
-  n_counts = g_strv_length (thread_counts);
-  counts = g_new0 (guint, MAX (n_counts, 1));
-  rates = g_new0 (double, (gsize) MAX (n_counts, 1) * repeats);
+  n_counts = threads.n;
+  counts = g_new0 (guint, n_counts);
+  rates = g_new0 (double, (gsize) n_counts * repeats);
   for (guint i = 0; i < n_counts; i++)
-    {
-      guint64 t;
-
-      if (!g_ascii_string_to_unsigned (thread_counts[i], 10, 1, 64, &t, NULL))
-        return _pl_cli_usage (_("--threads: “%s” is not a thread count from 1 to 64"), thread_counts[i]);
-      counts[i] = (guint) t;
-    }
+    counts[i] = (guint) threads.values[i];
 
   /* The thread counts take turns, a repeat each, so that a change in the machine's load
    * (these machines are shared) falls on all of them alike; the speed-up over one thread is
@@ -291,12 +287,14 @@ bench_drag (int    argc,
   g_autofree char *model_path = NULL;
   int threads = 2, positions = 100, n_eval = 10000;
   gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Model (default: a fresh 784-300-100-10)"), N_("FILE") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 2)"), N_("N") },
-    { "positions", 0, 0, G_OPTION_ARG_INT, &positions, N_("Drag positions, half up and half back (default 100)"), N_("N") },
-    { "samples", 0, 0, G_OPTION_ARG_INT, &n_eval, N_("Evaluation samples without --data (default 10000)"), N_("N") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+  const PlCliOption options[] = {
+    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model (default: a fresh 784-300-100-10)"), N_("FILE") },
+    { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 2)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "positions", 0, PL_CLI_INT, &positions, N_("Drag positions, half up and half back (default 100)"), N_("N"),
+      PL_CLI_WHOLE (2, 100000) },
+    { "samples", 0, PL_CLI_INT, &n_eval, N_("Evaluation samples without --data (default 10000)"), N_("N"),
+      PL_CLI_WHOLE (1, 100000) },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -317,12 +315,10 @@ bench_drag (int    argc,
   g_option_context_set_summary (context,
     _("Measure the live threshold drag: previews of global magnitude pruning at positions\n"
       "across 0–99% sparsity and back on an evaluation set; median and 95th percentile."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
-  if (threads < 1 || threads > 64 || positions < 2 || n_eval < 1)
-    return _pl_cli_usage (_("--threads must be 1 to 64, --positions ≥ 2, --samples ≥ 1"));
   _pl_cli_set_threads (1);
 
   if (model_path != NULL)
@@ -445,22 +441,20 @@ int
 _pl_cli_bench (int    argc,
                char **argv)
 {
-  static const struct {
-    const char *name;
-    int (*run) (int argc, char **argv);
-  } benches[] = {
-    { "train", bench_train },
-    { "drag", bench_drag },
+  static const PlCliCommand benches[] = {
+    { "train", bench_train, N_("Training throughput (samples/s, GFLOP/s) for one and more threads") },
+    { "drag", bench_drag, N_("The live threshold drag: milliseconds per preview position") },
+    { NULL }
   };
-  g_autofree char *prog = NULL;
+  g_autofree char *usage = g_strdup_printf (_("Usage: %s COMMAND [OPTIONS…]"), argv[0]);
+  int status;
 
-  for (guint i = 0; argc >= 2 && i < G_N_ELEMENTS (benches); i++)
-    if (g_strcmp0 (argv[1], benches[i].name) == 0)
-      {
-        prog = g_strdup_printf ("%s %s", argv[0], argv[1]);
-        argv[1] = prog;
-        return benches[i].run (argc - 1, argv + 1);
-      }
-
-  return _pl_cli_usage (_("bench: name the benchmark, train or drag, as in “prunelab-cli bench drag --json”"));
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "--help-all") == 0
+                    || strcmp (argv[1], "-h") == 0))
+    return _pl_cli_usage_commands (stdout, usage, benches);
+  status = _pl_cli_run_command (argc, argv, benches);
+  if (status >= 0)
+    return status;
+  g_printerr (_("prunelab-cli: bench: name the benchmark, as in “prunelab-cli bench drag --json”\n"));
+  return _pl_cli_usage_commands (stderr, usage, benches);
 }

@@ -29,7 +29,7 @@ typedef struct {
   char         *csv;
   char         *theme;
   char         *title;
-  char         *thresholds;
+  PlCliNumbers  thresholds;
   char         *spread;
   char         *aggregate;
   int           width;
@@ -325,32 +325,6 @@ build_fields (Plot    *p,
 }
 
 static gboolean
-parse_thresholds (const char  *text,
-                  double      *values,
-                  guint       *n,
-                  GError     **error)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
-
-  *n = 0;
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      char *end = NULL;
-      double v = g_ascii_strtod (parts[i], &end);
-
-      if (end == parts[i] || *end != '\0' || !isfinite (v) || *n == MAX_THRESHOLDS)
-        {
-          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                       _("--threshold takes up to %d numbers separated by commas, not “%s”"),
-                       MAX_THRESHOLDS, text);
-          return FALSE;
-        }
-      values[(*n)++] = v;
-    }
-  return TRUE;
-}
-
-static gboolean
 build_histogram (Plot    *p,
                  GError **error)
 {
@@ -395,10 +369,9 @@ build_histogram (Plot    *p,
           }
     }
 
-  thresholds = keep (p, g_new0 (double, MAX_THRESHOLDS));
+  n_thresholds = p->opt->thresholds.n;
+  thresholds = keep (p, g_memdup2 (p->opt->thresholds.values, sizeof (double) * MAX_THRESHOLDS));
   shares = keep (p, g_new0 (double, MAX_THRESHOLDS));
-  if (p->opt->thresholds != NULL && !parse_thresholds (p->opt->thresholds, thresholds, &n_thresholds, error))
-    return FALSE;
   for (guint t = 0; t < n_thresholds; t++)
     {
       gsize below = 0;
@@ -1070,7 +1043,6 @@ options_clear (Options *opt)
   g_clear_pointer (&opt->csv, g_free);
   g_clear_pointer (&opt->theme, g_free);
   g_clear_pointer (&opt->title, g_free);
-  g_clear_pointer (&opt->thresholds, g_free);
   g_clear_pointer (&opt->spread, g_free);
   g_clear_pointer (&opt->aggregate, g_free);
   _pl_cli_data_args_clear (&opt->data_args);
@@ -1099,24 +1071,27 @@ _pl_cli_plot (int    argc,
 {
   g_auto(Options) opt = { 0 };
   g_auto(Plot) plot = { 0 };
-  const GOptionEntry entries[] = {
-    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &opt.input, N_("A JSON result (train, eval, prune, sweep, sensitivity) or a model (safetensors)"), N_("FILE") },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt.out, N_("Write the chart here: .png, .svg or .pdf"), N_("FILE") },
-    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &opt.csv, N_("Write the plotted numbers here as CSV"), N_("FILE") },
-    { "width", 'W', 0, G_OPTION_ARG_INT, &opt.width, N_("Width in pixels (default 1200)"), N_("W") },
-    { "height", 'H', 0, G_OPTION_ARG_INT, &opt.height, N_("Height in pixels (default 800)"), N_("H") },
-    { "dpi", 0, 0, G_OPTION_ARG_DOUBLE, &opt.dpi, N_("Dots per inch (default 96, as on screen; 300 for print: same pixels, smaller figure, larger text)"), N_("D") },
-    { "theme", 0, 0, G_OPTION_ARG_STRING, &opt.theme, N_("light (default), dark or presentation (large type, thick lines)"), N_("NAME") },
-    { "title", 0, 0, G_OPTION_ARG_STRING, &opt.title, N_("Replace the chart's title"), N_("TEXT") },
-    { "layer", 'l', 0, G_OPTION_ARG_INT, &opt.layer, N_("heatmap, histogram: the layer, 0 = first (heatmap default 0, histogram default all)"), N_("N") },
-    { "threshold", 't', 0, G_OPTION_ARG_STRING, &opt.thresholds, N_("histogram: threshold lines, with the share of weights each prunes"), N_("T[,T…]") },
-    { "bins", 0, 0, G_OPTION_ARG_INT, &opt.bins, N_("histogram: number of bins (default 50)"), N_("N") },
-    { "max-tiles", 0, 0, G_OPTION_ARG_INT, &opt.max_tiles, N_("fields: show the first N neurons (default 100)"), N_("N") },
-    { "log-count", 0, 0, G_OPTION_ARG_NONE, &opt.log_count, N_("histogram: log-scale count axis"), NULL },
-    { "log-remaining", 0, 0, G_OPTION_ARG_NONE, &opt.log_remaining, N_("curves, sensitivity: x axis = share of weights remaining, log scale"), NULL },
-    { "log-y", 0, 0, G_OPTION_ARG_NONE, &opt.log_y, N_("gradnorm: log-scale norm axis"), NULL },
-    { "spread", 0, 0, G_OPTION_ARG_STRING, &opt.spread, N_("curves: band over seeds, minmax (default), sd (±1 standard deviation) or none"), N_("KIND") },
-    { "aggregate", 0, 0, G_OPTION_ARG_STRING, &opt.aggregate, N_("heatmap larger than the pixels: max (largest |w|, default) or mean"), N_("HOW") },
+  const PlCliOption options[] = {
+    { "input", 'i', PL_CLI_FILENAME, &opt.input, N_("A JSON result (train, eval, prune, sweep, sensitivity) or a model (safetensors)"), N_("FILE") },
+    { "out", 'o', PL_CLI_FILENAME, &opt.out, N_("Write the chart here: .png, .svg or .pdf"), N_("FILE") },
+    { "csv", 0, PL_CLI_FILENAME, &opt.csv, N_("Write the plotted numbers here as CSV"), N_("FILE") },
+    { "width", 'W', PL_CLI_INT, &opt.width, N_("Width in pixels (default 1200)"), N_("W"), PL_CLI_WHOLE (1, PL_CHART_MAX_PIXELS) },
+    { "height", 'H', PL_CLI_INT, &opt.height, N_("Height in pixels (default 800)"), N_("H"), PL_CLI_WHOLE (1, PL_CHART_MAX_PIXELS) },
+    { "dpi", 0, PL_CLI_DOUBLE, &opt.dpi, N_("Dots per inch (default 96, as on screen; 300 for print: same pixels, smaller figure, larger text)"), N_("D"),
+      PL_CLI_IN (PL_CHART_MIN_DPI, PL_CHART_MAX_DPI) },
+    { "theme", 0, PL_CLI_STRING, &opt.theme, N_("light (default), dark or presentation (large type, thick lines)"), N_("NAME") },
+    { "title", 0, PL_CLI_STRING, &opt.title, N_("Replace the chart's title"), N_("TEXT") },
+    { "layer", 'l', PL_CLI_INT, &opt.layer, N_("heatmap, histogram: the layer, 0 = first (heatmap default 0, histogram default all)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_MLP_MAX_LAYERS - 1) },
+    { "threshold", 't', PL_CLI_DOUBLES, &opt.thresholds, N_("histogram: threshold lines, with the share of weights each prunes"), N_("T[,T…]"),
+      PL_CLI_LIST (-INFINITY, INFINITY, MAX_THRESHOLDS) },
+    { "bins", 0, PL_CLI_INT, &opt.bins, N_("histogram: number of bins (default 50)"), N_("N"), PL_CLI_WHOLE (1, 10000) },
+    { "max-tiles", 0, PL_CLI_INT, &opt.max_tiles, N_("fields: show the first N neurons (default 100)"), N_("N"), PL_CLI_WHOLE (1, 10000) },
+    { "log-count", 0, PL_CLI_FLAG, &opt.log_count, N_("histogram: log-scale count axis") },
+    { "log-remaining", 0, PL_CLI_FLAG, &opt.log_remaining, N_("curves, sensitivity: x axis = share of weights remaining, log scale") },
+    { "log-y", 0, PL_CLI_FLAG, &opt.log_y, N_("gradnorm: log-scale norm axis") },
+    { "spread", 0, PL_CLI_STRING, &opt.spread, N_("curves: band over seeds, minmax (default), sd (±1 standard deviation) or none"), N_("KIND") },
+    { "aggregate", 0, PL_CLI_STRING, &opt.aggregate, N_("heatmap larger than the pixels: max (largest |w|, default) or mean"), N_("HOW") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -1146,7 +1121,7 @@ _pl_cli_plot (int    argc,
   g_option_context_set_summary (context, _("Draw a chart from a result or a model, as PNG, SVG or PDF, and its numbers as CSV.\n"
                                            "A chart of W × H pixels at D DPI is W/D × H/D inches; SVG and PDF pages have that size."));
   g_option_context_set_description (context, description);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &opt.data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
@@ -1157,14 +1132,6 @@ _pl_cli_plot (int    argc,
     return _pl_cli_usage (_("--input is required (a JSON result or a .safetensors model)"));
   if (opt.out == NULL && opt.csv == NULL)
     return _pl_cli_usage (_("--out FILE.png|.svg|.pdf or --csv FILE is required"));
-  if (opt.width < 1 || opt.height < 1 || opt.width > PL_CHART_MAX_PIXELS || opt.height > PL_CHART_MAX_PIXELS)
-    return _pl_cli_usage (_("--width and --height must be 1 to %d pixels"), PL_CHART_MAX_PIXELS);
-  if (!(opt.dpi >= PL_CHART_MIN_DPI && opt.dpi <= PL_CHART_MAX_DPI))
-    return _pl_cli_usage (_("--dpi must be %g to %g"), PL_CHART_MIN_DPI, PL_CHART_MAX_DPI);
-  if (opt.bins < 1 || opt.bins > 10000)
-    return _pl_cli_usage (_("--bins must be 1 to 10000"));
-  if (opt.max_tiles < 0 || opt.max_tiles > 10000)
-    return _pl_cli_usage (_("--max-tiles must be 1 to 10000"));
   if (opt.spread != NULL && strcmp (opt.spread, "minmax") != 0 && strcmp (opt.spread, "sd") != 0
       && strcmp (opt.spread, "none") != 0)
     return _pl_cli_usage (_("--spread must be minmax, sd or none"));

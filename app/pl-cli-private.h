@@ -2,6 +2,8 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <math.h>
+#include <stdio.h>
 #include <json-glib/json-glib.h>
 
 #include "pl-dataset.h"
@@ -19,6 +21,23 @@ enum {
   PL_EXIT_INTERRUPTED = 130,
 };
 
+/* A command: prunelab-cli NAME, or prunelab-cli bench NAME. */
+typedef struct {
+  const char  *name;
+  int        (*run) (int argc, char **argv);
+  const char  *summary;   /* N_() */
+} PlCliCommand;
+
+/* Runs the command argv[1] names, with argv[0] "PROGRAM NAME"; −1 when there is none. */
+int          _pl_cli_run_command    (int                 argc,
+                                     char              **argv,
+                                     const PlCliCommand *table);
+/* Prints @usage and the table's commands ("Commands:", one line each) to @out; returns 0 for
+ * stdout, else 2. */
+int          _pl_cli_usage_commands (FILE               *out,
+                                     const char         *usage,
+                                     const PlCliCommand *table);
+
 int          _pl_cli_train        (int argc, char **argv);
 int          _pl_cli_eval         (int argc, char **argv);
 int          _pl_cli_bench        (int argc, char **argv);
@@ -27,6 +46,91 @@ int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
 int          _pl_cli_schedule     (int argc, char **argv);
 int          _pl_cli_sensitivity  (int argc, char **argv);
+
+/* ---- options ----
+ *
+ * Every option of every command is a row of a PlCliOption table, which _pl_cli_add_options()
+ * turns into GOption entries. A number is checked where it is parsed, against its row's range:
+ * NaN, ±infinity, a value out of range, "1x" or "" end the run with exit status 2 and
+ * "--lr must be a number > 0, not “nan”", and the range is printed in --help. One place for
+ * every option, and a new one cannot be added unchecked (tests/test-cli-options.c reads the
+ * ranges from --help-all and tries each). */
+
+typedef enum {
+  PL_CLI_FLAG,       /* gboolean */
+  PL_CLI_STRING,     /* char *, owned by the caller */
+  PL_CLI_FILENAME,   /* char *, in the file names' encoding */
+  /* numbers, with a PlCliRange: */
+  PL_CLI_INT,        /* int, from imin to imax */
+  PL_CLI_INT64,      /* gint64, from imin to imax */
+  PL_CLI_DOUBLE,     /* double: finite, within min … max */
+  PL_CLI_DOUBLES,    /* PlCliNumbers: 1 to max_count comma-separated doubles, each in range */
+  PL_CLI_INTS,       /* PlCliNumbers: 1 to max_count comma-separated whole numbers */
+} PlCliArg;
+
+enum {
+  PL_CLI_OPEN_MIN = 1 << 0,   /* min itself is not allowed */
+  PL_CLI_OPEN_MAX = 1 << 1,   /* max itself is not allowed */
+};
+
+typedef struct {
+  double  min, max;           /* doubles: the interval; max INFINITY for none */
+  guint   open;               /* PL_CLI_OPEN_MIN, PL_CLI_OPEN_MAX */
+  gint64  imin, imax;         /* whole numbers */
+  guint   max_count;          /* lists */
+} PlCliRange;
+
+/* whole numbers from lo to hi */
+#define PL_CLI_WHOLE(lo, hi)        { .imin = (lo), .imax = (hi) }
+#define PL_CLI_WHOLES(lo, hi, n)    { .imin = (lo), .imax = (hi), .max_count = (n) }
+/* [lo, hi], and (lo, hi], [lo, hi), (lo, hi) with PL_CLI_OPEN_… */
+#define PL_CLI_IN(lo, hi)           { .min = (lo), .max = (hi) }
+#define PL_CLI_IN_OPEN(lo, hi, o)   { .min = (lo), .max = (hi), .open = (o) }
+/* > lo, ≥ lo (and finite) */
+#define PL_CLI_ABOVE(lo)            { .min = (lo), .max = INFINITY, .open = PL_CLI_OPEN_MIN }
+#define PL_CLI_AT_LEAST(lo)         { .min = (lo), .max = INFINITY }
+/* any finite number */
+#define PL_CLI_FINITE               { .min = -INFINITY, .max = INFINITY }
+#define PL_CLI_LIST(lo, hi, n)      { .min = (lo), .max = (hi), .max_count = (n) }
+
+#define PL_CLI_MAX_NUMBERS 64
+
+/* Limits shared by the commands: the engine's thread teams, a batch that the trainer's
+ * buffers can hold (65,536 × 784 floats are 205 MB), epochs that end. */
+#define PL_CLI_MAX_THREADS 64
+#define PL_CLI_MAX_BATCH   65536
+#define PL_CLI_MAX_EPOCHS  100000
+/* batches of 256 samples for the data-driven scores (they stop where the data end) */
+#define PL_CLI_MAX_SCORE_BATCHES 100000
+
+typedef struct {
+  guint   n;                              /* 0 when the option was not given */
+  double  values[PL_CLI_MAX_NUMBERS];
+} PlCliNumbers;
+
+typedef struct {
+  const char  *long_name;
+  char         short_name;
+  PlCliArg     arg;
+  gpointer     arg_data;
+  const char  *description;       /* N_() */
+  const char  *arg_description;   /* N_() */
+  PlCliRange   range;             /* numbers */
+} PlCliOption;
+
+/* Adds the rows of the tables (each ends with a row of NULL name; the list ends with NULL) as
+ * the context's main options, in that order. */
+void         _pl_cli_add_options      (GOptionContext    *context,
+                                       const PlCliOption *first,
+                                       ...) G_GNUC_NULL_TERMINATED;
+void         _pl_cli_add_option_group (GOptionContext    *context,
+                                       const char        *name,
+                                       const char        *title,
+                                       const char        *help,
+                                       const PlCliOption *options);
+/* "a whole number from 1 to 64", "a number in [0, 1)", "up to 16 numbers ≥ 0, comma-separated"
+ * (transfer full) */
+char        *_pl_cli_range_text       (const PlCliOption *option);
 
 /* Parses a subcommand's options; prints the error and returns FALSE on bad usage. */
 gboolean     _pl_cli_parse        (GOptionContext  *context,
@@ -46,6 +150,10 @@ const char  *_pl_cli_blas_core    (void);
 /* SIGINT cancels this; long commands pass it on. (transfer none) */
 GCancellable *_pl_cli_cancellable (void);
 
+/* Before a long run: fails at once for an output file that could not be saved (a missing or
+ * read-only folder, a folder in its place); NULL passes. See pl_file_check(). */
+gboolean     _pl_cli_check_output (const char      *path,
+                                   GError         **error);
 /* Writes the builder's root to stdout, pretty-printed, with a final newline. */
 void         _pl_cli_print_json   (JsonBuilder     *builder);
 /* Add "name": value to the object being built. */

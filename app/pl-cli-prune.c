@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "pl-cli-plot-private.h"
-#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 #include "pl-metrics.h"
 #include "pl-preview.h"
 #include "pl-prune.h"
@@ -47,32 +47,38 @@ prune_args_clear (PruneArgs *a)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PruneArgs, prune_args_clear)
 
+/* The shared options, then @more (the command's own). */
 static void
-add_prune_options (GOptionContext *context,
-                   PruneArgs      *a,
-                   gboolean        several_scores)
+add_prune_options (GOptionContext    *context,
+                   PruneArgs         *a,
+                   gboolean           several_scores,
+                   const PlCliOption *more)
 {
-  const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
-    { "score", 0, 0, G_OPTION_ARG_STRING, &a->score_names,
+  const PlCliOption options[] = {
+    { "model", 'm', PL_CLI_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    { "score", 0, PL_CLI_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
                      : N_("Score: magnitude, gradient, taylor, fisher, random, learned, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
       several_scores ? N_("NAME[,NAME…]") : N_("NAME") },
-    { "scope", 0, 0, G_OPTION_ARG_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
-    { "structured", 0, 0, G_OPTION_ARG_NONE, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)"), NULL },
-    { "invert", 0, 0, G_OPTION_ARG_NONE, &a->invert, N_("Prune the highest scores first (a sanity check)"), NULL },
-    { "exclude-output", 0, 0, G_OPTION_ARG_NONE, &a->exclude_output, N_("Leave the output layer's weights alone"), NULL },
-    { "allow-empty", 0, 0, G_OPTION_ARG_NONE, &a->allow_empty, N_("Allow a layer to lose every weight"), NULL },
-    { "fine-tune-epochs", 0, 0, G_OPTION_ARG_INT, &a->fine_tune_epochs, N_("Masked training after pruning (default 0)"), N_("N") },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a->lr, N_("Fine-tuning learning rate, SGD with momentum 0.9 (default 0.01)"), N_("X") },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &a->batch, N_("Fine-tuning batch size (default 128)"), N_("N") },
-    { "score-batches", 0, 0, G_OPTION_ARG_INT, &a->score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &a->threads, N_("Threads (default 1)"), N_("N") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &a->json, N_("Print the result as one JSON object on stdout"), NULL },
+    { "scope", 0, PL_CLI_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
+    { "structured", 0, PL_CLI_FLAG, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)") },
+    { "invert", 0, PL_CLI_FLAG, &a->invert, N_("Prune the highest scores first (a sanity check)") },
+    { "exclude-output", 0, PL_CLI_FLAG, &a->exclude_output, N_("Leave the output layer's weights alone") },
+    { "allow-empty", 0, PL_CLI_FLAG, &a->allow_empty, N_("Allow a layer to lose every weight") },
+    { "fine-tune-epochs", 0, PL_CLI_INT, &a->fine_tune_epochs, N_("Masked training after pruning (default 0)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
+    { "lr", 0, PL_CLI_DOUBLE, &a->lr, N_("Fine-tuning learning rate, SGD with momentum 0.9 (default 0.01)"), N_("X"),
+      PL_CLI_ABOVE (0) },
+    { "batch", 0, PL_CLI_INT, &a->batch, N_("Fine-tuning batch size (default 128)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_BATCH) },
+    { "score-batches", 0, PL_CLI_INT, &a->score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_SCORE_BATCHES) },
+    { "threads", 't', PL_CLI_INT, &a->threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "json", 0, PL_CLI_FLAG, &a->json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
 
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, more, NULL);
 }
 
 /* Checks the shared options; returns 0 or an exit status. */
@@ -86,9 +92,6 @@ check_prune_args (const PruneArgs *a,
     return _pl_cli_usage (_("--model is required"));
   if (a->score_names == NULL)
     return _pl_cli_usage (_("--score is required (for example --score magnitude)"));
-  if (a->fine_tune_epochs < 0 || a->batch < 1 || a->threads < 1 || a->threads > 64
-      || a->score_batches < 1 || !(a->lr > 0 && isfinite (a->lr)))
-    return _pl_cli_usage (_("--fine-tune-epochs must be ≥ 0, --batch and --score-batches ≥ 1, --threads 1 to 64, --lr > 0"));
   if (a->scope_name != NULL && !pl_scope_parse (a->scope_name, scope, &error))
     return _pl_cli_fail (error);
 
@@ -202,15 +205,16 @@ _pl_cli_prune (int    argc,
 {
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_auto(PruneArgs) a;
-  g_autofree char *sparsity_text = NULL;
-  g_autofree char *threshold_text = NULL;
+  PlCliNumbers sparsity = { 0 }, threshold = { 0 };
   g_autofree char *out = NULL;
   gboolean help_scores = FALSE;
-  const GOptionEntry entries[] = {
-    { "sparsity", 0, 0, G_OPTION_ARG_STRING, &sparsity_text, N_("Target sparsity in [0, 1]; with --scope layer one value or one per layer"), N_("X[,X…]") },
-    { "threshold", 0, 0, G_OPTION_ARG_STRING, &threshold_text, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]") },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
-    { "help-scores", 0, 0, G_OPTION_ARG_NONE, &help_scores, N_("Explain every score and exit"), NULL },
+  const PlCliOption options[] = {
+    { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
+      PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
+    { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
+      PL_CLI_LIST (-INFINITY, INFINITY, PL_MLP_MAX_LAYERS) },
+    { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
+    { "help-scores", 0, PL_CLI_FLAG, &help_scores, N_("Explain every score and exit") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -232,8 +236,7 @@ _pl_cli_prune (int    argc,
   init_prune_args (&a);
   g_option_context_set_summary (context, _("Score a trained model's weights or neurons, prune by a threshold or to a target\n"
                                            "sparsity, optionally fine-tune, and report accuracy and every sparsity measure."));
-  add_prune_options (context, &a, FALSE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  add_prune_options (context, &a, FALSE, options);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
@@ -253,8 +256,10 @@ _pl_cli_prune (int    argc,
 
   if ((status = check_prune_args (&a, &scope)) != 0)
     return status;
-  if ((sparsity_text == NULL) == (threshold_text == NULL))
+  if ((sparsity.n == 0) == (threshold.n == 0))
     return _pl_cli_usage (_("give either --sparsity or --threshold"));
+  if (!_pl_cli_check_output (out, &error))
+    return _pl_cli_fail (error);
   if ((status = parse_score (&a, a.score_names, &kind)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);
@@ -264,13 +269,16 @@ _pl_cli_prune (int    argc,
     return _pl_cli_fail (error);
   original = pl_mlp_copy (model);
 
-  pl_prune_spec_init (&spec, scope, threshold_text != NULL, 0.0);
+  pl_prune_spec_init (&spec, scope, threshold.n > 0, 0.0);
   spec.invert = a.invert;
   spec.exclude_output = a.exclude_output;
   spec.allow_empty = a.allow_empty;
-  if (!pl_prune_spec_parse_values (&spec, threshold_text != NULL ? threshold_text : sparsity_text,
-                                   model->n_layers, &error))
-    return _pl_cli_fail (error);
+  if (!pl_prune_spec_set_values (&spec, threshold.n > 0 ? threshold.values : sparsity.values,
+                                 threshold.n > 0 ? threshold.n : sparsity.n, model->n_layers, &error))
+    {
+      g_prefix_error (&error, threshold.n > 0 ? "--threshold: " : "--sparsity: ");
+      return _pl_cli_fail (error);
+    }
 
   data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)
@@ -308,7 +316,7 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
       _pl_cli_add_bool (b, "structured", scores->per_neuron);
       _pl_cli_add_bool (b, "invert", a.invert);
-      json_builder_set_member_name (b, threshold_text != NULL ? "threshold" : "target_sparsity");
+      json_builder_set_member_name (b, threshold.n > 0 ? "threshold" : "target_sparsity");
       json_builder_begin_array (b);
       for (guint i = 0; i < spec.n_values; i++)
         json_builder_add_double_value (b, spec.values[i]);
@@ -382,7 +390,7 @@ write_sweep_csv (const char  *path,
     }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, s->str, s->len, error);
+  return pl_file_save (path, s->str, s->len, error);
 }
 
 int
@@ -396,12 +404,15 @@ _pl_cli_sweep (int    argc,
   g_auto(GStrv) names = NULL;
   int n_points = 24, seeds = 1;
   double max_sparsity = 0.99;
-  const GOptionEntry entries[] = {
-    { "points", 0, 0, G_OPTION_ARG_INT, &n_points, N_("Sparsity levels from 0 to --max, denser near the top (default 24)"), N_("N") },
-    { "max", 0, 0, G_OPTION_ARG_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X") },
-    { "seeds", 0, 0, G_OPTION_ARG_INT, &seeds, N_("Repeats with seeds 0…K−1 (scores' batches, random score, fine-tuning)"), N_("K") },
-    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
-    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+  const PlCliOption options[] = {
+    { "points", 0, PL_CLI_INT, &n_points, N_("Sparsity levels from 0 to --max, denser near the top (default 24)"), N_("N"),
+      PL_CLI_WHOLE (2, 10000) },
+    { "max", 0, PL_CLI_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "seeds", 0, PL_CLI_INT, &seeds, N_("Repeats with seeds 0…K−1 (scores' batches, random score, fine-tuning)"), N_("K"),
+      PL_CLI_WHOLE (1, 1000) },
+    { "csv", 0, PL_CLI_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -421,17 +432,16 @@ _pl_cli_sweep (int    argc,
   init_prune_args (&a);
   g_option_context_set_summary (context, _("Sparsity-versus-accuracy curves: prune a trained model to a range of sparsities\n"
                                            "with each score (and seed), evaluating each point on the test set."));
-  add_prune_options (context, &a, TRUE);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  add_prune_options (context, &a, TRUE, options);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
   if ((status = check_prune_args (&a, &scope)) != 0)
     return status;
-  if (n_points < 2 || n_points > 10000 || !(max_sparsity > 0 && max_sparsity <= 1) || seeds < 1 || seeds > 1000)
-    return _pl_cli_usage (_("--points must be 2 to 10000, --max in (0, 1], --seeds 1 to 1000"));
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (csv, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
 
   names = g_strsplit (a.score_names, ",", -1);
   n_names = g_strv_length (names);

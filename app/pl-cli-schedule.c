@@ -10,50 +10,12 @@
 #include <unistd.h>
 
 #include "pl-cli-plot-private.h"
-#include "pl-chart-export.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 #include "pl-safetensors.h"
 #include "pl-schedule.h"
 #include "pl-sensitivity.h"
-
-/* Parses "0.5,0.9" into at most @max values in [lo, hi]. */
-static gboolean
-parse_list (const char  *option,
-            const char  *text,
-            double       lo,
-            double       hi,
-            double      *values,
-            guint        max,
-            guint       *n,
-            GError     **error)
-{
-  g_auto(GStrv) parts = g_strsplit (text, ",", -1);
-  guint count = g_strv_length (parts);
-
-  if (count == 0 || count > max)
-    {
-      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("%s: give 1 to %u values, comma-separated"), option, max);
-      return FALSE;
-    }
-  for (guint i = 0; i < count; i++)
-    {
-      char *end = NULL;
-      double v = g_ascii_strtod (g_strstrip (parts[i]), &end);
-
-      if (end == parts[i] || *end != '\0' || !(v >= lo && v <= hi))
-        {
-          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                       _("%s: “%s” is not a number in [%g, %g]"), option, parts[i], lo, hi);
-          return FALSE;
-        }
-      values[i] = v;
-    }
-  *n = count;
-
-  return TRUE;
-}
 
 /* ---- schedule ---------------------------------------------------------------------------- */
 
@@ -131,7 +93,7 @@ write_schedule_csv (const char  *path,
     }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, s->str, s->len, error);
+  return pl_file_save (path, s->str, s->len, error);
 }
 
 static void
@@ -243,7 +205,7 @@ typedef struct {
   char     *score;
   char     *scope;
   gboolean  exclude_output;
-  char     *sparsity;
+  PlCliNumbers sparsity;
   int       fine_tune_epochs;
   double    lr;
   char     *optimizer;
@@ -267,7 +229,7 @@ typedef struct {
   double    max_sparsity;
   gboolean  per_layer;
   double    l1;
-  char     *l0;
+  PlCliNumbers l0;
   char     *l0_gates;
   double    l0_lr;
   double    gate_lr;
@@ -286,11 +248,9 @@ schedule_args_clear (ScheduleArgs *a)
   g_clear_pointer (&a->methods, g_free);
   g_clear_pointer (&a->score, g_free);
   g_clear_pointer (&a->scope, g_free);
-  g_clear_pointer (&a->sparsity, g_free);
   g_clear_pointer (&a->optimizer, g_free);
   g_clear_pointer (&a->rewind, g_free);
   g_clear_pointer (&a->rewind_weights, g_free);
-  g_clear_pointer (&a->l0, g_free);
   g_clear_pointer (&a->l0_gates, g_free);
   g_clear_pointer (&a->csv, g_free);
   g_clear_pointer (&a->out, g_free);
@@ -314,14 +274,12 @@ schedule_config (const ScheduleArgs *a,
   if (a->scope != NULL && !pl_scope_parse (a->scope, &c->spec.scope, &error))
     return _pl_cli_fail (error);
   c->spec.exclude_output = a->exclude_output;
-  if (a->sparsity != NULL
-      && !parse_list ("--sparsity", a->sparsity, 0.0, 1.0, c->targets, PL_SCHEDULE_MAX_LEVELS,
-                      &c->n_targets, &error))
-    return _pl_cli_fail (error);
+  if (a->sparsity.n > 0)
+    {
+      memcpy (c->targets, a->sparsity.values, sizeof (double) * a->sparsity.n);
+      c->n_targets = a->sparsity.n;
+    }
 
-  if (a->fine_tune_epochs < 0 || a->batch < 1 || a->threads < 1 || a->threads > 64
-      || a->score_batches < 1 || !(a->lr > 0 && isfinite (a->lr)))
-    return _pl_cli_usage (_("--fine-tune-epochs must be ≥ 0, --batch and --score-batches ≥ 1, --threads 1 to 64, --lr > 0"));
   c->fine_tune_epochs = (guint) a->fine_tune_epochs;
   c->train.lr = a->lr;
   c->train.batch_size = (guint) a->batch;
@@ -330,26 +288,24 @@ schedule_config (const ScheduleArgs *a,
   if (a->optimizer != NULL && !pl_optimizer_parse (a->optimizer, &c->train.optimizer, &error))
     return _pl_cli_usage ("--optimizer: %s", error->message);
 
-  if (a->rounds < 1 || a->round_epochs < -1 || a->dense_epochs < 0 || !(a->dense_lr > 0))
-    return _pl_cli_usage (_("--rounds must be ≥ 1, --round-epochs and --dense-epochs ≥ 0, --dense-lr > 0"));
   c->rounds = (guint) a->rounds;
   c->round_epochs = a->round_epochs < 0 ? PL_ROUND_EPOCHS_DENSE : (guint) a->round_epochs;
   c->dense_epochs = (guint) a->dense_epochs;
   c->dense_lr = a->dense_lr;
   if (a->rewind != NULL && strcmp (a->rewind, "none") != 0)
     {
-      char *end = NULL;
       guint64 e;
 
       if (strcmp (a->rewind, "init") == 0)
         c->rewind = PL_REWIND_INIT;
-      else if ((e = g_ascii_strtoull (a->rewind, &end, 10), end != a->rewind && *end == '\0'))
+      else if (g_ascii_string_to_unsigned (a->rewind, 10, 0, PL_CLI_MAX_EPOCHS, &e, NULL))
         {
           c->rewind = e == 0 ? PL_REWIND_INIT : PL_REWIND_EPOCH;
-          c->rewind_epoch = (guint) MIN (e, G_MAXUINT);
+          c->rewind_epoch = (guint) e;
         }
       else
-        return _pl_cli_usage (_("--rewind: none, init or an epoch number, not “%s”"), a->rewind);
+        return _pl_cli_usage (_("--rewind must be none, init or an epoch from 0 to %d, not “%s”"),
+                              PL_CLI_MAX_EPOCHS, a->rewind);
     }
   if (a->rewind_weights != NULL)
     {
@@ -370,9 +326,7 @@ schedule_config (const ScheduleArgs *a,
       c->rewind_params = *rewind_params;
     }
 
-  if (a->epochs == 0 || a->epochs < -1 || a->delta_t < 1 || a->start_step < 0
-      || !(a->initial_sparsity >= 0 && a->initial_sparsity < 1) || !(a->ramp > 0 && a->ramp <= 1))
-    return _pl_cli_usage (_("--epochs must be ≥ 1, --delta-t ≥ 1, --start-step ≥ 0, --initial-sparsity in [0, 1), --ramp in (0, 1]"));
+  /* (-1 when not given: each method's default) */
   if (a->epochs > 0)
     c->gradual_epochs = c->l1_epochs = c->l0.epochs = (guint) a->epochs;
   c->delta_steps = (guint64) a->delta_t;
@@ -380,21 +334,17 @@ schedule_config (const ScheduleArgs *a,
   c->initial_sparsity = a->initial_sparsity;
   c->ramp = a->ramp;
 
-  if (!(a->budget >= 0 && a->budget <= 1) || !(a->step > 0 && a->step <= 1)
-      || !(a->max_sparsity > 0 && a->max_sparsity <= 1))
-    return _pl_cli_usage (_("--budget must be in [0, 1], --step and --max in (0, 1]"));
   c->budget = a->budget;
   c->step = a->step;
   c->max_sparsity = a->max_sparsity;
   c->per_layer = a->per_layer;
 
-  if (!(a->l1 >= 0 && isfinite (a->l1)))
-    return _pl_cli_usage (_("--l1 must be ≥ 0"));
   c->l1 = a->l1;
-  if (a->l0 != NULL
-      && !parse_list ("--l0", a->l0, 0.0, 1e6, c->l0_lambdas, PL_SCHEDULE_MAX_LEVELS,
-                      &c->n_l0_lambdas, &error))
-    return _pl_cli_fail (error);
+  if (a->l0.n > 0)
+    {
+      memcpy (c->l0_lambdas, a->l0.values, sizeof (double) * a->l0.n);
+      c->n_l0_lambdas = a->l0.n;
+    }
   if (a->l0_gates != NULL)
     {
       if (strcmp (a->l0_gates, "weight") == 0)
@@ -404,14 +354,10 @@ schedule_config (const ScheduleArgs *a,
       else
         return _pl_cli_usage (_("--l0-gates: weight or neuron, not “%s”"), a->l0_gates);
     }
-  if (!(a->l0_lr > 0) || !(a->gate_lr > 0) || !(a->init_drop > 0 && a->init_drop < 1))
-    return _pl_cli_usage (_("--l0-lr and --gate-lr must be > 0, --init-drop in (0, 1)"));
   c->l0.lr = a->l0_lr;
   c->l0.lr_log_alpha = a->gate_lr;
   c->l0.init_drop = a->init_drop;
 
-  if (!(a->temperature > 0 && isfinite (a->temperature)) || !(a->alpha >= 0 && a->alpha <= 1))
-    return _pl_cli_usage (_("--temperature must be > 0 and --alpha in [0, 1]"));
   c->temperature = a->temperature;
   c->alpha = a->alpha;
 
@@ -514,47 +460,66 @@ _pl_cli_schedule (int    argc,
     .temperature = 4.0, .alpha = 0.5,
   };
   g_autofree char *plot = NULL;
-  const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
-    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
-    { "method", 'M', 0, G_OPTION_ARG_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
-    { "score", 0, 0, G_OPTION_ARG_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
-    { "scope", 0, 0, G_OPTION_ARG_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
-    { "exclude-output", 0, 0, G_OPTION_ARG_NONE, &a.exclude_output, N_("Leave the output layer's weights alone"), NULL },
-    { "sparsity", 0, 0, G_OPTION_ARG_STRING, &a.sparsity, N_("Target sparsities, one point each (default 0.5,0.8,0.9,0.95,0.97,0.99); iterative: the largest is the final one"), N_("X[,X…]") },
-    { "fine-tune-epochs", 0, 0, G_OPTION_ARG_INT, &a.fine_tune_epochs, N_("Masked fine-tuning after pruning: oneshot, adaptive, l1, l0, distill (default 1)"), N_("N") },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.lr, N_("Learning rate of fine-tuning and of training with a penalty or schedule (default 0.01)"), N_("X") },
-    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &a.optimizer, N_("sgd (momentum 0.9, default) or adam"), N_("NAME") },
-    { "batch", 0, 0, G_OPTION_ARG_INT, &a.batch, N_("Batch size (default 128)"), N_("N") },
-    { "score-batches", 0, 0, G_OPTION_ARG_INT, &a.score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N") },
-    { "seeds", 0, 0, G_OPTION_ARG_INT, &a.seeds, N_("Repeat every method with seeds 0…K−1 and report mean and spread (default 1)"), N_("K") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &a.threads, N_("Threads (default 1)"), N_("N") },
-    { "rounds", 0, 0, G_OPTION_ARG_INT, &a.rounds, N_("iterative: rounds, each pruning the same share of what remains (default 5)"), N_("K") },
-    { "round-epochs", 0, 0, G_OPTION_ARG_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default: with --rewind, as long as the dense run after the rewind point, --dense-epochs − E, as Frankle & Carbin; without, 2)"), N_("N") },
-    { "rewind", 0, 0, G_OPTION_ARG_STRING, &a.rewind, N_("iterative: none (default), init, or an epoch E — reset the survivors to those weights each round; without --rewind-weights a dense network is trained from a seeded initialisation to get them"), N_("WHEN") },
-    { "rewind-weights", 0, 0, G_OPTION_ARG_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
-    { "dense-epochs", 0, 0, G_OPTION_ARG_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N") },
-    { "dense-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds (default 0.1)"), N_("X") },
-    { "epochs", 0, 0, G_OPTION_ARG_INT, &a.epochs, N_("gradual, l1, l0: training epochs (defaults 3, 2, 5)"), N_("N") },
-    { "delta-t", 0, 0, G_OPTION_ARG_INT64, &a.delta_t, N_("gradual: steps between mask updates, Δt (default 50)"), N_("N") },
-    { "initial-sparsity", 0, 0, G_OPTION_ARG_DOUBLE, &a.initial_sparsity, N_("gradual: s_i (default 0)"), N_("X") },
-    { "start-step", 0, 0, G_OPTION_ARG_INT64, &a.start_step, N_("gradual: t₀, the step of the first update (default 0)"), N_("N") },
-    { "ramp", 0, 0, G_OPTION_ARG_DOUBLE, &a.ramp, N_("gradual: share of the steps after t₀ over which the sparsity rises (default 0.7)"), N_("X") },
-    { "budget", 0, 0, G_OPTION_ARG_DOUBLE, &a.budget, N_("adaptive: validation accuracy that may be lost, 0.01 = one point (default 0.01)"), N_("X") },
-    { "step", 0, 0, G_OPTION_ARG_DOUBLE, &a.step, N_("adaptive: grid of sparsities searched (default 0.01)"), N_("X") },
-    { "max", 0, 0, G_OPTION_ARG_DOUBLE, &a.max_sparsity, N_("adaptive: highest sparsity searched (default 0.99)"), N_("X") },
-    { "per-layer", 0, 0, G_OPTION_ARG_NONE, &a.per_layer, N_("adaptive: a sparsity per layer, from the layers' sensitivity"), NULL },
-    { "l1", 0, 0, G_OPTION_ARG_DOUBLE, &a.l1, N_("l1: the penalty λ of λ·Σ|w| (default 0.001)"), N_("X") },
-    { "l0", 0, 0, G_OPTION_ARG_STRING, &a.l0, N_("l0: penalties λ of λ·E[‖z‖₀]/gates, one point each (default 0.3,1,3,10)"), N_("X[,X…]") },
-    { "l0-gates", 0, 0, G_OPTION_ARG_STRING, &a.l0_gates, N_("l0: weight (default) or neuron"), N_("KIND") },
-    { "l0-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.l0_lr, N_("l0: Adam learning rate of the weights (default 0.001)"), N_("X") },
-    { "gate-lr", 0, 0, G_OPTION_ARG_DOUBLE, &a.gate_lr, N_("l0: Adam learning rate of the gates' log α (default 0.05)"), N_("X") },
-    { "init-drop", 0, 0, G_OPTION_ARG_DOUBLE, &a.init_drop, N_("l0: initial probability of a closed gate (default 0.1)"), N_("X") },
-    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &a.temperature, N_("distill: temperature T (default 4)"), N_("T") },
-    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &a.alpha, N_("distill: weight α of the soft-target term (default 0.5)"), N_("A") },
-    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &a.csv, N_("Also write the points as CSV"), N_("FILE") },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &a.out, N_("Save the model of the last point of the last run (safetensors)"), N_("FILE") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &a.json, N_("Print the result as one JSON object on stdout"), NULL },
+  const PlCliOption options[] = {
+    { "model", 'm', PL_CLI_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
+    { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
+    { "score", 0, PL_CLI_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
+    { "scope", 0, PL_CLI_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
+    { "exclude-output", 0, PL_CLI_FLAG, &a.exclude_output, N_("Leave the output layer's weights alone") },
+    { "sparsity", 0, PL_CLI_DOUBLES, &a.sparsity, N_("Target sparsities, one point each (default 0.5,0.8,0.9,0.95,0.97,0.99); iterative: the largest is the final one"), N_("X[,X…]"),
+      PL_CLI_LIST (0, 1, PL_SCHEDULE_MAX_LEVELS) },
+    { "fine-tune-epochs", 0, PL_CLI_INT, &a.fine_tune_epochs, N_("Masked fine-tuning after pruning: oneshot, adaptive, l1, l0, distill (default 1)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
+    { "lr", 0, PL_CLI_DOUBLE, &a.lr, N_("Learning rate of fine-tuning and of training with a penalty or schedule (default 0.01)"), N_("X"),
+      PL_CLI_ABOVE (0) },
+    { "optimizer", 0, PL_CLI_STRING, &a.optimizer, N_("sgd (momentum 0.9, default) or adam"), N_("NAME") },
+    { "batch", 0, PL_CLI_INT, &a.batch, N_("Batch size (default 128)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_BATCH) },
+    { "score-batches", 0, PL_CLI_INT, &a.score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_SCORE_BATCHES) },
+    { "seeds", 0, PL_CLI_INT, &a.seeds, N_("Repeat every method with seeds 0…K−1 and report mean and spread (default 1)"), N_("K"),
+      PL_CLI_WHOLE (1, 1000) },
+    { "threads", 't', PL_CLI_INT, &a.threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "rounds", 0, PL_CLI_INT, &a.rounds, N_("iterative: rounds, each pruning the same share of what remains (default 5)"), N_("K"),
+      PL_CLI_WHOLE (1, 1000) },
+    { "round-epochs", 0, PL_CLI_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default: with --rewind, as long as the dense run after the rewind point, --dense-epochs − E, as Frankle & Carbin; without, 2)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
+    { "rewind", 0, PL_CLI_STRING, &a.rewind, N_("iterative: none (default), init, or an epoch E — reset the survivors to those weights each round; without --rewind-weights a dense network is trained from a seeded initialisation to get them"), N_("WHEN") },
+    { "rewind-weights", 0, PL_CLI_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
+    { "dense-epochs", 0, PL_CLI_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
+    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds (default 0.1)"), N_("X"),
+      PL_CLI_ABOVE (0) },
+    { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, l1, l0: training epochs (defaults 3, 2, 5)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_EPOCHS) },
+    { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual: steps between mask updates, Δt (default 50)"), N_("N"),
+      PL_CLI_WHOLE (1, G_MAXINT64) },
+    { "initial-sparsity", 0, PL_CLI_DOUBLE, &a.initial_sparsity, N_("gradual: s_i (default 0)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MAX) },
+    { "start-step", 0, PL_CLI_INT64, &a.start_step, N_("gradual: t₀, the step of the first update (default 0)"), N_("N"),
+      PL_CLI_WHOLE (0, G_MAXINT64) },
+    { "ramp", 0, PL_CLI_DOUBLE, &a.ramp, N_("gradual: share of the steps after t₀ over which the sparsity rises (default 0.7)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "budget", 0, PL_CLI_DOUBLE, &a.budget, N_("adaptive: validation accuracy that may be lost, 0.01 = one point (default 0.01)"), N_("X"),
+      PL_CLI_IN (0, 1) },
+    { "step", 0, PL_CLI_DOUBLE, &a.step, N_("adaptive: grid of sparsities searched (default 0.01)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "max", 0, PL_CLI_DOUBLE, &a.max_sparsity, N_("adaptive: highest sparsity searched (default 0.99)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "per-layer", 0, PL_CLI_FLAG, &a.per_layer, N_("adaptive: a sparsity per layer, from the layers' sensitivity") },
+    { "l1", 0, PL_CLI_DOUBLE, &a.l1, N_("l1: the penalty λ of λ·Σ|w| (default 0.001)"), N_("X"), PL_CLI_AT_LEAST (0) },
+    { "l0", 0, PL_CLI_DOUBLES, &a.l0, N_("l0: penalties λ of λ·E[‖z‖₀]/gates, one point each (default 0.3,1,3,10)"), N_("X[,X…]"),
+      PL_CLI_LIST (0, 1e6, PL_SCHEDULE_MAX_LEVELS) },
+    { "l0-gates", 0, PL_CLI_STRING, &a.l0_gates, N_("l0: weight (default) or neuron"), N_("KIND") },
+    { "l0-lr", 0, PL_CLI_DOUBLE, &a.l0_lr, N_("l0: Adam learning rate of the weights (default 0.001)"), N_("X"), PL_CLI_ABOVE (0) },
+    { "gate-lr", 0, PL_CLI_DOUBLE, &a.gate_lr, N_("l0: Adam learning rate of the gates' log α (default 0.05)"), N_("X"), PL_CLI_ABOVE (0) },
+    { "init-drop", 0, PL_CLI_DOUBLE, &a.init_drop, N_("l0: initial probability of a closed gate (default 0.1)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN | PL_CLI_OPEN_MAX) },
+    { "temperature", 0, PL_CLI_DOUBLE, &a.temperature, N_("distill: temperature T (default 4)"), N_("T"), PL_CLI_ABOVE (0) },
+    { "alpha", 0, PL_CLI_DOUBLE, &a.alpha, N_("distill: weight α of the soft-target term (default 0.5)"), N_("A"), PL_CLI_IN (0, 1) },
+    { "csv", 0, PL_CLI_FILENAME, &a.csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "out", 'o', PL_CLI_FILENAME, &a.out, N_("Save the model of the last point of the last run (safetensors)"), N_("FILE") },
+    { "json", 0, PL_CLI_FLAG, &a.json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -580,7 +545,7 @@ _pl_cli_schedule (int    argc,
                                            "(lottery ticket), gradual, adaptive, L1, L0 and distillation — and report one\n"
                                            "sparsity-versus-accuracy curve per method, over several seeds."));
   g_option_context_set_description (context, description);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
@@ -591,8 +556,9 @@ _pl_cli_schedule (int    argc,
     return _pl_cli_usage (_("--method is required (for example --method oneshot,iterative)"));
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
-  if (a.seeds < 1 || a.seeds > 1000)
-    return _pl_cli_usage (_("--seeds must be 1 to 1000"));
+  if (!_pl_cli_check_output (a.csv, &error) || !_pl_cli_check_output (a.out, &error)
+      || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
   names = g_strsplit (a.methods, ",", -1);
   n_methods = g_strv_length (names);
   if (n_methods == 0 || n_methods > G_N_ELEMENTS (methods))
@@ -742,7 +708,7 @@ write_sensitivity_csv (const char          *path,
       }
 
   /* atomic, and a failure names the file */
-  return pl_chart_write_file (path, text->str, text->len, error);
+  return pl_file_save (path, text->str, text->len, error);
 }
 
 int
@@ -757,17 +723,20 @@ _pl_cli_sensitivity (int    argc,
   int n_points = 12, threads = 1, score_batches = 8;
   double max_sparsity = 0.99;
   gboolean invert = FALSE, json = FALSE;
-  const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Trained model (safetensors)"), N_("FILE") },
-    { "score", 0, 0, G_OPTION_ARG_STRING, &score_name, N_("What to prune by (default magnitude); a neuron score prunes whole neurons of the hidden layers"), N_("NAME") },
-    { "points", 0, 0, G_OPTION_ARG_INT, &n_points, N_("Sparsity levels per layer from 0 to --max, denser near the top (default 12)"), N_("N") },
-    { "max", 0, 0, G_OPTION_ARG_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X") },
-    { "invert", 0, 0, G_OPTION_ARG_NONE, &invert, N_("Prune the highest scores first (a sanity check)"), NULL },
-    { "score-batches", 0, 0, G_OPTION_ARG_INT, &score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
-    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
-    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the sensitivity curves into this file (.png, .svg or .pdf)"), N_("FILE") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+  const PlCliOption options[] = {
+    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    { "score", 0, PL_CLI_STRING, &score_name, N_("What to prune by (default magnitude); a neuron score prunes whole neurons of the hidden layers"), N_("NAME") },
+    { "points", 0, PL_CLI_INT, &n_points, N_("Sparsity levels per layer from 0 to --max, denser near the top (default 12)"), N_("N"),
+      PL_CLI_WHOLE (2, 1000) },
+    { "max", 0, PL_CLI_DOUBLE, &max_sparsity, N_("Highest sparsity (default 0.99)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "invert", 0, PL_CLI_FLAG, &invert, N_("Prune the highest scores first (a sanity check)") },
+    { "score-batches", 0, PL_CLI_INT, &score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_SCORE_BATCHES) },
+    { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "csv", 0, PL_CLI_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
+    { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the sensitivity curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -777,7 +746,7 @@ _pl_cli_sensitivity (int    argc,
   g_autoptr(PlScores) scores = NULL;
   g_autoptr(PlSensitivity) sens = NULL;
   g_autofree double *levels = NULL;
-  PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+  PlScoreOptions score_options = PL_SCORE_OPTIONS_INIT;
   PlScoreKind kind = PL_SCORE_MAGNITUDE;
   PlPruneSpec spec;
   gboolean interrupted = FALSE;
@@ -785,20 +754,19 @@ _pl_cli_sensitivity (int    argc,
 
   g_option_context_set_summary (context, _("Per-layer sensitivity: prune one layer at a time to a range of sparsities, the\n"
                                            "others left as they are, and report the test accuracy of each point."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
 
   if (model_path == NULL)
     return _pl_cli_usage (_("--model is required"));
-  if (n_points < 2 || n_points > 1000 || !(max_sparsity > 0 && max_sparsity <= 1) || threads < 1
-      || threads > 64 || score_batches < 1)
-    return _pl_cli_usage (_("--points must be 2 to 1000, --max in (0, 1], --threads 1 to 64, --score-batches ≥ 1"));
   if (score_name != NULL && !pl_score_parse (score_name, &kind, &error))
     return _pl_cli_fail (error);
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (csv, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
   _pl_cli_set_threads (threads);
 
   model = pl_safetensors_load (model_path, &error);
@@ -808,8 +776,8 @@ _pl_cli_sensitivity (int    argc,
   if (data == NULL)
     return _pl_cli_fail (error);
 
-  options.n_batches = (guint) score_batches;
-  scores = pl_scores_compute (model, kind, data->train, &options, &error);
+  score_options.n_batches = (guint) score_batches;
+  scores = pl_scores_compute (model, kind, data->train, &score_options, &error);
   if (scores == NULL)
     {
       g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);

@@ -102,29 +102,39 @@ _pl_cli_train (int    argc,
   double lr = NAN, momentum = 0.9, weight_decay = 0.0, l1 = 0.0;
   double clip_value = 0.0, clip_norm = 0.0, step_gamma = 0.1;
   gboolean nesterov = FALSE, json = FALSE;
-  const GOptionEntry entries[] = {
-    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
+  const PlCliOption options[] = {
+    { "arch", 'a', PL_CLI_STRING, &arch,
       N_("Layer sizes, input to output (default: the data's inputs-64-64-classes for 2-D sets, inputs-300-100-classes otherwise)"), N_("784-300-100-10") },
-    { "activation", 0, 0, G_OPTION_ARG_STRING, &activation_name, N_("relu (default), tanh or sigmoid"), N_("NAME") },
-    { "epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, N_("Passes over the training data (default 10)"), N_("N") },
-    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, N_("Minibatch size (default 128)"), N_("N") },
-    { "optimizer", 0, 0, G_OPTION_ARG_STRING, &optimizer_name, N_("sgd (default) or adam"), N_("NAME") },
-    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, N_("Learning rate (default 0.1 for sgd, 0.001 for adam)"), N_("X") },
-    { "momentum", 0, 0, G_OPTION_ARG_DOUBLE, &momentum, N_("SGD momentum (default 0.9)"), N_("X") },
-    { "nesterov", 0, 0, G_OPTION_ARG_NONE, &nesterov, N_("Nesterov momentum"), NULL },
-    { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &weight_decay, N_("L2 weight decay on weights (default 0)"), N_("X") },
-    { "l1", 0, 0, G_OPTION_ARG_DOUBLE, &l1, N_("L1 penalty on weights (default 0)"), N_("X") },
-    { "clip-value", 0, 0, G_OPTION_ARG_DOUBLE, &clip_value, N_("Clamp each gradient entry to ±X (default off)"), N_("X") },
-    { "clip-norm", 0, 0, G_OPTION_ARG_DOUBLE, &clip_norm, N_("Rescale the gradient to global L2 norm ≤ X (default off)"), N_("X") },
-    { "schedule", 0, 0, G_OPTION_ARG_STRING, &schedule_name, N_("Learning-rate schedule: constant (default), step or cosine"), N_("NAME") },
-    { "step-epochs", 0, 0, G_OPTION_ARG_INT, &step_epochs, N_("Step schedule: epochs between decays (default 10)"), N_("N") },
-    { "step-gamma", 0, 0, G_OPTION_ARG_DOUBLE, &step_gamma, N_("Step schedule: decay factor (default 0.1)"), N_("X") },
-    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, N_("Seed of initialisation and sample order (default 1)"), N_("N") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
-    { "init", 0, 0, G_OPTION_ARG_FILENAME, &init_path, N_("Start from this model (safetensors) instead of a fresh one"), N_("FILE") },
-    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Save the trained model here (safetensors)"), N_("FILE") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
-    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, N_("Draw the training curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+    { "activation", 0, PL_CLI_STRING, &activation_name, N_("relu (default), tanh or sigmoid"), N_("NAME") },
+    { "epochs", 'e', PL_CLI_INT, &epochs, N_("Passes over the training data (default 10)"), N_("N"),
+      PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
+    { "batch", 'b', PL_CLI_INT, &batch, N_("Minibatch size (default 128)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_BATCH) },
+    { "optimizer", 0, PL_CLI_STRING, &optimizer_name, N_("sgd (default) or adam"), N_("NAME") },
+    { "lr", 0, PL_CLI_DOUBLE, &lr, N_("Learning rate (default 0.1 for sgd, 0.001 for adam)"), N_("X"),
+      PL_CLI_ABOVE (0) },
+    { "momentum", 0, PL_CLI_DOUBLE, &momentum, N_("SGD momentum (default 0.9)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MAX) },
+    { "nesterov", 0, PL_CLI_FLAG, &nesterov, N_("Nesterov momentum") },
+    { "weight-decay", 0, PL_CLI_DOUBLE, &weight_decay, N_("L2 weight decay on weights (default 0)"), N_("X"),
+      PL_CLI_AT_LEAST (0) },
+    { "l1", 0, PL_CLI_DOUBLE, &l1, N_("L1 penalty on weights (default 0)"), N_("X"), PL_CLI_AT_LEAST (0) },
+    { "clip-value", 0, PL_CLI_DOUBLE, &clip_value, N_("Clamp each gradient entry to ±X (default 0: off)"), N_("X"),
+      PL_CLI_AT_LEAST (0) },
+    { "clip-norm", 0, PL_CLI_DOUBLE, &clip_norm, N_("Rescale the gradient to global L2 norm ≤ X (default 0: off)"), N_("X"),
+      PL_CLI_AT_LEAST (0) },
+    { "schedule", 0, PL_CLI_STRING, &schedule_name, N_("Learning-rate schedule: constant (default), step or cosine"), N_("NAME") },
+    { "step-epochs", 0, PL_CLI_INT, &step_epochs, N_("Step schedule: epochs between decays (default 10)"), N_("N"),
+      PL_CLI_WHOLE (1, PL_CLI_MAX_EPOCHS) },
+    { "step-gamma", 0, PL_CLI_DOUBLE, &step_gamma, N_("Step schedule: decay factor (default 0.1)"), N_("X"),
+      PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "seed", 's', PL_CLI_INT64, &seed, N_("Seed of initialisation and sample order (default 1)"), N_("N"),
+      PL_CLI_WHOLE (0, G_MAXINT64) },
+    { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "init", 0, PL_CLI_FILENAME, &init_path, N_("Start from this model (safetensors) instead of a fresh one"), N_("FILE") },
+    { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the trained model here (safetensors)"), N_("FILE") },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the training curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -144,20 +154,15 @@ _pl_cli_train (int    argc,
 
   g_option_context_set_summary (context, _("Train a multi-layer perceptron with softmax cross-entropy.\n"
                                            "Progress goes to stderr; --json prints the result on stdout."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
 
-  if (epochs < 0 || batch < 1 || threads < 1 || threads > 64 || seed < 0 || step_epochs < 1)
-    return _pl_cli_usage (_("--epochs must be ≥ 0, --batch ≥ 1, --threads 1 to 64, --seed ≥ 0"));
-  if ((!isnan (lr) && !(lr > 0 && isfinite (lr))) || !(momentum >= 0 && momentum < 1)
-      || !(weight_decay >= 0) || !(l1 >= 0) || !(clip_value >= 0) || !(clip_norm >= 0)
-      || !(step_gamma > 0))
-    return _pl_cli_usage (_("--lr must be > 0, --momentum in [0, 1), --weight-decay, --l1, --clip-value and --clip-norm ≥ 0"));
-
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
+  if (!_pl_cli_check_output (out, &error) || !_pl_cli_check_output (plot, &error))
+    return _pl_cli_fail (error);
 
   pl_train_config_init (&config);
   if ((activation_name != NULL && !pl_activation_parse (activation_name, &activation, &error))
@@ -314,10 +319,10 @@ _pl_cli_eval (int    argc,
   g_autofree char *model_path = NULL;
   gboolean json = FALSE;
   int threads = 1;
-  const GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, N_("Model to evaluate (safetensors)"), N_("FILE") },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, N_("Threads (default 1)"), N_("N") },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as one JSON object on stdout"), NULL },
+  const PlCliOption options[] = {
+    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model to evaluate (safetensors)"), N_("FILE") },
+    { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -329,14 +334,12 @@ _pl_cli_eval (int    argc,
   gsize n_weights, n_pruned;
 
   g_option_context_set_summary (context, _("Evaluate a saved model on a dataset's test split."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
   if (model_path == NULL)
     return _pl_cli_usage (_("--model is required"));
-  if (threads < 1 || threads > 64)
-    return _pl_cli_usage (_("--threads must be 1 to 64"));
   _pl_cli_set_threads (threads);
 
   model = pl_safetensors_load (model_path, &error);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <math.h>
@@ -15,8 +16,11 @@
 
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-file.h"
 
 static GCancellable *cancellable;
+/* errno of the first write to stdout that failed */
+static int stdout_errno;
 
 static gboolean
 on_sigint (gpointer data)
@@ -113,6 +117,13 @@ _pl_cli_blas_core (void)
   return core != NULL ? core : "unknown";
 }
 
+gboolean
+_pl_cli_check_output (const char  *path,
+                      GError     **error)
+{
+  return path == NULL || pl_file_check (path, error);
+}
+
 void
 _pl_cli_print_json (JsonBuilder *builder)
 {
@@ -125,7 +136,8 @@ _pl_cli_print_json (JsonBuilder *builder)
   text = json_generator_to_data (gen, NULL);
   fputs (text, stdout);
   fputc ('\n', stdout);
-  fflush (stdout);
+  if (fflush (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno;
 }
 
 void
@@ -205,26 +217,23 @@ void
 _pl_cli_add_data_options (GOptionContext *context,
                           PlCliDataArgs  *args)
 {
-  const GOptionEntry entries[] = {
-    { "data", 'd', 0, G_OPTION_ARG_STRING, &args->spec,
+  const PlCliOption options[] = {
+    { "data", 'd', PL_CLI_STRING, &args->spec,
       N_("Dataset: fashion-mnist[:DIR], mnist:DIR, idx:DIR, csv:FILE[,label=COL][,header=yes|no][,test=FILE], "
          "spiral|moons|circles|xor|blobs[:n=N,noise=X,seed=S,classes=K]"), N_("SPEC") },
-    { "val-size", 0, 0, G_OPTION_ARG_INT, &args->val_size,
-      N_("Validation samples carved from the training data (default 5000 for images, 20% otherwise)"), N_("N") },
-    { "standardize", 0, 0, G_OPTION_ARG_NONE, &args->standardize,
-      N_("Standardise features with the training set's mean and deviation"), NULL },
-    { "max-train", 0, 0, G_OPTION_ARG_INT, &args->max_train,
-      N_("Use only the first N training samples (quick runs)"), N_("N") },
-    { "split-seed", 0, 0, G_OPTION_ARG_INT64, &args->split_seed,
-      N_("Seed of the train/validation split (default 0)"), N_("N") },
+    { "val-size", 0, PL_CLI_INT, &args->val_size,
+      N_("Validation samples carved from the training data (default 5000 for images, 20% otherwise)"), N_("N"),
+      PL_CLI_WHOLE (0, G_MAXINT) },
+    { "standardize", 0, PL_CLI_FLAG, &args->standardize,
+      N_("Standardise features with the training set's mean and deviation") },
+    { "max-train", 0, PL_CLI_INT, &args->max_train,
+      N_("Use only the first N training samples (quick runs)"), N_("N"), PL_CLI_WHOLE (0, G_MAXINT) },
+    { "split-seed", 0, PL_CLI_INT64, &args->split_seed,
+      N_("Seed of the train/validation split (default 0)"), N_("N"), PL_CLI_WHOLE (0, G_MAXINT64) },
     { NULL }
   };
-  GOptionGroup *group = g_option_group_new ("data", _("Dataset options:"),
-                                            _("Show the dataset options"), NULL, NULL);
 
-  g_option_group_add_entries (group, entries);
-  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
-  g_option_context_add_group (context, group);
+  _pl_cli_add_option_group (context, "data", _("Dataset options:"), _("Show the dataset options"), options);
 }
 
 PlData *
@@ -239,13 +248,6 @@ _pl_cli_load_data (const PlCliDataArgs  *args,
                    _("--data is required (for example --data spiral or --data fashion-mnist)"));
       return NULL;
     }
-  if (args->max_train < 0 || args->split_seed < 0)
-    {
-      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("--max-train and --split-seed must not be negative"));
-      return NULL;
-    }
-
   options.val_size = args->val_size;
   options.standardize = args->standardize;
   options.max_train = (guint) args->max_train;
@@ -260,44 +262,61 @@ _pl_cli_data_args_clear (PlCliDataArgs *args)
   g_clear_pointer (&args->spec, g_free);
 }
 
+static const PlCliCommand commands[] = {
+  { "train", _pl_cli_train, N_("Train a multi-layer perceptron and report its accuracy") },
+  { "eval", _pl_cli_eval, N_("Evaluate a saved model (safetensors) on a dataset") },
+  { "prune", _pl_cli_prune, N_("Score, prune and optionally fine-tune a model") },
+  { "sweep", _pl_cli_sweep, N_("Sparsity-versus-accuracy curves for several scores") },
+  { "schedule", _pl_cli_schedule, N_("Pruning procedures: one-shot, iterative (lottery ticket), gradual, adaptive, L1, L0, distillation; one curve each, over seeds") },
+  { "sensitivity", _pl_cli_sensitivity, N_("Accuracy as each layer alone is pruned") },
+  { "bench", _pl_cli_bench, N_("Measure training and live-drag speed (bench train, bench drag)") },
+  { "plot", _pl_cli_plot, N_("Draw a chart of a result or a model (PNG, SVG, PDF, CSV)") },
+  { NULL }
+};
+
+int
+_pl_cli_usage_commands (FILE               *out,
+                        const char         *usage,
+                        const PlCliCommand *table)
+{
+  fprintf (out, "%s\n\n%s\n", usage, _("Commands:"));
+  for (const PlCliCommand *c = table; c->name != NULL; c++)
+    fprintf (out, "  %-12s %s\n", c->name, _(c->summary));
+  fprintf (out, "\n");
+  return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
+}
+
+int
+_pl_cli_run_command (int                 argc,
+                     char              **argv,
+                     const PlCliCommand *table)
+{
+  g_autofree char *prog = NULL;
+
+  for (const PlCliCommand *c = table; argc >= 2 && c->name != NULL; c++)
+    if (strcmp (argv[1], c->name) == 0)
+      {
+        prog = g_strdup_printf ("%s %s", argv[0], argv[1]);
+        argv[1] = prog;
+        return c->run (argc - 1, argv + 1);
+      }
+  return -1;
+}
+
 static int
 usage (FILE *out)
 {
-  fprintf (out, "%s",
-           _("Usage: prunelab-cli COMMAND [OPTIONS…]\n"
-             "\n"
-             "Commands:\n"
-             "  train        Train a multi-layer perceptron and report its accuracy\n"
-             "  eval         Evaluate a saved model (safetensors) on a dataset\n"
-             "  prune        Score, prune and optionally fine-tune a model\n"
-             "  sweep        Sparsity-versus-accuracy curves for several scores\n"
-             "  schedule     Pruning procedures: one-shot, iterative (lottery ticket), gradual,\n"
-             "               adaptive, L1, L0, distillation; one curve each, over seeds\n"
-             "  sensitivity  Accuracy as each layer alone is pruned\n"
-             "  bench        Measure training and live-drag speed (bench train, bench drag)\n"
-             "  plot         Draw a chart of a result or a model (PNG, SVG, PDF, CSV)\n"
-             "\n"
-             "Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
-  return out == stdout ? PL_EXIT_OK : PL_EXIT_USAGE;
+  int status = _pl_cli_usage_commands (out, _("Usage: prunelab-cli COMMAND [OPTIONS…]"), commands);
+
+  fprintf (out, "%s", _("Run “prunelab-cli COMMAND --help” for the options of a command.\n"));
+  return status;
 }
 
 int
 main (int    argc,
       char **argv)
 {
-  static const struct {
-    const char *name;
-    int (*run) (int argc, char **argv);
-  } commands[] = {
-    { "train", _pl_cli_train },
-    { "eval", _pl_cli_eval },
-    { "bench", _pl_cli_bench },
-    { "prune", _pl_cli_prune },
-    { "sweep", _pl_cli_sweep },
-    { "schedule", _pl_cli_schedule },
-    { "sensitivity", _pl_cli_sensitivity },
-    { "plot", _pl_cli_plot },
-  };
+  int status;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -316,6 +335,10 @@ main (int    argc,
       return PL_EXIT_OK;
     }
 
+  /* Past a file size limit (ulimit -f) a write fails with EFBIG and the save reports it; the
+   * default action of SIGXFSZ would end the process without a word. */
+  signal (SIGXFSZ, SIG_IGN);
+
   cancellable = g_cancellable_new ();
   {
     GMainContext *context = g_main_context_new ();
@@ -326,17 +349,23 @@ main (int    argc,
     g_thread_unref (g_thread_new ("pl-signals", signal_thread, context));
   }
 
-  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (strcmp (argv[1], commands[i].name) == 0)
-      {
-        g_autofree char *prog = g_strdup_printf ("prunelab-cli %s", argv[1]);
-        int status;
+  argv[0] = (char *) "prunelab-cli";
+  status = _pl_cli_run_command (argc, argv, commands);
+  if (status < 0)
+    {
+      g_printerr (_("prunelab-cli: unknown command “%s”\n"), argv[1]);
+      return usage (stderr);
+    }
 
-        argv[1] = prog;
-        status = commands[i].run (argc - 1, argv + 1);
-        return status;
-      }
-
-  g_printerr (_("prunelab-cli: unknown command “%s”\n"), argv[1]);
-  return usage (stderr);
+  /* The result on stdout is output too: a full disk under “> result.json” is a failure. */
+  if (fflush (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno;
+  if (stdout_errno != 0 || ferror (stdout))
+    {
+      g_printerr (_("prunelab-cli: could not write to the standard output: %s\n"),
+                  g_strerror (stdout_errno != 0 ? stdout_errno : EIO));
+      if (status == PL_EXIT_OK)
+        status = PL_EXIT_FAILED;
+    }
+  return status;
 }

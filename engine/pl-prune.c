@@ -68,6 +68,32 @@ check_value (const PlPruneSpec  *spec,
 }
 
 gboolean
+pl_prune_spec_set_values (PlPruneSpec   *spec,
+                          const double  *values,
+                          guint          n,
+                          guint          n_layers,
+                          GError       **error)
+{
+  g_return_val_if_fail (spec != NULL && values != NULL, FALSE);
+  g_return_val_if_fail (n_layers >= 1 && n_layers <= PL_MLP_MAX_LAYERS, FALSE);
+
+  if (n != 1 && n != n_layers)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("give one value or one per layer (%u), not %u"), n_layers, n);
+      return FALSE;
+    }
+  for (guint i = 0; i < n; i++)
+    if (!check_value (spec, values[i], error))
+      return FALSE;
+
+  memcpy (spec->values, values, sizeof (double) * n);
+  spec->n_values = n;
+
+  return TRUE;
+}
+
+gboolean
 pl_prune_spec_parse_values (PlPruneSpec  *spec,
                             const char   *text,
                             guint         n_layers,
@@ -102,16 +128,13 @@ pl_prune_spec_parse_values (PlPruneSpec  *spec,
                        _("“%s”: “%s” is not a number"), text, s);
           return FALSE;
         }
-      if (!check_value (spec, values[i], error))
-        {
-          g_prefix_error (error, "“%s”: ", text);
-          return FALSE;
-        }
     }
 
-  memcpy (spec->values, values, sizeof (double) * n);
-  spec->n_values = n;
-
+  if (!pl_prune_spec_set_values (spec, values, n, n_layers, error))
+    {
+      g_prefix_error (error, "“%s”: ", text);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -61,6 +61,12 @@ gboolean  pl_prune_spec_parse_values (PlPruneSpec *spec,
                                       const char  *text,
                                       guint        n_layers,
                                       GError     **error);
+/* The same from @n numbers (1 or @n_layers). */
+gboolean  pl_prune_spec_set_values   (PlPruneSpec  *spec,
+                                      const double *values,
+                                      guint         n,
+                                      guint         n_layers,
+                                      GError      **error);
 gboolean  pl_scope_parse       (const char   *text,
                                 PlScope      *scope,
                                 GError      **error);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "pl-error.h"
+#include "pl-file.h"
 
 /* The reference implementation refuses headers over 100 MB; ours take a few KiB. */
 #define MAX_HEADER_SIZE (100u * 1024 * 1024)
@@ -1091,7 +1092,6 @@ pl_safetensors_save (const PlMlp  *model,
                      const char   *path,
                      GError      **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *display_name = NULL;
   g_autofree char *header = NULL;
   g_autofree guint8 *file = NULL;
@@ -1143,14 +1143,5 @@ pl_safetensors_save (const PlMlp  *model,
     }
   g_assert (p == file + 8 + header_size + data_size);
 
-  /* Written to a temporary file beside @path, then renamed over it; removed on failure. */
-  if (!g_file_set_contents_full (path, (const char *) file, 8 + header_size + data_size,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0666, &local_error))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                  _("Could not save “%s”: "), display_name);
-      return FALSE;
-    }
-
-  return TRUE;
+  return pl_file_save (path, file, 8 + header_size + data_size, error);
 }

@@ -18,7 +18,7 @@
 
 G_BEGIN_DECLS
 
-/* Atomic: writes a temporary file beside @path, then renames it. */
+/* Saved with pl_file_save() (pl-file.h): atomic; a failure leaves the old file as it was. */
 gboolean  pl_safetensors_save (const PlMlp  *model,
                                const char   *path,
                                GError      **error);

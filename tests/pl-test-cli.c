@@ -12,30 +12,47 @@ pl_test_run_clear (PlTestRun *run)
 }
 
 void
-pl_test_run_cli (PlTestRun  *run,
-                 const char *cli,
-                 const char *first,
-                 ...)
+pl_test_run_cliv (PlTestRun            *run,
+                  const char           *cli,
+                  const char * const   *args,
+                  GSpawnChildSetupFunc  setup,
+                  gpointer              setup_data)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list ap;
   int wait_status;
 
   g_ptr_array_add (argv, (char *) cli);
-  va_start (ap, first);
-  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (ap);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+  pl_test_run_clear (run);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, setup, setup_data,
                 &run->out, &run->err, &wait_status, &error);
   g_assert_no_error (error);
   run->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
   if (run->status != 0)
     g_test_message ("stderr: %s", run->err);
+}
+
+void
+pl_test_run_cli (PlTestRun  *run,
+                 const char *cli,
+                 const char *first,
+                 ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  va_start (ap, first);
+  for (arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  pl_test_run_cliv (run, cli, (const char * const *) args->pdata, NULL, NULL);
 }
 
 JsonObject *

@@ -532,6 +532,46 @@ test_sweep (void)
   recorder_clear (&r);
 }
 
+/* The drag's preview makes way for a sweep's own: a preview asked for during the sweep and one
+ * after it are answered, each with the accuracy of its masked model. */
+static void
+test_sweep_then_preview (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autoptr(PlData) data = load_data ();
+  const double values[] = { 0.8, 0.3 };
+  Recorder r;
+  guint64 request;
+  guint sweep;
+
+  set_up (&r, 2);
+  request = pl_engine_preview (r.engine, 0.5, FALSE);
+  wait_until (&r, has_preview, &request);
+
+  sweep = pl_engine_sweep (r.engine, kinds, 2, 40, 0.99);
+  for (guint k = 0; k < G_N_ELEMENTS (values); k++)
+    {
+      g_autoptr(PlMlp) masked = NULL;
+      g_autoptr(PlEvaluation) ev = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* the first while the sweep runs (or just after it), the second after it */
+      request = pl_engine_preview (r.engine, values[k], FALSE);
+      wait_until (&r, has_preview, &request);
+      g_assert_cmpfloat_with_epsilon (r.last->preview.sparsity, values[k], 0.01);
+      masked = pl_snapshot_build_model (r.last, TRUE);
+      ev = pl_evaluate (masked, data->val, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (r.last->preview.n_correct, ==, (guint) lround (ev->accuracy * ev->n));
+      if (k == 0)
+        g_assert_true (wait_done (&r, sweep));
+    }
+  g_assert_cmpuint (r.last->n_curves, ==, 2);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
 /* Strategy changes rescore; a neuron score prunes whole neurons. */
 static void
 test_strategy (void)
@@ -851,6 +891,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
+  g_test_add_func ("/engine/thread/sweep/previews-answered-during-and-after", test_sweep_then_preview);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
   g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);
   g_test_add_func ("/engine/thread/errors/divergence-keeps-running", test_divergence);

@@ -1,19 +1,16 @@
-/* pl-chart-export.c — charts into PNG (with their DPI), SVG and PDF; CSV; atomic writes */
+/* pl-chart-export.c — charts into PNG (with their DPI), SVG and PDF; CSV */
 #define G_LOG_DOMAIN "pl-chart"
 
 #include "config.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "pl-chart-export.h"
+#include "pl-file.h"
 
 /* The logical unit of the renderers: CSS / GTK pixels. */
 #define LOGICAL_DPI 96.0
@@ -348,81 +345,6 @@ pl_chart_render (const PlChart      *chart,
     }
 }
 
-/* ----- files ----- */
-
-static gboolean
-fail_errno (const char  *path,
-            int          saved_errno,
-            GError     **error)
-{
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-               _("Could not write “%s”: %s"), path, g_strerror (saved_errno));
-  return FALSE;
-}
-
-gboolean
-pl_chart_write_file (const char     *path,
-                     gconstpointer   data,
-                     gsize           size,
-                     GError        **error)
-{
-  g_autofree char *dir = NULL;
-  g_autofree char *base = NULL;
-  g_autofree char *tmp = NULL;
-  const guint8 *p = data;
-  int fd, saved_errno;
-
-  g_return_val_if_fail (path != NULL && (data != NULL || size == 0), FALSE);
-
-  dir = g_path_get_dirname (path);
-  base = g_path_get_basename (path);
-  tmp = g_strdup_printf ("%s%s.%s.XXXXXX", dir, G_DIR_SEPARATOR_S, base);
-
-  /* 0666 less the umask, as a plain create would give. */
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return fail_errno (path, errno, error);
-
-  while (size > 0)
-    {
-      gssize n = write (fd, p, MIN (size, (gsize) G_MAXSSIZE));
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          saved_errno = n < 0 ? errno : ENOSPC;
-          goto fail;
-        }
-      p += n;
-      size -= (gsize) n;
-    }
-  if (fsync (fd) != 0 && errno != EINVAL)
-    {
-      saved_errno = errno;
-      goto fail;
-    }
-  if (close (fd) != 0)
-    {
-      fd = -1;
-      saved_errno = errno;
-      goto fail;
-    }
-  fd = -1;
-  if (g_rename (tmp, path) != 0)
-    {
-      saved_errno = errno;
-      goto fail;
-    }
-  return TRUE;
-
-fail:
-  if (fd >= 0)
-    close (fd);
-  g_unlink (tmp);
-  return fail_errno (path, saved_errno, error);
-}
-
 gboolean
 pl_chart_export (const PlChart      *chart,
                  const PlChartStyle *style,
@@ -443,7 +365,7 @@ pl_chart_export (const PlChart      *chart,
       g_prefix_error (error, "“%s”: ", path);
       return FALSE;
     }
-  return pl_chart_write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
+  return pl_file_save (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
 }
 
 gboolean
@@ -456,5 +378,5 @@ pl_chart_export_csv (const PlChart  *chart,
   g_return_val_if_fail (chart != NULL && path != NULL, FALSE);
 
   csv = pl_chart_to_csv (chart);
-  return pl_chart_write_file (path, csv, strlen (csv), error);
+  return pl_file_save (path, csv, strlen (csv), error);
 }

@@ -6,8 +6,8 @@
  * pixels make a smaller, sharper figure for print. The PNG holds W × H pixels and a pHYs chunk
  * with D; SVG and PDF pages are W·72/D × H·72/D points, the same physical size and layout.
  *
- * Every write is atomic: the bytes go to a temporary file in the target's folder, which is
- * renamed over the target; on failure no file is left and the GError names the path.
+ * Files are saved with pl_file_save() (pl-file.h): atomically, and a failure leaves the old file
+ * as it was and names the file.
  */
 #pragma once
 
@@ -51,12 +51,6 @@ gboolean     pl_chart_export            (const PlChart      *chart,
                                          GError            **error);
 gboolean     pl_chart_export_csv        (const PlChart      *chart,
                                          const char         *path,
-                                         GError            **error);
-
-/* Writes @data to @path atomically (temporary file beside it, then rename). */
-gboolean     pl_chart_write_file        (const char         *path,
-                                         gconstpointer       data,
-                                         gsize               size,
                                          GError            **error);
 
 /* PNG chunks: the size from IHDR and the resolution from pHYs (0 when there is none, or its
