@@ -17,6 +17,7 @@
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-file.h"
+#include "pl-locale.h"
 
 static GCancellable *cancellable;
 /* errno of the first write to stdout that failed */
@@ -318,12 +319,8 @@ main (int    argc,
 {
   int status;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-  /* Numbers in files and JSON use '.', whatever the locale. */
-  setlocale (LC_NUMERIC, "C");
+  /* the user's language; numbers in files and JSON use '.', whatever the locale */
+  pl_locale_init ();
 
   if (argc < 2)
     return usage (stderr);

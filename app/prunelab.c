@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "pl-application.h"
+#include "pl-locale.h"
 
 int
 main (int    argc,
@@ -22,10 +23,7 @@ main (int    argc,
    * (the GUI's peak with Fashion-MNIST and a sweep: about 10 MB less, tests/bench-memory.c). */
   mallopt (M_MMAP_THRESHOLD, 1024 * 1024);
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pl_locale_init ();
   /* Past a file size limit (ulimit -f) a save fails with EFBIG and says so; the default action
    * of SIGXFSZ would end the app without a word. */
   signal (SIGXFSZ, SIG_IGN);

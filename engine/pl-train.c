@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <cblas.h>
+#include <inttypes.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -931,9 +932,9 @@ pl_trainer_run (PlTrainer           *self,
               memcpy (model->params, self->good, sizeof (float) * model->n_params);
               pl_mlp_apply_masks (model);
               g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
-                           _("training diverged: the loss became %s in epoch %u, step %" G_GUINT64_FORMAT
+                           _("training diverged: the loss became %s in epoch %u, step %" PRIu64
                              "; weights from at most %u steps earlier, whose loss was finite, were restored (try a smaller learning rate or gradient clipping)"),
-                           isnan (loss) ? "NaN" : "infinite", rec.epoch, step + 1, GOOD_EVERY);
+                           isnan (loss) ? "NaN" : "infinite", rec.epoch, (guint64) (step + 1), GOOD_EVERY);
               ok = FALSE;
               break;
             }

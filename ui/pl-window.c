@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <math.h>
 
 #include "pl-window-private.h"
@@ -43,10 +44,10 @@ update_readouts (PlWindow   *self,
                                    : g_strdup ("");
 
       accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights)\n"
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%" PRIu64 " of %" PRIu64 " weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
-                                 100 * p->sparsity, p->pruned, p->weights, p->dead_neurons,
-                                 p->neurons, p->loss, threshold);
+                                 100 * p->sparsity, (guint64) p->pruned, (guint64) p->weights,
+                                 p->dead_neurons, p->neurons, p->loss, threshold);
     }
   else if (s->eval.valid)
     {
