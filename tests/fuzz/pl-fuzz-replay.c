@@ -14,6 +14,10 @@
  * seed corpus into DIR (the build does this before the tests). PL_FUZZ_NAME,
  * PL_FUZZ_REGRESSIONS_DIR and PL_FUZZ_SEEDS_DIR come from tests/fuzz/meson.build. */
 
+/* The paths of the replayed files. Owned here, not by the test cases: a subprocess runs one of
+ * them (-p), and GLib frees the data only of the cases it runs. */
+static GPtrArray *paths;
+
 static void
 test_replay (gconstpointer user_data)
 {
@@ -66,8 +70,10 @@ add_replays (const char *label,
       const char *file = g_ptr_array_index (names, i);
       g_autofree char *test_path = g_strdup_printf ("/fuzz/%s/%s/%s", PL_FUZZ_NAME, label, file);
 
-      g_test_add_data_func_full (test_path, g_build_filename (dir, file, NULL), test_replay,
-                                 g_free);
+      char *path = g_build_filename (dir, file, NULL);
+
+      g_ptr_array_add (paths, path);
+      g_test_add_data_func (test_path, path, test_replay);
     }
 
   return names->len;
@@ -120,6 +126,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  int ret;
+
   if (argc == 4 && strcmp (argv[1], "--write-seeds") == 0)
     return write_seeds (argv[2], argv[3]);
 
@@ -129,9 +137,12 @@ main (int   argc,
   /* Every failing file is reported, not only the first. */
   g_test_set_nonfatal_assertions ();
 
+  paths = g_ptr_array_new_with_free_func (g_free);
   add_replays ("regressions", PL_FUZZ_REGRESSIONS_DIR);
   n_seeds = add_replays ("seeds", PL_FUZZ_SEEDS_DIR);
   g_test_add_func ("/fuzz/" PL_FUZZ_NAME "/has-seeds", test_has_seeds);
 
-  return g_test_run ();
+  ret = g_test_run ();
+  g_ptr_array_unref (paths);
+  return ret;
 }
