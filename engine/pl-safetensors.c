@@ -159,12 +159,14 @@ typedef enum {
   LEX_NOT_JSON,
   LEX_TOO_DEEP,
   LEX_TOO_MANY,
+  LEX_TRAILING,
 } LexResult;
 
 /* A guard for the parser, not a parser (json-glib reads the header afterwards): the text must
  * use only JSON's own tokens (json-glib would also take single-quoted strings, comments and
- * hex numbers, which would hide brackets from this scan), nest at most MAX_JSON_DEPTH levels
- * and hold at most MAX_JSON_VALUES values. */
+ * hex numbers, which would hide brackets from this scan), nest at most MAX_JSON_DEPTH levels,
+ * hold at most MAX_JSON_VALUES values and nothing but white space after the value that
+ * opens it (json-glib 1.6 leaks the nodes of a second value, as in "{} [1]"). */
 static LexResult
 check_json_lexically (const char *text,
                       gsize       len)
@@ -173,6 +175,7 @@ check_json_lexically (const char *text,
   gboolean escaped = FALSE;
   gsize n_values = 1;
   guint depth = 0;
+  gboolean closed = FALSE;  /* the first value has ended */
 
   for (gsize i = 0; i < len; i++)
     {
@@ -189,6 +192,8 @@ check_json_lexically (const char *text,
           continue;
         }
 
+      if (closed && (c == '\0' || !strchr (" \t\r\n", c)))
+        return LEX_TRAILING;
       if (c == '"')
         in_string = TRUE;
       else if (c == '{' || c == '[')
@@ -198,7 +203,10 @@ check_json_lexically (const char *text,
           n_values++;
         }
       else if (c == '}' || c == ']')
-        depth = depth > 0 ? depth - 1 : 0;
+        {
+          depth = depth > 0 ? depth - 1 : 0;
+          closed = depth == 0;
+        }
       else if (c == ',')
         n_values++;
       else if (c == '\0' || !strchr (" \t\r\n:-+.0123456789eEtrufalsn", c))
@@ -278,6 +286,12 @@ read_header (const guint8  *bytes,
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
                    _("“%s”: the header holds more than %d values"),
                    display_name, MAX_JSON_VALUES);
+      return FALSE;
+    case LEX_TRAILING:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
+                   _("“%s”: the header holds more than one JSON value; not a safetensors "
+                     "file"),
+                   display_name);
       return FALSE;
     case LEX_NOT_JSON:
     default:
