@@ -219,6 +219,42 @@ check_json_lexically (const char *text,
   return LEX_OK;
 }
 
+/* Whether every member name and string of @node is UTF-8. json-glib 1.6 decodes an escaped
+ * lone surrogate ("\uD800") into bytes that are not, which would reach the messages that
+ * quote tensor names. Nesting is at most MAX_JSON_DEPTH (check_json_lexically). */
+static gboolean
+node_is_utf8 (JsonNode *node,
+              guint     depth)
+{
+  g_assert (depth <= MAX_JSON_DEPTH);
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member))
+        if (!g_utf8_validate (name, -1, NULL) || !node_is_utf8 (member, depth + 1))
+          return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        if (!node_is_utf8 (json_array_get_element (array, i), depth + 1))
+          return FALSE;
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    {
+      return g_utf8_validate (json_node_get_string (node), -1, NULL);
+    }
+
+  return TRUE;
+}
+
 /* Splits @bytes into header and data buffer and parses the header into @parser. */
 static gboolean
 read_header (const guint8  *bytes,
@@ -302,15 +338,26 @@ read_header (const guint8  *bytes,
     }
   if (!json_parser_load_from_data (parser, header, header_size, &local_error))
     {
+      /* json-glib quotes the token it stopped at, escapes decoded, not always as UTF-8 */
+      g_autofree char *shown = g_utf8_make_valid (local_error->message, -1);
+
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
                    _("“%s”: the header is not JSON (%s); not a safetensors file"),
-                   display_name, local_error->message);
+                   display_name, shown);
       return FALSE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
                    _("“%s”: the header is not a JSON object; not a safetensors file"),
+                   display_name);
+      return FALSE;
+    }
+  if (!node_is_utf8 (json_parser_get_root (parser), 0))
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
+                   _("“%s”: the header escapes a lone UTF-16 surrogate (\\uD800 to "
+                     "\\uDFFF); not a safetensors file"),
                    display_name);
       return FALSE;
     }
