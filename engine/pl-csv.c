@@ -476,8 +476,10 @@ begin_data (CsvTable     *t,
         }
       if (!found)
         {
+          g_autofree char *shown = g_utf8_make_valid (label_column, -1);
+
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                       _("“%s” has no column named “%s”"), t->display_name, label_column);
+                       _("“%s” has no column named “%s”"), t->display_name, shown);
           return FALSE;
         }
     }
@@ -578,10 +580,12 @@ csv_parse (CsvTable     *t,
     {
       if (header == 0)
         {
+          g_autofree char *shown = g_utf8_make_valid (label_column, -1);
+
           g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                        _("“%s” is read without a header (header=no), so the label column "
                          "“%s” must be a 0-based index"),
-                       t->display_name, label_column);
+                       t->display_name, shown);
           return FALSE;
         }
       header = 1;  /* a column named by name implies a header */

@@ -236,13 +236,17 @@ set_spec_error (GError     **error,
 {
   g_autofree char *shown = g_utf8_make_valid (spec, -1);
   g_autofree char *problem = NULL;
+  g_autofree char *shown_problem = NULL;
   va_list args;
 
   va_start (args, format);
   problem = g_strdup_vprintf (format, args);
   va_end (args);
 
-  g_set_error (error, PL_SPEC_ERROR, code, _("Invalid dataset spec “%s”: %s"), shown, problem);
+  /* The problem quotes parts of the spec: bytes from a command line, not always UTF-8. */
+  shown_problem = g_utf8_make_valid (problem, -1);
+  g_set_error (error, PL_SPEC_ERROR, code, _("Invalid dataset spec “%s”: %s"), shown,
+               shown_problem);
 }
 
 static const char *
