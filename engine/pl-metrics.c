@@ -64,7 +64,8 @@ pl_metrics_compute (PlMetrics   *metrics,
       PlLayerMetrics *m = &metrics->layers[i];
       gsize off = l->w - model->params;
       gsize nw = (gsize) l->n_out * l->n_in;
-      const float *w = weights + off;
+      const float *w = weights + off;          /* for the mass removed */
+      const float *now = model->params + off;  /* the kept weights as they are now */
       const float *mask = masks + off;
       /* live outputs: hidden neurons with a neuron mask; every class of the output layer */
       const float *row_live = i + 1 < L ? neuron_masks + neuron_off : NULL;
@@ -90,8 +91,10 @@ pl_metrics_compute (PlMetrics   *metrics,
             }
           else
             {
-              s.l1 += a;
-              s.l2sq += a * a;
+              double v = fabs (now[k]);
+
+              s.l1 += v;
+              s.l2sq += v * v;
               if ((row_live == NULL || row_live[k / l->n_in] != 0.0f)
                   && (col_live == NULL || col_live[k % l->n_in] != 0.0f))
                 m->effective++;

@@ -59,7 +59,9 @@ typedef struct {
 } PlMetrics;
 
 /* @weights: parameters before masking (the layout of model->params), or NULL to use the
- * model's own; @masks, @neuron_masks: NULL for the model's own. */
+ * model's own: the relative sparsity's mass is measured on them; the Hoyer figures are of the
+ * model's weights as they are now (after fine-tuning, say) under @masks. @masks,
+ * @neuron_masks: NULL for the model's own. */
 void pl_metrics_compute (PlMetrics   *metrics,
                          const PlMlp *model,
                          const float *weights,

@@ -247,6 +247,39 @@ test_hoyer_rises_under_magnitude_pruning (void)
   g_assert_cmpfloat (last, >, 0.8);
 }
 
+/* After pruning the survivors keep training (fine-tuning, a rewind): the relative sparsity
+ * stays the share of the mass removed at pruning time, measured on the unpruned weights, while
+ * Hoyer follows the weights as they are now (computed here by a plain loop over W ⊙ M). */
+static void
+test_hoyer_follows_current_weights (void)
+{
+  g_autofree float *unpruned = NULL;
+  g_autoptr(PlMlp) model = hand_model (&unpruned);
+  PlMetrics before, after;
+
+  pl_metrics_compute (&before, model, unpruned, NULL, NULL);
+  for (gsize k = 0; k < model->n_params; k++)
+    if (model->masks[k] != 0.0f)
+      model->params[k] = (float) (k % 7) - 3.0f;
+  pl_metrics_compute (&after, model, unpruned, NULL, NULL);
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      double n = (double) l->n_out * l->n_in, l1 = 0, l2 = 0;
+
+      for (gsize j = 0; j < (gsize) l->n_out * l->n_in; j++)
+        {
+          double v = l->w_mask[j] != 0.0f ? l->w[j] : 0.0;
+
+          l1 += fabs (v);
+          l2 += v * v;
+        }
+      g_assert_cmpfloat_with_epsilon (after.layers[i].hoyer,
+                                      (sqrt (n) - l1 / sqrt (l2)) / (sqrt (n) - 1), 1e-12);
+      g_assert_cmpfloat (after.layers[i].relative_sparsity, ==, before.layers[i].relative_sparsity);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -259,6 +292,8 @@ main (int    argc,
   g_test_add_func ("/engine/metrics/unpruned-784-300-100-10", test_unpruned_model);
   g_test_add_func ("/engine/metrics/hoyer/constant-is-zero-one-hot-is-one",
                    test_hoyer_constant_and_one_hot);
+  g_test_add_func ("/engine/metrics/hoyer/follows-the-weights-after-pruning",
+                   test_hoyer_follows_current_weights);
   g_test_add_func ("/engine/metrics/hoyer/rises-under-magnitude-pruning",
                    test_hoyer_rises_under_magnitude_pruning);
 
