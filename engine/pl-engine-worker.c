@@ -794,10 +794,10 @@ publish (PlWorker *w)
   s->has_preview = w->preview_on;
   s->previews_requested = w->previews_requested;
   s->previews_computed = w->previews_computed;
+  s->preview_request = w->preview_request;
   if (w->preview_on)
     {
       s->preview_by_threshold = w->preview_by_threshold;
-      s->preview_request = w->preview_request;
       s->preview = w->preview_result;
       s->preview_metrics = w->preview_metrics;
       s->preview_steps_behind = w->grad_norms->len > w->preview_built_step

@@ -189,7 +189,10 @@ typedef struct {
   /* The newest answered preview */
   gboolean           has_preview;
   gboolean           preview_by_threshold;
-  guint64            preview_request;   /* the id pl_engine_preview() returned for it */
+  guint64            preview_request;   /* the id pl_engine_preview() returned for the
+                                         * newest request the worker took, also when its
+                                         * preview was dropped since (apply-prune, undo, …):
+                                         * requests up to it need no more waiting */
   PlPreviewResult    preview;           /* preview.value is the value asked for */
   PlMetrics          preview_metrics;   /* of the model with the preview masks */
   guint64            preview_steps_behind; /* training steps between the weights the preview

@@ -674,6 +674,20 @@ run_steps (gpointer data)
         }
       else if (g_str_equal (key, "epochs") && value != NULL)
         gtk_spin_button_set_value (self->epochs_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "lr") && value != NULL)
+        gtk_spin_button_set_value (self->lr_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "hidden") && value != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (self->arch_row), value);
+      else if (g_str_equal (key, "activation") && value != NULL)
+        {
+          for (guint i = 0; i < G_N_ELEMENTS (activations); i++)
+            if (g_str_equal (value, activations[i]))
+              adw_combo_row_set_selected (self->activation_row, i);
+        }
+      else if (g_str_equal (key, "scope") && value != NULL)
+        adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
+      else if (g_str_equal (key, "invert") && value != NULL)
+        gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));
       else if (g_str_equal (key, "export") && value != NULL)
         {
           g_autoptr(GError) error = NULL;
