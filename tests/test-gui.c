@@ -285,6 +285,67 @@ test_errors_mid_run (void)
   g_free (errors.message);
 }
 
+/* ---- lessons ---- */
+
+/* Every step of every built-in lesson, walked through a fresh window as a teacher would: the
+ * step's settings and actions run, and each number it tells the class to notice holds. */
+static void
+test_lessons (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "..", "data", "lessons", NULL);
+  g_autoptr(GPtrArray) lessons = pl_lesson_load_dir (dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (lessons->len, >, 0);
+  for (guint i = 0; i < lessons->len; i++)
+    {
+      const PlLesson *lesson = g_ptr_array_index (lessons, i);
+      PlWindow *window = pl_window_new (NULL);
+      Errors errors = { 0 };
+
+      g_signal_connect (pl_window_get_engine (window), "error", G_CALLBACK (on_error), &errors);
+      gtk_window_present (GTK_WINDOW (window));
+      g_assert_true (wait_for (window_idle, window, 60));
+      for (guint k = 0; k < lesson->n_steps; k++)
+        {
+          const PlLessonStep *step = &lesson->steps[k];
+          PlSnapshot *s;
+          g_autoptr(GString) seen = g_string_new (NULL);
+
+          pl_window_run_lesson_step (window, step);
+          g_assert_true (wait_for (window_idle, window, 600));
+          s = pl_engine_get_snapshot (pl_window_get_engine (window));
+          for (guint q = 0; q < PL_LESSON_N_QUANTITIES; q++)
+            {
+              double v;
+
+              if (pl_lesson_quantity_value (q, s, step->settings.sparsity, &v))
+                g_string_append_printf (seen, " %s %.4f", pl_lesson_quantity_name (q), v);
+            }
+          g_test_message ("%s, step %u:%s", lesson->id, k + 1, seen->str);
+          if (errors.errors > 0)
+            g_error ("%s, step %u: the engine reported “%s”", lesson->id, k + 1, errors.message);
+          for (guint e = 0; e < step->n_expects; e++)
+            {
+              const PlLessonExpect *x = &step->expects[e];
+              double v;
+
+              if (!pl_lesson_quantity_value (x->quantity, s, step->settings.sparsity, &v))
+                g_error ("%s, step %u: no %s to check", lesson->id, k + 1,
+                         pl_lesson_quantity_name (x->quantity));
+              if (!(v >= x->min && v <= x->max))
+                g_error ("%s, step %u: %s is %.4f, the lesson says %g … %g", lesson->id, k + 1,
+                         pl_lesson_quantity_name (x->quantity), v, x->min, x->max);
+            }
+        }
+      g_object_ref (window);
+      gtk_window_destroy (GTK_WINDOW (window));
+      g_assert_finalize_object (window);
+      g_free (errors.message);
+    }
+}
+
 /* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
  * GSETTINGS_SCHEMA_DIR. In its build tree it finds build/data's compiled schema and says
  * nothing; copied out of it, it runs on the built-in copy with one warning. Either way it
@@ -393,6 +454,7 @@ main (int    argc,
   adw_init ();
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
+  g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

@@ -85,6 +85,9 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
                                        double           x,
                                        double          *value);
 
+/* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
+char    *_pl_window_lesson_automation (const PlLessonStep *step);
+
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);
 void     _pl_window_update_actions    (PlWindow        *self);

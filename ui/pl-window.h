@@ -5,6 +5,7 @@
 
 #include "pl-application.h"
 #include "pl-engine.h"
+#include "pl-lesson.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,10 @@ const char *pl_window_get_readout_text  (PlWindow *self);
 gboolean   pl_window_export_visible (PlWindow    *self,
                                      const char  *path,
                                      GError     **error);
+/* Runs a lesson step: its view and settings, then its actions, as a user would; done when
+ * pl_window_is_idle(). */
+void       pl_window_run_lesson_step (PlWindow           *self,
+                                      const PlLessonStep *step);
 /* Opens a model file as the Open dialog would. */
 void       pl_window_open_model_path (PlWindow   *self,
                                       const char *path);
