@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-error.h"
+#include "pl-json.h"
 
 /* ---- names ------------------------------------------------------------------------------- */
 
@@ -216,13 +217,14 @@ member (JsonObject *object,
 static gboolean
 node_is_string (JsonNode *node)
 {
-  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_STRING;
 }
 
 static gboolean
 node_is_number (JsonNode *node)
 {
-  return JSON_NODE_HOLDS_VALUE (node)
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
          && (json_node_get_value_type (node) == G_TYPE_INT64
              || json_node_get_value_type (node) == G_TYPE_DOUBLE);
 }
@@ -230,7 +232,8 @@ node_is_number (JsonNode *node)
 static gboolean
 node_is_bool (JsonNode *node)
 {
-  return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN;
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_BOOLEAN;
 }
 
 /* ---- Pango markup, checked without Pango: well formed, known elements and attributes ----- */
@@ -313,7 +316,9 @@ read_one_text (Reader      *r,
     }
   if (markup && !check_markup (value, &local))
     {
-      reader_fail (r, error, _("not valid Pango markup: %s"), local->message);
+      g_autofree char *shown = g_utf8_make_valid (local->message, -1);
+
+      reader_fail (r, error, _("not valid Pango markup: %s"), shown);
       return FALSE;
     }
   return TRUE;
@@ -466,6 +471,11 @@ read_name (Reader       *r,
 {
   g_autoptr(GString) known = g_string_new (NULL);
 
+  if (node == NULL)
+    {
+      reader_fail (r, error, _("the %s is missing"), what);
+      return FALSE;
+    }
   if (node_is_string (node))
     for (guint i = 0; i < n; i++)
       if (g_str_equal (json_node_get_string (node), names[i]))
@@ -936,11 +946,39 @@ pl_lesson_parse (const char  *contents,
                    _("“%s”: a lesson is UTF-8 text"), r.file);
       return NULL;
     }
+  switch (pl_json_check (contents, length, 16, 100000))
+    {
+    case PL_JSON_OK:
+      break;
+    case PL_JSON_TOO_DEEP:
+    case PL_JSON_TOO_MANY:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
+                   _("“%s”: nested too deep or too many values for a lesson"), r.file);
+      return NULL;
+    case PL_JSON_BAD_ESCAPE:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                   _("“%s”: not valid JSON: a string escape that JSON does not allow (a "
+                     "backslash takes one of \\\" \\\\ / b f n r t, or u and 4 hex digits, a "
+                     "surrogate only in a pair)"), r.file);
+      return NULL;
+    case PL_JSON_TRAILING:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                   _("“%s”: not valid JSON: more than one value"), r.file);
+      return NULL;
+    case PL_JSON_NOT_JSON:
+    default:
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                   _("“%s”: not valid JSON"), r.file);
+      return NULL;
+    }
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, contents, (gssize) length, &local))
     {
+      /* json-glib quotes the text around the problem, cut at a byte */
+      g_autofree char *shown = g_utf8_make_valid (local->message, -1);
+
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                   _("“%s”: not valid JSON: %s"), r.file, local->message);
+                   _("“%s”: not valid JSON: %s"), r.file, shown);
       return NULL;
     }
   if (!read_lesson (&r, json_parser_get_root (parser), lesson, error))

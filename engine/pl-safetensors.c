@@ -14,6 +14,7 @@
 
 #include "pl-error.h"
 #include "pl-file.h"
+#include "pl-json.h"
 
 /* The reference implementation refuses headers over 100 MB; ours take a few KiB. */
 #define MAX_HEADER_SIZE (100u * 1024 * 1024)
@@ -155,120 +156,6 @@ tensor_get (const Tensor *t,
 
 /* ---- header ------------------------------------------------------------------------------ */
 
-typedef enum {
-  LEX_OK,
-  LEX_NOT_JSON,
-  LEX_TOO_DEEP,
-  LEX_TOO_MANY,
-  LEX_TRAILING,
-  LEX_BAD_ESCAPE,
-} LexResult;
-
-/* The UTF-16 code unit of the 4 hex digits at @p (which may end early), or -1. */
-static int
-hex4 (const char *p,
-      gsize       avail)
-{
-  int unit = 0;
-
-  if (avail < 4)
-    return -1;
-  for (guint k = 0; k < 4; k++)
-    {
-      int digit = g_ascii_xdigit_value (p[k]);
-
-      if (digit < 0)
-        return -1;
-      unit = unit << 4 | digit;
-    }
-  return unit;
-}
-
-/* The length of the escape after a backslash at @p (RFC 8259, section 7): one of "\/bfnrt, or
- * u and 4 hex digits, a high surrogate only with a low one after it; 0 if it is none of these.
- * json-glib 1.6 decodes a lone surrogate into bytes that are not UTF-8, which would reach the
- * messages that quote tensor names, and leaks when a high surrogate is followed by a bad
- * escape. */
-static gsize
-escape_length (const char *p,
-               gsize       avail)
-{
-  int unit, low;
-
-  if (avail >= 1 && p[0] != '\0' && strchr ("\"\\/bfnrt", p[0]))
-    return 1;
-  if (avail < 1 || p[0] != 'u' || (unit = hex4 (p + 1, avail - 1)) < 0)
-    return 0;
-  if (unit >= 0xDC00 && unit <= 0xDFFF)
-    return 0;
-  if (unit < 0xD800 || unit > 0xDBFF)
-    return 5;
-  if (avail < 11 || p[5] != '\\' || p[6] != 'u' || (low = hex4 (p + 7, avail - 7)) < 0xDC00
-      || low > 0xDFFF)
-    return 0;
-  return 11;
-}
-
-/* A guard for the parser, not a parser (json-glib reads the header afterwards): the text must
- * use only JSON's own tokens (json-glib would also take single-quoted strings, comments and
- * hex numbers, which would hide brackets from this scan) and escapes, nest at most
- * MAX_JSON_DEPTH levels, hold at most MAX_JSON_VALUES values and nothing but white space after
- * the value that opens it (json-glib 1.6 leaks the nodes of a second value, as in "{} [1]"). */
-static LexResult
-check_json_lexically (const char *text,
-                      gsize       len)
-{
-  gboolean in_string = FALSE;
-  gsize n_values = 1;
-  guint depth = 0;
-  gboolean closed = FALSE;  /* the first value has ended */
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            {
-              gsize n = escape_length (text + i + 1, len - i - 1);
-
-              if (n == 0)
-                return LEX_BAD_ESCAPE;
-              i += n;
-            }
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-
-      if (closed && (c == '\0' || !strchr (" \t\r\n", c)))
-        return LEX_TRAILING;
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '{' || c == '[')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            return LEX_TOO_DEEP;
-          n_values++;
-        }
-      else if (c == '}' || c == ']')
-        {
-          depth = depth > 0 ? depth - 1 : 0;
-          closed = depth == 0;
-        }
-      else if (c == ',')
-        n_values++;
-      else if (c == '\0' || !strchr (" \t\r\n:-+.0123456789eEtrufalsn", c))
-        return LEX_NOT_JSON;
-
-      if (n_values > MAX_JSON_VALUES)
-        return LEX_TOO_MANY;
-    }
-
-  return LEX_OK;
-}
-
 /* Splits @bytes into header and data buffer and parses the header into @parser. */
 static gboolean
 read_header (const guint8  *bytes,
@@ -323,34 +210,34 @@ read_header (const guint8  *bytes,
                    display_name);
       return FALSE;
     }
-  switch (check_json_lexically (header, header_size))
+  switch (pl_json_check (header, header_size, MAX_JSON_DEPTH, MAX_JSON_VALUES))
     {
-    case LEX_OK:
+    case PL_JSON_OK:
       break;
-    case LEX_TOO_DEEP:
+    case PL_JSON_TOO_DEEP:
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
                    _("“%s”: the header nests deeper than %d levels"),
                    display_name, MAX_JSON_DEPTH);
       return FALSE;
-    case LEX_TOO_MANY:
+    case PL_JSON_TOO_MANY:
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
                    _("“%s”: the header holds more than %d values"),
                    display_name, MAX_JSON_VALUES);
       return FALSE;
-    case LEX_BAD_ESCAPE:
+    case PL_JSON_BAD_ESCAPE:
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
                    _("“%s”: the header has a string escape that JSON does not allow (a "
                      "backslash takes one of \\\" \\\\ / b f n r t, or u and 4 hex digits, a "
                      "surrogate only in a pair); not a safetensors file"),
                    display_name);
       return FALSE;
-    case LEX_TRAILING:
+    case PL_JSON_TRAILING:
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
                    _("“%s”: the header holds more than one JSON value; not a safetensors "
                      "file"),
                    display_name);
       return FALSE;
-    case LEX_NOT_JSON:
+    case PL_JSON_NOT_JSON:
     default:
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
                    _("“%s”: the header is not JSON; not a safetensors file"),

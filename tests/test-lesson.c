@@ -165,6 +165,8 @@ test_rejects (void)
     { "", "JSON object" },
     { "{\"a\":", "not valid JSON" },
     { "[1]", "JSON object" },
+    { "\"\"{\"prunelab-lesson\":1}", "more than one value" },
+    { "{\"id\":\"\\ud800\"}", "string escape" },
     { "{\"id\":\"x\"}", "prunelab-lesson" },
     { "{\"prunelab-lesson\":2,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[" MINIMAL_STEP "]}", "format" },
     { "{\"prunelab-lesson\":1,\"id\":\"X y\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[" MINIMAL_STEP "]}", "id" },
@@ -186,6 +188,7 @@ test_rejects (void)
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"preview\"]}]}", "settings.sparsity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"controls\":[\"joystick\"]}]}", "controls[0]" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"speed\",\"min\":0}]}]}", "expect[0].quantity" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"min\":0}]}]}", "expect[0].quantity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"sparsity\"}]}]}", "min" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"sparsity\",\"min\":0.9,\"max\":0.1}]}]}", "above" },
   };

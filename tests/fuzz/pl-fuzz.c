@@ -51,6 +51,22 @@ remove_fuzz_dir (void)
   g_clear_pointer (&fuzz_dir, g_free);
 }
 
+/* Warnings and criticals end the run with abort (), which libFuzzer catches and saves the
+ * input for; GLib's own fatal path raises SIGTRAP, which kills the process with the input
+ * unsaved. */
+static GLogWriterOutput
+fatal_writer (GLogLevelFlags   level,
+              const GLogField *fields,
+              gsize            n_fields,
+              gpointer         user_data)
+{
+  GLogWriterOutput out = g_log_writer_default (level, fields, n_fields, user_data);
+
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    abort ();
+  return out;
+}
+
 const char *
 pl_fuzz_dir (void)
 {
@@ -59,7 +75,7 @@ pl_fuzz_dir (void)
   if (fuzz_dir != NULL)
     return fuzz_dir;
 
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  g_log_set_writer_func (fatal_writer, NULL, NULL);
   fuzz_dir = g_dir_make_tmp ("pl-fuzz-XXXXXX", &error);
   if (fuzz_dir == NULL)
     pl_fuzz_fail ("no temporary folder: %s", error->message);
