@@ -31,6 +31,8 @@ typedef struct {
   gboolean       by_threshold;
   guint64        request;
   guint64        requested;     /* pl_engine_preview() calls up to this one */
+  gint64         sent_at;       /* when the newest value was stored */
+  gint64         popped_at;     /* worker: when it took the command off the queue */
   /* fine-tune, sweep */
   guint          epochs;
   double         lr;

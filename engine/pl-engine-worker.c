@@ -115,6 +115,8 @@ struct _PlWorker
   gint64             run_until;             /* no preview before, while training or sweeping */
   gint64             last_request_time;     /* when the newest request was taken */
   gint64             request_gap;           /* since the request before it */
+  PlPreviewTiming    timing;                /* of the newest preview */
+  gboolean           timing_open;           /* the publish of that preview is still to come */
 
   PlEngineState      state;
   PlEngineCommand    command;
@@ -711,8 +713,15 @@ publish (PlWorker *w)
 {
   PlMlp *m = w->model;
   PlSnapshot *s;
+  gint64 t0 = g_get_monotonic_time ();
 
   refresh (w);
+  if (w->timing_open)
+    {
+      w->timing.refresh = g_get_monotonic_time () - t0;
+      w->timing.published = g_get_monotonic_time ();
+      w->timing_open = FALSE;
+    }
 
   s = pl_snapshot_new (m != NULL ? m->n_layers : 0);
   s->serial = ++w->serial;
@@ -795,6 +804,7 @@ publish (PlWorker *w)
   s->previews_requested = w->previews_requested;
   s->previews_computed = w->previews_computed;
   s->preview_request = w->preview_request;
+  s->preview_timing = w->timing;
   if (w->preview_on)
     {
       s->preview_by_threshold = w->preview_by_threshold;
@@ -1015,6 +1025,11 @@ take_request (PlWorker  *w,
   w->preview_by_threshold = cmd->by_threshold;
   w->preview_request = cmd->request;
   w->previews_requested = cmd->requested;
+  memset (&w->timing, 0, sizeof w->timing);
+  w->timing.sent = cmd->sent_at;
+  w->timing.queued = MAX (0, cmd->popped_at - cmd->sent_at);
+  w->timing.held = now - MAX (cmd->popped_at, cmd->sent_at);
+  w->timing_open = TRUE;
   _pl_engine_in_unlock (self);
 }
 
@@ -1026,7 +1041,7 @@ run_preview (PlWorker  *w,
 {
   PlPreviewResult r;
   PlMlp *m = w->model;
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0 = g_get_monotonic_time (), t1, t2;
 
   if (m == NULL)
     {
@@ -1034,12 +1049,18 @@ run_preview (PlWorker  *w,
       clear_preview (w);
       return FALSE;
     }
-  if (!ensure_preview (w, in_run, error)
-      || !pl_preview_run (w->preview, w->preview_value, w->preview_by_threshold, &r, error))
+  if (!ensure_preview (w, in_run, error))
     {
       clear_preview (w);
       return FALSE;
     }
+  t1 = g_get_monotonic_time ();
+  if (!pl_preview_run (w->preview, w->preview_value, w->preview_by_threshold, &r, error))
+    {
+      clear_preview (w);
+      return FALSE;
+    }
+  t2 = g_get_monotonic_time ();
   /* a new preview computes its first layer in its first run: part of building it */
   if (w->preview_built_at >= t0)
     w->preview_build_usec = g_get_monotonic_time () - t0;
@@ -1064,6 +1085,9 @@ run_preview (PlWorker  *w,
   pl_metrics_compute (&w->preview_metrics, m, NULL, w->preview_masks, w->preview_neuron_masks);
   touch (w, DIRTY_PGRID);
   w->changed |= PL_SNAPSHOT_CHANGED_PREVIEW;
+  w->timing.rebuild = t1 - t0;
+  w->timing.run = t2 - t1;
+  w->timing.masks = g_get_monotonic_time () - t2;
   return TRUE;
 }
 

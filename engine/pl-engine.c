@@ -121,6 +121,7 @@ _pl_engine_queue_pop (PlEngine *self,
     {
       PL_TSAN_ACQUIRE (self->queue);
       g_atomic_int_add (&self->queued, -1);
+      cmd->popped_at = g_get_monotonic_time ();
     }
   return cmd;
 }
@@ -576,6 +577,7 @@ pl_engine_preview (PlEngine *self,
   cmd->by_threshold = by_threshold;
   cmd->request = request;
   cmd->requested = request;
+  cmd->sent_at = g_get_monotonic_time ();
   if (self->tail_preview == NULL)
     {
       queue_push_locked (self, cmd, FALSE);

@@ -137,6 +137,21 @@ typedef struct {
   GBytes      *points;            /* PlSweepPoint, in order of target; grows while sweeping */
 } PlSweepCurve;
 
+/* Where the time of the newest preview went, in µs of g_get_monotonic_time(), for the
+ * benchmarks (tests/bench-engine.c prints the breakdown). sent + queued + held + rebuild + run
+ * + masks + refresh ≈ published; the delivery to the main loop follows. */
+typedef struct {
+  gint64  sent;        /* when pl_engine_preview() stored the request's newest value */
+  gint64  queued;      /* sent → popped by the worker: the end of a training step, or other
+                        * commands before it */
+  gint64  held;        /* popped → run: held back so that a training keeps its share */
+  gint64  rebuild;     /* a new PlPreview: scores, sorting (0 when the last one was kept) */
+  gint64  run;         /* pl_preview_run: the first layer brought up to date, the upper layers */
+  gint64  masks;       /* the preview's masks into the snapshot, its metrics */
+  gint64  refresh;     /* the rest of the snapshot remade before the publish */
+  gint64  published;   /* when the snapshot was handed to the main context */
+} PlPreviewTiming;
+
 typedef struct {
   guint64            serial;         /* grows with each snapshot the engine publishes */
   PlSnapshotChanged  changed;
@@ -200,6 +215,7 @@ typedef struct {
                                             * idle, small while training */
   guint64            previews_requested; /* pl_engine_preview() calls so far */
   guint64            previews_computed;  /* previews actually run (requests coalesce) */
+  PlPreviewTiming    preview_timing;     /* of the newest preview computed */
 
   PlSnapshotTraining training;
 
