@@ -34,6 +34,10 @@
 #define GRID_SIZE             96
 #define GRID_CHUNK            1024
 #define PAUSE_POLL_USEC       (G_USEC_PER_SEC / 10)
+/* Evaluation samples of a preview during a drag while training (a fixed, evenly spaced
+ * subsample of the evaluation split); the whole split when the pointer rests. On 784-300-100-10
+ * a preview's run is about proportional to the samples (tests/bench-engine.c). */
+#define TRAIN_PREVIEW_SAMPLES 2048
 
 /* ───────────────────────────── the worker's state ───────────────────────────── */
 
@@ -44,7 +48,7 @@ typedef enum {
   DIRTY_EVAL     = 1 << 3,
   DIRTY_GRID     = 1 << 4,
   DIRTY_SCORES   = 1 << 5,   /* w->scores no longer of this model */
-  DIRTY_PREVIEW  = 1 << 6,   /* w->preview no longer of this model */
+  DIRTY_PREVIEW  = 1 << 6,   /* marks both previews stale (not kept in w->dirty) */
   DIRTY_PGRID    = 1 << 7,
   DIRTY_HISTORY  = 1 << 8,
   DIRTY_CURVES   = 1 << 9,
@@ -68,6 +72,17 @@ undo_entry_free (gpointer data)
   g_free (e->neuron_masks);
   g_free (e);
 }
+
+/* A preview kept across requests, and how old it is. */
+typedef struct {
+  PlPreview        *preview;      /* owned, or NULL */
+  PlPreviewInputs **inputs;       /* borrowed: the worker's inputs it is made on */
+  guint             max_samples;  /* of those inputs: 0 for all */
+  gboolean          stale;        /* of older weights, masks, scores or strategy */
+  gint64            built_at;
+  gint64            build_usec;   /* its build and first run */
+  guint64           built_step;   /* grad_norms->len when it was built */
+} LivePreview;
 
 typedef struct {
   PlScoreKind  score;
@@ -96,10 +111,13 @@ struct _PlWorker
   PlScores          *scores;
   gint64             scores_time;
   double             score_min, score_max;
-  PlPreview         *preview;
-  gint64             preview_built_at;
-  gint64             preview_build_usec;
-  guint64            preview_built_step;
+  PlPreviewInputs   *inputs;        /* owned, or NULL until a preview needs it: every sample
+                                     * of eval, feature-major; shared by the drag and sweeps */
+  PlPreviewInputs   *sub_inputs;    /* owned, or NULL: TRAIN_PREVIEW_SAMPLES of eval */
+  LivePreview        full;          /* on inputs: idle, and while training when the pointer
+                                     * rests */
+  LivePreview        sub;           /* on sub_inputs: during a drag while training */
+  LivePreview       *shown;         /* borrowed: full or sub, the one of the newest preview */
 
   gboolean           preview_on;
   gboolean           preview_by_threshold;
@@ -208,7 +226,10 @@ worker_free (PlWorker *w)
   g_array_unref (w->grad_norms);
   g_ptr_array_unref (w->undo);
   pl_scores_free (w->scores);
-  pl_preview_free (w->preview);
+  pl_preview_free (w->full.preview);
+  pl_preview_free (w->sub.preview);
+  pl_preview_inputs_unref (w->inputs);
+  pl_preview_inputs_unref (w->sub_inputs);
   g_free (w->preview_masks);
   g_free (w->preview_neuron_masks);
   g_free (w->grid_x);
@@ -350,7 +371,27 @@ static void
 touch (PlWorker *w,
        guint     dirty)
 {
-  w->dirty |= dirty;
+  if (dirty & DIRTY_PREVIEW)
+    w->full.stale = w->sub.stale = TRUE;
+  w->dirty |= dirty & ~DIRTY_PREVIEW;
+}
+
+static void
+drop_previews (PlWorker *w)
+{
+  g_clear_pointer (&w->full.preview, pl_preview_free);
+  g_clear_pointer (&w->sub.preview, pl_preview_free);
+}
+
+/* The worker's evaluation inputs, made on first use. (transfer none) */
+static PlPreviewInputs *
+ensure_inputs (PlWorker         *w,
+               PlPreviewInputs **inputs,
+               guint             max_samples)
+{
+  if (*inputs == NULL)
+    *inputs = pl_preview_inputs_new (w->eval, max_samples, w->threads);
+  return *inputs;
 }
 
 static gboolean
@@ -437,33 +478,35 @@ prune_spec_from_strategy (const PlStrategy *s,
  * (requests less than DRAG_GAP_USEC apart), unless it is PREVIEW_MAX_AGE_USEC old. @gap: time
  * since the request before. */
 static gboolean
-rebuild_due (PlWorker *w,
-             gint64    now,
-             gint64    gap)
+rebuild_due (PlWorker          *w,
+             const LivePreview *lp,
+             gint64             now,
+             gint64             gap)
 {
-  gint64 age = now - w->preview_built_at;
-  gint64 refresh = MAX (PREVIEW_REFRESH_USEC, 10 * w->preview_build_usec);
+  gint64 age = now - lp->built_at;
+  gint64 refresh = MAX (PREVIEW_REFRESH_USEC, 10 * lp->build_usec);
 
-  if (age < refresh || w->preview_built_step == w->grad_norms->len)
+  if (age < refresh || lp->built_step == w->grad_norms->len)
     return FALSE;
   return gap > DRAG_GAP_USEC || age > MAX (PREVIEW_MAX_AGE_USEC, 2 * refresh);
 }
 
-/* The preview for the current model, scores, strategy and data. @in_run: training is running,
- * and an existing preview is kept until rebuild_due(). */
+/* The preview @lp for the current model, scores, strategy and data. @in_run: training is
+ * running, and an existing preview is kept until rebuild_due(). */
 static gboolean
-ensure_preview (PlWorker  *w,
-                gboolean   in_run,
-                GError   **error)
+ensure_preview (PlWorker     *w,
+                LivePreview  *lp,
+                gboolean      in_run,
+                GError      **error)
 {
   PlPruneSpec spec;
   gint64 t0, now = g_get_monotonic_time ();
 
-  if (w->preview != NULL)
+  if (lp->preview != NULL)
     {
-      if (!(w->dirty & DIRTY_PREVIEW))
+      if (!lp->stale)
         return TRUE;
-      if (in_run && !rebuild_due (w, now, w->request_gap))
+      if (in_run && !rebuild_due (w, lp, now, w->request_gap))
         return TRUE;
     }
   if (w->data == NULL)
@@ -483,15 +526,17 @@ ensure_preview (PlWorker  *w,
     touch (w, DIRTY_SCORES);   /* of the weights now, as the preview will be */
   if (!ensure_scores (w, error))
     return FALSE;
-  g_clear_pointer (&w->preview, pl_preview_free);
+  g_clear_pointer (&lp->preview, pl_preview_free);
   prune_spec_from_strategy (&w->strategy, &spec, FALSE, 0.0);
-  w->preview = pl_preview_new (w->model, w->scores, &spec, w->eval, w->threads, error);
-  if (w->preview == NULL)
+  lp->preview = pl_preview_new_shared (w->model, w->scores, &spec,
+                                       ensure_inputs (w, lp->inputs, lp->max_samples),
+                                       w->threads, error);
+  if (lp->preview == NULL)
     return FALSE;
-  w->preview_built_at = g_get_monotonic_time ();
-  w->preview_build_usec = w->preview_built_at - t0;
-  w->preview_built_step = w->grad_norms->len;
-  w->dirty &= ~DIRTY_PREVIEW;
+  lp->built_at = g_get_monotonic_time ();
+  lp->build_usec = lp->built_at - t0;
+  lp->built_step = w->grad_norms->len;
+  lp->stale = FALSE;
   return TRUE;
 }
 
@@ -590,12 +635,15 @@ due (PlWorker *w,
 /* Remakes what is dirty before a publish. While training: weights, history and the decision
  * grid at most every PUBLISH_USEC, metrics every METRICS_USEC, the evaluation (the confusion
  * matrix; the validation accuracy of each epoch is in the history) every EVAL_USEC, scores
- * every SCORES_USEC. */
+ * every SCORES_USEC — the last two not during a drag (requests less than DRAG_GAP_USEC apart):
+ * a full evaluation takes as long as several previews, and would hold up the next. */
 static void
 refresh (PlWorker *w)
 {
   PlMlp *m = w->model;
   gint64 now = g_get_monotonic_time ();
+  gboolean dragging = w->running && w->last_request_time > 0
+                      && now - w->last_request_time < DRAG_GAP_USEC;
 
   if (w->dirty & DIRTY_PGRID)
     compute_preview_grid (w);
@@ -672,9 +720,9 @@ refresh (PlWorker *w)
       w->dirty &= ~DIRTY_GRID;
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
     }
-  if ((w->dirty & DIRTY_EVAL) && due (w, &w->eval_time, EVAL_USEC, now))
+  if ((w->dirty & DIRTY_EVAL) && !dragging && due (w, &w->eval_time, EVAL_USEC, now))
     compute_eval (w);
-  if ((w->dirty & DIRTY_SCORES) && (!w->running || now - w->scores_time >= SCORES_USEC))
+  if ((w->dirty & DIRTY_SCORES) && !dragging && (!w->running || now - w->scores_time >= SCORES_USEC))
     {
       g_autoptr(GError) error = NULL;
 
@@ -810,8 +858,9 @@ publish (PlWorker *w)
       s->preview_by_threshold = w->preview_by_threshold;
       s->preview = w->preview_result;
       s->preview_metrics = w->preview_metrics;
-      s->preview_steps_behind = w->grad_norms->len > w->preview_built_step
-                                ? w->grad_norms->len - w->preview_built_step : 0;
+      s->preview_steps_behind = w->grad_norms->len > w->shown->built_step
+                                ? w->grad_norms->len - w->shown->built_step : 0;
+      s->preview_subsample = w->shown == &w->sub;
     }
 
   s->training.fine_tune = w->fine_tune;
@@ -854,7 +903,7 @@ reset_model_state (PlWorker *w)
   g_array_set_size (w->grad_norms, 0);
   g_clear_pointer (&w->dense_params, g_free);
   g_clear_pointer (&w->scores, pl_scores_free);
-  g_clear_pointer (&w->preview, pl_preview_free);
+  drop_previews (w);
   clear_layer_bytes (w->weights);
   clear_layer_bytes (w->biases);
   clear_layer_bytes (w->masks);
@@ -978,6 +1027,9 @@ set_data (PlWorker *w,
 
   clear_preview (w);
   clear_curves (w);
+  drop_previews (w);
+  g_clear_pointer (&w->inputs, pl_preview_inputs_unref);
+  g_clear_pointer (&w->sub_inputs, pl_preview_inputs_unref);
   touch (w, DIRTY_EVAL | DIRTY_GRID | DIRTY_SCORES | DIRTY_PREVIEW);
   w->changed |= PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_GRID;
 
@@ -1033,14 +1085,18 @@ take_request (PlWorker  *w,
   _pl_engine_in_unlock (self);
 }
 
-/* Runs the preview at w->preview_value; on failure the preview is off. */
+/* Runs the preview at w->preview_value; on failure the preview is off. @in_run: training runs
+ * and the preview may lag behind the weights (rebuild_due()); with @subsample it evaluates
+ * the fixed subsample (during a drag), else every sample. */
 static gboolean
 run_preview (PlWorker  *w,
              gboolean   in_run,
+             gboolean   subsample,
              GError   **error)
 {
   PlPreviewResult r;
   PlMlp *m = w->model;
+  LivePreview *lp = subsample ? &w->sub : &w->full;
   gint64 t0 = g_get_monotonic_time (), t1, t2;
 
   if (m == NULL)
@@ -1049,26 +1105,27 @@ run_preview (PlWorker  *w,
       clear_preview (w);
       return FALSE;
     }
-  if (!ensure_preview (w, in_run, error))
+  if (!ensure_preview (w, lp, in_run, error))
     {
       clear_preview (w);
       return FALSE;
     }
   t1 = g_get_monotonic_time ();
-  if (!pl_preview_run (w->preview, w->preview_value, w->preview_by_threshold, &r, error))
+  if (!pl_preview_run (lp->preview, w->preview_value, w->preview_by_threshold, &r, error))
     {
       clear_preview (w);
       return FALSE;
     }
   t2 = g_get_monotonic_time ();
   /* a new preview computes its first layer in its first run: part of building it */
-  if (w->preview_built_at >= t0)
-    w->preview_build_usec = g_get_monotonic_time () - t0;
+  if (lp->built_at >= t0)
+    lp->build_usec = g_get_monotonic_time () - t0;
 
   w->previews_computed++;
   w->preview_on = TRUE;
   w->preview_result = r;
-  pl_preview_get_masks (w->preview, w->preview_masks, w->preview_neuron_masks);
+  w->shown = lp;
+  pl_preview_get_masks (lp->preview, w->preview_masks, w->preview_neuron_masks);
   for (guint i = 0; i < m->n_layers; i++)
     {
       const PlLayer *l = &m->layers[i];
@@ -1100,7 +1157,10 @@ do_preview (PlWorker  *w,
   gint64 t0 = g_get_monotonic_time ();
 
   take_request (w, cmd);
-  if (!run_preview (w, in_run, &error))
+  /* while training, a drag evaluates the fixed subsample; refresh_shown_preview() the whole
+   * split when the pointer rests */
+  if (!run_preview (w, in_run, in_run && w->eval != NULL && w->eval->n > TRAIN_PREVIEW_SAMPLES,
+                    &error))
     post_error (w, error);
   publish (w);
   /* a continuous drag must not starve a training or a sweep: the next preview waits until the
@@ -1201,7 +1261,7 @@ do_set_strategy (PlWorker  *w,
 
   w->strategy = cmd->strategy;
   clear_preview (w);
-  g_clear_pointer (&w->preview, pl_preview_free);
+  drop_previews (w);
   touch (w, DIRTY_SCORES | DIRTY_PREVIEW);
   /* scores now, also while training: the histogram shows them */
   if (!ensure_scores (w, &ignored))
@@ -1355,20 +1415,25 @@ handle_in_run (PlWorker  *w,
   _pl_command_free (cmd);
 }
 
-/* While training shows a preview, it follows the weights: rebuilt and run again at the same
- * value when rebuild_due() and no drag is going on (nor a request waiting). */
+/* While training shows a preview and no drag is going on (no request for DRAG_GAP_USEC, nor
+ * one waiting): one of the drag's subsample is done again at once on every evaluation sample
+ * and the current weights; one of every sample follows the weights, rebuilt and run again
+ * when rebuild_due(). */
 static void
 refresh_shown_preview (PlWorker *w)
 {
   gint64 now = g_get_monotonic_time ();
   GError *error = NULL;
 
-  if (!w->training || !w->preview_on || w->preview == NULL
-      || !rebuild_due (w, now, now - w->last_request_time))
+  if (!w->training || !w->preview_on || w->shown == NULL
+      || now - w->last_request_time <= DRAG_GAP_USEC)
+    return;
+  if (w->shown == &w->full
+      && (w->full.preview == NULL || !rebuild_due (w, &w->full, now, now - w->last_request_time)))
     return;
 
-  g_clear_pointer (&w->preview, pl_preview_free);
-  if (!run_preview (w, TRUE, &error))
+  g_clear_pointer (&w->full.preview, pl_preview_free);
+  if (!run_preview (w, TRUE, FALSE, &error))
     post_error (w, error);
   publish (w);
 }
@@ -1542,9 +1607,10 @@ do_train (PlWorker  *w,
     {
       GError *perror = NULL;
 
-      if (!run_preview (w, FALSE, &perror))
+      if (!run_preview (w, FALSE, FALSE, &perror))
         post_error (w, perror);
     }
+  g_clear_pointer (&w->sub.preview, pl_preview_free);
   set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
   publish (w);
   finish (w, cmd, error);
@@ -1578,10 +1644,10 @@ do_sweep (PlWorker  *w,
     }
 
   clear_curves (w);
-  /* The drag's preview makes way for the sweep's own: each holds the evaluation set feature-
-   * major (22 MB on Fashion-MNIST's 5,000 validation images with 784-300-100-10), and two would
-   * be the GUI's peak of memory. A drag during the sweep builds it again, idle work after it. */
-  g_clear_pointer (&w->preview, pl_preview_free);
+  /* The drag's preview makes way for the sweep's own (both share the evaluation inputs; each
+   * holds the first layer's pre-activations, 6 MB on Fashion-MNIST's 5,000 validation images
+   * with 784-300-100-10). A drag during the sweep builds it again, idle work after it. */
+  drop_previews (w);
   touch (w, DIRTY_PREVIEW);
   w->cancellable = cmd->cancellable;
   w->running = TRUE;
@@ -1606,7 +1672,8 @@ do_sweep (PlWorker  *w,
       if (scores == NULL)
         break;
       prune_spec_from_strategy (&strategy, &spec, FALSE, 0.0);
-      preview = pl_preview_new (w->model, scores, &spec, w->eval, w->threads, &error);
+      preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
+                                       w->threads, &error);
       if (preview == NULL)
         break;
 
@@ -1720,20 +1787,20 @@ idle_work (PlWorker *w)
 
   if (w->model == NULL || w->data == NULL || !model_fits (w->model, w->data))
     return FALSE;
-  if (!(w->dirty & DIRTY_PREVIEW))
+  if (!w->full.stale)
     return FALSE;
 
   if (w->preview_on)
     {
-      if (!run_preview (w, FALSE, &error))
+      if (!run_preview (w, FALSE, FALSE, &error))
         post_error (w, error);
       publish (w);
     }
-  else if (!ensure_preview (w, FALSE, &error))
+  else if (!ensure_preview (w, &w->full, FALSE, &error))
     {
       /* shown when the user asks for a preview; do not try again until something changes */
       g_clear_error (&error);
-      w->dirty &= ~DIRTY_PREVIEW;
+      w->full.stale = FALSE;
     }
   else if (w->changed != 0)
     publish (w);
@@ -1770,6 +1837,9 @@ _pl_worker_new (PlEngine *self)
   w->history = g_array_new (FALSE, FALSE, sizeof (PlEpochRecord));
   w->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   w->undo = g_ptr_array_new_with_free_func (undo_entry_free);
+  w->full.inputs = &w->inputs;
+  w->sub.inputs = &w->sub_inputs;
+  w->sub.max_samples = TRAIN_PREVIEW_SAMPLES;
   pl_strategy_init (&w->strategy);
   pl_train_config_init (&w->config);
   w->state = PL_ENGINE_STATE_IDLE;

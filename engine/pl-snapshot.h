@@ -210,6 +210,9 @@ typedef struct {
                                          * requests up to it need no more waiting */
   PlPreviewResult    preview;           /* preview.value is the value asked for */
   PlMetrics          preview_metrics;   /* of the model with the preview masks */
+  gboolean           preview_subsample; /* preview.n is a fixed subsample of eval_split
+                                         * (TRAIN_PREVIEW_SAMPLES, evenly spaced): during a
+                                         * drag while training; every sample when FALSE */
   guint64            preview_steps_behind; /* training steps between the weights the preview
                                             * was computed on and layers[].weights: 0 when
                                             * idle, small while training */

@@ -275,7 +275,10 @@ print_breakdown (Bench *b)
 
 static void
 drag (Bench      *b,
-      const char *phase)
+      const char *phase,
+      double     *median,
+      double     *p95,
+      double     *steps_per_second)
 {
   g_autofree double *sorted = g_new (double, b->n_motions);
   guint n = 0;
@@ -307,6 +310,9 @@ drag (Bench      *b,
   if (b->last->state == PL_ENGINE_STATE_TRAINING)
     g_print ("          training during the drag: %.0f steps/s (%.1f s)\n", steps / seconds, seconds);
   print_breakdown (b);
+  *median = sorted[n / 2];
+  *p95 = sorted[MIN (n - 1, (guint) ceil (0.95 * n) - 1)];
+  *steps_per_second = steps / seconds;
 }
 
 static PlDataset *
@@ -354,6 +360,7 @@ main (int   argc,
   Bench b = { 0 };
   guint64 request;
   guint id;
+  double idle_median, idle_p95, train_median, train_p95, alone, during, ignored;
 
   g_test_init (&argc, &argv, NULL);
   b.n_motions = g_test_perf () ? 200 : 40;
@@ -395,7 +402,7 @@ main (int   argc,
   g_print ("check     preview at 70%%: %u/%u correct, as a full evaluation of the masked model\n",
            b.last->preview.n_correct, b.last->preview.n);
 
-  drag (&b, "idle");
+  drag (&b, "idle", &idle_median, &idle_p95, &ignored);
 
   pl_train_config_init (&config);
   config.epochs = 1000;
@@ -413,10 +420,13 @@ main (int   argc,
     while (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC)
       g_main_context_iteration (NULL, TRUE);
     g_source_remove (tick);
-    g_print ("training  alone: %.0f steps/s\n",
-             (b.last->training.step - s0) / ((g_get_monotonic_time () - t0) / 1e6));
+    alone = (b.last->training.step - s0) / ((g_get_monotonic_time () - t0) / 1e6);
+    g_print ("training  alone: %.0f steps/s\n", alone);
   }
-  drag (&b, "training");
+  drag (&b, "training", &train_median, &train_p95, &during);
+  /* the machine may be loaded by others: the ratios of one run say more than the times */
+  g_print ("ratio     training / idle drag: median %.2f  p95 %.2f;  training steps/s during the "
+           "drag / alone %.2f\n", train_median / idle_median, train_p95 / idle_p95, during / alone);
   pl_engine_stop (b.engine);
   iterate_until (&b, is_done, GUINT_TO_POINTER (id));
 

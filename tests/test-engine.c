@@ -878,6 +878,88 @@ test_undo_during_training (void)
   recorder_clear (&r);
 }
 
+typedef struct {
+  Recorder *r;
+  guint     k;
+  gboolean  stop;
+} Drag;
+
+/* One pointer position every 10 ms, until told to stop. */
+static gboolean
+drag_motion_cb (gpointer data)
+{
+  Drag *d = data;
+
+  if (d->stop)
+    return G_SOURCE_REMOVE;
+  pl_engine_preview (d->r->engine, 0.05 + 0.9 * ((d->k++ * 7) % 100) / 100.0, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+shows_subsample (Recorder      *r,
+                 gconstpointer  data)
+{
+  return r->last != NULL && r->last->has_preview && r->last->preview_subsample
+         && r->last->state == PL_ENGINE_STATE_TRAINING;
+}
+
+static gboolean
+shows_every_sample (Recorder      *r,
+                    gconstpointer  data)
+{
+  return r->last != NULL && r->last->has_preview && !r->last->preview_subsample
+         && r->last->preview.n == r->last->n_val && r->last->state == PL_ENGINE_STATE_TRAINING;
+}
+
+/* While training, a drag is evaluated on a fixed subsample of the 6,000 validation samples, and
+ * the snapshot says so; when the pointer rests, the same value is evaluated on every sample,
+ * still while training. Stopped, the preview is exact on the final weights. */
+static void
+test_drag_while_training_subsample (void)
+{
+  g_autoptr(PlMlp) masked = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlData) data = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  PlTrainConfig config;
+  Recorder r;
+  Drag d = { &r, 0, FALSE };
+  double value;
+  guint train;
+
+  recorder_init (&r);
+  options.val_size = 6000;
+  g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, "moons:n=9000,seed=2", &options)));
+  g_assert_true (wait_done (&r, pl_engine_new_model (r.engine, "IN-32-32-OUT", PL_ACTIVATION_RELU, 3)));
+  g_assert_cmpuint (r.last->n_val, ==, 6000);
+  train_config (&config, 100000);
+  train = pl_engine_train (r.engine, &config);
+  wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
+
+  g_timeout_add (10, drag_motion_cb, &d);
+  wait_until (&r, shows_subsample, NULL);
+  g_assert_cmpuint (r.last->preview.n, <, 6000);
+  g_assert_cmpuint (r.last->preview.n, >, 0);
+  d.stop = TRUE;
+
+  wait_until (&r, shows_every_sample, NULL);
+  value = r.last->preview.value;
+  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, train));
+  g_assert_false (r.last->preview_subsample);
+  g_assert_cmpfloat (r.last->preview.value, ==, value);
+  g_assert_cmpuint (r.last->preview_steps_behind, ==, 0);
+
+  data = pl_data_load ("moons:n=9000,seed=2", &options, NULL);
+  masked = pl_snapshot_build_model (r.last, TRUE);
+  ev = pl_evaluate (masked, data->val, NULL);
+  g_assert_cmpuint (r.last->preview.n, ==, 6000);
+  g_assert_cmpfloat_with_epsilon (r.last->preview.loss, ev->loss, 1e-4);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+  recorder_clear (&r);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -887,6 +969,8 @@ main (int   argc,
 
   g_test_add_func ("/engine/thread/train/snapshots-arrive-in-order", test_train_snapshots);
   g_test_add_func ("/engine/thread/preview/burst-coalesces-exactly", test_preview_burst);
+  g_test_add_func ("/engine/thread/preview/drag-while-training-subsample-then-every-sample",
+                   test_drag_while_training_subsample);
   g_test_add_func ("/engine/thread/prune/apply-then-undo-restores", test_apply_undo);
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);

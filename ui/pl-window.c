@@ -43,7 +43,14 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
+      guint total = s->eval_split != NULL && g_str_equal (s->eval_split, "test") ? s->n_test : s->n_val;
+
+      /* during a drag while training, the preview is of a fixed subsample: say so */
+      if (s->preview_subsample)
+        accuracy = g_strdup_printf (_("%s accuracy %.1f %% on %u of %u samples"),
+                                    split, 100 * p->accuracy, p->n, total);
+      else
+        accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
       readout = g_strdup_printf (_("Sparsity %.1f %% (%" PRIu64 " of %" PRIu64 " weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (guint64) p->pruned, (guint64) p->weights,
