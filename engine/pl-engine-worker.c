@@ -17,6 +17,7 @@
 #include "pl-preview.h"
 #include "pl-prune.h"
 #include "pl-safetensors.h"
+#include "pl-sweep.h"
 
 /* The worker thread of PlEngine: it owns the data, the model, the trainer, the scores and the
  * preview, runs the commands in order, and publishes snapshots (see pl-engine.c for the
@@ -1616,13 +1617,48 @@ do_train (PlWorker  *w,
   finish (w, cmd, error);
 }
 
+typedef struct {
+  PlWorker        *w;
+  const PlCommand *cmd;
+  Curve           *curve;
+  guint            done, total;
+} Sweep;
+
+/* One point of a sweep's curve: kept, shown at most every PUBLISH_USEC, and what waits is
+ * answered before the next. */
+static gboolean
+on_sweep_point (guint                  i,
+                double                 target,
+                const PlPreviewResult *r,
+                gpointer               data)
+{
+  Sweep *sweep = data;
+  PlWorker *w = sweep->w;
+  PlSweepPoint p;
+
+  p.target = target;
+  p.sparsity = r->sparsity;
+  p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
+  p.accuracy = r->accuracy;
+  p.loss = r->loss;
+  g_array_prepend_val (sweep->curve->points, p);
+  g_clear_pointer (&sweep->curve->bytes, pl_bytes_unref);
+  touch (w, DIRTY_CURVES);
+  sweep->done++;
+  set_state (w, PL_ENGINE_STATE_SWEEPING, sweep->cmd->kind, (double) sweep->done / sweep->total);
+  if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
+    publish (w);
+  service (w);
+  return !w->quit;
+}
+
 static void
 do_sweep (PlWorker  *w,
           PlCommand *cmd)
 {
   GError *error = NULL;
   PlStrategy strategy = w->strategy;
-  guint total = cmd->n_scores * cmd->points, done = 0;
+  Sweep sweep = { w, cmd, NULL, 0, cmd->n_scores * cmd->points };
 
   if (w->data == NULL)
     {
@@ -1680,35 +1716,15 @@ do_sweep (PlWorker  *w,
       curve->score = cmd->scores[si];
       curve->points = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
       w->n_curves++;
-      /* from the sparsest point down, as prunelab-cli sweep: the first run computes the first
-       * layer from its few kept weights, each next one adds the weights it restores; the points
-       * are kept in increasing sparsity */
-      for (guint step = 0; step < cmd->points; step++)
-        {
-          guint pi = cmd->points - 1 - step;
-          /* 1 − (1 − max)^(i/(P−1)): even steps in log "fraction remaining" */
-          double target = pi == 0 ? 0.0 : 1.0 - pow (1.0 - cmd->max, (double) pi / (cmd->points - 1));
-          PlPreviewResult r;
-          PlSweepPoint p;
-
-          service (w);
-          if (w->quit || g_cancellable_is_cancelled (cmd->cancellable))
-            break;
-          if (!pl_preview_run (preview, target, FALSE, &r, &error))
-            break;
-          p.target = target;
-          p.sparsity = r.sparsity;
-          p.structural_sparsity = r.neurons > 0 ? (double) r.dead_neurons / r.neurons : 0.0;
-          p.accuracy = r.accuracy;
-          p.loss = r.loss;
-          g_array_prepend_val (curve->points, p);
-          g_clear_pointer (&curve->bytes, pl_bytes_unref);
-          touch (w, DIRTY_CURVES);
-          done++;
-          set_state (w, PL_ENGINE_STATE_SWEEPING, cmd->kind, (double) done / total);
-          if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
-            publish (w);
-        }
+      sweep.curve = curve;
+      service (w);
+      if (w->quit)
+        break;
+      /* from the sparsest point down (pl-sweep.h); the points are kept in increasing sparsity */
+      if (!pl_sweep_run (preview, cmd->max, cmd->points, on_sweep_point, &sweep, cmd->cancellable,
+                         &error)
+          && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_clear_error (&error);   /* stopped: the points done are kept */
     }
 
   w->running = FALSE;
