@@ -38,6 +38,23 @@ typedef struct {
   gboolean  json;
 } PruneArgs;
 
+/* The spec of the arguments' strategy, with one value. */
+static void
+args_prune_spec (const PruneArgs *a,
+                 PlScope          scope,
+                 gboolean         by_threshold,
+                 PlPruneSpec     *spec)
+{
+  PlStrategy strategy;
+
+  pl_strategy_init (&strategy);
+  strategy.scope = scope;
+  strategy.invert = a->invert;
+  strategy.exclude_output = a->exclude_output;
+  strategy.allow_empty = a->allow_empty;
+  pl_strategy_to_prune_spec (&strategy, spec, by_threshold, 0.0);
+}
+
 static void
 prune_args_clear (PruneArgs *a)
 {
@@ -270,10 +287,7 @@ _pl_cli_prune (int    argc,
     return _pl_cli_fail (error);
   original = pl_mlp_copy (model);
 
-  pl_prune_spec_init (&spec, scope, threshold.n > 0, 0.0);
-  spec.invert = a.invert;
-  spec.exclude_output = a.exclude_output;
-  spec.allow_empty = a.allow_empty;
+  args_prune_spec (&a, scope, threshold.n > 0, &spec);
   if (!pl_prune_spec_set_values (&spec, threshold.n > 0 ? threshold.values : sparsity.values,
                                  threshold.n > 0 ? threshold.n : sparsity.n, model->n_layers, &error))
     {
@@ -513,10 +527,7 @@ _pl_cli_sweep (int    argc,
 
         if (scores == NULL)
           return _pl_cli_fail (error);
-        pl_prune_spec_init (&spec, scope, FALSE, 0.0);
-        spec.invert = a.invert;
-        spec.exclude_output = a.exclude_output;
-        spec.allow_empty = a.allow_empty;
+        args_prune_spec (&a, scope, FALSE, &spec);
 
         /* Without fine-tuning every point is a preview of the same scores: only the masks that
          * change from one point to the next are applied, from the sparsest point down. */

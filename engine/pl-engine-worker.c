@@ -460,18 +460,6 @@ ensure_scores (PlWorker  *w,
   return TRUE;
 }
 
-static void
-prune_spec_from_strategy (const PlStrategy *s,
-                          PlPruneSpec      *spec,
-                          gboolean          by_threshold,
-                          double            value)
-{
-  pl_prune_spec_init (spec, s->scope, by_threshold, value);
-  spec->invert = s->invert;
-  spec->exclude_output = s->exclude_output;
-  spec->allow_empty = s->allow_empty;
-}
-
 /* While training, the weights move at every step, so the preview is always a little behind;
  * rebuilding it (scores, sorting, the first layer over the evaluation set: ~100-300 ms for
  * 784-300-100-10 and 10,000 samples) is worth it once it is PREVIEW_REFRESH_USEC old (and at
@@ -528,7 +516,7 @@ ensure_preview (PlWorker     *w,
   if (!ensure_scores (w, error))
     return FALSE;
   g_clear_pointer (&lp->preview, pl_preview_free);
-  prune_spec_from_strategy (&w->strategy, &spec, FALSE, 0.0);
+  pl_strategy_to_prune_spec (&w->strategy, &spec, FALSE, 0.0);
   lp->preview = pl_preview_new_shared (w->model, w->scores, &spec,
                                        ensure_inputs (w, lp->inputs, lp->max_samples),
                                        w->threads, error);
@@ -1312,7 +1300,7 @@ do_apply_prune (PlWorker  *w,
     }
 
   push_undo (w);
-  prune_spec_from_strategy (&w->strategy, &spec, w->preview_by_threshold, w->preview_value);
+  pl_strategy_to_prune_spec (&w->strategy, &spec, w->preview_by_threshold, w->preview_value);
   if (!pl_prune_apply (w->model, w->scores, &spec, &error))
     {
       top = g_ptr_array_steal_index (w->undo, w->undo->len - 1);
@@ -1707,7 +1695,7 @@ do_sweep (PlWorker  *w,
       blas_end (blas);
       if (scores == NULL)
         break;
-      prune_spec_from_strategy (&strategy, &spec, FALSE, 0.0);
+      pl_strategy_to_prune_spec (&strategy, &spec, FALSE, 0.0);
       preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
                                        w->threads, &error);
       if (preview == NULL)

@@ -10,18 +10,6 @@
 
 G_DEFINE_BOXED_TYPE (PlSnapshot, pl_snapshot, pl_snapshot_ref, pl_snapshot_unref)
 
-void
-pl_strategy_init (PlStrategy *strategy)
-{
-  g_return_if_fail (strategy != NULL);
-
-  *strategy = (PlStrategy) {
-    .score = PL_SCORE_MAGNITUDE,
-    .scope = PL_SCOPE_GLOBAL,
-    .score_options = (PlScoreOptions) PL_SCORE_OPTIONS_INIT,
-  };
-}
-
 PlSnapshot *
 pl_snapshot_new (guint n_layers)
 {

@@ -16,6 +16,7 @@
 
 #include <glib-object.h>
 
+#include "pl-engine-types.h"
 #include "pl-metrics.h"
 #include "pl-mlp.h"
 #include "pl-preview.h"
@@ -25,13 +26,6 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-  PL_ENGINE_STATE_IDLE,
-  PL_ENGINE_STATE_BUSY,       /* a short command runs: loading data or a model, scoring, … */
-  PL_ENGINE_STATE_TRAINING,   /* training or fine-tuning (training.fine_tune) */
-  PL_ENGINE_STATE_PAUSED,     /* training or fine-tuning, paused: previews still answer */
-  PL_ENGINE_STATE_SWEEPING,
-} PlEngineState;
 
 /* What changed since the snapshot the main thread received before this one (flags of
  * snapshots replaced before delivery are merged in, so nothing is missed). */
@@ -49,39 +43,7 @@ typedef enum {
   PL_SNAPSHOT_CHANGED_SWEEP      = 1 << 10,  /* sweep curves */
 } PlSnapshotChanged;
 
-/* The command a snapshot, a progress value or the `done` signal refers to. */
-typedef enum {
-  PL_ENGINE_COMMAND_NONE,
-  PL_ENGINE_COMMAND_LOAD_DATA,
-  PL_ENGINE_COMMAND_SET_DATA,
-  PL_ENGINE_COMMAND_NEW_MODEL,
-  PL_ENGINE_COMMAND_LOAD_MODEL,
-  PL_ENGINE_COMMAND_SAVE_MODEL,
-  PL_ENGINE_COMMAND_TRAIN,
-  PL_ENGINE_COMMAND_FINE_TUNE,
-  PL_ENGINE_COMMAND_SET_STRATEGY,
-  PL_ENGINE_COMMAND_PREVIEW,
-  PL_ENGINE_COMMAND_CLEAR_PREVIEW,
-  PL_ENGINE_COMMAND_APPLY_PRUNE,
-  PL_ENGINE_COMMAND_UNDO,
-  PL_ENGINE_COMMAND_REWIND,
-  PL_ENGINE_COMMAND_SWEEP,
-} PlEngineCommand;
 
-/* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
- * Structured (neuron) pruning follows the score: pl_score_info (score)->per_neuron. */
-typedef struct {
-  PlScoreKind     score;
-  PlScope         scope;
-  gboolean        invert;
-  gboolean        exclude_output;
-  gboolean        allow_empty;
-  PlScoreOptions  score_options;   /* batches, batch size and seed of data-driven scores */
-} PlStrategy;
-
-/* Defaults: magnitude, global, not inverted, output layer included, no layer emptied,
- * PL_SCORE_OPTIONS_INIT. */
-void pl_strategy_init (PlStrategy *strategy);
 
 typedef struct {
   guint    n_in;
@@ -260,8 +222,6 @@ const PlEpochRecord *pl_snapshot_history  (const PlSnapshot  *self,
 const PlSweepPoint  *pl_sweep_curve_points (const PlSweepCurve *curve,
                                             gsize              *n);
 
-const char  *pl_engine_state_to_string    (PlEngineState      state);
-const char  *pl_engine_command_to_string  (PlEngineCommand    command);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSnapshot, pl_snapshot_unref)
 
