@@ -33,7 +33,6 @@
 #define RUN_SHARE             0.33   /* of the time a long run gets during a drag */
 #define UNDO_MAX              16
 #define GRID_SIZE             96
-#define GRID_CHUNK            1024
 #define PAUSE_POLL_USEC       (G_USEC_PER_SEC / 10)
 /* Evaluation samples of a preview during a drag while training (a fixed, evenly spaced
  * subsample of the evaluation split); the whole split when the pointer rests. On 784-300-100-10
@@ -157,7 +156,7 @@ struct _PlWorker
   Curve              curves[PL_N_SCORES];
 
   /* 2-D data */
-  float             *grid_x;        /* (GRID_SIZE², 2) */
+  gboolean           has_grid;      /* 2-D data: a decision grid over the region below */
   double             grid_x0, grid_x1, grid_y0, grid_y1;
 
   /* the parts of the next snapshot, remade when dirty */
@@ -233,7 +232,6 @@ worker_free (PlWorker *w)
   pl_preview_inputs_unref (w->sub_inputs);
   g_free (w->preview_masks);
   g_free (w->preview_neuron_masks);
-  g_free (w->grid_x);
   clear_layer_bytes (w->weights);
   clear_layer_bytes (w->biases);
   clear_layer_bytes (w->masks);
@@ -541,25 +539,20 @@ bytes_update (GBytes     *old,
   return g_bytes_new (data, size);
 }
 
-/* Class probabilities of @model on the grid, (GRID_SIZE², n_out). (transfer full) */
+/* Class probabilities of @model on the grid, (GRID_SIZE², n_out): pl_decision_grid. (transfer
+ * full) */
 static GBytes *
 compute_grid (PlWorker    *w,
               const PlMlp *model)
 {
-  g_autoptr(PlNnWork) work = pl_nn_work_new (model, GRID_CHUNK);
-  guint n = GRID_SIZE * GRID_SIZE, k = model->sizes[model->n_layers];
-  float *out = g_new (float, (gsize) n * k);
   int blas = blas_begin (w);
+  PlDecisionGrid *grid = pl_decision_grid (model, GRID_SIZE, w->grid_x0, w->grid_x1,
+                                           w->grid_y0, w->grid_y1);
+  gsize size = sizeof (float) * GRID_SIZE * GRID_SIZE * grid->n_out;
 
-  for (guint start = 0; start < n; start += GRID_CHUNK)
-    {
-      guint c = MIN (GRID_CHUNK, n - start);
-      const float *p = pl_nn_forward (model, work, w->grid_x + (gsize) start * 2, c);
-
-      memcpy (out + (gsize) start * k, p, sizeof (float) * c * k);
-    }
   blas_end (blas);
-  return g_bytes_new_take (out, sizeof (float) * n * k);
+  return g_bytes_new_with_free_func (grid->prob, size, (GDestroyNotify) pl_decision_grid_free,
+                                     grid);
 }
 
 static void
@@ -569,7 +562,7 @@ compute_preview_grid (PlWorker *w)
 
   g_clear_pointer (&w->pgrid, pl_bytes_unref);
   w->dirty &= ~DIRTY_PGRID;
-  if (!w->preview_on || w->grid_x == NULL || w->model == NULL || w->model->sizes[0] != 2)
+  if (!w->preview_on || !w->has_grid || w->model == NULL || w->model->sizes[0] != 2)
     return;
 
   copy = pl_mlp_copy (w->model);
@@ -704,7 +697,7 @@ refresh (PlWorker *w)
   if (w->dirty & DIRTY_GRID)
     {
       g_clear_pointer (&w->grid, pl_bytes_unref);
-      if (w->grid_x != NULL && m->sizes[0] == 2)
+      if (w->has_grid && m->sizes[0] == 2)
         w->grid = compute_grid (w, m);
       w->dirty &= ~DIRTY_GRID;
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
@@ -983,35 +976,15 @@ set_data (PlWorker *w,
 
   g_clear_pointer (&w->points, pl_bytes_unref);
   g_clear_pointer (&w->point_labels, pl_bytes_unref);
-  g_clear_pointer (&w->grid_x, g_free);
-  if (data->n_features == 2 && train->n > 0)
+  w->has_grid = data->n_features == 2 && train->n > 0;
+  if (w->has_grid)
     {
-      double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY, pad;
+      const PlDataset *sets[] = { data->train, data->val, data->test };
 
       w->points = g_bytes_new (train->x, sizeof (float) * 2 * train->n);
       w->point_labels = g_bytes_new (train->y, sizeof (guint32) * train->n);
-      for (guint s = 0; s < train->n; s++)
-        {
-          x0 = MIN (x0, train->x[2 * s]);
-          x1 = MAX (x1, train->x[2 * s]);
-          y0 = MIN (y0, train->x[2 * s + 1]);
-          y1 = MAX (y1, train->x[2 * s + 1]);
-        }
-      pad = 0.05 * MAX (x1 - x0, y1 - y0) + 1e-3;
-      w->grid_x0 = x0 - pad;
-      w->grid_x1 = x1 + pad;
-      w->grid_y0 = y0 - pad;
-      w->grid_y1 = y1 + pad;
-      w->grid_x = g_new (float, 2 * GRID_SIZE * GRID_SIZE);
-      for (guint r = 0; r < GRID_SIZE; r++)
-        for (guint c = 0; c < GRID_SIZE; c++)
-          {
-            /* cell centres */
-            w->grid_x[2 * (r * GRID_SIZE + c)] =
-              (float) (w->grid_x0 + (c + 0.5) * (w->grid_x1 - w->grid_x0) / GRID_SIZE);
-            w->grid_x[2 * (r * GRID_SIZE + c) + 1] =
-              (float) (w->grid_y0 + (r + 0.5) * (w->grid_y1 - w->grid_y0) / GRID_SIZE);
-          }
+      pl_decision_region (sets, G_N_ELEMENTS (sets), &w->grid_x0, &w->grid_x1, &w->grid_y0,
+                          &w->grid_y1);
     }
 
   clear_preview (w);

@@ -270,6 +270,23 @@ test_train_snapshots (void)
   g_assert_cmpuint (g_bytes_get_size (r.last->grid), ==, sizeof (float) * 96 * 96 * 3);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
+  /* the grid of `prunelab-cli plot boundary`: the region around every split, the same cells */
+  {
+    const PlDataset *sets[] = { data->train, data->val, data->test };
+    g_autoptr(PlDecisionGrid) grid = NULL;
+    double x0, x1, y0, y1;
+    const float *prob = pl_snapshot_floats (r.last->grid, NULL);
+
+    pl_decision_region (sets, G_N_ELEMENTS (sets), &x0, &x1, &y0, &y1);
+    g_assert_cmpfloat (r.last->grid_x0, ==, x0);
+    g_assert_cmpfloat (r.last->grid_x1, ==, x1);
+    g_assert_cmpfloat (r.last->grid_y0, ==, y0);
+    g_assert_cmpfloat (r.last->grid_y1, ==, y1);
+    grid = pl_decision_grid (model, 96, x0, x1, y0, y1);
+    for (gsize k = 0; k < (gsize) 96 * 96 * 3; k++)
+      g_assert_cmpfloat_with_epsilon (prob[k], grid->prob[k], 1e-5);
+  }
+
   recorder_clear (&r);
 }
 

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-eval.h"
 #include "pl-window-private.h"
 
 #define HISTOGRAM_BINS 50
@@ -331,24 +332,16 @@ update_model_views (PlWindow   *self,
   else if (s->n_features == 2 && s->grid_size > 0 && s->grid != NULL)
     {
       GBytes *grid = s->has_preview && s->preview_grid != NULL ? s->preview_grid : s->grid;
-      const float *prob = pl_snapshot_floats (grid, NULL);
-      guint n = s->grid_size, c = s->n_classes;
+      gsize n_prob = 0;
+      const float *prob = pl_snapshot_floats (grid, &n_prob);
+      guint n = s->grid_size, c = (guint) (n_prob / ((gsize) n * n));   /* the model's outputs */
       Holder *b = holder_new (s);
       guint32 *cls = holder_alloc (b, sizeof (guint32) * n * n);
       float *conf = holder_alloc (b, sizeof (float) * n * n);
       gsize n_points = 0;
 
-      /* the predicted class and its probability in each cell */
-      for (guint k = 0; k < n * n; k++)
-        {
-          guint best = 0;
-
-          for (guint j = 1; j < c; j++)
-            if (prob[(gsize) k * c + j] > prob[(gsize) k * c + best])
-              best = j;
-          cls[k] = best;
-          conf[k] = prob[(gsize) k * c + best];
-        }
+      /* the predicted class and its probability in each cell, as `prunelab-cli plot boundary` */
+      pl_decision_argmax (cls, conf, prob, (gsize) n * n, c);
       pl_snapshot_uint32s (s->point_labels, &n_points);
       b->d.boundary = (PlBoundaryData) {
         .title = s->has_preview ? _("Decision boundary with the preview mask") : _("Decision boundary"),
