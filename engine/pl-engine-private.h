@@ -83,6 +83,23 @@ PlCommand *_pl_command_new       (guint       kind);
 void       _pl_command_free      (gpointer    command);
 void       _pl_event_free        (gpointer    event);
 
+/* A preview request's values, read by the worker. */
+typedef struct {
+  double    value;
+  gboolean  by_threshold;
+  guint64   request;
+  guint64   requested;
+  gint64    sent_at;
+} PlPreviewRequest;
+
+/* Worker side: reads the newest values of preview @cmd and ends its writable life. */
+void       _pl_engine_take_preview  (PlEngine         *self,
+                                     PlCommand        *cmd,
+                                     PlPreviewRequest *out);
+/* Worker side: @cmd is finished: its cancellable and, for training, its count go. */
+void       _pl_engine_command_done  (PlEngine         *self,
+                                     const PlCommand  *cmd);
+
 /* Worker side: takes the next command (timeout_usec < 0: waits; 0: does not wait). */
 PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
                                   gint64      timeout_usec);
@@ -90,6 +107,11 @@ PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
 void       _pl_engine_post       (PlEngine   *self,
                                   PlSnapshot *snapshot,
                                   PlEvent    *event);
+
+/* pl-snapshot.c: pl_snapshot_copy() with @n_layers layers; those past the source's are empty,
+ * those past @n_layers dropped. (transfer full) */
+PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
+                                       guint             n_layers);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);

@@ -84,33 +84,38 @@ typedef struct {
   guint64           built_step;   /* grad_norms->len when it was built */
 } LivePreview;
 
-typedef struct {
-  PlScoreKind  score;
-  GArray      *points;   /* PlSweepPoint */
-  GBytes      *bytes;    /* of points, NULL when stale */
-} Curve;
-
+/* The worker's state. Every field is the worker thread's alone (PlEngine's shared state is in
+ * pl-engine-private.h); "owned" is freed by worker_free, "borrowed" is not. What the UI sees is
+ * the draft: the parts of the next snapshot, edited where they change, and published as a copy
+ * (publish()). */
 struct _PlWorker
 {
   PlEngine          *engine;        /* borrowed: dispose joins the worker before it goes */
-  guint              threads;
+  guint              threads;       /* for previews, evaluation, scores and the grid */
+  PlSnapshot        *draft;         /* owned: the next snapshot; its n_layers is the model's */
+  guint64            serial;        /* of the last snapshot published */
+  gint64             publish_time;  /* of the last publish */
+  PlSnapshotChanged  changed;       /* since the last publish */
+  guint              dirty;         /* Dirty: parts of the draft to remake before a publish */
+  gint64             weights_time;  /* of the last refresh of those parts (for throttling) */
+  gint64             metrics_time;
+  gint64             eval_time;
 
-  PlData            *data;
+  /* data and model */
+  PlData            *data;          /* owned, or NULL before a dataset */
   const PlDataset   *eval;          /* borrowed from data: val, or test without val */
-  PlMlp             *model;
-  PlMlp             *initial;       /* the weights to rewind to */
-  guint64            model_seed;
-  char              *model_path;
-  float             *dense_params;  /* the parameters before the last apply-prune, or NULL */
+  PlMlp             *model;         /* owned, or NULL */
+  PlMlp             *initial;       /* owned: the weights to rewind to */
+  float             *dense_params;  /* owned, (model->n_params): the parameters before the last
+                                     * apply-prune, or NULL */
   PlTrainConfig      config;        /* of the last training run */
-  GArray            *history;       /* PlEpochRecord */
-  GArray            *grad_norms;    /* float */
-  GPtrArray         *undo;          /* UndoEntry, newest last */
+  GArray            *history;       /* owned: PlEpochRecord of every epoch */
+  GArray            *grad_norms;    /* owned: float, every step's global gradient norm */
+  GPtrArray         *undo;          /* owned: UndoEntry, newest last, at most UNDO_MAX */
 
-  PlStrategy         strategy;
-  PlScores          *scores;
-  gint64             scores_time;
-  double             score_min, score_max;
+  /* scores (of draft->strategy) and previews */
+  PlScores          *scores;        /* owned, or NULL until computed */
+  gint64             scores_time;   /* when computed */
   PlPreviewInputs   *inputs;        /* owned, or NULL until a preview needs it: every sample
                                      * of eval, feature-major; shared by the drag and sweeps */
   PlPreviewInputs   *sub_inputs;    /* owned, or NULL: TRAIN_PREVIEW_SAMPLES of eval */
@@ -118,109 +123,84 @@ struct _PlWorker
                                      * rests */
   LivePreview        sub;           /* on sub_inputs: during a drag while training */
   LivePreview       *shown;         /* borrowed: full or sub, the one of the newest preview */
-
-  gboolean           preview_on;
-  gboolean           preview_by_threshold;
-  double             preview_value;
-  guint64            preview_request;
-  PlPreviewResult    preview_result;
-  PlMetrics          preview_metrics;
-  float             *preview_masks;         /* model->n_params */
-  float             *preview_neuron_masks;  /* model->n_neurons */
-  guint64            previews_requested;
-  guint64            previews_computed;
-  PlCommand         *held_preview;          /* popped during training, answered later */
+  double             preview_value;         /* of the newest request taken */
+  gboolean           preview_by_threshold;  /* of the newest request taken */
+  float             *preview_masks;         /* owned, (model->n_params): of the newest preview */
+  float             *preview_neuron_masks;  /* owned, (model->n_neurons) */
+  PlCommand         *held_preview;          /* owned, or NULL: popped during a run, answered
+                                             * once the run had its share */
   gint64             run_until;             /* no preview before, while training or sweeping */
   gint64             last_request_time;     /* when the newest request was taken */
   gint64             request_gap;           /* since the request before it */
-  PlPreviewTiming    timing;                /* of the newest preview */
-  gboolean           timing_open;           /* the publish of that preview is still to come */
+  gboolean           timing_open;           /* the publish of the newest preview is to come */
 
-  PlEngineState      state;
-  PlEngineCommand    command;
-  double             progress;
+  /* the command running */
   GCancellable      *cancellable;   /* borrowed: the long command's */
   gboolean           running;       /* inside pl_trainer_run or a sweep */
   gboolean           training;      /* inside pl_trainer_run */
   gboolean           quit;
-
-  gboolean           fine_tune;
-  guint              epoch, epochs;
-  guint64            step, steps_total;
-  guint              batch_size;
-  double             batch_loss;
-  gint64             run_started;
-  double             samples_per_second;
-
-  guint              n_curves;
-  Curve              curves[PL_N_SCORES];
+  guint              batch_size;    /* of the training run */
+  gint64             run_started;   /* of the training run */
+  GArray            *curve_points[PL_N_SCORES];  /* owned: PlSweepPoint of draft->curves[i],
+                                                  * growing while sweeping */
 
   /* 2-D data */
-  gboolean           has_grid;      /* 2-D data: a decision grid over the region below */
-  double             grid_x0, grid_x1, grid_y0, grid_y1;
-
-  /* the parts of the next snapshot, remade when dirty */
-  guint              dirty;
-  PlSnapshotChanged  changed;
-  gint64             weights_time;  /* of the last refresh of these parts (for throttling) */
-  gint64             metrics_time;
-  gint64             eval_time;
-  GBytes            *weights[PL_MLP_MAX_LAYERS], *biases[PL_MLP_MAX_LAYERS];
-  GBytes            *masks[PL_MLP_MAX_LAYERS], *neuron_masks[PL_MLP_MAX_LAYERS];
-  GBytes            *score_bytes[PL_MLP_MAX_LAYERS];
-  GBytes            *pmasks[PL_MLP_MAX_LAYERS], *pneuron_masks[PL_MLP_MAX_LAYERS];
-  GBytes            *points, *point_labels, *grid, *pgrid;
-  GBytes            *history_bytes, *grad_norm_bytes;
-  PlMetrics          metrics;
-  gboolean           eval_valid;
-  guint              eval_n, eval_classes;
-  double             eval_loss, eval_accuracy;
-  GBytes            *class_accuracy, *confusion;
-  guint64            serial;
-  gint64             publish_time;
+  gboolean           has_grid;      /* a decision grid over draft->grid_x0 … grid_y1 */
 };
 
+/* The draft's scores of every layer dropped. */
 static void
-clear_layer_bytes (GBytes **v)
+clear_score_bytes (PlWorker *w)
 {
-  for (guint i = 0; i < PL_MLP_MAX_LAYERS; i++)
-    g_clear_pointer (&v[i], pl_bytes_unref);
+  for (guint i = 0; i < w->draft->n_layers; i++)
+    g_clear_pointer (&w->draft->layers[i].scores, pl_bytes_unref);
 }
 
 static void
 clear_curves (PlWorker *w)
 {
-  for (guint i = 0; i < w->n_curves; i++)
+  for (guint i = 0; i < w->draft->n_curves; i++)
     {
-      g_clear_pointer (&w->curves[i].points, g_array_unref);
-      g_clear_pointer (&w->curves[i].bytes, pl_bytes_unref);
+      g_clear_pointer (&w->curve_points[i], g_array_unref);
+      g_clear_pointer (&w->draft->curves[i].points, pl_bytes_unref);
     }
-  if (w->n_curves > 0)
+  if (w->draft->n_curves > 0)
     w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
-  w->n_curves = 0;
+  w->draft->n_curves = 0;
 }
 
+/* No preview in the draft: its masks, grid and figures go (the request counters stay). */
 static void
 clear_preview (PlWorker *w)
 {
-  if (w->preview_on)
+  PlSnapshot *d = w->draft;
+
+  if (d->has_preview)
     w->changed |= PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_GRID;
-  w->preview_on = FALSE;
-  clear_layer_bytes (w->pmasks);
-  clear_layer_bytes (w->pneuron_masks);
-  g_clear_pointer (&w->pgrid, pl_bytes_unref);
+  d->has_preview = FALSE;
+  d->preview_by_threshold = FALSE;
+  d->preview_subsample = FALSE;
+  d->preview_steps_behind = 0;
+  memset (&d->preview, 0, sizeof d->preview);
+  d->preview.threshold = NAN;
+  memset (&d->preview_metrics, 0, sizeof d->preview_metrics);
+  for (guint i = 0; i < d->n_layers; i++)
+    {
+      g_clear_pointer (&d->layers[i].preview_masks, pl_bytes_unref);
+      g_clear_pointer (&d->layers[i].preview_neuron_masks, pl_bytes_unref);
+    }
+  g_clear_pointer (&d->preview_grid, pl_bytes_unref);
 }
 
 static void
 worker_free (PlWorker *w)
 {
-  clear_preview (w);
   clear_curves (w);
+  g_clear_pointer (&w->draft, pl_snapshot_unref);
   g_clear_pointer (&w->held_preview, _pl_command_free);
   pl_data_free (w->data);
   pl_mlp_free (w->model);
   pl_mlp_free (w->initial);
-  g_free (w->model_path);
   g_free (w->dense_params);
   g_array_unref (w->history);
   g_array_unref (w->grad_norms);
@@ -232,18 +212,6 @@ worker_free (PlWorker *w)
   pl_preview_inputs_unref (w->sub_inputs);
   g_free (w->preview_masks);
   g_free (w->preview_neuron_masks);
-  clear_layer_bytes (w->weights);
-  clear_layer_bytes (w->biases);
-  clear_layer_bytes (w->masks);
-  clear_layer_bytes (w->neuron_masks);
-  clear_layer_bytes (w->score_bytes);
-  g_clear_pointer (&w->points, pl_bytes_unref);
-  g_clear_pointer (&w->point_labels, pl_bytes_unref);
-  g_clear_pointer (&w->grid, pl_bytes_unref);
-  g_clear_pointer (&w->history_bytes, pl_bytes_unref);
-  g_clear_pointer (&w->grad_norm_bytes, pl_bytes_unref);
-  g_clear_pointer (&w->class_accuracy, pl_bytes_unref);
-  g_clear_pointer (&w->confusion, pl_bytes_unref);
   g_free (w);
 }
 
@@ -304,23 +272,7 @@ finish (PlWorker        *w,
   ev->ok = error == NULL;
   ev->error = error;
   _pl_engine_post (w->engine, NULL, ev);
-
-  if (cmd->cancellable != NULL || cmd->kind == PL_ENGINE_COMMAND_TRAIN
-      || cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE)
-    {
-      PlEngine *self = w->engine;
-
-      _pl_engine_in_lock (self);
-      if (cmd->cancellable != NULL)
-        g_ptr_array_remove (self->cancellables, cmd->cancellable);
-      if (cmd->kind == PL_ENGINE_COMMAND_TRAIN || cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE)
-        {
-          g_assert (self->n_training > 0);
-          if (--self->n_training == 0)
-            g_atomic_int_set (&self->paused, 0);
-        }
-      _pl_engine_in_unlock (self);
-    }
+  _pl_engine_command_done (w->engine, cmd);
 }
 
 static void
@@ -399,7 +351,7 @@ ensure_scores (PlWorker  *w,
 {
   const PlMlp *m = w->model;
   g_autoptr(PlScores) scores = NULL;
-  const PlScoreInfo *info = pl_score_info (w->strategy.score);
+  const PlScoreInfo *info = pl_score_info (w->draft->strategy.score);
   double lo = INFINITY, hi = -INFINITY;
   int blas;
 
@@ -418,8 +370,8 @@ ensure_scores (PlWorker  *w,
     }
 
   blas = blas_begin (w);
-  scores = pl_scores_compute (m, w->strategy.score, w->data != NULL ? w->data->train : NULL,
-                              &w->strategy.score_options, error);
+  scores = pl_scores_compute (m, w->draft->strategy.score, w->data != NULL ? w->data->train : NULL,
+                              &w->draft->strategy.score_options, error);
   blas_end (blas);
   if (scores == NULL)
     return FALSE;
@@ -429,7 +381,7 @@ ensure_scores (PlWorker  *w,
     {
       const PlLayer *l = &m->layers[i];
 
-      if (!scores->per_neuron && w->strategy.exclude_output && i + 1 == m->n_layers)
+      if (!scores->per_neuron && w->draft->strategy.exclude_output && i + 1 == m->n_layers)
         continue;
       for (gsize u = 0; u < scores->n[i]; u++)
         {
@@ -447,13 +399,13 @@ ensure_scores (PlWorker  *w,
   pl_scores_free (w->scores);
   w->scores = g_steal_pointer (&scores);
   w->scores_time = g_get_monotonic_time ();
-  w->score_min = isfinite (lo) ? lo : 0.0;
-  w->score_max = isfinite (hi) ? hi : 0.0;
+  w->draft->score_min = isfinite (lo) ? lo : 0.0;
+  w->draft->score_max = isfinite (hi) ? hi : 0.0;
   w->dirty &= ~DIRTY_SCORES;
-  clear_layer_bytes (w->score_bytes);
+  clear_score_bytes (w);
   for (guint i = 0; i < m->n_layers; i++)
     if (w->scores->n[i] > 0)
-      w->score_bytes[i] = g_bytes_new (w->scores->layer[i], w->scores->n[i] * sizeof (float));
+      w->draft->layers[i].scores = g_bytes_new (w->scores->layer[i], w->scores->n[i] * sizeof (float));
   w->changed |= PL_SNAPSHOT_CHANGED_SCORES;
   return TRUE;
 }
@@ -514,7 +466,7 @@ ensure_preview (PlWorker     *w,
   if (!ensure_scores (w, error))
     return FALSE;
   g_clear_pointer (&lp->preview, pl_preview_free);
-  pl_strategy_to_prune_spec (&w->strategy, &spec, FALSE, 0.0);
+  pl_strategy_to_prune_spec (&w->draft->strategy, &spec, FALSE, 0.0);
   lp->preview = pl_preview_new_shared (w->model, w->scores, &spec,
                                        ensure_inputs (w, lp->inputs, lp->max_samples),
                                        w->threads, error);
@@ -546,8 +498,8 @@ compute_grid (PlWorker    *w,
               const PlMlp *model)
 {
   int blas = blas_begin (w);
-  PlDecisionGrid *grid = pl_decision_grid (model, GRID_SIZE, w->grid_x0, w->grid_x1,
-                                           w->grid_y0, w->grid_y1);
+  PlDecisionGrid *grid = pl_decision_grid (model, GRID_SIZE, w->draft->grid_x0, w->draft->grid_x1,
+                                           w->draft->grid_y0, w->draft->grid_y1);
   gsize size = sizeof (float) * GRID_SIZE * GRID_SIZE * grid->n_out;
 
   blas_end (blas);
@@ -560,15 +512,15 @@ compute_preview_grid (PlWorker *w)
 {
   g_autoptr(PlMlp) copy = NULL;
 
-  g_clear_pointer (&w->pgrid, pl_bytes_unref);
+  g_clear_pointer (&w->draft->preview_grid, pl_bytes_unref);
   w->dirty &= ~DIRTY_PGRID;
-  if (!w->preview_on || !w->has_grid || w->model == NULL || w->model->sizes[0] != 2)
+  if (!w->draft->has_preview || !w->has_grid || w->model == NULL || w->model->sizes[0] != 2)
     return;
 
   copy = pl_mlp_copy (w->model);
   memcpy (copy->masks, w->preview_masks, sizeof (float) * copy->n_params);
   pl_mlp_apply_masks (copy);
-  w->pgrid = compute_grid (w, copy);
+  w->draft->preview_grid = compute_grid (w, copy);
   w->changed |= PL_SNAPSHOT_CHANGED_GRID;
 }
 
@@ -579,9 +531,9 @@ compute_eval (PlWorker *w)
   int blas;
 
   w->dirty &= ~DIRTY_EVAL;
-  w->eval_valid = FALSE;
-  g_clear_pointer (&w->class_accuracy, pl_bytes_unref);
-  g_clear_pointer (&w->confusion, pl_bytes_unref);
+  w->draft->eval.valid = FALSE;
+  g_clear_pointer (&w->draft->eval.class_accuracy, pl_bytes_unref);
+  g_clear_pointer (&w->draft->eval.confusion, pl_bytes_unref);
   w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
   if (w->model == NULL || w->eval == NULL || w->eval->n == 0 || !model_fits (w->model, w->data))
     return;
@@ -591,13 +543,13 @@ compute_eval (PlWorker *w)
   blas_end (blas);
   if (ev == NULL)
     return;
-  w->eval_valid = TRUE;
-  w->eval_n = ev->n;
-  w->eval_classes = ev->n_classes;
-  w->eval_loss = ev->loss;
-  w->eval_accuracy = ev->accuracy;
-  w->class_accuracy = g_bytes_new (ev->class_accuracy, sizeof (double) * ev->n_classes);
-  w->confusion = g_bytes_new (ev->confusion, sizeof (guint32) * ev->n_classes * ev->n_classes);
+  w->draft->eval.valid = TRUE;
+  w->draft->eval.n = ev->n;
+  w->draft->eval.n_classes = ev->n_classes;
+  w->draft->eval.loss = ev->loss;
+  w->draft->eval.accuracy = ev->accuracy;
+  w->draft->eval.class_accuracy = g_bytes_new (ev->class_accuracy, sizeof (double) * ev->n_classes);
+  w->draft->eval.confusion = g_bytes_new (ev->confusion, sizeof (guint32) * ev->n_classes * ev->n_classes);
 }
 
 /* While a long command runs, a part of the snapshot is remade at most every @period (the
@@ -635,19 +587,19 @@ refresh (PlWorker *w)
 
   if (w->dirty & DIRTY_HISTORY)
     {
-      g_clear_pointer (&w->history_bytes, pl_bytes_unref);
-      g_clear_pointer (&w->grad_norm_bytes, pl_bytes_unref);
-      w->history_bytes = g_bytes_new (w->history->data, w->history->len * sizeof (PlEpochRecord));
-      w->grad_norm_bytes = g_bytes_new (w->grad_norms->data, w->grad_norms->len * sizeof (float));
+      g_clear_pointer (&w->draft->training.history, pl_bytes_unref);
+      g_clear_pointer (&w->draft->training.grad_norms, pl_bytes_unref);
+      w->draft->training.history = g_bytes_new (w->history->data, w->history->len * sizeof (PlEpochRecord));
+      w->draft->training.grad_norms = g_bytes_new (w->grad_norms->data, w->grad_norms->len * sizeof (float));
       w->dirty &= ~DIRTY_HISTORY;
       w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
     }
   if (w->dirty & DIRTY_CURVES)
     {
-      for (guint i = 0; i < w->n_curves; i++)
-        if (w->curves[i].bytes == NULL)
-          w->curves[i].bytes = g_bytes_new (w->curves[i].points->data,
-                                            w->curves[i].points->len * sizeof (PlSweepPoint));
+      for (guint i = 0; i < w->draft->n_curves; i++)
+        if (w->draft->curves[i].points == NULL)
+          w->draft->curves[i].points = g_bytes_new (w->curve_points[i]->data,
+                                                    w->curve_points[i]->len * sizeof (PlSweepPoint));
       w->dirty &= ~DIRTY_CURVES;
       w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
     }
@@ -668,21 +620,21 @@ refresh (PlWorker *w)
 
           if (w->dirty & DIRTY_WEIGHTS)
             {
-              b = bytes_update (w->weights[i], l->w, nw * sizeof (float));
-              g_clear_pointer (&w->weights[i], pl_bytes_unref);
-              w->weights[i] = b;
-              b = bytes_update (w->biases[i], l->b, l->n_out * sizeof (float));
-              g_clear_pointer (&w->biases[i], pl_bytes_unref);
-              w->biases[i] = b;
+              b = bytes_update (w->draft->layers[i].weights, l->w, nw * sizeof (float));
+              g_clear_pointer (&w->draft->layers[i].weights, pl_bytes_unref);
+              w->draft->layers[i].weights = b;
+              b = bytes_update (w->draft->layers[i].biases, l->b, l->n_out * sizeof (float));
+              g_clear_pointer (&w->draft->layers[i].biases, pl_bytes_unref);
+              w->draft->layers[i].biases = b;
             }
           if (w->dirty & DIRTY_MASKS)
             {
-              b = bytes_update (w->masks[i], l->w_mask, nw * sizeof (float));
-              g_clear_pointer (&w->masks[i], pl_bytes_unref);
-              w->masks[i] = b;
-              b = bytes_update (w->neuron_masks[i], l->neuron_mask, l->n_out * sizeof (float));
-              g_clear_pointer (&w->neuron_masks[i], pl_bytes_unref);
-              w->neuron_masks[i] = b;
+              b = bytes_update (w->draft->layers[i].masks, l->w_mask, nw * sizeof (float));
+              g_clear_pointer (&w->draft->layers[i].masks, pl_bytes_unref);
+              w->draft->layers[i].masks = b;
+              b = bytes_update (w->draft->layers[i].neuron_masks, l->neuron_mask, l->n_out * sizeof (float));
+              g_clear_pointer (&w->draft->layers[i].neuron_masks, pl_bytes_unref);
+              w->draft->layers[i].neuron_masks = b;
             }
         }
       w->changed |= (w->dirty & DIRTY_WEIGHTS ? PL_SNAPSHOT_CHANGED_WEIGHTS : 0)
@@ -691,14 +643,15 @@ refresh (PlWorker *w)
     }
   if ((w->dirty & DIRTY_METRICS) && due (w, &w->metrics_time, METRICS_USEC, now))
     {
-      pl_metrics_compute (&w->metrics, m, w->dense_params, NULL, NULL);
+      pl_metrics_compute (&w->draft->metrics, m, w->dense_params, NULL, NULL);
       w->dirty &= ~DIRTY_METRICS;
     }
   if (w->dirty & DIRTY_GRID)
     {
-      g_clear_pointer (&w->grid, pl_bytes_unref);
+      g_clear_pointer (&w->draft->grid, pl_bytes_unref);
       if (w->has_grid && m->sizes[0] == 2)
-        w->grid = compute_grid (w, m);
+        w->draft->grid = compute_grid (w, m);
+      w->draft->grid_size = w->draft->grid != NULL ? GRID_SIZE : 0;
       w->dirty &= ~DIRTY_GRID;
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
     }
@@ -712,7 +665,7 @@ refresh (PlWorker *w)
       if (!ensure_scores (w, &error))
         {
           g_clear_pointer (&w->scores, pl_scores_free);
-          clear_layer_bytes (w->score_bytes);
+          clear_score_bytes (w);
           w->dirty &= ~DIRTY_SCORES;
           w->changed |= PL_SNAPSHOT_CHANGED_SCORES;
         }
@@ -725,152 +678,50 @@ set_state (PlWorker        *w,
            PlEngineCommand  command,
            double           progress)
 {
-  if (w->state != state || w->command != command || w->progress != progress)
+  if (w->draft->state != state || w->draft->command != command || w->draft->progress != progress)
     w->changed |= PL_SNAPSHOT_CHANGED_STATE;
-  w->state = state;
-  w->command = command;
-  w->progress = progress;
+  w->draft->state = state;
+  w->draft->command = command;
+  w->draft->progress = progress;
 }
 
-static GBytes *
-ref0 (GBytes *b)
-{
-  return b != NULL ? g_bytes_ref (b) : NULL;
-}
-
+/* Sends a copy of the draft, remade where dirty and with the figures of this moment: the
+ * serial, what changed, undo, how far the preview is behind, the training speed. */
 static void
 publish (PlWorker *w)
 {
-  PlMlp *m = w->model;
-  PlSnapshot *s;
+  PlSnapshot *d = w->draft;
   gint64 t0 = g_get_monotonic_time ();
 
   refresh (w);
   if (w->timing_open)
     {
-      w->timing.refresh = g_get_monotonic_time () - t0;
-      w->timing.published = g_get_monotonic_time ();
+      d->preview_timing.refresh = g_get_monotonic_time () - t0;
+      d->preview_timing.published = g_get_monotonic_time ();
       w->timing_open = FALSE;
     }
 
-  s = pl_snapshot_new (m != NULL ? m->n_layers : 0);
-  s->serial = ++w->serial;
-  s->changed = w->changed;
-  s->state = w->state;
-  s->command = w->command;
-  s->progress = w->progress;
-  s->can_undo = w->undo->len > 0;
-  s->undo_depth = w->undo->len;
-
-  if (w->data != NULL)
+  d->serial = ++w->serial;
+  d->changed = w->changed;
+  d->can_undo = w->undo->len > 0;
+  d->undo_depth = w->undo->len;
+  d->scores_valid = w->scores != NULL;
+  if (d->has_preview)
     {
-      const PlData *d = w->data;
-
-      s->data_name = g_strdup (d->name);
-      s->data_spec = g_strdup (d->spec);
-      s->n_features = d->n_features;
-      s->n_classes = d->n_classes;
-      s->image_width = d->image_width;
-      s->image_height = d->image_height;
-      s->class_names = g_strdupv (d->class_names);
-      s->n_train = d->train->n;
-      s->n_val = d->val != NULL ? d->val->n : 0;
-      s->n_test = d->test != NULL ? d->test->n : 0;
-      s->eval_split = w->eval == d->val ? "validation" : "test";
-      s->points = ref0 (w->points);
-      s->point_labels = ref0 (w->point_labels);
-      if (w->grid != NULL)
-        {
-          s->grid_size = GRID_SIZE;
-          s->grid_x0 = w->grid_x0;
-          s->grid_x1 = w->grid_x1;
-          s->grid_y0 = w->grid_y0;
-          s->grid_y1 = w->grid_y1;
-          s->grid = ref0 (w->grid);
-          s->preview_grid = ref0 (w->pgrid);
-        }
-    }
-
-  if (m != NULL)
-    {
-      s->arch = pl_mlp_arch (m);
-      s->activation = m->activation;
-      s->model_seed = w->model_seed;
-      s->model_path = g_strdup (w->model_path);
-      s->metrics = w->metrics;
-      for (guint i = 0; i < m->n_layers; i++)
-        {
-          PlLayerView *v = &s->layers[i];
-
-          v->n_in = m->layers[i].n_in;
-          v->n_out = m->layers[i].n_out;
-          v->weights = ref0 (w->weights[i]);
-          v->biases = ref0 (w->biases[i]);
-          v->masks = ref0 (w->masks[i]);
-          v->neuron_masks = ref0 (w->neuron_masks[i]);
-          v->scores = ref0 (w->score_bytes[i]);
-          if (w->preview_on)
-            {
-              v->preview_masks = ref0 (w->pmasks[i]);
-              v->preview_neuron_masks = ref0 (w->pneuron_masks[i]);
-            }
-        }
-    }
-
-  s->eval.valid = w->eval_valid;
-  s->eval.n = w->eval_n;
-  s->eval.n_classes = w->eval_classes;
-  s->eval.loss = w->eval_loss;
-  s->eval.accuracy = w->eval_accuracy;
-  s->eval.class_accuracy = ref0 (w->class_accuracy);
-  s->eval.confusion = ref0 (w->confusion);
-
-  s->strategy = w->strategy;
-  s->scores_valid = w->scores != NULL;
-  s->score_min = w->score_min;
-  s->score_max = w->score_max;
-
-  s->has_preview = w->preview_on;
-  s->previews_requested = w->previews_requested;
-  s->previews_computed = w->previews_computed;
-  s->preview_request = w->preview_request;
-  s->preview_timing = w->timing;
-  if (w->preview_on)
-    {
-      s->preview_by_threshold = w->preview_by_threshold;
-      s->preview = w->preview_result;
-      s->preview_metrics = w->preview_metrics;
-      s->preview_steps_behind = w->grad_norms->len > w->shown->built_step
+      d->preview_steps_behind = w->grad_norms->len > w->shown->built_step
                                 ? w->grad_norms->len - w->shown->built_step : 0;
-      s->preview_subsample = w->shown == &w->sub;
+      d->preview_subsample = w->shown == &w->sub;
     }
-
-  s->training.fine_tune = w->fine_tune;
-  s->training.epoch = w->epoch;
-  s->training.epochs = w->epochs;
-  s->training.step = w->step;
-  s->training.steps_total = w->steps_total;
-  s->training.batch_loss = w->batch_loss;
-  if (w->training && w->step > 0)
+  if (w->training && d->training.step > 0)
     {
       double seconds = (g_get_monotonic_time () - w->run_started) / 1e6;
 
-      w->samples_per_second = seconds > 0 ? w->step * w->batch_size / seconds : 0.0;
-    }
-  s->training.samples_per_second = w->samples_per_second;
-  s->training.history = ref0 (w->history_bytes);
-  s->training.grad_norms = ref0 (w->grad_norm_bytes);
-
-  s->n_curves = w->n_curves;
-  for (guint i = 0; i < w->n_curves; i++)
-    {
-      s->curves[i].score = w->curves[i].score;
-      s->curves[i].points = ref0 (w->curves[i].bytes);
+      d->training.samples_per_second = seconds > 0 ? d->training.step * w->batch_size / seconds : 0.0;
     }
 
   w->changed = 0;
   w->publish_time = g_get_monotonic_time ();
-  _pl_engine_post (w->engine, s, NULL);
+  _pl_engine_post (w->engine, pl_snapshot_copy (d), NULL);
 }
 
 /* ───────────────────────────── model and data ───────────────────────────── */
@@ -886,17 +737,12 @@ reset_model_state (PlWorker *w)
   g_clear_pointer (&w->dense_params, g_free);
   g_clear_pointer (&w->scores, pl_scores_free);
   drop_previews (w);
-  clear_layer_bytes (w->weights);
-  clear_layer_bytes (w->biases);
-  clear_layer_bytes (w->masks);
-  clear_layer_bytes (w->neuron_masks);
-  clear_layer_bytes (w->score_bytes);
-  w->epoch = w->epochs = 0;
-  w->step = w->steps_total = 0;
-  w->batch_loss = 0.0;
+  w->draft->training.epoch = w->draft->training.epochs = 0;
+  w->draft->training.step = w->draft->training.steps_total = 0;
+  w->draft->training.batch_loss = 0.0;
   w->run_started = 0;
-  w->samples_per_second = 0.0;
-  w->fine_tune = FALSE;
+  w->draft->training.samples_per_second = 0.0;
+  w->draft->training.fine_tune = FALSE;
   touch (w, DIRTY_MODEL | DIRTY_HISTORY);
   w->changed |= PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_TRAINING;
 }
@@ -912,9 +758,26 @@ set_model (PlWorker   *w,
   pl_mlp_free (w->initial);
   w->model = model;
   w->initial = pl_mlp_copy (model);
-  w->model_seed = seed;
-  g_free (w->model_path);
-  w->model_path = g_strdup (path);
+
+  /* a draft with the model's layers, none of the old one's views */
+  {
+    PlSnapshot *d = _pl_snapshot_copy_resized (w->draft, 0);
+
+    pl_snapshot_unref (w->draft);
+    w->draft = _pl_snapshot_copy_resized (d, model->n_layers);
+    pl_snapshot_unref (d);
+  }
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      w->draft->layers[i].n_in = model->layers[i].n_in;
+      w->draft->layers[i].n_out = model->layers[i].n_out;
+    }
+  g_free (w->draft->arch);
+  w->draft->arch = pl_mlp_arch (model);
+  w->draft->activation = model->activation;
+  w->draft->model_seed = seed;
+  g_free (w->draft->model_path);
+  w->draft->model_path = g_strdup (path);
   g_free (w->preview_masks);
   g_free (w->preview_neuron_masks);
   w->preview_masks = g_new (float, model->n_params);
@@ -969,22 +832,39 @@ set_data (PlWorker *w,
           PlData   *data)   /* transfer full */
 {
   const PlDataset *train = data->train;
+  PlSnapshot *d = w->draft;
 
   pl_data_free (w->data);
   w->data = data;
   w->eval = data->val != NULL && data->val->n > 0 ? data->val : data->test;
 
-  g_clear_pointer (&w->points, pl_bytes_unref);
-  g_clear_pointer (&w->point_labels, pl_bytes_unref);
+  g_free (d->data_name);
+  d->data_name = g_strdup (data->name);
+  g_free (d->data_spec);
+  d->data_spec = g_strdup (data->spec);
+  d->n_features = data->n_features;
+  d->n_classes = data->n_classes;
+  d->image_width = data->image_width;
+  d->image_height = data->image_height;
+  g_strfreev (d->class_names);
+  d->class_names = g_strdupv (data->class_names);
+  d->n_train = train->n;
+  d->n_val = data->val != NULL ? data->val->n : 0;
+  d->n_test = data->test != NULL ? data->test->n : 0;
+  d->eval_split = w->eval == data->val ? "validation" : "test";
+
+  g_clear_pointer (&d->points, pl_bytes_unref);
+  g_clear_pointer (&d->point_labels, pl_bytes_unref);
+  d->grid_x0 = d->grid_x1 = d->grid_y0 = d->grid_y1 = 0.0;
   w->has_grid = data->n_features == 2 && train->n > 0;
   if (w->has_grid)
     {
       const PlDataset *sets[] = { data->train, data->val, data->test };
 
-      w->points = g_bytes_new (train->x, sizeof (float) * 2 * train->n);
-      w->point_labels = g_bytes_new (train->y, sizeof (guint32) * train->n);
-      pl_decision_region (sets, G_N_ELEMENTS (sets), &w->grid_x0, &w->grid_x1, &w->grid_y0,
-                          &w->grid_y1);
+      d->points = g_bytes_new (train->x, sizeof (float) * 2 * train->n);
+      d->point_labels = g_bytes_new (train->y, sizeof (guint32) * train->n);
+      pl_decision_region (sets, G_N_ELEMENTS (sets), &d->grid_x0, &d->grid_x1, &d->grid_y0,
+                          &d->grid_y1);
     }
 
   clear_preview (w);
@@ -1027,24 +907,21 @@ static void
 take_request (PlWorker  *w,
               PlCommand *cmd)
 {
-  PlEngine *self = w->engine;
+  PlPreviewRequest r;
   gint64 now = g_get_monotonic_time ();
 
   w->request_gap = now - w->last_request_time;
   w->last_request_time = now;
-  _pl_engine_in_lock (self);
-  if (self->tail_preview == cmd)
-    self->tail_preview = NULL;
-  w->preview_value = cmd->value;
-  w->preview_by_threshold = cmd->by_threshold;
-  w->preview_request = cmd->request;
-  w->previews_requested = cmd->requested;
-  memset (&w->timing, 0, sizeof w->timing);
-  w->timing.sent = cmd->sent_at;
-  w->timing.queued = MAX (0, cmd->popped_at - cmd->sent_at);
-  w->timing.held = now - MAX (cmd->popped_at, cmd->sent_at);
+  _pl_engine_take_preview (w->engine, cmd, &r);
+  w->preview_value = r.value;
+  w->preview_by_threshold = r.by_threshold;
+  w->draft->preview_request = r.request;
+  w->draft->previews_requested = r.requested;
+  memset (&w->draft->preview_timing, 0, sizeof w->draft->preview_timing);
+  w->draft->preview_timing.sent = r.sent_at;
+  w->draft->preview_timing.queued = MAX (0, cmd->popped_at - r.sent_at);
+  w->draft->preview_timing.held = now - MAX (cmd->popped_at, r.sent_at);
   w->timing_open = TRUE;
-  _pl_engine_in_unlock (self);
 }
 
 /* Runs the preview at w->preview_value; on failure the preview is off. @in_run: training runs
@@ -1083,9 +960,10 @@ run_preview (PlWorker  *w,
   if (lp->built_at >= t0)
     lp->build_usec = g_get_monotonic_time () - t0;
 
-  w->previews_computed++;
-  w->preview_on = TRUE;
-  w->preview_result = r;
+  w->draft->previews_computed++;
+  w->draft->has_preview = TRUE;
+  w->draft->preview_by_threshold = w->preview_by_threshold;
+  w->draft->preview = r;
   w->shown = lp;
   pl_preview_get_masks (lp->preview, w->preview_masks, w->preview_neuron_masks);
   for (guint i = 0; i < m->n_layers; i++)
@@ -1094,19 +972,19 @@ run_preview (PlWorker  *w,
       gsize off = l->w_mask - m->masks, noff = l->neuron_mask - m->neuron_masks;
       GBytes *b;
 
-      b = bytes_update (w->pmasks[i], w->preview_masks + off, sizeof (float) * l->n_out * l->n_in);
-      g_clear_pointer (&w->pmasks[i], pl_bytes_unref);
-      w->pmasks[i] = b;
-      b = bytes_update (w->pneuron_masks[i], w->preview_neuron_masks + noff, sizeof (float) * l->n_out);
-      g_clear_pointer (&w->pneuron_masks[i], pl_bytes_unref);
-      w->pneuron_masks[i] = b;
+      b = bytes_update (w->draft->layers[i].preview_masks, w->preview_masks + off, sizeof (float) * l->n_out * l->n_in);
+      g_clear_pointer (&w->draft->layers[i].preview_masks, pl_bytes_unref);
+      w->draft->layers[i].preview_masks = b;
+      b = bytes_update (w->draft->layers[i].preview_neuron_masks, w->preview_neuron_masks + noff, sizeof (float) * l->n_out);
+      g_clear_pointer (&w->draft->layers[i].preview_neuron_masks, pl_bytes_unref);
+      w->draft->layers[i].preview_neuron_masks = b;
     }
-  pl_metrics_compute (&w->preview_metrics, m, NULL, w->preview_masks, w->preview_neuron_masks);
+  pl_metrics_compute (&w->draft->preview_metrics, m, NULL, w->preview_masks, w->preview_neuron_masks);
   touch (w, DIRTY_PGRID);
   w->changed |= PL_SNAPSHOT_CHANGED_PREVIEW;
-  w->timing.rebuild = t1 - t0;
-  w->timing.run = t2 - t1;
-  w->timing.masks = g_get_monotonic_time () - t2;
+  w->draft->preview_timing.rebuild = t1 - t0;
+  w->draft->preview_timing.run = t2 - t1;
+  w->draft->preview_timing.masks = g_get_monotonic_time () - t2;
   return TRUE;
 }
 
@@ -1207,8 +1085,8 @@ do_save_model (PlWorker  *w,
     }
   if (pl_safetensors_save (w->model, cmd->text, &error))
     {
-      g_free (w->model_path);
-      w->model_path = g_strdup (cmd->text);
+      g_free (w->draft->model_path);
+      w->draft->model_path = g_strdup (cmd->text);
       w->changed |= PL_SNAPSHOT_CHANGED_STATE;
       publish (w);
     }
@@ -1221,7 +1099,7 @@ do_set_strategy (PlWorker  *w,
 {
   g_autoptr(GError) ignored = NULL;
 
-  w->strategy = cmd->strategy;
+  w->draft->strategy = cmd->strategy;
   clear_preview (w);
   drop_previews (w);
   touch (w, DIRTY_SCORES | DIRTY_PREVIEW);
@@ -1229,7 +1107,7 @@ do_set_strategy (PlWorker  *w,
   if (!ensure_scores (w, &ignored))
     {
       g_clear_pointer (&w->scores, pl_scores_free);
-      clear_layer_bytes (w->score_bytes);
+      clear_score_bytes (w);
       w->dirty &= ~DIRTY_SCORES;
     }
   w->changed |= PL_SNAPSHOT_CHANGED_SCORES;
@@ -1260,7 +1138,7 @@ do_apply_prune (PlWorker  *w,
       return;
     }
   /* the newest preview asked for: the worker took every request sent before this command */
-  if (!w->preview_on)
+  if (!w->draft->has_preview)
     {
       fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW,
             _("nothing to prune with: preview a threshold or sparsity first"));
@@ -1273,7 +1151,7 @@ do_apply_prune (PlWorker  *w,
     }
 
   push_undo (w);
-  pl_strategy_to_prune_spec (&w->strategy, &spec, w->preview_by_threshold, w->preview_value);
+  pl_strategy_to_prune_spec (&w->draft->strategy, &spec, w->preview_by_threshold, w->preview_value);
   if (!pl_prune_apply (w->model, w->scores, &spec, &error))
     {
       top = g_ptr_array_steal_index (w->undo, w->undo->len - 1);
@@ -1387,7 +1265,7 @@ refresh_shown_preview (PlWorker *w)
   gint64 now = g_get_monotonic_time ();
   GError *error = NULL;
 
-  if (!w->training || !w->preview_on || w->shown == NULL
+  if (!w->training || !w->draft->has_preview || w->shown == NULL
       || now - w->last_request_time <= DRAG_GAP_USEC)
     return;
   if (w->shown == &w->full
@@ -1405,21 +1283,21 @@ refresh_shown_preview (PlWorker *w)
 static void
 service (PlWorker *w)
 {
-  PlEngine *self = w->engine;
+  PlEngine *engine = w->engine;
 
   for (;;)
     {
       gboolean stopping = w->quit || g_cancellable_is_cancelled (w->cancellable);
-      gboolean paused = w->training && !stopping && g_atomic_int_get (&self->paused);
+      gboolean paused = w->training && !stopping && g_atomic_int_get (&engine->paused);
       PlCommand *cmd;
 
       /* what waits runs after the long command: stop-then-train must not be "busy" */
       if (stopping)
         return;
-      if (paused != (w->state == PL_ENGINE_STATE_PAUSED))
+      if (paused != (w->draft->state == PL_ENGINE_STATE_PAUSED))
         {
           set_state (w, paused ? PL_ENGINE_STATE_PAUSED : PL_ENGINE_STATE_TRAINING,
-                     w->command, w->progress);
+                     w->draft->command, w->draft->progress);
           publish (w);
         }
 
@@ -1434,9 +1312,9 @@ service (PlWorker *w)
         }
 
       if (paused)
-        cmd = _pl_engine_queue_pop (self, PAUSE_POLL_USEC);
-      else if (g_atomic_int_get (&self->queued) > 0)
-        cmd = _pl_engine_queue_pop (self, 0);
+        cmd = _pl_engine_queue_pop (engine, PAUSE_POLL_USEC);
+      else if (g_atomic_int_get (&engine->queued) > 0)
+        cmd = _pl_engine_queue_pop (engine, 0);
       else
         {
           refresh_shown_preview (w);
@@ -1479,15 +1357,15 @@ on_train_progress (const PlTrainProgress *p,
       float gn = (float) p->grad_norm;
 
       g_array_append_val (w->grad_norms, gn);
-      w->batch_loss = p->batch_loss;
+      w->draft->training.batch_loss = p->batch_loss;
       touch (w, DIRTY_HISTORY | DIRTY_WEIGHTS | DIRTY_METRICS | DIRTY_GRID | DIRTY_SCORES
                 | DIRTY_PREVIEW);
     }
-  w->epoch = p->epoch;
-  w->epochs = p->epochs;
-  w->step = p->step;
-  w->steps_total = p->steps_total;
-  w->progress = p->steps_total > 0 ? (double) p->step / p->steps_total : -1.0;
+  w->draft->training.epoch = p->epoch;
+  w->draft->training.epochs = p->epochs;
+  w->draft->training.step = p->step;
+  w->draft->training.steps_total = p->steps_total;
+  w->draft->progress = p->steps_total > 0 ? (double) p->step / p->steps_total : -1.0;
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING | PL_SNAPSHOT_CHANGED_STATE;
 
   service (w);
@@ -1533,14 +1411,14 @@ do_train (PlWorker  *w,
   trainer = pl_trainer_new (w->model, &config);
   w->cancellable = cmd->cancellable;
   w->running = w->training = TRUE;
-  w->fine_tune = fine_tune;
-  w->epoch = 0;
-  w->epochs = config.epochs;
-  w->step = 0;
-  w->steps_total = 0;
+  w->draft->training.fine_tune = fine_tune;
+  w->draft->training.epoch = 0;
+  w->draft->training.epochs = config.epochs;
+  w->draft->training.step = 0;
+  w->draft->training.steps_total = 0;
   w->batch_size = config.batch_size;
   w->run_started = g_get_monotonic_time ();
-  w->samples_per_second = 0.0;
+  w->draft->training.samples_per_second = 0.0;
   w->run_until = 0;
   set_state (w, PL_ENGINE_STATE_TRAINING, cmd->kind, 0.0);
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
@@ -1555,7 +1433,7 @@ do_train (PlWorker  *w,
   w->cancellable = NULL;
   /* the last weights (or, after divergence, the restored ones) */
   touch (w, DIRTY_MODEL | DIRTY_HISTORY);
-  want_preview = w->preview_on;
+  want_preview = w->draft->has_preview;
   if (w->held_preview != NULL)
     {
       PlCommand *held = g_steal_pointer (&w->held_preview);
@@ -1581,7 +1459,7 @@ do_train (PlWorker  *w,
 typedef struct {
   PlWorker        *w;
   const PlCommand *cmd;
-  Curve           *curve;
+  guint            curve;     /* index in draft->curves */
   guint            done, total;
 } Sweep;
 
@@ -1602,8 +1480,8 @@ on_sweep_point (guint                  i,
   p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
   p.accuracy = r->accuracy;
   p.loss = r->loss;
-  g_array_prepend_val (sweep->curve->points, p);
-  g_clear_pointer (&sweep->curve->bytes, pl_bytes_unref);
+  g_array_prepend_val (w->curve_points[sweep->curve], p);
+  g_clear_pointer (&w->draft->curves[sweep->curve].points, pl_bytes_unref);
   touch (w, DIRTY_CURVES);
   sweep->done++;
   set_state (w, PL_ENGINE_STATE_SWEEPING, sweep->cmd->kind, (double) sweep->done / sweep->total);
@@ -1618,8 +1496,8 @@ do_sweep (PlWorker  *w,
           PlCommand *cmd)
 {
   GError *error = NULL;
-  PlStrategy strategy = w->strategy;
-  Sweep sweep = { w, cmd, NULL, 0, cmd->n_scores * cmd->points };
+  PlStrategy strategy = w->draft->strategy;
+  Sweep sweep = { w, cmd, 0, 0, cmd->n_scores * cmd->points };
 
   if (w->data == NULL)
     {
@@ -1656,7 +1534,7 @@ do_sweep (PlWorker  *w,
     {
       g_autoptr(PlScores) scores = NULL;
       g_autoptr(PlPreview) preview = NULL;
-      Curve *curve = &w->curves[w->n_curves];
+      guint curve = w->draft->n_curves;
       PlPruneSpec spec;
       int blas;
 
@@ -1674,9 +1552,9 @@ do_sweep (PlWorker  *w,
       if (preview == NULL)
         break;
 
-      curve->score = cmd->scores[si];
-      curve->points = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
-      w->n_curves++;
+      w->draft->curves[curve].score = cmd->scores[si];
+      w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
+      w->draft->n_curves++;
       sweep.curve = curve;
       service (w);
       if (w->quit)
@@ -1767,7 +1645,7 @@ idle_work (PlWorker *w)
   if (!w->full.stale)
     return FALSE;
 
-  if (w->preview_on)
+  if (w->draft->has_preview)
     {
       if (!run_preview (w, FALSE, FALSE, &error))
         post_error (w, error);
@@ -1788,15 +1666,15 @@ gpointer
 _pl_worker_main (gpointer data)
 {
   PlWorker *w = data;
-  PlEngine *self = w->engine;
+  PlEngine *engine = w->engine;
 
   while (!w->quit)
     {
       PlCommand *cmd;
 
-      if (g_atomic_int_get (&self->queued) == 0 && idle_work (w))
+      if (g_atomic_int_get (&engine->queued) == 0 && idle_work (w))
         continue;
-      cmd = _pl_engine_queue_pop (self, -1);
+      cmd = _pl_engine_queue_pop (engine, -1);
       handle (w, cmd);
     }
 
@@ -1805,22 +1683,20 @@ _pl_worker_main (gpointer data)
 }
 
 PlWorker *
-_pl_worker_new (PlEngine *self)
+_pl_worker_new (PlEngine *engine)
 {
   PlWorker *w = g_new0 (PlWorker, 1);
 
-  w->engine = self;
-  w->threads = self->threads;
+  w->engine = engine;
+  w->threads = engine->threads;
+  w->draft = pl_snapshot_new (0);
   w->history = g_array_new (FALSE, FALSE, sizeof (PlEpochRecord));
   w->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   w->undo = g_ptr_array_new_with_free_func (undo_entry_free);
   w->full.inputs = &w->inputs;
   w->sub.inputs = &w->sub_inputs;
   w->sub.max_samples = TRAIN_PREVIEW_SAMPLES;
-  pl_strategy_init (&w->strategy);
   pl_train_config_init (&w->config);
-  w->state = PL_ENGINE_STATE_IDLE;
-  w->progress = -1.0;
   return w;
 }
 

@@ -145,6 +145,40 @@ enqueue (PlEngine  *self,
   return id;
 }
 
+void
+_pl_engine_take_preview (PlEngine         *self,
+                         PlCommand        *cmd,
+                         PlPreviewRequest *out)
+{
+  _pl_engine_in_lock (self);
+  if (self->tail_preview == cmd)
+    self->tail_preview = NULL;
+  *out = (PlPreviewRequest) { cmd->value, cmd->by_threshold, cmd->request, cmd->requested,
+                              cmd->sent_at };
+  _pl_engine_in_unlock (self);
+}
+
+void
+_pl_engine_command_done (PlEngine        *self,
+                         const PlCommand *cmd)
+{
+  gboolean training = cmd->kind == PL_ENGINE_COMMAND_TRAIN
+                      || cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
+
+  if (cmd->cancellable == NULL && !training)
+    return;
+  _pl_engine_in_lock (self);
+  if (cmd->cancellable != NULL)
+    g_ptr_array_remove (self->cancellables, cmd->cancellable);
+  if (training)
+    {
+      g_assert (self->n_training > 0);
+      if (--self->n_training == 0)
+        g_atomic_int_set (&self->paused, 0);
+    }
+  _pl_engine_in_unlock (self);
+}
+
 /* A wake-up has no place in the order of commands: the preview before it stays writable. */
 static void
 wake (PlEngine *self)
