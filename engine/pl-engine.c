@@ -25,12 +25,16 @@
  * computed with the strategy, model and masks of the commands sent before it, and while the
  * worker computes one preview only the newest value waits.
  *
- * Previews during training (pl-engine-worker.c). The worker answers them from the trainer's
+ * Previews during training (pl-engine-run.c). The worker answers them from the trainer's
  * progress callback, between two steps: the weights do not move under the preview, the model
  * stays the worker's alone (no copy shared with another thread, no lock around the numerics),
  * and the preview can use the engine's threads while the trainer's are idle. The PlPreview is
  * rebuilt from the current weights when it is PREVIEW_REFRESH_USEC old (and ≥ 10× its build
  * time), but not in the middle of a drag unless PREVIEW_MAX_AGE_USEC old (rebuild_due()).
+ * A preview during training evaluates a fixed subsample of TRAIN_PREVIEW_SAMPLES evaluation
+ * samples first (the first run after a rebuild recomputes the first layer over those only), and
+ * every sample once the pointer rests (no request for DRAG_GAP_USEC); the snapshot's
+ * preview_subsample says which. The evaluation and the scores are not remade during a drag.
  * Training (or a sweep) keeps RUN_SHARE of the time during a continuous drag: after a preview
  * that took t, the next waits until the run went on for t·RUN_SHARE/(1−RUN_SHARE). Progress snapshots go out at
  * most every PUBLISH_USEC; a preview's snapshot at once, with the heavy parts (weights, metrics,
