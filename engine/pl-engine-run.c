@@ -516,63 +516,63 @@ _pl_worker_do_sweep (PlWorker  *w,
       _pl_worker_fail (w, cmd, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                        _("a sweep needs 1 to %u scores, at least 2 points and a maximum sparsity in (0, 1]"),
                        (guint) PL_N_SCORES);
-                 return;
-               }
+      return;
+    }
 
-             _pl_worker_clear_curves (w);
-             /* The drag's preview makes way for the sweep's own (both share the evaluation inputs; each
-              * holds the first layer's pre-activations, 6 MB on Fashion-MNIST's 5,000 validation images
-              * with 784-300-100-10). A drag during the sweep builds it again, idle work after it. */
-             _pl_worker_drop_previews (w);
-             _pl_worker_touch (w, DIRTY_PREVIEW);
-             w->cancellable = cmd->cancellable;
-             w->running = TRUE;
-             w->run_until = 0;
-             _pl_worker_set_state (w, PL_ENGINE_STATE_SWEEPING, cmd->kind, 0.0);
-             _pl_worker_publish (w);
+  _pl_worker_clear_curves (w);
+  /* The drag's preview makes way for the sweep's own (both share the evaluation inputs; each
+   * holds the first layer's pre-activations, 6 MB on Fashion-MNIST's 5,000 validation images
+   * with 784-300-100-10). A drag during the sweep builds it again, idle work after it. */
+  _pl_worker_drop_previews (w);
+  _pl_worker_touch (w, DIRTY_PREVIEW);
+  w->cancellable = cmd->cancellable;
+  w->running = TRUE;
+  w->run_until = 0;
+  _pl_worker_set_state (w, PL_ENGINE_STATE_SWEEPING, cmd->kind, 0.0);
+  _pl_worker_publish (w);
 
-             for (guint si = 0; si < cmd->n_scores && error == NULL && !w->quit; si++)
-               {
-                 g_autoptr(PlScores) scores = NULL;
-                 g_autoptr(PlPreview) preview = NULL;
-                 guint curve = w->draft->n_curves;
-                 PlPruneSpec spec;
-                 int blas;
+  for (guint si = 0; si < cmd->n_scores && error == NULL && !w->quit; si++)
+    {
+      g_autoptr(PlScores) scores = NULL;
+      g_autoptr(PlPreview) preview = NULL;
+      guint curve = w->draft->n_curves;
+      PlPruneSpec spec;
+      int blas;
 
-                 if (g_cancellable_is_cancelled (cmd->cancellable))
-                   break;
-                 blas = _pl_worker_blas_begin (w);
-                 scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train,
-                                             &strategy.score_options, &error);
-                 _pl_worker_blas_end (blas);
-                 if (scores == NULL)
-                   break;
-                 pl_strategy_to_prune_spec (&strategy, &spec, FALSE, 0.0);
-                 preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
-                                                  w->threads, &error);
-                 if (preview == NULL)
-                   break;
+      if (g_cancellable_is_cancelled (cmd->cancellable))
+        break;
+      blas = _pl_worker_blas_begin (w);
+      scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train,
+                                  &strategy.score_options, &error);
+      _pl_worker_blas_end (blas);
+      if (scores == NULL)
+        break;
+      pl_strategy_to_prune_spec (&strategy, &spec, FALSE, 0.0);
+      preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
+                                       w->threads, &error);
+      if (preview == NULL)
+        break;
 
-                 w->draft->curves[curve].score = cmd->scores[si];
-                 w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
-                 w->draft->n_curves++;
-                 sweep.curve = curve;
-                 service (w);
-                 if (w->quit)
-                   break;
-                 /* from the sparsest point down (pl-sweep.h); the points are kept in increasing sparsity */
-                 if (!pl_sweep_run (preview, cmd->max, cmd->points, on_sweep_point, &sweep, cmd->cancellable,
-                                    &error)
-                     && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                   g_clear_error (&error);   /* stopped: the points done are kept */
-               }
+      w->draft->curves[curve].score = cmd->scores[si];
+      w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
+      w->draft->n_curves++;
+      sweep.curve = curve;
+      service (w);
+      if (w->quit)
+        break;
+      /* from the sparsest point down (pl-sweep.h); the points are kept in increasing sparsity */
+      if (!pl_sweep_run (preview, cmd->max, cmd->points, on_sweep_point, &sweep, cmd->cancellable,
+                         &error)
+          && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_clear_error (&error);   /* stopped: the points done are kept */
+    }
 
-             w->running = FALSE;
-             w->cancellable = NULL;
-             if (w->held_preview != NULL)
-               _pl_worker_handle (w, g_steal_pointer (&w->held_preview));
-             _pl_worker_touch (w, DIRTY_CURVES);
-             _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
-             _pl_worker_publish (w);
-             _pl_worker_finish (w, cmd, error);
-           }
+  w->running = FALSE;
+  w->cancellable = NULL;
+  if (w->held_preview != NULL)
+    _pl_worker_handle (w, g_steal_pointer (&w->held_preview));
+  _pl_worker_touch (w, DIRTY_CURVES);
+  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, error);
+}
