@@ -40,6 +40,7 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  guint          seeds;
 } PlCommand;
 
 typedef struct {

@@ -457,6 +457,17 @@ _pl_worker_do_train (PlWorker  *w,
   _pl_worker_finish (w, cmd, error);
 }
 
+/* How many seeds score @si of a sweep is run with: those asked for when it depends on them (it
+ * samples batches of data, or draws at random), else 1 — every seed gives the same curve. */
+static guint
+seeds_of (const PlCommand *cmd,
+          guint            si)
+{
+  PlScoreKind kind = cmd->scores[si];
+
+  return pl_score_info (kind)->needs_data || kind == PL_SCORE_RANDOM ? cmd->seeds : 1;
+}
+
 typedef struct {
   PlWorker        *w;
   const PlCommand *cmd;
@@ -481,6 +492,7 @@ on_sweep_point (guint                  i,
   p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
   p.accuracy = r->accuracy;
   p.loss = r->loss;
+  memcpy (p.layer_sparsity, r->layer_sparsity, sizeof p.layer_sparsity);
   g_array_prepend_val (w->curve_points[sweep->curve], p);
   g_clear_pointer (&w->draft->curves[sweep->curve].points, pl_bytes_unref);
   _pl_worker_touch (w, DIRTY_CURVES);
@@ -498,7 +510,7 @@ _pl_worker_do_sweep (PlWorker  *w,
 {
   GError *error = NULL;
   PlStrategy strategy = w->draft->strategy;
-  Sweep sweep = { w, cmd, 0, 0, cmd->n_scores * cmd->points };
+  Sweep sweep = { w, cmd, 0, 0, 0 };
 
   if (w->data == NULL)
     {
@@ -511,13 +523,15 @@ _pl_worker_do_sweep (PlWorker  *w,
       return;
     }
   if (cmd->n_scores == 0 || cmd->n_scores > PL_N_SCORES || cmd->points < 2
-      || !(cmd->max > 0.0 && cmd->max <= 1.0))
+      || !(cmd->max > 0.0 && cmd->max <= 1.0) || cmd->seeds == 0 || cmd->seeds > PL_SWEEP_MAX_SEEDS)
     {
       _pl_worker_fail (w, cmd, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                       _("a sweep needs 1 to %u scores, at least 2 points and a maximum sparsity in (0, 1]"),
-                       (guint) PL_N_SCORES);
+                       _("a sweep needs 1 to %u scores, at least 2 points, a maximum sparsity in (0, 1] and 1 to %u seeds"),
+                       (guint) PL_N_SCORES, (guint) PL_SWEEP_MAX_SEEDS);
       return;
     }
+  for (guint si = 0; si < cmd->n_scores; si++)
+    sweep.total += seeds_of (cmd, si) * cmd->points;
 
   _pl_worker_clear_curves (w);
   /* The drag's preview makes way for the sweep's own (both share the evaluation inputs; each
@@ -531,19 +545,23 @@ _pl_worker_do_sweep (PlWorker  *w,
   _pl_worker_set_state (w, PL_ENGINE_STATE_SWEEPING, cmd->kind, 0.0);
   _pl_worker_publish (w);
 
-  for (guint si = 0; si < cmd->n_scores && error == NULL && !w->quit; si++)
+  for (guint k = 0; k < cmd->n_scores * cmd->seeds && error == NULL && !w->quit; k++)
     {
+      guint si = k / cmd->seeds, seed = k % cmd->seeds;
       g_autoptr(PlScores) scores = NULL;
       g_autoptr(PlPreview) preview = NULL;
       guint curve = w->draft->n_curves;
+      PlScoreOptions options = strategy.score_options;
       PlPruneSpec spec;
       int blas;
 
+      if (seed >= seeds_of (cmd, si))
+        continue;
       if (g_cancellable_is_cancelled (cmd->cancellable))
         break;
+      options.seed += seed;
       blas = _pl_worker_blas_begin (w);
-      scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train,
-                                  &strategy.score_options, &error);
+      scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train, &options, &error);
       _pl_worker_blas_end (blas);
       if (scores == NULL)
         break;
@@ -554,6 +572,7 @@ _pl_worker_do_sweep (PlWorker  *w,
         break;
 
       w->draft->curves[curve].score = cmd->scores[si];
+      w->draft->curves[curve].seed = options.seed;
       w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
       w->draft->n_curves++;
       sweep.curve = curve;

@@ -113,8 +113,9 @@ struct _PlWorker
   gboolean           quit;
   guint              batch_size;    /* of the training run */
   gint64             run_started;   /* of the training run */
-  GArray            *curve_points[PL_N_SCORES];  /* owned: PlSweepPoint of draft->curves[i],
-                                                  * growing while sweeping */
+  GArray            *curve_points[PL_SWEEP_MAX_CURVES];  /* owned: PlSweepPoint of
+                                                          * draft->curves[i], growing while
+                                                          * sweeping */
 
   /* 2-D data */
   gboolean           has_grid;      /* a decision grid over draft->grid_x0 … grid_y1 */

@@ -665,7 +665,8 @@ pl_engine_sweep (PlEngine          *self,
                  const PlScoreKind *scores,
                  guint              n_scores,
                  guint              points,
-                 double             max)
+                 double             max,
+                 guint              seeds)
 {
   PlCommand *cmd;
 
@@ -677,6 +678,7 @@ pl_engine_sweep (PlEngine          *self,
   cmd->n_scores = n_scores;
   cmd->points = points;
   cmd->max = max;
+  cmd->seeds = seeds;
   cmd->cancellable = g_cancellable_new ();
   return enqueue (self, cmd);
 }

@@ -22,6 +22,7 @@
 #include "pl-preview.h"
 #include "pl-prune.h"
 #include "pl-score.h"
+#include "pl-sweep.h"
 #include "pl-train.h"
 
 G_BEGIN_DECLS
@@ -92,12 +93,17 @@ typedef struct {
   double  structural_sparsity;    /* dead hidden neurons / hidden neurons */
   double  accuracy;               /* on eval_split */
   double  loss;
+  double  layer_sparsity[PL_MLP_MAX_LAYERS];  /* pruned / weights of each layer */
 } PlSweepPoint;
 
 typedef struct {
   PlScoreKind  score;
+  guint64      seed;              /* of the score (its batches, its random draw) */
   GBytes      *points;            /* PlSweepPoint, in order of target; grows while sweeping */
 } PlSweepCurve;
+
+/* A sweep's curves: one per score and seed. */
+#define PL_SWEEP_MAX_CURVES (PL_N_SCORES * PL_SWEEP_MAX_SEEDS)
 
 /* Where the time of the newest preview went, in µs of g_get_monotonic_time(), for the
  * benchmarks (tests/bench-engine.c prints the breakdown). sent + queued + held + rebuild + run
@@ -185,7 +191,7 @@ typedef struct {
   PlSnapshotTraining training;
 
   guint              n_curves;
-  PlSweepCurve       curves[PL_N_SCORES];
+  PlSweepCurve       curves[PL_SWEEP_MAX_CURVES];  /* by score, then seed */
 
   guint              n_layers;       /* 0 without a model */
   PlLayerView        layers[];

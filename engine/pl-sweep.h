@@ -22,6 +22,9 @@
 
 G_BEGIN_DECLS
 
+/* Seeds a sweep may repeat each score with (the engine's, the app's). */
+#define PL_SWEEP_MAX_SEEDS 8
+
 /* target_i = 1 − (1 − @max)^(i/(@n_points−1)) for @i < @n_points; @max in [0, 1],
  * @n_points ≥ 2. Exactly 0 for i = 0 and @max for i = n_points − 1. */
 double   pl_sweep_target (double             max,

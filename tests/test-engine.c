@@ -533,7 +533,7 @@ test_sweep (void)
   gsize n;
 
   set_up (&r, 4);
-  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 6, 0.95)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 6, 0.95, 1)));
   g_assert_cmpuint (r.last->n_curves, ==, 2);
   for (guint c = 0; c < 2; c++)
     {
@@ -545,6 +545,71 @@ test_sweep (void)
       g_assert_cmpfloat_with_epsilon (p[5].sparsity, 0.95, 0.01);
     }
   g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Three seeds: magnitude, which neither samples data nor draws, is swept once; random three
+ * times, with the seeds 0, 1, 2, each curve that of a random score of its seed. Every point has
+ * each layer's sparsity, whose weighted sum is the whole model's. */
+static void
+test_sweep_seeds (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autoptr(PlData) data = load_data ();
+  Recorder r;
+  gsize n;
+
+  set_up (&r, 4);
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, 3)));
+  g_assert_cmpuint (r.last->n_curves, ==, 4);
+  g_assert_cmpint (r.last->curves[0].score, ==, PL_SCORE_MAGNITUDE);
+  for (guint c = 1; c < 4; c++)
+    {
+      g_autoptr(PlMlp) model = pl_snapshot_build_model (r.last, FALSE);
+      g_autoptr(PlScores) scores = NULL;
+      g_autoptr(PlMlp) pruned = NULL;
+      g_autoptr(PlEvaluation) ev = NULL;
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+      PlPruneSpec spec;
+      const PlSweepPoint *p = pl_sweep_curve_points (&r.last->curves[c], &n);
+
+      g_assert_cmpint (r.last->curves[c].score, ==, PL_SCORE_RANDOM);
+      g_assert_cmpuint (r.last->curves[c].seed, ==, c - 1);
+      g_assert_cmpuint (n, ==, 5);
+
+      /* the point at 90 %: a random score of this seed, pruned and evaluated here */
+      options.seed = c - 1;
+      scores = pl_scores_compute (model, PL_SCORE_RANDOM, data->train, &options, NULL);
+      pruned = pl_mlp_copy (model);
+      pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, p[4].target);
+      g_assert_true (pl_prune_apply (pruned, scores, &spec, NULL));
+      ev = pl_evaluate (pruned, data->val, NULL);
+      g_assert_cmpfloat_with_epsilon (p[4].loss, ev->loss, 1e-4);
+    }
+  for (guint c = 0; c < 4; c++)
+    {
+      const PlSweepPoint *p = pl_sweep_curve_points (&r.last->curves[c], &n);
+
+      for (gsize k = 0; k < n; k++)
+        {
+          double pruned = 0.0, total = 0.0;
+
+          for (guint i = 0; i < r.last->n_layers; i++)
+            {
+              double nw = (double) r.last->layers[i].n_in * r.last->layers[i].n_out;
+
+              pruned += p[k].layer_sparsity[i] * nw;
+              total += nw;
+            }
+          g_assert_cmpfloat_with_epsilon (pruned / total, p[k].sparsity, 1e-12);
+        }
+    }
+  /* one seed is still one curve per score, and more seeds than a sweep takes fail */
+  g_assert_false (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, PL_SWEEP_MAX_SEEDS + 1)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, 1)));
+  g_assert_cmpuint (r.last->n_curves, ==, 2);
+  g_assert_cmpuint (r.errors->len, ==, 1);
 
   recorder_clear (&r);
 }
@@ -565,7 +630,7 @@ test_sweep_then_preview (void)
   request = pl_engine_preview (r.engine, 0.5, FALSE);
   wait_until (&r, has_preview, &request);
 
-  sweep = pl_engine_sweep (r.engine, kinds, 2, 40, 0.99);
+  sweep = pl_engine_sweep (r.engine, kinds, 2, 40, 0.99, 1);
   for (guint k = 0; k < G_N_ELEMENTS (values); k++)
     {
       g_autoptr(PlMlp) masked = NULL;
@@ -819,10 +884,10 @@ test_preview_storm_during_sweep (void)
   guint id;
 
   set_up (&r, 4);
-  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 12, 0.98)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 12, 0.98, 1)));
   quiet = pl_snapshot_ref (r.last);
 
-  id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98);
+  id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98, 1);
   /* a fast drag: a motion every 2 ms, five times the rate of a pointer */
   for (guint i = 0; !is_done (&r, GUINT_TO_POINTER (id)); i++)
     {
@@ -992,6 +1057,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
+  g_test_add_func ("/engine/thread/sweep/seeds-and-layer-sparsity", test_sweep_seeds);
   g_test_add_func ("/engine/thread/sweep/previews-answered-during-and-after", test_sweep_then_preview);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
   g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);
