@@ -221,41 +221,6 @@ _pl_worker_do_preview (PlWorker  *w,
     }
 }
 
-/* What may run while training or sweeping: previews, strategy, clear-preview, save. Anything
- * else fails as busy. */
-static void
-handle_in_run (PlWorker  *w,
-               PlCommand *cmd)
-{
-  switch (cmd->kind)
-    {
-    case PL_CMD_WAKE:
-      break;
-    case PL_CMD_QUIT:
-      w->quit = TRUE;
-      break;
-    case PL_ENGINE_COMMAND_PREVIEW:
-      _pl_worker_do_preview (w, cmd, w->training);
-      break;
-    case PL_ENGINE_COMMAND_SET_STRATEGY:
-      _pl_worker_do_set_strategy (w, cmd);
-      break;
-    case PL_ENGINE_COMMAND_CLEAR_PREVIEW:
-      _pl_worker_do_clear_preview (w, cmd);
-      break;
-    case PL_ENGINE_COMMAND_SAVE_MODEL:
-      _pl_worker_do_save_model (w, cmd);
-      break;
-    default:
-      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY,
-                       w->training ? _("“%s” is not possible while training: stop the training first")
-                                   : _("“%s” is not possible during a sweep: stop the sweep first"),
-                       pl_engine_command_to_string (cmd->kind));
-      break;
-    }
-  _pl_command_free (cmd);
-}
-
 /* While training shows a preview and no drag is going on (no request for DRAG_GAP_USEC, nor
  * one waiting): one of the drag's subsample is done again at once on every evaluation sample
  * and the current weights; one of every sample follows the weights, rebuilt and run again
@@ -308,7 +273,7 @@ service (PlWorker *w)
           if (!paused && g_get_monotonic_time () < w->run_until)
             return;
           cmd = g_steal_pointer (&w->held_preview);
-          handle_in_run (w, cmd);
+          _pl_worker_handle (w, cmd);
           continue;
         }
 
@@ -335,7 +300,7 @@ service (PlWorker *w)
           w->held_preview = cmd;
           return;
         }
-      handle_in_run (w, cmd);
+      _pl_worker_handle (w, cmd);
     }
 }
 

@@ -174,13 +174,9 @@ void      _pl_worker_fail              (PlWorker         *w,
                                         const char       *format,
                                         ...) G_GNUC_PRINTF (5, 6);
 void      _pl_worker_push_undo         (PlWorker         *w);
+/* Runs @cmd and frees it; during a long command only previews, strategy, clear-preview and
+ * save, anything else fails as busy. */
 void      _pl_worker_handle            (PlWorker         *w,
-                                        PlCommand        *cmd);
-void      _pl_worker_do_save_model     (PlWorker         *w,
-                                        PlCommand        *cmd);
-void      _pl_worker_do_set_strategy   (PlWorker         *w,
-                                        PlCommand        *cmd);
-void      _pl_worker_do_clear_preview  (PlWorker         *w,
                                         PlCommand        *cmd);
 
 G_END_DECLS

@@ -375,9 +375,9 @@ do_load_model (PlWorker  *w,
   _pl_worker_finish (w, cmd, error);
 }
 
-void
-_pl_worker_do_save_model (PlWorker  *w,
-                          PlCommand *cmd)
+static void
+do_save_model (PlWorker  *w,
+               PlCommand *cmd)
 {
   GError *error = NULL;
 
@@ -396,9 +396,9 @@ _pl_worker_do_save_model (PlWorker  *w,
   _pl_worker_finish (w, cmd, error);
 }
 
-void
-_pl_worker_do_set_strategy (PlWorker  *w,
-                            PlCommand *cmd)
+static void
+do_set_strategy (PlWorker  *w,
+                 PlCommand *cmd)
 {
   g_autoptr(GError) ignored = NULL;
 
@@ -418,9 +418,9 @@ _pl_worker_do_set_strategy (PlWorker  *w,
   _pl_worker_finish (w, cmd, NULL);
 }
 
-void
-_pl_worker_do_clear_preview (PlWorker  *w,
-                             PlCommand *cmd)
+static void
+do_clear_preview (PlWorker  *w,
+                  PlCommand *cmd)
 {
   _pl_worker_clear_preview (w);
   _pl_worker_publish (w);
@@ -521,10 +521,41 @@ do_rewind (PlWorker  *w,
 
 /* ───────────────────────────── the worker loop ───────────────────────────── */
 
+/* What may run while training or sweeping (from the run's progress callback): previews,
+ * strategy, clear-preview, save. */
+static gboolean
+runs_during_a_run (guint kind)
+{
+  switch (kind)
+    {
+    case PL_CMD_WAKE:
+    case PL_CMD_QUIT:
+    case PL_ENGINE_COMMAND_PREVIEW:
+    case PL_ENGINE_COMMAND_SET_STRATEGY:
+    case PL_ENGINE_COMMAND_CLEAR_PREVIEW:
+    case PL_ENGINE_COMMAND_SAVE_MODEL:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Runs @cmd and frees it; while a long command runs, only what runs_during_a_run(), anything
+ * else fails as busy. */
 void
 _pl_worker_handle (PlWorker  *w,
                    PlCommand *cmd)
 {
+  if (w->running && !runs_during_a_run (cmd->kind))
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY,
+                       w->training ? _("“%s” is not possible while training: stop the training first")
+                                   : _("“%s” is not possible during a sweep: stop the sweep first"),
+                       pl_engine_command_to_string (cmd->kind));
+      _pl_command_free (cmd);
+      return;
+    }
+
   switch (cmd->kind)
     {
     case PL_CMD_WAKE:
@@ -543,20 +574,21 @@ _pl_worker_handle (PlWorker  *w,
       do_load_model (w, cmd);
       break;
     case PL_ENGINE_COMMAND_SAVE_MODEL:
-      _pl_worker_do_save_model (w, cmd);
+      do_save_model (w, cmd);
       break;
     case PL_ENGINE_COMMAND_TRAIN:
     case PL_ENGINE_COMMAND_FINE_TUNE:
       _pl_worker_do_train (w, cmd);
       break;
     case PL_ENGINE_COMMAND_SET_STRATEGY:
-      _pl_worker_do_set_strategy (w, cmd);
+      do_set_strategy (w, cmd);
       break;
     case PL_ENGINE_COMMAND_PREVIEW:
-      _pl_worker_do_preview (w, cmd, FALSE);
+      /* during training, between two steps, on the weights as they are then */
+      _pl_worker_do_preview (w, cmd, w->training);
       break;
     case PL_ENGINE_COMMAND_CLEAR_PREVIEW:
-      _pl_worker_do_clear_preview (w, cmd);
+      do_clear_preview (w, cmd);
       break;
     case PL_ENGINE_COMMAND_APPLY_PRUNE:
       do_apply_prune (w, cmd);
