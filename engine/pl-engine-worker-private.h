@@ -21,7 +21,7 @@ G_BEGIN_DECLS
 #define PREVIEW_REFRESH_USEC  (2 * G_USEC_PER_SEC)
 #define PREVIEW_MAX_AGE_USEC  (10 * G_USEC_PER_SEC)
 #define DRAG_GAP_USEC         (G_USEC_PER_SEC * 3 / 10)
-#define RUN_SHARE             0.33   /* of the time a long run gets during a drag */
+#define RUN_SHARE             0.5    /* of the time a long run gets during a drag, at least */
 #define UNDO_MAX              16
 #define GRID_SIZE             96
 #define PAUSE_POLL_USEC       (G_USEC_PER_SEC / 10)
