@@ -716,6 +716,62 @@ check_empty_state (const PlChart *chart,
   cairo_surface_destroy (want);
 }
 
+/* pl_chart_layout() gives the plot area the kind's own layout gives (the area a pointer maps
+ * through: the histogram's drag, the heatmap's hover), inside the chart; kinds without one
+ * plot area, and empty charts, give FALSE and a zeroed area. */
+static void
+test_layout_finds_plot_area (gconstpointer user_data)
+{
+  PlChartKind kind = GPOINTER_TO_INT (user_data);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  PlChartStyle style;
+  PlChartArea area, own, zero;
+  PlChart empty = { kind, NULL };
+  gboolean ok;
+  Fixture f;
+
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  fixture_fill (&f, kind);
+  memset (&zero, 0, sizeof zero);
+  ok = pl_chart_layout (cr, 800, 600, &f.chart, &style, &area);
+  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING)
+    {
+      g_assert_false (ok);
+      g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
+    }
+  else
+    {
+      g_assert_true (ok);
+      g_assert_cmpfloat (area.x, >, 0);
+      g_assert_cmpfloat (area.y, >, 0);
+      g_assert_cmpfloat (area.width, >, 100);
+      g_assert_cmpfloat (area.height, >, 100);
+      g_assert_cmpfloat (area.x + area.width, <, 800);
+      g_assert_cmpfloat (area.y + area.height, <, 600);
+    }
+  if (kind == PL_CHART_HISTOGRAM)
+    {
+      g_assert_true (pl_chart_histogram_layout (cr, 800, 600, &f.histogram, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+  else if (kind == PL_CHART_HEATMAP)
+    {
+      g_assert_true (pl_chart_heatmap_layout (cr, 800, 600, &f.heatmap, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+  else if (kind == PL_CHART_CURVES)
+    {
+      g_assert_true (pl_chart_curves_layout (cr, 800, 600, &f.curves, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+
+  g_assert_false (pl_chart_layout (cr, 800, 600, &empty, &style, &area));
+  g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
 static void
 test_empty_draws_message (gconstpointer user_data)
 {
@@ -1454,10 +1510,12 @@ main (int    argc,
       g_autofree char *every = g_strdup_printf ("/charts/%s/renders-png-svg-pdf", kind_names[kind]);
       g_autofree char *empty = g_strdup_printf ("/charts/%s/empty-draws-message", kind_names[kind]);
       g_autofree char *single = g_strdup_printf ("/charts/%s/single-point-never-crashes", kind_names[kind]);
+      g_autofree char *layout = g_strdup_printf ("/charts/%s/layout-finds-plot-area", kind_names[kind]);
 
       g_test_add_data_func (every, GINT_TO_POINTER (kind), test_renders_every_format);
       g_test_add_data_func (empty, GINT_TO_POINTER (kind), test_empty_draws_message);
       g_test_add_data_func (single, GINT_TO_POINTER (kind), test_single_point_draws_message);
+      g_test_add_data_func (layout, GINT_TO_POINTER (kind), test_layout_finds_plot_area);
     }
   g_test_add_func ("/charts/any/tiny-sizes-never-crash", test_tiny_sizes_do_not_crash);
 

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-chart-view.h"
 #include "pl-safetensors.h"
 #include "pl-window.h"
 
@@ -285,6 +286,129 @@ test_errors_mid_run (void)
   g_free (errors.message);
 }
 
+/* ---- what a user does, step by step ---- */
+
+/* A widget of the window's template, by its name in pl-window.ui. (transfer none) */
+static gpointer
+window_child (PlWindow   *window,
+              const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (window), PL_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return child;
+}
+
+/* Iterates the main loop for about @ms milliseconds: frames are drawn, idles run. */
+static void
+run_for (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, timed_out, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Reads @path and checks it starts as its format does. */
+static void
+assert_file_format (const char *path)
+{
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+  g_assert_cmpuint (length, >, 16);
+  if (g_str_has_suffix (path, ".png"))
+    g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
+  else if (g_str_has_suffix (path, ".svg"))
+    g_assert_nonnull (strstr (bytes, "<svg"));
+  else if (g_str_has_suffix (path, ".pdf"))
+    g_assert_cmpmem (bytes, 5, "%PDF-", 5);
+  else
+    g_assert_true (g_utf8_validate (bytes, length, NULL));
+}
+
+typedef struct {
+  PlWindow *window;
+  guint     n_curves;
+} CurvesWait;
+
+static gboolean
+curves_shown (gpointer data)
+{
+  CurvesWait *w = data;
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (w->window));
+  const PlChart *chart = pl_chart_view_get_chart (window_child (w->window, "curves_view"));
+
+  return s->state == PL_ENGINE_STATE_IDLE && chart != NULL && chart->kind == PL_CHART_CURVES
+         && ((const PlCurveSet *) chart->data)->n_curves == w->n_curves;
+}
+
+/* A sweep of twelve scores, every score but the learned one (its predictor is trained apart):
+ * the window holds and draws twelve curves (it held at most seven arrays per chart and
+ * aborted on the eighth), and exports them in every format, twelve series in the CSV. */
+static void
+test_sweep_of_twelve_curves (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  g_autofree char *dir = g_dir_make_tmp ("pl-gui-XXXXXX", NULL);
+  static const char * const formats[] = { "png", "svg", "pdf", "csv" };
+  PlScoreKind scores[PL_N_SCORES];
+  CurvesWait wait = { window, 0 };
+  Errors errors = { 0 };
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  pl_window_automate (window, "epochs=3;train;view=curves");
+  g_assert_true (wait_for (window_idle, window, 120));
+
+  for (guint k = 0; k < PL_N_SCORES; k++)
+    if (k != PL_SCORE_LEARNED)
+      scores[wait.n_curves++] = k;
+  g_assert_cmpuint (wait.n_curves, ==, 12);
+  g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9), >, 0);
+  g_assert_true (wait_for (curves_shown, &wait, 300));
+  g_assert_cmpuint (errors.errors, ==, 0);
+  run_for (200);
+
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+    {
+      g_autofree char *name = g_strconcat ("curves.", formats[f], NULL);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (pl_window_export_visible (window, path, &error));
+      g_assert_no_error (error);
+      assert_file_format (path);
+      if (g_str_equal (formats[f], "csv"))
+        {
+          g_autofree char *text = NULL;
+          g_auto(GStrv) lines = NULL;
+          g_autoptr(GHashTable) series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          lines = g_strsplit (text, "\n", -1);
+          g_assert_cmpstr (lines[0], ==, "series,sparsity,value,lo,hi");
+          /* five points a curve, then the unpruned accuracy as its own row */
+          for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
+            if (!g_str_has_prefix (lines[i], "unpruned,"))
+              g_hash_table_add (series, g_strndup (lines[i], strcspn (lines[i], ",")));
+          g_assert_cmpuint (g_hash_table_size (series), ==, 12);
+          g_assert_cmpuint (g_strv_length (lines), ==, 1 + 12 * 5 + 1 + 1);
+        }
+      g_remove (path);
+    }
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_rmdir (dir);
+  g_free (errors.message);
+}
+
 /* ---- lessons ---- */
 
 /* Every step of every built-in lesson, walked through a fresh window as a teacher would: the
@@ -454,6 +578,7 @@ main (int    argc,
   adw_init ();
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
+  g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();

@@ -57,6 +57,40 @@ _pl_canvas_background (PlCanvas *c)
   cairo_restore (c->cr);
 }
 
+gboolean
+_pl_draw_begin (PlCanvas           *c,
+                cairo_t            *cr,
+                double              width,
+                double              height,
+                const PlChartStyle *style,
+                const char         *title,
+                const char         *empty)
+{
+  if (empty != NULL)
+    {
+      pl_chart_draw_message (cr, width, height, title, empty, style);
+      return FALSE;
+    }
+  cairo_save (cr);
+  _pl_canvas_init (c, cr, width, height, style);
+  _pl_canvas_background (c);
+  return TRUE;
+}
+
+void
+_pl_draw_end (PlCanvas *c)
+{
+  _pl_canvas_clear (c);
+  cairo_restore (c->cr);
+}
+
+void
+_pl_draw_too_small (PlCanvas *c)
+{
+  _pl_draw_end (c);
+  pl_chart_draw_message (c->cr, c->width, c->height, NULL, _("Too small to draw"), c->style);
+}
+
 static double
 role_size (PlCanvas   *c,
            PlTextRole  role)
