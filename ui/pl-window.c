@@ -354,12 +354,14 @@ histogram_drag (PlWindow *self,
     self->last_preview = pl_engine_preview (self->engine, value, TRUE);
 }
 
+/* The pointer's x is the start GTK gave with drag-begin plus the offset of each update. */
 static void
 on_drag_begin (GtkGestureDrag *gesture,
                double          x,
                double          y,
                PlWindow       *self)
 {
+  self->drag_x0 = x;
   histogram_drag (self, x);
 }
 
@@ -369,10 +371,7 @@ on_drag_update (GtkGestureDrag *gesture,
                 double          dy,
                 PlWindow       *self)
 {
-  double x0, y0;
-
-  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-  histogram_drag (self, x0 + dx);
+  histogram_drag (self, self->drag_x0 + dx);
 }
 
 static void
