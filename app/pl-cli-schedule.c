@@ -67,13 +67,12 @@ on_schedule_progress (const PlScheduleProgress *p,
     g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s\n"), name, p->seed, p->stage);
 }
 
-static gboolean
-write_schedule_csv (const char  *path,
-                    const GArray *points,
-                    guint        n_layers,
-                    GError     **error)
+/* The points as CSV, one row each. (transfer full) */
+static GString *
+schedule_csv (const GArray *points,
+              guint         n_layers)
 {
-  g_autoptr(GString) s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
+  GString *s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
                                        "test_accuracy,test_loss,val_accuracy,val_loss,chosen,seconds");
 
   for (guint i = 0; i < n_layers; i++)
@@ -91,9 +90,7 @@ write_schedule_csv (const char  *path,
         g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
       g_string_append_c (s, '\n');
     }
-
-  /* atomic, and a failure names the file */
-  return pl_file_save (path, s->str, s->len, error);
+  return s;
 }
 
 static void
@@ -612,13 +609,12 @@ _pl_cli_schedule (int    argc,
 
   summary = pl_schedule_summarise ((const PlSchedulePoint *) (gpointer) points->data, points->len);
 
-  if (a.csv != NULL && !write_schedule_csv (a.csv, points, model->n_layers, &error))
-    return _pl_cli_fail (error);
   if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
     return _pl_cli_fail (error);
 
-  if (a.json || plot != NULL)
+  if (a.json || plot != NULL || a.csv != NULL)
     {
+      g_autoptr(GString) csv = a.csv != NULL ? schedule_csv (points, model->n_layers) : NULL;
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
@@ -653,10 +649,8 @@ _pl_cli_schedule (int    argc,
           _pl_cli_add_string (b, "out", a.out);
         }
       json_builder_end_object (b);
-      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+      if (!_pl_cli_emit_result (b, a.json, plot, a.csv, csv, &error))
         return _pl_cli_fail (error);
-      if (a.json)
-        _pl_cli_print_json (b);
     }
   if (!a.json)
     {

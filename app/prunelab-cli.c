@@ -14,10 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-locale.h"
+#include "pl-score.h"
 
 static GCancellable *cancellable;
 /* errno of the first write to stdout that failed */
@@ -139,6 +141,45 @@ _pl_cli_print_json (JsonBuilder *builder)
   fputc ('\n', stdout);
   if (fflush (stdout) != 0 && stdout_errno == 0)
     stdout_errno = errno;
+}
+
+gboolean
+_pl_cli_emit_result (JsonBuilder    *result,
+                     gboolean        json,
+                     const char     *plot_path,
+                     const char     *csv_path,
+                     const GString  *csv,
+                     GError        **error)
+{
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (csv_path == NULL || csv != NULL, FALSE);
+
+  /* atomic, and a failure names the file */
+  if (csv_path != NULL && !pl_file_save (csv_path, csv->str, csv->len, error))
+    return FALSE;
+  if (plot_path != NULL && !_pl_cli_plot_result (result, plot_path, error))
+    return FALSE;
+  if (json)
+    _pl_cli_print_json (result);
+  return TRUE;
+}
+
+char *
+_pl_cli_score_names (gboolean neurons_only)
+{
+  GString *names = g_string_new (NULL);
+
+  for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
+    {
+      const PlScoreInfo *info = pl_score_info (k);
+
+      if (neurons_only && !info->per_neuron)
+        continue;
+      if (names->len > 0)
+        g_string_append (names, ", ");
+      g_string_append (names, info->name);
+    }
+  return g_string_free (names, FALSE);
 }
 
 void
