@@ -201,11 +201,41 @@ compare_names (gconstpointer a,
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
 
+typedef struct {
+  char           *path;   /* owned */
+  PlTestReadFunc  read;
+} BadFile;
+
+static void
+bad_file_free (gpointer data)
+{
+  BadFile *bad = data;
+
+  g_free (bad->path);
+  g_free (bad);
+}
+
+static void
+test_bad_file (gconstpointer user_data)
+{
+  const BadFile *bad = user_data;
+  g_autofree char *name = g_path_get_basename (bad->path);
+  g_autofree char *display_name = g_filename_display_name (bad->path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (bad->read (bad->path, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_error (error, PL_FORMAT_ERROR, pl_test_format_code_from_name (name));
+  if (strstr (error->message, display_name) == NULL)
+    g_error ("message “%s” does not name “%s”", error->message, display_name);
+}
+
 void
 pl_test_add_bad_file_tests (const char         *prefix,
                             const char * const *suffixes,
                             const char         *test_prefix,
-                            GTestDataFunc       func)
+                            PlTestReadFunc      read)
 {
   g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "bad", NULL);
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
@@ -232,7 +262,11 @@ pl_test_add_bad_file_tests (const char         *prefix,
       const char *file = g_ptr_array_index (names, i);
       g_autofree char *test_path = g_strconcat (test_prefix, file, NULL);
 
-      g_test_add_data_func_full (test_path, g_build_filename (dir, file, NULL), func, g_free);
+      BadFile *bad = g_new0 (BadFile, 1);
+
+      bad->path = g_build_filename (dir, file, NULL);
+      bad->read = read;
+      g_test_add_data_func_full (test_path, bad, test_bad_file, bad_file_free);
     }
 }
 

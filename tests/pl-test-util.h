@@ -52,14 +52,20 @@ void        pl_test_remove_tree                (const char          *path);
 void        pl_test_assert_message_names       (const GError        *error,
                                                 const char          *path);
 
+/* Reads @path with the reader under test: TRUE when it read the file, else FALSE with @error
+ * set. */
+typedef gboolean (*PlTestReadFunc) (const char  *path,
+                                    GError     **error);
+
 /* A test per file of tests/data/bad whose name starts with @prefix and ends with one of
- * @suffixes (NULL-terminated), in name order, at @test_prefix + the file name; @func gets the
- * file's full path. There must be at least one. A bad file is named WHAT--CODE.EXT, CODE the
- * PL_FORMAT_ERROR code its reader must give (pl_test_format_code_from_name()). */
+ * @suffixes (NULL-terminated), in name order, at @test_prefix + the file name; there must be
+ * at least one. A bad file is named WHAT--CODE.EXT: each test checks that @read refuses it
+ * with PL_FORMAT_ERROR's CODE (pl_test_format_code_from_name()) in a message that names the
+ * file as the user gave it. */
 void        pl_test_add_bad_file_tests         (const char          *prefix,
                                                 const char * const  *suffixes,
                                                 const char          *test_prefix,
-                                                GTestDataFunc        func);
+                                                PlTestReadFunc       read);
 /* The PL_FORMAT_ERROR code named in a bad file's name (idx-WHAT--bad-shape.idx.gz gives
  * PL_FORMAT_ERROR_BAD_SHAPE); a name without one fails the test. */
 int         pl_test_format_code_from_name      (const char          *name);

@@ -443,19 +443,13 @@ test_fuzz_csv (void)
 
 
 /* tests/data/bad/csv-WHAT--CODE.csv: CODE names the expected PL_FORMAT_ERROR code. */
-static void
-test_bad_file (gconstpointer user_data)
+static gboolean
+read_csv_file (const char  *path,
+               GError     **error)
 {
-  const char *path = user_data;
-  g_autofree char *name = g_path_get_basename (path);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PlDataset) d = pl_csv_read (path, NULL, -1, NULL, &error);
+  g_autoptr(PlDataset) d = pl_csv_read (path, NULL, -1, NULL, error);
 
-  g_assert_null (d);
-  g_assert_nonnull (error);
-  g_test_message ("%s", error->message);
-  g_assert_error (error, PL_FORMAT_ERROR, pl_test_format_code_from_name (name));
-  pl_test_assert_message_names (error, path);
+  return d != NULL;
 }
 
 int
@@ -485,7 +479,7 @@ main (int   argc,
   g_test_add_func ("/data/csv/rejects-too-many-classes", test_csv_rejects_too_many_classes);
   g_test_add_func ("/data/csv/rejects-huge-file", test_csv_rejects_huge_file);
   g_test_add_func ("/data/fuzz/csv-survives-mutations", test_fuzz_csv);
-  pl_test_add_bad_file_tests ("csv-", suffixes, "/data/csv/bad/", test_bad_file);
+  pl_test_add_bad_file_tests ("csv-", suffixes, "/data/csv/bad/", read_csv_file);
 
   return pl_test_run ();
 }

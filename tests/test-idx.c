@@ -492,20 +492,14 @@ test_fuzz_idx (void)
 
 
 /* tests/data/bad/idx-WHAT--CODE.idx[.gz]: CODE names the expected PL_FORMAT_ERROR code. */
-static void
-test_bad_file (gconstpointer user_data)
+static gboolean
+read_idx_file (const char  *path,
+               GError     **error)
 {
-  const char *path = user_data;
-  g_autofree char *name = g_path_get_basename (path);
-  g_autoptr(GError) error = NULL;
   guint32 dims[4];
-  g_autoptr(GBytes) bytes = pl_idx_read_file (path, 0, dims, 1 << 20, &error);
+  g_autoptr(GBytes) bytes = pl_idx_read_file (path, 0, dims, 1 << 20, error);
 
-  g_assert_null (bytes);
-  g_assert_nonnull (error);
-  g_test_message ("%s", error->message);
-  g_assert_error (error, PL_FORMAT_ERROR, pl_test_format_code_from_name (name));
-  pl_test_assert_message_names (error, path);
+  return bytes != NULL;
 }
 
 int
@@ -532,7 +526,7 @@ main (int   argc,
   g_test_add_func ("/data/idx/rejects-truncated-gzip", test_idx_rejects_truncated_gzip);
   g_test_add_func ("/data/idx/rejects-missing-file", test_idx_rejects_missing_file);
   g_test_add_func ("/data/fuzz/idx-survives-mutations", test_fuzz_idx);
-  pl_test_add_bad_file_tests ("idx-", suffixes, "/data/idx/bad/", test_bad_file);
+  pl_test_add_bad_file_tests ("idx-", suffixes, "/data/idx/bad/", read_idx_file);
 
   return pl_test_run ();
 }
