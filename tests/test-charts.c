@@ -648,6 +648,66 @@ test_curves_pass_through_data_points (void)
     }
 }
 
+/* Twelve curves, more than the palette's eight colours: curves 0 and 8 share a colour, and
+ * curve 8 is drawn dashed where curve 0 is solid (pl_chart_series_dash), so that each stays
+ * told apart. Along each flat line, the share of pixels in the curve's colour: all of a solid
+ * line, clearly less of a dashed one, with gaps of the background. */
+static void
+test_curves_beyond_palette_are_dashed (void)
+{
+  enum { N_CURVES = 12, N_POINTS = 5 };
+  static const char *const names[N_CURVES] = { "c0", "c1", "c2", "c3", "c4", "c5",
+                                               "c6", "c7", "c8", "c9", "c10", "c11" };
+  double x[N_POINTS] = { 0.0, 0.25, 0.5, 0.75, 0.9 };
+  double y[N_CURVES][N_POINTS];
+  PlCurve curves[N_CURVES];
+  PlCurveSet set = { .title = "twelve", .n_curves = N_CURVES, .curves = curves, .reference = NAN };
+  PlChart chart = { PL_CHART_CURVES, &set };
+  PlChartStyle style;
+  PlChartArea area;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double dash[2];
+  double share[2];
+
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 0, dash), ==, 0);
+  g_assert_cmpuint (pl_chart_series_dash (&style, PL_CHART_N_SERIES, dash), ==, 2);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 2 * PL_CHART_N_SERIES, dash), ==, 2);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 3 * PL_CHART_N_SERIES, dash), ==, 0);
+  for (guint c = 0; c < N_CURVES; c++)
+    {
+      for (guint j = 0; j < N_POINTS; j++)
+        y[c][j] = 0.04 + 0.08 * c;   /* flat, apart */
+      curves[c] = (PlCurve) { names[c], N_POINTS, x, y[c], NULL, NULL };
+    }
+  s = render (&chart, 1200, 800, &style);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_curves_layout (cr, 1200, 800, &set, &style, &area));
+  cairo_destroy (cr);
+
+  for (guint k = 0; k < 2; k++)
+    {
+      guint c = k == 0 ? 0 : PL_CHART_N_SERIES;
+      double py = pl_chart_area_y (&area, y[c][0]);
+      double x0 = pl_chart_area_x (&area, 0.3), x1 = pl_chart_area_x (&area, 0.7);
+      guint n = 0, hits = 0;
+      PlRgba colour;
+      guint32 want;
+
+      pl_chart_series_colour (&style, c, &colour);
+      want = pl_rgba_to_pixel (&colour);
+      for (double px = x0; px < x1; px += 1.0, n++)
+        hits += pixel_distance (pixel_at (s, px, py), want) <= 40;
+      share[k] = (double) hits / n;
+      g_test_message ("curve %u: %.0f%% of its line in its colour", c, 100 * share[k]);
+    }
+  g_assert_cmpfloat (share[0], >, 0.95);
+  g_assert_cmpfloat (share[1], <, 0.85);
+  g_assert_cmpfloat (share[1], >, 0.4);
+  cairo_surface_destroy (s);
+}
+
 static void
 test_histogram_threshold_line_where_value_maps (void)
 {
@@ -1522,6 +1582,7 @@ main (int    argc,
   g_test_add_func ("/charts/heatmap/pruned-cell-has-mask-colour", test_heatmap_pruned_cell_has_mask_colour);
   g_test_add_func ("/charts/heatmap/large-matrix-keeps-largest-weight", test_heatmap_aggregates_large_matrix);
   g_test_add_func ("/charts/curves/pass-through-data-points", test_curves_pass_through_data_points);
+  g_test_add_func ("/charts/curves/beyond-the-palette-are-dashed", test_curves_beyond_palette_are_dashed);
   g_test_add_func ("/charts/curves/summarise-seeds", test_curve_summarise_seeds);
   g_test_add_func ("/charts/histogram/threshold-line-where-value-maps", test_histogram_threshold_line_where_value_maps);
   g_test_add_func ("/charts/histogram/bins-values", test_histogram_bins_values);

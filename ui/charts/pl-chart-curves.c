@@ -172,6 +172,7 @@ curves_layout (PlCanvas         *c,
         {
           st->legend[n_legend].label = cv->name != NULL ? cv->name : "?";
           pl_chart_series_colour (s, i, &st->legend[n_legend].colour);
+          st->legend[n_legend].n_dash = pl_chart_series_dash (s, i, st->legend[n_legend].dash);
           st->legend[n_legend].kind = band && data->spread != PL_SPREAD_NONE ? PL_LEGEND_BAND : PL_LEGEND_LINE;
           n_legend++;
         }
@@ -404,12 +405,16 @@ draw_curves (cairo_t            *cr,
       const PlCurve *cv = &data->curves[i];
       PlRgba colour;
       gboolean pen_down = FALSE;
+      double dash[2];
+      guint n_dash;
 
       if (cv->x == NULL || cv->y == NULL)
         continue;
       pl_chart_series_colour (style, i, &colour);
       pl_chart_set_source (cr, &colour);
       cairo_set_line_width (cr, style->line_width);
+      n_dash = pl_chart_series_dash (style, i, dash);
+      cairo_set_dash (cr, dash, n_dash, 0);
       for (guint j = 0; j < cv->n; j++)
         {
           double x = plot_x (data, cv->x[j]);
@@ -427,6 +432,7 @@ draw_curves (cairo_t            *cr,
         }
       cairo_stroke (cr);
     }
+  cairo_set_dash (cr, NULL, 0, 0);
   for (guint i = 0; i < data->n_curves; i++)
     {
       const PlCurve *cv = &data->curves[i];

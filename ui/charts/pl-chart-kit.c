@@ -363,9 +363,12 @@ legend_symbol (PlCanvas           *c,
     default:
       pl_chart_set_source (cr, &item->colour);
       cairo_set_line_width (cr, s->line_width);
+      if (item->n_dash > 0)
+        cairo_set_dash (cr, item->dash, item->n_dash, 0);
       cairo_move_to (cr, x, mid);
       cairo_line_to (cr, x + w, mid);
       cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
       if (item->kind == PL_LEGEND_LINE)
         _pl_markers (c, (double[]) { x + w / 2, mid }, 1, s->marker_radius, &item->colour);
       break;

@@ -111,6 +111,8 @@ typedef struct {
   const char   *label;  /* borrowed */
   PlRgba        colour;
   PlLegendKind  kind;
+  guint         n_dash;   /* PL_LEGEND_LINE: its line's pattern (pl_chart_series_dash), 0 solid */
+  double        dash[2];
 } PlLegendItem;
 
 /* The axes, labels, title and legend around one plot area. */
