@@ -33,8 +33,7 @@ update_readouts (PlWindow   *self,
 {
   g_autofree char *accuracy = NULL;
   g_autofree char *readout = NULL;
-  const char *split = s->eval_split != NULL && g_str_equal (s->eval_split, "test")
-                      ? _("Test") : _("Validation");
+  gboolean on_test = s->eval_split != NULL && g_str_equal (s->eval_split, "test");
 
   if (s->has_preview)
     {
@@ -43,15 +42,18 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%" PRIu64 " of %" PRIu64 " weights)\n"
+      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                  100 * p->accuracy);
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
-                                 100 * p->sparsity, (guint64) p->pruned, (guint64) p->weights,
+                                 100 * p->sparsity, (unsigned long) p->pruned,
+                                 (unsigned long) p->weights,
                                  p->dead_neurons, p->neurons, p->loss, threshold);
     }
   else if (s->eval.valid)
     {
-      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * s->eval.accuracy);
+      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                  100 * s->eval.accuracy);
       readout = g_strdup_printf (_("Sparsity %.1f %% · loss %.4f"),
                                  100 * s->metrics.total.parameter_sparsity, s->eval.loss);
     }
@@ -75,18 +77,21 @@ update_status (PlWindow   *self,
     {
     case PL_ENGINE_STATE_TRAINING:
     case PL_ENGINE_STATE_PAUSED:
-      status = g_strdup_printf (s->state == PL_ENGINE_STATE_PAUSED
-                                ? _("%s paused: epoch %u of %u, loss %.4f")
-                                : _("%s: epoch %u of %u, loss %.4f, %.0f samples/s"),
-                                s->training.fine_tune ? _("Fine-tuning") : _("Training"),
-                                s->training.epoch, s->training.epochs, s->training.batch_loss,
-                                s->training.samples_per_second);
+      if (s->state == PL_ENGINE_STATE_PAUSED)
+        status = g_strdup_printf (s->training.fine_tune ? _("Fine-tuning paused: epoch %u of %u, loss %.4f")
+                                                        : _("Training paused: epoch %u of %u, loss %.4f"),
+                                  s->training.epoch, s->training.epochs, s->training.batch_loss);
+      else
+        status = g_strdup_printf (s->training.fine_tune ? _("Fine-tuning: epoch %u of %u, loss %.4f, %.0f samples/s")
+                                                        : _("Training: epoch %u of %u, loss %.4f, %.0f samples/s"),
+                                  s->training.epoch, s->training.epochs, s->training.batch_loss,
+                                  s->training.samples_per_second);
       break;
     case PL_ENGINE_STATE_SWEEPING:
       status = g_strdup (_("Sweeping sparsities…"));
       break;
     case PL_ENGINE_STATE_BUSY:
-      status = g_strdup_printf (_("Working: %s…"), pl_engine_command_to_string (s->command));
+      status = g_strdup_printf (_("Working: %s…"), pl_engine_command_title (s->command));
       break;
     case PL_ENGINE_STATE_IDLE:
     default:
