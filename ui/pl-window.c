@@ -10,18 +10,29 @@
 
 G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
 
-/* The datasets offered: spec for the engine and settings, label for people. */
+/* The datasets offered: spec for the engine and settings, name and label for people. */
 static const struct {
   const char *spec;
-  const char *label;
+  const char *name;   /* in the status line: "2-64-64-3 on spiral: …" */
+  const char *label;  /* in the menu */
 } datasets[] = {
-  { "spiral", N_("Spiral (2-D, 3 classes)") },
-  { "moons", N_("Moons (2-D, 2 classes)") },
-  { "circles", N_("Circles (2-D, 2 classes)") },
-  { "xor", N_("XOR (2-D, 2 classes)") },
-  { "blobs", N_("Blobs (2-D, 3 classes)") },
-  { "fashion-mnist", N_("Fashion-MNIST (28×28 images)") },
+  { "spiral", N_("spiral"), N_("Spiral (2-D, 3 classes)") },
+  { "moons", N_("moons"), N_("Moons (2-D, 2 classes)") },
+  { "circles", N_("circles"), N_("Circles (2-D, 2 classes)") },
+  { "xor", N_("xor"), N_("XOR (2-D, 2 classes)") },
+  { "blobs", N_("blobs"), N_("Blobs (2-D, 3 classes)") },
+  { "fashion-mnist", N_("fashion-mnist"), N_("Fashion-MNIST (28×28 images)") },
 };
+
+/* The name people read for a loaded dataset: a built-in one's, else its spec as given */
+static const char *
+dataset_display_name (const char *spec)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    if (g_strcmp0 (spec, datasets[i].spec) == 0)
+      return _(datasets[i].name);
+  return spec;
+}
 
 static const char *activations[] = { "relu", "tanh", "sigmoid" };
 
@@ -97,7 +108,8 @@ update_status (PlWindow   *self,
     default:
       if (s->arch != NULL && s->data_name != NULL)
         status = g_strdup_printf (_("%s on %s: %u training, %u validation, %u test samples"),
-                                  s->arch, s->data_name, s->n_train, s->n_val, s->n_test);
+                                  s->arch, dataset_display_name (s->data_name), s->n_train, s->n_val,
+                                  s->n_test);
       else
         status = g_strdup (_("Loading…"));
       break;
