@@ -170,16 +170,33 @@ is_closing (gunichar c)
     case G_UNICODE_BREAK_EXCLAMATION:
     case G_UNICODE_BREAK_INFIX_SEPARATOR:
     case G_UNICODE_BREAK_NON_STARTER:
-    case G_UNICODE_BREAK_QUOTATION:
       return TRUE;
+    case G_UNICODE_BREAK_QUOTATION:
+      return g_unichar_type (c) == G_UNICODE_FINAL_PUNCTUATION;  /* ” ’ */
+    default:
+      return FALSE;
+    }
+}
+
+/* … nor end one (避尾点) */
+static gboolean
+is_opening (gunichar c)
+{
+  switch (g_unichar_break_type (c))
+    {
+    case G_UNICODE_BREAK_OPEN_PUNCTUATION:
+      return TRUE;
+    case G_UNICODE_BREAK_QUOTATION:
+      return g_unichar_type (c) == G_UNICODE_INITIAL_PUNCTUATION;  /* “ ‘ */
     default:
       return FALSE;
     }
 }
 
 /* Appends text to w, indented, in lines of at most `width` display columns. A line breaks at a
- * space (dropped) or between two wide characters such as Chinese ones, which need no space;
- * closing punctuation stays with the character before it. A word wider than a line stays whole. */
+ * space (dropped) or, with no space, next to a wide character such as a Chinese one, unless
+ * closing punctuation would begin the line or opening punctuation end it. A run that cannot
+ * break and is wider than a line stays whole. */
 static void
 append_wrapped (GString    *w,
                 const char *text,
@@ -193,7 +210,7 @@ append_wrapped (GString    *w,
   g_string_append_printf (w, "%*s", (int) indent, "");
   while (*p != '\0')
     {
-      const char *start = p, *end;
+      const char *start = p;
       guint len = 0;
       gunichar c = g_utf8_get_char (p);
 
@@ -203,24 +220,20 @@ append_wrapped (GString    *w,
           p = g_utf8_next_char (p);
           continue;
         }
-      /* one unit: a wide character with the closing punctuation after it, or a run of narrow ones */
-      if (g_unichar_iswide (c))
+      /* one unit: characters up to the next place a line may break */
+      for (;;)
         {
-          len = display_width (c);
+          gunichar next;
+
+          len += display_width (c);
           p = g_utf8_next_char (p);
-          while (*p != '\0' && *p != ' ' && is_closing (g_utf8_get_char (p)))
-            {
-              len += display_width (g_utf8_get_char (p));
-              p = g_utf8_next_char (p);
-            }
+          next = g_utf8_get_char (p);
+          if (next == '\0' || next == ' ')
+            break;
+          if ((g_unichar_iswide (c) || g_unichar_iswide (next)) && !is_closing (next) && !is_opening (c))
+            break;
+          c = next;
         }
-      else
-        while (*p != '\0' && *p != ' ' && !g_unichar_iswide (c = g_utf8_get_char (p)))
-          {
-            len += display_width (c);
-            p = g_utf8_next_char (p);
-          }
-      end = p;
 
       if (col > indent && col + (space ? 1 : 0) + len > width)
         {
@@ -232,7 +245,7 @@ append_wrapped (GString    *w,
           g_string_append_c (w, ' ');
           col++;
         }
-      g_string_append_len (w, start, end - start);
+      g_string_append_len (w, start, p - start);
       col += len;
       space = FALSE;
     }

@@ -77,6 +77,8 @@ test_schedule_help_wraps_chinese (void)
   g_auto(PlTestRun) r = { 0 };
   g_auto(GStrv) lines = NULL;
   g_autofree char *section = NULL;
+  const char *closing[] = { "，", "。", "、", "：", "；", "）", "”" };
+  const char *opening[] = { "（", "“" };
   const char *methods, *end;
   guint wrapped = 0;
 
@@ -90,8 +92,15 @@ test_schedule_help_wraps_chinese (void)
   lines = g_strsplit (section, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
+      const char *text = lines[i] + strspn (lines[i], " ");
+
       g_test_message ("%2u %s", columns (lines[i]), lines[i]);
       g_assert_cmpuint (columns (lines[i]), <=, 96);
+      /* Chinese line breaking: no line opens with closing punctuation or ends with opening */
+      for (guint k = 0; k < G_N_ELEMENTS (closing); k++)
+        g_assert_false (g_str_has_prefix (text, closing[k]));
+      for (guint k = 0; k < G_N_ELEMENTS (opening); k++)
+        g_assert_false (g_str_has_suffix (text, opening[k]));
       /* an explanation line, indented by four, that is not the last of its paragraph */
       if (g_str_has_prefix (lines[i], "    ") && lines[i + 1] != NULL && g_str_has_prefix (lines[i + 1], "    "))
         {
