@@ -87,8 +87,8 @@ _pl_cli_eval (int    argc,
   else
     {
       printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"), 100 * ev->accuracy, ev->loss, ev->n);
-      printf (_("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights pruned (%.1f%%)\n"),
-              n_pruned, n_weights, n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
+      printf (_("%lu of %lu weights pruned (%.1f%%)\n"),
+              (unsigned long) n_pruned, (unsigned long) n_weights, n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
     }
 
   return PL_EXIT_OK;

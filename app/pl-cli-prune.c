@@ -365,8 +365,9 @@ _pl_cli_prune (int    argc,
       printf (_("test accuracy %.2f%% before, %.2f%% pruned, %.2f%% after %d epoch(s) of fine-tuning\n"),
               100 * before->accuracy, 100 * pruned_ev->accuracy, 100 * after->accuracy,
               a.fine_tune_epochs);
-      printf (_("sparsity %.2f%% (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights), %u dead neurons\n"),
-              100 * metrics.total.parameter_sparsity, metrics.total.pruned, metrics.total.weights,
+      printf (_("sparsity %.2f%% (%lu of %lu weights), %u dead neurons\n"),
+              100 * metrics.total.parameter_sparsity, (unsigned long) metrics.total.pruned,
+              (unsigned long) metrics.total.weights,
               metrics.total.dead_neurons);
       if (out != NULL)
         printf (_("pruned model saved to %s\n"), out);

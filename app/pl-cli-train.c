@@ -48,8 +48,10 @@ on_progress (const PlTrainProgress *p,
       if (now - state->last_draw < 100000)
         return;
       state->last_draw = now;
-      g_printerr (_("\r\033[Kepoch %u/%u  step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f"),
-                  p->epoch, p->epochs, p->step, p->steps_total, p->batch_loss);
+      g_printerr ("\r\033[K");
+      g_printerr (_("epoch %u/%u  step %llu/%llu  loss %.4f"),
+                  p->epoch, p->epochs, (unsigned long long) p->step,
+                  (unsigned long long) p->steps_total, p->batch_loss);
     }
 }
 
@@ -300,8 +302,8 @@ _pl_cli_train (int    argc,
     {
       printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"),
               100 * test_ev->accuracy, test_ev->loss, test_ev->n);
-      printf (_("%" G_GSIZE_FORMAT " parameters, %.0f samples/s over %.1f s of training\n"),
-              model->n_params, samples_per_second, seconds);
+      printf (_("%lu parameters, %.0f samples/s over %.1f s of training\n"),
+              (unsigned long) model->n_params, samples_per_second, seconds);
       if (out != NULL)
         printf (_("model saved to %s\n"), out);
     }

@@ -264,6 +264,7 @@ _pl_cli_add_data_options (GOptionContext *context,
       N_("Dataset: fashion-mnist[:DIR], mnist:DIR, idx:DIR, csv:FILE[,label=COL][,header=yes|no][,test=FILE], "
          "spiral|moons|circles|xor|blobs[:n=N,noise=X,seed=S,classes=K]"), N_("SPEC") },
     { "val-size", 0, PL_CLI_INT, &args->val_size,
+      /* xgettext:no-c-format */
       N_("Validation samples carved from the training data (default 5000 for images, 20% otherwise)"), N_("N"),
       PL_CLI_WHOLE (0, G_MAXINT) },
     { "standardize", 0, PL_CLI_FLAG, &args->standardize,

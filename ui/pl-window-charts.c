@@ -222,7 +222,8 @@ update_curves (PlWindow   *self,
         }
       curves[c] = (PlCurve) { _(pl_score_info (s->curves[c].score)->title), (guint) n, x, y, NULL, NULL };
     }
-  h->title = g_strdup_printf (_("Accuracy after pruning (%s)"), s->eval_split);
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Accuracy after pruning (test set)")
+                                                               : _("Accuracy after pruning (validation set)"));
   h->d.curves = (PlCurveSet) {
     .title = h->title,
     .y_label = _("accuracy"),
@@ -375,7 +376,8 @@ update_confusion (PlWindow   *self,
     return set_empty (self->confusion_view);
 
   h = holder_new (s);
-  h->title = g_strdup_printf (_("Confusion matrix (%s)"), s->eval_split);
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Confusion matrix (test set)")
+                                                               : _("Confusion matrix (validation set)"));
   h->d.confusion = (PlConfusionData) {
     .title = h->title, .n_classes = s->eval.n_classes,
     .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),

@@ -62,8 +62,8 @@ confusion_layout (PlCanvas              *c,
 
   pl_chart_format_number (pct, sizeof pct, (double) correct / total, 0.001, PL_CHART_NUMBER_PERCENT);
   /* TRANSLATORS: "accuracy 92.0% of 1000 samples · colour: share of the true class" */
-  g_snprintf (m->note, sizeof m->note, _("accuracy %s of %" G_GUINT64_FORMAT " samples · colour: share of the true class"),
-              pct, total);
+  g_snprintf (m->note, sizeof m->note, _("accuracy %s of %llu samples · colour: share of the true class"),
+              pct, (unsigned long long) total);
   m->frame.title = data->title != NULL ? data->title : _("Confusion matrix");
   m->frame.note = m->note;
   m->frame.x_label = _("predicted class");

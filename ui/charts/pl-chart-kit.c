@@ -216,8 +216,11 @@ double
 _pl_text_line_height (PlCanvas   *c,
                       PlTextRole  role)
 {
+  /* Stacked lines are spaced by this sample: a script drawn with a taller fallback font (CJK)
+   * names a character of its own, or its lines overlap. */
   if (c->line_heights[role] <= 0)
-    _pl_text_size (c, role, "Ag", 0, NULL, &c->line_heights[role]);
+    /* TRANSLATORS: measures a line of chart text: "Ag" and a tall character of your script */
+    _pl_text_size (c, role, _("Ag"), 0, NULL, &c->line_heights[role]);
   return c->line_heights[role];
 }
 
