@@ -36,5 +36,7 @@ typedef enum {
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);
 const char  *pl_engine_command_to_string  (PlEngineCommand    command);
+/* What a person reads for a command, translated ("Working: %s…"); to_string is the log name. */
+const char  *pl_engine_command_title      (PlEngineCommand    command);
 
 G_END_DECLS

@@ -551,7 +551,7 @@ _pl_worker_handle (PlWorker  *w,
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY,
                        w->training ? _("“%s” is not possible while training: stop the training first")
                                    : _("“%s” is not possible during a sweep: stop the sweep first"),
-                       pl_engine_command_to_string (cmd->kind));
+                       pl_engine_command_title (cmd->kind));
       _pl_command_free (cmd);
       return;
     }
