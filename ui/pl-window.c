@@ -53,9 +53,18 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
-                                  100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
+      guint total = on_test ? s->n_test : s->n_val;
+
+      /* during a drag while training, the preview is of a fixed subsample: say so */
+      if (s->preview_subsample)
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %% on %u of %u samples")
+                                            : _("Validation accuracy %.1f %% on %u of %u samples"),
+                                    100 * p->accuracy, p->n, total);
+      else
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                    100 * p->accuracy);
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)
+"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
                                  (unsigned long) p->weights,
