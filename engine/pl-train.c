@@ -14,6 +14,7 @@
 #include "pl-nn.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
+#include "pl-sparse-nn.h"
 #include "pl-team.h"
 #include "pl-train.h"
 
@@ -77,7 +78,8 @@ struct _PlTrainer {
    * neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE). A worker's
    * rows of the first layer are read and written by its core alone, and their gradient is not
    * summed from partial ones. (A network without hidden layers is split by samples only.) */
-  gboolean         split_first;
+  gboolean         split_first;  /* for this run: can_split, unless the layers run sparse */
+  gboolean         can_split;
   float           *batch_x;      /* owned, (batch, n_in), or NULL */
   float           *batch_h;      /* owned, (batch, sizes[1]), or NULL */
   float           *batch_d;      /* owned, (batch, sizes[1]), or NULL */
@@ -89,6 +91,10 @@ struct _PlTrainer {
   guint            teacher_n;
   double           temperature;
   double           alpha;
+
+  /* sparse fine-tuning: the CSR forms of the layers that pay, during a masked run without a
+   * teacher (pl-sparse-nn.h), or NULL */
+  PlSparseNet     *sparse;
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
@@ -274,10 +280,15 @@ run_gradient (Worker *w)
       w->work->first_delta = self->batch_d + (gsize) lo * self->model->sizes[1];
       pl_nn_forward_upper (self->model, w->work, self->batch_h + (gsize) lo * self->model->sizes[1], hi - lo);
     }
+  else if (self->sparse != NULL)
+    pl_sparse_forward (self->model, self->sparse, w->index, w->work, x, hi - lo);
   else
     pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
-  if (self->teacher == NULL)
+  if (self->sparse != NULL)
+    pl_sparse_backward (self->model, self->sparse, w->index, w->work, w->y, hi - lo, 1.0f / n,
+                        FALSE, w->grad);
+  else if (self->teacher == NULL)
     pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
   else
     {
@@ -616,6 +627,46 @@ team_run (PlTrainer *self,
 
 /* ---- the trainer ---- */
 
+/* The workers' parameter ranges for the reduce and update phases, after split_first. */
+static void
+assign_ranges (PlTrainer *self)
+{
+  const PlMlp *model = self->model;
+  const PlLayer *l0 = &model->layers[0];
+  guint T = self->n_threads;
+  /* the first layer's rows, then the rest of the parameters in ranges aligned to 16 floats
+   * (a cache line) */
+  gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
+  gsize np = model->n_params, n_rest = np - rest;
+
+  for (guint t = 0; t < T; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
+      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
+      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
+      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
+    }
+}
+
+/* Sparse fine-tuning (pl-sparse-nn.h): decides after every change of the masks which layers
+ * run as CSR. Their pruned weights' gradients are then never written, so they are zeroed
+ * here once, in every worker's partial gradient. A teacher or config->dense_only keeps the
+ * dense passes. */
+static void
+plan_sparse (PlTrainer *self)
+{
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
+  if (self->masked && self->teacher == NULL && !self->config.dense_only)
+    self->sparse = pl_sparse_net_new (self->model, self->n_threads);
+  self->split_first = self->can_split && self->sparse == NULL;
+  assign_ranges (self);
+  if (self->sparse != NULL)
+    for (guint t = 0; t < self->n_threads; t++)
+      memset (self->workers[t].grad, 0, sizeof (float) * self->model->n_params);
+}
+
 PlTrainer *
 pl_trainer_new (PlMlp               *model,
                 const PlTrainConfig *config)
@@ -640,7 +691,7 @@ pl_trainer_new (PlMlp               *model,
   self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   pl_rng_init (&self->rng, config->seed);
 
-  self->split_first = self->n_threads > 1 && model->n_layers >= 2;
+  self->can_split = self->split_first = self->n_threads > 1 && model->n_layers >= 2;
   if (self->split_first)
     {
       self->batch_x = g_new0 (float, (gsize) config->batch_size * model->sizes[0]);
@@ -653,22 +704,14 @@ pl_trainer_new (PlMlp               *model,
       Worker *w = &self->workers[t];
       guint T = self->n_threads;
       guint slice = (config->batch_size + T - 1) / T;
-      const PlLayer *l0 = &model->layers[0];
-      /* the first layer's rows, then the rest of the parameters in ranges aligned to 16
-       * floats (a cache line) */
-      gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
-      gsize n_rest = np - rest;
 
       w->trainer = self;
       w->index = t;
       w->work = pl_nn_work_new (model, slice);
       w->y = g_new0 (guint32, slice);
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
-      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
-      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
-      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
-      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
     }
+  assign_ranges (self);
   self->team = pl_team_new (self->n_threads);
 
   return self;
@@ -842,6 +885,8 @@ train_step (PlTrainer *self,
       self->clip_coef = (float) MIN (1.0, self->config.clip_norm / (n + 1e-6));
       team_run (self, PHASE_UPDATE);
     }
+  if (self->sparse != NULL)
+    pl_sparse_net_refresh (self->sparse, self->model);
 
   return TRUE;
 }
@@ -895,6 +940,7 @@ pl_trainer_run (PlTrainer           *self,
 
   pl_mlp_apply_masks (model);
   self->masked = pl_mlp_n_pruned (model) > 0;
+  plan_sparse (self);
   self->since_good = 0;
   self->data = train;
 
@@ -951,6 +997,7 @@ pl_trainer_run (PlTrainer           *self,
             {
               pl_mlp_apply_masks (model);
               self->masked = pl_mlp_n_pruned (model) > 0;
+              plan_sparse (self);
             }
 
           if (progress != NULL)
@@ -994,6 +1041,7 @@ pl_trainer_run (PlTrainer           *self,
     }
 
   pl_blas_set_threads (blas_threads_before);
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
   self->data = NULL;
   self->batch_idx = NULL;
 
