@@ -4,12 +4,33 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+# include <immintrin.h>
+# define HAVE_GATHER 1
+#endif
+
 #include "pl-csr.h"
 #include "pl-simd.h"
 
 #define B      PL_CSR_BLOCK
 #define LANES  16     /* partial sums of a dot product, summed in a fixed order at the end */
 #define FEW    4      /* batches below this many samples are done sample by sample */
+
+/* 16 floats, loaded and stored at any float alignment. Written with GCC's vector extensions so
+ * that each block loop is 4 vector operations per kept weight whatever the clone (4 × 4 on
+ * SSE2, 2 × 8 on AVX2, 1 × 16 on AVX-512): left to itself, -O3 unrolls and jams the weight loop
+ * into scalar code. */
+typedef float V16 __attribute__((vector_size (64), aligned (4)));
+
+static inline float
+hsum16 (V16 v)
+{
+  float sum = 0.0f;
+
+  for (guint j = 0; j < LANES; j++)
+    sum += v[j];
+  return sum;
+}
 
 PlCsr *
 pl_csr_new_from_dense (const float *w,
@@ -111,39 +132,149 @@ pl_csr_scratch_floats (const PlCsr *csr,
 
 /* ---- one sample ---- */
 
-/* Σ_k val[k]·x[col[k]] over one row, in LANES partial sums */
-static inline __attribute__((always_inline)) float
-row_dot (const float   *restrict val,
-         const int32_t *restrict col,
-         int32_t                 n,
-         const float   *restrict x)
+/* out[o] = Σ_k val[k]·x[col[k]] over row o, in LANES partial sums: lane j takes the row's
+ * entries j, j + 16, j + 32, …, and the lanes are summed 0 … 15 — the order of every version
+ * below. This one, for machines without gathers, keeps the sums unrolled; on the Zen 4
+ * development machine it takes 0.9–1.1 ns per kept weight, the AVX-512 gathers about 0.6. */
+static void
+mv_default (float       *out,
+            const PlCsr *csr,
+            const float *x)
 {
-  float part[LANES] = { 0 };
-  float sum = 0.0f;
-  int32_t k = 0;
+  const float *restrict val = csr->val;
+  const int32_t *restrict col = csr->col;
 
-  for (; k + LANES <= n; k += LANES)
-    for (guint j = 0; j < LANES; j++)
-      part[j] += val[k + j] * x[col[k + j]];
-  for (; k < n; k++)
-    part[0] += val[k] * x[col[k]];
-  for (guint j = 0; j < LANES; j++)
-    sum += part[j];
+  for (guint o = 0; o < csr->n_rows; o++)
+    {
+      int32_t k = csr->row_ptr[o], end = csr->row_ptr[o + 1];
+      float p[LANES] = { 0 };
+      float sum = 0.0f;
 
-  return sum;
+      for (; k + LANES <= end; k += LANES)
+        {
+#define T(j) p[j] += val[k + j] * x[col[k + j]]
+          T (0); T (1); T (2); T (3); T (4); T (5); T (6); T (7);
+          T (8); T (9); T (10); T (11); T (12); T (13); T (14); T (15);
+#undef T
+        }
+      for (guint j = 0; k < end; k++, j++)
+        p[j] += val[k] * x[col[k]];
+      for (guint j = 0; j < LANES; j++)
+        sum += p[j];
+      out[o] = sum;
+    }
 }
 
-PL_TARGET_CLONES void
-pl_csr_mv (float       *out,
+#ifdef HAVE_GATHER
+/* The same sums with the vector unit's gathers, the last group of a row masked. */
+__attribute__((target ("avx512f"))) static void
+mv_avx512 (float       *out,
            const PlCsr *csr,
            const float *x)
 {
   for (guint o = 0; o < csr->n_rows; o++)
     {
-      int32_t k0 = csr->row_ptr[o];
+      int32_t k = csr->row_ptr[o], end = csr->row_ptr[o + 1];
+      __m512 acc = _mm512_setzero_ps ();
+      float part[LANES], sum = 0.0f;
 
-      out[o] = row_dot (csr->val + k0, csr->col + k0, csr->row_ptr[o + 1] - k0, x);
+      for (; k + LANES <= end; k += LANES)
+        {
+          __m512i idx = _mm512_loadu_si512 ((const void *) (csr->col + k));
+          __m512 xv = _mm512_i32gather_ps (idx, x, 4);
+
+          acc = _mm512_add_ps (acc, _mm512_mul_ps (_mm512_loadu_ps (csr->val + k), xv));
+        }
+      if (k < end)
+        {
+          __mmask16 m = (__mmask16) ((1u << (end - k)) - 1);
+          __m512i idx = _mm512_maskz_loadu_epi32 (m, csr->col + k);
+          __m512 xv = _mm512_mask_i32gather_ps (_mm512_setzero_ps (), m, idx, x, 4);
+
+          acc = _mm512_add_ps (acc, _mm512_mul_ps (_mm512_maskz_loadu_ps (m, csr->val + k), xv));
+        }
+      _mm512_storeu_ps (part, acc);
+      for (guint j = 0; j < LANES; j++)
+        sum += part[j];
+      out[o] = sum;
     }
+}
+
+__attribute__((target ("avx2"))) static void
+mv_avx2 (float       *out,
+         const PlCsr *csr,
+         const float *x)
+{
+  for (guint o = 0; o < csr->n_rows; o++)
+    {
+      int32_t k = csr->row_ptr[o], end = csr->row_ptr[o + 1];
+      __m256 lo = _mm256_setzero_ps (), hi = _mm256_setzero_ps ();
+      float part[LANES], sum = 0.0f;
+
+      for (; k + LANES <= end; k += LANES)
+        {
+          __m256i i0 = _mm256_loadu_si256 ((const __m256i *) (csr->col + k));
+          __m256i i1 = _mm256_loadu_si256 ((const __m256i *) (csr->col + k + 8));
+
+          lo = _mm256_add_ps (lo, _mm256_mul_ps (_mm256_loadu_ps (csr->val + k),
+                                                 _mm256_i32gather_ps (x, i0, 4)));
+          hi = _mm256_add_ps (hi, _mm256_mul_ps (_mm256_loadu_ps (csr->val + k + 8),
+                                                 _mm256_i32gather_ps (x, i1, 4)));
+        }
+      if (k < end)
+        {
+          static const int32_t ramp[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+          __m256i r = _mm256_set1_epi32 (end - k);
+          __m256i m0 = _mm256_cmpgt_epi32 (r, _mm256_loadu_si256 ((const __m256i *) ramp));
+          __m256i m1 = _mm256_cmpgt_epi32 (r, _mm256_loadu_si256 ((const __m256i *) (ramp + 8)));
+          __m256i i0 = _mm256_maskload_epi32 (csr->col + k, m0);
+          __m256i i1 = _mm256_maskload_epi32 (csr->col + k + 8, m1);
+          __m256 z = _mm256_setzero_ps ();
+
+          lo = _mm256_add_ps (lo, _mm256_mul_ps (_mm256_maskload_ps (csr->val + k, m0),
+                                                 _mm256_mask_i32gather_ps (z, x, i0, _mm256_castsi256_ps (m0), 4)));
+          hi = _mm256_add_ps (hi, _mm256_mul_ps (_mm256_maskload_ps (csr->val + k + 8, m1),
+                                                 _mm256_mask_i32gather_ps (z, x, i1, _mm256_castsi256_ps (m1), 4)));
+        }
+      _mm256_storeu_ps (part, lo);
+      _mm256_storeu_ps (part + 8, hi);
+      for (guint j = 0; j < LANES; j++)
+        sum += part[j];
+      out[o] = sum;
+    }
+}
+#endif
+
+typedef void (*MvFunc) (float *, const PlCsr *, const float *);
+
+/* Picked once; not an ifunc, which ThreadSanitizer cannot run (pl-simd.h). */
+static MvFunc
+pick_mv (void)
+{
+#if defined(HAVE_GATHER) && !defined(__SANITIZE_ADDRESS__)
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f"))
+    return mv_avx512;
+  if (__builtin_cpu_supports ("avx2"))
+    return mv_avx2;
+#endif
+  return mv_default;
+}
+
+void
+pl_csr_mv (float       *out,
+           const PlCsr *csr,
+           const float *x)
+{
+  static MvFunc mv = NULL;
+  MvFunc f = g_atomic_pointer_get (&mv);
+
+  if (f == NULL)
+    {
+      f = pick_mv ();
+      g_atomic_pointer_set (&mv, f);
+    }
+  f (out, csr, x);
 }
 
 /* out (n_cols) = dᵀA for one sample: a scatter of every kept row */
@@ -208,19 +339,27 @@ block_mm (float       *restrict outT,
           const PlCsr *csr,
           const float *restrict inT)
 {
+  G_STATIC_ASSERT (B == 4 * LANES);
+
   for (guint o = 0; o < csr->n_rows; o++)
     {
-      float acc[B] = { 0 };
+      V16 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+      V16 *dst = (V16 *) (outT + (gsize) o * B);
 
       for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
         {
-          const float *restrict src = inT + (gsize) csr->col[k] * B;
+          const V16 *src = (const V16 *) (inT + (gsize) csr->col[k] * B);
           float v = csr->val[k];
 
-          for (guint s = 0; s < B; s++)
-            acc[s] += v * src[s];
+          a0 += v * src[0];
+          a1 += v * src[1];
+          a2 += v * src[2];
+          a3 += v * src[3];
         }
-      memcpy (outT + (gsize) o * B, acc, sizeof acc);
+      dst[0] = a0;
+      dst[1] = a1;
+      dst[2] = a2;
+      dst[3] = a3;
     }
 }
 
@@ -233,15 +372,18 @@ block_mm_t (float       *restrict outT,
   memset (outT, 0, sizeof (float) * B * csr->n_cols);
   for (guint o = 0; o < csr->n_rows; o++)
     {
-      const float *restrict src = dT + (gsize) o * B;
+      const V16 *src = (const V16 *) (dT + (gsize) o * B);
+      V16 s0 = src[0], s1 = src[1], s2 = src[2], s3 = src[3];
 
       for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
         {
-          float *restrict dst = outT + (gsize) csr->col[k] * B;
+          V16 *dst = (V16 *) (outT + (gsize) csr->col[k] * B);
           float v = csr->val[k];
 
-          for (guint s = 0; s < B; s++)
-            dst[s] += v * src[s];
+          dst[0] += v * s0;
+          dst[1] += v * s1;
+          dst[2] += v * s2;
+          dst[3] += v * s3;
         }
     }
 }
@@ -258,20 +400,21 @@ block_grad (float       *restrict gw,
 {
   for (guint o = r0; o < r1; o++)
     {
-      const float *restrict a = dT + (gsize) o * B;
+      const V16 *a = (const V16 *) (dT + (gsize) o * B);
+      V16 d0 = a[0], d1 = a[1], d2 = a[2], d3 = a[3];
       float *restrict grow = gw + (gsize) o * csr->n_cols;
 
       for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
         {
-          const float *restrict b = inT + (gsize) csr->col[k] * B;
-          float part[LANES] = { 0 };
-          float sum = 0.0f;
+          const V16 *b = (const V16 *) (inT + (gsize) csr->col[k] * B);
+          /* lane j sums samples j, j + 16, j + 32, j + 48, in that order */
+          V16 part = d0 * b[0];
+          float sum;
 
-          for (guint s = 0; s < B; s += LANES)
-            for (guint j = 0; j < LANES; j++)
-              part[j] += a[s + j] * b[s + j];
-          for (guint j = 0; j < LANES; j++)
-            sum += part[j];
+          part += d1 * b[1];
+          part += d2 * b[2];
+          part += d3 * b[3];
+          sum = hsum16 (part);
           grow[csr->col[k]] = add ? grow[csr->col[k]] + sum : sum;
         }
     }
