@@ -305,15 +305,15 @@ to_block (float       *restrict t,
           guint                 s0,
           guint                 bn)
 {
+  const float *rows = a + (gsize) s0 * m;
+
   if (bn < B)
     memset (t, 0, sizeof (float) * B * m);
-  for (guint s = 0; s < bn; s++)
-    {
-      const float *row = a + (gsize) (s0 + s) * m;
-
-      for (guint j = 0; j < m; j++)
-        t[(gsize) j * B + s] = row[j];
-    }
+  /* feature by feature: the block's bn rows stay in L1 while 16 features are read from each
+   * cache line, and the writes are contiguous */
+  for (guint j = 0; j < m; j++)
+    for (guint s = 0; s < bn; s++)
+      t[(gsize) j * B + s] = rows[(gsize) s * m + j];
 }
 
 /* out rows s0 … s0 + bn − 1 (·, m) ← t (m, B) transposed */
@@ -324,13 +324,11 @@ from_block (float       *restrict out,
             guint                 s0,
             guint                 bn)
 {
-  for (guint s = 0; s < bn; s++)
-    {
-      float *row = out + (gsize) (s0 + s) * m;
+  float *rows = out + (gsize) s0 * m;
 
-      for (guint j = 0; j < m; j++)
-        row[j] = t[(gsize) j * B + s];
-    }
+  for (guint j = 0; j < m; j++)
+    for (guint s = 0; s < bn; s++)
+      rows[(gsize) s * m + j] = t[(gsize) j * B + s];
 }
 
 /* outT (n_rows, B) = A · inT (n_cols, B): per row, one axpy per kept weight */
