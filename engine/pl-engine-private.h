@@ -38,13 +38,16 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  /* measure-sparse, export-compact (pl-engine-sparse.c) */
+  PlMlp         *model;         /* owned: the model with the masks to measure or export */
 } PlCommand;
 
 typedef struct {
-  guint     command;
-  guint     id;
-  gboolean  ok;
-  GError   *error;   /* owned, or NULL */
+  guint            command;
+  guint            id;
+  gboolean         ok;
+  GError          *error;    /* owned, or NULL */
+  PlSparseReport  *report;   /* owned: the result of measure-sparse, or NULL */
 } PlEvent;
 
 typedef struct _PlWorker PlWorker;
@@ -74,6 +77,7 @@ struct _PlEngine
   gboolean       out_closed;    /* out_lock: disposed */
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */
+  PlSparseReport *sparse_report; /* main thread: the newest measure-sparse result, or NULL */
   PlWorker      *worker;        /* handed to the worker thread; freed by it */
 };
 
@@ -88,6 +92,11 @@ PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
 void       _pl_engine_post       (PlEngine   *self,
                                   PlSnapshot *snapshot,
                                   PlEvent    *event);
+
+/* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
+ * event that reports it. (transfer full) */
+PlEvent   *_pl_engine_sparse_run (PlEngine   *self,
+                                  PlCommand  *cmd);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);
