@@ -22,14 +22,19 @@
  * into scalar code. */
 typedef float V16 __attribute__((vector_size (64), aligned (4)));
 
+typedef float V8 __attribute__((vector_size (32)));
+typedef float V4 __attribute__((vector_size (16)));
+
+/* The lanes' sum as a tree, the same on every vector unit: lanes j and j + 8 first, then
+ * j + 4, j + 2, j + 1. */
 static inline float
 hsum16 (V16 v)
 {
-  float sum = 0.0f;
+  V8 h = __builtin_shufflevector (v, v, 0, 1, 2, 3, 4, 5, 6, 7)
+         + __builtin_shufflevector (v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  V4 q = __builtin_shufflevector (h, h, 0, 1, 2, 3) + __builtin_shufflevector (h, h, 4, 5, 6, 7);
 
-  for (guint j = 0; j < LANES; j++)
-    sum += v[j];
-  return sum;
+  return (q[0] + q[2]) + (q[1] + q[3]);
 }
 
 PlCsr *
@@ -309,11 +314,20 @@ to_block (float       *restrict t,
 
   if (bn < B)
     memset (t, 0, sizeof (float) * B * m);
-  /* feature by feature: the block's bn rows stay in L1 while 16 features are read from each
-   * cache line, and the writes are contiguous */
-  for (guint j = 0; j < m; j++)
-    for (guint s = 0; s < bn; s++)
-      t[(gsize) j * B + s] = rows[(gsize) s * m + j];
+  /* in tiles of 16 features: 16 contiguous floats read from each row, written to 16 rows of
+   * the block that stay in L1 */
+  for (guint j0 = 0; j0 < m; j0 += 16)
+    {
+      guint j1 = MIN (j0 + 16, m);
+
+      for (guint s = 0; s < bn; s++)
+        {
+          const float *src = rows + (gsize) s * m;
+
+          for (guint j = j0; j < j1; j++)
+            t[(gsize) j * B + s] = src[j];
+        }
+    }
 }
 
 /* out rows s0 … s0 + bn − 1 (·, m) ← t (m, B) transposed */
@@ -326,9 +340,18 @@ from_block (float       *restrict out,
 {
   float *rows = out + (gsize) s0 * m;
 
-  for (guint j = 0; j < m; j++)
-    for (guint s = 0; s < bn; s++)
-      rows[(gsize) s * m + j] = t[(gsize) j * B + s];
+  for (guint j0 = 0; j0 < m; j0 += 16)
+    {
+      guint j1 = MIN (j0 + 16, m);
+
+      for (guint s = 0; s < bn; s++)
+        {
+          float *dst = rows + (gsize) s * m;
+
+          for (guint j = j0; j < j1; j++)
+            dst[j] = t[(gsize) j * B + s];
+        }
+    }
 }
 
 /* outT (n_rows, B) = A · inT (n_cols, B): per row, one axpy per kept weight */

@@ -42,6 +42,9 @@ typedef struct {
   double     norm_sq;       /* partial ‖g‖² before clipping */
   double     norm_sq_clip;  /* partial ‖clamp(g)‖² when clipping by value */
   float     *teacher;   /* owned, (max_batch, n_out) teacher rows of the slice, or NULL */
+  float     *packed;    /* owned, (4, CHUNK) during a sparse run, else NULL: p, g, state1,
+                         * state2 of a chunk's kept weights (process_packed) */
+  gsize     *packed_at; /* owned, (CHUNK): their indices in the parameters */
 } Worker;
 
 struct _PlTrainer {
@@ -499,6 +502,73 @@ add_into (float       *restrict g,
     g[i] += h[i];
 }
 
+/* process_range for the weights [lo, hi) of a CSR layer of a sparse run (its weights from
+ * @base in the parameters): the same phases on its kept weights only, gathered into
+ * w->packed, stepped and scattered back. A pruned weight's parameter, gradient and optimiser
+ * state are 0 (plan_sparse) and would stay 0 under the masked step, so leaving them out
+ * changes nothing but the order of the norm's sums. */
+static void
+process_packed (Worker           *w,
+                Phase             phase,
+                const PlCsr      *csr,
+                gsize             base,
+                gsize             lo,
+                gsize             hi,
+                const StepConsts *k)
+{
+  PlTrainer *self = w->trainer;
+  float *p = w->packed, *g = p + CHUNK, *s1 = g + CHUNK, *s2 = s1 + CHUNK;
+  float *params = self->model->params;
+  float wd = (float) self->config.weight_decay;
+  gsize n = 0;
+
+  for (guint r = (guint) ((lo - base) / csr->n_cols); r < csr->n_rows && base + (gsize) r * csr->n_cols < hi; r++)
+    for (int32_t e = csr->row_ptr[r]; e < csr->row_ptr[r + 1]; e++)
+      {
+        gsize at = base + (gsize) r * csr->n_cols + csr->col[e];
+
+        if (at >= lo && at < hi)
+          w->packed_at[n++] = at;
+      }
+  g_assert (n <= CHUNK);
+  if (n == 0)
+    return;
+
+  for (gsize j = 0; j < n; j++)
+    {
+      gsize at = w->packed_at[j];
+
+      p[j] = params[at];
+      g[j] = self->grad[at];
+      s1[j] = self->state1[at];
+      s2[j] = self->state2 != NULL ? self->state2[at] : 0.0f;
+    }
+  if (phase == PHASE_REDUCE)
+    {
+      for (guint t = 1; t < self->n_threads; t++)
+        for (gsize j = 0; j < n; j++)
+          g[j] += self->workers[t].grad[w->packed_at[j]];
+      objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
+    }
+  if (phase == PHASE_UPDATE || self->fused_update)
+    {
+      if (self->config.optimizer == PL_OPTIMIZER_SGD)
+        sgd_step (p, s1, g, NULL, n, wd, k);
+      else
+        adam_step (p, s1, s2, g, NULL, n, wd, k);
+    }
+  for (gsize j = 0; j < n; j++)
+    {
+      gsize at = w->packed_at[j];
+
+      params[at] = p[j];
+      self->grad[at] = g[j];
+      self->state1[at] = s1[j];
+      if (self->state2 != NULL)
+        self->state2[at] = s2[j];
+    }
+}
+
 /* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
  * into the objective gradient and adds its norms — and, fused, takes the optimiser step while
  * the chunk is in cache; PHASE_UPDATE takes the step alone (after clipping by norm). */
@@ -585,7 +655,10 @@ run_by_segments (Worker *w,
               gsize hi = MIN (seg[part + 1], w->hi[range]);
 
               for (gsize a = lo; a < hi; a += CHUNK)
-                process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
+                if (part == 0 && self->sparse != NULL && self->sparse->csr[i] != NULL)
+                  process_packed (w, phase, self->sparse->csr[i], seg[0], a, MIN (a + CHUNK, hi), &k);
+                else
+                  process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
             }
           off = seg[2];
         }
@@ -662,9 +735,27 @@ plan_sparse (PlTrainer *self)
     self->sparse = pl_sparse_net_new (self->model, self->n_threads);
   self->split_first = self->can_split && self->sparse == NULL;
   assign_ranges (self);
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      if (self->sparse != NULL && w->packed == NULL)
+        {
+          w->packed = g_new (float, 4 * CHUNK);
+          w->packed_at = g_new (gsize, CHUNK);
+        }
+      if (self->sparse != NULL)
+        memset (w->grad, 0, sizeof (float) * self->model->n_params);
+    }
+  /* the optimiser state of a pruned weight is 0, as the masked step leaves it */
   if (self->sparse != NULL)
-    for (guint t = 0; t < self->n_threads; t++)
-      memset (self->workers[t].grad, 0, sizeof (float) * self->model->n_params);
+    for (gsize k = 0; k < self->model->n_params; k++)
+      if (self->model->masks[k] == 0.0f)
+        {
+          self->state1[k] = 0.0f;
+          if (self->state2 != NULL)
+            self->state2[k] = 0.0f;
+        }
 }
 
 PlTrainer *
@@ -733,6 +824,8 @@ pl_trainer_free (PlTrainer *self)
       pl_nn_work_free (w->work);
       g_free (w->y);
       g_free (w->teacher);
+      g_free (w->packed);
+      g_free (w->packed_at);
     }
 
   g_free (self->grad);
