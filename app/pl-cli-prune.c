@@ -12,6 +12,7 @@
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-compact.h"
+#include "pl-csr-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
@@ -209,7 +210,7 @@ _pl_cli_prune (int    argc,
   PlCliNumbers sparsity = { 0 }, threshold = { 0 };
   g_autofree char *out = NULL;
   gboolean help_scores = FALSE;
-  gboolean compact = FALSE;
+  gboolean compact = FALSE, csr = FALSE;
   const PlCliOption options[] = {
     { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
@@ -217,6 +218,7 @@ _pl_cli_prune (int    argc,
       PL_CLI_LIST (-INFINITY, INFINITY, PL_MLP_MAX_LAYERS) },
     { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
     { "compact", 0, PL_CLI_FLAG, &compact, N_("Remove dead neurons: --out saves the smaller dense network (plain nn.Linear shapes)"), NULL },
+    { "csr", 0, PL_CLI_FLAG, &csr, N_("--out saves the kept weights in CSR form (torch.sparse_csr_tensor arrays; see README)"), NULL },
     { "help-scores", 0, PL_CLI_FLAG, &help_scores, N_("Explain every score and exit") },
     { NULL }
   };
@@ -313,7 +315,8 @@ _pl_cli_prune (int    argc,
       small_ev = pl_evaluate (small, data->test, NULL);
       small_arch = pl_mlp_arch (small);
     }
-  if (out != NULL && !pl_safetensors_save (small != NULL ? small : model, out, &error))
+  if (out != NULL && !(csr ? pl_csr_save_model (small != NULL ? small : model, out, &error)
+                            : pl_safetensors_save (small != NULL ? small : model, out, &error)))
     return _pl_cli_fail (error);
 
   if (a.json)

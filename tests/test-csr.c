@@ -10,7 +10,12 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "pl-csr-file.h"
 #include "pl-csr.h"
+#include "pl-metrics.h"
 #include "pl-rng.h"
 
 #define TOL 1e-5
@@ -301,6 +306,107 @@ test_live_rows_and_columns (void)
   layer_clear (&l);
 }
 
+/* The CSR file, read back by hand from its layout (8-byte length, JSON, little-endian arrays):
+ * the arrays rebuild W ⊙ M of the effective weights exactly, and the file is pl-metrics' CSR
+ * bytes plus its header. */
+static void
+test_file (void)
+{
+  g_autoptr(GError) error = NULL;
+  static const guint sizes[] = { 12, 9, 4 };
+  g_autoptr(PlMlp) m = pl_mlp_new (sizes, 2, PL_ACTIVATION_TANH);
+  g_autofree char *dir = g_dir_make_tmp ("test-csr-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "m.csr.safetensors", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *header, *meta;
+  PlMetrics metrics;
+  guint64 header_len;
+  gsize size;
+  PlRng rng;
+
+  pl_mlp_init (m, 3);
+  pl_rng_init (&rng, 4);
+  for (gsize k = 0; k < 9 * 12; k++)
+    if (pl_rng_uniform (&rng) < 0.6)
+      m->layers[0].w_mask[k] = 0.0f;
+  for (guint o = 0; o < 4; o++)
+    m->layers[1].w_mask[o * 9 + 2] = 0.0f;   /* hidden neuron 2 dies */
+  pl_mlp_apply_masks (m);
+  pl_metrics_compute (&metrics, m, NULL, NULL, NULL);
+
+  g_assert_true (pl_csr_save_model (m, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &data, &size, &error));
+  memcpy (&header_len, data, 8);
+  header_len = GUINT64_FROM_LE (header_len);
+  g_assert_cmpuint (header_len % 8, ==, 0);
+  g_assert_cmpfloat ((double) size, ==, 8 + header_len + metrics.total.bytes_csr);
+  g_assert_true (json_parser_load_from_data (parser, data + 8, (gssize) header_len, &error));
+  header = json_node_get_object (json_parser_get_root (parser));
+  meta = json_object_get_object_member (header, "__metadata__");
+  g_assert_cmpstr (json_object_get_string_member (meta, "format"), ==, "prunelab-csr");
+  g_assert_cmpstr (json_object_get_string_member (meta, "arch"), ==, "12-9-4");
+  g_assert_cmpstr (json_object_get_string_member (meta, "layers.0.weight.shape"), ==, "9,12");
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const PlLayer *l = &m->layers[i];
+      const char *names[] = { "crow_indices", "col_indices", "values" };
+      const char *at[3];
+      g_autofree char *bias_name = g_strdup_printf ("layers.%u.bias", i);
+      JsonArray *off;
+      int32_t crow[10];
+
+      for (guint t = 0; t < 3; t++)
+        {
+          g_autofree char *name = g_strdup_printf ("layers.%u.weight.%s", i, names[t]);
+
+          off = json_object_get_array_member (json_object_get_object_member (header, name), "data_offsets");
+          at[t] = data + 8 + header_len + json_array_get_int_element (off, 0);
+        }
+      memcpy (crow, at[0], 4 * (l->n_out + 1));
+      g_assert_cmpint (GINT32_FROM_LE (crow[0]), ==, 0);
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          g_autofree float *row = g_new0 (float, l->n_in);
+
+          for (int32_t k = GINT32_FROM_LE (crow[o]); k < GINT32_FROM_LE (crow[o + 1]); k++)
+            {
+              int32_t c;
+              guint32 u;
+              float v;
+
+              memcpy (&c, at[1] + 4 * k, 4);
+              memcpy (&u, at[2] + 4 * k, 4);
+              u = GUINT32_FROM_LE (u);
+              memcpy (&v, &u, 4);
+              row[GINT32_FROM_LE (c)] = v;
+            }
+          for (guint j = 0; j < l->n_in; j++)
+            {
+              gboolean live = (i + 1 == 2 || l->neuron_mask[o] != 0.0f)
+                              && (i == 0 || m->layers[i - 1].neuron_mask[j] != 0.0f);
+
+              g_assert_cmpfloat (row[j], ==, live ? l->w[o * l->n_in + j] * l->w_mask[o * l->n_in + j] : 0.0f);
+            }
+        }
+      off = json_object_get_array_member (json_object_get_object_member (header, bias_name), "data_offsets");
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          guint32 u;
+          float v;
+
+          memcpy (&u, data + 8 + header_len + json_array_get_int_element (off, 0) + 4 * o, 4);
+          u = GUINT32_FROM_LE (u);
+          memcpy (&v, &u, 4);
+          g_assert_cmpfloat (v, ==, l->b[o]);
+        }
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -311,6 +417,7 @@ main (int   argc,
   g_test_add_func ("/engine/csr/products/empty-rows", test_empty_rows);
   g_test_add_func ("/engine/csr/products/empty-layers", test_empty_layers);
   g_test_add_func ("/engine/csr/build/skips-dead-rows-and-columns", test_live_rows_and_columns);
+  g_test_add_func ("/engine/csr/file/arrays-rebuild-the-masked-weights", test_file);
 
   return g_test_run ();
 }
