@@ -89,9 +89,10 @@ _pl_window_sparse_done (PlWindow *self,
           g_autofree char *text = NULL;
 
           show_report (self, r);
-          text = g_strdup_printf (_("Forward pass of the mask at %.1f %% sparsity, measured on the engine "
-                                    "thread with %u thread(s): medians of %u rounds. Compacted network: %s. "
-                                    "Dense runs sgemv/sgemm on the masked weights, as a mask alone does."),
+          text = g_strdup_printf (_("The mask at %.1f %% sparsity, forward pass timed\n"
+                                    "on the engine thread with %u thread(s), medians of %u rounds.\n"
+                                    "Compacted network: %s. Dense runs sgemv/sgemm\n"
+                                    "on the masked weights, as a mask alone does."),
                                   100 * self->sparse_measure_sparsity, r->batch1.threads, r->batch1.rounds,
                                   r->compact_arch);
           gtk_label_set_label (self->sparse_label, text);
