@@ -1,4 +1,4 @@
-/* prunelab-cli bench sparse and prune --compact as a user runs them: the JSON contract, the
+/* prunelab-cli bench sparse, prune --compact and prune --csr as a user runs them: the JSON contract, the
  * figures' formulas, the sweep's points and its chart. Times are read, never judged. */
 #include "config.h"
 
@@ -79,6 +79,65 @@ test_bench_sparse_json (void)
   g_rmdir (dir);
 }
 
+/* prune --compact saves the smaller network, which evaluates as the masked one did; --csr
+ * saves the CSR form, whose size is the CSR bytes the JSON reports plus its header. */
+static void
+test_prune_compact_and_csr (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-cli-sparse-XXXXXX", NULL);
+  g_autofree char *model = g_build_filename (dir, "m.safetensors", NULL);
+  g_autofree char *small = g_build_filename (dir, "small.safetensors", NULL);
+  g_autofree char *csr = g_build_filename (dir, "m.csr.safetensors", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) prune = { 0 };
+  g_auto(PlTestRun) eval = { 0 };
+  g_auto(PlTestRun) pcsr = { 0 };
+  g_autoptr(JsonObject) p = NULL;
+  g_autoptr(JsonObject) e = NULL;
+  g_autoptr(JsonObject) c = NULL;
+  JsonObject *compacted;
+  gsize size;
+  guint64 header;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", "moons:n=400", "--arch", "2-16-16-2",
+                   "--epochs", "20", "--out", model, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+
+  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", "moons:n=400",
+                   "--score", "neuron-l2", "--structured", "--sparsity", "0.5", "--compact",
+                   "--out", small, "--json", NULL);
+  g_assert_cmpint (prune.status, ==, 0);
+  p = pl_test_parse_json (prune.out);
+  compacted = json_object_get_object_member (p, "compacted");
+  /* 16 of 32 hidden neurons removed */
+  g_assert_cmpint (json_object_get_int_member (compacted, "parameters"), <, 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2);
+  g_assert_cmpfloat (json_object_get_double_member (compacted, "test_accuracy"), ==,
+                     json_object_get_double_member (p, "test_accuracy"));
+  pl_test_run_cli (&eval, cli_path, "eval", "--model", small, "--data", "moons:n=400", "--json", NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+  e = pl_test_parse_json (eval.out);
+  g_assert_cmpstr (json_object_get_string_member (e, "arch"), ==, json_object_get_string_member (compacted, "arch"));
+  g_assert_cmpfloat (json_object_get_double_member (e, "test_accuracy"), ==,
+                     json_object_get_double_member (p, "test_accuracy"));
+
+  pl_test_run_cli (&pcsr, cli_path, "prune", "--model", model, "--data", "moons:n=400",
+                   "--score", "magnitude", "--sparsity", "0.8", "--csr", "--out", csr, "--json", NULL);
+  g_assert_cmpint (pcsr.status, ==, 0);
+  c = pl_test_parse_json (pcsr.out);
+  g_assert_true (g_file_get_contents (csr, &contents, &size, NULL));
+  memcpy (&header, contents, 8);
+  header = GUINT64_FROM_LE (header);
+  g_assert_cmpfloat ((double) size, ==, 8 + header + json_object_get_double_member (
+                       json_object_get_object_member (c, "total"), "bytes_csr"));
+  g_assert_nonnull (strstr (contents + 8, "\"prunelab-csr\""));
+
+  g_unlink (model);
+  g_unlink (small);
+  g_unlink (csr);
+  g_rmdir (dir);
+}
+
 static void
 test_bench_sparse_usage (void)
 {
@@ -99,6 +158,7 @@ main (int   argc,
 
   g_test_add_func ("/cli/bench-sparse/json-figures-sweep-and-plot", test_bench_sparse_json);
   g_test_add_func ("/cli/bench-sparse/plot-needs-sweep", test_bench_sparse_usage);
+  g_test_add_func ("/cli/prune/compact-and-csr-files", test_prune_compact_and_csr);
 
   return g_test_run ();
 }
