@@ -32,11 +32,12 @@ typedef enum {
   PL_ENGINE_COMMAND_UNDO,
   PL_ENGINE_COMMAND_REWIND,
   PL_ENGINE_COMMAND_SWEEP,
+  PL_ENGINE_COMMAND_MEASURE_SPARSE,
+  PL_ENGINE_COMMAND_EXPORT_COMPACT,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);
 const char  *pl_engine_command_to_string  (PlEngineCommand    command);
-/* What a person reads for a command, translated ("Working: %s…"); to_string is the log name. */
 const char  *pl_engine_command_title      (PlEngineCommand    command);
 
 G_END_DECLS
