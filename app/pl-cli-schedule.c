@@ -16,6 +16,7 @@
 #include "pl-safetensors.h"
 #include "pl-schedule.h"
 #include "pl-sensitivity.h"
+#include "pl-sweep.h"
 
 /* ---- schedule ---------------------------------------------------------------------------- */
 
@@ -860,7 +861,7 @@ _pl_cli_sensitivity (int    argc,
 
   levels = g_new (double, n_points);
   for (int i = 0; i < n_points; i++)
-    levels[i] = i == 0 ? 0.0 : 1.0 - pow (1.0 - max_sparsity, (double) i / (n_points - 1));
+    levels[i] = pl_sweep_target (max_sparsity, (guint) n_points, (guint) i);
   sens = pl_sensitivity_new (model->n_layers, levels, (guint) n_points);
   pl_prune_spec_init (&spec, PL_SCOPE_LAYER, FALSE, 0.0);
   spec.invert = invert;

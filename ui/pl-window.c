@@ -53,8 +53,16 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
-                                  100 * p->accuracy);
+      guint total = on_test ? s->n_test : s->n_val;
+
+      /* during a drag while training, the preview is of a fixed subsample: say so */
+      if (s->preview_subsample)
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %% on %u of %u samples")
+                                            : _("Validation accuracy %.1f %% on %u of %u samples"),
+                                    100 * p->accuracy, p->n, total);
+      else
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                    100 * p->accuracy);
       readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
@@ -210,6 +218,7 @@ on_done (PlEngine *engine,
       if (!ok)
         dataset_load_failed (self);
     }
+  _pl_window_sparse_done (self, command, id, ok);
   _pl_window_update_actions (self);
 }
 
@@ -447,6 +456,7 @@ pl_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
+  g_clear_pointer (&self->sparse_export_path, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
@@ -500,6 +510,7 @@ pl_window_class_init (PlWindowClass *klass)
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
+  _pl_window_class_init_sparse (widget_class);
 }
 
 static void
