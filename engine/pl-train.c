@@ -314,13 +314,13 @@ run_gradient (Worker *w)
  * state are 0 (plan_sparse) and would stay 0 under the masked step, so leaving them out
  * changes nothing but the order of the norm's sums. */
 static void
-process_packed (Worker           *w,
-                Phase             phase,
-                const PlCsr      *csr,
-                gsize             base,
-                gsize             lo,
-                gsize             hi,
-                const StepConsts *k)
+process_packed (Worker            *w,
+                Phase              phase,
+                const PlCsr       *csr,
+                gsize              base,
+                gsize              lo,
+                gsize              hi,
+                const PlOptimStep *k)
 {
   PlTrainer *self = w->trainer;
   float *p = w->packed, *g = p + CHUNK, *s1 = g + CHUNK, *s2 = s1 + CHUNK;
@@ -354,14 +354,14 @@ process_packed (Worker           *w,
       for (guint t = 1; t < self->n_threads; t++)
         for (gsize j = 0; j < n; j++)
           g[j] += self->workers[t].grad[w->packed_at[j]];
-      objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
+      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
     }
   if (phase == PHASE_UPDATE || self->fused_update)
     {
       if (self->config.optimizer == PL_OPTIMIZER_SGD)
-        sgd_step (p, s1, g, NULL, n, wd, k);
+        pl_optim_sgd_step (p, s1, g, NULL, n, wd, k);
       else
-        adam_step (p, s1, s2, g, NULL, n, wd, k);
+        pl_optim_adam_step (p, s1, s2, g, NULL, n, wd, k);
     }
   for (gsize j = 0; j < n; j++)
     {
