@@ -176,7 +176,8 @@ _pl_cli_score_names (gboolean neurons_only)
       if (neurons_only && !info->per_neuron)
         continue;
       if (names->len > 0)
-        g_string_append (names, ", ");
+        /* TRANSLATORS: the separator of a list of names, as in "magnitude, gradient" */
+        g_string_append (names, _(", "));
       g_string_append (names, info->name);
     }
   return g_string_free (names, FALSE);
