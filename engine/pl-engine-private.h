@@ -31,6 +31,8 @@ typedef struct {
   gboolean       by_threshold;
   guint64        request;
   guint64        requested;     /* pl_engine_preview() calls up to this one */
+  gint64         sent_at;       /* when the newest value was stored */
+  gint64         popped_at;     /* worker: when it took the command off the queue */
   /* fine-tune, sweep */
   guint          epochs;
   double         lr;
@@ -38,6 +40,7 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  guint          seeds;
   /* measure-sparse, export-compact (pl-engine-sparse.c) */
   PlMlp         *model;         /* owned: the model with the masks to measure or export */
 } PlCommand;
@@ -85,6 +88,23 @@ PlCommand *_pl_command_new       (guint       kind);
 void       _pl_command_free      (gpointer    command);
 void       _pl_event_free        (gpointer    event);
 
+/* A preview request's values, read by the worker. */
+typedef struct {
+  double    value;
+  gboolean  by_threshold;
+  guint64   request;
+  guint64   requested;
+  gint64    sent_at;
+} PlPreviewRequest;
+
+/* Worker side: reads the newest values of preview @cmd and ends its writable life. */
+void       _pl_engine_take_preview  (PlEngine         *self,
+                                     PlCommand        *cmd,
+                                     PlPreviewRequest *out);
+/* Worker side: @cmd is finished: its cancellable and, for training, its count go. */
+void       _pl_engine_command_done  (PlEngine         *self,
+                                     const PlCommand  *cmd);
+
 /* Worker side: takes the next command (timeout_usec < 0: waits; 0: does not wait). */
 PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
                                   gint64      timeout_usec);
@@ -92,6 +112,11 @@ PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
 void       _pl_engine_post       (PlEngine   *self,
                                   PlSnapshot *snapshot,
                                   PlEvent    *event);
+
+/* pl-snapshot.c: pl_snapshot_copy() with @n_layers layers; those past the source's are empty,
+ * those past @n_layers dropped. (transfer full) */
+PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
+                                       guint             n_layers);
 
 /* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
  * event that reports it. (transfer full) */

@@ -25,12 +25,16 @@
  * computed with the strategy, model and masks of the commands sent before it, and while the
  * worker computes one preview only the newest value waits.
  *
- * Previews during training (pl-engine-worker.c). The worker answers them from the trainer's
+ * Previews during training (pl-engine-run.c). The worker answers them from the trainer's
  * progress callback, between two steps: the weights do not move under the preview, the model
  * stays the worker's alone (no copy shared with another thread, no lock around the numerics),
  * and the preview can use the engine's threads while the trainer's are idle. The PlPreview is
  * rebuilt from the current weights when it is PREVIEW_REFRESH_USEC old (and ≥ 10× its build
  * time), but not in the middle of a drag unless PREVIEW_MAX_AGE_USEC old (rebuild_due()).
+ * A preview during training evaluates a fixed subsample of TRAIN_PREVIEW_SAMPLES evaluation
+ * samples first (the first run after a rebuild recomputes the first layer over those only), and
+ * every sample once the pointer rests (no request for DRAG_GAP_USEC); the snapshot's
+ * preview_subsample says which. The evaluation and the scores are not remade during a drag.
  * Training (or a sweep) keeps RUN_SHARE of the time during a continuous drag: after a preview
  * that took t, the next waits until the run went on for t·RUN_SHARE/(1−RUN_SHARE). Progress snapshots go out at
  * most every PUBLISH_USEC; a preview's snapshot at once, with the heavy parts (weights, metrics,
@@ -123,6 +127,7 @@ _pl_engine_queue_pop (PlEngine *self,
     {
       PL_TSAN_ACQUIRE (self->queue);
       g_atomic_int_add (&self->queued, -1);
+      cmd->popped_at = g_get_monotonic_time ();
     }
   return cmd;
 }
@@ -144,6 +149,40 @@ enqueue (PlEngine  *self,
   _pl_engine_in_unlock (self);
 
   return id;
+}
+
+void
+_pl_engine_take_preview (PlEngine         *self,
+                         PlCommand        *cmd,
+                         PlPreviewRequest *out)
+{
+  _pl_engine_in_lock (self);
+  if (self->tail_preview == cmd)
+    self->tail_preview = NULL;
+  *out = (PlPreviewRequest) { cmd->value, cmd->by_threshold, cmd->request, cmd->requested,
+                              cmd->sent_at };
+  _pl_engine_in_unlock (self);
+}
+
+void
+_pl_engine_command_done (PlEngine        *self,
+                         const PlCommand *cmd)
+{
+  gboolean training = cmd->kind == PL_ENGINE_COMMAND_TRAIN
+                      || cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
+
+  if (cmd->cancellable == NULL && !training)
+    return;
+  _pl_engine_in_lock (self);
+  if (cmd->cancellable != NULL)
+    g_ptr_array_remove (self->cancellables, cmd->cancellable);
+  if (training)
+    {
+      g_assert (self->n_training > 0);
+      if (--self->n_training == 0)
+        g_atomic_int_set (&self->paused, 0);
+    }
+  _pl_engine_in_unlock (self);
 }
 
 /* A wake-up has no place in the order of commands: the preview before it stays writable. */
@@ -584,6 +623,7 @@ pl_engine_preview (PlEngine *self,
   cmd->by_threshold = by_threshold;
   cmd->request = request;
   cmd->requested = request;
+  cmd->sent_at = g_get_monotonic_time ();
   if (self->tail_preview == NULL)
     {
       queue_push_locked (self, cmd, FALSE);
@@ -633,7 +673,8 @@ pl_engine_sweep (PlEngine          *self,
                  const PlScoreKind *scores,
                  guint              n_scores,
                  guint              points,
-                 double             max)
+                 double             max,
+                 guint              seeds)
 {
   PlCommand *cmd;
 
@@ -645,6 +686,7 @@ pl_engine_sweep (PlEngine          *self,
   cmd->n_scores = n_scores;
   cmd->points = points;
   cmd->max = max;
+  cmd->seeds = seeds;
   cmd->cancellable = g_cancellable_new ();
   return enqueue (self, cmd);
 }

@@ -149,15 +149,19 @@ guint             pl_engine_undo             (PlEngine             *self);
 /* Back to the initial weights (of the model's creation or loading), keeping the masks. */
 guint             pl_engine_rewind           (PlEngine             *self);
 
-/* Sparsity-vs-accuracy curves on the evaluation split, one per score, with the strategy's
- * scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to @max,
- * evenly spaced in log "fraction remaining" (as prunelab-cli sweep). The curves grow in the
- * snapshots as points finish; progress and pl_engine_stop() as for training. */
+/* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
+ * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to
+ * @max, evenly spaced in log "fraction remaining" (pl-sweep.h, as prunelab-cli sweep). A score
+ * that uses data or randomness is computed with @seeds seeds (1 … PL_SWEEP_MAX_SEEDS): the
+ * strategy's score seed and those after it; any other gives the same curve for every seed and
+ * is swept once. The curves grow in the snapshots as points finish; progress and
+ * pl_engine_stop() as for training. */
 guint             pl_engine_sweep            (PlEngine             *self,
                                               const PlScoreKind    *scores,
                                               guint                 n_scores,
                                               guint                 points,
-                                              double                max);
+                                              double                max,
+                                              guint                 seeds);
 
 /* What pruning buys for a model and its masks, measured on the engine thread (pl-latency.h):
  * the dense (masked), CSR and compacted forward passes at batch 1 and 256, with their bytes. */

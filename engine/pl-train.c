@@ -12,6 +12,7 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
+#include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
 #include "pl-sparse-nn.h"
@@ -305,202 +306,7 @@ run_gradient (Worker *w)
     }
 }
 
-/* The constants of one optimiser step. */
-typedef struct {
-  float    lr;
-  float    mu;           /* SGD momentum */
-  gboolean nesterov;
-  float    b1, b2;       /* Adam */
-  float    step;         /* Adam: lr / (1 − β₁ᵗ) */
-  float    sqrt_bc2;     /* Adam: √(1 − β₂ᵗ) */
-  float    eps;
-  float    coef;         /* global-norm clipping factor, 1 when off */
-  float    cv;           /* clipping by value, +∞ when off */
-} StepConsts;
-
 #define CHUNK 4096       /* parameters summed and updated together, while in L1 cache */
-#define LANES 16         /* independent partial sums, so that the norm loops vectorise */
-
-static inline float
-clampf (float x,
-        float c)
-{
-  return x > c ? c : x < -c ? -c : x;
-}
-
-/* The loops below take mask == NULL for a model with no pruned weight; each is written once as
- * an always-inlined body with a constant `masked`, so that the compiler makes a mask-free copy
- * that reads one array less. */
-#define MASK(i) (masked ? mask[i] : 1.0f)
-
-/* g ← (g + l1·sign(w)) ⊙ mask, the gradient of the objective, on n entries; adds ‖g‖² and
- * ‖clip(g)‖² to the sums. LANES partial sums keep the loop vectorisable and its result
- * independent of the vector width. */
-static inline __attribute__((always_inline)) void
-objective_grad_body (float       *restrict g,
-                     const float *restrict p,
-                     const float *restrict mask,
-                     gsize                 n,
-                     float                 l1,
-                     float                 cv,
-                     double               *norm_sq,
-                     double               *norm_sq_clip,
-                     const gboolean        masked)
-{
-  float an[LANES] = { 0 }, ac[LANES] = { 0 };
-  gsize i = 0;
-
-  for (; i + LANES <= n; i += LANES)
-    for (guint j = 0; j < LANES; j++)
-      {
-        float w = p[i + j];
-        float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
-        float gi = (g[i + j] + l1 * sign) * MASK (i + j);
-        float gc = clampf (gi, cv);
-
-        g[i + j] = gi;
-        an[j] += gi * gi;
-        ac[j] += gc * gc;
-      }
-  for (; i < n; i++)
-    {
-      float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
-      float gi = (g[i] + l1 * sign) * MASK (i);
-      float gc = clampf (gi, cv);
-
-      g[i] = gi;
-      an[0] += gi * gi;
-      ac[0] += gc * gc;
-    }
-
-  for (guint j = 0; j < LANES; j++)
-    {
-      *norm_sq += an[j];
-      *norm_sq_clip += ac[j];
-    }
-}
-
-PL_TARGET_CLONES static void
-objective_grad (float       *g,
-                const float *p,
-                const float *mask,
-                gsize        n,
-                float        l1,
-                float        cv,
-                double      *norm_sq,
-                double      *norm_sq_clip)
-{
-  if (mask != NULL)
-    objective_grad_body (g, p, mask, n, l1, cv, norm_sq, norm_sq_clip, TRUE);
-  else
-    objective_grad_body (g, p, NULL, n, l1, cv, norm_sq, norm_sq_clip, FALSE);
-}
-
-/* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
- * g ← clip(g)·coef + wd·w;  v ← μv + g;  w ← w − lr·(nesterov ? g + μv : v).
- * Masked entries get v = 0 and no step. */
-static inline __attribute__((always_inline)) void
-sgd_step_body (float       *restrict p,
-               float       *restrict v,
-               const float *restrict g,
-               const float *restrict mask,
-               gsize                 n,
-               float                 wd,
-               const StepConsts     *k,
-               const gboolean        masked)
-{
-  const float lr = k->lr, mu = k->mu, coef = k->coef, cv = k->cv;
-
-  if (k->nesterov)
-    for (gsize i = 0; i < n; i++)
-      {
-        float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
-        float vi = (mu * v[i] + gi) * MASK (i);
-
-        v[i] = vi;
-        p[i] -= lr * (gi + mu * vi);
-      }
-  else
-    for (gsize i = 0; i < n; i++)
-      {
-        float gi = clampf (g[i], cv) * coef + wd * p[i];
-        float vi = (mu * v[i] + gi) * MASK (i);
-
-        v[i] = vi;
-        p[i] -= lr * vi;
-      }
-}
-
-PL_TARGET_CLONES static void
-sgd_step (float            *p,
-          float            *v,
-          const float      *g,
-          const float      *mask,
-          gsize             n,
-          float             wd,
-          const StepConsts *k)
-{
-  if (mask != NULL)
-    sgd_step_body (p, v, g, mask, n, wd, k, TRUE);
-  else
-    sgd_step_body (p, v, g, NULL, n, wd, k, FALSE);
-}
-
-/* Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as torch.optim.Adam:
- * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). */
-static inline __attribute__((always_inline)) void
-adam_step_body (float       *restrict p,
-                float       *restrict m,
-                float       *restrict v,
-                const float *restrict g,
-                const float *restrict mask,
-                gsize                 n,
-                float                 wd,
-                const StepConsts     *k,
-                const gboolean        masked)
-{
-  const float b1 = k->b1, b2 = k->b2, step = k->step, sqrt_bc2 = k->sqrt_bc2;
-  const float eps = k->eps, coef = k->coef, cv = k->cv;
-
-  for (gsize i = 0; i < n; i++)
-    {
-      float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
-      float mi = (b1 * m[i] + (1.0f - b1) * gi) * MASK (i);
-      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * MASK (i);
-
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
-    }
-}
-
-PL_TARGET_CLONES static void
-adam_step (float            *p,
-           float            *m,
-           float            *v,
-           const float      *g,
-           const float      *mask,
-           gsize             n,
-           float             wd,
-           const StepConsts *k)
-{
-  if (mask != NULL)
-    adam_step_body (p, m, v, g, mask, n, wd, k, TRUE);
-  else
-    adam_step_body (p, m, v, g, NULL, n, wd, k, FALSE);
-}
-
-#undef MASK
-
-/* g += h on n entries */
-PL_TARGET_CLONES static void
-add_into (float       *restrict g,
-          const float *restrict h,
-          gsize                 n)
-{
-  for (gsize i = 0; i < n; i++)
-    g[i] += h[i];
-}
 
 /* process_range for the weights [lo, hi) of a CSR layer of a sparse run (its weights from
  * @base in the parameters): the same phases on its kept weights only, gathered into
@@ -508,13 +314,13 @@ add_into (float       *restrict g,
  * state are 0 (plan_sparse) and would stay 0 under the masked step, so leaving them out
  * changes nothing but the order of the norm's sums. */
 static void
-process_packed (Worker           *w,
-                Phase             phase,
-                const PlCsr      *csr,
-                gsize             base,
-                gsize             lo,
-                gsize             hi,
-                const StepConsts *k)
+process_packed (Worker            *w,
+                Phase              phase,
+                const PlCsr       *csr,
+                gsize              base,
+                gsize              lo,
+                gsize              hi,
+                const PlOptimStep *k)
 {
   PlTrainer *self = w->trainer;
   float *p = w->packed, *g = p + CHUNK, *s1 = g + CHUNK, *s2 = s1 + CHUNK;
@@ -548,14 +354,14 @@ process_packed (Worker           *w,
       for (guint t = 1; t < self->n_threads; t++)
         for (gsize j = 0; j < n; j++)
           g[j] += self->workers[t].grad[w->packed_at[j]];
-      objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
+      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
     }
   if (phase == PHASE_UPDATE || self->fused_update)
     {
       if (self->config.optimizer == PL_OPTIMIZER_SGD)
-        sgd_step (p, s1, g, NULL, n, wd, k);
+        pl_optim_sgd_step (p, s1, g, NULL, n, wd, k);
       else
-        adam_step (p, s1, s2, g, NULL, n, wd, k);
+        pl_optim_adam_step (p, s1, s2, g, NULL, n, wd, k);
     }
   for (gsize j = 0; j < n; j++)
     {
@@ -579,7 +385,7 @@ process_range (Worker           *w,
                gsize             hi,
                gboolean          is_weight,
                gboolean          sum_partials,
-               const StepConsts *k)
+               const PlOptimStep *k)
 {
   PlTrainer *self = w->trainer;
   float *restrict g = self->grad;
@@ -590,17 +396,17 @@ process_range (Worker           *w,
   if (phase == PHASE_REDUCE)
     {
       for (guint t = 1; sum_partials && t < self->n_threads; t++)
-        add_into (g + lo, self->workers[t].grad + lo, hi - lo);
-      objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
+        pl_optim_add (g + lo, self->workers[t].grad + lo, hi - lo);
+      pl_optim_objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
                       k->cv, &w->norm_sq, &w->norm_sq_clip);
       if (!self->fused_update)
         return;
     }
 
   if (self->config.optimizer == PL_OPTIMIZER_SGD)
-    sgd_step (p, self->state1 + lo, g + lo, mask, hi - lo, wd, k);
+    pl_optim_sgd_step (p, self->state1 + lo, g + lo, mask, hi - lo, wd, k);
   else
-    adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
+    pl_optim_adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
 }
 
 /* Runs the reduce or update phase on the weight and bias parts of the worker's ranges, a chunk
@@ -611,14 +417,14 @@ run_by_segments (Worker *w,
 {
   PlTrainer *self = w->trainer;
   const PlTrainConfig *c = &self->config;
-  StepConsts k = {
+  PlOptimStep k = {
     .lr = self->lr,
     .mu = (float) c->momentum,
     .nesterov = c->nesterov,
     .b1 = (float) c->beta1,
     .b2 = (float) c->beta2,
-    .step = (float) (self->lr / (1.0 - pow (c->beta1, (double) self->t))),
-    .sqrt_bc2 = (float) sqrt (1.0 - pow (c->beta2, (double) self->t)),
+    .step = pl_optim_adam_step_size (self->lr, c->beta1, self->t),
+    .sqrt_bc2 = pl_optim_adam_sqrt_bc2 (c->beta2, self->t),
     .eps = (float) c->eps,
     .coef = self->clip_coef,
     .cv = c->clip_value > 0.0 ? (float) c->clip_value : INFINITY,
@@ -1071,9 +877,9 @@ pl_trainer_run (PlTrainer           *self,
               memcpy (model->params, self->good, sizeof (float) * model->n_params);
               pl_mlp_apply_masks (model);
               g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
-                           _("training diverged: the loss became %s in epoch %u, step %" PRIu64
+                           _("training diverged: the loss became %s in epoch %u, step %llu"
                              "; weights from at most %u steps earlier, whose loss was finite, were restored (try a smaller learning rate or gradient clipping)"),
-                           isnan (loss) ? "NaN" : "infinite", rec.epoch, (guint64) (step + 1), GOOD_EVERY);
+                           isnan (loss) ? "NaN" : _("infinite"), rec.epoch, (unsigned long long) (step + 1), GOOD_EVERY);
               ok = FALSE;
               break;
             }
