@@ -134,7 +134,9 @@ gsize
 pl_csr_scratch_floats (const PlCsr *csr,
                        guint        n_threads)
 {
-  return (gsize) MAX (n_threads, 1) * B * ((gsize) csr->n_rows + csr->n_cols);
+  /* per thread: an input block, an output block and one more input-sized block for
+   * pl_csr_backward */
+  return (gsize) MAX (n_threads, 1) * B * ((gsize) csr->n_rows + 2 * (gsize) csr->n_cols);
 }
 
 /* ---- one sample ---- */
@@ -444,7 +446,7 @@ block_grad (float       *restrict gw,
 
 /* ---- the batch products, shared between a team's members ---- */
 
-typedef enum { OP_MM, OP_MM_T, OP_GRAD } Op;
+typedef enum { OP_MM, OP_MM_T, OP_GRAD, OP_BACKWARD } Op;
 
 typedef struct {
   Op           op;
@@ -455,6 +457,7 @@ typedef struct {
   guint        n;
   gboolean     accumulate;
   float       *scratch;
+  float       *out2;    /* dx (backward) */
 } Job;
 
 static void
@@ -465,8 +468,26 @@ job_func (guint    index,
   const Job *job = data;
   const PlCsr *csr = job->csr;
   guint nb = (job->n + B - 1) / B;
-  float *t1 = job->scratch + (gsize) index * B * ((gsize) csr->n_rows + csr->n_cols);
+  float *t1 = job->scratch + (gsize) index * pl_csr_scratch_floats (csr, 1);
   float *t2 = t1 + (gsize) B * csr->n_cols;   /* (n_rows, B) after (n_cols, B) */
+  float *t3 = t2 + (gsize) B * csr->n_rows;   /* (n_cols, B) */
+
+  if (job->op == OP_BACKWARD)
+    {
+      /* one member: each block's d and input transposed once for both products */
+      g_assert (n_threads == 1);
+      for (guint blk = 0; blk < nb; blk++)
+        {
+          guint s0 = blk * B, bn = MIN (B, job->n - s0);
+
+          to_block (t1, job->b, csr->n_cols, s0, bn);
+          to_block (t2, job->a, csr->n_rows, s0, bn);
+          block_grad (job->out, csr, t2, t1, 0, csr->n_rows, job->accumulate || blk > 0);
+          block_mm_t (t3, csr, t2);
+          from_block (job->out2, t3, csr->n_cols, s0, bn);
+        }
+      return;
+    }
 
   if (job->op == OP_GRAD)
     {
@@ -525,7 +546,7 @@ pl_csr_mm (float       *out,
            PlTeam      *team,
            float       *scratch)
 {
-  Job job = { OP_MM, csr, out, in, NULL, n, FALSE, scratch };
+  Job job = { OP_MM, csr, out, in, NULL, n, FALSE, scratch, NULL };
 
   g_return_if_fail (csr != NULL && (n == 0 || (out != NULL && in != NULL)));
 
@@ -546,7 +567,7 @@ pl_csr_mm_t (float       *out,
              PlTeam      *team,
              float       *scratch)
 {
-  Job job = { OP_MM_T, csr, out, d, NULL, n, FALSE, scratch };
+  Job job = { OP_MM_T, csr, out, d, NULL, n, FALSE, scratch, NULL };
 
   g_return_if_fail (csr != NULL && (n == 0 || (out != NULL && d != NULL)));
 
@@ -569,7 +590,7 @@ pl_csr_weight_grad (float       *gw,
                     PlTeam      *team,
                     float       *scratch)
 {
-  Job job = { OP_GRAD, csr, gw, d, in, n, accumulate, scratch };
+  Job job = { OP_GRAD, csr, gw, d, in, n, accumulate, scratch, NULL };
 
   g_return_if_fail (csr != NULL && (csr->nnz == 0 || gw != NULL));
 
@@ -588,4 +609,27 @@ pl_csr_weight_grad (float       *gw,
       return;
     }
   run_job (&job, team);
+}
+
+void
+pl_csr_backward (float       *gw,
+                 float       *dx,
+                 const PlCsr *csr,
+                 const float *d,
+                 const float *in,
+                 guint        n,
+                 gboolean     accumulate,
+                 float       *scratch)
+{
+  Job job = { OP_BACKWARD, csr, gw, d, in, n, accumulate, scratch, dx };
+
+  g_return_if_fail (csr != NULL && (csr->nnz == 0 || gw != NULL) && (n == 0 || dx != NULL));
+
+  if (n < FEW)
+    {
+      pl_csr_weight_grad (gw, csr, d, in, n, accumulate, NULL, scratch);
+      pl_csr_mm_t (dx, csr, d, n, NULL, scratch);
+      return;
+    }
+  job_func (0, 1, &job);
 }

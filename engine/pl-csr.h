@@ -90,6 +90,17 @@ void    pl_csr_weight_grad      (float       *gw,
                                  PlTeam      *team,
                                  float       *scratch);
 
+/* pl_csr_weight_grad and pl_csr_mm_t together, on the calling thread, with each block of d
+ * and of the input transposed once for both: the backward pass of a hidden layer. */
+void    pl_csr_backward         (float       *gw,
+                                 float       *dx,
+                                 const PlCsr *csr,
+                                 const float *d,
+                                 const float *in,
+                                 guint        n,
+                                 gboolean     accumulate,
+                                 float       *scratch);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlCsr, pl_csr_free)
 
 G_END_DECLS

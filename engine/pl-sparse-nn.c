@@ -145,8 +145,10 @@ pl_sparse_backward (const PlMlp   *model,
       gb = gp + (gsize) l->n_out * l->n_in;
 
       /* gW (n_out, n_in) (+)= dᵀ (n_out, n) · a (n, n_in): at the kept positions only when
-       * sparse */
-      if (csr != NULL)
+       * sparse; with the input's gradient in the same pass for a hidden layer */
+      if (csr != NULL && i > 0)
+        pl_csr_backward (gw, work->delta[(L - i) & 1], csr, d, work->act[i], n, accumulate, scratch);
+      else if (csr != NULL)
         pl_csr_weight_grad (gw, csr, d, work->act[i], n, accumulate, NULL, scratch);
       else
         cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
@@ -163,10 +165,8 @@ pl_sparse_backward (const PlMlp   *model,
         {
           float *dprev = work->delta[(L - i) & 1];
 
-          /* dprev (n, n_in) = d (n, n_out) · W (n_out, n_in) */
-          if (csr != NULL)
-            pl_csr_mm_t (dprev, csr, d, n, NULL, scratch);
-          else
+          /* dprev (n, n_in) = d (n, n_out) · W (n_out, n_in), done above when sparse */
+          if (csr == NULL)
             cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
                          n, l->n_in, l->n_out,
                          1.0f, d, l->n_out, l->w, l->n_in,

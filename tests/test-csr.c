@@ -179,6 +179,20 @@ check_layer (const Layer *l,
         g_assert_cmpfloat (gw[at], ==, gw2[at]);
       }
 
+  /* the combined backward pass gives both products exactly */
+  {
+    g_autofree float *gw3 = g_new (float, MAX ((gsize) l->rows * l->cols, 1));
+    g_autofree float *dx3 = g_new (float, MAX ((gsize) n * l->cols, 1));
+
+    for (gsize k = 0; k < (gsize) l->rows * l->cols; k++)
+      gw3[k] = 42.0f;
+    pl_csr_backward (gw3, dx3, csr, d, in, n, FALSE, scratch);
+    for (gsize k = 0; k < (gsize) l->rows * l->cols; k++)
+      g_assert_cmpfloat (gw3[k], ==, gw[k]);
+    for (gsize k = 0; k < (gsize) n * l->cols; k++)
+      g_assert_cmpfloat (dx3[k], ==, dx[k]);
+  }
+
   /* accumulating adds the same gradient once more */
   pl_csr_weight_grad (gw, csr, d, in, n, TRUE, NULL, scratch);
   for (gsize at = 0; at < (gsize) l->rows * l->cols; at++)
