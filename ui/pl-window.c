@@ -63,8 +63,7 @@ update_readouts (PlWindow   *self,
       else
         accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
                                     100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)
-"
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
                                  (unsigned long) p->weights,
