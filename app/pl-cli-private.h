@@ -41,6 +41,7 @@ int          _pl_cli_usage_commands (FILE               *out,
 int          _pl_cli_train        (int argc, char **argv);
 int          _pl_cli_eval         (int argc, char **argv);
 int          _pl_cli_bench        (int argc, char **argv);
+int          _pl_cli_bench_sparse (int argc, char **argv);
 int          _pl_cli_plot         (int argc, char **argv);
 int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);

@@ -11,6 +11,8 @@
 
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
+#include "pl-compact.h"
+#include "pl-csr-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
@@ -247,12 +249,15 @@ _pl_cli_prune (int    argc,
   PlCliNumbers sparsity = { 0 }, threshold = { 0 };
   g_autofree char *out = NULL;
   gboolean help_scores = FALSE;
+  gboolean compact = FALSE, csr = FALSE;
   const PlCliOption options[] = {
     { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
     { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
       PL_CLI_LIST (-INFINITY, INFINITY, PL_MLP_MAX_LAYERS) },
     { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
+    { "compact", 0, PL_CLI_FLAG, &compact, N_("Remove dead neurons: --out saves the smaller dense network (plain nn.Linear shapes)"), NULL },
+    { "csr", 0, PL_CLI_FLAG, &csr, N_("--out saves the kept weights in CSR form (torch.sparse_csr_tensor arrays; see README)"), NULL },
     { "help-scores", 0, PL_CLI_FLAG, &help_scores, N_("Explain every score and exit") },
     { NULL }
   };
@@ -265,6 +270,9 @@ _pl_cli_prune (int    argc,
   g_autoptr(PlEvaluation) before = NULL;
   g_autoptr(PlEvaluation) pruned_ev = NULL;
   g_autoptr(PlEvaluation) after = NULL;
+  g_autoptr(PlMlp) small = NULL;
+  g_autoptr(PlEvaluation) small_ev = NULL;
+  g_autofree char *small_arch = NULL;
   PlPruneSpec spec;
   PlScope scope = PL_SCOPE_GLOBAL;
   PlScoreKind kind;
@@ -337,7 +345,14 @@ _pl_cli_prune (int    argc,
     return _pl_cli_fail (error);
   after = pl_evaluate (model, data->test, NULL);
 
-  if (out != NULL && !pl_safetensors_save (model, out, &error))
+  if (compact)
+    {
+      small = pl_compact (model, NULL);
+      small_ev = pl_evaluate (small, data->test, NULL);
+      small_arch = pl_mlp_arch (small);
+    }
+  if (out != NULL && !(csr ? pl_csr_save_model (small != NULL ? small : model, out, &error)
+                            : pl_safetensors_save (small != NULL ? small : model, out, &error)))
     return _pl_cli_fail (error);
 
   if (a.json)
@@ -366,6 +381,16 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_double (b, "sparsity", metrics.total.parameter_sparsity);
       _pl_cli_add_double (b, "structural_sparsity", metrics.total.structural_sparsity);
       _pl_cli_add_metrics (b, &metrics);
+      if (small != NULL)
+        {
+          json_builder_set_member_name (b, "compacted");
+          json_builder_begin_object (b);
+          _pl_cli_add_string (b, "arch", small_arch);
+          _pl_cli_add_double (b, "test_accuracy", small_ev->accuracy);
+          _pl_cli_add_double (b, "test_loss", small_ev->loss);
+          _pl_cli_add_int (b, "parameters", (gint64) small->n_params);
+          json_builder_end_object (b);
+        }
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
       _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (out != NULL)
@@ -384,6 +409,8 @@ _pl_cli_prune (int    argc,
               100 * metrics.total.parameter_sparsity, (unsigned long) metrics.total.pruned,
               (unsigned long) metrics.total.weights,
               metrics.total.dead_neurons);
+      if (small != NULL)
+        printf (_("compacted to %s, test accuracy %.2f%%\n"), small_arch, 100 * small_ev->accuracy);
       if (out != NULL)
         printf (_("pruned model saved to %s\n"), out);
     }

@@ -41,13 +41,16 @@ typedef struct {
   guint          points;
   double         max;
   guint          seeds;
+  /* measure-sparse, export-compact (pl-engine-sparse.c) */
+  PlMlp         *model;         /* owned: the model with the masks to measure or export */
 } PlCommand;
 
 typedef struct {
-  guint     command;
-  guint     id;
-  gboolean  ok;
-  GError   *error;   /* owned, or NULL */
+  guint            command;
+  guint            id;
+  gboolean         ok;
+  GError          *error;    /* owned, or NULL */
+  PlSparseReport  *report;   /* owned: the result of measure-sparse, or NULL */
 } PlEvent;
 
 typedef struct _PlWorker PlWorker;
@@ -77,6 +80,7 @@ struct _PlEngine
   gboolean       out_closed;    /* out_lock: disposed */
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */
+  PlSparseReport *sparse_report; /* main thread: the newest measure-sparse result, or NULL */
   PlWorker      *worker;        /* handed to the worker thread; freed by it */
 };
 
@@ -113,6 +117,11 @@ void       _pl_engine_post       (PlEngine   *self,
  * those past @n_layers dropped. (transfer full) */
 PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
                                        guint             n_layers);
+
+/* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
+ * event that reports it. (transfer full) */
+PlEvent   *_pl_engine_sparse_run (PlEngine   *self,
+                                  PlCommand  *cmd);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);

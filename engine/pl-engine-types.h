@@ -32,6 +32,8 @@ typedef enum {
   PL_ENGINE_COMMAND_UNDO,
   PL_ENGINE_COMMAND_REWIND,
   PL_ENGINE_COMMAND_SWEEP,
+  PL_ENGINE_COMMAND_MEASURE_SPARSE,
+  PL_ENGINE_COMMAND_EXPORT_COMPACT,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

@@ -602,6 +602,10 @@ _pl_worker_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_SWEEP:
       _pl_worker_do_sweep (w, cmd);
       break;
+    case PL_ENGINE_COMMAND_MEASURE_SPARSE:
+    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
+      _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd));
+      break;
     default:
       g_assert_not_reached ();
     }

@@ -54,6 +54,7 @@ _pl_command_free (gpointer data)
   g_free (cmd->text);
   g_clear_pointer (&cmd->data, pl_data_free);
   g_free (cmd->scores);
+  g_clear_pointer (&cmd->model, pl_mlp_free);
   g_free (cmd);
 }
 
@@ -72,6 +73,7 @@ _pl_event_free (gpointer data)
   PlEvent *ev = data;
 
   g_clear_error (&ev->error);
+  g_clear_pointer (&ev->report, pl_sparse_report_free);
   g_free (ev);
 }
 
@@ -219,6 +221,11 @@ deliver_cb (gpointer data)
     }
   while ((ev = g_queue_pop_head (&events)) != NULL)
     {
+      if (ev->report != NULL)
+        {
+          g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
+          self->sparse_report = g_steal_pointer (&ev->report);
+        }
       if (ev->error != NULL)
         g_signal_emit (self, signals[SIGNAL_ERROR], 0, ev->error);
       if (ev->command != PL_ENGINE_COMMAND_NONE)
@@ -320,6 +327,7 @@ pl_engine_finalize (GObject *object)
   PlEngine *self = PL_ENGINE (object);
 
   g_clear_pointer (&self->snapshot, pl_snapshot_unref);
+  g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
   g_async_queue_unref (self->queue);
   g_ptr_array_unref (self->cancellables);
   g_main_context_unref (self->context);
@@ -680,5 +688,43 @@ pl_engine_sweep (PlEngine          *self,
   cmd->max = max;
   cmd->seeds = seeds;
   cmd->cancellable = g_cancellable_new ();
+  return enqueue (self, cmd);
+}
+
+guint
+pl_engine_measure_sparse (PlEngine    *self,
+                          const PlMlp *model)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_MEASURE_SPARSE);
+  cmd->model = pl_mlp_copy (model);
+  return enqueue (self, cmd);
+}
+
+const PlSparseReport *
+pl_engine_get_sparse_report (PlEngine *self)
+{
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+
+  return self->sparse_report;
+}
+
+guint
+pl_engine_export_compact (PlEngine    *self,
+                          const PlMlp *model,
+                          const char  *path)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model != NULL && path != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_EXPORT_COMPACT);
+  cmd->model = pl_mlp_copy (model);
+  cmd->text = g_strdup (path);
   return enqueue (self, cmd);
 }

@@ -53,6 +53,7 @@
 #include <gio/gio.h>
 
 #include "pl-dataset.h"
+#include "pl-latency.h"
 #include "pl-mlp.h"
 #include "pl-score.h"
 #include "pl-snapshot.h"
@@ -161,5 +162,29 @@ guint             pl_engine_sweep            (PlEngine             *self,
                                               guint                 points,
                                               double                max,
                                               guint                 seeds);
+
+/* What pruning buys for a model and its masks, measured on the engine thread (pl-latency.h):
+ * the dense (masked), CSR and compacted forward passes at batch 1 and 256, with their bytes. */
+typedef struct {
+  PlLatency  batch1;
+  PlLatency  batch256;
+  char      *compact_arch;   /* owned: the compacted network's sizes, "784-150-100-10" */
+} PlSparseReport;
+
+void              pl_sparse_report_free      (PlSparseReport       *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSparseReport, pl_sparse_report_free)
+
+/* Measures @model (copied; usually pl_snapshot_build_model (snapshot, TRUE): the model with the
+ * preview's masks) on the worker; when ::done reports it ok, pl_engine_get_sparse_report()
+ * holds the result. Not while training or sweeping (busy). */
+guint             pl_engine_measure_sparse   (PlEngine             *self,
+                                              const PlMlp          *model);
+/* The newest result of measure-sparse delivered, or NULL. (transfer none) */
+const PlSparseReport *pl_engine_get_sparse_report (PlEngine        *self);
+/* Saves @model (copied) compacted (pl-compact.h) to @path as safetensors, atomically, on the
+ * worker: a smaller nn.Linear stack without the dead neurons. */
+guint             pl_engine_export_compact   (PlEngine             *self,
+                                              const PlMlp          *model,
+                                              const char           *path);
 
 G_END_DECLS

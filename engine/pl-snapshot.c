@@ -287,6 +287,8 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = "undo",
     [PL_ENGINE_COMMAND_REWIND] = "rewind",
     [PL_ENGINE_COMMAND_SWEEP] = "sweep",
+    [PL_ENGINE_COMMAND_MEASURE_SPARSE] = "measure-sparse",
+    [PL_ENGINE_COMMAND_EXPORT_COMPACT] = "export-compact",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -314,6 +316,8 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = N_("undoing the last prune"),
     [PL_ENGINE_COMMAND_REWIND] = N_("rewinding"),
     [PL_ENGINE_COMMAND_SWEEP] = N_("sweeping sparsities"),
+    [PL_ENGINE_COMMAND_MEASURE_SPARSE] = N_("measuring latency and size"),
+    [PL_ENGINE_COMMAND_EXPORT_COMPACT] = N_("exporting the compacted model"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)

@@ -15,6 +15,7 @@
 #include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
+#include "pl-sparse-nn.h"
 #include "pl-team.h"
 #include "pl-train.h"
 
@@ -42,6 +43,9 @@ typedef struct {
   double     norm_sq;       /* partial ‖g‖² before clipping */
   double     norm_sq_clip;  /* partial ‖clamp(g)‖² when clipping by value */
   float     *teacher;   /* owned, (max_batch, n_out) teacher rows of the slice, or NULL */
+  float     *packed;    /* owned, (4, CHUNK) during a sparse run, else NULL: p, g, state1,
+                         * state2 of a chunk's kept weights (process_packed) */
+  gsize     *packed_at; /* owned, (CHUNK): their indices in the parameters */
 } Worker;
 
 struct _PlTrainer {
@@ -78,7 +82,8 @@ struct _PlTrainer {
    * neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE). A worker's
    * rows of the first layer are read and written by its core alone, and their gradient is not
    * summed from partial ones. (A network without hidden layers is split by samples only.) */
-  gboolean         split_first;
+  gboolean         split_first;  /* for this run: can_split, unless the layers run sparse */
+  gboolean         can_split;
   float           *batch_x;      /* owned, (batch, n_in), or NULL */
   float           *batch_h;      /* owned, (batch, sizes[1]), or NULL */
   float           *batch_d;      /* owned, (batch, sizes[1]), or NULL */
@@ -90,6 +95,10 @@ struct _PlTrainer {
   guint            teacher_n;
   double           temperature;
   double           alpha;
+
+  /* sparse fine-tuning: the CSR forms of the layers that pay, during a masked run without a
+   * teacher (pl-sparse-nn.h), or NULL */
+  PlSparseNet     *sparse;
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
@@ -275,10 +284,15 @@ run_gradient (Worker *w)
       w->work->first_delta = self->batch_d + (gsize) lo * self->model->sizes[1];
       pl_nn_forward_upper (self->model, w->work, self->batch_h + (gsize) lo * self->model->sizes[1], hi - lo);
     }
+  else if (self->sparse != NULL)
+    pl_sparse_forward (self->model, self->sparse, w->index, w->work, x, hi - lo);
   else
     pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
-  if (self->teacher == NULL)
+  if (self->sparse != NULL)
+    pl_sparse_backward (self->model, self->sparse, w->index, w->work, w->y, hi - lo, 1.0f / n,
+                        FALSE, w->grad);
+  else if (self->teacher == NULL)
     pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
   else
     {
@@ -293,6 +307,73 @@ run_gradient (Worker *w)
 }
 
 #define CHUNK 4096       /* parameters summed and updated together, while in L1 cache */
+
+/* process_range for the weights [lo, hi) of a CSR layer of a sparse run (its weights from
+ * @base in the parameters): the same phases on its kept weights only, gathered into
+ * w->packed, stepped and scattered back. A pruned weight's parameter, gradient and optimiser
+ * state are 0 (plan_sparse) and would stay 0 under the masked step, so leaving them out
+ * changes nothing but the order of the norm's sums. */
+static void
+process_packed (Worker            *w,
+                Phase              phase,
+                const PlCsr       *csr,
+                gsize              base,
+                gsize              lo,
+                gsize              hi,
+                const PlOptimStep *k)
+{
+  PlTrainer *self = w->trainer;
+  float *p = w->packed, *g = p + CHUNK, *s1 = g + CHUNK, *s2 = s1 + CHUNK;
+  float *params = self->model->params;
+  float wd = (float) self->config.weight_decay;
+  gsize n = 0;
+
+  for (guint r = (guint) ((lo - base) / csr->n_cols); r < csr->n_rows && base + (gsize) r * csr->n_cols < hi; r++)
+    for (int32_t e = csr->row_ptr[r]; e < csr->row_ptr[r + 1]; e++)
+      {
+        gsize at = base + (gsize) r * csr->n_cols + csr->col[e];
+
+        if (at >= lo && at < hi)
+          w->packed_at[n++] = at;
+      }
+  g_assert (n <= CHUNK);
+  if (n == 0)
+    return;
+
+  for (gsize j = 0; j < n; j++)
+    {
+      gsize at = w->packed_at[j];
+
+      p[j] = params[at];
+      g[j] = self->grad[at];
+      s1[j] = self->state1[at];
+      s2[j] = self->state2 != NULL ? self->state2[at] : 0.0f;
+    }
+  if (phase == PHASE_REDUCE)
+    {
+      for (guint t = 1; t < self->n_threads; t++)
+        for (gsize j = 0; j < n; j++)
+          g[j] += self->workers[t].grad[w->packed_at[j]];
+      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
+    }
+  if (phase == PHASE_UPDATE || self->fused_update)
+    {
+      if (self->config.optimizer == PL_OPTIMIZER_SGD)
+        pl_optim_sgd_step (p, s1, g, NULL, n, wd, k);
+      else
+        pl_optim_adam_step (p, s1, s2, g, NULL, n, wd, k);
+    }
+  for (gsize j = 0; j < n; j++)
+    {
+      gsize at = w->packed_at[j];
+
+      params[at] = p[j];
+      self->grad[at] = g[j];
+      self->state1[at] = s1[j];
+      if (self->state2 != NULL)
+        self->state2[at] = s2[j];
+    }
+}
 
 /* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
  * into the objective gradient and adds its norms — and, fused, takes the optimiser step while
@@ -380,7 +461,10 @@ run_by_segments (Worker *w,
               gsize hi = MIN (seg[part + 1], w->hi[range]);
 
               for (gsize a = lo; a < hi; a += CHUNK)
-                process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
+                if (part == 0 && self->sparse != NULL && self->sparse->csr[i] != NULL)
+                  process_packed (w, phase, self->sparse->csr[i], seg[0], a, MIN (a + CHUNK, hi), &k);
+                else
+                  process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
             }
           off = seg[2];
         }
@@ -422,6 +506,64 @@ team_run (PlTrainer *self,
 
 /* ---- the trainer ---- */
 
+/* The workers' parameter ranges for the reduce and update phases, after split_first. */
+static void
+assign_ranges (PlTrainer *self)
+{
+  const PlMlp *model = self->model;
+  const PlLayer *l0 = &model->layers[0];
+  guint T = self->n_threads;
+  /* the first layer's rows, then the rest of the parameters in ranges aligned to 16 floats
+   * (a cache line) */
+  gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
+  gsize np = model->n_params, n_rest = np - rest;
+
+  for (guint t = 0; t < T; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
+      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
+      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
+      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
+    }
+}
+
+/* Sparse fine-tuning (pl-sparse-nn.h): decides after every change of the masks which layers
+ * run as CSR. Their pruned weights' gradients are then never written, so they are zeroed
+ * here once, in every worker's partial gradient. A teacher or config->dense_only keeps the
+ * dense passes. */
+static void
+plan_sparse (PlTrainer *self)
+{
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
+  if (self->masked && self->teacher == NULL && !self->config.dense_only)
+    self->sparse = pl_sparse_net_new (self->model, self->n_threads);
+  self->split_first = self->can_split && self->sparse == NULL;
+  assign_ranges (self);
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      if (self->sparse != NULL && w->packed == NULL)
+        {
+          w->packed = g_new (float, 4 * CHUNK);
+          w->packed_at = g_new (gsize, CHUNK);
+        }
+      if (self->sparse != NULL)
+        memset (w->grad, 0, sizeof (float) * self->model->n_params);
+    }
+  /* the optimiser state of a pruned weight is 0, as the masked step leaves it */
+  if (self->sparse != NULL)
+    for (gsize k = 0; k < self->model->n_params; k++)
+      if (self->model->masks[k] == 0.0f)
+        {
+          self->state1[k] = 0.0f;
+          if (self->state2 != NULL)
+            self->state2[k] = 0.0f;
+        }
+}
+
 PlTrainer *
 pl_trainer_new (PlMlp               *model,
                 const PlTrainConfig *config)
@@ -446,7 +588,7 @@ pl_trainer_new (PlMlp               *model,
   self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   pl_rng_init (&self->rng, config->seed);
 
-  self->split_first = self->n_threads > 1 && model->n_layers >= 2;
+  self->can_split = self->split_first = self->n_threads > 1 && model->n_layers >= 2;
   if (self->split_first)
     {
       self->batch_x = g_new0 (float, (gsize) config->batch_size * model->sizes[0]);
@@ -459,22 +601,14 @@ pl_trainer_new (PlMlp               *model,
       Worker *w = &self->workers[t];
       guint T = self->n_threads;
       guint slice = (config->batch_size + T - 1) / T;
-      const PlLayer *l0 = &model->layers[0];
-      /* the first layer's rows, then the rest of the parameters in ranges aligned to 16
-       * floats (a cache line) */
-      gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
-      gsize n_rest = np - rest;
 
       w->trainer = self;
       w->index = t;
       w->work = pl_nn_work_new (model, slice);
       w->y = g_new0 (guint32, slice);
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
-      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
-      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
-      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
-      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
     }
+  assign_ranges (self);
   self->team = pl_team_new (self->n_threads);
 
   return self;
@@ -496,6 +630,8 @@ pl_trainer_free (PlTrainer *self)
       pl_nn_work_free (w->work);
       g_free (w->y);
       g_free (w->teacher);
+      g_free (w->packed);
+      g_free (w->packed_at);
     }
 
   g_free (self->grad);
@@ -648,6 +784,8 @@ train_step (PlTrainer *self,
       self->clip_coef = (float) MIN (1.0, self->config.clip_norm / (n + 1e-6));
       team_run (self, PHASE_UPDATE);
     }
+  if (self->sparse != NULL)
+    pl_sparse_net_refresh (self->sparse, self->model);
 
   return TRUE;
 }
@@ -701,6 +839,7 @@ pl_trainer_run (PlTrainer           *self,
 
   pl_mlp_apply_masks (model);
   self->masked = pl_mlp_n_pruned (model) > 0;
+  plan_sparse (self);
   self->since_good = 0;
   self->data = train;
 
@@ -757,6 +896,7 @@ pl_trainer_run (PlTrainer           *self,
             {
               pl_mlp_apply_masks (model);
               self->masked = pl_mlp_n_pruned (model) > 0;
+              plan_sparse (self);
             }
 
           if (progress != NULL)
@@ -800,6 +940,7 @@ pl_trainer_run (PlTrainer           *self,
     }
 
   pl_blas_set_threads (blas_threads_before);
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
   self->data = NULL;
   self->batch_idx = NULL;
 

@@ -47,6 +47,8 @@ struct _PlWindow {
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
   GtkGrid              *metrics_grid;
+  GtkGrid              *sparse_grid;       /* pl-window-sparse.c */
+  GtkLabel             *sparse_label;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
@@ -63,6 +65,11 @@ struct _PlWindow {
   double                hist_lo, hist_hi;
   gboolean              hist_log;
   gboolean              hist_valid;
+
+  /* measured latency and size (pl-window-sparse.c) */
+  guint                 sparse_measure_id;       /* of the measurement running, else 0 */
+  double                sparse_measure_sparsity; /* of the mask it measures */
+  char                 *sparse_export_path;      /* owned: of the export running */
 
   /* automation */
   char                **steps;             /* owned */
@@ -88,6 +95,14 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
 
 /* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
 char    *_pl_window_lesson_automation (const PlLessonStep *step);
+
+/* pl-window-sparse.c */
+void     _pl_window_class_init_sparse     (GtkWidgetClass *widget_class);
+void     _pl_window_sparse_update_actions (PlWindow       *self);
+void     _pl_window_sparse_done           (PlWindow       *self,
+                                           guint           command,
+                                           guint           id,
+                                           gboolean        ok);
 
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);

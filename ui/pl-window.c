@@ -218,6 +218,7 @@ on_done (PlEngine *engine,
       if (!ok)
         dataset_load_failed (self);
     }
+  _pl_window_sparse_done (self, command, id, ok);
   _pl_window_update_actions (self);
 }
 
@@ -455,6 +456,7 @@ pl_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
+  g_clear_pointer (&self->sparse_export_path, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
@@ -508,6 +510,7 @@ pl_window_class_init (PlWindowClass *klass)
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
+  _pl_window_class_init_sparse (widget_class);
 }
 
 static void
