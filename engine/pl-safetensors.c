@@ -1423,6 +1423,16 @@ build_header (const PlSafetensorsWriter *self,
   return header;
 }
 
+const guint8 *
+pl_safetensors_writer_get_data (PlSafetensorsWriter *self,
+                                gsize               *size)
+{
+  g_return_val_if_fail (self != NULL && size != NULL, NULL);
+
+  *size = self->data->len;
+  return self->data->data;
+}
+
 GBytes *
 pl_safetensors_writer_finish (PlSafetensorsWriter *self)
 {

@@ -104,6 +104,9 @@ void                 pl_safetensors_writer_add_mlp      (PlSafetensorsWriter *se
                                                          const char          *prefix,
                                                          const PlMlp         *model,
                                                          gboolean             with_masks);
+/* The data buffer so far, for a checksum to put in the metadata. (transfer none) */
+const guint8        *pl_safetensors_writer_get_data     (PlSafetensorsWriter *self,
+                                                         gsize               *size);
 /* The file. (transfer full) */
 GBytes              *pl_safetensors_writer_finish       (PlSafetensorsWriter *self);
 
