@@ -23,6 +23,7 @@
 /* Options shared by prune and sweep. */
 typedef struct {
   char     *model_path;
+  char     *session_path;
   char     *score_names;
   char     *scope_name;
   gboolean  structured;
@@ -41,6 +42,7 @@ static void
 prune_args_clear (PruneArgs *a)
 {
   g_clear_pointer (&a->model_path, g_free);
+  g_clear_pointer (&a->session_path, g_free);
   g_clear_pointer (&a->score_names, g_free);
   g_clear_pointer (&a->scope_name, g_free);
 }
@@ -56,6 +58,7 @@ add_prune_options (GOptionContext    *context,
 {
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    PL_CLI_SESSION_OPTION (&a->session_path),
     { "score", 0, PL_CLI_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
                      : N_("Score: magnitude, gradient, taylor, fisher, random, learned, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
@@ -88,8 +91,8 @@ check_prune_args (const PruneArgs *a,
 {
   g_autoptr(GError) error = NULL;
 
-  if (a->model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
+  if (a->model_path == NULL && a->session_path == NULL)
+    return _pl_cli_usage (_("--model (a safetensors file) or --session (a .prunelab file) is required"));
   if (a->score_names == NULL)
     return _pl_cli_usage (_("--score is required (for example --score magnitude)"));
   if (a->scope_name != NULL && !pl_scope_parse (a->scope_name, scope, &error))
@@ -264,9 +267,11 @@ _pl_cli_prune (int    argc,
     return status;
   _pl_cli_set_threads (a.threads);
 
-  model = pl_safetensors_load (a.model_path, &error);
+  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (a.model_path == NULL)
+    a.model_path = g_strdup (a.session_path);
   original = pl_mlp_copy (model);
 
   pl_prune_spec_init (&spec, scope, threshold.n > 0, 0.0);
@@ -454,9 +459,11 @@ _pl_cli_sweep (int    argc,
    * need, so OpenBLAS stays on one thread. */
   _pl_cli_set_threads (1);
 
-  model = pl_safetensors_load (a.model_path, &error);
+  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (a.model_path == NULL)
+    a.model_path = g_strdup (a.session_path);
   data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)
     return _pl_cli_fail (error);
