@@ -6,6 +6,7 @@
 
 #include "pl-dataset.h"
 #include "pl-engine.h"
+#include "pl-session.h"
 #include "pl-tsan-private.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,8 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  /* load-session, save-session */
+  PlSession     *session;       /* owned */
 } PlCommand;
 
 typedef struct {

@@ -81,6 +81,7 @@ struct _PlWorker
   guint              threads;
 
   PlData            *data;
+  PlDataOptions      data_options;  /* as @data was loaded with */
   const PlDataset   *eval;          /* borrowed from data: val, or test without val */
   PlMlp             *model;
   PlMlp             *initial;       /* the weights to rewind to */
@@ -1105,7 +1106,11 @@ do_load_data (PlWorker  *w,
   else
     data = pl_data_load (cmd->text, &cmd->data_options, &error);
   if (data != NULL)
-    set_data (w, data);
+    {
+      w->data_options = cmd->kind == PL_ENGINE_COMMAND_SET_DATA
+                        ? (PlDataOptions) PL_DATA_OPTIONS_INIT : cmd->data_options;
+      set_data (w, data);
+    }
   set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
   publish (w);
   finish (w, cmd, error);
@@ -1166,6 +1171,89 @@ do_save_model (PlWorker  *w,
       w->changed |= PL_SNAPSHOT_CHANGED_STATE;
       publish (w);
     }
+  finish (w, cmd, error);
+}
+
+/* ---- sessions (pl-session.h) ---- */
+
+static void
+do_load_session (PlWorker  *w,
+                 PlCommand *cmd)
+{
+  PlSession *s = cmd->session;
+  GError *error = NULL;
+  PlData *data;
+  guint threads = w->config.threads;
+  g_autoptr(GError) ignored = NULL;
+
+  set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
+  publish (w);
+  data = pl_data_load (s->data_spec, &s->data_options, &error);
+  if (data != NULL && !pl_session_check_data (s, data, cmd->text, &error))
+    g_clear_pointer (&data, pl_data_free);
+  if (data != NULL)
+    {
+      w->data_options = s->data_options;
+      set_data (w, data);
+      set_model (w, g_steal_pointer (&s->model), s->model_seed, NULL);
+      /* the rewind weights; set_model() took a copy of the model's */
+      memcpy (w->initial->params, s->initial->params, sizeof (float) * w->initial->n_params);
+      w->config = s->train;
+      w->config.threads = threads;
+      g_array_append_vals (w->history, s->history->data, s->history->len);
+      g_array_append_vals (w->grad_norms, s->grad_norms->data, s->grad_norms->len);
+      for (guint i = 0; i < s->curves->len && w->n_curves < PL_N_SCORES; i++)
+        {
+          PlSessionCurve *c = &g_array_index (s->curves, PlSessionCurve, i);
+          Curve *curve = &w->curves[w->n_curves++];
+
+          curve->score = c->score;
+          curve->points = g_array_ref (c->points);
+          curve->bytes = NULL;
+        }
+      w->strategy = s->strategy;
+      touch (w, DIRTY_SCORES | DIRTY_PREVIEW | DIRTY_HISTORY | DIRTY_CURVES);
+      if (!ensure_scores (w, &ignored))
+        {
+          g_clear_pointer (&w->scores, pl_scores_free);
+          clear_layer_bytes (w->score_bytes);
+          w->dirty &= ~DIRTY_SCORES;
+        }
+      w->changed |= PL_SNAPSHOT_CHANGED_SCORES | PL_SNAPSHOT_CHANGED_SWEEP;
+    }
+  set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  publish (w);
+  finish (w, cmd, error);
+}
+
+static void
+do_save_session (PlWorker  *w,
+                 PlCommand *cmd)
+{
+  PlSession *s = cmd->session;
+  GError *error = NULL;
+
+  if (w->model == NULL || w->data == NULL)
+    {
+      fail (w, cmd, PL_ENGINE_ERROR, w->data == NULL ? PL_ENGINE_ERROR_NO_DATA
+                                                      : PL_ENGINE_ERROR_NO_MODEL,
+            _("a session needs data and a model"));
+      return;
+    }
+
+  pl_session_set_model (s, pl_mlp_copy (w->model), pl_mlp_copy (w->initial));
+  pl_session_set_data (s, w->data, &w->data_options);
+  s->model_seed = w->model_seed;
+  s->train = w->config;
+  g_array_append_vals (s->history, w->history->data, w->history->len);
+  g_array_append_vals (s->grad_norms, w->grad_norms->data, w->grad_norms->len);
+  for (guint i = 0; i < w->n_curves; i++)
+    pl_session_add_curve (s, w->curves[i].score,
+                          (const PlSweepPoint *) w->curves[i].points->data,
+                          w->curves[i].points->len);
+  s->strategy = w->strategy;
+
+  pl_session_save (s, cmd->text, &error);
   finish (w, cmd, error);
 }
 
@@ -1680,6 +1768,12 @@ handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_SWEEP:
       do_sweep (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_LOAD_SESSION:
+      do_load_session (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_SAVE_SESSION:
+      do_save_session (w, cmd);
       break;
     default:
       g_assert_not_reached ();

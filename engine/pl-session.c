@@ -76,12 +76,10 @@ pl_session_set_model (PlSession *self,
   g_return_if_fail (self != NULL && model != NULL);
 
   if (initial == NULL)
-    {
-      initial = pl_mlp_copy (model);
-      for (gsize k = 0; k < initial->n_params; k++)
-        initial->masks[k] = 1.0f;
-      pl_mlp_apply_masks (initial);
-    }
+    initial = pl_mlp_copy (model);
+  for (gsize k = 0; k < initial->n_params; k++)
+    initial->masks[k] = 1.0f;
+  pl_mlp_apply_masks (initial);
   g_clear_pointer (&self->model, pl_mlp_free);
   g_clear_pointer (&self->initial, pl_mlp_free);
   self->model = model;

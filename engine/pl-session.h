@@ -104,8 +104,8 @@ typedef struct {
 PlSession   *pl_session_new          (void);
 void         pl_session_free         (PlSession       *self);
 
-/* Takes @model (and @initial, or a copy of @model with its masks all 1 when NULL): the model
- * the session saves. (transfer full: @model, @initial) */
+/* Takes @model and @initial (or a copy of @model when NULL), whose masks are set to 1: the
+ * model the session saves and its rewind weights. (transfer full: @model, @initial) */
 void         pl_session_set_model    (PlSession       *self,
                                       PlMlp           *model,
                                       PlMlp           *initial);

@@ -285,6 +285,8 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = "undo",
     [PL_ENGINE_COMMAND_REWIND] = "rewind",
     [PL_ENGINE_COMMAND_SWEEP] = "sweep",
+    [PL_ENGINE_COMMAND_LOAD_SESSION] = "load-session",
+    [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))

@@ -66,6 +66,8 @@ typedef enum {
   PL_ENGINE_COMMAND_UNDO,
   PL_ENGINE_COMMAND_REWIND,
   PL_ENGINE_COMMAND_SWEEP,
+  PL_ENGINE_COMMAND_LOAD_SESSION,
+  PL_ENGINE_COMMAND_SAVE_SESSION,
 } PlEngineCommand;
 
 /* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
