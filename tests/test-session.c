@@ -584,6 +584,27 @@ test_save_atomic (void)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* A file of format version 1 written by PruneLab 0.1.0 (tests/data/session-spiral.prunelab:
+ * prunelab-cli session on a 2-32-32-3 spiral model, magnitude, pruned to 70%) still loads. */
+static void
+test_version_1_file (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "session-spiral.prunelab",
+                                                 NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlSession) s = pl_session_load (path, &error);
+  g_autofree char *arch = NULL;
+
+  g_assert_no_error (error);
+  arch = pl_mlp_arch (s->model);
+  g_assert_cmpstr (arch, ==, "2-32-32-3");
+  g_assert_cmpstr (s->data_spec, ==, "spiral");
+  g_assert_cmpint (s->strategy.score, ==, PL_SCORE_MAGNITUDE);
+  g_assert_cmpfloat (s->slider, ==, 0.7);
+  g_assert_cmpuint (pl_mlp_n_pruned (s->model), ==, 829);
+  g_assert_cmpuint (pl_mlp_n_pruned (s->initial), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -604,6 +625,7 @@ main (int    argc,
   g_test_add_func ("/io/session/rejects-edited-manifest", test_edited_manifest);
   g_test_add_func ("/io/session/model-file-is-not-a-session", test_model_file_is_not_a_session);
   g_test_add_func ("/io/session/save-is-atomic", test_save_atomic);
+  g_test_add_func ("/io/session/version-1-file-loads", test_version_1_file);
 
   status = g_test_run ();
 

@@ -47,6 +47,7 @@ struct _PlWindow {
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
   GtkGrid              *metrics_grid;
+  GMenu                *recent_menu;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
@@ -62,6 +63,12 @@ struct _PlWindow {
   double                hist_lo, hist_hi;
   gboolean              hist_log;
   gboolean              hist_valid;
+
+  /* sessions (pl-window-session.c) */
+  char                 *session_path;      /* owned: opened from / saved to, else NULL */
+  guint                 load_session_id;   /* of the load-session command, until done */
+  double                session_slider;    /* the slider of the session being loaded */
+  gboolean              session_by_threshold;
 
   /* automation */
   char                **steps;             /* owned */
@@ -87,6 +94,16 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
 
 /* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
 char    *_pl_window_lesson_automation (const PlLessonStep *step);
+
+/* pl-window-session.c */
+void     _pl_window_class_init_session (GtkWidgetClass *widget_class);
+void     _pl_window_update_session_actions (PlWindow   *self);
+void     _pl_window_update_recent     (PlWindow        *self);
+void     _pl_window_session_loaded    (PlWindow        *self,
+                                       gboolean         ok);
+/* pl-window.c: the settings widgets as the session has them (before the engine loads it) */
+void     _pl_window_show_session      (PlWindow        *self,
+                                       const PlSession *session);
 
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);
