@@ -11,6 +11,7 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-prune.h"
+#include "pl-report.h"
 #include "pl-safetensors.h"
 #include "pl-score.h"
 #include "pl-session.h"
@@ -208,6 +209,121 @@ _pl_cli_session (int    argc,
     printf (_("session saved to %s (%s on %s, accuracy %.2f%%, sparsity %.2f%%)\n"), out,
             pl_score_info (session->strategy.score)->name, data->spec, 100 * ev->accuracy,
             100.0 * pl_mlp_n_pruned (model) / pl_mlp_n_weights (model));
+
+  return PL_EXIT_OK;
+}
+
+/* ---- prunelab-cli report ---- */
+
+int
+_pl_cli_report (int    argc,
+                char **argv)
+{
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
+  g_auto(PlReportInfo) info = { 0 };
+  g_autofree char *session_path = NULL;
+  g_autofree char *model_path = NULL;
+  g_autofree char *score_name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *source = NULL;
+  double sparsity = 0.0;
+  gboolean json = FALSE;
+  const PlCliOption options[] = {
+    PL_CLI_SESSION_OPTION (&session_path),
+    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("A model (safetensors) instead of a session; needs --data"), N_("FILE") },
+    { "score", 0, PL_CLI_STRING, &score_name, N_("With --model: the strategy's score (default magnitude)"), N_("NAME") },
+    { "sparsity", 0, PL_CLI_DOUBLE, &sparsity, N_("With --model: the slider's sparsity, where the histogram's threshold stands (default 0)"), N_("X"),
+      PL_CLI_IN (0, 1) },
+    { "out", 'o', PL_CLI_FILENAME, &out, N_("The PDF file to write"), N_("FILE") },
+    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlSession) session = NULL;
+
+  g_option_context_set_summary (context, _("Write a multi-page PDF report of a session: dataset with its hash, architecture,\n"
+                                           "training settings and history, strategy, metrics per layer and every chart."));
+  _pl_cli_add_options (context, options, NULL);
+  _pl_cli_add_data_options (context, &data_args);
+  if (!_pl_cli_parse (context, &argc, &argv))
+    return PL_EXIT_USAGE;
+  if (out == NULL)
+    return _pl_cli_usage (_("--out is required (the PDF file to write)"));
+  if ((session_path == NULL) == (model_path == NULL))
+    return _pl_cli_usage (_("give --session FILE, or --model FILE with --data SPEC"));
+  if (model_path != NULL && data_args.spec == NULL)
+    return _pl_cli_usage (_("--model needs --data (for example --data spiral)"));
+  if (session_path != NULL && (score_name != NULL || sparsity != 0.0))
+    return _pl_cli_usage (_("--score and --sparsity go with --model; a session has its own"));
+  if (!_pl_cli_check_output (out, &error))
+    return _pl_cli_fail (error);
+  _pl_cli_set_threads (1);
+
+  if (session_path != NULL)
+    {
+      session = pl_session_load (session_path, &error);
+      if (session == NULL)
+        return _pl_cli_fail (error);
+      if (data_args.spec == NULL)
+        {
+          /* the session's data, checked against its hash */
+          data = pl_data_load (session->data_spec, &session->data_options, &error);
+          if (data == NULL || !pl_session_check_data (session, data, session_path, &error))
+            return _pl_cli_fail (error);
+        }
+      else if ((data = _pl_cli_load_data (&data_args, &error)) == NULL)
+        return _pl_cli_fail (error);
+      source = g_filename_display_basename (session_path);
+    }
+  else
+    {
+      PlMlp *model = pl_safetensors_load (model_path, &error);
+      PlDataOptions data_options = PL_DATA_OPTIONS_INIT;
+
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      session = pl_session_new ();
+      pl_session_set_model (session, model, NULL);
+      data = _pl_cli_load_data (&data_args, &error);
+      if (data == NULL)
+        return _pl_cli_fail (error);
+      data_options.val_size = data_args.val_size;
+      data_options.standardize = data_args.standardize;
+      data_options.max_train = (guint) data_args.max_train;
+      data_options.split_seed = (guint64) data_args.split_seed;
+      pl_session_set_data (session, data, &data_options);
+      if (!pl_session_check_data (session, data, model_path, &error))
+        return _pl_cli_fail (error);
+      if (score_name != NULL && !pl_score_parse (score_name, &session->strategy.score, &error))
+        return _pl_cli_fail (error);
+      session->slider = sparsity;
+      session->created = g_strdup ("—");
+      source = g_filename_display_basename (model_path);
+    }
+
+  if (!pl_report_save (session, data, source, out, &info, &error))
+    return _pl_cli_fail (error);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      _pl_cli_add_string (b, "command", "report");
+      _pl_cli_add_string (b, "out", out);
+      _pl_cli_add_int (b, "pages", info.n_pages);
+      json_builder_set_member_name (b, "figures");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < info.n_figures; i++)
+        json_builder_add_string_value (b, info.captions[i]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      _pl_cli_print_json (b);
+    }
+  else
+    printf (_("report saved to %s (%u pages, %u figures)\n"), out, info.n_pages, info.n_figures);
 
   return PL_EXIT_OK;
 }

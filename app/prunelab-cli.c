@@ -278,6 +278,7 @@ static const PlCliCommand commands[] = {
   { "schedule", _pl_cli_schedule, N_("Pruning procedures: one-shot, iterative (lottery ticket), gradual, adaptive, L1, L0, distillation; one curve each, over seeds") },
   { "sensitivity", _pl_cli_sensitivity, N_("Accuracy as each layer alone is pruned") },
   { "bench", _pl_cli_bench, N_("Measure training and live-drag speed (bench train, bench drag)") },
+  { "report", _pl_cli_report, N_("Write a PDF report of a session (or a model on a dataset) with every chart") },
   { "session", _pl_cli_session, N_("Make a session file (.prunelab) for the app from a model and a dataset") },
   { "plot", _pl_cli_plot, N_("Draw a chart of a result or a model (PNG, SVG, PDF, CSV)") },
   { NULL }

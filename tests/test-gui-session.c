@@ -117,6 +117,34 @@ test_save_and_reopen (void)
   g_test_message ("reopened: “%s” / “%s”", pl_window_get_accuracy_text (b),
                   pl_window_get_readout_text (b));
 
+  /* Export Report from the reopened window: a PDF with the figures of the session */
+  {
+    g_autofree char *pdf = g_build_filename (dir, "report.pdf", NULL);
+    g_autofree char *bytes = NULL;
+    g_autofree char *pdfinfo = g_find_program_in_path ("pdfinfo");
+    gsize len;
+
+    pl_window_export_report (b, pdf);
+    g_assert_true (wait_for (window_idle, b, 120));
+    g_assert_true (g_file_get_contents (pdf, &bytes, &len, NULL));
+    g_assert_cmpuint (len, >, 1000);
+    g_assert_cmpmem (bytes, 5, "%PDF-", 5);
+    if (pdfinfo != NULL)
+      {
+        const char *argv[] = { pdfinfo, pdf, NULL };
+        g_autofree char *out = NULL;
+
+        g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, 0, NULL, NULL, &out, NULL,
+                                     NULL, NULL));
+        /* title, metrics, and 11 figures two a page: training, gradient norm, curves, three
+         * layers of weights, histogram, sparsity, network, confusion, boundary */
+        g_assert_nonnull (strstr (out, "Pages:           8"));
+      }
+    else
+      g_test_message ("pdfinfo (poppler-utils) is missing: pages not counted");
+    g_unlink (pdf);
+  }
+
   gtk_window_destroy (GTK_WINDOW (b));
   gtk_window_destroy (GTK_WINDOW (a));
   g_unlink (path);

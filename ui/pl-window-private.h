@@ -69,6 +69,9 @@ struct _PlWindow {
   guint                 load_session_id;   /* of the load-session command, until done */
   double                session_slider;    /* the slider of the session being loaded */
   gboolean              session_by_threshold;
+  guint                 report_session_id; /* the session saved for Export Report, until done */
+  char                 *report_session;    /* owned: that temporary session file */
+  char                 *report_path;       /* owned: the PDF to write */
 
   /* automation */
   char                **steps;             /* owned */
@@ -101,6 +104,8 @@ void     _pl_window_update_session_actions (PlWindow   *self);
 void     _pl_window_update_recent     (PlWindow        *self);
 void     _pl_window_session_loaded    (PlWindow        *self,
                                        gboolean         ok);
+void     _pl_window_report_session_saved (PlWindow     *self,
+                                          gboolean      ok);
 /* pl-window.c: the settings widgets as the session has them (before the engine loads it) */
 void     _pl_window_show_session      (PlWindow        *self,
                                        const PlSession *session);

@@ -13,7 +13,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 
+#include "pl-report.h"
 #include "pl-session.h"
 #include "pl-window-private.h"
 
@@ -239,6 +241,115 @@ session_file_action (GtkWidget  *widget,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
 }
 
+/* ---- Export Report ---- */
+
+/* The report is drawn from a session the engine saves (it holds the weights and the rewind
+ * weights), read back here with its data; on the main thread, which for Fashion-MNIST takes
+ * about a second. */
+void
+pl_window_export_report (PlWindow   *self,
+                         const char *path)
+{
+  PlSession *ui_part;
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (PL_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->report_session != NULL)
+    return;   /* one at a time */
+  dir = g_dir_make_tmp ("prunelab-report-XXXXXX", &error);
+  if (dir == NULL)
+    {
+      _pl_window_toast (self, error->message);
+      return;
+    }
+  self->report_session = g_build_filename (dir, "report" PL_SESSION_EXTENSION, NULL);
+  g_free (self->report_path);
+  self->report_path = g_strdup (path);
+  ui_part = pl_session_new ();
+  ui_part->slider = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
+  self->report_session_id = pl_engine_save_session (self->engine, self->report_session, ui_part);
+  _pl_window_track (self, self->report_session_id);
+}
+
+void
+_pl_window_report_session_saved (PlWindow *self,
+                                 gboolean  ok)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlSession) session = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *dir = g_path_get_dirname (self->report_session);
+  g_autofree char *source = NULL;
+  g_auto(PlReportInfo) info = { 0 };
+
+  self->report_session_id = 0;
+  if (ok)
+    session = pl_session_load (self->report_session, &error);
+  g_unlink (self->report_session);
+  g_rmdir (dir);
+  g_clear_pointer (&self->report_session, g_free);
+  if (!ok)
+    return;   /* the engine said why */
+
+  if (session != NULL)
+    data = pl_data_load (session->data_spec, &session->data_options, &error);
+  source = self->session_path != NULL ? g_filename_display_basename (self->session_path)
+                                      : g_strdup (_("Unsaved session"));
+  if (data != NULL && pl_report_save (session, data, source, self->report_path, &info, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("Report saved: %u pages, %u figures"),
+                                                  info.n_pages, info.n_figures);
+
+      _pl_window_toast (self, message);
+    }
+  else
+    _pl_window_toast (self, error->message);
+}
+
+static void
+on_report_response (GtkNativeDialog *dialog,
+                    int              response,
+                    PlWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path != NULL && g_str_has_suffix (path, ".pdf"))
+        pl_window_export_report (self, path);
+      else if (path != NULL)
+        {
+          g_autofree char *with_suffix = g_strconcat (path, ".pdf", NULL);
+
+          pl_window_export_report (self, with_suffix);
+        }
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_report_action (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  GtkFileChooserNative *dialog;
+
+  gtk_file_filter_set_name (filter, _("PDF documents"));
+  gtk_file_filter_add_mime_type (filter, "application/pdf");
+  dialog = gtk_file_chooser_native_new (_("Export Report"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "report.pdf");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_report_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
 static void
 open_recent_action (GtkWidget  *widget,
                     const char *name,
@@ -254,6 +365,7 @@ _pl_window_class_init_session (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.save-session", NULL, session_file_action);
   gtk_widget_class_install_action (widget_class, "win.save-session-as", NULL, session_file_action);
   gtk_widget_class_install_action (widget_class, "win.open-recent-session", "s", open_recent_action);
+  gtk_widget_class_install_action (widget_class, "win.export-report", NULL, export_report_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.open-session", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
@@ -270,4 +382,6 @@ _pl_window_update_session_actions (PlWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-session", idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", savable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session-as", savable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-report",
+                                 savable && self->report_session == NULL);
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <math.h>
 
@@ -189,6 +190,8 @@ on_done (PlEngine *engine,
     self->pending--;
   if (id != 0 && id == self->load_session_id)
     _pl_window_session_loaded (self, ok);
+  if (id != 0 && id == self->report_session_id)
+    _pl_window_report_session_saved (self, ok);
   if (id == self->load_data_id)
     {
       self->load_data_id = 0;
@@ -456,6 +459,10 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
   g_clear_pointer (&self->session_path, g_free);
+  if (self->report_session != NULL)
+    g_unlink (self->report_session);
+  g_clear_pointer (&self->report_session, g_free);
+  g_clear_pointer (&self->report_path, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
@@ -725,6 +732,12 @@ run_steps (gpointer data)
           if (!pl_window_export_visible (self, value, &error))
             g_printerr ("automate: %s\n", error->message);
         }
+      else if (g_str_equal (key, "report") && value != NULL)
+        pl_window_export_report (self, value);
+      else if (g_str_equal (key, "save-session") && value != NULL)
+        pl_window_save_session_path (self, value);
+      else if (g_str_equal (key, "open-session") && value != NULL)
+        pl_window_open_session_path (self, value);
       else if (g_str_equal (key, "quit"))
         {
           /* closing may finalize the window: nothing of it is touched afterwards */

@@ -45,6 +45,10 @@ gboolean   pl_window_open_session_path (PlWindow   *self,
 /* Saves the session as Save Session As would (the engine saves; done when idle). */
 gboolean   pl_window_save_session_path (PlWindow   *self,
                                         const char *path);
+/* Writes the PDF report of the current state as Export Report would (the engine saves a
+ * session first; done when idle, with a toast on success or failure). */
+void       pl_window_export_report (PlWindow   *self,
+                                    const char *path);
 /* Opens a model file as the Open dialog would. */
 void       pl_window_open_model_path (PlWindow   *self,
                                       const char *path);
