@@ -263,7 +263,7 @@ title_page (Doc             *doc,
 
       for (guint e = 0; e < s->history->len; e++)
         seconds += g_array_index (s->history, PlEpochRecord, e).seconds;
-      rowf (doc, _("Epochs"), _("%u, %.1f s of training, %u steps"), s->history->len, seconds,
+      rowf (doc, _("Epochs"), _("%u, %.2f s of training, %u steps"), s->history->len, seconds,
             s->grad_norms->len);
       rowf (doc, _("Last epoch"), _("training loss %.4f, accuracy %.2f %%"), last->train_loss,
             100 * last->train_accuracy);
