@@ -648,11 +648,14 @@ figure_histogram (Doc             *doc,
     .thresholds = threshold, .shares = s->slider_by_threshold ? NULL : share,
   };
   chart.data = d;
-  figure (doc, &chart, keep (doc, g_strdup_printf (_("Histogram of the score %s = %s of the "
-                                                     "%s still kept (log count); the line is the "
-                                                     "threshold at the slider's position."),
-                                                   _(info->title), info->formula,
-                                                   scores->per_neuron ? _("neurons") : _("weights"))));
+  figure (doc, &chart, keep (doc, g_strdup_printf (scores->per_neuron
+                                                   ? _("Histogram of the score %s of the neurons "
+                                                       "still alive (log count); the line is the "
+                                                       "threshold at the slider's position.")
+                                                   : _("Histogram of the score %s of the weights "
+                                                       "still kept (log count); the line is the "
+                                                       "threshold at the slider's position."),
+                                                   info->formula)));
 }
 
 static void
