@@ -197,6 +197,41 @@ test_corrupt_session (void)
   g_unlink (junk);
 }
 
+/* A session a teacher made with a lesson step keeps it through the app: opened, saved again. */
+static void
+test_lesson_kept (void)
+{
+  g_autofree char *first = g_build_filename (dir, "lesson.prunelab", NULL);
+  g_autofree char *again = g_build_filename (dir, "again.prunelab", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlSession) s = NULL;
+  g_autoptr(PlSession) back = NULL;
+  PlWindow *window = pl_window_new (NULL);
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_window_save_session_path (window, first));
+  g_assert_true (wait_for (window_idle, window, 60));
+  s = pl_session_load (first, &error);
+  g_assert_no_error (error);
+  s->lesson_id = g_strdup ("magnitude");
+  s->lesson_step = 3;
+  g_assert_true (pl_session_save (s, first, &error));
+
+  g_assert_true (pl_window_open_session_path (window, first));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_window_save_session_path (window, again));
+  g_assert_true (wait_for (window_idle, window, 60));
+  back = pl_session_load (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->lesson_id, ==, "magnitude");
+  g_assert_cmpuint (back->lesson_step, ==, 3);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (first);
+  g_unlink (again);
+}
+
 /* `prunelab FILE.prunelab`: the program opens the session given on its command line (here it
  * exports the weights it shows, whose pruned entries are the session's masks, and quits). */
 static void
@@ -277,6 +312,7 @@ main (int    argc,
   adw_init ();
   g_test_add_func ("/gui/session/saved-and-reopened-exactly", test_save_and_reopen);
   g_test_add_func ("/gui/session/corrupt-file-shows-message-app-keeps-working", test_corrupt_session);
+  g_test_add_func ("/gui/session/lesson-step-kept", test_lesson_kept);
   g_test_add_func ("/gui/session/program-opens-file-given", test_program_opens_file);
   status = g_test_run ();
 

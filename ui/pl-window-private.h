@@ -69,6 +69,10 @@ struct _PlWindow {
   guint                 load_session_id;   /* of the load-session command, until done */
   double                session_slider;    /* the slider of the session being loaded */
   gboolean              session_by_threshold;
+  char                 *session_lesson;    /* owned: the lesson of the session opened, kept for
+                                            * its next save (the lesson panel does not restore
+                                            * it yet), or NULL */
+  guint                 session_lesson_step;
   guint                 report_session_id; /* the session saved for Export Report, until done */
   char                 *report_session;    /* owned: that temporary session file */
   char                 *report_path;       /* owned: the PDF to write */

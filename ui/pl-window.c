@@ -459,6 +459,7 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
   g_clear_pointer (&self->session_path, g_free);
+  g_clear_pointer (&self->session_lesson, g_free);
   if (self->report_session != NULL)
     g_unlink (self->report_session);
   g_clear_pointer (&self->report_session, g_free);
