@@ -11,6 +11,8 @@
 
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
+#include "pl-compact.h"
+#include "pl-csr-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
@@ -18,6 +20,7 @@
 #include "pl-prune.h"
 #include "pl-safetensors.h"
 #include "pl-score.h"
+#include "pl-sweep.h"
 #include "pl-train.h"
 
 /* Options shared by prune and sweep. */
@@ -38,6 +41,23 @@ typedef struct {
   gboolean  json;
 } PruneArgs;
 
+/* The spec of the arguments' strategy, with one value. */
+static void
+args_prune_spec (const PruneArgs *a,
+                 PlScope          scope,
+                 gboolean         by_threshold,
+                 PlPruneSpec     *spec)
+{
+  PlStrategy strategy;
+
+  pl_strategy_init (&strategy);
+  strategy.scope = scope;
+  strategy.invert = a->invert;
+  strategy.exclude_output = a->exclude_output;
+  strategy.allow_empty = a->allow_empty;
+  pl_strategy_to_prune_spec (&strategy, spec, by_threshold, 0.0);
+}
+
 static void
 prune_args_clear (PruneArgs *a)
 {
@@ -48,6 +68,22 @@ prune_args_clear (PruneArgs *a)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PruneArgs, prune_args_clear)
+
+/* “Score: magnitude, gradient, …” from the score table, made once; GOption borrows it for
+ * --help. (transfer none) */
+static const char *
+score_help (void)
+{
+  static char *help;
+
+  if (g_once_init_enter (&help))
+    {
+      g_autofree char *names = _pl_cli_score_names (FALSE);
+
+      g_once_init_leave (&help, g_strdup_printf (_("Score: %s"), names));
+    }
+  return help;
+}
 
 /* The shared options, then @more (the command's own). */
 static void
@@ -61,7 +97,7 @@ add_prune_options (GOptionContext    *context,
     PL_CLI_SESSION_OPTION (&a->session_path),
     { "score", 0, PL_CLI_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
-                     : N_("Score: magnitude, gradient, taylor, fisher, random, learned, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
+                     : score_help (),
       several_scores ? N_("NAME[,NAME…]") : N_("NAME") },
     { "scope", 0, PL_CLI_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
     { "structured", 0, PL_CLI_FLAG, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)") },
@@ -111,7 +147,12 @@ parse_score (const PruneArgs *a,
   if (!pl_score_parse (name, kind, &error))
     return _pl_cli_fail (error);
   if (a->structured && !pl_score_info (*kind)->per_neuron)
-    return _pl_cli_usage (_("--structured needs a neuron score (neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor); “%s” scores weights"), name);
+    {
+      g_autofree char *neuron_scores = _pl_cli_score_names (TRUE);
+
+      return _pl_cli_usage (_("--structured needs a neuron score (%s); “%s” scores weights"),
+                            neuron_scores, name);
+    }
   return 0;
 }
 
@@ -211,12 +252,15 @@ _pl_cli_prune (int    argc,
   PlCliNumbers sparsity = { 0 }, threshold = { 0 };
   g_autofree char *out = NULL;
   gboolean help_scores = FALSE;
+  gboolean compact = FALSE, csr = FALSE;
   const PlCliOption options[] = {
     { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
     { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
       PL_CLI_LIST (-INFINITY, INFINITY, PL_MLP_MAX_LAYERS) },
     { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
+    { "compact", 0, PL_CLI_FLAG, &compact, N_("Remove dead neurons: --out saves the smaller dense network (plain nn.Linear shapes)"), NULL },
+    { "csr", 0, PL_CLI_FLAG, &csr, N_("--out saves the kept weights in CSR form (torch.sparse_csr_tensor arrays; see README)"), NULL },
     { "help-scores", 0, PL_CLI_FLAG, &help_scores, N_("Explain every score and exit") },
     { NULL }
   };
@@ -229,6 +273,9 @@ _pl_cli_prune (int    argc,
   g_autoptr(PlEvaluation) before = NULL;
   g_autoptr(PlEvaluation) pruned_ev = NULL;
   g_autoptr(PlEvaluation) after = NULL;
+  g_autoptr(PlMlp) small = NULL;
+  g_autoptr(PlEvaluation) small_ev = NULL;
+  g_autofree char *small_arch = NULL;
   PlPruneSpec spec;
   PlScope scope = PL_SCOPE_GLOBAL;
   PlScoreKind kind;
@@ -274,10 +321,7 @@ _pl_cli_prune (int    argc,
     a.model_path = g_strdup (a.session_path);
   original = pl_mlp_copy (model);
 
-  pl_prune_spec_init (&spec, scope, threshold.n > 0, 0.0);
-  spec.invert = a.invert;
-  spec.exclude_output = a.exclude_output;
-  spec.allow_empty = a.allow_empty;
+  args_prune_spec (&a, scope, threshold.n > 0, &spec);
   if (!pl_prune_spec_set_values (&spec, threshold.n > 0 ? threshold.values : sparsity.values,
                                  threshold.n > 0 ? threshold.n : sparsity.n, model->n_layers, &error))
     {
@@ -306,7 +350,14 @@ _pl_cli_prune (int    argc,
     return _pl_cli_fail (error);
   after = pl_evaluate (model, data->test, NULL);
 
-  if (out != NULL && !pl_safetensors_save (model, out, &error))
+  if (compact)
+    {
+      small = pl_compact (model, NULL);
+      small_ev = pl_evaluate (small, data->test, NULL);
+      small_arch = pl_mlp_arch (small);
+    }
+  if (out != NULL && !(csr ? pl_csr_save_model (small != NULL ? small : model, out, &error)
+                            : pl_safetensors_save (small != NULL ? small : model, out, &error)))
     return _pl_cli_fail (error);
 
   if (a.json)
@@ -335,6 +386,16 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_double (b, "sparsity", metrics.total.parameter_sparsity);
       _pl_cli_add_double (b, "structural_sparsity", metrics.total.structural_sparsity);
       _pl_cli_add_metrics (b, &metrics);
+      if (small != NULL)
+        {
+          json_builder_set_member_name (b, "compacted");
+          json_builder_begin_object (b);
+          _pl_cli_add_string (b, "arch", small_arch);
+          _pl_cli_add_double (b, "test_accuracy", small_ev->accuracy);
+          _pl_cli_add_double (b, "test_loss", small_ev->loss);
+          _pl_cli_add_int (b, "parameters", (gint64) small->n_params);
+          json_builder_end_object (b);
+        }
       _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
       _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (out != NULL)
@@ -349,9 +410,12 @@ _pl_cli_prune (int    argc,
       printf (_("test accuracy %.2f%% before, %.2f%% pruned, %.2f%% after %d epoch(s) of fine-tuning\n"),
               100 * before->accuracy, 100 * pruned_ev->accuracy, 100 * after->accuracy,
               a.fine_tune_epochs);
-      printf (_("sparsity %.2f%% (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights), %u dead neurons\n"),
-              100 * metrics.total.parameter_sparsity, metrics.total.pruned, metrics.total.weights,
+      printf (_("sparsity %.2f%% (%lu of %lu weights), %u dead neurons\n"),
+              100 * metrics.total.parameter_sparsity, (unsigned long) metrics.total.pruned,
+              (unsigned long) metrics.total.weights,
               metrics.total.dead_neurons);
+      if (small != NULL)
+        printf (_("compacted to %s, test accuracy %.2f%%\n"), small_arch, 100 * small_ev->accuracy);
       if (out != NULL)
         printf (_("pruned model saved to %s\n"), out);
     }
@@ -371,6 +435,41 @@ typedef struct {
   double  loss;
   double  layer_sparsity[PL_MLP_MAX_LAYERS];
 } SweepPoint;
+
+static void
+print_point (const SweepPoint *p)
+{
+  g_printerr (_("%-14s seed %u  sparsity %6.2f%%  test accuracy %6.2f%%  loss %.4f\n"),
+              p->score, p->seed, 100 * p->sparsity, 100 * p->accuracy, p->loss);
+}
+
+typedef struct {
+  GArray *points;        /* SweepPoint */
+  guint   first_point;   /* of this score and seed in points */
+  char   *score;         /* borrowed */
+  guint   seed;
+} SweepRun;
+
+/* A point of a sweep without fine-tuning (a preview); from the top, each point goes before the
+ * ones already made. */
+static gboolean
+on_sweep_point (guint                  i,
+                double                 target,
+                const PlPreviewResult *r,
+                gpointer               data)
+{
+  SweepRun *run = data;
+  SweepPoint p = { run->score, run->seed, target };
+
+  p.sparsity = r->sparsity;
+  p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
+  p.accuracy = r->accuracy;
+  p.loss = r->loss;
+  memcpy (p.layer_sparsity, r->layer_sparsity, sizeof p.layer_sparsity);
+  g_array_insert_val (run->points, run->first_point, p);
+  print_point (&p);
+  return TRUE;
+}
 
 static gboolean
 write_sweep_csv (const char  *path,
@@ -484,31 +583,36 @@ _pl_cli_sweep (int    argc,
 
         if (scores == NULL)
           return _pl_cli_fail (error);
-        pl_prune_spec_init (&spec, scope, FALSE, 0.0);
-        spec.invert = a.invert;
-        spec.exclude_output = a.exclude_output;
-        spec.allow_empty = a.allow_empty;
+        args_prune_spec (&a, scope, FALSE, &spec);
 
         /* Without fine-tuning every point is a preview of the same scores: only the masks that
-         * change from one point to the next are applied. */
+         * change from one point to the next are applied, from the sparsest point down. */
         if (a.fine_tune_epochs == 0)
           {
+            SweepRun run = { points, points->len, names[si], seed };
+
             preview = pl_preview_new (model, scores, &spec, data->test, (guint) a.threads, &error);
             if (preview == NULL)
               return _pl_cli_fail (error);
+            if (!pl_sweep_run (preview, max_sparsity, (guint) n_points, on_sweep_point, &run,
+                               _pl_cli_cancellable (), &error))
+              {
+                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                  return _pl_cli_fail (error);
+                g_clear_error (&error);
+                interrupted = TRUE;
+              }
+            continue;
           }
 
-        guint first_point = points->len;
-
-        for (int step = 0; step < n_points; step++)
+        /* With fine-tuning every point is its own copy, pruned and fine-tuned */
+        for (int pi = 0; pi < n_points; pi++)
           {
-            /* Previews go from the sparsest point down: the first one computes the first layer
-             * from its few kept weights, and each next one only adds the weights it restores.
-             * The points are reported in increasing sparsity all the same. */
-            int pi = preview != NULL ? n_points - 1 - step : step;
-            /* 1 − (1 − max)^(i/(P−1)): even steps in log "fraction remaining" */
-            double target = pi == 0 ? 0.0 : 1.0 - pow (1.0 - max_sparsity, (double) pi / (n_points - 1));
+            double target = pl_sweep_target (max_sparsity, (guint) n_points, (guint) pi);
             SweepPoint p = { names[si], seed, target };
+            g_autoptr(PlMlp) copy = NULL;
+            g_autoptr(PlEvaluation) ev = NULL;
+            PlMetrics metrics;
 
             if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
               {
@@ -516,48 +620,28 @@ _pl_cli_sweep (int    argc,
                 break;
               }
 
-            if (preview != NULL)
+            copy = pl_mlp_copy (model);
+            spec.values[0] = target;
+            if (!pl_prune_apply (copy, scores, &spec, &error))
+              return _pl_cli_fail (error);
+            if (!fine_tune (copy, data, &a, seed, &error))
               {
-                PlPreviewResult r;
-
-                if (!pl_preview_run (preview, target, FALSE, &r, &error))
+                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                   return _pl_cli_fail (error);
-                p.sparsity = r.sparsity;
-                p.structural_sparsity = r.neurons > 0 ? (double) r.dead_neurons / r.neurons : 0.0;
-                p.accuracy = r.accuracy;
-                p.loss = r.loss;
-                memcpy (p.layer_sparsity, r.layer_sparsity, sizeof p.layer_sparsity);
+                interrupted = TRUE;
+                break;
               }
-            else
-              {
-                g_autoptr(PlMlp) copy = pl_mlp_copy (model);
-                g_autoptr(PlEvaluation) ev = NULL;
-                PlMetrics metrics;
+            ev = pl_evaluate (copy, data->test, NULL);
+            pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
+            p.sparsity = metrics.total.parameter_sparsity;
+            p.structural_sparsity = metrics.total.structural_sparsity;
+            p.accuracy = ev->accuracy;
+            p.loss = ev->loss;
+            for (guint i = 0; i < model->n_layers; i++)
+              p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
 
-                spec.values[0] = target;
-                if (!pl_prune_apply (copy, scores, &spec, &error))
-                  return _pl_cli_fail (error);
-                if (!fine_tune (copy, data, &a, seed, &error))
-                  {
-                    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                      return _pl_cli_fail (error);
-                    interrupted = TRUE;
-                    break;
-                  }
-                ev = pl_evaluate (copy, data->test, NULL);
-                pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
-                p.sparsity = metrics.total.parameter_sparsity;
-                p.structural_sparsity = metrics.total.structural_sparsity;
-                p.accuracy = ev->accuracy;
-                p.loss = ev->loss;
-                for (guint i = 0; i < model->n_layers; i++)
-                  p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
-              }
-
-            /* (from the top, each point goes before the ones already made) */
-            g_array_insert_val (points, preview != NULL ? first_point : points->len, p);
-            g_printerr (_("%-14s seed %u  sparsity %6.2f%%  test accuracy %6.2f%%  loss %.4f\n"),
-                        p.score, seed, 100 * p.sparsity, 100 * p.accuracy, p.loss);
+            g_array_append_val (points, p);
+            print_point (&p);
           }
       }
 

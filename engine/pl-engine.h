@@ -53,6 +53,7 @@
 #include <gio/gio.h>
 
 #include "pl-dataset.h"
+#include "pl-latency.h"
 #include "pl-mlp.h"
 #include "pl-score.h"
 #include "pl-session.h"
@@ -165,14 +166,42 @@ guint             pl_engine_undo             (PlEngine             *self);
 /* Back to the initial weights (of the model's creation or loading), keeping the masks. */
 guint             pl_engine_rewind           (PlEngine             *self);
 
-/* Sparsity-vs-accuracy curves on the evaluation split, one per score, with the strategy's
- * scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to @max,
- * evenly spaced in log "fraction remaining" (as prunelab-cli sweep). The curves grow in the
- * snapshots as points finish; progress and pl_engine_stop() as for training. */
+/* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
+ * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to
+ * @max, evenly spaced in log "fraction remaining" (pl-sweep.h, as prunelab-cli sweep). A score
+ * that uses data or randomness is computed with @seeds seeds (1 … PL_SWEEP_MAX_SEEDS): the
+ * strategy's score seed and those after it; any other gives the same curve for every seed and
+ * is swept once. The curves grow in the snapshots as points finish; progress and
+ * pl_engine_stop() as for training. */
 guint             pl_engine_sweep            (PlEngine             *self,
                                               const PlScoreKind    *scores,
                                               guint                 n_scores,
                                               guint                 points,
-                                              double                max);
+                                              double                max,
+                                              guint                 seeds);
+
+/* What pruning buys for a model and its masks, measured on the engine thread (pl-latency.h):
+ * the dense (masked), CSR and compacted forward passes at batch 1 and 256, with their bytes. */
+typedef struct {
+  PlLatency  batch1;
+  PlLatency  batch256;
+  char      *compact_arch;   /* owned: the compacted network's sizes, "784-150-100-10" */
+} PlSparseReport;
+
+void              pl_sparse_report_free      (PlSparseReport       *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSparseReport, pl_sparse_report_free)
+
+/* Measures @model (copied; usually pl_snapshot_build_model (snapshot, TRUE): the model with the
+ * preview's masks) on the worker; when ::done reports it ok, pl_engine_get_sparse_report()
+ * holds the result. Not while training or sweeping (busy). */
+guint             pl_engine_measure_sparse   (PlEngine             *self,
+                                              const PlMlp          *model);
+/* The newest result of measure-sparse delivered, or NULL. (transfer none) */
+const PlSparseReport *pl_engine_get_sparse_report (PlEngine        *self);
+/* Saves @model (copied) compacted (pl-compact.h) to @path as safetensors, atomically, on the
+ * worker: a smaller nn.Linear stack without the dead neurons. */
+guint             pl_engine_export_compact   (PlEngine             *self,
+                                              const PlMlp          *model,
+                                              const char           *path);
 
 G_END_DECLS

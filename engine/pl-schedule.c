@@ -15,6 +15,7 @@
 #include "pl-eval.h"
 #include "pl-metrics.h"
 #include "pl-sensitivity.h"
+#include "pl-sweep.h"
 
 /* ---- what each procedure is -------------------------------------------------------------- */
 
@@ -178,7 +179,8 @@ pl_iterative_sparsity (double s_final,
 
   if (round >= rounds)
     return s_final;
-  return 1.0 - pow (1.0 - s_final, (double) round / rounds);
+  /* 1 − (1 − s_final)^(round/rounds): the sweep's spacing with rounds + 1 points */
+  return pl_sweep_target (s_final, rounds + 1, round);
 }
 
 void
@@ -608,8 +610,9 @@ run_gradual (Run     *run,
   if (c->start_step >= total)
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("gradual pruning starts at step %" G_GUINT64_FORMAT " but the %u epochs have only %" G_GUINT64_FORMAT " steps"),
-                   c->start_step, c->gradual_epochs, total);
+                   _("gradual pruning starts at step %llu but the %u epochs have only %llu steps"),
+                   (unsigned long long) c->start_step, c->gradual_epochs,
+                   (unsigned long long) total);
       return FALSE;
     }
 
@@ -626,8 +629,8 @@ run_gradual (Run     *run,
       gboolean ok;
 
       g.current = (double) pl_mlp_n_pruned (m) / pl_mlp_n_weights (m);
-      set_stage (run, _("sparsity %.4g: %" G_GUINT64_FORMAT " mask updates every %" G_GUINT64_FORMAT " steps"),
-                 g.s_final, g.n + 1, g.delta_t);
+      set_stage (run, _("sparsity %.4g: %llu mask updates every %llu steps"),
+                 g.s_final, (unsigned long long) (g.n + 1), (unsigned long long) g.delta_t);
       /* the update at t = t₀ = 0 comes before the first step */
       if (g.t0 == 0)
         {
@@ -775,8 +778,7 @@ adaptive_layer_values (Adaptive  *a,
             s_max = grid[j];
           }
       for (guint k = 1; k < a->n_levels; k++)
-        a->layer_values[(gsize) k * a->n_layers + i] =
-          1.0 - pow (1.0 - s_max, (double) k / (a->n_levels - 1));
+        a->layer_values[(gsize) k * a->n_layers + i] = pl_sweep_target (s_max, a->n_levels, k);
     }
 
   return TRUE;

@@ -23,7 +23,7 @@
 #define MAX_MANIFEST_VALUES 4096
 
 #define HISTORY_COLUMNS 7   /* PlEpochRecord, in its order */
-#define SWEEP_COLUMNS   5   /* PlSweepPoint, in its order */
+#define SWEEP_COLUMNS   5   /* PlSweepPoint, in its order, then one per layer */
 
 static void
 curve_clear (gpointer data)
@@ -106,10 +106,12 @@ pl_session_set_data (PlSession           *self,
 void
 pl_session_add_curve (PlSession          *self,
                       PlScoreKind         score,
+                      guint64             seed,
                       const PlSweepPoint *points,
                       guint               n_points)
 {
-  PlSessionCurve c = { score, g_array_sized_new (FALSE, FALSE, sizeof (PlSweepPoint), n_points) };
+  PlSessionCurve c = { score, seed,
+                       g_array_sized_new (FALSE, FALSE, sizeof (PlSweepPoint), n_points) };
 
   g_return_if_fail (self != NULL);
 
@@ -425,6 +427,7 @@ build_manifest (const PlSession *self,
 
       begin (b, NULL, '{');
       add_string (b, "score", pl_score_info (c->score)->name);
+      add_seed (b, "seed", c->seed);
       add_int (b, "points", c->points->len);
       end (b, '}');
     }
@@ -490,19 +493,22 @@ pl_session_to_bytes (const PlSession  *self,
     {
       const PlSessionCurve *c = &g_array_index (self->curves, PlSessionCurve, i);
       g_autofree char *name = g_strdup_printf ("sweep.%u", i);
-      gsize dims[2] = { c->points->len, SWEEP_COLUMNS };
+      guint cols = SWEEP_COLUMNS + self->model->n_layers;
+      gsize dims[2] = { c->points->len, cols };
 
-      rows = g_new (double, MAX (1, c->points->len * SWEEP_COLUMNS));
+      rows = g_new (double, MAX (1, c->points->len * cols));
       for (guint k = 0; k < c->points->len; k++)
         {
           const PlSweepPoint *p = &g_array_index (c->points, PlSweepPoint, k);
-          double *row = rows + (gsize) k * SWEEP_COLUMNS;
+          double *row = rows + (gsize) k * cols;
 
           row[0] = p->target;
           row[1] = p->sparsity;
           row[2] = p->structural_sparsity;
           row[3] = p->accuracy;
           row[4] = p->loss;
+          for (guint l = 0; l < self->model->n_layers; l++)
+            row[SWEEP_COLUMNS + l] = p->layer_sparsity[l];
         }
       pl_safetensors_writer_add_f64 (writer, name, 2, dims, rows);
       g_clear_pointer (&rows, g_free);
@@ -987,8 +993,9 @@ read_sweep (Loader      *l,
             PlSession   *s,
             GError     **error)
 {
-  static const char *known[] = { "score", "points", NULL };
+  static const char *known[] = { "score", "seed", "points", NULL };
   JsonArray *curves = pl_json_get_array (&l->r, root, "sweep", error);
+  guint cols = SWEEP_COLUMNS + s->model->n_layers;
   gsize outer;
   guint n;
 
@@ -1024,6 +1031,7 @@ read_sweep (Loader      *l,
       o = json_node_get_object (node);
       if (!pl_json_check_members (&l->r, o, known, error)
           || !pl_json_get_string (&l->r, o, "score", &score, error)
+          || !get_seed (l, o, "seed", &c.seed, error)
           || !get_uint (l, o, "points", 0, PL_SESSION_MAX_POINTS, &n_points, error))
         {
           pl_json_leave (&l->r, outer);
@@ -1037,7 +1045,7 @@ read_sweep (Loader      *l,
         }
       pl_json_leave (&l->r, mark);
 
-      rows = read_table (l, name, n_points, SWEEP_COLUMNS, error);
+      rows = read_table (l, name, n_points, cols, error);
       if (rows == NULL)
         {
           pl_json_leave (&l->r, outer);
@@ -1047,8 +1055,8 @@ read_sweep (Loader      *l,
       g_array_append_val (s->curves, c);
       for (guint k = 0; k < n_points; k++)
         {
-          const double *row = rows + (gsize) k * SWEEP_COLUMNS;
-          PlSweepPoint p = { row[0], row[1], row[2], row[3], row[4] };
+          const double *row = rows + (gsize) k * cols;
+          PlSweepPoint p = { row[0], row[1], row[2], row[3], row[4], { 0 } };
 
           if (!check_cell (l, name, k, "target", p.target, 0, 1, FALSE, error)
               || !check_cell (l, name, k, "sparsity", p.sparsity, 0, 1, FALSE, error)
@@ -1059,6 +1067,16 @@ read_sweep (Loader      *l,
             {
               pl_json_leave (&l->r, outer);
               return FALSE;
+            }
+          for (guint li = 0; li < s->model->n_layers; li++)
+            {
+              p.layer_sparsity[li] = row[SWEEP_COLUMNS + li];
+              if (!check_cell (l, name, k, "layer sparsity", p.layer_sparsity[li], 0, 1, FALSE,
+                               error))
+                {
+                  pl_json_leave (&l->r, outer);
+                  return FALSE;
+                }
             }
           g_array_append_val (c.points, p);
         }

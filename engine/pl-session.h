@@ -20,7 +20,7 @@
  *     "lesson":   null | { "id", "step" },
  *     "history":  { "epochs" },             rows of the tensor "history"
  *     "grad_norms": { "steps" },            length of the tensor "grad_norms"
- *     "sweep":    [ { "score", "points" }, … ] }   curve i is the tensor "sweep.i"
+ *     "sweep":    [ { "score", "seed", "points" }, … ] }   curve i is the tensor "sweep.i"
  *
  * Seeds are decimal strings (JSON numbers cannot hold every guint64 exactly).
  * The tensors:
@@ -29,8 +29,8 @@
  *   history      F64 [epochs, 7]: epoch, train_loss, train_accuracy, val_loss, val_accuracy,
  *                lr, seconds (PlEpochRecord; NaN where there was no validation data)
  *   grad_norms   F32 [steps]: the global gradient norm of every training step
- *   sweep.I      F64 [points, 5]: target, sparsity, structural_sparsity, accuracy, loss
- *                (PlSweepPoint)
+ *   sweep.I      F64 [points, 5 + layers]: target, sparsity, structural_sparsity, accuracy,
+ *                loss, then each layer's sparsity (PlSweepPoint)
  * Numbers are stored in binary, so a round trip gives them back bit for bit.
  *
  * Loading checks everything: the container (pl-safetensors.h), the format and version, the
@@ -64,7 +64,9 @@ G_BEGIN_DECLS
 
 typedef struct {
   PlScoreKind  score;
-  GArray      *points;          /* owned: PlSweepPoint, in order of target */
+  guint64      seed;            /* of the score (PlSweepCurve.seed) */
+  GArray      *points;          /* owned: PlSweepPoint, in order of target; layer_sparsity
+                                 * beyond the model's layers is 0 */
 } PlSessionCurve;
 
 typedef struct {
@@ -116,6 +118,7 @@ void         pl_session_set_data     (PlSession       *self,
 /* Adds a sweep curve (copies @points, PlSweepPoint). */
 void         pl_session_add_curve    (PlSession       *self,
                                       PlScoreKind      score,
+                                      guint64          seed,
                                       const PlSweepPoint *points,
                                       guint            n_points);
 

@@ -426,6 +426,7 @@ test_found_the_options (void)
     { "plot", "dpi", "a number in [24, 2400]" },
     { "bench train", "threads", "up to 16 whole numbers from 1 to 64, comma-separated" },
     { "bench drag", "positions", "a whole number from 2 to 100000" },
+    { "bench sparse", "sparsity", "a number in [0, 1]" },
   };
   g_autoptr(GHashTable) commands = g_hash_table_new (g_str_hash, g_str_equal);
 
@@ -451,8 +452,8 @@ test_found_the_options (void)
     g_hash_table_add (commands, ((NumberOption *) numbers->pdata[i])->command);
   g_test_message ("%u numeric options in %u commands", numbers->len, g_hash_table_size (commands));
   /* train, eval, prune, sweep, schedule, sensitivity, session, report, plot, bench train,
-   * bench drag */
-  g_assert_cmpuint (g_hash_table_size (commands), ==, 11);
+   * bench drag, bench sparse */
+  g_assert_cmpuint (g_hash_table_size (commands), ==, 12);
   g_assert_cmpuint (numbers->len, >=, 70);
 }
 

@@ -142,8 +142,8 @@ make_session (PlData **data_out)
   pl_mlp_apply_masks (model);
   pl_session_set_model (s, model, initial);
   pl_session_set_data (s, data, &options);
-  pl_session_add_curve (s, PL_SCORE_MAGNITUDE, points, G_N_ELEMENTS (points));
-  pl_session_add_curve (s, PL_SCORE_RANDOM, points, 2);
+  pl_session_add_curve (s, PL_SCORE_MAGNITUDE, 0, points, G_N_ELEMENTS (points));
+  pl_session_add_curve (s, PL_SCORE_RANDOM, 0, points, 2);
   s->slider = 0.4;
   s->created = g_strdup ("2026-12-02T12:00:00Z");
   *data_out = data;

@@ -81,12 +81,12 @@ make_session (void)
       g_array_append_val (s->grad_norms, norm);
     }
   {
-    PlSweepPoint a[] = { { 0, 0, 0, 0.9, 0.3 }, { 0.5, 0.5, 0.1, 0.8, 0.5 },
-                         { 0.9, 0.9, 0.4, 1.0 / 3.0, NAN } };
+    PlSweepPoint a[] = { { 0, 0, 0, 0.9, 0.3, { 0 } }, { 0.5, 0.5, 0.1, 0.8, 0.5, { 0.4, 0.6 } },
+                         { 0.9, 0.9, 0.4, 1.0 / 3.0, NAN, { 0.95, 1.0 / 7.0 } } };
     PlSweepPoint b[] = { { 0.25, 0.25, 0, 0.85, 0.4 } };
 
-    pl_session_add_curve (s, PL_SCORE_MAGNITUDE, a, G_N_ELEMENTS (a));
-    pl_session_add_curve (s, PL_SCORE_GRADIENT, b, G_N_ELEMENTS (b));
+    pl_session_add_curve (s, PL_SCORE_MAGNITUDE, 0, a, G_N_ELEMENTS (a));
+    pl_session_add_curve (s, PL_SCORE_GRADIENT, G_MAXUINT64, b, G_N_ELEMENTS (b));
   }
 
   return s;
@@ -254,6 +254,7 @@ test_round_trip (void)
       const PlSessionCurve *b = &g_array_index (again->curves, PlSessionCurve, i);
 
       g_assert_cmpint (a->score, ==, b->score);
+      g_assert_cmpuint (a->seed, ==, b->seed);
       g_assert_cmpuint (a->points->len, ==, b->points->len);
       for (guint k = 0; k < a->points->len; k++)
         {
@@ -265,6 +266,9 @@ test_round_trip (void)
           g_assert_true (same_double (p->structural_sparsity, q->structural_sparsity));
           g_assert_true (same_double (p->accuracy, q->accuracy));
           g_assert_true (same_double (p->loss, q->loss));
+          g_assert_true (same_double (p->layer_sparsity[0], q->layer_sparsity[0]));
+          g_assert_true (same_double (p->layer_sparsity[1], q->layer_sparsity[1]));
+          g_assert_cmpfloat (q->layer_sparsity[2], ==, 0.0);
         }
     }
 }
@@ -323,7 +327,7 @@ test_is_safetensors (void)
   g_assert_cmpuint (dims[1], ==, 7);
   g_assert_true (pl_safetensors_get_shape (file, "sweep.0", 2, dims, &error));
   g_assert_cmpuint (dims[0], ==, 3);
-  g_assert_cmpuint (dims[1], ==, 5);
+  g_assert_cmpuint (dims[1], ==, 5 + 2);   /* and one sparsity per layer */
   g_assert_no_error (error);
   g_assert_cmpuint (pl_safetensors_n_tensors (file), ==, 6 + 4 + 2 + 2);
 }
@@ -514,7 +518,7 @@ test_edited_manifest (void)
       "the manifest gives the architecture 2-6-3, the tensors 2-5-3" },
     { "\\\"epochs\\\":4", "\\\"epochs\\\":5", PL_FORMAT_ERROR_BAD_SHAPE,
       "tensor “history”: dimension 0 is 4, not 5" },
-    { "\\\"points\\\":1}", "\\\"points\\\":1},{\\\"score\\\":\\\"magnitude\\\",\\\"points\\\":1}",
+    { "\\\"points\\\":1}", "\\\"points\\\":1},{\\\"score\\\":\\\"magnitude\\\",\\\"seed\\\":\\\"0\\\",\\\"points\\\":1}",
       PL_FORMAT_ERROR_BAD_HEADER, "no tensor “sweep.2”" },
     { "\\\"sha256\\\":\\\"", "\\\"sha256\\\":\\\"x", PL_FORMAT_ERROR_BAD_HEADER,
       "data.sha256: not a SHA-256" },

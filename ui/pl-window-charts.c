@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-eval.h"
 #include "pl-window-private.h"
 
 #define HISTOGRAM_BINS 50
@@ -29,8 +30,7 @@ typedef struct {
   } d;                          /* first, so that the holder is the data */
   PlSnapshot *snapshot;         /* owned */
   char       *title;            /* owned */
-  gpointer    blocks[8];        /* owned: computed arrays */
-  guint       n_blocks;
+  GPtrArray  *blocks;           /* owned, of owned: computed arrays, as many as the data needs */
 } Holder;
 
 static void
@@ -40,8 +40,7 @@ holder_free (gpointer data)
 
   g_clear_pointer (&h->snapshot, pl_snapshot_unref);
   g_free (h->title);
-  for (guint i = 0; i < h->n_blocks; i++)
-    g_free (h->blocks[i]);
+  g_ptr_array_unref (h->blocks);
   g_free (h);
 }
 
@@ -51,6 +50,7 @@ holder_new (PlSnapshot *snapshot)
   Holder *h = g_new0 (Holder, 1);
 
   h->snapshot = pl_snapshot_ref (snapshot);
+  h->blocks = g_ptr_array_new_with_free_func (g_free);
   return h;
 }
 
@@ -58,8 +58,10 @@ static gpointer
 holder_alloc (Holder *h,
               gsize   size)
 {
-  g_assert (h->n_blocks < G_N_ELEMENTS (h->blocks));
-  return h->blocks[h->n_blocks++] = g_malloc0 (MAX (size, 1));
+  gpointer block = g_malloc0 (MAX (size, 1));
+
+  g_ptr_array_add (h->blocks, block);
+  return block;
 }
 
 static void
@@ -195,40 +197,82 @@ _pl_window_histogram_value (PlWindow *self,
   return TRUE;
 }
 
+/* One curve per score: the seeds of a score give, at each target sparsity, the mean accuracy
+ * and its smallest and largest (pl_curve_summarise, as `prunelab-cli plot curves`), drawn at the
+ * mean sparsity reached. */
 static void
 update_curves (PlWindow   *self,
                PlSnapshot *s)
 {
   Holder *h;
   PlCurve *curves;
+  PlScoreKind kinds[PL_N_SCORES];
+  guint n_kinds = 0, max_seeds = 1;
+  gsize total = 0;
+  double *out;
 
   if (s->n_curves == 0)
     return set_empty (self->curves_view);
 
-  h = holder_new (s);
-  curves = holder_alloc (h, sizeof (PlCurve) * s->n_curves);
   for (guint c = 0; c < s->n_curves; c++)
     {
       gsize n = 0;
-      const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
-      double *x = holder_alloc (h, sizeof (double) * 2 * MAX (n, 1));
-      double *y = x + n;
+      guint k = 0;
 
-      for (gsize k = 0; k < n; k++)
-        {
-          x[k] = p[k].sparsity;
-          y[k] = p[k].accuracy;
-        }
-      curves[c] = (PlCurve) { _(pl_score_info (s->curves[c].score)->title), (guint) n, x, y, NULL, NULL };
+      pl_sweep_curve_points (&s->curves[c], &n);
+      total += n;
+      while (k < n_kinds && kinds[k] != s->curves[c].score)
+        k++;
+      if (k == n_kinds && n_kinds < PL_N_SCORES)
+        kinds[n_kinds++] = s->curves[c].score;
     }
-  h->title = g_strdup_printf (_("Accuracy after pruning (%s)"), s->eval_split);
+
+  h = holder_new (s);
+  curves = holder_alloc (h, sizeof (PlCurve) * n_kinds);
+  out = holder_alloc (h, sizeof (double) * 4 * MAX (total, 1));   /* x, mean, lo, hi */
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree double *target = g_new (double, MAX (total, 1));
+      g_autofree double *accuracy = g_new (double, MAX (total, 1));
+      g_autofree double *reached = g_new (double, MAX (total, 1));
+      g_autofree double *scratch = g_new (double, MAX (total, 1));
+      guint m = 0, seeds = 0, n_out;
+
+      for (guint c = 0; c < s->n_curves; c++)
+        if (s->curves[c].score == kinds[k])
+          {
+            gsize n = 0;
+            const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
+
+            for (gsize j = 0; j < n; j++, m++)
+              {
+                target[m] = p[j].target;
+                accuracy[m] = p[j].accuracy;
+                reached[m] = p[j].sparsity;
+              }
+            seeds++;
+          }
+      max_seeds = MAX (max_seeds, seeds);
+      n_out = pl_curve_summarise (target, accuracy, m, PL_SPREAD_MIN_MAX,
+                                  out, out + total, out + 2 * total, out + 3 * total);
+      /* the same groups in the same order: x becomes the mean sparsity reached */
+      if (pl_curve_summarise (target, reached, m, PL_SPREAD_NONE, scratch, out, NULL, NULL) != n_out)
+        g_warn_if_reached ();
+      curves[k] = (PlCurve) { _(pl_score_info (kinds[k])->title), n_out, out, out + total,
+                              seeds > 1 ? out + 2 * total : NULL, seeds > 1 ? out + 3 * total : NULL };
+      out += n_out;
+    }
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Accuracy after pruning (test set)")
+                                                               : _("Accuracy after pruning (validation set)"));
   h->d.curves = (PlCurveSet) {
     .title = h->title,
     .y_label = _("accuracy"),
-    .n_curves = s->n_curves,
+    .n_curves = n_kinds,
     .curves = curves,
     .reference = s->eval.valid ? s->eval.accuracy : NAN,
     .reference_label = _("unpruned"),
+    .spread = max_seeds > 1 ? PL_SPREAD_MIN_MAX : PL_SPREAD_NONE,
+    .n_seeds = max_seeds > 1 ? max_seeds : 0,
     .y_format = PL_CHART_NUMBER_PERCENT,
   };
   pl_chart_view_set_chart (self->curves_view, PL_CHART_CURVES, h, holder_free);
@@ -331,24 +375,16 @@ update_model_views (PlWindow   *self,
   else if (s->n_features == 2 && s->grid_size > 0 && s->grid != NULL)
     {
       GBytes *grid = s->has_preview && s->preview_grid != NULL ? s->preview_grid : s->grid;
-      const float *prob = pl_snapshot_floats (grid, NULL);
-      guint n = s->grid_size, c = s->n_classes;
+      gsize n_prob = 0;
+      const float *prob = pl_snapshot_floats (grid, &n_prob);
+      guint n = s->grid_size, c = (guint) (n_prob / ((gsize) n * n));   /* the model's outputs */
       Holder *b = holder_new (s);
       guint32 *cls = holder_alloc (b, sizeof (guint32) * n * n);
       float *conf = holder_alloc (b, sizeof (float) * n * n);
       gsize n_points = 0;
 
-      /* the predicted class and its probability in each cell */
-      for (guint k = 0; k < n * n; k++)
-        {
-          guint best = 0;
-
-          for (guint j = 1; j < c; j++)
-            if (prob[(gsize) k * c + j] > prob[(gsize) k * c + best])
-              best = j;
-          cls[k] = best;
-          conf[k] = prob[(gsize) k * c + best];
-        }
+      /* the predicted class and its probability in each cell, as `prunelab-cli plot boundary` */
+      pl_decision_argmax (cls, conf, prob, (gsize) n * n, c);
       pl_snapshot_uint32s (s->point_labels, &n_points);
       b->d.boundary = (PlBoundaryData) {
         .title = s->has_preview ? _("Decision boundary with the preview mask") : _("Decision boundary"),
@@ -374,7 +410,8 @@ update_confusion (PlWindow   *self,
     return set_empty (self->confusion_view);
 
   h = holder_new (s);
-  h->title = g_strdup_printf (_("Confusion matrix (%s)"), s->eval_split);
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Confusion matrix (test set)")
+                                                               : _("Confusion matrix (validation set)"));
   h->d.confusion = (PlConfusionData) {
     .title = h->title, .n_classes = s->eval.n_classes,
     .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),

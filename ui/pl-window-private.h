@@ -47,11 +47,14 @@ struct _PlWindow {
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
   GtkGrid              *metrics_grid;
+  GtkGrid              *sparse_grid;       /* pl-window-sparse.c */
+  GtkLabel             *sparse_label;
   GMenu                *recent_menu;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
   guint64               last_preview;      /* id of the newest preview request */
+  double                drag_x0;           /* where the histogram drag began, widget px */
   gboolean              updating;          /* setting widgets from a snapshot: no commands */
   gboolean              presentation;
   double                zoom;              /* heatmap zoom, 1 = fit */
@@ -64,6 +67,10 @@ struct _PlWindow {
   gboolean              hist_log;
   gboolean              hist_valid;
 
+  /* measured latency and size (pl-window-sparse.c) */
+  guint                 sparse_measure_id;       /* of the measurement running, else 0 */
+  double                sparse_measure_sparsity; /* of the mask it measures */
+  char                 *sparse_export_path;      /* owned: of the export running */
   /* sessions (pl-window-session.c) */
   char                 *session_path;      /* owned: opened from / saved to, else NULL */
   guint                 load_session_id;   /* of the load-session command, until done */
@@ -102,6 +109,13 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
 /* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
 char    *_pl_window_lesson_automation (const PlLessonStep *step);
 
+/* pl-window-sparse.c */
+void     _pl_window_class_init_sparse     (GtkWidgetClass *widget_class);
+void     _pl_window_sparse_update_actions (PlWindow       *self);
+void     _pl_window_sparse_done           (PlWindow       *self,
+                                           guint           command,
+                                           guint           id,
+                                           gboolean        ok);
 /* pl-window-session.c */
 void     _pl_window_class_init_session (GtkWidgetClass *widget_class);
 void     _pl_window_update_session_actions (PlWindow   *self);

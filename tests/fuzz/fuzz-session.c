@@ -213,7 +213,7 @@ pl_fuzz_make_seeds (void)
         {
           PlSweepPoint points[] = { { 0, 0, 0, 0.9, 0.2 }, { 0.5, 0.5, 0.25, 0.75, 0.5 } };
 
-          pl_session_add_curve (s, (PlScoreKind) c, points, G_N_ELEMENTS (points));
+          pl_session_add_curve (s, (PlScoreKind) c, c, points, G_N_ELEMENTS (points));
         }
       if (sessions[i].lesson)
         {
