@@ -225,9 +225,8 @@ title_page (Doc             *doc,
   rowf (doc, _("Samples"), _("%u training, %u validation, %u test"), s->n_train, s->n_val,
         s->n_test);
   row (doc, _("Content hash (SHA-256)"), s->data_sha256);
-  rowf (doc, _("Split"), _("validation size %d (−1: default), split seed %" G_GUINT64_FORMAT
-                           ", standardised: %s"),
-        s->data_options.val_size, s->data_options.split_seed,
+  rowf (doc, _("Split"), _("validation size %d (−1: default), split seed %llu, standardised: %s"),
+        s->data_options.val_size, (unsigned long long) s->data_options.split_seed,
         yes_no (s->data_options.standardize));
 
   heading (doc, _("Architecture"));
@@ -282,9 +281,9 @@ title_page (Doc             *doc,
         yes_no (s->strategy.invert), yes_no (s->strategy.exclude_output),
         yes_no (s->strategy.allow_empty));
   if (info->needs_data)
-    rowf (doc, _("Batches for the score"), _("%u of %u samples, seed %" G_GUINT64_FORMAT),
+    rowf (doc, _("Batches for the score"), _("%u of %u samples, seed %llu"),
           s->strategy.score_options.n_batches, s->strategy.score_options.batch_size,
-          s->strategy.score_options.seed);
+          (unsigned long long) s->strategy.score_options.seed);
   if (s->slider_by_threshold)
     rowf (doc, _("Slider"), _("score threshold %g"), s->slider);
   else
