@@ -32,6 +32,7 @@ void
 _pl_cli_prune_args_clear (PlCliPruneArgs *a)
 {
   g_clear_pointer (&a->model_path, g_free);
+  g_clear_pointer (&a->session_path, g_free);
   g_clear_pointer (&a->score_names, g_free);
   g_clear_pointer (&a->scope_name, g_free);
 }
@@ -61,6 +62,7 @@ _pl_cli_add_prune_options (GOptionContext    *context,
 {
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    PL_CLI_SESSION_OPTION (&a->session_path),
     { "score", 0, PL_CLI_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
                      : score_help (),
@@ -93,8 +95,8 @@ _pl_cli_check_prune_args (const PlCliPruneArgs *a,
 {
   g_autoptr(GError) error = NULL;
 
-  if (a->model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
+  if (a->model_path == NULL && a->session_path == NULL)
+    return _pl_cli_usage (_("--model (a safetensors file) or --session (a .prunelab file) is required"));
   if (a->score_names == NULL)
     return _pl_cli_usage (_("--score is required (for example --score magnitude)"));
   if (a->scope_name != NULL && !pl_scope_parse (a->scope_name, scope, &error))

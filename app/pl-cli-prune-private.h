@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 /* The options of prune and sweep; --score holds one name (prune) or a list (sweep). */
 typedef struct {
   char     *model_path;
+  char     *session_path;
   char     *score_names;
   char     *scope_name;
   gboolean  structured;

@@ -136,9 +136,11 @@ _pl_cli_prune (int    argc,
     return status;
   _pl_cli_set_threads (a.threads);
 
-  model = pl_safetensors_load (a.model_path, &error);
+  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (a.model_path == NULL)
+    a.model_path = g_strdup (a.session_path);
   original = pl_mlp_copy (model);
 
   _pl_cli_prune_args_spec (&a, scope, threshold.n > 0, &spec);

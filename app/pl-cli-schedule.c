@@ -277,6 +277,7 @@ methods_description (void)
 
 typedef struct {
   char     *model_path;
+  char     *session_path;
   char     *methods;
   char     *score;
   char     *scope;
@@ -321,6 +322,7 @@ static void
 schedule_args_clear (ScheduleArgs *a)
 {
   g_clear_pointer (&a->model_path, g_free);
+  g_clear_pointer (&a->session_path, g_free);
   g_clear_pointer (&a->methods, g_free);
   g_clear_pointer (&a->score, g_free);
   g_clear_pointer (&a->scope, g_free);
@@ -538,6 +540,7 @@ _pl_cli_schedule (int    argc,
   g_autofree char *plot = NULL;
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
+    PL_CLI_SESSION_OPTION (&a.session_path),
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
     { "score", 0, PL_CLI_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
@@ -626,8 +629,8 @@ _pl_cli_schedule (int    argc,
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
 
-  if (a.model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
+  if (a.model_path == NULL && a.session_path == NULL)
+    return _pl_cli_usage (_("--model (a safetensors file) or --session (a .prunelab file) is required"));
   if (a.methods == NULL)
     return _pl_cli_usage (_("--method is required (for example --method oneshot,iterative)"));
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
@@ -643,9 +646,11 @@ _pl_cli_schedule (int    argc,
     if (!pl_method_parse (g_strstrip (names[i]), &methods[i], &error))
       return _pl_cli_fail (error);
 
-  model = pl_safetensors_load (a.model_path, &error);
+  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (a.model_path == NULL)
+    a.model_path = g_strdup (a.session_path);
   if ((status = schedule_config (&a, &config, model, &rewind_params)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);

@@ -51,6 +51,7 @@ _pl_cli_sensitivity (int    argc,
 {
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *model_path = NULL;
+  g_autofree char *session_path = NULL;
   g_autofree char *score_name = NULL;
   g_autofree char *csv = NULL;
   g_autofree char *plot = NULL;
@@ -59,6 +60,7 @@ _pl_cli_sensitivity (int    argc,
   gboolean invert = FALSE, json = FALSE;
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Trained model (safetensors)"), N_("FILE") },
+    PL_CLI_SESSION_OPTION (&session_path),
     { "score", 0, PL_CLI_STRING, &score_name, N_("What to prune by (default magnitude); a neuron score prunes whole neurons of the hidden layers"), N_("NAME") },
     { "points", 0, PL_CLI_INT, &n_points, N_("Sparsity levels per layer from 0 to --max, denser near the top (default 12)"), N_("N"),
       PL_CLI_WHOLE (2, 1000) },
@@ -93,8 +95,8 @@ _pl_cli_sensitivity (int    argc,
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
 
-  if (model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
+  if (model_path == NULL && session_path == NULL)
+    return _pl_cli_usage (_("--model (a safetensors file) or --session (a .prunelab file) is required"));
   if (score_name != NULL && !pl_score_parse (score_name, &kind, &error))
     return _pl_cli_fail (error);
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
@@ -103,9 +105,11 @@ _pl_cli_sensitivity (int    argc,
     return _pl_cli_fail (error);
   _pl_cli_set_threads (threads);
 
-  model = pl_safetensors_load (model_path, &error);
+  model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (model_path == NULL)
+    model_path = g_strdup (session_path);
   data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)
     return _pl_cli_fail (error);

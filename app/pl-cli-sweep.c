@@ -151,9 +151,11 @@ _pl_cli_sweep (int    argc,
    * need, so OpenBLAS stays on one thread. */
   _pl_cli_set_threads (1);
 
-  model = pl_safetensors_load (a.model_path, &error);
+  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (a.model_path == NULL)
+    a.model_path = g_strdup (a.session_path);
   data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)
     return _pl_cli_fail (error);

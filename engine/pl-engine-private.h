@@ -6,6 +6,7 @@
 
 #include "pl-dataset.h"
 #include "pl-engine.h"
+#include "pl-session.h"
 #include "pl-tsan-private.h"
 
 G_BEGIN_DECLS
@@ -43,6 +44,8 @@ typedef struct {
   guint          seeds;
   /* measure-sparse, export-compact (pl-engine-sparse.c) */
   PlMlp         *model;         /* owned: the model with the masks to measure or export */
+  /* load-session, save-session */
+  PlSession     *session;       /* owned */
 } PlCommand;
 
 typedef struct {

@@ -34,6 +34,8 @@ typedef enum {
   PL_ENGINE_COMMAND_SWEEP,
   PL_ENGINE_COMMAND_MEASURE_SPARSE,
   PL_ENGINE_COMMAND_EXPORT_COMPACT,
+  PL_ENGINE_COMMAND_LOAD_SESSION,
+  PL_ENGINE_COMMAND_SAVE_SESSION,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

@@ -75,6 +75,7 @@ struct _PlWorker
 
   /* data and model */
   PlData            *data;          /* owned, or NULL before a dataset */
+  PlDataOptions      data_options;  /* as @data was loaded with (for a session) */
   const PlDataset   *eval;          /* borrowed from data: val, or test without val */
   PlMlp             *model;         /* owned, or NULL */
   PlMlp             *initial;       /* owned: the weights to rewind to */

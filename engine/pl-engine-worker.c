@@ -332,7 +332,11 @@ do_load_data (PlWorker  *w,
   else
     data = pl_data_load (cmd->text, &cmd->data_options, &error);
   if (data != NULL)
-    set_data (w, data);
+    {
+      w->data_options = cmd->kind == PL_ENGINE_COMMAND_SET_DATA
+                        ? (PlDataOptions) PL_DATA_OPTIONS_INIT : cmd->data_options;
+      set_data (w, data);
+    }
   _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
   _pl_worker_publish (w);
   _pl_worker_finish (w, cmd, error);
@@ -393,6 +397,92 @@ do_save_model (PlWorker  *w,
       w->changed |= PL_SNAPSHOT_CHANGED_STATE;
       _pl_worker_publish (w);
     }
+  _pl_worker_finish (w, cmd, error);
+}
+
+/* ---- sessions (pl-session.h) ---- */
+
+static void
+do_load_session (PlWorker  *w,
+                 PlCommand *cmd)
+{
+  PlSession *s = cmd->session;
+  GError *error = NULL;
+  PlData *data;
+  guint threads = w->config.threads;
+  g_autoptr(GError) ignored = NULL;
+
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
+  _pl_worker_publish (w);
+  data = pl_data_load (s->data_spec, &s->data_options, &error);
+  if (data != NULL && !pl_session_check_data (s, data, cmd->text, &error))
+    g_clear_pointer (&data, pl_data_free);
+  if (data != NULL)
+    {
+      w->data_options = s->data_options;
+      set_data (w, data);
+      set_model (w, g_steal_pointer (&s->model), s->model_seed, NULL);
+      /* the rewind weights; set_model() took a copy of the model's */
+      memcpy (w->initial->params, s->initial->params, sizeof (float) * w->initial->n_params);
+      w->config = s->train;
+      w->config.threads = threads;
+      g_array_append_vals (w->history, s->history->data, s->history->len);
+      g_array_append_vals (w->grad_norms, s->grad_norms->data, s->grad_norms->len);
+      _pl_worker_clear_curves (w);
+      for (guint i = 0; i < s->curves->len && w->draft->n_curves < PL_SWEEP_MAX_CURVES; i++)
+        {
+          PlSessionCurve *c = &g_array_index (s->curves, PlSessionCurve, i);
+          guint k = w->draft->n_curves++;
+
+          w->draft->curves[k].score = c->score;
+          w->draft->curves[k].seed = c->seed;
+          w->draft->curves[k].points = NULL;   /* made from curve_points at the publish */
+          w->curve_points[k] = g_array_ref (c->points);
+        }
+      w->draft->strategy = s->strategy;
+      _pl_worker_touch (w, DIRTY_SCORES | DIRTY_PREVIEW | DIRTY_HISTORY | DIRTY_CURVES);
+      if (!_pl_worker_ensure_scores (w, &ignored))
+        {
+          g_clear_pointer (&w->scores, pl_scores_free);
+          _pl_worker_clear_score_bytes (w);
+          w->dirty &= ~DIRTY_SCORES;
+        }
+      w->changed |= PL_SNAPSHOT_CHANGED_SCORES | PL_SNAPSHOT_CHANGED_SWEEP;
+    }
+  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, error);
+}
+
+static void
+do_save_session (PlWorker  *w,
+                 PlCommand *cmd)
+{
+  PlSession *s = cmd->session;
+  GError *error = NULL;
+
+  if (w->model == NULL || w->data == NULL)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR,
+                       w->data == NULL ? PL_ENGINE_ERROR_NO_DATA : PL_ENGINE_ERROR_NO_MODEL,
+                       _("a session needs data and a model"));
+      return;
+    }
+
+  pl_session_set_model (s, pl_mlp_copy (w->model), pl_mlp_copy (w->initial));
+  pl_session_set_data (s, w->data, &w->data_options);
+  s->model_seed = w->draft->model_seed;
+  s->train = w->config;
+  g_array_append_vals (s->history, w->history->data, w->history->len);
+  g_array_append_vals (s->grad_norms, w->grad_norms->data, w->grad_norms->len);
+  for (guint i = 0; i < w->draft->n_curves; i++)
+    if (w->curve_points[i] != NULL)
+      pl_session_add_curve (s, w->draft->curves[i].score, w->draft->curves[i].seed,
+                            (const PlSweepPoint *) w->curve_points[i]->data,
+                            w->curve_points[i]->len);
+  s->strategy = w->draft->strategy;
+
+  pl_session_save (s, cmd->text, &error);
   _pl_worker_finish (w, cmd, error);
 }
 
@@ -605,6 +695,12 @@ _pl_worker_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
     case PL_ENGINE_COMMAND_EXPORT_COMPACT:
       _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd));
+      break;
+    case PL_ENGINE_COMMAND_LOAD_SESSION:
+      do_load_session (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_SAVE_SESSION:
+      do_save_session (w, cmd);
       break;
     default:
       g_assert_not_reached ();

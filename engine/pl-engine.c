@@ -53,6 +53,7 @@ _pl_command_free (gpointer data)
   g_clear_object (&cmd->cancellable);
   g_free (cmd->text);
   g_clear_pointer (&cmd->data, pl_data_free);
+  g_clear_pointer (&cmd->session, pl_session_free);
   g_free (cmd->scores);
   g_clear_pointer (&cmd->model, pl_mlp_free);
   g_free (cmd);
@@ -521,6 +522,39 @@ pl_engine_save_model (PlEngine   *self,
 
   cmd = _pl_command_new (PL_ENGINE_COMMAND_SAVE_MODEL);
   cmd->text = g_strdup (path);
+  return enqueue (self, cmd);
+}
+
+guint
+pl_engine_load_session (PlEngine   *self,
+                        PlSession  *session,
+                        const char *display_name)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (session != NULL && session->model != NULL, 0);
+  g_return_val_if_fail (display_name != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_LOAD_SESSION);
+  cmd->text = g_strdup (display_name);
+  cmd->session = session;
+  return enqueue (self, cmd);
+}
+
+guint
+pl_engine_save_session (PlEngine   *self,
+                        const char *path,
+                        PlSession  *session)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (path != NULL && session != NULL && session->model == NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_SAVE_SESSION);
+  cmd->text = g_strdup (path);
+  cmd->session = session;
   return enqueue (self, cmd);
 }
 

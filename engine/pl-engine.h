@@ -56,6 +56,7 @@
 #include "pl-latency.h"
 #include "pl-mlp.h"
 #include "pl-score.h"
+#include "pl-session.h"
 #include "pl-snapshot.h"
 #include "pl-train.h"
 
@@ -113,6 +114,22 @@ guint             pl_engine_load_model       (PlEngine             *self,
                                               const char           *path);
 guint             pl_engine_save_model       (PlEngine             *self,
                                               const char           *path);
+
+/* Opens a session (pl-session.h) loaded by the caller: its data from the spec, checked against
+ * the session's hash, then its model and masks, initial weights (for rewind), training settings
+ * and history, strategy (scores computed) and sweep curves. The slider and the lesson are the
+ * caller's to restore. On failure (the data cannot be loaded or are not the session's, the
+ * model does not fit them) the engine stays as it was; @display_name names the session in
+ * the message. (transfer full: @session) */
+guint             pl_engine_load_session     (PlEngine             *self,
+                                              PlSession            *session,
+                                              const char           *display_name);
+/* Saves the engine's state as a session: @session (from pl_session_new(), without a model)
+ * brings what the UI holds (slider, lesson), the engine fills in the rest. Needs data and a
+ * model; atomic. (transfer full: @session) */
+guint             pl_engine_save_session     (PlEngine             *self,
+                                              const char           *path,
+                                              PlSession            *session);
 
 /* Trains with @config (copied) on the training split, validating after each epoch. Runs
  * until config->epochs are done, pl_engine_stop() or divergence. */

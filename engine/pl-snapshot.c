@@ -289,6 +289,8 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SWEEP] = "sweep",
     [PL_ENGINE_COMMAND_MEASURE_SPARSE] = "measure-sparse",
     [PL_ENGINE_COMMAND_EXPORT_COMPACT] = "export-compact",
+    [PL_ENGINE_COMMAND_LOAD_SESSION] = "load-session",
+    [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -318,6 +320,8 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SWEEP] = N_("sweeping sparsities"),
     [PL_ENGINE_COMMAND_MEASURE_SPARSE] = N_("measuring latency and size"),
     [PL_ENGINE_COMMAND_EXPORT_COMPACT] = N_("exporting the compacted model"),
+    [PL_ENGINE_COMMAND_LOAD_SESSION] = N_("opening the session"),
+    [PL_ENGINE_COMMAND_SAVE_SESSION] = N_("saving the session"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)

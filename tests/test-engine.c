@@ -1042,6 +1042,99 @@ test_drag_while_training_subsample (void)
   recorder_clear (&r);
 }
 
+/* ---- sessions ---- */
+
+/* A session saved from one engine and loaded into another gives the same weights, masks,
+ * history, strategy and curves, and rewind goes to the same initial weights. Another dataset
+ * under the same spec (the hash differs) is refused and the engine stays as it was. */
+static void
+test_session_round_trip (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autofree char *dir = g_dir_make_tmp ("test-engine-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.prunelab", NULL);
+  g_autoptr(PlSnapshot) saved = NULL;
+  g_autoptr(PlSnapshot) rewound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlSession) loaded = NULL;
+  g_autoptr(PlSession) tampered = NULL;
+  PlSession *ui_part;
+  PlStrategy strategy;
+  Recorder a, b;
+  guint64 request;
+
+  set_up (&a, 3);
+  pl_strategy_init (&strategy);
+  strategy.score = PL_SCORE_TAYLOR;
+  g_assert_true (wait_done (&a, pl_engine_set_strategy (a.engine, &strategy)));
+  g_assert_true (wait_done (&a, pl_engine_sweep (a.engine, kinds, 2, 4, 0.9, 2)));
+  request = pl_engine_preview (a.engine, 0.6, FALSE);
+  wait_until (&a, has_preview, &request);
+  g_assert_true (wait_done (&a, pl_engine_apply_prune (a.engine)));
+  ui_part = pl_session_new ();
+  ui_part->slider = 0.6;
+  ui_part->lesson_id = g_strdup ("magnitude");
+  g_assert_true (wait_done (&a, pl_engine_save_session (a.engine, path, ui_part)));
+  saved = pl_snapshot_ref (a.last);
+  g_assert_true (wait_done (&a, pl_engine_rewind (a.engine)));
+  rewound = pl_snapshot_ref (a.last);
+
+  loaded = pl_session_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (loaded->slider, ==, 0.6);
+  g_assert_cmpstr (loaded->lesson_id, ==, "magnitude");
+  g_assert_cmpstr (loaded->data_spec, ==, SPEC);
+  g_assert_cmpuint (loaded->train.epochs, ==, 3);
+  tampered = pl_session_load (path, &error);
+  g_assert_no_error (error);
+
+  recorder_init (&b);
+  g_assert_true (wait_done (&b, pl_engine_load_data (b.engine, "moons:n=300", NULL)));
+  g_free (tampered->data_sha256);
+  tampered->data_sha256 = g_strnfill (64, '0');
+  g_assert_false (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&tampered),
+                                                         "t.prunelab")));
+  g_assert_error (error_at (&b, 0), PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error_at (&b, 0)->message, "t.prunelab"));
+  g_assert_cmpstr (b.last->data_spec, ==, "moons:n=300");
+
+  g_assert_true (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&loaded),
+                                                        "a.prunelab")));
+  g_assert_cmpstr (b.last->data_spec, ==, SPEC);
+  g_assert_cmpstr (b.last->arch, ==, saved->arch);
+  g_assert_cmpint (b.last->strategy.score, ==, PL_SCORE_TAYLOR);
+  g_assert_true (b.last->scores_valid);
+  for (guint i = 0; i < saved->n_layers; i++)
+    {
+      g_assert_true (bytes_equal (b.last->layers[i].weights, saved->layers[i].weights));
+      g_assert_true (bytes_equal (b.last->layers[i].biases, saved->layers[i].biases));
+      g_assert_true (bytes_equal (b.last->layers[i].masks, saved->layers[i].masks));
+    }
+  g_assert_true (bytes_equal (b.last->training.history, saved->training.history));
+  g_assert_true (bytes_equal (b.last->training.grad_norms, saved->training.grad_norms));
+  /* magnitude once, random with two seeds */
+  g_assert_cmpuint (saved->n_curves, ==, 3);
+  g_assert_cmpuint (b.last->n_curves, ==, saved->n_curves);
+  for (guint c = 0; c < saved->n_curves; c++)
+    {
+      g_assert_cmpint (b.last->curves[c].score, ==, saved->curves[c].score);
+      g_assert_cmpuint (b.last->curves[c].seed, ==, saved->curves[c].seed);
+      g_assert_true (bytes_equal (b.last->curves[c].points, saved->curves[c].points));
+    }
+  g_assert_cmpfloat (b.last->metrics.total.parameter_sparsity, ==,
+                     saved->metrics.total.parameter_sparsity);
+  g_assert_cmpfloat (b.last->eval.accuracy, ==, saved->eval.accuracy);
+
+  g_assert_true (wait_done (&b, pl_engine_rewind (b.engine)));
+  for (guint i = 0; i < saved->n_layers; i++)
+    g_assert_true (bytes_equal (b.last->layers[i].weights, rewound->layers[i].weights));
+
+  recorder_clear (&a);
+  recorder_clear (&b);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1067,6 +1160,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/train/cancel-again-and-again", test_cancel_during_training);
   g_test_add_func ("/engine/thread/sweep/preview-storm-leaves-curves-intact",
                    test_preview_storm_during_sweep);
+  g_test_add_func ("/engine/thread/session/saved-and-loaded-the-same", test_session_round_trip);
   g_test_add_func ("/engine/thread/undo/refused-while-training-then-restores",
                    test_undo_during_training);
 

@@ -345,6 +345,7 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
   _pl_window_sparse_update_actions (self);
+  _pl_window_update_session_actions (self);
 }
 
 void

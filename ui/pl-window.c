@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <math.h>
 
@@ -212,6 +213,10 @@ on_done (PlEngine *engine,
 {
   if (self->pending > 0)
     self->pending--;
+  if (id != 0 && id == self->load_session_id)
+    _pl_window_session_loaded (self, ok);
+  if (id != 0 && id == self->report_session_id)
+    _pl_window_report_session_saved (self, ok);
   if (id == self->load_data_id)
     {
       self->load_data_id = 0;
@@ -329,6 +334,28 @@ on_strategy_changed (PlWindow *self)
   g_settings_set_string (self->settings, "scope",
                          adw_combo_row_get_selected (self->scope_row) == 1 ? "layer" : "global");
   _pl_window_send_strategy (self);
+}
+
+void
+_pl_window_show_session (PlWindow        *self,
+                         const PlSession *session)
+{
+  const PlStrategy *st = &session->strategy;
+
+  self->updating = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    if (g_strcmp0 (session->data_spec, datasets[i].spec) == 0)
+      adw_combo_row_set_selected (self->dataset_row, i);
+  g_free (self->data_spec_loaded);
+  self->data_spec_loaded = g_strdup (session->data_spec);
+  adw_combo_row_set_selected (self->activation_row, MIN ((guint) session->model->activation, 2));
+  adw_combo_row_set_selected (self->score_row, st->score);
+  adw_combo_row_set_selected (self->scope_row, st->scope == PL_SCOPE_LAYER ? 1 : 0);
+  gtk_switch_set_active (self->invert_switch, st->invert);
+  gtk_spin_button_set_value (self->epochs_spin, session->train.epochs);
+  gtk_spin_button_set_value (self->lr_spin, session->train.lr);
+  self->updating = FALSE;
+  gtk_label_set_label (self->explanation_label, _(pl_score_info (st->score)->explanation));
 }
 
 static void
@@ -457,6 +484,12 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
   g_clear_pointer (&self->sparse_export_path, g_free);
+  g_clear_pointer (&self->session_path, g_free);
+  g_clear_pointer (&self->session_lesson, g_free);
+  if (self->report_session != NULL)
+    g_unlink (self->report_session);
+  g_clear_pointer (&self->report_session, g_free);
+  g_clear_pointer (&self->report_path, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
@@ -507,10 +540,12 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (boundary_view);
   CHILD (confusion_view);
   CHILD (metrics_grid);
+  CHILD (recent_menu);
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
   _pl_window_class_init_sparse (widget_class);
+  _pl_window_class_init_session (widget_class);
 }
 
 static void
@@ -581,6 +616,9 @@ pl_window_init (PlWindow *self)
     gtk_window_maximize (GTK_WINDOW (self));
 
   setup_rows (self);
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
+                           G_CALLBACK (_pl_window_update_recent), self, G_CONNECT_SWAPPED);
+  _pl_window_update_recent (self);
 
   drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
@@ -722,6 +760,12 @@ run_steps (gpointer data)
           if (!pl_window_export_visible (self, value, &error))
             g_printerr ("automate: %s\n", error->message);
         }
+      else if (g_str_equal (key, "report") && value != NULL)
+        pl_window_export_report (self, value);
+      else if (g_str_equal (key, "save-session") && value != NULL)
+        pl_window_save_session_path (self, value);
+      else if (g_str_equal (key, "open-session") && value != NULL)
+        pl_window_open_session_path (self, value);
       else if (g_str_equal (key, "quit"))
         {
           /* closing may finalize the window: nothing of it is touched afterwards */
