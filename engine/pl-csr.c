@@ -28,10 +28,12 @@ typedef float V8 __attribute__((vector_size (32)));
 typedef float V4 __attribute__((vector_size (16)));
 
 /* The lanes' sum as a tree, the same on every vector unit: lanes j and j + 8 first, then
- * j + 4, j + 2, j + 1. */
+ * j + 4, j + 2, j + 1. By pointer: a 64-byte vector passed by value changes the ABI between
+ * the AVX2 and AVX-512 clones (clang refuses it). */
 static inline float
-hsum16 (V16 v)
+hsum16 (const V16 *pv)
 {
+  V16 v = *pv;
   V8 h = __builtin_shufflevector (v, v, 0, 1, 2, 3, 4, 5, 6, 7)
          + __builtin_shufflevector (v, v, 8, 9, 10, 11, 12, 13, 14, 15);
   V4 q = __builtin_shufflevector (h, h, 0, 1, 2, 3) + __builtin_shufflevector (h, h, 4, 5, 6, 7);
@@ -169,7 +171,7 @@ mv_default (float       *out,
       for (guint j = 0; k < end; k++, j++)
         p[j] += val[k] * x[col[k]];
       memcpy (&v, p, sizeof v);
-      out[o] = hsum16 (v);
+      out[o] = hsum16 (&v);
     }
 }
 
@@ -204,7 +206,7 @@ mv_avx512 (float       *out,
         }
       _mm512_storeu_ps (part, acc);
       memcpy (&v, part, sizeof v);
-      out[o] = hsum16 (v);
+      out[o] = hsum16 (&v);
     }
 }
 
@@ -248,7 +250,7 @@ mv_avx2 (float       *out,
       _mm256_storeu_ps (part, lo);
       _mm256_storeu_ps (part + 8, hi);
       memcpy (&v, part, sizeof v);
-      out[o] = hsum16 (v);
+      out[o] = hsum16 (&v);
     }
 }
 #endif
@@ -438,7 +440,7 @@ block_grad (float       *restrict gw,
           part += d1 * b[1];
           part += d2 * b[2];
           part += d3 * b[3];
-          sum = hsum16 (part);
+          sum = hsum16 (&part);
           grow[csr->col[k]] = add ? grow[csr->col[k]] + sum : sum;
         }
     }

@@ -8,8 +8,11 @@
 #pragma once
 
 /* Not under ThreadSanitizer: it instruments the ifunc resolver, which the dynamic loader runs
- * before the TSan runtime is initialised, and the program crashes before main. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(__SANITIZE_THREAD__)
+ * before the TSan runtime is initialised, and the program crashes before main. Not with clang
+ * (the fuzzing build): clang 14 emits no symbol for a target_clones function that is not
+ * static, so the other files calling pl-optim's kernels fail to link. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) \
+    && !defined(__SANITIZE_THREAD__)
 # define PL_TARGET_CLONES __attribute__((target_clones ("default", "avx2", "avx512f")))
 #else
 # define PL_TARGET_CLONES
