@@ -1058,6 +1058,41 @@ pl_lesson_load_dir (const char  *dir,
   return g_steal_pointer (&lessons);
 }
 
+/* build/data/lessons next to build/app, in a folder meson configured (it holds meson-private/),
+ * as pl-locale.c finds build/po */
+static char *
+build_tree_lessons (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = NULL;
+  g_autofree char *top = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *lessons = NULL;
+
+  if (exe == NULL)
+    return NULL;
+  exe_dir = g_path_get_dirname (exe);
+  top = g_path_get_dirname (exe_dir);
+  marker = g_build_filename (top, "meson-private", NULL);
+  lessons = g_build_filename (top, "data", "lessons", NULL);
+  if (!g_file_test (marker, G_FILE_TEST_IS_DIR) || !g_file_test (lessons, G_FILE_TEST_IS_DIR))
+    return NULL;
+  return g_steal_pointer (&lessons);
+}
+
+char **
+pl_lesson_dirs (void)
+{
+  g_autoptr(GStrvBuilder) dirs = g_strv_builder_new ();
+  g_autofree char *build = build_tree_lessons ();
+
+  if (build != NULL)
+    g_strv_builder_add (dirs, build);
+  if (g_file_test (PL_LESSONS_DIR, G_FILE_TEST_IS_DIR))
+    g_strv_builder_add (dirs, PL_LESSONS_DIR);
+  return g_strv_builder_end (dirs);
+}
+
 const char *
 pl_lesson_text_get_lang (const PlLessonText *text,
                          const char         *lang)

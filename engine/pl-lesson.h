@@ -160,6 +160,12 @@ void         pl_lesson_free         (PlLesson     *lesson);
 GPtrArray   *pl_lesson_load_dir     (const char   *dir,
                                      GError      **error);
 
+/* The folders the installed lessons are read from, in order: the build tree's data/lessons
+ * (meson copies data/lessons there) when the program runs from its build tree
+ * (build/app/prunelab, build/tests/test-gui), then PL_LESSONS_DIR (the install prefix's
+ * share/prunelab/lessons). Only folders that exist are listed. (transfer full) */
+char       **pl_lesson_dirs         (void);
+
 /* The text for the user's languages (g_get_language_names(): "zh_CN.UTF-8", "zh_CN", "zh",
  * …), else English, else the first. (transfer none) */
 const char  *pl_lesson_text_get     (const PlLessonText *text);

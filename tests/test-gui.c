@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-lesson-panel.h"
 #include "pl-safetensors.h"
 #include "pl-window.h"
 
@@ -346,6 +347,137 @@ test_lessons (void)
     }
 }
 
+/* ---- the lesson panel and teacher mode ---- */
+
+/* The first widget under @root (itself included) of @type whose action-name is @action
+ * (NULL: any). */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *action)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type)
+      && (action == NULL || (GTK_IS_ACTIONABLE (root)
+                             && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A label under @root showing @text (markup stripped). */
+static gboolean
+shows_text (GtkWidget  *root,
+            const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_is_visible (root)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (shows_text (c, text))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+plain_text (const char *markup)
+{
+  char *text = NULL;
+
+  g_assert_true (pango_parse_markup (markup, -1, 0, NULL, &text, NULL, NULL));
+  return text;
+}
+
+/* The lesson as a teacher opens it from the Lessons menu: the panel shows the step's title,
+ * "what to notice" and "Step n of N"; Next enters the next step and runs it; teacher mode
+ * hides the settings the step does not use and locks its other buttons, and gives them back
+ * when it is turned off. */
+static void
+test_lesson_panel (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  GPtrArray *lessons;
+  const PlLesson *lesson = NULL;
+  guint step = 99;
+  GtkWidget *panel, *train, *sweep, *scale, *dataset;
+  g_autofree char *title = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *counter = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  /* found uninstalled: the build tree's copy of data/lessons */
+  lessons = pl_window_get_lessons (window);
+  g_assert_cmpuint (lessons->len, >=, 5);
+  panel = find_widget (root, PL_TYPE_LESSON_PANEL, NULL);
+  g_assert_nonnull (panel);
+  g_assert_false (gtk_widget_get_visible (panel));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.open-lesson", "s", "magnitude"));
+  g_assert_true (wait_for (window_idle, window, 300));
+  lesson = pl_window_get_lesson (window, &step);
+  g_assert_nonnull (lesson);
+  g_assert_cmpstr (lesson->id, ==, "magnitude");
+  g_assert_cmpuint (step, ==, 0);
+  g_assert_true (gtk_widget_get_visible (panel));
+  title = plain_text (pl_lesson_text_get (&lesson->steps[0].title));
+  g_assert_true (shows_text (panel, title));
+  counter = g_strdup_printf ("Step 1 of %u", lesson->n_steps);
+  g_assert_true (shows_text (panel, counter));
+
+  /* Next runs step 2; Previous is there now */
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  pl_window_get_lesson (window, &step);
+  g_assert_cmpuint (step, ==, 1);
+  g_clear_pointer (&title, g_free);
+  title = plain_text (pl_lesson_text_get (&lesson->steps[1].title));
+  notice = plain_text (pl_lesson_text_get (&lesson->steps[1].notice));
+  g_assert_true (shows_text (panel, title));
+  g_assert_true (shows_text (panel, notice));
+  g_assert_true (gtk_widget_get_sensitive (find_widget (panel, GTK_TYPE_BUTTON, "win.lesson-previous")));
+
+  /* step 2 uses no control: teacher mode puts every one away */
+  train = find_widget (root, GTK_TYPE_BUTTON, "win.train");
+  sweep = find_widget (root, GTK_TYPE_BUTTON, "win.sweep");
+  scale = find_widget (root, GTK_TYPE_SCALE, NULL);
+  dataset = find_widget (root, ADW_TYPE_COMBO_ROW, NULL);
+  g_assert_true (lesson->steps[1].controls == 0);
+  g_assert_true (gtk_widget_get_sensitive (train));
+  pl_window_set_teacher_mode (window, TRUE);
+  g_assert_false (gtk_widget_get_sensitive (train));
+  g_assert_false (gtk_widget_get_sensitive (sweep));
+  g_assert_false (gtk_widget_get_sensitive (scale));
+  g_assert_false (gtk_widget_is_visible (dataset));
+
+  /* step 3 uses the slider and the threshold, and nothing else */
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (lesson->steps[2].controls & (1u << PL_LESSON_CONTROL_SPARSITY));
+  g_assert_true (gtk_widget_get_sensitive (scale));
+  g_assert_false (gtk_widget_get_sensitive (train));
+  /* the keyboard is on the step's first control */
+  g_assert_true (gtk_widget_has_focus (scale));
+
+  pl_window_set_teacher_mode (window, FALSE);
+  g_assert_true (gtk_widget_get_sensitive (train));
+  g_assert_true (gtk_widget_is_visible (dataset));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-close", NULL));
+  g_assert_false (gtk_widget_get_visible (panel));
+  g_assert_null (pl_window_get_lesson (window, NULL));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
 /* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
  * GSETTINGS_SCHEMA_DIR. In its build tree it finds build/data's compiled schema and says
  * nothing; copied out of it, it runs on the built-in copy with one warning. Either way it
@@ -455,6 +587,7 @@ main (int    argc,
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
+  g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

@@ -333,17 +333,22 @@ _pl_window_update_actions (PlWindow *self)
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
                                    || s->state == PL_ENGINE_STATE_PAUSED);
 
-  gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED));
-  gtk_widget_action_set_enabled (w, "win.pause", s != NULL && s->state == PL_ENGINE_STATE_TRAINING);
+#define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
+  gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
+                                                 && FREE (TRAIN));
+  gtk_widget_action_set_enabled (w, "win.pause", s != NULL && s->state == PL_ENGINE_STATE_TRAINING && FREE (TRAIN));
   gtk_widget_action_set_enabled (w, "win.stop", running);
-  gtk_widget_action_set_enabled (w, "win.new-model", idle);
-  gtk_widget_action_set_enabled (w, "win.apply-prune", has_model && idle && s->has_preview && s->preview.changed + s->preview.pruned > 0);
-  gtk_widget_action_set_enabled (w, "win.fine-tune", has_model && idle);
-  gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo);
-  gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle);
-  gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle);
+  gtk_widget_action_set_enabled (w, "win.new-model", idle && FREE (NETWORK));
+  gtk_widget_action_set_enabled (w, "win.apply-prune", has_model && idle && s->has_preview && s->preview.changed + s->preview.pruned > 0
+                                                       && FREE (APPLY_PRUNE));
+  gtk_widget_action_set_enabled (w, "win.fine-tune", has_model && idle && FREE (FINE_TUNE));
+  gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo && FREE (UNDO));
+  gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
+  gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
+#undef FREE
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
+  _pl_window_update_lesson_actions (self);
 }
 
 void

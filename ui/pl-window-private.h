@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pl-chart-view.h"
+#include "pl-lesson-panel.h"
 #include "pl-settings.h"
 #include "pl-window.h"
 
@@ -47,6 +48,21 @@ struct _PlWindow {
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
   GtkGrid              *metrics_grid;
+  PlLessonPanel        *lesson_panel;
+  GMenu                *lessons_menu;
+  GtkWidget            *train_button;
+  GtkWidget            *stop_button;
+  GtkWidget            *undo_button;
+  GtkWidget            *pruning_group;
+  GtkWidget            *invert_row;
+  GtkWidget            *apply_button;
+  GtkWidget            *fine_tune_button;
+  GtkWidget            *rewind_button;
+  GtkWidget            *network_group;
+  GtkWidget            *epochs_row;
+  GtkWidget            *lr_row;
+  GtkWidget            *new_row;
+  GtkWidget            *sweep_button;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
@@ -62,6 +78,13 @@ struct _PlWindow {
   double                hist_lo, hist_hi;
   gboolean              hist_log;
   gboolean              hist_valid;
+
+  /* lessons (pl-window-lesson.c) */
+  GPtrArray            *lessons;           /* owned: the installed PlLessons */
+  const PlLesson       *lesson;            /* borrowed from lessons: the open one, or NULL */
+  guint                 lesson_step;       /* the step shown */
+  gboolean              teacher_mode;      /* controls the step does not use are put away */
+  gboolean              lesson_running;    /* a step's settings and actions are being run */
 
   /* automation */
   char                **steps;             /* owned */
@@ -87,6 +110,20 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
 
 /* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
 char    *_pl_window_lesson_automation (const PlLessonStep *step);
+void     _pl_window_init_lessons      (PlWindow        *self);
+void     _pl_window_class_init_lessons (GtkWidgetClass *widget_class);
+/* An automation step of the lessons ("lesson=ID[:STEP]", "lesson-step=N"): TRUE if @key is one */
+gboolean _pl_window_lesson_automate   (PlWindow        *self,
+                                       const char      *key,
+                                       const char      *value);
+/* TRUE when teacher mode locks @control: a lesson is open, its step does not name the
+ * control, and no step is running */
+gboolean _pl_window_control_locked    (PlWindow        *self,
+                                       PlLessonControl  control);
+/* The lesson's actions: Previous, Next, Close, Teacher Mode */
+void     _pl_window_update_lesson_actions (PlWindow    *self);
+/* Shows and hides the side panel's controls for teacher mode and the step */
+void     _pl_window_update_teacher    (PlWindow        *self);
 
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);

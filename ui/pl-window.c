@@ -431,9 +431,70 @@ pl_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
+  self->lesson = NULL;
+  g_clear_pointer (&self->lessons, g_ptr_array_unref);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
+}
+
+enum {
+  PROP_0,
+  PROP_TEACHER_MODE,  /* lessons: controls the step does not use are put away */
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+pl_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PlWindow *self = PL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TEACHER_MODE:
+      g_value_set_boolean (value, self->teacher_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pl_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PlWindow *self = PL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TEACHER_MODE:
+      pl_window_set_teacher_mode (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+void
+pl_window_set_teacher_mode (PlWindow *self,
+                            gboolean  teacher_mode)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+
+  teacher_mode = !!teacher_mode;
+  if (self->teacher_mode == teacher_mode)
+    return;
+  self->teacher_mode = teacher_mode;
+  _pl_window_update_teacher (self);
+  _pl_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEACHER_MODE]);
 }
 
 static void
@@ -446,7 +507,15 @@ pl_window_class_init (PlWindowClass *klass)
   object_class->dispose = pl_window_dispose;
   window_class->close_request = pl_window_close_request;
 
+  object_class->get_property = pl_window_get_property;
+  object_class->set_property = pl_window_set_property;
+  properties[PROP_TEACHER_MODE] =
+    g_param_spec_boolean ("teacher-mode", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
   g_type_ensure (PL_TYPE_CHART_VIEW);
+  g_type_ensure (PL_TYPE_LESSON_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/prunelab/PruneLab/pl-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child (widget_class, PlWindow, name)
   CHILD (toast_overlay);
@@ -481,9 +550,25 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (boundary_view);
   CHILD (confusion_view);
   CHILD (metrics_grid);
+  CHILD (lesson_panel);
+  CHILD (lessons_menu);
+  CHILD (train_button);
+  CHILD (stop_button);
+  CHILD (undo_button);
+  CHILD (pruning_group);
+  CHILD (invert_row);
+  CHILD (apply_button);
+  CHILD (fine_tune_button);
+  CHILD (rewind_button);
+  CHILD (network_group);
+  CHILD (epochs_row);
+  CHILD (lr_row);
+  CHILD (new_row);
+  CHILD (sweep_button);
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
+  _pl_window_class_init_lessons (widget_class);
 }
 
 static void
@@ -576,6 +661,7 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->engine, "error", G_CALLBACK (on_error), self);
   g_signal_connect (self->engine, "done", G_CALLBACK (on_done), self);
 
+  _pl_window_init_lessons (self);
   load_dataset (self);
   _pl_window_update_actions (self);
 }
@@ -688,6 +774,18 @@ run_steps (gpointer data)
         adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
       else if (g_str_equal (key, "invert") && value != NULL)
         gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));
+      else if (_pl_window_lesson_automate (self, key, value))
+        ;
+      else if (g_str_equal (key, "size") && value != NULL)
+        {
+          /* "size=1280x720": the window as a projector shows it */
+          char *end = NULL;
+          guint64 width = g_ascii_strtoull (value, &end, 10);
+          guint64 height = end != NULL && *end == 'x' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
+
+          if (width >= 360 && height >= 360)
+            gtk_window_set_default_size (GTK_WINDOW (self), (int) width, (int) height);
+        }
       else if (g_str_equal (key, "export") && value != NULL)
         {
           g_autoptr(GError) error = NULL;
@@ -713,6 +811,8 @@ run_steps (gpointer data)
       self->step++;
     }
 
+  /* the steps are done: teacher mode locks what the step does not use again */
+  _pl_window_update_actions (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -722,6 +822,7 @@ pl_window_automate (PlWindow   *self,
 {
   g_clear_pointer (&self->steps, g_strfreev);
   self->steps = g_strsplit (steps, ";", -1);
+  self->lesson_running = FALSE;
   self->step = 0;
   schedule_steps (self, 100);
 }
