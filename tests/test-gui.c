@@ -478,6 +478,45 @@ test_lesson_panel (void)
   g_assert_finalize_object (window);
 }
 
+/* Presentation mode (F9) on a 1280×720 projector with a lesson open: the window's type grows
+ * (a CSS class on the window), the charts get the presentation sizes, and the whole window
+ * still fits 1280 pixels with the charts keeping more than half of them. */
+static void
+test_presentation_720p (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  GtkWidget *paned, *side;
+  int min_width, nat_width;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_false (gtk_widget_has_css_class (root, "presentation"));
+  g_assert_true (gtk_widget_activate_action (root, "win.presentation", NULL));
+  g_assert_true (gtk_widget_has_css_class (root, "presentation"));
+  g_assert_true (pl_window_open_lesson (window, "magnitude", 3, NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  gtk_widget_measure (root, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, NULL, NULL);
+  g_test_message ("presentation: window needs %d px, would like %d", min_width, nat_width);
+  g_assert_cmpint (min_width, <=, 1280);
+  paned = find_widget (root, GTK_TYPE_PANED, NULL);
+  side = gtk_paned_get_start_child (GTK_PANED (paned));
+  g_test_message ("presentation: side panel %d of %d px", gtk_widget_get_width (side),
+                  gtk_widget_get_width (paned));
+  g_assert_cmpint (gtk_widget_get_width (paned), >, 1200);
+  g_assert_cmpint (2 * gtk_widget_get_width (side), <, gtk_widget_get_width (paned));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.presentation", NULL));
+  g_assert_false (gtk_widget_has_css_class (root, "presentation"));
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
 /* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
  * GSETTINGS_SCHEMA_DIR. In its build tree it finds build/data's compiled schema and says
  * nothing; copied out of it, it runs on the built-in copy with one warning. Either way it
@@ -588,6 +627,7 @@ main (int    argc,
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
+  g_test_add_func ("/gui/presentation/fits-1280x720-with-a-lesson", test_presentation_720p);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

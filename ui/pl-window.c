@@ -396,6 +396,8 @@ on_look_changed (PlWindow *self)
                                       : g_str_equal (scheme, "dark") ? ADW_COLOR_SCHEME_FORCE_DARK
                                       : ADW_COLOR_SCHEME_DEFAULT);
   self->presentation = g_settings_get_boolean (self->settings, "presentation-mode");
+  /* on a projector the histogram's hint would sit on the bars the class is looking at */
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->histogram_view), !self->presentation);
   _pl_window_update_styles (self);
 }
 
@@ -776,6 +778,16 @@ run_steps (gpointer data)
         gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));
       else if (_pl_window_lesson_automate (self, key, value))
         ;
+      else if (g_str_equal (key, "hover") && value != NULL)
+        {
+          /* "hover=0.5,0.5": the pointer over the heatmap, as fractions of its size */
+          g_auto(GStrv) xy = g_strsplit (value, ",", 2);
+
+          if (xy[0] != NULL && xy[1] != NULL)
+            _pl_window_hover_heatmap (self,
+                                      g_ascii_strtod (xy[0], NULL) * gtk_widget_get_width (GTK_WIDGET (self->heatmap_view)),
+                                      g_ascii_strtod (xy[1], NULL) * gtk_widget_get_height (GTK_WIDGET (self->heatmap_view)));
+        }
       else if (g_str_equal (key, "size") && value != NULL)
         {
           /* "size=1280x720": the window as a projector shows it */
