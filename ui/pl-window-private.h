@@ -125,6 +125,12 @@ void     _pl_window_update_lesson_actions (PlWindow    *self);
 /* Shows and hides the side panel's controls for teacher mode and the step */
 void     _pl_window_update_teacher    (PlWindow        *self);
 
+/* pl-window-a11y.c: the charts' accessible names and descriptions, the threshold's keys */
+void     _pl_window_update_descriptions (PlWindow      *self,
+                                         PlSnapshot    *snapshot);
+void     _pl_window_init_a11y         (PlWindow        *self);
+void     _pl_window_class_init_a11y   (GtkWidgetClass  *widget_class);
+
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);
 void     _pl_window_update_actions    (PlWindow        *self);

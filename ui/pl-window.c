@@ -161,6 +161,7 @@ on_snapshot (PlEngine   *engine,
   adw_view_stack_page_set_title (self->model_page,
                                  snapshot->image_width > 0 ? _("Fields") : _("Model"));
   _pl_window_update_charts (self, snapshot, changed);
+  _pl_window_update_descriptions (self, snapshot);
   /* the metrics table is many widgets: rebuilt only while it is on view (and when it comes) */
   if ((changed & (PL_SNAPSHOT_CHANGED_WEIGHTS | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_MODEL))
       && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "results") == 0)
@@ -348,7 +349,8 @@ histogram_drag (PlWindow *self,
 {
   double value;
 
-  if (self->snapshot == NULL || !self->snapshot->scores_valid)
+  if (self->snapshot == NULL || !self->snapshot->scores_valid
+      || _pl_window_control_locked (self, PL_LESSON_CONTROL_THRESHOLD))
     return;
   if (_pl_window_histogram_value (self, x, &value))
     self->last_preview = pl_engine_preview (self->engine, value, TRUE);
@@ -360,6 +362,8 @@ on_drag_begin (GtkGestureDrag *gesture,
                double          y,
                PlWindow       *self)
 {
+  /* then the keys move the threshold on from where the pointer left it */
+  gtk_widget_grab_focus (GTK_WIDGET (self->histogram_view));
   histogram_drag (self, x);
 }
 
@@ -571,6 +575,7 @@ pl_window_class_init (PlWindowClass *klass)
 
   _pl_window_class_init_actions (widget_class);
   _pl_window_class_init_lessons (widget_class);
+  _pl_window_class_init_a11y (widget_class);
 }
 
 static void
@@ -663,6 +668,7 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->engine, "error", G_CALLBACK (on_error), self);
   g_signal_connect (self->engine, "done", G_CALLBACK (on_done), self);
 
+  _pl_window_init_a11y (self);
   _pl_window_init_lessons (self);
   load_dataset (self);
   _pl_window_update_actions (self);
