@@ -319,7 +319,8 @@ clampf (float x,
  * that reads one array less. */
 #define MASK(i) (masked ? mask[i] : 1.0f)
 
-/* g ← (g + l1·sign(w)) ⊙ mask, the gradient of the objective, on n entries; adds ‖g‖² and
+/* g ← (g + l1·sign(w) + l0a·1[w ≠ 0]) ⊙ mask, the gradient of the objective (l0a: the seed
+ * article's "L0" term, PlTrainConfig.article_l0), on n entries; adds ‖g‖² and
  * ‖clip(g)‖² to the sums. LANES partial sums keep the loop vectorisable and its result
  * independent of the vector width. */
 static inline __attribute__((always_inline)) void
@@ -328,6 +329,7 @@ objective_grad_body (float       *restrict g,
                      const float *restrict mask,
                      gsize                 n,
                      float                 l1,
+                     float                 l0a,
                      float                 cv,
                      double               *norm_sq,
                      double               *norm_sq_clip,
@@ -341,7 +343,7 @@ objective_grad_body (float       *restrict g,
       {
         float w = p[i + j];
         float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
-        float gi = (g[i + j] + l1 * sign) * MASK (i + j);
+        float gi = (g[i + j] + l1 * sign + l0a * (float) (w != 0.0f)) * MASK (i + j);
         float gc = clampf (gi, cv);
 
         g[i + j] = gi;
@@ -351,7 +353,7 @@ objective_grad_body (float       *restrict g,
   for (; i < n; i++)
     {
       float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
-      float gi = (g[i] + l1 * sign) * MASK (i);
+      float gi = (g[i] + l1 * sign + l0a * (float) (p[i] != 0.0f)) * MASK (i);
       float gc = clampf (gi, cv);
 
       g[i] = gi;
@@ -372,14 +374,15 @@ objective_grad (float       *g,
                 const float *mask,
                 gsize        n,
                 float        l1,
+                float        l0a,
                 float        cv,
                 double      *norm_sq,
                 double      *norm_sq_clip)
 {
   if (mask != NULL)
-    objective_grad_body (g, p, mask, n, l1, cv, norm_sq, norm_sq_clip, TRUE);
+    objective_grad_body (g, p, mask, n, l1, l0a, cv, norm_sq, norm_sq_clip, TRUE);
   else
-    objective_grad_body (g, p, NULL, n, l1, cv, norm_sq, norm_sq_clip, FALSE);
+    objective_grad_body (g, p, NULL, n, l1, l0a, cv, norm_sq, norm_sq_clip, FALSE);
 }
 
 /* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
@@ -511,7 +514,7 @@ process_range (Worker           *w,
       for (guint t = 1; sum_partials && t < self->n_threads; t++)
         add_into (g + lo, self->workers[t].grad + lo, hi - lo);
       objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
-                      k->cv, &w->norm_sq, &w->norm_sq_clip);
+                      is_weight ? (float) self->config.article_l0 : 0.0f, k->cv, &w->norm_sq, &w->norm_sq_clip);
       if (!self->fused_update)
         return;
     }
