@@ -38,6 +38,10 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  /* schedule */
+  PlMethod          method;
+  PlScheduleConfig *schedule;   /* owned */
+  gboolean          adopt;
 } PlCommand;
 
 typedef struct {

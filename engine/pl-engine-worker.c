@@ -134,6 +134,7 @@ struct _PlWorker
 
   guint              n_curves;
   Curve              curves[PL_N_SCORES];
+  GBytes            *schedules[PL_N_METHODS];  /* PlSchedulePoint of each procedure's last run */
 
   /* 2-D data */
   float             *grid_x;        /* (GRID_SIZE², 2) */
@@ -181,6 +182,14 @@ clear_curves (PlWorker *w)
 }
 
 static void
+clear_schedules (PlWorker *w)
+{
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    g_clear_pointer (&w->schedules[i], pl_bytes_unref);
+  w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
+}
+
+static void
 clear_preview (PlWorker *w)
 {
   if (w->preview_on)
@@ -196,6 +205,7 @@ worker_free (PlWorker *w)
 {
   clear_preview (w);
   clear_curves (w);
+  clear_schedules (w);
   g_clear_pointer (&w->held_preview, _pl_command_free);
   pl_data_free (w->data);
   pl_mlp_free (w->model);
@@ -826,6 +836,8 @@ publish (PlWorker *w)
       s->curves[i].score = w->curves[i].score;
       s->curves[i].points = ref0 (w->curves[i].bytes);
     }
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    s->schedules[i] = ref0 (w->schedules[i]);
 
   w->changed = 0;
   w->publish_time = g_get_monotonic_time ();
@@ -839,6 +851,7 @@ reset_model_state (PlWorker *w)
 {
   clear_preview (w);
   clear_curves (w);
+  clear_schedules (w);
   g_ptr_array_set_size (w->undo, 0);
   g_array_set_size (w->history, 0);
   g_array_set_size (w->grad_norms, 0);
@@ -1630,6 +1643,100 @@ do_sweep (PlWorker  *w,
   finish (w, cmd, error);
 }
 
+/* ───────────────────────────── procedures ───────────────────────────── */
+
+typedef struct {
+  PlWorker *w;
+  PlMethod  method;
+  GArray   *points;   /* PlSchedulePoint: the ones pl_schedule_run appended so far */
+} ScheduleRun;
+
+static void
+on_schedule_progress (const PlScheduleProgress *p,
+                      gpointer                  user_data)
+{
+  ScheduleRun *run = user_data;
+  PlWorker *w = run->w;
+
+  /* pl_schedule_run appended the point to run->points before telling */
+  if (p->point != NULL)
+    {
+      g_clear_pointer (&w->schedules[run->method], pl_bytes_unref);
+      w->schedules[run->method] = g_bytes_new (run->points->data,
+                                               run->points->len * sizeof (PlSchedulePoint));
+      w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
+    }
+  if (p->train != NULL)
+    w->progress = p->train->steps_total > 0 ? (double) p->train->step / p->train->steps_total : -1.0;
+  w->changed |= PL_SNAPSHOT_CHANGED_STATE;
+  if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
+    publish (w);
+}
+
+/* The procedure reads the model and the data (borrowed, unchanged) on this thread; nothing
+ * else runs meanwhile: commands wait in the queue, and stop cancels. */
+static void
+do_schedule (PlWorker  *w,
+             PlCommand *cmd)
+{
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+  PlMlp *last = NULL;
+  GError *error = NULL;
+  PlScheduleConfig config = *cmd->schedule;
+  ScheduleRun run = { w, cmd->method, points };
+  gboolean ok;
+  int blas;
+
+  if (w->data == NULL)
+    {
+      fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset before a procedure"));
+      return;
+    }
+  if (w->model == NULL)
+    {
+      fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL, _("make a model before a procedure"));
+      return;
+    }
+  /* the lottery ticket of this model: back to its own initial weights */
+  if (config.rewind == PL_REWIND_INIT && config.rewind_params == NULL)
+    config.rewind_params = w->initial->params;
+
+  g_clear_pointer (&w->schedules[cmd->method], pl_bytes_unref);
+  w->cancellable = cmd->cancellable;
+  w->running = TRUE;
+  set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, 0.0);
+  publish (w);
+
+  blas = blas_begin (w);
+  ok = pl_schedule_run (w->model, w->data, cmd->method, &config, cmd->seed, points,
+                        cmd->adopt ? &last : NULL, on_schedule_progress, &run,
+                        cmd->cancellable, &error);
+  blas_end (blas);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_clear_error (&error);   /* stopped: the points that finished are kept */
+
+  if (ok && last != NULL && last->n_params == w->model->n_params
+      && last->n_neurons == w->model->n_neurons)
+    {
+      push_undo (w);
+      memcpy (w->model->params, last->params, sizeof (float) * last->n_params);
+      memcpy (w->model->masks, last->masks, sizeof (float) * last->n_params);
+      memcpy (w->model->neuron_masks, last->neuron_masks, sizeof (float) * last->n_neurons);
+      pl_mlp_apply_masks (w->model);
+      clear_preview (w);
+      touch (w, DIRTY_MODEL);
+    }
+  pl_mlp_free (last);
+
+  w->running = FALSE;
+  w->cancellable = NULL;
+  if (w->held_preview != NULL)
+    handle (w, g_steal_pointer (&w->held_preview));
+  set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  publish (w);
+  finish (w, cmd, error);
+}
+
 /* ───────────────────────────── the worker loop ───────────────────────────── */
 
 static void
@@ -1680,6 +1787,9 @@ handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_SWEEP:
       do_sweep (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_SCHEDULE:
+      do_schedule (w, cmd);
       break;
     default:
       g_assert_not_reached ();

@@ -67,6 +67,8 @@ snapshot_clear (gpointer data)
   g_clear_pointer (&self->training.grad_norms, pl_bytes_unref);
   for (guint i = 0; i < self->n_curves; i++)
     g_clear_pointer (&self->curves[i].points, pl_bytes_unref);
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    g_clear_pointer (&self->schedules[i], pl_bytes_unref);
   for (guint i = 0; i < self->n_layers; i++)
     {
       PlLayerView *l = &self->layers[i];
@@ -122,6 +124,8 @@ pl_snapshot_copy (const PlSnapshot *self)
   copy->training.grad_norms = ref_or_null (self->training.grad_norms);
   for (guint i = 0; i < self->n_curves; i++)
     copy->curves[i].points = ref_or_null (self->curves[i].points);
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    copy->schedules[i] = ref_or_null (self->schedules[i]);
   for (guint i = 0; i < self->n_layers; i++)
     {
       PlLayerView *l = &copy->layers[i];
@@ -285,6 +289,7 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = "undo",
     [PL_ENGINE_COMMAND_REWIND] = "rewind",
     [PL_ENGINE_COMMAND_SWEEP] = "sweep",
+    [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))

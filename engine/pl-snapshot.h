@@ -20,6 +20,7 @@
 #include "pl-mlp.h"
 #include "pl-preview.h"
 #include "pl-prune.h"
+#include "pl-schedule.h"
 #include "pl-score.h"
 #include "pl-train.h"
 
@@ -66,6 +67,7 @@ typedef enum {
   PL_ENGINE_COMMAND_UNDO,
   PL_ENGINE_COMMAND_REWIND,
   PL_ENGINE_COMMAND_SWEEP,
+  PL_ENGINE_COMMAND_SCHEDULE,
 } PlEngineCommand;
 
 /* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
@@ -205,6 +207,9 @@ typedef struct {
 
   guint              n_curves;
   PlSweepCurve       curves[PL_N_SCORES];
+  /* the last pl_engine_run_schedule() of each procedure (PlMethod): PlSchedulePoint (level 0 the
+   * start), NULL for one not run on this model */
+  GBytes            *schedules[PL_N_METHODS];
 
   guint              n_layers;       /* 0 without a model */
   PlLayerView        layers[];
