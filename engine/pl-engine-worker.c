@@ -1714,6 +1714,11 @@ do_schedule (PlWorker  *w,
   blas_end (blas);
   if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);   /* stopped: the points that finished are kept */
+  /* all the points, also those a procedure adds without telling (adaptive's probes) */
+  g_clear_pointer (&w->schedules[cmd->method], pl_bytes_unref);
+  if (points->len > 0)
+    w->schedules[cmd->method] = g_bytes_new (points->data, points->len * sizeof (PlSchedulePoint));
+  w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
 
   if (ok && last != NULL && last->n_params == w->model->n_params
       && last->n_neurons == w->model->n_neurons)

@@ -75,7 +75,63 @@ train_action (GtkWidget  *widget,
   if (self->snapshot != NULL && self->snapshot->n_features <= 2)
     config.batch_size = MIN (config.batch_size, 32);
   config.threads = g_settings_get_uint (self->settings, "train-threads");
+  _pl_window_train_options (self, &config);
   _pl_window_track (self, pl_engine_train (self->engine, &config));
+}
+
+void
+_pl_window_train_options (PlWindow      *self,
+                          PlTrainConfig *config)
+{
+  guint penalty = adw_combo_row_get_selected (self->penalty_row);
+  double lambda = gtk_spin_button_get_value (self->lambda_spin);
+
+  config->l1 = penalty == PL_LESSON_PENALTY_L1 ? lambda : 0.0;
+  config->article_l0 = penalty == PL_LESSON_PENALTY_ARTICLE_L0 ? lambda : 0.0;
+  config->clip_norm = gtk_spin_button_get_value (self->clip_spin);
+}
+
+/* win.run-procedure: the procedure chosen, from the network as it is, to the slider's
+ * sparsity, with the strategy's score and scope and the training settings; its points join the
+ * Curves chart. */
+static void
+run_procedure_action (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  PlLessonProcedure procedure = MIN (gtk_drop_down_get_selected (self->procedure_dropdown),
+                                     PL_LESSON_N_PROCEDURES - 1);
+  double target = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
+  double lambda = gtk_spin_button_get_value (self->lambda_spin);
+  gboolean rewind = FALSE;
+  PlMethod method = pl_lesson_procedure_method (procedure, &rewind);
+  PlScheduleConfig config;
+
+  if (target <= 0.0)
+    {
+      _pl_window_toast (self, _("Set the sparsity to reach on the slider first"));
+      return;
+    }
+  pl_schedule_config_init (&config);
+  config.score = MIN (adw_combo_row_get_selected (self->score_row), PL_N_SCORES - 1);
+  config.spec.scope = adw_combo_row_get_selected (self->scope_row) == 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+  config.spec.invert = gtk_switch_get_active (self->invert_switch);
+  config.train.lr = gtk_spin_button_get_value (self->lr_spin);
+  config.train.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2
+                            ? MIN (g_settings_get_uint (self->settings, "batch-size"), 32)
+                            : g_settings_get_uint (self->settings, "batch-size");
+  config.train.threads = g_settings_get_uint (self->settings, "train-threads");
+  config.train.clip_norm = gtk_spin_button_get_value (self->clip_spin);
+  config.targets[0] = target;
+  config.n_targets = 1;
+  config.rewind = rewind ? PL_REWIND_INIT : PL_REWIND_NONE;
+  config.max_sparsity = 0.99;   /* adaptive: as far as the budget allows */
+  config.l1 = lambda;
+  config.l0.lambda = lambda;
+  config.l0_lambdas[0] = lambda;
+  config.n_l0_lambdas = 1;
+  _pl_window_track (self, pl_engine_run_schedule (self->engine, method, &config, 1, FALSE));
 }
 
 static void
@@ -345,6 +401,7 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo && FREE (UNDO));
   gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
   gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
+  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
 #undef FREE
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
@@ -363,6 +420,7 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
   gtk_widget_class_install_action (widget_class, "win.rewind", NULL, rewind_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
+  gtk_widget_class_install_action (widget_class, "win.run-procedure", NULL, run_procedure_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);

@@ -201,12 +201,16 @@ update_curves (PlWindow   *self,
 {
   Holder *h;
   PlCurve *curves;
+  guint n_runs = 0, n_all;
 
-  if (s->n_curves == 0)
+  for (guint m = 0; m < PL_N_METHODS; m++)
+    n_runs += s->schedules[m] != NULL;
+  if (s->n_curves + n_runs == 0)
     return set_empty (self->curves_view);
 
   h = holder_new (s);
-  curves = holder_alloc (h, sizeof (PlCurve) * s->n_curves);
+  n_all = s->n_curves;
+  curves = holder_alloc (h, sizeof (PlCurve) * (s->n_curves + n_runs));
   for (guint c = 0; c < s->n_curves; c++)
     {
       gsize n = 0;
@@ -221,11 +225,49 @@ update_curves (PlWindow   *self,
         }
       curves[c] = (PlCurve) { _(pl_score_info (s->curves[c].score)->title), (guint) n, x, y, NULL, NULL };
     }
+  /* the procedures run (win.run-procedure): validation accuracy against the sparsity each point
+   * reached, in order of sparsity; one array holds them all, as the holder keeps few blocks */
+  if (n_runs > 0)
+    {
+      gsize total = 0, used = 0;
+      double *xy;
+
+      for (guint m = 0; m < PL_N_METHODS; m++)
+        total += s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0;
+      xy = holder_alloc (h, sizeof (double) * 2 * MAX (total, 1));
+      for (guint m = 0; m < PL_N_METHODS; m++)
+        {
+          gsize n = 0;
+          const PlSchedulePoint *p;
+          double *x = xy + 2 * used, *y = x + (s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0);
+
+          if (s->schedules[m] == NULL)
+            continue;
+          p = g_bytes_get_data (s->schedules[m], &n);
+          n /= sizeof (PlSchedulePoint);
+          for (gsize k = 0; k < n; k++)
+            {
+              /* insertion by sparsity: a few points */
+              gsize at = k;
+
+              while (at > 0 && x[at - 1] > p[k].sparsity)
+                {
+                  x[at] = x[at - 1];
+                  y[at] = y[at - 1];
+                  at--;
+                }
+              x[at] = p[k].sparsity;
+              y[at] = p[k].val_accuracy;
+            }
+          used += n;
+          curves[n_all++] = (PlCurve) { _(pl_method_info (m)->title), (guint) n, x, y, NULL, NULL };
+        }
+    }
   h->title = g_strdup_printf (_("Accuracy after pruning (%s)"), s->eval_split);
   h->d.curves = (PlCurveSet) {
     .title = h->title,
     .y_label = _("accuracy"),
-    .n_curves = s->n_curves,
+    .n_curves = n_all,
     .curves = curves,
     .reference = s->eval.valid ? s->eval.accuracy : NAN,
     .reference_label = _("unpruned"),

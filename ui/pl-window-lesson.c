@@ -33,11 +33,22 @@ _pl_window_lesson_automation (const PlLessonStep *step)
     g_string_append_printf (out, "invert=%d;", s->invert ? 1 : 0);
   if (s->has_score)
     g_string_append_printf (out, "score=%s;idle;", pl_score_info (s->score)->name);
+  if (s->has_penalty)
+    g_string_append_printf (out, "penalty=%s;", pl_lesson_penalty_name (s->penalty));
+  if (s->has_lambda)
+    g_string_append_printf (out, "lambda=%s;", g_ascii_dtostr (number, sizeof number, s->lambda));
+  if (s->has_clip_norm)
+    g_string_append_printf (out, "clip-norm=%s;", g_ascii_dtostr (number, sizeof number, s->clip_norm));
+  if (s->has_procedure)
+    g_string_append_printf (out, "procedure=%s;", pl_lesson_procedure_name (s->procedure));
 
   for (guint i = 0; i < step->n_actions; i++)
     {
       if (step->actions[i] == PL_LESSON_ACTION_PREVIEW)
         g_string_append_printf (out, "sparsity=%s;",
+                                g_ascii_dtostr (number, sizeof number, 100 * s->sparsity));
+      else if (step->actions[i] == PL_LESSON_ACTION_PROCEDURE)
+        g_string_append_printf (out, "sparsity=%s;idle;run-procedure;",
                                 g_ascii_dtostr (number, sizeof number, 100 * s->sparsity));
       else
         g_string_append_printf (out, "%s;", pl_lesson_action_name (step->actions[i]));
@@ -236,6 +247,8 @@ control_widget (PlWindow        *self,
     case PL_LESSON_CONTROL_REWIND:      return self->rewind_button;
     case PL_LESSON_CONTROL_UNDO:        return self->undo_button;
     case PL_LESSON_CONTROL_SWEEP:       return self->sweep_button;
+    case PL_LESSON_CONTROL_REGULARISATION: return GTK_WIDGET (self->penalty_row);
+    case PL_LESSON_CONTROL_PROCEDURE:   return GTK_WIDGET (self->procedure_dropdown);
     case PL_LESSON_N_CONTROLS:
     default:                            return NULL;
     }
@@ -268,9 +281,14 @@ _pl_window_update_teacher (PlWindow *self)
   gtk_widget_set_visible (self->new_row, !locked[PL_LESSON_CONTROL_NETWORK]);
   gtk_widget_set_visible (self->epochs_row, !locked[PL_LESSON_CONTROL_TRAINING]);
   gtk_widget_set_visible (self->lr_row, !locked[PL_LESSON_CONTROL_TRAINING]);
+  gtk_widget_set_visible (GTK_WIDGET (self->penalty_row), !locked[PL_LESSON_CONTROL_REGULARISATION]);
+  gtk_widget_set_visible (self->lambda_row, !locked[PL_LESSON_CONTROL_REGULARISATION]);
+  gtk_widget_set_visible (self->clip_row, !locked[PL_LESSON_CONTROL_REGULARISATION]);
   gtk_widget_set_visible (self->network_group,
                           !locked[PL_LESSON_CONTROL_DATASET] || !locked[PL_LESSON_CONTROL_NETWORK]
-                          || !locked[PL_LESSON_CONTROL_TRAINING]);
+                          || !locked[PL_LESSON_CONTROL_TRAINING]
+                          || !locked[PL_LESSON_CONTROL_REGULARISATION]);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->procedure_dropdown), !locked[PL_LESSON_CONTROL_PROCEDURE]);
   gtk_widget_set_sensitive (GTK_WIDGET (self->sparsity_scale), !locked[PL_LESSON_CONTROL_SPARSITY]);
   gtk_widget_set_focusable (GTK_WIDGET (self->histogram_view), !locked[PL_LESSON_CONTROL_THRESHOLD]);
 }

@@ -63,6 +63,13 @@ struct _PlWindow {
   GtkWidget            *lr_row;
   GtkWidget            *new_row;
   GtkWidget            *sweep_button;
+  AdwComboRow          *penalty_row;
+  GtkWidget            *lambda_row;
+  GtkSpinButton        *lambda_spin;
+  GtkWidget            *clip_row;
+  GtkSpinButton        *clip_spin;
+  GtkDropDown          *procedure_dropdown;
+  GtkWidget            *procedure_button;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
@@ -137,6 +144,9 @@ void     _pl_window_update_actions    (PlWindow        *self);
 void     _pl_window_track             (PlWindow        *self,
                                        guint            id);
 void     _pl_window_send_strategy     (PlWindow        *self);
+/* The training settings of the side panel beyond epochs and rate: penalty, λ, clipping */
+void     _pl_window_train_options     (PlWindow        *self,
+                                       PlTrainConfig   *config);
 void     _pl_window_new_model         (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,
                                        const char      *message);

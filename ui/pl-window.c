@@ -25,6 +25,17 @@ static const struct {
 
 static const char *activations[] = { "relu", "tanh", "sigmoid" };
 
+/* The Procedure list, in PlLessonProcedure's order. */
+static const char *procedure_titles[PL_LESSON_N_PROCEDURES] = {
+  [PL_LESSON_PROCEDURE_ONESHOT] = N_("One-shot"),
+  [PL_LESSON_PROCEDURE_ITERATIVE] = N_("Iterative, 5 rounds"),
+  [PL_LESSON_PROCEDURE_LOTTERY_TICKET] = N_("Lottery ticket"),
+  [PL_LESSON_PROCEDURE_GRADUAL] = N_("Gradual"),
+  [PL_LESSON_PROCEDURE_ADAPTIVE] = N_("Adaptive, 1 point"),
+  [PL_LESSON_PROCEDURE_L1] = N_("L1, then prune"),
+  [PL_LESSON_PROCEDURE_L0] = N_("L0, hard-concrete"),
+};
+
 /* ---- snapshots ---- */
 
 static void
@@ -571,6 +582,13 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (lr_row);
   CHILD (new_row);
   CHILD (sweep_button);
+  CHILD (penalty_row);
+  CHILD (lambda_row);
+  CHILD (lambda_spin);
+  CHILD (clip_row);
+  CHILD (clip_spin);
+  CHILD (procedure_dropdown);
+  CHILD (procedure_button);
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
@@ -585,6 +603,8 @@ setup_rows (PlWindow *self)
   g_autoptr(GtkStringList) act_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) score_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) scope_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) penalty_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) procedure_list = gtk_string_list_new (NULL);
   g_autofree char *dataset = g_settings_get_string (self->settings, "dataset");
   g_autofree char *score = g_settings_get_string (self->settings, "score");
   g_autofree char *scope = g_settings_get_string (self->settings, "scope");
@@ -599,6 +619,12 @@ setup_rows (PlWindow *self)
   gtk_string_list_append (act_list, _("Sigmoid"));
   for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
     gtk_string_list_append (score_list, _(pl_score_info (k)->title));
+  gtk_string_list_append (penalty_list, _("None"));
+  gtk_string_list_append (penalty_list, _("L1: λ·Σ|w|"));
+  /* TRANSLATORS: the update θ ← θ − α(g + λ·1[θ ≠ 0]) of a seed article, shown in lesson 6 */
+  gtk_string_list_append (penalty_list, _("The article’s “L0”: λ·Σ 1[w ≠ 0] (not L0)"));
+  for (PlLessonProcedure p = 0; p < PL_LESSON_N_PROCEDURES; p++)
+    gtk_string_list_append (procedure_list, _(procedure_titles[p]));
   gtk_string_list_append (scope_list, _("Global: one ranking"));
   gtk_string_list_append (scope_list, _("Per layer"));
 
@@ -613,6 +639,8 @@ setup_rows (PlWindow *self)
   pl_score_parse (score, &kind, NULL);
   adw_combo_row_set_selected (self->score_row, kind);
   adw_combo_row_set_model (self->scope_row, G_LIST_MODEL (scope_list));
+  adw_combo_row_set_model (self->penalty_row, G_LIST_MODEL (penalty_list));
+  gtk_drop_down_set_model (self->procedure_dropdown, G_LIST_MODEL (procedure_list));
   adw_combo_row_set_selected (self->scope_row, g_strcmp0 (scope, "layer") == 0 ? 1 : 0);
   gtk_editable_set_text (GTK_EDITABLE (self->arch_row), arch);
   gtk_spin_button_set_value (self->epochs_spin, g_settings_get_uint (self->settings, "epochs"));
@@ -780,6 +808,22 @@ run_steps (gpointer data)
         }
       else if (g_str_equal (key, "scope") && value != NULL)
         adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
+      else if (g_str_equal (key, "penalty") && value != NULL)
+        {
+          for (PlLessonPenalty p = 0; p < PL_LESSON_N_PENALTIES; p++)
+            if (g_str_equal (value, pl_lesson_penalty_name (p)))
+              adw_combo_row_set_selected (self->penalty_row, p);
+        }
+      else if (g_str_equal (key, "lambda") && value != NULL)
+        gtk_spin_button_set_value (self->lambda_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "clip-norm") && value != NULL)
+        gtk_spin_button_set_value (self->clip_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "procedure") && value != NULL)
+        {
+          for (PlLessonProcedure p = 0; p < PL_LESSON_N_PROCEDURES; p++)
+            if (g_str_equal (value, pl_lesson_procedure_name (p)))
+              gtk_drop_down_set_selected (self->procedure_dropdown, p);
+        }
       else if (g_str_equal (key, "invert") && value != NULL)
         gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));
       else if (_pl_window_lesson_automate (self, key, value))
