@@ -22,7 +22,8 @@ GtkWidget  *pl_lesson_panel_new       (void);
 void        pl_lesson_panel_show_step (PlLessonPanel  *self,
                                        const PlLesson *lesson,
                                        guint           step);
-/* The Next button, where the keyboard goes after a step is entered. (transfer none) */
+/* The Next button (at the top, under "Step n of N", so that it stays on a 720-pixel screen),
+ * where the keyboard goes after a step is entered. (transfer none) */
 GtkWidget  *pl_lesson_panel_get_next_button (PlLessonPanel *self);
 
 G_END_DECLS
