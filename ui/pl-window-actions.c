@@ -387,7 +387,8 @@ _pl_window_update_actions (PlWindow *self)
   gboolean has_model = s != NULL && s->arch != NULL;
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
-                                   || s->state == PL_ENGINE_STATE_PAUSED);
+                                   || s->state == PL_ENGINE_STATE_PAUSED
+                                   || (s->state == PL_ENGINE_STATE_BUSY && s->command == PL_ENGINE_COMMAND_SCHEDULE));
 
 #define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
   gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)

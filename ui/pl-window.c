@@ -97,7 +97,9 @@ update_status (PlWindow   *self,
       status = g_strdup (_("Sweeping sparsities…"));
       break;
     case PL_ENGINE_STATE_BUSY:
-      status = g_strdup_printf (_("Working: %s…"), pl_engine_command_to_string (s->command));
+      status = s->command == PL_ENGINE_COMMAND_SCHEDULE
+               ? g_strdup (_("Running the procedure… (Escape stops it)"))
+               : g_strdup_printf (_("Working: %s…"), pl_engine_command_to_string (s->command));
       break;
     case PL_ENGINE_STATE_IDLE:
     default:
