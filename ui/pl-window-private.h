@@ -79,6 +79,7 @@ struct _PlWindow {
   double                zoom;              /* heatmap zoom, 1 = fit */
   guint                 layer;             /* heatmap layer */
   guint                 n_layers_listed;
+  char                 *arch_listed;       /* owned: the architecture the layer list is of */
   char                 *data_spec_loaded;  /* owned: the spec last sent to the engine */
   guint                 load_data_id;      /* of that command, until it is done */
   double                hist_counts[64];   /* the score histogram, kept between previews */

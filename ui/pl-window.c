@@ -129,8 +129,11 @@ update_layer_list (PlWindow   *self,
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
-  if (s->n_layers == self->n_layers_listed)
+  /* the same number of layers can be another network (2-64-64-3 after 784-64-64-10) */
+  if (s->n_layers == self->n_layers_listed && g_strcmp0 (s->arch, self->arch_listed) == 0)
     return;
+  g_free (self->arch_listed);
+  self->arch_listed = g_strdup (s->arch);
 
   for (guint i = 0; i < s->n_layers; i++)
     {
@@ -450,6 +453,7 @@ pl_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
+  g_clear_pointer (&self->arch_listed, g_free);
   self->lesson = NULL;
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
 
