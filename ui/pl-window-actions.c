@@ -12,7 +12,10 @@ void
 _pl_window_toast (PlWindow   *self,
                   const char *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  /* a toast's title is Pango markup: a message quoting a file or a parser ("<data>:1:26", "R&D")
+   * is shown as it is written */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast *toast = adw_toast_new (escaped);
 
   adw_toast_set_timeout (toast, 6);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
