@@ -1189,7 +1189,17 @@ pl_lesson_dirs (void)
 {
   g_autoptr(GStrvBuilder) dirs = g_strv_builder_new ();
   g_autofree char *build = build_tree_lessons ();
+  const char *path = g_getenv ("PRUNELAB_LESSON_PATH");
 
+  /* a teacher's own lessons first, then the build tree's, then the installed ones */
+  if (path != NULL)
+    {
+      g_auto(GStrv) own = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
+
+      for (guint i = 0; own[i] != NULL; i++)
+        if (own[i][0] != '\0' && g_file_test (own[i], G_FILE_TEST_IS_DIR))
+          g_strv_builder_add (dirs, own[i]);
+    }
   if (build != NULL)
     g_strv_builder_add (dirs, build);
   if (g_file_test (PL_LESSONS_DIR, G_FILE_TEST_IS_DIR))

@@ -193,7 +193,9 @@ void         pl_lesson_free         (PlLesson     *lesson);
 GPtrArray   *pl_lesson_load_dir     (const char   *dir,
                                      GError      **error);
 
-/* The folders the installed lessons are read from, in order: the build tree's data/lessons
+/* The folders the installed lessons are read from, in order: those PRUNELAB_LESSON_PATH names
+ * (colon-separated: a teacher's own lessons, which take the place of installed ones with the
+ * same id), the build tree's data/lessons
  * (meson copies data/lessons there) when the program runs from its build tree
  * (build/app/prunelab, build/tests/test-gui), then PL_LESSONS_DIR (the install prefix's
  * share/prunelab/lessons). Only folders that exist are listed. (transfer full) */

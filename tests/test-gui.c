@@ -487,6 +487,44 @@ test_lesson_panel (void)
   g_assert_finalize_object (window);
 }
 
+/* A teacher's own lessons in PRUNELAB_LESSON_PATH join the menu, and take the place of an
+ * installed one with the same id; a file that does not load is left out (and named in a
+ * toast) while every other lesson stays. */
+static void
+test_own_lessons (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-lessons-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "0-mine.json", NULL);
+  g_autofree char *bad = g_build_filename (dir, "1-broken.json", NULL);
+  g_autofree char *source = g_test_build_filename (G_TEST_DIST, "..", "data", "lessons", NULL);
+  g_autoptr(GPtrArray) installed = pl_lesson_load_dir (source, NULL);
+  const char *mine = "{\"prunelab-lesson\":1,\"id\":\"mine\",\"title\":\"Mine\",\"summary\":\"s\","
+                     "\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\"}]}";
+  PlWindow *window;
+  GPtrArray *lessons;
+  gboolean found = FALSE;
+
+  g_assert_true (g_file_set_contents (good, mine, -1, NULL));
+  g_assert_true (g_file_set_contents (bad, "{\"prunelab-lesson\":1,\"id\":", -1, NULL));
+  g_setenv ("PRUNELAB_LESSON_PATH", dir, TRUE);
+  window = pl_window_new (NULL);
+  g_unsetenv ("PRUNELAB_LESSON_PATH");
+
+  lessons = pl_window_get_lessons (window);
+  g_assert_cmpuint (lessons->len, ==, installed->len + 1);
+  for (guint i = 0; i < lessons->len; i++)
+    found |= g_str_equal (((PlLesson *) g_ptr_array_index (lessons, i))->id, "mine");
+  g_assert_true (found);
+  g_assert_true (pl_window_open_lesson (window, "mine", 0, NULL));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_remove (good);
+  g_remove (bad);
+  g_rmdir (dir);
+}
+
 /* Presentation mode (F9) on a 1280×720 projector with a lesson open: the window's type grows
  * (a CSS class on the window), the charts get the presentation sizes, and the whole window
  * still fits 1280 pixels with the charts keeping more than half of them. */
@@ -935,6 +973,7 @@ main (int    argc,
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
+  g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);
   g_test_add_func ("/gui/presentation/fits-1280x720-with-a-lesson", test_presentation_720p);
   g_test_add_func ("/gui/a11y/every-control-named-charts-described-keys-move", test_accessible);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
