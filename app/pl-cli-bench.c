@@ -165,8 +165,8 @@ bench_train (int    argc,
     return PL_EXIT_USAGE;
   /* one repeat's worth of samples, Fashion-MNIST-shaped: 10⁶ are 3.1 GB */
   if ((gint64) steps * batch > 1000000)
-    return _pl_cli_usage (_("--steps × --batch must be at most 1000000 samples, not %" G_GINT64_FORMAT),
-                          (gint64) steps * batch);
+    return _pl_cli_usage (_("--steps × --batch must be at most 1000000 samples, not %lld"),
+                          (long long) steps * batch);
 
   model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
   if (model == NULL)
@@ -313,6 +313,7 @@ bench_drag (int    argc,
   gint64 t0;
 
   g_option_context_set_summary (context,
+    /* xgettext:no-c-format */
     _("Measure the live threshold drag: previews of global magnitude pruning at positions\n"
       "across 0–99% sparsity and back on an evaluation set; median and 95th percentile."));
   _pl_cli_add_options (context, options, NULL);

@@ -55,10 +55,10 @@ _pl_cli_range_text (const PlCliOption *option)
   g_autofree char *one = NULL;
 
   if (is_whole (option->arg))
-    one = list ? g_strdup_printf (_("whole numbers from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
-                                  r->imin, r->imax)
-               : g_strdup_printf (_("a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
-                                  r->imin, r->imax);
+    one = list ? g_strdup_printf (_("whole numbers from %lld to %lld"),
+                                  (long long) r->imin, (long long) r->imax)
+               : g_strdup_printf (_("a whole number from %lld to %lld"),
+                                  (long long) r->imin, (long long) r->imax);
   else if (isfinite (r->min) && isfinite (r->max))
     {
       /* [a, b], (a, b], [a, b), (a, b) */

@@ -190,7 +190,8 @@ get_element_object (Plot        *p,
   return NULL;
 }
 
-/* A JSON result for a chart that needs one, with a message that says which command makes it. */
+/* A JSON result for a chart that needs one, with a message that says which command makes it
+ * (commands: prunelab-cli commands as typed, so not translated). */
 static gboolean
 need_result (Plot        *p,
              const char  *member,
@@ -388,8 +389,8 @@ build_histogram (Plot    *p,
   scope = first == last ? g_strdup_printf (_("layers.%u"), first)
                         : g_strdup_printf (_("all %u layers"), p->model->n_layers);
   p->histogram.title = title_or (p, _("Magnitude of the unpruned weights"));
-  p->histogram.note = keep_string (p, g_strdup_printf (_("%s · %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights unpruned · scores below a threshold are pruned"),
-                                                       scope, kept, total));
+  p->histogram.note = keep_string (p, g_strdup_printf (_("%s · %lu of %lu weights unpruned · scores below a threshold are pruned"),
+                                                       scope, (unsigned long) kept, (unsigned long) total));
   p->histogram.x_label = "|w|";
   p->histogram.n_bins = n_bins;
   p->histogram.lo = 0;
@@ -598,7 +599,7 @@ build_training (Plot    *p,
   guint n;
   double *block;
 
-  if (!need_result (p, "history", _("train"), error)
+  if (!need_result (p, "history", "train", error)
       || (history = get_array (p, p->root, _("the result"), "history", error)) == NULL)
     return FALSE;
   n = json_array_get_length (history);
@@ -636,7 +637,7 @@ build_grad_norm (Plot    *p,
   float *values;
   guint n, epochs;
 
-  if (!need_result (p, "grad_norms", _("train"), error)
+  if (!need_result (p, "grad_norms", "train", error)
       || (norms = get_array (p, p->root, _("the result"), "grad_norms", error)) == NULL)
     return FALSE;
   n = json_array_get_length (norms);
@@ -726,7 +727,7 @@ build_curves (Plot    *p,
   PlSpread spread = spread_option (p);
   const char *scope;
 
-  if (!need_result (p, "points", _("sweep"), error)
+  if (!need_result (p, "points", "sweep", error)
       || (points = get_array (p, p->root, _("the result"), "points", error)) == NULL)
     return FALSE;
 
@@ -799,7 +800,7 @@ build_sensitivity (Plot    *p,
   PlSpread spread = spread_option (p);
   guint n;
 
-  if (!need_result (p, "layers", _("sensitivity"), error)
+  if (!need_result (p, "layers", "sensitivity", error)
       || (layers = get_array (p, p->root, _("the result"), "layers", error)) == NULL)
     return FALSE;
   n = json_array_get_length (layers);

@@ -156,6 +156,20 @@ gboolean     _pl_cli_check_output (const char      *path,
                                    GError         **error);
 /* Writes the builder's root to stdout, pretty-printed, with a final newline. */
 void         _pl_cli_print_json   (JsonBuilder     *builder);
+/* What every command does with its result, in this order: @csv (the result's numbers as CSV)
+ * saved to @csv_path, the chart of @result saved to @plot_path (drawn as “prunelab-cli plot”
+ * draws it, pl-cli-plot-private.h), then @result printed on stdout when @json. A NULL path
+ * skips its file. Stops at the first failure, with @error set: nothing after it is written or
+ * printed, so a result on stdout means every file asked for was saved. */
+gboolean     _pl_cli_emit_result  (JsonBuilder     *result,
+                                   gboolean         json,
+                                   const char      *plot_path,
+                                   const char      *csv_path,
+                                   const GString   *csv,
+                                   GError         **error);
+/* The names of the scores of engine/pl-score.c's table, comma-separated in its order: every
+ * score, or with @neurons_only those that score hidden neurons. (transfer full) */
+char        *_pl_cli_score_names  (gboolean         neurons_only);
 /* Add "name": value to the object being built. */
 void         _pl_cli_add_string   (JsonBuilder     *builder,
                                    const char      *name,

@@ -47,6 +47,22 @@ prune_args_clear (PruneArgs *a)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PruneArgs, prune_args_clear)
 
+/* “Score: magnitude, gradient, …” from the score table, made once; GOption borrows it for
+ * --help. (transfer none) */
+static const char *
+score_help (void)
+{
+  static char *help;
+
+  if (g_once_init_enter (&help))
+    {
+      g_autofree char *names = _pl_cli_score_names (FALSE);
+
+      g_once_init_leave (&help, g_strdup_printf (_("Score: %s"), names));
+    }
+  return help;
+}
+
 /* The shared options, then @more (the command's own). */
 static void
 add_prune_options (GOptionContext    *context,
@@ -58,7 +74,7 @@ add_prune_options (GOptionContext    *context,
     { "model", 'm', PL_CLI_FILENAME, &a->model_path, N_("Trained model (safetensors)"), N_("FILE") },
     { "score", 0, PL_CLI_STRING, &a->score_names,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
-                     : N_("Score: magnitude, gradient, taylor, fisher, random, learned, neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor"),
+                     : score_help (),
       several_scores ? N_("NAME[,NAME…]") : N_("NAME") },
     { "scope", 0, PL_CLI_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
     { "structured", 0, PL_CLI_FLAG, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)") },
@@ -108,7 +124,12 @@ parse_score (const PruneArgs *a,
   if (!pl_score_parse (name, kind, &error))
     return _pl_cli_fail (error);
   if (a->structured && !pl_score_info (*kind)->per_neuron)
-    return _pl_cli_usage (_("--structured needs a neuron score (neuron-l1, neuron-l2, activation, apoz, entropy, hoyer, neuron-taylor); “%s” scores weights"), name);
+    {
+      g_autofree char *neuron_scores = _pl_cli_score_names (TRUE);
+
+      return _pl_cli_usage (_("--structured needs a neuron score (%s); “%s” scores weights"),
+                            neuron_scores, name);
+    }
   return 0;
 }
 
@@ -344,8 +365,9 @@ _pl_cli_prune (int    argc,
       printf (_("test accuracy %.2f%% before, %.2f%% pruned, %.2f%% after %d epoch(s) of fine-tuning\n"),
               100 * before->accuracy, 100 * pruned_ev->accuracy, 100 * after->accuracy,
               a.fine_tune_epochs);
-      printf (_("sparsity %.2f%% (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights), %u dead neurons\n"),
-              100 * metrics.total.parameter_sparsity, metrics.total.pruned, metrics.total.weights,
+      printf (_("sparsity %.2f%% (%lu of %lu weights), %u dead neurons\n"),
+              100 * metrics.total.parameter_sparsity, (unsigned long) metrics.total.pruned,
+              (unsigned long) metrics.total.weights,
               metrics.total.dead_neurons);
       if (out != NULL)
         printf (_("pruned model saved to %s\n"), out);

@@ -38,8 +38,8 @@ on_schedule_progress (const PlScheduleProgress *p,
     {
       const PlSchedulePoint *pt = p->point;
 
-      g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  sparsity %6.2f%%  val %6.2f%%  test %6.2f%%  loss %.4f%s  %.1f s\n"),
-                  name, p->seed, 100 * pt->sparsity, 100 * pt->val_accuracy,
+      g_printerr (_("%-9s seed %llu  sparsity %6.2f%%  val %6.2f%%  test %6.2f%%  loss %.4f%s  %.1f s\n"),
+                  name, (unsigned long long) p->seed, 100 * pt->sparsity, 100 * pt->val_accuracy,
                   100 * pt->test_accuracy, pt->test_loss, pt->chosen ? _("  (chosen)") : "",
                   pt->seconds);
     }
@@ -47,8 +47,8 @@ on_schedule_progress (const PlScheduleProgress *p,
     {
       const PlEpochRecord *r = p->train->record;
 
-      g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s: epoch %u/%u  train loss %.4f  val %.2f%%  %.1f s\n"),
-                  name, p->seed, p->stage, p->train->epoch, p->train->epochs, r->train_loss,
+      g_printerr (_("%-9s seed %llu  %s: epoch %u/%u  train loss %.4f  val %.2f%%  %.1f s\n"),
+                  name, (unsigned long long) p->seed, p->stage, p->train->epoch, p->train->epochs, r->train_loss,
                   100 * r->val_accuracy, r->seconds);
     }
   else if (p->train != NULL)
@@ -58,22 +58,22 @@ on_schedule_progress (const PlScheduleProgress *p,
       if (state->tty && now - state->last_draw >= 100000)
         {
           state->last_draw = now;
-          g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s: epoch %u/%u  step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f"),
-                      name, p->seed, p->stage, p->train->epoch, p->train->epochs,
-                      p->train->step, p->train->steps_total, p->train->batch_loss);
+          g_printerr (_("%-9s seed %llu  %s: epoch %u/%u  step %llu/%llu  loss %.4f"),
+                      name, (unsigned long long) p->seed, p->stage, p->train->epoch,
+                      p->train->epochs, (unsigned long long) p->train->step,
+                      (unsigned long long) p->train->steps_total, p->train->batch_loss);
         }
     }
   else
-    g_printerr (_("%-9s seed %" G_GUINT64_FORMAT "  %s\n"), name, p->seed, p->stage);
+    g_printerr (_("%-9s seed %llu  %s\n"), name, (unsigned long long) p->seed, p->stage);
 }
 
-static gboolean
-write_schedule_csv (const char  *path,
-                    const GArray *points,
-                    guint        n_layers,
-                    GError     **error)
+/* The points as CSV, one row each. (transfer full) */
+static GString *
+schedule_csv (const GArray *points,
+              guint         n_layers)
 {
-  g_autoptr(GString) s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
+  GString *s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
                                        "test_accuracy,test_loss,val_accuracy,val_loss,chosen,seconds");
 
   for (guint i = 0; i < n_layers; i++)
@@ -91,9 +91,7 @@ write_schedule_csv (const char  *path,
         g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
       g_string_append_c (s, '\n');
     }
-
-  /* atomic, and a failure names the file */
-  return pl_file_save (path, s->str, s->len, error);
+  return s;
 }
 
 static void
@@ -149,6 +147,107 @@ add_summary_json (JsonBuilder             *b,
   json_builder_end_object (b);
 }
 
+/* Columns a character takes on a terminal: 2 for CJK and other wide ones, 0 for combining marks */
+static guint
+display_width (gunichar c)
+{
+  if (g_unichar_iszerowidth (c))
+    return 0;
+  return g_unichar_iswide (c) ? 2 : 1;
+}
+
+/* Punctuation that must not begin a line (Chinese line-breaking rules: 避头点) */
+static gboolean
+is_closing (gunichar c)
+{
+  switch (g_unichar_break_type (c))
+    {
+    case G_UNICODE_BREAK_CLOSE_PUNCTUATION:
+    case G_UNICODE_BREAK_CLOSE_PARENTHESIS:
+    case G_UNICODE_BREAK_EXCLAMATION:
+    case G_UNICODE_BREAK_INFIX_SEPARATOR:
+    case G_UNICODE_BREAK_NON_STARTER:
+      return TRUE;
+    case G_UNICODE_BREAK_QUOTATION:
+      return g_unichar_type (c) == G_UNICODE_FINAL_PUNCTUATION;  /* ” ’ */
+    default:
+      return FALSE;
+    }
+}
+
+/* … nor end one (避尾点) */
+static gboolean
+is_opening (gunichar c)
+{
+  switch (g_unichar_break_type (c))
+    {
+    case G_UNICODE_BREAK_OPEN_PUNCTUATION:
+      return TRUE;
+    case G_UNICODE_BREAK_QUOTATION:
+      return g_unichar_type (c) == G_UNICODE_INITIAL_PUNCTUATION;  /* “ ‘ */
+    default:
+      return FALSE;
+    }
+}
+
+/* Appends text to w, indented, in lines of at most `width` display columns. A line breaks at a
+ * space (dropped) or, with no space, next to a wide character such as a Chinese one, unless
+ * closing punctuation would begin the line or opening punctuation end it. A run that cannot
+ * break and is wider than a line stays whole. */
+static void
+append_wrapped (GString    *w,
+                const char *text,
+                guint       indent,
+                guint       width)
+{
+  guint col = indent;
+  gboolean space = FALSE;  /* a space came before the next unit */
+  const char *p = text;
+
+  g_string_append_printf (w, "%*s", (int) indent, "");
+  while (*p != '\0')
+    {
+      const char *start = p;
+      guint len = 0;
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == ' ')
+        {
+          space = TRUE;
+          p = g_utf8_next_char (p);
+          continue;
+        }
+      /* one unit: characters up to the next place a line may break */
+      for (;;)
+        {
+          gunichar next;
+
+          len += display_width (c);
+          p = g_utf8_next_char (p);
+          next = g_utf8_get_char (p);
+          if (next == '\0' || next == ' ')
+            break;
+          if ((g_unichar_iswide (c) || g_unichar_iswide (next)) && !is_closing (next) && !is_opening (c))
+            break;
+          c = next;
+        }
+
+      if (col > indent && col + (space ? 1 : 0) + len > width)
+        {
+          g_string_append_printf (w, "\n%*s", (int) indent, "");
+          col = indent;
+        }
+      else if (col > indent && space)
+        {
+          g_string_append_c (w, ' ');
+          col++;
+        }
+      g_string_append_len (w, start, p - start);
+      col += len;
+      space = FALSE;
+    }
+}
+
 static char *
 methods_description (void)
 {
@@ -157,31 +256,9 @@ methods_description (void)
   for (PlMethod m = 0; m < PL_N_METHODS; m++)
     {
       const PlMethodInfo *info = pl_method_info (m);
-      g_autofree char *text = g_strdup (_(info->explanation));
-      g_autofree char *wrapped = NULL;
-      GString *w = g_string_new ("    ");
-      guint col = 4;
-      g_auto(GStrv) words = g_strsplit (text, " ", -1);
-
-      for (guint i = 0; words[i] != NULL; i++)
-        {
-          guint len = (guint) g_utf8_strlen (words[i], -1);
-
-          if (col + len + 1 > 96 && col > 4)
-            {
-              g_string_append (w, "\n    ");
-              col = 4;
-            }
-          else if (col > 4)
-            {
-              g_string_append_c (w, ' ');
-              col++;
-            }
-          g_string_append (w, words[i]);
-          col += len;
-        }
-      wrapped = g_string_free (w, FALSE);
-      g_string_append_printf (s, "  %s — %s\n%s\n\n", info->name, _(info->title), wrapped);
+      g_string_append_printf (s, "  %s — %s\n", info->name, _(info->title));
+      append_wrapped (s, _(info->explanation), 4, 96);
+      g_string_append (s, "\n\n");
     }
 
   g_string_append (s, _("Gradient clipping (train --clip-norm, --clip-value) is a training stabiliser, not pruning:\n"
@@ -612,13 +689,12 @@ _pl_cli_schedule (int    argc,
 
   summary = pl_schedule_summarise ((const PlSchedulePoint *) (gpointer) points->data, points->len);
 
-  if (a.csv != NULL && !write_schedule_csv (a.csv, points, model->n_layers, &error))
-    return _pl_cli_fail (error);
   if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
     return _pl_cli_fail (error);
 
-  if (a.json || plot != NULL)
+  if (a.json || plot != NULL || a.csv != NULL)
     {
+      g_autoptr(GString) csv = a.csv != NULL ? schedule_csv (points, model->n_layers) : NULL;
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
@@ -653,10 +729,8 @@ _pl_cli_schedule (int    argc,
           _pl_cli_add_string (b, "out", a.out);
         }
       json_builder_end_object (b);
-      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+      if (!_pl_cli_emit_result (b, a.json, plot, a.csv, csv, &error))
         return _pl_cli_fail (error);
-      if (a.json)
-        _pl_cli_print_json (b);
     }
   if (!a.json)
     {

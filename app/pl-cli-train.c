@@ -1,4 +1,4 @@
-/* pl-cli-train.c — prunelab-cli train and eval */
+/* pl-cli-train.c — prunelab-cli train */
 #define G_LOG_DOMAIN "prunelab-cli"
 
 #include "config.h"
@@ -48,8 +48,10 @@ on_progress (const PlTrainProgress *p,
       if (now - state->last_draw < 100000)
         return;
       state->last_draw = now;
-      g_printerr (_("\r\033[Kepoch %u/%u  step %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "  loss %.4f"),
-                  p->epoch, p->epochs, p->step, p->steps_total, p->batch_loss);
+      g_printerr ("\r\033[K");
+      g_printerr (_("epoch %u/%u  step %llu/%llu  loss %.4f"),
+                  p->epoch, p->epochs, (unsigned long long) p->step,
+                  (unsigned long long) p->steps_total, p->batch_loss);
     }
 }
 
@@ -293,103 +295,18 @@ _pl_cli_train (int    argc,
         }
       add_history (b, trainer);
       json_builder_end_object (b);
-      if (json)
-        _pl_cli_print_json (b);
-      if (plot != NULL && !_pl_cli_plot_result (b, plot, &error))
+      if (!_pl_cli_emit_result (b, json, plot, NULL, NULL, &error))
         return _pl_cli_fail (error);
     }
   if (!json)
     {
       printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"),
               100 * test_ev->accuracy, test_ev->loss, test_ev->n);
-      printf (_("%" G_GSIZE_FORMAT " parameters, %.0f samples/s over %.1f s of training\n"),
-              model->n_params, samples_per_second, seconds);
+      printf (_("%lu parameters, %.0f samples/s over %.1f s of training\n"),
+              (unsigned long) model->n_params, samples_per_second, seconds);
       if (out != NULL)
         printf (_("model saved to %s\n"), out);
     }
 
   return interrupted ? PL_EXIT_INTERRUPTED : PL_EXIT_OK;
-}
-
-int
-_pl_cli_eval (int    argc,
-              char **argv)
-{
-  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
-  g_autofree char *model_path = NULL;
-  gboolean json = FALSE;
-  int threads = 1;
-  const PlCliOption options[] = {
-    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model to evaluate (safetensors)"), N_("FILE") },
-    { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
-    { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
-    { NULL }
-  };
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PlData) data = NULL;
-  g_autoptr(PlMlp) model = NULL;
-  g_autoptr(PlEvaluation) ev = NULL;
-  g_autoptr(PlEvaluation) val_ev = NULL;
-  gsize n_weights, n_pruned;
-
-  g_option_context_set_summary (context, _("Evaluate a saved model on a dataset's test split."));
-  _pl_cli_add_options (context, options, NULL);
-  _pl_cli_add_data_options (context, &data_args);
-  if (!_pl_cli_parse (context, &argc, &argv))
-    return PL_EXIT_USAGE;
-  if (model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
-  _pl_cli_set_threads (threads);
-
-  model = pl_safetensors_load (model_path, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
-
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
-    return _pl_cli_fail (error);
-
-  ev = pl_evaluate (model, data->test, &error);
-  if (ev == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
-  val_ev = pl_evaluate (model, data->val, NULL);
-
-  n_weights = pl_mlp_n_weights (model);
-  n_pruned = pl_mlp_n_pruned (model);
-
-  if (json)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autofree char *arch = pl_mlp_arch (model);
-
-      json_builder_begin_object (b);
-      _pl_cli_add_string (b, "command", "eval");
-      _pl_cli_add_string (b, "model", model_path);
-      _pl_cli_add_string (b, "data", data->spec);
-      _pl_cli_add_string (b, "arch", arch);
-      _pl_cli_add_string (b, "activation", pl_activation_to_string (model->activation));
-      _pl_cli_add_evaluation (b, "test", ev);
-      _pl_cli_add_double (b, "val_accuracy", val_ev != NULL ? val_ev->accuracy : NAN);
-      _pl_cli_add_double (b, "val_loss", val_ev != NULL ? val_ev->loss : NAN);
-      _pl_cli_add_int (b, "test_samples", ev->n);
-      _pl_cli_add_int (b, "parameters", (gint64) model->n_params);
-      _pl_cli_add_int (b, "weights", (gint64) n_weights);
-      _pl_cli_add_int (b, "pruned_weights", (gint64) n_pruned);
-      _pl_cli_add_double (b, "sparsity", n_weights > 0 ? (double) n_pruned / n_weights : 0.0);
-      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
-      json_builder_end_object (b);
-      _pl_cli_print_json (b);
-    }
-  else
-    {
-      printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"), 100 * ev->accuracy, ev->loss, ev->n);
-      printf (_("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " weights pruned (%.1f%%)\n"),
-              n_pruned, n_weights, n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
-    }
-
-  return PL_EXIT_OK;
 }

@@ -14,10 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-locale.h"
+#include "pl-score.h"
 
 static GCancellable *cancellable;
 /* errno of the first write to stdout that failed */
@@ -141,6 +143,45 @@ _pl_cli_print_json (JsonBuilder *builder)
     stdout_errno = errno;
 }
 
+gboolean
+_pl_cli_emit_result (JsonBuilder    *result,
+                     gboolean        json,
+                     const char     *plot_path,
+                     const char     *csv_path,
+                     const GString  *csv,
+                     GError        **error)
+{
+  g_return_val_if_fail (result != NULL, FALSE);
+  g_return_val_if_fail (csv_path == NULL || csv != NULL, FALSE);
+
+  /* atomic, and a failure names the file */
+  if (csv_path != NULL && !pl_file_save (csv_path, csv->str, csv->len, error))
+    return FALSE;
+  if (plot_path != NULL && !_pl_cli_plot_result (result, plot_path, error))
+    return FALSE;
+  if (json)
+    _pl_cli_print_json (result);
+  return TRUE;
+}
+
+char *
+_pl_cli_score_names (gboolean neurons_only)
+{
+  GString *names = g_string_new (NULL);
+
+  for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
+    {
+      const PlScoreInfo *info = pl_score_info (k);
+
+      if (neurons_only && !info->per_neuron)
+        continue;
+      if (names->len > 0)
+        g_string_append (names, ", ");
+      g_string_append (names, info->name);
+    }
+  return g_string_free (names, FALSE);
+}
+
 void
 _pl_cli_add_string (JsonBuilder *builder,
                     const char  *name,
@@ -223,6 +264,7 @@ _pl_cli_add_data_options (GOptionContext *context,
       N_("Dataset: fashion-mnist[:DIR], mnist:DIR, idx:DIR, csv:FILE[,label=COL][,header=yes|no][,test=FILE], "
          "spiral|moons|circles|xor|blobs[:n=N,noise=X,seed=S,classes=K]"), N_("SPEC") },
     { "val-size", 0, PL_CLI_INT, &args->val_size,
+      /* xgettext:no-c-format */
       N_("Validation samples carved from the training data (default 5000 for images, 20% otherwise)"), N_("N"),
       PL_CLI_WHOLE (0, G_MAXINT) },
     { "standardize", 0, PL_CLI_FLAG, &args->standardize,

@@ -489,9 +489,8 @@ parse_uint (const char  *spec,
   if (!g_ascii_string_to_unsigned (value, 10, min, max, out, NULL))
     {
       set_spec_error (error, PL_SPEC_ERROR_INVALID, spec,
-                      _("%s=%s is not a whole number from %" G_GUINT64_FORMAT " to %"
-                        G_GUINT64_FORMAT),
-                      key, value, min, max);
+                      _("%s=%s is not a whole number from %llu to %llu"),
+                      key, value, (unsigned long long) min, (unsigned long long) max);
       return FALSE;
     }
   return TRUE;

@@ -1338,7 +1338,7 @@ handle_in_run (PlWorker  *w,
       fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY,
             w->training ? _("“%s” is not possible while training: stop the training first")
                         : _("“%s” is not possible during a sweep: stop the sweep first"),
-            pl_engine_command_to_string (cmd->kind));
+            pl_engine_command_title (cmd->kind));
       break;
     }
   _pl_command_free (cmd);

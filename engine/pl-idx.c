@@ -290,17 +290,15 @@ idx_open (IdxFile     *f,
       if ((guint64) file_size < want)
         {
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TRUNCATED,
-                       _("“%s” is truncated: the header promises %" G_GUINT64_FORMAT
-                         " bytes, the file has %" G_GUINT64_FORMAT),
-                       f->display_name, want, (guint64) file_size);
+                       _("“%s” is truncated: the header promises %llu bytes, the file has %llu"),
+                       f->display_name, (unsigned long long) want, (unsigned long long) file_size);
           return FALSE;
         }
       if ((guint64) file_size > want)
         {
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
-                       _("“%s” is longer than its header promises (%" G_GUINT64_FORMAT
-                         " bytes, not %" G_GUINT64_FORMAT ")"),
-                       f->display_name, (guint64) file_size, want);
+                       _("“%s” is longer than its header promises (%llu bytes, not %llu)"),
+                       f->display_name, (unsigned long long) file_size, (unsigned long long) want);
           return FALSE;
         }
       f->size_checked = TRUE;

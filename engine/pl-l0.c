@@ -678,9 +678,9 @@ pl_l0_train (PlL0                 *self,
               memcpy (self->log_alpha, good_la, sizeof (float) * ng);
               pl_mlp_apply_masks (model);
               g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
-                           _("L0 training diverged in epoch %u, step %" G_GUINT64_FORMAT
-                             "; weights and gates from at most %u steps earlier were restored (try a smaller learning rate)"),
-                           rec.epoch, step + 1, GOOD_EVERY);
+                           _("L0 training diverged in epoch %u, step %llu; weights and gates from at most %u "
+                             "steps earlier were restored (try a smaller learning rate)"),
+                           rec.epoch, (unsigned long long) (step + 1), GOOD_EVERY);
               ok = FALSE;
               break;
             }

@@ -1040,8 +1040,8 @@ pl_lesson_parse (const char  *contents,
   if (length > PL_LESSON_MAX_BYTES)
     {
       g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_TOO_LARGE,
-                   _("“%s”: %" G_GSIZE_FORMAT " bytes is too large for a lesson (at most %d)"),
-                   r.file, length, PL_LESSON_MAX_BYTES);
+                   _("“%s”: %lu bytes is too large for a lesson (at most %d)"),
+                   r.file, (unsigned long) length, PL_LESSON_MAX_BYTES);
       return NULL;
     }
   if (!g_utf8_validate (contents, length, NULL) || memchr (contents, '\0', length) != NULL)

@@ -41,6 +41,8 @@ pl_mlp_new (const guint  *sizes,
 
   g_return_val_if_fail (sizes != NULL, NULL);
   g_return_val_if_fail (n_layers >= 1 && n_layers <= PL_MLP_MAX_LAYERS, NULL);
+  for (guint i = 0; i <= n_layers; i++)
+    g_return_val_if_fail (sizes[i] >= 1 && sizes[i] <= PL_MLP_MAX_WIDTH, NULL);
 
   self = g_new0 (PlMlp, 1);
   self->n_layers = n_layers;
@@ -50,7 +52,6 @@ pl_mlp_new (const guint  *sizes,
 
   for (guint i = 0; i < n_layers; i++)
     {
-      g_return_val_if_fail (sizes[i] >= 1 && sizes[i] <= PL_MLP_MAX_WIDTH, NULL);
       self->layers[i].n_in = sizes[i];
       self->layers[i].n_out = sizes[i + 1];
       self->n_params += (gsize) sizes[i + 1] * sizes[i] + sizes[i + 1];

@@ -608,8 +608,8 @@ pl_preview_new (const PlMlp        *model,
       if (scores->n[i] != n_units)
         {
           g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                       _("the scores of layer %u have %" G_GSIZE_FORMAT " values, the layer needs %" G_GSIZE_FORMAT),
-                       i, scores->n[i], n_units);
+                       _("the scores of layer %u have %lu values, the layer needs %lu"),
+                       i, (unsigned long) scores->n[i], (unsigned long) n_units);
           return NULL;
         }
 

@@ -608,8 +608,9 @@ run_gradual (Run     *run,
   if (c->start_step >= total)
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("gradual pruning starts at step %" G_GUINT64_FORMAT " but the %u epochs have only %" G_GUINT64_FORMAT " steps"),
-                   c->start_step, c->gradual_epochs, total);
+                   _("gradual pruning starts at step %llu but the %u epochs have only %llu steps"),
+                   (unsigned long long) c->start_step, c->gradual_epochs,
+                   (unsigned long long) total);
       return FALSE;
     }
 
@@ -626,8 +627,8 @@ run_gradual (Run     *run,
       gboolean ok;
 
       g.current = (double) pl_mlp_n_pruned (m) / pl_mlp_n_weights (m);
-      set_stage (run, _("sparsity %.4g: %" G_GUINT64_FORMAT " mask updates every %" G_GUINT64_FORMAT " steps"),
-                 g.s_final, g.n + 1, g.delta_t);
+      set_stage (run, _("sparsity %.4g: %llu mask updates every %llu steps"),
+                 g.s_final, (unsigned long long) (g.n + 1), (unsigned long long) g.delta_t);
       /* the update at t = t₀ = 0 comes before the first step */
       if (g.t0 == 0)
         {

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "pl-snapshot.h"
+
+#include <glib/gi18n-lib.h>
 #include "pl-tsan-private.h"
 
 G_DEFINE_BOXED_TYPE (PlSnapshot, pl_snapshot, pl_snapshot_ref, pl_snapshot_unref)
@@ -295,4 +297,32 @@ pl_engine_command_to_string (PlEngineCommand command)
   if ((guint) command < G_N_ELEMENTS (names))
     return names[command];
   return "unknown";
+}
+
+/* What a person reads for a command, translated ("Working: %s…"); to_string is the log name */
+const char *
+pl_engine_command_title (PlEngineCommand command)
+{
+  static const char * const titles[] = {
+    [PL_ENGINE_COMMAND_NONE] = N_("nothing"),
+    [PL_ENGINE_COMMAND_LOAD_DATA] = N_("loading the dataset"),
+    [PL_ENGINE_COMMAND_SET_DATA] = N_("setting the dataset"),
+    [PL_ENGINE_COMMAND_NEW_MODEL] = N_("making a new network"),
+    [PL_ENGINE_COMMAND_LOAD_MODEL] = N_("opening the model"),
+    [PL_ENGINE_COMMAND_SAVE_MODEL] = N_("saving the model"),
+    [PL_ENGINE_COMMAND_TRAIN] = N_("training"),
+    [PL_ENGINE_COMMAND_FINE_TUNE] = N_("fine-tuning"),
+    [PL_ENGINE_COMMAND_SET_STRATEGY] = N_("scoring with the strategy"),
+    [PL_ENGINE_COMMAND_PREVIEW] = N_("previewing the prune"),
+    [PL_ENGINE_COMMAND_CLEAR_PREVIEW] = N_("clearing the preview"),
+    [PL_ENGINE_COMMAND_APPLY_PRUNE] = N_("pruning"),
+    [PL_ENGINE_COMMAND_UNDO] = N_("undoing the last prune"),
+    [PL_ENGINE_COMMAND_REWIND] = N_("rewinding"),
+    [PL_ENGINE_COMMAND_SWEEP] = N_("sweeping sparsities"),
+    [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
+  };
+
+  if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)
+    return _(titles[command]);
+  return _("an unknown command");
 }

@@ -248,6 +248,7 @@ const PlSweepPoint  *pl_sweep_curve_points (const PlSweepCurve *curve,
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);
 const char  *pl_engine_command_to_string  (PlEngineCommand    command);
+const char  *pl_engine_command_title      (PlEngineCommand    command);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSnapshot, pl_snapshot_unref)
 

@@ -935,9 +935,9 @@ pl_trainer_run (PlTrainer           *self,
               memcpy (model->params, self->good, sizeof (float) * model->n_params);
               pl_mlp_apply_masks (model);
               g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED,
-                           _("training diverged: the loss became %s in epoch %u, step %" PRIu64
+                           _("training diverged: the loss became %s in epoch %u, step %llu"
                              "; weights from at most %u steps earlier, whose loss was finite, were restored (try a smaller learning rate or gradient clipping)"),
-                           isnan (loss) ? "NaN" : "infinite", rec.epoch, (guint64) (step + 1), GOOD_EVERY);
+                           isnan (loss) ? "NaN" : _("infinite"), rec.epoch, (unsigned long long) (step + 1), GOOD_EVERY);
               ok = FALSE;
               break;
             }

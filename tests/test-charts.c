@@ -648,6 +648,66 @@ test_curves_pass_through_data_points (void)
     }
 }
 
+/* Twelve curves, more than the palette's eight colours: curves 0 and 8 share a colour, and
+ * curve 8 is drawn dashed where curve 0 is solid (pl_chart_series_dash), so that each stays
+ * told apart. Along each flat line, the share of pixels in the curve's colour: all of a solid
+ * line, clearly less of a dashed one, with gaps of the background. */
+static void
+test_curves_beyond_palette_are_dashed (void)
+{
+  enum { N_CURVES = 12, N_POINTS = 5 };
+  static const char *const names[N_CURVES] = { "c0", "c1", "c2", "c3", "c4", "c5",
+                                               "c6", "c7", "c8", "c9", "c10", "c11" };
+  double x[N_POINTS] = { 0.0, 0.25, 0.5, 0.75, 0.9 };
+  double y[N_CURVES][N_POINTS];
+  PlCurve curves[N_CURVES];
+  PlCurveSet set = { .title = "twelve", .n_curves = N_CURVES, .curves = curves, .reference = NAN };
+  PlChart chart = { PL_CHART_CURVES, &set };
+  PlChartStyle style;
+  PlChartArea area;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double dash[2];
+  double share[2];
+
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 0, dash), ==, 0);
+  g_assert_cmpuint (pl_chart_series_dash (&style, PL_CHART_N_SERIES, dash), ==, 2);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 2 * PL_CHART_N_SERIES, dash), ==, 2);
+  g_assert_cmpuint (pl_chart_series_dash (&style, 3 * PL_CHART_N_SERIES, dash), ==, 0);
+  for (guint c = 0; c < N_CURVES; c++)
+    {
+      for (guint j = 0; j < N_POINTS; j++)
+        y[c][j] = 0.04 + 0.08 * c;   /* flat, apart */
+      curves[c] = (PlCurve) { names[c], N_POINTS, x, y[c], NULL, NULL };
+    }
+  s = render (&chart, 1200, 800, &style);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_curves_layout (cr, 1200, 800, &set, &style, &area));
+  cairo_destroy (cr);
+
+  for (guint k = 0; k < 2; k++)
+    {
+      guint c = k == 0 ? 0 : PL_CHART_N_SERIES;
+      double py = pl_chart_area_y (&area, y[c][0]);
+      double x0 = pl_chart_area_x (&area, 0.3), x1 = pl_chart_area_x (&area, 0.7);
+      guint n = 0, hits = 0;
+      PlRgba colour;
+      guint32 want;
+
+      pl_chart_series_colour (&style, c, &colour);
+      want = pl_rgba_to_pixel (&colour);
+      for (double px = x0; px < x1; px += 1.0, n++)
+        hits += pixel_distance (pixel_at (s, px, py), want) <= 40;
+      share[k] = (double) hits / n;
+      g_test_message ("curve %u: %.0f%% of its line in its colour", c, 100 * share[k]);
+    }
+  g_assert_cmpfloat (share[0], >, 0.95);
+  g_assert_cmpfloat (share[1], <, 0.85);
+  g_assert_cmpfloat (share[1], >, 0.4);
+  cairo_surface_destroy (s);
+}
+
 static void
 test_histogram_threshold_line_where_value_maps (void)
 {
@@ -714,6 +774,62 @@ check_empty_state (const PlChart *chart,
   }
   cairo_surface_destroy (got);
   cairo_surface_destroy (want);
+}
+
+/* pl_chart_layout() gives the plot area the kind's own layout gives (the area a pointer maps
+ * through: the histogram's drag, the heatmap's hover), inside the chart; kinds without one
+ * plot area, and empty charts, give FALSE and a zeroed area. */
+static void
+test_layout_finds_plot_area (gconstpointer user_data)
+{
+  PlChartKind kind = GPOINTER_TO_INT (user_data);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cairo_t *cr = cairo_create (surface);
+  PlChartStyle style;
+  PlChartArea area, own, zero;
+  PlChart empty = { kind, NULL };
+  gboolean ok;
+  Fixture f;
+
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  fixture_fill (&f, kind);
+  memset (&zero, 0, sizeof zero);
+  ok = pl_chart_layout (cr, 800, 600, &f.chart, &style, &area);
+  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING)
+    {
+      g_assert_false (ok);
+      g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
+    }
+  else
+    {
+      g_assert_true (ok);
+      g_assert_cmpfloat (area.x, >, 0);
+      g_assert_cmpfloat (area.y, >, 0);
+      g_assert_cmpfloat (area.width, >, 100);
+      g_assert_cmpfloat (area.height, >, 100);
+      g_assert_cmpfloat (area.x + area.width, <, 800);
+      g_assert_cmpfloat (area.y + area.height, <, 600);
+    }
+  if (kind == PL_CHART_HISTOGRAM)
+    {
+      g_assert_true (pl_chart_histogram_layout (cr, 800, 600, &f.histogram, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+  else if (kind == PL_CHART_HEATMAP)
+    {
+      g_assert_true (pl_chart_heatmap_layout (cr, 800, 600, &f.heatmap, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+  else if (kind == PL_CHART_CURVES)
+    {
+      g_assert_true (pl_chart_curves_layout (cr, 800, 600, &f.curves, &style, &own));
+      g_assert_cmpmem (&area, sizeof area, &own, sizeof own);
+    }
+
+  g_assert_false (pl_chart_layout (cr, 800, 600, &empty, &style, &area));
+  g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
 }
 
 static void
@@ -1454,16 +1570,19 @@ main (int    argc,
       g_autofree char *every = g_strdup_printf ("/charts/%s/renders-png-svg-pdf", kind_names[kind]);
       g_autofree char *empty = g_strdup_printf ("/charts/%s/empty-draws-message", kind_names[kind]);
       g_autofree char *single = g_strdup_printf ("/charts/%s/single-point-never-crashes", kind_names[kind]);
+      g_autofree char *layout = g_strdup_printf ("/charts/%s/layout-finds-plot-area", kind_names[kind]);
 
       g_test_add_data_func (every, GINT_TO_POINTER (kind), test_renders_every_format);
       g_test_add_data_func (empty, GINT_TO_POINTER (kind), test_empty_draws_message);
       g_test_add_data_func (single, GINT_TO_POINTER (kind), test_single_point_draws_message);
+      g_test_add_data_func (layout, GINT_TO_POINTER (kind), test_layout_finds_plot_area);
     }
   g_test_add_func ("/charts/any/tiny-sizes-never-crash", test_tiny_sizes_do_not_crash);
 
   g_test_add_func ("/charts/heatmap/pruned-cell-has-mask-colour", test_heatmap_pruned_cell_has_mask_colour);
   g_test_add_func ("/charts/heatmap/large-matrix-keeps-largest-weight", test_heatmap_aggregates_large_matrix);
   g_test_add_func ("/charts/curves/pass-through-data-points", test_curves_pass_through_data_points);
+  g_test_add_func ("/charts/curves/beyond-the-palette-are-dashed", test_curves_beyond_palette_are_dashed);
   g_test_add_func ("/charts/curves/summarise-seeds", test_curve_summarise_seeds);
   g_test_add_func ("/charts/histogram/threshold-line-where-value-maps", test_histogram_threshold_line_where_value_maps);
   g_test_add_func ("/charts/histogram/bins-values", test_histogram_bins_values);

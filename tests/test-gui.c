@@ -287,6 +287,442 @@ test_errors_mid_run (void)
   g_free (errors.message);
 }
 
+/* ---- what a user does, step by step ---- */
+
+/* A widget of the window's template, by its name in pl-window.ui. (transfer none) */
+static gpointer
+window_child (PlWindow   *window,
+              const char *name)
+{
+  GObject *child = gtk_widget_get_template_child (GTK_WIDGET (window), PL_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return child;
+}
+
+/* Iterates the main loop for about @ms milliseconds: frames are drawn, idles run. */
+static void
+run_for (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, timed_out, &expired);
+  while (!expired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Reads @path and checks it starts as its format does. */
+static void
+assert_file_format (const char *path)
+{
+  g_autofree char *bytes = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &bytes, &length, NULL));
+  g_assert_cmpuint (length, >, 16);
+  if (g_str_has_suffix (path, ".png"))
+    g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
+  else if (g_str_has_suffix (path, ".svg"))
+    g_assert_nonnull (strstr (bytes, "<svg"));
+  else if (g_str_has_suffix (path, ".pdf"))
+    g_assert_cmpmem (bytes, 5, "%PDF-", 5);
+  else
+    g_assert_true (g_utf8_validate (bytes, length, NULL));
+}
+
+typedef struct {
+  PlWindow *window;
+  guint     n_curves;
+} CurvesWait;
+
+static gboolean
+curves_shown (gpointer data)
+{
+  CurvesWait *w = data;
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (w->window));
+  const PlChart *chart = pl_chart_view_get_chart (window_child (w->window, "curves_view"));
+
+  return s->state == PL_ENGINE_STATE_IDLE && chart != NULL && chart->kind == PL_CHART_CURVES
+         && ((const PlCurveSet *) chart->data)->n_curves == w->n_curves;
+}
+
+/* A sweep of twelve scores, every score but the learned one (its predictor is trained apart):
+ * the window holds and draws twelve curves (it held at most seven arrays per chart and
+ * aborted on the eighth), and exports them in every format, twelve series in the CSV. */
+static void
+test_sweep_of_twelve_curves (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  g_autofree char *dir = g_dir_make_tmp ("pl-gui-XXXXXX", NULL);
+  static const char * const formats[] = { "png", "svg", "pdf", "csv" };
+  PlScoreKind scores[PL_N_SCORES];
+  CurvesWait wait = { window, 0 };
+  Errors errors = { 0 };
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  pl_window_automate (window, "epochs=3;train;view=curves");
+  g_assert_true (wait_for (window_idle, window, 120));
+
+  for (guint k = 0; k < PL_N_SCORES; k++)
+    if (k != PL_SCORE_LEARNED)
+      scores[wait.n_curves++] = k;
+  g_assert_cmpuint (wait.n_curves, ==, 12);
+  g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9), >, 0);
+  g_assert_true (wait_for (curves_shown, &wait, 300));
+  g_assert_cmpuint (errors.errors, ==, 0);
+  run_for (200);
+
+  for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+    {
+      g_autofree char *name = g_strconcat ("curves.", formats[f], NULL);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (pl_window_export_visible (window, path, &error));
+      g_assert_no_error (error);
+      assert_file_format (path);
+      if (g_str_equal (formats[f], "csv"))
+        {
+          g_autofree char *text = NULL;
+          g_auto(GStrv) lines = NULL;
+          g_autoptr(GHashTable) series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+          g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+          lines = g_strsplit (text, "\n", -1);
+          g_assert_cmpstr (lines[0], ==, "series,sparsity,value,lo,hi");
+          /* five points a curve, then the unpruned accuracy as its own row */
+          for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
+            if (!g_str_has_prefix (lines[i], "unpruned,"))
+              g_hash_table_add (series, g_strndup (lines[i], strcspn (lines[i], ",")));
+          g_assert_cmpuint (g_hash_table_size (series), ==, 12);
+          g_assert_cmpuint (g_strv_length (lines), ==, 1 + 12 * 5 + 1 + 1);
+        }
+      g_remove (path);
+    }
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_rmdir (dir);
+  g_free (errors.message);
+}
+
+/* The drag gesture on a chart view, found as GTK holds it. (transfer none) */
+static GtkGesture *
+find_drag_gesture (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_DRAG (c))
+        return GTK_GESTURE (c);
+    }
+  g_error ("no drag gesture on %s", G_OBJECT_TYPE_NAME (widget));
+}
+
+/* What a threshold drag to @value prunes, counted over the weights the model keeps: in each
+ * layer the scores below @value (at most @value: a tie at the threshold may go either way),
+ * but never the whole layer, whose highest-scoring weight stays (pl-prune.h). */
+static void
+count_scores_below (PlSnapshot *s,
+                    double      value,
+                    gsize      *below,
+                    gsize      *at_most)
+{
+  *below = *at_most = 0;
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      gsize n = 0, kept = 0, lt = 0, le = 0;
+      const float *sc = pl_snapshot_floats (s->layers[i].scores, &n);
+      const float *m = pl_snapshot_floats (s->layers[i].masks, NULL);
+
+      for (gsize k = 0; k < n; k++)
+        if (m[k] != 0.0f)
+          {
+            kept++;
+            lt += sc[k] < value;
+            le += sc[k] <= value;
+          }
+      *below += MIN (lt, kept - MIN (kept, 1));
+      *at_most += MIN (le, kept - MIN (kept, 1));
+    }
+}
+
+/* The weights of every layer, one after the other. (transfer full) */
+static GArray *
+copy_weights (PlSnapshot *s,
+              gboolean    masks)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (float));
+
+  for (guint i = 0; i < s->n_layers; i++)
+    {
+      gsize n = 0;
+      const float *w = pl_snapshot_floats (masks ? s->layers[i].masks : s->layers[i].weights, &n);
+
+      g_array_append_vals (a, w, n);
+    }
+  return a;
+}
+
+static void
+wait_idle (PlWindow *window)
+{
+  g_assert_true (wait_for (window_idle, window, 300));
+  run_for (50);   /* the frame that shows it */
+}
+
+/* Drags the threshold line to @fraction of the histogram's plot width, as a pointer would:
+ * drag-begin at a start point, then drag-update with offsets from it, then drag-end. The
+ * preview asked for is the score under the pointer, its mask prunes the scores below it, and
+ * the slider and the read-out show its sparsity. Returns that sparsity. */
+static double
+drag_threshold_to (PlWindow *window,
+                   double    fraction)
+{
+  PlChartView *view = window_child (window, "histogram_view");
+  GtkGesture *drag = find_drag_gesture (GTK_WIDGET (view));
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  GtkRange *slider = window_child (window, "sparsity_scale");
+  PlChartArea area;
+  double x0, x1, y, value;
+  gsize below, at_most;
+  gboolean handled;
+  g_autofree char *shown = NULL;
+
+  g_assert_true (pl_chart_view_get_area (view, &area));
+  x0 = area.x + 0.02 * area.width;
+  x1 = area.x + fraction * area.width;
+  y = area.y + area.height / 2;
+  g_signal_emit_by_name (drag, "drag-begin", x0, y, &handled);
+  for (guint step = 1; step <= 8; step++)
+    {
+      g_signal_emit_by_name (drag, "drag-update", (x1 - x0) * step / 8, 0.0, &handled);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_signal_emit_by_name (drag, "drag-end", x1 - x0, 0.0, &handled);
+  wait_idle (window);
+
+  value = pl_chart_area_value_x (&area, x1);
+  s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  g_assert_true (s->has_preview);
+  g_assert_true (s->preview_by_threshold);
+  g_assert_cmpfloat (s->preview.value, ==, value);
+  count_scores_below (s, value, &below, &at_most);
+  g_assert_cmpuint (s->preview.pruned, >=, below);
+  g_assert_cmpuint (s->preview.pruned, <=, at_most);
+  g_assert_cmpfloat_with_epsilon (gtk_range_get_value (slider), 100 * s->preview.sparsity, 1e-9);
+  shown = g_strdup_printf ("Sparsity %.1f %%", 100 * s->preview.sparsity);
+  g_assert_nonnull (strstr (pl_window_get_readout_text (window), shown));
+  g_test_message ("dragged to %.0f%% of the axis: threshold %.4g, sparsity %.1f%%, accuracy %.1f%%",
+                  100 * fraction, value, 100 * s->preview.sparsity, 100 * s->preview.accuracy);
+  return s->preview.sparsity;
+}
+
+static void
+activate (PlWindow   *window,
+          const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, NULL));
+  wait_idle (window);
+}
+
+/* The Export menu's item for @format on the visible page, as a user clicks it: the action
+ * opens the file chooser with its suggested name, the user picks @dir and presses Export. */
+static char *
+export_from_menu (PlWindow   *window,
+                  const char *format,
+                  const char *dir)
+{
+  const char *page = adw_view_stack_get_visible_child_name (window_child (window, "view_stack"));
+  g_autofree char *name = g_strdup_printf ("prunelab-%s.%s", page, format);
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* (transfer none) */
+  g_autoptr(GError) error = NULL;
+  GtkWidget *chooser = NULL;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export", "s", format));
+  for (guint tries = 0; chooser == NULL && tries < 100; tries++)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels) && chooser == NULL; i++)
+        {
+          g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+          if (GTK_IS_FILE_CHOOSER (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+            chooser = GTK_WIDGET (w);
+        }
+      if (chooser == NULL)
+        run_for (20);
+    }
+  g_assert_nonnull (chooser);
+  /* the chooser loads the folder it opens in; the user then goes to @dir, keeping the name */
+  run_for (300);
+  g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error));
+  g_assert_no_error (error);
+  for (guint tries = 0; tries < 100; tries++)
+    {
+      g_autoptr(GFile) chosen = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+
+      if (chosen != NULL && g_strcmp0 (g_file_peek_path (chosen), path) == 0)
+        break;
+      run_for (20);
+    }
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  for (guint tries = 0; !g_file_test (path, G_FILE_TEST_EXISTS) && tries < 250; tries++)
+    run_for (20);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  assert_file_format (path);
+  if (g_str_equal (format, "csv"))
+    {
+      g_autofree char *text = NULL;
+
+      /* the page's chart has numbers: a header and at least one row */
+      g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+      g_assert_nonnull (strchr (text, '\n'));
+      g_assert_cmpuint (strlen (strchr (text, '\n') + 1), >, 0);
+    }
+  return path;
+}
+
+/* A user's session: train, drag the threshold line on the histogram, apply, undo, apply
+ * again, fine-tune, rewind, run a sweep, look at every page and export each in every format
+ * from the menu; closing the window frees it. */
+static void
+test_user_session (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  AdwViewStack *stack = window_child (window, "view_stack");
+  g_autoptr(GtkSelectionModel) pages = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pl-gui-XXXXXX", NULL);
+  static const char * const formats[] = { "png", "svg", "pdf", "csv" };
+  g_autoptr(GArray) initial = NULL;
+  g_autoptr(GArray) trained = NULL;
+  g_autoptr(GArray) tuned = NULL;
+  g_autoptr(GArray) masks = NULL;
+  g_autoptr(GArray) now = NULL;
+  double low, mid, high, applied;
+  Errors errors = { 0 };
+  PlSnapshot *s;
+  guint n_pages, n_kept_changed = 0;
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  wait_idle (window);
+  initial = copy_weights (pl_engine_get_snapshot (engine), FALSE);
+
+  pl_window_automate (window, "epochs=20;train");
+  wait_idle (window);
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat (s->metrics.total.parameter_sparsity, ==, 0.0);
+  trained = copy_weights (s, FALSE);
+
+  /* the threshold page: further right prunes more */
+  adw_view_stack_set_visible_child_name (stack, "threshold");
+  run_for (200);
+  low = drag_threshold_to (window, 0.03);
+  high = drag_threshold_to (window, 0.5);
+  mid = drag_threshold_to (window, 0.1);
+  g_assert_cmpfloat (low, <, mid);
+  g_assert_cmpfloat (mid, <, high);
+
+  /* apply: the model carries the preview's mask; undo: the trained model comes back */
+  activate (window, "win.apply-prune");
+  s = pl_engine_get_snapshot (engine);
+  g_assert_false (s->has_preview);
+  g_assert_true (s->can_undo);
+  g_assert_cmpfloat_with_epsilon (s->metrics.total.parameter_sparsity, mid, 1e-9);
+  activate (window, "win.undo");
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat (s->metrics.total.parameter_sparsity, ==, 0.0);
+  g_clear_pointer (&now, g_array_unref);
+  now = copy_weights (s, FALSE);
+  g_assert_cmpmem (now->data, now->len * sizeof (float), trained->data, trained->len * sizeof (float));
+
+  /* apply again, then fine-tune: pruned weights stay zero, kept ones learn */
+  applied = drag_threshold_to (window, 0.1);
+  activate (window, "win.apply-prune");
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat_with_epsilon (s->metrics.total.parameter_sparsity, applied, 1e-9);
+  activate (window, "win.fine-tune");
+  g_assert_cmpuint (errors.errors, ==, 0);
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat_with_epsilon (s->metrics.total.parameter_sparsity, applied, 1e-9);
+  tuned = copy_weights (s, FALSE);
+  masks = copy_weights (s, TRUE);
+  for (guint k = 0; k < tuned->len; k++)
+    {
+      float m = g_array_index (masks, float, k), w = g_array_index (tuned, float, k);
+
+      if (m == 0.0f)
+        g_assert_cmpfloat (w, ==, 0.0f);
+      else
+        n_kept_changed += w != g_array_index (trained, float, k);
+    }
+  g_assert_cmpuint (n_kept_changed, >, 0);
+
+  /* rewind: the initial weights under the same mask */
+  activate (window, "win.rewind");
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat_with_epsilon (s->metrics.total.parameter_sparsity, applied, 1e-9);
+  g_clear_pointer (&now, g_array_unref);
+  now = copy_weights (s, FALSE);
+  for (guint k = 0; k < now->len; k++)
+    g_assert_cmpfloat (g_array_index (now, float, k), ==,
+                       g_array_index (initial, float, k) * g_array_index (masks, float, k));
+
+  /* the Run Sweep button: one curve per score, from 0 to 99 % */
+  adw_view_stack_set_visible_child_name (stack, "curves");
+  activate (window, "win.sweep");
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpuint (s->n_curves, >=, 3);
+  for (guint c = 0; c < s->n_curves; c++)
+    {
+      gsize n = 0;
+      const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
+
+      g_assert_cmpuint (n, ==, 24);
+      g_assert_cmpfloat (p[0].sparsity, <=, applied + 1e-9);
+      g_assert_cmpfloat_with_epsilon (p[n - 1].sparsity, 0.99, 0.01);
+    }
+  g_assert_cmpuint (errors.errors, ==, 0);
+
+  /* every page, as the view switcher shows it, has its chart and exports in every format */
+  pages = adw_view_stack_get_pages (stack);
+  n_pages = g_list_model_get_n_items (G_LIST_MODEL (pages));
+  g_assert_cmpuint (n_pages, >=, 6);
+  for (guint i = 0; i < n_pages; i++)
+    {
+      g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+      const char *name = adw_view_stack_page_get_name (page);
+
+      gtk_selection_model_select_item (pages, i, TRUE);
+      run_for (150);
+      g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, name);
+      for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+        {
+          g_autofree char *path = export_from_menu (window, formats[f], dir);
+
+          g_test_message ("%s: exported %s", name, path);
+          g_remove (path);
+        }
+    }
+  g_assert_cmpuint (errors.errors, ==, 0);
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_rmdir (dir);
+  g_free (errors.message);
+}
+
 /* ---- lessons ---- */
 
 /* Every step of every built-in lesson, walked through a fresh window as a teacher would: the
@@ -971,6 +1407,9 @@ main (int    argc,
   adw_init ();
   g_test_add_func ("/gui/window/trains-previews-exports-and-survives-a-bad-file", test_train_drag_export);
   g_test_add_func ("/gui/window/keeps-working-after-errors-mid-run", test_errors_mid_run);
+  g_test_add_func ("/gui/window/a-user-session-drags-applies-undoes-tunes-rewinds-sweeps-exports",
+                   test_user_session);
+  g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);

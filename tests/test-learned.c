@@ -12,6 +12,7 @@
 #include "pl-rng.h"
 #include "pl-score.h"
 #include "pl-train.h"
+#include "pl-test-util.h"
 
 static void
 check_measure (PlActivation activation)
@@ -143,12 +144,8 @@ test_fashion_mnist_beats_random_at_90_percent (void)
   double learned, random, magnitude, taylor;
   gint64 t0 = g_get_monotonic_time (), t1;
 
-  if (!g_file_test (PL_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed in " PL_FASHION_MNIST_DIR
-                   ": apt-get install dataset-fashion-mnist (CI installs it)");
-      return;
-    }
+  if (pl_test_skip_without_fashion_mnist ())
+    return;
 
   data = pl_data_load ("fashion-mnist", &options, &error);
   g_assert_no_error (error);

@@ -10,27 +10,10 @@
 #include "pl-nn.h"
 #include "pl-rng.h"
 #include "pl-train.h"
+#include "pl-test-util.h"
 
 static const guint sizes[] = { 5, 7, 6, 4 };
 #define N_SAMPLES 9
-
-static PlDataset *
-random_data (guint n,
-             guint n_features,
-             guint n_classes,
-             guint64 seed)
-{
-  PlDataset *d = pl_dataset_new (n, n_features, n_classes);
-  PlRng rng;
-
-  pl_rng_init (&rng, seed);
-  for (gsize k = 0; k < (gsize) n * n_features; k++)
-    d->x[k] = (float) (2 * pl_rng_uniform (&rng) - 1);
-  for (guint s = 0; s < n; s++)
-    d->y[s] = (guint32) pl_rng_below (&rng, n_classes);
-
-  return d;
-}
 
 /* Prunes every stride-th weight (never a bias), starting at @offset within each layer. */
 static void
@@ -80,7 +63,7 @@ small_model (PlActivation activation,
 static void
 test_forward_matches_reference (void)
 {
-  g_autoptr(PlDataset) d = random_data (N_SAMPLES, sizes[0], 4, 1);
+  g_autoptr(PlDataset) d = pl_test_random_data (N_SAMPLES, sizes[0], 4, 1);
 
   for (PlActivation a = PL_ACTIVATION_RELU; a <= PL_ACTIVATION_SIGMOID; a++)
     {
@@ -98,7 +81,7 @@ test_forward_matches_reference (void)
 static void
 test_backward_matches_reference (void)
 {
-  g_autoptr(PlDataset) d = random_data (N_SAMPLES, sizes[0], 4, 2);
+  g_autoptr(PlDataset) d = pl_test_random_data (N_SAMPLES, sizes[0], 4, 2);
 
   for (PlActivation a = PL_ACTIVATION_RELU; a <= PL_ACTIVATION_SIGMOID; a++)
     {
@@ -138,7 +121,7 @@ check_gradient (PlActivation activation,
                 guint        threads)
 {
   const double wd = 0.03, l1 = 0.002, h = 1e-4;
-  g_autoptr(PlDataset) d = random_data (N_SAMPLES, sizes[0], 4, 3);
+  g_autoptr(PlDataset) d = pl_test_random_data (N_SAMPLES, sizes[0], 4, 3);
   g_autoptr(PlMlp) m = small_model (activation, TRUE);
   g_autoptr(PlMlp) stepped = pl_mlp_copy (m);
   g_autoptr(PlMlp) probe = pl_mlp_copy (m);
@@ -248,7 +231,7 @@ train_small (PlMlp           *m,
 static void
 test_masked_training_keeps_zeros (void)
 {
-  g_autoptr(PlDataset) d = random_data (200, sizes[0], 4, 4);
+  g_autoptr(PlDataset) d = pl_test_random_data (200, sizes[0], 4, 4);
 
   /* with two threads the first layer is split by neurons, the rest by samples */
   for (guint run = 0; run < 4; run++)
@@ -284,7 +267,7 @@ test_masked_training_keeps_zeros (void)
 static void
 test_same_seed_is_bit_identical (void)
 {
-  g_autoptr(PlDataset) d = random_data (300, sizes[0], 4, 5);
+  g_autoptr(PlDataset) d = pl_test_random_data (300, sizes[0], 4, 5);
 
   for (guint threads = 1; threads <= 2; threads++)
     {
@@ -300,7 +283,7 @@ test_same_seed_is_bit_identical (void)
 static void
 test_two_threads_match_one (void)
 {
-  g_autoptr(PlDataset) d = random_data (300, sizes[0], 4, 6);
+  g_autoptr(PlDataset) d = pl_test_random_data (300, sizes[0], 4, 6);
   g_autoptr(PlMlp) a = small_model (PL_ACTIVATION_TANH, TRUE);
   g_autoptr(PlMlp) b = small_model (PL_ACTIVATION_TANH, TRUE);
   g_autoptr(PlTrainer) ta = train_small (a, d, PL_OPTIMIZER_ADAM, 1, 0.0);
@@ -314,7 +297,7 @@ test_two_threads_match_one (void)
 static void
 test_clip_norm_bounds_the_step (void)
 {
-  g_autoptr(PlDataset) d = random_data (64, sizes[0], 4, 7);
+  g_autoptr(PlDataset) d = pl_test_random_data (64, sizes[0], 4, 7);
   g_autoptr(PlMlp) m = small_model (PL_ACTIVATION_RELU, FALSE);
   g_autoptr(PlMlp) before = NULL;
   g_autoptr(PlTrainer) trainer = NULL;
@@ -347,7 +330,7 @@ test_clip_norm_bounds_the_step (void)
 static void
 test_clip_value_bounds_each_entry (void)
 {
-  g_autoptr(PlDataset) d = random_data (64, sizes[0], 4, 8);
+  g_autoptr(PlDataset) d = pl_test_random_data (64, sizes[0], 4, 8);
   g_autoptr(PlMlp) m = small_model (PL_ACTIVATION_RELU, FALSE);
   g_autoptr(PlMlp) before = NULL;
   g_autoptr(PlTrainer) trainer = NULL;
@@ -380,7 +363,7 @@ test_clip_value_bounds_each_entry (void)
 static void
 test_divergence_restores_last_good (void)
 {
-  g_autoptr(PlDataset) d = random_data (256, sizes[0], 4, 9);
+  g_autoptr(PlDataset) d = pl_test_random_data (256, sizes[0], 4, 9);
   g_autoptr(PlMlp) m = small_model (PL_ACTIVATION_RELU, FALSE);
   g_autoptr(PlTrainer) trainer = NULL;
   g_autoptr(GError) error = NULL;
@@ -418,7 +401,7 @@ cancel_at_step_3 (const PlTrainProgress *p,
 static void
 test_cancel_stops_cleanly (void)
 {
-  g_autoptr(PlDataset) d = random_data (256, sizes[0], 4, 10);
+  g_autoptr(PlDataset) d = pl_test_random_data (256, sizes[0], 4, 10);
   g_autoptr(PlMlp) m = small_model (PL_ACTIVATION_RELU, FALSE);
   g_autoptr(PlTrainer) trainer = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
@@ -439,7 +422,7 @@ test_cancel_stops_cleanly (void)
 static void
 test_mismatched_data_rejected (void)
 {
-  g_autoptr(PlDataset) d = random_data (10, 3, 4, 11);
+  g_autoptr(PlDataset) d = pl_test_random_data (10, 3, 4, 11);
   g_autoptr(PlMlp) m = small_model (PL_ACTIVATION_RELU, FALSE);
   g_autoptr(PlTrainer) trainer = NULL;
   g_autoptr(GError) error = NULL;
@@ -454,7 +437,7 @@ test_mismatched_data_rejected (void)
 static void
 test_lr_schedules (void)
 {
-  g_autoptr(PlDataset) d = random_data (40, sizes[0], 4, 12);
+  g_autoptr(PlDataset) d = pl_test_random_data (40, sizes[0], 4, 12);
   PlLrSchedule schedules[] = { PL_LR_CONSTANT, PL_LR_STEP, PL_LR_COSINE };
   /* 4 epochs of 2 steps; lr at each epoch's last step */
   double expect[3][4] = {

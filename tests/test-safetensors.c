@@ -11,6 +11,7 @@
 #include "pl-mlp.h"
 #include "pl-rng.h"
 #include "pl-safetensors.h"
+#include "pl-test-util.h"
 
 #define CASE_NAME "case.safetensors"
 
@@ -1110,80 +1111,21 @@ test_loads_torch_fixture (void)
 /* ---- tests/data/bad ---------------------------------------------------------------------- */
 
 /* st-WHAT--CODE.safetensors: CODE names the expected PL_FORMAT_ERROR code. */
-static int
-code_from_name (const char *name)
+static gboolean
+read_safetensors_file (const char  *path,
+                       GError     **error)
 {
-  static const struct { const char *suffix; int code; } codes[] = {
-    { "--truncated", PL_FORMAT_ERROR_TRUNCATED },
-    { "--bad-magic", PL_FORMAT_ERROR_BAD_MAGIC },
-    { "--bad-header", PL_FORMAT_ERROR_BAD_HEADER },
-    { "--bad-dtype", PL_FORMAT_ERROR_BAD_DTYPE },
-    { "--bad-shape", PL_FORMAT_ERROR_BAD_SHAPE },
-    { "--bad-offset", PL_FORMAT_ERROR_BAD_OFFSET },
-    { "--too-large", PL_FORMAT_ERROR_TOO_LARGE },
-    { "--bad-value", PL_FORMAT_ERROR_BAD_VALUE },
-    { "--mismatch", PL_FORMAT_ERROR_MISMATCH },
-  };
-  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".safetensors"));
+  g_autoptr(PlMlp) model = pl_safetensors_load (path, error);
 
-  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
-    if (g_str_has_suffix (stem, codes[i].suffix))
-      return codes[i].code;
-
-  g_error ("%s: name the expected code, as st-WHAT--bad-offset.safetensors", name);
-}
-
-static void
-test_bad_file (gconstpointer user_data)
-{
-  const char *path = user_data;
-  g_autofree char *name = g_path_get_basename (path);
-  g_autofree char *display_name = g_filename_display_name (path);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PlMlp) model = NULL;
-
-  model = pl_safetensors_load (path, &error);
-  g_assert_null (model);
-  g_assert_nonnull (error);
-  g_test_message ("%s", error->message);
-  g_assert_error (error, PL_FORMAT_ERROR, code_from_name (name));
-  g_assert_nonnull (strstr (error->message, display_name));
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-static void
-add_bad_file_tests (void)
-{
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "bad", NULL);
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, "st-") && g_str_has_suffix (name, ".safetensors"))
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *file = g_ptr_array_index (names, i);
-      g_autofree char *test_path = g_strconcat ("/io/safetensors/bad/", file, NULL);
-
-      g_test_add_data_func_full (test_path, g_build_filename (dir, file, NULL),
-                                 test_bad_file, g_free);
-    }
+  return model != NULL;
 }
 
 int
 main (int   argc,
       char *argv[])
 {
+  static const char * const suffixes[] = { ".safetensors", NULL };
+
   g_test_init (&argc, &argv, NULL);
   g_test_summary ("PlMlp to and from safetensors: bit-exact round trips, the format's rules "
                   "on hand-made and mutated files, and files written by PyTorch");
@@ -1223,7 +1165,7 @@ main (int   argc,
 
   g_test_add_func ("/io/safetensors/fuzz/mutations-load-or-fail-cleanly", test_fuzz_mutations);
   g_test_add_func ("/io/safetensors/torch/loads-pruned-state-dict", test_loads_torch_fixture);
-  add_bad_file_tests ();
+  pl_test_add_bad_file_tests ("st-", suffixes, "/io/safetensors/bad/", read_safetensors_file);
 
   return g_test_run ();
 }

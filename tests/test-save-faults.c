@@ -46,6 +46,7 @@
 #include "pl-mlp.h"
 #include "pl-safetensors.h"
 #include "pl-test-cli.h"
+#include "pl-test-util.h"
 
 /* The "disk" holds this many bytes of a file: less than any file saved here. */
 #define FILE_LIMIT 64
@@ -284,27 +285,6 @@ describe_folder (const char *folder)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  g_chmod (path, 0755);
-  dir = g_dir_open (path, 0, NULL);
-  if (dir == NULL)
-    {
-      g_unlink (path);
-      return;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      remove_tree (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 write_old_file (const char *path)
 {
   g_autoptr(GString) old = g_string_new (NULL);
@@ -399,7 +379,7 @@ test_save_fails (gconstpointer data)
 
   dir = case_dir (c, getpid ());
   target = case_target (c, dir);
-  remove_tree (dir);
+  pl_test_remove_tree (dir);
   g_assert_cmpint (g_mkdir (dir, 0755), ==, 0);
 
   switch (c->fault)
@@ -412,7 +392,7 @@ test_save_fails (gconstpointer data)
       if (!folder_refuses_files (folder))
         {
           g_test_skip ("a folder cannot be made read-only here (not even without CAP_DAC_OVERRIDE)");
-          remove_tree (dir);
+          pl_test_remove_tree (dir);
           return;
         }
       break;
@@ -457,7 +437,7 @@ test_save_fails (gconstpointer data)
   after = describe_folder (folder);
   g_assert_cmpstr (after, ==, before);
 
-  remove_tree (dir);
+  pl_test_remove_tree (dir);
 }
 
 /* The control: with nothing in the way the saver replaces the old file, which keeps its
@@ -503,7 +483,7 @@ test_save_replaces (gconstpointer data)
   g_assert_cmpint (g_stat (target, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
-  remove_tree (dir);
+  pl_test_remove_tree (dir);
 }
 
 /* The result on stdout, “> result.json” on a full disk: /dev/full refuses every write with
@@ -693,7 +673,7 @@ test_killed_while_saving (void)
                   "the first model %u times, the second %u times; %u kills left a temporary "
                   "file behind", rounds, mid_write, was_a, was_b, left_behind);
 
-  remove_tree (dir);
+  pl_test_remove_tree (dir);
 }
 
 /* ---- main -------------------------------------------------------------------------------- */
@@ -748,7 +728,7 @@ main (int   argc,
   status = g_test_run ();
 
   if (fixture_dir != NULL)
-    remove_tree (fixture_dir);
+    pl_test_remove_tree (fixture_dir);
   g_clear_pointer (&fixture_dir, g_free);
   g_clear_pointer (&fixture_model, g_free);
   g_clear_pointer (&small_model, pl_mlp_free);

@@ -14,6 +14,7 @@
 #include "pl-schedule.h"
 #include "pl-sensitivity.h"
 #include "pl-train.h"
+#include "pl-test-util.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
 
@@ -1045,12 +1046,8 @@ test_fashion_mnist_targets (void)
       g_test_skip ("about a minute of training: run with -m slow");
       return;
     }
-  if (!g_file_test (PL_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed in " PL_FASHION_MNIST_DIR
-                   ": apt-get install dataset-fashion-mnist (CI installs it)");
-      return;
-    }
+  if (pl_test_skip_without_fashion_mnist ())
+    return;
 
   /* the model: 784-300-100-10, 5 epochs of SGD lr 0.1 momentum 0.9, batch 128 */
   data = pl_data_load ("fashion-mnist", &options, &error);

@@ -10,26 +10,9 @@
 #include "pl-nn.h"
 #include "pl-rng.h"
 #include "pl-score.h"
+#include "pl-test-util.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-static PlDataset *
-random_data (guint   n,
-             guint   n_features,
-             guint   n_classes,
-             guint64 seed)
-{
-  PlDataset *d = pl_dataset_new (n, n_features, n_classes);
-  PlRng rng;
-
-  pl_rng_init (&rng, seed);
-  for (gsize k = 0; k < (gsize) n * n_features; k++)
-    d->x[k] = (float) (2 * pl_rng_uniform (&rng) - 1);
-  for (guint s = 0; s < n; s++)
-    d->y[s] = (guint32) pl_rng_below (&rng, n_classes);
-
-  return d;
-}
 
 /* A 5-7-6-4 network with random biases and every fifth weight pruned. */
 static PlMlp *
@@ -447,7 +430,7 @@ check_weight_gradient_scores (PlActivation activation,
 {
   const guint64 seed = 42;
   g_autoptr(PlMlp) m = random_model (activation, 3);
-  g_autoptr(PlDataset) d = random_data (n, 5, 4, 4);
+  g_autoptr(PlDataset) d = pl_test_random_data (n, 5, 4, 4);
   g_autoptr(PlScores) grad = compute (m, PL_SCORE_GRADIENT, d, n_batches, batch_size, seed, 16);
   g_autoptr(PlScores) taylor = compute (m, PL_SCORE_TAYLOR, d, n_batches, batch_size, seed, 16);
   g_autoptr(PlScores) fisher = compute (m, PL_SCORE_FISHER, d, n_batches, batch_size, seed, 16);
@@ -517,7 +500,7 @@ static void
 test_gradient_scores_weigh_samples_not_batches (void)
 {
   g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_TANH, 3);
-  g_autoptr(PlDataset) d = random_data (21, 5, 4, 8);
+  g_autoptr(PlDataset) d = pl_test_random_data (21, 5, 4, 8);
 
   for (PlScoreKind k = PL_SCORE_GRADIENT; k <= PL_SCORE_FISHER; k++)
     {
@@ -576,7 +559,7 @@ check_neuron_taylor (PlActivation activation)
   const guint n = 30, n_batches = 2, batch_size = 12;
   const guint64 seed = 9;
   g_autoptr(PlMlp) m = random_model (activation, 5);
-  g_autoptr(PlDataset) d = random_data (n, 5, 4, 6);
+  g_autoptr(PlDataset) d = pl_test_random_data (n, 5, 4, 6);
   g_autoptr(PlScores) s = NULL;
   g_autofree guint32 *order = g_new (guint32, n);
   g_autofree double *g = g_new (double, m->n_params);
@@ -646,7 +629,7 @@ static void
 test_neuron_taylor_is_normalised_per_layer (void)
 {
   g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_RELU, 11);
-  g_autoptr(PlDataset) d = random_data (50, 5, 4, 12);
+  g_autoptr(PlDataset) d = pl_test_random_data (50, 5, 4, 12);
   g_autoptr(PlScores) s = NULL;
 
   /* scale the second hidden layer's outgoing weights up: its raw Θ grow tenfold */
@@ -777,7 +760,7 @@ static void
 test_data_scores_are_seeded (void)
 {
   g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_RELU, 3);
-  g_autoptr(PlDataset) d = random_data (100, 5, 4, 4);
+  g_autoptr(PlDataset) d = pl_test_random_data (100, 5, 4, 4);
 
   for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
     {
@@ -799,7 +782,7 @@ test_missing_data_is_an_error (void)
 {
   g_autoptr(PlMlp) m = random_model (PL_ACTIVATION_RELU, 3);
   g_autoptr(PlDataset) empty = pl_dataset_new (0, 5, 4);
-  g_autoptr(PlDataset) wrong = random_data (10, 3, 4, 1);
+  g_autoptr(PlDataset) wrong = pl_test_random_data (10, 3, 4, 1);
 
   for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
     {

@@ -6,6 +6,7 @@
 #include "pl-dataset.h"
 #include "pl-eval.h"
 #include "pl-train.h"
+#include "pl-test-util.h"
 
 static double
 train_and_test (const char  *spec,
@@ -61,12 +62,8 @@ test_fashion_mnist_reaches_85_5 (void)
   PlTrainConfig config;
   double sum = 0.0;
 
-  if (!g_file_test (PL_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz", G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("Fashion-MNIST is not installed in " PL_FASHION_MNIST_DIR
-                   ": apt-get install dataset-fashion-mnist (CI installs it)");
-      return;
-    }
+  if (pl_test_skip_without_fashion_mnist ())
+    return;
 
   /* the recipe: SGD lr 0.1 momentum 0.9, batch 128, 5 epochs */
   pl_train_config_init (&config);

@@ -137,20 +137,7 @@ pl_chart_view_get_area (PlChartView *self,
   /* the layout measures text: a tiny surface gives it a cairo context */
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
   cr = cairo_create (surface);
-  switch (self->chart.kind)
-    {
-    case PL_CHART_HEATMAP:
-      ok = pl_chart_heatmap_layout (cr, width, height, self->chart.data, &self->style, area);
-      break;
-    case PL_CHART_HISTOGRAM:
-      ok = pl_chart_histogram_layout (cr, width, height, self->chart.data, &self->style, area);
-      break;
-    case PL_CHART_CURVES:
-      ok = pl_chart_curves_layout (cr, width, height, self->chart.data, &self->style, area);
-      break;
-    default:
-      break;
-    }
+  ok = pl_chart_layout (cr, width, height, &self->chart, &self->style, area);
   cairo_destroy (cr);
   cairo_surface_destroy (surface);
 

@@ -29,8 +29,7 @@ typedef struct {
   } d;                          /* first, so that the holder is the data */
   PlSnapshot *snapshot;         /* owned */
   char       *title;            /* owned */
-  gpointer    blocks[8];        /* owned: computed arrays */
-  guint       n_blocks;
+  GPtrArray  *blocks;           /* owned, of owned: computed arrays, as many as the data needs */
 } Holder;
 
 static void
@@ -40,8 +39,7 @@ holder_free (gpointer data)
 
   g_clear_pointer (&h->snapshot, pl_snapshot_unref);
   g_free (h->title);
-  for (guint i = 0; i < h->n_blocks; i++)
-    g_free (h->blocks[i]);
+  g_ptr_array_unref (h->blocks);
   g_free (h);
 }
 
@@ -51,6 +49,7 @@ holder_new (PlSnapshot *snapshot)
   Holder *h = g_new0 (Holder, 1);
 
   h->snapshot = pl_snapshot_ref (snapshot);
+  h->blocks = g_ptr_array_new_with_free_func (g_free);
   return h;
 }
 
@@ -58,8 +57,10 @@ static gpointer
 holder_alloc (Holder *h,
               gsize   size)
 {
-  g_assert (h->n_blocks < G_N_ELEMENTS (h->blocks));
-  return h->blocks[h->n_blocks++] = g_malloc0 (MAX (size, 1));
+  gpointer block = g_malloc0 (MAX (size, 1));
+
+  g_ptr_array_add (h->blocks, block);
+  return block;
 }
 
 static void
@@ -263,7 +264,8 @@ update_curves (PlWindow   *self,
           curves[n_all++] = (PlCurve) { _(pl_method_info (m)->title), (guint) n, x, y, NULL, NULL };
         }
     }
-  h->title = g_strdup_printf (_("Accuracy after pruning (%s)"), s->eval_split);
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Accuracy after pruning (test set)")
+                                                               : _("Accuracy after pruning (validation set)"));
   h->d.curves = (PlCurveSet) {
     .title = h->title,
     .y_label = _("accuracy"),
@@ -416,7 +418,8 @@ update_confusion (PlWindow   *self,
     return set_empty (self->confusion_view);
 
   h = holder_new (s);
-  h->title = g_strdup_printf (_("Confusion matrix (%s)"), s->eval_split);
+  h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Confusion matrix (test set)")
+                                                               : _("Confusion matrix (validation set)"));
   h->d.confusion = (PlConfusionData) {
     .title = h->title, .n_classes = s->eval.n_classes,
     .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),

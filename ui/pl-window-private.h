@@ -74,6 +74,7 @@ struct _PlWindow {
   /* state */
   guint                 pending;           /* commands sent and not done */
   guint64               last_preview;      /* id of the newest preview request */
+  double                drag_x0;           /* where the histogram drag began, widget px */
   gboolean              updating;          /* setting widgets from a snapshot: no commands */
   gboolean              presentation;
   double                zoom;              /* heatmap zoom, 1 = fit */

@@ -10,18 +10,29 @@
 
 G_DEFINE_FINAL_TYPE (PlWindow, pl_window, ADW_TYPE_APPLICATION_WINDOW)
 
-/* The datasets offered: spec for the engine and settings, label for people. */
+/* The datasets offered: spec for the engine and settings, name and label for people. */
 static const struct {
   const char *spec;
-  const char *label;
+  const char *name;   /* in the status line: "2-64-64-3 on spiral: …" */
+  const char *label;  /* in the menu */
 } datasets[] = {
-  { "spiral", N_("Spiral (2-D, 3 classes)") },
-  { "moons", N_("Moons (2-D, 2 classes)") },
-  { "circles", N_("Circles (2-D, 2 classes)") },
-  { "xor", N_("XOR (2-D, 2 classes)") },
-  { "blobs", N_("Blobs (2-D, 3 classes)") },
-  { "fashion-mnist", N_("Fashion-MNIST (28×28 images)") },
+  { "spiral", N_("spiral"), N_("Spiral (2-D, 3 classes)") },
+  { "moons", N_("moons"), N_("Moons (2-D, 2 classes)") },
+  { "circles", N_("circles"), N_("Circles (2-D, 2 classes)") },
+  { "xor", N_("xor"), N_("XOR (2-D, 2 classes)") },
+  { "blobs", N_("blobs"), N_("Blobs (2-D, 3 classes)") },
+  { "fashion-mnist", N_("fashion-mnist"), N_("Fashion-MNIST (28×28 images)") },
 };
+
+/* The name people read for a loaded dataset: a built-in one's, else its spec as given */
+static const char *
+dataset_display_name (const char *spec)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    if (g_strcmp0 (spec, datasets[i].spec) == 0)
+      return _(datasets[i].name);
+  return spec;
+}
 
 static const char *activations[] = { "relu", "tanh", "sigmoid" };
 
@@ -44,8 +55,7 @@ update_readouts (PlWindow   *self,
 {
   g_autofree char *accuracy = NULL;
   g_autofree char *readout = NULL;
-  const char *split = s->eval_split != NULL && g_str_equal (s->eval_split, "test")
-                      ? _("Test") : _("Validation");
+  gboolean on_test = s->eval_split != NULL && g_str_equal (s->eval_split, "test");
 
   if (s->has_preview)
     {
@@ -54,15 +64,18 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%" PRIu64 " of %" PRIu64 " weights)\n"
+      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                  100 * p->accuracy);
+      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
-                                 100 * p->sparsity, (guint64) p->pruned, (guint64) p->weights,
+                                 100 * p->sparsity, (unsigned long) p->pruned,
+                                 (unsigned long) p->weights,
                                  p->dead_neurons, p->neurons, p->loss, threshold);
     }
   else if (s->eval.valid)
     {
-      accuracy = g_strdup_printf (_("%s accuracy %.1f %%"), split, 100 * s->eval.accuracy);
+      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                  100 * s->eval.accuracy);
       readout = g_strdup_printf (_("Sparsity %.1f %% · loss %.4f"),
                                  100 * s->metrics.total.parameter_sparsity, s->eval.loss);
     }
@@ -86,12 +99,15 @@ update_status (PlWindow   *self,
     {
     case PL_ENGINE_STATE_TRAINING:
     case PL_ENGINE_STATE_PAUSED:
-      status = g_strdup_printf (s->state == PL_ENGINE_STATE_PAUSED
-                                ? _("%s paused: epoch %u of %u, loss %.4f")
-                                : _("%s: epoch %u of %u, loss %.4f, %.0f samples/s"),
-                                s->training.fine_tune ? _("Fine-tuning") : _("Training"),
-                                s->training.epoch, s->training.epochs, s->training.batch_loss,
-                                s->training.samples_per_second);
+      if (s->state == PL_ENGINE_STATE_PAUSED)
+        status = g_strdup_printf (s->training.fine_tune ? _("Fine-tuning paused: epoch %u of %u, loss %.4f")
+                                                        : _("Training paused: epoch %u of %u, loss %.4f"),
+                                  s->training.epoch, s->training.epochs, s->training.batch_loss);
+      else
+        status = g_strdup_printf (s->training.fine_tune ? _("Fine-tuning: epoch %u of %u, loss %.4f, %.0f samples/s")
+                                                        : _("Training: epoch %u of %u, loss %.4f, %.0f samples/s"),
+                                  s->training.epoch, s->training.epochs, s->training.batch_loss,
+                                  s->training.samples_per_second);
       break;
     case PL_ENGINE_STATE_SWEEPING:
       status = g_strdup (_("Sweeping sparsities…"));
@@ -99,13 +115,14 @@ update_status (PlWindow   *self,
     case PL_ENGINE_STATE_BUSY:
       status = s->command == PL_ENGINE_COMMAND_SCHEDULE
                ? g_strdup (_("Running the procedure… (Escape stops it)"))
-               : g_strdup_printf (_("Working: %s…"), pl_engine_command_to_string (s->command));
+               : g_strdup_printf (_("Working: %s…"), pl_engine_command_title (s->command));
       break;
     case PL_ENGINE_STATE_IDLE:
     default:
       if (s->arch != NULL && s->data_name != NULL)
         status = g_strdup_printf (_("%s on %s: %u training, %u validation, %u test samples"),
-                                  s->arch, s->data_name, s->n_train, s->n_val, s->n_test);
+                                  s->arch, dataset_display_name (s->data_name), s->n_train, s->n_val,
+                                  s->n_test);
       else
         status = g_strdup (_("Loading…"));
       break;
@@ -372,6 +389,7 @@ histogram_drag (PlWindow *self,
     self->last_preview = pl_engine_preview (self->engine, value, TRUE);
 }
 
+/* The pointer's x is the start GTK gave with drag-begin plus the offset of each update. */
 static void
 on_drag_begin (GtkGestureDrag *gesture,
                double          x,
@@ -380,6 +398,7 @@ on_drag_begin (GtkGestureDrag *gesture,
 {
   /* then the keys move the threshold on from where the pointer left it */
   gtk_widget_grab_focus (GTK_WIDGET (self->histogram_view));
+  self->drag_x0 = x;
   histogram_drag (self, x);
 }
 
@@ -389,10 +408,7 @@ on_drag_update (GtkGestureDrag *gesture,
                 double          dy,
                 PlWindow       *self)
 {
-  double x0, y0;
-
-  gtk_gesture_drag_get_start_point (gesture, &x0, &y0);
-  histogram_drag (self, x0 + dx);
+  histogram_drag (self, self->drag_x0 + dx);
 }
 
 static void

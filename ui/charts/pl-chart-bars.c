@@ -111,21 +111,13 @@ pl_chart_draw_bars (cairo_t            *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL || data->group_names == NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL,
-                             empty != NULL ? empty : _("No values to show"), style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (empty == NULL && data->group_names == NULL)
+    empty = _("No values to show");
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!bars_layout (&c, data, &b))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &b.layout.area;
@@ -166,8 +158,7 @@ pl_chart_draw_bars (cairo_t            *cr,
       }
 
   _pl_frame_draw (&c, &b.frame, &b.layout);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

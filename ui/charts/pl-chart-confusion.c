@@ -62,8 +62,8 @@ confusion_layout (PlCanvas              *c,
 
   pl_chart_format_number (pct, sizeof pct, (double) correct / total, 0.001, PL_CHART_NUMBER_PERCENT);
   /* TRANSLATORS: "accuracy 92.0% of 1000 samples · colour: share of the true class" */
-  g_snprintf (m->note, sizeof m->note, _("accuracy %s of %" G_GUINT64_FORMAT " samples · colour: share of the true class"),
-              pct, total);
+  g_snprintf (m->note, sizeof m->note, _("accuracy %s of %llu samples · colour: share of the true class"),
+              pct, (unsigned long long) total);
   m->frame.title = data->title != NULL ? data->title : _("Confusion matrix");
   m->frame.note = m->note;
   m->frame.x_label = _("predicted class");
@@ -140,21 +140,12 @@ pl_chart_draw_confusion (cairo_t               *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!confusion_layout (&c, data, &m))
     {
       confusion_clear (&m);
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &m.layout.area;
@@ -217,8 +208,7 @@ pl_chart_draw_confusion (cairo_t               *cr,
                   a->y + style->font_size * 1.6, m.bar_width, MAX (a->height - style->font_size * 1.6, 10),
                   0, 1, PL_CHART_NUMBER_PERCENT, _("share"));
   confusion_clear (&m);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

@@ -172,6 +172,7 @@ curves_layout (PlCanvas         *c,
         {
           st->legend[n_legend].label = cv->name != NULL ? cv->name : "?";
           pl_chart_series_colour (s, i, &st->legend[n_legend].colour);
+          st->legend[n_legend].n_dash = pl_chart_series_dash (s, i, st->legend[n_legend].dash);
           st->legend[n_legend].kind = band && data->spread != PL_SPREAD_NONE ? PL_LEGEND_BAND : PL_LEGEND_LINE;
           n_legend++;
         }
@@ -329,20 +330,11 @@ draw_curves (cairo_t            *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!curves_layout (&c, data, sensitivity, &st))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &st.layout.area;
@@ -413,12 +405,16 @@ draw_curves (cairo_t            *cr,
       const PlCurve *cv = &data->curves[i];
       PlRgba colour;
       gboolean pen_down = FALSE;
+      double dash[2];
+      guint n_dash;
 
       if (cv->x == NULL || cv->y == NULL)
         continue;
       pl_chart_series_colour (style, i, &colour);
       pl_chart_set_source (cr, &colour);
       cairo_set_line_width (cr, style->line_width);
+      n_dash = pl_chart_series_dash (style, i, dash);
+      cairo_set_dash (cr, dash, n_dash, 0);
       for (guint j = 0; j < cv->n; j++)
         {
           double x = plot_x (data, cv->x[j]);
@@ -436,6 +432,7 @@ draw_curves (cairo_t            *cr,
         }
       cairo_stroke (cr);
     }
+  cairo_set_dash (cr, NULL, 0, 0);
   for (guint i = 0; i < data->n_curves; i++)
     {
       const PlCurve *cv = &data->curves[i];
@@ -462,8 +459,7 @@ draw_curves (cairo_t            *cr,
   cairo_restore (cr);
 
   _pl_frame_draw (&c, &st.frame, &st.layout);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

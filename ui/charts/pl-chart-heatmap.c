@@ -374,20 +374,11 @@ pl_chart_draw_heatmap (cairo_t             *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!heatmap_layout (&c, data, &h))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &h.layout.area;
@@ -413,8 +404,7 @@ pl_chart_draw_heatmap (cairo_t             *cr,
                   a->x + a->width + style->font_size * 1.2, a->y + style->font_size * 1.6,
                   h.bar_width, MAX (a->height - style->font_size * 1.6, 10), -h.limit, h.limit,
                   PL_CHART_NUMBER_PLAIN, _("weight"));
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

@@ -136,20 +136,11 @@ pl_chart_draw_histogram (cairo_t               *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!histogram_layout (&c, data, &h))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &h.layout.area;
@@ -257,8 +248,7 @@ pl_chart_draw_histogram (cairo_t               *cr,
       _pl_text_draw (&c, PL_TEXT_TICK, text, lx, label_y, right ? 0 : 1, 0, 0, FALSE, &colour);
     }
 
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

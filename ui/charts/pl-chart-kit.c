@@ -57,6 +57,40 @@ _pl_canvas_background (PlCanvas *c)
   cairo_restore (c->cr);
 }
 
+gboolean
+_pl_draw_begin (PlCanvas           *c,
+                cairo_t            *cr,
+                double              width,
+                double              height,
+                const PlChartStyle *style,
+                const char         *title,
+                const char         *empty)
+{
+  if (empty != NULL)
+    {
+      pl_chart_draw_message (cr, width, height, title, empty, style);
+      return FALSE;
+    }
+  cairo_save (cr);
+  _pl_canvas_init (c, cr, width, height, style);
+  _pl_canvas_background (c);
+  return TRUE;
+}
+
+void
+_pl_draw_end (PlCanvas *c)
+{
+  _pl_canvas_clear (c);
+  cairo_restore (c->cr);
+}
+
+void
+_pl_draw_too_small (PlCanvas *c)
+{
+  _pl_draw_end (c);
+  pl_chart_draw_message (c->cr, c->width, c->height, NULL, _("Too small to draw"), c->style);
+}
+
 static double
 role_size (PlCanvas   *c,
            PlTextRole  role)
@@ -182,8 +216,11 @@ double
 _pl_text_line_height (PlCanvas   *c,
                       PlTextRole  role)
 {
+  /* Stacked lines are spaced by this sample: a script drawn with a taller fallback font (CJK)
+   * names a character of its own, or its lines overlap. */
   if (c->line_heights[role] <= 0)
-    _pl_text_size (c, role, "Ag", 0, NULL, &c->line_heights[role]);
+    /* TRANSLATORS: measures a line of chart text: "Ag" and a tall character of your script */
+    _pl_text_size (c, role, _("Ag"), 0, NULL, &c->line_heights[role]);
   return c->line_heights[role];
 }
 
@@ -329,9 +366,12 @@ legend_symbol (PlCanvas           *c,
     default:
       pl_chart_set_source (cr, &item->colour);
       cairo_set_line_width (cr, s->line_width);
+      if (item->n_dash > 0)
+        cairo_set_dash (cr, item->dash, item->n_dash, 0);
       cairo_move_to (cr, x, mid);
       cairo_line_to (cr, x + w, mid);
       cairo_stroke (cr);
+      cairo_set_dash (cr, NULL, 0, 0);
       if (item->kind == PL_LEGEND_LINE)
         _pl_markers (c, (double[]) { x + w / 2, mid }, 1, s->marker_radius, &item->colour);
       break;

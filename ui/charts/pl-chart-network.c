@@ -209,20 +209,11 @@ pl_chart_draw_network (cairo_t             *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!network_layout (&c, data, &n))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   pl_chart_diverging (style, 0.8, &pos);
@@ -328,8 +319,7 @@ pl_chart_draw_network (cairo_t             *cr,
     }
 
   _pl_frame_draw_header (&c, &n.frame, &n.layout);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

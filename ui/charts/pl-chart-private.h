@@ -38,6 +38,22 @@ void     _pl_canvas_init        (PlCanvas           *canvas,
 void     _pl_canvas_clear       (PlCanvas           *canvas);
 void     _pl_canvas_background  (PlCanvas           *canvas);
 
+/* The opening every renderer's draw shares. When @empty is not NULL, draws it as the chart's
+ * message under @title and returns FALSE: the caller returns. Otherwise saves @cr, sets up
+ * @canvas, paints the background and returns TRUE: the caller lays out and draws, and ends
+ * with _pl_draw_end(), or with _pl_draw_too_small() when its layout does not fit. */
+gboolean _pl_draw_begin         (PlCanvas           *canvas,
+                                 cairo_t            *cr,
+                                 double              width,
+                                 double              height,
+                                 const PlChartStyle *style,
+                                 const char         *title,
+                                 const char         *empty);
+/* Frees @canvas's text and restores the context saved by _pl_draw_begin(). */
+void     _pl_draw_end           (PlCanvas           *canvas);
+/* _pl_draw_end(), then “Too small to draw” in place of the chart. */
+void     _pl_draw_too_small     (PlCanvas           *canvas);
+
 /* Size of @text in logical px; @max_width > 0 ellipsizes it at the end. */
 void     _pl_text_size          (PlCanvas           *canvas,
                                  PlTextRole          role,
@@ -95,6 +111,8 @@ typedef struct {
   const char   *label;  /* borrowed */
   PlRgba        colour;
   PlLegendKind  kind;
+  guint         n_dash;   /* PL_LEGEND_LINE: its line's pattern (pl_chart_series_dash), 0 solid */
+  double        dash[2];
 } PlLegendItem;
 
 /* The axes, labels, title and legend around one plot area. */

@@ -162,6 +162,26 @@ pl_chart_series_colour (const PlChartStyle *style,
   *colour = style->series[index % PL_CHART_N_SERIES];
 }
 
+guint
+pl_chart_series_dash (const PlChartStyle *style,
+                      guint               index,
+                      double              dash[2])
+{
+  switch ((index / PL_CHART_N_SERIES) % 3)
+    {
+    case 1:
+      dash[0] = 4 * style->line_width;
+      dash[1] = 2 * style->line_width;
+      return 2;
+    case 2:
+      dash[0] = 1 * style->line_width;
+      dash[1] = 1.5 * style->line_width;
+      return 2;
+    default:
+      return 0;
+    }
+}
+
 static void
 interpolate_stops (const guint32 *stops,
                    guint          n_stops,

@@ -75,6 +75,12 @@ const char  *pl_chart_theme_to_string (PlChartTheme       theme);
 void         pl_chart_series_colour  (const PlChartStyle *style,
                                       guint               index,
                                       PlRgba             *colour);
+/* The line pattern of series @index: solid for the first PL_CHART_N_SERIES series, dashed for
+ * the next, dotted for the next, then again, so that series sharing a colour still differ.
+ * Fills @dash and returns its length for cairo_set_dash(), 0 for a solid line. */
+guint        pl_chart_series_dash    (const PlChartStyle *style,
+                                      guint               index,
+                                      double              dash[2]);
 void         pl_chart_diverging      (const PlChartStyle *style,
                                       double              t,
                                       PlRgba             *colour);

@@ -253,20 +253,11 @@ pl_chart_draw_training (cairo_t              *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!training_layout (&c, data, &t))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
 
@@ -285,8 +276,7 @@ pl_chart_draw_training (cairo_t              *cr,
       _pl_frame_draw (&c, &t.panel[p], &t.layout[p]);
     }
   _pl_frame_draw_header (&c, &t.header, &t.header_layout);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void
@@ -455,20 +445,11 @@ pl_chart_draw_grad_norm (cairo_t              *cr,
 
   g_return_if_fail (cr != NULL && style != NULL);
 
-  if (empty != NULL)
-    {
-      pl_chart_draw_message (cr, width, height, data != NULL ? data->title : NULL, empty, style);
-      return;
-    }
-
-  cairo_save (cr);
-  _pl_canvas_init (&c, cr, width, height, style);
-  _pl_canvas_background (&c);
+  if (!_pl_draw_begin (&c, cr, width, height, style, data != NULL ? data->title : NULL, empty))
+    return;
   if (!grad_norm_layout (&c, data, &g))
     {
-      _pl_canvas_clear (&c);
-      cairo_restore (cr);
-      pl_chart_draw_message (cr, width, height, NULL, _("Too small to draw"), style);
+      _pl_draw_too_small (&c);
       return;
     }
   a = &g.layout.area;
@@ -578,8 +559,7 @@ pl_chart_draw_grad_norm (cairo_t              *cr,
   cairo_restore (cr);
 
   _pl_frame_draw (&c, &g.frame, &g.layout);
-  _pl_canvas_clear (&c);
-  cairo_restore (cr);
+  _pl_draw_end (&c);
 }
 
 void

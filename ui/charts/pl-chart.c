@@ -1,9 +1,69 @@
-/* pl-chart.c — every chart kind behind one handle */
+/* pl-chart.c — every chart kind behind one handle
+ *
+ * One row per kind holds the kind's renderer entry points; pl_chart_draw(), pl_chart_layout(),
+ * pl_chart_empty_message() and pl_chart_to_csv() look the kind up here, so a new kind is a row
+ * (and a PlChartKind), not a case in each of them.
+ */
 #define G_LOG_DOMAIN "pl-chart"
 
 #include "config.h"
 
 #include "pl-chart.h"
+
+#include <string.h>
+
+typedef void        (*DrawFunc)   (cairo_t *cr, double width, double height, gconstpointer data,
+                                   const PlChartStyle *style);
+typedef gboolean    (*LayoutFunc) (cairo_t *cr, double width, double height, gconstpointer data,
+                                   const PlChartStyle *style, PlChartArea *area);
+typedef const char *(*EmptyFunc)  (gconstpointer data);
+typedef void        (*CsvFunc)    (gconstpointer data, GString *csv);
+
+typedef struct {
+  DrawFunc    draw;
+  LayoutFunc  layout;         /* NULL: no single plot area (fields, network: tiles and neurons;
+                               * training: two panels, pl_chart_training_layout()) */
+  EmptyFunc   empty_message;
+  CsvFunc     write_csv;
+} ChartKind;
+
+/* The renderers take their own data type where the table takes gconstpointer: the casts
+ * change only the pointee type of one pointer argument, as GLib's callbacks do. */
+#define KIND(draw, layout, empty, csv) \
+  { (DrawFunc) (draw), (LayoutFunc) (layout), (EmptyFunc) (empty), (CsvFunc) (csv) }
+
+static const ChartKind kinds[PL_CHART_N_KINDS] = {
+  [PL_CHART_HEATMAP] = KIND (pl_chart_draw_heatmap, pl_chart_heatmap_layout,
+                             pl_chart_heatmap_empty_message, pl_chart_heatmap_write_csv),
+  [PL_CHART_FIELDS] = KIND (pl_chart_draw_fields, NULL,
+                            pl_chart_fields_empty_message, pl_chart_fields_write_csv),
+  [PL_CHART_HISTOGRAM] = KIND (pl_chart_draw_histogram, pl_chart_histogram_layout,
+                               pl_chart_histogram_empty_message, pl_chart_histogram_write_csv),
+  [PL_CHART_CURVES] = KIND (pl_chart_draw_curves, pl_chart_curves_layout,
+                            pl_chart_curves_empty_message, pl_chart_curves_write_csv),
+  [PL_CHART_SENSITIVITY] = KIND (pl_chart_draw_sensitivity, pl_chart_sensitivity_layout,
+                                 pl_chart_curves_empty_message, pl_chart_curves_write_csv),
+  [PL_CHART_TRAINING] = KIND (pl_chart_draw_training, NULL,
+                              pl_chart_training_empty_message, pl_chart_training_write_csv),
+  [PL_CHART_GRAD_NORM] = KIND (pl_chart_draw_grad_norm, pl_chart_grad_norm_layout,
+                               pl_chart_grad_norm_empty_message, pl_chart_grad_norm_write_csv),
+  [PL_CHART_CONFUSION] = KIND (pl_chart_draw_confusion, pl_chart_confusion_layout,
+                               pl_chart_confusion_empty_message, pl_chart_confusion_write_csv),
+  [PL_CHART_BOUNDARY] = KIND (pl_chart_draw_boundary, pl_chart_boundary_layout,
+                              pl_chart_boundary_empty_message, pl_chart_boundary_write_csv),
+  [PL_CHART_NETWORK] = KIND (pl_chart_draw_network, NULL,
+                             pl_chart_network_empty_message, pl_chart_network_write_csv),
+  [PL_CHART_BARS] = KIND (pl_chart_draw_bars, pl_chart_bars_layout,
+                          pl_chart_bars_empty_message, pl_chart_bars_write_csv),
+};
+
+static const ChartKind *
+kind_of (const PlChart *chart)
+{
+  if ((guint) chart->kind >= PL_CHART_N_KINDS || kinds[chart->kind].draw == NULL)
+    return NULL;
+  return &kinds[chart->kind];
+}
 
 void
 pl_chart_draw (cairo_t            *cr,
@@ -12,128 +72,60 @@ pl_chart_draw (cairo_t            *cr,
                const PlChart      *chart,
                const PlChartStyle *style)
 {
-  g_return_if_fail (cr != NULL && chart != NULL && style != NULL);
+  const ChartKind *kind;
 
-  switch (chart->kind)
+  g_return_if_fail (cr != NULL && chart != NULL && style != NULL);
+  kind = kind_of (chart);
+  g_return_if_fail (kind != NULL);
+
+  kind->draw (cr, width, height, chart->data, style);
+}
+
+gboolean
+pl_chart_layout (cairo_t            *cr,
+                 double              width,
+                 double              height,
+                 const PlChart      *chart,
+                 const PlChartStyle *style,
+                 PlChartArea        *area)
+{
+  const ChartKind *kind;
+
+  g_return_val_if_fail (cr != NULL && chart != NULL && style != NULL && area != NULL, FALSE);
+  kind = kind_of (chart);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  if (kind->layout == NULL)
     {
-    case PL_CHART_HEATMAP:
-      pl_chart_draw_heatmap (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_FIELDS:
-      pl_chart_draw_fields (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_HISTOGRAM:
-      pl_chart_draw_histogram (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_CURVES:
-      pl_chart_draw_curves (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_SENSITIVITY:
-      pl_chart_draw_sensitivity (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_TRAINING:
-      pl_chart_draw_training (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_GRAD_NORM:
-      pl_chart_draw_grad_norm (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_CONFUSION:
-      pl_chart_draw_confusion (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_BOUNDARY:
-      pl_chart_draw_boundary (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_NETWORK:
-      pl_chart_draw_network (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_BARS:
-      pl_chart_draw_bars (cr, width, height, chart->data, style);
-      break;
-    case PL_CHART_N_KINDS:
-    default:
-      g_return_if_reached ();
+      memset (area, 0, sizeof *area);
+      return FALSE;
     }
+  return kind->layout (cr, width, height, chart->data, style, area);
 }
 
 const char *
 pl_chart_empty_message (const PlChart *chart)
 {
-  g_return_val_if_fail (chart != NULL, NULL);
+  const ChartKind *kind;
 
-  switch (chart->kind)
-    {
-    case PL_CHART_HEATMAP:
-      return pl_chart_heatmap_empty_message (chart->data);
-    case PL_CHART_FIELDS:
-      return pl_chart_fields_empty_message (chart->data);
-    case PL_CHART_HISTOGRAM:
-      return pl_chart_histogram_empty_message (chart->data);
-    case PL_CHART_CURVES:
-    case PL_CHART_SENSITIVITY:
-      return pl_chart_curves_empty_message (chart->data);
-    case PL_CHART_TRAINING:
-      return pl_chart_training_empty_message (chart->data);
-    case PL_CHART_GRAD_NORM:
-      return pl_chart_grad_norm_empty_message (chart->data);
-    case PL_CHART_CONFUSION:
-      return pl_chart_confusion_empty_message (chart->data);
-    case PL_CHART_BOUNDARY:
-      return pl_chart_boundary_empty_message (chart->data);
-    case PL_CHART_NETWORK:
-      return pl_chart_network_empty_message (chart->data);
-    case PL_CHART_BARS:
-      return pl_chart_bars_empty_message (chart->data);
-    case PL_CHART_N_KINDS:
-    default:
-      g_return_val_if_reached (NULL);
-    }
+  g_return_val_if_fail (chart != NULL, NULL);
+  kind = kind_of (chart);
+  g_return_val_if_fail (kind != NULL, NULL);
+
+  return kind->empty_message (chart->data);
 }
 
 char *
 pl_chart_to_csv (const PlChart *chart)
 {
+  const ChartKind *kind;
   GString *csv;
 
   g_return_val_if_fail (chart != NULL, NULL);
+  kind = kind_of (chart);
+  g_return_val_if_fail (kind != NULL, NULL);
 
   csv = g_string_new (NULL);
-  switch (chart->kind)
-    {
-    case PL_CHART_HEATMAP:
-      pl_chart_heatmap_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_FIELDS:
-      pl_chart_fields_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_HISTOGRAM:
-      pl_chart_histogram_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_CURVES:
-    case PL_CHART_SENSITIVITY:
-      pl_chart_curves_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_TRAINING:
-      pl_chart_training_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_GRAD_NORM:
-      pl_chart_grad_norm_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_CONFUSION:
-      pl_chart_confusion_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_BOUNDARY:
-      pl_chart_boundary_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_NETWORK:
-      pl_chart_network_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_BARS:
-      pl_chart_bars_write_csv (chart->data, csv);
-      break;
-    case PL_CHART_N_KINDS:
-    default:
-      g_warn_if_reached ();
-      break;
-    }
+  kind->write_csv (chart->data, csv);
   return g_string_free (csv, FALSE);
 }

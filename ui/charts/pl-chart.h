@@ -46,6 +46,16 @@ void         pl_chart_draw           (cairo_t            *cr,
                                       double              height,
                                       const PlChart      *chart,
                                       const PlChartStyle *style);
+/* The plot area of the chart drawn at @width × @height (for hit tests: a pointer position to a
+ * value, a cell, a bin), as the kind's own layout function gives it; FALSE, with @area zeroed,
+ * when the chart is empty, too small, or of a kind without one plot area (fields, network,
+ * training). */
+gboolean     pl_chart_layout         (cairo_t            *cr,
+                                      double              width,
+                                      double              height,
+                                      const PlChart      *chart,
+                                      const PlChartStyle *style,
+                                      PlChartArea        *area);
 /* NULL when the chart has something to draw, else its empty-state message. (transfer none) */
 const char  *pl_chart_empty_message  (const PlChart      *chart);
 /* The plotted numbers as CSV with a header row ('.' decimals, numbers that read back exactly).
