@@ -445,6 +445,7 @@ _pl_cli_bench (int    argc,
   static const PlCliCommand benches[] = {
     { "train", bench_train, N_("Training throughput (samples/s, GFLOP/s) for one and more threads") },
     { "drag", bench_drag, N_("The live threshold drag: milliseconds per preview position") },
+    { "sparse", _pl_cli_bench_sparse, N_("Dense, CSR and compacted forward latency, FLOPs and bytes; sparse fine-tuning") },
     { NULL }
   };
   g_autofree char *usage = g_strdup_printf (_("Usage: %s COMMAND [OPTIONS…]"), argv[0]);

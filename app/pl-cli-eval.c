@@ -16,10 +16,12 @@ _pl_cli_eval (int    argc,
 {
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *model_path = NULL;
+  g_autofree char *session_path = NULL;
   gboolean json = FALSE;
   int threads = 1;
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model to evaluate (safetensors)"), N_("FILE") },
+    PL_CLI_SESSION_OPTION (&session_path),
     { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 1)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
     { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
@@ -37,13 +39,13 @@ _pl_cli_eval (int    argc,
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
-  if (model_path == NULL)
-    return _pl_cli_usage (_("--model is required"));
   _pl_cli_set_threads (threads);
 
-  model = pl_safetensors_load (model_path, &error);
+  model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
+  if (model_path == NULL)
+    model_path = g_strdup (session_path);
 
   data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)

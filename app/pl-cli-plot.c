@@ -12,6 +12,7 @@
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
+#include "pl-eval.h"
 #include "pl-nn.h"
 #include "pl-safetensors.h"
 
@@ -434,12 +435,11 @@ build_boundary (Plot    *p,
                 GError **error)
 {
   const PlDataset *test;
-  g_autoptr(PlNnWork) work = NULL;
+  g_autoptr(PlDecisionGrid) grid = NULL;
   guint32 *grid_class, *labels;
-  float *grid_conf, *points, *row;
-  double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y0 = G_MAXDOUBLE, y1 = -G_MAXDOUBLE, padx, pady;
+  float *grid_conf, *points;
+  double x0, x1, y0, y1;
   guint g = BOUNDARY_GRID, n_out, n_points;
-  const PlDataset *sets[2];
 
   if (!need_model (p, error) || !need_data (p, _("the 2-D set whose points and regions to draw"), error))
     return FALSE;
@@ -451,53 +451,18 @@ build_boundary (Plot    *p,
       return FALSE;
     }
   test = p->data->test;
-  sets[0] = p->data->train;
-  sets[1] = test;
-  for (guint s = 0; s < 2; s++)
-    for (guint i = 0; i < sets[s]->n; i++)
-      {
-        x0 = MIN (x0, sets[s]->x[2 * i]);
-        x1 = MAX (x1, sets[s]->x[2 * i]);
-        y0 = MIN (y0, sets[s]->x[2 * i + 1]);
-        y1 = MAX (y1, sets[s]->x[2 * i + 1]);
-      }
-  if (!(x1 > x0) || !(y1 > y0))
-    x0 = x1 = y0 = y1 = 0;   /* the chart says there is no area */
-  padx = (x1 - x0) * 0.08;
-  pady = (y1 - y0) * 0.08;
-  x0 -= padx;
-  x1 += padx;
-  y0 -= pady;
-  y1 += pady;
 
-  /* The model's prediction on a grid, one row of the grid per forward pass. */
-  n_out = p->model->sizes[p->model->n_layers];
+  /* the region and the grid of the window's boundary view (pl-eval.h), at a finer size */
+  {
+    const PlDataset *sets[] = { p->data->train, p->data->val, p->data->test };
+
+    pl_decision_region (sets, G_N_ELEMENTS (sets), &x0, &x1, &y0, &y1);
+  }
+  grid = pl_decision_grid (p->model, g, x0, x1, y0, y1);
+  n_out = grid->n_out;
   grid_class = keep (p, g_new (guint32, (gsize) g * g));
   grid_conf = keep (p, g_new (float, (gsize) g * g));
-  row = keep (p, g_new (float, (gsize) g * 2));
-  work = pl_nn_work_new (p->model, g);
-  for (guint i = 0; i < g; i++)
-    {
-      const float *prob;
-
-      for (guint j = 0; j < g; j++)
-        {
-          row[2 * j] = (float) (x0 + (j + 0.5) * (x1 - x0) / g);
-          row[2 * j + 1] = (float) (y0 + (i + 0.5) * (y1 - y0) / g);
-        }
-      prob = pl_nn_forward (p->model, work, row, g);
-      for (guint j = 0; j < g; j++)
-        {
-          const float *pr = prob + (gsize) j * n_out;
-          guint best = 0;
-
-          for (guint c = 1; c < n_out; c++)
-            if (pr[c] > pr[best])
-              best = c;
-          grid_class[(gsize) i * g + j] = best;
-          grid_conf[(gsize) i * g + j] = pr[best];
-        }
-    }
+  pl_decision_argmax (grid_class, grid_conf, grid->prob, (gsize) g * g, n_out);
 
   n_points = MIN (test->n, BOUNDARY_POINTS);
   points = keep (p, g_memdup2 (test->x, sizeof (float) * 2 * MAX (n_points, 1)));

@@ -10,6 +10,7 @@
 #include "pl-eval.h"
 #include "pl-metrics.h"
 #include "pl-mlp.h"
+#include "pl-session.h"
 
 G_BEGIN_DECLS
 
@@ -41,11 +42,14 @@ int          _pl_cli_usage_commands (FILE               *out,
 int          _pl_cli_train        (int argc, char **argv);
 int          _pl_cli_eval         (int argc, char **argv);
 int          _pl_cli_bench        (int argc, char **argv);
+int          _pl_cli_bench_sparse (int argc, char **argv);
 int          _pl_cli_plot         (int argc, char **argv);
 int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
 int          _pl_cli_schedule     (int argc, char **argv);
 int          _pl_cli_sensitivity  (int argc, char **argv);
+int          _pl_cli_session      (int argc, char **argv);
+int          _pl_cli_report       (int argc, char **argv);
 
 /* ---- options ----
  *
@@ -200,9 +204,11 @@ typedef struct {
   gboolean  standardize;   /* --standardize */
   int       max_train;     /* --max-train, 0 = all */
   gint64    split_seed;    /* --split-seed */
+  PlSession *session;      /* owned: the --session the spec came from, or NULL */
+  char     *session_path;  /* owned */
 } PlCliDataArgs;
 
-#define PL_CLI_DATA_ARGS_INIT { NULL, -1, FALSE, 0, 0 }
+#define PL_CLI_DATA_ARGS_INIT { NULL, -1, FALSE, 0, 0, NULL, NULL }
 
 void         _pl_cli_add_data_options (GOptionContext *context,
                                        PlCliDataArgs  *args);
@@ -212,6 +218,20 @@ PlData      *_pl_cli_load_data        (const PlCliDataArgs *args,
 void         _pl_cli_data_args_clear  (PlCliDataArgs  *args);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliDataArgs, _pl_cli_data_args_clear)
+
+/* --session FILE, the row of a command that takes --model. */
+extern const char *_pl_cli_session_help;
+#define PL_CLI_SESSION_OPTION(path) \
+  { "session", 0, PL_CLI_FILENAME, (path), _pl_cli_session_help, N_("FILE") }
+
+/* The model of --model FILE (safetensors) or --session FILE (.prunelab); exactly one must be
+ * given (else a PL_SPEC_ERROR). A session whose data @data_args does not name (no --data)
+ * gives its data spec and options to @data_args, and _pl_cli_load_data() then checks the data
+ * against the session's hash. (transfer full) */
+PlMlp       *_pl_cli_load_model       (const char     *model_path,
+                                       const char     *session_path,
+                                       PlCliDataArgs  *data_args,
+                                       GError        **error);
 
 /* Adds "layers" (each layer's metrics, named layers.N) and "total". */
 void         _pl_cli_add_metrics      (JsonBuilder     *builder,

@@ -176,7 +176,8 @@ _pl_cli_score_names (gboolean neurons_only)
       if (neurons_only && !info->per_neuron)
         continue;
       if (names->len > 0)
-        g_string_append (names, ", ");
+        /* TRANSLATORS: the separator of a list of names, as in "magnitude, gradient" */
+        g_string_append (names, _(", "));
       g_string_append (names, info->name);
     }
   return g_string_free (names, FALSE);
@@ -283,6 +284,7 @@ PlData *
 _pl_cli_load_data (const PlCliDataArgs  *args,
                    GError              **error)
 {
+  g_autoptr(PlData) data = NULL;
   PlDataOptions options = PL_DATA_OPTIONS_INIT;
 
   if (args->spec == NULL)
@@ -296,13 +298,19 @@ _pl_cli_load_data (const PlCliDataArgs  *args,
   options.max_train = (guint) args->max_train;
   options.split_seed = (guint64) args->split_seed;
 
-  return pl_data_load (args->spec, &options, error);
+  data = pl_data_load (args->spec, &options, error);
+  if (data != NULL && args->session != NULL
+      && !pl_session_check_data (args->session, data, args->session_path, error))
+    return NULL;
+  return g_steal_pointer (&data);
 }
 
 void
 _pl_cli_data_args_clear (PlCliDataArgs *args)
 {
   g_clear_pointer (&args->spec, g_free);
+  g_clear_pointer (&args->session, pl_session_free);
+  g_clear_pointer (&args->session_path, g_free);
 }
 
 static const PlCliCommand commands[] = {
@@ -313,6 +321,8 @@ static const PlCliCommand commands[] = {
   { "schedule", _pl_cli_schedule, N_("Pruning procedures: one-shot, iterative (lottery ticket), gradual, adaptive, L1, L0, distillation; one curve each, over seeds") },
   { "sensitivity", _pl_cli_sensitivity, N_("Accuracy as each layer alone is pruned") },
   { "bench", _pl_cli_bench, N_("Measure training and live-drag speed (bench train, bench drag)") },
+  { "report", _pl_cli_report, N_("Write a PDF report of a session (or a model on a dataset) with every chart") },
+  { "session", _pl_cli_session, N_("Make a session file (.prunelab) for the app from a model and a dataset") },
   { "plot", _pl_cli_plot, N_("Draw a chart of a result or a model (PNG, SVG, PDF, CSV)") },
   { NULL }
 };

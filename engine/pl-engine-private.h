@@ -6,6 +6,7 @@
 
 #include "pl-dataset.h"
 #include "pl-engine.h"
+#include "pl-session.h"
 #include "pl-tsan-private.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,8 @@ typedef struct {
   gboolean       by_threshold;
   guint64        request;
   guint64        requested;     /* pl_engine_preview() calls up to this one */
+  gint64         sent_at;       /* when the newest value was stored */
+  gint64         popped_at;     /* worker: when it took the command off the queue */
   /* fine-tune, sweep */
   guint          epochs;
   double         lr;
@@ -38,6 +41,11 @@ typedef struct {
   guint          n_scores;
   guint          points;
   double         max;
+  guint          seeds;
+  /* measure-sparse, export-compact (pl-engine-sparse.c) */
+  PlMlp         *model;         /* owned: the model with the masks to measure or export */
+  /* load-session, save-session */
+  PlSession     *session;       /* owned */
   /* schedule */
   PlMethod          method;
   PlScheduleConfig *schedule;   /* owned */
@@ -45,10 +53,11 @@ typedef struct {
 } PlCommand;
 
 typedef struct {
-  guint     command;
-  guint     id;
-  gboolean  ok;
-  GError   *error;   /* owned, or NULL */
+  guint            command;
+  guint            id;
+  gboolean         ok;
+  GError          *error;    /* owned, or NULL */
+  PlSparseReport  *report;   /* owned: the result of measure-sparse, or NULL */
 } PlEvent;
 
 typedef struct _PlWorker PlWorker;
@@ -78,12 +87,30 @@ struct _PlEngine
   gboolean       out_closed;    /* out_lock: disposed */
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */
+  PlSparseReport *sparse_report; /* main thread: the newest measure-sparse result, or NULL */
   PlWorker      *worker;        /* handed to the worker thread; freed by it */
 };
 
 PlCommand *_pl_command_new       (guint       kind);
 void       _pl_command_free      (gpointer    command);
 void       _pl_event_free        (gpointer    event);
+
+/* A preview request's values, read by the worker. */
+typedef struct {
+  double    value;
+  gboolean  by_threshold;
+  guint64   request;
+  guint64   requested;
+  gint64    sent_at;
+} PlPreviewRequest;
+
+/* Worker side: reads the newest values of preview @cmd and ends its writable life. */
+void       _pl_engine_take_preview  (PlEngine         *self,
+                                     PlCommand        *cmd,
+                                     PlPreviewRequest *out);
+/* Worker side: @cmd is finished: its cancellable and, for training, its count go. */
+void       _pl_engine_command_done  (PlEngine         *self,
+                                     const PlCommand  *cmd);
 
 /* Worker side: takes the next command (timeout_usec < 0: waits; 0: does not wait). */
 PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
@@ -92,6 +119,16 @@ PlCommand *_pl_engine_queue_pop  (PlEngine   *self,
 void       _pl_engine_post       (PlEngine   *self,
                                   PlSnapshot *snapshot,
                                   PlEvent    *event);
+
+/* pl-snapshot.c: pl_snapshot_copy() with @n_layers layers; those past the source's are empty,
+ * those past @n_layers dropped. (transfer full) */
+PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
+                                       guint             n_layers);
+
+/* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
+ * event that reports it. (transfer full) */
+PlEvent   *_pl_engine_sparse_run (PlEngine   *self,
+                                  PlCommand  *cmd);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);

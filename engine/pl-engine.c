@@ -25,12 +25,16 @@
  * computed with the strategy, model and masks of the commands sent before it, and while the
  * worker computes one preview only the newest value waits.
  *
- * Previews during training (pl-engine-worker.c). The worker answers them from the trainer's
+ * Previews during training (pl-engine-run.c). The worker answers them from the trainer's
  * progress callback, between two steps: the weights do not move under the preview, the model
  * stays the worker's alone (no copy shared with another thread, no lock around the numerics),
  * and the preview can use the engine's threads while the trainer's are idle. The PlPreview is
  * rebuilt from the current weights when it is PREVIEW_REFRESH_USEC old (and ≥ 10× its build
  * time), but not in the middle of a drag unless PREVIEW_MAX_AGE_USEC old (rebuild_due()).
+ * A preview during training evaluates a fixed subsample of TRAIN_PREVIEW_SAMPLES evaluation
+ * samples first (the first run after a rebuild recomputes the first layer over those only), and
+ * every sample once the pointer rests (no request for DRAG_GAP_USEC); the snapshot's
+ * preview_subsample says which. The evaluation and the scores are not remade during a drag.
  * Training (or a sweep) keeps RUN_SHARE of the time during a continuous drag: after a preview
  * that took t, the next waits until the run went on for t·RUN_SHARE/(1−RUN_SHARE). Progress snapshots go out at
  * most every PUBLISH_USEC; a preview's snapshot at once, with the heavy parts (weights, metrics,
@@ -49,7 +53,9 @@ _pl_command_free (gpointer data)
   g_clear_object (&cmd->cancellable);
   g_free (cmd->text);
   g_clear_pointer (&cmd->data, pl_data_free);
+  g_clear_pointer (&cmd->session, pl_session_free);
   g_free (cmd->scores);
+  g_clear_pointer (&cmd->model, pl_mlp_free);
   g_free (cmd->schedule);
   g_free (cmd);
 }
@@ -69,6 +75,7 @@ _pl_event_free (gpointer data)
   PlEvent *ev = data;
 
   g_clear_error (&ev->error);
+  g_clear_pointer (&ev->report, pl_sparse_report_free);
   g_free (ev);
 }
 
@@ -122,6 +129,7 @@ _pl_engine_queue_pop (PlEngine *self,
     {
       PL_TSAN_ACQUIRE (self->queue);
       g_atomic_int_add (&self->queued, -1);
+      cmd->popped_at = g_get_monotonic_time ();
     }
   return cmd;
 }
@@ -143,6 +151,40 @@ enqueue (PlEngine  *self,
   _pl_engine_in_unlock (self);
 
   return id;
+}
+
+void
+_pl_engine_take_preview (PlEngine         *self,
+                         PlCommand        *cmd,
+                         PlPreviewRequest *out)
+{
+  _pl_engine_in_lock (self);
+  if (self->tail_preview == cmd)
+    self->tail_preview = NULL;
+  *out = (PlPreviewRequest) { cmd->value, cmd->by_threshold, cmd->request, cmd->requested,
+                              cmd->sent_at };
+  _pl_engine_in_unlock (self);
+}
+
+void
+_pl_engine_command_done (PlEngine        *self,
+                         const PlCommand *cmd)
+{
+  gboolean training = cmd->kind == PL_ENGINE_COMMAND_TRAIN
+                      || cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
+
+  if (cmd->cancellable == NULL && !training)
+    return;
+  _pl_engine_in_lock (self);
+  if (cmd->cancellable != NULL)
+    g_ptr_array_remove (self->cancellables, cmd->cancellable);
+  if (training)
+    {
+      g_assert (self->n_training > 0);
+      if (--self->n_training == 0)
+        g_atomic_int_set (&self->paused, 0);
+    }
+  _pl_engine_in_unlock (self);
 }
 
 /* A wake-up has no place in the order of commands: the preview before it stays writable. */
@@ -181,6 +223,11 @@ deliver_cb (gpointer data)
     }
   while ((ev = g_queue_pop_head (&events)) != NULL)
     {
+      if (ev->report != NULL)
+        {
+          g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
+          self->sparse_report = g_steal_pointer (&ev->report);
+        }
       if (ev->error != NULL)
         g_signal_emit (self, signals[SIGNAL_ERROR], 0, ev->error);
       if (ev->command != PL_ENGINE_COMMAND_NONE)
@@ -282,6 +329,7 @@ pl_engine_finalize (GObject *object)
   PlEngine *self = PL_ENGINE (object);
 
   g_clear_pointer (&self->snapshot, pl_snapshot_unref);
+  g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
   g_async_queue_unref (self->queue);
   g_ptr_array_unref (self->cancellables);
   g_main_context_unref (self->context);
@@ -479,6 +527,39 @@ pl_engine_save_model (PlEngine   *self,
 }
 
 guint
+pl_engine_load_session (PlEngine   *self,
+                        PlSession  *session,
+                        const char *display_name)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (session != NULL && session->model != NULL, 0);
+  g_return_val_if_fail (display_name != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_LOAD_SESSION);
+  cmd->text = g_strdup (display_name);
+  cmd->session = session;
+  return enqueue (self, cmd);
+}
+
+guint
+pl_engine_save_session (PlEngine   *self,
+                        const char *path,
+                        PlSession  *session)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (path != NULL && session != NULL && session->model == NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_SAVE_SESSION);
+  cmd->text = g_strdup (path);
+  cmd->session = session;
+  return enqueue (self, cmd);
+}
+
+guint
 pl_engine_train (PlEngine            *self,
                  const PlTrainConfig *config)
 {
@@ -577,6 +658,7 @@ pl_engine_preview (PlEngine *self,
   cmd->by_threshold = by_threshold;
   cmd->request = request;
   cmd->requested = request;
+  cmd->sent_at = g_get_monotonic_time ();
   if (self->tail_preview == NULL)
     {
       queue_push_locked (self, cmd, FALSE);
@@ -647,7 +729,8 @@ pl_engine_sweep (PlEngine          *self,
                  const PlScoreKind *scores,
                  guint              n_scores,
                  guint              points,
-                 double             max)
+                 double             max,
+                 guint              seeds)
 {
   PlCommand *cmd;
 
@@ -659,6 +742,45 @@ pl_engine_sweep (PlEngine          *self,
   cmd->n_scores = n_scores;
   cmd->points = points;
   cmd->max = max;
+  cmd->seeds = seeds;
   cmd->cancellable = g_cancellable_new ();
+  return enqueue (self, cmd);
+}
+
+guint
+pl_engine_measure_sparse (PlEngine    *self,
+                          const PlMlp *model)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_MEASURE_SPARSE);
+  cmd->model = pl_mlp_copy (model);
+  return enqueue (self, cmd);
+}
+
+const PlSparseReport *
+pl_engine_get_sparse_report (PlEngine *self)
+{
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+
+  return self->sparse_report;
+}
+
+guint
+pl_engine_export_compact (PlEngine    *self,
+                          const PlMlp *model,
+                          const char  *path)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (model != NULL && path != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_EXPORT_COMPACT);
+  cmd->model = pl_mlp_copy (model);
+  cmd->text = g_strdup (path);
   return enqueue (self, cmd);
 }

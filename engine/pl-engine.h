@@ -53,9 +53,11 @@
 #include <gio/gio.h>
 
 #include "pl-dataset.h"
+#include "pl-latency.h"
 #include "pl-mlp.h"
 #include "pl-schedule.h"
 #include "pl-score.h"
+#include "pl-session.h"
 #include "pl-snapshot.h"
 #include "pl-train.h"
 
@@ -114,6 +116,22 @@ guint             pl_engine_load_model       (PlEngine             *self,
 guint             pl_engine_save_model       (PlEngine             *self,
                                               const char           *path);
 
+/* Opens a session (pl-session.h) loaded by the caller: its data from the spec, checked against
+ * the session's hash, then its model and masks, initial weights (for rewind), training settings
+ * and history, strategy (scores computed) and sweep curves. The slider and the lesson are the
+ * caller's to restore. On failure (the data cannot be loaded or are not the session's, the
+ * model does not fit them) the engine stays as it was; @display_name names the session in
+ * the message. (transfer full: @session) */
+guint             pl_engine_load_session     (PlEngine             *self,
+                                              PlSession            *session,
+                                              const char           *display_name);
+/* Saves the engine's state as a session: @session (from pl_session_new(), without a model)
+ * brings what the UI holds (slider, lesson), the engine fills in the rest. Needs data and a
+ * model; atomic. (transfer full: @session) */
+guint             pl_engine_save_session     (PlEngine             *self,
+                                              const char           *path,
+                                              PlSession            *session);
+
 /* Trains with @config (copied) on the training split, validating after each epoch. Runs
  * until config->epochs are done, pl_engine_stop() or divergence. */
 guint             pl_engine_train            (PlEngine             *self,
@@ -162,14 +180,42 @@ guint             pl_engine_run_schedule     (PlEngine                *self,
                                               guint64                  seed,
                                               gboolean                 adopt);
 
-/* Sparsity-vs-accuracy curves on the evaluation split, one per score, with the strategy's
- * scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to @max,
- * evenly spaced in log "fraction remaining" (as prunelab-cli sweep). The curves grow in the
- * snapshots as points finish; progress and pl_engine_stop() as for training. */
+/* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
+ * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to
+ * @max, evenly spaced in log "fraction remaining" (pl-sweep.h, as prunelab-cli sweep). A score
+ * that uses data or randomness is computed with @seeds seeds (1 … PL_SWEEP_MAX_SEEDS): the
+ * strategy's score seed and those after it; any other gives the same curve for every seed and
+ * is swept once. The curves grow in the snapshots as points finish; progress and
+ * pl_engine_stop() as for training. */
 guint             pl_engine_sweep            (PlEngine             *self,
                                               const PlScoreKind    *scores,
                                               guint                 n_scores,
                                               guint                 points,
-                                              double                max);
+                                              double                max,
+                                              guint                 seeds);
+
+/* What pruning buys for a model and its masks, measured on the engine thread (pl-latency.h):
+ * the dense (masked), CSR and compacted forward passes at batch 1 and 256, with their bytes. */
+typedef struct {
+  PlLatency  batch1;
+  PlLatency  batch256;
+  char      *compact_arch;   /* owned: the compacted network's sizes, "784-150-100-10" */
+} PlSparseReport;
+
+void              pl_sparse_report_free      (PlSparseReport       *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSparseReport, pl_sparse_report_free)
+
+/* Measures @model (copied; usually pl_snapshot_build_model (snapshot, TRUE): the model with the
+ * preview's masks) on the worker; when ::done reports it ok, pl_engine_get_sparse_report()
+ * holds the result. Not while training or sweeping (busy). */
+guint             pl_engine_measure_sparse   (PlEngine             *self,
+                                              const PlMlp          *model);
+/* The newest result of measure-sparse delivered, or NULL. (transfer none) */
+const PlSparseReport *pl_engine_get_sparse_report (PlEngine        *self);
+/* Saves @model (copied) compacted (pl-compact.h) to @path as safetensors, atomically, on the
+ * worker: a smaller nn.Linear stack without the dead neurons. */
+guint             pl_engine_export_compact   (PlEngine             *self,
+                                              const PlMlp          *model,
+                                              const char           *path);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 #include "pl-error.h"
 #include "pl-eval.h"
@@ -93,4 +94,118 @@ pl_evaluation_free (PlEvaluation *self)
   g_free (self->class_accuracy);
   g_free (self->confusion);
   g_free (self);
+}
+
+/* ---- decision grids ---------------------------------------------------------------------- */
+
+#define GRID_CHUNK 1024   /* cells per forward pass */
+
+void
+pl_decision_region (const PlDataset * const *sets,
+                    guint                    n_sets,
+                    double                  *x0,
+                    double                  *x1,
+                    double                  *y0,
+                    double                  *y1)
+{
+  double lo_x = INFINITY, hi_x = -INFINITY, lo_y = INFINITY, hi_y = -INFINITY, pad;
+
+  g_return_if_fail (x0 != NULL && x1 != NULL && y0 != NULL && y1 != NULL);
+
+  for (guint k = 0; k < n_sets; k++)
+    {
+      const PlDataset *d = sets[k];
+
+      if (d == NULL || d->n_features != 2)
+        continue;
+      for (guint s = 0; s < d->n; s++)
+        {
+          lo_x = MIN (lo_x, d->x[2 * s]);
+          hi_x = MAX (hi_x, d->x[2 * s]);
+          lo_y = MIN (lo_y, d->x[2 * s + 1]);
+          hi_y = MAX (hi_y, d->x[2 * s + 1]);
+        }
+    }
+  if (!(hi_x >= lo_x) || !(hi_y >= lo_y))
+    {
+      *x0 = *x1 = *y0 = *y1 = 0.0;
+      return;
+    }
+  pad = 0.05 * MAX (hi_x - lo_x, hi_y - lo_y) + 1e-3;
+  *x0 = lo_x - pad;
+  *x1 = hi_x + pad;
+  *y0 = lo_y - pad;
+  *y1 = hi_y + pad;
+}
+
+PlDecisionGrid *
+pl_decision_grid (const PlMlp *model,
+                  guint        size,
+                  double       x0,
+                  double       x1,
+                  double       y0,
+                  double       y1)
+{
+  g_autoptr(PlNnWork) work = NULL;
+  g_autofree float *x = NULL;
+  PlDecisionGrid *grid;
+  guint n, k;
+
+  g_return_val_if_fail (model != NULL && model->sizes[0] == 2 && size > 0, NULL);
+
+  n = size * size;
+  k = model->sizes[model->n_layers];
+  grid = g_new0 (PlDecisionGrid, 1);
+  *grid = (PlDecisionGrid) { size, x0, x1, y0, y1, k, g_new (float, (gsize) n * k) };
+  x = g_new (float, (gsize) 2 * n);
+  for (guint i = 0; i < size; i++)
+    for (guint j = 0; j < size; j++)
+      {
+        /* cell centres */
+        x[2 * (i * size + j)] = (float) (x0 + (j + 0.5) * (x1 - x0) / size);
+        x[2 * (i * size + j) + 1] = (float) (y0 + (i + 0.5) * (y1 - y0) / size);
+      }
+
+  work = pl_nn_work_new (model, GRID_CHUNK);
+  for (guint start = 0; start < n; start += GRID_CHUNK)
+    {
+      guint c = MIN (GRID_CHUNK, n - start);
+      const float *p = pl_nn_forward (model, work, x + (gsize) start * 2, c);
+
+      memcpy (grid->prob + (gsize) start * k, p, sizeof (float) * c * k);
+    }
+  return grid;
+}
+
+void
+pl_decision_grid_free (PlDecisionGrid *grid)
+{
+  if (grid == NULL)
+    return;
+  g_free (grid->prob);
+  g_free (grid);
+}
+
+void
+pl_decision_argmax (guint32     *cls,
+                    float       *conf,
+                    const float *prob,
+                    gsize        n_cells,
+                    guint        n_out)
+{
+  g_return_if_fail (prob != NULL || n_cells == 0);
+
+  for (gsize k = 0; k < n_cells; k++)
+    {
+      const float *row = prob + k * n_out;
+      guint best = 0;
+
+      for (guint j = 1; j < n_out; j++)
+        if (row[j] > row[best])
+          best = j;
+      if (cls != NULL)
+        cls[k] = best;
+      if (conf != NULL)
+        conf[k] = row[best];
+    }
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -29,5 +30,68 @@ PlJsonCheck pl_json_check (const char *text,
                            gsize       len,
                            guint       max_depth,
                            gsize       max_values);
+
+/* ---- reading a parsed document, with the place of every value in messages ----
+ *
+ * Errors are PL_FORMAT_ERROR_BAD_HEADER and read "“FILE”: PLACE: PROBLEM", the place a path
+ * such as "training.lr" or "sweep[2].score". */
+typedef struct {
+  const char *file;    /* borrowed: the display name */
+  GString    *where;   /* owned: the place being read */
+} PlJsonReader;
+
+void         pl_json_reader_init   (PlJsonReader  *r,
+                                    const char    *file);
+void         pl_json_reader_clear  (PlJsonReader  *r);
+void         pl_json_fail          (PlJsonReader  *r,
+                                    GError       **error,
+                                    const char    *format,
+                                    ...) G_GNUC_PRINTF (3, 4);
+/* Enters member @name (or element @index when @name is NULL); returns what to give
+ * pl_json_leave(). */
+gsize        pl_json_enter         (PlJsonReader  *r,
+                                    const char    *name,
+                                    guint          index);
+void         pl_json_leave         (PlJsonReader  *r,
+                                    gsize          mark);
+/* Every member of @object is one of @known (NULL-terminated). */
+gboolean     pl_json_check_members (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char   **known,
+                                    GError       **error);
+/* Member @name of @object, which must be present and of the type asked for. The doubles are
+ * finite and in [@lo, @hi]; the whole numbers JSON integers in [@lo, @hi]. */
+JsonObject  *pl_json_get_object    (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    GError       **error);
+JsonArray   *pl_json_get_array     (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    GError       **error);
+gboolean     pl_json_get_string    (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    const char   **out,
+                                    GError       **error);
+gboolean     pl_json_get_bool      (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    gboolean      *out,
+                                    GError       **error);
+gboolean     pl_json_get_double    (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    double         lo,
+                                    double         hi,
+                                    double        *out,
+                                    GError       **error);
+gboolean     pl_json_get_int       (PlJsonReader  *r,
+                                    JsonObject    *object,
+                                    const char    *name,
+                                    gint64         lo,
+                                    gint64         hi,
+                                    gint64        *out,
+                                    GError       **error);
 
 G_END_DECLS

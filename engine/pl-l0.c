@@ -13,6 +13,7 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
+#include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
 
@@ -509,32 +510,31 @@ pl_l0_objective_ref (const PlL0    *self,
 
 /* ---- training ---- */
 
-/* Adam (Kingma & Ba 2015) on n entries; entries with mask 0 keep value and state at 0. */
-PL_TARGET_CLONES static void
-adam (float       *restrict p,
-      float       *restrict m,
-      float       *restrict v,
-      const float *restrict g,
-      const float *restrict mask,
-      gsize                 n,
-      double                lr,
-      guint64               t)
+/* One Adam step (Kingma & Ba 2015) of the L0 objective at step @t, β₁ = 0.9, β₂ = 0.999,
+ * ε = 1e-8, no weight decay (the penalty is the L0 term) and no clipping; entries with mask 0
+ * keep value and state at 0. */
+static void
+adam (float       *p,
+      float       *m,
+      float       *v,
+      const float *g,
+      const float *mask,
+      gsize        n,
+      double       lr,
+      guint64      t)
 {
-  const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-  float step = (float) (lr / (1.0 - pow (0.9, (double) t)));
-  float sqrt_bc2 = (float) sqrt (1.0 - pow (0.999, (double) t));
+  PlOptimStep k = {
+    .lr = (float) lr,
+    .b1 = 0.9f,
+    .b2 = 0.999f,
+    .step = pl_optim_adam_step_size (lr, 0.9, t),
+    .sqrt_bc2 = pl_optim_adam_sqrt_bc2 (0.999, t),
+    .eps = 1e-8f,
+    .coef = 1.0f,
+    .cv = INFINITY,
+  };
 
-  for (gsize i = 0; i < n; i++)
-    {
-      float keep = mask[i];
-      float gi = g[i] * keep;
-      float mi = (b1 * m[i] + (1.0f - b1) * gi) * keep;
-      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * keep;
-
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
-    }
+  pl_optim_adam_step (p, m, v, g, mask, n, 0.0f, &k);
 }
 
 /* u (n) in (0, 1): 24 bits of splitmix64 (Steele et al. 2014) of key + j, and a half; one key
@@ -581,7 +581,6 @@ pl_l0_train (PlL0                 *self,
   g_autofree float *good_theta = NULL;
   g_autofree float *good_la = NULL;
   g_autofree float *test_gates = NULL;
-  g_autofree float *ones = NULL;
   guint64 steps_per_epoch, steps_total, step = 0;
   int blas_threads_before;
   gboolean ok = TRUE;
@@ -623,9 +622,6 @@ pl_l0_train (PlL0                 *self,
   good_theta = g_new (float, np);
   good_la = g_new (float, ng);
   test_gates = g_new (float, ng);
-  ones = g_new (float, ng);
-  for (gsize j = 0; j < ng; j++)
-    ones[j] = 1.0f;
   for (guint i = 0; i < train->n; i++)
     order[i] = i;
   steps_per_epoch = (train->n + bs - 1) / bs;
@@ -687,7 +683,7 @@ pl_l0_train (PlL0                 *self,
 
           step++;
           adam (model->params, m_theta, v_theta, g_theta, model->masks, np, c->lr, step);
-          adam (self->log_alpha, m_la, v_la, g_la, ones, ng, c->lr_log_alpha, step);
+          adam (self->log_alpha, m_la, v_la, g_la, NULL, ng, c->lr_log_alpha, step);
           loss_sum += ce * n;
           correct_sum += correct;
 

@@ -70,8 +70,8 @@ pl_nn_work_free (PlNnWork *work)
 }
 
 /* out (n, m), rows @stride apart ← activation(out + b) ⊙ neuron_mask, in place */
-static void
-bias_activate (float        *out,
+void
+pl_nn_bias_activate (float        *out,
                gsize         stride,
                const float  *b,
                const float  *neuron_mask,
@@ -107,8 +107,8 @@ bias_activate (float        *out,
 }
 
 /* out (n, m) ← softmax(out + b) row by row */
-static void
-bias_softmax (float       *out,
+void
+pl_nn_bias_softmax (float       *out,
               const float *b,
               guint        n,
               guint        m)
@@ -153,9 +153,9 @@ forward_from (const PlMlp *model,
                    0.0f, out, l->n_out);
 
       if (i + 1 < model->n_layers)
-        bias_activate (out, l->n_out, l->b, l->neuron_mask, n, l->n_out, model->activation);
+        pl_nn_bias_activate (out, l->n_out, l->b, l->neuron_mask, n, l->n_out, model->activation);
       else
-        bias_softmax (out, l->b, n, l->n_out);
+        pl_nn_bias_softmax (out, l->b, n, l->n_out);
     }
 
   return work->act[model->n_layers];
@@ -193,7 +193,7 @@ pl_nn_forward_first_columns (const PlMlp *model,
                n, c1 - c0, l->n_in,
                1.0f, x, l->n_in, l->w + (gsize) c0 * l->n_in, l->n_in,
                0.0f, h + c0, l->n_out);
-  bias_activate (h + c0, l->n_out, l->b + c0, l->neuron_mask + c0, n, c1 - c0, model->activation);
+  pl_nn_bias_activate (h + c0, l->n_out, l->b + c0, l->neuron_mask + c0, n, c1 - c0, model->activation);
 }
 
 const float *
@@ -248,8 +248,8 @@ pl_nn_loss (const PlMlp    *model,
 }
 
 /* d (n, m) ⊙= act'(a) ⊙ neuron_mask, with the derivative written from the output a */
-static void
-activation_backward (float        *d,
+void
+pl_nn_activation_backward (float        *d,
                      const float  *a,
                      const float  *neuron_mask,
                      guint         n,
@@ -333,7 +333,7 @@ backward_from_output_delta (const PlMlp *model,
                        n, l->n_in, l->n_out,
                        1.0f, d, l->n_out, l->w, l->n_in,
                        0.0f, dprev, l->n_in);
-          activation_backward (dprev, work->act[i], model->layers[i - 1].neuron_mask,
+          pl_nn_activation_backward (dprev, work->act[i], model->layers[i - 1].neuron_mask,
                                n, l->n_in, model->activation);
           d = dprev;
         }
@@ -405,7 +405,7 @@ pl_nn_backward_per_sample (const PlMlp   *model,
                    1.0f, d, l->n_out, l->w, l->n_in,
                    0.0f, ga, l->n_in);
       func (i, d, work->act[i], ga, n, user_data);
-      activation_backward (ga, work->act[i], model->layers[i - 1].neuron_mask,
+      pl_nn_activation_backward (ga, work->act[i], model->layers[i - 1].neuron_mask,
                            n, l->n_in, model->activation);
       t = d;
       d = ga;

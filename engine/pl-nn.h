@@ -144,6 +144,29 @@ double    pl_nn_penalty    (const PlMlp *model,
                             double       weight_decay,
                             double       l1);
 
+/* The elementwise steps of the passes, for the kernels that compute the products another way
+ * (pl-sparse-nn.c):
+ *   out (n, m), rows @stride apart ← activation(out + b) ⊙ neuron_mask, in place;
+ *   out (n, m) ← softmax(out + b) row by row;
+ *   d (n, m) ⊙= act'(a) ⊙ neuron_mask, the derivative written from the layer's output a. */
+void      pl_nn_bias_activate       (float        *out,
+                                     gsize         stride,
+                                     const float  *b,
+                                     const float  *neuron_mask,
+                                     guint         n,
+                                     guint         m,
+                                     PlActivation  activation);
+void      pl_nn_bias_softmax        (float        *out,
+                                     const float  *b,
+                                     guint         n,
+                                     guint         m);
+void      pl_nn_activation_backward (float        *d,
+                                     const float  *a,
+                                     const float  *neuron_mask,
+                                     guint         n,
+                                     guint         m,
+                                     PlActivation  activation);
+
 /* Plain-loop references of forward + loss + backward (the test oracle), in double. */
 double    pl_nn_loss_ref      (const PlMlp   *model,
                                const float   *x,

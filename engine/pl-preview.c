@@ -65,6 +65,16 @@ typedef struct {
   guint8  layer;
 } Candidate;
 
+struct _PlPreviewInputs {
+  guint      n;              /* samples */
+  guint      n_features;
+  guint      n_classes;
+  guint      n_blocks;
+  float     *xb;             /* owned, (n_blocks, n_features, BLOCK), the last block padded
+                              * with zeros */
+  guint32   *y;              /* owned, (n) */
+};
+
 struct _PlPreview {
   PlMlp     *model;          /* owned copy: base parameters and masks */
   gboolean   structured;
@@ -86,13 +96,14 @@ struct _PlPreview {
   SparseRows sparse[PL_MLP_MAX_LAYERS];         /* per layer, for this run */
   gboolean   use_sparse[PL_MLP_MAX_LAYERS];     /* layers ≥ 1: this run takes sparse[i] */
 
-  guint      n;              /* evaluation samples */
+  PlPreviewInputs *inputs;   /* owned reference: the evaluation samples, feature-major */
+  guint      n;              /* evaluation samples: inputs->n */
   guint      n_blocks;
-  float     *xb;             /* owned, (n_blocks, n_in, BLOCK): the inputs */
+  const float *xb;           /* borrowed from inputs: (n_blocks, n_in, BLOCK) */
   float     *z1b;            /* owned, (n_blocks, n1, BLOCK): first-layer pre-activations,
                               * bias excluded */
   float     *w1;             /* owned, (n1, n_in): the masked first layer for FIRST_DENSE */
-  guint32   *y;              /* owned */
+  const guint32 *y;          /* borrowed from inputs: (n) */
   double    *block_loss;     /* owned */
   guint     *block_correct;  /* owned */
   PlTeam    *team;           /* owned */
@@ -477,8 +488,9 @@ forward_member (guint    index,
 }
 
 typedef struct {
-  PlPreview       *self;
+  PlPreviewInputs *inputs;
   const PlDataset *eval;
+  const guint     *index;   /* (inputs->n) samples of eval taken, or NULL for all */
 } TransposeJob;
 
 /* The member's blocks of the evaluation inputs, transposed into xb: the samples of a block
@@ -490,26 +502,118 @@ transpose_member (guint    index,
                   gpointer data)
 {
   TransposeJob *job = data;
-  PlPreview *self = job->self;
-  guint n_in = job->eval->n_features;
+  PlPreviewInputs *in = job->inputs;
+  guint n_in = in->n_features;
 
-  for (guint b = index; b < self->n_blocks; b += n_threads)
+  for (guint b = index; b < in->n_blocks; b += n_threads)
     {
-      float *out = self->xb + (gsize) b * n_in * BLOCK;
-      const float *in = job->eval->x + (gsize) b * BLOCK * n_in;
-      guint nb = MIN (BLOCK, self->n - b * BLOCK);
+      float *out = in->xb + (gsize) b * n_in * BLOCK;
+      guint s0 = b * BLOCK;
+      guint nb = MIN (BLOCK, in->n - s0);
 
       for (guint k0 = 0; k0 < n_in; k0 += 16)
         {
           guint k1 = MIN (k0 + 16, n_in);
 
           for (guint s = 0; s < nb; s++)
-            for (guint k = k0; k < k1; k++)
-              out[(gsize) k * BLOCK + s] = in[(gsize) s * n_in + k];
+            {
+              guint src = job->index != NULL ? job->index[s0 + s] : s0 + s;
+              const float *row = job->eval->x + (gsize) src * n_in;
+
+              for (guint k = k0; k < k1; k++)
+                out[(gsize) k * BLOCK + s] = row[k];
+            }
           for (guint k = k0; k < k1; k++)
             memset (out + (gsize) k * BLOCK + nb, 0, sizeof (float) * (BLOCK - nb));
         }
     }
+}
+
+PlPreviewInputs *
+pl_preview_inputs_new (const PlDataset *eval,
+                       guint            max_samples,
+                       guint            threads)
+{
+  PlPreviewInputs *in;
+  g_autofree guint *index = NULL;
+  g_autoptr(PlTeam) team = NULL;
+  TransposeJob job;
+
+  g_return_val_if_fail (eval != NULL && eval->n > 0 && threads >= 1, NULL);
+
+  in = g_atomic_rc_box_new0 (PlPreviewInputs);
+  in->n = max_samples > 0 ? MIN (max_samples, eval->n) : eval->n;
+  in->n_features = eval->n_features;
+  in->n_classes = eval->n_classes;
+  in->n_blocks = (in->n + BLOCK - 1) / BLOCK;
+  in->xb = g_new (float, (gsize) in->n_blocks * in->n_features * BLOCK);
+  in->y = g_new (guint32, in->n);
+  if (in->n < eval->n)
+    {
+      /* evenly spaced: sample ⌊i·n/m⌋ for i < m, so every part of the set is represented */
+      index = g_new (guint, in->n);
+      for (guint i = 0; i < in->n; i++)
+        index[i] = (guint) ((guint64) i * eval->n / in->n);
+    }
+  for (guint i = 0; i < in->n; i++)
+    in->y[i] = eval->y[index != NULL ? index[i] : i];
+
+  job = (TransposeJob) { in, eval, index };
+  team = pl_team_new (threads);
+  pl_team_run (team, transpose_member, &job);
+  return in;
+}
+
+static void
+inputs_clear (gpointer data)
+{
+  PlPreviewInputs *in = data;
+
+  g_free (in->xb);
+  g_free (in->y);
+}
+
+PlPreviewInputs *
+pl_preview_inputs_ref (PlPreviewInputs *inputs)
+{
+  g_return_val_if_fail (inputs != NULL, NULL);
+
+  return g_atomic_rc_box_acquire (inputs);
+}
+
+void
+pl_preview_inputs_unref (PlPreviewInputs *inputs)
+{
+  if (inputs != NULL)
+    g_atomic_rc_box_release_full (inputs, inputs_clear);
+}
+
+guint
+pl_preview_inputs_get_n (const PlPreviewInputs *inputs)
+{
+  g_return_val_if_fail (inputs != NULL, 0);
+
+  return inputs->n;
+}
+
+/* The model's size against the evaluation data's. */
+static gboolean
+check_eval (const PlMlp  *model,
+            guint         n,
+            guint         n_features,
+            guint         n_classes,
+            GError      **error)
+{
+  guint L = model->n_layers;
+
+  if (n == 0 || n_features != model->sizes[0] || n_classes > model->sizes[L])
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   _("the model takes %u inputs and has %u classes; the evaluation data has %u samples, %u features and %u classes"),
+                   model->sizes[0], model->sizes[L], n, n_features, n_classes);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 PlPreview *
@@ -520,21 +624,39 @@ pl_preview_new (const PlMlp        *model,
                 guint               threads,
                 GError            **error)
 {
+  PlPreviewInputs *inputs;
+  PlPreview *self;
+
+  g_return_val_if_fail (model != NULL && scores != NULL && spec != NULL && eval != NULL, NULL);
+  g_return_val_if_fail (threads >= 1, NULL);
+
+  if (!check_eval (model, eval->n, eval->n_features, eval->n_classes, error))
+    return NULL;
+  inputs = pl_preview_inputs_new (eval, 0, threads);
+  self = pl_preview_new_shared (model, scores, spec, inputs, threads, error);
+  pl_preview_inputs_unref (inputs);
+  return self;
+}
+
+PlPreview *
+pl_preview_new_shared (const PlMlp        *model,
+                       const PlScores     *scores,
+                       const PlPruneSpec  *spec,
+                       PlPreviewInputs    *inputs,
+                       guint               threads,
+                       GError            **error)
+{
   g_autoptr(PlPreview) self = NULL;
   PlMlp *m;
   guint L, wmax = 0;
   gsize n_params_w = 0, off = 0, noff = 0, weff_total = 0;
 
-  g_return_val_if_fail (model != NULL && scores != NULL && spec != NULL && eval != NULL, NULL);
+  g_return_val_if_fail (model != NULL && scores != NULL && spec != NULL && inputs != NULL, NULL);
+  g_return_val_if_fail (threads >= 1, NULL);
 
   L = model->n_layers;
-  if (eval->n == 0 || eval->n_features != model->sizes[0] || eval->n_classes > model->sizes[L])
-    {
-      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                   _("the model takes %u inputs and has %u classes; the evaluation data has %u samples, %u features and %u classes"),
-                   model->sizes[0], model->sizes[L], eval->n, eval->n_features, eval->n_classes);
-      return NULL;
-    }
+  if (!check_eval (model, inputs->n, inputs->n_features, inputs->n_classes, error))
+    return NULL;
   if (scores->n_layers != L || model->sizes[L] > 256)
     {
       g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
@@ -645,17 +767,13 @@ pl_preview_new (const PlMlp        *model,
   for (guint gi = 0; gi < self->n_groups; gi++)
     sort_candidates (self->cand + self->groups[gi].start, self->groups[gi].n_cand);
 
-  /* the evaluation data feature-major, block by block: (n_blocks, n_in, BLOCK) */
-  self->n = eval->n;
-  self->n_blocks = (eval->n + BLOCK - 1) / BLOCK;
-  self->xb = g_new (float, (gsize) self->n_blocks * eval->n_features * BLOCK);
+  /* the evaluation data feature-major, block by block, shared: (n_blocks, n_in, BLOCK) */
+  self->inputs = pl_preview_inputs_ref (inputs);
+  self->n = inputs->n;
+  self->n_blocks = inputs->n_blocks;
+  self->xb = inputs->xb;
+  self->y = inputs->y;
   self->team = pl_team_new (threads);
-  {
-    TransposeJob job = { self, eval };
-
-    pl_team_run (self->team, transpose_member, &job);
-  }
-  self->y = g_memdup2 (eval->y, sizeof (guint32) * eval->n);
   self->z1b = g_new (float, (gsize) self->n_blocks * m->sizes[1] * BLOCK);
   self->w1 = g_new (float, (gsize) m->sizes[1] * m->sizes[0]);
   for (guint i = 0; i < L; i++)
@@ -689,7 +807,7 @@ pl_preview_free (PlPreview *self)
   g_free (self->neuron_masks);
   g_free (self->alive_out);
   g_free (self->weff_block);
-  g_free (self->xb);
+  pl_preview_inputs_unref (self->inputs);
   g_free (self->z1b);
   g_free (self->w1);
   for (guint i = 0; i < PL_MLP_MAX_LAYERS; i++)
@@ -697,7 +815,6 @@ pl_preview_free (PlPreview *self)
       g_free (self->sparse[i].row_ptr);
       g_free (self->sparse[i].entries);
     }
-  g_free (self->y);
   g_free (self->block_loss);
   g_free (self->block_correct);
   g_clear_pointer (&self->team, pl_team_free);

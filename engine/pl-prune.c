@@ -27,6 +27,32 @@ pl_prune_spec_init (PlPruneSpec *spec,
   spec->n_values = 1;
 }
 
+void
+pl_strategy_init (PlStrategy *strategy)
+{
+  g_return_if_fail (strategy != NULL);
+
+  *strategy = (PlStrategy) {
+    .score = PL_SCORE_MAGNITUDE,
+    .scope = PL_SCOPE_GLOBAL,
+    .score_options = (PlScoreOptions) PL_SCORE_OPTIONS_INIT,
+  };
+}
+
+void
+pl_strategy_to_prune_spec (const PlStrategy *strategy,
+                           PlPruneSpec      *spec,
+                           gboolean          by_threshold,
+                           double            value)
+{
+  g_return_if_fail (strategy != NULL && spec != NULL);
+
+  pl_prune_spec_init (spec, strategy->scope, by_threshold, value);
+  spec->invert = strategy->invert;
+  spec->exclude_output = strategy->exclude_output;
+  spec->allow_empty = strategy->allow_empty;
+}
+
 gboolean
 pl_scope_parse (const char  *text,
                 PlScope     *scope,

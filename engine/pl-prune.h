@@ -55,6 +55,27 @@ void      pl_prune_spec_init   (PlPruneSpec   *spec,
                                 PlScope        scope,
                                 gboolean       by_threshold,
                                 double         value);
+/* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
+ * Structured (neuron) pruning follows the score: pl_score_info (score)->per_neuron. */
+typedef struct {
+  PlScoreKind     score;
+  PlScope         scope;
+  gboolean        invert;
+  gboolean        exclude_output;
+  gboolean        allow_empty;
+  PlScoreOptions  score_options;   /* batches, batch size and seed of data-driven scores */
+} PlStrategy;
+
+/* Defaults: magnitude, global, not inverted, output layer included, no layer emptied,
+ * PL_SCORE_OPTIONS_INIT. */
+void pl_strategy_init           (PlStrategy        *strategy);
+/* The PlPruneSpec of @strategy (its scope, invert, exclude_output and allow_empty) with one
+ * value: a score threshold when @by_threshold, else a target sparsity. */
+void pl_strategy_to_prune_spec  (const PlStrategy  *strategy,
+                                 PlPruneSpec       *spec,
+                                 gboolean           by_threshold,
+                                 double             value);
+
 /* Parses "0.5" or "0.5,0.9,0.5" (one value, or @n_layers) into spec->values and n_values;
  * call it after pl_prune_spec_init, which sets by_threshold: sparsities must be in [0, 1]. */
 gboolean  pl_prune_spec_parse_values (PlPruneSpec *spec,

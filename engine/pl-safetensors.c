@@ -559,8 +559,12 @@ parse_tensor_name (const char  *name,
 }
 
 /* Assigns the tensors to layers; every tensor must have a place. */
+/* With @strict every tensor must have a place; otherwise only those named @prefix + "layers."
+ * are taken (a session file holds more than one model, pl-session.h). */
 static gboolean
 collect_layers (const Contents  *contents,
+                const char      *prefix,
+                gboolean         strict,
                 LayerTensors    *layers,
                 guint           *n_layers,
                 GError         **error)
@@ -578,7 +582,15 @@ collect_layers (const Contents  *contents,
       const char *suffix;
       guint layer;
 
-      if (!parse_tensor_name (t->name, &layer, &suffix)
+      if (!g_str_has_prefix (t->name, prefix))
+        {
+          if (!strict)
+            continue;
+        }
+      else if (!strict && !g_str_has_prefix (t->name + strlen (prefix), "layers."))
+        continue;
+
+      if (!parse_tensor_name (t->name + strlen (prefix), &layer, &suffix)
           || !(g_str_equal (suffix, "weight") || g_str_equal (suffix, "weight_orig")
                || g_str_equal (suffix, "bias") || g_str_equal (suffix, "weight_mask")))
         {
@@ -618,9 +630,13 @@ collect_layers (const Contents  *contents,
 
   if (!any)
     {
-      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                   _("“%s”: no tensors; expected layers.0.weight and layers.0.bias"),
-                   display_name);
+      if (*prefix == '\0')
+        g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                     _("“%s”: no tensors; expected layers.0.weight and layers.0.bias"),
+                     display_name);
+      else
+        g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                     _("“%s”: no tensors “%slayers.N.weight”"), display_name, prefix);
       return FALSE;
     }
 
@@ -630,16 +646,20 @@ collect_layers (const Contents  *contents,
 
       if (l->weight == NULL || l->bias == NULL)
         {
+          g_autofree char *missing = g_strdup_printf ("%slayers.%u.%s", prefix, i,
+                                                      l->weight == NULL ? "weight" : "bias");
+
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                       _("“%s”: layer %u has no tensor “layers.%u.%s”"),
-                       display_name, i, i, l->weight == NULL ? "weight" : "bias");
+                       _("“%s”: layer %u has no tensor “%s”"), display_name, i, missing);
           return FALSE;
         }
       if (g_str_has_suffix (l->weight->name, "_orig") && l->mask == NULL)
         {
+          g_autofree char *missing = g_strdup_printf ("%slayers.%u.weight_mask", prefix, i);
+
           g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                       _("“%s”: tensor “%s” needs “layers.%u.weight_mask”"),
-                       display_name, l->weight->name, i);
+                       _("“%s”: tensor “%s” needs “%s”"), display_name, l->weight->name,
+                       missing);
           return FALSE;
         }
     }
@@ -838,6 +858,40 @@ copy_tensor (float          *out,
     out[k] = (float) tensor_get (t, contents->data, k);
 }
 
+/* The model of the tensors collected in @layers, each checked. (transfer full) */
+static PlMlp *
+make_model (const Contents      *contents,
+            const LayerTensors  *layers,
+            guint                n_layers,
+            const guint         *sizes,
+            PlActivation         activation,
+            GError             **error)
+{
+  g_autoptr(PlMlp) model = NULL;
+
+  for (guint i = 0; i < n_layers; i++)
+    if (!check_values (contents, layers[i].weight, FALSE, error)
+        || !check_values (contents, layers[i].bias, FALSE, error)
+        || (layers[i].mask != NULL && !check_values (contents, layers[i].mask, TRUE, error)))
+      return NULL;
+
+  model = pl_mlp_new (sizes, n_layers, activation);
+  for (guint i = 0; i < n_layers; i++)
+    {
+      PlLayer *l = &model->layers[i];
+      const Tensor *m = layers[i].mask;
+
+      copy_tensor (l->w, contents, layers[i].weight);
+      copy_tensor (l->b, contents, layers[i].bias);
+      /* A weight_orig's pruned entries are live values; the masks zero them below. */
+      for (gsize k = 0; m != NULL && k < m->n_elements; k++)
+        l->w_mask[k] = tensor_get (m, contents->data, k) != 0.0 ? 1.0f : 0.0f;
+    }
+  pl_mlp_apply_masks (model);
+
+  return g_steal_pointer (&model);
+}
+
 PlMlp *
 pl_safetensors_load_bytes (GBytes      *bytes,
                            const char  *display_name,
@@ -845,7 +899,6 @@ pl_safetensors_load_bytes (GBytes      *bytes,
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GArray) tensors = NULL;
-  g_autoptr(PlMlp) model = NULL;
   LayerTensors layers[PL_MLP_MAX_LAYERS];
   guint sizes[PL_MLP_MAX_LAYERS + 1];
   Contents contents = { 0 };
@@ -865,48 +918,24 @@ pl_safetensors_load_bytes (GBytes      *bytes,
 
   if (!read_header (data, size, display_name, parser, &contents, error)
       || !parse_entries (&contents, json_node_get_object (json_parser_get_root (parser)), error)
-      || !collect_layers (&contents, layers, &n_layers, error)
+      || !collect_layers (&contents, "", TRUE, layers, &n_layers, error)
       || !check_layer_shapes (&contents, layers, n_layers, sizes, error)
       || !check_metadata (&contents, sizes, n_layers, &activation, error))
     return NULL;
 
-  for (guint i = 0; i < n_layers; i++)
-    if (!check_values (&contents, layers[i].weight, FALSE, error)
-        || !check_values (&contents, layers[i].bias, FALSE, error)
-        || (layers[i].mask != NULL && !check_values (&contents, layers[i].mask, TRUE, error)))
-      return NULL;
-
-  model = pl_mlp_new (sizes, n_layers, activation);
-  for (guint i = 0; i < n_layers; i++)
-    {
-      PlLayer *l = &model->layers[i];
-      const Tensor *m = layers[i].mask;
-
-      copy_tensor (l->w, &contents, layers[i].weight);
-      copy_tensor (l->b, &contents, layers[i].bias);
-      /* A weight_orig's pruned entries are live values; the masks zero them below. */
-      for (gsize k = 0; m != NULL && k < m->n_elements; k++)
-        l->w_mask[k] = tensor_get (m, contents.data, k) != 0.0 ? 1.0f : 0.0f;
-    }
-  pl_mlp_apply_masks (model);
-
-  return g_steal_pointer (&model);
+  return make_model (&contents, layers, n_layers, sizes, activation, error);
 }
 
-PlMlp *
-pl_safetensors_load (const char  *path,
-                     GError     **error)
+/* The file's bytes, after checks that it is a regular file of a size a model may take. */
+static GBytes *
+read_file (const char  *path,
+           const char  *display_name,
+           GError     **error)
 {
-  g_autofree char *display_name = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   GStatBuf st;
   gsize length;
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  display_name = g_filename_display_name (path);
   if (g_stat (path, &st) != 0)
     {
       int saved_errno = errno;
@@ -933,45 +962,328 @@ pl_safetensors_load (const char  *path,
   /* The bytes read are validated whatever their size, should the file change meanwhile. */
   if (!g_file_get_contents (path, &contents, &length, error))
     return NULL;
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), length);
+  return g_bytes_new_take (g_steal_pointer (&contents), length);
+}
+
+PlMlp *
+pl_safetensors_load (const char  *path,
+                     GError     **error)
+{
+  g_autofree char *display_name = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  display_name = g_filename_display_name (path);
+  bytes = read_file (path, display_name, error);
+  if (bytes == NULL)
+    return NULL;
 
   return pl_safetensors_load_bytes (bytes, display_name, error);
 }
 
-/* ---- writing ----------------------------------------------------------------------------- */
+/* ---- the container ----------------------------------------------------------------------- */
 
-static void
-add_tensor_entry (JsonBuilder *builder,
-                  const char  *name,
-                  guint        n_out,
-                  guint        n_in,
-                  gsize       *offset)
+struct _PlSafetensors {
+  GBytes     *bytes;          /* owned: the whole file */
+  char       *display_name;   /* owned */
+  JsonParser *parser;         /* owned: the header; tensor names and metadata point into it */
+  GArray     *tensors;        /* owned: Tensor */
+  Contents    contents;       /* borrows from the above */
+};
+
+PlSafetensors *
+pl_safetensors_parse (GBytes      *bytes,
+                      const char  *display_name,
+                      GError     **error)
 {
-  gsize n_bytes = sizeof (float) * n_out * (n_in ? n_in : 1);
+  g_autoptr(PlSafetensors) self = NULL;
+  const guint8 *data;
+  gsize size;
 
-  json_builder_set_member_name (builder, name);
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "dtype");
-  json_builder_add_string_value (builder, "F32");
-  json_builder_set_member_name (builder, "shape");
-  json_builder_begin_array (builder);
-  json_builder_add_int_value (builder, n_out);
-  if (n_in)
-    json_builder_add_int_value (builder, n_in);
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "data_offsets");
-  json_builder_begin_array (builder);
-  json_builder_add_int_value (builder, *offset);
-  json_builder_add_int_value (builder, *offset + n_bytes);
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (display_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  *offset += n_bytes;
+  self = g_new0 (PlSafetensors, 1);
+  self->bytes = g_bytes_ref (bytes);
+  self->display_name = g_strdup (display_name);
+  self->parser = json_parser_new ();
+  self->tensors = g_array_new (FALSE, FALSE, sizeof (Tensor));
+  self->contents.tensors = self->tensors;
+
+  data = g_bytes_get_data (bytes, &size);
+  if (!read_header (data, size, self->display_name, self->parser, &self->contents, error)
+      || !parse_entries (&self->contents,
+                         json_node_get_object (json_parser_get_root (self->parser)), error))
+    return NULL;
+
+  return g_steal_pointer (&self);
 }
 
-/* @out receives @n little-endian floats; with @as_mask, 1 for kept and 0 for pruned. */
-static guint8 *
-put_floats (guint8      *out,
+PlSafetensors *
+pl_safetensors_open (const char  *path,
+                     GError     **error)
+{
+  g_autofree char *display_name = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  display_name = g_filename_display_name (path);
+  bytes = read_file (path, display_name, error);
+  if (bytes == NULL)
+    return NULL;
+
+  return pl_safetensors_parse (bytes, display_name, error);
+}
+
+void
+pl_safetensors_free (PlSafetensors *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_pointer (&self->tensors, g_array_unref);
+  g_clear_object (&self->parser);
+  g_clear_pointer (&self->bytes, g_bytes_unref);
+  g_free (self->display_name);
+  g_free (self);
+}
+
+const char *
+pl_safetensors_get_metadata (const PlSafetensors *self,
+                             const char          *key)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (self->contents.metadata == NULL || !json_object_has_member (self->contents.metadata, key))
+    return NULL;
+  /* parse_metadata() checked that every value is a string */
+  return json_object_get_string_member (self->contents.metadata, key);
+}
+
+guint
+pl_safetensors_n_tensors (const PlSafetensors *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->tensors->len;
+}
+
+const char *
+pl_safetensors_tensor_name (const PlSafetensors *self,
+                            guint                i)
+{
+  g_return_val_if_fail (self != NULL && i < self->tensors->len, NULL);
+
+  return g_array_index (self->tensors, Tensor, i).name;
+}
+
+static const Tensor *
+find_tensor (const PlSafetensors *self,
+             const char          *name)
+{
+  for (guint i = 0; i < self->tensors->len; i++)
+    if (strcmp (g_array_index (self->tensors, Tensor, i).name, name) == 0)
+      return &g_array_index (self->tensors, Tensor, i);
+  return NULL;
+}
+
+/* The tensor @name of a float dtype with exactly @rank dimensions, else an error. */
+static const Tensor *
+get_float_tensor (const PlSafetensors *self,
+                  const char          *name,
+                  guint                rank,
+                  GError             **error)
+{
+  const Tensor *t = find_tensor (self, name);
+
+  if (t == NULL)
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
+                   _("“%s”: no tensor “%s”"), self->display_name, name);
+      return NULL;
+    }
+  if (!check_float_dtype (&self->contents, t, error))
+    return NULL;
+  if (t->rank != rank)
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
+                   _("“%s”: tensor “%s” has %u dimensions, not %u"), self->display_name, name,
+                   t->rank, rank);
+      return NULL;
+    }
+  return t;
+}
+
+gboolean
+pl_safetensors_get_shape (const PlSafetensors  *self,
+                          const char           *name,
+                          guint                 rank,
+                          gsize                *dims,
+                          GError              **error)
+{
+  const Tensor *t;
+
+  g_return_val_if_fail (self != NULL && name != NULL, FALSE);
+  g_return_val_if_fail (rank <= 2, FALSE);
+
+  t = get_float_tensor (self, name, rank, error);
+  if (t == NULL)
+    return FALSE;
+  for (guint d = 0; d < rank; d++)
+    dims[d] = t->dims[d];
+  return TRUE;
+}
+
+gboolean
+pl_safetensors_get_f64 (const PlSafetensors  *self,
+                        const char           *name,
+                        guint                 rank,
+                        const gsize          *dims,
+                        double               *out,
+                        GError              **error)
+{
+  const Tensor *t;
+
+  g_return_val_if_fail (self != NULL && name != NULL && out != NULL, FALSE);
+  g_return_val_if_fail (rank <= 2, FALSE);
+
+  t = get_float_tensor (self, name, rank, error);
+  if (t == NULL)
+    return FALSE;
+  for (guint d = 0; d < rank; d++)
+    if (t->dims[d] != dims[d])
+      {
+        g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_SHAPE,
+                     _("“%s”: tensor “%s”: dimension %u is %zu, not %zu"), self->display_name,
+                     name, d, t->dims[d], dims[d]);
+        return FALSE;
+      }
+
+  for (gsize k = 0; k < t->n_elements; k++)
+    out[k] = tensor_get (t, self->contents.data, k);
+  return TRUE;
+}
+
+PlMlp *
+pl_safetensors_get_mlp (const PlSafetensors  *self,
+                        const char           *prefix,
+                        PlActivation          activation,
+                        GError              **error)
+{
+  LayerTensors layers[PL_MLP_MAX_LAYERS];
+  guint sizes[PL_MLP_MAX_LAYERS + 1];
+  guint n_layers;
+
+  g_return_val_if_fail (self != NULL && prefix != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!collect_layers (&self->contents, prefix, FALSE, layers, &n_layers, error)
+      || !check_layer_shapes (&self->contents, layers, n_layers, sizes, error))
+    return NULL;
+
+  return make_model (&self->contents, layers, n_layers, sizes, activation, error);
+}
+
+const guint8 *
+pl_safetensors_get_data (const PlSafetensors *self,
+                         gsize               *size)
+{
+  g_return_val_if_fail (self != NULL && size != NULL, NULL);
+
+  *size = self->contents.data_size;
+  return self->contents.data;
+}
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+typedef struct {
+  char   *name;      /* owned */
+  char   *dtype;     /* static: "F32" or "F64" */
+  guint   rank;
+  gsize   dims[2];
+  gsize   begin;
+  gsize   end;
+} Entry;
+
+struct _PlSafetensorsWriter {
+  GPtrArray  *metadata;  /* owned: key, value, key, value, … (char *) */
+  GArray     *entries;   /* owned: Entry, in the order added */
+  GByteArray *data;      /* owned: the data buffer */
+};
+
+static void
+entry_clear (gpointer data)
+{
+  Entry *e = data;
+
+  g_free (e->name);
+}
+
+PlSafetensorsWriter *
+pl_safetensors_writer_new (void)
+{
+  PlSafetensorsWriter *self = g_new0 (PlSafetensorsWriter, 1);
+
+  self->metadata = g_ptr_array_new_with_free_func (g_free);
+  self->entries = g_array_new (FALSE, FALSE, sizeof (Entry));
+  g_array_set_clear_func (self->entries, entry_clear);
+  self->data = g_byte_array_new ();
+  return self;
+}
+
+void
+pl_safetensors_writer_free (PlSafetensorsWriter *self)
+{
+  if (self == NULL)
+    return;
+
+  g_ptr_array_unref (self->metadata);
+  g_array_unref (self->entries);
+  g_byte_array_unref (self->data);
+  g_free (self);
+}
+
+void
+pl_safetensors_writer_add_metadata (PlSafetensorsWriter *self,
+                                    const char          *key,
+                                    const char          *value)
+{
+  g_return_if_fail (self != NULL && key != NULL && value != NULL);
+
+  g_ptr_array_add (self->metadata, g_strdup (key));
+  g_ptr_array_add (self->metadata, g_strdup (value));
+}
+
+static gsize
+add_entry (PlSafetensorsWriter *self,
+           const char          *name,
+           const char          *dtype,
+           gsize                element_size,
+           guint                rank,
+           const gsize         *dims)
+{
+  Entry e = { g_strdup (name), (char *) dtype, rank, { 0, 0 }, self->data->len, 0 };
+  gsize n = 1;
+
+  g_assert (rank <= 2);
+  for (guint d = 0; d < rank; d++)
+    {
+      e.dims[d] = dims[d];
+      n *= dims[d];
+    }
+  e.end = e.begin + n * element_size;
+  g_array_append_val (self->entries, e);
+  return n;
+}
+
+/* @n little-endian floats; with @as_mask, 1 for kept (non-zero) and 0 for pruned. */
+static void
+put_floats (GByteArray  *out,
             const float *values,
             gsize        n,
             gboolean     as_mask)
@@ -983,53 +1295,118 @@ put_floats (guint8      *out,
 
       memcpy (&u, &f, sizeof u);
       u = GUINT32_TO_LE (u);
-      memcpy (out, &u, sizeof u);
-      out += sizeof u;
+      g_byte_array_append (out, (const guint8 *) &u, sizeof u);
     }
+}
 
-  return out;
+void
+pl_safetensors_writer_add_f32 (PlSafetensorsWriter *self,
+                               const char          *name,
+                               guint                rank,
+                               const gsize         *dims,
+                               const float         *values,
+                               gboolean             as_mask)
+{
+  gsize n;
+
+  g_return_if_fail (self != NULL && name != NULL && rank <= 2);
+
+  n = add_entry (self, name, "F32", sizeof (float), rank, dims);
+  put_floats (self->data, values, n, as_mask);
+}
+
+void
+pl_safetensors_writer_add_f64 (PlSafetensorsWriter *self,
+                               const char          *name,
+                               guint                rank,
+                               const gsize         *dims,
+                               const double        *values)
+{
+  gsize n;
+
+  g_return_if_fail (self != NULL && name != NULL && rank <= 2);
+
+  n = add_entry (self, name, "F64", sizeof (double), rank, dims);
+  for (gsize k = 0; k < n; k++)
+    {
+      guint64 u;
+
+      memcpy (&u, &values[k], sizeof u);
+      u = GUINT64_TO_LE (u);
+      g_byte_array_append (self->data, (const guint8 *) &u, sizeof u);
+    }
+}
+
+void
+pl_safetensors_writer_add_mlp (PlSafetensorsWriter *self,
+                               const char          *prefix,
+                               const PlMlp         *model,
+                               gboolean             with_masks)
+{
+  g_return_if_fail (self != NULL && prefix != NULL && model != NULL);
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      g_autofree char *weight = g_strdup_printf ("%slayers.%u.weight", prefix, i);
+      g_autofree char *bias = g_strdup_printf ("%slayers.%u.bias", prefix, i);
+      g_autofree char *mask = g_strdup_printf ("%slayers.%u.weight_mask", prefix, i);
+      gsize wdims[2] = { l->n_out, l->n_in };
+      gsize bdims[1] = { l->n_out };
+
+      pl_safetensors_writer_add_f32 (self, weight, 2, wdims, l->w, FALSE);
+      pl_safetensors_writer_add_f32 (self, bias, 1, bdims, l->b, FALSE);
+      if (with_masks)
+        pl_safetensors_writer_add_f32 (self, mask, 2, wdims, l->w_mask, TRUE);
+    }
 }
 
 /* The header JSON, padded with spaces to a multiple of 8 bytes as the reference writer does,
- * so that the data buffer starts aligned. Tensors go layer by layer: weight, bias, mask. */
+ * so that the data buffer starts aligned: the metadata, then the tensors in the order added. */
 static char *
-build_header (const PlMlp *model,
-              gboolean     with_masks,
-              gsize       *header_size,
-              gsize       *data_size)
+build_header (const PlSafetensorsWriter *self,
+              gsize                     *header_size)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *arch = pl_mlp_arch (model);
   g_autofree char *json = NULL;
-  gsize offset = 0;
   gsize len;
   gsize padded;
   char *header;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "__metadata__");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_string_value (builder, "prunelab");
-  json_builder_set_member_name (builder, "arch");
-  json_builder_add_string_value (builder, arch);
-  json_builder_set_member_name (builder, "activation");
-  json_builder_add_string_value (builder, pl_activation_to_string (model->activation));
-  json_builder_end_object (builder);
-
-  for (guint i = 0; i < model->n_layers; i++)
+  if (self->metadata->len > 0)
     {
-      const PlLayer *l = &model->layers[i];
-      g_autofree char *weight = g_strdup_printf ("layers.%u.weight", i);
-      g_autofree char *bias = g_strdup_printf ("layers.%u.bias", i);
-      g_autofree char *mask = g_strdup_printf ("layers.%u.weight_mask", i);
+      json_builder_set_member_name (builder, "__metadata__");
+      json_builder_begin_object (builder);
+      for (guint i = 0; i + 1 < self->metadata->len; i += 2)
+        {
+          json_builder_set_member_name (builder, g_ptr_array_index (self->metadata, i));
+          json_builder_add_string_value (builder, g_ptr_array_index (self->metadata, i + 1));
+        }
+      json_builder_end_object (builder);
+    }
 
-      add_tensor_entry (builder, weight, l->n_out, l->n_in, &offset);
-      add_tensor_entry (builder, bias, l->n_out, 0, &offset);
-      if (with_masks)
-        add_tensor_entry (builder, mask, l->n_out, l->n_in, &offset);
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      const Entry *e = &g_array_index (self->entries, Entry, i);
+
+      json_builder_set_member_name (builder, e->name);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "dtype");
+      json_builder_add_string_value (builder, e->dtype);
+      json_builder_set_member_name (builder, "shape");
+      json_builder_begin_array (builder);
+      for (guint d = 0; d < e->rank; d++)
+        json_builder_add_int_value (builder, e->dims[d]);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "data_offsets");
+      json_builder_begin_array (builder);
+      json_builder_add_int_value (builder, e->begin);
+      json_builder_add_int_value (builder, e->end);
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
 
@@ -1043,31 +1420,50 @@ build_header (const PlMlp *model,
   memset (header + len, ' ', padded - len);
 
   *header_size = padded;
-  *data_size = offset;
   return header;
 }
 
+const guint8 *
+pl_safetensors_writer_get_data (PlSafetensorsWriter *self,
+                                gsize               *size)
+{
+  g_return_val_if_fail (self != NULL && size != NULL, NULL);
+
+  *size = self->data->len;
+  return self->data->data;
+}
+
+GBytes *
+pl_safetensors_writer_finish (PlSafetensorsWriter *self)
+{
+  g_autofree char *header = NULL;
+  gsize header_size;
+  guint64 header_size_le;
+  guint8 *file;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  header = build_header (self, &header_size);
+  file = g_malloc (8 + header_size + self->data->len);
+  header_size_le = GUINT64_TO_LE ((guint64) header_size);
+  memcpy (file, &header_size_le, 8);
+  memcpy (file + 8, header, header_size);
+  if (self->data->len > 0)
+    memcpy (file + 8 + header_size, self->data->data, self->data->len);
+
+  return g_bytes_new_take (file, 8 + header_size + self->data->len);
+}
+
 gboolean
-pl_safetensors_save (const PlMlp  *model,
-                     const char   *path,
-                     GError      **error)
+pl_safetensors_check_finite (const PlMlp  *model,
+                             const char   *path,
+                             GError      **error)
 {
   g_autofree char *display_name = NULL;
-  g_autofree char *header = NULL;
-  g_autofree guint8 *file = NULL;
-  gboolean with_masks;
-  gsize header_size;
-  gsize data_size;
-  guint64 header_size_le;
-  guint8 *p;
 
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  display_name = g_filename_display_name (path);
-
-  /* The loader refuses what is not finite; do not write a file it cannot read back. */
   for (guint i = 0; i < model->n_layers; i++)
     {
       const PlLayer *l = &model->layers[i];
@@ -1076,6 +1472,7 @@ pl_safetensors_save (const PlMlp  *model,
       for (gsize k = 0; k < n; k++)
         if (!isfinite (l->w[k]))
           {
+            display_name = g_filename_display_name (path);
             g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_VALUE,
                          _("Could not save “%s”: layer %u holds %g, not a finite number"),
                          display_name, i, l->w[k]);
@@ -1083,25 +1480,34 @@ pl_safetensors_save (const PlMlp  *model,
           }
     }
 
-  with_masks = pl_mlp_n_pruned (model) > 0;
-  header = build_header (model, with_masks, &header_size, &data_size);
+  return TRUE;
+}
 
-  file = g_malloc (8 + header_size + data_size);
-  header_size_le = GUINT64_TO_LE ((guint64) header_size);
-  memcpy (file, &header_size_le, 8);
-  memcpy (file + 8, header, header_size);
-  p = file + 8 + header_size;
-  for (guint i = 0; i < model->n_layers; i++)
-    {
-      const PlLayer *l = &model->layers[i];
-      gsize nw = (gsize) l->n_out * l->n_in;
+gboolean
+pl_safetensors_save (const PlMlp  *model,
+                     const char   *path,
+                     GError      **error)
+{
+  g_autoptr(PlSafetensorsWriter) writer = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *arch = NULL;
 
-      p = put_floats (p, l->w, nw, FALSE);
-      p = put_floats (p, l->b, l->n_out, FALSE);
-      if (with_masks)
-        p = put_floats (p, l->w_mask, nw, TRUE);
-    }
-  g_assert (p == file + 8 + header_size + data_size);
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return pl_file_save (path, file, 8 + header_size + data_size, error);
+  /* The loader refuses what is not finite; do not write a file it cannot read back. */
+  if (!pl_safetensors_check_finite (model, path, error))
+    return FALSE;
+
+  arch = pl_mlp_arch (model);
+  writer = pl_safetensors_writer_new ();
+  pl_safetensors_writer_add_metadata (writer, "format", "prunelab");
+  pl_safetensors_writer_add_metadata (writer, "arch", arch);
+  pl_safetensors_writer_add_metadata (writer, "activation",
+                                      pl_activation_to_string (model->activation));
+  pl_safetensors_writer_add_mlp (writer, "", model, pl_mlp_n_pruned (model) > 0);
+  bytes = pl_safetensors_writer_finish (writer);
+
+  return pl_file_save (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
 }

@@ -15,6 +15,7 @@
 #include "pl-eval.h"
 #include "pl-metrics.h"
 #include "pl-sensitivity.h"
+#include "pl-sweep.h"
 
 /* ---- what each procedure is -------------------------------------------------------------- */
 
@@ -178,7 +179,8 @@ pl_iterative_sparsity (double s_final,
 
   if (round >= rounds)
     return s_final;
-  return 1.0 - pow (1.0 - s_final, (double) round / rounds);
+  /* 1 − (1 − s_final)^(round/rounds): the sweep's spacing with rounds + 1 points */
+  return pl_sweep_target (s_final, rounds + 1, round);
 }
 
 void
@@ -776,8 +778,7 @@ adaptive_layer_values (Adaptive  *a,
             s_max = grid[j];
           }
       for (guint k = 1; k < a->n_levels; k++)
-        a->layer_values[(gsize) k * a->n_layers + i] =
-          1.0 - pow (1.0 - s_max, (double) k / (a->n_levels - 1));
+        a->layer_values[(gsize) k * a->n_layers + i] = pl_sweep_target (s_max, a->n_levels, k);
     }
 
   return TRUE;

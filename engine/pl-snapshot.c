@@ -8,21 +8,10 @@
 #include "pl-snapshot.h"
 
 #include <glib/gi18n-lib.h>
+#include "pl-engine-private.h"
 #include "pl-tsan-private.h"
 
 G_DEFINE_BOXED_TYPE (PlSnapshot, pl_snapshot, pl_snapshot_ref, pl_snapshot_unref)
-
-void
-pl_strategy_init (PlStrategy *strategy)
-{
-  g_return_if_fail (strategy != NULL);
-
-  *strategy = (PlStrategy) {
-    .score = PL_SCORE_MAGNITUDE,
-    .scope = PL_SCOPE_GLOBAL,
-    .score_options = (PlScoreOptions) PL_SCORE_OPTIONS_INIT,
-  };
-}
 
 PlSnapshot *
 pl_snapshot_new (guint n_layers)
@@ -105,12 +94,23 @@ ref_or_null (GBytes *bytes)
 PlSnapshot *
 pl_snapshot_copy (const PlSnapshot *self)
 {
-  PlSnapshot *copy;
-
   g_return_val_if_fail (self != NULL, NULL);
 
-  /* shallow, then take references on everything shared */
-  copy = (g_atomic_rc_box_dup) (sizeof (PlSnapshot) + self->n_layers * sizeof (PlLayerView), self);
+  return _pl_snapshot_copy_resized (self, self->n_layers);
+}
+
+PlSnapshot *
+_pl_snapshot_copy_resized (const PlSnapshot *self,
+                           guint             n_layers)
+{
+  PlSnapshot *copy;
+
+  g_return_val_if_fail (self != NULL && n_layers <= PL_MLP_MAX_LAYERS, NULL);
+
+  /* shallow, then take references on everything shared; layers past the source's empty */
+  copy = g_atomic_rc_box_alloc0 (sizeof (PlSnapshot) + n_layers * sizeof (PlLayerView));
+  memcpy (copy, self, sizeof (PlSnapshot) + MIN (n_layers, self->n_layers) * sizeof (PlLayerView));
+  copy->n_layers = n_layers;
   copy->data_name = g_strdup (self->data_name);
   copy->data_spec = g_strdup (self->data_spec);
   copy->class_names = g_strdupv (self->class_names);
@@ -128,7 +128,7 @@ pl_snapshot_copy (const PlSnapshot *self)
     copy->curves[i].points = ref_or_null (self->curves[i].points);
   for (guint i = 0; i < PL_N_METHODS; i++)
     copy->schedules[i] = ref_or_null (self->schedules[i]);
-  for (guint i = 0; i < self->n_layers; i++)
+  for (guint i = 0; i < MIN (n_layers, self->n_layers); i++)
     {
       PlLayerView *l = &copy->layers[i];
 
@@ -291,6 +291,10 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = "undo",
     [PL_ENGINE_COMMAND_REWIND] = "rewind",
     [PL_ENGINE_COMMAND_SWEEP] = "sweep",
+    [PL_ENGINE_COMMAND_MEASURE_SPARSE] = "measure-sparse",
+    [PL_ENGINE_COMMAND_EXPORT_COMPACT] = "export-compact",
+    [PL_ENGINE_COMMAND_LOAD_SESSION] = "load-session",
+    [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
     [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
   };
 
@@ -319,6 +323,10 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_UNDO] = N_("undoing the last prune"),
     [PL_ENGINE_COMMAND_REWIND] = N_("rewinding"),
     [PL_ENGINE_COMMAND_SWEEP] = N_("sweeping sparsities"),
+    [PL_ENGINE_COMMAND_MEASURE_SPARSE] = N_("measuring latency and size"),
+    [PL_ENGINE_COMMAND_EXPORT_COMPACT] = N_("exporting the compacted model"),
+    [PL_ENGINE_COMMAND_LOAD_SESSION] = N_("opening the session"),
+    [PL_ENGINE_COMMAND_SAVE_SESSION] = N_("saving the session"),
     [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
   };
 

@@ -16,23 +16,18 @@
 
 #include <glib-object.h>
 
+#include "pl-engine-types.h"
 #include "pl-metrics.h"
 #include "pl-mlp.h"
 #include "pl-preview.h"
 #include "pl-prune.h"
 #include "pl-schedule.h"
 #include "pl-score.h"
+#include "pl-sweep.h"
 #include "pl-train.h"
 
 G_BEGIN_DECLS
 
-typedef enum {
-  PL_ENGINE_STATE_IDLE,
-  PL_ENGINE_STATE_BUSY,       /* a short command runs: loading data or a model, scoring, … */
-  PL_ENGINE_STATE_TRAINING,   /* training or fine-tuning (training.fine_tune) */
-  PL_ENGINE_STATE_PAUSED,     /* training or fine-tuning, paused: previews still answer */
-  PL_ENGINE_STATE_SWEEPING,
-} PlEngineState;
 
 /* What changed since the snapshot the main thread received before this one (flags of
  * snapshots replaced before delivery are merged in, so nothing is missed). */
@@ -50,40 +45,7 @@ typedef enum {
   PL_SNAPSHOT_CHANGED_SWEEP      = 1 << 10,  /* sweep curves */
 } PlSnapshotChanged;
 
-/* The command a snapshot, a progress value or the `done` signal refers to. */
-typedef enum {
-  PL_ENGINE_COMMAND_NONE,
-  PL_ENGINE_COMMAND_LOAD_DATA,
-  PL_ENGINE_COMMAND_SET_DATA,
-  PL_ENGINE_COMMAND_NEW_MODEL,
-  PL_ENGINE_COMMAND_LOAD_MODEL,
-  PL_ENGINE_COMMAND_SAVE_MODEL,
-  PL_ENGINE_COMMAND_TRAIN,
-  PL_ENGINE_COMMAND_FINE_TUNE,
-  PL_ENGINE_COMMAND_SET_STRATEGY,
-  PL_ENGINE_COMMAND_PREVIEW,
-  PL_ENGINE_COMMAND_CLEAR_PREVIEW,
-  PL_ENGINE_COMMAND_APPLY_PRUNE,
-  PL_ENGINE_COMMAND_UNDO,
-  PL_ENGINE_COMMAND_REWIND,
-  PL_ENGINE_COMMAND_SWEEP,
-  PL_ENGINE_COMMAND_SCHEDULE,
-} PlEngineCommand;
 
-/* The pruning strategy: which score, and how values select (PlPruneSpec without the values).
- * Structured (neuron) pruning follows the score: pl_score_info (score)->per_neuron. */
-typedef struct {
-  PlScoreKind     score;
-  PlScope         scope;
-  gboolean        invert;
-  gboolean        exclude_output;
-  gboolean        allow_empty;
-  PlScoreOptions  score_options;   /* batches, batch size and seed of data-driven scores */
-} PlStrategy;
-
-/* Defaults: magnitude, global, not inverted, output layer included, no layer emptied,
- * PL_SCORE_OPTIONS_INIT. */
-void pl_strategy_init (PlStrategy *strategy);
 
 typedef struct {
   guint    n_in;
@@ -132,12 +94,32 @@ typedef struct {
   double  structural_sparsity;    /* dead hidden neurons / hidden neurons */
   double  accuracy;               /* on eval_split */
   double  loss;
+  double  layer_sparsity[PL_MLP_MAX_LAYERS];  /* pruned / weights of each layer */
 } PlSweepPoint;
 
 typedef struct {
   PlScoreKind  score;
+  guint64      seed;              /* of the score (its batches, its random draw) */
   GBytes      *points;            /* PlSweepPoint, in order of target; grows while sweeping */
 } PlSweepCurve;
+
+/* A sweep's curves: one per score and seed. */
+#define PL_SWEEP_MAX_CURVES (PL_N_SCORES * PL_SWEEP_MAX_SEEDS)
+
+/* Where the time of the newest preview went, in µs of g_get_monotonic_time(), for the
+ * benchmarks (tests/bench-engine.c prints the breakdown). sent + queued + held + rebuild + run
+ * + masks + refresh ≈ published; the delivery to the main loop follows. */
+typedef struct {
+  gint64  sent;        /* when pl_engine_preview() stored the request's newest value */
+  gint64  queued;      /* sent → popped by the worker: the end of a training step, or other
+                        * commands before it */
+  gint64  held;        /* popped → run: held back so that a training keeps its share */
+  gint64  rebuild;     /* a new PlPreview: scores, sorting (0 when the last one was kept) */
+  gint64  run;         /* pl_preview_run: the first layer brought up to date, the upper layers */
+  gint64  masks;       /* the preview's masks into the snapshot, its metrics */
+  gint64  refresh;     /* the rest of the snapshot remade before the publish */
+  gint64  published;   /* when the snapshot was handed to the main context */
+} PlPreviewTiming;
 
 typedef struct {
   guint64            serial;         /* grows with each snapshot the engine publishes */
@@ -197,16 +179,20 @@ typedef struct {
                                          * requests up to it need no more waiting */
   PlPreviewResult    preview;           /* preview.value is the value asked for */
   PlMetrics          preview_metrics;   /* of the model with the preview masks */
+  gboolean           preview_subsample; /* preview.n is a fixed subsample of eval_split
+                                         * (TRAIN_PREVIEW_SAMPLES, evenly spaced): during a
+                                         * drag while training; every sample when FALSE */
   guint64            preview_steps_behind; /* training steps between the weights the preview
                                             * was computed on and layers[].weights: 0 when
                                             * idle, small while training */
   guint64            previews_requested; /* pl_engine_preview() calls so far */
   guint64            previews_computed;  /* previews actually run (requests coalesce) */
+  PlPreviewTiming    preview_timing;     /* of the newest preview computed */
 
   PlSnapshotTraining training;
 
   guint              n_curves;
-  PlSweepCurve       curves[PL_N_SCORES];
+  PlSweepCurve       curves[PL_SWEEP_MAX_CURVES];  /* by score, then seed */
   /* the last pl_engine_run_schedule() of each procedure (PlMethod): PlSchedulePoint (level 0 the
    * start), NULL for one not run on this model */
   GBytes            *schedules[PL_N_METHODS];
@@ -246,9 +232,6 @@ const PlEpochRecord *pl_snapshot_history  (const PlSnapshot  *self,
 const PlSweepPoint  *pl_sweep_curve_points (const PlSweepCurve *curve,
                                             gsize              *n);
 
-const char  *pl_engine_state_to_string    (PlEngineState      state);
-const char  *pl_engine_command_to_string  (PlEngineCommand    command);
-const char  *pl_engine_command_title      (PlEngineCommand    command);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSnapshot, pl_snapshot_unref)
 

@@ -12,8 +12,10 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
+#include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
+#include "pl-sparse-nn.h"
 #include "pl-team.h"
 #include "pl-train.h"
 
@@ -41,6 +43,9 @@ typedef struct {
   double     norm_sq;       /* partial ‖g‖² before clipping */
   double     norm_sq_clip;  /* partial ‖clamp(g)‖² when clipping by value */
   float     *teacher;   /* owned, (max_batch, n_out) teacher rows of the slice, or NULL */
+  float     *packed;    /* owned, (4, CHUNK) during a sparse run, else NULL: p, g, state1,
+                         * state2 of a chunk's kept weights (process_packed) */
+  gsize     *packed_at; /* owned, (CHUNK): their indices in the parameters */
 } Worker;
 
 struct _PlTrainer {
@@ -77,7 +82,8 @@ struct _PlTrainer {
    * neurons' weight gradient over the whole batch and steps them (PHASE_REDUCE). A worker's
    * rows of the first layer are read and written by its core alone, and their gradient is not
    * summed from partial ones. (A network without hidden layers is split by samples only.) */
-  gboolean         split_first;
+  gboolean         split_first;  /* for this run: can_split, unless the layers run sparse */
+  gboolean         can_split;
   float           *batch_x;      /* owned, (batch, n_in), or NULL */
   float           *batch_h;      /* owned, (batch, sizes[1]), or NULL */
   float           *batch_d;      /* owned, (batch, sizes[1]), or NULL */
@@ -89,6 +95,10 @@ struct _PlTrainer {
   guint            teacher_n;
   double           temperature;
   double           alpha;
+
+  /* sparse fine-tuning: the CSR forms of the layers that pay, during a masked run without a
+   * teacher (pl-sparse-nn.h), or NULL */
+  PlSparseNet     *sparse;
 
   /* the thread team: worker 0 is the calling thread */
   guint          n_threads;
@@ -274,10 +284,15 @@ run_gradient (Worker *w)
       w->work->first_delta = self->batch_d + (gsize) lo * self->model->sizes[1];
       pl_nn_forward_upper (self->model, w->work, self->batch_h + (gsize) lo * self->model->sizes[1], hi - lo);
     }
+  else if (self->sparse != NULL)
+    pl_sparse_forward (self->model, self->sparse, w->index, w->work, x, hi - lo);
   else
     pl_nn_forward (self->model, w->work, x, hi - lo);
   w->loss = pl_nn_loss (self->model, w->work, w->y, hi - lo, &w->correct) * (hi - lo);
-  if (self->teacher == NULL)
+  if (self->sparse != NULL)
+    pl_sparse_backward (self->model, self->sparse, w->index, w->work, w->y, hi - lo, 1.0f / n,
+                        FALSE, w->grad);
+  else if (self->teacher == NULL)
     pl_nn_backward (self->model, w->work, w->y, hi - lo, 1.0f / n, FALSE, w->grad);
   else
     {
@@ -291,204 +306,73 @@ run_gradient (Worker *w)
     }
 }
 
-/* The constants of one optimiser step. */
-typedef struct {
-  float    lr;
-  float    mu;           /* SGD momentum */
-  gboolean nesterov;
-  float    b1, b2;       /* Adam */
-  float    step;         /* Adam: lr / (1 − β₁ᵗ) */
-  float    sqrt_bc2;     /* Adam: √(1 − β₂ᵗ) */
-  float    eps;
-  float    coef;         /* global-norm clipping factor, 1 when off */
-  float    cv;           /* clipping by value, +∞ when off */
-} StepConsts;
-
 #define CHUNK 4096       /* parameters summed and updated together, while in L1 cache */
-#define LANES 16         /* independent partial sums, so that the norm loops vectorise */
 
-static inline float
-clampf (float x,
-        float c)
+/* process_range for the weights [lo, hi) of a CSR layer of a sparse run (its weights from
+ * @base in the parameters): the same phases on its kept weights only, gathered into
+ * w->packed, stepped and scattered back. A pruned weight's parameter, gradient and optimiser
+ * state are 0 (plan_sparse) and would stay 0 under the masked step, so leaving them out
+ * changes nothing but the order of the norm's sums. */
+static void
+process_packed (Worker            *w,
+                Phase              phase,
+                const PlCsr       *csr,
+                gsize              base,
+                gsize              lo,
+                gsize              hi,
+                const PlOptimStep *k)
 {
-  return x > c ? c : x < -c ? -c : x;
-}
+  PlTrainer *self = w->trainer;
+  float *p = w->packed, *g = p + CHUNK, *s1 = g + CHUNK, *s2 = s1 + CHUNK;
+  float *params = self->model->params;
+  float wd = (float) self->config.weight_decay;
+  gsize n = 0;
 
-/* The loops below take mask == NULL for a model with no pruned weight; each is written once as
- * an always-inlined body with a constant `masked`, so that the compiler makes a mask-free copy
- * that reads one array less. */
-#define MASK(i) (masked ? mask[i] : 1.0f)
-
-/* g ← (g + l1·sign(w) + l0a·1[w ≠ 0]) ⊙ mask, the gradient of the objective (l0a: the seed
- * article's "L0" term, PlTrainConfig.article_l0), on n entries; adds ‖g‖² and
- * ‖clip(g)‖² to the sums. LANES partial sums keep the loop vectorisable and its result
- * independent of the vector width. */
-static inline __attribute__((always_inline)) void
-objective_grad_body (float       *restrict g,
-                     const float *restrict p,
-                     const float *restrict mask,
-                     gsize                 n,
-                     float                 l1,
-                     float                 l0a,
-                     float                 cv,
-                     double               *norm_sq,
-                     double               *norm_sq_clip,
-                     const gboolean        masked)
-{
-  float an[LANES] = { 0 }, ac[LANES] = { 0 };
-  gsize i = 0;
-
-  for (; i + LANES <= n; i += LANES)
-    for (guint j = 0; j < LANES; j++)
+  for (guint r = (guint) ((lo - base) / csr->n_cols); r < csr->n_rows && base + (gsize) r * csr->n_cols < hi; r++)
+    for (int32_t e = csr->row_ptr[r]; e < csr->row_ptr[r + 1]; e++)
       {
-        float w = p[i + j];
-        float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
-        float gi = (g[i + j] + l1 * sign + l0a * (float) (w != 0.0f)) * MASK (i + j);
-        float gc = clampf (gi, cv);
+        gsize at = base + (gsize) r * csr->n_cols + csr->col[e];
 
-        g[i + j] = gi;
-        an[j] += gi * gi;
-        ac[j] += gc * gc;
+        if (at >= lo && at < hi)
+          w->packed_at[n++] = at;
       }
-  for (; i < n; i++)
+  g_assert (n <= CHUNK);
+  if (n == 0)
+    return;
+
+  for (gsize j = 0; j < n; j++)
     {
-      float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
-      float gi = (g[i] + l1 * sign + l0a * (float) (p[i] != 0.0f)) * MASK (i);
-      float gc = clampf (gi, cv);
+      gsize at = w->packed_at[j];
 
-      g[i] = gi;
-      an[0] += gi * gi;
-      ac[0] += gc * gc;
+      p[j] = params[at];
+      g[j] = self->grad[at];
+      s1[j] = self->state1[at];
+      s2[j] = self->state2 != NULL ? self->state2[at] : 0.0f;
     }
-
-  for (guint j = 0; j < LANES; j++)
+  if (phase == PHASE_REDUCE)
     {
-      *norm_sq += an[j];
-      *norm_sq_clip += ac[j];
+      for (guint t = 1; t < self->n_threads; t++)
+        for (gsize j = 0; j < n; j++)
+          g[j] += self->workers[t].grad[w->packed_at[j]];
+      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, (float) self->config.article_l0, k->cv, &w->norm_sq, &w->norm_sq_clip);
     }
-}
-
-PL_TARGET_CLONES static void
-objective_grad (float       *g,
-                const float *p,
-                const float *mask,
-                gsize        n,
-                float        l1,
-                float        l0a,
-                float        cv,
-                double      *norm_sq,
-                double      *norm_sq_clip)
-{
-  if (mask != NULL)
-    objective_grad_body (g, p, mask, n, l1, l0a, cv, norm_sq, norm_sq_clip, TRUE);
-  else
-    objective_grad_body (g, p, NULL, n, l1, l0a, cv, norm_sq, norm_sq_clip, FALSE);
-}
-
-/* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
- * g ← clip(g)·coef + wd·w;  v ← μv + g;  w ← w − lr·(nesterov ? g + μv : v).
- * Masked entries get v = 0 and no step. */
-static inline __attribute__((always_inline)) void
-sgd_step_body (float       *restrict p,
-               float       *restrict v,
-               const float *restrict g,
-               const float *restrict mask,
-               gsize                 n,
-               float                 wd,
-               const StepConsts     *k,
-               const gboolean        masked)
-{
-  const float lr = k->lr, mu = k->mu, coef = k->coef, cv = k->cv;
-
-  if (k->nesterov)
-    for (gsize i = 0; i < n; i++)
-      {
-        float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
-        float vi = (mu * v[i] + gi) * MASK (i);
-
-        v[i] = vi;
-        p[i] -= lr * (gi + mu * vi);
-      }
-  else
-    for (gsize i = 0; i < n; i++)
-      {
-        float gi = clampf (g[i], cv) * coef + wd * p[i];
-        float vi = (mu * v[i] + gi) * MASK (i);
-
-        v[i] = vi;
-        p[i] -= lr * vi;
-      }
-}
-
-PL_TARGET_CLONES static void
-sgd_step (float            *p,
-          float            *v,
-          const float      *g,
-          const float      *mask,
-          gsize             n,
-          float             wd,
-          const StepConsts *k)
-{
-  if (mask != NULL)
-    sgd_step_body (p, v, g, mask, n, wd, k, TRUE);
-  else
-    sgd_step_body (p, v, g, NULL, n, wd, k, FALSE);
-}
-
-/* Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, as torch.optim.Adam:
- * m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w ← w − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). */
-static inline __attribute__((always_inline)) void
-adam_step_body (float       *restrict p,
-                float       *restrict m,
-                float       *restrict v,
-                const float *restrict g,
-                const float *restrict mask,
-                gsize                 n,
-                float                 wd,
-                const StepConsts     *k,
-                const gboolean        masked)
-{
-  const float b1 = k->b1, b2 = k->b2, step = k->step, sqrt_bc2 = k->sqrt_bc2;
-  const float eps = k->eps, coef = k->coef, cv = k->cv;
-
-  for (gsize i = 0; i < n; i++)
+  if (phase == PHASE_UPDATE || self->fused_update)
     {
-      float gi = (clampf (g[i], cv) * coef + wd * p[i]) * MASK (i);
-      float mi = (b1 * m[i] + (1.0f - b1) * gi) * MASK (i);
-      float vi = (b2 * v[i] + (1.0f - b2) * gi * gi) * MASK (i);
-
-      m[i] = mi;
-      v[i] = vi;
-      p[i] -= step * mi / (sqrtf (vi) / sqrt_bc2 + eps);
+      if (self->config.optimizer == PL_OPTIMIZER_SGD)
+        pl_optim_sgd_step (p, s1, g, NULL, n, wd, k);
+      else
+        pl_optim_adam_step (p, s1, s2, g, NULL, n, wd, k);
     }
-}
+  for (gsize j = 0; j < n; j++)
+    {
+      gsize at = w->packed_at[j];
 
-PL_TARGET_CLONES static void
-adam_step (float            *p,
-           float            *m,
-           float            *v,
-           const float      *g,
-           const float      *mask,
-           gsize             n,
-           float             wd,
-           const StepConsts *k)
-{
-  if (mask != NULL)
-    adam_step_body (p, m, v, g, mask, n, wd, k, TRUE);
-  else
-    adam_step_body (p, m, v, g, NULL, n, wd, k, FALSE);
-}
-
-#undef MASK
-
-/* g += h on n entries */
-PL_TARGET_CLONES static void
-add_into (float       *restrict g,
-          const float *restrict h,
-          gsize                 n)
-{
-  for (gsize i = 0; i < n; i++)
-    g[i] += h[i];
+      params[at] = p[j];
+      self->grad[at] = g[j];
+      self->state1[at] = s1[j];
+      if (self->state2 != NULL)
+        self->state2[at] = s2[j];
+    }
 }
 
 /* On [lo, hi): PHASE_REDUCE sums the workers' partial gradients in a fixed order, turns them
@@ -501,7 +385,7 @@ process_range (Worker           *w,
                gsize             hi,
                gboolean          is_weight,
                gboolean          sum_partials,
-               const StepConsts *k)
+               const PlOptimStep *k)
 {
   PlTrainer *self = w->trainer;
   float *restrict g = self->grad;
@@ -512,17 +396,18 @@ process_range (Worker           *w,
   if (phase == PHASE_REDUCE)
     {
       for (guint t = 1; sum_partials && t < self->n_threads; t++)
-        add_into (g + lo, self->workers[t].grad + lo, hi - lo);
-      objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
-                      is_weight ? (float) self->config.article_l0 : 0.0f, k->cv, &w->norm_sq, &w->norm_sq_clip);
+        pl_optim_add (g + lo, self->workers[t].grad + lo, hi - lo);
+      pl_optim_objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
+                               is_weight ? (float) self->config.article_l0 : 0.0f, k->cv,
+                               &w->norm_sq, &w->norm_sq_clip);
       if (!self->fused_update)
         return;
     }
 
   if (self->config.optimizer == PL_OPTIMIZER_SGD)
-    sgd_step (p, self->state1 + lo, g + lo, mask, hi - lo, wd, k);
+    pl_optim_sgd_step (p, self->state1 + lo, g + lo, mask, hi - lo, wd, k);
   else
-    adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
+    pl_optim_adam_step (p, self->state1 + lo, self->state2 + lo, g + lo, mask, hi - lo, wd, k);
 }
 
 /* Runs the reduce or update phase on the weight and bias parts of the worker's ranges, a chunk
@@ -533,14 +418,14 @@ run_by_segments (Worker *w,
 {
   PlTrainer *self = w->trainer;
   const PlTrainConfig *c = &self->config;
-  StepConsts k = {
+  PlOptimStep k = {
     .lr = self->lr,
     .mu = (float) c->momentum,
     .nesterov = c->nesterov,
     .b1 = (float) c->beta1,
     .b2 = (float) c->beta2,
-    .step = (float) (self->lr / (1.0 - pow (c->beta1, (double) self->t))),
-    .sqrt_bc2 = (float) sqrt (1.0 - pow (c->beta2, (double) self->t)),
+    .step = pl_optim_adam_step_size (self->lr, c->beta1, self->t),
+    .sqrt_bc2 = pl_optim_adam_sqrt_bc2 (c->beta2, self->t),
     .eps = (float) c->eps,
     .coef = self->clip_coef,
     .cv = c->clip_value > 0.0 ? (float) c->clip_value : INFINITY,
@@ -577,7 +462,10 @@ run_by_segments (Worker *w,
               gsize hi = MIN (seg[part + 1], w->hi[range]);
 
               for (gsize a = lo; a < hi; a += CHUNK)
-                process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
+                if (part == 0 && self->sparse != NULL && self->sparse->csr[i] != NULL)
+                  process_packed (w, phase, self->sparse->csr[i], seg[0], a, MIN (a + CHUNK, hi), &k);
+                else
+                  process_range (w, phase, a, MIN (a + CHUNK, hi), part == 0, range == 1, &k);
             }
           off = seg[2];
         }
@@ -619,6 +507,64 @@ team_run (PlTrainer *self,
 
 /* ---- the trainer ---- */
 
+/* The workers' parameter ranges for the reduce and update phases, after split_first. */
+static void
+assign_ranges (PlTrainer *self)
+{
+  const PlMlp *model = self->model;
+  const PlLayer *l0 = &model->layers[0];
+  guint T = self->n_threads;
+  /* the first layer's rows, then the rest of the parameters in ranges aligned to 16 floats
+   * (a cache line) */
+  gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
+  gsize np = model->n_params, n_rest = np - rest;
+
+  for (guint t = 0; t < T; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
+      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
+      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
+      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
+    }
+}
+
+/* Sparse fine-tuning (pl-sparse-nn.h): decides after every change of the masks which layers
+ * run as CSR. Their pruned weights' gradients are then never written, so they are zeroed
+ * here once, in every worker's partial gradient. A teacher or config->dense_only keeps the
+ * dense passes. */
+static void
+plan_sparse (PlTrainer *self)
+{
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
+  if (self->masked && self->teacher == NULL && !self->config.dense_only)
+    self->sparse = pl_sparse_net_new (self->model, self->n_threads);
+  self->split_first = self->can_split && self->sparse == NULL;
+  assign_ranges (self);
+  for (guint t = 0; t < self->n_threads; t++)
+    {
+      Worker *w = &self->workers[t];
+
+      if (self->sparse != NULL && w->packed == NULL)
+        {
+          w->packed = g_new (float, 4 * CHUNK);
+          w->packed_at = g_new (gsize, CHUNK);
+        }
+      if (self->sparse != NULL)
+        memset (w->grad, 0, sizeof (float) * self->model->n_params);
+    }
+  /* the optimiser state of a pruned weight is 0, as the masked step leaves it */
+  if (self->sparse != NULL)
+    for (gsize k = 0; k < self->model->n_params; k++)
+      if (self->model->masks[k] == 0.0f)
+        {
+          self->state1[k] = 0.0f;
+          if (self->state2 != NULL)
+            self->state2[k] = 0.0f;
+        }
+}
+
 PlTrainer *
 pl_trainer_new (PlMlp               *model,
                 const PlTrainConfig *config)
@@ -643,7 +589,7 @@ pl_trainer_new (PlMlp               *model,
   self->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
   pl_rng_init (&self->rng, config->seed);
 
-  self->split_first = self->n_threads > 1 && model->n_layers >= 2;
+  self->can_split = self->split_first = self->n_threads > 1 && model->n_layers >= 2;
   if (self->split_first)
     {
       self->batch_x = g_new0 (float, (gsize) config->batch_size * model->sizes[0]);
@@ -656,22 +602,14 @@ pl_trainer_new (PlMlp               *model,
       Worker *w = &self->workers[t];
       guint T = self->n_threads;
       guint slice = (config->batch_size + T - 1) / T;
-      const PlLayer *l0 = &model->layers[0];
-      /* the first layer's rows, then the rest of the parameters in ranges aligned to 16
-       * floats (a cache line) */
-      gsize rest = self->split_first ? (gsize) l0->n_out * l0->n_in : 0;
-      gsize n_rest = np - rest;
 
       w->trainer = self;
       w->index = t;
       w->work = pl_nn_work_new (model, slice);
       w->y = g_new0 (guint32, slice);
       w->grad = t == 0 ? self->grad : g_new0 (float, np);
-      w->lo[0] = self->split_first ? (gsize) (l0->n_out * t / T) * l0->n_in : 0;
-      w->hi[0] = self->split_first ? (gsize) (l0->n_out * (t + 1) / T) * l0->n_in : 0;
-      w->lo[1] = rest + ((n_rest * t / T) & ~(gsize) 15);
-      w->hi[1] = t + 1 == T ? np : rest + ((n_rest * (t + 1) / T) & ~(gsize) 15);
     }
+  assign_ranges (self);
   self->team = pl_team_new (self->n_threads);
 
   return self;
@@ -693,6 +631,8 @@ pl_trainer_free (PlTrainer *self)
       pl_nn_work_free (w->work);
       g_free (w->y);
       g_free (w->teacher);
+      g_free (w->packed);
+      g_free (w->packed_at);
     }
 
   g_free (self->grad);
@@ -845,6 +785,8 @@ train_step (PlTrainer *self,
       self->clip_coef = (float) MIN (1.0, self->config.clip_norm / (n + 1e-6));
       team_run (self, PHASE_UPDATE);
     }
+  if (self->sparse != NULL)
+    pl_sparse_net_refresh (self->sparse, self->model);
 
   return TRUE;
 }
@@ -898,6 +840,7 @@ pl_trainer_run (PlTrainer           *self,
 
   pl_mlp_apply_masks (model);
   self->masked = pl_mlp_n_pruned (model) > 0;
+  plan_sparse (self);
   self->since_good = 0;
   self->data = train;
 
@@ -954,6 +897,7 @@ pl_trainer_run (PlTrainer           *self,
             {
               pl_mlp_apply_masks (model);
               self->masked = pl_mlp_n_pruned (model) > 0;
+              plan_sparse (self);
             }
 
           if (progress != NULL)
@@ -997,6 +941,7 @@ pl_trainer_run (PlTrainer           *self,
     }
 
   pl_blas_set_threads (blas_threads_before);
+  g_clear_pointer (&self->sparse, pl_sparse_net_free);
   self->data = NULL;
   self->batch_idx = NULL;
 

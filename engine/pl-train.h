@@ -51,6 +51,8 @@ typedef struct {
   double       step_gamma;    /* PL_LR_STEP */
   guint64      seed;          /* order of the samples */
   guint        threads;       /* ≥ 1 */
+  gboolean     dense_only;    /* FALSE: a masked run takes its sparse layers through CSR
+                               * (pl-sparse-nn.h), with the same results up to rounding */
 } PlTrainConfig;
 
 /* Defaults: 10 epochs, batch 128, SGD lr 0.1 momentum 0.9, Adam β (0.9, 0.999) ε 1e-8,

@@ -415,6 +415,8 @@ test_found_the_options (void)
     { "train", "threads", "a whole number from 1 to 64" },
     { "train", "val-size", "a whole number from 0 to 2147483647" },
     { "eval", "threads", "a whole number from 1 to 64" },
+    { "session", "sparsity", "a number in [0, 1]" },
+    { "report", "sparsity", "a number in [0, 1]" },
     { "prune", "sparsity", "up to 16 numbers in [0, 1], comma-separated" },
     { "prune", "threshold", "up to 16 finite numbers, comma-separated" },
     { "sweep", "max", "a number in (0, 1]" },
@@ -424,6 +426,7 @@ test_found_the_options (void)
     { "plot", "dpi", "a number in [24, 2400]" },
     { "bench train", "threads", "up to 16 whole numbers from 1 to 64, comma-separated" },
     { "bench drag", "positions", "a whole number from 2 to 100000" },
+    { "bench sparse", "sparsity", "a number in [0, 1]" },
   };
   g_autoptr(GHashTable) commands = g_hash_table_new (g_str_hash, g_str_equal);
 
@@ -448,8 +451,9 @@ test_found_the_options (void)
   for (guint i = 0; i < numbers->len; i++)
     g_hash_table_add (commands, ((NumberOption *) numbers->pdata[i])->command);
   g_test_message ("%u numeric options in %u commands", numbers->len, g_hash_table_size (commands));
-  /* train, eval, prune, sweep, schedule, sensitivity, plot, bench train, bench drag */
-  g_assert_cmpuint (g_hash_table_size (commands), ==, 9);
+  /* train, eval, prune, sweep, schedule, sensitivity, session, report, plot, bench train,
+   * bench drag, bench sparse */
+  g_assert_cmpuint (g_hash_table_size (commands), ==, 12);
   g_assert_cmpuint (numbers->len, >=, 70);
 }
 

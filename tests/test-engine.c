@@ -270,6 +270,23 @@ test_train_snapshots (void)
   g_assert_cmpuint (g_bytes_get_size (r.last->grid), ==, sizeof (float) * 96 * 96 * 3);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
+  /* the grid of `prunelab-cli plot boundary`: the region around every split, the same cells */
+  {
+    const PlDataset *sets[] = { data->train, data->val, data->test };
+    g_autoptr(PlDecisionGrid) grid = NULL;
+    double x0, x1, y0, y1;
+    const float *prob = pl_snapshot_floats (r.last->grid, NULL);
+
+    pl_decision_region (sets, G_N_ELEMENTS (sets), &x0, &x1, &y0, &y1);
+    g_assert_cmpfloat (r.last->grid_x0, ==, x0);
+    g_assert_cmpfloat (r.last->grid_x1, ==, x1);
+    g_assert_cmpfloat (r.last->grid_y0, ==, y0);
+    g_assert_cmpfloat (r.last->grid_y1, ==, y1);
+    grid = pl_decision_grid (model, 96, x0, x1, y0, y1);
+    for (gsize k = 0; k < (gsize) 96 * 96 * 3; k++)
+      g_assert_cmpfloat_with_epsilon (prob[k], grid->prob[k], 1e-5);
+  }
+
   recorder_clear (&r);
 }
 
@@ -516,7 +533,7 @@ test_sweep (void)
   gsize n;
 
   set_up (&r, 4);
-  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 6, 0.95)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 6, 0.95, 1)));
   g_assert_cmpuint (r.last->n_curves, ==, 2);
   for (guint c = 0; c < 2; c++)
     {
@@ -574,6 +591,71 @@ test_schedule (void)
   recorder_clear (&r);
 }
 
+/* Three seeds: magnitude, which neither samples data nor draws, is swept once; random three
+ * times, with the seeds 0, 1, 2, each curve that of a random score of its seed. Every point has
+ * each layer's sparsity, whose weighted sum is the whole model's. */
+static void
+test_sweep_seeds (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autoptr(PlData) data = load_data ();
+  Recorder r;
+  gsize n;
+
+  set_up (&r, 4);
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, 3)));
+  g_assert_cmpuint (r.last->n_curves, ==, 4);
+  g_assert_cmpint (r.last->curves[0].score, ==, PL_SCORE_MAGNITUDE);
+  for (guint c = 1; c < 4; c++)
+    {
+      g_autoptr(PlMlp) model = pl_snapshot_build_model (r.last, FALSE);
+      g_autoptr(PlScores) scores = NULL;
+      g_autoptr(PlMlp) pruned = NULL;
+      g_autoptr(PlEvaluation) ev = NULL;
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+      PlPruneSpec spec;
+      const PlSweepPoint *p = pl_sweep_curve_points (&r.last->curves[c], &n);
+
+      g_assert_cmpint (r.last->curves[c].score, ==, PL_SCORE_RANDOM);
+      g_assert_cmpuint (r.last->curves[c].seed, ==, c - 1);
+      g_assert_cmpuint (n, ==, 5);
+
+      /* the point at 90 %: a random score of this seed, pruned and evaluated here */
+      options.seed = c - 1;
+      scores = pl_scores_compute (model, PL_SCORE_RANDOM, data->train, &options, NULL);
+      pruned = pl_mlp_copy (model);
+      pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, p[4].target);
+      g_assert_true (pl_prune_apply (pruned, scores, &spec, NULL));
+      ev = pl_evaluate (pruned, data->val, NULL);
+      g_assert_cmpfloat_with_epsilon (p[4].loss, ev->loss, 1e-4);
+    }
+  for (guint c = 0; c < 4; c++)
+    {
+      const PlSweepPoint *p = pl_sweep_curve_points (&r.last->curves[c], &n);
+
+      for (gsize k = 0; k < n; k++)
+        {
+          double pruned = 0.0, total = 0.0;
+
+          for (guint i = 0; i < r.last->n_layers; i++)
+            {
+              double nw = (double) r.last->layers[i].n_in * r.last->layers[i].n_out;
+
+              pruned += p[k].layer_sparsity[i] * nw;
+              total += nw;
+            }
+          g_assert_cmpfloat_with_epsilon (pruned / total, p[k].sparsity, 1e-12);
+        }
+    }
+  /* one seed is still one curve per score, and more seeds than a sweep takes fail */
+  g_assert_false (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, PL_SWEEP_MAX_SEEDS + 1)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 5, 0.9, 1)));
+  g_assert_cmpuint (r.last->n_curves, ==, 2);
+  g_assert_cmpuint (r.errors->len, ==, 1);
+
+  recorder_clear (&r);
+}
+
 /* The drag's preview makes way for a sweep's own: a preview asked for during the sweep and one
  * after it are answered, each with the accuracy of its masked model. */
 static void
@@ -590,7 +672,7 @@ test_sweep_then_preview (void)
   request = pl_engine_preview (r.engine, 0.5, FALSE);
   wait_until (&r, has_preview, &request);
 
-  sweep = pl_engine_sweep (r.engine, kinds, 2, 40, 0.99);
+  sweep = pl_engine_sweep (r.engine, kinds, 2, 40, 0.99, 1);
   for (guint k = 0; k < G_N_ELEMENTS (values); k++)
     {
       g_autoptr(PlMlp) masked = NULL;
@@ -844,10 +926,10 @@ test_preview_storm_during_sweep (void)
   guint id;
 
   set_up (&r, 4);
-  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 12, 0.98)));
+  g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, kinds, 2, 12, 0.98, 1)));
   quiet = pl_snapshot_ref (r.last);
 
-  id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98);
+  id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98, 1);
   /* a fast drag: a motion every 2 ms, five times the rate of a pointer */
   for (guint i = 0; !is_done (&r, GUINT_TO_POINTER (id)); i++)
     {
@@ -920,6 +1002,181 @@ test_undo_during_training (void)
   recorder_clear (&r);
 }
 
+typedef struct {
+  Recorder *r;
+  guint     k;
+  gboolean  stop;
+} Drag;
+
+/* One pointer position every 10 ms, until told to stop. */
+static gboolean
+drag_motion_cb (gpointer data)
+{
+  Drag *d = data;
+
+  if (d->stop)
+    return G_SOURCE_REMOVE;
+  pl_engine_preview (d->r->engine, 0.05 + 0.9 * ((d->k++ * 7) % 100) / 100.0, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+shows_subsample (Recorder      *r,
+                 gconstpointer  data)
+{
+  return r->last != NULL && r->last->has_preview && r->last->preview_subsample
+         && r->last->state == PL_ENGINE_STATE_TRAINING;
+}
+
+static gboolean
+shows_every_sample (Recorder      *r,
+                    gconstpointer  data)
+{
+  return r->last != NULL && r->last->has_preview && !r->last->preview_subsample
+         && r->last->preview.n == r->last->n_val && r->last->state == PL_ENGINE_STATE_TRAINING;
+}
+
+/* While training, a drag is evaluated on a fixed subsample of the 6,000 validation samples, and
+ * the snapshot says so; when the pointer rests, the same value is evaluated on every sample,
+ * still while training. Stopped, the preview is exact on the final weights. */
+static void
+test_drag_while_training_subsample (void)
+{
+  g_autoptr(PlMlp) masked = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlData) data = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  PlTrainConfig config;
+  Recorder r;
+  Drag d = { &r, 0, FALSE };
+  double value;
+  guint train;
+
+  recorder_init (&r);
+  options.val_size = 6000;
+  g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, "moons:n=9000,seed=2", &options)));
+  g_assert_true (wait_done (&r, pl_engine_new_model (r.engine, "IN-32-32-OUT", PL_ACTIVATION_RELU, 3)));
+  g_assert_cmpuint (r.last->n_val, ==, 6000);
+  train_config (&config, 100000);
+  train = pl_engine_train (r.engine, &config);
+  wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
+
+  g_timeout_add (10, drag_motion_cb, &d);
+  wait_until (&r, shows_subsample, NULL);
+  g_assert_cmpuint (r.last->preview.n, <, 6000);
+  g_assert_cmpuint (r.last->preview.n, >, 0);
+  d.stop = TRUE;
+
+  wait_until (&r, shows_every_sample, NULL);
+  value = r.last->preview.value;
+  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, train));
+  g_assert_false (r.last->preview_subsample);
+  g_assert_cmpfloat (r.last->preview.value, ==, value);
+  g_assert_cmpuint (r.last->preview_steps_behind, ==, 0);
+
+  data = pl_data_load ("moons:n=9000,seed=2", &options, NULL);
+  masked = pl_snapshot_build_model (r.last, TRUE);
+  ev = pl_evaluate (masked, data->val, NULL);
+  g_assert_cmpuint (r.last->preview.n, ==, 6000);
+  g_assert_cmpfloat_with_epsilon (r.last->preview.loss, ev->loss, 1e-4);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+  recorder_clear (&r);
+}
+
+/* ---- sessions ---- */
+
+/* A session saved from one engine and loaded into another gives the same weights, masks,
+ * history, strategy and curves, and rewind goes to the same initial weights. Another dataset
+ * under the same spec (the hash differs) is refused and the engine stays as it was. */
+static void
+test_session_round_trip (void)
+{
+  PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
+  g_autofree char *dir = g_dir_make_tmp ("test-engine-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "a.prunelab", NULL);
+  g_autoptr(PlSnapshot) saved = NULL;
+  g_autoptr(PlSnapshot) rewound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlSession) loaded = NULL;
+  g_autoptr(PlSession) tampered = NULL;
+  PlSession *ui_part;
+  PlStrategy strategy;
+  Recorder a, b;
+  guint64 request;
+
+  set_up (&a, 3);
+  pl_strategy_init (&strategy);
+  strategy.score = PL_SCORE_TAYLOR;
+  g_assert_true (wait_done (&a, pl_engine_set_strategy (a.engine, &strategy)));
+  g_assert_true (wait_done (&a, pl_engine_sweep (a.engine, kinds, 2, 4, 0.9, 2)));
+  request = pl_engine_preview (a.engine, 0.6, FALSE);
+  wait_until (&a, has_preview, &request);
+  g_assert_true (wait_done (&a, pl_engine_apply_prune (a.engine)));
+  ui_part = pl_session_new ();
+  ui_part->slider = 0.6;
+  ui_part->lesson_id = g_strdup ("magnitude");
+  g_assert_true (wait_done (&a, pl_engine_save_session (a.engine, path, ui_part)));
+  saved = pl_snapshot_ref (a.last);
+  g_assert_true (wait_done (&a, pl_engine_rewind (a.engine)));
+  rewound = pl_snapshot_ref (a.last);
+
+  loaded = pl_session_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (loaded->slider, ==, 0.6);
+  g_assert_cmpstr (loaded->lesson_id, ==, "magnitude");
+  g_assert_cmpstr (loaded->data_spec, ==, SPEC);
+  g_assert_cmpuint (loaded->train.epochs, ==, 3);
+  tampered = pl_session_load (path, &error);
+  g_assert_no_error (error);
+
+  recorder_init (&b);
+  g_assert_true (wait_done (&b, pl_engine_load_data (b.engine, "moons:n=300", NULL)));
+  g_free (tampered->data_sha256);
+  tampered->data_sha256 = g_strnfill (64, '0');
+  g_assert_false (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&tampered),
+                                                         "t.prunelab")));
+  g_assert_error (error_at (&b, 0), PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (error_at (&b, 0)->message, "t.prunelab"));
+  g_assert_cmpstr (b.last->data_spec, ==, "moons:n=300");
+
+  g_assert_true (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&loaded),
+                                                        "a.prunelab")));
+  g_assert_cmpstr (b.last->data_spec, ==, SPEC);
+  g_assert_cmpstr (b.last->arch, ==, saved->arch);
+  g_assert_cmpint (b.last->strategy.score, ==, PL_SCORE_TAYLOR);
+  g_assert_true (b.last->scores_valid);
+  for (guint i = 0; i < saved->n_layers; i++)
+    {
+      g_assert_true (bytes_equal (b.last->layers[i].weights, saved->layers[i].weights));
+      g_assert_true (bytes_equal (b.last->layers[i].biases, saved->layers[i].biases));
+      g_assert_true (bytes_equal (b.last->layers[i].masks, saved->layers[i].masks));
+    }
+  g_assert_true (bytes_equal (b.last->training.history, saved->training.history));
+  g_assert_true (bytes_equal (b.last->training.grad_norms, saved->training.grad_norms));
+  /* magnitude once, random with two seeds */
+  g_assert_cmpuint (saved->n_curves, ==, 3);
+  g_assert_cmpuint (b.last->n_curves, ==, saved->n_curves);
+  for (guint c = 0; c < saved->n_curves; c++)
+    {
+      g_assert_cmpint (b.last->curves[c].score, ==, saved->curves[c].score);
+      g_assert_cmpuint (b.last->curves[c].seed, ==, saved->curves[c].seed);
+      g_assert_true (bytes_equal (b.last->curves[c].points, saved->curves[c].points));
+    }
+  g_assert_cmpfloat (b.last->metrics.total.parameter_sparsity, ==,
+                     saved->metrics.total.parameter_sparsity);
+  g_assert_cmpfloat (b.last->eval.accuracy, ==, saved->eval.accuracy);
+
+  g_assert_true (wait_done (&b, pl_engine_rewind (b.engine)));
+  for (guint i = 0; i < saved->n_layers; i++)
+    g_assert_true (bytes_equal (b.last->layers[i].weights, rewound->layers[i].weights));
+
+  recorder_clear (&a);
+  recorder_clear (&b);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -929,10 +1186,13 @@ main (int   argc,
 
   g_test_add_func ("/engine/thread/train/snapshots-arrive-in-order", test_train_snapshots);
   g_test_add_func ("/engine/thread/preview/burst-coalesces-exactly", test_preview_burst);
+  g_test_add_func ("/engine/thread/preview/drag-while-training-subsample-then-every-sample",
+                   test_drag_while_training_subsample);
   g_test_add_func ("/engine/thread/prune/apply-then-undo-restores", test_apply_undo);
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
+  g_test_add_func ("/engine/thread/sweep/seeds-and-layer-sparsity", test_sweep_seeds);
   g_test_add_func ("/engine/thread/schedule/points-arrive-and-adopt-undoes", test_schedule);
   g_test_add_func ("/engine/thread/sweep/previews-answered-during-and-after", test_sweep_then_preview);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
@@ -943,6 +1203,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/train/cancel-again-and-again", test_cancel_during_training);
   g_test_add_func ("/engine/thread/sweep/preview-storm-leaves-curves-intact",
                    test_preview_storm_during_sweep);
+  g_test_add_func ("/engine/thread/session/saved-and-loaded-the-same", test_session_round_trip);
   g_test_add_func ("/engine/thread/undo/refused-while-training-then-restores",
                    test_undo_during_training);
 

@@ -370,7 +370,7 @@ test_sweep_of_twelve_curves (void)
     if (k != PL_SCORE_LEARNED)
       scores[wait.n_curves++] = k;
   g_assert_cmpuint (wait.n_curves, ==, 12);
-  g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9), >, 0);
+  g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9, 1), >, 0);
   g_assert_true (wait_for (curves_shown, &wait, 300));
   g_assert_cmpuint (errors.errors, ==, 0);
   run_for (200);

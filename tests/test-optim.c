@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pl-dataset.h"
+#include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-train.h"
 
@@ -417,6 +418,125 @@ test_article_l0 (void)
   g_assert_cmpuint (zeros, ==, 0);
 }
 
+/* ---- the kernels against their plain loops ---------------------------------------------- */
+
+#define KN 1031   /* not a multiple of the 16 lanes or of any vector width: the tails run */
+
+typedef struct {
+  float w[KN], s1[KN], s2[KN], g[KN], mask[KN];
+} KernelState;
+
+static void
+kernel_state_init (KernelState *k,
+                   guint64      seed)
+{
+  PlRng rng;
+
+  pl_rng_init (&rng, seed);
+  for (guint i = 0; i < KN; i++)
+    {
+      k->w[i] = (float) pl_rng_normal (&rng);
+      k->g[i] = (float) pl_rng_normal (&rng) * 0.3f;
+      k->mask[i] = pl_rng_below (&rng, 5) == 0 ? 0.0f : 1.0f;
+      k->s1[i] = k->mask[i] * (float) pl_rng_normal (&rng) * 0.1f;
+      k->s2[i] = k->mask[i] * (float) pl_rng_uniform (&rng) * 0.01f;
+    }
+  k->w[3] = 0.0f;   /* sign(0) = 0 in the L1 term */
+}
+
+static void
+assert_close (const float *a,
+              const float *b,
+              gsize        n)
+{
+  for (gsize i = 0; i < n; i++)
+    g_assert_cmpfloat_with_epsilon (a[i], b[i], 1e-6 * MAX (1.0, fabs (b[i])));
+}
+
+/* The fast objective gradient, SGD (plain, Nesterov) and Adam steps give what their plain
+ * loops give, with and without a mask, several steps in a row; masked entries keep their
+ * value and a zero state. */
+static void
+test_kernels_match_ref (void)
+{
+  for (guint variant = 0; variant < 8; variant++)
+    {
+      gboolean masked = variant & 1;
+      gboolean adam = (variant & 2) != 0;
+      gboolean nesterov = (variant & 4) != 0;
+      KernelState fast, ref;
+      PlOptimStep k = { .lr = 0.05f, .mu = 0.9f, .nesterov = nesterov, .b1 = 0.9f, .b2 = 0.999f,
+                        .eps = 1e-8f, .coef = 0.7f, .cv = 0.4f };
+
+      if (adam && nesterov)
+        continue;
+      kernel_state_init (&fast, 7 + variant);
+      ref = fast;
+      for (guint t = 1; t <= 4; t++)
+        {
+          double nf = 0.0, nfc = 0.0, nr = 0.0, nrc = 0.0;
+          const float *mask = masked ? fast.mask : NULL;
+
+          k.step = pl_optim_adam_step_size (k.lr, k.b1, t);
+          k.sqrt_bc2 = pl_optim_adam_sqrt_bc2 (k.b2, t);
+          g_assert_cmpfloat_with_epsilon (k.step, k.lr / (1.0 - pow (k.b1, t)), 1e-6 * k.step);
+          g_assert_cmpfloat_with_epsilon (k.sqrt_bc2, sqrt (1.0 - pow (k.b2, t)), 1e-6 * k.sqrt_bc2);
+
+          pl_optim_objective_grad (fast.g, fast.w, mask, KN, 1e-3f, 2e-3f, k.cv, &nf, &nfc);
+          pl_optim_objective_grad_ref (ref.g, ref.w, mask, KN, 1e-3f, 2e-3f, k.cv, &nr, &nrc);
+          assert_close (fast.g, ref.g, KN);
+          g_assert_cmpfloat_with_epsilon (nf, nr, 1e-5 * nr);
+          g_assert_cmpfloat_with_epsilon (nfc, nrc, 1e-5 * nrc);
+          g_assert_cmpfloat (nfc, <, nf);   /* cv = 0.4 clips some */
+
+          if (adam)
+            {
+              pl_optim_adam_step (fast.w, fast.s1, fast.s2, fast.g, mask, KN, 1e-2f, &k);
+              pl_optim_adam_step_ref (ref.w, ref.s1, ref.s2, ref.g, mask, KN, 1e-2f, &k);
+            }
+          else
+            {
+              pl_optim_sgd_step (fast.w, fast.s1, fast.g, mask, KN, 1e-2f, &k);
+              pl_optim_sgd_step_ref (ref.w, ref.s1, ref.g, mask, KN, 1e-2f, &k);
+            }
+          assert_close (fast.w, ref.w, KN);
+          assert_close (fast.s1, ref.s1, KN);
+          if (adam)
+            assert_close (fast.s2, ref.s2, KN);
+          for (guint i = 0; i < KN; i++)
+            fast.g[i] = ref.g[i] = 0.6f * sinf (i * 0.37f + t);
+        }
+      if (masked)
+        {
+          KernelState start;
+
+          kernel_state_init (&start, 7 + variant);
+          for (guint i = 0; i < KN; i++)
+            if (start.mask[i] == 0.0f)
+              {
+                g_assert_cmpfloat (fast.w[i], ==, start.w[i]);
+                g_assert_cmpfloat (fast.s1[i], ==, 0.0f);
+              }
+        }
+    }
+}
+
+/* g += h */
+static void
+test_add (void)
+{
+  float g[37], h[37];
+
+  for (guint i = 0; i < 37; i++)
+    {
+      g[i] = i * 0.5f;
+      h[i] = 1.0f - i;
+    }
+  pl_optim_add (g, h, 37);
+  for (guint i = 0; i < 37; i++)
+    g_assert_cmpfloat (g[i], ==, i * 0.5f + (1.0f - i));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -433,6 +553,8 @@ main (int    argc,
   g_test_add_func ("/engine/optim/l1/drives-more-weights-near-zero",
                    test_l1_drives_more_weights_near_zero);
   g_test_add_func ("/engine/optim/article-l0/shifts-every-weight-and-zeroes-none", test_article_l0);
+  g_test_add_func ("/engine/optim/kernels/match-plain-loops", test_kernels_match_ref);
+  g_test_add_func ("/engine/optim/kernels/add", test_add);
 
   return g_test_run ();
 }

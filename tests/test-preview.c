@@ -324,6 +324,66 @@ test_rejects_bad_values (Fixture *f, gconstpointer data)
   g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID);
 }
 
+/* Inputs made once and shared by two previews (of two scores) give what a preview with its own
+ * copy gives; a subsample of 400 of the 1,500 samples, evenly spaced (sample ⌊i·1500/400⌋),
+ * gives what a full evaluation of the masked model on exactly those samples gives. */
+static void
+test_shared_and_subsampled_inputs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PlScores) magnitude = pl_scores_compute (f->model, PL_SCORE_MAGNITUDE, NULL, NULL, NULL);
+  g_autoptr(PlScores) random = pl_scores_compute (f->model, PL_SCORE_RANDOM, NULL, NULL, NULL);
+  g_autoptr(PlPreviewInputs) all = pl_preview_inputs_new (f->eval, 0, 2);
+  g_autoptr(PlPreviewInputs) sub = pl_preview_inputs_new (f->eval, 400, 2);
+  g_autoptr(PlPreviewInputs) capped = pl_preview_inputs_new (f->eval, 5000, 1);
+  g_autoptr(PlPreview) own = NULL, shared_a = NULL, shared_b = NULL, on_sub = NULL;
+  g_autoptr(PlPreview) own_b = NULL;
+  g_autoptr(PlDataset) picked = pl_dataset_new (400, 30, 6);
+  g_autoptr(PlMlp) masked = pl_mlp_copy (f->model);
+  PlPruneSpec spec;
+
+  g_assert_cmpuint (pl_preview_inputs_get_n (all), ==, 1500);
+  g_assert_cmpuint (pl_preview_inputs_get_n (sub), ==, 400);
+  g_assert_cmpuint (pl_preview_inputs_get_n (capped), ==, 1500);
+  for (guint i = 0; i < 400; i++)
+    {
+      guint src = i * 1500 / 400;
+
+      memcpy (picked->x + (gsize) i * 30, f->eval->x + (gsize) src * 30, sizeof (float) * 30);
+      picked->y[i] = f->eval->y[src];
+    }
+
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
+  own = pl_preview_new (f->model, magnitude, &spec, f->eval, 1, NULL);
+  own_b = pl_preview_new (f->model, random, &spec, f->eval, 1, NULL);
+  shared_a = pl_preview_new_shared (f->model, magnitude, &spec, all, 1, NULL);
+  shared_b = pl_preview_new_shared (f->model, random, &spec, all, 2, NULL);
+  on_sub = pl_preview_new_shared (f->model, magnitude, &spec, sub, 1, NULL);
+  for (double s = 0.0; s < 0.99; s += 0.09)
+    {
+      g_autoptr(PlEvaluation) ev = NULL;
+      PlPreviewResult a, b, c, d, e;
+
+      g_assert_true (pl_preview_run (own, s, FALSE, &a, NULL));
+      g_assert_true (pl_preview_run (shared_a, s, FALSE, &b, NULL));
+      g_assert_true (pl_preview_run (own_b, s, FALSE, &c, NULL));
+      g_assert_true (pl_preview_run (shared_b, s, FALSE, &d, NULL));
+      g_assert_true (pl_preview_run (on_sub, s, FALSE, &e, NULL));
+      g_assert_cmpfloat (a.loss, ==, b.loss);
+      g_assert_cmpuint (a.n_correct, ==, b.n_correct);
+      g_assert_cmpfloat (c.loss, ==, d.loss);
+      g_assert_cmpuint (c.n_correct, ==, d.n_correct);
+
+      g_assert_cmpuint (e.n, ==, 400);
+      g_assert_cmpuint (e.pruned, ==, a.pruned);
+      pl_preview_get_masks (on_sub, masked->masks, masked->neuron_masks);
+      memcpy (masked->params, f->model->params, sizeof (float) * f->model->n_params);
+      pl_mlp_apply_masks (masked);
+      ev = pl_evaluate (masked, picked, NULL);
+      g_assert_cmpuint (e.n_correct, ==, (guint) lround (ev->accuracy * ev->n));
+      g_assert_cmpfloat_with_epsilon (e.loss, ev->loss, 1e-4);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -344,5 +404,6 @@ main (int    argc,
   ADD ("threads-give-identical-results", test_threads_give_identical_results, PL_ACTIVATION_RELU);
   ADD ("rejects-bad-values", test_rejects_bad_values, PL_ACTIVATION_RELU);
   ADD ("half-counts-round-to-even", test_half_counts_round_to_even, PL_ACTIVATION_RELU);
+  ADD ("inputs/shared-and-subsampled-equal-full-evaluation", test_shared_and_subsampled_inputs, PL_ACTIVATION_RELU);
   return g_test_run ();
 }

@@ -842,12 +842,40 @@ test_torch_layer (void)
   check_torch ("prune-torch-layer", &spec, (gsize[]) { 38, 13, 40 });
 }
 
+/* A strategy's switches reach the spec, each on its own, and the value and its kind too. */
+static void
+test_strategy_to_spec (void)
+{
+  for (guint bits = 0; bits < 16; bits++)
+    {
+      PlStrategy strategy;
+      PlPruneSpec spec;
+
+      pl_strategy_init (&strategy);
+      strategy.scope = bits & 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+      strategy.invert = (bits & 2) != 0;
+      strategy.exclude_output = (bits & 4) != 0;
+      strategy.allow_empty = (bits & 8) != 0;
+      memset (&spec, 0xff, sizeof spec);
+      pl_strategy_to_prune_spec (&strategy, &spec, bits % 3 == 0, 0.25 + bits);
+
+      g_assert_cmpint (spec.scope, ==, strategy.scope);
+      g_assert_cmpint (spec.invert, ==, strategy.invert);
+      g_assert_cmpint (spec.exclude_output, ==, strategy.exclude_output);
+      g_assert_cmpint (spec.allow_empty, ==, strategy.allow_empty);
+      g_assert_cmpint (spec.by_threshold, ==, bits % 3 == 0);
+      g_assert_cmpuint (spec.n_values, ==, 1);
+      g_assert_cmpfloat (spec.values[0], ==, 0.25 + bits);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_summary ("Selection of weights and neurons to prune from scores");
+  g_test_add_func ("/engine/prune/strategy/to-spec-carries-every-switch", test_strategy_to_spec);
 
   g_test_add_func ("/engine/prune/spec/parses-values", test_spec_parse);
   g_test_add_func ("/engine/prune/spec/rejects-bad-values", test_select_rejects_bad_specs);

@@ -29,6 +29,29 @@ pl_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* prunelab FILE.prunelab (or a model, FILE.safetensors): the first file opens in the window. */
+static void
+pl_application_open (GApplication  *app,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  GtkWindow *window;
+  g_autofree char *path = NULL;
+
+  pl_application_activate (app);
+  window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (n_files < 1 || window == NULL)
+    return;
+  path = g_file_get_path (files[0]);
+  if (path == NULL)
+    return;
+  if (g_str_has_suffix (path, ".safetensors"))
+    pl_window_open_model_path (PL_WINDOW (window), path);
+  else
+    pl_window_open_session_path (PL_WINDOW (window), path);
+}
+
 static int
 pl_application_handle_local_options (GApplication *app,
                                      GVariantDict *options)
@@ -111,6 +134,7 @@ pl_application_class_init (PlApplicationClass *klass)
 
   object_class->finalize = pl_application_finalize;
   app_class->activate = pl_application_activate;
+  app_class->open = pl_application_open;
   app_class->startup = pl_application_startup;
   app_class->handle_local_options = pl_application_handle_local_options;
 }
@@ -134,7 +158,7 @@ pl_application_new (void)
 {
   return g_object_new (PL_TYPE_APPLICATION,
                        "application-id", PL_APPLICATION_ID,
-                       "flags", G_APPLICATION_NON_UNIQUE,
+                       "flags", G_APPLICATION_NON_UNIQUE | G_APPLICATION_HANDLES_OPEN,
                        "resource-base-path", "/io/github/prunelab/PruneLab",
                        NULL);
 }

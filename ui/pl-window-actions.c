@@ -221,7 +221,7 @@ sweep_action (GtkWidget  *widget,
   if (chosen < PL_N_SCORES && chosen != PL_SCORE_MAGNITUDE && chosen != PL_SCORE_TAYLOR
       && chosen != PL_SCORE_RANDOM && !pl_score_info (chosen)->per_neuron)
     scores[n++] = chosen;
-  _pl_window_track (self, pl_engine_sweep (self->engine, scores, n, 24, 0.99));
+  _pl_window_track (self, pl_engine_sweep (self->engine, scores, n, 24, 0.99, 3));
   gtk_progress_bar_set_fraction (self->sweep_progress, 0.0);
 }
 
@@ -410,6 +410,8 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
   _pl_window_update_lesson_actions (self);
+  _pl_window_sparse_update_actions (self);
+  _pl_window_update_session_actions (self);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-eval.h"
 #include "pl-window-private.h"
 
 #define HISTOGRAM_BINS 50
@@ -196,6 +197,9 @@ _pl_window_histogram_value (PlWindow *self,
   return TRUE;
 }
 
+/* One curve per score: the seeds of a score give, at each target sparsity, the mean accuracy
+ * and its smallest and largest (pl_curve_summarise, as `prunelab-cli plot curves`), drawn at the
+ * mean sparsity reached. */
 static void
 update_curves (PlWindow   *self,
                PlSnapshot *s)
@@ -203,39 +207,75 @@ update_curves (PlWindow   *self,
   Holder *h;
   PlCurve *curves;
   guint n_runs = 0, n_all;
+  PlScoreKind kinds[PL_N_SCORES];
+  guint n_kinds = 0, max_seeds = 1;
+  gsize total = 0;
+  double *out;
 
   for (guint m = 0; m < PL_N_METHODS; m++)
     n_runs += s->schedules[m] != NULL;
   if (s->n_curves + n_runs == 0)
     return set_empty (self->curves_view);
 
-  h = holder_new (s);
-  n_all = s->n_curves;
-  curves = holder_alloc (h, sizeof (PlCurve) * (s->n_curves + n_runs));
   for (guint c = 0; c < s->n_curves; c++)
     {
       gsize n = 0;
-      const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
-      double *x = holder_alloc (h, sizeof (double) * 2 * MAX (n, 1));
-      double *y = x + n;
+      guint k = 0;
 
-      for (gsize k = 0; k < n; k++)
-        {
-          x[k] = p[k].sparsity;
-          y[k] = p[k].accuracy;
-        }
-      curves[c] = (PlCurve) { _(pl_score_info (s->curves[c].score)->title), (guint) n, x, y, NULL, NULL };
+      pl_sweep_curve_points (&s->curves[c], &n);
+      total += n;
+      while (k < n_kinds && kinds[k] != s->curves[c].score)
+        k++;
+      if (k == n_kinds && n_kinds < PL_N_SCORES)
+        kinds[n_kinds++] = s->curves[c].score;
     }
+
+  h = holder_new (s);
+  curves = holder_alloc (h, sizeof (PlCurve) * (n_kinds + n_runs));
+  out = holder_alloc (h, sizeof (double) * 4 * MAX (total, 1));   /* x, mean, lo, hi */
+  for (guint k = 0; k < n_kinds; k++)
+    {
+      g_autofree double *target = g_new (double, MAX (total, 1));
+      g_autofree double *accuracy = g_new (double, MAX (total, 1));
+      g_autofree double *reached = g_new (double, MAX (total, 1));
+      g_autofree double *scratch = g_new (double, MAX (total, 1));
+      guint m = 0, seeds = 0, n_out;
+
+      for (guint c = 0; c < s->n_curves; c++)
+        if (s->curves[c].score == kinds[k])
+          {
+            gsize n = 0;
+            const PlSweepPoint *p = pl_sweep_curve_points (&s->curves[c], &n);
+
+            for (gsize j = 0; j < n; j++, m++)
+              {
+                target[m] = p[j].target;
+                accuracy[m] = p[j].accuracy;
+                reached[m] = p[j].sparsity;
+              }
+            seeds++;
+          }
+      max_seeds = MAX (max_seeds, seeds);
+      n_out = pl_curve_summarise (target, accuracy, m, PL_SPREAD_MIN_MAX,
+                                  out, out + total, out + 2 * total, out + 3 * total);
+      /* the same groups in the same order: x becomes the mean sparsity reached */
+      if (pl_curve_summarise (target, reached, m, PL_SPREAD_NONE, scratch, out, NULL, NULL) != n_out)
+        g_warn_if_reached ();
+      curves[k] = (PlCurve) { _(pl_score_info (kinds[k])->title), n_out, out, out + total,
+                              seeds > 1 ? out + 2 * total : NULL, seeds > 1 ? out + 3 * total : NULL };
+      out += n_out;
+    }
+  n_all = n_kinds;
   /* the procedures run (win.run-procedure): validation accuracy against the sparsity each point
    * reached, in order of sparsity; one array holds them all, as the holder keeps few blocks */
   if (n_runs > 0)
     {
-      gsize total = 0, used = 0;
+      gsize n_points = 0, used = 0;
       double *xy;
 
       for (guint m = 0; m < PL_N_METHODS; m++)
-        total += s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0;
-      xy = holder_alloc (h, sizeof (double) * 2 * MAX (total, 1));
+        n_points += s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0;
+      xy = holder_alloc (h, sizeof (double) * 2 * MAX (n_points, 1));
       for (guint m = 0; m < PL_N_METHODS; m++)
         {
           gsize n = 0;
@@ -273,6 +313,8 @@ update_curves (PlWindow   *self,
     .curves = curves,
     .reference = s->eval.valid ? s->eval.accuracy : NAN,
     .reference_label = _("unpruned"),
+    .spread = max_seeds > 1 ? PL_SPREAD_MIN_MAX : PL_SPREAD_NONE,
+    .n_seeds = max_seeds > 1 ? max_seeds : 0,
     .y_format = PL_CHART_NUMBER_PERCENT,
   };
   pl_chart_view_set_chart (self->curves_view, PL_CHART_CURVES, h, holder_free);
@@ -375,24 +417,16 @@ update_model_views (PlWindow   *self,
   else if (s->n_features == 2 && s->grid_size > 0 && s->grid != NULL)
     {
       GBytes *grid = s->has_preview && s->preview_grid != NULL ? s->preview_grid : s->grid;
-      const float *prob = pl_snapshot_floats (grid, NULL);
-      guint n = s->grid_size, c = s->n_classes;
+      gsize n_prob = 0;
+      const float *prob = pl_snapshot_floats (grid, &n_prob);
+      guint n = s->grid_size, c = (guint) (n_prob / ((gsize) n * n));   /* the model's outputs */
       Holder *b = holder_new (s);
       guint32 *cls = holder_alloc (b, sizeof (guint32) * n * n);
       float *conf = holder_alloc (b, sizeof (float) * n * n);
       gsize n_points = 0;
 
-      /* the predicted class and its probability in each cell */
-      for (guint k = 0; k < n * n; k++)
-        {
-          guint best = 0;
-
-          for (guint j = 1; j < c; j++)
-            if (prob[(gsize) k * c + j] > prob[(gsize) k * c + best])
-              best = j;
-          cls[k] = best;
-          conf[k] = prob[(gsize) k * c + best];
-        }
+      /* the predicted class and its probability in each cell, as `prunelab-cli plot boundary` */
+      pl_decision_argmax (cls, conf, prob, (gsize) n * n, c);
       pl_snapshot_uint32s (s->point_labels, &n_points);
       b->d.boundary = (PlBoundaryData) {
         .title = s->has_preview ? _("Decision boundary with the preview mask") : _("Decision boundary"),

@@ -70,6 +70,9 @@ struct _PlWindow {
   GtkSpinButton        *clip_spin;
   GtkDropDown          *procedure_dropdown;
   GtkWidget            *procedure_button;
+  GtkGrid              *sparse_grid;       /* pl-window-sparse.c */
+  GtkLabel             *sparse_label;
+  GMenu                *recent_menu;
 
   /* state */
   guint                 pending;           /* commands sent and not done */
@@ -94,6 +97,22 @@ struct _PlWindow {
   guint                 lesson_step;       /* the step shown */
   gboolean              teacher_mode;      /* controls the step does not use are put away */
   gboolean              lesson_running;    /* a step's settings and actions are being run */
+  /* measured latency and size (pl-window-sparse.c) */
+  guint                 sparse_measure_id;       /* of the measurement running, else 0 */
+  double                sparse_measure_sparsity; /* of the mask it measures */
+  char                 *sparse_export_path;      /* owned: of the export running */
+  /* sessions (pl-window-session.c) */
+  char                 *session_path;      /* owned: opened from / saved to, else NULL */
+  guint                 load_session_id;   /* of the load-session command, until done */
+  double                session_slider;    /* the slider of the session being loaded */
+  gboolean              session_by_threshold;
+  char                 *session_lesson;    /* owned: the lesson of the session opened, kept for
+                                            * its next save (the lesson panel does not restore
+                                            * it yet), or NULL */
+  guint                 session_lesson_step;
+  guint                 report_session_id; /* the session saved for Export Report, until done */
+  char                 *report_session;    /* owned: that temporary session file */
+  char                 *report_path;       /* owned: the PDF to write */
 
   /* automation */
   char                **steps;             /* owned */
@@ -139,6 +158,25 @@ void     _pl_window_update_descriptions (PlWindow      *self,
                                          PlSnapshot    *snapshot);
 void     _pl_window_init_a11y         (PlWindow        *self);
 void     _pl_window_class_init_a11y   (GtkWidgetClass  *widget_class);
+
+/* pl-window-sparse.c */
+void     _pl_window_class_init_sparse     (GtkWidgetClass *widget_class);
+void     _pl_window_sparse_update_actions (PlWindow       *self);
+void     _pl_window_sparse_done           (PlWindow       *self,
+                                           guint           command,
+                                           guint           id,
+                                           gboolean        ok);
+/* pl-window-session.c */
+void     _pl_window_class_init_session (GtkWidgetClass *widget_class);
+void     _pl_window_update_session_actions (PlWindow   *self);
+void     _pl_window_update_recent     (PlWindow        *self);
+void     _pl_window_session_loaded    (PlWindow        *self,
+                                       gboolean         ok);
+void     _pl_window_report_session_saved (PlWindow     *self,
+                                          gboolean      ok);
+/* pl-window.c: the settings widgets as the session has them (before the engine loads it) */
+void     _pl_window_show_session      (PlWindow        *self,
+                                       const PlSession *session);
 
 /* pl-window-actions.c */
 void     _pl_window_class_init_actions (GtkWidgetClass *widget_class);

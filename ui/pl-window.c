@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <inttypes.h>
 #include <math.h>
 
@@ -64,8 +65,16 @@ update_readouts (PlWindow   *self,
                                    ? g_strdup_printf (_("\nThreshold %.4g on the score"), p->threshold)
                                    : g_strdup ("");
 
-      accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
-                                  100 * p->accuracy);
+      guint total = on_test ? s->n_test : s->n_val;
+
+      /* during a drag while training, the preview is of a fixed subsample: say so */
+      if (s->preview_subsample)
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %% on %u of %u samples")
+                                            : _("Validation accuracy %.1f %% on %u of %u samples"),
+                                    100 * p->accuracy, p->n, total);
+      else
+        accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
+                                    100 * p->accuracy);
       readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
                                    "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
@@ -221,12 +230,17 @@ on_done (PlEngine *engine,
 {
   if (self->pending > 0)
     self->pending--;
+  if (id != 0 && id == self->load_session_id)
+    _pl_window_session_loaded (self, ok);
+  if (id != 0 && id == self->report_session_id)
+    _pl_window_report_session_saved (self, ok);
   if (id == self->load_data_id)
     {
       self->load_data_id = 0;
       if (!ok)
         dataset_load_failed (self);
     }
+  _pl_window_sparse_done (self, command, id, ok);
   _pl_window_update_actions (self);
 }
 
@@ -337,6 +351,28 @@ on_strategy_changed (PlWindow *self)
   g_settings_set_string (self->settings, "scope",
                          adw_combo_row_get_selected (self->scope_row) == 1 ? "layer" : "global");
   _pl_window_send_strategy (self);
+}
+
+void
+_pl_window_show_session (PlWindow        *self,
+                         const PlSession *session)
+{
+  const PlStrategy *st = &session->strategy;
+
+  self->updating = TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (datasets); i++)
+    if (g_strcmp0 (session->data_spec, datasets[i].spec) == 0)
+      adw_combo_row_set_selected (self->dataset_row, i);
+  g_free (self->data_spec_loaded);
+  self->data_spec_loaded = g_strdup (session->data_spec);
+  adw_combo_row_set_selected (self->activation_row, MIN ((guint) session->model->activation, 2));
+  adw_combo_row_set_selected (self->score_row, st->score);
+  adw_combo_row_set_selected (self->scope_row, st->scope == PL_SCOPE_LAYER ? 1 : 0);
+  gtk_switch_set_active (self->invert_switch, st->invert);
+  gtk_spin_button_set_value (self->epochs_spin, session->train.epochs);
+  gtk_spin_button_set_value (self->lr_spin, session->train.lr);
+  self->updating = FALSE;
+  gtk_label_set_label (self->explanation_label, _(pl_score_info (st->score)->explanation));
 }
 
 static void
@@ -472,6 +508,13 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->arch_listed, g_free);
   self->lesson = NULL;
   g_clear_pointer (&self->lessons, g_ptr_array_unref);
+  g_clear_pointer (&self->sparse_export_path, g_free);
+  g_clear_pointer (&self->session_path, g_free);
+  g_clear_pointer (&self->session_lesson, g_free);
+  if (self->report_session != NULL)
+    g_unlink (self->report_session);
+  g_clear_pointer (&self->report_session, g_free);
+  g_clear_pointer (&self->report_path, g_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), PL_TYPE_WINDOW);
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
@@ -611,11 +654,14 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (clip_spin);
   CHILD (procedure_dropdown);
   CHILD (procedure_button);
+  CHILD (recent_menu);
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
   _pl_window_class_init_lessons (widget_class);
   _pl_window_class_init_a11y (widget_class);
+  _pl_window_class_init_sparse (widget_class);
+  _pl_window_class_init_session (widget_class);
 }
 
 static void
@@ -696,6 +742,9 @@ pl_window_init (PlWindow *self)
     gtk_window_maximize (GTK_WINDOW (self));
 
   setup_rows (self);
+  g_signal_connect_object (gtk_recent_manager_get_default (), "changed",
+                           G_CALLBACK (_pl_window_update_recent), self, G_CONNECT_SWAPPED);
+  _pl_window_update_recent (self);
 
   drag = gtk_gesture_drag_new ();
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
@@ -877,6 +926,12 @@ run_steps (gpointer data)
           if (!pl_window_export_visible (self, value, &error))
             g_printerr ("automate: %s\n", error->message);
         }
+      else if (g_str_equal (key, "report") && value != NULL)
+        pl_window_export_report (self, value);
+      else if (g_str_equal (key, "save-session") && value != NULL)
+        pl_window_save_session_path (self, value);
+      else if (g_str_equal (key, "open-session") && value != NULL)
+        pl_window_open_session_path (self, value);
       else if (g_str_equal (key, "quit"))
         {
           /* closing may finalize the window: nothing of it is touched afterwards */

@@ -52,6 +52,17 @@ GPtrArray *pl_window_get_lessons     (PlWindow    *self);
 /* Teacher mode: controls the lesson's step does not use are hidden or locked. */
 void       pl_window_set_teacher_mode (PlWindow   *self,
                                        gboolean    teacher_mode);
+/* Opens a session file (.prunelab) as the Open Session dialog would: a file that does not
+ * load shows its message and changes nothing. */
+gboolean   pl_window_open_session_path (PlWindow   *self,
+                                        const char *path);
+/* Saves the session as Save Session As would (the engine saves; done when idle). */
+gboolean   pl_window_save_session_path (PlWindow   *self,
+                                        const char *path);
+/* Writes the PDF report of the current state as Export Report would (the engine saves a
+ * session first; done when idle, with a toast on success or failure). */
+void       pl_window_export_report (PlWindow   *self,
+                                    const char *path);
 /* Opens a model file as the Open dialog would. */
 void       pl_window_open_model_path (PlWindow   *self,
                                       const char *path);

@@ -1,0 +1,69 @@
+/* pl-cli-prune-private.h — what prunelab-cli prune and sweep share: their options (a model, a
+ * score or several, scope, invert, fine-tuning), checked the same way, and the steps that
+ * score a model and fine-tune it */
+#pragma once
+
+#include "pl-cli-private.h"
+#include "pl-prune.h"
+#include "pl-score.h"
+
+G_BEGIN_DECLS
+
+/* The options of prune and sweep; --score holds one name (prune) or a list (sweep). */
+typedef struct {
+  char     *model_path;
+  char     *session_path;
+  char     *score_names;
+  char     *scope_name;
+  gboolean  structured;
+  gboolean  invert;
+  gboolean  exclude_output;
+  gboolean  allow_empty;
+  int       fine_tune_epochs;
+  double    lr;
+  int       batch;
+  int       threads;
+  int       score_batches;
+  gboolean  json;
+} PlCliPruneArgs;
+
+/* The defaults: lr 0.01, batch 128, one thread, 8 score batches. */
+void      _pl_cli_prune_args_init   (PlCliPruneArgs       *a);
+void      _pl_cli_prune_args_clear  (PlCliPruneArgs       *a);
+/* Adds the shared options, then @more (the command's own). With @several_scores, --score
+ * takes a comma-separated list. */
+void      _pl_cli_add_prune_options (GOptionContext       *context,
+                                     PlCliPruneArgs       *a,
+                                     gboolean              several_scores,
+                                     const PlCliOption    *more);
+/* Checks the shared options and sets @scope; returns 0 or an exit status. */
+int       _pl_cli_check_prune_args  (const PlCliPruneArgs *a,
+                                     PlScope              *scope);
+/* Parses the score @name (and checks it scores neurons with --structured); returns 0 or an
+ * exit status. */
+int       _pl_cli_parse_score       (const PlCliPruneArgs *a,
+                                     const char           *name,
+                                     PlScoreKind          *kind);
+/* The prune spec of the arguments' strategy, with one value. */
+void      _pl_cli_prune_args_spec   (const PlCliPruneArgs *a,
+                                     PlScope               scope,
+                                     gboolean              by_threshold,
+                                     PlPruneSpec          *spec);
+/* The scores of @model on @data's training split with --score-batches. (transfer full) */
+PlScores *_pl_cli_compute_scores    (const PlMlp          *model,
+                                     PlScoreKind           kind,
+                                     const PlData         *data,
+                                     const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     GError              **error);
+/* Masked fine-tuning of @model (--fine-tune-epochs, --lr, --batch); FALSE with the error,
+ * a cancellation included. */
+gboolean  _pl_cli_fine_tune         (PlMlp                *model,
+                                     const PlData         *data,
+                                     const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     GError              **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliPruneArgs, _pl_cli_prune_args_clear)
+
+G_END_DECLS

@@ -1,0 +1,184 @@
+/* pl-engine-worker-private.h — the worker thread's state, shared by its three files
+ *
+ *   pl-engine-worker.c   the worker's life and its commands (data, model, prune, undo, …)
+ *   pl-engine-publish.c  the draft snapshot: what is derived from the model, and publishing
+ *   pl-engine-run.c      previews, and the long runs (training, sweeps) with previews during them
+ *
+ * Everything here belongs to the worker thread alone; what it shares with the main thread is in
+ * pl-engine-private.h and guarded there.
+ */
+#pragma once
+
+#include "pl-engine-private.h"
+#include "pl-preview.h"
+
+G_BEGIN_DECLS
+
+#define PUBLISH_USEC          (G_USEC_PER_SEC / 20)
+#define METRICS_USEC          (G_USEC_PER_SEC / 4)
+#define EVAL_USEC             (2 * G_USEC_PER_SEC)
+#define SCORES_USEC           G_USEC_PER_SEC
+#define PREVIEW_REFRESH_USEC  (2 * G_USEC_PER_SEC)
+#define PREVIEW_MAX_AGE_USEC  (10 * G_USEC_PER_SEC)
+#define DRAG_GAP_USEC         (G_USEC_PER_SEC * 3 / 10)
+#define RUN_SHARE             0.5    /* of the time a long run gets during a drag, at least */
+#define UNDO_MAX              16
+#define GRID_SIZE             96
+#define PAUSE_POLL_USEC       (G_USEC_PER_SEC / 10)
+/* Evaluation samples of a preview during a drag while training (a fixed, evenly spaced
+ * subsample of the evaluation split); the whole split when the pointer rests. On 784-300-100-10
+ * a preview's run is about proportional to the samples (tests/bench-engine.c). */
+#define TRAIN_PREVIEW_SAMPLES 2048
+
+typedef enum {
+  DIRTY_WEIGHTS  = 1 << 0,   /* weight and bias bytes */
+  DIRTY_MASKS    = 1 << 1,   /* mask bytes */
+  DIRTY_METRICS  = 1 << 2,
+  DIRTY_EVAL     = 1 << 3,
+  DIRTY_GRID     = 1 << 4,
+  DIRTY_SCORES   = 1 << 5,   /* w->scores no longer of this model */
+  DIRTY_PREVIEW  = 1 << 6,   /* marks both previews stale (not kept in w->dirty) */
+  DIRTY_PGRID    = 1 << 7,
+  DIRTY_HISTORY  = 1 << 8,
+  DIRTY_CURVES   = 1 << 9,
+  DIRTY_MODEL    = DIRTY_WEIGHTS | DIRTY_MASKS | DIRTY_METRICS | DIRTY_EVAL | DIRTY_GRID
+                   | DIRTY_SCORES | DIRTY_PREVIEW | DIRTY_PGRID,
+} Dirty;
+
+/* A preview kept across requests, and how old it is. */
+typedef struct {
+  PlPreview        *preview;      /* owned, or NULL */
+  PlPreviewInputs **inputs;       /* borrowed: the worker's inputs it is made on */
+  guint             max_samples;  /* of those inputs: 0 for all */
+  gboolean          stale;        /* of older weights, masks, scores or strategy */
+  gint64            built_at;
+  gint64            build_usec;   /* its build and first run */
+  guint64           built_step;   /* grad_norms->len when it was built */
+} LivePreview;
+
+/* The worker's state. Every field is the worker thread's alone (PlEngine's shared state is in
+ * pl-engine-private.h); "owned" is freed by worker_free, "borrowed" is not. What the UI sees is
+ * the draft: the parts of the next snapshot, edited where they change, and published as a copy
+ * (publish()). */
+struct _PlWorker
+{
+  PlEngine          *engine;        /* borrowed: dispose joins the worker before it goes */
+  guint              threads;       /* for previews, evaluation, scores and the grid */
+  PlSnapshot        *draft;         /* owned: the next snapshot; its n_layers is the model's */
+  guint64            serial;        /* of the last snapshot published */
+  gint64             publish_time;  /* of the last publish */
+  PlSnapshotChanged  changed;       /* since the last publish */
+  guint              dirty;         /* Dirty: parts of the draft to remake before a publish */
+  gint64             weights_time;  /* of the last refresh of those parts (for throttling) */
+  gint64             metrics_time;
+  gint64             eval_time;
+
+  /* data and model */
+  PlData            *data;          /* owned, or NULL before a dataset */
+  PlDataOptions      data_options;  /* as @data was loaded with (for a session) */
+  const PlDataset   *eval;          /* borrowed from data: val, or test without val */
+  PlMlp             *model;         /* owned, or NULL */
+  PlMlp             *initial;       /* owned: the weights to rewind to */
+  float             *dense_params;  /* owned, (model->n_params): the parameters before the last
+                                     * apply-prune, or NULL */
+  PlTrainConfig      config;        /* of the last training run */
+  GArray            *history;       /* owned: PlEpochRecord of every epoch */
+  GArray            *grad_norms;    /* owned: float, every step's global gradient norm */
+  GPtrArray         *undo;          /* owned: UndoEntry, newest last, at most UNDO_MAX */
+
+  /* scores (of draft->strategy) and previews */
+  PlScores          *scores;        /* owned, or NULL until computed */
+  gint64             scores_time;   /* when computed */
+  PlPreviewInputs   *inputs;        /* owned, or NULL until a preview needs it: every sample
+                                     * of eval, feature-major; shared by the drag and sweeps */
+  PlPreviewInputs   *sub_inputs;    /* owned, or NULL: TRAIN_PREVIEW_SAMPLES of eval */
+  LivePreview        full;          /* on inputs: idle, and while training when the pointer
+                                     * rests */
+  LivePreview        sub;           /* on sub_inputs: during a drag while training */
+  LivePreview       *shown;         /* borrowed: full or sub, the one of the newest preview */
+  double             preview_value;         /* of the newest request taken */
+  gboolean           preview_by_threshold;  /* of the newest request taken */
+  float             *preview_masks;         /* owned, (model->n_params): of the newest preview */
+  float             *preview_neuron_masks;  /* owned, (model->n_neurons) */
+  PlCommand         *held_preview;          /* owned, or NULL: popped during a run, answered
+                                             * once the run had its share */
+  gint64             run_until;             /* no preview before, while training or sweeping */
+  gint64             last_request_time;     /* when the newest request was taken */
+  gint64             request_gap;           /* since the request before it */
+  gboolean           timing_open;           /* the publish of the newest preview is to come */
+
+  /* the command running */
+  GCancellable      *cancellable;   /* borrowed: the long command's */
+  gboolean           running;       /* inside pl_trainer_run or a sweep */
+  gboolean           training;      /* inside pl_trainer_run */
+  gboolean           quit;
+  guint              batch_size;    /* of the training run */
+  gint64             run_started;   /* of the training run */
+  GArray            *curve_points[PL_SWEEP_MAX_CURVES];  /* owned: PlSweepPoint of
+                                                          * draft->curves[i], growing while
+                                                          * sweeping */
+
+  /* 2-D data */
+  gboolean           has_grid;      /* a decision grid over draft->grid_x0 … grid_y1 */
+};
+
+/* pl-engine-publish.c */
+void      _pl_worker_touch             (PlWorker         *w,
+                                        guint             dirty);
+int       _pl_worker_blas_begin        (PlWorker         *w);
+void      _pl_worker_blas_end          (int               before);
+gboolean  _pl_worker_ensure_scores     (PlWorker         *w,
+                                        GError          **error);
+void      _pl_worker_clear_score_bytes (PlWorker         *w);
+void      _pl_worker_clear_curves      (PlWorker         *w);
+void      _pl_worker_clear_schedules   (PlWorker         *w);
+void      _pl_worker_clear_preview     (PlWorker         *w);
+/* Keeps @old when @data holds the same bytes. (transfer full) */
+GBytes   *_pl_worker_bytes_update      (GBytes           *old,
+                                        const void       *data,
+                                        gsize             size);
+void      _pl_worker_set_state         (PlWorker         *w,
+                                        PlEngineState     state,
+                                        PlEngineCommand   command,
+                                        double            progress);
+void      _pl_worker_publish           (PlWorker         *w);
+
+/* pl-engine-run.c */
+void      _pl_worker_drop_previews     (PlWorker         *w);
+gboolean  _pl_worker_ensure_preview    (PlWorker         *w,
+                                        LivePreview      *lp,
+                                        gboolean          in_run,
+                                        GError          **error);
+gboolean  _pl_worker_run_preview       (PlWorker         *w,
+                                        gboolean          in_run,
+                                        gboolean          subsample,
+                                        GError          **error);
+void      _pl_worker_do_preview        (PlWorker         *w,
+                                        PlCommand        *cmd,
+                                        gboolean          in_run);
+void      _pl_worker_do_train          (PlWorker         *w,
+                                        PlCommand        *cmd);
+void      _pl_worker_do_sweep          (PlWorker         *w,
+                                        PlCommand        *cmd);
+
+/* pl-engine-worker.c */
+gboolean  _pl_worker_model_fits        (const PlMlp      *model,
+                                        const PlData     *data);
+void      _pl_worker_post_error        (PlWorker         *w,
+                                        GError           *error);
+void      _pl_worker_finish            (PlWorker         *w,
+                                        const PlCommand  *cmd,
+                                        GError           *error);
+void      _pl_worker_fail              (PlWorker         *w,
+                                        const PlCommand  *cmd,
+                                        GQuark            domain,
+                                        gint              code,
+                                        const char       *format,
+                                        ...) G_GNUC_PRINTF (5, 6);
+void      _pl_worker_push_undo         (PlWorker         *w);
+/* Runs @cmd and frees it; during a long command only previews, strategy, clear-preview and
+ * save, anything else fails as busy. */
+void      _pl_worker_handle            (PlWorker         *w,
+                                        PlCommand        *cmd);
+
+G_END_DECLS
