@@ -46,6 +46,10 @@ typedef struct {
   PlMlp         *model;         /* owned: the model with the masks to measure or export */
   /* load-session, save-session */
   PlSession     *session;       /* owned */
+  /* schedule */
+  PlMethod          method;
+  PlScheduleConfig *schedule;   /* owned */
+  gboolean          adopt;
 } PlCommand;
 
 typedef struct {

@@ -45,6 +45,14 @@ _pl_worker_clear_curves (PlWorker *w)
 
 /* No preview in the draft: its masks, grid and figures go (the request counters stay). */
 void
+_pl_worker_clear_schedules (PlWorker *w)
+{
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    g_clear_pointer (&w->draft->schedules[i], pl_bytes_unref);
+  w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
+}
+
+void
 _pl_worker_clear_preview (PlWorker *w)
 {
   PlSnapshot *d = w->draft;

@@ -36,6 +36,7 @@ typedef enum {
   PL_ENGINE_COMMAND_EXPORT_COMPACT,
   PL_ENGINE_COMMAND_LOAD_SESSION,
   PL_ENGINE_COMMAND_SAVE_SESSION,
+  PL_ENGINE_COMMAND_SCHEDULE,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

@@ -131,6 +131,7 @@ gboolean  _pl_worker_ensure_scores     (PlWorker         *w,
                                         GError          **error);
 void      _pl_worker_clear_score_bytes (PlWorker         *w);
 void      _pl_worker_clear_curves      (PlWorker         *w);
+void      _pl_worker_clear_schedules   (PlWorker         *w);
 void      _pl_worker_clear_preview     (PlWorker         *w);
 /* Keeps @old when @data holds the same bytes. (transfer full) */
 GBytes   *_pl_worker_bytes_update      (GBytes           *old,

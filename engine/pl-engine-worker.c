@@ -147,6 +147,7 @@ reset_model_state (PlWorker *w)
 {
   _pl_worker_clear_preview (w);
   _pl_worker_clear_curves (w);
+  _pl_worker_clear_schedules (w);
   g_ptr_array_set_size (w->undo, 0);
   g_array_set_size (w->history, 0);
   g_array_set_size (w->grad_norms, 0);
@@ -609,6 +610,107 @@ do_rewind (PlWorker  *w,
   _pl_worker_finish (w, cmd, NULL);
 }
 
+/* ───────────────────────────── procedures ───────────────────────────── */
+
+typedef struct {
+  PlWorker *w;
+  PlMethod  method;
+  GArray   *points;   /* PlSchedulePoint: the ones pl_schedule_run appended so far */
+} ScheduleRun;
+
+static void
+on_schedule_progress (const PlScheduleProgress *p,
+                      gpointer                  user_data)
+{
+  ScheduleRun *run = user_data;
+  PlWorker *w = run->w;
+
+  /* pl_schedule_run appended the point to run->points before telling */
+  if (p->point != NULL)
+    {
+      g_clear_pointer (&w->draft->schedules[run->method], pl_bytes_unref);
+      w->draft->schedules[run->method] = g_bytes_new (run->points->data,
+                                               run->points->len * sizeof (PlSchedulePoint));
+      w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
+    }
+  if (p->train != NULL)
+    _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, PL_ENGINE_COMMAND_SCHEDULE,
+                          p->train->steps_total > 0 ? (double) p->train->step / p->train->steps_total : -1.0);
+  if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
+    _pl_worker_publish (w);
+}
+
+/* The procedure reads the model and the data (borrowed, unchanged) on this thread; nothing
+ * else runs meanwhile: commands wait in the queue, and stop cancels. */
+static void
+do_schedule (PlWorker  *w,
+             PlCommand *cmd)
+{
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+  PlMlp *last = NULL;
+  GError *error = NULL;
+  PlScheduleConfig config = *cmd->schedule;
+  ScheduleRun run = { w, cmd->method, points };
+  gboolean ok;
+  int blas;
+
+  if (w->data == NULL)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA,
+                       _("load a dataset before a procedure"));
+      return;
+    }
+  if (w->model == NULL)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL,
+                       _("make a model before a procedure"));
+      return;
+    }
+  /* the lottery ticket of this model: back to its own initial weights */
+  if (config.rewind == PL_REWIND_INIT && config.rewind_params == NULL)
+    config.rewind_params = w->initial->params;
+
+  g_clear_pointer (&w->draft->schedules[cmd->method], pl_bytes_unref);
+  w->cancellable = cmd->cancellable;
+  w->running = TRUE;
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, 0.0);
+  _pl_worker_publish (w);
+
+  blas = _pl_worker_blas_begin (w);
+  ok = pl_schedule_run (w->model, w->data, cmd->method, &config, cmd->seed, points,
+                        cmd->adopt ? &last : NULL, on_schedule_progress, &run,
+                        cmd->cancellable, &error);
+  _pl_worker_blas_end (blas);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_clear_error (&error);   /* stopped: the points that finished are kept */
+  /* all the points, also those a procedure adds without telling (adaptive's probes) */
+  g_clear_pointer (&w->draft->schedules[cmd->method], pl_bytes_unref);
+  if (points->len > 0)
+    w->draft->schedules[cmd->method] = g_bytes_new (points->data, points->len * sizeof (PlSchedulePoint));
+  w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
+
+  if (ok && last != NULL && last->n_params == w->model->n_params
+      && last->n_neurons == w->model->n_neurons)
+    {
+      _pl_worker_push_undo (w);
+      memcpy (w->model->params, last->params, sizeof (float) * last->n_params);
+      memcpy (w->model->masks, last->masks, sizeof (float) * last->n_params);
+      memcpy (w->model->neuron_masks, last->neuron_masks, sizeof (float) * last->n_neurons);
+      pl_mlp_apply_masks (w->model);
+      _pl_worker_clear_preview (w);
+      _pl_worker_touch (w, DIRTY_MODEL);
+    }
+  pl_mlp_free (last);
+
+  w->running = FALSE;
+  w->cancellable = NULL;
+  if (w->held_preview != NULL)
+    _pl_worker_handle (w, g_steal_pointer (&w->held_preview));
+  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, error);
+}
+
 /* ───────────────────────────── the worker loop ───────────────────────────── */
 
 /* What may run while training or sweeping (from the run's progress callback): previews,
@@ -701,6 +803,9 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_SAVE_SESSION:
       do_save_session (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_SCHEDULE:
+      do_schedule (w, cmd);
       break;
     default:
       g_assert_not_reached ();

@@ -56,6 +56,7 @@ _pl_command_free (gpointer data)
   g_clear_pointer (&cmd->session, pl_session_free);
   g_free (cmd->scores);
   g_clear_pointer (&cmd->model, pl_mlp_free);
+  g_free (cmd->schedule);
   g_free (cmd);
 }
 
@@ -700,6 +701,27 @@ pl_engine_rewind (PlEngine *self)
   g_return_val_if_fail (PL_IS_ENGINE (self), 0);
 
   return enqueue (self, _pl_command_new (PL_ENGINE_COMMAND_REWIND));
+}
+
+guint
+pl_engine_run_schedule (PlEngine               *self,
+                        PlMethod                method,
+                        const PlScheduleConfig *config,
+                        guint64                 seed,
+                        gboolean                adopt)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (method < PL_N_METHODS && config != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_SCHEDULE);
+  cmd->method = method;
+  cmd->schedule = g_memdup2 (config, sizeof *config);
+  cmd->seed = seed;
+  cmd->adopt = adopt;
+  cmd->cancellable = g_cancellable_new ();
+  return enqueue (self, cmd);
 }
 
 guint

@@ -55,6 +55,7 @@
 #include "pl-dataset.h"
 #include "pl-latency.h"
 #include "pl-mlp.h"
+#include "pl-schedule.h"
 #include "pl-score.h"
 #include "pl-session.h"
 #include "pl-snapshot.h"
@@ -165,6 +166,19 @@ guint             pl_engine_apply_prune      (PlEngine             *self);
 guint             pl_engine_undo             (PlEngine             *self);
 /* Back to the initial weights (of the model's creation or loading), keeping the masks. */
 guint             pl_engine_rewind           (PlEngine             *self);
+
+/* Runs the pruning procedure @method (pl-schedule.h) from the model as it is, on the loaded
+ * data with @config (copied) and @seed: each finished point (PlSchedulePoint, validation and
+ * test accuracy) appears in PlSnapshot.schedules[@method] as it comes, replacing that
+ * procedure's last run. Iterative runs that rewind to the initial weights rewind to the
+ * model's own (of its creation or loading). With @adopt the model of the last point replaces
+ * the engine's (pushed on the undo stack), so that the heatmap and the metrics show what the
+ * procedure made. Progress and pl_engine_stop() as for training; state BUSY. */
+guint             pl_engine_run_schedule     (PlEngine                *self,
+                                              PlMethod                 method,
+                                              const PlScheduleConfig  *config,
+                                              guint64                  seed,
+                                              gboolean                 adopt);
 
 /* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
  * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to

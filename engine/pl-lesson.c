@@ -23,6 +23,7 @@ static const char *action_names[PL_LESSON_N_ACTIONS] = {
   [PL_LESSON_ACTION_REWIND] = "rewind",
   [PL_LESSON_ACTION_UNDO] = "undo",
   [PL_LESSON_ACTION_SWEEP] = "sweep",
+  [PL_LESSON_ACTION_PROCEDURE] = "procedure",
 };
 
 static const char *control_names[PL_LESSON_N_CONTROLS] = {
@@ -38,7 +39,59 @@ static const char *control_names[PL_LESSON_N_CONTROLS] = {
   [PL_LESSON_CONTROL_REWIND] = "rewind",
   [PL_LESSON_CONTROL_UNDO] = "undo",
   [PL_LESSON_CONTROL_SWEEP] = "sweep",
+  [PL_LESSON_CONTROL_REGULARISATION] = "regularisation",
+  [PL_LESSON_CONTROL_PROCEDURE] = "procedure",
 };
+
+static const char *penalty_names[PL_LESSON_N_PENALTIES] = {
+  [PL_LESSON_PENALTY_NONE] = "none",
+  [PL_LESSON_PENALTY_L1] = "l1",
+  [PL_LESSON_PENALTY_ARTICLE_L0] = "article-l0",
+};
+
+static const char *procedure_names[PL_LESSON_N_PROCEDURES] = {
+  [PL_LESSON_PROCEDURE_ONESHOT] = "oneshot",
+  [PL_LESSON_PROCEDURE_ITERATIVE] = "iterative",
+  [PL_LESSON_PROCEDURE_LOTTERY_TICKET] = "lottery-ticket",
+  [PL_LESSON_PROCEDURE_GRADUAL] = "gradual",
+  [PL_LESSON_PROCEDURE_ADAPTIVE] = "adaptive",
+  [PL_LESSON_PROCEDURE_L1] = "l1",
+  [PL_LESSON_PROCEDURE_L0] = "l0",
+};
+
+const char *
+pl_lesson_penalty_name (PlLessonPenalty penalty)
+{
+  g_return_val_if_fail (penalty < PL_LESSON_N_PENALTIES, NULL);
+  return penalty_names[penalty];
+}
+
+const char *
+pl_lesson_procedure_name (PlLessonProcedure procedure)
+{
+  g_return_val_if_fail (procedure < PL_LESSON_N_PROCEDURES, NULL);
+  return procedure_names[procedure];
+}
+
+PlMethod
+pl_lesson_procedure_method (PlLessonProcedure  procedure,
+                            gboolean          *rewind)
+{
+  static const PlMethod methods[PL_LESSON_N_PROCEDURES] = {
+    [PL_LESSON_PROCEDURE_ONESHOT] = PL_METHOD_ONESHOT,
+    [PL_LESSON_PROCEDURE_ITERATIVE] = PL_METHOD_ITERATIVE,
+    [PL_LESSON_PROCEDURE_LOTTERY_TICKET] = PL_METHOD_ITERATIVE,
+    [PL_LESSON_PROCEDURE_GRADUAL] = PL_METHOD_GRADUAL,
+    [PL_LESSON_PROCEDURE_ADAPTIVE] = PL_METHOD_ADAPTIVE,
+    [PL_LESSON_PROCEDURE_L1] = PL_METHOD_L1,
+    [PL_LESSON_PROCEDURE_L0] = PL_METHOD_L0,
+  };
+
+  g_return_val_if_fail (procedure < PL_LESSON_N_PROCEDURES, PL_METHOD_ONESHOT);
+  if (rewind != NULL)
+    *rewind = procedure == PL_LESSON_PROCEDURE_LOTTERY_TICKET;
+  return methods[procedure];
+}
 
 static const char *view_names[PL_LESSON_N_VIEWS] = {
   [PL_LESSON_VIEW_WEIGHTS] = "weights",
@@ -59,6 +112,8 @@ static const char *quantity_names[PL_LESSON_N_QUANTITIES] = {
   [PL_LESSON_QUANTITY_RELATIVE_SPARSITY] = "relative-sparsity",
   [PL_LESSON_QUANTITY_HOYER] = "hoyer",
   [PL_LESSON_QUANTITY_SWEEP_ACCURACY] = "sweep-accuracy",
+  [PL_LESSON_QUANTITY_PROCEDURE_ACCURACY] = "procedure-accuracy",
+  [PL_LESSON_QUANTITY_PROCEDURE_SPARSITY] = "procedure-sparsity",
 };
 
 const char *
@@ -516,7 +571,7 @@ read_settings (Reader            *r,
 {
   static const char *known[] = {
     "dataset", "hidden", "activation", "epochs", "lr", "score", "scope", "invert", "sparsity",
-    "seed", NULL,
+    "seed", "penalty", "lambda", "clip-norm", "procedure", NULL,
   };
   static const char *activations[] = { "relu", "tanh", "sigmoid" };
   static const char *scopes[] = { "global", "layer" };
@@ -622,6 +677,40 @@ read_settings (Reader            *r,
         return FALSE;
       s->seed = (guint64) v;
       s->has_seed = TRUE;
+    }
+  if ((node = member (object, "penalty")) != NULL)
+    {
+      gsize len = reader_enter (r, "penalty", 0);
+      gboolean ok = read_name (r, node, _("penalty"), penalty_names, PL_LESSON_N_PENALTIES, &k, error);
+
+      reader_leave (r, len);
+      if (!ok)
+        return FALSE;
+      s->penalty = k;
+      s->has_penalty = TRUE;
+    }
+  if ((node = member (object, "lambda")) != NULL)
+    {
+      if (!read_number (r, node, "lambda", 1e-9, 100, FALSE, &s->lambda, error))
+        return FALSE;
+      s->has_lambda = TRUE;
+    }
+  if ((node = member (object, "clip-norm")) != NULL)
+    {
+      if (!read_number (r, node, "clip-norm", 0, 1000, FALSE, &s->clip_norm, error))
+        return FALSE;
+      s->has_clip_norm = TRUE;
+    }
+  if ((node = member (object, "procedure")) != NULL)
+    {
+      gsize len = reader_enter (r, "procedure", 0);
+      gboolean ok = read_name (r, node, _("procedure"), procedure_names, PL_LESSON_N_PROCEDURES, &k, error);
+
+      reader_leave (r, len);
+      if (!ok)
+        return FALSE;
+      s->procedure = k;
+      s->has_procedure = TRUE;
     }
   return TRUE;
 }
@@ -801,9 +890,16 @@ read_step (Reader        *r,
   for (guint i = 0; i < n_controls; i++)
     step->controls |= 1u << controls[i];
   for (guint i = 0; i < step->n_actions; i++)
-    if (step->actions[i] == PL_LESSON_ACTION_PREVIEW && !step->settings.has_sparsity)
+    if ((step->actions[i] == PL_LESSON_ACTION_PREVIEW || step->actions[i] == PL_LESSON_ACTION_PROCEDURE)
+        && !step->settings.has_sparsity)
       {
-        reader_fail (r, error, _("the action “preview” needs “settings.sparsity”"));
+        reader_fail (r, error, _("the action “%s” needs “settings.sparsity”"),
+                     action_names[step->actions[i]]);
+        return FALSE;
+      }
+    else if (step->actions[i] == PL_LESSON_ACTION_PROCEDURE && !step->settings.has_procedure)
+      {
+        reader_fail (r, error, _("the action “procedure” needs “settings.procedure”"));
         return FALSE;
       }
 
@@ -825,6 +921,14 @@ read_step (Reader        *r,
         && !step->settings.has_sparsity)
       {
         reader_fail (r, error, _("“sweep-accuracy” is read at “settings.sparsity”: give it"));
+        return FALSE;
+      }
+    else if ((step->expects[i].quantity == PL_LESSON_QUANTITY_PROCEDURE_ACCURACY
+              || step->expects[i].quantity == PL_LESSON_QUANTITY_PROCEDURE_SPARSITY)
+             && !step->settings.has_procedure)
+      {
+        reader_fail (r, error, _("“%s” is read from the run of “settings.procedure”: give it"),
+                     quantity_names[step->expects[i].quantity]);
         return FALSE;
       }
 
@@ -1058,6 +1162,51 @@ pl_lesson_load_dir (const char  *dir,
   return g_steal_pointer (&lessons);
 }
 
+/* build/data/lessons next to build/app, in a folder meson configured (it holds meson-private/),
+ * as pl-locale.c finds build/po */
+static char *
+build_tree_lessons (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = NULL;
+  g_autofree char *top = NULL;
+  g_autofree char *marker = NULL;
+  g_autofree char *lessons = NULL;
+
+  if (exe == NULL)
+    return NULL;
+  exe_dir = g_path_get_dirname (exe);
+  top = g_path_get_dirname (exe_dir);
+  marker = g_build_filename (top, "meson-private", NULL);
+  lessons = g_build_filename (top, "data", "lessons", NULL);
+  if (!g_file_test (marker, G_FILE_TEST_IS_DIR) || !g_file_test (lessons, G_FILE_TEST_IS_DIR))
+    return NULL;
+  return g_steal_pointer (&lessons);
+}
+
+char **
+pl_lesson_dirs (void)
+{
+  g_autoptr(GStrvBuilder) dirs = g_strv_builder_new ();
+  g_autofree char *build = build_tree_lessons ();
+  const char *path = g_getenv ("PRUNELAB_LESSON_PATH");
+
+  /* a teacher's own lessons first, then the build tree's, then the installed ones */
+  if (path != NULL)
+    {
+      g_auto(GStrv) own = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
+
+      for (guint i = 0; own[i] != NULL; i++)
+        if (own[i][0] != '\0' && g_file_test (own[i], G_FILE_TEST_IS_DIR))
+          g_strv_builder_add (dirs, own[i]);
+    }
+  if (build != NULL)
+    g_strv_builder_add (dirs, build);
+  if (g_file_test (PL_LESSONS_DIR, G_FILE_TEST_IS_DIR))
+    g_strv_builder_add (dirs, PL_LESSONS_DIR);
+  return g_strv_builder_end (dirs);
+}
+
 const char *
 pl_lesson_text_get_lang (const PlLessonText *text,
                          const char         *lang)
@@ -1096,13 +1245,16 @@ pl_lesson_text_get (const PlLessonText *text)
 }
 
 gboolean
-pl_lesson_quantity_value (PlLessonQuantity  quantity,
-                          const PlSnapshot *s,
-                          double            at,
-                          double           *value)
+pl_lesson_quantity_value (PlLessonQuantity        quantity,
+                          const PlSnapshot       *s,
+                          const PlLessonSettings *settings,
+                          double                 *value)
 {
-  g_return_val_if_fail (s != NULL && value != NULL, FALSE);
+  double at;
 
+  g_return_val_if_fail (s != NULL && settings != NULL && value != NULL, FALSE);
+
+  at = settings->sparsity;
   switch (quantity)
     {
     case PL_LESSON_QUANTITY_VALIDATION_ACCURACY:
@@ -1151,6 +1303,29 @@ pl_lesson_quantity_value (PlLessonQuantity  quantity,
             return n > 0;
           }
       return FALSE;
+    case PL_LESSON_QUANTITY_PROCEDURE_ACCURACY:
+    case PL_LESSON_QUANTITY_PROCEDURE_SPARSITY:
+      {
+        GBytes *run;
+        gsize n = 0;
+        const PlSchedulePoint *p, *end;
+
+        if (!settings->has_procedure)
+          return FALSE;
+        run = s->schedules[pl_lesson_procedure_method (settings->procedure, NULL)];
+        if (run == NULL)
+          return FALSE;
+        p = g_bytes_get_data (run, &n);
+        n /= sizeof (PlSchedulePoint);
+        if (n < 2)
+          return FALSE;   /* only the start: the run has not finished a point */
+        end = &p[n - 1];
+        for (gsize k = 0; k < n; k++)
+          if (p[k].chosen)
+            end = &p[k];
+        *value = quantity == PL_LESSON_QUANTITY_PROCEDURE_ACCURACY ? end->val_accuracy : end->sparsity;
+        return TRUE;
+      }
     case PL_LESSON_N_QUANTITIES:
     default:
       g_return_val_if_reached (FALSE);

@@ -13,7 +13,10 @@
  *   STEP = { "title": TEXT,
  *            "text": TEXT,                     Pango markup
  *            "formula": TEXT,                  optional; Pango markup (<sub>, <sup>, <i>, …)
- *            "settings": { … },                optional; see PlLessonSettings
+ *            "settings": { … },                optional; see PlLessonSettings (dataset,
+ *                                              hidden, activation, epochs, lr, score,
+ *                                              scope, invert, sparsity, seed, penalty,
+ *                                              lambda, clip-norm, procedure)
  *            "actions": [ "train", … ],        optional; run in order when the step starts
  *            "controls": [ "sparsity", … ],    the controls the step needs (teacher mode
  *                                              locks the others); see pl_lesson_control_name
@@ -51,6 +54,7 @@ typedef enum {
   PL_LESSON_ACTION_REWIND,
   PL_LESSON_ACTION_UNDO,
   PL_LESSON_ACTION_SWEEP,
+  PL_LESSON_ACTION_PROCEDURE,     /* runs settings.procedure to settings.sparsity */
   PL_LESSON_N_ACTIONS
 } PlLessonAction;
 
@@ -67,6 +71,8 @@ typedef enum {
   PL_LESSON_CONTROL_REWIND,
   PL_LESSON_CONTROL_UNDO,
   PL_LESSON_CONTROL_SWEEP,
+  PL_LESSON_CONTROL_REGULARISATION, /* the training penalty, its λ and the gradient clip */
+  PL_LESSON_CONTROL_PROCEDURE,    /* the procedure list and Run Procedure */
   PL_LESSON_N_CONTROLS
 } PlLessonControl;
 
@@ -92,8 +98,31 @@ typedef enum {
   PL_LESSON_QUANTITY_HOYER,                /* Hoyer sparsity of all weights */
   PL_LESSON_QUANTITY_SWEEP_ACCURACY,       /* the strategy's sweep curve at settings.sparsity
                                             * (the nearest point) */
+  PL_LESSON_QUANTITY_PROCEDURE_ACCURACY,   /* validation accuracy at the end of the last run of
+                                            * settings.procedure (adaptive: the point chosen) */
+  PL_LESSON_QUANTITY_PROCEDURE_SPARSITY,   /* its parameter sparsity there */
   PL_LESSON_N_QUANTITIES
 } PlLessonQuantity;
+
+/* The training penalty a step sets (the GUI's Penalty row). */
+typedef enum {
+  PL_LESSON_PENALTY_NONE,
+  PL_LESSON_PENALTY_L1,           /* λ·Σ|w| (PlTrainConfig.l1) */
+  PL_LESSON_PENALTY_ARTICLE_L0,   /* the seed article's λ·1[w ≠ 0] (PlTrainConfig.article_l0) */
+  PL_LESSON_N_PENALTIES
+} PlLessonPenalty;
+
+/* The procedures the GUI runs (pl-schedule.h), as its Procedure list names them. */
+typedef enum {
+  PL_LESSON_PROCEDURE_ONESHOT,        /* prune once, fine-tune */
+  PL_LESSON_PROCEDURE_ITERATIVE,      /* rounds of prune + fine-tune, no rewind */
+  PL_LESSON_PROCEDURE_LOTTERY_TICKET, /* rounds of prune + rewind to the initial weights + retrain */
+  PL_LESSON_PROCEDURE_GRADUAL,        /* Zhu & Gupta's cubic schedule while training */
+  PL_LESSON_PROCEDURE_ADAPTIVE,       /* the largest sparsity within a 1-point budget */
+  PL_LESSON_PROCEDURE_L1,             /* train with λ·Σ|w|, then prune by magnitude */
+  PL_LESSON_PROCEDURE_L0,             /* hard-concrete gates with λ (Louizos et al. 2018) */
+  PL_LESSON_N_PROCEDURES
+} PlLessonProcedure;
 
 /* A translatable text: the language tags and texts, "" for the one given as a plain string. */
 typedef struct {
@@ -114,6 +143,10 @@ typedef struct {
   gboolean      has_invert;       gboolean     invert;
   gboolean      has_sparsity;     double       sparsity;     /* [0, 0.99] */
   gboolean      has_seed;         guint64      seed;         /* of the network's initialisation */
+  gboolean      has_penalty;      PlLessonPenalty penalty;
+  gboolean      has_lambda;       double       lambda;       /* (0, 100]: of the penalty, L1, L0 */
+  gboolean      has_clip_norm;    double       clip_norm;    /* [0, 1000], 0 = off */
+  gboolean      has_procedure;    PlLessonProcedure procedure;
 } PlLessonSettings;
 
 typedef struct {
@@ -160,6 +193,14 @@ void         pl_lesson_free         (PlLesson     *lesson);
 GPtrArray   *pl_lesson_load_dir     (const char   *dir,
                                      GError      **error);
 
+/* The folders the installed lessons are read from, in order: those PRUNELAB_LESSON_PATH names
+ * (colon-separated: a teacher's own lessons, which take the place of installed ones with the
+ * same id), the build tree's data/lessons
+ * (meson copies data/lessons there) when the program runs from its build tree
+ * (build/app/prunelab, build/tests/test-gui), then PL_LESSONS_DIR (the install prefix's
+ * share/prunelab/lessons). Only folders that exist are listed. (transfer full) */
+char       **pl_lesson_dirs         (void);
+
 /* The text for the user's languages (g_get_language_names(): "zh_CN.UTF-8", "zh_CN", "zh",
  * …), else English, else the first. (transfer none) */
 const char  *pl_lesson_text_get     (const PlLessonText *text);
@@ -167,18 +208,24 @@ const char  *pl_lesson_text_get     (const PlLessonText *text);
 const char  *pl_lesson_text_get_lang (const PlLessonText *text,
                                       const char         *lang);
 
-/* The value of @quantity in what @snapshot shows, for a step's expectations; @at is the step's
- * settings.sparsity (sweep-accuracy reads the strategy's sweep curve at its nearest point).
- * FALSE when the snapshot shows no such number (no preview, no curve of that score). */
-gboolean     pl_lesson_quantity_value (PlLessonQuantity  quantity,
-                                       const PlSnapshot *snapshot,
-                                       double            at,
-                                       double           *value);
+/* The value of @quantity in what @snapshot shows, for a step's expectations; @settings are the
+ * step's (sweep-accuracy reads the strategy's sweep curve at the point nearest
+ * settings.sparsity, procedure-* the last run of settings.procedure). FALSE when the snapshot
+ * shows no such number (no preview, no curve of that score, no run of that procedure). */
+gboolean     pl_lesson_quantity_value (PlLessonQuantity        quantity,
+                                       const PlSnapshot       *snapshot,
+                                       const PlLessonSettings *settings,
+                                       double                 *value);
+/* The method a procedure runs and whether it rewinds to the initial weights. */
+PlMethod     pl_lesson_procedure_method (PlLessonProcedure procedure,
+                                         gboolean         *rewind);
 
 const char  *pl_lesson_action_name   (PlLessonAction   action);
 const char  *pl_lesson_control_name  (PlLessonControl  control);
 const char  *pl_lesson_view_name     (PlLessonView     view);
 const char  *pl_lesson_quantity_name (PlLessonQuantity quantity);
+const char  *pl_lesson_penalty_name  (PlLessonPenalty  penalty);
+const char  *pl_lesson_procedure_name (PlLessonProcedure procedure);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlLesson, pl_lesson_free)
 

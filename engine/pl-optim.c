@@ -48,6 +48,7 @@ objective_grad_body (float       *restrict g,
                      const float *restrict mask,
                      gsize                 n,
                      float                 l1,
+                     float                 l0a,
                      float                 cv,
                      double               *norm_sq,
                      double               *norm_sq_clip,
@@ -61,7 +62,7 @@ objective_grad_body (float       *restrict g,
       {
         float w = p[i + j];
         float sign = (float) (w > 0.0f) - (float) (w < 0.0f);
-        float gi = (g[i + j] + l1 * sign) * MASK (i + j);
+        float gi = (g[i + j] + l1 * sign + l0a * (float) (w != 0.0f)) * MASK (i + j);
         float gc = clampf (gi, cv);
 
         g[i + j] = gi;
@@ -71,7 +72,7 @@ objective_grad_body (float       *restrict g,
   for (; i < n; i++)
     {
       float sign = (float) (p[i] > 0.0f) - (float) (p[i] < 0.0f);
-      float gi = (g[i] + l1 * sign) * MASK (i);
+      float gi = (g[i] + l1 * sign + l0a * (float) (p[i] != 0.0f)) * MASK (i);
       float gc = clampf (gi, cv);
 
       g[i] = gi;
@@ -92,14 +93,15 @@ pl_optim_objective_grad (float       *g,
                          const float *mask,
                          gsize        n,
                          float        l1,
+                         float        l0a,
                          float        cv,
                          double      *norm_sq,
                          double      *norm_sq_clip)
 {
   if (mask != NULL)
-    objective_grad_body (g, p, mask, n, l1, cv, norm_sq, norm_sq_clip, TRUE);
+    objective_grad_body (g, p, mask, n, l1, l0a, cv, norm_sq, norm_sq_clip, TRUE);
   else
-    objective_grad_body (g, p, NULL, n, l1, cv, norm_sq, norm_sq_clip, FALSE);
+    objective_grad_body (g, p, NULL, n, l1, l0a, cv, norm_sq, norm_sq_clip, FALSE);
 }
 
 /* SGD with momentum and weight decay, as torch.optim.SGD, on n entries:
@@ -223,6 +225,7 @@ pl_optim_objective_grad_ref (float       *g,
                              const float *mask,
                              gsize        n,
                              float        l1,
+                             float        l0a,
                              float        cv,
                              double      *norm_sq,
                              double      *norm_sq_clip)
@@ -230,7 +233,7 @@ pl_optim_objective_grad_ref (float       *g,
   for (gsize i = 0; i < n; i++)
     {
       float sign = w[i] > 0.0f ? 1.0f : w[i] < 0.0f ? -1.0f : 0.0f;
-      float gi = (g[i] + l1 * sign) * mask_at (mask, i);
+      float gi = (g[i] + l1 * sign + l0a * (w[i] != 0.0f ? 1.0f : 0.0f)) * mask_at (mask, i);
       float gc = clampf (gi, cv);
 
       g[i] = gi;

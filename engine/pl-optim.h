@@ -37,7 +37,8 @@ float pl_optim_adam_step_size         (double             lr,
 float pl_optim_adam_sqrt_bc2          (double             beta2,
                                        guint64            t);
 
-/* g ← (g + l1·sign(w)) ⊙ mask: the gradient of the loss plus the L1 term, masked; adds ‖g‖² to
+/* g ← (g + l1·sign(w) + l0a·1[w ≠ 0]) ⊙ mask: the gradient of the loss plus the L1 term and the
+ * seed article's "L0" term (PlTrainConfig.article_l0, which is not L0), masked; adds ‖g‖² to
  * *norm_sq and ‖clip(g, cv)‖² to *norm_sq_clip (in 16 partial float sums, so the result does not
  * depend on the vector width). */
 void  pl_optim_objective_grad         (float             *g,
@@ -45,6 +46,7 @@ void  pl_optim_objective_grad         (float             *g,
                                        const float       *mask,
                                        gsize              n,
                                        float              l1,
+                                       float              l0a,
                                        float              cv,
                                        double            *norm_sq,
                                        double            *norm_sq_clip);
@@ -53,6 +55,7 @@ void  pl_optim_objective_grad_ref     (float             *g,
                                        const float       *mask,
                                        gsize              n,
                                        float              l1,
+                                       float              l0a,
                                        float              cv,
                                        double            *norm_sq,
                                        double            *norm_sq_clip);

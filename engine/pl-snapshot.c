@@ -58,6 +58,8 @@ snapshot_clear (gpointer data)
   g_clear_pointer (&self->training.grad_norms, pl_bytes_unref);
   for (guint i = 0; i < self->n_curves; i++)
     g_clear_pointer (&self->curves[i].points, pl_bytes_unref);
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    g_clear_pointer (&self->schedules[i], pl_bytes_unref);
   for (guint i = 0; i < self->n_layers; i++)
     {
       PlLayerView *l = &self->layers[i];
@@ -124,6 +126,8 @@ _pl_snapshot_copy_resized (const PlSnapshot *self,
   copy->training.grad_norms = ref_or_null (self->training.grad_norms);
   for (guint i = 0; i < self->n_curves; i++)
     copy->curves[i].points = ref_or_null (self->curves[i].points);
+  for (guint i = 0; i < PL_N_METHODS; i++)
+    copy->schedules[i] = ref_or_null (self->schedules[i]);
   for (guint i = 0; i < MIN (n_layers, self->n_layers); i++)
     {
       PlLayerView *l = &copy->layers[i];
@@ -291,6 +295,7 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_EXPORT_COMPACT] = "export-compact",
     [PL_ENGINE_COMMAND_LOAD_SESSION] = "load-session",
     [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
+    [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -322,6 +327,7 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_EXPORT_COMPACT] = N_("exporting the compacted model"),
     [PL_ENGINE_COMMAND_LOAD_SESSION] = N_("opening the session"),
     [PL_ENGINE_COMMAND_SAVE_SESSION] = N_("saving the session"),
+    [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)

@@ -21,6 +21,7 @@
 #include "pl-mlp.h"
 #include "pl-preview.h"
 #include "pl-prune.h"
+#include "pl-schedule.h"
 #include "pl-score.h"
 #include "pl-sweep.h"
 #include "pl-train.h"
@@ -192,6 +193,9 @@ typedef struct {
 
   guint              n_curves;
   PlSweepCurve       curves[PL_SWEEP_MAX_CURVES];  /* by score, then seed */
+  /* the last pl_engine_run_schedule() of each procedure (PlMethod): PlSchedulePoint (level 0 the
+   * start), NULL for one not run on this model */
+  GBytes            *schedules[PL_N_METHODS];
 
   guint              n_layers;       /* 0 without a model */
   PlLayerView        layers[];

@@ -354,7 +354,7 @@ process_packed (Worker            *w,
       for (guint t = 1; t < self->n_threads; t++)
         for (gsize j = 0; j < n; j++)
           g[j] += self->workers[t].grad[w->packed_at[j]];
-      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, k->cv, &w->norm_sq, &w->norm_sq_clip);
+      pl_optim_objective_grad (g, p, NULL, n, (float) self->config.l1, (float) self->config.article_l0, k->cv, &w->norm_sq, &w->norm_sq_clip);
     }
   if (phase == PHASE_UPDATE || self->fused_update)
     {
@@ -398,7 +398,8 @@ process_range (Worker           *w,
       for (guint t = 1; sum_partials && t < self->n_threads; t++)
         pl_optim_add (g + lo, self->workers[t].grad + lo, hi - lo);
       pl_optim_objective_grad (g + lo, p, mask, hi - lo, is_weight ? (float) self->config.l1 : 0.0f,
-                      k->cv, &w->norm_sq, &w->norm_sq_clip);
+                               is_weight ? (float) self->config.article_l0 : 0.0f, k->cv,
+                               &w->norm_sq, &w->norm_sq_clip);
       if (!self->fused_update)
         return;
     }

@@ -40,6 +40,10 @@ typedef struct {
   double       eps;           /* Adam */
   double       weight_decay;  /* L2, on weights */
   double       l1;            /* L1 penalty, on weights */
+  double       article_l0;    /* 0 = off: the seed article's (001) "L0" update
+                               * θ ← θ − α(g + λ·1[θ ≠ 0]) adds λ to the gradient of every
+                               * weight not exactly 0. It is NOT L0 regularisation (pl-l0.h
+                               * says why): kept so that lesson 6 can show what it does */
   double       clip_value;    /* 0 = off: each gradient entry clamped to ±clip_value */
   double       clip_norm;     /* 0 = off: gradient rescaled to global L2 norm ≤ clip_norm */
   PlLrSchedule schedule;

@@ -549,6 +549,48 @@ test_sweep (void)
   recorder_clear (&r);
 }
 
+/* A procedure through the engine: one-shot to 80 % gives its two points (the start and the
+ * pruned, fine-tuned model) in the snapshot; with adopt the engine's model becomes the last
+ * point's, with its sparsity and its validation accuracy, and undo brings the dense one back. */
+static void
+test_schedule (void)
+{
+  PlScheduleConfig config;
+  const PlSchedulePoint *p;
+  Recorder r;
+  gsize n;
+
+  set_up (&r, 4);
+  pl_schedule_config_init (&config);
+  train_config (&config.train, 1);
+  config.targets[0] = 0.8;
+  config.n_targets = 1;
+  g_assert_true (wait_done (&r, pl_engine_run_schedule (r.engine, PL_METHOD_ONESHOT, &config, 3, FALSE)));
+  g_assert_nonnull (r.last->schedules[PL_METHOD_ONESHOT]);
+  g_assert_null (r.last->schedules[PL_METHOD_ITERATIVE]);
+  p = g_bytes_get_data (r.last->schedules[PL_METHOD_ONESHOT], &n);
+  n /= sizeof (PlSchedulePoint);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpuint (p[0].level, ==, 0);
+  g_assert_cmpfloat (p[0].sparsity, ==, 0.0);
+  g_assert_cmpfloat_with_epsilon (p[0].val_accuracy, r.last->eval.accuracy, 1e-9);
+  g_assert_cmpfloat_with_epsilon (p[1].sparsity, 0.8, 0.005);
+  /* not adopted: the engine's model is still dense */
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+
+  g_assert_true (wait_done (&r, pl_engine_run_schedule (r.engine, PL_METHOD_ONESHOT, &config, 3, TRUE)));
+  p = g_bytes_get_data (r.last->schedules[PL_METHOD_ONESHOT], &n);
+  g_assert_cmpuint (n / sizeof (PlSchedulePoint), ==, 2);
+  g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, p[1].sparsity, 1e-9);
+  g_assert_cmpfloat_with_epsilon (r.last->eval.accuracy, p[1].val_accuracy, 1e-6);
+  g_assert_true (r.last->can_undo);
+  g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
 /* Three seeds: magnitude, which neither samples data nor draws, is swept once; random three
  * times, with the seeds 0, 1, 2, each curve that of a random score of its seed. Every point has
  * each layer's sparsity, whose weighted sum is the whole model's. */
@@ -1151,6 +1193,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
   g_test_add_func ("/engine/thread/sweep/seeds-and-layer-sparsity", test_sweep_seeds);
+  g_test_add_func ("/engine/thread/schedule/points-arrive-and-adopt-undoes", test_schedule);
   g_test_add_func ("/engine/thread/sweep/previews-answered-during-and-after", test_sweep_then_preview);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
   g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pl-chart-view.h"
+#include "pl-lesson-panel.h"
 #include "pl-safetensors.h"
 #include "pl-window.h"
 
@@ -757,7 +758,7 @@ test_lessons (void)
             {
               double v;
 
-              if (pl_lesson_quantity_value (q, s, step->settings.sparsity, &v))
+              if (pl_lesson_quantity_value (q, s, &step->settings, &v))
                 g_string_append_printf (seen, " %s %.4f", pl_lesson_quantity_name (q), v);
             }
           g_test_message ("%s, step %u:%s", lesson->id, k + 1, seen->str);
@@ -768,7 +769,7 @@ test_lessons (void)
               const PlLessonExpect *x = &step->expects[e];
               double v;
 
-              if (!pl_lesson_quantity_value (x->quantity, s, step->settings.sparsity, &v))
+              if (!pl_lesson_quantity_value (x->quantity, s, &step->settings, &v))
                 g_error ("%s, step %u: no %s to check", lesson->id, k + 1,
                          pl_lesson_quantity_name (x->quantity));
               if (!(v >= x->min && v <= x->max))
@@ -781,6 +782,518 @@ test_lessons (void)
       g_assert_finalize_object (window);
       g_free (errors.message);
     }
+}
+
+/* ---- the lesson panel and teacher mode ---- */
+
+/* The first widget under @root (itself included) of @type whose action-name is @action
+ * (NULL: any). */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *action)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type)
+      && (action == NULL || (GTK_IS_ACTIONABLE (root)
+                             && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type, action);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A label under @root showing @text (markup stripped). */
+static gboolean
+shows_text (GtkWidget  *root,
+            const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_is_visible (root)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (shows_text (c, text))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+plain_text (const char *markup)
+{
+  char *text = NULL;
+
+  g_assert_true (pango_parse_markup (markup, -1, 0, NULL, &text, NULL, NULL));
+  return text;
+}
+
+/* The lesson as a teacher opens it from the Lessons menu: the panel shows the step's title,
+ * "what to notice" and "Step n of N"; Next enters the next step and runs it; teacher mode
+ * hides the settings the step does not use and locks its other buttons, and gives them back
+ * when it is turned off. */
+static void
+test_lesson_panel (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  GPtrArray *lessons;
+  const PlLesson *lesson = NULL;
+  guint step = 99;
+  GtkWidget *panel, *train, *sweep, *scale, *dataset;
+  g_autofree char *title = NULL;
+  g_autofree char *notice = NULL;
+  g_autofree char *counter = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  /* found uninstalled: the build tree's copy of data/lessons, every file of the source's
+   * (data/lessons/meson.build lists them) */
+  lessons = pl_window_get_lessons (window);
+  {
+    g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "..", "data", "lessons", NULL);
+    g_autoptr(GPtrArray) source = pl_lesson_load_dir (dir, NULL);
+
+    g_assert_nonnull (source);
+    g_assert_cmpuint (lessons->len, ==, source->len);
+    g_assert_cmpuint (lessons->len, >=, 7);
+  }
+  panel = find_widget (root, PL_TYPE_LESSON_PANEL, NULL);
+  g_assert_nonnull (panel);
+  g_assert_false (gtk_widget_get_visible (panel));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.open-lesson", "s", "magnitude"));
+  g_assert_true (wait_for (window_idle, window, 300));
+  lesson = pl_window_get_lesson (window, &step);
+  g_assert_nonnull (lesson);
+  g_assert_cmpstr (lesson->id, ==, "magnitude");
+  g_assert_cmpuint (step, ==, 0);
+  g_assert_true (gtk_widget_get_visible (panel));
+  title = plain_text (pl_lesson_text_get (&lesson->steps[0].title));
+  g_assert_true (shows_text (panel, title));
+  counter = g_strdup_printf ("Step 1 of %u", lesson->n_steps);
+  g_assert_true (shows_text (panel, counter));
+
+  /* Next runs step 2; Previous is there now */
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  pl_window_get_lesson (window, &step);
+  g_assert_cmpuint (step, ==, 1);
+  g_clear_pointer (&title, g_free);
+  title = plain_text (pl_lesson_text_get (&lesson->steps[1].title));
+  notice = plain_text (pl_lesson_text_get (&lesson->steps[1].notice));
+  g_assert_true (shows_text (panel, title));
+  g_assert_true (shows_text (panel, notice));
+  g_assert_true (gtk_widget_get_sensitive (find_widget (panel, GTK_TYPE_BUTTON, "win.lesson-previous")));
+
+  /* step 2 uses no control: teacher mode puts every one away */
+  train = find_widget (root, GTK_TYPE_BUTTON, "win.train");
+  sweep = find_widget (root, GTK_TYPE_BUTTON, "win.sweep");
+  scale = find_widget (root, GTK_TYPE_SCALE, NULL);
+  dataset = find_widget (root, ADW_TYPE_COMBO_ROW, NULL);
+  g_assert_true (lesson->steps[1].controls == 0);
+  g_assert_true (gtk_widget_get_sensitive (train));
+  pl_window_set_teacher_mode (window, TRUE);
+  g_assert_false (gtk_widget_get_sensitive (train));
+  g_assert_false (gtk_widget_get_sensitive (sweep));
+  g_assert_false (gtk_widget_get_sensitive (scale));
+  g_assert_false (gtk_widget_is_visible (dataset));
+
+  /* step 3 uses the slider and the threshold, and nothing else */
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (lesson->steps[2].controls & (1u << PL_LESSON_CONTROL_SPARSITY));
+  g_assert_true (gtk_widget_get_sensitive (scale));
+  g_assert_false (gtk_widget_get_sensitive (train));
+  /* the keyboard is on the step's first control */
+  g_assert_true (gtk_widget_has_focus (scale));
+
+  pl_window_set_teacher_mode (window, FALSE);
+  g_assert_true (gtk_widget_get_sensitive (train));
+  g_assert_true (gtk_widget_is_visible (dataset));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.lesson-close", NULL));
+  g_assert_false (gtk_widget_get_visible (panel));
+  g_assert_null (pl_window_get_lesson (window, NULL));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
+/* A teacher's own lessons in PRUNELAB_LESSON_PATH join the menu, and take the place of an
+ * installed one with the same id; a file that does not load is left out (and named in a
+ * toast) while every other lesson stays. */
+static void
+test_own_lessons (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("pl-lessons-XXXXXX", NULL);
+  g_autofree char *good = g_build_filename (dir, "0-mine.json", NULL);
+  g_autofree char *bad = g_build_filename (dir, "1-broken.json", NULL);
+  g_autofree char *source = g_test_build_filename (G_TEST_DIST, "..", "data", "lessons", NULL);
+  g_autoptr(GPtrArray) installed = pl_lesson_load_dir (source, NULL);
+  const char *mine = "{\"prunelab-lesson\":1,\"id\":\"mine\",\"title\":\"Mine\",\"summary\":\"s\","
+                     "\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\"}]}";
+  PlWindow *window;
+  GPtrArray *lessons;
+  gboolean found = FALSE;
+
+  g_assert_true (g_file_set_contents (good, mine, -1, NULL));
+  g_assert_true (g_file_set_contents (bad, "{\"prunelab-lesson\":1,\"id\":", -1, NULL));
+  g_setenv ("PRUNELAB_LESSON_PATH", dir, TRUE);
+  window = pl_window_new (NULL);
+  g_unsetenv ("PRUNELAB_LESSON_PATH");
+
+  lessons = pl_window_get_lessons (window);
+  g_assert_cmpuint (lessons->len, ==, installed->len + 1);
+  for (guint i = 0; i < lessons->len; i++)
+    found |= g_str_equal (((PlLesson *) g_ptr_array_index (lessons, i))->id, "mine");
+  g_assert_true (found);
+  g_assert_true (pl_window_open_lesson (window, "mine", 0, NULL));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_remove (good);
+  g_remove (bad);
+  g_rmdir (dir);
+}
+
+/* Presentation mode (F9) on a 1280×720 projector with a lesson open: the window's type grows
+ * (a CSS class on the window), the charts get the presentation sizes, and the whole window
+ * still fits 1280 pixels with the charts keeping more than half of them. */
+static void
+test_presentation_720p (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  static const char *pages[] = { "weights", "threshold", "curves", "training", "model", "results" };
+  GtkWidget *paned, *side;
+  int min_width, nat_width;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_false (gtk_widget_has_css_class (root, "presentation"));
+  g_assert_true (gtk_widget_activate_action (root, "win.presentation", NULL));
+  g_assert_true (gtk_widget_has_css_class (root, "presentation"));
+  g_assert_true (pl_window_open_lesson (window, "magnitude", 3, NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
+  /* every page, with its toolbar: the stack measures the one on view */
+  for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+    {
+      adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (find_widget (root, ADW_TYPE_VIEW_STACK, NULL)), pages[i]);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      gtk_widget_measure (root, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, NULL, NULL);
+      g_test_message ("presentation, %s: window needs %d px, would like %d", pages[i], min_width, nat_width);
+      g_assert_cmpint (min_width, <=, 1280);
+      g_assert_cmpint (gtk_widget_get_width (root), <=, 1280);
+    }
+  paned = find_widget (root, GTK_TYPE_PANED, NULL);
+  side = gtk_paned_get_start_child (GTK_PANED (paned));
+  g_test_message ("presentation: side panel %d of %d px", gtk_widget_get_width (side),
+                  gtk_widget_get_width (paned));
+  g_assert_cmpint (gtk_widget_get_width (paned), >, 1200);
+  g_assert_cmpint (2 * gtk_widget_get_width (side), <, gtk_widget_get_width (paned));
+
+  g_assert_true (gtk_widget_activate_action (root, "win.presentation", NULL));
+  g_assert_false (gtk_widget_has_css_class (root, "presentation"));
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+}
+
+/* ---- accessibility ---- */
+
+/* Roles a user operates (ARIA's widget roles), which a screen reader must be able to name. */
+static gboolean
+role_is_interactive (GtkAccessibleRole role)
+{
+  switch (role)
+    {
+    case GTK_ACCESSIBLE_ROLE_BUTTON:
+    case GTK_ACCESSIBLE_ROLE_CHECKBOX:
+    case GTK_ACCESSIBLE_ROLE_COMBO_BOX:
+    case GTK_ACCESSIBLE_ROLE_LINK:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM_CHECKBOX:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM_RADIO:
+    case GTK_ACCESSIBLE_ROLE_RADIO:
+    case GTK_ACCESSIBLE_ROLE_SEARCH_BOX:
+    case GTK_ACCESSIBLE_ROLE_SLIDER:
+    case GTK_ACCESSIBLE_ROLE_SPIN_BUTTON:
+    case GTK_ACCESSIBLE_ROLE_SWITCH:
+    case GTK_ACCESSIBLE_ROLE_TAB:
+    case GTK_ACCESSIBLE_ROLE_TEXT_BOX:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Roles whose name may come from their content (ARIA "name from content"). */
+static gboolean
+role_names_from_content (GtkAccessibleRole role)
+{
+  return role == GTK_ACCESSIBLE_ROLE_BUTTON
+         || role == GTK_ACCESSIBLE_ROLE_CHECKBOX || role == GTK_ACCESSIBLE_ROLE_RADIO
+         || role == GTK_ACCESSIBLE_ROLE_LINK || role == GTK_ACCESSIBLE_ROLE_TAB
+         || role == GTK_ACCESSIBLE_ROLE_MENU_ITEM;
+}
+
+static gboolean
+has_label_text (GtkWidget *root)
+{
+  if (GTK_IS_LABEL (root) && *gtk_label_get_text (GTK_LABEL (root)) != '\0')
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (has_label_text (c))
+      return TRUE;
+  return FALSE;
+}
+
+/* The accessible property @property of @accessible as text, or NULL when it is not set.
+ * (transfer full) */
+static char *
+accessible_property (GtkAccessible         *accessible,
+                     GtkAccessibleProperty  property)
+{
+  char *value;
+
+  if (!gtk_test_accessible_has_property (accessible, property))
+    return NULL;
+  /* check_property gives the value when it differs from the one expected */
+  value = gtk_test_accessible_check_property (accessible, property, "");
+  return value != NULL ? value : g_strdup ("");
+}
+
+/* The accessible name of @widget as a screen reader computes it: its label property, the
+ * widgets it is labelled by, or for a button-like role the text it shows. */
+static gboolean
+has_accessible_name (GtkWidget *widget)
+{
+  GtkAccessible *accessible = GTK_ACCESSIBLE (widget);
+  g_autofree char *label = accessible_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL);
+
+  if (label != NULL && *label != '\0')
+    return TRUE;
+  if (gtk_test_accessible_has_relation (accessible, GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    return TRUE;
+  return role_names_from_content (gtk_accessible_get_accessible_role (accessible)) && has_label_text (widget);
+}
+
+/* Every interactive widget under @root that is shown (hidden ones, such as a popover's until it
+ * opens, are not in the tree a screen reader sees), with the ones that have no name appended
+ * to @unnamed. */
+static void
+walk_accessible_tree (GtkWidget *root,
+                      GString   *unnamed,
+                      guint     *n_interactive)
+{
+  GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (root));
+
+  if (!gtk_widget_get_visible (root))
+    return;
+
+  if (role_is_interactive (role))
+    {
+      (*n_interactive)++;
+      if (!has_accessible_name (root))
+        {
+          g_string_append_printf (unnamed, "\n  %s (role %d)", G_OBJECT_TYPE_NAME (root), role);
+          for (GtkWidget *p = gtk_widget_get_parent (root); p != NULL; p = gtk_widget_get_parent (p))
+            g_string_append_printf (unnamed, " in %s", G_OBJECT_TYPE_NAME (p));
+        }
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    walk_accessible_tree (c, unnamed, n_interactive);
+}
+
+static void
+assert_all_named (PlWindow   *window,
+                  const char *when)
+{
+  g_autoptr(GString) unnamed = g_string_new (NULL);
+  guint n = 0;
+
+  walk_accessible_tree (GTK_WIDGET (window), unnamed, &n);
+  g_test_message ("%s: %u interactive widgets", when, n);
+  g_assert_cmpuint (n, >, 20);
+  if (unnamed->len > 0)
+    g_error ("%s: interactive widgets without an accessible name:%s", when, unnamed->str);
+}
+
+/* Finds the key binding of @widget for @keyval (no modifier) among its shortcut controllers
+ * (the class's bindings and the ones added to it) and runs it, as GTK does for a key press
+ * on the focused widget. */
+static void
+press_key (GtkWidget *widget,
+           guint      keyval)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger)
+              && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == 0)
+            {
+              g_assert_true (gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                           gtk_shortcut_get_arguments (shortcut)));
+              return;
+            }
+        }
+    }
+  g_error ("%s has no binding for %s", G_OBJECT_TYPE_NAME (widget), gdk_keyval_name (keyval));
+}
+
+static void
+collect_charts (GtkWidget *root,
+                GPtrArray *charts)
+{
+  if (PL_IS_CHART_VIEW (root))
+    g_ptr_array_add (charts, root);
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    collect_charts (c, charts);
+}
+
+static double
+preview_sparsity (PlWindow *window)
+{
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (window));
+
+  g_assert_true (s->has_preview);
+  return s->preview.sparsity;
+}
+
+/* A student with a screen reader or only a keyboard: every control of the window (a lesson
+ * open, teacher mode on and off) has an accessible name; each chart says in words what it
+ * shows, with the accuracy the read-out shows, and says it again after a preview; the slider
+ * and the histogram's threshold move with the arrows and Page Up/Down through the live
+ * preview. */
+static void
+test_accessible (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  GtkWidget *scale, *histogram = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *expected = NULL;
+  PlSnapshot *s;
+  double before, threshold;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_for (window_idle, window, 60));
+  assert_all_named (window, "a new window");
+
+  g_assert_true (pl_window_open_lesson (window, "magnitude", 2, NULL));
+  g_assert_true (wait_for (window_idle, window, 300));
+  assert_all_named (window, "a lesson at step 3");
+  pl_window_set_teacher_mode (window, TRUE);
+  assert_all_named (window, "teacher mode");
+  pl_window_set_teacher_mode (window, FALSE);
+
+  scale = find_widget (root, GTK_TYPE_SCALE, NULL);
+  s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  g_assert_true (s->has_preview);
+  expected = g_strdup_printf ("Validation accuracy %.1f %% at %.1f %% sparsity",
+                              100 * s->preview.accuracy, 100 * s->preview.sparsity);
+  g_assert_nonnull (strstr (pl_window_get_accuracy_text (window), "accuracy"));
+  /* every chart names itself and says in words what it shows, most with the accuracy shown */
+  {
+    g_autoptr(GPtrArray) charts = g_ptr_array_new ();
+    guint with_accuracy = 0;
+
+    collect_charts (root, charts);
+    g_assert_cmpuint (charts->len, ==, 8);
+    for (guint i = 0; i < charts->len; i++)
+      {
+        GtkAccessible *chart = g_ptr_array_index (charts, i);
+        g_autofree char *name = accessible_property (chart, GTK_ACCESSIBLE_PROPERTY_LABEL);
+        g_autofree char *words = accessible_property (chart, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+
+        g_assert_nonnull (name);
+        g_assert_cmpstr (name, !=, "");
+        g_assert_nonnull (words);
+        g_test_message ("chart “%s”: “%s”", name, words);
+        if (strstr (words, expected) != NULL)
+          with_accuracy++;
+        if (gtk_accessible_get_accessible_role (chart) == GTK_ACCESSIBLE_ROLE_SLIDER)
+          histogram = GTK_WIDGET (chart);
+      }
+    /* the histogram, the curves, the network and the regions (the confusion matrix is of the
+     * model without the preview) */
+    g_assert_cmpuint (with_accuracy, ==, 4);
+    g_assert_nonnull (histogram);
+  }
+
+  /* the slider: Page Up is 10 points, Right one, each through the preview */
+  gtk_widget_grab_focus (scale);
+  before = gtk_range_get_value (GTK_RANGE (scale));
+  press_key (scale, GDK_KEY_Page_Up);
+  g_assert_cmpfloat_with_epsilon (gtk_range_get_value (GTK_RANGE (scale)), before + 10, 1e-9);
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before + 10) / 100, 0.005);
+  press_key (scale, GDK_KEY_Right);
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before + 11) / 100, 0.005);
+  press_key (scale, GDK_KEY_Page_Down);
+  press_key (scale, GDK_KEY_Page_Down);
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before - 9) / 100, 0.005);
+
+  /* and the description followed the preview */
+  s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("Validation accuracy %.1f %% at %.1f %% sparsity",
+                              100 * s->preview.accuracy, 100 * s->preview.sparsity);
+  description = accessible_property (GTK_ACCESSIBLE (histogram), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  g_assert_nonnull (strstr (description, expected));
+
+  /* the histogram's threshold: Right a hundredth of the score range up, Page Up a tenth; the
+   * preview prunes more each time and the slider follows */
+  g_assert_true (gtk_widget_get_focusable (histogram));
+  g_assert_true (gtk_widget_grab_focus (histogram));
+  threshold = s->preview.threshold;
+  before = s->preview.sparsity;
+  press_key (histogram, GDK_KEY_Right);
+  g_assert_true (wait_for (window_idle, window, 60));
+  s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  g_assert_true (s->preview_by_threshold);
+  g_assert_cmpfloat_with_epsilon (s->preview.value, threshold + 0.01 * (s->score_max - s->score_min), 1e-6);
+  g_assert_cmpfloat (s->preview.sparsity, >=, before);
+  before = s->preview.sparsity;
+  press_key (histogram, GDK_KEY_Page_Up);
+  g_assert_true (wait_for (window_idle, window, 60));
+  s = pl_engine_get_snapshot (pl_window_get_engine (window));
+  g_assert_cmpfloat (s->preview.sparsity, >, before);
+  g_assert_cmpfloat_with_epsilon (gtk_range_get_value (GTK_RANGE (scale)), 100 * s->preview.sparsity, 1e-6);
+  press_key (histogram, GDK_KEY_Home);
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_cmpfloat (preview_sparsity (window), <, before);
+  label = accessible_property (GTK_ACCESSIBLE (histogram), GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT);
+  g_assert_nonnull (label);
+  g_test_message ("threshold value text “%s”", label);
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
 }
 
 /* The program started as a newcomer starts it: build/app/prunelab, no schema installed and no
@@ -883,6 +1396,9 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* GTK's test accessibility backend: it needs no AT-SPI bus (the "none" that the test
+   * environment sets needs none either, but it keeps no accessible properties to check) */
+  g_setenv ("GTK_A11Y", "test", TRUE);
   if (!gtk_init_check ())
     {
       g_test_message ("no display: run under xvfb-run");
@@ -895,6 +1411,10 @@ main (int    argc,
                    test_user_session);
   g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
+  g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
+  g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);
+  g_test_add_func ("/gui/presentation/fits-1280x720-with-a-lesson", test_presentation_720p);
+  g_test_add_func ("/gui/a11y/every-control-named-charts-described-keys-move", test_accessible);
   g_test_add_func ("/gui/app/runs-uninstalled-without-a-schema", test_runs_uninstalled);
   return g_test_run ();
 }

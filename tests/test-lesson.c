@@ -19,7 +19,8 @@ lessons_dir (void)
 
 /* One lesson per topic of the seed articles, in order. */
 static const char *seven[] = {
-  "magnitude", "gradient", "neurons", "information", "sparsity-measures",
+  "magnitude", "gradient", "neurons", "information", "sparsity-measures", "regularisation",
+  "schedules",
 };
 
 static void
@@ -187,6 +188,13 @@ test_rejects (void)
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"dance\"]}]}", "actions[0]" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"preview\"]}]}", "settings.sparsity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"controls\":[\"joystick\"]}]}", "controls[0]" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"sparsity\":0.9},\"actions\":[\"procedure\"]}]}", "settings.procedure" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"procedure\":\"l0\"},\"actions\":[\"procedure\"]}]}", "settings.sparsity" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"procedure\":\"annealing\"}}]}", "settings.procedure" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"penalty\":\"l2\"}}]}", "settings.penalty" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"lambda\":0}}]}", "settings.lambda" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"clip-norm\":-1}}]}", "settings.clip-norm" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"procedure-accuracy\",\"min\":0.9}]}]}", "settings.procedure" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"speed\",\"min\":0}]}]}", "expect[0].quantity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"min\":0}]}]}", "expect[0].quantity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"sparsity\"}]}]}", "min" },

@@ -12,7 +12,10 @@ void
 _pl_window_toast (PlWindow   *self,
                   const char *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  /* a toast's title is Pango markup: a message quoting a file or a parser ("<data>:1:26", "R&D")
+   * is shown as it is written */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast *toast = adw_toast_new (escaped);
 
   adw_toast_set_timeout (toast, 6);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
@@ -75,7 +78,63 @@ train_action (GtkWidget  *widget,
   if (self->snapshot != NULL && self->snapshot->n_features <= 2)
     config.batch_size = MIN (config.batch_size, 32);
   config.threads = g_settings_get_uint (self->settings, "train-threads");
+  _pl_window_train_options (self, &config);
   _pl_window_track (self, pl_engine_train (self->engine, &config));
+}
+
+void
+_pl_window_train_options (PlWindow      *self,
+                          PlTrainConfig *config)
+{
+  guint penalty = adw_combo_row_get_selected (self->penalty_row);
+  double lambda = gtk_spin_button_get_value (self->lambda_spin);
+
+  config->l1 = penalty == PL_LESSON_PENALTY_L1 ? lambda : 0.0;
+  config->article_l0 = penalty == PL_LESSON_PENALTY_ARTICLE_L0 ? lambda : 0.0;
+  config->clip_norm = gtk_spin_button_get_value (self->clip_spin);
+}
+
+/* win.run-procedure: the procedure chosen, from the network as it is, to the slider's
+ * sparsity, with the strategy's score and scope and the training settings; its points join the
+ * Curves chart. */
+static void
+run_procedure_action (GtkWidget  *widget,
+                      const char *name,
+                      GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  PlLessonProcedure procedure = MIN (gtk_drop_down_get_selected (self->procedure_dropdown),
+                                     PL_LESSON_N_PROCEDURES - 1);
+  double target = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
+  double lambda = gtk_spin_button_get_value (self->lambda_spin);
+  gboolean rewind = FALSE;
+  PlMethod method = pl_lesson_procedure_method (procedure, &rewind);
+  PlScheduleConfig config;
+
+  if (target <= 0.0)
+    {
+      _pl_window_toast (self, _("Set the sparsity to reach on the slider first"));
+      return;
+    }
+  pl_schedule_config_init (&config);
+  config.score = MIN (adw_combo_row_get_selected (self->score_row), PL_N_SCORES - 1);
+  config.spec.scope = adw_combo_row_get_selected (self->scope_row) == 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+  config.spec.invert = gtk_switch_get_active (self->invert_switch);
+  config.train.lr = gtk_spin_button_get_value (self->lr_spin);
+  config.train.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2
+                            ? MIN (g_settings_get_uint (self->settings, "batch-size"), 32)
+                            : g_settings_get_uint (self->settings, "batch-size");
+  config.train.threads = g_settings_get_uint (self->settings, "train-threads");
+  config.train.clip_norm = gtk_spin_button_get_value (self->clip_spin);
+  config.targets[0] = target;
+  config.n_targets = 1;
+  config.rewind = rewind ? PL_REWIND_INIT : PL_REWIND_NONE;
+  config.max_sparsity = 0.99;   /* adaptive: as far as the budget allows */
+  config.l1 = lambda;
+  config.l0.lambda = lambda;
+  config.l0_lambdas[0] = lambda;
+  config.n_l0_lambdas = 1;
+  _pl_window_track (self, pl_engine_run_schedule (self->engine, method, &config, 1, FALSE));
 }
 
 static void
@@ -331,19 +390,26 @@ _pl_window_update_actions (PlWindow *self)
   gboolean has_model = s != NULL && s->arch != NULL;
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
-                                   || s->state == PL_ENGINE_STATE_PAUSED);
+                                   || s->state == PL_ENGINE_STATE_PAUSED
+                                   || (s->state == PL_ENGINE_STATE_BUSY && s->command == PL_ENGINE_COMMAND_SCHEDULE));
 
-  gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED));
-  gtk_widget_action_set_enabled (w, "win.pause", s != NULL && s->state == PL_ENGINE_STATE_TRAINING);
+#define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
+  gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
+                                                 && FREE (TRAIN));
+  gtk_widget_action_set_enabled (w, "win.pause", s != NULL && s->state == PL_ENGINE_STATE_TRAINING && FREE (TRAIN));
   gtk_widget_action_set_enabled (w, "win.stop", running);
-  gtk_widget_action_set_enabled (w, "win.new-model", idle);
-  gtk_widget_action_set_enabled (w, "win.apply-prune", has_model && idle && s->has_preview && s->preview.changed + s->preview.pruned > 0);
-  gtk_widget_action_set_enabled (w, "win.fine-tune", has_model && idle);
-  gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo);
-  gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle);
-  gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle);
+  gtk_widget_action_set_enabled (w, "win.new-model", idle && FREE (NETWORK));
+  gtk_widget_action_set_enabled (w, "win.apply-prune", has_model && idle && s->has_preview && s->preview.changed + s->preview.pruned > 0
+                                                       && FREE (APPLY_PRUNE));
+  gtk_widget_action_set_enabled (w, "win.fine-tune", has_model && idle && FREE (FINE_TUNE));
+  gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo && FREE (UNDO));
+  gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
+  gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
+  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
+#undef FREE
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
+  _pl_window_update_lesson_actions (self);
   _pl_window_sparse_update_actions (self);
   _pl_window_update_session_actions (self);
 }
@@ -360,6 +426,7 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
   gtk_widget_class_install_action (widget_class, "win.rewind", NULL, rewind_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
+  gtk_widget_class_install_action (widget_class, "win.run-procedure", NULL, run_procedure_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);

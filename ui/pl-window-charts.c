@@ -206,12 +206,15 @@ update_curves (PlWindow   *self,
 {
   Holder *h;
   PlCurve *curves;
+  guint n_runs = 0, n_all;
   PlScoreKind kinds[PL_N_SCORES];
   guint n_kinds = 0, max_seeds = 1;
   gsize total = 0;
   double *out;
 
-  if (s->n_curves == 0)
+  for (guint m = 0; m < PL_N_METHODS; m++)
+    n_runs += s->schedules[m] != NULL;
+  if (s->n_curves + n_runs == 0)
     return set_empty (self->curves_view);
 
   for (guint c = 0; c < s->n_curves; c++)
@@ -228,7 +231,7 @@ update_curves (PlWindow   *self,
     }
 
   h = holder_new (s);
-  curves = holder_alloc (h, sizeof (PlCurve) * n_kinds);
+  curves = holder_alloc (h, sizeof (PlCurve) * (n_kinds + n_runs));
   out = holder_alloc (h, sizeof (double) * 4 * MAX (total, 1));   /* x, mean, lo, hi */
   for (guint k = 0; k < n_kinds; k++)
     {
@@ -262,12 +265,51 @@ update_curves (PlWindow   *self,
                               seeds > 1 ? out + 2 * total : NULL, seeds > 1 ? out + 3 * total : NULL };
       out += n_out;
     }
+  n_all = n_kinds;
+  /* the procedures run (win.run-procedure): validation accuracy against the sparsity each point
+   * reached, in order of sparsity; one array holds them all, as the holder keeps few blocks */
+  if (n_runs > 0)
+    {
+      gsize n_points = 0, used = 0;
+      double *xy;
+
+      for (guint m = 0; m < PL_N_METHODS; m++)
+        n_points += s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0;
+      xy = holder_alloc (h, sizeof (double) * 2 * MAX (n_points, 1));
+      for (guint m = 0; m < PL_N_METHODS; m++)
+        {
+          gsize n = 0;
+          const PlSchedulePoint *p;
+          double *x = xy + 2 * used, *y = x + (s->schedules[m] != NULL ? g_bytes_get_size (s->schedules[m]) / sizeof (PlSchedulePoint) : 0);
+
+          if (s->schedules[m] == NULL)
+            continue;
+          p = g_bytes_get_data (s->schedules[m], &n);
+          n /= sizeof (PlSchedulePoint);
+          for (gsize k = 0; k < n; k++)
+            {
+              /* insertion by sparsity: a few points */
+              gsize at = k;
+
+              while (at > 0 && x[at - 1] > p[k].sparsity)
+                {
+                  x[at] = x[at - 1];
+                  y[at] = y[at - 1];
+                  at--;
+                }
+              x[at] = p[k].sparsity;
+              y[at] = p[k].val_accuracy;
+            }
+          used += n;
+          curves[n_all++] = (PlCurve) { _(pl_method_info (m)->title), (guint) n, x, y, NULL, NULL };
+        }
+    }
   h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Accuracy after pruning (test set)")
                                                                : _("Accuracy after pruning (validation set)"));
   h->d.curves = (PlCurveSet) {
     .title = h->title,
     .y_label = _("accuracy"),
-    .n_curves = n_kinds,
+    .n_curves = n_all,
     .curves = curves,
     .reference = s->eval.valid ? s->eval.accuracy : NAN,
     .reference_label = _("unpruned"),

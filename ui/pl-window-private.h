@@ -2,6 +2,7 @@
 #pragma once
 
 #include "pl-chart-view.h"
+#include "pl-lesson-panel.h"
 #include "pl-settings.h"
 #include "pl-window.h"
 
@@ -47,6 +48,28 @@ struct _PlWindow {
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
   GtkGrid              *metrics_grid;
+  PlLessonPanel        *lesson_panel;
+  GMenu                *lessons_menu;
+  GtkWidget            *train_button;
+  GtkWidget            *stop_button;
+  GtkWidget            *undo_button;
+  GtkWidget            *pruning_group;
+  GtkWidget            *invert_row;
+  GtkWidget            *apply_button;
+  GtkWidget            *fine_tune_button;
+  GtkWidget            *rewind_button;
+  GtkWidget            *network_group;
+  GtkWidget            *epochs_row;
+  GtkWidget            *lr_row;
+  GtkWidget            *new_row;
+  GtkWidget            *sweep_button;
+  AdwComboRow          *penalty_row;
+  GtkWidget            *lambda_row;
+  GtkSpinButton        *lambda_spin;
+  GtkWidget            *clip_row;
+  GtkSpinButton        *clip_spin;
+  GtkDropDown          *procedure_dropdown;
+  GtkWidget            *procedure_button;
   GtkGrid              *sparse_grid;       /* pl-window-sparse.c */
   GtkLabel             *sparse_label;
   GMenu                *recent_menu;
@@ -60,6 +83,7 @@ struct _PlWindow {
   double                zoom;              /* heatmap zoom, 1 = fit */
   guint                 layer;             /* heatmap layer */
   guint                 n_layers_listed;
+  char                 *arch_listed;       /* owned: the architecture the layer list is of */
   char                 *data_spec_loaded;  /* owned: the spec last sent to the engine */
   guint                 load_data_id;      /* of that command, until it is done */
   double                hist_counts[64];   /* the score histogram, kept between previews */
@@ -67,6 +91,12 @@ struct _PlWindow {
   gboolean              hist_log;
   gboolean              hist_valid;
 
+  /* lessons (pl-window-lesson.c) */
+  GPtrArray            *lessons;           /* owned: the installed PlLessons */
+  const PlLesson       *lesson;            /* borrowed from lessons: the open one, or NULL */
+  guint                 lesson_step;       /* the step shown */
+  gboolean              teacher_mode;      /* controls the step does not use are put away */
+  gboolean              lesson_running;    /* a step's settings and actions are being run */
   /* measured latency and size (pl-window-sparse.c) */
   guint                 sparse_measure_id;       /* of the measurement running, else 0 */
   double                sparse_measure_sparsity; /* of the mask it measures */
@@ -108,6 +138,26 @@ gboolean _pl_window_histogram_value   (PlWindow        *self,
 
 /* pl-window-lesson.c: a lesson step as automation steps (transfer full) */
 char    *_pl_window_lesson_automation (const PlLessonStep *step);
+void     _pl_window_init_lessons      (PlWindow        *self);
+void     _pl_window_class_init_lessons (GtkWidgetClass *widget_class);
+/* An automation step of the lessons ("lesson=ID[:STEP]", "lesson-step=N"): TRUE if @key is one */
+gboolean _pl_window_lesson_automate   (PlWindow        *self,
+                                       const char      *key,
+                                       const char      *value);
+/* TRUE when teacher mode locks @control: a lesson is open, its step does not name the
+ * control, and no step is running */
+gboolean _pl_window_control_locked    (PlWindow        *self,
+                                       PlLessonControl  control);
+/* The lesson's actions: Previous, Next, Close, Teacher Mode */
+void     _pl_window_update_lesson_actions (PlWindow    *self);
+/* Shows and hides the side panel's controls for teacher mode and the step */
+void     _pl_window_update_teacher    (PlWindow        *self);
+
+/* pl-window-a11y.c: the charts' accessible names and descriptions, the threshold's keys */
+void     _pl_window_update_descriptions (PlWindow      *self,
+                                         PlSnapshot    *snapshot);
+void     _pl_window_init_a11y         (PlWindow        *self);
+void     _pl_window_class_init_a11y   (GtkWidgetClass  *widget_class);
 
 /* pl-window-sparse.c */
 void     _pl_window_class_init_sparse     (GtkWidgetClass *widget_class);
@@ -134,6 +184,9 @@ void     _pl_window_update_actions    (PlWindow        *self);
 void     _pl_window_track             (PlWindow        *self,
                                        guint            id);
 void     _pl_window_send_strategy     (PlWindow        *self);
+/* The training settings of the side panel beyond epochs and rate: penalty, λ, clipping */
+void     _pl_window_train_options     (PlWindow        *self,
+                                       PlTrainConfig   *config);
 void     _pl_window_new_model         (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,
                                        const char      *message);

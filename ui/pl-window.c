@@ -37,6 +37,17 @@ dataset_display_name (const char *spec)
 
 static const char *activations[] = { "relu", "tanh", "sigmoid" };
 
+/* The Procedure list, in PlLessonProcedure's order. */
+static const char *procedure_titles[PL_LESSON_N_PROCEDURES] = {
+  [PL_LESSON_PROCEDURE_ONESHOT] = N_("One-shot"),
+  [PL_LESSON_PROCEDURE_ITERATIVE] = N_("Iterative, 5 rounds"),
+  [PL_LESSON_PROCEDURE_LOTTERY_TICKET] = N_("Lottery ticket"),
+  [PL_LESSON_PROCEDURE_GRADUAL] = N_("Gradual"),
+  [PL_LESSON_PROCEDURE_ADAPTIVE] = N_("Adaptive, 1 point"),
+  [PL_LESSON_PROCEDURE_L1] = N_("L1, then prune"),
+  [PL_LESSON_PROCEDURE_L0] = N_("L0, hard-concrete"),
+};
+
 /* ---- snapshots ---- */
 
 static void
@@ -111,7 +122,9 @@ update_status (PlWindow   *self,
       status = g_strdup (_("Sweeping sparsities…"));
       break;
     case PL_ENGINE_STATE_BUSY:
-      status = g_strdup_printf (_("Working: %s…"), pl_engine_command_title (s->command));
+      status = s->command == PL_ENGINE_COMMAND_SCHEDULE
+               ? g_strdup (_("Running the procedure… (Escape stops it)"))
+               : g_strdup_printf (_("Working: %s…"), pl_engine_command_title (s->command));
       break;
     case PL_ENGINE_STATE_IDLE:
     default:
@@ -142,8 +155,11 @@ update_layer_list (PlWindow   *self,
 {
   g_autoptr(GtkStringList) list = gtk_string_list_new (NULL);
 
-  if (s->n_layers == self->n_layers_listed)
+  /* the same number of layers can be another network (2-64-64-3 after 784-64-64-10) */
+  if (s->n_layers == self->n_layers_listed && g_strcmp0 (s->arch, self->arch_listed) == 0)
     return;
+  g_free (self->arch_listed);
+  self->arch_listed = g_strdup (s->arch);
 
   for (guint i = 0; i < s->n_layers; i++)
     {
@@ -187,6 +203,7 @@ on_snapshot (PlEngine   *engine,
   adw_view_stack_page_set_title (self->model_page,
                                  snapshot->image_width > 0 ? _("Fields") : _("Model"));
   _pl_window_update_charts (self, snapshot, changed);
+  _pl_window_update_descriptions (self, snapshot);
   /* the metrics table is many widgets: rebuilt only while it is on view (and when it comes) */
   if ((changed & (PL_SNAPSHOT_CHANGED_WEIGHTS | PL_SNAPSHOT_CHANGED_MASKS | PL_SNAPSHOT_CHANGED_PREVIEW | PL_SNAPSHOT_CHANGED_MODEL))
       && g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "results") == 0)
@@ -401,7 +418,8 @@ histogram_drag (PlWindow *self,
 {
   double value;
 
-  if (self->snapshot == NULL || !self->snapshot->scores_valid)
+  if (self->snapshot == NULL || !self->snapshot->scores_valid
+      || _pl_window_control_locked (self, PL_LESSON_CONTROL_THRESHOLD))
     return;
   if (_pl_window_histogram_value (self, x, &value))
     self->last_preview = pl_engine_preview (self->engine, value, TRUE);
@@ -414,6 +432,8 @@ on_drag_begin (GtkGestureDrag *gesture,
                double          y,
                PlWindow       *self)
 {
+  /* then the keys move the threshold on from where the pointer left it */
+  gtk_widget_grab_focus (GTK_WIDGET (self->histogram_view));
   self->drag_x0 = x;
   histogram_drag (self, x);
 }
@@ -448,6 +468,8 @@ on_look_changed (PlWindow *self)
                                       : g_str_equal (scheme, "dark") ? ADW_COLOR_SCHEME_FORCE_DARK
                                       : ADW_COLOR_SCHEME_DEFAULT);
   self->presentation = g_settings_get_boolean (self->settings, "presentation-mode");
+  /* on a projector the histogram's hint would sit on the bars the class is looking at */
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->histogram_view), !self->presentation);
   _pl_window_update_styles (self);
 }
 
@@ -483,6 +505,9 @@ pl_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->steps, g_strfreev);
   g_clear_pointer (&self->data_spec_loaded, g_free);
+  g_clear_pointer (&self->arch_listed, g_free);
+  self->lesson = NULL;
+  g_clear_pointer (&self->lessons, g_ptr_array_unref);
   g_clear_pointer (&self->sparse_export_path, g_free);
   g_clear_pointer (&self->session_path, g_free);
   g_clear_pointer (&self->session_lesson, g_free);
@@ -495,6 +520,65 @@ pl_window_dispose (GObject *object)
   G_OBJECT_CLASS (pl_window_parent_class)->dispose (object);
 }
 
+enum {
+  PROP_0,
+  PROP_TEACHER_MODE,  /* lessons: controls the step does not use are put away */
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+pl_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PlWindow *self = PL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TEACHER_MODE:
+      g_value_set_boolean (value, self->teacher_mode);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pl_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PlWindow *self = PL_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_TEACHER_MODE:
+      pl_window_set_teacher_mode (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+void
+pl_window_set_teacher_mode (PlWindow *self,
+                            gboolean  teacher_mode)
+{
+  g_return_if_fail (PL_IS_WINDOW (self));
+
+  teacher_mode = !!teacher_mode;
+  if (self->teacher_mode == teacher_mode)
+    return;
+  self->teacher_mode = teacher_mode;
+  _pl_window_update_teacher (self);
+  _pl_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEACHER_MODE]);
+}
+
 static void
 pl_window_class_init (PlWindowClass *klass)
 {
@@ -505,7 +589,15 @@ pl_window_class_init (PlWindowClass *klass)
   object_class->dispose = pl_window_dispose;
   window_class->close_request = pl_window_close_request;
 
+  object_class->get_property = pl_window_get_property;
+  object_class->set_property = pl_window_set_property;
+  properties[PROP_TEACHER_MODE] =
+    g_param_spec_boolean ("teacher-mode", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
   g_type_ensure (PL_TYPE_CHART_VIEW);
+  g_type_ensure (PL_TYPE_LESSON_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/prunelab/PruneLab/pl-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child (widget_class, PlWindow, name)
   CHILD (toast_overlay);
@@ -540,10 +632,34 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (boundary_view);
   CHILD (confusion_view);
   CHILD (metrics_grid);
+  CHILD (lesson_panel);
+  CHILD (lessons_menu);
+  CHILD (train_button);
+  CHILD (stop_button);
+  CHILD (undo_button);
+  CHILD (pruning_group);
+  CHILD (invert_row);
+  CHILD (apply_button);
+  CHILD (fine_tune_button);
+  CHILD (rewind_button);
+  CHILD (network_group);
+  CHILD (epochs_row);
+  CHILD (lr_row);
+  CHILD (new_row);
+  CHILD (sweep_button);
+  CHILD (penalty_row);
+  CHILD (lambda_row);
+  CHILD (lambda_spin);
+  CHILD (clip_row);
+  CHILD (clip_spin);
+  CHILD (procedure_dropdown);
+  CHILD (procedure_button);
   CHILD (recent_menu);
 #undef CHILD
 
   _pl_window_class_init_actions (widget_class);
+  _pl_window_class_init_lessons (widget_class);
+  _pl_window_class_init_a11y (widget_class);
   _pl_window_class_init_sparse (widget_class);
   _pl_window_class_init_session (widget_class);
 }
@@ -555,6 +671,8 @@ setup_rows (PlWindow *self)
   g_autoptr(GtkStringList) act_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) score_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) scope_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) penalty_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) procedure_list = gtk_string_list_new (NULL);
   g_autofree char *dataset = g_settings_get_string (self->settings, "dataset");
   g_autofree char *score = g_settings_get_string (self->settings, "score");
   g_autofree char *scope = g_settings_get_string (self->settings, "scope");
@@ -569,6 +687,12 @@ setup_rows (PlWindow *self)
   gtk_string_list_append (act_list, _("Sigmoid"));
   for (PlScoreKind k = 0; k < PL_N_SCORES; k++)
     gtk_string_list_append (score_list, _(pl_score_info (k)->title));
+  gtk_string_list_append (penalty_list, _("None"));
+  gtk_string_list_append (penalty_list, _("L1: λ·Σ|w|"));
+  /* TRANSLATORS: the update θ ← θ − α(g + λ·1[θ ≠ 0]) of a seed article, shown in lesson 6 */
+  gtk_string_list_append (penalty_list, _("The article’s “L0”: λ·Σ 1[w ≠ 0] (not L0)"));
+  for (PlLessonProcedure p = 0; p < PL_LESSON_N_PROCEDURES; p++)
+    gtk_string_list_append (procedure_list, _(procedure_titles[p]));
   gtk_string_list_append (scope_list, _("Global: one ranking"));
   gtk_string_list_append (scope_list, _("Per layer"));
 
@@ -583,6 +707,8 @@ setup_rows (PlWindow *self)
   pl_score_parse (score, &kind, NULL);
   adw_combo_row_set_selected (self->score_row, kind);
   adw_combo_row_set_model (self->scope_row, G_LIST_MODEL (scope_list));
+  adw_combo_row_set_model (self->penalty_row, G_LIST_MODEL (penalty_list));
+  gtk_drop_down_set_model (self->procedure_dropdown, G_LIST_MODEL (procedure_list));
   adw_combo_row_set_selected (self->scope_row, g_strcmp0 (scope, "layer") == 0 ? 1 : 0);
   gtk_editable_set_text (GTK_EDITABLE (self->arch_row), arch);
   gtk_spin_button_set_value (self->epochs_spin, g_settings_get_uint (self->settings, "epochs"));
@@ -641,6 +767,8 @@ pl_window_init (PlWindow *self)
   g_signal_connect (self->engine, "error", G_CALLBACK (on_error), self);
   g_signal_connect (self->engine, "done", G_CALLBACK (on_done), self);
 
+  _pl_window_init_a11y (self);
+  _pl_window_init_lessons (self);
   load_dataset (self);
   _pl_window_update_actions (self);
 }
@@ -751,8 +879,46 @@ run_steps (gpointer data)
         }
       else if (g_str_equal (key, "scope") && value != NULL)
         adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
+      else if (g_str_equal (key, "penalty") && value != NULL)
+        {
+          for (PlLessonPenalty p = 0; p < PL_LESSON_N_PENALTIES; p++)
+            if (g_str_equal (value, pl_lesson_penalty_name (p)))
+              adw_combo_row_set_selected (self->penalty_row, p);
+        }
+      else if (g_str_equal (key, "lambda") && value != NULL)
+        gtk_spin_button_set_value (self->lambda_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "clip-norm") && value != NULL)
+        gtk_spin_button_set_value (self->clip_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "procedure") && value != NULL)
+        {
+          for (PlLessonProcedure p = 0; p < PL_LESSON_N_PROCEDURES; p++)
+            if (g_str_equal (value, pl_lesson_procedure_name (p)))
+              gtk_drop_down_set_selected (self->procedure_dropdown, p);
+        }
       else if (g_str_equal (key, "invert") && value != NULL)
         gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));
+      else if (_pl_window_lesson_automate (self, key, value))
+        ;
+      else if (g_str_equal (key, "hover") && value != NULL)
+        {
+          /* "hover=0.5,0.5": the pointer over the heatmap, as fractions of its size */
+          g_auto(GStrv) xy = g_strsplit (value, ",", 2);
+
+          if (xy[0] != NULL && xy[1] != NULL)
+            _pl_window_hover_heatmap (self,
+                                      g_ascii_strtod (xy[0], NULL) * gtk_widget_get_width (GTK_WIDGET (self->heatmap_view)),
+                                      g_ascii_strtod (xy[1], NULL) * gtk_widget_get_height (GTK_WIDGET (self->heatmap_view)));
+        }
+      else if (g_str_equal (key, "size") && value != NULL)
+        {
+          /* "size=1280x720": the window as a projector shows it */
+          char *end = NULL;
+          guint64 width = g_ascii_strtoull (value, &end, 10);
+          guint64 height = end != NULL && *end == 'x' ? g_ascii_strtoull (end + 1, NULL, 10) : 0;
+
+          if (width >= 360 && height >= 360)
+            gtk_window_set_default_size (GTK_WINDOW (self), (int) width, (int) height);
+        }
       else if (g_str_equal (key, "export") && value != NULL)
         {
           g_autoptr(GError) error = NULL;
@@ -784,6 +950,8 @@ run_steps (gpointer data)
       self->step++;
     }
 
+  /* the steps are done: teacher mode locks what the step does not use again */
+  _pl_window_update_actions (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -793,6 +961,7 @@ pl_window_automate (PlWindow   *self,
 {
   g_clear_pointer (&self->steps, g_strfreev);
   self->steps = g_strsplit (steps, ";", -1);
+  self->lesson_running = FALSE;
   self->step = 0;
   schedule_steps (self, 100);
 }

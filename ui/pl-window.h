@@ -38,6 +38,20 @@ gboolean   pl_window_export_visible (PlWindow    *self,
  * pl_window_is_idle(). */
 void       pl_window_run_lesson_step (PlWindow           *self,
                                       const PlLessonStep *step);
+/* Opens the installed lesson @id at @step (0-based): the steps up to it run in order, as
+ * Next would run them. FALSE (and @error) when no lesson has that id or step. */
+gboolean   pl_window_open_lesson     (PlWindow    *self,
+                                      const char  *id,
+                                      guint        step,
+                                      GError     **error);
+/* The open lesson (NULL: none) and the step shown. (transfer none) */
+const PlLesson *pl_window_get_lesson (PlWindow    *self,
+                                      guint       *step);
+/* The installed lessons, as the Lessons menu lists them. (transfer none: PlLesson) */
+GPtrArray *pl_window_get_lessons     (PlWindow    *self);
+/* Teacher mode: controls the lesson's step does not use are hidden or locked. */
+void       pl_window_set_teacher_mode (PlWindow   *self,
+                                       gboolean    teacher_mode);
 /* Opens a session file (.prunelab) as the Open Session dialog would: a file that does not
  * load shows its message and changes nothing. */
 gboolean   pl_window_open_session_path (PlWindow   *self,

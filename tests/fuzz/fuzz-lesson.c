@@ -62,6 +62,12 @@ check_lesson (const PlLesson *l)
       PL_FUZZ_CHECK (!st->has_sparsity || (st->sparsity >= 0 && st->sparsity <= 0.99),
                      "sparsity %g", st->sparsity);
       PL_FUZZ_CHECK (!st->has_score || st->score < PL_N_SCORES, "score %d", st->score);
+      PL_FUZZ_CHECK (!st->has_penalty || st->penalty < PL_LESSON_N_PENALTIES, "penalty %d", st->penalty);
+      PL_FUZZ_CHECK (!st->has_procedure || st->procedure < PL_LESSON_N_PROCEDURES, "procedure %d",
+                     st->procedure);
+      PL_FUZZ_CHECK (!st->has_lambda || (st->lambda > 0 && st->lambda <= 100), "lambda %g", st->lambda);
+      PL_FUZZ_CHECK (!st->has_clip_norm || (st->clip_norm >= 0 && st->clip_norm <= 1000),
+                     "clip-norm %g", st->clip_norm);
       PL_FUZZ_CHECK (!st->has_dataset || (st->dataset != NULL && st->dataset[0] != '\0'),
                      "empty dataset");
       PL_FUZZ_CHECK (s->n_expects <= G_N_ELEMENTS (s->expects), "%u expectations", s->n_expects);
