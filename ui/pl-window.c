@@ -511,6 +511,7 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->sparse_export_path, g_free);
   g_clear_pointer (&self->session_path, g_free);
   g_clear_pointer (&self->session_lesson, g_free);
+  g_clear_pointer (&self->session_loaded_lesson, g_free);
   if (self->report_session != NULL)
     g_unlink (self->report_session);
   g_clear_pointer (&self->report_session, g_free);
