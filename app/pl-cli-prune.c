@@ -133,6 +133,14 @@ _pl_cli_prune (int    argc,
                   info->per_neuron ? _(" (neurons)") : "", _("Formula:"), info->formula,
                   _("Source:"), _(info->source), _(info->explanation));
         }
+      printf ("obs — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Optimal Brain Surgeon with layer-wise reconstruction (--method obs)"),
+              _("Formula:"), "H = 2XXᵀ + λI, λ = damp·mean(diag H); saliency w_ij²/[H⁻¹]_jj; W[:, j:] −= (w_j/U_jj)·U[j, j:], H⁻¹ = UᵀU; then ŵ_M = w·H_{:,M}·(H_MM)⁻¹",
+              _("Source:"), _("Frantar & Alistarh 2023 (SparseGPT), Algorithm 1; Hassibi & Stork 1993; Frantar & Alistarh 2022 (OBC)"),
+              _("Prunes layer by layer without retraining: the mask follows the OBS saliency, and the kept weights and the bias are set to the exact least-squares optimum of the layer’s outputs on calibration inputs that pass through the layers already pruned."));
+      printf ("movement — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Movement pruning (schedule --method movement)"),
+              _("Formula:"), "S = −Σ_t w^(t)·∂L/∂w^(t)",
+              _("Source:"), _("Sanh, Wolf & Rush 2020, eq. 7–8"),
+              _("Accumulated over the fine-tuning steps, so it needs a schedule: the weights that fine-tuning pulls towards zero are pruned first."));
       return PL_EXIT_OK;
     }
 
