@@ -79,6 +79,7 @@ _pl_cli_prune (int    argc,
   g_autofree char *method = NULL;
   int calibration = 2048;
   double damp = 0.01;
+  int steps = 5;
   gboolean obs = FALSE;
   const PlCliOption options[] = {
     { "method", 0, PL_CLI_STRING, &method, N_("score (prune by --score, default) or obs (Optimal Brain Surgeon with layer-wise reconstruction: no --score, no retraining)"), N_("NAME") },
@@ -86,6 +87,8 @@ _pl_cli_prune (int    argc,
       PL_CLI_WHOLE (1, 1000000) },
     { "damp", 0, PL_CLI_DOUBLE, &damp, N_("obs: damping λ = X · mean(diag H) (default 0.01)"), N_("X"),
       PL_CLI_IN (0, 1) },
+    { "steps", 0, PL_CLI_INT, &steps, N_("obs: prune and refit in N steps of equal counts, each choosing its mask from the last one’s weights (default 5; 1 is one-shot SparseGPT)"), N_("N"),
+      PL_CLI_WHOLE (1, 100) },
     { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
     { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
@@ -196,6 +199,7 @@ _pl_cli_prune (int    argc,
 
       obs_options.calibration = (guint) calibration;
       obs_options.damp = damp;
+      obs_options.steps = (guint) steps;
       if (!pl_obs_layer_sparsities (model, &spec, layer_sparsity, &error)
           || !pl_obs_prune (model, data->train, layer_sparsity, &obs_options, &error))
         return _pl_cli_fail (error);
@@ -236,7 +240,11 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
       _pl_cli_add_bool (b, "structured", scores != NULL && scores->per_neuron);
       if (obs)
-        _pl_cli_add_int (b, "calibration", MIN ((guint) calibration, data->train->n));
+        {
+          _pl_cli_add_int (b, "calibration", MIN ((guint) calibration, data->train->n));
+          _pl_cli_add_double (b, "damp", damp);
+          _pl_cli_add_int (b, "steps", steps);
+        }
       _pl_cli_add_bool (b, "invert", a.invert);
       json_builder_set_member_name (b, threshold.n > 0 ? "threshold" : "target_sparsity");
       json_builder_begin_array (b);

@@ -76,12 +76,14 @@ compare_candidates (const void *a,
 }
 
 /* Sets the kept weights of each row of w (r, c) to the optimum for the mask:
- * ŵ_M = ((H)_MM)⁻¹ (H w0ᵀ)_M, w0 the rows before pruning, H the damped Hessian (c, c). */
+ * ŵ_M = ((H)_MM)⁻¹ (K w0ᵀ)_M, w0 the target rows, H the damped Hessian (c, c) and K (c, c)
+ * its counterpart for the target, H itself or 2 X_tᵀ X + λI. */
 static gboolean
 refit_rows (double        *w,
             const double  *w0,
             const float   *mask,
             const double  *h,
+            const double  *k_target,
             guint          r,
             guint          c,
             GError       **error)
@@ -91,8 +93,9 @@ refit_rows (double        *w,
   g_autofree double *b = g_new (double, c);
   g_autofree guint *kept = g_new (guint, c);
 
-  /* hw (r, c) = w0 (r, c) · H (c, c), row o holding (H w0_oᵀ)ᵀ */
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, c, 1.0, w0, c, h, c, 0.0, hw, c);
+  /* hw (r, c) = w0 (r, c) · K (c, c), row o holding the right-hand side (K w0_oᵀ)ᵀ */
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, c, 1.0, w0, c, k_target, c, 0.0,
+               hw, c);
 
   for (guint o = 0; o < r; o++)
     {
@@ -138,6 +141,8 @@ obs_core (double       *w,
           guint         c,
           guint         c_prunable,
           const double *h,
+          const double *w_target,
+          const double *k_target,
           gsize         n_pruned,
           guint         bs,
           gboolean      refit,
@@ -203,7 +208,8 @@ obs_core (double       *w,
                      -1.0, err, bs, u + (gsize) i1 * c + i2, c, 1.0, w + i2, c);
     }
 
-  return !refit || refit_rows (w, w0, mask, h, r, c, error);
+  return !refit || refit_rows (w, w_target != NULL ? w_target : w0, mask, h,
+                               k_target != NULL ? k_target : h, r, c, error);
 }
 
 gboolean
@@ -213,6 +219,7 @@ pl_obs_prune_layer (float              *w_out,
                     guint               r,
                     guint               c_in,
                     const float        *x,
+                    const float        *x_target,
                     guint               n,
                     gsize               n_pruned,
                     const PlObsOptions *options,
@@ -224,6 +231,9 @@ pl_obs_prune_layer (float              *w_out,
   gsize rc = (gsize) r * c;
   g_autofree double *h = NULL;
   g_autofree double *xd = NULL;
+  g_autofree double *xt = NULL;
+  g_autofree double *k_target = NULL;
+  g_autofree double *w_target = NULL;
   g_autofree double *w = NULL;
   g_autofree float *mask = NULL;
   double mean_diag = 0.0;
@@ -244,6 +254,22 @@ pl_obs_prune_layer (float              *w_out,
     }
   h = g_new (double, (gsize) c * c);
   cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, c, n, 2.0, xd, c, 0.0, h, c);
+  if (x_target != NULL && o->refit)
+    {
+      /* K (c, c) = 2 X_tᵀ X: the right-hand side of ‖W X_t − Ŵ X‖² */
+      xt = g_new (double, (gsize) n * c);
+      for (guint s = 0; s < n; s++)
+        {
+          for (guint j = 0; j < c_in; j++)
+            xt[(gsize) s * c + j] = x_target[(gsize) s * c_in + j];
+          if (c > c_in)
+            xt[(gsize) s * c + c_in] = 1.0;
+        }
+      k_target = g_new (double, (gsize) c * c);
+      cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, c, c, n, 2.0, xt, c, xd, c, 0.0,
+                   k_target, c);
+      g_clear_pointer (&xt, g_free);
+    }
   g_clear_pointer (&xd, g_free);
   for (guint i = 0; i < c; i++)
     for (guint j = i + 1; j < c; j++)
@@ -267,6 +293,11 @@ pl_obs_prune_layer (float              *w_out,
         }
     }
 
+  /* the target keeps every weight: an input dead after the layers before were pruned may
+   * have carried signal in the dense network */
+  if (k_target != NULL)
+    w_target = g_memdup2 (w, sizeof (double) * rc);
+
   /* inputs always 0: H_jj = 1, their weights 0 (they change nothing); then the damping
    * λ = damp · mean(diag H) */
   for (guint j = 0; j < c; j++)
@@ -280,10 +311,20 @@ pl_obs_prune_layer (float              *w_out,
       mean_diag += h[(gsize) j * c + j] / c;
     }
   for (guint j = 0; j < c; j++)
-    h[(gsize) j * c + j] += o->damp * mean_diag;
+    {
+      h[(gsize) j * c + j] += o->damp * mean_diag;
+      if (k_target != NULL)
+        k_target[(gsize) j * c + j] += o->damp * mean_diag;
+    }
 
-  if (!obs_core (w, mask, r, c, c_in, h, n_pruned, MIN (o->block_size, c), o->refit, error))
-    return FALSE;
+  /* in steps: each prunes to its share of the count and refits towards the same target */
+  if (w_target == NULL)
+    w_target = g_memdup2 (w, sizeof (double) * rc);
+  for (guint k = 1; k <= MAX (o->steps, 1); k++)
+    if (!obs_core (w, mask, r, c, c_in, h, w_target, k_target,
+                   (gsize) nearbyint ((double) n_pruned * k / MAX (o->steps, 1)),
+                   MIN (o->block_size, c), o->refit, error))
+      return FALSE;
 
   for (guint i = 0; i < r; i++)
     {
@@ -313,6 +354,8 @@ pl_obs_prune (PlMlp              *model,
   g_autofree guint32 *order = NULL;
   g_autofree float *x = NULL;
   g_autoptr(PlNnWork) work = NULL;
+  g_autoptr(PlNnWork) dense_work = NULL;
+  g_autoptr(PlMlp) dense = NULL;
   PlRng rng;
   guint n, n_features;
 
@@ -325,10 +368,10 @@ pl_obs_prune (PlMlp              *model,
                      _("OBS: the sparsity of layer %u must be in [0, 1]"), i);
         return FALSE;
       }
-  if (o->calibration == 0 || o->block_size == 0 || !(o->damp >= 0.0))
+  if (o->calibration == 0 || o->block_size == 0 || o->steps == 0 || !(o->damp >= 0.0))
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("OBS: needs calibration samples, a block size > 0 and damping ≥ 0"));
+                   _("OBS: needs calibration samples, a block size and steps > 0 and damping ≥ 0"));
       return FALSE;
     }
   if (data->n_features != model->sizes[0] || data->n == 0)
@@ -353,19 +396,27 @@ pl_obs_prune (PlMlp              *model,
             sizeof (float) * n_features);
 
   work = pl_nn_work_new (model, n);
+  if (o->match_dense)
+    {
+      dense = pl_mlp_copy (model);
+      dense_work = pl_nn_work_new (dense, n);
+      pl_nn_forward (dense, dense_work, x, n);
+    }
   for (guint i = 0; i < model->n_layers; i++)
     {
       PlLayer *l = &model->layers[i];
       gsize nw = (gsize) l->n_out * l->n_in;
-      const float *in = x;
+      const float *in = x, *target = NULL;
 
-      /* layer i's inputs through the layers before it, as pruned and updated */
+      /* layer i's inputs through the layers before it, as pruned and updated, and with
+       * match_dense those of the dense network */
       if (i > 0)
         {
           pl_nn_forward (model, work, x, n);
           in = work->act[i];
+          target = dense != NULL ? dense_work->act[i] : NULL;
         }
-      if (!pl_obs_prune_layer (l->w, o->bias ? l->b : NULL, l->w_mask, l->n_out, l->n_in, in, n,
+      if (!pl_obs_prune_layer (l->w, o->bias ? l->b : NULL, l->w_mask, l->n_out, l->n_in, in, target, n,
                                (gsize) nearbyint (sparsity[i] * (double) nw), o, error))
         {
           g_prefix_error (error, _("layer %u: "), i);

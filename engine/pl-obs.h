@@ -29,6 +29,12 @@
  * time from the full H⁻¹ (Hassibi & Stork 1993), and what OBC (Frantar & Alistarh 2022)
  * computes row by row. With damp 0 this is the least-squares optimum of ‖W X − Ŵ X‖ itself.
  *
+ * In steps (default 5): step k of K prunes to round(k·n/K) weights in all with the mask chosen as
+ * above from the weights the step before refitted, and refits towards the same target, so that
+ * later choices see the compensation of the earlier ones (OBC removes one weight at a time
+ * for the same reason; one step is SparseGPT's one shot). On the 5-epoch Fashion-MNIST model at
+ * 90% per layer, 1 step gives 80.7% and 2, 3, 5, 10 steps 82.3, 83.0, 83.0, 82.8%.
+ *
  * With bias (the default) the bias takes part as the weight of an input that is always 1 (a last
  * column of ones in X, never pruned), so that the refit also sets the best bias,
  * ‖W X + b − Ŵ X − b̂‖ being minimised over Ŵ and b̂: pruning shifts the mean of a layer's
@@ -51,14 +57,19 @@ typedef struct {
   double    damp;         /* λ = damp · mean(diag H) (default 0.01) */
   gboolean  refit;        /* exact least squares for the final mask (default TRUE) */
   gboolean  bias;         /* the bias refitted as the weight of a constant input (default TRUE) */
+  guint     steps;        /* prune and refit in this many steps of equal counts (default 5) */
+  gboolean  match_dense;  /* the refit's target is the dense network's layer output (default
+                           * TRUE), not the dense weights on the pruned inputs */
   guint64   seed;         /* the calibration samples: the first of a seeded permutation */
 } PlObsOptions;
 
-#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 0 }
+#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 5, TRUE, 0 }
 
 /* Prunes one layer in place. @w (n_out, n_in) and @mask (n_out, n_in, 1 kept / 0 pruned) are
- * the layer's weights and mask, @b (n_out) its bias (NULL: not refitted, options->bias unused); @x (n, n_in) its inputs on n calibration samples, row by row;
- * exactly n_pruned weights end up pruned (at least those pruned already: if more are, none
+ * the layer's weights and mask, @b (n_out) its bias (NULL: not refitted, options->bias
+ * unused); @x (n, n_in) its inputs on n calibration samples, row by row; @x_target (n, n_in)
+ * NULL, or the inputs whose outputs W x_t (+ b) the refit matches instead of W x (+ b): the
+ * refit's right-hand side is then w (2 X_tᵀ X + λI)_{:,M} (options->match_dense). Exactly n_pruned weights end up pruned (at least those pruned already: if more are, none
  * more). Fails (PL_TRAIN_ERROR_FAILED) when the damped H is not positive definite, which
  * damp > 0 rules out. */
 gboolean pl_obs_prune_layer (float              *w,
@@ -67,6 +78,7 @@ gboolean pl_obs_prune_layer (float              *w,
                              guint               n_out,
                              guint               n_in,
                              const float        *x,
+                             const float        *x_target,
                              guint               n,
                              gsize               n_pruned,
                              const PlObsOptions *options,

@@ -62,8 +62,9 @@ solve (double *a,
     }
 }
 
-/* The optimum for @mask of Σ_s ((w − ŵ)·x_s)² + (λ/2)‖w − ŵ‖² per row, λ = damp·mean(diag 2XᵀX):
- * the normal equations (X_Mᵀ X_M + λ/2 I) ŵ_M = X_Mᵀ X w + λ/2 w_M, built from the samples. */
+/* The optimum for @mask of Σ_s (w·t_s − ŵ·x_s)² + (λ/2)‖w − ŵ‖² per row, λ = damp·mean(diag 2XᵀX)
+ * and t_s the target inputs @xt (NULL: x_s): the normal equations
+ * (X_Mᵀ X_M + λ/2 I) ŵ_M = X_Mᵀ X_t w + λ/2 w_M, built from the samples. */
 static void
 reference_optimum (float       *w_hat,
                    const float *w,
@@ -71,6 +72,7 @@ reference_optimum (float       *w_hat,
                    guint        r,
                    guint        c,
                    const float *x,
+                   const float *xt,
                    guint        n,
                    double       damp)
 {
@@ -102,7 +104,7 @@ reference_optimum (float       *w_hat,
               double y = 0.0;
 
               for (guint j = 0; j < c; j++)
-                y += (double) w[o * c + j] * x[s * c + j];
+                y += (double) w[o * c + j] * (xt != NULL ? xt : x)[s * c + j];
               b[p] += x[s * c + kept[p]] * y;
             }
           b[p] += half_lambda * w[o * c + kept[p]];
@@ -139,7 +141,8 @@ count_pruned (const float *mask,
  * the inputs with a column of ones appended, whose weight is the bias. */
 static void
 check_optimum (double   damp,
-               gboolean with_bias)
+               gboolean with_bias,
+               guint    steps)
 {
   enum { R = 4, C = 7, N = 25, CA = C + 1 };
   float w[R * CA], w_obs[R * C], b_obs[R], w_ref[R * CA], w_masked[R * CA], mask[R * C];
@@ -171,8 +174,9 @@ check_optimum (double   damp,
     }
 
   options.damp = damp;
+  options.steps = steps;
   options.block_size = 3;   /* several blocks, one of them short */
-  g_assert_true (pl_obs_prune_layer (w_obs, with_bias ? b_obs : NULL, mask, R, C, x, N, 15,
+  g_assert_true (pl_obs_prune_layer (w_obs, with_bias ? b_obs : NULL, mask, R, C, x, NULL, N, 15,
                                      &options, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_pruned (mask, R * C), ==, 15);
@@ -189,7 +193,7 @@ check_optimum (double   damp,
           w_hat[o * c + j] = j < C ? w_obs[o * C + j] : b_obs[o];
           w_masked[o * c + j] = j < C ? w[o * CA + j] * mask[o * C + j] : w[o * CA + j];
         }
-    reference_optimum (w_ref, wc, mask_a, R, c, xa, N, damp);
+    reference_optimum (w_ref, wc, mask_a, R, c, xa, NULL, N, damp);
     for (guint k = 0; k < R * c; k++)
       g_assert_cmpfloat_with_epsilon (w_hat[k], w_ref[k], 1e-4);
 
@@ -197,8 +201,8 @@ check_optimum (double   damp,
     e_ref = pl_obs_layer_error (wc, w_ref, R, c, xa, N);
     e_masked = pl_obs_layer_error (wc, w_masked, R, c, xa, N);
   }
-  g_test_message ("damp %g, bias %d: |WX - W^X|^2 OBS %.6g, least squares %.6g, masking %.6g",
-                  damp, with_bias, e_obs, e_ref, e_masked);
+  g_test_message ("damp %g, bias %d, %u step(s): |WX - W^X|^2 OBS %.6g, least squares %.6g, masking %.6g",
+                  damp, with_bias, steps, e_obs, e_ref, e_masked);
   g_assert_cmpfloat_with_epsilon (e_obs, e_ref, 1e-4 * e_ref);
   g_assert_cmpfloat (e_obs, <, 0.9 * e_masked);
 }
@@ -206,20 +210,70 @@ check_optimum (double   damp,
 static void
 test_least_squares (void)
 {
-  check_optimum (0.0, FALSE);
+  check_optimum (0.0, FALSE, 1);
+  check_optimum (0.0, FALSE, 4);
 }
 
 static void
 test_least_squares_damped (void)
 {
-  check_optimum (0.01, FALSE);
+  check_optimum (0.01, FALSE, 1);
+  check_optimum (0.01, FALSE, 5);
 }
 
 static void
 test_least_squares_bias (void)
 {
-  check_optimum (0.0, TRUE);
-  check_optimum (0.01, TRUE);
+  check_optimum (0.0, TRUE, 5);
+  check_optimum (0.01, TRUE, 1);
+}
+
+/* With target inputs the refit matches W X_t + b: inputs that differ from X, one of them dead
+ * in X (as a neuron killed by pruning the layer before) but not in X_t. */
+static void
+test_target (void)
+{
+  enum { R = 3, C = 6, N = 30, CA = C + 1 };
+  float w[R * C], b[R], x[N * C], xt[N * C], mask[R * C];
+  float w_hat[R * CA], wc[R * CA], mask_a[R * CA], xa[N * CA], xta[N * CA], w_ref[R * CA];
+  PlObsOptions options = PL_OBS_OPTIONS_INIT;
+  g_autoptr(GError) error = NULL;
+  PlRng rng;
+
+  pl_rng_init (&rng, 13);
+  random_fill (w, R * C, &rng);
+  random_fill (b, R, &rng);
+  random_fill (xt, N * C, &rng);
+  for (guint k = 0; k < N * C; k++)
+    x[k] = xt[k] + 0.3f * (float) pl_rng_normal (&rng);
+  for (guint s = 0; s < N; s++)
+    x[s * C + 4] = 0.0f;
+  for (guint o = 0; o < R; o++)
+    for (guint j = 0; j < CA; j++)
+      wc[o * CA + j] = j < C ? w[o * C + j] : b[o];
+  for (guint k = 0; k < R * C; k++)
+    mask[k] = 1.0f;
+  for (guint s = 0; s < N; s++)
+    for (guint j = 0; j < CA; j++)
+      {
+        xa[s * CA + j] = j < C ? x[s * C + j] : 1.0f;
+        xta[s * CA + j] = j < C ? xt[s * C + j] : 1.0f;
+      }
+
+  g_assert_true (pl_obs_prune_layer (w, b, mask, R, C, x, xt, N, 8, &options, &error));
+  g_assert_no_error (error);
+  for (guint o = 0; o < R; o++)
+    for (guint j = 0; j < CA; j++)
+      {
+        mask_a[o * CA + j] = j < C ? mask[o * C + j] : 1.0f;
+        w_hat[o * CA + j] = j < C ? w[o * C + j] : b[o];
+      }
+  /* the dead input's weights are pruned and the error is measured against W X_t */
+  for (guint o = 0; o < R; o++)
+    g_assert_cmpfloat (mask[o * C + 4], ==, 0.0f);
+  reference_optimum (w_ref, wc, mask_a, R, CA, xa, xta, N, options.damp);
+  for (guint k = 0; k < R * CA; k++)
+    g_assert_cmpfloat_with_epsilon (w_hat[k], w_ref[k], 1e-4);
 }
 
 /* OBS beats masking by magnitude at the same count, and its own mask without the update; the
@@ -263,9 +317,10 @@ test_beats_masking (void)
   for (guint k = 0; k < R * C; k++)
     m_obs[k] = m_partial[k] = 1.0f;
   options.block_size = 16;
-  g_assert_true (pl_obs_prune_layer (w_obs, NULL, m_obs, R, C, x, N, n_prune, &options, &error));
+  g_assert_true (pl_obs_prune_layer (w_obs, NULL, m_obs, R, C, x, NULL, N, n_prune, &options, &error));
   options.refit = FALSE;
-  g_assert_true (pl_obs_prune_layer (w_partial, NULL, m_partial, R, C, x, N, n_prune, &options, &error));
+  options.steps = 1;
+  g_assert_true (pl_obs_prune_layer (w_partial, NULL, m_partial, R, C, x, NULL, N, n_prune, &options, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_pruned (m_obs, R * C), ==, n_prune);
   g_assert_cmpuint (count_pruned (m_partial, R * C), ==, n_prune);
@@ -295,7 +350,7 @@ test_beats_masking (void)
   {
     g_autofree float *w_refit = g_new (float, R * C);
 
-    reference_optimum (w_refit, w, m_partial, R, C, x, N, 0.01);
+    reference_optimum (w_refit, w, m_partial, R, C, x, NULL, N, 0.01);
     g_assert_cmpfloat (pl_obs_layer_error (w, w_refit, R, C, x, N), <=, e_partial * (1 + 1e-6));
   }
 }
@@ -323,7 +378,7 @@ test_pruned_and_dead (void)
     w[k] *= 1.0f + 10.0f * (k % C == 2);   /* large weights on the dead input */
 
   options.damp = 0.0;
-  g_assert_true (pl_obs_prune_layer (w, NULL, mask, R, C, x, N, 5, &options, &error));
+  g_assert_true (pl_obs_prune_layer (w, NULL, mask, R, C, x, NULL, N, 5, &options, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (count_pruned (mask, R * C), ==, 5);
   g_assert_cmpfloat (mask[0], ==, 0.0f);
@@ -344,7 +399,7 @@ test_pruned_and_dead (void)
     for (guint s = 0; s < N; s++)
       for (guint j = 0; j < C; j++)
         x2[s * C + j] = (float) (s + 1) * (j + 1);
-    g_assert_false (pl_obs_prune_layer (w2, NULL, m2, R, C, x2, N, 5, &options, &error));
+    g_assert_false (pl_obs_prune_layer (w2, NULL, m2, R, C, x2, NULL, N, 5, &options, &error));
     g_assert_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_FAILED);
   }
 }
@@ -392,6 +447,7 @@ main (int    argc,
   g_test_add_func ("/engine/obs/layer/is-least-squares-optimum", test_least_squares);
   g_test_add_func ("/engine/obs/layer/is-damped-optimum", test_least_squares_damped);
   g_test_add_func ("/engine/obs/layer/refits-the-bias", test_least_squares_bias);
+  g_test_add_func ("/engine/obs/layer/matches-target-inputs", test_target);
   g_test_add_func ("/engine/obs/layer/beats-masking", test_beats_masking);
   g_test_add_func ("/engine/obs/layer/keeps-pruned-and-drops-dead-inputs", test_pruned_and_dead);
   g_test_add_func ("/engine/obs/model/exact-counts", test_model);
