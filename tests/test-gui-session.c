@@ -253,6 +253,9 @@ test_lesson_kept (void)
   panel = find_widget (GTK_WIDGET (window), PL_TYPE_LESSON_PANEL);
   g_assert_nonnull (panel);
   g_assert_true (gtk_widget_get_visible (panel));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (find_widget (GTK_WIDGET (window),
+                                                                                        ADW_TYPE_VIEW_STACK))),
+                   ==, "threshold");   /* the step's view */
   pl_snapshot_history (pl_engine_get_snapshot (pl_window_get_engine (window)), &epochs);
   g_assert_cmpuint (epochs, ==, s->history->len);
   g_assert_true (pl_window_save_session_path (window, again));
