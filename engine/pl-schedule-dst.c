@@ -180,17 +180,28 @@ dst_hook (PlMlp    *model,
   return TRUE;
 }
 
-/* A random mask with round(s·n) of each layer's n weights pruned (at least one kept). */
+/* The initial sparsity of each layer for a target s: s in every layer (uniform). Evci et al.
+ * (2020) also use Erdős–Rényi-kernel densities; they would come in here. */
 static void
-random_masks (PlMlp  *m,
-              double  s,
-              PlRng  *rng)
+layer_sparsities (const PlMlp *m,
+                  double       s,
+                  double      *out)
+{
+  for (guint i = 0; i < m->n_layers; i++)
+    out[i] = s;
+}
+
+/* A random mask with round(s_i·n) of each layer's n weights pruned (at least one kept). */
+static void
+random_masks (PlMlp        *m,
+              const double *s,
+              PlRng        *rng)
 {
   for (guint i = 0; i < m->n_layers; i++)
     {
       PlLayer *l = &m->layers[i];
       gsize nw = (gsize) l->n_out * l->n_in;
-      gsize k = MIN ((gsize) nearbyint (s * (double) nw), nw - 1);
+      gsize k = MIN ((gsize) nearbyint (s[i] * (double) nw), nw - 1);
       g_autofree guint32 *idx = g_new (guint32, nw);
 
       for (gsize j = 0; j < nw; j++)
@@ -226,11 +237,13 @@ _pl_schedule_run_dst (PlScheduleRun  *run,
         .delta_t = c->delta_steps, .t_end = (guint64) floor (c->ramp * (double) total),
         .train = train, .batch = MIN (c->train.batch_size, train->n),
       };
+      double s[PL_MLP_MAX_LAYERS];
       gboolean ok;
 
       pl_rng_init (&d.rng, _pl_schedule_seed (run) * 1000003u + 7919u * (k + 1));
       pl_mlp_init (m, _pl_schedule_seed (run));
-      random_masks (m, c->targets[k], &d.rng);
+      layer_sparsities (m, c->targets[k], s);
+      random_masks (m, s, &d.rng);
       if (rigl)
         {
           d.work = pl_nn_work_new (m, d.batch);
