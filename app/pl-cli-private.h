@@ -48,6 +48,7 @@ int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
 int          _pl_cli_schedule     (int argc, char **argv);
 int          _pl_cli_sensitivity  (int argc, char **argv);
+int          _pl_cli_reproduce    (int argc, char **argv);
 int          _pl_cli_session      (int argc, char **argv);
 int          _pl_cli_report       (int argc, char **argv);
 

@@ -350,16 +350,25 @@ measure (Run             *run,
   pt->seconds = (g_get_monotonic_time () - run->t0) / 1e6;
 }
 
+/* Adds @pt and reports it with @m (may be NULL), the model it measured. */
 static void
-add_point (Run                   *run,
-           const PlSchedulePoint *pt)
+add_point_of (Run                   *run,
+              const PlSchedulePoint *pt,
+              const PlMlp           *m)
 {
   g_array_append_val (run->points, *pt);
   if (run->progress != NULL)
     {
-      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, pt, NULL };
+      PlScheduleProgress p = { run->method, run->seed, run->stage, NULL, pt, m };
       run->progress (&p, run->user_data);
     }
+}
+
+static void
+add_point (Run                   *run,
+           const PlSchedulePoint *pt)
+{
+  add_point_of (run, pt, NULL);
 }
 
 static void
@@ -369,7 +378,7 @@ add_start_point (Run         *run,
   PlSchedulePoint pt;
 
   measure (run, m, 0, NAN, &pt);
-  add_point (run, &pt);
+  add_point_of (run, &pt, m);
 }
 
 /* Prunes @m further with @kind: one value (global, or every layer) or one per layer. */
@@ -500,7 +509,7 @@ run_oneshot (Run     *run,
           || !train (run, m, c->fine_tune_epochs, &extras, error))
         return FALSE;
       measure (run, m, k + 1, c->targets[k], &pt);
-      add_point (run, &pt);
+      add_point_of (run, &pt, m);
       keep_last (last, m);
     }
 
@@ -539,6 +548,13 @@ run_iterative (Run     *run,
 
   for (guint k = 0; k < c->n_targets; k++)
     s_final = MAX (s_final, c->targets[k]);
+  if (c->n_layer_targets != 0 && c->n_layer_targets != run->model->n_layers)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("iterative: %u per-layer sparsities for a model of %u layers"),
+                   c->n_layer_targets, run->model->n_layers);
+      return FALSE;
+    }
 
   if (rewinding && c->rewind_params == NULL)
     {
@@ -574,17 +590,24 @@ run_iterative (Run     *run,
   for (guint k = 1; k <= c->rounds; k++)
     {
       double target = pl_iterative_sparsity (s_final, c->rounds, k);
+      double layer_target[PL_MLP_MAX_LAYERS];
       PlSchedulePoint pt;
 
       set_stage (run, _("round %u/%u: sparsity %.4g"), k, c->rounds, target);
-      if (!prune_one (run, m, c->score, target, error))
+      /* per layer: each layer follows its own 1 − (1 − s_i)^{k/K} (Han et al. 2015 prune each
+       * layer to its own share; Frankle & Carbin 2019 prune the output layer at half the rate) */
+      for (guint i = 0; i < c->n_layer_targets; i++)
+        layer_target[i] = pl_iterative_sparsity (c->layer_targets[i], c->rounds, k);
+      if (c->n_layer_targets > 0
+          ? !prune_to (run, m, c->score, layer_target, c->n_layer_targets, error)
+          : !prune_one (run, m, c->score, target, error))
         return FALSE;
       if (rewinding)
         pl_rewind_weights (m, stored);
       if (!train (run, m, pl_schedule_round_epochs (c), &extras, error))
         return FALSE;
       measure (run, m, k, target, &pt);
-      add_point (run, &pt);
+      add_point_of (run, &pt, m);
       keep_last (last, m);
     }
 
@@ -1173,7 +1196,7 @@ _pl_schedule_point (PlScheduleRun *run,
   PlSchedulePoint pt;
 
   measure (run, m, level, param, &pt);
-  add_point (run, &pt);
+  add_point_of (run, &pt, m);
   keep_last (last, m);
 }
 

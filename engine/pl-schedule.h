@@ -107,6 +107,11 @@ typedef struct {
 
   /* iterative */
   guint           rounds;
+  double          layer_targets[PL_MLP_MAX_LAYERS];  /* final sparsity of each layer, one per
+                                       * layer, instead of one global target (n_layer_targets
+                                       * 0: targets); round k prunes layer i to
+                                       * 1 − (1 − s_i)^{k/K} within the layer */
+  guint           n_layer_targets;    /* 0 or the model's layers */
   guint           round_epochs;       /* training after each round's pruning, or
                                        * PL_ROUND_EPOCHS_DENSE: see pl_schedule_round_epochs */
   PlRewind        rewind;
@@ -182,7 +187,10 @@ typedef struct {
   const PlTrainProgress  *train;   /* inside a training run, else NULL */
   const PlSchedulePoint  *point;   /* a point just finished, else NULL */
   const PlMlp            *model;   /* with @train: the model being trained, after the step
-                                    * and any mask update at it (borrowed, read-only) */
+                                    * and any mask update at it; with @point of oneshot,
+                                    * distill, iterative, movement, set, rigl, and of most
+                                    * start points (else NULL): the model measured (borrowed,
+                                    * read-only) */
 } PlScheduleProgress;
 
 typedef void (*PlScheduleProgressFunc) (const PlScheduleProgress *progress,
