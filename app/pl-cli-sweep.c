@@ -379,10 +379,11 @@ _pl_cli_sweep (int    argc,
             /* the scores' time goes to the first point made from them */
             point_seconds[c] = (g_get_monotonic_time () - t_point) / 1e6 + scores_seconds;
             scores_seconds = 0.0;
-            print_point (&p);
             if (g.results_dir != NULL
                 && !pl_results_save_point (g.results_dir, grid, c, results[c], point_seconds[c], &error))
               return _pl_cli_fail (error);
+            /* (after the save: a point shown is a point kept) */
+            print_point (&p);
           }
       }
 
