@@ -245,7 +245,7 @@ test_killed_run_resumes (void)
 {
   const char *args[] = { "sweep", "--model", spiral_model (), "--data", DATA, "--score",
                          "magnitude,taylor", "--seeds", "2", "--points", "8",
-                         "--fine-tune-epochs", "3", "--lr", "0.05", "--batch", "16", NULL };
+                         "--fine-tune-epochs", "10", "--lr", "0.05", "--batch", "16", NULL };
   g_autofree char *dir = path_in ("killed");
   g_autofree char *whole_text = run_ok (args, "--json", NULL);
   g_autoptr(JsonObject) whole = pl_test_parse_json (whole_text);
@@ -382,17 +382,21 @@ test_merge_refuses (void)
   }
 }
 
-/* The README's recipe for one machine: parallel prunelab-cli sweep … --shard {}/4 */
+/* The README's recipes: parallel prunelab-cli sweep … --shard {}/4 on one machine, and with
+ * --sshloginfile --workdir across machines (here the one login GNU parallel gives the local
+ * computer, “:”, through its ssh login machinery; the hosts of a real file need ssh). */
 static void
-test_gnu_parallel (void)
+run_gnu_parallel (gboolean ssh)
 {
   g_autofree char *parallel = g_find_program_in_path ("parallel");
   const char *args[] = { "sweep", "--model", spiral_model (), "--data", DATA, "--score",
                          "magnitude,random", "--seeds", "2", "--points", "4", NULL };
   g_autofree char *whole_text = NULL;
   g_autofree char *merged_text = NULL;
-  g_autofree char *out_pattern = path_in ("parallel-{}.json");
-  g_autofree char *dir = path_in ("parallel-results");
+  g_autofree char *out_pattern = path_in (ssh ? "ssh-{}.json" : "parallel-{}.json");
+  g_autofree char *dir = path_in (ssh ? "ssh-results" : "parallel-results");
+  g_autofree char *hosts = path_in ("hosts.txt");
+  g_autofree char *login = NULL;
   g_autofree char *command = NULL;
   g_autoptr(JsonObject) whole = NULL;
   g_autoptr(JsonObject) merged = NULL;
@@ -410,10 +414,12 @@ test_gnu_parallel (void)
   whole = pl_test_parse_json (whole_text);
 
   /* as a user types it: parallel runs each job through the shell */
-  command = g_strdup_printf ("%s --will-cite --halt now,fail=1 -j 2 %s sweep --model %s --data %s "
+  g_assert_true (g_file_set_contents (hosts, "2/:\n", -1, NULL));
+  login = ssh ? g_strdup_printf ("--sshloginfile %s --workdir %s", hosts, work_dir) : g_strdup ("-j 2");
+  command = g_strdup_printf ("%s --will-cite --halt now,fail=1 %s %s sweep --model %s --data %s "
                              "--score magnitude,random --seeds 2 --points 4 --results-dir %s "
                              "--shard {}/4 --json '>' %s ::: 0 1 2 3",
-                             parallel, cli_path, spiral_model (), DATA, dir, out_pattern);
+                             parallel, login, cli_path, spiral_model (), DATA, dir, out_pattern);
   {
     const char *argv[] = { "/bin/sh", "-c", command, NULL };
 
@@ -426,10 +432,15 @@ test_gnu_parallel (void)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
 
   {
-    g_autofree char *s0 = path_in ("parallel-0.json");
-    g_autofree char *s1 = path_in ("parallel-1.json");
-    g_autofree char *s2 = path_in ("parallel-2.json");
-    g_autofree char *s3 = path_in ("parallel-3.json");
+    const char *prefix = ssh ? "ssh" : "parallel";
+    g_autofree char *n0 = g_strdup_printf ("%s-0.json", prefix);
+    g_autofree char *n1 = g_strdup_printf ("%s-1.json", prefix);
+    g_autofree char *n2 = g_strdup_printf ("%s-2.json", prefix);
+    g_autofree char *n3 = g_strdup_printf ("%s-3.json", prefix);
+    g_autofree char *s0 = path_in (n0);
+    g_autofree char *s1 = path_in (n1);
+    g_autofree char *s2 = path_in (n2);
+    g_autofree char *s3 = path_in (n3);
     const char *merge_args[] = { "merge", "--json", s0, s1, s2, s3, NULL };
 
     merged_text = run_ok (merge_args, NULL);
@@ -444,6 +455,18 @@ test_gnu_parallel (void)
 
     assert_same_result (whole, o);
   }
+}
+
+static void
+test_gnu_parallel (void)
+{
+  run_gnu_parallel (FALSE);
+}
+
+static void
+test_gnu_parallel_sshlogin (void)
+{
+  run_gnu_parallel (TRUE);
 }
 
 int
@@ -470,6 +493,7 @@ main (int    argc,
   g_test_add_func ("/cli/shards/results-dir/killed-run-resumes-identically", test_killed_run_resumes);
   g_test_add_func ("/cli/shards/merge/refuses-mixed-grids-and-damaged-files", test_merge_refuses);
   g_test_add_func ("/cli/shards/gnu-parallel/readme-recipe", test_gnu_parallel);
+  g_test_add_func ("/cli/shards/gnu-parallel/sshloginfile-recipe", test_gnu_parallel_sshlogin);
 
   status = g_test_run ();
 
