@@ -302,6 +302,33 @@ test_killed_run_resumes (void)
   assert_same_result (whole, merged);
 }
 
+/* A schedule resumed from a folder that one shard filled: the rest is run, the result is the
+ * whole run's; the grid is methods × seeds, one grid point per run. */
+static void
+test_schedule_resumes (void)
+{
+  const char *args[] = { "schedule", "--model", spiral_model (), "--data", DATA, "--method",
+                         "oneshot,gradual", "--seeds", "2", "--sparsity", "0.5,0.9", "--epochs", "1",
+                         "--lr", "0.05", "--batch", "32", NULL };
+  g_autofree char *dir = path_in ("schedule-results");
+  g_autofree char *whole_text = run_ok (args, "--json", NULL);
+  g_autofree char *grid = run_ok (args, "--print-grid", NULL);
+  g_autofree char *half = run_ok (args, "--json", "--shard", "1/2", "--results-dir", dir, NULL);
+  g_autofree char *resumed_text = NULL;
+  g_autoptr(JsonObject) whole = pl_test_parse_json (whole_text);
+  g_autoptr(JsonObject) resumed = NULL;
+  g_autoptr(JsonObject) first = pl_test_parse_json (half);
+
+  g_assert_cmpstr (grid, ==, "0\toneshot seed 0\n1\toneshot seed 1\n2\tgradual seed 0\n3\tgradual seed 1\n");
+  /* shard 1/2: oneshot seed 1 and gradual seed 1, 3 points each */
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (first, "points")), ==, 6);
+  g_assert_cmpuint (count_results (dir), ==, 2);
+  resumed_text = run_ok (args, "--json", "--results-dir", dir, NULL);
+  resumed = pl_test_parse_json (resumed_text);
+  assert_same_result (whole, resumed);
+  g_assert_cmpuint (count_results (dir), ==, 4);
+}
+
 static void
 test_merge_refuses (void)
 {
@@ -491,6 +518,7 @@ main (int    argc,
   g_test_add_func ("/cli/shards/schedule/merged-equals-whole-run", test_schedule_shards);
   g_test_add_func ("/cli/shards/print-grid/lists-points-in-order", test_print_grid);
   g_test_add_func ("/cli/shards/results-dir/killed-run-resumes-identically", test_killed_run_resumes);
+  g_test_add_func ("/cli/shards/results-dir/schedule-resumes-from-a-shard", test_schedule_resumes);
   g_test_add_func ("/cli/shards/merge/refuses-mixed-grids-and-damaged-files", test_merge_refuses);
   g_test_add_func ("/cli/shards/gnu-parallel/readme-recipe", test_gnu_parallel);
   g_test_add_func ("/cli/shards/gnu-parallel/sshloginfile-recipe", test_gnu_parallel_sshlogin);
