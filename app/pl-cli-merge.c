@@ -27,7 +27,7 @@ _pl_cli_merge (int    argc,
     { G_OPTION_REMAINING, 0, PL_CLI_FILENAMES, &inputs, N_("Shard outputs, results folders or their grid files"), N_("FILE|DIR…") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("FILE|DIR…"));
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(PlMerge) merge = pl_merge_new ();
   g_autoptr(GPtrArray) points = NULL;
