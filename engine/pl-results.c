@@ -251,17 +251,13 @@ pl_results_hash_file (const char  *path,
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(GMappedFile) file = NULL;
-  g_autoptr(GError) local = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  file = g_mapped_file_new (path, FALSE, &local);
+  /* (GLib's message names the file) */
+  file = g_mapped_file_new (path, FALSE, error);
   if (file == NULL)
-    {
-      g_set_error (error, G_FILE_ERROR, local->code, _("Could not read “%s”: %s"), path,
-                   g_strerror (local->code == G_FILE_ERROR_NOENT ? ENOENT : EIO));
-      return NULL;
-    }
+    return NULL;
   g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (file),
                      (gssize) g_mapped_file_get_length (file));
   return g_strdup (g_checksum_get_string (sum));
