@@ -13,7 +13,7 @@
  * is the file; a second pass adds it again to a merge that holds a valid grid, as a merge of
  * several shards does.
  *
- * Checked: a rejection is a PL_FORMAT_ERROR (or a file error) naming the file. An accepted
+ * Checked: a rejection is a PL_FORMAT_ERROR naming the file (pl_fuzz_loaded). An accepted
  * file gives a grid of 1 to PL_GRID_MAX_POINTS points with a label and a 64-digit key each,
  * every grid point it holds an array of objects, and a completeness check that either passes
  * or names the file. */
@@ -115,28 +115,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(PlMerge) second = pl_merge_new ();
   g_autoptr(GError) error = NULL;
 
-  if (!pl_merge_add (merge, path, &error))
-    {
-      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR || error->domain == G_FILE_ERROR,
-                     "error outside PL_FORMAT_ERROR: %s", error->message);
-      pl_fuzz_check_error (error, path, NULL);
-    }
-  else
-    {
-      PL_FUZZ_CHECK (error == NULL, "a merge and an error");
-      check_merge (merge, path);
-    }
+  gboolean ok = pl_merge_add (merge, path, &error);
+
+  if (pl_fuzz_loaded (ok ? merge : NULL, error, path))
+    check_merge (merge, path);
   g_clear_error (&error);
 
   /* after a valid shard */
   if (!pl_merge_add_data (second, valid, strlen (valid), "first.json", &error))
     pl_fuzz_fail ("the valid shard is refused: %s", error->message);
-  if (!pl_merge_add (second, path, &error))
-    {
-      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR || error->domain == G_FILE_ERROR,
-                     "error outside PL_FORMAT_ERROR: %s", error->message);
-      pl_fuzz_check_error (error, path, NULL);
-    }
+  ok = pl_merge_add (second, path, &error);
+  pl_fuzz_loaded (ok ? second : NULL, error, path);
   check_merge (second, "first.json");
   return 0;
 }
