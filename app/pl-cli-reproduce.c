@@ -82,9 +82,9 @@ settings_text (const PlReproduceResult *r)
   const PlReproduceSettings *s = &r->settings;
   GString *t = g_string_new (NULL);
 
-  g_string_append_printf (t, ngettext ("%u seed", "%u seeds", s->seeds), s->seeds);
+  g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u seed", "%u seeds", s->seeds), s->seeds);
   g_string_append (t, "; ");
-  g_string_append_printf (t, ngettext ("dense training %u epoch", "dense training %u epochs", s->dense_epochs),
+  g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "dense training %u epoch", "dense training %u epochs", s->dense_epochs),
                           s->dense_epochs);
   g_string_append_printf (t, _(" at lr %g (%s, batch %u)"), s->dense_lr,
                           pl_optimizer_to_string (s->optimizer), s->batch);
@@ -92,18 +92,18 @@ settings_text (const PlReproduceResult *r)
   switch (r->paper)
     {
     case PL_PAPER_HAN2015:
-      g_string_append_printf (t, ngettext ("%u round", "%u rounds", s->rounds), s->rounds);
-      g_string_append_printf (t, ngettext (" of %u retraining epoch", " of %u retraining epochs", s->round_epochs),
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u round", "%u rounds", s->rounds), s->rounds);
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, " of %u retraining epoch", " of %u retraining epochs", s->round_epochs),
                               s->round_epochs);
       g_string_append_printf (t, _(" at lr %g"), s->retrain_lr);
       break;
     case PL_PAPER_FRANKLE2019:
-      g_string_append_printf (t, ngettext ("%u round", "%u rounds", s->rounds), s->rounds);
-      g_string_append_printf (t, ngettext (" of %u epoch after rewinding", " of %u epochs after rewinding", s->dense_epochs),
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u round", "%u rounds", s->rounds), s->rounds);
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, " of %u epoch after rewinding", " of %u epochs after rewinding", s->dense_epochs),
                               s->dense_epochs);
       break;
     case PL_PAPER_BLALOCK2020:
-      g_string_append_printf (t, ngettext ("%u fine-tuning epoch", "%u fine-tuning epochs", s->round_epochs),
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u fine-tuning epoch", "%u fine-tuning epochs", s->round_epochs),
                               s->round_epochs);
       g_string_append_printf (t, _(" at lr %g; chosen score %s"), s->retrain_lr,
                               pl_score_info (r->score)->name);

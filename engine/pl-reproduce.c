@@ -73,6 +73,7 @@ static const PlPaperInfo paper_info[PL_N_PAPERS] = {
     "han2015", N_("Han et al. 2015: learning both weights and connections"),
     "S. Han, J. Pool, J. Tran, W. J. Dally. Learning both Weights and Connections for Efficient "
     "Neural Networks. NeurIPS 2015.",
+    /* xgettext:no-c-format */
     N_("LeNet-300-100 trained dense, then pruned layer by layer to the paper's kept shares (8%, 9%, 26%) "
        "in iterative rounds of magnitude pruning and retraining at 1/10 of the learning rate."),
     .full = { .seeds = 3, .dense_epochs = 10, .dense_lr = 0.1, .optimizer = PL_OPTIMIZER_SGD,
@@ -84,6 +85,7 @@ static const PlPaperInfo paper_info[PL_N_PAPERS] = {
     "frankle2019", N_("Frankle & Carbin 2019: the lottery ticket hypothesis"),
     "J. Frankle, M. Carbin. The Lottery Ticket Hypothesis: Finding Sparse, Trainable Neural "
     "Networks. ICLR 2019.",
+    /* xgettext:no-c-format */
     N_("LeNet-300-100 pruned iteratively, 20% of each hidden layer and 10% of the output layer per round, "
        "the survivors rewound to their initial values and retrained; the same masks with a random "
        "re-initialisation are trained beside them."),
