@@ -422,6 +422,7 @@ test_found_the_options (void)
     { "sweep", "max", "a number in (0, 1]" },
     { "schedule", "init-drop", "a number in (0, 1)" },
     { "schedule", "l0", "up to 64 numbers in [0, 1000000], comma-separated" },
+    { "reproduce", "seeds", "a whole number from 1 to 1000" },
     { "sensitivity", "points", "a whole number from 2 to 1000" },
     { "plot", "dpi", "a number in [24, 2400]" },
     { "bench train", "threads", "up to 16 whole numbers from 1 to 64, comma-separated" },
@@ -451,9 +452,9 @@ test_found_the_options (void)
   for (guint i = 0; i < numbers->len; i++)
     g_hash_table_add (commands, ((NumberOption *) numbers->pdata[i])->command);
   g_test_message ("%u numeric options in %u commands", numbers->len, g_hash_table_size (commands));
-  /* train, eval, prune, sweep, schedule, sensitivity, session, report, plot, bench train,
-   * bench drag, bench sparse */
-  g_assert_cmpuint (g_hash_table_size (commands), ==, 12);
+  /* train, eval, prune, sweep, schedule, reproduce, sensitivity, session, report, plot, bench
+   * train, bench drag, bench sparse */
+  g_assert_cmpuint (g_hash_table_size (commands), ==, 13);
   g_assert_cmpuint (numbers->len, >=, 70);
 }
 
