@@ -584,6 +584,13 @@ run_frankle2019 (Ctx     *ctx,
       sparsity[k] = p->sparsity;
     }
   racc[0] = acc[0];
+  /* both curves start at the same dense network */
+  {
+    PlReproducePoint dense = g_array_index (ctx->result->points, PlReproducePoint, first);
+
+    dense.curve = "reinit";
+    g_array_append_val (ctx->result->points, dense);
+  }
 
   /* the same masks, randomly re-initialised (a seed no run uses), trained as long */
   for (guint k = 1; k < n; k++)

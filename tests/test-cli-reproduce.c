@@ -158,6 +158,7 @@ test_frankle2019 (void)
   g_assert_cmpuint (count_points (o, "ticket", FALSE), ==, 1);
   g_assert_cmpuint (count_points (o, "ticket", TRUE), ==, rounds);
   g_assert_cmpuint (count_points (o, "reinit", TRUE), ==, rounds);
+  g_assert_cmpuint (count_points (o, "reinit", FALSE), ==, 1);
 }
 
 static void
