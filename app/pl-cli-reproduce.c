@@ -83,12 +83,12 @@ settings_text (const PlReproduceResult *r)
   GString *t = g_string_new (NULL);
 
   g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u seed", "%u seeds", s->seeds), s->seeds);
-  g_string_append (t, "; ");
+  g_string_append (t, _("; "));
   g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "dense training %u epoch", "dense training %u epochs", s->dense_epochs),
                           s->dense_epochs);
   g_string_append_printf (t, _(" at lr %g (%s, batch %u)"), s->dense_lr,
                           pl_optimizer_to_string (s->optimizer), s->batch);
-  g_string_append (t, "; ");
+  g_string_append (t, _("; "));
   switch (r->paper)
     {
     case PL_PAPER_HAN2015:
