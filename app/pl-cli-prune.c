@@ -123,6 +123,9 @@ _pl_cli_prune (int    argc,
                   info->per_neuron ? _(" (neurons)") : "", _("Formula:"), info->formula,
                   _("Source:"), _(info->source), _(info->explanation));
         }
+      printf ("%s\n\n", _("Scopes (--scope) and the N:M constraint (--nm):"));
+      for (const char * const *h = pl_selection_help (); *h != NULL; h += 3)
+        printf ("%s\n  %s %s\n  %s\n\n", h[0], _("Formula:"), _(h[1]), _(h[2]));
       return PL_EXIT_OK;
     }
 
@@ -191,7 +194,9 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_string (b, "model", a.model_path);
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
-      _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+      _pl_cli_add_string (b, "scope", pl_scope_name (scope));
+      if (a.nm != NULL)
+        _pl_cli_add_string (b, "nm", a.nm);
       _pl_cli_add_bool (b, "structured", scores->per_neuron);
       _pl_cli_add_bool (b, "invert", a.invert);
       json_builder_set_member_name (b, threshold.n > 0 ? "threshold" : "target_sparsity");

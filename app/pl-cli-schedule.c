@@ -456,7 +456,7 @@ add_settings_json (JsonBuilder            *b,
   json_builder_set_member_name (b, "settings");
   json_builder_begin_object (b);
   _pl_cli_add_string (b, "score", pl_score_info (c->score)->name);
-  _pl_cli_add_string (b, "scope", c->spec.scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+  _pl_cli_add_string (b, "scope", pl_scope_name (c->spec.scope));
   _pl_cli_add_bool (b, "exclude_output", c->spec.exclude_output);
   json_builder_set_member_name (b, "target_sparsity");
   json_builder_begin_array (b);

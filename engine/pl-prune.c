@@ -92,6 +92,55 @@ pl_scope_name (PlScope scope)
     }
 }
 
+const char *
+pl_scope_title (PlScope scope)
+{
+  switch (scope)
+    {
+    case PL_SCOPE_GLOBAL:
+      return N_("global: one ranking across layers");
+    case PL_SCOPE_LAYER:
+      return N_("per layer: one value for every layer");
+    case PL_SCOPE_ROW:
+      return N_("per row: each output row of a layer on its own");
+    case PL_SCOPE_ERK:
+      return N_("ERK: layer budgets for one sparsity, then per layer");
+    default:
+      g_return_val_if_reached ("");
+    }
+}
+
+const char * const *
+pl_selection_help (void)
+{
+  static const char * const help[] = {
+    "global", N_("one ranking of every candidate across layers"),
+    N_("One threshold or target sparsity for the whole network: the lowest scores go first "
+       "wherever they are. Layers whose scores run on different scales are pruned unevenly; "
+       "LAMP scores are made for this scope."),
+    "layer", N_("round(s_l·n_l) of each layer l"),
+    N_("Each layer is ranked on its own, with one value for every layer or one per layer."),
+    "row", N_("round(s·n_in) of each output row"),
+    N_("Each output row (the weights into one neuron) is ranked on its own: the comparison "
+       "group of Wanda (Sun et al. 2023, “A Simple and Effective Pruning Approach for Large "
+       "Language Models”, §3), which prunes every output alike."),
+    "erk", N_("density_l = ε·(n_in + n_out)/(n_in·n_out), Σ_l density_l·n_l = (1 − s)·Σ_l n_l"),
+    N_("Erdős–Rényi-kernel layer budgets (Evci et al. 2020, “Rigging the Lottery: Making All "
+       "Tickets Winners”, §3, after Mocanu et al. 2018): small layers keep more. A layer whose "
+       "density would pass 1 stays dense and the others share the rest, as the authors’ code "
+       "does (rigl/sparse_utils.py); then each layer is pruned to its budget by the score. "
+       "It takes one target sparsity, no threshold."),
+    "--nm N:M", N_("keep the N highest of every M consecutive inputs [g·M, g·M + M) of a row"),
+    N_("Semi-structured N:M sparsity (2:4 runs at twice the speed on NVIDIA Ampere, Mishra et "
+       "al. 2021, “Accelerating Sparse Deep Neural Networks”): applied with any weight score "
+       "before the selection, which counts it as pruned already, so a sparsity up to 1 − N/M "
+       "gives the N:M mask itself and a larger one prunes further."),
+    NULL
+  };
+
+  return help;
+}
+
 gboolean
 pl_nm_parse (const char  *text,
              guint       *n,

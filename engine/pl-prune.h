@@ -113,6 +113,11 @@ gboolean  pl_scope_parse       (const char   *text,
                                 GError      **error);
 /* "global", "layer", "row", "erk": what pl_scope_parse reads. */
 const char *pl_scope_name      (PlScope       scope);
+/* A one-line description to show (translate with _()): "global: one ranking across layers". */
+const char *pl_scope_title     (PlScope       scope);
+/* The formula and source of the scopes and of N:M, for --help-scores (translate each with
+ * _()): NULL-terminated triples of name, formula, explanation with its source. */
+const char * const *pl_selection_help (void);
 /* Parses "2:4" into N and M: 1 ≤ N < M ≤ 256. */
 gboolean  pl_nm_parse          (const char   *text,
                                 guint        *n,
