@@ -32,6 +32,13 @@
  *              fine-tune
  *   distill    as oneshot, but the fine-tuning learns from the unpruned model's soft targets
  *              (pl-distill.h)
+ *   at-init    pruning at initialisation: the untrained network (rewind_params, the weights
+ *              the model started from, or a seeded initialisation of its architecture) is
+ *              scored and pruned to each target, then the sparse network trains dense_epochs
+ *              at dense_lr; level 0 is the dense network trained the same way. SynFlow prunes
+ *              in init_rounds rounds k to 1 − (1 − s)^{k/K} (the exponential schedule of
+ *              Tanaka et al. 2020, Algorithm 1), every other score at once (SNIP, GraSP,
+ *              magnitude at init, random)
  */
 #pragma once
 
@@ -54,6 +61,7 @@ typedef enum {
   PL_METHOD_L1,
   PL_METHOD_L0,
   PL_METHOD_DISTILL,
+  PL_METHOD_AT_INIT,
   PL_N_METHODS
 } PlMethod;
 
@@ -131,13 +139,18 @@ typedef struct {
   /* distill */
   double          temperature;
   double          alpha;
+
+  /* at-init: the untrained weights are rewind_params (or a seeded initialisation), the
+   * training dense_epochs at dense_lr */
+  guint           init_rounds;        /* SynFlow's rounds (default 100) */
 } PlScheduleConfig;
 
 /* Defaults: magnitude, global; SGD lr 0.01 momentum 0.9 batch 128; 1 fine-tuning epoch;
  * targets 0.5, 0.8, 0.9, 0.95, 0.97, 0.99; iterative 5 rounds of PL_ROUND_EPOCHS_DENSE, no
  * rewind (epoch 1 when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
  * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-3 for 2 epochs; L0 per weight,
- * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5. */
+ * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5; at-init 100 SynFlow
+ * rounds. */
 void      pl_schedule_config_init (PlScheduleConfig *config);
 
 typedef struct {
