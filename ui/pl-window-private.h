@@ -184,6 +184,8 @@ void     _pl_window_update_actions    (PlWindow        *self);
 void     _pl_window_track             (PlWindow        *self,
                                        guint            id);
 void     _pl_window_send_strategy     (PlWindow        *self);
+/* The Scope list's choice. */
+PlScope  _pl_window_scope             (PlWindow        *self);
 /* The training settings of the side panel beyond epochs and rate: penalty, λ, clipping */
 void     _pl_window_train_options     (PlWindow        *self,
                                        PlTrainConfig   *config);

@@ -46,6 +46,7 @@ static const char *procedure_titles[PL_LESSON_N_PROCEDURES] = {
   [PL_LESSON_PROCEDURE_ADAPTIVE] = N_("Adaptive, 1 point"),
   [PL_LESSON_PROCEDURE_L1] = N_("L1, then prune"),
   [PL_LESSON_PROCEDURE_L0] = N_("L0, hard-concrete"),
+  [PL_LESSON_PROCEDURE_AT_INIT] = N_("At initialisation, then train"),
 };
 
 /* ---- snapshots ---- */
@@ -348,8 +349,7 @@ on_strategy_changed (PlWindow *self)
   if (self->updating)
     return;
   g_settings_set_string (self->settings, "score", info->name);
-  g_settings_set_string (self->settings, "scope",
-                         adw_combo_row_get_selected (self->scope_row) == 1 ? "layer" : "global");
+  g_settings_set_string (self->settings, "scope", pl_scope_name (_pl_window_scope (self)));
   _pl_window_send_strategy (self);
 }
 
@@ -367,7 +367,7 @@ _pl_window_show_session (PlWindow        *self,
   self->data_spec_loaded = g_strdup (session->data_spec);
   adw_combo_row_set_selected (self->activation_row, MIN ((guint) session->model->activation, 2));
   adw_combo_row_set_selected (self->score_row, st->score);
-  adw_combo_row_set_selected (self->scope_row, st->scope == PL_SCOPE_LAYER ? 1 : 0);
+  adw_combo_row_set_selected (self->scope_row, st->scope);
   gtk_switch_set_active (self->invert_switch, st->invert);
   gtk_spin_button_set_value (self->epochs_spin, session->train.epochs);
   gtk_spin_button_set_value (self->lr_spin, session->train.lr);
@@ -695,6 +695,8 @@ setup_rows (PlWindow *self)
     gtk_string_list_append (procedure_list, _(procedure_titles[p]));
   gtk_string_list_append (scope_list, _("Global: one ranking"));
   gtk_string_list_append (scope_list, _("Per layer"));
+  gtk_string_list_append (scope_list, _("Per output row (Wanda)"));
+  gtk_string_list_append (scope_list, _("ERK layer budgets"));
 
   self->updating = TRUE;
   adw_combo_row_set_model (self->dataset_row, G_LIST_MODEL (data_list));
@@ -709,7 +711,12 @@ setup_rows (PlWindow *self)
   adw_combo_row_set_model (self->scope_row, G_LIST_MODEL (scope_list));
   adw_combo_row_set_model (self->penalty_row, G_LIST_MODEL (penalty_list));
   gtk_drop_down_set_model (self->procedure_dropdown, G_LIST_MODEL (procedure_list));
-  adw_combo_row_set_selected (self->scope_row, g_strcmp0 (scope, "layer") == 0 ? 1 : 0);
+  {
+    PlScope k = PL_SCOPE_GLOBAL;
+
+    pl_scope_parse (scope, &k, NULL);
+    adw_combo_row_set_selected (self->scope_row, k);
+  }
   gtk_editable_set_text (GTK_EDITABLE (self->arch_row), arch);
   gtk_spin_button_set_value (self->epochs_spin, g_settings_get_uint (self->settings, "epochs"));
   gtk_spin_button_set_value (self->lr_spin, g_settings_get_double (self->settings, "learning-rate"));
@@ -878,7 +885,12 @@ run_steps (gpointer data)
               adw_combo_row_set_selected (self->activation_row, i);
         }
       else if (g_str_equal (key, "scope") && value != NULL)
-        adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
+        {
+          PlScope k = PL_SCOPE_GLOBAL;
+
+          pl_scope_parse (value, &k, NULL);
+          adw_combo_row_set_selected (self->scope_row, k);
+        }
       else if (g_str_equal (key, "penalty") && value != NULL)
         {
           for (PlLessonPenalty p = 0; p < PL_LESSON_N_PENALTIES; p++)
