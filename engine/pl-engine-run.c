@@ -205,9 +205,12 @@ _pl_worker_do_preview (PlWorker  *w,
   gint64 t0 = g_get_monotonic_time ();
 
   take_request (w, cmd);
-  /* while training, a drag evaluates the fixed subsample; refresh_shown_preview() the whole
-   * split when the pointer rests */
-  if (!_pl_worker_run_preview (w, in_run, in_run && w->eval != NULL && w->eval->n > TRAIN_PREVIEW_SAMPLES,
+  /* a drag (a request within DRAG_GAP_USEC of the one before, or any while training)
+   * evaluates the fixed subsample; _pl_worker_refresh_shown_preview() every sample when the
+   * pointer rests */
+  if (!_pl_worker_run_preview (w, in_run,
+                               w->eval != NULL && w->eval->n > TRAIN_PREVIEW_SAMPLES
+                               && (in_run || w->request_gap <= DRAG_GAP_USEC),
                                &error))
     _pl_worker_post_error (w, error);
   _pl_worker_publish (w);
@@ -221,27 +224,39 @@ _pl_worker_do_preview (PlWorker  *w,
     }
 }
 
-/* While training shows a preview and no drag is going on (no request for DRAG_GAP_USEC, nor
- * one waiting): one of the drag's subsample is done again at once on every evaluation sample
- * and the current weights; one of every sample follows the weights, rebuilt and run again
- * when rebuild_due(). */
-static void
-refresh_shown_preview (PlWorker *w)
+/* When the pointer rests (no request for DRAG_GAP_USEC, nor one waiting) after a preview of
+ * the drag's subsample, that preview is done again at once on every evaluation sample (and,
+ * while training, the current weights); while training, one of every sample follows the
+ * weights, rebuilt and run again when rebuild_due(). */
+void
+_pl_worker_refresh_shown_preview (PlWorker *w)
 {
   gint64 now = g_get_monotonic_time ();
   GError *error = NULL;
 
-  if (!w->training || !w->draft->has_preview || w->shown == NULL
+  if (!w->draft->has_preview || w->shown == NULL
       || now - w->last_request_time <= DRAG_GAP_USEC)
     return;
   if (w->shown == &w->full
-      && (w->full.preview == NULL || !rebuild_due (w, &w->full, now, now - w->last_request_time)))
+      && (!w->training || w->full.preview == NULL
+          || !rebuild_due (w, &w->full, now, now - w->last_request_time)))
     return;
 
-  g_clear_pointer (&w->full.preview, pl_preview_free);
-  if (!_pl_worker_run_preview (w, TRUE, FALSE, &error))
+  if (w->training)
+    g_clear_pointer (&w->full.preview, pl_preview_free);
+  if (!_pl_worker_run_preview (w, w->training, FALSE, &error))
     _pl_worker_post_error (w, error);
   _pl_worker_publish (w);
+}
+
+/* How long the idle worker may wait for a command before the preview of a drag's subsample
+ * is due on every sample: -1 for as long as it takes. */
+gint64
+_pl_worker_rest_timeout (PlWorker *w)
+{
+  if (w->training || !w->draft->has_preview || w->shown != &w->sub)
+    return -1;
+  return MAX (1, w->last_request_time + DRAG_GAP_USEC + 1 - g_get_monotonic_time ());
 }
 
 /* Between two steps of a long command: answers what waits, honours pause (training only), and
@@ -283,13 +298,13 @@ service (PlWorker *w)
         cmd = _pl_engine_queue_pop (engine, 0);
       else
         {
-          refresh_shown_preview (w);
+          _pl_worker_refresh_shown_preview (w);
           return;
         }
 
       if (cmd == NULL)
         {
-          refresh_shown_preview (w);
+          _pl_worker_refresh_shown_preview (w);
           if (!paused)
             return;
           continue;

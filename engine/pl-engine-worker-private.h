@@ -156,6 +156,8 @@ gboolean  _pl_worker_run_preview       (PlWorker         *w,
 void      _pl_worker_do_preview        (PlWorker         *w,
                                         PlCommand        *cmd,
                                         gboolean          in_run);
+void      _pl_worker_refresh_shown_preview (PlWorker *w);
+gint64    _pl_worker_rest_timeout      (PlWorker         *w);
 void      _pl_worker_do_train          (PlWorker         *w,
                                         PlCommand        *cmd);
 void      _pl_worker_do_sweep          (PlWorker         *w,

@@ -816,8 +816,9 @@ _pl_worker_handle (PlWorker  *w,
   _pl_command_free (cmd);
 }
 
-/* Work for when the queue is empty: a preview ready for the first drag, and a preview shown
- * on a model that changed done again. Returns FALSE when there is nothing to do. */
+/* Work for when the queue is empty: previews ready for the first drag (of every sample, and
+ * of the drag's subsample), and a preview shown on a model that changed done again. Returns
+ * FALSE when there is nothing to do. */
 static gboolean
 idle_work (PlWorker *w)
 {
@@ -825,6 +826,15 @@ idle_work (PlWorker *w)
 
   if (w->model == NULL || w->data == NULL || !_pl_worker_model_fits (w->model, w->data))
     return FALSE;
+  if (!w->full.stale && w->sub.stale && w->eval != NULL && w->eval->n > TRAIN_PREVIEW_SAMPLES)
+    {
+      if (!_pl_worker_ensure_preview (w, &w->sub, FALSE, &error))
+        {
+          g_clear_error (&error);
+          w->sub.stale = FALSE;
+        }
+      return TRUE;
+    }
   if (!w->full.stale)
     return FALSE;
 
@@ -857,7 +867,12 @@ _pl_worker_main (gpointer data)
 
       if (g_atomic_int_get (&engine->queued) == 0 && idle_work (w))
         continue;
-      cmd = _pl_engine_queue_pop (engine, -1);
+      cmd = _pl_engine_queue_pop (engine, _pl_worker_rest_timeout (w));
+      if (cmd == NULL)
+        {
+          _pl_worker_refresh_shown_preview (w);   /* the pointer rests after a drag */
+          continue;
+        }
       _pl_worker_handle (w, cmd);
     }
 

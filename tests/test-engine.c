@@ -1084,6 +1084,79 @@ test_drag_while_training_subsample (void)
   recorder_clear (&r);
 }
 
+static gboolean
+shows_idle_preview (Recorder      *r,
+                    gconstpointer  data)
+{
+  gboolean subsample = GPOINTER_TO_INT (data);
+
+  return r->last != NULL && r->last->has_preview && r->last->state == PL_ENGINE_STATE_IDLE
+         && r->last->preview_subsample == subsample
+         && (subsample || r->last->preview.n == r->last->n_val);
+}
+
+typedef struct {
+  guint64  id;
+  gboolean saw_subsample;   /* a snapshot answered @id with the subsample */
+} Answer;
+
+static gboolean
+answered_watching_subsample (Recorder      *r,
+                             gconstpointer  data)
+{
+  Answer *a = (Answer *) data;
+
+  if (r->last == NULL || !r->last->has_preview || r->last->preview_request < a->id)
+    return FALSE;
+  a->saw_subsample |= r->last->preview_subsample;
+  return TRUE;
+}
+
+/* Without training too, a drag (requests 10 ms apart) is evaluated on the fixed subsample and
+ * says so, and the value it rests on is evaluated on every sample DRAG_GAP_USEC later, with the
+ * masks a full evaluation of the masked model agrees with. A single request is exact at once. */
+static void
+test_drag_idle_subsample (void)
+{
+  g_autoptr(PlMlp) masked = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_autoptr(PlData) data = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  Recorder r;
+  Drag d = { &r, 0, FALSE };
+  Answer single = { 0, FALSE };
+  double value;
+
+  recorder_init (&r);
+  options.val_size = 6000;
+  g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, "moons:n=9000,seed=2", &options)));
+  g_assert_true (wait_done (&r, pl_engine_new_model (r.engine, "IN-32-32-OUT", PL_ACTIVATION_RELU, 3)));
+
+  g_timeout_add (10, drag_motion_cb, &d);
+  wait_until (&r, shows_idle_preview, GINT_TO_POINTER (TRUE));
+  g_assert_cmpuint (r.last->preview.n, <, 6000);
+  g_assert_cmpuint (r.last->preview.n, >, 0);
+  d.stop = TRUE;
+
+  wait_until (&r, shows_idle_preview, GINT_TO_POINTER (FALSE));
+  value = r.last->preview.value;
+  data = pl_data_load ("moons:n=9000,seed=2", &options, NULL);
+  masked = pl_snapshot_build_model (r.last, TRUE);
+  ev = pl_evaluate (masked, data->val, NULL);
+  g_assert_cmpuint (r.last->preview.n, ==, 6000);
+  g_assert_cmpfloat_with_epsilon (r.last->preview.loss, ev->loss, 1e-4);
+
+  /* long after the drag, one request: every sample, without the subsample first */
+  g_usleep (G_USEC_PER_SEC / 2);
+  single.id = pl_engine_preview (r.engine, value < 0.5 ? 0.7 : 0.3, FALSE);
+  wait_until (&r, answered_watching_subsample, &single);
+  g_assert_false (single.saw_subsample);
+  g_assert_false (r.last->preview_subsample);
+  g_assert_cmpuint (r.last->preview.n, ==, 6000);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+  recorder_clear (&r);
+}
+
 /* ---- sessions ---- */
 
 /* A session saved from one engine and loaded into another gives the same weights, masks,
@@ -1188,6 +1261,8 @@ main (int   argc,
   g_test_add_func ("/engine/thread/preview/burst-coalesces-exactly", test_preview_burst);
   g_test_add_func ("/engine/thread/preview/drag-while-training-subsample-then-every-sample",
                    test_drag_while_training_subsample);
+  g_test_add_func ("/engine/thread/preview/idle-drag-subsample-then-every-sample",
+                   test_drag_idle_subsample);
   g_test_add_func ("/engine/thread/prune/apply-then-undo-restores", test_apply_undo);
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);

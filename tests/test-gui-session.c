@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-engine.h"
+#include "pl-lesson-panel.h"
 #include "pl-session.h"
 #include "pl-window.h"
 
@@ -197,7 +199,25 @@ test_corrupt_session (void)
   g_unlink (junk);
 }
 
-/* A session a teacher made with a lesson step keeps it through the app: opened, saved again. */
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A session a teacher made at a lesson step reopens at that step, shown and not run (the
+ * session holds what the steps before made), and keeps it through the app: opened, saved
+ * again. A lesson this installation lacks is said, and kept for the next save. */
 static void
 test_lesson_kept (void)
 {
@@ -207,6 +227,10 @@ test_lesson_kept (void)
   g_autoptr(PlSession) s = NULL;
   g_autoptr(PlSession) back = NULL;
   PlWindow *window = pl_window_new (NULL);
+  const PlLesson *lesson;
+  GtkWidget *panel;
+  guint step;
+  gsize epochs;
 
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (wait_for (window_idle, window, 60));
@@ -220,12 +244,43 @@ test_lesson_kept (void)
 
   g_assert_true (pl_window_open_session_path (window, first));
   g_assert_true (wait_for (window_idle, window, 60));
+  /* the panel shows the saved step, as the steps before it would have left it, and has not
+   * run it: the session's network is what the student sees */
+  lesson = pl_window_get_lesson (window, &step);
+  g_assert_nonnull (lesson);
+  g_assert_cmpstr (lesson->id, ==, "magnitude");
+  g_assert_cmpuint (step, ==, 3);
+  panel = find_widget (GTK_WIDGET (window), PL_TYPE_LESSON_PANEL);
+  g_assert_nonnull (panel);
+  g_assert_true (gtk_widget_get_visible (panel));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (find_widget (GTK_WIDGET (window),
+                                                                                        ADW_TYPE_VIEW_STACK))),
+                   ==, "threshold");   /* the step's view */
+  pl_snapshot_history (pl_engine_get_snapshot (pl_window_get_engine (window)), &epochs);
+  g_assert_cmpuint (epochs, ==, s->history->len);
   g_assert_true (pl_window_save_session_path (window, again));
   g_assert_true (wait_for (window_idle, window, 60));
   back = pl_session_load (again, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (back->lesson_id, ==, "magnitude");
   g_assert_cmpuint (back->lesson_step, ==, 3);
+
+  /* a lesson not installed here: no panel, and the next save keeps it */
+  g_free (s->lesson_id);
+  s->lesson_id = g_strdup ("not-installed");
+  s->lesson_step = 2;
+  g_assert_true (pl_session_save (s, first, &error));
+  g_assert_true (pl_window_open_session_path (window, first));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_null (pl_window_get_lesson (window, NULL));
+  g_assert_false (gtk_widget_get_visible (panel));
+  g_assert_true (pl_window_save_session_path (window, again));
+  g_assert_true (wait_for (window_idle, window, 60));
+  g_clear_pointer (&back, pl_session_free);
+  back = pl_session_load (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->lesson_id, ==, "not-installed");
+  g_assert_cmpuint (back->lesson_step, ==, 2);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_unlink (first);

@@ -378,6 +378,66 @@ pl_window_open_lesson (PlWindow    *self,
   return TRUE;
 }
 
+/* The lesson step a session was saved at, shown without running it: the session holds the
+ * network, data and masks the steps up to it made. A lesson this installation does not have is
+ * said in a toast, and the session keeps it for its next save. */
+void
+_pl_window_show_session_lesson (PlWindow   *self,
+                                const char *id,
+                                guint       step)
+{
+  const PlLesson *lesson = id != NULL ? find_lesson (self, id) : NULL;
+
+  g_clear_pointer (&self->session_lesson, g_free);
+  self->session_lesson_step = 0;
+  self->lesson_running = FALSE;
+  if (lesson != NULL && step < lesson->n_steps)
+    {
+      self->lesson = lesson;
+      show_step (self, step);
+      adw_view_stack_set_visible_child_name (self->view_stack, pl_lesson_view_name (lesson->steps[step].view));
+      return;
+    }
+
+  /* the session has no lesson, or one not shown here: the panel closes */
+  self->lesson = NULL;
+  gtk_widget_set_visible (GTK_WIDGET (self->lesson_panel), FALSE);
+  _pl_window_update_teacher (self);
+  _pl_window_update_actions (self);
+  if (id == NULL)
+    return;
+  self->session_lesson = g_strdup (id);
+  self->session_lesson_step = step;
+  if (lesson == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("The session was saved at a step of lesson “%s”, "
+                                                    "which is not installed here"), id);
+      _pl_window_toast (self, message);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("The session was saved at step %u of lesson “%s”, "
+                                                    "which has %u steps here"),
+                                                  step + 1, id, lesson->n_steps);
+      _pl_window_toast (self, message);
+    }
+}
+
+/* The lesson and step a session saved now records (0-based step): the open lesson's, else one
+ * a session brought that could not be shown, else none. */
+const char *
+_pl_window_lesson_for_session (PlWindow *self,
+                               guint    *step)
+{
+  if (self->lesson != NULL)
+    {
+      *step = self->lesson_step;
+      return self->lesson->id;
+    }
+  *step = self->session_lesson_step;
+  return self->session_lesson;
+}
+
 gboolean
 _pl_window_lesson_automate (PlWindow   *self,
                             const char *key,

@@ -106,9 +106,10 @@ struct _PlWindow {
   guint                 load_session_id;   /* of the load-session command, until done */
   double                session_slider;    /* the slider of the session being loaded */
   gboolean              session_by_threshold;
-  char                 *session_lesson;    /* owned: the lesson of the session opened, kept for
-                                            * its next save (the lesson panel does not restore
-                                            * it yet), or NULL */
+  char                 *session_loaded_lesson; /* owned: the lesson of the session loading, or NULL */
+  guint                 session_loaded_step;
+  char                 *session_lesson;    /* owned: a lesson (and 0-based step) a session opened
+                                            * could not show, kept for its next save, or NULL */
   guint                 session_lesson_step;
   guint                 report_session_id; /* the session saved for Export Report, until done */
   char                 *report_session;    /* owned: that temporary session file */
@@ -152,6 +153,13 @@ gboolean _pl_window_control_locked    (PlWindow        *self,
 void     _pl_window_update_lesson_actions (PlWindow    *self);
 /* Shows and hides the side panel's controls for teacher mode and the step */
 void     _pl_window_update_teacher    (PlWindow        *self);
+/* A session's lesson step, shown without running it (@id NULL: closes the lesson) */
+void     _pl_window_show_session_lesson (PlWindow      *self,
+                                         const char    *id,
+                                         guint          step);
+/* The lesson id (or NULL) and 0-based @step a session saved now records */
+const char *_pl_window_lesson_for_session (PlWindow    *self,
+                                           guint       *step);
 
 /* pl-window-a11y.c: the charts' accessible names and descriptions, the threshold's keys */
 void     _pl_window_update_descriptions (PlWindow      *self,

@@ -120,9 +120,9 @@ pl_window_open_session_path (PlWindow   *self,
   _pl_window_show_session (self, session);
   self->session_slider = session->slider;
   self->session_by_threshold = session->slider_by_threshold;
-  g_free (self->session_lesson);
-  self->session_lesson = g_strdup (session->lesson_id);
-  self->session_lesson_step = session->lesson_step;
+  g_free (self->session_loaded_lesson);
+  self->session_loaded_lesson = g_strdup (session->lesson_id);
+  self->session_loaded_step = session->lesson_step;
   g_free (self->session_path);
   self->session_path = g_strdup (path);
   self->load_session_id = pl_engine_load_session (self->engine, session, display_name);
@@ -140,8 +140,11 @@ _pl_window_session_loaded (PlWindow *self,
   if (!ok)
     {
       g_clear_pointer (&self->session_path, g_free);
+      g_clear_pointer (&self->session_loaded_lesson, g_free);
       return;
     }
+  _pl_window_show_session_lesson (self, self->session_loaded_lesson, self->session_loaded_step);
+  g_clear_pointer (&self->session_loaded_lesson, g_free);
   if (self->session_by_threshold)
     self->last_preview = pl_engine_preview (self->engine, self->session_slider, TRUE);
   else
@@ -167,8 +170,7 @@ pl_window_save_session_path (PlWindow   *self,
 
   ui_part = pl_session_new ();
   ui_part->slider = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
-  ui_part->lesson_id = g_strdup (self->session_lesson);
-  ui_part->lesson_step = self->session_lesson_step;
+  ui_part->lesson_id = g_strdup (_pl_window_lesson_for_session (self, &ui_part->lesson_step));
   _pl_window_track (self, pl_engine_save_session (self->engine, path, ui_part));
   g_free (self->session_path);
   self->session_path = g_strdup (path);
@@ -275,8 +277,7 @@ pl_window_export_report (PlWindow   *self,
   self->report_path = g_strdup (path);
   ui_part = pl_session_new ();
   ui_part->slider = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
-  ui_part->lesson_id = g_strdup (self->session_lesson);
-  ui_part->lesson_step = self->session_lesson_step;
+  ui_part->lesson_id = g_strdup (_pl_window_lesson_for_session (self, &ui_part->lesson_step));
   self->report_session_id = pl_engine_save_session (self->engine, self->report_session, ui_part);
   _pl_window_track (self, self->report_session_id);
 }

@@ -68,7 +68,7 @@ update_readouts (PlWindow   *self,
 
       guint total = on_test ? s->n_test : s->n_val;
 
-      /* during a drag while training, the preview is of a fixed subsample: say so */
+      /* during a drag, the preview is of a fixed subsample: say so */
       if (s->preview_subsample)
         accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %% on %u of %u samples")
                                             : _("Validation accuracy %.1f %% on %u of %u samples"),
@@ -511,6 +511,7 @@ pl_window_dispose (GObject *object)
   g_clear_pointer (&self->sparse_export_path, g_free);
   g_clear_pointer (&self->session_path, g_free);
   g_clear_pointer (&self->session_lesson, g_free);
+  g_clear_pointer (&self->session_loaded_lesson, g_free);
   if (self->report_session != NULL)
     g_unlink (self->report_session);
   g_clear_pointer (&self->report_session, g_free);
