@@ -195,7 +195,7 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "score it uses the batch’s mean gradient, as the paper does."),
     FALSE, TRUE, TRUE },
   [PL_SCORE_GRASP] = {
-    "grasp", N_("GraSP θ⊙Hg at initialisation"), "θ⊙(Hg) / |Σ_k θ_k (Hg)_k|  (GraSP prunes the largest −θ⊙Hg)",
+    "grasp", N_("GraSP θ⊙Hg at initialisation"), "θ⊙(Hg) / |Σ_k θ_k (Hg)_k|, H and g of CE(softmax(z/200))  (GraSP prunes the largest −θ⊙Hg)",
     N_("Wang, Zhang & Grosse 2020 (ICLR), “Picking Winning Tickets Before Training by "
        "Preserving Gradient Flow”, eq. 8, normalised as in the authors’ code"),
     N_("Gradient signal preservation (Wang et al. 2020): removing weights should keep the "
@@ -203,8 +203,9 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "removing δ = −θ changes ‖g‖² by −2θᵀHg, with g the gradient and H the Hessian of the "
        "loss on a batch; GraSP removes the weights of largest S = −θ⊙Hg (eq. 8). PruneLab keeps "
        "the highest score, so the score is θ⊙Hg, divided by the absolute value of its sum; Hg "
-       "is a central difference of double-precision gradients. Scores can be negative; the "
-       "authors’ code also divides the logits by a temperature of 200, PruneLab uses 1."),
+       "is a central difference of double-precision gradients. Scores can be negative. As in the "
+       "authors’ code, the loss is the cross-entropy of the logits divided by a temperature of "
+       "200, which keeps the untrained network’s softmax nearly uniform."),
     FALSE, TRUE, TRUE },
   [PL_SCORE_SYNFLOW] = {
     "synflow", N_("SynFlow |∂R/∂w ⊙ w|, data-free"), "|∂R/∂w ⊙ w|,  R = 1ᵀ(∏_l |W_l|)1",
@@ -942,15 +943,40 @@ is_weight (const PlMlp *model,
   return FALSE;
 }
 
+/* ∇_θ L(softmax(z/T)) into @grad (the layout of params, double): the gradient of @scaled, a
+ * copy of the model holding @params with the last layer's weights and biases divided by T
+ * (z/T = (W/T)a + b/T), times 1/T on that layer by the chain rule. */
+static void
+tempered_gradient (PlMlp         *scaled,
+                   const double  *params,
+                   double         temperature,
+                   const float   *x,
+                   const guint32 *y,
+                   guint          n,
+                   double        *grad)
+{
+  const PlLayer *last = &scaled->layers[scaled->n_layers - 1];
+  gsize first = last->w - scaled->params;
+
+  for (gsize p = 0; p < scaled->n_params; p++)
+    scaled->params[p] = (float) (p >= first ? params[p] / temperature : params[p]);
+  pl_nn_backward_ref (scaled, x, y, n, grad);
+  for (gsize p = first; p < scaled->n_params; p++)
+    grad[p] /= temperature;
+}
+
 double
 pl_scores_grasp_hg (const PlMlp   *model,
                     const float   *x,
                     const guint32 *y,
                     guint          n,
+                    double         temperature,
                     double        *grad,
                     double        *hg)
 {
-  g_autoptr(PlMlp) moved = NULL;
+  g_autoptr(PlMlp) scaled = NULL;
+  g_autofree double *theta = NULL;
+  g_autofree double *moved = NULL;
   g_autofree double *g = NULL;
   g_autofree double *g_plus = NULL;
   g_autofree double *g_minus = NULL;
@@ -960,11 +986,17 @@ pl_scores_grasp_hg (const PlMlp   *model,
   guint layer;
 
   g_return_val_if_fail (model != NULL && x != NULL && y != NULL && n > 0 && hg != NULL, 0.0);
+  g_return_val_if_fail (temperature > 0.0, 0.0);
 
   np = model->n_params;
+  scaled = pl_mlp_copy (model);
+  theta = g_new (double, np);
+  moved = g_new (double, np);
   g = g_new (double, np);
   weight = g_new (gboolean, np);
-  pl_nn_backward_ref (model, x, y, n, g);
+  for (gsize p = 0; p < np; p++)
+    theta[p] = model->params[p];
+  tempered_gradient (scaled, theta, temperature, x, y, n, g);
   for (gsize p = 0; p < np; p++)
     {
       weight[p] = is_weight (model, p, &layer) && model->masks[p] != 0.0f;
@@ -972,7 +1004,7 @@ pl_scores_grasp_hg (const PlMlp   *model,
         g[p] = 0.0;
       else
         {
-          w2 += (double) model->params[p] * model->params[p];
+          w2 += theta[p] * theta[p];
           g2 += g[p] * g[p];
         }
     }
@@ -983,11 +1015,10 @@ pl_scores_grasp_hg (const PlMlp   *model,
     return 0.0;
 
   /* a step of about 10⁻³ of a typical weight: small against the curvature's changes, large
-   * against the float rounding of w ± εg */
+   * against the float rounding of w ± εg in the copy */
   eps = 1e-3 * sqrt (w2 / g2);
   if (!(w2 > 0.0))
     eps = 1e-3 / sqrt (g2);
-  moved = pl_mlp_copy (model);
   g_plus = g_new (double, np);
   g_minus = g_new (double, np);
   for (int side = 0; side < 2; side++)
@@ -995,9 +1026,8 @@ pl_scores_grasp_hg (const PlMlp   *model,
       double sign = side == 0 ? 1.0 : -1.0;
 
       for (gsize p = 0; p < np; p++)
-        moved->params[p] = weight[p] ? (float) (model->params[p] + sign * eps * g[p])
-                                     : model->params[p];
-      pl_nn_backward_ref (moved, x, y, n, side == 0 ? g_plus : g_minus);
+        moved[p] = weight[p] ? theta[p] + sign * eps * g[p] : theta[p];
+      tempered_gradient (scaled, moved, temperature, x, y, n, side == 0 ? g_plus : g_minus);
     }
   /* w ± εg is rounded to float: an error of ~6·10⁻⁸·|w| against steps of ~10⁻³·rms(w) */
   for (gsize p = 0; p < np; p++)
@@ -1007,7 +1037,8 @@ pl_scores_grasp_hg (const PlMlp   *model,
 }
 
 /* GraSP (Wang et al. 2020, eq. 8): S = −θ⊙Hg is removed from the largest; PruneLab's score
- * θ⊙Hg / |Σ_k θ_k (Hg)_k| keeps the highest, the normalisation of the authors' code. */
+ * θ⊙Hg / |Σ_k θ_k (Hg)_k| keeps the highest, the normalisation of the authors' code, whose
+ * loss is the cross-entropy of the logits divided by T = 200 (GraSP.py, GraSP(…, T=200)). */
 static void
 score_grasp (PlScores    *scores,
              const PlMlp *model,
@@ -1020,7 +1051,7 @@ score_grasp (PlScores    *scores,
   gsize off = 0;
 
   batches_gather (b, &x, &y);
-  pl_scores_grasp_hg (model, x, y, (guint) b->n_samples, NULL, hg);
+  pl_scores_grasp_hg (model, x, y, (guint) b->n_samples, PL_GRASP_TEMPERATURE, NULL, hg);
   for (guint i = 0; i < model->n_layers; i++)
     {
       const PlLayer *l = &model->layers[i];

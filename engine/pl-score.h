@@ -104,7 +104,8 @@ typedef struct {
  *   snip: |g⊙w| / Σ_k |g_k·w_k| over every weight, g = ∂L/∂w of the mean cross-entropy L over
  *   the scored samples (one batch with n_batches 1, as in the paper);
  *   grasp: θ⊙(Hg) / |Σ_k θ_k (Hg)_k|, g = ∂L/∂θ over the weights θ (biases held), H = ∂²L/∂θ²,
- *   Hg by the central difference (∇L(θ + εg) − ∇L(θ − εg)) / 2ε of double-precision
+ *   L the mean cross-entropy of softmax(z/T) with T = PL_GRASP_TEMPERATURE (the authors'
+ *   code), Hg by the central difference (∇L(θ + εg) − ∇L(θ − εg)) / 2ε of double-precision
  *   gradients (pl_scores_grasp_hg); GraSP removes the largest −θ⊙Hg, so the lowest go first;
  *   synflow: data-free, with a_0 = 1, a_i = |W_i| a_{i−1}, r_L = 1, r_{i−1} = |W_i|ᵀ r_i (in
  *   double, masked weights 0, biases and activations left out): score r_i[o]·a_{i−1}[j]·|W_oj|
@@ -124,15 +125,19 @@ PlScores *pl_scores_compute (const PlMlp           *model,
                              GError               **error);
 void      pl_scores_free    (PlScores *self);
 
-/* GraSP's Hessian-gradient product on @data's first @n samples, in the layout of
- * model->params (bias entries 0): g = ∂L/∂w of the mean cross-entropy over the weights, masked
- * (pruned weights are not moved), and hg ≈ (∇_w L(w + εg) − ∇_w L(w − εg)) / 2ε with ε =
- * 10⁻³·rms(w)/rms(g), the gradients in double through pl_nn_backward_ref. Also writes g into
- * @grad when not NULL. Returns ε (0 when g = 0, and then hg = 0). */
+/* The temperature of GraSP's loss in the authors' code (GraSP.py: GraSP(…, T=200)). */
+#define PL_GRASP_TEMPERATURE 200.0
+
+/* GraSP's Hessian-gradient product on the @n samples @x, @y, in the layout of model->params
+ * (bias entries 0): L the mean cross-entropy of softmax(z/@temperature), g = ∂L/∂w over the
+ * weights, masked (pruned weights are not moved), and hg ≈ (∇_w L(w + εg) − ∇_w L(w − εg)) / 2ε
+ * with ε = 10⁻³·rms(w)/rms(g), the gradients in double through pl_nn_backward_ref. Also writes
+ * g into @grad when not NULL. Returns ε (0 when g = 0, and then hg = 0). */
 double    pl_scores_grasp_hg (const PlMlp   *model,
                               const float   *x,
                               const guint32 *y,
                               guint          n,
+                              double         temperature,
                               double        *grad,
                               double        *hg);
 

@@ -255,21 +255,23 @@ test_torch_scores (void)
   fixture_clear (&f);
 }
 
-/* The central difference of gradients against autograd's exact Hessian-gradient product. */
+/* The central difference of gradients against autograd's exact Hessian-gradient product, at
+ * T = 1 and at GraSP's T = 200. */
 static void
-test_grasp_hg_matches_exact (void)
+check_hg (Fixture    *fp,
+          double      temperature,
+          const char *name)
 {
-  Fixture f = { 0 };
+  Fixture f = *fp;
   g_autofree double *hg = NULL;
   const double *e;
   double scale = 0.0, worst = 0.0, eps;
   gsize at = 0, off = 0;
 
-  fixture_load (&f);
   hg = g_new (double, f.model->n_params);
-  eps = pl_scores_grasp_hg (f.model, f.data->x, f.data->y, f.data->n, NULL, hg);
+  eps = pl_scores_grasp_hg (f.model, f.data->x, f.data->y, f.data->n, temperature, NULL, hg);
   g_assert_cmpfloat (eps, >, 0.0);
-  e = expected_values (&f, "grasp-hg");
+  e = expected_values (&f, name);
   for (gsize k = 0; k < pl_mlp_n_weights (f.model); k++)
     scale = MAX (scale, fabs (e[k]));
   for (guint i = 0; i < f.model->n_layers; i++)
@@ -283,8 +285,19 @@ test_grasp_hg_matches_exact (void)
         g_assert_cmpfloat (hg[off + nw + o], ==, 0.0);
       off += nw + l->n_out;
     }
-  g_test_message ("Hg: eps = %.3g, worst difference %.2e of the largest entry", eps, worst);
+  g_test_message ("Hg at T = %g: eps = %.3g, worst difference %.2e of the largest entry",
+                  temperature, eps, worst);
   g_assert_cmpfloat (worst, <, 1e-4);
+}
+
+static void
+test_grasp_hg_matches_exact (void)
+{
+  Fixture f = { 0 };
+
+  fixture_load (&f);
+  check_hg (&f, 1.0, "grasp-hg");
+  check_hg (&f, PL_GRASP_TEMPERATURE, "grasp-hg-t200");
   fixture_clear (&f);
 }
 

@@ -9,11 +9,13 @@ computed in float64 from the float32 parameters, with autograd where the paper d
 
   snip     |g * w| / sum |g * w|, g = dL/dw of the mean cross-entropy over the samples
            (Lee et al. 2019, eq. 6)
-  grasp-hg Hg over the weights, exactly: z = sum_w (g * mask) . grad_w L with the gradient
-           g detached and the first gradient taken with create_graph=True, then dz/dw
-           (the authors' code, github.com/alecwangcq/GraSP, pruner/GraSP.py)
-  grasp    w * Hg / |sum w * Hg|          (eq. 8 with the sign PruneLab keeps: GraSP removes
-                                           the largest -w * Hg)
+  grasp-hg Hg over the weights, exactly, of the plain mean cross-entropy (T = 1): z =
+           sum_w (g * mask) . grad_w L with the gradient g detached and the first gradient
+           taken with create_graph=True, then dz/dw (the authors' code,
+           github.com/alecwangcq/GraSP, pruner/GraSP.py)
+  grasp-hg-t200  the same with the logits divided by T = 200, as GraSP.py does
+  grasp    w * Hg / |sum w * Hg| at T = 200   (eq. 8 with the sign PruneLab keeps: GraSP
+                                               removes the largest -w * Hg)
   synflow  every parameter replaced by its absolute value, the biases set to 0 (R of eq. 2 has
            none), R = sum(net(ones)) through the ReLU network, score |dR/dw * w|
            (Tanaka et al. 2020, eq. 2, one round)
@@ -81,10 +83,13 @@ def values(layers, masks, x, y):
     total = sum(s.sum() for s in snip)
     out["snip"] = [s / total for s in snip]
 
-    z = sum(((gi.detach() * m) * gi).sum() for gi, m in zip(g, ms))
-    hg = torch.autograd.grad(z, ws)
-    hg = [h * m for h, m in zip(hg, ms)]
-    out["grasp-hg"] = hg
+    for temperature in (1.0, 200.0):
+        loss = torch.nn.functional.cross_entropy(forward(ws, bs, x) / temperature, y)
+        g = torch.autograd.grad(loss, ws, create_graph=True)
+        z = sum(((gi.detach() * m) * gi).sum() for gi, m in zip(g, ms))
+        hg = torch.autograd.grad(z, ws)
+        hg = [h * m for h, m in zip(hg, ms)]
+        out["grasp-hg" if temperature == 1.0 else "grasp-hg-t200"] = hg
     grasp = [w.detach() * h for w, h in zip(ws, hg)]
     total = sum(s.sum() for s in grasp).abs()
     out["grasp"] = [s / total for s in grasp]
