@@ -36,6 +36,20 @@ _pl_window_scope (PlWindow *self)
   return MIN (adw_combo_row_get_selected (self->scope_row), PL_SCOPE_ERK);
 }
 
+/* The rows of the N:M list */
+static const guint nm_choices[][2] = { { 0, 0 }, { 2, 4 }, { 4, 8 }, { 1, 4 } };
+
+void
+_pl_window_nm (PlWindow *self,
+               guint    *n,
+               guint    *m)
+{
+  guint i = MIN (adw_combo_row_get_selected (self->nm_row), G_N_ELEMENTS (nm_choices) - 1);
+
+  *n = nm_choices[i][0];
+  *m = nm_choices[i][1];
+}
+
 void
 _pl_window_send_strategy (PlWindow *self)
 {
@@ -45,6 +59,7 @@ _pl_window_send_strategy (PlWindow *self)
   pl_strategy_init (&strategy);
   strategy.score = MIN (score, PL_N_SCORES - 1);
   strategy.scope = _pl_window_scope (self);
+  _pl_window_nm (self, &strategy.nm_n, &strategy.nm_m);
   strategy.invert = gtk_switch_get_active (self->invert_switch);
   _pl_window_track (self, pl_engine_set_strategy (self->engine, &strategy));
   self->last_preview = pl_engine_preview (self->engine,
@@ -126,6 +141,7 @@ run_procedure_action (GtkWidget  *widget,
   pl_schedule_config_init (&config);
   config.score = MIN (adw_combo_row_get_selected (self->score_row), PL_N_SCORES - 1);
   config.spec.scope = _pl_window_scope (self);
+  _pl_window_nm (self, &config.spec.nm_n, &config.spec.nm_m);
   config.spec.invert = gtk_switch_get_active (self->invert_switch);
   config.train.lr = gtk_spin_button_get_value (self->lr_spin);
   config.train.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2
