@@ -131,8 +131,9 @@ pl_selection_help (void)
        "does (rigl/sparse_utils.py); then each layer is pruned to its budget by the score. "
        "It takes one target sparsity, no threshold."),
     "--nm N:M", N_("keep the N highest of every M consecutive inputs [g·M, g·M + M) of a row"),
-    N_("Semi-structured N:M sparsity (2:4 runs at twice the speed on NVIDIA Ampere, Mishra et "
-       "al. 2021, “Accelerating Sparse Deep Neural Networks”): applied with any weight score "
+    N_("Semi-structured N:M sparsity (NVIDIA Ampere’s sparse tensor cores multiply 2:4 matrices "
+       "at twice the dense math throughput, Mishra et al. 2021, “Accelerating Sparse Deep Neural "
+       "Networks”): applied with any weight score "
        "before the selection, which counts it as pruned already, so a sparsity up to 1 − N/M "
        "gives the N:M mask itself and a larger one prunes further."),
     NULL

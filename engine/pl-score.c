@@ -208,7 +208,7 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "200, which keeps the untrained network’s softmax nearly uniform."),
     FALSE, TRUE, TRUE },
   [PL_SCORE_SYNFLOW] = {
-    "synflow", N_("SynFlow |∂R/∂w ⊙ w|, data-free"), "|∂R/∂w ⊙ w|,  R = 1ᵀ(∏_l |W_l|)1",
+    "synflow", N_("SynFlow |∂R/∂w ⊙ w| (data-free)"), "|∂R/∂w ⊙ w|,  R = 1ᵀ(∏_l |W_l|)1",
     N_("Tanaka, Kunin, Yamins & Ganguli 2020 (NeurIPS), “Pruning neural networks without any "
        "data by iteratively conserving synaptic flow”, eq. 2 and Algorithm 1"),
     N_("Iterative synaptic flow pruning (Tanaka et al. 2020): with every weight replaced by its "
