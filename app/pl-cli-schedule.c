@@ -300,6 +300,7 @@ typedef struct {
   double    dense_lr;
   int       init_rounds;
   int       epochs;
+  double    drop_fraction;
   gint64    delta_t;
   double    initial_sparsity;
   gint64    start_step;
@@ -410,7 +411,8 @@ schedule_config (const ScheduleArgs *a,
 
   /* (-1 when not given: each method's default) */
   if (a->epochs > 0)
-    c->gradual_epochs = c->l1_epochs = c->l0.epochs = (guint) a->epochs;
+    c->gradual_epochs = c->l1_epochs = c->l0.epochs = c->dst_epochs = (guint) a->epochs;
+  c->drop_fraction = a->drop_fraction;
   c->delta_steps = (guint64) a->delta_t;
   c->start_step = (guint64) a->start_step;
   c->initial_sparsity = a->initial_sparsity;
@@ -485,7 +487,15 @@ add_settings_json (JsonBuilder            *b,
           _pl_cli_add_double (b, "dense_lr", c->dense_lr);
         }
     }
-  if (used[PL_METHOD_GRADUAL])
+  if (used[PL_METHOD_SET] || used[PL_METHOD_RIGL])
+    {
+      _pl_cli_add_int (b, "dst_epochs", c->dst_epochs);
+      _pl_cli_add_double (b, "drop_fraction", c->drop_fraction);
+      _pl_cli_add_int (b, "delta_t", (gint64) c->delta_steps);
+      _pl_cli_add_double (b, "ramp", c->ramp);
+      _pl_cli_add_double (b, "dense_lr", c->dense_lr);
+    }
+  if (used[PL_METHOD_GRADUAL] || used[PL_METHOD_MOVEMENT])
     {
       _pl_cli_add_int (b, "gradual_epochs", c->gradual_epochs);
       _pl_cli_add_double (b, "initial_sparsity", c->initial_sparsity);
@@ -547,14 +557,14 @@ _pl_cli_schedule (int    argc,
     .init_rounds = 100,
     .epochs = -1, .delta_t = 50, .ramp = 0.7, .budget = 0.01, .step = 0.01,
     .max_sparsity = 0.99, .l1 = 1e-3, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
-    .temperature = 4.0, .alpha = 0.5,
+    .temperature = 4.0, .alpha = 0.5, .drop_fraction = 0.3,
   };
   g_autofree char *plot = NULL;
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
     PL_CLI_SESSION_OPTION (&a.session_path),
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
-    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill, at-init; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
+    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill, movement, set, rigl, at-init; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
     { "score", 0, PL_CLI_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
     { "scope", 0, PL_CLI_STRING, &a.scope, N_("global (default), layer, row or erk (see “prunelab-cli prune --help-scores”)"), N_("SCOPE") },
     { "exclude-output", 0, PL_CLI_FLAG, &a.exclude_output, N_("Leave the output layer's weights alone") },
@@ -579,20 +589,22 @@ _pl_cli_schedule (int    argc,
     { "rewind-weights", 0, PL_CLI_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model; at-init: the untrained weights to prune (default: a seeded initialisation of --model's architecture)"), N_("FILE") },
     { "dense-epochs", 0, PL_CLI_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5); at-init: of the dense and of each sparse network"), N_("N"),
       PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
-    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds (default 0.1); at-init: of its trainings"), N_("X"),
+    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds; set, rigl: of the sparse training; at-init: of its trainings (default 0.1)"), N_("X"),
       PL_CLI_ABOVE (0) },
     { "init-rounds", 0, PL_CLI_INT, &a.init_rounds, N_("at-init with --score synflow: pruning rounds, the density shrinking exponentially (default 100)"), N_("K"),
       PL_CLI_WHOLE (1, 10000) },
-    { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, l1, l0: training epochs (defaults 3, 2, 5)"), N_("N"),
+    { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, movement, l1, l0, set, rigl: training epochs (defaults 3, 3, 2, 5, 5, 5)"), N_("N"),
       PL_CLI_WHOLE (1, PL_CLI_MAX_EPOCHS) },
-    { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual: steps between mask updates, Δt (default 50)"), N_("N"),
+    { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual, movement, set, rigl: steps between mask updates, Δt (default 50)"), N_("N"),
       PL_CLI_WHOLE (1, G_MAXINT64) },
-    { "initial-sparsity", 0, PL_CLI_DOUBLE, &a.initial_sparsity, N_("gradual: s_i (default 0)"), N_("X"),
+    { "initial-sparsity", 0, PL_CLI_DOUBLE, &a.initial_sparsity, N_("gradual, movement: s_i (default 0)"), N_("X"),
       PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MAX) },
-    { "start-step", 0, PL_CLI_INT64, &a.start_step, N_("gradual: t₀, the step of the first update (default 0)"), N_("N"),
+    { "start-step", 0, PL_CLI_INT64, &a.start_step, N_("gradual, movement: t₀, the step of the first update (default 0)"), N_("N"),
       PL_CLI_WHOLE (0, G_MAXINT64) },
-    { "ramp", 0, PL_CLI_DOUBLE, &a.ramp, N_("gradual: share of the steps after t₀ over which the sparsity rises (default 0.7)"), N_("X"),
+    { "ramp", 0, PL_CLI_DOUBLE, &a.ramp, N_("gradual, movement: share of the steps after t₀ over which the sparsity rises; set, rigl: T_end as a share of the steps (default 0.7)"), N_("X"),
       PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "drop-fraction", 0, PL_CLI_DOUBLE, &a.drop_fraction, N_("set, rigl: α, the share of each layer's weights dropped and regrown at the first update, decayed as α/2·(1 + cos(πt/T_end)) (default 0.3)"), N_("X"),
+      PL_CLI_IN (0, 1) },
     { "budget", 0, PL_CLI_DOUBLE, &a.budget, N_("adaptive: validation accuracy that may be lost, 0.01 = one point (default 0.01)"), N_("X"),
       PL_CLI_IN (0, 1) },
     { "step", 0, PL_CLI_DOUBLE, &a.step, N_("adaptive: grid of sparsities searched (default 0.01)"), N_("X"),
