@@ -38,7 +38,7 @@
  *              and when the schedule has not reached s_f by the last step, it prunes to s_f then
  *   set, rigl  dynamic sparse training from scratch (pl-dst.h): a network initialised with the
  *              run's seed and a random mask of each target sparsity in every layer (uniform
- *              densities) trains dst_epochs at dense_lr; every Δt (delta_steps) steps until
+ *              densities, or ERK's with spec.scope PL_SCOPE_ERK: pl_erk_sparsities) trains dst_epochs at dense_lr; every Δt (delta_steps) steps until
  *              T_end = ⌊ramp · steps⌋ each layer drops α/2·(1 + cos(πt/T_end)) of its active
  *              weights by |w| and regrows as many at random (SET, Mocanu et al. 2018) or by
  *              |dense gradient| on a random batch (RigL, Evci et al. 2020), at 0

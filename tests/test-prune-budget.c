@@ -7,6 +7,7 @@
 
 #include "pl-error.h"
 #include "pl-prune.h"
+#include "pl-schedule.h"
 #include "pl-score.h"
 
 static PlMlp *
@@ -268,6 +269,37 @@ test_nm_parse_and_refusals (void)
   }
 }
 
+/* SET with the ERK scope starts from ERK densities and keeps them: 2-64-64-2 at 90 % keeps
+ * 435.2 weights, ε = 435.2/260 over p = 66/128, 128/4096, 66/128, so the layers' sparsities
+ * are 1 − ε·p = 0.1369 (18 of 128 pruned), 0.9477 (3882 of 4096) and 0.1369 (18). */
+static void
+test_set_starts_from_erk (void)
+{
+  g_autoptr(GError) error = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  g_autoptr(PlData) data = pl_data_load ("moons:n=400,seed=3", &options, &error);
+  g_autoptr(PlMlp) m = pl_mlp_new_from_arch ("2-64-64-2", PL_ACTIVATION_RELU, &error);
+  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+  const PlSchedulePoint *p;
+  PlScheduleConfig c;
+
+  g_assert_no_error (error);
+  pl_mlp_init (m, 1);
+  pl_schedule_config_init (&c);
+  c.spec.scope = PL_SCOPE_ERK;
+  c.targets[0] = 0.9;
+  c.n_targets = 1;
+  c.dst_epochs = 2;
+  c.delta_steps = 5;
+  g_assert_true (pl_schedule_run (m, data, PL_METHOD_SET, &c, 0, points, NULL, NULL, NULL,
+                                  NULL, &error));
+  g_assert_no_error (error);
+  p = &g_array_index (points, PlSchedulePoint, 1);
+  g_assert_cmpfloat_with_epsilon (p->layer_sparsity[0], 18.0 / 128, 1e-12);
+  g_assert_cmpfloat_with_epsilon (p->layer_sparsity[1], 3882.0 / 4096, 1e-12);
+  g_assert_cmpfloat_with_epsilon (p->layer_sparsity[2], 18.0 / 128, 1e-12);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -281,6 +313,7 @@ main (int    argc,
   g_test_add_func ("/engine/prune/nm/two-of-four-by-hand", test_nm_by_hand);
   g_test_add_func ("/engine/prune/nm/ties-by-position-pruned-count", test_nm_ties_and_pruned);
   g_test_add_func ("/engine/prune/nm/parse-and-refusals", test_nm_parse_and_refusals);
+  g_test_add_func ("/engine/prune/erk/set-starts-from-erk-densities", test_set_starts_from_erk);
 
   return g_test_run ();
 }
