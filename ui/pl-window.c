@@ -904,6 +904,15 @@ run_steps (gpointer data)
           pl_scope_parse (value, &k, NULL);
           adw_combo_row_set_selected (self->scope_row, k);
         }
+      else if (g_str_equal (key, "nm") && value != NULL)
+        {
+          /* off, 2:4, 4:8, 1:4: the rows of the N:M list */
+          static const char * const nm[] = { "off", "2:4", "4:8", "1:4" };
+
+          for (guint i = 0; i < G_N_ELEMENTS (nm); i++)
+            if (g_str_equal (value, nm[i]))
+              adw_combo_row_set_selected (self->nm_row, i);
+        }
       else if (g_str_equal (key, "penalty") && value != NULL)
         {
           for (PlLessonPenalty p = 0; p < PL_LESSON_N_PENALTIES; p++)
