@@ -57,9 +57,11 @@ add_settings_json (JsonBuilder               *b,
   _pl_cli_add_double (b, "dense_lr", s->dense_lr);
   _pl_cli_add_string (b, "optimizer", pl_optimizer_to_string (s->optimizer));
   _pl_cli_add_int (b, "batch", s->batch);
-  if (r->paper != PL_PAPER_BLALOCK2020)
+  if (r->paper == PL_PAPER_HAN2015 || r->paper == PL_PAPER_FRANKLE2019)
     _pl_cli_add_int (b, "rounds", s->rounds);
-  if (r->paper != PL_PAPER_FRANKLE2019)
+  if (r->paper == PL_PAPER_TANAKA2020)
+    _pl_cli_add_int (b, "sparse_epochs", s->dense_epochs);
+  else if (r->paper != PL_PAPER_FRANKLE2019)
     {
       _pl_cli_add_int (b, r->paper == PL_PAPER_BLALOCK2020 ? "fine_tune_epochs" : "round_epochs",
                        s->round_epochs);
@@ -108,6 +110,13 @@ settings_text (const PlReproduceResult *r)
       g_string_append_printf (t, _(" at lr %g; chosen score %s"), s->retrain_lr,
                               pl_score_info (r->score)->name);
       break;
+    case PL_PAPER_TANAKA2020:
+      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "each sparse network trained %u epoch",
+                                              "each sparse network trained %u epochs", s->dense_epochs),
+                              s->dense_epochs);
+      g_string_append (t, r->quick ? _("; compression ratios 10^(k/4), k = 4, 6, …, 16")
+                                   : _("; compression ratios 10^(k/4), k = 2, 3, …, 16"));
+      break;
     case PL_N_PAPERS:
     default:
       g_assert_not_reached ();
@@ -118,7 +127,7 @@ settings_text (const PlReproduceResult *r)
 static GString *
 points_csv (const PlReproduceResult *r)
 {
-  GString *s = g_string_new ("curve,seed,level,target_sparsity,sparsity,test_accuracy,compression,speedup,early_stop");
+  GString *s = g_string_new ("curve,seed,level,target_sparsity,sparsity,test_accuracy,compression,speedup,early_stop,connected");
 
   for (guint i = 0; i < r->n_layers; i++)
     g_string_append_printf (s, ",layers.%u.sparsity", i);
@@ -127,9 +136,10 @@ points_csv (const PlReproduceResult *r)
     {
       const PlReproducePoint *p = &g_array_index (r->points, PlReproducePoint, k);
 
-      g_string_append_printf (s, "%s,%" G_GUINT64_FORMAT ",%u,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g",
+      g_string_append_printf (s, "%s,%" G_GUINT64_FORMAT ",%u,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d",
                               p->curve, p->seed, p->level, p->target, p->sparsity,
-                              p->test_accuracy, p->compression, p->speedup, p->early_stop);
+                              p->test_accuracy, p->compression, p->speedup, p->early_stop,
+                              p->connected);
       for (guint i = 0; i < r->n_layers; i++)
         g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
       g_string_append_c (s, '\n');
@@ -192,6 +202,7 @@ result_json (JsonBuilder             *b,
       _pl_cli_add_double (b, "compression", p->compression);
       _pl_cli_add_double (b, "speedup", p->speedup);
       _pl_cli_add_double (b, "early_stop", p->early_stop);
+      _pl_cli_add_bool (b, "connected", p->connected);
       json_builder_set_member_name (b, "layer_sparsity");
       json_builder_begin_array (b);
       for (guint i = 0; i < r->n_layers; i++)
@@ -270,6 +281,9 @@ print_table (const PlReproduceResult *r,
       print_padded (span, 24);
       printf ("%s\n", row->source != NULL ? row->source : "");
     }
+  if (r->paper == PL_PAPER_TANAKA2020)
+    printf (_("“compression that first disconnects”: no path of kept weights from an input to an output;\n"
+              "the mean over the seeds whose network disconnected up to ×10000 (n in the JSON), — when none did\n"));
   printf (_("%.1f s\n"), r->seconds);
 }
 

@@ -65,6 +65,36 @@ static const PlPaperNumber blalock2020_numbers[] = {
   { "dense_accuracy", N_("test accuracy of the dense network"), "%", NAN, NULL },
 };
 
+/* Tanaka, Kunin, Yamins & Ganguli, "Pruning neural networks without any data by iteratively
+ * conserving synaptic flow", NeurIPS 2020. Figure 1 and Section 4 describe layer collapse: at
+ * high compression, magnitude, SNIP and GraSP at initialisation prune a whole layer away (the
+ * network is disconnected), and SynFlow, pruning iteratively in 100 rounds (Algorithm 1), is the
+ * one that reaches the maximal compression without it. The paper's figures are for VGG and
+ * ResNet models on CIFAR and Tiny ImageNet and give no LeNet-300-100 numbers: the rows are the
+ * measured ones. A seed whose network never disconnects on the grid leaves that method's
+ * "collapse" row without a value for it. */
+static const PlPaperNumber tanaka2020_numbers[] = {
+  { "dense_accuracy", N_("test accuracy of the dense network"), "%", NAN, NULL },
+};
+
+/* Tanaka et al. 2020: compression ratios 10^{k/4}; the quick run takes every other one from
+ * 10 on */
+#define TANAKA_MAX_POINTS 16
+
+static guint
+tanaka_ratios (gboolean quick,
+               double  *ratios)
+{
+  guint n = 0;
+
+  for (guint k = quick ? 4 : 2; k <= 16; k += quick ? 2 : 1)
+    ratios[n++] = pow (10.0, k / 4.0);
+  return n;
+}
+
+/* the ratios of the accuracy rows */
+static const double tanaka_shown[] = { 10, 100, 1000, 10000 };
+
 /* ShrinkBench's operating points (Blalock et al. 2020, Figures 5–7) */
 static const double blalock_ratios[] = { 2, 4, 8, 16, 32 };
 
@@ -108,6 +138,18 @@ static const PlPaperInfo paper_info[PL_N_PAPERS] = {
     .quick = { .seeds = 1, .dense_epochs = 2, .dense_lr = 0.1, .optimizer = PL_OPTIMIZER_SGD,
                .batch = 128, .round_epochs = 0, .retrain_lr = 0.01 },
     blalock2020_numbers, G_N_ELEMENTS (blalock2020_numbers) },
+  [PL_PAPER_TANAKA2020] = {
+    "tanaka2020", N_("Tanaka et al. 2020: layer collapse and SynFlow"),
+    "H. Tanaka, D. Kunin, D. L. K. Yamins, S. Ganguli. Pruning neural networks without any data "
+    "by iteratively conserving synaptic flow. NeurIPS 2020.",
+    N_("LeNet-300-100 pruned at initialisation by magnitude, SNIP, GraSP and SynFlow (100 rounds) to "
+       "compression ratios 10^(k/4) up to 10,000, each sparse network then trained; the compression at "
+       "which each method first disconnects the network is reported beside the accuracies."),
+    .full = { .seeds = 3, .dense_epochs = 2, .dense_lr = 0.1, .optimizer = PL_OPTIMIZER_SGD,
+              .batch = 128 },
+    .quick = { .seeds = 1, .dense_epochs = 1, .dense_lr = 0.1, .optimizer = PL_OPTIMIZER_SGD,
+               .batch = 128 },
+    tanaka2020_numbers, G_N_ELEMENTS (tanaka2020_numbers) },
 };
 
 const PlPaperInfo *
@@ -401,6 +443,7 @@ point_of (Ctx         *ctx,
       test_accuracy = ev != NULL ? ev->accuracy : NAN;
     }
   p.test_accuracy = test_accuracy;
+  p.connected = pl_reproduce_connected (m);
   return p;
 }
 
@@ -721,6 +764,119 @@ run_blalock2020 (Ctx     *ctx,
   return TRUE;
 }
 
+/* ---- tanaka2020 -------------------------------------------------------------------------- */
+
+gboolean
+pl_reproduce_connected (const PlMlp *m)
+{
+  g_autofree gboolean *reached = NULL;
+  g_autofree gboolean *next = NULL;
+  guint width = 0;
+  gboolean any = TRUE;
+
+  g_return_val_if_fail (m != NULL, FALSE);
+
+  for (guint i = 0; i <= m->n_layers; i++)
+    width = MAX (width, m->sizes[i]);
+  reached = g_new (gboolean, width);
+  next = g_new (gboolean, width);
+  for (guint j = 0; j < m->sizes[0]; j++)
+    reached[j] = TRUE;
+  for (guint i = 0; i < m->n_layers && any; i++)
+    {
+      const PlLayer *l = &m->layers[i];
+
+      any = FALSE;
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          next[o] = FALSE;
+          for (guint j = 0; j < l->n_in && !next[o]; j++)
+            next[o] = reached[j] && l->w_mask[(gsize) o * l->n_in + j] != 0.0f;
+          any = any || next[o];
+        }
+      memcpy (reached, next, sizeof (gboolean) * l->n_out);
+    }
+  return any;
+}
+
+static const PlScoreKind tanaka_scores[] = {
+  PL_SCORE_MAGNITUDE, PL_SCORE_SNIP, PL_SCORE_GRASP, PL_SCORE_SYNFLOW,
+};
+
+static void
+tanaka_rows (PlReproduceResult *result)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tanaka_scores); i++)
+    {
+      const char *name = pl_score_info (tanaka_scores[i])->name;
+      g_autofree char *key = g_strdup_printf ("collapse.%s", name);
+      g_autofree char *label = g_strdup_printf (_("%s at init: compression that first disconnects"), name);
+
+      add_row (result, key, label, "×", NAN, NULL);
+      for (guint j = 0; j < G_N_ELEMENTS (tanaka_shown); j++)
+        {
+          g_autofree char *akey = g_strdup_printf ("accuracy.%s.x%g", name, tanaka_shown[j]);
+          g_autofree char *alabel = g_strdup_printf (_("%s at init, ×%g: test accuracy"), name, tanaka_shown[j]);
+
+          add_row (result, akey, alabel, "%", NAN, NULL);
+        }
+    }
+}
+
+static gboolean
+run_tanaka2020 (Ctx     *ctx,
+                GError **error)
+{
+  g_autoptr(PlMlp) shape = lenet_300_100 (ctx->data);
+  double ratios[TANAKA_MAX_POINTS];
+  guint n_ratios = tanaka_ratios (ctx->result->quick, ratios);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tanaka_scores); i++)
+    {
+      g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+      const char *name = pl_score_info (tanaka_scores[i])->name;
+      guint first = ctx->result->points->len;
+      double collapse = NAN;
+      PlScheduleConfig c;
+      char key[96];
+
+      schedule_config (ctx, &c);
+      c.score = tanaka_scores[i];
+      /* layers may be emptied: that is what is looked for */
+      c.spec.allow_empty = TRUE;
+      for (guint j = 0; j < n_ratios; j++)
+        c.targets[j] = 1.0 - 1.0 / ratios[j];
+      c.n_targets = n_ratios;
+      ctx->curve = name;
+      if (!pl_schedule_run (shape, ctx->data, PL_METHOD_AT_INIT, &c, ctx->seed, points, NULL,
+                            schedule_cb, ctx, ctx->cancellable, error))
+        return FALSE;
+
+      for (guint k = first; k < ctx->result->points->len; k++)
+        {
+          const PlReproducePoint *p = &g_array_index (ctx->result->points, PlReproducePoint, k);
+
+          if (p->level == 0)
+            {
+              if (i == 0)
+                record (ctx->result, "dense_accuracy", 100 * p->test_accuracy);
+              continue;
+            }
+          if (isnan (collapse) && !p->connected)
+            collapse = ratios[p->level - 1];
+          for (guint j = 0; j < G_N_ELEMENTS (tanaka_shown); j++)
+            if (fabs (ratios[p->level - 1] / tanaka_shown[j] - 1) < 1e-9)
+              {
+                g_snprintf (key, sizeof key, "accuracy.%s.x%g", name, tanaka_shown[j]);
+                record (ctx->result, key, 100 * p->test_accuracy);
+              }
+        }
+      g_snprintf (key, sizeof key, "collapse.%s", name);
+      record (ctx->result, key, collapse);
+    }
+  return TRUE;
+}
+
 /* ---- a run ------------------------------------------------------------------------------- */
 
 PlReproduceResult *
@@ -770,6 +926,8 @@ pl_reproduce_run (PlPaper                    paper,
     }
   if (paper == PL_PAPER_BLALOCK2020)
     blalock_rows (result);
+  if (paper == PL_PAPER_TANAKA2020)
+    tanaka_rows (result);
 
   ctx.data = data;
   ctx.s = &result->settings;
@@ -794,6 +952,9 @@ pl_reproduce_run (PlPaper                    paper,
           break;
         case PL_PAPER_BLALOCK2020:
           ok = run_blalock2020 (&ctx, error);
+          break;
+        case PL_PAPER_TANAKA2020:
+          ok = run_tanaka2020 (&ctx, error);
           break;
         case PL_N_PAPERS:
         default:

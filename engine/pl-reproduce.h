@@ -20,6 +20,10 @@
  *   blalock2020  Blalock et al. 2020 (ShrinkBench): compression ratio and theoretical speed-up at
  *                compression ratios 2, 4, 8, 16, 32 for magnitude (global and per layer), random
  *                and a chosen score, one-shot with fine-tuning, over seeds
+ *   tanaka2020   Tanaka et al. 2020: pruning at initialisation by magnitude, SNIP, GraSP and
+ *                SynFlow (schedule's at-init) to compression ratios 10^{k/4}; accuracy of each
+ *                sparse network after training, and the compression at which each first
+ *                disconnects the network (pl_reproduce_connected())
  */
 #pragma once
 
@@ -36,6 +40,7 @@ typedef enum {
   PL_PAPER_HAN2015,
   PL_PAPER_FRANKLE2019,
   PL_PAPER_BLALOCK2020,
+  PL_PAPER_TANAKA2020,
   PL_N_PAPERS
 } PlPaper;
 
@@ -113,6 +118,7 @@ typedef struct {
   double      speedup;               /* dense FLOPs / effective FLOPs (pl-metrics.h) */
   double      early_stop;            /* frankle2019: iteration of the lowest validation loss;
                                       * else NaN */
+  gboolean    connected;             /* pl_reproduce_connected() */
   double      layer_sparsity[PL_MLP_MAX_LAYERS];
 } PlReproducePoint;
 
@@ -154,5 +160,12 @@ double pl_reproduce_holds_to (const double *accuracy,
                               const double *sparsity,
                               guint         n,
                               double        floor);
+
+/* Whether some output unit of @m is reached from some input through kept weights (mask ≠ 0):
+ * every input is reached, and unit o of layer i is when M_oj ≠ 0 for a reached unit j of the
+ * layer before. Without such a path the network is disconnected: its output no longer depends
+ * on its input, whatever the weights. A layer with no kept weight (Tanaka et al. 2020's "layer
+ * collapse") disconnects it; so do kept weights in every layer that line up on no path. */
+gboolean pl_reproduce_connected (const PlMlp *m);
 
 G_END_DECLS

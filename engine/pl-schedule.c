@@ -1031,7 +1031,7 @@ run_at_init (Run     *run,
       if (!train (run, m, c->dense_epochs, &extras, error))
         return FALSE;
       measure (run, m, k + 1, c->targets[k], &pt);
-      add_point (run, &pt);
+      add_point_of (run, &pt, m);
       keep_last (last, m);
     }
 

@@ -200,9 +200,9 @@ typedef struct {
   const PlSchedulePoint  *point;   /* a point just finished, else NULL */
   const PlMlp            *model;   /* with @train: the model being trained, after the step
                                     * and any mask update at it; with @point of oneshot,
-                                    * distill, iterative, movement, set, rigl, and of most
-                                    * start points (else NULL): the model measured (borrowed,
-                                    * read-only) */
+                                    * distill, iterative, movement, set, rigl, at-init, and
+                                    * of most start points (else NULL): the model measured
+                                    * (borrowed, read-only) */
 } PlScheduleProgress;
 
 typedef void (*PlScheduleProgressFunc) (const PlScheduleProgress *progress,

@@ -25,6 +25,7 @@ test_list (void)
   g_assert_nonnull (strstr (r.out, "han2015"));
   g_assert_nonnull (strstr (r.out, "frankle2019"));
   g_assert_nonnull (strstr (r.out, "blalock2020"));
+  g_assert_nonnull (strstr (r.out, "tanaka2020"));
   g_assert_nonnull (strstr (r.out, "NeurIPS 2015"));
 }
 
@@ -187,6 +188,42 @@ test_blalock2020 (void)
     }
 }
 
+/* The collapse row is the first ratio whose point is disconnected, read here from the points */
+static void
+test_tanaka2020 (void)
+{
+  static const char *curves[] = { "magnitude", "snip", "grasp", "synflow" };
+  g_autoptr(JsonObject) o = run_quick ("tanaka2020", "1");
+  g_autoptr(GHashTable) t = numbers_by_key (o);
+  JsonArray *points = json_object_get_array_member (o, "points");
+
+  assert_measured (number (t, "dense_accuracy"), 1);
+  for (guint i = 0; i < G_N_ELEMENTS (curves); i++)
+    {
+      g_autofree char *ck = g_strdup_printf ("collapse.%s", curves[i]);
+      g_autofree char *ak = g_strdup_printf ("accuracy.%s.x100", curves[i]);
+      JsonObject *cn = number (t, ck);
+      double first = NAN;
+
+      assert_measured (number (t, ak), 1);
+      g_assert_cmpuint (count_points (o, curves[i], FALSE), ==, 1);
+      g_assert_cmpuint (count_points (o, curves[i], TRUE), ==, 7);
+      for (guint k = 0; k < json_array_get_length (points); k++)
+        {
+          JsonObject *p = json_array_get_object_element (points, k);
+
+          if (strcmp (json_object_get_string_member (p, "score"), curves[i]) == 0
+              && json_object_get_int_member (p, "level") > 0 && isnan (first)
+              && !json_object_get_boolean_member (p, "connected"))
+            first = 1 / (1 - json_object_get_double_member (p, "target_sparsity"));
+        }
+      if (isnan (first))
+        g_assert_cmpint (json_object_get_int_member (cn, "n"), ==, 0);
+      else
+        g_assert_cmpfloat_with_epsilon (json_object_get_double_member (cn, "mean"), first, 1e-6 * first);
+    }
+}
+
 static void
 test_plot_and_csv (void)
 {
@@ -217,7 +254,7 @@ test_bad_input (void)
 
     pl_test_run_cli (&r, cli_path, "reproduce", "han2014", "--quick", NULL);
     g_assert_cmpint (r.status, ==, 2);
-    g_assert_nonnull (strstr (r.err, "han2015, frankle2019, blalock2020"));
+    g_assert_nonnull (strstr (r.err, "han2015, frankle2019, blalock2020, tanaka2020"));
   }
   {
     g_auto(PlTestRun) r = { 0 };
@@ -266,6 +303,7 @@ main (int    argc,
   g_test_add_func ("/cli/reproduce/han2015/quick-json", test_han2015);
   g_test_add_func ("/cli/reproduce/frankle2019/quick-json", test_frankle2019);
   g_test_add_func ("/cli/reproduce/blalock2020/quick-json", test_blalock2020);
+  g_test_add_func ("/cli/reproduce/tanaka2020/quick-json", test_tanaka2020);
   g_test_add_func ("/cli/reproduce/plot-and-csv", test_plot_and_csv);
   g_test_add_func ("/cli/reproduce/rejects-bad-names-and-data", test_bad_input);
 

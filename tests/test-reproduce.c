@@ -199,6 +199,47 @@ test_han2015_quick (void)
   g_assert_cmpuint (r->points->len, ==, 2 * 4);
 }
 
+/* Hand-made masks on 2-2-2-2: kept everywhere; one layer emptied; kept weights in every layer
+ * that line up on no path (layer 0 feeds only hidden unit 0, layer 1 reads only unit 1). */
+static void
+test_connected (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) m = pl_mlp_new_from_arch ("2-2-2-2", PL_ACTIVATION_RELU, &error);
+  PlLayer *l0, *l1, *l2;
+
+  g_assert_no_error (error);
+  l0 = &m->layers[0];
+  l1 = &m->layers[1];
+  l2 = &m->layers[2];
+  g_assert_true (pl_reproduce_connected (m));
+
+  /* layer 2 (the output layer) has no kept weight */
+  for (guint k = 0; k < 4; k++)
+    l2->w_mask[k] = 0.0f;
+  g_assert_false (pl_reproduce_connected (m));
+  for (guint k = 0; k < 4; k++)
+    l2->w_mask[k] = 1.0f;
+
+  /* W_oj is w_mask[o·n_in + j]: layer 0 keeps only (0, 1), into hidden unit 0; layer 1 keeps
+   * only (1, 1), out of hidden unit 1; the output layer keeps everything */
+  for (guint k = 0; k < 4; k++)
+    l0->w_mask[k] = l1->w_mask[k] = 0.0f;
+  l0->w_mask[0 * 2 + 1] = 1.0f;
+  l1->w_mask[1 * 2 + 1] = 1.0f;
+  g_assert_false (pl_reproduce_connected (m));
+  /* … and with (1, 0) in layer 1, unit 0 of layer 1 feeds unit 1 of layer 2: a path */
+  l1->w_mask[1 * 2 + 0] = 1.0f;
+  g_assert_true (pl_reproduce_connected (m));
+  /* one output reached is enough */
+  l2->w_mask[0] = l2->w_mask[1] = l2->w_mask[2] = 0.0f;
+  l2->w_mask[3] = 1.0f;
+  g_assert_true (pl_reproduce_connected (m));
+  l2->w_mask[3] = 0.0f;
+  l2->w_mask[2] = 1.0f;   /* output 1 reads unit 0 of layer 2, which nothing reaches */
+  g_assert_false (pl_reproduce_connected (m));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -212,6 +253,7 @@ main (int    argc,
                    test_per_layer_targets_count_checked);
   g_test_add_func ("/engine/reproduce/holds-to-on-hand-made-curves", test_holds_to);
   g_test_add_func ("/engine/reproduce/paper-table", test_paper_table);
+  g_test_add_func ("/engine/reproduce/connected-on-hand-made-masks", test_connected);
   g_test_add_func ("/engine/reproduce/han2015/quick-keeps-the-paper-shares", test_han2015_quick);
 
   return pl_test_run ();
