@@ -202,11 +202,8 @@ pl_reproduce_holds_to (const double *accuracy,
   g_return_val_if_fail (n == 0 || (accuracy != NULL && sparsity != NULL), NAN);
 
   for (guint k = 1; k < n; k++)
-    {
-      if (!(accuracy[k] >= floor))
-        break;
-      remaining = 1.0 - sparsity[k];
-    }
+    if (accuracy[k] >= floor)
+      remaining = MIN (remaining, 1.0 - sparsity[k]);
   return remaining;
 }
 

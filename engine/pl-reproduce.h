@@ -153,9 +153,10 @@ PlReproduceResult *pl_reproduce_run (PlPaper                    paper,
                                      GError                   **error);
 
 /* The share of weights remaining down to which a curve holds an accuracy: the smallest
- * remaining share r_k = 1 − s_k such that every level j ≤ k (every larger share) has accuracy
- * ≥ @floor; 1 when level 1 already falls below (level 0 is the dense network and is not
- * checked). @accuracy and @sparsity have @n levels in order of level. */
+ * remaining share r_k = 1 − s_k among the levels k ≥ 1 whose accuracy is ≥ @floor (the last
+ * such level on a curve of growing sparsity: a single dip on the way, as a few epochs of
+ * training give, does not end it); 1 when no level reaches @floor (level 0 is the dense
+ * network and is not checked). @accuracy and @sparsity have @n levels in order of level. */
 double pl_reproduce_holds_to (const double *accuracy,
                               const double *sparsity,
                               guint         n,

@@ -124,13 +124,15 @@ static void
 test_holds_to (void)
 {
   const double sparsity[] = { 0.0, 0.2, 0.36, 0.488, 0.5904 };
-  const double acc_a[] = { 0.90, 0.91, 0.895, 0.85, 0.90 };  /* falls at level 3 */
-  const double acc_b[] = { 0.90, 0.80, 0.90, 0.90, 0.90 };   /* falls at once */
-  const double acc_c[] = { 0.90, 0.90, 0.90, 0.90, 0.89 };   /* holds to the end */
+  const double acc_a[] = { 0.90, 0.91, 0.895, 0.85, 0.88 };  /* falls after level 2 */
+  const double acc_b[] = { 0.90, 0.80, 0.90, 0.90, 0.90 };   /* a dip at level 1, then holds */
+  const double acc_c[] = { 0.90, 0.90, 0.90, 0.90, 0.89 };   /* holds to the end, = floor */
+  const double acc_d[] = { 0.99, 0.80, 0.80, 0.80, 0.80 };   /* never */
 
   g_assert_cmpfloat_with_epsilon (pl_reproduce_holds_to (acc_a, sparsity, 5, 0.89), 0.64, 1e-12);
-  g_assert_cmpfloat_with_epsilon (pl_reproduce_holds_to (acc_b, sparsity, 5, 0.89), 1.0, 1e-12);
+  g_assert_cmpfloat_with_epsilon (pl_reproduce_holds_to (acc_b, sparsity, 5, 0.89), 0.4096, 1e-12);
   g_assert_cmpfloat_with_epsilon (pl_reproduce_holds_to (acc_c, sparsity, 5, 0.89), 0.4096, 1e-12);
+  g_assert_cmpfloat_with_epsilon (pl_reproduce_holds_to (acc_d, sparsity, 5, 0.89), 1.0, 1e-12);
 }
 
 static void
