@@ -1,0 +1,320 @@
+/* Convolutional networks: the architecture spec, the im2col forward pass against nested loops,
+ * and the backward pass of every layer type against centred finite differences in double. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "pl-conv.h"
+#include "pl-error.h"
+#include "pl-rng.h"
+#include "pl-test-util.h"
+
+#define N_SAMPLES 5
+
+/* The architectures under test: each layer type, padding, a pool of 3 with a remainder, two
+ * input channels. */
+static const char * const archs[] = {
+  "1x6x6-c3k3-4",                    /* conv, flatten, dense (the output) */
+  "2x7x7-c3k3p1-m2-5-3",             /* padding; pool rounding 7 → 3 */
+  "1x8x8-c2k3p1-m2-c3k2-m3-4-3",     /* conv, pool, conv, pool of 3 (3 → 1), hidden dense */
+};
+
+static PlConvNet *
+make_net (const char   *arch,
+          PlActivation  activation,
+          guint64       seed)
+{
+  g_autoptr(GError) error = NULL;
+  PlConvNet *net = pl_conv_net_new_from_arch (arch, activation, &error);
+  PlRng rng;
+
+  g_assert_no_error (error);
+  pl_conv_net_init (net, seed);
+  /* biases off zero, so that a wrong bias gradient shows */
+  pl_rng_init (&rng, seed + 7);
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      for (guint o = 0; o < net->layers[i].c_out; o++)
+        net->layers[i].b[o] = (float) (0.2 * pl_rng_uniform (&rng) - 0.1);
+  for (guint i = 0; i < net->head->n_layers; i++)
+    for (guint o = 0; o < net->head->layers[i].n_out; o++)
+      net->head->layers[i].b[o] = (float) (0.2 * pl_rng_uniform (&rng) - 0.1);
+  return net;
+}
+
+/* Filter 0 of the first conv layer cut off (every weight that reads it masked), and every
+ * fifth conv weight pruned, as pruning leaves a network. */
+static void
+prune_some (PlConvNet *net)
+{
+  const PlConvLayer *first = &net->layers[0];
+  const PlConvLayer *next = NULL;
+  gsize nw;
+
+  for (guint i = 1; i < net->n_layers && next == NULL; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      next = &net->layers[i];
+  if (next != NULL)
+    {
+      gsize kk = (gsize) next->k * next->k;
+
+      for (guint o = 0; o < next->c_out; o++)
+        for (gsize t = 0; t < kk; t++)
+          next->w_mask[(gsize) o * next->c_in * kk + t] = 0.0f;
+    }
+  else
+    {
+      const PlLayer *d = &net->head->layers[0];
+      guint hw = net->layers[net->n_layers - 1].h_out * net->layers[net->n_layers - 1].w_out;
+
+      for (guint o = 0; o < d->n_out; o++)
+        for (guint t = 0; t < hw; t++)
+          d->w_mask[(gsize) o * d->n_in + t] = 0.0f;
+    }
+  nw = (gsize) first->c_out * first->c_in * first->k * first->k;
+  for (gsize k = 3; k < nw; k += 5)
+    first->w_mask[k] = 0.0f;
+  pl_conv_net_apply_masks (net);
+  g_assert_cmpfloat (first->filter_mask[0], ==, 0.0f);
+  g_assert_cmpfloat (first->filter_mask[1], ==, 1.0f);
+}
+
+static void
+check_forward (const char   *arch,
+               PlActivation  activation,
+               gboolean      pruned)
+{
+  g_autoptr(PlConvNet) net = make_net (arch, activation, 3);
+  g_autoptr(PlDataset) data = NULL;
+  g_autoptr(PlConvWork) work = NULL;
+  g_autofree double *ref = NULL;
+  g_autofree double *in = NULL;
+  g_autofree double *out = NULL;
+  const PlConvLayer *l0 = &net->layers[0];
+  guint m = pl_conv_net_n_outputs (net);
+  guint n_in = pl_conv_net_n_inputs (net);
+  gsize out_size = (gsize) l0->c_out * l0->h_out * l0->w_out;
+  const float *p;
+  double loss_ref, loss;
+
+  if (pruned)
+    prune_some (net);
+  data = pl_test_random_data (N_SAMPLES, n_in, m, 11);
+  work = pl_conv_work_new (net, N_SAMPLES);
+  ref = g_new (double, (gsize) N_SAMPLES * m);
+  in = g_new (double, n_in);
+  out = g_new (double, out_size);
+
+  p = pl_conv_forward (net, work, data->x, N_SAMPLES);
+  loss = pl_conv_loss (net, work, data->y, N_SAMPLES, NULL);
+  loss_ref = pl_conv_forward_ref (net, data->x, data->y, N_SAMPLES, ref);
+  for (gsize k = 0; k < (gsize) N_SAMPLES * m; k++)
+    g_assert_cmpfloat_with_epsilon (p[k], ref[k], 1e-5);
+  g_assert_cmpfloat_with_epsilon (loss, loss_ref, 1e-5);
+
+  /* the first conv layer alone, sample by sample, by the nested-loop convolution */
+  for (guint s = 0; s < N_SAMPLES; s++)
+    {
+      const float *a = pl_conv_work_activation (work, 0) + s * out_size;
+
+      for (guint k = 0; k < n_in; k++)
+        in[k] = data->x[(gsize) s * n_in + k];
+      pl_conv_layer_forward_ref (net, 0, in, out);
+      for (gsize k = 0; k < out_size; k++)
+        g_assert_cmpfloat_with_epsilon (a[k], out[k], 1e-5);
+    }
+}
+
+static void
+test_forward_matches_nested_loops (void)
+{
+  for (guint a = 0; a < G_N_ELEMENTS (archs); a++)
+    {
+      check_forward (archs[a], PL_ACTIVATION_RELU, FALSE);
+      check_forward (archs[a], PL_ACTIVATION_TANH, FALSE);
+      check_forward (archs[a], PL_ACTIVATION_RELU, TRUE);
+      check_forward (archs[a], PL_ACTIVATION_TANH, TRUE);
+    }
+}
+
+/* Every parameter's gradient against (L(θ + h) − L(θ − h)) / (2h) of the double reference,
+ * with the step as the float parameter can take it. */
+static void
+check_gradient (const char   *arch,
+                PlActivation  activation,
+                gboolean      pruned)
+{
+  g_autoptr(PlConvNet) net = make_net (arch, activation, 5);
+  g_autoptr(PlDataset) data = NULL;
+  g_autoptr(PlConvWork) work = NULL;
+  g_autofree float *grad = NULL;
+  g_autofree float *head_grad = NULL;
+  /* small: the reference is in double, and a step across a tie of a max-pool window or a
+   * ReLU kink would break the comparison (the float steps are taken as they round) */
+  const double h = 1e-5;
+  double worst = 0.0;
+  guint m = pl_conv_net_n_outputs (net);
+
+  if (pruned)
+    prune_some (net);
+  data = pl_test_random_data (N_SAMPLES, pl_conv_net_n_inputs (net), m, 13);
+  work = pl_conv_work_new (net, N_SAMPLES);
+  grad = g_new (float, MAX (net->n_params, 1));
+  head_grad = g_new (float, net->head->n_params);
+
+  pl_conv_forward (net, work, data->x, N_SAMPLES);
+  pl_conv_backward (net, work, data->y, N_SAMPLES, 1.0f / N_SAMPLES, grad, head_grad);
+
+  for (guint part = 0; part < 2; part++)
+    {
+      float *params = part == 0 ? net->params : net->head->params;
+      const float *g = part == 0 ? grad : head_grad;
+      gsize n = part == 0 ? net->n_params : net->head->n_params;
+
+      for (gsize k = 0; k < n; k++)
+        {
+          float saved = params[k];
+          float up = (float) (saved + h), down = (float) (saved - h);
+          double l_up, l_down, fd;
+
+          params[k] = up;
+          l_up = pl_conv_forward_ref (net, data->x, data->y, N_SAMPLES, NULL);
+          params[k] = down;
+          l_down = pl_conv_forward_ref (net, data->x, data->y, N_SAMPLES, NULL);
+          params[k] = saved;
+          fd = (l_up - l_down) / ((double) up - (double) down);
+          if (fabs (g[k] - fd) > 2e-5 + 1e-3 * fabs (fd))
+            g_error ("%s %s%s: parameter %zu of %s: backward %.7g, finite differences %.7g",
+                     arch, pl_activation_to_string (activation), pruned ? " pruned" : "",
+                     (size_t) k, part == 0 ? "the conv layers" : "the head", g[k], fd);
+          worst = MAX (worst, fabs (g[k] - fd));
+        }
+    }
+  g_test_message ("%s %s%s: largest difference %.2e", arch, pl_activation_to_string (activation),
+                  pruned ? " pruned" : "", worst);
+}
+
+static void
+test_gradient_tanh (void)
+{
+  for (guint a = 0; a < G_N_ELEMENTS (archs); a++)
+    {
+      check_gradient (archs[a], PL_ACTIVATION_TANH, FALSE);
+      check_gradient (archs[a], PL_ACTIVATION_TANH, TRUE);
+    }
+}
+
+static void
+test_gradient_relu (void)
+{
+  for (guint a = 0; a < G_N_ELEMENTS (archs); a++)
+    {
+      check_gradient (archs[a], PL_ACTIVATION_RELU, FALSE);
+      check_gradient (archs[a], PL_ACTIVATION_RELU, TRUE);
+    }
+}
+
+static void
+test_gradient_sigmoid (void)
+{
+  check_gradient (archs[2], PL_ACTIVATION_SIGMOID, FALSE);
+}
+
+static void
+test_arch_lenet5 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("lenet5", PL_ACTIVATION_RELU, &error);
+  g_autoptr(PlConvNet) same = NULL;
+  g_autoptr(PlConvNet) copy = NULL;
+  g_autofree char *arch = NULL;
+  g_autofree char *arch2 = NULL;
+
+  g_assert_no_error (error);
+  arch = pl_conv_net_arch (net);
+  g_assert_cmpstr (arch, ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_assert_cmpuint (net->n_layers, ==, 4);
+  g_assert_cmpuint (net->layers[0].h_out, ==, 28);
+  g_assert_cmpuint (net->layers[1].h_out, ==, 14);
+  g_assert_cmpuint (net->layers[2].h_out, ==, 10);
+  g_assert_cmpuint (net->layers[3].w_out, ==, 5);
+  g_assert_cmpuint (net->head->sizes[0], ==, 400);
+  /* 6·25 + 6, 16·6·25 + 16; 400·120 + 120, 120·84 + 84, 84·10 + 10: LeNet-5's 61,706 */
+  g_assert_cmpuint (net->n_params, ==, 156 + 2416);
+  g_assert_cmpuint (pl_conv_net_n_params (net), ==, 61706);
+  g_assert_true (pl_conv_arch_is_conv ("lenet5"));
+  g_assert_true (pl_conv_arch_is_conv ("1x28x28-10"));
+  g_assert_false (pl_conv_arch_is_conv ("784-300-100-10"));
+  g_assert_false (pl_conv_arch_is_conv ("784-x"));
+
+  same = pl_conv_net_new_from_arch (arch, PL_ACTIVATION_TANH, &error);
+  g_assert_no_error (error);
+  pl_conv_net_init (same, 9);
+  copy = pl_conv_net_copy (same);
+  arch2 = pl_conv_net_arch (copy);
+  g_assert_cmpstr (arch2, ==, arch);
+  g_assert_cmpmem (copy->params, sizeof (float) * copy->n_params, same->params, sizeof (float) * same->n_params);
+  g_assert_cmpmem (copy->head->params, sizeof (float) * copy->head->n_params,
+                   same->head->params, sizeof (float) * same->head->n_params);
+}
+
+static void
+test_arch_rejects_malformed (void)
+{
+  static const struct {
+    const char *arch;
+    const char *says;   /* a part of the message */
+  } bad[] = {
+    { "1x28x28", "input shape, layers and dense sizes" },
+    { "1x28-10", "is not an input shape" },
+    { "0x28x28-10", "is not an input shape" },
+    { "1x28x28x3-10", "is not an input shape" },
+    { "1xx28-10", "is not an input shape" },
+    { "1x28x28-c6-10", "is not a layer" },
+    { "1x28x28-c6k-10", "is not a layer" },
+    { "1x28x28-c0k5-10", "is not a layer" },
+    { "1x28x28-c6k5p-10", "is not a layer" },
+    { "1x28x28-c6k5q2-10", "is not a layer" },
+    { "1x28x28-m-10", "is not a layer" },
+    { "1x28x28-m2x-10", "is not a layer" },
+    { "1x28x28-r2-10", "is not a layer" },
+    { "1x28x28-c6k5p5-10", "pads by 5" },
+    { "1x28x28-c6k33-10", "is not a layer" },
+    { "1x4x4-c6k5-10", "needs an input of at least 5×5, it gets 4×4" },
+    { "1x4x4-m5-10", "needs an input of at least 5×5" },
+    { "1x28x28-c6k5-m2", "no dense layer" },
+    { "1x28x28-c6k5-m2-", "is not a layer" },
+    { "1x28x28-c6k5", "no dense layer" },
+    { "1x28x28-10-c6k5", "follows a dense layer" },
+    { "1x28x28-c6k5-0", "is not a layer size" },
+    { "1x28x28-c6k5-99999999999", "is not a layer size" },
+    { "1x256x256-c4096k1-10", "flattened features" },
+    { "lenet", "input shape, layers and dense sizes" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch (bad[i].arch, PL_ACTIVATION_RELU, &error);
+
+      g_assert_null (net);
+      g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID);
+      if (strstr (error->message, bad[i].says) == NULL || strstr (error->message, bad[i].arch) == NULL)
+        g_error ("“%s”: expected a message with “%s”, got “%s”", bad[i].arch, bad[i].says, error->message);
+    }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/engine/conv/arch/lenet5", test_arch_lenet5);
+  g_test_add_func ("/engine/conv/arch/rejects-malformed", test_arch_rejects_malformed);
+  g_test_add_func ("/engine/conv/forward/matches-nested-loops", test_forward_matches_nested_loops);
+  g_test_add_func ("/engine/conv/gradient/tanh/matches-finite-differences", test_gradient_tanh);
+  g_test_add_func ("/engine/conv/gradient/relu/matches-finite-differences", test_gradient_relu);
+  g_test_add_func ("/engine/conv/gradient/sigmoid/matches-finite-differences", test_gradient_sigmoid);
+  return pl_test_run ();
+}
