@@ -6,6 +6,10 @@
 #include <string.h>
 
 #include "pl-conv.h"
+#include "pl-conv-file.h"
+#include "pl-conv-train.h"
+#include "pl-eval.h"
+#include "pl-safetensors.h"
 #include "pl-error.h"
 #include "pl-rng.h"
 #include "pl-test-util.h"
@@ -305,6 +309,248 @@ test_arch_rejects_malformed (void)
     }
 }
 
+static void
+test_file_round_trip (void)
+{
+  g_autoptr(PlConvNet) net = make_net (archs[2], PL_ACTIVATION_TANH, 21);
+  g_autoptr(PlConvNet) back = NULL;
+  g_autoptr(PlSafetensors) st = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (pl_test_tmp_dir (), "conv.safetensors", NULL);
+  g_autofree char *arch = NULL;
+  gsize dims[4];
+
+  prune_some (net);
+  g_assert_true (pl_conv_net_save (net, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (pl_conv_file_is_conv (path));
+
+  /* the layout PyTorch's nn.Conv2d and nn.Linear take */
+  st = pl_safetensors_open (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (pl_safetensors_get_shape (st, "layers.0.weight", 4, dims, &error));
+  g_assert_cmpuint (dims[0], ==, 2);
+  g_assert_cmpuint (dims[1], ==, 1);
+  g_assert_cmpuint (dims[2], ==, 3);
+  g_assert_cmpuint (dims[3], ==, 3);
+  g_assert_true (pl_safetensors_get_shape (st, "layers.1.weight_mask", 4, dims, &error));
+  g_assert_cmpuint (dims[0], ==, 3);
+  g_assert_cmpuint (dims[1], ==, 2);
+  g_assert_true (pl_safetensors_get_shape (st, "layers.2.weight", 2, dims, &error));
+  g_assert_cmpuint (dims[0], ==, 4);
+  g_assert_cmpuint (dims[1], ==, 3);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pl_safetensors_get_metadata (st, "activation"), ==, "tanh");
+
+  back = pl_conv_net_load (path, &error);
+  g_assert_no_error (error);
+  arch = pl_conv_net_arch (back);
+  g_assert_cmpstr (arch, ==, archs[2]);
+  g_assert_cmpint (back->activation, ==, PL_ACTIVATION_TANH);
+  g_assert_cmpmem (back->params, sizeof (float) * back->n_params, net->params, sizeof (float) * net->n_params);
+  g_assert_cmpmem (back->masks, sizeof (float) * back->n_params, net->masks, sizeof (float) * net->n_params);
+  g_assert_cmpmem (back->filter_masks, sizeof (float) * back->n_filters,
+                   net->filter_masks, sizeof (float) * net->n_filters);
+  g_assert_cmpmem (back->head->params, sizeof (float) * back->head->n_params,
+                   net->head->params, sizeof (float) * net->head->n_params);
+  g_assert_cmpmem (back->head->masks, sizeof (float) * back->head->n_params,
+                   net->head->masks, sizeof (float) * net->head->n_params);
+}
+
+/* A file like the one pl_conv_net_save writes for 1x4x4-c2k3-3, with one thing changed. */
+static char *
+write_bad (const char  *name,
+           const char  *arch,
+           guint        weight0_rank,
+           float        mask_value,
+           gboolean     extra_layer,
+           float        bias_value)
+{
+  g_autoptr(PlSafetensorsWriter) w = pl_safetensors_writer_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  float v[64];
+  gsize d0[4] = { 2, 1, 3, 3 }, d0b[1] = { 2 }, d1[2] = { 3, 8 }, d1b[1] = { 3 };
+  gsize d0r2[2] = { 2, 9 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (v); k++)
+    v[k] = 0.01f * k;
+  if (arch != NULL)
+    pl_safetensors_writer_add_metadata (w, "arch", arch);
+  pl_safetensors_writer_add_f32 (w, "layers.0.weight", weight0_rank, weight0_rank == 4 ? d0 : d0r2, v, FALSE);
+  v[1] = bias_value;
+  pl_safetensors_writer_add_f32 (w, "layers.0.bias", 1, d0b, v, FALSE);
+  v[1] = 0.01f;
+  if (mask_value >= 0.0f)
+    {
+      float m[18];
+
+      for (guint k = 0; k < 18; k++)
+        m[k] = k == 4 ? mask_value : 1.0f;
+      pl_safetensors_writer_add_f32 (w, "layers.0.weight_mask", 4, d0, m, FALSE);
+    }
+  pl_safetensors_writer_add_f32 (w, "layers.1.weight", 2, d1, v, FALSE);
+  pl_safetensors_writer_add_f32 (w, "layers.1.bias", 1, d1b, v, FALSE);
+  if (extra_layer)
+    pl_safetensors_writer_add_f32 (w, "layers.2.weight", 2, d1, v, FALSE);
+  bytes = pl_safetensors_writer_finish (w);
+  return pl_test_write_bytes (name, bytes);
+}
+
+static void
+test_file_rejects_bad (void)
+{
+  static const struct {
+    const char *name;
+    const char *arch;
+    guint       rank;
+    float       mask;
+    gboolean    extra;
+    float       bias;
+    const char *says;
+  } bad[] = {
+    { "conv-good.safetensors", "1x4x4-c2k3-3", 4, 0.0f, FALSE, 0.5f, NULL },
+    { "conv-no-arch.safetensors", NULL, 4, -1.0f, FALSE, 0.5f, "no convolutional architecture" },
+    { "conv-mlp-arch.safetensors", "16-3", 4, -1.0f, FALSE, 0.5f, "no convolutional architecture" },
+    { "conv-bad-arch.safetensors", "1x4x4-c2k3p9-3", 4, -1.0f, FALSE, 0.5f, "pads by 9" },
+    { "conv-other-arch.safetensors", "1x4x4-c3k3-3", 4, -1.0f, FALSE, 0.5f, "dimension 0 is 2, not 3" },
+    { "conv-rank.safetensors", "1x4x4-c2k3-3", 2, -1.0f, FALSE, 0.5f, "has 2 dimensions, not 4" },
+    { "conv-mask.safetensors", "1x4x4-c2k3-3", 4, 0.5f, FALSE, 0.5f, "a mask holds 0 or 1" },
+    { "conv-nan.safetensors", "1x4x4-c2k3-3", 4, -1.0f, FALSE, NAN, "not a finite number" },
+    { "conv-extra.safetensors", "1x4x4-c2k3-3", 4, -1.0f, TRUE, 0.5f, "one layer more" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *path = write_bad (bad[i].name, bad[i].arch, bad[i].rank, bad[i].mask,
+                                         bad[i].extra, bad[i].bias);
+      g_autoptr(PlConvNet) net = pl_conv_net_load (path, &error);
+
+      if (bad[i].says == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (net);
+          /* the mask's 0 zeroed its weight; the filter still feeds the head */
+          g_assert_cmpfloat (net->layers[0].w[4], ==, 0.0f);
+          g_assert_cmpfloat (net->layers[0].b[1], ==, 0.5f);
+          continue;
+        }
+      g_assert_null (net);
+      g_assert_nonnull (error);
+      pl_test_assert_message_names (error, path);
+      if (strstr (error->message, bad[i].says) == NULL)
+        g_error ("%s: expected “%s” in “%s”", bad[i].name, bad[i].says, error->message);
+    }
+}
+
+/* Images whose class is the quadrant holding the bright blob: a conv net must learn it. */
+static PlDataset *
+blob_images (guint   n,
+             guint64 seed)
+{
+  PlDataset *d = pl_dataset_new (n, 36, 4);
+  PlRng rng;
+
+  pl_rng_init (&rng, seed);
+  for (guint s = 0; s < n; s++)
+    {
+      guint q = s % 4, cy = (q / 2) * 3 + (guint) pl_rng_below (&rng, 2) + 1;
+      guint cx = (q % 2) * 3 + (guint) pl_rng_below (&rng, 2) + 1;
+
+      for (guint k = 0; k < 36; k++)
+        d->x[(gsize) s * 36 + k] = (float) (0.3 * pl_rng_uniform (&rng));
+      d->x[(gsize) s * 36 + cy * 6 + cx] += 1.0f;
+      d->y[s] = q;
+    }
+  return d;
+}
+
+static void
+train_once (PlConvNet *net,
+            guint      threads,
+            guint      epochs)
+{
+  g_autoptr(PlDataset) train = blob_images (400, 1);
+  g_autoptr(PlConvTrainer) trainer = NULL;
+  g_autoptr(GError) error = NULL;
+  PlTrainConfig config;
+
+  pl_train_config_init (&config);
+  config.epochs = epochs;
+  config.batch_size = 32;
+  config.lr = 0.05;
+  config.weight_decay = 1e-4;
+  config.threads = threads;
+  trainer = pl_conv_trainer_new (net, &config);
+  g_assert_true (pl_conv_trainer_run (trainer, train, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pl_conv_trainer_get_history (trainer)->len, ==, epochs);
+  g_assert_cmpuint (pl_conv_trainer_get_grad_norms (trainer)->len, ==, epochs * 13);
+}
+
+static void
+test_train_learns_and_keeps_pruned_zero (void)
+{
+  g_autoptr(PlConvNet) net = make_net ("1x6x6-c4k3p1-m2-8-4", PL_ACTIVATION_RELU, 2);
+  g_autoptr(PlConvNet) again = NULL;
+  g_autoptr(PlConvNet) two = NULL;
+  g_autoptr(PlDataset) test = blob_images (200, 2);
+  g_autoptr(PlEvaluation) before = NULL;
+  g_autoptr(PlEvaluation) after = NULL;
+  g_autoptr(GError) error = NULL;
+  const PlConvLayer *l0 = &net->layers[0];
+
+  /* filter 3 cut off (its outgoing head columns), and a few conv weights */
+  for (guint o = 0; o < net->head->layers[0].n_out; o++)
+    for (guint t = 0; t < 9; t++)
+      net->head->layers[0].w_mask[(gsize) o * 36 + 27 + t] = 0.0f;
+  l0->w_mask[0] = l0->w_mask[10] = 0.0f;
+  pl_conv_net_apply_masks (net);
+  g_assert_cmpfloat (l0->filter_mask[3], ==, 0.0f);
+  again = pl_conv_net_copy (net);
+  two = pl_conv_net_copy (net);
+
+  before = pl_conv_evaluate (net, test, &error);
+  g_assert_no_error (error);
+  train_once (net, 1, 8);
+  after = pl_conv_evaluate (net, test, &error);
+  g_assert_no_error (error);
+  g_test_message ("test accuracy %.3f → %.3f, loss %.3f → %.3f", before->accuracy, after->accuracy,
+                  before->loss, after->loss);
+  g_assert_cmpfloat (after->accuracy, >=, 0.9);
+  g_assert_cmpfloat (after->loss, <, before->loss);
+  g_assert_cmpfloat (l0->w[0], ==, 0.0f);
+  g_assert_cmpfloat (l0->w[10], ==, 0.0f);
+  g_assert_cmpfloat (l0->filter_mask[3], ==, 0.0f);
+  for (guint o = 0; o < net->head->layers[0].n_out; o++)
+    g_assert_cmpfloat (net->head->layers[0].w[(gsize) o * 36 + 30], ==, 0.0f);
+
+  /* the same seed gives the same weights; two threads sum the same gradient in another order */
+  train_once (again, 1, 8);
+  g_assert_cmpmem (again->params, sizeof (float) * again->n_params, net->params, sizeof (float) * net->n_params);
+  train_once (two, 2, 8);
+  for (gsize k = 0; k < net->n_params; k++)
+    g_assert_cmpfloat_with_epsilon (two->params[k], net->params[k], 1e-3);
+}
+
+static void
+test_train_rejects_mismatched_data (void)
+{
+  g_autoptr(PlConvNet) net = make_net ("1x5x5-c2k3-4", PL_ACTIVATION_RELU, 2);
+  g_autoptr(PlDataset) data = blob_images (8, 1);
+  g_autoptr(PlConvTrainer) trainer = NULL;
+  g_autoptr(GError) error = NULL;
+  PlTrainConfig config;
+
+  pl_train_config_init (&config);
+  trainer = pl_conv_trainer_new (net, &config);
+  g_assert_false (pl_conv_trainer_run (trainer, data, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH);
+  g_clear_error (&error);
+  g_assert_null (pl_conv_evaluate (net, data, &error));
+  g_assert_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,5 +562,9 @@ main (int    argc,
   g_test_add_func ("/engine/conv/gradient/tanh/matches-finite-differences", test_gradient_tanh);
   g_test_add_func ("/engine/conv/gradient/relu/matches-finite-differences", test_gradient_relu);
   g_test_add_func ("/engine/conv/gradient/sigmoid/matches-finite-differences", test_gradient_sigmoid);
+  g_test_add_func ("/engine/conv/file/round-trip", test_file_round_trip);
+  g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
+  g_test_add_func ("/engine/conv/train/learns-and-keeps-pruned-zero", test_train_learns_and_keeps_pruned_zero);
+  g_test_add_func ("/engine/conv/train/rejects-mismatched-data", test_train_rejects_mismatched_data);
   return pl_test_run ();
 }
