@@ -189,79 +189,6 @@ pl_lesson_free (PlLesson *lesson)
 
 /* ---- reading, with the place of every value for messages --------------------------------- */
 
-typedef struct {
-  const char *file;    /* borrowed: display name */
-  GString    *where;   /* "steps[2].settings" */
-} Reader;
-
-static void
-reader_fail (Reader     *r,
-             GError    **error,
-             const char *format,
-             ...) G_GNUC_PRINTF (3, 4);
-
-static void
-reader_fail (Reader     *r,
-             GError    **error,
-             const char *format,
-             ...)
-{
-  g_autofree char *problem = NULL;
-  va_list args;
-
-  va_start (args, format);
-  problem = g_strdup_vprintf (format, args);
-  va_end (args);
-  if (r->where->len > 0)
-    g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                 _("“%s”: %s: %s"), r->file, r->where->str, problem);
-  else
-    g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_HEADER,
-                 _("“%s”: %s"), r->file, problem);
-}
-
-/* Enters member @name (or element @index when @name is NULL); returns the old length. */
-static gsize
-reader_enter (Reader     *r,
-              const char *name,
-              guint       index)
-{
-  gsize len = r->where->len;
-
-  if (name != NULL)
-    g_string_append_printf (r->where, len > 0 ? ".%s" : "%s", name);
-  else
-    g_string_append_printf (r->where, "[%u]", index);
-  return len;
-}
-
-static void
-reader_leave (Reader *r,
-              gsize   len)
-{
-  g_string_truncate (r->where, len);
-}
-
-/* Every member of @object is one of @known (NULL-terminated). */
-static gboolean
-check_members (Reader      *r,
-               JsonObject  *object,
-               const char **known,
-               GError     **error)
-{
-  g_autoptr(GList) members = json_object_get_members (object);
-
-  for (GList *l = members; l != NULL; l = l->next)
-    if (!g_strv_contains (known, l->data))
-      {
-        g_autofree char *list = g_strjoinv (", ", (char **) known);
-
-        reader_fail (r, error, _("unknown member “%s” (known: %s)"), (const char *) l->data, list);
-        return FALSE;
-      }
-  return TRUE;
-}
-
 static JsonNode *
 member (JsonObject *object,
         const char *name)
@@ -357,23 +284,23 @@ text_valid (const char *lang)
 }
 
 static gboolean
-read_one_text (Reader      *r,
-               const char  *value,
-               gboolean     markup,
-               GError     **error)
+read_one_text (PlJsonReader *r,
+               const char   *value,
+               gboolean      markup,
+               GError      **error)
 {
   g_autoptr(GError) local = NULL;
 
   if (value[0] == '\0')
     {
-      reader_fail (r, error, _("the text is empty"));
+      pl_json_fail (r, error, _("the text is empty"));
       return FALSE;
     }
   if (markup && !check_markup (value, &local))
     {
       g_autofree char *shown = g_utf8_make_valid (local->message, -1);
 
-      reader_fail (r, error, _("not valid Pango markup: %s"), shown);
+      pl_json_fail (r, error, _("not valid Pango markup: %s"), shown);
       return FALSE;
     }
   return TRUE;
@@ -381,7 +308,7 @@ read_one_text (Reader      *r,
 
 /* TEXT: a string, or an object of language → string. */
 static gboolean
-read_text (Reader       *r,
+read_text (PlJsonReader *r,
            JsonObject   *object,
            const char   *name,
            gboolean      required,
@@ -396,10 +323,10 @@ read_text (Reader       *r,
   if (node == NULL)
     {
       if (required)
-        reader_fail (r, error, _("“%s” is missing"), name);
+        pl_json_fail (r, error, _("“%s” is missing"), name);
       return !required;
     }
-  len = reader_enter (r, name, 0);
+  len = pl_json_enter (r, name, 0);
   if (node_is_string (node))
     {
       ok = read_one_text (r, json_node_get_string (node), markup, error);
@@ -420,7 +347,7 @@ read_text (Reader       *r,
 
       if (n == 0)
         {
-          reader_fail (r, error, _("give the text in at least one language"));
+          pl_json_fail (r, error, _("give the text in at least one language"));
           ok = FALSE;
         }
       out->langs = g_new0 (char *, MAX (n, 1));
@@ -428,17 +355,17 @@ read_text (Reader       *r,
       for (GList *l = members; l != NULL && ok; l = l->next, i++)
         {
           JsonNode *v = json_object_get_member (langs, l->data);
-          gsize inner = reader_enter (r, l->data, 0);
+          gsize inner = pl_json_enter (r, l->data, 0);
 
           if (!text_valid (l->data))
             {
-              reader_fail (r, error, _("“%s” is not a language tag such as “en” or “zh_CN”"),
+              pl_json_fail (r, error, _("“%s” is not a language tag such as “en” or “zh_CN”"),
                            (const char *) l->data);
               ok = FALSE;
             }
           else if (!node_is_string (v))
             {
-              reader_fail (r, error, _("expected a string"));
+              pl_json_fail (r, error, _("expected a string"));
               ok = FALSE;
             }
           else
@@ -449,34 +376,34 @@ read_text (Reader       *r,
               out->texts[i] = g_strdup (json_node_get_string (v));
               out->n = i + 1;
             }
-          reader_leave (r, inner);
+          pl_json_leave (r, inner);
         }
     }
   else
     {
-      reader_fail (r, error, _("expected a string or an object of languages"));
+      pl_json_fail (r, error, _("expected a string or an object of languages"));
       ok = FALSE;
     }
-  reader_leave (r, len);
+  pl_json_leave (r, len);
 
   return ok;
 }
 
 static gboolean
-read_string (Reader      *r,
-             JsonObject  *object,
-             const char  *name,
-             char       **out,
-             GError     **error)
+read_string (PlJsonReader *r,
+             JsonObject   *object,
+             const char   *name,
+             char        **out,
+             GError      **error)
 {
   JsonNode *node = member (object, name);
 
   if (!node_is_string (node) || json_node_get_string (node)[0] == '\0')
     {
-      gsize len = reader_enter (r, name, 0);
+      gsize len = pl_json_enter (r, name, 0);
 
-      reader_fail (r, error, node == NULL ? _("missing") : _("expected a non-empty string"));
-      reader_leave (r, len);
+      pl_json_fail (r, error, node == NULL ? _("missing") : _("expected a non-empty string"));
+      pl_json_leave (r, len);
       return FALSE;
     }
   *out = g_strdup (json_node_get_string (node));
@@ -485,38 +412,38 @@ read_string (Reader      *r,
 
 /* A number in [lo, hi]: finite, and whole when @whole. */
 static gboolean
-read_number (Reader      *r,
-             JsonNode    *node,
-             const char  *name,
-             double       lo,
-             double       hi,
-             gboolean     whole,
-             double      *out,
-             GError     **error)
+read_number (PlJsonReader *r,
+             JsonNode     *node,
+             const char   *name,
+             double        lo,
+             double        hi,
+             gboolean      whole,
+             double       *out,
+             GError      **error)
 {
-  gsize len = reader_enter (r, name, 0);
+  gsize len = pl_json_enter (r, name, 0);
   double v;
   gboolean ok = FALSE;
 
   if (!node_is_number (node))
-    reader_fail (r, error, _("expected a number"));
+    pl_json_fail (r, error, _("expected a number"));
   else if (v = json_node_get_double (node), !isfinite (v) || v < lo || v > hi)
-    reader_fail (r, error, _("%g is out of range: give a number from %g to %g"), v, lo, hi);
+    pl_json_fail (r, error, _("%g is out of range: give a number from %g to %g"), v, lo, hi);
   else if (whole && v != floor (v))
-    reader_fail (r, error, _("%g is not a whole number"), v);
+    pl_json_fail (r, error, _("%g is not a whole number"), v);
   else
     {
       *out = v;
       ok = TRUE;
     }
-  reader_leave (r, len);
+  pl_json_leave (r, len);
 
   return ok;
 }
 
 /* One of @names[0..n), by name. */
 static gboolean
-read_name (Reader       *r,
+read_name (PlJsonReader *r,
            JsonNode     *node,
            const char   *what,
            const char  **names,
@@ -528,7 +455,7 @@ read_name (Reader       *r,
 
   if (node == NULL)
     {
-      reader_fail (r, error, _("the %s is missing"), what);
+      pl_json_fail (r, error, _("the %s is missing"), what);
       return FALSE;
     }
   if (node_is_string (node))
@@ -540,7 +467,7 @@ read_name (Reader       *r,
         }
   for (guint i = 0; i < n; i++)
     g_string_append_printf (known, i > 0 ? ", %s" : "%s", names[i]);
-  reader_fail (r, error, _("%s “%s” is not one of %s"), what,
+  pl_json_fail (r, error, _("%s “%s” is not one of %s"), what,
                node_is_string (node) ? json_node_get_string (node) : "?", known->str);
   return FALSE;
 }
@@ -564,10 +491,10 @@ hidden_valid (const char *text)
 }
 
 static gboolean
-read_settings (Reader            *r,
-               JsonObject        *object,
-               PlLessonSettings  *s,
-               GError           **error)
+read_settings (PlJsonReader     *r,
+               JsonObject       *object,
+               PlLessonSettings *s,
+               GError          **error)
 {
   static const char *known[] = {
     "dataset", "hidden", "activation", "epochs", "lr", "score", "scope", "invert", "sparsity",
@@ -579,7 +506,7 @@ read_settings (Reader            *r,
   double v;
   guint k;
 
-  if (!check_members (r, object, known, error))
+  if (!pl_json_check_members (r, object, known, error))
     return FALSE;
 
   if (member (object, "dataset") != NULL)
@@ -594,20 +521,20 @@ read_settings (Reader            *r,
         return FALSE;
       if (!hidden_valid (s->hidden))
         {
-          gsize len = reader_enter (r, "hidden", 0);
+          gsize len = pl_json_enter (r, "hidden", 0);
 
-          reader_fail (r, error, _("“%s” is not hidden layer sizes such as “64-64”"), s->hidden);
-          reader_leave (r, len);
+          pl_json_fail (r, error, _("“%s” is not hidden layer sizes such as “64-64”"), s->hidden);
+          pl_json_leave (r, len);
           return FALSE;
         }
       s->has_hidden = TRUE;
     }
   if ((node = member (object, "activation")) != NULL)
     {
-      gsize len = reader_enter (r, "activation", 0);
+      gsize len = pl_json_enter (r, "activation", 0);
       gboolean ok = read_name (r, node, _("activation"), activations, 3, &k, error);
 
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       if (!ok)
         return FALSE;
       s->activation = g_strdup (activations[k]);
@@ -629,24 +556,24 @@ read_settings (Reader            *r,
   if ((node = member (object, "score")) != NULL)
     {
       g_autoptr(GError) local = NULL;
-      gsize len = reader_enter (r, "score", 0);
+      gsize len = pl_json_enter (r, "score", 0);
 
       if (!node_is_string (node)
           || !pl_score_parse (json_node_get_string (node), &s->score, &local))
         {
-          reader_fail (r, error, "%s", local != NULL ? local->message : _("expected a score name"));
-          reader_leave (r, len);
+          pl_json_fail (r, error, "%s", local != NULL ? local->message : _("expected a score name"));
+          pl_json_leave (r, len);
           return FALSE;
         }
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       s->has_score = TRUE;
     }
   if ((node = member (object, "scope")) != NULL)
     {
-      gsize len = reader_enter (r, "scope", 0);
+      gsize len = pl_json_enter (r, "scope", 0);
       gboolean ok = read_name (r, node, _("scope"), scopes, 2, &k, error);
 
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       if (!ok)
         return FALSE;
       s->scope_layer = k == 1;
@@ -656,10 +583,10 @@ read_settings (Reader            *r,
     {
       if (!node_is_bool (node))
         {
-          gsize len = reader_enter (r, "invert", 0);
+          gsize len = pl_json_enter (r, "invert", 0);
 
-          reader_fail (r, error, _("expected true or false"));
-          reader_leave (r, len);
+          pl_json_fail (r, error, _("expected true or false"));
+          pl_json_leave (r, len);
           return FALSE;
         }
       s->invert = json_node_get_boolean (node);
@@ -680,10 +607,10 @@ read_settings (Reader            *r,
     }
   if ((node = member (object, "penalty")) != NULL)
     {
-      gsize len = reader_enter (r, "penalty", 0);
+      gsize len = pl_json_enter (r, "penalty", 0);
       gboolean ok = read_name (r, node, _("penalty"), penalty_names, PL_LESSON_N_PENALTIES, &k, error);
 
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       if (!ok)
         return FALSE;
       s->penalty = k;
@@ -703,10 +630,10 @@ read_settings (Reader            *r,
     }
   if ((node = member (object, "procedure")) != NULL)
     {
-      gsize len = reader_enter (r, "procedure", 0);
+      gsize len = pl_json_enter (r, "procedure", 0);
       gboolean ok = read_name (r, node, _("procedure"), procedure_names, PL_LESSON_N_PROCEDURES, &k, error);
 
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       if (!ok)
         return FALSE;
       s->procedure = k;
@@ -716,16 +643,16 @@ read_settings (Reader            *r,
 }
 
 static gboolean
-read_name_array (Reader      *r,
-                 JsonObject  *object,
-                 const char  *name,
-                 const char  *what,
-                 const char **names,
-                 guint        n_names,
-                 guint       *values,
-                 guint        max,
-                 guint       *n_values,
-                 GError     **error)
+read_name_array (PlJsonReader *r,
+                 JsonObject   *object,
+                 const char   *name,
+                 const char   *what,
+                 const char  **names,
+                 guint         n_names,
+                 guint        *values,
+                 guint         max,
+                 guint        *n_values,
+                 GError      **error)
 {
   JsonNode *node = member (object, name);
   JsonArray *array;
@@ -735,39 +662,39 @@ read_name_array (Reader      *r,
   *n_values = 0;
   if (node == NULL)
     return TRUE;
-  len = reader_enter (r, name, 0);
+  len = pl_json_enter (r, name, 0);
   if (!JSON_NODE_HOLDS_ARRAY (node))
     {
-      reader_fail (r, error, _("expected a list of names"));
-      reader_leave (r, len);
+      pl_json_fail (r, error, _("expected a list of names"));
+      pl_json_leave (r, len);
       return FALSE;
     }
   array = json_node_get_array (node);
   if (json_array_get_length (array) > max)
     {
-      reader_fail (r, error, _("at most %u entries, not %u"), max, json_array_get_length (array));
-      reader_leave (r, len);
+      pl_json_fail (r, error, _("at most %u entries, not %u"), max, json_array_get_length (array));
+      pl_json_leave (r, len);
       return FALSE;
     }
   for (guint i = 0; i < json_array_get_length (array) && ok; i++)
     {
-      gsize inner = reader_enter (r, NULL, i);
+      gsize inner = pl_json_enter (r, NULL, i);
 
       ok = read_name (r, json_array_get_element (array, i), what, names, n_names,
                       &values[i], error);
-      reader_leave (r, inner);
+      pl_json_leave (r, inner);
     }
   *n_values = json_array_get_length (array);
-  reader_leave (r, len);
+  pl_json_leave (r, len);
 
   return ok;
 }
 
 static gboolean
-read_expects (Reader        *r,
-              JsonObject    *object,
-              PlLessonStep  *step,
-              GError       **error)
+read_expects (PlJsonReader *r,
+              JsonObject   *object,
+              PlLessonStep *step,
+              GError      **error)
 {
   static const char *known[] = { "quantity", "min", "max", NULL };
   JsonNode *node = member (object, "expect");
@@ -776,13 +703,13 @@ read_expects (Reader        *r,
 
   if (node == NULL)
     return TRUE;
-  len = reader_enter (r, "expect", 0);
+  len = pl_json_enter (r, "expect", 0);
   if (!JSON_NODE_HOLDS_ARRAY (node)
       || json_array_get_length (json_node_get_array (node)) > G_N_ELEMENTS (step->expects))
     {
-      reader_fail (r, error, _("expected a list of at most %u expectations"),
+      pl_json_fail (r, error, _("expected a list of at most %u expectations"),
                    (guint) G_N_ELEMENTS (step->expects));
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       return FALSE;
     }
   array = json_node_get_array (node);
@@ -790,24 +717,24 @@ read_expects (Reader        *r,
     {
       JsonNode *e = json_array_get_element (array, i);
       PlLessonExpect *x = &step->expects[i];
-      gsize inner = reader_enter (r, NULL, i);
+      gsize inner = pl_json_enter (r, NULL, i);
       JsonObject *o;
       guint q;
 
       if (!JSON_NODE_HOLDS_OBJECT (e))
         {
-          reader_fail (r, error, _("expected an object"));
+          pl_json_fail (r, error, _("expected an object"));
           return FALSE;
         }
       o = json_node_get_object (e);
-      if (!check_members (r, o, known, error))
+      if (!pl_json_check_members (r, o, known, error))
         return FALSE;
       {
-        gsize qlen = reader_enter (r, "quantity", 0);
+        gsize qlen = pl_json_enter (r, "quantity", 0);
         gboolean ok = read_name (r, member (o, "quantity"), _("quantity"), quantity_names,
                                  PL_LESSON_N_QUANTITIES, &q, error);
 
-        reader_leave (r, qlen);
+        pl_json_leave (r, qlen);
         if (!ok)
           return FALSE;
       }
@@ -822,27 +749,27 @@ read_expects (Reader        *r,
         return FALSE;
       if (member (o, "min") == NULL && member (o, "max") == NULL)
         {
-          reader_fail (r, error, _("give “min”, “max” or both"));
+          pl_json_fail (r, error, _("give “min”, “max” or both"));
           return FALSE;
         }
       if (x->min > x->max)
         {
-          reader_fail (r, error, _("“min” %g is above “max” %g"), x->min, x->max);
+          pl_json_fail (r, error, _("“min” %g is above “max” %g"), x->min, x->max);
           return FALSE;
         }
       step->n_expects++;
-      reader_leave (r, inner);
+      pl_json_leave (r, inner);
     }
-  reader_leave (r, len);
+  pl_json_leave (r, len);
 
   return TRUE;
 }
 
 static gboolean
-read_step (Reader        *r,
-           JsonNode      *node,
-           PlLessonStep  *step,
-           GError       **error)
+read_step (PlJsonReader *r,
+           JsonNode     *node,
+           PlLessonStep *step,
+           GError      **error)
 {
   static const char *known[] = {
     "title", "text", "formula", "settings", "actions", "controls", "view", "notice", "expect",
@@ -854,11 +781,11 @@ read_step (Reader        *r,
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
     {
-      reader_fail (r, error, _("a step is an object"));
+      pl_json_fail (r, error, _("a step is an object"));
       return FALSE;
     }
   o = json_node_get_object (node);
-  if (!check_members (r, o, known, error)
+  if (!pl_json_check_members (r, o, known, error)
       || !read_text (r, o, "title", TRUE, FALSE, &step->title, error)
       || !read_text (r, o, "text", TRUE, TRUE, &step->text, error)
       || !read_text (r, o, "formula", FALSE, TRUE, &step->formula, error)
@@ -867,16 +794,16 @@ read_step (Reader        *r,
 
   if ((settings = member (o, "settings")) != NULL)
     {
-      gsize len = reader_enter (r, "settings", 0);
+      gsize len = pl_json_enter (r, "settings", 0);
       gboolean ok;
 
       if (!JSON_NODE_HOLDS_OBJECT (settings))
         {
-          reader_fail (r, error, _("expected an object"));
+          pl_json_fail (r, error, _("expected an object"));
           return FALSE;
         }
       ok = read_settings (r, json_node_get_object (settings), &step->settings, error);
-      reader_leave (r, len);
+      pl_json_leave (r, len);
       if (!ok)
         return FALSE;
     }
@@ -893,22 +820,22 @@ read_step (Reader        *r,
     if ((step->actions[i] == PL_LESSON_ACTION_PREVIEW || step->actions[i] == PL_LESSON_ACTION_PROCEDURE)
         && !step->settings.has_sparsity)
       {
-        reader_fail (r, error, _("the action “%s” needs “settings.sparsity”"),
+        pl_json_fail (r, error, _("the action “%s” needs “settings.sparsity”"),
                      action_names[step->actions[i]]);
         return FALSE;
       }
     else if (step->actions[i] == PL_LESSON_ACTION_PROCEDURE && !step->settings.has_procedure)
       {
-        reader_fail (r, error, _("the action “procedure” needs “settings.procedure”"));
+        pl_json_fail (r, error, _("the action “procedure” needs “settings.procedure”"));
         return FALSE;
       }
 
   {
-    gsize len = reader_enter (r, "view", 0);
+    gsize len = pl_json_enter (r, "view", 0);
     gboolean ok = read_name (r, member (o, "view"), _("view"), view_names, PL_LESSON_N_VIEWS,
                              &view, error);
 
-    reader_leave (r, len);
+    pl_json_leave (r, len);
     if (!ok)
       return FALSE;
     step->view = view;
@@ -920,14 +847,14 @@ read_step (Reader        *r,
     if (step->expects[i].quantity == PL_LESSON_QUANTITY_SWEEP_ACCURACY
         && !step->settings.has_sparsity)
       {
-        reader_fail (r, error, _("“sweep-accuracy” is read at “settings.sparsity”: give it"));
+        pl_json_fail (r, error, _("“sweep-accuracy” is read at “settings.sparsity”: give it"));
         return FALSE;
       }
     else if ((step->expects[i].quantity == PL_LESSON_QUANTITY_PROCEDURE_ACCURACY
               || step->expects[i].quantity == PL_LESSON_QUANTITY_PROCEDURE_SPARSITY)
              && !step->settings.has_procedure)
       {
-        reader_fail (r, error, _("“%s” is read from the run of “settings.procedure”: give it"),
+        pl_json_fail (r, error, _("“%s” is read from the run of “settings.procedure”: give it"),
                      quantity_names[step->expects[i].quantity]);
         return FALSE;
       }
@@ -947,10 +874,10 @@ id_valid (const char *id)
 }
 
 static gboolean
-read_lesson (Reader      *r,
-             JsonNode    *root,
-             PlLesson    *lesson,
-             GError     **error)
+read_lesson (PlJsonReader *r,
+             JsonNode     *root,
+             PlLesson     *lesson,
+             GError      **error)
 {
   static const char *known[] = {
     "prunelab-lesson", "id", "seed", "title", "summary", "steps", NULL,
@@ -962,31 +889,31 @@ read_lesson (Reader      *r,
 
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      reader_fail (r, error, _("a lesson is a JSON object"));
+      pl_json_fail (r, error, _("a lesson is a JSON object"));
       return FALSE;
     }
   o = json_node_get_object (root);
   version = member (o, "prunelab-lesson");
   if (version == NULL)
     {
-      reader_fail (r, error, _("not a PruneLab lesson (no “prunelab-lesson” member)"));
+      pl_json_fail (r, error, _("not a PruneLab lesson (no “prunelab-lesson” member)"));
       return FALSE;
     }
   if (!node_is_number (version) || json_node_get_double (version) != PL_LESSON_FORMAT_VERSION)
     {
       if (node_is_number (version))
-        reader_fail (r, error, _("lesson format %g is not supported (this PruneLab reads %d)"),
+        pl_json_fail (r, error, _("lesson format %g is not supported (this PruneLab reads %d)"),
                      json_node_get_double (version), PL_LESSON_FORMAT_VERSION);
       else
-        reader_fail (r, error, _("“prunelab-lesson” is the format version, a number"));
+        pl_json_fail (r, error, _("“prunelab-lesson” is the format version, a number"));
       return FALSE;
     }
-  if (!check_members (r, o, known, error)
+  if (!pl_json_check_members (r, o, known, error)
       || !read_string (r, o, "id", &lesson->id, error))
     return FALSE;
   if (!id_valid (lesson->id))
     {
-      reader_fail (r, error, _("id “%s”: use lowercase letters, digits and “-”"), lesson->id);
+      pl_json_fail (r, error, _("id “%s”: use lowercase letters, digits and “-”"), lesson->id);
       return FALSE;
     }
   if (member (o, "seed") != NULL && !read_string (r, o, "seed", &lesson->seed, error))
@@ -996,26 +923,26 @@ read_lesson (Reader      *r,
     return FALSE;
 
   steps = member (o, "steps");
-  len = reader_enter (r, "steps", 0);
+  len = pl_json_enter (r, "steps", 0);
   if (steps == NULL || !JSON_NODE_HOLDS_ARRAY (steps)
       || json_array_get_length (json_node_get_array (steps)) == 0
       || json_array_get_length (json_node_get_array (steps)) > PL_LESSON_MAX_STEPS)
     {
-      reader_fail (r, error, _("give a list of 1 to %d steps"), PL_LESSON_MAX_STEPS);
+      pl_json_fail (r, error, _("give a list of 1 to %d steps"), PL_LESSON_MAX_STEPS);
       return FALSE;
     }
   array = json_node_get_array (steps);
   lesson->steps = g_new0 (PlLessonStep, json_array_get_length (array));
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      gsize inner = reader_enter (r, NULL, i);
+      gsize inner = pl_json_enter (r, NULL, i);
 
       lesson->n_steps = i + 1;
       if (!read_step (r, json_array_get_element (array, i), &lesson->steps[i], error))
         return FALSE;
-      reader_leave (r, inner);
+      pl_json_leave (r, inner);
     }
-  reader_leave (r, len);
+  pl_json_leave (r, len);
 
   return TRUE;
 }
@@ -1032,7 +959,8 @@ pl_lesson_parse (const char  *contents,
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(GString) where = g_string_new (NULL);
-  Reader r = { display_name != NULL ? display_name : "lesson", where };
+  /* where: freed by its g_autoptr */
+  PlJsonReader r = { display_name != NULL ? display_name : "lesson", where };
 
   g_return_val_if_fail (contents != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

@@ -10,37 +10,10 @@
 #include "pl-engine.h"
 #include "pl-lesson-panel.h"
 #include "pl-session.h"
+#include "pl-test-gui.h"
 #include "pl-window.h"
 
 static char *dir;
-
-static gboolean
-timed_out (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer),
-          gpointer  data,
-          guint     seconds)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (seconds, timed_out, &expired);
-
-  while (!cond (data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  return !expired;
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return pl_window_is_idle (data);
-}
 
 static gboolean
 bytes_equal (GBytes *a,
@@ -80,20 +53,20 @@ test_save_and_reopen (void)
   PlSnapshot *sa, *sb;
 
   gtk_window_present (GTK_WINDOW (a));
-  g_assert_true (wait_for (window_idle, a, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, a, 60));
   pl_window_automate (a, "dataset=moons;epochs=8;train;idle;sparsity=60;idle;apply-prune;idle;"
                          "sweep;idle;sparsity=75;idle");
-  g_assert_true (wait_for (window_idle, a, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, a, 300));
   g_assert_true (pl_window_save_session_path (a, path));
-  g_assert_true (wait_for (window_idle, a, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, a, 60));
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   g_assert_true (gtk_recent_manager_has_item (gtk_recent_manager_get_default (), uri));
 
   b = pl_window_new (NULL);
   gtk_window_present (GTK_WINDOW (b));
-  g_assert_true (wait_for (window_idle, b, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, b, 60));
   g_assert_true (pl_window_open_session_path (b, path));
-  g_assert_true (wait_for (window_idle, b, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, b, 120));
 
   sa = pl_engine_get_snapshot (pl_window_get_engine (a));
   sb = pl_engine_get_snapshot (pl_window_get_engine (b));
@@ -127,7 +100,7 @@ test_save_and_reopen (void)
     gsize len;
 
     pl_window_export_report (b, pdf);
-    g_assert_true (wait_for (window_idle, b, 120));
+    g_assert_true (pl_test_wait_for (pl_test_window_idle, b, 120));
     g_assert_true (g_file_get_contents (pdf, &bytes, &len, NULL));
     g_assert_cmpuint (len, >, 1000);
     g_assert_cmpmem (bytes, 5, "%PDF-", 5);
@@ -167,9 +140,9 @@ test_corrupt_session (void)
   gsize len;
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_true (pl_window_save_session_path (window, good));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_true (g_file_get_contents (good, &contents, &len, NULL));
   g_assert_true (g_file_set_contents (cut, contents, len - 100, NULL));
   g_assert_true (g_file_set_contents (junk, "PK\003\004 not a session", -1, NULL));
@@ -187,32 +160,16 @@ test_corrupt_session (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   /* still the same model, and the slider still previews */
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpstr (pl_engine_get_snapshot (pl_window_get_engine (window))->arch, ==, arch_before);
   pl_window_set_sparsity (window, 50.0);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_nonnull (strstr (pl_window_get_readout_text (window), "Sparsity 50.0"));
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_unlink (good);
   g_unlink (cut);
   g_unlink (junk);
-}
-
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 /* A session a teacher made at a lesson step reopens at that step, shown and not run (the
@@ -228,14 +185,14 @@ test_lesson_kept (void)
   g_autoptr(PlSession) back = NULL;
   PlWindow *window = pl_window_new (NULL);
   const PlLesson *lesson;
-  GtkWidget *panel;
+  GtkWidget *panel, *stack;
   guint step;
   gsize epochs;
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_true (pl_window_save_session_path (window, first));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   s = pl_session_load (first, &error);
   g_assert_no_error (error);
   s->lesson_id = g_strdup ("magnitude");
@@ -243,20 +200,22 @@ test_lesson_kept (void)
   g_assert_true (pl_session_save (s, first, &error));
 
   g_assert_true (pl_window_open_session_path (window, first));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   /* the panel shows the saved step, as the steps before it would have left it, and has not
    * run it: the session's network is what the student sees */
   lesson = pl_window_get_lesson (window, &step);
   g_assert_nonnull (lesson);
   g_assert_cmpstr (lesson->id, ==, "magnitude");
   g_assert_cmpuint (step, ==, 3);
-  panel = find_widget (GTK_WIDGET (window), PL_TYPE_LESSON_PANEL);
+  panel = pl_test_find_widget (GTK_WIDGET (window), PL_TYPE_LESSON_PANEL, NULL);
   g_assert_nonnull (panel);
   g_assert_true (gtk_widget_get_visible (panel));
+  stack = pl_test_find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK, NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), ==, "threshold");
   pl_snapshot_history (pl_engine_get_snapshot (pl_window_get_engine (window)), &epochs);
   g_assert_cmpuint (epochs, ==, s->history->len);
   g_assert_true (pl_window_save_session_path (window, again));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   back = pl_session_load (again, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (back->lesson_id, ==, "magnitude");
@@ -268,11 +227,11 @@ test_lesson_kept (void)
   s->lesson_step = 2;
   g_assert_true (pl_session_save (s, first, &error));
   g_assert_true (pl_window_open_session_path (window, first));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_null (pl_window_get_lesson (window, NULL));
   g_assert_false (gtk_widget_get_visible (panel));
   g_assert_true (pl_window_save_session_path (window, again));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_clear_pointer (&back, pl_session_free);
   back = pl_session_load (again, &error);
   g_assert_no_error (error);
@@ -311,11 +270,11 @@ test_program_opens_file (void)
   /* a session with a pruned model, from a window */
   window = pl_window_new (NULL);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   pl_window_automate (window, "dataset=xor;epochs=3;train;idle;sparsity=40;idle;apply-prune;idle");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   g_assert_true (pl_window_save_session_path (window, path));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   gtk_window_destroy (GTK_WINDOW (window));
   session = pl_session_load (path, &error);
   g_assert_no_error (error);

@@ -11,28 +11,8 @@
 #include <string.h>
 
 #include "pl-locale.h"
+#include "pl-test-gui.h"
 #include "pl-window.h"
-
-static gboolean
-timed_out (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_idle (PlWindow *window,
-           guint     seconds)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (seconds, timed_out, &expired);
-
-  while (!pl_window_is_idle (window) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  return !expired;
-}
 
 /* Every GtkLabel under @widget, as set (with mnemonics: "训练(_T)") */
 static void
@@ -64,11 +44,11 @@ test_window_speaks_chinese (void)
   guint english = 0;
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_idle (window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   pl_window_automate (window, "epochs=5;train");
-  g_assert_true (wait_idle (window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   pl_window_set_sparsity (window, 50.0);
-  g_assert_true (wait_idle (window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
 
   /* the read-outs the class watches */
   g_test_message ("“%s” / “%s”", pl_window_get_accuracy_text (window), pl_window_get_readout_text (window));

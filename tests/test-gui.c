@@ -9,36 +9,8 @@
 #include "pl-chart-view.h"
 #include "pl-lesson-panel.h"
 #include "pl-safetensors.h"
+#include "pl-test-gui.h"
 #include "pl-window.h"
-
-static gboolean
-timed_out (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main loop until @cond holds (TRUE) or @seconds pass (FALSE). */
-static gboolean
-wait_for (gboolean (*cond) (gpointer),
-          gpointer  data,
-          guint     seconds)
-{
-  gboolean expired = FALSE;
-  guint id = g_timeout_add_seconds (seconds, timed_out, &expired);
-
-  while (!cond (data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
-  return !expired;
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return pl_window_is_idle (data);
-}
 
 static double
 shown_accuracy (PlWindow *window)
@@ -85,19 +57,19 @@ test_train_drag_export (void)
   gtk_window_present (GTK_WINDOW (window));
 
   /* it starts on a built-in set with a fresh network */
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpuint (errors.errors, ==, 0);
 
   /* train through the window's action, for 30 epochs */
   pl_window_automate (window, "epochs=30;train");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   trained = shown_accuracy (window);
   g_test_message ("after training: “%s”", pl_window_get_accuracy_text (window));
   g_assert_cmpfloat (trained, >=, 90.0);
 
   /* a threshold change updates the accuracy and sparsity shown */
   pl_window_set_sparsity (window, 95.0);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   pruned = shown_accuracy (window);
   g_test_message ("at 95%%: “%s” / “%s”", pl_window_get_accuracy_text (window), pl_window_get_readout_text (window));
   g_assert_nonnull (strstr (pl_window_get_readout_text (window), "Sparsity 95.0"));
@@ -115,11 +87,11 @@ test_train_drag_export (void)
   /* a malformed model file: an error that names it, and the app keeps running */
   g_assert_true (g_file_set_contents (bad, "not a model", -1, NULL));
   pl_window_open_model_path (window, bad);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpuint (errors.errors, >=, 1);
   g_assert_nonnull (strstr (errors.message, "bad.safetensors"));
   pl_window_set_sparsity (window, 50.0);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_nonnull (strstr (pl_window_get_readout_text (window), "Sparsity 50.0"));
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -152,7 +124,7 @@ wait_for_state (PlWindow *window,
 {
   StateWait w = { window, state };
 
-  g_assert_true (wait_for (in_state, &w, 120));
+  g_assert_true (pl_test_wait_for (in_state, &w, 120));
 }
 
 /* What a user sees after each error: the window answers a new slider position with an accuracy
@@ -164,7 +136,7 @@ assert_still_answers (PlWindow *window,
   g_autofree char *expected = g_strdup_printf ("Sparsity %.1f", percent);
 
   pl_window_set_sparsity (window, percent);
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   g_assert_nonnull (strstr (pl_window_get_readout_text (window), expected));
   g_assert_cmpfloat (shown_accuracy (window), >=, 0.0);
   g_assert_null (strstr (pl_window_get_accuracy_text (window), "nan"));
@@ -192,7 +164,7 @@ test_errors_mid_run (void)
 
   g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_true (g_file_set_contents (bad, "{\"not\": \"a model\"}", -1, NULL));
 
   /* a bad model opened while training: refused with a message, and training goes on */
@@ -205,13 +177,13 @@ test_errors_mid_run (void)
   g_assert_nonnull (strstr (errors.message, "training"));
   g_assert_cmpint (pl_engine_get_snapshot (engine)->state, ==, PL_ENGINE_STATE_TRAINING);
   pl_window_automate (window, "stop");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   assert_still_answers (window, 40.0);
 
   /* the same during a sweep (the Run Sweep button): the sweep completes */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.sweep", NULL));
   pl_window_open_model_path (window, bad);   /* queued behind the sweep: arrives while it runs */
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   g_test_message ("during a sweep: “%s”", errors.message);
   g_assert_cmpuint (errors.errors, ==, 2);
   g_assert_nonnull (strstr (errors.message, "sweep"));
@@ -231,7 +203,7 @@ test_errors_mid_run (void)
         pl_window_open_model_path (window, bad);
       g_main_context_iteration (NULL, FALSE);
     }
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   g_test_message ("during a drag: “%s”", errors.message);
   g_assert_cmpuint (errors.errors, ==, 3);
   g_assert_nonnull (strstr (errors.message, "bad.safetensors"));
@@ -241,7 +213,7 @@ test_errors_mid_run (void)
    * back to the dataset still loaded, and that one still trains */
   g_settings_set_string (settings, "fashion-mnist-folder", missing);
   pl_window_automate (window, "dataset=fashion-mnist");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   g_test_message ("a missing dataset: “%s”", errors.message);
   g_assert_cmpuint (errors.errors, >=, 4);
   g_assert_nonnull (strstr (errors.message, "no-fashion-here"));
@@ -250,7 +222,7 @@ test_errors_mid_run (void)
   dataset = g_settings_get_string (settings, "dataset");
   g_assert_cmpstr (dataset, ==, "spiral");
   pl_window_automate (window, "epochs=2;train");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   assert_still_answers (window, 30.0);
   g_settings_reset (settings, "fashion-mnist-folder");
 
@@ -263,10 +235,10 @@ test_errors_mid_run (void)
   g_assert_true (pl_safetensors_save (model, huge, &error));
   g_assert_no_error (error);
   pl_window_open_model_path (window, huge);
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   errors.errors = 0;
   pl_window_automate (window, "epochs=5;train");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
   g_test_message ("diverging: “%s”", errors.message);
   g_assert_cmpuint (errors.errors, ==, 1);
   g_assert_nonnull (strstr (errors.message, "diverge"));
@@ -298,17 +270,6 @@ window_child (PlWindow   *window,
 
   g_assert_nonnull (child);
   return child;
-}
-
-/* Iterates the main loop for about @ms milliseconds: frames are drawn, idles run. */
-static void
-run_for (guint ms)
-{
-  gboolean expired = FALSE;
-
-  g_timeout_add (ms, timed_out, &expired);
-  while (!expired)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Reads @path and checks it starts as its format does. */
@@ -362,18 +323,18 @@ test_sweep_of_twelve_curves (void)
 
   g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   pl_window_automate (window, "epochs=3;train;view=curves");
-  g_assert_true (wait_for (window_idle, window, 120));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
 
   for (guint k = 0; k < PL_N_SCORES; k++)
     if (k != PL_SCORE_LEARNED)
       scores[wait.n_curves++] = k;
   g_assert_cmpuint (wait.n_curves, ==, 12);
   g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9, 1), >, 0);
-  g_assert_true (wait_for (curves_shown, &wait, 300));
+  g_assert_true (pl_test_wait_for (curves_shown, &wait, 300));
   g_assert_cmpuint (errors.errors, ==, 0);
-  run_for (200);
+  pl_test_run_for (200);
 
   for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
     {
@@ -474,8 +435,8 @@ copy_weights (PlSnapshot *s,
 static void
 wait_idle (PlWindow *window)
 {
-  g_assert_true (wait_for (window_idle, window, 300));
-  run_for (50);   /* the frame that shows it */
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
+  pl_test_run_for (50);   /* the frame that shows it */
 }
 
 /* Drags the threshold line to @fraction of the histogram's plot width, as a pointer would:
@@ -559,11 +520,11 @@ export_from_menu (PlWindow   *window,
             chooser = GTK_WIDGET (w);
         }
       if (chooser == NULL)
-        run_for (20);
+        pl_test_run_for (20);
     }
   g_assert_nonnull (chooser);
   /* the chooser loads the folder it opens in; the user then goes to @dir, keeping the name */
-  run_for (300);
+  pl_test_run_for (300);
   g_assert_true (gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, &error));
   g_assert_no_error (error);
   for (guint tries = 0; tries < 100; tries++)
@@ -572,11 +533,11 @@ export_from_menu (PlWindow   *window,
 
       if (chosen != NULL && g_strcmp0 (g_file_peek_path (chosen), path) == 0)
         break;
-      run_for (20);
+      pl_test_run_for (20);
     }
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   for (guint tries = 0; !g_file_test (path, G_FILE_TEST_EXISTS) && tries < 250; tries++)
-    run_for (20);
+    pl_test_run_for (20);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
   assert_file_format (path);
   if (g_str_equal (format, "csv"))
@@ -626,7 +587,7 @@ test_user_session (void)
 
   /* the threshold page: further right prunes more */
   adw_view_stack_set_visible_child_name (stack, "threshold");
-  run_for (200);
+  pl_test_run_for (200);
   low = drag_threshold_to (window, 0.03);
   high = drag_threshold_to (window, 0.5);
   mid = drag_threshold_to (window, 0.1);
@@ -704,7 +665,7 @@ test_user_session (void)
       const char *name = adw_view_stack_page_get_name (page);
 
       gtk_selection_model_select_item (pages, i, TRUE);
-      run_for (150);
+      pl_test_run_for (150);
       g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, name);
       for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
         {
@@ -744,7 +705,7 @@ test_lessons (void)
 
       g_signal_connect (pl_window_get_engine (window), "error", G_CALLBACK (on_error), &errors);
       gtk_window_present (GTK_WINDOW (window));
-      g_assert_true (wait_for (window_idle, window, 60));
+      g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
       for (guint k = 0; k < lesson->n_steps; k++)
         {
           const PlLessonStep *step = &lesson->steps[k];
@@ -752,7 +713,7 @@ test_lessons (void)
           g_autoptr(GString) seen = g_string_new (NULL);
 
           pl_window_run_lesson_step (window, step);
-          g_assert_true (wait_for (window_idle, window, 600));
+          g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 600));
           s = pl_engine_get_snapshot (pl_window_get_engine (window));
           for (guint q = 0; q < PL_LESSON_N_QUANTITIES; q++)
             {
@@ -785,27 +746,6 @@ test_lessons (void)
 }
 
 /* ---- the lesson panel and teacher mode ---- */
-
-/* The first widget under @root (itself included) of @type whose action-name is @action
- * (NULL: any). */
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *action)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type)
-      && (action == NULL || (GTK_IS_ACTIONABLE (root)
-                             && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (root)), action) == 0)))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type, action);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 /* A label under @root showing @text (markup stripped). */
 static gboolean
@@ -848,7 +788,7 @@ test_lesson_panel (void)
   g_autofree char *counter = NULL;
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   /* found uninstalled: the build tree's copy of data/lessons, every file of the source's
    * (data/lessons/meson.build lists them) */
   lessons = pl_window_get_lessons (window);
@@ -860,12 +800,12 @@ test_lesson_panel (void)
     g_assert_cmpuint (lessons->len, ==, source->len);
     g_assert_cmpuint (lessons->len, >=, 7);
   }
-  panel = find_widget (root, PL_TYPE_LESSON_PANEL, NULL);
+  panel = pl_test_find_widget (root, PL_TYPE_LESSON_PANEL, NULL);
   g_assert_nonnull (panel);
   g_assert_false (gtk_widget_get_visible (panel));
 
   g_assert_true (gtk_widget_activate_action (root, "win.open-lesson", "s", "magnitude"));
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   lesson = pl_window_get_lesson (window, &step);
   g_assert_nonnull (lesson);
   g_assert_cmpstr (lesson->id, ==, "magnitude");
@@ -878,7 +818,7 @@ test_lesson_panel (void)
 
   /* Next runs step 2; Previous is there now */
   g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   pl_window_get_lesson (window, &step);
   g_assert_cmpuint (step, ==, 1);
   g_clear_pointer (&title, g_free);
@@ -886,13 +826,13 @@ test_lesson_panel (void)
   notice = plain_text (pl_lesson_text_get (&lesson->steps[1].notice));
   g_assert_true (shows_text (panel, title));
   g_assert_true (shows_text (panel, notice));
-  g_assert_true (gtk_widget_get_sensitive (find_widget (panel, GTK_TYPE_BUTTON, "win.lesson-previous")));
+  g_assert_true (gtk_widget_get_sensitive (pl_test_find_widget (panel, GTK_TYPE_BUTTON, "win.lesson-previous")));
 
   /* step 2 uses no control: teacher mode puts every one away */
-  train = find_widget (root, GTK_TYPE_BUTTON, "win.train");
-  sweep = find_widget (root, GTK_TYPE_BUTTON, "win.sweep");
-  scale = find_widget (root, GTK_TYPE_SCALE, NULL);
-  dataset = find_widget (root, ADW_TYPE_COMBO_ROW, NULL);
+  train = pl_test_find_widget (root, GTK_TYPE_BUTTON, "win.train");
+  sweep = pl_test_find_widget (root, GTK_TYPE_BUTTON, "win.sweep");
+  scale = pl_test_find_widget (root, GTK_TYPE_SCALE, NULL);
+  dataset = pl_test_find_widget (root, ADW_TYPE_COMBO_ROW, NULL);
   g_assert_true (lesson->steps[1].controls == 0);
   g_assert_true (gtk_widget_get_sensitive (train));
   pl_window_set_teacher_mode (window, TRUE);
@@ -903,7 +843,7 @@ test_lesson_panel (void)
 
   /* step 3 uses the slider and the threshold, and nothing else */
   g_assert_true (gtk_widget_activate_action (root, "win.lesson-next", NULL));
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   g_assert_true (lesson->steps[2].controls & (1u << PL_LESSON_CONTROL_SPARSITY));
   g_assert_true (gtk_widget_get_sensitive (scale));
   g_assert_false (gtk_widget_get_sensitive (train));
@@ -975,19 +915,19 @@ test_presentation_720p (void)
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 720);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_false (gtk_widget_has_css_class (root, "presentation"));
   g_assert_true (gtk_widget_activate_action (root, "win.presentation", NULL));
   g_assert_true (gtk_widget_has_css_class (root, "presentation"));
   g_assert_true (pl_window_open_lesson (window, "magnitude", 3, NULL));
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   while (g_main_context_iteration (NULL, FALSE))
     ;
 
   /* every page, with its toolbar: the stack measures the one on view */
   for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
     {
-      adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (find_widget (root, ADW_TYPE_VIEW_STACK, NULL)), pages[i]);
+      adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (pl_test_find_widget (root, ADW_TYPE_VIEW_STACK, NULL)), pages[i]);
       while (g_main_context_iteration (NULL, FALSE))
         ;
       gtk_widget_measure (root, GTK_ORIENTATION_HORIZONTAL, -1, &min_width, &nat_width, NULL, NULL);
@@ -995,7 +935,7 @@ test_presentation_720p (void)
       g_assert_cmpint (min_width, <=, 1280);
       g_assert_cmpint (gtk_widget_get_width (root), <=, 1280);
     }
-  paned = find_widget (root, GTK_TYPE_PANED, NULL);
+  paned = pl_test_find_widget (root, GTK_TYPE_PANED, NULL);
   side = gtk_paned_get_start_child (GTK_PANED (paned));
   g_test_message ("presentation: side panel %d of %d px", gtk_widget_get_width (side),
                   gtk_widget_get_width (paned));
@@ -1199,17 +1139,17 @@ test_accessible (void)
   double before, threshold;
 
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   assert_all_named (window, "a new window");
 
   g_assert_true (pl_window_open_lesson (window, "magnitude", 2, NULL));
-  g_assert_true (wait_for (window_idle, window, 300));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
   assert_all_named (window, "a lesson at step 3");
   pl_window_set_teacher_mode (window, TRUE);
   assert_all_named (window, "teacher mode");
   pl_window_set_teacher_mode (window, FALSE);
 
-  scale = find_widget (root, GTK_TYPE_SCALE, NULL);
+  scale = pl_test_find_widget (root, GTK_TYPE_SCALE, NULL);
   s = pl_engine_get_snapshot (pl_window_get_engine (window));
   g_assert_true (s->has_preview);
   expected = g_strdup_printf ("Validation accuracy %.1f %% at %.1f %% sparsity",
@@ -1248,14 +1188,14 @@ test_accessible (void)
   before = gtk_range_get_value (GTK_RANGE (scale));
   press_key (scale, GDK_KEY_Page_Up);
   g_assert_cmpfloat_with_epsilon (gtk_range_get_value (GTK_RANGE (scale)), before + 10, 1e-9);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before + 10) / 100, 0.005);
   press_key (scale, GDK_KEY_Right);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before + 11) / 100, 0.005);
   press_key (scale, GDK_KEY_Page_Down);
   press_key (scale, GDK_KEY_Page_Down);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpfloat_with_epsilon (preview_sparsity (window), (before - 9) / 100, 0.005);
 
   /* and the description followed the preview */
@@ -1273,19 +1213,19 @@ test_accessible (void)
   threshold = s->preview.threshold;
   before = s->preview.sparsity;
   press_key (histogram, GDK_KEY_Right);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   s = pl_engine_get_snapshot (pl_window_get_engine (window));
   g_assert_true (s->preview_by_threshold);
   g_assert_cmpfloat_with_epsilon (s->preview.value, threshold + 0.01 * (s->score_max - s->score_min), 1e-6);
   g_assert_cmpfloat (s->preview.sparsity, >=, before);
   before = s->preview.sparsity;
   press_key (histogram, GDK_KEY_Page_Up);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   s = pl_engine_get_snapshot (pl_window_get_engine (window));
   g_assert_cmpfloat (s->preview.sparsity, >, before);
   g_assert_cmpfloat_with_epsilon (gtk_range_get_value (GTK_RANGE (scale)), 100 * s->preview.sparsity, 1e-6);
   press_key (histogram, GDK_KEY_Home);
-  g_assert_true (wait_for (window_idle, window, 60));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_cmpfloat (preview_sparsity (window), <, before);
   label = accessible_property (GTK_ACCESSIBLE (histogram), GTK_ACCESSIBLE_PROPERTY_VALUE_TEXT);
   g_assert_nonnull (label);

@@ -393,11 +393,9 @@ _pl_window_show_session_lesson (PlWindow   *self,
   self->lesson_running = FALSE;
   if (lesson != NULL && step < lesson->n_steps)
     {
-      g_autofree char *view = g_strdup_printf ("view=%s;", pl_lesson_view_name (lesson->steps[step].view));
-
       self->lesson = lesson;
       show_step (self, step);
-      pl_window_automate (self, view);
+      adw_view_stack_set_visible_child_name (self->view_stack, pl_lesson_view_name (lesson->steps[step].view));
       return;
     }
 

@@ -90,14 +90,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlLesson) lesson = pl_lesson_load (path, &error);
 
-  if (lesson == NULL)
-    {
-      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR, "error outside PL_FORMAT_ERROR: %s",
-                     error->message);
-      pl_fuzz_check_error (error, path, NULL);
-      return 0;
-    }
-  PL_FUZZ_CHECK (error == NULL, "a lesson and an error");
+  if (!pl_fuzz_loaded (lesson, error, path))
+    return 0;
   check_lesson (lesson);
   return 0;
 }

@@ -99,15 +99,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlMlp) model = pl_safetensors_load (path, &error);
 
-  if (model == NULL)
-    {
-      pl_fuzz_check_error (error, path, NULL);
-      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR, "not a format error: %s",
-                     error->message);
-      return 0;
-    }
-
-  PL_FUZZ_CHECK (error == NULL, "success with an error set");
+  if (!pl_fuzz_loaded (model, error, path))
+    return 0;
   check_model (model);
   check_round_trip (model);
 

@@ -140,15 +140,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlSession) session = pl_session_load (path, &error);
 
-  if (session == NULL)
-    {
-      pl_fuzz_check_error (error, path, NULL);
-      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR, "not a format error: %s",
-                     error->message);
-      return 0;
-    }
-
-  PL_FUZZ_CHECK (error == NULL, "success with an error set");
+  if (!pl_fuzz_loaded (session, error, path))
+    return 0;
   check_session (session);
   check_round_trip (session);
 

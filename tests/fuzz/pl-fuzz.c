@@ -14,6 +14,8 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "pl-error.h"
+
 static char *fuzz_dir;    /* owned: made by pl_fuzz_dir (), removed at exit */
 static char *seed_dir;    /* owned: where pl_fuzz_add_seed () writes */
 static char *input_name;  /* owned: the file being replayed, for messages */
@@ -150,6 +152,21 @@ pl_fuzz_check_error (const GError *error,
                  || (other != NULL && strstr (error->message, other) != NULL),
                  "the error “%s” names neither “%s” nor “%s”",
                  error->message, base, other != NULL ? other : "");
+}
+
+gboolean
+pl_fuzz_loaded (gconstpointer  result,
+                const GError  *error,
+                const char    *path)
+{
+  if (result == NULL)
+    {
+      pl_fuzz_check_error (error, path, NULL);
+      PL_FUZZ_CHECK (error->domain == PL_FORMAT_ERROR, "not a format error: %s", error->message);
+      return FALSE;
+    }
+  PL_FUZZ_CHECK (error == NULL, "success with an error set");
+  return TRUE;
 }
 
 /* ---- seeds ------------------------------------------------------------------------------- */

@@ -47,6 +47,12 @@ GBytes      *pl_fuzz_gzip           (const void    *data,
 void         pl_fuzz_check_error    (const GError  *error,
                                      const char    *path,
                                      const char    *other_path);
+/* What a reader of @path returned: TRUE when it loaded (@result, and no @error); when it
+ * refused (@result NULL), checks the refusal is a PL_FORMAT_ERROR that keeps
+ * pl_fuzz_check_error ()'s rules and returns FALSE. */
+gboolean     pl_fuzz_loaded         (gconstpointer  result,
+                                     const GError  *error,
+                                     const char    *path);
 /* Seeds: pl_fuzz_make_seeds () adds each one under a name (a file name, no folders). */
 void         pl_fuzz_add_seed       (const char    *name,
                                      const void    *data,

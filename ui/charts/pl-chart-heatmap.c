@@ -31,6 +31,17 @@ pl_chart_heatmap_empty_message (const PlHeatmapData *data)
 #define LIMIT_BINS   2048
 #define LIMIT_SAMPLE 32768
 
+/* 1 when mask entry @m keeps its weight (is not ±0), from its bits: a float comparison compiles
+ * to a branch for the NaN case, and masks are as good as random to a branch predictor. */
+static inline guint32
+kept_bit (const float *m)
+{
+  guint32 bits;
+
+  memcpy (&bits, m, sizeof bits);
+  return (bits << 1) != 0;
+}
+
 /* The 99th percentile of |w| over the kept weights, from a fine histogram of an evenly strided
  * sample of at most LIMIT_SAMPLE weights: a few outliers should not wash the rest of the map out
  * to the centre colour. The loops are branch-free: masks are as good as random. */
@@ -53,10 +64,10 @@ kept_limit (const PlHeatmapData *data,
 
       for (gsize i = 0; i < n; i++)
         {
-          guint kept = m[i] != 0.0f;
+          guint32 kept = kept_bit (m + i);
 
           top = MAX (top, fabsf (w[i]) * (float) kept);
-          pruned += !kept;
+          pruned += kept ^ 1;
         }
     }
   *n_pruned = pruned;
@@ -321,7 +332,8 @@ fill_blocks (const PlHeatmapData *data,
       guint32 *out = pixels + (gsize) o * stride;
 
       memset (acc, 0, sizeof (float) * out_cols);
-      memset (best, 0, sizeof (float) * out_cols);
+      for (guint b = 0; b < out_cols; b++)
+        best[b] = -1.0f;
       memset (count, 0, sizeof (guint) * out_cols);
       for (guint r = r0; r < r1; r++)
         {
@@ -341,13 +353,20 @@ fill_blocks (const PlHeatmapData *data,
           else
             for (guint j = 0; j < data->n_cols; j++)
               {
+                /* a pruned weight counts as |w| = −1, below every kept one: best starts there,
+                 * so the first kept weight is taken, then any larger */
                 guint b = col_block[j];
-                guint kept = m == NULL || m[j] != 0;
-                float a = fabsf (w[j]);
-                gboolean take = kept && (count[b] == 0 || a > best[b]);
+                guint32 kept = m == NULL ? 1 : kept_bit (m + j);
+                float a = kept ? fabsf (w[j]) : -1.0f;
+                float top = best[b];
+                /* selects by bits, and MAX compiles to maxss: a conditional store is a branch */
+                guint32 take = -(guint32) (a > top), wb, ab;
 
-                best[b] = take ? a : best[b];
-                acc[b] = take ? w[j] : acc[b];
+                memcpy (&wb, w + j, sizeof wb);
+                memcpy (&ab, acc + b, sizeof ab);
+                ab = (wb & take) | (ab & ~take);
+                memcpy (acc + b, &ab, sizeof ab);
+                best[b] = MAX (a, top);
                 count[b] += kept;
               }
         }
