@@ -710,25 +710,41 @@ col2im (float             *dx,
         }
 }
 
-static inline float
-activate (float        z,
-          PlActivation activation)
+/* dst (m) = act(src + b), one loop per activation so that each vectorises */
+static void
+bias_activate (float        *restrict dst,
+               const float  *restrict src,
+               float         b,
+               gsize         m,
+               PlActivation  activation)
 {
   switch (activation)
     {
     case PL_ACTIVATION_RELU:
-      return z > 0.0f ? z : 0.0f;
+      for (gsize p = 0; p < m; p++)
+        {
+          float z = src[p] + b;
+
+          dst[p] = z > 0.0f ? z : 0.0f;
+        }
+      return;
     case PL_ACTIVATION_TANH:
-      return tanhf (z);
+      for (gsize p = 0; p < m; p++)
+        dst[p] = tanhf (src[p] + b);
+      return;
     case PL_ACTIVATION_SIGMOID:
-      return 1.0f / (1.0f + expf (-z));
+      for (gsize p = 0; p < m; p++)
+        dst[p] = 1.0f / (1.0f + expf (-(src[p] + b)));
+      return;
     default:
       g_assert_not_reached ();
     }
 }
 
 /* out (n, c_out, h_out, w_out) ← pool of x (n, c, h_in, w_in): each output the maximum of
- * its k×k window (the first on ties, as PyTorch), its index kept for the backward pass */
+ * its k×k window (the first on ties, as PyTorch), its index kept for the backward pass. A NaN
+ * at a window's first place comes through (so does a NaN weight, which makes the whole map
+ * NaN), so that a diverging run is noticed. */
 static void
 max_pool (float             *out,
           guint32           *argmax,
@@ -741,6 +757,35 @@ max_pool (float             *out,
   for (gsize sc = 0; sc < (gsize) n * l->c_out; sc++)
     {
       const float *plane = x + sc * in_plane;
+      guint32 base = (guint32) (sc % l->c_out * in_plane);
+
+      if (l->k == 2)
+        {
+          /* the common case, without the window loops */
+          for (guint oy = 0; oy < l->h_out; oy++)
+            {
+              const float *r0 = plane + (gsize) 2 * oy * l->w_in, *r1 = r0 + l->w_in;
+              float *o = out + sc * out_plane + (gsize) oy * l->w_out;
+              guint32 *am = argmax + sc * out_plane + (gsize) oy * l->w_out;
+              guint32 at0 = base + 2 * oy * l->w_in;
+
+              for (guint ox = 0; ox < l->w_out; ox++)
+                {
+                  float v = r0[2 * ox];
+                  guint32 at = at0 + 2 * ox;
+
+                  if (r0[2 * ox + 1] > v)
+                    v = r0[2 * ox + 1], at = at0 + 2 * ox + 1;
+                  if (r1[2 * ox] > v)
+                    v = r1[2 * ox], at = at0 + l->w_in + 2 * ox;
+                  if (r1[2 * ox + 1] > v)
+                    v = r1[2 * ox + 1], at = at0 + l->w_in + 2 * ox + 1;
+                  o[ox] = v;
+                  am[ox] = at;
+                }
+            }
+          continue;
+        }
 
       for (guint oy = 0; oy < l->h_out; oy++)
         for (guint ox = 0; ox < l->w_out; ox++)
@@ -753,12 +798,11 @@ max_pool (float             *out,
                 {
                   gsize at = ((gsize) oy * l->k + ky) * l->w_in + (gsize) ox * l->k + kx;
 
-                  /* NaN wins, so that a diverging run is noticed */
-                  if (plane[at] > plane[best] || isnan (plane[at]))
+                  if (plane[at] > plane[best])
                     best = at;
                 }
             out[o] = plane[best];
-            argmax[o] = (guint32) (sc % l->c_out * in_plane + best);
+            argmax[o] = base + (guint32) best;
           }
     }
 }
@@ -805,13 +849,7 @@ pl_conv_forward (const PlConvNet *net,
               continue;
             }
           for (guint s = 0; s < n; s++)
-            {
-              float *dst = out + ((gsize) s * l->c_out + o) * hw;
-              const float *src = z + s * hw;
-
-              for (gsize p = 0; p < hw; p++)
-                dst[p] = activate (src[p] + b, net->activation);
-            }
+            bias_activate (out + ((gsize) s * l->c_out + o) * hw, z + s * hw, b, hw, net->activation);
         }
     }
 
