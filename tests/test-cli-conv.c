@@ -1,4 +1,4 @@
-/* prunelab-cli train and eval with a convolutional network, as a user runs them: on a CSV of
+/* prunelab-cli train, eval and prune with a convolutional network, as a user runs them: on a CSV of
  * small images (36 pixels, the class is the quadrant of a bright spot). */
 #include "config.h"
 
@@ -41,8 +41,15 @@ test_train_and_eval (void)
   g_auto(PlTestRun) train = { 0 };
   g_auto(PlTestRun) eval = { 0 };
   g_auto(PlTestRun) prune = { 0 };
+  g_auto(PlTestRun) eval2 = { 0 };
+  g_auto(PlTestRun) refused = { 0 };
+  g_auto(PlTestRun) refused2 = { 0 };
+  g_autofree char *pruned = g_build_filename (pl_test_tmp_dir (), "conv-pruned.safetensors", NULL);
   g_autoptr(JsonObject) a = NULL;
   g_autoptr(JsonObject) b = NULL;
+  g_autoptr(JsonObject) c = NULL;
+  g_autoptr(JsonObject) d = NULL;
+  JsonArray *filters;
 
   pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-m2-8-4",
                    "--epochs", "6", "--batch", "32", "--lr", "0.05", "--threads", "2",
@@ -62,11 +69,32 @@ test_train_and_eval (void)
                      json_object_get_double_member (b, "test_accuracy"));
   g_assert_cmpint (json_array_get_length (json_object_get_array_member (a, "history")), ==, 6);
 
-  /* the commands that do not take one yet say so */
-  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", spec, "--score", "magnitude",
+  /* half of each conv layer's filters by L1 norm: 2 of 4, and the saved file evaluates the same */
+  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", spec, "--score", "neuron-l1",
+                   "--structured", "--sparsity", "0.5", "--out", pruned, "--json", NULL);
+  g_assert_cmpint (prune.status, ==, 0);
+  c = pl_test_parse_json (prune.out);
+  filters = json_object_get_array_member (c, "filters");
+  g_assert_cmpuint (json_array_get_length (filters), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (filters, 0), "live"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (c, "test_accuracy_before"), ==,
+                     json_object_get_double_member (a, "test_accuracy"));
+  pl_test_run_cli (&eval2, cli_path, "eval", "--model", pruned, "--data", spec, "--json", NULL);
+  g_assert_cmpint (eval2.status, ==, 0);
+  d = pl_test_parse_json (eval2.out);
+  g_assert_cmpfloat (json_object_get_double_member (d, "test_accuracy"), ==,
+                     json_object_get_double_member (c, "test_accuracy"));
+  /* 2 filters · 9 weights, their 2 · 9 head columns · 8 rows */
+  g_assert_cmpint (json_object_get_int_member (d, "pruned_weights"), ==, 18 + 144);
+
+  /* what conv nets do not take yet is refused */
+  pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "taylor",
                    "--sparsity", "0.5", NULL);
-  g_assert_cmpint (prune.status, ==, 2);
-  g_assert_nonnull (strstr (prune.err, "is a convolutional network"));
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_nonnull (strstr (refused.err, "--score magnitude"));
+  pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude", NULL);
+  g_assert_cmpint (refused2.status, ==, 2);
+  g_assert_nonnull (strstr (refused2.err, "is a convolutional network"));
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include "pl-conv.h"
 #include "pl-conv-file.h"
+#include "pl-conv-prune.h"
 #include "pl-conv-train.h"
 #include "pl-eval.h"
 #include "pl-safetensors.h"
@@ -551,6 +552,186 @@ test_train_rejects_mismatched_data (void)
   g_assert_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH);
 }
 
+/* The weights of a network in ranking order: conv layers, then the head. */
+static guint
+weight_layers (PlConvNet *net,
+               float    **w,
+               float    **mask,
+               gsize     *n)
+{
+  guint k = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      {
+        PlConvLayer *l = &net->layers[i];
+
+        w[k] = l->w;
+        mask[k] = l->w_mask;
+        n[k++] = (gsize) l->c_out * l->c_in * l->k * l->k;
+      }
+  for (guint i = 0; i < net->head->n_layers; i++)
+    {
+      w[k] = net->head->layers[i].w;
+      mask[k] = net->head->layers[i].w_mask;
+      n[k++] = (gsize) net->head->layers[i].n_out * net->head->layers[i].n_in;
+    }
+  return k;
+}
+
+/* Global magnitude pruning against a count of ranks: weight (i, k) goes when fewer than
+ * target others come before it in (|w|, layer, index) order, the layers' keepers aside. */
+static void
+test_prune_magnitude_matches_ranks (void)
+{
+  for (guint global = 0; global < 2; global++)
+    {
+      g_autoptr(PlConvNet) net = make_net (archs[2], PL_ACTIVATION_RELU, 31);
+      g_autoptr(PlConvNet) orig = NULL;
+      float *w[8], *mask[8], *ow[8], *omask[8];
+      gsize n[8], on[8], total = 0;
+      guint L;
+      const double s = 0.6;
+
+      /* ties across layers and within one, to test the order */
+      net->layers[0].w[1] = net->layers[0].w[2] = 0.05f;
+      net->head->layers[0].w[0] = -0.05f;
+      orig = pl_conv_net_copy (net);
+      L = weight_layers (net, w, mask, n);
+      weight_layers (orig, ow, omask, on);
+      pl_conv_prune_magnitude (net, s, global, FALSE);
+
+      for (guint i = 0; i < L; i++)
+        total += n[i];
+      for (guint i0 = 0; i0 < (global ? 1 : L); i0++)
+        {
+          guint first = global ? 0 : i0, last = global ? L : i0 + 1;
+          gsize in_scope = 0, target, got = 0;
+
+          for (guint i = first; i < last; i++)
+            in_scope += n[i];
+          target = (gsize) nearbyint (s * in_scope);
+          for (guint i = first; i < last; i++)
+            {
+              gsize keeper = 0;
+
+              for (gsize k = 1; k < n[i]; k++)
+                if (fabsf (ow[i][k]) >= fabsf (ow[i][keeper]))
+                  keeper = k;
+              for (gsize k = 0; k < n[i]; k++)
+                {
+                  gsize before = 0;
+                  gboolean expect;
+
+                  for (guint j = first; j < last; j++)
+                    {
+                      gsize kj = 0;
+
+                      /* the keepers are never candidates: they do not count */
+                      for (gsize r = 1; r < n[j]; r++)
+                        if (fabsf (ow[j][r]) >= fabsf (ow[j][kj]))
+                          kj = r;
+                      for (gsize q = 0; q < n[j]; q++)
+                        {
+                          float a = fabsf (ow[j][q]), b = fabsf (ow[i][k]);
+
+                          if (q == kj)
+                            continue;
+                          if (a < b || (a == b && (j < i || (j == i && q < k))))
+                            before++;
+                        }
+                    }
+                  expect = k != keeper && before < target;
+                  g_assert_cmpint (mask[i][k] == 0.0f, ==, expect);
+                  if (expect)
+                    g_assert_cmpfloat (w[i][k], ==, 0.0f);
+                  got += mask[i][k] == 0.0f;
+                }
+            }
+          g_assert_cmpuint (got, ==, target);
+        }
+      if (global)
+        g_assert_cmpuint (pl_conv_net_n_pruned (net), ==, (gsize) nearbyint (s * total));
+    }
+}
+
+/* Li et al.'s filter norms on weights set by hand: filter A = (1, 0, 0, 0) has L1 1 and L2 1,
+ * B = (0.4, 0.4, 0.4, 0.4) L1 1.6 and L2 0.8, C = (1, 1, 1, 1) L1 4 and L2 2. */
+static void
+test_prune_filters_by_hand (void)
+{
+  for (guint l2 = 0; l2 < 2; l2++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c3k2-c2k2-3", PL_ACTIVATION_RELU, &error);
+      g_autoptr(PlDataset) data = NULL;
+      g_autoptr(PlConvWork) work = NULL;
+      PlConvLayer *c0, *c1;
+      const float filters[3][4] = { { 1, 0, 0, 0 }, { 0.4f, 0.4f, 0.4f, 0.4f }, { 1, 1, 1, 1 } };
+      double norm[3];
+      guint gone = l2 ? 1 : 0;   /* L1 removes A, L2 removes B */
+      guint removed;
+
+      g_assert_no_error (error);
+      pl_conv_net_init (net, 4);
+      c0 = &net->layers[0];
+      c1 = &net->layers[1];
+      for (guint o = 0; o < 3; o++)
+        {
+          memcpy (c0->w + o * 4, filters[o], sizeof filters[o]);
+          c0->b[o] = 0.5f;   /* a bias alone keeps a map alive: the mask must kill it */
+        }
+      /* layer 1: filter 0 has the smaller norm either way */
+      for (guint t = 0; t < 12; t++)
+        {
+          c1->w[t] = 0.01f * (t + 1);
+          c1->w[12 + t] = 1.0f;
+        }
+      pl_conv_filter_norms (net, 0, l2, norm);
+      g_assert_cmpfloat_with_epsilon (norm[0], 1.0, 1e-6);
+      g_assert_cmpfloat_with_epsilon (norm[1], l2 ? 0.8 : 1.6, 1e-6);
+      g_assert_cmpfloat_with_epsilon (norm[2], l2 ? 2.0 : 4.0, 1e-6);
+
+      /* round(1/3 · 3) = 1 filter of layer 0, round(1/3 · 2) = 1 of layer 1 */
+      removed = pl_conv_prune_filters (net, 1.0 / 3.0, l2);
+      g_assert_cmpuint (removed, ==, 2);
+      for (guint o = 0; o < 3; o++)
+        g_assert_cmpfloat (c0->filter_mask[o], ==, o == gone ? 0.0f : 1.0f);
+      for (guint t = 0; t < 4; t++)
+        g_assert_cmpfloat (c0->w[gone * 4 + t], ==, 0.0f);
+      /* the next layer's input channel went with it */
+      for (guint q = 0; q < 2; q++)
+        for (guint t = 0; t < 4; t++)
+          {
+            g_assert_cmpfloat (c1->w_mask[(q * 3 + gone) * 4 + t], ==, 0.0f);
+            /* (layer 1's filter 0 is removed itself, below) */
+            g_assert_cmpfloat (c1->w_mask[(q * 3 + (gone + 1) % 3) * 4 + t], ==, q == 1 ? 1.0f : 0.0f);
+          }
+      /* layer 1's filter 0 and the head's columns of its 2×2 map */
+      g_assert_cmpfloat (c1->filter_mask[0], ==, 0.0f);
+      g_assert_cmpfloat (c1->filter_mask[1], ==, 1.0f);
+      for (guint q = 0; q < 3; q++)
+        for (guint t = 0; t < 4; t++)
+          {
+            g_assert_cmpfloat (net->head->layers[0].w_mask[q * 8 + t], ==, 0.0f);
+            g_assert_cmpfloat (net->head->layers[0].w_mask[q * 8 + 4 + t], ==, 1.0f);
+          }
+
+      /* the removed maps are 0 in the forward pass, bias or not */
+      data = pl_test_random_data (3, 16, 3, 5);
+      work = pl_conv_work_new (net, 3);
+      pl_conv_forward (net, work, data->x, 3);
+      for (guint s = 0; s < 3; s++)
+        for (guint t = 0; t < 9; t++)
+          g_assert_cmpfloat (pl_conv_work_activation (work, 0)[(s * 3 + gone) * 9 + t], ==, 0.0f);
+
+      /* nothing more at the same sparsity; at most c_out − 1 at any */
+      g_assert_cmpuint (pl_conv_prune_filters (net, 1.0 / 3.0, l2), ==, 0);
+      g_assert_cmpuint (pl_conv_prune_filters (net, 1.0, l2), ==, 1);
+      g_assert_cmpuint (c0->filter_mask[0] + c0->filter_mask[1] + c0->filter_mask[2], ==, 1);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -566,5 +747,7 @@ main (int    argc,
   g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
   g_test_add_func ("/engine/conv/train/learns-and-keeps-pruned-zero", test_train_learns_and_keeps_pruned_zero);
   g_test_add_func ("/engine/conv/train/rejects-mismatched-data", test_train_rejects_mismatched_data);
+  g_test_add_func ("/engine/conv/prune/magnitude-matches-ranks", test_prune_magnitude_matches_ranks);
+  g_test_add_func ("/engine/conv/prune/filters-by-hand", test_prune_filters_by_hand);
   return pl_test_run ();
 }
