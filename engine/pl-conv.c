@@ -657,12 +657,17 @@ im2col (float             *col,
                       memset (out, 0, sizeof (float) * l->w_out);
                       continue;
                     }
-                  for (int ox = 0; ox < ox0; ox++)
-                    out[ox] = 0.0f;
-                  memcpy (out + ox0, plane + (gsize) iy * l->w_in + ox0 + dx,
-                          sizeof (float) * (gsize) (ox1 - ox0));
-                  for (int ox = ox1; ox < (int) l->w_out; ox++)
-                    out[ox] = 0.0f;
+                  /* rows of 10–30 floats: a loop, not a memcpy call */
+                  {
+                    const float *src = plane + (gsize) iy * l->w_in + dx;
+
+                    for (int ox = 0; ox < ox0; ox++)
+                      out[ox] = 0.0f;
+                    for (int ox = ox0; ox < ox1; ox++)
+                      out[ox] = src[ox];
+                    for (int ox = ox1; ox < (int) l->w_out; ox++)
+                      out[ox] = 0.0f;
+                  }
                 }
             }
         }
@@ -769,19 +774,17 @@ max_pool (float             *out,
               guint32 *am = argmax + sc * out_plane + (gsize) oy * l->w_out;
               guint32 at0 = base + 2 * oy * l->w_in;
 
+              /* branch-free: the maximum of each row's pair, then of the two rows, the
+               * earlier winning ties as in the loop below */
               for (guint ox = 0; ox < l->w_out; ox++)
                 {
-                  float v = r0[2 * ox];
-                  guint32 at = at0 + 2 * ox;
+                  float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+                  guint32 i0 = at0 + 2 * ox, i1 = i0 + l->w_in;
+                  float m0 = b > a ? b : a, m1 = d > c ? d : c;
+                  guint32 j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
 
-                  if (r0[2 * ox + 1] > v)
-                    v = r0[2 * ox + 1], at = at0 + 2 * ox + 1;
-                  if (r1[2 * ox] > v)
-                    v = r1[2 * ox], at = at0 + l->w_in + 2 * ox;
-                  if (r1[2 * ox + 1] > v)
-                    v = r1[2 * ox + 1], at = at0 + l->w_in + 2 * ox + 1;
-                  o[ox] = v;
-                  am[ox] = at;
+                  o[ox] = m1 > m0 ? m1 : m0;
+                  am[ox] = m1 > m0 ? j1 : j0;
                 }
             }
           continue;
