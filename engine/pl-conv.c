@@ -309,9 +309,21 @@ pl_conv_net_new_from_arch (const char    *arch,
           }
         if (s->kind == PL_CONV_LAYER_CONV)
           {
-            c = s->n;
+            guint64 cols;
+
+            /* one sample's maps and patch matrix (c_in·k·k, h_out·w_out) must stay
+             * addressable and allocatable */
             h = eh - s->k + 1;
             w = ew - s->k + 1;
+            cols = (guint64) c * s->k * s->k * h * w;
+            c = s->n;
+            if ((guint64) c * h * w > PL_CONV_MAX_SAMPLE || cols > PL_CONV_MAX_SAMPLE)
+              {
+                g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                             _("architecture “%s”: layer “%s” needs more than %d values per sample"),
+                             arch, part, PL_CONV_MAX_SAMPLE);
+                return NULL;
+              }
           }
         else
           {

@@ -61,6 +61,7 @@ typedef struct {
 #define PL_CONV_MAX_CHANNELS 4096
 #define PL_CONV_MAX_KERNEL   32
 #define PL_CONV_MAX_SIDE     4096
+#define PL_CONV_MAX_SAMPLE   (1 << 24)  /* values of one layer's maps or patches, per sample */
 
 /* TRUE when @arch names a convolutional network ("lenet5", or a first part CxHxW), so that
  * callers choose between pl_conv_net_new_from_arch() and pl_mlp_new_from_arch(). */

@@ -294,7 +294,9 @@ test_arch_rejects_malformed (void)
     { "1x28x28-10-c6k5", "follows a dense layer" },
     { "1x28x28-c6k5-0", "is not a layer size" },
     { "1x28x28-c6k5-99999999999", "is not a layer size" },
-    { "1x256x256-c4096k1-10", "flattened features" },
+    { "1x256x256-c4096k1-m256-10", "more than 16777216 values per sample" },
+    { "1x4096x4096-c1k3-m64-10", "more than 16777216 values per sample" },
+    { "1x64x64-c100k1-10", "flattened features" },
     { "lenet", "input shape, layers and dense sizes" },
   };
 
