@@ -15,10 +15,16 @@ typedef struct {
   GPtrArray *strings;       /* the translated descriptions GOption points to */
 } OptionSet;
 
+/* Every option set of this process's commands, for _pl_cli_settings_text(). */
+static GPtrArray *all_sets;
+
 static void
 option_set_free (gpointer data)
 {
   OptionSet *set = data;
+
+  if (all_sets != NULL)
+    g_ptr_array_remove (all_sets, set);
 
   g_array_unref (set->options);
   g_ptr_array_unref (set->strings);
@@ -218,6 +224,9 @@ make_group (const char               *name,
 
   set->options = g_array_new (FALSE, FALSE, sizeof (PlCliOption));
   set->strings = g_ptr_array_new_with_free_func (g_free);
+  if (all_sets == NULL)
+    all_sets = g_ptr_array_new ();
+  g_ptr_array_add (all_sets, set);
   for (guint t = 0; tables[t] != NULL; t++)
     for (const PlCliOption *o = tables[t]; o->long_name != NULL; o++)
       g_array_append_vals (set->options, o, 1);
@@ -238,6 +247,9 @@ make_group (const char               *name,
           break;
         case PL_CLI_FILENAME:
           e.arg = G_OPTION_ARG_FILENAME;
+          break;
+        case PL_CLI_FILENAMES:
+          e.arg = G_OPTION_ARG_FILENAME_ARRAY;
           break;
         default:
           /* a number: checked by on_number as it is parsed */
@@ -295,4 +307,61 @@ _pl_cli_add_option_group (GOptionContext    *context,
   const PlCliOption *tables[] = { options, NULL };
 
   g_option_context_add_group (context, make_group (name, title, help, tables));
+}
+
+char *
+_pl_cli_settings_text (const char * const *skip)
+{
+  GString *s = g_string_new (NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint k = 0; all_sets != NULL && k < all_sets->len; k++)
+    {
+      const OptionSet *set = g_ptr_array_index (all_sets, k);
+
+      for (guint i = 0; i < set->options->len; i++)
+        {
+          const PlCliOption *o = &g_array_index (set->options, PlCliOption, i);
+          const PlCliNumbers *numbers = o->arg_data;
+
+          if (skip != NULL && g_strv_contains (skip, o->long_name))
+            continue;
+          g_string_append_printf (s, "--%s=", o->long_name);
+          switch (o->arg)
+            {
+            case PL_CLI_FLAG:
+              g_string_append (s, *(gboolean *) o->arg_data ? "1" : "0");
+              break;
+            case PL_CLI_STRING:
+            case PL_CLI_FILENAME:
+              if (*(char **) o->arg_data == NULL)
+                g_string_append (s, "(none)");
+              else
+                g_string_append_uri_escaped (s, *(char **) o->arg_data, NULL, TRUE);
+              break;
+            case PL_CLI_INT:
+              g_string_append_printf (s, "%d", *(int *) o->arg_data);
+              break;
+            case PL_CLI_INT64:
+              g_string_append_printf (s, "%" G_GINT64_FORMAT, *(gint64 *) o->arg_data);
+              break;
+            case PL_CLI_DOUBLE:
+              g_string_append (s, g_ascii_formatd (buf, sizeof buf, "%.17g", *(double *) o->arg_data));
+              break;
+            case PL_CLI_FILENAMES:
+              for (char **f = *(char ***) o->arg_data; f != NULL && *f != NULL; f++)
+                g_string_append_uri_escaped (s, *f, NULL, TRUE);
+              break;
+            case PL_CLI_DOUBLES:
+            case PL_CLI_INTS:
+            default:
+              for (guint j = 0; j < numbers->n; j++)
+                g_string_append_printf (s, "%s%s", j > 0 ? "," : "",
+                                        g_ascii_formatd (buf, sizeof buf, "%.17g", numbers->values[j]));
+              break;
+            }
+          g_string_append_c (s, ' ');
+        }
+    }
+  return g_string_free (s, FALSE);
 }

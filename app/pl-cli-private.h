@@ -47,6 +47,7 @@ int          _pl_cli_plot         (int argc, char **argv);
 int          _pl_cli_prune        (int argc, char **argv);
 int          _pl_cli_sweep        (int argc, char **argv);
 int          _pl_cli_schedule     (int argc, char **argv);
+int          _pl_cli_merge        (int argc, char **argv);
 int          _pl_cli_sensitivity  (int argc, char **argv);
 int          _pl_cli_session      (int argc, char **argv);
 int          _pl_cli_report       (int argc, char **argv);
@@ -64,6 +65,7 @@ typedef enum {
   PL_CLI_FLAG,       /* gboolean */
   PL_CLI_STRING,     /* char *, owned by the caller */
   PL_CLI_FILENAME,   /* char *, in the file names' encoding */
+  PL_CLI_FILENAMES,  /* char **, NULL-terminated: G_OPTION_REMAINING's arguments */
   /* numbers, with a PlCliRange: */
   PL_CLI_INT,        /* int, from imin to imax */
   PL_CLI_INT64,      /* gint64, from imin to imax */
@@ -132,6 +134,10 @@ void         _pl_cli_add_option_group (GOptionContext    *context,
                                        const char        *title,
                                        const char        *help,
                                        const PlCliOption *options);
+/* Every option of the running command but those named in @skip (NULL-terminated), with its
+ * value as parsed: "--lr=0.01 --batch=128 …", numbers to 17 digits. What a result depends on,
+ * for the keys of pl-results.h. (transfer full) */
+char        *_pl_cli_settings_text    (const char * const *skip);
 /* "a whole number from 1 to 64", "a number in [0, 1)", "up to 16 numbers ≥ 0, comma-separated"
  * (transfer full) */
 char        *_pl_cli_range_text       (const PlCliOption *option);

@@ -18,6 +18,7 @@
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
+#include "pl-obs.h"
 #include "pl-prune.h"
 #include "pl-safetensors.h"
 #include "pl-score.h"
@@ -76,7 +77,19 @@ _pl_cli_prune (int    argc,
   g_autofree char *out = NULL;
   gboolean help_scores = FALSE;
   gboolean compact = FALSE, csr = FALSE;
+  g_autofree char *method = NULL;
+  int calibration = 2048;
+  double damp = 0.01;
+  int steps = 5;
+  gboolean obs = FALSE;
   const PlCliOption options[] = {
+    { "method", 0, PL_CLI_STRING, &method, N_("score (prune by --score, default) or obs (Optimal Brain Surgeon with layer-wise reconstruction: no --score, no retraining)"), N_("NAME") },
+    { "calibration", 0, PL_CLI_INT, &calibration, N_("obs: training samples whose layer inputs form H = 2XXᵀ (default 2048)"), N_("N"),
+      PL_CLI_WHOLE (1, 1000000) },
+    { "damp", 0, PL_CLI_DOUBLE, &damp, N_("obs: damping λ = X · mean(diag H) (default 0.01)"), N_("X"),
+      PL_CLI_IN (0, 1) },
+    { "steps", 0, PL_CLI_INT, &steps, N_("obs: prune and refit in N steps of equal counts, each choosing its mask from the last one’s weights (default 5; 1 is one-shot SparseGPT)"), N_("N"),
+      PL_CLI_WHOLE (1, 100) },
     { "sparsity", 0, PL_CLI_DOUBLES, &sparsity, N_("Target sparsity; with --scope layer one value or one per layer"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_MLP_MAX_LAYERS) },
     { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
@@ -124,9 +137,26 @@ _pl_cli_prune (int    argc,
                   info->per_neuron ? _(" (neurons)") : "", _("Formula:"), info->formula,
                   _("Source:"), _(info->source), _(info->explanation));
         }
+      printf ("obs — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Optimal Brain Surgeon with layer-wise reconstruction (--method obs)"),
+              _("Formula:"), "H = 2XXᵀ + λI, λ = damp·mean(diag H); saliency w_ij²/[H⁻¹]_jj; W[:, j:] −= (w_j/U_jj)·U[j, j:], H⁻¹ = UᵀU; then ŵ_M = w·H_{:,M}·(H_MM)⁻¹",
+              _("Source:"), _("Frantar & Alistarh 2023 (SparseGPT), Algorithm 1; Hassibi & Stork 1993; Frantar & Alistarh 2022 (OBC)"),
+              _("Prunes layer by layer without retraining: the mask follows the OBS saliency, and the kept weights and the bias are set to the exact least-squares optimum of the layer’s outputs on calibration inputs that pass through the layers already pruned."));
+      printf ("movement — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Movement pruning (schedule --method movement)"),
+              _("Formula:"), "S = −Σ_t w^(t)·∂L/∂w^(t)",
+              _("Source:"), _("Sanh, Wolf & Rush 2020, eq. 7–8"),
+              _("Accumulated over the fine-tuning steps, so it needs a schedule: the weights that fine-tuning pulls towards zero are pruned first."));
       return PL_EXIT_OK;
     }
 
+  if (method != NULL && g_strcmp0 (method, "obs") != 0 && g_strcmp0 (method, "score") != 0)
+    return _pl_cli_usage (_("--method: choose score or obs, not “%s”"), method);
+  obs = g_strcmp0 (method, "obs") == 0;
+  if (obs)
+    {
+      if (a.score_names != NULL || threshold.n > 0 || a.structured || a.invert)
+        return _pl_cli_usage (_("--method obs chooses its own weights from --sparsity: drop --score, --threshold, --structured and --invert"));
+      a.score_names = g_strdup ("magnitude");
+    }
   if ((status = _pl_cli_check_prune_args (&a, &scope)) != 0)
     return status;
   if ((sparsity.n == 0) == (threshold.n == 0))
@@ -170,9 +200,24 @@ _pl_cli_prune (int    argc,
       return _pl_cli_fail (error);
     }
 
-  scores = _pl_cli_compute_scores (model, kind, data, &a, 0, &error);
-  if (scores == NULL || !pl_prune_apply (model, scores, &spec, &error))
-    return _pl_cli_fail (error);
+  if (obs)
+    {
+      PlObsOptions obs_options = PL_OBS_OPTIONS_INIT;
+      double layer_sparsity[PL_MLP_MAX_LAYERS];
+
+      obs_options.calibration = (guint) calibration;
+      obs_options.damp = damp;
+      obs_options.steps = (guint) steps;
+      if (!pl_obs_layer_sparsities (model, &spec, layer_sparsity, &error)
+          || !pl_obs_prune (model, data->train, layer_sparsity, &obs_options, &error))
+        return _pl_cli_fail (error);
+    }
+  else
+    {
+      scores = _pl_cli_compute_scores (model, kind, data, &a, 0, &error);
+      if (scores == NULL || !pl_prune_apply (model, scores, &spec, &error))
+        return _pl_cli_fail (error);
+    }
   pruned_ev = pl_evaluate (model, data->test, NULL);
   pl_metrics_compute (&metrics, model, original->params, NULL, NULL);
 
@@ -198,9 +243,16 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_string (b, "command", "prune");
       _pl_cli_add_string (b, "model", a.model_path);
       _pl_cli_add_string (b, "data", data->spec);
-      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "method", obs ? "obs" : "score");
+      _pl_cli_add_string (b, "score", obs ? "obs" : pl_score_info (kind)->name);
       _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
-      _pl_cli_add_bool (b, "structured", scores->per_neuron);
+      _pl_cli_add_bool (b, "structured", scores != NULL && scores->per_neuron);
+      if (obs)
+        {
+          _pl_cli_add_int (b, "calibration", MIN ((guint) calibration, data->train->n));
+          _pl_cli_add_double (b, "damp", damp);
+          _pl_cli_add_int (b, "steps", steps);
+        }
       _pl_cli_add_bool (b, "invert", a.invert);
       json_builder_set_member_name (b, threshold.n > 0 ? "threshold" : "target_sparsity");
       json_builder_begin_array (b);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pl-cli-grid-private.h"
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
@@ -67,37 +68,12 @@ on_schedule_progress (const PlScheduleProgress *p,
     g_printerr (_("%-9s seed %llu  %s\n"), name, (unsigned long long) p->seed, p->stage);
 }
 
-/* The points as CSV, one row each. (transfer full) */
-static GString *
-schedule_csv (const GArray *points,
-              guint         n_layers)
+/* A point as it goes into the result. (transfer full) */
+static JsonNode *
+point_json (const PlSchedulePoint *p,
+            guint                  n_layers)
 {
-  GString *s = g_string_new ("method,seed,level,param,sparsity,structural_sparsity,"
-                                       "test_accuracy,test_loss,val_accuracy,val_loss,chosen,seconds");
-
-  for (guint i = 0; i < n_layers; i++)
-    g_string_append_printf (s, ",layers.%u.sparsity", i);
-  g_string_append_c (s, '\n');
-  for (guint k = 0; k < points->len; k++)
-    {
-      const PlSchedulePoint *p = &g_array_index (points, PlSchedulePoint, k);
-
-      g_string_append_printf (s, "%s,%" G_GUINT64_FORMAT ",%u,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d,%.3f",
-                              pl_method_info (p->method)->name, p->seed, p->level, p->param,
-                              p->sparsity, p->structural_sparsity, p->test_accuracy, p->test_loss,
-                              p->val_accuracy, p->val_loss, p->chosen, p->seconds);
-      for (guint i = 0; i < n_layers; i++)
-        g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
-      g_string_append_c (s, '\n');
-    }
-  return s;
-}
-
-static void
-add_point_json (JsonBuilder           *b,
-                const PlSchedulePoint *p,
-                guint                  n_layers)
-{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
   const char *name = pl_method_info (p->method)->name;
 
   json_builder_begin_object (b);
@@ -124,26 +100,7 @@ add_point_json (JsonBuilder           *b,
   json_builder_end_array (b);
   _pl_cli_add_double (b, "seconds", p->seconds);
   json_builder_end_object (b);
-}
-
-static void
-add_summary_json (JsonBuilder             *b,
-                  const PlScheduleSummary *s)
-{
-  json_builder_begin_object (b);
-  _pl_cli_add_string (b, "method", pl_method_info (s->method)->name);
-  _pl_cli_add_int (b, "level", s->level);
-  _pl_cli_add_double (b, "param", s->param);
-  _pl_cli_add_int (b, "seeds", s->n);
-  _pl_cli_add_double (b, "sparsity", s->sparsity);
-  _pl_cli_add_double (b, "test_accuracy", s->test_accuracy);
-  _pl_cli_add_double (b, "test_accuracy_sd", s->test_accuracy_sd);
-  _pl_cli_add_double (b, "test_accuracy_min", s->test_accuracy_min);
-  _pl_cli_add_double (b, "test_accuracy_max", s->test_accuracy_max);
-  _pl_cli_add_double (b, "test_loss", s->test_loss);
-  _pl_cli_add_double (b, "test_loss_sd", s->test_loss_sd);
-  _pl_cli_add_double (b, "val_accuracy", s->val_accuracy);
-  json_builder_end_object (b);
+  return _pl_cli_builder_node (b);
 }
 
 /* Columns a character takes on a terminal: 2 for CJK and other wide ones, 0 for combining marks */
@@ -297,6 +254,7 @@ typedef struct {
   int       dense_epochs;
   double    dense_lr;
   int       epochs;
+  double    drop_fraction;
   gint64    delta_t;
   double    initial_sparsity;
   gint64    start_step;
@@ -406,7 +364,8 @@ schedule_config (const ScheduleArgs *a,
 
   /* (-1 when not given: each method's default) */
   if (a->epochs > 0)
-    c->gradual_epochs = c->l1_epochs = c->l0.epochs = (guint) a->epochs;
+    c->gradual_epochs = c->l1_epochs = c->l0.epochs = c->dst_epochs = (guint) a->epochs;
+  c->drop_fraction = a->drop_fraction;
   c->delta_steps = (guint64) a->delta_t;
   c->start_step = (guint64) a->start_step;
   c->initial_sparsity = a->initial_sparsity;
@@ -481,7 +440,15 @@ add_settings_json (JsonBuilder            *b,
           _pl_cli_add_double (b, "dense_lr", c->dense_lr);
         }
     }
-  if (used[PL_METHOD_GRADUAL])
+  if (used[PL_METHOD_SET] || used[PL_METHOD_RIGL])
+    {
+      _pl_cli_add_int (b, "dst_epochs", c->dst_epochs);
+      _pl_cli_add_double (b, "drop_fraction", c->drop_fraction);
+      _pl_cli_add_int (b, "delta_t", (gint64) c->delta_steps);
+      _pl_cli_add_double (b, "ramp", c->ramp);
+      _pl_cli_add_double (b, "dense_lr", c->dense_lr);
+    }
+  if (used[PL_METHOD_GRADUAL] || used[PL_METHOD_MOVEMENT])
     {
       _pl_cli_add_int (b, "gradual_epochs", c->gradual_epochs);
       _pl_cli_add_double (b, "initial_sparsity", c->initial_sparsity);
@@ -535,14 +502,15 @@ _pl_cli_schedule (int    argc,
     .seeds = 1, .rounds = 5, .round_epochs = -1, .dense_epochs = 5, .dense_lr = 0.1,
     .epochs = -1, .delta_t = 50, .ramp = 0.7, .budget = 0.01, .step = 0.01,
     .max_sparsity = 0.99, .l1 = 1e-3, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
-    .temperature = 4.0, .alpha = 0.5,
+    .temperature = 4.0, .alpha = 0.5, .drop_fraction = 0.3,
   };
   g_autofree char *plot = NULL;
+  g_auto(PlCliGridArgs) g = PL_CLI_GRID_ARGS_INIT;
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
     PL_CLI_SESSION_OPTION (&a.session_path),
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
-    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
+    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill, movement, set, rigl; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
     { "score", 0, PL_CLI_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
     { "scope", 0, PL_CLI_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
     { "exclude-output", 0, PL_CLI_FLAG, &a.exclude_output, N_("Leave the output layer's weights alone") },
@@ -567,18 +535,20 @@ _pl_cli_schedule (int    argc,
     { "rewind-weights", 0, PL_CLI_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
     { "dense-epochs", 0, PL_CLI_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N"),
       PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
-    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds (default 0.1)"), N_("X"),
+    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds; set, rigl: of the sparse training (default 0.1)"), N_("X"),
       PL_CLI_ABOVE (0) },
-    { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, l1, l0: training epochs (defaults 3, 2, 5)"), N_("N"),
+    { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, movement, l1, l0, set, rigl: training epochs (defaults 3, 3, 2, 5, 5, 5)"), N_("N"),
       PL_CLI_WHOLE (1, PL_CLI_MAX_EPOCHS) },
-    { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual: steps between mask updates, Δt (default 50)"), N_("N"),
+    { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual, movement, set, rigl: steps between mask updates, Δt (default 50)"), N_("N"),
       PL_CLI_WHOLE (1, G_MAXINT64) },
-    { "initial-sparsity", 0, PL_CLI_DOUBLE, &a.initial_sparsity, N_("gradual: s_i (default 0)"), N_("X"),
+    { "initial-sparsity", 0, PL_CLI_DOUBLE, &a.initial_sparsity, N_("gradual, movement: s_i (default 0)"), N_("X"),
       PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MAX) },
-    { "start-step", 0, PL_CLI_INT64, &a.start_step, N_("gradual: t₀, the step of the first update (default 0)"), N_("N"),
+    { "start-step", 0, PL_CLI_INT64, &a.start_step, N_("gradual, movement: t₀, the step of the first update (default 0)"), N_("N"),
       PL_CLI_WHOLE (0, G_MAXINT64) },
-    { "ramp", 0, PL_CLI_DOUBLE, &a.ramp, N_("gradual: share of the steps after t₀ over which the sparsity rises (default 0.7)"), N_("X"),
+    { "ramp", 0, PL_CLI_DOUBLE, &a.ramp, N_("gradual, movement: share of the steps after t₀ over which the sparsity rises; set, rigl: T_end as a share of the steps (default 0.7)"), N_("X"),
       PL_CLI_IN_OPEN (0, 1, PL_CLI_OPEN_MIN) },
+    { "drop-fraction", 0, PL_CLI_DOUBLE, &a.drop_fraction, N_("set, rigl: α, the share of each layer's weights dropped and regrown at the first update, decayed as α/2·(1 + cos(πt/T_end)) (default 0.3)"), N_("X"),
+      PL_CLI_IN (0, 1) },
     { "budget", 0, PL_CLI_DOUBLE, &a.budget, N_("adaptive: validation accuracy that may be lost, 0.01 = one point (default 0.01)"), N_("X"),
       PL_CLI_IN (0, 1) },
     { "step", 0, PL_CLI_DOUBLE, &a.step, N_("adaptive: grid of sparsities searched (default 0.01)"), N_("X"),
@@ -599,6 +569,7 @@ _pl_cli_schedule (int    argc,
     { "csv", 0, PL_CLI_FILENAME, &a.csv, N_("Also write the points as CSV"), N_("FILE") },
     { "out", 'o', PL_CLI_FILENAME, &a.out, N_("Save the model of the last point of the last run (safetensors)"), N_("FILE") },
     { "json", 0, PL_CLI_FLAG, &a.json, N_("Print the result as one JSON object on stdout"), NULL },
+    PL_CLI_GRID_OPTIONS (&g),
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -608,8 +579,17 @@ _pl_cli_schedule (int    argc,
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlMlp) last = NULL;
   g_autoptr(PlEvaluation) dense = NULL;
-  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
   g_autoptr(GArray) summary = NULL;
+  g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) results_owner = NULL;
+  JsonArray **results = NULL;                /* per grid point, in results_owner, or NULL */
+  g_autofree gboolean *complete = NULL;
+  g_autofree double *point_seconds = NULL;
+  g_autoptr(PlGrid) grid = NULL;
+  g_autoptr(JsonObject) head = NULL;
+  g_autoptr(JsonObject) tail = NULL;
+  g_autoptr(JsonObject) shard = NULL;
+  guint n_grid, n_found = 0, n_mine = 0;
   g_autofree float *rewind_params = NULL;
   g_auto(GStrv) names = NULL;
   PlMethod methods[PL_N_METHODS * 4];
@@ -645,6 +625,28 @@ _pl_cli_schedule (int    argc,
   for (guint i = 0; i < n_methods; i++)
     if (!pl_method_parse (g_strstrip (names[i]), &methods[i], &error))
       return _pl_cli_fail (error);
+  if ((status = _pl_cli_grid_check (&g)) != 0)
+    return status;
+  if (a.out != NULL && _pl_cli_grid_wanted (&g))
+    return _pl_cli_usage (_("--out cannot be combined with --shard or --results-dir: the last run is not known"));
+
+  /* The grid, in its order: methods × seeds; a grid point is every level of one method and
+   * seed, which share training (rounds build on each other, the adaptive search goes where its
+   * last probe sends it, the trainings of a run count up its seed). */
+  for (guint i = 0; i < n_methods; i++)
+    for (guint seed = 0; seed < (guint) a.seeds; seed++)
+      g_ptr_array_add (labels, g_strdup_printf ("%s seed %u", pl_method_info (methods[i])->name, seed));
+  n_grid = labels->len;
+  g_ptr_array_add (labels, NULL);
+  if (g.print_grid)
+    {
+      _pl_cli_grid_print (&g, (const char * const *) labels->pdata, n_grid);
+      return PL_EXIT_OK;
+    }
+  results_owner = _pl_cli_grid_points_new (n_grid);
+  results = (JsonArray **) results_owner->pdata;
+  complete = g_new0 (gboolean, n_grid);
+  point_seconds = g_new0 (double, n_grid);
 
   model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)
@@ -668,71 +670,139 @@ _pl_cli_schedule (int    argc,
               a.model_path, data->spec, 100 * dense->accuracy, data->train->n, data->val->n,
               data->test->n);
 
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) node = NULL;
+
+    json_builder_begin_object (b);
+    _pl_cli_add_string (b, "command", "schedule");
+    _pl_cli_add_string (b, "model", a.model_path);
+    _pl_cli_add_string (b, "data", data->spec);
+    json_builder_set_member_name (b, "methods");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < n_methods; i++)
+      json_builder_add_string_value (b, pl_method_info (methods[i])->name);
+    json_builder_end_array (b);
+    _pl_cli_add_int (b, "seeds", a.seeds);
+    add_settings_json (b, &config, methods, n_methods);
+    _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
+    _pl_cli_add_double (b, "dense_test_loss", dense->loss);
+    json_builder_end_object (b);
+    node = json_builder_get_root (b);
+    head = json_object_ref (json_node_get_object (node));
+  }
+  tail = json_object_new ();
+  json_object_set_int_member (tail, "threads", a.threads);
+  json_object_set_string_member (tail, "blas_core", _pl_cli_blas_core ());
+
+  if (_pl_cli_grid_wanted (&g))
+    {
+      static const char *const skip[] = { PL_CLI_GRID_SKIP, "model", "session", "method", "seeds",
+                                          "out", NULL };
+      g_autofree char *options_text = _pl_cli_settings_text (skip);
+      g_autofree char *rewind_sha = NULL;
+      g_autofree char *settings = NULL;
+
+      if (a.rewind_weights != NULL
+          && (rewind_sha = pl_results_hash_file (a.rewind_weights, &error)) == NULL)
+        return _pl_cli_fail (error);
+      settings = g_strdup_printf ("%s rewind-weights-sha256=%s", options_text,
+                                  rewind_sha != NULL ? rewind_sha : "(none)");
+      grid = _pl_cli_grid_make ("schedule", a.model_path, data, settings,
+                                (const char * const *) labels->pdata, n_grid, head, tail, &error);
+      if (grid == NULL || (g.results_dir != NULL && !pl_results_save_grid (g.results_dir, grid, &error)))
+        return _pl_cli_fail (error);
+    }
+
   for (guint i = 0; i < n_methods && !interrupted; i++)
     for (guint seed = 0; seed < (guint) a.seeds && !interrupted; seed++)
       {
         g_autoptr(PlMlp) run_last = NULL;
+        g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+        guint c = i * (guint) a.seeds + seed;
+        gint64 t_run = g_get_monotonic_time ();
+        gboolean ok;
 
-        if (!pl_schedule_run (model, data, methods[i], &config, seed, points, &run_last,
-                              on_schedule_progress, &progress, _pl_cli_cancellable (), &error))
+        if (!_pl_cli_grid_mine (&g, c))
+          continue;
+        n_mine++;
+        if (g.results_dir != NULL)
+          {
+            if (!pl_results_load_point (g.results_dir, grid, c, &results[c], &point_seconds[c], &error))
+              return _pl_cli_fail (error);
+            if (results[c] != NULL)
+              {
+                complete[c] = TRUE;
+                n_found++;
+                continue;
+              }
+          }
+        ok = pl_schedule_run (model, data, methods[i], &config, seed, run_points, &run_last,
+                              on_schedule_progress, &progress, _pl_cli_cancellable (), &error);
+        if (!ok)
           {
             if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
               return _pl_cli_fail (error);
             g_clear_error (&error);
             interrupted = TRUE;
-            break;
           }
-        g_clear_pointer (&last, pl_mlp_free);
-        last = g_steal_pointer (&run_last);
+        results[c] = json_array_new ();
+        for (guint k = 0; k < run_points->len; k++)
+          json_array_add_element (results[c], point_json (&g_array_index (run_points, PlSchedulePoint, k),
+                                                          model->n_layers));
+        complete[c] = ok;
+        point_seconds[c] = (g_get_monotonic_time () - t_run) / 1e6;
+        if (ok && g.results_dir != NULL
+            && !pl_results_save_point (g.results_dir, grid, c, results[c], point_seconds[c], &error))
+          return _pl_cli_fail (error);
+        if (ok)
+          {
+            g_clear_pointer (&last, pl_mlp_free);
+            last = g_steal_pointer (&run_last);
+          }
       }
 
   if (progress.tty)
     g_printerr ("\r\033[K");
+  if (g.results_dir != NULL)
+    g_printerr (_("prunelab-cli: %u of %u grid points were in “%s” already\n"), n_found, n_mine,
+                g.results_dir);
   if (interrupted)
-    g_printerr (_("prunelab-cli: schedule interrupted; reporting the %u points that finished\n"), points->len);
+    g_printerr (_("prunelab-cli: schedule interrupted; reporting the points that finished\n"));
 
-  summary = pl_schedule_summarise ((const PlSchedulePoint *) (gpointer) points->data, points->len);
+  if (g.shard != NULL)
+    {
+      g_autofree guint *done = g_new (guint, n_grid);
+      g_autofree guint *counts = g_new (guint, n_grid);
+      g_autofree double *secs = g_new (double, n_grid);
+      guint n_done = 0;
+
+      /* a shard's result holds its finished grid points alone */
+      for (guint k = 0; k < n_grid; k++)
+        if (results[k] != NULL && !complete[k])
+          g_clear_pointer (&results[k], json_array_unref);
+        else if (results[k] != NULL)
+          {
+            done[n_done] = k;
+            counts[n_done] = json_array_get_length (results[k]);
+            secs[n_done++] = point_seconds[k];
+          }
+      shard = pl_shard_to_json (grid, g.index, g.count, done, counts, secs, n_done);
+    }
+  summary = _pl_cli_schedule_summary (results, n_grid);
 
   if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
     return _pl_cli_fail (error);
 
   if (a.json || plot != NULL || a.csv != NULL)
     {
-      g_autoptr(GString) csv = a.csv != NULL ? schedule_csv (points, model->n_layers) : NULL;
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(GString) csv = a.csv != NULL ? _pl_cli_grid_csv ("schedule", results, n_grid) : NULL;
+      g_autoptr(JsonBuilder) b = NULL;
 
-      json_builder_begin_object (b);
-      _pl_cli_add_string (b, "command", "schedule");
-      _pl_cli_add_string (b, "model", a.model_path);
-      _pl_cli_add_string (b, "data", data->spec);
-      json_builder_set_member_name (b, "methods");
-      json_builder_begin_array (b);
-      for (guint i = 0; i < n_methods; i++)
-        json_builder_add_string_value (b, pl_method_info (methods[i])->name);
-      json_builder_end_array (b);
-      _pl_cli_add_int (b, "seeds", a.seeds);
-      add_settings_json (b, &config, methods, n_methods);
-      _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
-      _pl_cli_add_double (b, "dense_test_loss", dense->loss);
-      _pl_cli_add_bool (b, "interrupted", interrupted);
-      json_builder_set_member_name (b, "points");
-      json_builder_begin_array (b);
-      for (guint k = 0; k < points->len; k++)
-        add_point_json (b, &g_array_index (points, PlSchedulePoint, k), model->n_layers);
-      json_builder_end_array (b);
-      json_builder_set_member_name (b, "curves");
-      json_builder_begin_array (b);
-      for (guint k = 0; k < summary->len; k++)
-        add_summary_json (b, &g_array_index (summary, PlScheduleSummary, k));
-      json_builder_end_array (b);
-      _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
-      _pl_cli_add_int (b, "threads", a.threads);
-      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (a.out != NULL && last != NULL)
-        {
-          _pl_cli_add_string (b, "out", a.out);
-        }
-      json_builder_end_object (b);
+        json_object_set_string_member (tail, "out", a.out);
+      b = _pl_cli_grid_result ("schedule", head, tail, interrupted, results, n_grid,
+                               (g_get_monotonic_time () - t0) / 1e6, NAN, shard);
       if (!_pl_cli_emit_result (b, a.json, plot, a.csv, csv, &error))
         return _pl_cli_fail (error);
     }

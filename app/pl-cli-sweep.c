@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pl-cli-grid-private.h"
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-cli-prune-private.h"
@@ -39,9 +40,32 @@ print_point (const SweepPoint *p)
               p->score, p->seed, 100 * p->sparsity, 100 * p->accuracy, p->loss);
 }
 
+/* A point as it goes into the result. (transfer full) */
+static JsonNode *
+point_json (const SweepPoint *p,
+            guint             n_layers)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  _pl_cli_add_string (b, "score", p->score);
+  _pl_cli_add_int (b, "seed", p->seed);
+  _pl_cli_add_double (b, "target_sparsity", p->target);
+  _pl_cli_add_double (b, "sparsity", p->sparsity);
+  _pl_cli_add_double (b, "structural_sparsity", p->structural_sparsity);
+  _pl_cli_add_double (b, "test_accuracy", p->accuracy);
+  _pl_cli_add_double (b, "test_loss", p->loss);
+  json_builder_set_member_name (b, "layer_sparsity");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < n_layers; i++)
+    json_builder_add_double_value (b, p->layer_sparsity[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return _pl_cli_builder_node (b);
+}
+
 typedef struct {
-  GArray *points;        /* SweepPoint */
-  guint   first_point;   /* of this score and seed in points */
+  GArray *points;        /* SweepPoint, in the order of the targets */
   char   *score;         /* borrowed */
   guint   seed;
 } SweepRun;
@@ -62,40 +86,48 @@ on_sweep_point (guint                  i,
   p.accuracy = r->accuracy;
   p.loss = r->loss;
   memcpy (p.layer_sparsity, r->layer_sparsity, sizeof p.layer_sparsity);
-  g_array_insert_val (run->points, run->first_point, p);
+  g_array_prepend_val (run->points, p);
   print_point (&p);
   return TRUE;
 }
 
-/* The points as CSV, one row each. (transfer full) */
-static GString *
-sweep_csv (const GArray *points,
-           guint         n_layers)
+/* The grid, in its order: scores × seeds × levels. Without fine-tuning a grid point is every
+ * level of one score and seed (the preview goes from one level to the next); with it, one
+ * level. */
+static GPtrArray *
+sweep_labels (char       **names,
+              guint        n_names,
+              guint        seeds,
+              guint        n_levels,
+              double       max,
+              gboolean     per_level)
 {
-  GString *s = g_string_new ("score,seed,target_sparsity,sparsity,structural_sparsity,test_accuracy,test_loss");
+  GPtrArray *labels = g_ptr_array_new_with_free_func (g_free);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-  for (guint i = 0; i < n_layers; i++)
-    g_string_append_printf (s, ",layers.%u.sparsity", i);
-  g_string_append_c (s, '\n');
-  for (guint k = 0; k < points->len; k++)
-    {
-      const SweepPoint *p = &g_array_index (points, SweepPoint, k);
-
-      g_string_append_printf (s, "%s,%u,%.6g,%.6g,%.6g,%.6g,%.6g", p->score, p->seed, p->target,
-                              p->sparsity, p->structural_sparsity, p->accuracy, p->loss);
-      for (guint i = 0; i < n_layers; i++)
-        g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
-      g_string_append_c (s, '\n');
-    }
-  return s;
+  for (guint si = 0; si < n_names; si++)
+    for (guint seed = 0; seed < seeds; seed++)
+      if (per_level)
+        for (guint l = 0; l < n_levels; l++)
+          g_ptr_array_add (labels, g_strdup_printf ("%s seed %u level %u target %s", names[si], seed, l,
+                                                    g_ascii_formatd (buf, sizeof buf, "%.17g",
+                                                                     pl_sweep_target (max, n_levels, l))));
+      else
+        g_ptr_array_add (labels, g_strdup_printf ("%s seed %u levels %u max %s", names[si], seed,
+                                                  n_levels, g_ascii_formatd (buf, sizeof buf, "%.17g", max)));
+  g_ptr_array_add (labels, NULL);
+  return labels;
 }
 
 int
 _pl_cli_sweep (int    argc,
                char **argv)
 {
+  static const char *const skip[] = { PL_CLI_GRID_SKIP, "model", "session", "score", "seeds",
+                                      "points", "max", NULL };
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_auto(PlCliPruneArgs) a;
+  g_auto(PlCliGridArgs) g = PL_CLI_GRID_ARGS_INIT;
   g_autofree char *csv = NULL;
   g_autofree char *plot = NULL;
   g_auto(GStrv) names = NULL;
@@ -110,6 +142,7 @@ _pl_cli_sweep (int    argc,
       PL_CLI_WHOLE (1, 1000) },
     { "csv", 0, PL_CLI_FILENAME, &csv, N_("Also write the points as CSV"), N_("FILE") },
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
+    PL_CLI_GRID_OPTIONS (&g),
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -117,11 +150,19 @@ _pl_cli_sweep (int    argc,
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlEvaluation) dense = NULL;
-  g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(PlGrid) grid = NULL;
+  g_autoptr(JsonObject) head = NULL;
+  g_autoptr(JsonObject) tail = NULL;
   g_autofree PlScoreKind *kinds = NULL;
+  g_autoptr(GPtrArray) results_owner = NULL;
+  JsonArray **results = NULL;                /* per grid point, in results_owner, or NULL */
+  g_autofree gboolean *complete = NULL;
+  g_autofree double *point_seconds = NULL;
+  g_autofree char *settings = NULL;
   PlScope scope = PL_SCOPE_GLOBAL;
-  gboolean interrupted = FALSE;
-  guint n_names;
+  gboolean interrupted = FALSE, per_level;
+  guint n_names, n_grid, n_found = 0, n_mine = 0;
   int status;
   gint64 t0 = g_get_monotonic_time (), t_loop;
   double loop_seconds;
@@ -129,11 +170,14 @@ _pl_cli_sweep (int    argc,
   _pl_cli_prune_args_init (&a);
   g_option_context_set_summary (context, _("Sparsity-versus-accuracy curves: prune a trained model to a range of sparsities\n"
                                            "with each score (and seed), evaluating each point on the test set."));
+  g_option_context_set_description (context, _("The grid, in the order --shard, --print-grid and the points follow: scores × seeds × levels.\n"
+                                               "Without --fine-tune-epochs a grid point is every level of one score and seed; with it, one level."));
   _pl_cli_add_prune_options (context, &a, TRUE, options);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
-  if ((status = _pl_cli_check_prune_args (&a, &scope)) != 0)
+  if ((status = _pl_cli_check_prune_args (&a, &scope)) != 0
+      || (status = _pl_cli_grid_check (&g)) != 0)
     return status;
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
@@ -146,6 +190,19 @@ _pl_cli_sweep (int    argc,
   for (guint i = 0; i < n_names; i++)
     if ((status = _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
       return status;
+  per_level = a.fine_tune_epochs > 0;
+  labels = sweep_labels (names, n_names, (guint) seeds, (guint) n_points, max_sparsity, per_level);
+  n_grid = labels->len - 1;
+  if (g.print_grid)
+    {
+      _pl_cli_grid_print (&g, (const char * const *) labels->pdata, n_grid);
+      return PL_EXIT_OK;
+    }
+  results_owner = _pl_cli_grid_points_new (n_grid);
+  results = (JsonArray **) results_owner->pdata;
+  complete = g_new0 (gboolean, n_grid);
+  point_seconds = g_new0 (double, n_grid);
+  settings = _pl_cli_settings_text (skip);
   /* The previews and the trainer split their work over a.threads threads of their own; a
    * multi-threaded OpenBLAS call before them would leave its pool spinning on the cores they
    * need, so OpenBLAS stays on one thread. */
@@ -166,23 +223,91 @@ _pl_cli_sweep (int    argc,
       return _pl_cli_fail (error);
     }
 
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) node = NULL;
+
+    json_builder_begin_object (b);
+    _pl_cli_add_string (b, "command", "sweep");
+    _pl_cli_add_string (b, "model", a.model_path);
+    _pl_cli_add_string (b, "data", data->spec);
+    _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+    _pl_cli_add_bool (b, "invert", a.invert);
+    json_builder_set_member_name (b, "scores");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < n_names; i++)
+      json_builder_add_string_value (b, names[i]);
+    json_builder_end_array (b);
+    _pl_cli_add_int (b, "seeds", seeds);
+    _pl_cli_add_int (b, "fine_tune_epochs", a.fine_tune_epochs);
+    _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
+    _pl_cli_add_double (b, "dense_test_loss", dense->loss);
+    json_builder_end_object (b);
+    node = json_builder_get_root (b);
+    head = json_object_ref (json_node_get_object (node));
+  }
+  tail = json_object_new ();
+  json_object_set_int_member (tail, "threads", a.threads);
+  json_object_set_string_member (tail, "blas_core", _pl_cli_blas_core ());
+
+  if (_pl_cli_grid_wanted (&g))
+    {
+      grid = _pl_cli_grid_make ("sweep", a.model_path, data, settings,
+                                (const char * const *) labels->pdata, n_grid, head, tail, &error);
+      if (grid == NULL || (g.results_dir != NULL && !pl_results_save_grid (g.results_dir, grid, &error)))
+        return _pl_cli_fail (error);
+    }
+
   t_loop = g_get_monotonic_time ();
   for (guint si = 0; si < n_names && !interrupted; si++)
     for (guint seed = 0; seed < (guint) seeds && !interrupted; seed++)
       {
-        g_autoptr(PlScores) scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
+        guint first = (si * (guint) seeds + seed) * (per_level ? (guint) n_points : 1);
+        guint n_cells = per_level ? (guint) n_points : 1;
+        g_autoptr(PlScores) scores = NULL;
         g_autoptr(PlPreview) preview = NULL;
+        gboolean needed = FALSE;
+        gint64 t_scores = g_get_monotonic_time ();
+        double scores_seconds;
         PlPruneSpec spec;
 
+        /* the grid points of this score and seed that this run does, and those done before */
+        for (guint c = first; c < first + n_cells; c++)
+          {
+            double s;
+
+            if (!_pl_cli_grid_mine (&g, c))
+              continue;
+            n_mine++;
+            if (g.results_dir != NULL)
+              {
+                if (!pl_results_load_point (g.results_dir, grid, c, &results[c], &s, &error))
+                  return _pl_cli_fail (error);
+                if (results[c] != NULL)
+                  {
+                    complete[c] = TRUE;
+                    point_seconds[c] = s;
+                    n_found++;
+                    continue;
+                  }
+              }
+            needed = TRUE;
+          }
+        if (!needed)
+          continue;
+
+        scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
         if (scores == NULL)
           return _pl_cli_fail (error);
         _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
+        scores_seconds = (g_get_monotonic_time () - t_scores) / 1e6;
 
         /* Without fine-tuning every point is a preview of the same scores: only the masks that
          * change from one point to the next are applied, from the sparsest point down. */
-        if (a.fine_tune_epochs == 0)
+        if (!per_level)
           {
-            SweepRun run = { points, points->len, names[si], seed };
+            g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
+            SweepRun run = { run_points, names[si], seed };
 
             preview = pl_preview_new (model, scores, &spec, data->test, (guint) a.threads, &error);
             if (preview == NULL)
@@ -195,18 +320,32 @@ _pl_cli_sweep (int    argc,
                 g_clear_error (&error);
                 interrupted = TRUE;
               }
+            results[first] = json_array_new ();
+            for (guint k = 0; k < run_points->len; k++)
+              json_array_add_element (results[first],
+                                      point_json (&g_array_index (run_points, SweepPoint, k), model->n_layers));
+            complete[first] = !interrupted;
+            point_seconds[first] = (g_get_monotonic_time () - t_scores) / 1e6;
+            if (complete[first] && g.results_dir != NULL
+                && !pl_results_save_point (g.results_dir, grid, first, results[first],
+                                           point_seconds[first], &error))
+              return _pl_cli_fail (error);
             continue;
           }
 
         /* With fine-tuning every point is its own copy, pruned and fine-tuned */
-        for (int pi = 0; pi < n_points; pi++)
+        for (guint c = first; c < first + n_cells; c++)
           {
-            double target = pl_sweep_target (max_sparsity, (guint) n_points, (guint) pi);
+            guint pi = c - first;
+            double target = pl_sweep_target (max_sparsity, (guint) n_points, pi);
             SweepPoint p = { names[si], seed, target };
             g_autoptr(PlMlp) copy = NULL;
             g_autoptr(PlEvaluation) ev = NULL;
             PlMetrics metrics;
+            gint64 t_point = g_get_monotonic_time ();
 
+            if (!_pl_cli_grid_mine (&g, c) || results[c] != NULL)
+              continue;
             if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
               {
                 interrupted = TRUE;
@@ -221,6 +360,7 @@ _pl_cli_sweep (int    argc,
               {
                 if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                   return _pl_cli_fail (error);
+                g_clear_error (&error);
                 interrupted = TRUE;
                 break;
               }
@@ -233,64 +373,56 @@ _pl_cli_sweep (int    argc,
             for (guint i = 0; i < model->n_layers; i++)
               p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
 
-            g_array_append_val (points, p);
+            results[c] = json_array_new ();
+            json_array_add_element (results[c], point_json (&p, model->n_layers));
+            complete[c] = TRUE;
+            /* the scores' time goes to the first point made from them */
+            point_seconds[c] = (g_get_monotonic_time () - t_point) / 1e6 + scores_seconds;
+            scores_seconds = 0.0;
+            if (g.results_dir != NULL
+                && !pl_results_save_point (g.results_dir, grid, c, results[c], point_seconds[c], &error))
+              return _pl_cli_fail (error);
+            /* (after the save: a point shown is a point kept) */
             print_point (&p);
           }
       }
 
   loop_seconds = (g_get_monotonic_time () - t_loop) / 1e6;
+  if (g.results_dir != NULL)
+    g_printerr (_("prunelab-cli: %u of %u grid points were in “%s” already\n"), n_found, n_mine,
+                g.results_dir);
   if (interrupted)
-    g_printerr (_("prunelab-cli: sweep interrupted; reporting the %u points that finished\n"), points->len);
+    g_printerr (_("prunelab-cli: sweep interrupted; reporting the points that finished\n"));
 
   if (a.json || plot != NULL || csv != NULL)
     {
-      g_autoptr(GString) csv_text = csv != NULL ? sweep_csv (points, model->n_layers) : NULL;
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(GString) csv_text = NULL;
+      g_autoptr(JsonBuilder) b = NULL;
+      g_autoptr(JsonObject) shard = NULL;
 
-      json_builder_begin_object (b);
-      _pl_cli_add_string (b, "command", "sweep");
-      _pl_cli_add_string (b, "model", a.model_path);
-      _pl_cli_add_string (b, "data", data->spec);
-      _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
-      _pl_cli_add_bool (b, "invert", a.invert);
-      json_builder_set_member_name (b, "scores");
-      json_builder_begin_array (b);
-      for (guint i = 0; i < n_names; i++)
-        json_builder_add_string_value (b, names[i]);
-      json_builder_end_array (b);
-      _pl_cli_add_int (b, "seeds", seeds);
-      _pl_cli_add_int (b, "fine_tune_epochs", a.fine_tune_epochs);
-      _pl_cli_add_double (b, "dense_test_accuracy", dense->accuracy);
-      _pl_cli_add_double (b, "dense_test_loss", dense->loss);
-      _pl_cli_add_bool (b, "interrupted", interrupted);
-      json_builder_set_member_name (b, "points");
-      json_builder_begin_array (b);
-      for (guint k = 0; k < points->len; k++)
+      /* a shard's result holds its finished grid points alone, so that a merge never takes
+       * the first levels of a preview for all of them */
+      if (g.shard != NULL)
         {
-          const SweepPoint *p = &g_array_index (points, SweepPoint, k);
+          g_autofree guint *done = g_new (guint, n_grid);
+          g_autofree guint *counts = g_new (guint, n_grid);
+          g_autofree double *secs = g_new (double, n_grid);
+          guint n_done = 0;
 
-          json_builder_begin_object (b);
-          _pl_cli_add_string (b, "score", p->score);
-          _pl_cli_add_int (b, "seed", p->seed);
-          _pl_cli_add_double (b, "target_sparsity", p->target);
-          _pl_cli_add_double (b, "sparsity", p->sparsity);
-          _pl_cli_add_double (b, "structural_sparsity", p->structural_sparsity);
-          _pl_cli_add_double (b, "test_accuracy", p->accuracy);
-          _pl_cli_add_double (b, "test_loss", p->loss);
-          json_builder_set_member_name (b, "layer_sparsity");
-          json_builder_begin_array (b);
-          for (guint i = 0; i < model->n_layers; i++)
-            json_builder_add_double_value (b, p->layer_sparsity[i]);
-          json_builder_end_array (b);
-          json_builder_end_object (b);
+          for (guint c = 0; c < n_grid; c++)
+            if (results[c] != NULL && !complete[c])
+              g_clear_pointer (&results[c], json_array_unref);
+            else if (results[c] != NULL)
+              {
+                done[n_done] = c;
+                counts[n_done] = json_array_get_length (results[c]);
+                secs[n_done++] = point_seconds[c];
+              }
+          shard = pl_shard_to_json (grid, g.index, g.count, done, counts, secs, n_done);
         }
-      json_builder_end_array (b);
-      _pl_cli_add_double (b, "seconds", (g_get_monotonic_time () - t0) / 1e6);
-      /* the sweep alone: scores, pruning, fine-tuning and evaluation, no data loading */
-      _pl_cli_add_double (b, "sweep_seconds", loop_seconds);
-      _pl_cli_add_int (b, "threads", a.threads);
-      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
-      json_builder_end_object (b);
+      csv_text = csv != NULL ? _pl_cli_grid_csv ("sweep", results, n_grid) : NULL;
+      b = _pl_cli_grid_result ("sweep", head, tail, interrupted, results, n_grid,
+                               (g_get_monotonic_time () - t0) / 1e6, loop_seconds, shard);
       if (!_pl_cli_emit_result (b, a.json, plot, csv, csv_text, &error))
         return _pl_cli_fail (error);
     }

@@ -319,6 +319,7 @@ static const PlCliCommand commands[] = {
   { "prune", _pl_cli_prune, N_("Score, prune and optionally fine-tune a model") },
   { "sweep", _pl_cli_sweep, N_("Sparsity-versus-accuracy curves for several scores") },
   { "schedule", _pl_cli_schedule, N_("Pruning procedures: one-shot, iterative (lottery ticket), gradual, adaptive, L1, L0, distillation; one curve each, over seeds") },
+  { "merge", _pl_cli_merge, N_("Combine the shards of a sweep or schedule (outputs of --shard, --results-dir folders) into one result") },
   { "sensitivity", _pl_cli_sensitivity, N_("Accuracy as each layer alone is pruned") },
   { "bench", _pl_cli_bench, N_("Measure training and live-drag speed (bench train, bench drag)") },
   { "report", _pl_cli_report, N_("Write a PDF report of a session (or a model on a dataset) with every chart") },

@@ -14,6 +14,7 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-metrics.h"
+#include "pl-schedule-private.h"
 #include "pl-sensitivity.h"
 #include "pl-sweep.h"
 
@@ -65,6 +66,24 @@ static const PlMethodInfo method_info[PL_N_METHODS] = {
        "dense network's outputs softened by a temperature T, the soft-target term weighted by "
        "α and scaled by T² (Hinton, Vinyals & Dean 2015). The dense network is the teacher of "
        "the seed article's pair of a full and a sparse network.") },
+  [PL_METHOD_MOVEMENT] = {
+    "movement", N_("Movement pruning during fine-tuning"),
+    N_("Fine-tunes while pruning on the cubic schedule of gradual pruning, but removes the "
+       "weights with the lowest movement score S = −Σ_t w·∂L/∂w summed over the steps so far: "
+       "those that fine-tuning pulls towards zero, however large they are now (Sanh, Wolf & "
+       "Rush 2020, eq. 8). It suits transfer, where the weights that matter change most.") },
+  [PL_METHOD_SET] = {
+    "set", N_("Sparse evolutionary training (SET)"),
+    N_("Trains a sparse network from scratch at the target sparsity: every Δt steps each layer "
+       "drops the share α/2·(1 + cos(πt/T_end)) of its active weights with the smallest |w| and "
+       "grows as many new ones at random, starting at zero (Mocanu et al. 2018, with the cosine "
+       "decay of Evci et al. 2020). The number of weights never changes.") },
+  [PL_METHOD_RIGL] = {
+    "rigl", N_("Rigged lottery (RigL)"),
+    N_("Trains a sparse network from scratch like SET, but grows the connections whose dense "
+       "gradient |∂L/∂w| on a batch is largest, where a new weight would lower the loss fastest "
+       "(Evci et al. 2020, Algorithm 1). The network stays at the target sparsity throughout "
+       "and needs no dense training.") },
 };
 
 const PlMethodInfo *
@@ -143,6 +162,9 @@ pl_schedule_config_init (PlScheduleConfig *config)
 
   config->temperature = 4.0;
   config->alpha = 0.5;
+
+  config->dst_epochs = 5;
+  config->drop_fraction = 0.3;
 }
 
 /* ---- the schedules' formulas ------------------------------------------------------------- */
@@ -233,7 +255,7 @@ pl_adaptive_bisect (guint             n_levels,
 
 /* ---- a run ------------------------------------------------------------------------------- */
 
-typedef struct {
+struct _PlScheduleRun {
   const PlMlp             *model;      /* borrowed */
   const PlData            *data;       /* borrowed */
   PlMethod                 method;
@@ -251,7 +273,8 @@ typedef struct {
   guint                    capture_epoch;
   PlMlp                   *capture_model;  /* borrowed */
   const PlMlp             *training;   /* borrowed: the model train() is training, or NULL */
-} Run;
+};
+typedef PlScheduleRun Run;
 
 static void
 set_stage (Run        *run,
@@ -393,6 +416,7 @@ typedef struct {
   const float     *teacher;      /* soft targets of the training set, or NULL */
   PlTrainStepHook  hook;
   gpointer         hook_data;
+  PlTrainer      **trainer;      /* NULL, or set to the trainer (borrowed) before it runs */
 } TrainExtras;
 
 /* Trains @m for @epochs (masked: pruned weights stay 0). */
@@ -420,18 +444,22 @@ train (Run                *run,
                                  run->config->temperature, run->config->alpha);
   if (extras->hook != NULL)
     pl_trainer_set_step_hook (trainer, extras->hook, extras->hook_data);
+  if (extras->trainer != NULL)
+    *extras->trainer = trainer;
 
   run->training = m;
   ok = pl_trainer_run (trainer, run->data->train, run->data->val, train_progress_cb, run,
                        run->cancellable, error);
   run->training = NULL;
+  if (extras->trainer != NULL)
+    *extras->trainer = NULL;
 
   return ok;
 }
 
 static void
-keep_last (PlMlp **last,
-           PlMlp  *m)
+keep_last (PlMlp       **last,
+           const PlMlp  *m)
 {
   if (last == NULL)
     return;
@@ -975,6 +1003,20 @@ check_config (PlMethod                 method,
       if (!(c->l1 >= 0.0))
         goto invalid;
       break;
+    case PL_METHOD_MOVEMENT:
+      if (c->gradual_epochs == 0 || c->delta_steps == 0 || !(c->ramp > 0.0 && c->ramp <= 1.0)
+          || !(c->initial_sparsity >= 0.0 && c->initial_sparsity < 1.0))
+        goto invalid;
+      break;
+    case PL_METHOD_SET:
+    case PL_METHOD_RIGL:
+      if (c->dst_epochs == 0 || c->delta_steps == 0 || !(c->ramp > 0.0 && c->ramp <= 1.0)
+          || !(c->drop_fraction >= 0.0 && c->drop_fraction <= 1.0) || !(c->dense_lr > 0.0))
+        goto invalid;
+      for (guint k = 0; k < c->n_targets; k++)
+        if (c->targets[k] >= 1.0)
+          goto invalid;
+      break;
     case PL_METHOD_L0:
       if (c->n_l0_lambdas == 0 || c->n_l0_lambdas > PL_SCHEDULE_MAX_LEVELS || c->l0.epochs == 0
           || !(c->l0.lr > 0.0 && c->l0.lr_log_alpha > 0.0)
@@ -1057,6 +1099,13 @@ pl_schedule_run (const PlMlp             *model,
     case PL_METHOD_L0:
       ok = run_l0 (&run, &last, error);
       break;
+    case PL_METHOD_MOVEMENT:
+      ok = _pl_schedule_run_movement (&run, &last, error);
+      break;
+    case PL_METHOD_SET:
+    case PL_METHOD_RIGL:
+      ok = _pl_schedule_run_dst (&run, &last, error);
+      break;
     case PL_N_METHODS:
     default:
       g_assert_not_reached ();
@@ -1066,6 +1115,99 @@ pl_schedule_run (const PlMlp             *model,
     *last_model = g_steal_pointer (&last);
 
   return ok;
+}
+
+/* ---- for the procedures of pl-schedule-dst.c ------------------------------------------- */
+
+const PlMlp *
+_pl_schedule_model (PlScheduleRun *run)
+{
+  return run->model;
+}
+
+const PlData *
+_pl_schedule_data (PlScheduleRun *run)
+{
+  return run->data;
+}
+
+const PlScheduleConfig *
+_pl_schedule_config (PlScheduleRun *run)
+{
+  return run->config;
+}
+
+PlMethod
+_pl_schedule_method (PlScheduleRun *run)
+{
+  return run->method;
+}
+
+guint64
+_pl_schedule_seed (PlScheduleRun *run)
+{
+  return run->seed;
+}
+
+void
+_pl_schedule_stage (PlScheduleRun *run,
+                    const char    *text)
+{
+  set_stage (run, "%s", text);
+}
+
+void
+_pl_schedule_start_point (PlScheduleRun *run,
+                          const PlMlp   *m)
+{
+  add_start_point (run, m);
+}
+
+void
+_pl_schedule_point (PlScheduleRun *run,
+                    const PlMlp   *m,
+                    guint          level,
+                    double         param,
+                    PlMlp        **last)
+{
+  PlSchedulePoint pt;
+
+  measure (run, m, level, param, &pt);
+  add_point (run, &pt);
+  keep_last (last, m);
+}
+
+gboolean
+_pl_schedule_train (PlScheduleRun    *run,
+                    PlMlp            *m,
+                    guint             epochs,
+                    double            lr,
+                    PlTrainStepHook   hook,
+                    gpointer          hook_data,
+                    PlTrainer       **trainer,
+                    GError          **error)
+{
+  TrainExtras extras = {
+    .lr = lr, .hook = hook, .hook_data = hook_data, .trainer = trainer,
+  };
+
+  return train (run, m, epochs, &extras, error);
+}
+
+gboolean
+_pl_schedule_prune_with (PlScheduleRun   *run,
+                         PlMlp           *m,
+                         const PlScores  *scores,
+                         double           sparsity,
+                         GError         **error)
+{
+  PlPruneSpec spec = run->config->spec;
+
+  spec.by_threshold = FALSE;
+  spec.n_values = 1;
+  spec.values[0] = CLAMP (sparsity, 0.0, 1.0);
+
+  return pl_prune_apply (m, scores, &spec, error);
 }
 
 /* ---- over seeds -------------------------------------------------------------------------- */

@@ -32,6 +32,16 @@
  *              fine-tune
  *   distill    as oneshot, but the fine-tuning learns from the unpruned model's soft targets
  *              (pl-distill.h)
+ *   movement   as gradual (its epochs, s_i, t₀, Δt, ramp, lr), but the weights pruned are those
+ *              of lowest movement score S = −Σ_t w·∂L/∂w accumulated over the fine-tuning so far
+ *              (Sanh et al. 2020, pl-movement.h); the first update comes after the first step,
+ *              and when the schedule has not reached s_f by the last step, it prunes to s_f then
+ *   set, rigl  dynamic sparse training from scratch (pl-dst.h): a network initialised with the
+ *              run's seed and a random mask of each target sparsity in every layer (uniform
+ *              densities) trains dst_epochs at dense_lr; every Δt (delta_steps) steps until
+ *              T_end = ⌊ramp · steps⌋ each layer drops α/2·(1 + cos(πt/T_end)) of its active
+ *              weights by |w| and regrows as many at random (SET, Mocanu et al. 2018) or by
+ *              |dense gradient| on a random batch (RigL, Evci et al. 2020), at 0
  */
 #pragma once
 
@@ -54,6 +64,9 @@ typedef enum {
   PL_METHOD_L1,
   PL_METHOD_L0,
   PL_METHOD_DISTILL,
+  PL_METHOD_MOVEMENT,
+  PL_METHOD_SET,
+  PL_METHOD_RIGL,
   PL_N_METHODS
 } PlMethod;
 
@@ -131,13 +144,18 @@ typedef struct {
   /* distill */
   double          temperature;
   double          alpha;
+
+  /* set, rigl (also delta_steps, ramp, dense_lr) */
+  guint           dst_epochs;
+  double          drop_fraction;      /* α, the share dropped at t = 0 */
 } PlScheduleConfig;
 
 /* Defaults: magnitude, global; SGD lr 0.01 momentum 0.9 batch 128; 1 fine-tuning epoch;
  * targets 0.5, 0.8, 0.9, 0.95, 0.97, 0.99; iterative 5 rounds of PL_ROUND_EPOCHS_DENSE, no
  * rewind (epoch 1 when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
  * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-3 for 2 epochs; L0 per weight,
- * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5. */
+ * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5; set and rigl 5
+ * epochs, α 0.3 (Evci et al. 2020). */
 void      pl_schedule_config_init (PlScheduleConfig *config);
 
 typedef struct {

@@ -699,6 +699,14 @@ pl_trainer_get_history (PlTrainer *self)
   return self->history;
 }
 
+const float *
+pl_trainer_get_gradient (PlTrainer *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->grad;
+}
+
 const GArray *
 pl_trainer_get_grad_norms (PlTrainer *self)
 {

@@ -139,6 +139,11 @@ void         pl_trainer_set_distillation (PlTrainer         *self,
                                           double             temperature,
                                           double             alpha);
 
+/* The gradient of the last step, in the layout of model->params: the objective's (cross-entropy,
+ * L1, clipped by value; before clipping by norm and before weight decay), 0 at pruned weights.
+ * Valid in a step hook until the next step. (transfer none) */
+const float *pl_trainer_get_gradient   (PlTrainer           *self);
+
 /* Resets the optimiser state (momentum, Adam moments, step count) — after pruning, say. */
 void         pl_trainer_reset_state    (PlTrainer           *self);
 

@@ -21,6 +21,7 @@
 #include "pl-file.h"
 #include "pl-mlp.h"
 #include "pl-prune.h"
+#include "pl-results.h"
 #include "pl-safetensors.h"
 #include "pl-score.h"
 #include "pl-test-util.h"
@@ -208,6 +209,46 @@ engine_call_on_other_object (void)
   g_assert_cmpuint (pl_engine_load_model ((PlEngine *) object, "model.safetensors"), ==, 0);
 }
 
+static void
+shard_parse_without_text (void)
+{
+  g_autoptr(GError) error = NULL;
+  guint index = 7, count = 7;
+
+  g_assert_false (pl_shard_parse (NULL, &index, &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (index, ==, 7);
+}
+
+static void
+results_hash_without_path (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (pl_results_hash_file (NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+results_save_point_without_grid (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) points = json_array_new ();
+
+  g_assert_false (pl_results_save_point ("results", NULL, 0, points, 1.0, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test ("results", G_FILE_TEST_EXISTS));
+}
+
+static void
+grid_from_json_without_object (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (pl_grid_from_json (NULL, "grid.json", &error));
+  g_assert_no_error (error);
+}
+
 static const GuardCase cases[] = {
   { "csv/read/needs-a-path", "path != NULL", csv_read_without_path },
   { "csv/read-pair/needs-a-header-mode", "header >= -1 && header <= 1",
@@ -230,6 +271,12 @@ static const GuardCase cases[] = {
   { "score/hoyer/needs-a-stride", "stride >= 1", hoyer_with_zero_stride },
   { "engine/load-data/needs-a-spec", "spec != NULL", engine_load_data_without_spec },
   { "engine/refuses-another-object", "PL_IS_ENGINE (self)", engine_call_on_other_object },
+  { "shard/parse/needs-the-text", "text != NULL && index != NULL && count != NULL",
+    shard_parse_without_text },
+  { "results/hash-file/needs-a-path", "path != NULL", results_hash_without_path },
+  { "results/save-point/needs-a-grid", "dir != NULL && grid != NULL && index < grid->size",
+    results_save_point_without_grid },
+  { "grid/from-json/needs-an-object", "object != NULL && file != NULL", grid_from_json_without_object },
 };
 
 static void
