@@ -547,11 +547,14 @@ struct _PlConvWork {
   float    *block;                          /* owned: the float buffers below point into it */
   float    *act[PL_CONV_MAX_LAYERS + 1];    /* act[0]: the input (borrowed); act[i + 1]: layer
                                              * i's output (n, c_out, h_out, w_out) */
-  float    *col[PL_CONV_MAX_LAYERS];        /* conv: im2col of the input, (c_in·k·k, n·h_out·w_out);
-                                             * the backward pass reuses it for ∂L/∂col */
+  guint     chunk[PL_CONV_MAX_LAYERS];      /* conv: samples per im2col block, so that the block
+                                             * stays in cache (PL_CONV_COL_FLOATS) */
+  float    *col;                            /* im2col of a block of samples, (c_in·k·k,
+                                             * chunk·h_out·w_out); the backward pass reuses it
+                                             * for ∂L/∂col */
   guint32  *argmax[PL_CONV_MAX_LAYERS];     /* owned (pools): the input index of each output's
                                              * maximum within its sample, (n, c, h_out, w_out) */
-  float    *zc;                             /* (max c_out, n·h_out·w_out): channel-major products */
+  float    *zc;                             /* (c_out, chunk·h_out·w_out): channel-major products */
   float    *delta[2];                       /* ping-pong (n, max layer size) */
   float    *head_delta;                     /* (n, head sizes[1]): ∂L/∂z of the head's first layer */
   PlNnWork *head;                           /* owned */
@@ -562,7 +565,7 @@ pl_conv_work_new (const PlConvNet *net,
                   guint            max_batch)
 {
   PlConvWork *work;
-  gsize total = 0, max_act = pl_conv_net_n_inputs (net), max_zc = 1;
+  gsize total = 0, max_act = pl_conv_net_n_inputs (net), max_zc = 1, max_col = 1;
   float *p;
 
   g_return_val_if_fail (net != NULL && max_batch > 0, NULL);
@@ -578,13 +581,16 @@ pl_conv_work_new (const PlConvNet *net,
       max_act = MAX (max_act, l->c_out * hw);
       if (l->kind == PL_CONV_LAYER_CONV)
         {
-          total += (gsize) l->c_in * l->k * l->k * max_batch * hw;
-          max_zc = MAX (max_zc, l->c_out * hw);
+          gsize per = (gsize) l->c_in * l->k * l->k * hw;
+
+          work->chunk[i] = (guint) CLAMP (PL_CONV_COL_FLOATS / per, 1, max_batch);
+          max_col = MAX (max_col, per * work->chunk[i]);
+          max_zc = MAX (max_zc, (gsize) l->c_out * hw * work->chunk[i]);
         }
       else
         work->argmax[i] = g_new (guint32, max_batch * l->c_out * hw);
     }
-  total += max_batch * max_zc + 2 * max_batch * max_act + (gsize) max_batch * net->head->sizes[1];
+  total += max_col + max_zc + 2 * max_batch * max_act + (gsize) max_batch * net->head->sizes[1];
 
   work->block = g_new (float, total);
   p = work->block;
@@ -595,14 +601,11 @@ pl_conv_work_new (const PlConvNet *net,
 
       work->act[i + 1] = p;
       p += max_batch * l->c_out * hw;
-      if (l->kind == PL_CONV_LAYER_CONV)
-        {
-          work->col[i] = p;
-          p += (gsize) l->c_in * l->k * l->k * max_batch * hw;
-        }
     }
+  work->col = p;
+  p += max_col;
   work->zc = p;
-  p += max_batch * max_zc;
+  p += max_zc;
   work->delta[0] = p;
   p += max_batch * max_act;
   work->delta[1] = p;
@@ -835,7 +838,8 @@ pl_conv_forward (const PlConvNet *net,
   for (guint i = 0; i < net->n_layers; i++)
     {
       const PlConvLayer *l = &net->layers[i];
-      gsize hw = (gsize) l->h_out * l->w_out, nhw = n * hw;
+      gsize hw = (gsize) l->h_out * l->w_out;
+      gsize in_size = (gsize) l->c_in * l->h_in * l->w_in;
       guint ckk = l->c_in * l->k * l->k;
       float *out = work->act[i + 1];
 
@@ -845,26 +849,28 @@ pl_conv_forward (const PlConvNet *net,
           continue;
         }
 
-      /* zc (c_out, n·hw) = W (c_out, c_in·k·k) · col (c_in·k·k, n·hw), then
-       * out[s][o][p] = act(zc[o][s·hw + p] + b[o]) ⊙ filter_mask[o] */
-      im2col (work->col[i], work->act[i], l, n);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                   l->c_out, nhw, ckk,
-                   1.0f, l->w, ckk, work->col[i], nhw,
-                   0.0f, work->zc, nhw);
-      for (guint o = 0; o < l->c_out; o++)
+      /* by blocks of m samples: zc (c_out, m·hw) = W (c_out, c_in·k·k) · col (c_in·k·k, m·hw),
+       * then out[s][o][p] = act(zc[o][s·hw + p] + b[o]) ⊙ filter_mask[o] */
+      for (guint s0 = 0; s0 < n; s0 += work->chunk[i])
         {
-          float b = l->b[o];
-          const float *z = work->zc + o * nhw;
+          guint m = MIN (work->chunk[i], n - s0);
+          gsize mhw = m * hw;
 
-          if (l->filter_mask[o] == 0.0f)
-            {
-              for (guint s = 0; s < n; s++)
-                memset (out + ((gsize) s * l->c_out + o) * hw, 0, sizeof (float) * hw);
-              continue;
-            }
-          for (guint s = 0; s < n; s++)
-            bias_activate (out + ((gsize) s * l->c_out + o) * hw, z + s * hw, b, hw, net->activation);
+          im2col (work->col, work->act[i] + s0 * in_size, l, m);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                       l->c_out, mhw, ckk,
+                       1.0f, l->w, ckk, work->col, mhw,
+                       0.0f, work->zc, mhw);
+          for (guint o = 0; o < l->c_out; o++)
+            for (guint s = 0; s < m; s++)
+              {
+                float *dst = out + ((gsize) (s0 + s) * l->c_out + o) * hw;
+
+                if (l->filter_mask[o] == 0.0f)
+                  memset (dst, 0, sizeof (float) * hw);
+                else
+                  bias_activate (dst, work->zc + o * mhw + s * hw, l->b[o], hw, net->activation);
+              }
         }
     }
 
@@ -915,11 +921,12 @@ pl_conv_backward (const PlConvNet *net,
   for (guint i = net->n_layers; i-- > 0;)
     {
       const PlConvLayer *l = &net->layers[i];
-      gsize hw = (gsize) l->h_out * l->w_out, nhw = n * hw;
+      gsize hw = (gsize) l->h_out * l->w_out;
       gsize in_size = (gsize) l->c_in * l->h_in * l->w_in;
       guint ckk = l->c_in * l->k * l->k;
       float *dprev = work->delta[(net->n_layers - i) & 1];
       const float *a = work->act[i + 1];
+      double *bias_sum = NULL;
       float *gw, *gb;
 
       /* d (n, c_out, h_out, w_out) = ∂L/∂(this layer's output) */
@@ -941,55 +948,67 @@ pl_conv_backward (const PlConvNet *net,
       gw = gp;
       gb = gp + (gsize) ckk * l->c_out;
 
-      /* zc (c_out, n·hw) = ∂L/∂z = d ⊙ act'(a) ⊙ filter_mask, channel-major */
-      for (guint o = 0; o < l->c_out; o++)
+      /* by the blocks of the forward pass: zc (c_out, m·hw) = ∂L/∂z = d ⊙ act'(a) ⊙ filter_mask,
+       * channel-major; gW (c_out, c_in·k·k) += zc · colᵀ with col computed again; and below
+       * the first layer dcol (c_in·k·k, m·hw) = Wᵀ · zc, into col, folded back into dprev */
+      bias_sum = g_new0 (double, l->c_out);
+      for (guint s0 = 0; s0 < n; s0 += work->chunk[i])
         {
-          float *z = work->zc + o * nhw;
-          double sum = 0.0;
+          guint m = MIN (work->chunk[i], n - s0);
+          gsize mhw = m * hw;
 
-          for (guint s = 0; s < n; s++)
+          for (guint o = 0; o < l->c_out; o++)
             {
-              const float *ds = d + ((gsize) s * l->c_out + o) * hw;
-              const float *as = a + ((gsize) s * l->c_out + o) * hw;
-              float *zs = z + s * hw;
+              float *z = work->zc + o * mhw;
+              double sum = 0.0;
 
-              switch (net->activation)
+              for (guint s = 0; s < m; s++)
                 {
-                case PL_ACTIVATION_RELU:
-                  for (gsize p = 0; p < hw; p++)
-                    zs[p] = as[p] > 0.0f ? ds[p] : 0.0f;
-                  break;
-                case PL_ACTIVATION_TANH:
-                  for (gsize p = 0; p < hw; p++)
-                    zs[p] = ds[p] * (1.0f - as[p] * as[p]) * l->filter_mask[o];
-                  break;
-                case PL_ACTIVATION_SIGMOID:
-                  for (gsize p = 0; p < hw; p++)
-                    zs[p] = ds[p] * as[p] * (1.0f - as[p]) * l->filter_mask[o];
-                  break;
-                default:
-                  g_assert_not_reached ();
-                }
-              for (gsize p = 0; p < hw; p++)
-                sum += zs[p];
-            }
-          gb[o] = (float) sum;
-        }
+                  const float *ds = d + ((gsize) (s0 + s) * l->c_out + o) * hw;
+                  const float *as = a + ((gsize) (s0 + s) * l->c_out + o) * hw;
+                  float *zs = z + s * hw;
 
-      /* gW (c_out, c_in·k·k) = zc (c_out, n·hw) · colᵀ (n·hw, c_in·k·k) */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-                   l->c_out, ckk, nhw,
-                   1.0f, work->zc, nhw, work->col[i], nhw,
-                   0.0f, gw, ckk);
+                  switch (net->activation)
+                    {
+                    case PL_ACTIVATION_RELU:
+                      for (gsize p = 0; p < hw; p++)
+                        zs[p] = as[p] > 0.0f ? ds[p] : 0.0f;
+                      break;
+                    case PL_ACTIVATION_TANH:
+                      for (gsize p = 0; p < hw; p++)
+                        zs[p] = ds[p] * (1.0f - as[p] * as[p]) * l->filter_mask[o];
+                      break;
+                    case PL_ACTIVATION_SIGMOID:
+                      for (gsize p = 0; p < hw; p++)
+                        zs[p] = ds[p] * as[p] * (1.0f - as[p]) * l->filter_mask[o];
+                      break;
+                    default:
+                      g_assert_not_reached ();
+                    }
+                  for (gsize p = 0; p < hw; p++)
+                    sum += zs[p];
+                }
+              bias_sum[o] += sum;
+            }
+
+          im2col (work->col, work->act[i] + s0 * in_size, l, m);
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                       l->c_out, ckk, mhw,
+                       1.0f, work->zc, mhw, work->col, mhw,
+                       s0 == 0 ? 0.0f : 1.0f, gw, ckk);
+          if (i == 0)
+            continue;
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
+                       ckk, mhw, l->c_out,
+                       1.0f, l->w, ckk, work->zc, mhw,
+                       0.0f, work->col, mhw);
+          col2im (dprev + s0 * in_size, work->col, l, m);
+        }
+      for (guint o = 0; o < l->c_out; o++)
+        gb[o] = (float) bias_sum[o];
+      g_clear_pointer (&bias_sum, g_free);
       if (i == 0)
         break;
-
-      /* dcol (c_in·k·k, n·hw) = Wᵀ · zc, into col (no longer needed), then folded back */
-      cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
-                   ckk, nhw, l->c_out,
-                   1.0f, l->w, ckk, work->zc, nhw,
-                   0.0f, work->col[i], nhw);
-      col2im (dprev, work->col[i], l, n);
       d = dprev;
     }
 }

@@ -61,6 +61,9 @@ typedef struct {
 #define PL_CONV_MAX_CHANNELS 4096
 #define PL_CONV_MAX_KERNEL   32
 #define PL_CONV_MAX_SIDE     4096
+/* im2col works on blocks of samples of at most this many floats (512 KiB), so that a block
+ * stays in the L2 cache between its writing and the products that read it */
+#define PL_CONV_COL_FLOATS   (1 << 17)
 #define PL_CONV_MAX_SAMPLE   (1 << 24)  /* values of one layer's maps or patches, per sample */
 
 /* TRUE when @arch names a convolutional network ("lenet5", or a first part CxHxW), so that

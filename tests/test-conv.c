@@ -146,9 +146,10 @@ test_forward_matches_nested_loops (void)
 /* Every parameter's gradient against (L(θ + h) − L(θ − h)) / (2h) of the double reference,
  * with the step as the float parameter can take it. */
 static void
-check_gradient (const char   *arch,
-                PlActivation  activation,
-                gboolean      pruned)
+check_gradient_parts (const char   *arch,
+                      PlActivation  activation,
+                      gboolean      pruned,
+                      guint         n_parts)
 {
   g_autoptr(PlConvNet) net = make_net (arch, activation, 5);
   g_autoptr(PlDataset) data = NULL;
@@ -157,7 +158,7 @@ check_gradient (const char   *arch,
   g_autofree float *head_grad = NULL;
   /* small: the reference is in double, and a step across a tie of a max-pool window or a
    * ReLU kink would break the comparison (the float steps are taken as they round) */
-  const double h = 1e-5;
+  const double h = 1e-6;
   double worst = 0.0;
   guint m = pl_conv_net_n_outputs (net);
 
@@ -171,7 +172,7 @@ check_gradient (const char   *arch,
   pl_conv_forward (net, work, data->x, N_SAMPLES);
   pl_conv_backward (net, work, data->y, N_SAMPLES, 1.0f / N_SAMPLES, grad, head_grad);
 
-  for (guint part = 0; part < 2; part++)
+  for (guint part = 0; part < n_parts; part++)
     {
       float *params = part == 0 ? net->params : net->head->params;
       const float *g = part == 0 ? grad : head_grad;
@@ -198,6 +199,30 @@ check_gradient (const char   *arch,
     }
   g_test_message ("%s %s%s: largest difference %.2e", arch, pl_activation_to_string (activation),
                   pruned ? " pruned" : "", worst);
+}
+
+static void
+check_gradient (const char   *arch,
+                PlActivation  activation,
+                gboolean      pruned)
+{
+  check_gradient_parts (arch, activation, pruned, 2);
+}
+
+/* A first layer whose patches (25 · 40 · 40 floats a sample) exceed PL_CONV_COL_FLOATS / 5:
+ * the passes work on blocks of 3 and 2 samples, which the conv gradients must not notice (the
+ * head's are those of the tests above). */
+static void
+test_gradient_blocks (void)
+{
+  const char *arch = "1x40x40-c4k5p2-m2-c4k3-5";
+
+  g_assert_cmpuint (25 * 40 * 40 * N_SAMPLES, >, PL_CONV_COL_FLOATS);
+  check_forward (arch, PL_ACTIVATION_RELU, FALSE);
+  check_forward (arch, PL_ACTIVATION_TANH, TRUE);
+  check_gradient_parts (arch, PL_ACTIVATION_TANH, FALSE, 1);
+  check_gradient_parts (arch, PL_ACTIVATION_TANH, TRUE, 1);
+  check_gradient_parts (arch, PL_ACTIVATION_RELU, TRUE, 1);
 }
 
 static void
@@ -745,6 +770,7 @@ main (int    argc,
   g_test_add_func ("/engine/conv/gradient/tanh/matches-finite-differences", test_gradient_tanh);
   g_test_add_func ("/engine/conv/gradient/relu/matches-finite-differences", test_gradient_relu);
   g_test_add_func ("/engine/conv/gradient/sigmoid/matches-finite-differences", test_gradient_sigmoid);
+  g_test_add_func ("/engine/conv/gradient/in-blocks/matches-finite-differences", test_gradient_blocks);
   g_test_add_func ("/engine/conv/file/round-trip", test_file_round_trip);
   g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
   g_test_add_func ("/engine/conv/train/learns-and-keeps-pruned-zero", test_train_learns_and_keeps_pruned_zero);
