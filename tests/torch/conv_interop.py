@@ -12,7 +12,8 @@
       the issue's recipe in PyTorch (SGD 0.05, momentum 0.9, batch 128) on the first 55,000
       training images as PruneLab trains on them (its validation split aside), with
       torch.set_num_threads; prints test accuracy, training samples/s and
-      openblas_get_corename() as JSON
+      openblas_get_corename() as JSON, and the median of 21 single steps (forward, loss,
+      backward at batch 128; --epochs 0 for those alone), the figure of tests/bench-conv
 
 Run with /usr/bin/python3 (Debian's python3-torch). Inputs are pixels / 255, as PruneLab's.
 """
@@ -161,16 +162,33 @@ def cmd_export(args):
     print(json.dumps({"test_accuracy": acc, "test_loss": loss}))
 
 
+def step_ms(model, shape, x, y, repeats=21):
+    """Median and minimum of forward + loss + backward at batch 128, as tests/bench-conv times
+    PruneLab's pl_conv_forward + pl_conv_backward."""
+    times = []
+    model.train()
+    for r in range(repeats):
+        xb, yb = x[128 * r:128 * (r + 1)].reshape(-1, *shape), y[128 * r:128 * (r + 1)]
+        t0 = time.perf_counter()
+        model.zero_grad()
+        F.cross_entropy(model(xb), yb).backward()
+        times.append((time.perf_counter() - t0) * 1e3)
+    times.sort()
+    return times[len(times) // 2], times[0]
+
+
 def cmd_bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model, shape, _ = build(args.arch, args.activation)
     x, y = pt.load_fashion_mnist(args.data_dir, "train")
     xt, yt = pt.load_fashion_mnist(args.data_dir, "test")
-    rate = train(model, shape, x[:55000], y[:55000], args.epochs, args.seed)
+    rate = train(model, shape, x[:55000], y[:55000], args.epochs, args.seed) if args.epochs > 0 else 0.0
     acc, _ = evaluate(model, shape, xt, yt)
+    median, best = step_ms(model, shape, x, y)
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "epochs": args.epochs,
-                      "samples_per_second": rate, "test_accuracy": acc, "blas_core": blas_core()}))
+                      "samples_per_second": rate, "test_accuracy": acc,
+                      "step_ms_median": median, "step_ms_min": best, "blas_core": blas_core()}))
 
 
 def main():
