@@ -25,6 +25,9 @@ _pl_cli_prune_args_spec (const PlCliPruneArgs *a,
   strategy.invert = a->invert;
   strategy.exclude_output = a->exclude_output;
   strategy.allow_empty = a->allow_empty;
+  /* checked by _pl_cli_check_prune_args */
+  if (a->nm != NULL && !pl_nm_parse (a->nm, &strategy.nm_n, &strategy.nm_m, NULL))
+    g_assert_not_reached ();
   pl_strategy_to_prune_spec (&strategy, spec, by_threshold, 0.0);
 }
 
@@ -35,6 +38,7 @@ _pl_cli_prune_args_clear (PlCliPruneArgs *a)
   g_clear_pointer (&a->session_path, g_free);
   g_clear_pointer (&a->score_names, g_free);
   g_clear_pointer (&a->scope_name, g_free);
+  g_clear_pointer (&a->nm, g_free);
 }
 
 /* “Score: magnitude, gradient, …” from the score table, made once; GOption borrows it for
@@ -67,7 +71,8 @@ _pl_cli_add_prune_options (GOptionContext    *context,
       several_scores ? N_("Scores to compare, comma-separated (see “prunelab-cli prune --help-scores”)")
                      : score_help (),
       several_scores ? N_("NAME[,NAME…]") : N_("NAME") },
-    { "scope", 0, PL_CLI_STRING, &a->scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
+    { "scope", 0, PL_CLI_STRING, &a->scope_name, N_("global (one ranking across layers, default), layer, row (each output row on its own, as Wanda) or erk (ERK layer budgets for one sparsity)"), N_("SCOPE") },
+    { "nm", 0, PL_CLI_STRING, &a->nm, N_("Keep the N highest scores of every M consecutive inputs of a row (N:M, e.g. 2:4) before the selection"), N_("N:M") },
     { "structured", 0, PL_CLI_FLAG, &a->structured, N_("Prune whole hidden neurons (needs a neuron score)") },
     { "invert", 0, PL_CLI_FLAG, &a->invert, N_("Prune the highest scores first (a sanity check)") },
     { "exclude-output", 0, PL_CLI_FLAG, &a->exclude_output, N_("Leave the output layer's weights alone") },
@@ -101,6 +106,11 @@ _pl_cli_check_prune_args (const PlCliPruneArgs *a,
     return _pl_cli_usage (_("--score is required (for example --score magnitude)"));
   if (a->scope_name != NULL && !pl_scope_parse (a->scope_name, scope, &error))
     return _pl_cli_fail (error);
+  if (a->nm != NULL && !pl_nm_parse (a->nm, &(guint) { 0 }, &(guint) { 0 }, &error))
+    {
+      g_prefix_error (&error, "--nm: ");
+      return _pl_cli_fail (error);
+    }
 
   return 0;
 }

@@ -15,6 +15,7 @@ typedef struct {
   char     *session_path;
   char     *score_names;
   char     *scope_name;
+  char     *nm;               /* "2:4", or NULL */
   gboolean  structured;
   gboolean  invert;
   gboolean  exclude_output;

@@ -145,6 +145,9 @@ _pl_cli_prune (int    argc,
               _("Formula:"), "S = −Σ_t w^(t)·∂L/∂w^(t)",
               _("Source:"), _("Sanh, Wolf & Rush 2020, eq. 7–8"),
               _("Accumulated over the fine-tuning steps, so it needs a schedule: the weights that fine-tuning pulls towards zero are pruned first."));
+      printf ("%s\n\n", _("Scopes (--scope) and the N:M constraint (--nm):"));
+      for (const char * const *h = pl_selection_help (); *h != NULL; h += 3)
+        printf ("%s\n  %s %s\n  %s\n\n", h[0], _("Formula:"), _(h[1]), _(h[2]));
       return PL_EXIT_OK;
     }
 
@@ -155,6 +158,8 @@ _pl_cli_prune (int    argc,
     {
       if (a.score_names != NULL || threshold.n > 0 || a.structured || a.invert)
         return _pl_cli_usage (_("--method obs chooses its own weights from --sparsity: drop --score, --threshold, --structured and --invert"));
+      if (a.nm != NULL)
+        return _pl_cli_usage (_("--method obs reconstructs whole rows and keeps no N:M pattern: drop --nm"));
       a.score_names = g_strdup ("magnitude");
     }
   if ((status = _pl_cli_check_prune_args (&a, &scope)) != 0)
@@ -245,7 +250,9 @@ _pl_cli_prune (int    argc,
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "method", obs ? "obs" : "score");
       _pl_cli_add_string (b, "score", obs ? "obs" : pl_score_info (kind)->name);
-      _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+      _pl_cli_add_string (b, "scope", pl_scope_name (scope));
+      if (a.nm != NULL)
+        _pl_cli_add_string (b, "nm", a.nm);
       _pl_cli_add_bool (b, "structured", scores != NULL && scores->per_neuron);
       if (obs)
         {

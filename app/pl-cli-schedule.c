@@ -228,7 +228,9 @@ methods_description (void)
                         "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method oneshot,distill,l1 --json\n"
                         "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method iterative \\\n"
                         "      --rewind 1 --rounds 8 --sparsity 0.97 --round-epochs 3\n"
-                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method adaptive --budget 0.01\n"));
+                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method adaptive --budget 0.01\n"
+                        "  prunelab-cli schedule --model m.safetensors --data fashion-mnist --method at-init --score synflow \\\n"
+                        "      --sparsity 0.9,0.99 --dense-epochs 3\n"));
   return g_string_free (s, FALSE);
 }
 
@@ -253,6 +255,7 @@ typedef struct {
   char     *rewind_weights;
   int       dense_epochs;
   double    dense_lr;
+  int       init_rounds;
   int       epochs;
   double    drop_fraction;
   gint64    delta_t;
@@ -328,6 +331,7 @@ schedule_config (const ScheduleArgs *a,
   c->round_epochs = a->round_epochs < 0 ? PL_ROUND_EPOCHS_DENSE : (guint) a->round_epochs;
   c->dense_epochs = (guint) a->dense_epochs;
   c->dense_lr = a->dense_lr;
+  c->init_rounds = (guint) a->init_rounds;
   if (a->rewind != NULL && strcmp (a->rewind, "none") != 0)
     {
       guint64 e;
@@ -415,7 +419,7 @@ add_settings_json (JsonBuilder            *b,
   json_builder_set_member_name (b, "settings");
   json_builder_begin_object (b);
   _pl_cli_add_string (b, "score", pl_score_info (c->score)->name);
-  _pl_cli_add_string (b, "scope", c->spec.scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+  _pl_cli_add_string (b, "scope", pl_scope_name (c->spec.scope));
   _pl_cli_add_bool (b, "exclude_output", c->spec.exclude_output);
   json_builder_set_member_name (b, "target_sparsity");
   json_builder_begin_array (b);
@@ -484,6 +488,13 @@ add_settings_json (JsonBuilder            *b,
       _pl_cli_add_double (b, "gamma", c->l0.gamma);
       _pl_cli_add_double (b, "zeta", c->l0.zeta);
     }
+  if (used[PL_METHOD_AT_INIT])
+    {
+      _pl_cli_add_int (b, "at_init_epochs", c->dense_epochs);
+      _pl_cli_add_double (b, "at_init_lr", c->dense_lr);
+      _pl_cli_add_int (b, "init_rounds", c->score == PL_SCORE_SYNFLOW ? c->init_rounds : 1);
+      _pl_cli_add_string (b, "init_weights", c->rewind_params != NULL ? "file" : "seeded");
+    }
   if (used[PL_METHOD_DISTILL])
     {
       _pl_cli_add_double (b, "temperature", c->temperature);
@@ -500,6 +511,7 @@ _pl_cli_schedule (int    argc,
   g_auto(ScheduleArgs) a = {
     .fine_tune_epochs = 1, .lr = 0.01, .batch = 128, .threads = 1, .score_batches = 8,
     .seeds = 1, .rounds = 5, .round_epochs = -1, .dense_epochs = 5, .dense_lr = 0.1,
+    .init_rounds = 100,
     .epochs = -1, .delta_t = 50, .ramp = 0.7, .budget = 0.01, .step = 0.01,
     .max_sparsity = 0.99, .l1 = 1e-3, .l0_lr = 1e-3, .gate_lr = 0.05, .init_drop = 0.1,
     .temperature = 4.0, .alpha = 0.5, .drop_fraction = 0.3,
@@ -510,9 +522,9 @@ _pl_cli_schedule (int    argc,
     { "model", 'm', PL_CLI_FILENAME, &a.model_path, N_("Trained model to start from (safetensors)"), N_("FILE") },
     PL_CLI_SESSION_OPTION (&a.session_path),
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the curves into this file (.png, .svg or .pdf)"), N_("FILE") },
-    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill, movement, set, rigl; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
+    { "method", 'M', PL_CLI_STRING, &a.methods, N_("oneshot, iterative, gradual, adaptive, l1, l0, distill, movement, set, rigl, at-init; several comma-separated give one curve each"), N_("NAME[,NAME…]") },
     { "score", 0, PL_CLI_STRING, &a.score, N_("What to prune by (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
-    { "scope", 0, PL_CLI_STRING, &a.scope, N_("global (default) or layer"), N_("SCOPE") },
+    { "scope", 0, PL_CLI_STRING, &a.scope, N_("global (default), layer, row or erk (see “prunelab-cli prune --help-scores”)"), N_("SCOPE") },
     { "exclude-output", 0, PL_CLI_FLAG, &a.exclude_output, N_("Leave the output layer's weights alone") },
     { "sparsity", 0, PL_CLI_DOUBLES, &a.sparsity, N_("Target sparsities, one point each (default 0.5,0.8,0.9,0.95,0.97,0.99); iterative: the largest is the final one"), N_("X[,X…]"),
       PL_CLI_LIST (0, 1, PL_SCHEDULE_MAX_LEVELS) },
@@ -532,11 +544,13 @@ _pl_cli_schedule (int    argc,
     { "round-epochs", 0, PL_CLI_INT, &a.round_epochs, N_("iterative: training epochs after each round's pruning (default: with --rewind, as long as the dense run after the rewind point, --dense-epochs − E, as Frankle & Carbin; without, 2)"), N_("N"),
       PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
     { "rewind", 0, PL_CLI_STRING, &a.rewind, N_("iterative: none (default), init, or an epoch E — reset the survivors to those weights each round; without --rewind-weights a dense network is trained from a seeded initialisation to get them"), N_("WHEN") },
-    { "rewind-weights", 0, PL_CLI_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model"), N_("FILE") },
-    { "dense-epochs", 0, PL_CLI_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5)"), N_("N"),
+    { "rewind-weights", 0, PL_CLI_FILENAME, &a.rewind_weights, N_("iterative: rewind to these weights (a model saved early in training) and start from --model; at-init: the untrained weights to prune (default: a seeded initialisation of --model's architecture)"), N_("FILE") },
+    { "dense-epochs", 0, PL_CLI_INT, &a.dense_epochs, N_("iterative with --rewind: epochs of the dense training (default 5); at-init: of the dense and of each sparse network"), N_("N"),
       PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
-    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds; set, rigl: of the sparse training (default 0.1)"), N_("X"),
+    { "dense-lr", 0, PL_CLI_DOUBLE, &a.dense_lr, N_("iterative with --rewind: learning rate of the dense training and of the rounds; set, rigl: of the sparse training; at-init: of its trainings (default 0.1)"), N_("X"),
       PL_CLI_ABOVE (0) },
+    { "init-rounds", 0, PL_CLI_INT, &a.init_rounds, N_("at-init with --score synflow: pruning rounds, the density shrinking exponentially (default 100)"), N_("K"),
+      PL_CLI_WHOLE (1, 10000) },
     { "epochs", 0, PL_CLI_INT, &a.epochs, N_("gradual, movement, l1, l0, set, rigl: training epochs (defaults 3, 3, 2, 5, 5, 5)"), N_("N"),
       PL_CLI_WHOLE (1, PL_CLI_MAX_EPOCHS) },
     { "delta-t", 0, PL_CLI_INT64, &a.delta_t, N_("gradual, movement, set, rigl: steps between mask updates, Δt (default 50)"), N_("N"),

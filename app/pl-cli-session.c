@@ -98,7 +98,7 @@ _pl_cli_session (int    argc,
   const PlCliOption options[] = {
     { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Trained model (safetensors)"), N_("FILE") },
     { "score", 0, PL_CLI_STRING, &score_name, N_("The strategy's score (default magnitude; see “prunelab-cli prune --help-scores”)"), N_("NAME") },
-    { "scope", 0, PL_CLI_STRING, &scope_name, N_("global (one ranking across layers, default) or layer"), N_("SCOPE") },
+    { "scope", 0, PL_CLI_STRING, &scope_name, N_("global (one ranking across layers, default), layer, row (each output row on its own, as Wanda) or erk (ERK layer budgets for one sparsity)"), N_("SCOPE") },
     { "invert", 0, PL_CLI_FLAG, &invert, N_("Prune the highest scores first (a sanity check)") },
     { "score-batches", 0, PL_CLI_INT, &score_batches, N_("Batches of 256 training samples for data-driven scores (default 8)"), N_("N"),
       PL_CLI_WHOLE (1, PL_CLI_MAX_SCORE_BATCHES) },

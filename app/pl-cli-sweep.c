@@ -231,7 +231,9 @@ _pl_cli_sweep (int    argc,
     _pl_cli_add_string (b, "command", "sweep");
     _pl_cli_add_string (b, "model", a.model_path);
     _pl_cli_add_string (b, "data", data->spec);
-    _pl_cli_add_string (b, "scope", scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+    _pl_cli_add_string (b, "scope", pl_scope_name (scope));
+    if (a.nm != NULL)
+      _pl_cli_add_string (b, "nm", a.nm);
     _pl_cli_add_bool (b, "invert", a.invert);
     json_builder_set_member_name (b, "scores");
     json_builder_begin_array (b);

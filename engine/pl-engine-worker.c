@@ -669,6 +669,9 @@ do_schedule (PlWorker  *w,
   /* the lottery ticket of this model: back to its own initial weights */
   if (config.rewind == PL_REWIND_INIT && config.rewind_params == NULL)
     config.rewind_params = w->initial->params;
+  /* pruning at initialisation starts from the same untrained weights */
+  if (cmd->method == PL_METHOD_AT_INIT && config.rewind_params == NULL)
+    config.rewind_params = w->initial->params;
 
   g_clear_pointer (&w->draft->schedules[cmd->method], pl_bytes_unref);
   w->cancellable = cmd->cancellable;

@@ -57,6 +57,7 @@ static const char *procedure_names[PL_LESSON_N_PROCEDURES] = {
   [PL_LESSON_PROCEDURE_ADAPTIVE] = "adaptive",
   [PL_LESSON_PROCEDURE_L1] = "l1",
   [PL_LESSON_PROCEDURE_L0] = "l0",
+  [PL_LESSON_PROCEDURE_AT_INIT] = "at-init",
 };
 
 const char *
@@ -85,6 +86,7 @@ pl_lesson_procedure_method (PlLessonProcedure  procedure,
     [PL_LESSON_PROCEDURE_ADAPTIVE] = PL_METHOD_ADAPTIVE,
     [PL_LESSON_PROCEDURE_L1] = PL_METHOD_L1,
     [PL_LESSON_PROCEDURE_L0] = PL_METHOD_L0,
+    [PL_LESSON_PROCEDURE_AT_INIT] = PL_METHOD_AT_INIT,
   };
 
   g_return_val_if_fail (procedure < PL_LESSON_N_PROCEDURES, PL_METHOD_ONESHOT);

@@ -121,6 +121,7 @@ typedef enum {
   PL_LESSON_PROCEDURE_ADAPTIVE,       /* the largest sparsity within a 1-point budget */
   PL_LESSON_PROCEDURE_L1,             /* train with λ·Σ|w|, then prune by magnitude */
   PL_LESSON_PROCEDURE_L0,             /* hard-concrete gates with λ (Louizos et al. 2018) */
+  PL_LESSON_PROCEDURE_AT_INIT,        /* prune the untrained weights with the score, then train */
   PL_LESSON_N_PROCEDURES
 } PlLessonProcedure;
 

@@ -33,6 +33,7 @@ typedef struct {
   gsize  n_scope;     /* weights (or neurons) in scope, those pruned already included */
   gsize  n_already;   /* pruned already in the model */
   guint  k;           /* candidates the current preview prunes: the first k of the group */
+  guint  layer;       /* with the per-layer, row and ERK scopes: the group's layer */
 } Group;
 
 typedef struct {
@@ -79,8 +80,11 @@ struct _PlPreview {
   PlMlp     *model;          /* owned copy: base parameters and masks */
   gboolean   structured;
   gboolean   invert;
+  PlScope    scope;
+  gboolean   exclude_output;
   guint      n_groups;
-  Group      groups[PL_MLP_MAX_LAYERS];
+  Group     *groups;         /* owned: one (global), one per layer (layer, ERK), one per
+                              * output row of every layer (row) */
   guint      n_cand;
   Candidate *cand;           /* owned, sorted within each group */
 
@@ -664,12 +668,30 @@ pl_preview_new_shared (const PlMlp        *model,
       return NULL;
     }
 
+  if (!pl_prune_spec_check_kind (spec, scores->per_neuron, error))
+    return NULL;
+
   self = g_new0 (PlPreview, 1);
   self->model = m = pl_mlp_copy (model);
+  self->changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  if (spec->nm_m > 0)
+    {
+      /* the N:M step is the same for every value: it becomes part of the base masks, pruned
+       * already, as pl_prune_select counts it */
+      PlPruneSpec nm = *spec;
+
+      nm.scope = PL_SCOPE_GLOBAL;
+      nm.by_threshold = FALSE;
+      nm.values[0] = 0.0;
+      nm.n_values = 1;
+      if (!pl_prune_select (m, scores, &nm, m->masks, m->neuron_masks, error))
+        return NULL;
+    }
   pl_mlp_apply_masks (m);
   self->structured = scores->per_neuron;
   self->invert = spec->invert;
-  self->changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  self->scope = spec->scope;
+  self->exclude_output = spec->exclude_output;
 
   for (guint i = 0; i < L; i++)
     {
@@ -712,19 +734,32 @@ pl_preview_new_shared (const PlMlp        *model,
 
   /* candidates, grouped by scope and sorted by key */
   self->cand = g_new (Candidate, self->structured ? m->n_neurons : n_params_w);
-  self->n_groups = spec->scope == PL_SCOPE_GLOBAL ? 1 : L;
-  for (guint i = 0; i < L; i++)
+  if (spec->scope == PL_SCOPE_GLOBAL)
+    self->n_groups = 1;
+  else if (spec->scope == PL_SCOPE_ROW)
+    for (guint i = 0; i < L; i++)
+      self->n_groups += m->layers[i].n_out;
+  else
+    self->n_groups = L;
+  self->groups = g_new0 (Group, self->n_groups);
+  for (guint i = 0, row0 = 0; i < L; row0 += m->layers[i].n_out, i++)
     {
       const PlLayer *l = &m->layers[i];
-      Group *g = &self->groups[spec->scope == PL_SCOPE_GLOBAL ? 0 : i];
-      guint first = self->n_cand;
-      guint best = G_MAXUINT;
-      gsize n_units;
+      gsize n_units, best = G_MAXSIZE, group_size;
+      Candidate best_c = { 0 };
 
-      if (spec->scope == PL_SCOPE_LAYER)
-        g->start = self->n_cand;
+      if (spec->scope == PL_SCOPE_LAYER || spec->scope == PL_SCOPE_ERK)
+        {
+          self->groups[i].start = self->n_cand;
+          self->groups[i].layer = i;
+        }
       if (self->structured ? i + 1 == L : (spec->exclude_output && i + 1 == L))
-        continue;
+        {
+          if (spec->scope == PL_SCOPE_ROW)
+            for (guint o = 0; o < l->n_out; o++)
+              self->groups[row0 + o] = (Group) { .start = self->n_cand, .layer = i };
+          continue;
+        }
 
       n_units = self->structured ? l->n_out : (gsize) l->n_out * l->n_in;
       if (scores->n[i] != n_units)
@@ -735,34 +770,56 @@ pl_preview_new_shared (const PlMlp        *model,
           return NULL;
         }
 
-      g->n_scope += n_units;
+      /* the last one in pruning order is kept back, so that the layer is never emptied */
+      for (gsize u = 0; u < n_units && !spec->allow_empty; u++)
+        {
+          gboolean alive = self->structured ? l->neuron_mask[u] != 0.0f : l->w_mask[u] != 0.0f;
+          float sc = scores->layer[i][u];
+          Candidate c;
+
+          if (!alive)
+            continue;
+          c.key = isnan (sc) ? INFINITY : (spec->invert ? -sc : sc);
+          c.id = (guint32) (self->structured ? self->neuron_offset[i] + u : self->layer_offset[i] + u);
+          if (best == G_MAXSIZE || compare_candidates (&c, &best_c) > 0)
+            {
+              best = u;
+              best_c = c;
+            }
+        }
+
+      group_size = spec->scope == PL_SCOPE_ROW ? l->n_in : n_units;
       for (gsize u = 0; u < n_units; u++)
         {
           gboolean alive = self->structured ? l->neuron_mask[u] != 0.0f : l->w_mask[u] != 0.0f;
-          float s = scores->layer[i][u];
+          float sc = scores->layer[i][u];
+          Group *g;
           Candidate *c;
 
+          if (spec->scope == PL_SCOPE_GLOBAL)
+            g = &self->groups[0];
+          else if (spec->scope == PL_SCOPE_ROW)
+            {
+              g = &self->groups[row0 + u / group_size];
+              if (u % group_size == 0)
+                *g = (Group) { .start = self->n_cand, .layer = i };
+            }
+          else
+            g = &self->groups[i];
+          g->n_scope++;
           if (!alive)
             {
               g->n_already++;
               continue;
             }
+          if (u == best)
+            continue;
           c = &self->cand[self->n_cand++];
-          c->key = isnan (s) ? INFINITY : (spec->invert ? -s : s);
+          c->key = isnan (sc) ? INFINITY : (spec->invert ? -sc : sc);
           c->id = (guint32) (self->structured ? self->neuron_offset[i] + u : self->layer_offset[i] + u);
           c->layer = (guint8) i;
-          /* the last one in pruning order is kept back, so that the layer is never emptied */
-          if (best == G_MAXUINT || compare_candidates (c, &self->cand[best]) > 0)
-            best = self->n_cand - 1;
+          g->n_cand++;
         }
-      if (!spec->allow_empty && best != G_MAXUINT)
-        {
-          /* removed in place, so that the candidates stay in position order for the sort */
-          memmove (&self->cand[best], &self->cand[best + 1],
-                   sizeof (Candidate) * (self->n_cand - best - 1));
-          self->n_cand--;
-        }
-      g->n_cand += self->n_cand - first;
     }
   for (guint gi = 0; gi < self->n_groups; gi++)
     sort_candidates (self->cand + self->groups[gi].start, self->groups[gi].n_cand);
@@ -802,6 +859,7 @@ pl_preview_free (PlPreview *self)
 
   pl_mlp_free (self->model);
   g_free (self->cand);
+  g_free (self->groups);
   g_free (self->refcount);
   g_free (self->masks);
   g_free (self->neuron_masks);
@@ -897,6 +955,7 @@ pl_preview_run (PlPreview        *self,
 {
   PlMlp *m;
   gsize changed = 0;
+  double erk[PL_MLP_MAX_LAYERS];
   double loss = 0.0;
   guint correct = 0;
   int blas_threads;
@@ -916,9 +975,19 @@ pl_preview_run (PlPreview        *self,
       return FALSE;
     }
 
+  if (by_threshold && self->scope == PL_SCOPE_ERK)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("the ERK scope allocates a target sparsity to the layers; it takes no "
+                     "threshold: drag the sparsity instead"));
+      return FALSE;
+    }
+
   memset (result, 0, sizeof *result);
   result->value = value;
   result->threshold = NAN;
+  if (self->scope == PL_SCOPE_ERK)
+    pl_erk_sparsities (m, value, self->exclude_output, erk);
 
   for (guint gi = 0; gi < self->n_groups; gi++)
     {
@@ -930,7 +999,8 @@ pl_preview_run (PlPreview        *self,
       else
         {
           /* to nearest, halves to even, as Python's round() in torch.nn.utils.prune */
-          double target = nearbyint (value * (double) g->n_scope);
+          double v = self->scope == PL_SCOPE_ERK ? erk[g->layer] : value;
+          double target = nearbyint (v * (double) g->n_scope);
 
           k = target <= (double) g->n_already ? 0 : (guint) MIN (target - g->n_already, g->n_cand);
         }

@@ -180,13 +180,20 @@ dst_hook (PlMlp    *model,
   return TRUE;
 }
 
-/* The initial sparsity of each layer for a target s: s in every layer (uniform). Evci et al.
- * (2020) also use Erdős–Rényi-kernel densities; they would come in here. */
+/* The initial sparsity of each layer for a target s: s in every layer (uniform), or with the
+ * ERK scope the Erdős–Rényi-kernel sparsities Evci et al. (2020) start RigL from
+ * (pl_erk_sparsities, the output layer dense with exclude_output). */
 static void
-layer_sparsities (const PlMlp *m,
-                  double       s,
-                  double      *out)
+layer_sparsities (const PlMlp       *m,
+                  const PlPruneSpec *spec,
+                  double             s,
+                  double            *out)
 {
+  if (spec->scope == PL_SCOPE_ERK)
+    {
+      pl_erk_sparsities (m, s, spec->exclude_output, out);
+      return;
+    }
   for (guint i = 0; i < m->n_layers; i++)
     out[i] = s;
 }
@@ -242,7 +249,7 @@ _pl_schedule_run_dst (PlScheduleRun  *run,
 
       pl_rng_init (&d.rng, _pl_schedule_seed (run) * 1000003u + 7919u * (k + 1));
       pl_mlp_init (m, _pl_schedule_seed (run));
-      layer_sparsities (m, c->targets[k], s);
+      layer_sparsities (m, &c->spec, c->targets[k], s);
       random_masks (m, s, &d.rng);
       if (rigl)
         {

@@ -84,6 +84,13 @@ static const PlMethodInfo method_info[PL_N_METHODS] = {
        "gradient |∂L/∂w| on a batch is largest, where a new weight would lower the loss fastest "
        "(Evci et al. 2020, Algorithm 1). The network stays at the target sparsity throughout "
        "and needs no dense training.") },
+  [PL_METHOD_AT_INIT] = {
+    "at-init", N_("Pruning at initialisation, then training the sparse network"),
+    N_("Prunes the untrained network to each target sparsity, before any training, then "
+       "trains the sparse network from those initial weights; the first point is the dense "
+       "network trained the same way. Use it with SNIP (Lee et al. 2019), GraSP (Wang et al. "
+       "2020) or SynFlow (Tanaka et al. 2020), which prunes in 100 rounds with an exponentially "
+       "shrinking density; magnitude and random at initialisation are the baselines.") },
 };
 
 const PlMethodInfo *
@@ -165,6 +172,8 @@ pl_schedule_config_init (PlScheduleConfig *config)
 
   config->dst_epochs = 5;
   config->drop_fraction = 0.3;
+
+  config->init_rounds = 100;
 }
 
 /* ---- the schedules' formulas ------------------------------------------------------------- */
@@ -945,6 +954,66 @@ run_l0 (Run     *run,
 }
 
 /* ---- entry point ------------------------------------------------------------------------- */
+/* ---- pruning at initialisation ----------------------------------------------------------- */
+
+static gboolean
+run_at_init (Run     *run,
+             PlMlp  **last,
+             GError **error)
+{
+  const PlScheduleConfig *c = run->config;
+  g_autoptr(PlMlp) untrained = pl_mlp_new (run->model->sizes, run->model->n_layers,
+                                           run->model->activation);
+  TrainExtras extras = { .lr = c->dense_lr };
+  gboolean iterative = c->score == PL_SCORE_SYNFLOW;
+
+  /* the untrained network, dense: the weights the model started from, or a seeded
+   * initialisation */
+  if (c->rewind_params != NULL)
+    memcpy (untrained->params, c->rewind_params, sizeof (float) * untrained->n_params);
+  else
+    pl_mlp_init (untrained, run->seed);
+
+  {
+    g_autoptr(PlMlp) dense = pl_mlp_copy (untrained);
+
+    set_stage (run, _("training the dense network (%u epochs)"), c->dense_epochs);
+    if (!train (run, dense, c->dense_epochs, &extras, error))
+      return FALSE;
+    set_stage (run, "%s", _("dense model"));
+    add_start_point (run, dense);
+  }
+
+  for (guint k = 0; k < c->n_targets; k++)
+    {
+      g_autoptr(PlMlp) m = pl_mlp_copy (untrained);
+      guint rounds = iterative ? c->init_rounds : 1;
+      PlSchedulePoint pt;
+
+      for (guint r = 1; r <= rounds; r++)
+        {
+          double target = pl_iterative_sparsity (c->targets[k], rounds, r);
+
+          if (g_cancellable_set_error_if_cancelled (run->cancellable, error))
+            return FALSE;
+          if (rounds > 1 && (r == 1 || r % 10 == 0))
+            set_stage (run, _("sparsity %.4g: pruning at initialisation, round %u/%u"),
+                       c->targets[k], r, rounds);
+          else if (rounds == 1)
+            set_stage (run, _("sparsity %.4g: pruning at initialisation"), c->targets[k]);
+          if (!prune_one (run, m, c->score, target, error))
+            return FALSE;
+        }
+      set_stage (run, _("sparsity %.4g: training the sparse network"), c->targets[k]);
+      if (!train (run, m, c->dense_epochs, &extras, error))
+        return FALSE;
+      measure (run, m, k + 1, c->targets[k], &pt);
+      add_point (run, &pt);
+      keep_last (last, m);
+    }
+
+  return TRUE;
+}
 
 static gboolean
 check_config (PlMethod                 method,
@@ -967,6 +1036,15 @@ check_config (PlMethod                 method,
   switch (method)
     {
     case PL_METHOD_ONESHOT:
+      break;
+    case PL_METHOD_AT_INIT:
+      if (c->init_rounds == 0 || !(c->dense_lr > 0.0) || c->dense_epochs == 0)
+        {
+          g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                       _("at-init: needs at least one training epoch and one round, and a "
+                         "learning rate > 0"));
+          return FALSE;
+        }
       break;
     case PL_METHOD_DISTILL:
       if (c->fine_tune_epochs == 0 || !(c->temperature > 0.0)
@@ -1105,6 +1183,9 @@ pl_schedule_run (const PlMlp             *model,
     case PL_METHOD_SET:
     case PL_METHOD_RIGL:
       ok = _pl_schedule_run_dst (&run, &last, error);
+      break;
+    case PL_METHOD_AT_INIT:
+      ok = run_at_init (&run, &last, error);
       break;
     case PL_N_METHODS:
     default:

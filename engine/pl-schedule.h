@@ -38,10 +38,17 @@
  *              and when the schedule has not reached s_f by the last step, it prunes to s_f then
  *   set, rigl  dynamic sparse training from scratch (pl-dst.h): a network initialised with the
  *              run's seed and a random mask of each target sparsity in every layer (uniform
- *              densities) trains dst_epochs at dense_lr; every Δt (delta_steps) steps until
+ *              densities, or ERK's with spec.scope PL_SCOPE_ERK: pl_erk_sparsities) trains dst_epochs at dense_lr; every Δt (delta_steps) steps until
  *              T_end = ⌊ramp · steps⌋ each layer drops α/2·(1 + cos(πt/T_end)) of its active
  *              weights by |w| and regrows as many at random (SET, Mocanu et al. 2018) or by
  *              |dense gradient| on a random batch (RigL, Evci et al. 2020), at 0
+ *   at-init    pruning at initialisation: the untrained network (rewind_params, the weights
+ *              the model started from, or a seeded initialisation of its architecture) is
+ *              scored and pruned to each target, then the sparse network trains dense_epochs
+ *              at dense_lr; level 0 is the dense network trained the same way. SynFlow prunes
+ *              in init_rounds rounds k to 1 − (1 − s)^{k/K} (the exponential schedule of
+ *              Tanaka et al. 2020, Algorithm 1), every other score at once (SNIP, GraSP,
+ *              magnitude at init, random)
  */
 #pragma once
 
@@ -67,6 +74,7 @@ typedef enum {
   PL_METHOD_MOVEMENT,
   PL_METHOD_SET,
   PL_METHOD_RIGL,
+  PL_METHOD_AT_INIT,
   PL_N_METHODS
 } PlMethod;
 
@@ -148,6 +156,10 @@ typedef struct {
   /* set, rigl (also delta_steps, ramp, dense_lr) */
   guint           dst_epochs;
   double          drop_fraction;      /* α, the share dropped at t = 0 */
+
+  /* at-init: the untrained weights are rewind_params (or a seeded initialisation), the
+   * training dense_epochs at dense_lr */
+  guint           init_rounds;        /* SynFlow's rounds (default 100) */
 } PlScheduleConfig;
 
 /* Defaults: magnitude, global; SGD lr 0.01 momentum 0.9 batch 128; 1 fine-tuning epoch;
@@ -155,7 +167,7 @@ typedef struct {
  * rewind (epoch 1 when rewinding), dense training 5 epochs at lr 0.1; gradual 3 epochs, s_i 0, t₀ 0, Δt 50,
  * ramp 0.7; adaptive budget 0.01, step 0.01, max 0.99; L1 1e-3 for 2 epochs; L0 per weight,
  * λ 0.3, 1, 3, 10 (pl_l0_config_init otherwise); distillation T 4, α 0.5; set and rigl 5
- * epochs, α 0.3 (Evci et al. 2020). */
+ * epochs, α 0.3 (Evci et al. 2020); at-init 100 SynFlow rounds. */
 void      pl_schedule_config_init (PlScheduleConfig *config);
 
 typedef struct {

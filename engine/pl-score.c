@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pl-error.h"
@@ -161,6 +162,64 @@ static const PlScoreInfo score_info[PL_N_SCORES] = {
        "activation-only scores it accounts, through the gradient, for how the rest of the "
        "network uses the neuron."),
     TRUE, TRUE },
+  [PL_SCORE_LAMP] = {
+    "lamp", N_("LAMP w²/Σ_{v≥u} w_v²"), "score(u) = w_u² / Σ_{v≥u} w_v², u by ascending |w| in the layer",
+    N_("Lee, Park, Mo, Ahn & Shin 2021 (ICLR), “Layer-adaptive Sparsity for the Magnitude-based "
+       "Pruning”, eq. 2"),
+    N_("Layer-adaptive magnitude pruning (Lee et al. 2021): within each layer the weights are "
+       "sorted by |w| from smallest to largest, and weight u scores its square divided by the "
+       "sum of the squares of itself and every larger weight of its layer (eq. 2). The largest "
+       "weight of each layer scores 1, so one global threshold never empties a layer, and the "
+       "layer budgets follow from the weights themselves: meant for the global scope. Within a "
+       "layer it orders like magnitude; across layers it compares a weight with what the rest of "
+       "its layer keeps."),
+    FALSE, FALSE, FALSE },
+  [PL_SCORE_WANDA] = {
+    "wanda", N_("Wanda |W_ij|·‖X_j‖₂"), "|W_ij|·‖X_j‖₂, X_j input j of the layer over the samples",
+    N_("Sun, Liu, Bair & Kolter 2023, “A Simple and Effective Pruning Approach for Large "
+       "Language Models”, eq. 1, compared per output (§3)"),
+    N_("Pruning by weights and activations (Wanda, Sun et al. 2023): the weight’s magnitude "
+       "times the L2 norm of the input it multiplies, over the scored samples (eq. 1). An input "
+       "that is often large makes its weights matter more. The paper compares weights within "
+       "each output row, so choose the per-row scope; it needs no gradient, only a forward pass "
+       "over calibration data."),
+    FALSE, TRUE, FALSE },
+  [PL_SCORE_SNIP] = {
+    "snip", N_("SNIP |g⊙w| at initialisation"), "|∂L/∂w ⊙ w| / Σ_k |∂L/∂w_k · w_k|",
+    N_("Lee, Ajanthan & Torr 2019 (ICLR), “SNIP: Single-shot Network Pruning based on "
+       "Connection Sensitivity”, eq. 6"),
+    N_("Connection sensitivity (Lee et al. 2019): the gradient of the loss with respect to a "
+       "multiplicative gate on each weight, |∂L/∂w·w|, on one batch of data, normalised by its "
+       "sum over the network (eq. 6). It is meant for the untrained network: prune once before "
+       "training, then train the sparse network (schedule --method at-init). Unlike the Taylor "
+       "score it uses the batch’s mean gradient, as the paper does."),
+    FALSE, TRUE, TRUE },
+  [PL_SCORE_GRASP] = {
+    "grasp", N_("GraSP θ⊙Hg at initialisation"), "θ⊙(Hg) / |Σ_k θ_k (Hg)_k|, H and g of CE(softmax(z/200))  (GraSP prunes the largest −θ⊙Hg)",
+    N_("Wang, Zhang & Grosse 2020 (ICLR), “Picking Winning Tickets Before Training by "
+       "Preserving Gradient Flow”, eq. 8, normalised as in the authors’ code"),
+    N_("Gradient signal preservation (Wang et al. 2020): removing weights should keep the "
+       "gradient norm, and so the training speed, of the untrained network. To first order "
+       "removing δ = −θ changes ‖g‖² by −2θᵀHg, with g the gradient and H the Hessian of the "
+       "loss on a batch; GraSP removes the weights of largest S = −θ⊙Hg (eq. 8). PruneLab keeps "
+       "the highest score, so the score is θ⊙Hg, divided by the absolute value of its sum; Hg "
+       "is a central difference of double-precision gradients. Scores can be negative. As in the "
+       "authors’ code, the loss is the cross-entropy of the logits divided by a temperature of "
+       "200, which keeps the untrained network’s softmax nearly uniform."),
+    FALSE, TRUE, TRUE },
+  [PL_SCORE_SYNFLOW] = {
+    "synflow", N_("SynFlow |∂R/∂w ⊙ w| (data-free)"), "|∂R/∂w ⊙ w|,  R = 1ᵀ(∏_l |W_l|)1",
+    N_("Tanaka, Kunin, Yamins & Ganguli 2020 (NeurIPS), “Pruning neural networks without any "
+       "data by iteratively conserving synaptic flow”, eq. 2 and Algorithm 1"),
+    N_("Iterative synaptic flow pruning (Tanaka et al. 2020): with every weight replaced by its "
+       "absolute value and an input of all ones, R = 1ᵀ(∏|W_l|)1 is the total “synaptic flow” "
+       "through the network, and a weight scores |∂R/∂w·w|, the flow through it. No data is "
+       "used. A layer whose weights are pruned loses flow and its other weights gain score, "
+       "which keeps any layer from being cut off (layer collapse) when the scores are "
+       "recomputed over many rounds: schedule --method at-init runs 100 rounds with an "
+       "exponentially shrinking density. One round alone is like magnitude pruning with layer "
+       "balancing."),
+    FALSE, FALSE, TRUE },
 };
 
 const PlScoreInfo *
@@ -701,6 +760,385 @@ score_entropy (PlScores    *scores,
       }
 }
 
+/* ---- layer-adaptive and calibration scores ----------------------------------------------- */
+
+typedef struct {
+  double   v;        /* w² */
+  guint32  index;
+} SortedWeight;
+
+static int
+compare_sorted_weights (gconstpointer a,
+                        gconstpointer b)
+{
+  const SortedWeight *x = a, *y = b;
+
+  if (x->v != y->v)
+    return x->v < y->v ? -1 : 1;
+  return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* LAMP (Lee et al. 2021, eq. 2): within each layer, weights u = 1…n in ascending order of w²
+ * (equal values by index, as a stable sort), score(u) = w_u² / Σ_{v≥u} w_v²; the authors'
+ * code divides each sorted square by the layer's total minus the sum before it, the same. */
+static void
+score_lamp (PlScores    *scores,
+            const PlMlp *model)
+{
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      gsize n = scores->n[i];
+      g_autofree SortedWeight *sw = g_new (SortedWeight, n);
+      double tail = 0.0;
+
+      for (gsize k = 0; k < n; k++)
+        {
+          double w = l->w_mask[k] != 0.0f ? l->w[k] : 0.0;
+
+          sw[k].v = w * w;
+          sw[k].index = (guint32) k;
+        }
+      qsort (sw, n, sizeof *sw, compare_sorted_weights);
+      /* from the largest down, so that tail is Σ_{v≥u} w_v² */
+      for (gsize u = n; u-- > 0;)
+        {
+          tail += sw[u].v;
+          scores->layer[i][sw[u].index] = tail > 0.0 ? (float) (sw[u].v / tail) : 0.0f;
+        }
+    }
+}
+
+/* Wanda (Sun et al. 2023, eq. 1): |W_oj|·‖X_j‖₂ with ‖X_j‖₂ = √(Σ_s x_sj²) over the scored
+ * samples, x_s the input of the layer (act[i] of the forward pass). */
+static void
+score_wanda (PlScores    *scores,
+             const PlMlp *model,
+             Batches     *b)
+{
+  gsize total = 0, offset[PL_MLP_MAX_LAYERS];
+  g_autofree double *sq = NULL;
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      offset[i] = total;
+      total += model->layers[i].n_in;
+    }
+  sq = g_new0 (double, total);
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+
+      for (guint i = 0; i < model->n_layers; i++)
+        {
+          guint m = model->layers[i].n_in;
+          const float *x = b->work->act[i];
+
+          for (guint s = 0; s < n; s++)
+            for (guint j = 0; j < m; j++)
+              {
+                double v = x[(gsize) s * m + j];
+
+                sq[offset[i] + j] += v * v;
+              }
+        }
+    }
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (guint o = 0; o < l->n_out; o++)
+        for (guint j = 0; j < l->n_in; j++)
+          {
+            gsize k = (gsize) o * l->n_in + j;
+
+            scores->layer[i][k] = l->w_mask[k] != 0.0f
+                                  ? (float) (fabs (l->w[k]) * sqrt (sq[offset[i] + j])) : 0.0f;
+          }
+    }
+}
+
+/* ---- pruning at initialisation ----------------------------------------------------------- */
+
+/* The scored samples gathered into x (n_samples, n_features) and y. */
+static void
+batches_gather (Batches  *b,
+                float   **x,
+                guint32 **y)
+{
+  guint nf = b->data->n_features;
+
+  *x = g_new (float, (gsize) b->n_samples * nf);
+  *y = g_new (guint32, b->n_samples);
+  for (guint64 s = 0; s < b->n_samples; s++)
+    {
+      guint32 src = b->order[s];
+
+      memcpy (*x + (gsize) s * nf, b->data->x + (gsize) src * nf, sizeof (float) * nf);
+      (*y)[s] = b->data->y[src];
+    }
+}
+
+/* SNIP (Lee et al. 2019, eq. 6): s_k = |g_k·w_k| / Σ_j |g_j·w_j|, g = ∂L/∂w of the mean
+ * cross-entropy over the scored samples (the batches summed with scale 1/N). */
+static void
+score_snip (PlScores    *scores,
+            const PlMlp *model,
+            Batches     *b)
+{
+  g_autofree float *grad = g_new0 (float, model->n_params);
+  gsize off = 0;
+  double sum = 0.0;
+
+  for (guint k = 0; k < b->n_batches; k++)
+    {
+      guint n = batches_forward (b, k);
+
+      pl_nn_backward (model, b->work, b->y, n, 1.0f / (float) b->n_samples, TRUE, grad);
+    }
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (gsize k = 0; k < scores->n[i]; k++)
+        {
+          double v = l->w_mask[k] != 0.0f ? fabs ((double) grad[off + k] * l->w[k]) : 0.0;
+
+          scores->layer[i][k] = (float) v;
+          sum += v;
+        }
+      off += scores->n[i] + l->n_out;
+    }
+  if (sum > 0.0)
+    for (guint i = 0; i < model->n_layers; i++)
+      for (gsize k = 0; k < scores->n[i]; k++)
+        scores->layer[i][k] = (float) (scores->layer[i][k] / sum);
+}
+
+/* Is params index p a weight (not a bias)? */
+static gboolean
+is_weight (const PlMlp *model,
+           gsize        p,
+           guint       *layer)
+{
+  gsize off = 0;
+
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+
+      if (p < off + nw)
+        {
+          *layer = i;
+          return TRUE;
+        }
+      if (p < off + nw + l->n_out)
+        return FALSE;
+      off += nw + l->n_out;
+    }
+  return FALSE;
+}
+
+/* ∇_θ L(softmax(z/T)) into @grad (the layout of params, double): the gradient of @scaled, a
+ * copy of the model holding @params with the last layer's weights and biases divided by T
+ * (z/T = (W/T)a + b/T), times 1/T on that layer by the chain rule. */
+static void
+tempered_gradient (PlMlp         *scaled,
+                   const double  *params,
+                   double         temperature,
+                   const float   *x,
+                   const guint32 *y,
+                   guint          n,
+                   double        *grad)
+{
+  const PlLayer *last = &scaled->layers[scaled->n_layers - 1];
+  gsize first = last->w - scaled->params;
+
+  for (gsize p = 0; p < scaled->n_params; p++)
+    scaled->params[p] = (float) (p >= first ? params[p] / temperature : params[p]);
+  pl_nn_backward_ref (scaled, x, y, n, grad);
+  for (gsize p = first; p < scaled->n_params; p++)
+    grad[p] /= temperature;
+}
+
+double
+pl_scores_grasp_hg (const PlMlp   *model,
+                    const float   *x,
+                    const guint32 *y,
+                    guint          n,
+                    double         temperature,
+                    double        *grad,
+                    double        *hg)
+{
+  g_autoptr(PlMlp) scaled = NULL;
+  g_autofree double *theta = NULL;
+  g_autofree double *moved = NULL;
+  g_autofree double *g = NULL;
+  g_autofree double *g_plus = NULL;
+  g_autofree double *g_minus = NULL;
+  g_autofree gboolean *weight = NULL;
+  double w2 = 0.0, g2 = 0.0, eps;
+  gsize np;
+  guint layer;
+
+  g_return_val_if_fail (model != NULL && x != NULL && y != NULL && n > 0 && hg != NULL, 0.0);
+  g_return_val_if_fail (temperature > 0.0, 0.0);
+
+  np = model->n_params;
+  scaled = pl_mlp_copy (model);
+  theta = g_new (double, np);
+  moved = g_new (double, np);
+  g = g_new (double, np);
+  weight = g_new (gboolean, np);
+  for (gsize p = 0; p < np; p++)
+    theta[p] = model->params[p];
+  tempered_gradient (scaled, theta, temperature, x, y, n, g);
+  for (gsize p = 0; p < np; p++)
+    {
+      weight[p] = is_weight (model, p, &layer) && model->masks[p] != 0.0f;
+      if (!weight[p])
+        g[p] = 0.0;
+      else
+        {
+          w2 += theta[p] * theta[p];
+          g2 += g[p] * g[p];
+        }
+    }
+  if (grad != NULL)
+    memcpy (grad, g, sizeof (double) * np);
+  memset (hg, 0, sizeof (double) * np);
+  if (!(g2 > 0.0))
+    return 0.0;
+
+  /* a step of about 10⁻³ of a typical weight: small against the curvature's changes, large
+   * against the float rounding of w ± εg in the copy */
+  eps = 1e-3 * sqrt (w2 / g2);
+  if (!(w2 > 0.0))
+    eps = 1e-3 / sqrt (g2);
+  g_plus = g_new (double, np);
+  g_minus = g_new (double, np);
+  for (int side = 0; side < 2; side++)
+    {
+      double sign = side == 0 ? 1.0 : -1.0;
+
+      for (gsize p = 0; p < np; p++)
+        moved[p] = weight[p] ? theta[p] + sign * eps * g[p] : theta[p];
+      tempered_gradient (scaled, moved, temperature, x, y, n, side == 0 ? g_plus : g_minus);
+    }
+  /* w ± εg is rounded to float: an error of ~6·10⁻⁸·|w| against steps of ~10⁻³·rms(w) */
+  for (gsize p = 0; p < np; p++)
+    hg[p] = weight[p] ? (g_plus[p] - g_minus[p]) / (2.0 * eps) : 0.0;
+
+  return eps;
+}
+
+/* GraSP (Wang et al. 2020, eq. 8): S = −θ⊙Hg is removed from the largest; PruneLab's score
+ * θ⊙Hg / |Σ_k θ_k (Hg)_k| keeps the highest, the normalisation of the authors' code, whose
+ * loss is the cross-entropy of the logits divided by T = 200 (GraSP.py, GraSP(…, T=200)). */
+static void
+score_grasp (PlScores    *scores,
+             const PlMlp *model,
+             Batches     *b)
+{
+  g_autofree float *x = NULL;
+  g_autofree guint32 *y = NULL;
+  g_autofree double *hg = g_new (double, model->n_params);
+  double sum = 0.0;
+  gsize off = 0;
+
+  batches_gather (b, &x, &y);
+  pl_scores_grasp_hg (model, x, y, (guint) b->n_samples, PL_GRASP_TEMPERATURE, NULL, hg);
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (gsize k = 0; k < scores->n[i]; k++)
+        sum += (double) l->w[k] * hg[off + k];
+      off += scores->n[i] + l->n_out;
+    }
+  off = 0;
+  for (guint i = 0; i < model->n_layers; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (gsize k = 0; k < scores->n[i]; k++)
+        {
+          double v = (double) l->w[k] * hg[off + k];
+
+          scores->layer[i][k] = (float) (fabs (sum) > 0.0 ? v / fabs (sum) : v);
+        }
+      off += scores->n[i] + l->n_out;
+    }
+}
+
+/* SynFlow (Tanaka et al. 2020, eq. 2): in the network with every weight |W| (masked weights 0,
+ * no biases, no activation: all-ones inputs keep ReLU linear), a_0 = 1, a_i = |W_i| a_{i−1},
+ * r_L = 1, r_{i−1} = |W_i|ᵀ r_i; ∂R/∂|W_i[o][j]| = r_i[o]·a_{i−1}[j], score that times |W|. */
+static void
+score_synflow (PlScores    *scores,
+               const PlMlp *model)
+{
+  double *a[PL_MLP_MAX_LAYERS + 1], *r[PL_MLP_MAX_LAYERS + 1];
+  guint L = model->n_layers;
+
+  for (guint i = 0; i <= L; i++)
+    {
+      a[i] = g_new0 (double, model->sizes[i]);
+      r[i] = g_new0 (double, model->sizes[i]);
+    }
+  for (guint j = 0; j < model->sizes[0]; j++)
+    a[0][j] = 1.0;
+  for (guint o = 0; o < model->sizes[L]; o++)
+    r[L][o] = 1.0;
+
+  for (guint i = 0; i < L; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          const float *w = l->w + (gsize) o * l->n_in, *m = l->w_mask + (gsize) o * l->n_in;
+          double acc = 0.0;
+
+          for (guint j = 0; j < l->n_in; j++)
+            if (m[j] != 0.0f)
+              acc += fabs (w[j]) * a[i][j];
+          a[i + 1][o] = acc;
+        }
+    }
+  for (guint i = L; i-- > 0;)
+    {
+      const PlLayer *l = &model->layers[i];
+
+      for (guint o = 0; o < l->n_out; o++)
+        {
+          const float *w = l->w + (gsize) o * l->n_in, *m = l->w_mask + (gsize) o * l->n_in;
+
+          for (guint j = 0; j < l->n_in; j++)
+            if (m[j] != 0.0f)
+              r[i][j] += fabs (w[j]) * r[i + 1][o];
+        }
+      for (guint o = 0; o < l->n_out; o++)
+        for (guint j = 0; j < l->n_in; j++)
+          {
+            gsize k = (gsize) o * l->n_in + j;
+
+            scores->layer[i][k] = l->w_mask[k] != 0.0f
+                                  ? (float) (r[i + 1][o] * a[i][j] * fabs (l->w[k])) : 0.0f;
+          }
+    }
+
+  for (guint i = 0; i <= L; i++)
+    {
+      g_free (a[i]);
+      g_free (r[i]);
+    }
+}
+
 /* ---- entry point ------------------------------------------------------------------------- */
 
 PlScores *
@@ -800,6 +1238,21 @@ pl_scores_compute (const PlMlp           *model,
       break;
     case PL_SCORE_ENTROPY:
       score_entropy (scores, model, &batches, options->entropy_bins);
+      break;
+    case PL_SCORE_LAMP:
+      score_lamp (scores, model);
+      break;
+    case PL_SCORE_WANDA:
+      score_wanda (scores, model, &batches);
+      break;
+    case PL_SCORE_SNIP:
+      score_snip (scores, model, &batches);
+      break;
+    case PL_SCORE_GRASP:
+      score_grasp (scores, model, &batches);
+      break;
+    case PL_SCORE_SYNFLOW:
+      score_synflow (scores, model);
       break;
     case PL_N_SCORES:
     default:

@@ -7,7 +7,10 @@
  * scored samples, never a function of a batch's mean gradient. Per hidden neuron: L1 and L2 norm
  * of its incoming weights; mean activation; 1 − APoZ (average percentage of zeros); activation
  * entropy over the neuron's own range; 1 − Hoyer sparsity of its activations; Taylor on
- * activations mean_s |a·∂L_s/∂a|, ℓ2-normalised per layer.
+ * activations mean_s |a·∂L_s/∂a|, ℓ2-normalised per layer. Layer budgets and later criteria:
+ * LAMP w_u²/Σ_{v≥u} w_v² (Lee et al. 2021); Wanda |W_ij|·‖X_j‖₂ (Sun et al. 2023). At
+ * initialisation: SNIP |g⊙w| (Lee et al. 2019), GraSP θ⊙Hg (Wang et al. 2020), SynFlow
+ * |∂R/∂θ⊙θ| (Tanaka et al. 2020).
  * See pl_score_info() for the exact formulas, their sources and where the seed articles are
  * corrected; `prunelab-cli prune --help-scores` prints them.
  */
@@ -34,6 +37,11 @@ typedef enum {
   PL_SCORE_ENTROPY,
   PL_SCORE_HOYER,
   PL_SCORE_NEURON_TAYLOR,
+  PL_SCORE_LAMP,
+  PL_SCORE_WANDA,
+  PL_SCORE_SNIP,
+  PL_SCORE_GRASP,
+  PL_SCORE_SYNFLOW,
   PL_N_SCORES
 } PlScoreKind;
 
@@ -45,6 +53,7 @@ typedef struct {
   const char *explanation;  /* one paragraph for --help and the GUI (translate with _()) */
   gboolean    per_neuron;   /* scores hidden neurons (structured) rather than weights */
   gboolean    needs_data;   /* computed from batches of data */
+  gboolean    at_init;      /* meant for the untrained network (schedule --method at-init) */
 } PlScoreInfo;
 
 const PlScoreInfo *pl_score_info  (PlScoreKind   kind);
@@ -88,6 +97,19 @@ typedef struct {
  *   never active;
  *   neuron-taylor: Θ_j = mean_s |a_sj·∂L_s/∂a_sj|, then Θ_j / √(Σ_k Θ_k²) over the neurons k of
  *   j's layer (0 for a layer whose Θ are all 0);
+ *   lamp: within each layer, the weights sorted ascending by w² (equal values by index) as
+ *   u = 1…n, score(u) = w_u² / Σ_{v≥u} w_v² (0 when that sum is 0);
+ *   wanda: |W_oj|·√(Σ_s x_sj²), x_s the layer's input for sample s (the data for layer 0, the
+ *   previous layer's activations above);
+ *   snip: |g⊙w| / Σ_k |g_k·w_k| over every weight, g = ∂L/∂w of the mean cross-entropy L over
+ *   the scored samples (one batch with n_batches 1, as in the paper);
+ *   grasp: θ⊙(Hg) / |Σ_k θ_k (Hg)_k|, g = ∂L/∂θ over the weights θ (biases held), H = ∂²L/∂θ²,
+ *   L the mean cross-entropy of softmax(z/T) with T = PL_GRASP_TEMPERATURE (the authors'
+ *   code), Hg by the central difference (∇L(θ + εg) − ∇L(θ − εg)) / 2ε of double-precision
+ *   gradients (pl_scores_grasp_hg); GraSP removes the largest −θ⊙Hg, so the lowest go first;
+ *   synflow: data-free, with a_0 = 1, a_i = |W_i| a_{i−1}, r_L = 1, r_{i−1} = |W_i|ᵀ r_i (in
+ *   double, masked weights 0, biases and activations left out): score r_i[o]·a_{i−1}[j]·|W_oj|
+ *   = |∂R/∂W ⊙ W| of R = 1ᵀ(∏|W_i|)1; the 100-round schedule is pl_schedule's at-init method;
  *   learned: pl_learned_compute with PL_LEARNED_OPTIONS_INIT and options->seed (its gradient
  *   feature, the gradient score, from the scored batches).
  * Per-sample gradients come from pl_nn_backward_per_sample: one extra sgemm per layer and batch
@@ -102,6 +124,22 @@ PlScores *pl_scores_compute (const PlMlp           *model,
                              const PlScoreOptions  *options,
                              GError               **error);
 void      pl_scores_free    (PlScores *self);
+
+/* The temperature of GraSP's loss in the authors' code (GraSP.py: GraSP(…, T=200)). */
+#define PL_GRASP_TEMPERATURE 200.0
+
+/* GraSP's Hessian-gradient product on the @n samples @x, @y, in the layout of model->params
+ * (bias entries 0): L the mean cross-entropy of softmax(z/@temperature), g = ∂L/∂w over the
+ * weights, masked (pruned weights are not moved), and hg ≈ (∇_w L(w + εg) − ∇_w L(w − εg)) / 2ε
+ * with ε = 10⁻³·rms(w)/rms(g), the gradients in double through pl_nn_backward_ref. Also writes
+ * g into @grad when not NULL. Returns ε (0 when g = 0, and then hg = 0). */
+double    pl_scores_grasp_hg (const PlMlp   *model,
+                              const float   *x,
+                              const guint32 *y,
+                              guint          n,
+                              double         temperature,
+                              double        *grad,
+                              double        *hg);
 
 /* Hoyer's sparsity of x: (√n − ‖x‖₁/‖x‖₂)/(√n − 1); 1 for a one-hot vector, 0 for a constant
  * one, 0 for n ≤ 1 or x = 0 (Hoyer 2004). */

@@ -384,7 +384,7 @@ build_manifest (const PlSession *self,
 
   begin (b, "strategy", '{');
   add_string (b, "score", pl_score_info (s->score)->name);
-  add_string (b, "scope", s->scope == PL_SCOPE_LAYER ? "layer" : "global");
+  add_string (b, "scope", pl_scope_name (s->scope));
   add_bool (b, "invert", s->invert);
   add_bool (b, "exclude_output", s->exclude_output);
   add_bool (b, "allow_empty", s->allow_empty);
@@ -392,6 +392,12 @@ build_manifest (const PlSession *self,
   add_int (b, "score_batch_size", s->score_options.batch_size);
   add_seed (b, "score_seed", s->score_options.seed);
   add_int (b, "entropy_bins", s->score_options.entropy_bins);
+  if (s->nm_m > 0)
+    {
+      g_autofree char *nm = g_strdup_printf ("%u:%u", s->nm_n, s->nm_m);
+
+      add_string (b, "nm", nm);
+    }
   end (b, '}');
 
   begin (b, "slider", '{');
@@ -776,9 +782,9 @@ read_strategy_section (Loader      *l,
 {
   static const char *known[] = { "score", "scope", "invert", "exclude_output", "allow_empty",
                                  "score_batches", "score_batch_size", "score_seed",
-                                 "entropy_bins", NULL };
+                                 "entropy_bins", "nm", NULL };
   GError *problem = NULL;
-  const char *score, *scope;
+  const char *score, *scope, *nm = NULL;
   gsize mark;
   JsonObject *o = enter_object (l, root, "strategy", known, &mark, error);
   gboolean ok;
@@ -798,6 +804,12 @@ read_strategy_section (Loader      *l,
     ok = fail_with_place (l, "score", problem, error);
   if (ok && !pl_scope_parse (scope, &s->scope, &problem))
     ok = fail_with_place (l, "scope", problem, error);
+  /* optional: files from before N:M have none */
+  s->nm_n = s->nm_m = 0;
+  if (ok && json_object_has_member (o, "nm"))
+    ok = pl_json_get_string (&l->r, o, "nm", &nm, error);
+  if (ok && nm != NULL && !pl_nm_parse (nm, &s->nm_n, &s->nm_m, &problem))
+    ok = fail_with_place (l, "nm", problem, error);
   pl_json_leave (&l->r, mark);
   return ok;
 }

@@ -219,6 +219,51 @@ test_ctrl_c_keeps_finished_points (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "points")), >=, 1);
 }
 
+/* schedule --method at-init with SynFlow's rounds, and prune --nm with the row scope: the
+ * JSON says what ran, and a 2:4 mask prunes at least half of each layer whose rows are long
+ * enough (every layer of 2-32-32-3 but the first, whose rows hold 2 inputs). */
+static void
+test_at_init_and_nm (void)
+{
+  g_auto(PlTestRun) r = { 0 };
+  g_auto(PlTestRun) p = { 0 };
+  g_auto(PlTestRun) bad = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  g_autoptr(JsonObject) q = NULL;
+  JsonObject *settings;
+  JsonArray *points, *layers;
+
+  pl_test_run_cli (&r, cli_path, "schedule", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+                   "--method", "at-init", "--score", "synflow", "--init-rounds", "7",
+                   "--sparsity", "0.5,0.9", "--dense-epochs", "2", "--batch", "32", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  o = pl_test_parse_json (r.out);
+  settings = json_object_get_object_member (o, "settings");
+  g_assert_cmpstr (json_object_get_string_member (settings, "score"), ==, "synflow");
+  g_assert_cmpint (json_object_get_int_member (settings, "init_rounds"), ==, 7);
+  g_assert_cmpstr (json_object_get_string_member (settings, "init_weights"), ==, "seeded");
+  points = json_object_get_array_member (o, "points");
+  g_assert_cmpuint (json_array_get_length (points), ==, 3);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_array_get_object_element (points, 2),
+                                                                 "sparsity"), 0.9, 1e-3);
+
+  pl_test_run_cli (&p, cli_path, "prune", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+                   "--score", "wanda", "--scope", "row", "--nm", "2:4", "--sparsity", "0", "--json", NULL);
+  g_assert_cmpint (p.status, ==, 0);
+  q = pl_test_parse_json (p.out);
+  g_assert_cmpstr (json_object_get_string_member (q, "scope"), ==, "row");
+  g_assert_cmpstr (json_object_get_string_member (q, "nm"), ==, "2:4");
+  layers = json_object_get_array_member (q, "layers");
+  for (guint i = 1; i < json_array_get_length (layers); i++)
+    g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (layers, i),
+                                                      "parameter_sparsity"), >=, 0.5);
+
+  pl_test_run_cli (&bad, cli_path, "prune", "--model", spiral_model (), "--data", "spiral:n=600,seed=2",
+                   "--score", "magnitude", "--nm", "4:2", "--sparsity", "0.5", NULL);
+  g_assert_cmpint (bad.status, !=, 0);
+  g_assert_nonnull (strstr (bad.err, "N:M"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -240,6 +285,7 @@ main (int    argc,
   g_test_add_func ("/cli/schedule/help-explains-methods", test_help_explains_methods);
   g_test_add_func ("/cli/schedule/usage-errors-exit-2", test_usage_errors);
   g_test_add_func ("/cli/schedule/ctrl-c-keeps-finished-points", test_ctrl_c_keeps_finished_points);
+  g_test_add_func ("/cli/schedule/at-init-and-prune-nm", test_at_init_and_nm);
 
   status = g_test_run ();
 

@@ -102,6 +102,54 @@ test_train_drag_export (void)
   g_free (errors.message);
 }
 
+/* The scopes and N:M of issue 16 through the strategy panel, and pruning at initialisation from
+ * the Procedure list: on 2-64-64-3, 2:4 prunes half of every row with at least four inputs,
+ * 2048 + 96 of the 4416 weights (the first layer's rows hold two), so a 10 % target prunes
+ * nothing more; ERK reaches 80 %; at-init leaves its curve. */
+static void
+test_scopes_nm_and_at_init (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  Errors errors = { 0 };
+  PlSnapshot *s;
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  pl_window_automate (window, "epochs=10;train");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
+
+  pl_window_automate (window, "score=wanda;scope=row;nm=2:4");
+  pl_window_set_sparsity (window, 10.0);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_true (s->has_preview);
+  g_assert_cmpuint (s->preview.weights, ==, 4416);
+  g_assert_cmpuint (s->preview.pruned, ==, 2048 + 96);
+
+  pl_window_automate (window, "nm=off;scope=erk;score=magnitude");
+  pl_window_set_sparsity (window, 80.0);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_true (s->has_preview);
+  g_assert_cmpfloat_with_epsilon (s->preview.sparsity, 0.8, 1e-3);
+  g_assert_cmpuint (errors.errors, ==, 0);
+
+  pl_window_automate (window, "scope=global;score=synflow;procedure=at-init;epochs=3");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.run-procedure", NULL);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_nonnull (s->schedules[PL_METHOD_AT_INIT]);
+  g_assert_cmpuint (errors.errors, ==, 0);
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_free (errors.message);
+}
+
 /* ---- errors in the middle of what runs ---- */
 
 typedef struct {
@@ -307,9 +355,9 @@ curves_shown (gpointer data)
          && ((const PlCurveSet *) chart->data)->n_curves == w->n_curves;
 }
 
-/* A sweep of twelve scores, every score but the learned one (its predictor is trained apart):
- * the window holds and draws twelve curves (it held at most seven arrays per chart and
- * aborted on the eighth), and exports them in every format, twelve series in the CSV. */
+/* A sweep of every score but the learned one (its predictor is trained apart), twelve or
+ * more: the window holds and draws every curve (it held at most seven arrays per chart and
+ * aborted on the eighth), and exports them in every format, one series each in the CSV. */
 static void
 test_sweep_of_twelve_curves (void)
 {
@@ -330,7 +378,8 @@ test_sweep_of_twelve_curves (void)
   for (guint k = 0; k < PL_N_SCORES; k++)
     if (k != PL_SCORE_LEARNED)
       scores[wait.n_curves++] = k;
-  g_assert_cmpuint (wait.n_curves, ==, 12);
+  g_assert_cmpuint (wait.n_curves, ==, PL_N_SCORES - 1);
+  g_assert_cmpuint (wait.n_curves, >=, 12);
   g_assert_cmpuint (pl_engine_sweep (engine, scores, wait.n_curves, 5, 0.9, 1), >, 0);
   g_assert_true (pl_test_wait_for (curves_shown, &wait, 300));
   g_assert_cmpuint (errors.errors, ==, 0);
@@ -358,8 +407,8 @@ test_sweep_of_twelve_curves (void)
           for (guint i = 1; lines[i] != NULL && *lines[i] != '\0'; i++)
             if (!g_str_has_prefix (lines[i], "unpruned,"))
               g_hash_table_add (series, g_strndup (lines[i], strcspn (lines[i], ",")));
-          g_assert_cmpuint (g_hash_table_size (series), ==, 12);
-          g_assert_cmpuint (g_strv_length (lines), ==, 1 + 12 * 5 + 1 + 1);
+          g_assert_cmpuint (g_hash_table_size (series), ==, wait.n_curves);
+          g_assert_cmpuint (g_strv_length (lines), ==, 1 + wait.n_curves * 5 + 1 + 1);
         }
       g_remove (path);
     }
@@ -1350,6 +1399,7 @@ main (int    argc,
   g_test_add_func ("/gui/window/a-user-session-drags-applies-undoes-tunes-rewinds-sweeps-exports",
                    test_user_session);
   g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
+  g_test_add_func ("/gui/strategy/row-erk-nm-and-pruning-at-init", test_scopes_nm_and_at_init);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);

@@ -737,6 +737,87 @@ test_bad_config_is_a_spec_error (void)
   g_assert_nonnull (strstr (pl_method_info (PL_METHOD_L0)->explanation, "not L0 regularisation"));
 }
 
+/* ---- pruning at initialisation ----------------------------------------------------------- */
+
+/* Prunes the untrained weights, not the trained model's: with given initial weights, SNIP's
+ * mask is the one pl_prune_select makes from those weights; SynFlow in 3 rounds prunes to
+ * 1 − 0.1^{1/3}, 1 − 0.1^{2/3} and 0.9 of the weights, rescoring the pruned network each time;
+ * and every point trains the sparse network (its kept weights moved, its pruned ones 0). */
+static void
+test_at_init_prunes_the_untrained_weights (void)
+{
+  g_autoptr(PlData) data = load_spiral ();
+  g_autoptr(PlMlp) model = trained_model (data);
+  g_autoptr(PlMlp) init = pl_mlp_copy (model);
+  g_autoptr(GError) error = NULL;
+  static const double round_targets[] = { 0.535841116638722, 0.7845565309968117, 0.9 };
+  PlScheduleConfig c;
+
+  pl_mlp_init (init, 99);
+  quick_config (&c);
+  c.targets[0] = 0.9;
+  c.n_targets = 1;
+  c.dense_epochs = 3;
+  c.dense_lr = 0.05;
+  c.init_rounds = 3;
+  c.score_options.n_batches = 1;
+  c.rewind_params = init->params;
+
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+      g_autoptr(PlMlp) last = NULL;
+      g_autoptr(PlMlp) expected = pl_mlp_copy (init);
+      guint rounds = pass == 0 ? 1 : 3;
+
+      c.score = pass == 0 ? PL_SCORE_SNIP : PL_SCORE_SYNFLOW;
+      g_assert_true (pl_schedule_run (model, data, PL_METHOD_AT_INIT, &c, 2, points, &last,
+                                      NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (points->len, ==, 2);
+      g_assert_cmpfloat (g_array_index (points, PlSchedulePoint, 0).sparsity, ==, 0.0);
+      g_assert_cmpfloat (g_array_index (points, PlSchedulePoint, 1).param, ==, 0.9);
+      g_assert_cmpfloat (g_array_index (points, PlSchedulePoint, 1).sparsity, ==,
+                         (double) expected_pruned (model, 0.9) / pl_mlp_n_weights (model));
+      g_assert_cmpfloat (g_array_index (points, PlSchedulePoint, 1).test_accuracy, >, 0.4);
+
+      for (guint r = 0; r < rounds; r++)
+        {
+          PlScoreOptions options = c.score_options;
+          g_autoptr(PlScores) scores = NULL;
+          PlPruneSpec spec;
+
+          options.seed = 2;
+          scores = pl_scores_compute (expected, c.score, data->train, &options, &error);
+          g_assert_no_error (error);
+          pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, pass == 0 ? 0.9 : round_targets[r]);
+          g_assert_true (pl_prune_apply (expected, scores, &spec, &error));
+        }
+      g_assert_cmpmem (last->masks, sizeof (float) * last->n_params,
+                       expected->masks, sizeof (float) * last->n_params);
+      {
+        gsize moved = 0;
+
+        for (gsize k = 0; k < last->n_params; k++)
+          if (last->masks[k] == 0.0f)
+            g_assert_cmpfloat (last->params[k], ==, 0.0f);
+          else
+            moved += last->params[k] != init->params[k];
+        g_assert_cmpuint (moved, >, 0);
+      }
+    }
+
+  /* no training epoch is a spec error */
+  c.dense_epochs = 0;
+  {
+    g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
+
+    g_assert_false (pl_schedule_run (model, data, PL_METHOD_AT_INIT, &c, 2, points, NULL,
+                                     NULL, NULL, NULL, &error));
+    g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID);
+  }
+}
+
 /* ---- distillation's gradient ------------------------------------------------------------- */
 
 /* Hinton et al. 2015 on a hand-made pair: student logits z = (1, 2, 0.5) (a one-layer model
@@ -1124,6 +1205,8 @@ main (int    argc,
                    test_gradual_follows_cubic_schedule_at_every_update);
   g_test_add_func ("/engine/schedule/methods/give-their-points", test_methods_give_their_points);
   g_test_add_func ("/engine/schedule/same-seed-same-points", test_same_seed_same_points);
+  g_test_add_func ("/engine/schedule/at-init/prunes-the-untrained-weights",
+                   test_at_init_prunes_the_untrained_weights);
   g_test_add_func ("/engine/schedule/cancel-keeps-finished-points", test_cancel_keeps_finished_points);
   g_test_add_func ("/engine/schedule/bad-config-is-a-spec-error", test_bad_config_is_a_spec_error);
   g_test_add_func ("/engine/nn/distill/loss-matches-formula-on-a-hand-made-pair",

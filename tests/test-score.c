@@ -109,11 +109,15 @@ test_info_and_parse (void)
       g_assert_true (pl_score_parse (info->name, &parsed, &error));
       g_assert_no_error (error);
       g_assert_cmpint (parsed, ==, k);
-      /* only magnitude, random and the weight norms are free of data */
+      /* only magnitude, random, the weight norms, LAMP and SynFlow are free of data */
       g_assert_cmpint (info->needs_data, ==,
                        !(k == PL_SCORE_MAGNITUDE || k == PL_SCORE_RANDOM
-                         || k == PL_SCORE_NEURON_L1 || k == PL_SCORE_NEURON_L2));
-      g_assert_cmpint (info->per_neuron, ==, k >= PL_SCORE_NEURON_L1);
+                         || k == PL_SCORE_NEURON_L1 || k == PL_SCORE_NEURON_L2
+                         || k == PL_SCORE_LAMP || k == PL_SCORE_SYNFLOW));
+      g_assert_cmpint (info->per_neuron, ==,
+                       k >= PL_SCORE_NEURON_L1 && k <= PL_SCORE_NEURON_TAYLOR);
+      g_assert_cmpint (info->at_init, ==,
+                       k == PL_SCORE_SNIP || k == PL_SCORE_GRASP || k == PL_SCORE_SYNFLOW);
       for (guint j = 0; j < k; j++)
         g_assert_cmpstr (pl_score_info (j)->name, !=, info->name);
     }

@@ -29,6 +29,27 @@ _pl_window_track (PlWindow *self,
     self->pending++;
 }
 
+PlScope
+_pl_window_scope (PlWindow *self)
+{
+  /* the Scope list is in the order of PlScope */
+  return MIN (adw_combo_row_get_selected (self->scope_row), PL_SCOPE_ERK);
+}
+
+/* The rows of the N:M list */
+static const guint nm_choices[][2] = { { 0, 0 }, { 2, 4 }, { 4, 8 }, { 1, 4 } };
+
+void
+_pl_window_nm (PlWindow *self,
+               guint    *n,
+               guint    *m)
+{
+  guint i = MIN (adw_combo_row_get_selected (self->nm_row), G_N_ELEMENTS (nm_choices) - 1);
+
+  *n = nm_choices[i][0];
+  *m = nm_choices[i][1];
+}
+
 void
 _pl_window_send_strategy (PlWindow *self)
 {
@@ -37,7 +58,8 @@ _pl_window_send_strategy (PlWindow *self)
 
   pl_strategy_init (&strategy);
   strategy.score = MIN (score, PL_N_SCORES - 1);
-  strategy.scope = adw_combo_row_get_selected (self->scope_row) == 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+  strategy.scope = _pl_window_scope (self);
+  _pl_window_nm (self, &strategy.nm_n, &strategy.nm_m);
   strategy.invert = gtk_switch_get_active (self->invert_switch);
   _pl_window_track (self, pl_engine_set_strategy (self->engine, &strategy));
   self->last_preview = pl_engine_preview (self->engine,
@@ -118,7 +140,8 @@ run_procedure_action (GtkWidget  *widget,
     }
   pl_schedule_config_init (&config);
   config.score = MIN (adw_combo_row_get_selected (self->score_row), PL_N_SCORES - 1);
-  config.spec.scope = adw_combo_row_get_selected (self->scope_row) == 1 ? PL_SCOPE_LAYER : PL_SCOPE_GLOBAL;
+  config.spec.scope = _pl_window_scope (self);
+  _pl_window_nm (self, &config.spec.nm_n, &config.spec.nm_m);
   config.spec.invert = gtk_switch_get_active (self->invert_switch);
   config.train.lr = gtk_spin_button_get_value (self->lr_spin);
   config.train.batch_size = self->snapshot != NULL && self->snapshot->n_features <= 2
@@ -134,6 +157,9 @@ run_procedure_action (GtkWidget  *widget,
   config.l0.lambda = lambda;
   config.l0_lambdas[0] = lambda;
   config.n_l0_lambdas = 1;
+  /* at initialisation: the untrained weights pruned, then trained as Train would */
+  config.dense_epochs = MAX ((guint) gtk_spin_button_get_value (self->epochs_spin), 1);
+  config.dense_lr = config.train.lr;
   _pl_window_track (self, pl_engine_run_schedule (self->engine, method, &config, 1, FALSE));
 }
 

@@ -29,6 +29,7 @@ struct _PlWindow {
   GtkProgressBar       *progress_bar;
   AdwComboRow          *score_row;
   AdwComboRow          *scope_row;
+  AdwComboRow          *nm_row;       /* off, 2:4, 4:8, 1:4 (_pl_window_nm) */
   GtkSwitch            *invert_switch;
   GtkScale             *sparsity_scale;
   GtkLabel             *accuracy_label;
@@ -192,6 +193,12 @@ void     _pl_window_update_actions    (PlWindow        *self);
 void     _pl_window_track             (PlWindow        *self,
                                        guint            id);
 void     _pl_window_send_strategy     (PlWindow        *self);
+/* The Scope list's choice. */
+PlScope  _pl_window_scope             (PlWindow        *self);
+/* The N:M list's choice into @n and @m (0, 0: off). */
+void     _pl_window_nm                (PlWindow        *self,
+                                       guint           *n,
+                                       guint           *m);
 /* The training settings of the side panel beyond epochs and rate: penalty, λ, clipping */
 void     _pl_window_train_options     (PlWindow        *self,
                                        PlTrainConfig   *config);

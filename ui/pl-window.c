@@ -46,6 +46,7 @@ static const char *procedure_titles[PL_LESSON_N_PROCEDURES] = {
   [PL_LESSON_PROCEDURE_ADAPTIVE] = N_("Adaptive, 1 point"),
   [PL_LESSON_PROCEDURE_L1] = N_("L1, then prune"),
   [PL_LESSON_PROCEDURE_L0] = N_("L0, hard-concrete"),
+  [PL_LESSON_PROCEDURE_AT_INIT] = N_("At initialisation, then train"),
 };
 
 /* ---- snapshots ---- */
@@ -348,8 +349,7 @@ on_strategy_changed (PlWindow *self)
   if (self->updating)
     return;
   g_settings_set_string (self->settings, "score", info->name);
-  g_settings_set_string (self->settings, "scope",
-                         adw_combo_row_get_selected (self->scope_row) == 1 ? "layer" : "global");
+  g_settings_set_string (self->settings, "scope", pl_scope_name (_pl_window_scope (self)));
   _pl_window_send_strategy (self);
 }
 
@@ -367,7 +367,10 @@ _pl_window_show_session (PlWindow        *self,
   self->data_spec_loaded = g_strdup (session->data_spec);
   adw_combo_row_set_selected (self->activation_row, MIN ((guint) session->model->activation, 2));
   adw_combo_row_set_selected (self->score_row, st->score);
-  adw_combo_row_set_selected (self->scope_row, st->scope == PL_SCOPE_LAYER ? 1 : 0);
+  adw_combo_row_set_selected (self->scope_row, st->scope);
+  adw_combo_row_set_selected (self->nm_row, st->nm_m == 4 && st->nm_n == 2 ? 1
+                                            : st->nm_m == 8 && st->nm_n == 4 ? 2
+                                            : st->nm_m == 4 && st->nm_n == 1 ? 3 : 0);
   gtk_switch_set_active (self->invert_switch, st->invert);
   gtk_spin_button_set_value (self->epochs_spin, session->train.epochs);
   gtk_spin_button_set_value (self->lr_spin, session->train.lr);
@@ -614,6 +617,7 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (progress_bar);
   CHILD (score_row);
   CHILD (scope_row);
+  CHILD (nm_row);
   CHILD (invert_switch);
   CHILD (sparsity_scale);
   CHILD (accuracy_label);
@@ -674,6 +678,7 @@ setup_rows (PlWindow *self)
   g_autoptr(GtkStringList) scope_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) penalty_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) procedure_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) nm_list = gtk_string_list_new (NULL);
   g_autofree char *dataset = g_settings_get_string (self->settings, "dataset");
   g_autofree char *score = g_settings_get_string (self->settings, "score");
   g_autofree char *scope = g_settings_get_string (self->settings, "scope");
@@ -696,6 +701,13 @@ setup_rows (PlWindow *self)
     gtk_string_list_append (procedure_list, _(procedure_titles[p]));
   gtk_string_list_append (scope_list, _("Global: one ranking"));
   gtk_string_list_append (scope_list, _("Per layer"));
+  gtk_string_list_append (scope_list, _("Per output row (Wanda)"));
+  gtk_string_list_append (scope_list, _("ERK layer budgets"));
+  /* TRANSLATORS: no N:M constraint */
+  gtk_string_list_append (nm_list, _("Off"));
+  gtk_string_list_append (nm_list, "2:4");
+  gtk_string_list_append (nm_list, "4:8");
+  gtk_string_list_append (nm_list, "1:4");
 
   self->updating = TRUE;
   adw_combo_row_set_model (self->dataset_row, G_LIST_MODEL (data_list));
@@ -708,9 +720,15 @@ setup_rows (PlWindow *self)
   pl_score_parse (score, &kind, NULL);
   adw_combo_row_set_selected (self->score_row, kind);
   adw_combo_row_set_model (self->scope_row, G_LIST_MODEL (scope_list));
+  adw_combo_row_set_model (self->nm_row, G_LIST_MODEL (nm_list));
   adw_combo_row_set_model (self->penalty_row, G_LIST_MODEL (penalty_list));
   gtk_drop_down_set_model (self->procedure_dropdown, G_LIST_MODEL (procedure_list));
-  adw_combo_row_set_selected (self->scope_row, g_strcmp0 (scope, "layer") == 0 ? 1 : 0);
+  {
+    PlScope k = PL_SCOPE_GLOBAL;
+
+    pl_scope_parse (scope, &k, NULL);
+    adw_combo_row_set_selected (self->scope_row, k);
+  }
   gtk_editable_set_text (GTK_EDITABLE (self->arch_row), arch);
   gtk_spin_button_set_value (self->epochs_spin, g_settings_get_uint (self->settings, "epochs"));
   gtk_spin_button_set_value (self->lr_spin, g_settings_get_double (self->settings, "learning-rate"));
@@ -720,6 +738,7 @@ setup_rows (PlWindow *self)
   g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (on_dataset_changed), self);
   g_signal_connect_swapped (self->score_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->scope_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
+  g_signal_connect_swapped (self->nm_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->invert_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
@@ -879,7 +898,21 @@ run_steps (gpointer data)
               adw_combo_row_set_selected (self->activation_row, i);
         }
       else if (g_str_equal (key, "scope") && value != NULL)
-        adw_combo_row_set_selected (self->scope_row, g_str_equal (value, "layer") ? 1 : 0);
+        {
+          PlScope k = PL_SCOPE_GLOBAL;
+
+          pl_scope_parse (value, &k, NULL);
+          adw_combo_row_set_selected (self->scope_row, k);
+        }
+      else if (g_str_equal (key, "nm") && value != NULL)
+        {
+          /* off, 2:4, 4:8, 1:4: the rows of the N:M list */
+          static const char * const nm[] = { "off", "2:4", "4:8", "1:4" };
+
+          for (guint i = 0; i < G_N_ELEMENTS (nm); i++)
+            if (g_str_equal (value, nm[i]))
+              adw_combo_row_set_selected (self->nm_row, i);
+        }
       else if (g_str_equal (key, "penalty") && value != NULL)
         {
           for (PlLessonPenalty p = 0; p < PL_LESSON_N_PENALTIES; p++)

@@ -275,8 +275,10 @@ title_page (Doc             *doc,
   row (doc, _("Score"), _(info->title));
   row (doc, _("Formula"), info->formula);
   row (doc, _("Source"), _(info->source));
-  rowf (doc, _("Scope"), "%s", s->strategy.scope == PL_SCOPE_LAYER
-        ? _("per layer: one value for every layer") : _("global: one ranking across layers"));
+  rowf (doc, _("Scope"), "%s", _(pl_scope_title (s->strategy.scope)));
+  if (s->strategy.nm_m > 0)
+    rowf (doc, _("N:M"), _("keep %u of every %u consecutive inputs"), s->strategy.nm_n,
+          s->strategy.nm_m);
   rowf (doc, _("Invert, exclude output, allow empty layers"), "%s, %s, %s",
         yes_no (s->strategy.invert), yes_no (s->strategy.exclude_output),
         yes_no (s->strategy.allow_empty));
