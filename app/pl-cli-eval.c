@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
+#include "pl-eval.h"
 #include "pl-safetensors.h"
 
 int
@@ -30,6 +32,7 @@ _pl_cli_eval (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
   g_autoptr(PlEvaluation) ev = NULL;
   g_autoptr(PlEvaluation) val_ev = NULL;
   gsize n_weights, n_pruned;
@@ -41,9 +44,18 @@ _pl_cli_eval (int    argc,
     return PL_EXIT_USAGE;
   _pl_cli_set_threads (threads);
 
-  model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
+  if (model_path != NULL && session_path == NULL && pl_conv_file_is_conv (model_path))
+    {
+      conv = pl_conv_net_load (model_path, &error);
+      if (conv == NULL)
+        return _pl_cli_fail (error);
+    }
+  else
+    {
+      model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+    }
   if (model_path == NULL)
     model_path = g_strdup (session_path);
 
@@ -51,33 +63,33 @@ _pl_cli_eval (int    argc,
   if (data == NULL)
     return _pl_cli_fail (error);
 
-  ev = pl_evaluate (model, data->test, &error);
+  ev = conv != NULL ? pl_conv_evaluate (conv, data->test, &error) : pl_evaluate (model, data->test, &error);
   if (ev == NULL)
     {
       g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
       return _pl_cli_fail (error);
     }
-  val_ev = pl_evaluate (model, data->val, NULL);
+  val_ev = conv != NULL ? pl_conv_evaluate (conv, data->val, NULL) : pl_evaluate (model, data->val, NULL);
 
-  n_weights = pl_mlp_n_weights (model);
-  n_pruned = pl_mlp_n_pruned (model);
+  n_weights = conv != NULL ? pl_conv_net_n_weights (conv) : pl_mlp_n_weights (model);
+  n_pruned = conv != NULL ? pl_conv_net_n_pruned (conv) : pl_mlp_n_pruned (model);
 
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
-      g_autofree char *arch = pl_mlp_arch (model);
+      g_autofree char *arch = conv != NULL ? pl_conv_net_arch (conv) : pl_mlp_arch (model);
 
       json_builder_begin_object (b);
       _pl_cli_add_string (b, "command", "eval");
       _pl_cli_add_string (b, "model", model_path);
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "arch", arch);
-      _pl_cli_add_string (b, "activation", pl_activation_to_string (model->activation));
+      _pl_cli_add_string (b, "activation", pl_activation_to_string (conv != NULL ? conv->activation : model->activation));
       _pl_cli_add_evaluation (b, "test", ev);
       _pl_cli_add_double (b, "val_accuracy", val_ev != NULL ? val_ev->accuracy : NAN);
       _pl_cli_add_double (b, "val_loss", val_ev != NULL ? val_ev->loss : NAN);
       _pl_cli_add_int (b, "test_samples", ev->n);
-      _pl_cli_add_int (b, "parameters", (gint64) model->n_params);
+      _pl_cli_add_int (b, "parameters", (gint64) (conv != NULL ? pl_conv_net_n_params (conv) : model->n_params));
       _pl_cli_add_int (b, "weights", (gint64) n_weights);
       _pl_cli_add_int (b, "pruned_weights", (gint64) n_pruned);
       _pl_cli_add_double (b, "sparsity", n_weights > 0 ? (double) n_pruned / n_weights : 0.0);

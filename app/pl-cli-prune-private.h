@@ -65,6 +65,16 @@ gboolean  _pl_cli_fine_tune         (PlMlp                *model,
                                      guint64               seed,
                                      GError              **error);
 
+/* prune on a convolutional network (pl-cli-prune-conv.c): magnitude, or filters by
+ * neuron-l1 / neuron-l2 with --structured; returns the exit status. */
+int       _pl_cli_prune_conv        (const PlCliPruneArgs *a,
+                                     PlCliDataArgs        *data_args,
+                                     PlScoreKind           kind,
+                                     PlScope               scope,
+                                     const PlCliNumbers   *sparsity,
+                                     gboolean              by_threshold,
+                                     const char           *out);
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliPruneArgs, _pl_cli_prune_args_clear)
 
 G_END_DECLS

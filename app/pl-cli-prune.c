@@ -13,6 +13,7 @@
 #include "pl-cli-private.h"
 #include "pl-cli-prune-private.h"
 #include "pl-compact.h"
+#include "pl-conv-file.h"
 #include "pl-csr-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
@@ -170,6 +171,13 @@ _pl_cli_prune (int    argc,
   if ((status = _pl_cli_parse_score (&a, a.score_names, &kind)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);
+
+  if (a.model_path != NULL && a.session_path == NULL && pl_conv_file_is_conv (a.model_path))
+    {
+      if (compact || csr)
+        return _pl_cli_usage (_("--compact and --csr do not take a convolutional network yet"));
+      return _pl_cli_prune_conv (&a, &data_args, kind, scope, &sparsity, threshold.n > 0, out);
+    }
 
   model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
   if (model == NULL)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-prune.h"
@@ -40,6 +41,15 @@ _pl_cli_load_model (const char     *model_path,
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                    _("--model (a safetensors file) or --session (a .prunelab file) is required"));
+      return NULL;
+    }
+  if (model_path != NULL && pl_conv_file_is_conv (model_path))
+    {
+      g_autofree char *display_name = g_filename_display_name (model_path);
+
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("“%s” is a convolutional network; so far only train and eval take one"),
+                   display_name);
       return NULL;
     }
   if (model_path != NULL)

@@ -10,6 +10,8 @@
 
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
+#include "pl-conv-train.h"
 #include "pl-error.h"
 #include "pl-safetensors.h"
 #include "pl-train.h"
@@ -56,11 +58,10 @@ on_progress (const PlTrainProgress *p,
 }
 
 static void
-add_history (JsonBuilder *b,
-             PlTrainer   *trainer)
+add_history (JsonBuilder  *b,
+             const GArray *history,
+             const GArray *norms)
 {
-  const GArray *history = pl_trainer_get_history (trainer);
-  const GArray *norms = pl_trainer_get_grad_norms (trainer);
 
   json_builder_set_member_name (b, "history");
   json_builder_begin_array (b);
@@ -106,7 +107,7 @@ _pl_cli_train (int    argc,
   gboolean nesterov = FALSE, json = FALSE;
   const PlCliOption options[] = {
     { "arch", 'a', PL_CLI_STRING, &arch,
-      N_("Layer sizes, input to output (default: the data's inputs-64-64-classes for 2-D sets, inputs-300-100-classes otherwise)"), N_("784-300-100-10") },
+      N_("Layer sizes, input to output (default: the data's inputs-64-64-classes for 2-D sets, inputs-300-100-classes otherwise); a convolutional network as CxHxW-cNkK[pP]-mK-…-classes, or lenet5"), N_("784-300-100-10") },
     { "activation", 0, PL_CLI_STRING, &activation_name, N_("relu (default), tanh or sigmoid"), N_("NAME") },
     { "epochs", 'e', PL_CLI_INT, &epochs, N_("Passes over the training data (default 10)"), N_("N"),
       PL_CLI_WHOLE (0, PL_CLI_MAX_EPOCHS) },
@@ -144,6 +145,10 @@ _pl_cli_train (int    argc,
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlTrainer) trainer = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
+  g_autoptr(PlConvTrainer) conv_trainer = NULL;
+  const GArray *history, *grad_norms;
+  gboolean ok;
   g_autoptr(PlEvaluation) test_ev = NULL;
   g_autoptr(JsonBuilder) b = NULL;
   PlActivation activation = PL_ACTIVATION_RELU;
@@ -154,7 +159,7 @@ _pl_cli_train (int    argc,
   double seconds, samples_per_second;
   guint n_threads;
 
-  g_option_context_set_summary (context, _("Train a multi-layer perceptron with softmax cross-entropy.\n"
+  g_option_context_set_summary (context, _("Train a multi-layer perceptron or a convolutional network with softmax cross-entropy.\n"
                                            "Progress goes to stderr; --json prints the result on stdout."));
   _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
@@ -191,7 +196,30 @@ _pl_cli_train (int    argc,
   if (data == NULL)
     return _pl_cli_fail (error);
 
-  if (init_path != NULL)
+  if (init_path != NULL ? pl_conv_file_is_conv (init_path) : arch != NULL && pl_conv_arch_is_conv (arch))
+    {
+      if (init_path != NULL)
+        {
+          if (arch != NULL || activation_name != NULL)
+            return _pl_cli_usage (_("--init takes the architecture and activation from the file; drop --arch and --activation"));
+          conv = pl_conv_net_load (init_path, &error);
+          if (conv == NULL)
+            return _pl_cli_fail (error);
+        }
+      else
+        {
+          conv = pl_conv_net_new_from_arch (arch, activation, &error);
+          if (conv == NULL)
+            return _pl_cli_fail (error);
+          pl_conv_net_init (conv, config.seed);
+        }
+      g_clear_pointer (&arch, g_free);
+      arch = pl_conv_net_arch (conv);
+      if (pl_conv_net_n_inputs (conv) != data->n_features || pl_conv_net_n_outputs (conv) < data->n_classes)
+        return _pl_cli_usage (_("architecture %s does not fit “%s”: it needs %u inputs and at least %u outputs"),
+                              arch, data->spec, data->n_features, data->n_classes);
+    }
+  else if (init_path != NULL)
     {
       model = pl_safetensors_load (init_path, &error);
       if (model == NULL)
@@ -211,7 +239,7 @@ _pl_cli_train (int    argc,
       pl_mlp_init (model, config.seed);
     }
 
-  if (model->sizes[0] != data->n_features || model->sizes[model->n_layers] < data->n_classes)
+  if (model != NULL && (model->sizes[0] != data->n_features || model->sizes[model->n_layers] < data->n_classes))
     {
       g_autofree char *a = pl_mlp_arch (model);
       return _pl_cli_usage (_("architecture %s does not fit “%s”: it needs %u inputs and at least %u outputs"),
@@ -224,9 +252,27 @@ _pl_cli_train (int    argc,
               arch, data->name, data->train->n, data->val->n,
               data->test->n, n_threads, _pl_cli_blas_core ());
 
-  trainer = pl_trainer_new (model, &config);
-  if (!pl_trainer_run (trainer, data->train, data->val, on_progress, &progress,
-                       _pl_cli_cancellable (), &error))
+  if (conv != NULL)
+    {
+      conv_trainer = pl_conv_trainer_new (conv, &config);
+      ok = pl_conv_trainer_run (conv_trainer, data->train, data->val, on_progress, &progress,
+                                _pl_cli_cancellable (), &error);
+      history = pl_conv_trainer_get_history (conv_trainer);
+      grad_norms = pl_conv_trainer_get_grad_norms (conv_trainer);
+      seconds = pl_conv_trainer_get_train_seconds (conv_trainer);
+      samples_per_second = seconds > 0 ? pl_conv_trainer_get_samples_seen (conv_trainer) / seconds : 0.0;
+    }
+  else
+    {
+      trainer = pl_trainer_new (model, &config);
+      ok = pl_trainer_run (trainer, data->train, data->val, on_progress, &progress,
+                           _pl_cli_cancellable (), &error);
+      history = pl_trainer_get_history (trainer);
+      grad_norms = pl_trainer_get_grad_norms (trainer);
+      seconds = pl_trainer_get_train_seconds (trainer);
+      samples_per_second = seconds > 0 ? pl_trainer_get_samples_seen (trainer) / seconds : 0.0;
+    }
+  if (!ok)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return _pl_cli_fail (error);
@@ -238,32 +284,28 @@ _pl_cli_train (int    argc,
   if (progress.tty)
     g_printerr ("\r\033[K");
 
-  seconds = pl_trainer_get_train_seconds (trainer);
-  samples_per_second = seconds > 0 ? pl_trainer_get_samples_seen (trainer) / seconds : 0.0;
-
-  test_ev = pl_evaluate (model, data->test, &error);
+  test_ev = conv != NULL ? pl_conv_evaluate (conv, data->test, &error)
+                         : pl_evaluate (model, data->test, &error);
   if (test_ev == NULL)
     return _pl_cli_fail (error);
 
-  if (out != NULL && !pl_safetensors_save (model, out, &error))
+  if (out != NULL && !(conv != NULL ? pl_conv_net_save (conv, out, &error)
+                                      : pl_safetensors_save (model, out, &error)))
     return _pl_cli_fail (error);
 
-  if (pl_trainer_get_history (trainer)->len > 0)
-    {
-      const GArray *h = pl_trainer_get_history (trainer);
-      last = &g_array_index (h, PlEpochRecord, h->len - 1);
-    }
+  if (history->len > 0)
+    last = &g_array_index (history, PlEpochRecord, history->len - 1);
 
   if (json || plot != NULL)
     {
-      g_autofree char *arch_text = pl_mlp_arch (model);
+      g_autofree char *arch_text = conv != NULL ? pl_conv_net_arch (conv) : pl_mlp_arch (model);
 
       b = json_builder_new ();
       json_builder_begin_object (b);
       _pl_cli_add_string (b, "command", "train");
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "arch", arch_text);
-      _pl_cli_add_string (b, "activation", pl_activation_to_string (model->activation));
+      _pl_cli_add_string (b, "activation", pl_activation_to_string (conv != NULL ? conv->activation : model->activation));
       _pl_cli_add_string (b, "optimizer", pl_optimizer_to_string (config.optimizer));
       _pl_cli_add_double (b, "lr", config.lr);
       _pl_cli_add_double (b, "momentum", config.momentum);
@@ -274,7 +316,7 @@ _pl_cli_train (int    argc,
       _pl_cli_add_string (b, "schedule", pl_lr_schedule_to_string (config.schedule));
       _pl_cli_add_int (b, "batch", config.batch_size);
       _pl_cli_add_int (b, "seed", (gint64) config.seed);
-      _pl_cli_add_int (b, "epochs", pl_trainer_get_history (trainer)->len);
+      _pl_cli_add_int (b, "epochs", history->len);
       _pl_cli_add_bool (b, "interrupted", interrupted);
       _pl_cli_add_evaluation (b, "test", test_ev);
       _pl_cli_add_double (b, "train_loss", last ? last->train_loss : NAN);
@@ -283,7 +325,7 @@ _pl_cli_train (int    argc,
       _pl_cli_add_double (b, "val_accuracy", last ? last->val_accuracy : NAN);
       _pl_cli_add_double (b, "seconds", seconds);
       _pl_cli_add_double (b, "samples_per_second", samples_per_second);
-      _pl_cli_add_int (b, "parameters", (gint64) model->n_params);
+      _pl_cli_add_int (b, "parameters", (gint64) (conv != NULL ? pl_conv_net_n_params (conv) : model->n_params));
       _pl_cli_add_int (b, "threads", n_threads);
       _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       _pl_cli_add_int (b, "train_samples", data->train->n);
@@ -293,7 +335,7 @@ _pl_cli_train (int    argc,
         {
           _pl_cli_add_string (b, "model", out);
         }
-      add_history (b, trainer);
+      add_history (b, history, grad_norms);
       json_builder_end_object (b);
       if (!_pl_cli_emit_result (b, json, plot, NULL, NULL, &error))
         return _pl_cli_fail (error);
@@ -303,7 +345,8 @@ _pl_cli_train (int    argc,
       printf (_("test accuracy %.2f%%  test loss %.4f  (%u samples)\n"),
               100 * test_ev->accuracy, test_ev->loss, test_ev->n);
       printf (_("%lu parameters, %.0f samples/s over %.1f s of training\n"),
-              (unsigned long) model->n_params, samples_per_second, seconds);
+              (unsigned long) (conv != NULL ? pl_conv_net_n_params (conv) : model->n_params),
+              samples_per_second, seconds);
       if (out != NULL)
         printf (_("model saved to %s\n"), out);
     }

@@ -11,6 +11,66 @@
 #include "pl-nn.h"
 
 #define EVAL_CHUNK 1024
+/* im2col of 256 LeNet-5 samples is 20 MB */
+#define CONV_EVAL_CHUNK 256
+
+/* The confusion matrix and class counts of a chunk's probabilities p (n, m). */
+static void
+count_predictions (PlEvaluation  *ev,
+                   guint32       *class_total,
+                   const float   *p,
+                   const guint32 *y,
+                   guint          n)
+{
+  guint m = ev->n_classes;
+
+  for (guint s = 0; s < n; s++)
+    {
+      const float *row = p + (gsize) s * m;
+      guint best = 0;
+
+      for (guint j = 1; j < m; j++)
+        if (row[j] > row[best])
+          best = j;
+      ev->confusion[(gsize) y[s] * m + best]++;
+      class_total[y[s]]++;
+    }
+}
+
+static PlEvaluation *
+evaluation_new (guint n,
+                guint m)
+{
+  PlEvaluation *ev = g_new0 (PlEvaluation, 1);
+
+  ev->n = n;
+  ev->n_classes = m;
+  ev->class_accuracy = g_new0 (double, m);
+  ev->confusion = g_new0 (guint32, (gsize) m * m);
+  if (n == 0)
+    {
+      ev->loss = ev->accuracy = NAN;
+      for (guint c = 0; c < m; c++)
+        ev->class_accuracy[c] = NAN;
+    }
+  return ev;
+}
+
+static void
+finish (PlEvaluation  *ev,
+        const guint32 *class_total,
+        double         loss_sum,
+        guint          correct)
+{
+  guint m = ev->n_classes;
+
+  ev->loss = loss_sum / ev->n;
+  ev->accuracy = (double) correct / ev->n;
+  for (guint c = 0; c < m; c++)
+    ev->class_accuracy[c] = class_total[c] > 0
+                            ? (double) ev->confusion[(gsize) c * m + c] / class_total[c]
+                            : NAN;
+}
 
 PlEvaluation *
 pl_evaluate (const PlMlp      *model,
@@ -35,20 +95,10 @@ pl_evaluate (const PlMlp      *model,
       return NULL;
     }
 
-  ev = g_new0 (PlEvaluation, 1);
-  ev->n = data->n;
-  ev->n_classes = m;
-  ev->class_accuracy = g_new0 (double, m);
-  ev->confusion = g_new0 (guint32, (gsize) m * m);
-  class_total = g_new0 (guint32, m);
-
+  ev = evaluation_new (data->n, m);
   if (data->n == 0)
-    {
-      ev->loss = ev->accuracy = NAN;
-      for (guint c = 0; c < m; c++)
-        ev->class_accuracy[c] = NAN;
-      return ev;
-    }
+    return ev;
+  class_total = g_new0 (guint32, m);
 
   work = pl_nn_work_new (model, MIN (EVAL_CHUNK, data->n));
   for (guint start = 0; start < data->n; start += EVAL_CHUNK)
@@ -62,26 +112,57 @@ pl_evaluate (const PlMlp      *model,
       loss += pl_nn_loss (model, work, y, n, &chunk_correct) * n;
       correct += chunk_correct;
 
-      for (guint s = 0; s < n; s++)
-        {
-          const float *row = p + (gsize) s * m;
-          guint best = 0;
-
-          for (guint j = 1; j < m; j++)
-            if (row[j] > row[best])
-              best = j;
-          ev->confusion[(gsize) y[s] * m + best]++;
-          class_total[y[s]]++;
-        }
+      count_predictions (ev, class_total, p, y, n);
     }
 
-  ev->loss = loss / data->n;
-  ev->accuracy = (double) correct / data->n;
-  for (guint c = 0; c < m; c++)
-    ev->class_accuracy[c] = class_total[c] > 0
-                            ? (double) ev->confusion[(gsize) c * m + c] / class_total[c]
-                            : NAN;
+  finish (ev, class_total, loss, correct);
+  return ev;
+}
 
+PlEvaluation *
+pl_conv_evaluate (const PlConvNet  *net,
+                  const PlDataset  *data,
+                  GError          **error)
+{
+  g_autoptr(PlConvWork) work = NULL;
+  g_autofree guint32 *class_total = NULL;
+  PlEvaluation *ev;
+  guint m, n_in;
+  double loss = 0.0;
+  guint correct = 0;
+
+  g_return_val_if_fail (net != NULL && data != NULL, NULL);
+
+  m = pl_conv_net_n_outputs (net);
+  n_in = pl_conv_net_n_inputs (net);
+  if (data->n_features != n_in || data->n_classes > m)
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   _("the model takes %u inputs and has %u classes; the data has %u features and %u classes"),
+                   n_in, m, data->n_features, data->n_classes);
+      return NULL;
+    }
+
+  ev = evaluation_new (data->n, m);
+  if (data->n == 0)
+    return ev;
+  class_total = g_new0 (guint32, m);
+
+  work = pl_conv_work_new (net, MIN (CONV_EVAL_CHUNK, data->n));
+  for (guint start = 0; start < data->n; start += CONV_EVAL_CHUNK)
+    {
+      guint n = MIN (CONV_EVAL_CHUNK, data->n - start);
+      const guint32 *y = data->y + start;
+      const float *p;
+      guint chunk_correct;
+
+      p = pl_conv_forward (net, work, data->x + (gsize) start * n_in, n);
+      loss += pl_conv_loss (net, work, y, n, &chunk_correct) * n;
+      correct += chunk_correct;
+      count_predictions (ev, class_total, p, y, n);
+    }
+
+  finish (ev, class_total, loss, correct);
   return ev;
 }
 

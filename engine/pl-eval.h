@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "pl-dataset.h"
+#include "pl-conv.h"
 #include "pl-mlp.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,10 @@ typedef struct {
 /* Evaluates in chunks; returns NULL and sets @error when the shapes of model and data differ.
  * (transfer full) */
 PlEvaluation *pl_evaluate        (const PlMlp      *model,
+                                  const PlDataset  *data,
+                                  GError          **error);
+/* The same for a convolutional network. (transfer full) */
+PlEvaluation *pl_conv_evaluate   (const PlConvNet  *net,
                                   const PlDataset  *data,
                                   GError          **error);
 void          pl_evaluation_free (PlEvaluation     *self);

@@ -57,7 +57,7 @@ typedef struct {
   const char  *name;        /* borrowed from the parser */
   const Dtype *dtype;       /* borrowed from dtypes[] */
   guint        rank;
-  gsize        dims[2];     /* the first two dimensions; MLP tensors have at most two */
+  gsize        dims[PL_SAFETENSORS_MAX_RANK];  /* the first dimensions (conv weights have four) */
   gsize        n_elements;
   gsize        begin;       /* byte range in the data buffer */
   gsize        end;
@@ -1129,7 +1129,7 @@ pl_safetensors_get_shape (const PlSafetensors  *self,
   const Tensor *t;
 
   g_return_val_if_fail (self != NULL && name != NULL, FALSE);
-  g_return_val_if_fail (rank <= 2, FALSE);
+  g_return_val_if_fail (rank <= PL_SAFETENSORS_MAX_RANK, FALSE);
 
   t = get_float_tensor (self, name, rank, error);
   if (t == NULL)
@@ -1150,7 +1150,7 @@ pl_safetensors_get_f64 (const PlSafetensors  *self,
   const Tensor *t;
 
   g_return_val_if_fail (self != NULL && name != NULL && out != NULL, FALSE);
-  g_return_val_if_fail (rank <= 2, FALSE);
+  g_return_val_if_fail (rank <= PL_SAFETENSORS_MAX_RANK, FALSE);
 
   t = get_float_tensor (self, name, rank, error);
   if (t == NULL)
@@ -1205,7 +1205,7 @@ typedef struct {
   char   *name;      /* owned */
   char   *dtype;     /* static: "F32" or "F64" */
   guint   rank;
-  gsize   dims[2];
+  gsize   dims[PL_SAFETENSORS_MAX_RANK];
   gsize   begin;
   gsize   end;
 } Entry;
@@ -1267,10 +1267,10 @@ add_entry (PlSafetensorsWriter *self,
            guint                rank,
            const gsize         *dims)
 {
-  Entry e = { g_strdup (name), (char *) dtype, rank, { 0, 0 }, self->data->len, 0 };
+  Entry e = { g_strdup (name), (char *) dtype, rank, { 0 }, self->data->len, 0 };
   gsize n = 1;
 
-  g_assert (rank <= 2);
+  g_assert (rank <= PL_SAFETENSORS_MAX_RANK);
   for (guint d = 0; d < rank; d++)
     {
       e.dims[d] = dims[d];
@@ -1309,7 +1309,7 @@ pl_safetensors_writer_add_f32 (PlSafetensorsWriter *self,
 {
   gsize n;
 
-  g_return_if_fail (self != NULL && name != NULL && rank <= 2);
+  g_return_if_fail (self != NULL && name != NULL && rank <= PL_SAFETENSORS_MAX_RANK);
 
   n = add_entry (self, name, "F32", sizeof (float), rank, dims);
   put_floats (self->data, values, n, as_mask);
@@ -1324,7 +1324,7 @@ pl_safetensors_writer_add_f64 (PlSafetensorsWriter *self,
 {
   gsize n;
 
-  g_return_if_fail (self != NULL && name != NULL && rank <= 2);
+  g_return_if_fail (self != NULL && name != NULL && rank <= PL_SAFETENSORS_MAX_RANK);
 
   n = add_entry (self, name, "F64", sizeof (double), rank, dims);
   for (gsize k = 0; k < n; k++)

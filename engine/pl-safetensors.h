@@ -38,6 +38,9 @@ PlMlp    *pl_safetensors_load_bytes (GBytes      *bytes,
  * is for the caller to check. Errors name the file (@display_name) and the tensor. */
 typedef struct _PlSafetensors PlSafetensors;
 
+/* The largest rank the accessors and the writer take: 4, for [out, in, kh, kw]. */
+#define PL_SAFETENSORS_MAX_RANK 4
+
 /* (transfer full) */
 PlSafetensors *pl_safetensors_parse        (GBytes               *bytes,
                                             const char           *display_name,
@@ -53,7 +56,7 @@ guint          pl_safetensors_n_tensors    (const PlSafetensors  *self);
 /* (transfer none) */
 const char    *pl_safetensors_tensor_name  (const PlSafetensors  *self,
                                             guint                 i);
-/* The dimensions (@rank ≤ 2 of them) of tensor @name, which must exist, hold a float dtype
+/* The dimensions (@rank ≤ PL_SAFETENSORS_MAX_RANK of them) of tensor @name, which must exist, hold a float dtype
  * and have exactly @rank dimensions. */
 gboolean       pl_safetensors_get_shape    (const PlSafetensors  *self,
                                             const char           *name,

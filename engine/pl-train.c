@@ -725,11 +725,11 @@ pl_trainer_get_train_seconds (PlTrainer *self)
   return self->train_seconds;
 }
 
-static double
-learning_rate (const PlTrainConfig *c,
-               guint                epoch,   /* 0-based */
-               guint64              step,
-               guint64              steps_total)
+double
+pl_train_config_learning_rate (const PlTrainConfig *c,
+                               guint                epoch,
+                               guint64              step,
+                               guint64              steps_total)
 {
   switch (c->schedule)
     {
@@ -879,7 +879,7 @@ pl_trainer_run (PlTrainer           *self,
           self->batch_n = MIN (c->batch_size, train->n - start);
           self->next_idx = start + c->batch_size < train->n ? order + start + c->batch_size : NULL;
           self->next_n = self->next_idx != NULL ? MIN (c->batch_size, train->n - start - c->batch_size) : 0;
-          self->lr = (float) learning_rate (c, epoch, step, steps_total);
+          self->lr = (float) pl_train_config_learning_rate (c, epoch, step, steps_total);
 
           if (!train_step (self, &loss, &correct, &grad_norm))
             {

@@ -66,6 +66,11 @@ gboolean     pl_lr_schedule_parse      (const char    *text,
                                         PlLrSchedule  *schedule,
                                         GError       **error);
 const char  *pl_lr_schedule_to_string  (PlLrSchedule   schedule);
+/* The learning rate of the schedule in 0-based @epoch at @step of @steps_total. */
+double       pl_train_config_learning_rate (const PlTrainConfig *config,
+                                            guint                epoch,
+                                            guint64              step,
+                                            guint64              steps_total);
 
 typedef struct {
   guint  epoch;            /* 1-based */

@@ -1,0 +1,146 @@
+/* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by magnitude,
+ * or whole filters by their L1/L2 norm (Li et al. 2017), then optional fine-tuning */
+#define G_LOG_DOMAIN "prunelab-cli"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "pl-cli-prune-private.h"
+#include "pl-conv-file.h"
+#include "pl-conv-prune.h"
+#include "pl-conv-train.h"
+#include "pl-eval.h"
+
+int
+_pl_cli_prune_conv (const PlCliPruneArgs *a,
+                    PlCliDataArgs        *data_args,
+                    PlScoreKind           kind,
+                    PlScope               scope,
+                    const PlCliNumbers   *sparsity,
+                    gboolean              by_threshold,
+                    const char           *out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlEvaluation) before = NULL;
+  g_autoptr(PlEvaluation) pruned_ev = NULL;
+  g_autoptr(PlEvaluation) after = NULL;
+  gboolean structured = kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
+  guint removed = 0;
+  gsize n_weights, n_pruned;
+  double s;
+
+  if (by_threshold || sparsity->n != 1)
+    return _pl_cli_usage (_("a convolutional network is pruned to one --sparsity value so far"));
+  if (kind != PL_SCORE_MAGNITUDE && !structured)
+    return _pl_cli_usage (_("a convolutional network is pruned by --score magnitude, or by filters with --structured --score neuron-l1 or neuron-l2, so far"));
+  if (a->invert || a->exclude_output)
+    return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
+  s = sparsity->values[0];
+
+  net = pl_conv_net_load (a->model_path, &error);
+  if (net == NULL)
+    return _pl_cli_fail (error);
+  data = _pl_cli_load_data (data_args, &error);
+  if (data == NULL)
+    return _pl_cli_fail (error);
+  before = pl_conv_evaluate (net, data->test, &error);
+  if (before == NULL)
+    {
+      g_prefix_error (&error, "“%s” on “%s”: ", a->model_path, data->spec);
+      return _pl_cli_fail (error);
+    }
+
+  if (structured)
+    removed = pl_conv_prune_filters (net, s, kind == PL_SCORE_NEURON_L2);
+  else
+    pl_conv_prune_magnitude (net, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
+  pruned_ev = pl_conv_evaluate (net, data->test, NULL);
+
+  if (a->fine_tune_epochs > 0)
+    {
+      g_autoptr(PlConvTrainer) trainer = NULL;
+      PlTrainConfig config;
+
+      pl_train_config_init (&config);
+      config.epochs = (guint) a->fine_tune_epochs;
+      config.batch_size = (guint) a->batch;
+      config.lr = a->lr;
+      config.seed = 1;
+      config.threads = (guint) a->threads;
+      trainer = pl_conv_trainer_new (net, &config);
+      if (!pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), &error))
+        return _pl_cli_fail (error);
+    }
+  after = pl_conv_evaluate (net, data->test, NULL);
+  if (out != NULL && !pl_conv_net_save (net, out, &error))
+    return _pl_cli_fail (error);
+
+  n_weights = pl_conv_net_n_weights (net);
+  n_pruned = pl_conv_net_n_pruned (net);
+  if (a->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autofree char *arch = pl_conv_net_arch (net);
+
+      json_builder_begin_object (b);
+      _pl_cli_add_string (b, "command", "prune");
+      _pl_cli_add_string (b, "model", a->model_path);
+      _pl_cli_add_string (b, "data", data->spec);
+      _pl_cli_add_string (b, "arch", arch);
+      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "scope", structured ? "layer" : scope == PL_SCOPE_GLOBAL ? "global" : "layer");
+      _pl_cli_add_bool (b, "structured", structured);
+      _pl_cli_add_double (b, "target_sparsity", s);
+      _pl_cli_add_double (b, "test_accuracy_before", before->accuracy);
+      _pl_cli_add_double (b, "test_loss_before", before->loss);
+      _pl_cli_add_double (b, "test_accuracy_pruned", pruned_ev->accuracy);
+      _pl_cli_add_double (b, "test_loss_pruned", pruned_ev->loss);
+      _pl_cli_add_int (b, "fine_tune_epochs", a->fine_tune_epochs);
+      _pl_cli_add_evaluation (b, "test", after);
+      _pl_cli_add_int (b, "weights", (gint64) n_weights);
+      _pl_cli_add_int (b, "pruned_weights", (gint64) n_pruned);
+      _pl_cli_add_double (b, "sparsity", n_weights > 0 ? (double) n_pruned / n_weights : 0.0);
+      json_builder_set_member_name (b, "filters");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < net->n_layers; i++)
+        {
+          const PlConvLayer *l = &net->layers[i];
+          guint live = 0;
+
+          if (l->kind != PL_CONV_LAYER_CONV)
+            continue;
+          for (guint o = 0; o < l->c_out; o++)
+            live += l->filter_mask[o] != 0.0f;
+          json_builder_begin_object (b);
+          _pl_cli_add_int (b, "filters", l->c_out);
+          _pl_cli_add_int (b, "live", live);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
+      if (out != NULL)
+        _pl_cli_add_string (b, "out", out);
+      json_builder_end_object (b);
+      if (!_pl_cli_emit_result (b, TRUE, NULL, NULL, NULL, &error))
+        return _pl_cli_fail (error);
+    }
+  else
+    {
+      printf (_("test accuracy %.2f%% before, %.2f%% pruned, %.2f%% after %d epoch(s) of fine-tuning\n"),
+              100 * before->accuracy, 100 * pruned_ev->accuracy, 100 * after->accuracy,
+              a->fine_tune_epochs);
+      printf (_("%lu of %lu weights pruned (%.1f%%)\n"),
+              (unsigned long) n_pruned, (unsigned long) n_weights,
+              n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
+      if (structured)
+        printf (_("%u filters removed\n"), removed);
+      if (out != NULL)
+        printf (_("pruned model saved to %s\n"), out);
+    }
+
+  return PL_EXIT_OK;
+}

@@ -1,0 +1,236 @@
+#define G_LOG_DOMAIN "pl-conv-prune"
+
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pl-conv-prune.h"
+
+/* Half to even, as Python's round(). */
+static gsize
+round_even (double x)
+{
+  double r = nearbyint (x);
+
+  return (gsize) MAX (r, 0.0);
+}
+
+/* One parametrised layer's weights and mask. */
+typedef struct {
+  float *w;
+  float *mask;
+  gsize  n;
+} Weights;
+
+static guint
+collect (PlConvNet *net,
+         Weights   *out)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      PlConvLayer *l = &net->layers[i];
+
+      if (l->kind == PL_CONV_LAYER_CONV)
+        out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->c_out * l->c_in * l->k * l->k };
+    }
+  for (guint i = 0; i < net->head->n_layers; i++)
+    {
+      PlLayer *l = &net->head->layers[i];
+
+      out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->n_out * l->n_in };
+    }
+  return n;
+}
+
+typedef struct {
+  float  score;
+  guint  layer;
+  gsize  index;
+} Candidate;
+
+static int
+compare_candidates (const void *pa,
+                    const void *pb)
+{
+  const Candidate *a = pa, *b = pb;
+
+  if (a->score != b->score)
+    return a->score < b->score ? -1 : 1;
+  if (a->layer != b->layer)
+    return a->layer < b->layer ? -1 : 1;
+  return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Prunes the lowest of the kept weights of layers [first, last) to the target. */
+static void
+prune_range (Weights  *layers,
+             guint     first,
+             guint     last,
+             double    sparsity,
+             gboolean  allow_empty)
+{
+  g_autofree Candidate *c = NULL;
+  gsize total = 0, pruned = 0, n_cand = 0, target;
+
+  for (guint i = first; i < last; i++)
+    total += layers[i].n;
+  c = g_new (Candidate, MAX (total, 1));
+  for (guint i = first; i < last; i++)
+    {
+      gsize keep = G_MAXSIZE;
+
+      /* the layer's highest-scoring kept weight, the last among equal scores, stays */
+      if (!allow_empty)
+        for (gsize k = 0; k < layers[i].n; k++)
+          if (layers[i].mask[k] != 0.0f
+              && (keep == G_MAXSIZE || fabsf (layers[i].w[k]) >= fabsf (layers[i].w[keep])))
+            keep = k;
+      for (gsize k = 0; k < layers[i].n; k++)
+        {
+          if (layers[i].mask[k] == 0.0f)
+            pruned++;
+          else if (k != keep)
+            c[n_cand++] = (Candidate) { fabsf (layers[i].w[k]), i, k };
+        }
+    }
+
+  target = round_even (sparsity * total);
+  if (target <= pruned)
+    return;
+  qsort (c, n_cand, sizeof (Candidate), compare_candidates);
+  for (gsize j = 0; j < MIN (target - pruned, n_cand); j++)
+    {
+      layers[c[j].layer].mask[c[j].index] = 0.0f;
+      layers[c[j].layer].w[c[j].index] = 0.0f;
+    }
+}
+
+void
+pl_conv_prune_magnitude (PlConvNet *net,
+                         double     sparsity,
+                         gboolean   global,
+                         gboolean   allow_empty)
+{
+  Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  guint n;
+
+  g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
+
+  n = collect (net, layers);
+  if (global)
+    prune_range (layers, 0, n, sparsity, allow_empty);
+  else
+    for (guint i = 0; i < n; i++)
+      prune_range (layers, i, i + 1, sparsity, allow_empty);
+  pl_conv_net_apply_masks (net);
+}
+
+void
+pl_conv_filter_norms (const PlConvNet *net,
+                      guint            layer,
+                      gboolean         l2,
+                      double          *out)
+{
+  const PlConvLayer *l;
+  gsize per;
+
+  g_return_if_fail (net != NULL && layer < net->n_layers && out != NULL);
+  l = &net->layers[layer];
+  g_return_if_fail (l->kind == PL_CONV_LAYER_CONV);
+
+  per = (gsize) l->c_in * l->k * l->k;
+  for (guint o = 0; o < l->c_out; o++)
+    {
+      double s = 0.0;
+
+      for (gsize t = 0; t < per; t++)
+        {
+          double w = l->w[o * per + t];
+
+          s += l2 ? w * w : fabs (w);
+        }
+      out[o] = l2 ? sqrt (s) : s;
+    }
+}
+
+/* Masks filter @o of conv layer @i and every weight that reads its map. */
+static void
+remove_filter (PlConvNet *net,
+               guint      i,
+               guint      o)
+{
+  PlConvLayer *l = &net->layers[i];
+  gsize per = (gsize) l->c_in * l->k * l->k;
+  PlConvLayer *next = NULL;
+
+  for (gsize t = 0; t < per; t++)
+    l->w_mask[o * per + t] = 0.0f;
+  for (guint j = i + 1; j < net->n_layers && next == NULL; j++)
+    if (net->layers[j].kind == PL_CONV_LAYER_CONV)
+      next = &net->layers[j];
+
+  if (next != NULL)
+    {
+      gsize kk = (gsize) next->k * next->k;
+
+      for (guint q = 0; q < next->c_out; q++)
+        for (gsize t = 0; t < kk; t++)
+          next->w_mask[((gsize) q * next->c_in + o) * kk + t] = 0.0f;
+    }
+  else
+    {
+      PlLayer *d = &net->head->layers[0];
+      const PlConvLayer *last = &net->layers[net->n_layers - 1];
+      gsize hw = (gsize) last->h_out * last->w_out;
+
+      for (guint q = 0; q < d->n_out; q++)
+        for (gsize t = 0; t < hw; t++)
+          d->w_mask[(gsize) q * d->n_in + o * hw + t] = 0.0f;
+    }
+}
+
+guint
+pl_conv_prune_filters (PlConvNet *net,
+                       double     sparsity,
+                       gboolean   l2)
+{
+  guint removed = 0;
+
+  g_return_val_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0, 0);
+
+  pl_conv_net_apply_masks (net);
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      PlConvLayer *l = &net->layers[i];
+      g_autofree double *norm = NULL;
+      guint dead = 0, target;
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      norm = g_new (double, l->c_out);
+      pl_conv_filter_norms (net, i, l2, norm);
+      for (guint o = 0; o < l->c_out; o++)
+        dead += l->filter_mask[o] == 0.0f;
+      target = (guint) MIN (round_even (sparsity * l->c_out), l->c_out - 1);
+
+      while (dead < target)
+        {
+          guint best = G_MAXUINT;
+
+          for (guint o = 0; o < l->c_out; o++)
+            if (l->filter_mask[o] != 0.0f && (best == G_MAXUINT || norm[o] < norm[best]))
+              best = o;
+          remove_filter (net, i, best);
+          l->filter_mask[best] = 0.0f;
+          dead++;
+          removed++;
+        }
+    }
+  pl_conv_net_apply_masks (net);
+
+  return removed;
+}

@@ -1,0 +1,44 @@
+/* pl-conv-prune.h — pruning a PlConvNet: weights by magnitude, whole filters by their norm
+ *
+ * Masks only gain zeros; pl_conv_net_apply_masks() follows, so a filter that no kept weight
+ * reads is dead (its map forced to 0). Biases are never masked.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "pl-conv.h"
+
+G_BEGIN_DECLS
+
+/* Unstructured magnitude pruning, score |w|, over every weight of the conv layers and the
+ * head: with @global one ranking over all of them, else one per parametrised layer. The rule
+ * of pl-prune.h: the lowest-scoring kept weights go until round(s·n) of the n weights in scope
+ * are pruned (halves to even, those pruned already counted), ties by position (layer, then
+ * index) lowest first, and each layer keeps its highest-scoring weight (the last among equal
+ * scores) unless @allow_empty. On an unpruned network this is torch.nn.utils.prune's
+ * global_unstructured (L1Unstructured) / l1_unstructured with amount s. */
+void   pl_conv_prune_magnitude (PlConvNet *net,
+                                double     sparsity,
+                                gboolean   global,
+                                gboolean   allow_empty);
+
+/* Filter pruning (Li, Kadav, Durdanovic, Samet & Graf 2017, "Pruning Filters for Efficient
+ * ConvNets", §3.1): in every conv layer, the round(s·c_out) live filters (halves to even,
+ * dead ones counted) with the smallest norm of their weights F_j (c_in, k, k) — L1
+ * s_j = Σ|F_j|, or with @l2 the L2 norm √ΣF_j² — are removed, ties by index lowest first; at
+ * least one filter stays. Removing filter j masks its weights and the next layer's input
+ * channel j (the next conv layer's weights [:, j, :, :], or, after the last conv layer, the
+ * head's columns of map j), the dependency Li et al. describe in §3.2. Returns the filters
+ * removed. */
+guint  pl_conv_prune_filters   (PlConvNet *net,
+                                double     sparsity,
+                                gboolean   l2);
+
+/* Filter norms of conv layer @layer into @out (c_out), by the formula above (in double). */
+void   pl_conv_filter_norms    (const PlConvNet *net,
+                                guint            layer,
+                                gboolean         l2,
+                                double          *out);
+
+G_END_DECLS

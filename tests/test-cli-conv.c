@@ -1,0 +1,133 @@
+/* prunelab-cli train, eval and prune with a convolutional network, as a user runs them: on a CSV of
+ * small images (36 pixels, the class is the quadrant of a bright spot). */
+#include "config.h"
+
+#include <string.h>
+
+#include "pl-rng.h"
+#include "pl-test-cli.h"
+#include "pl-test-util.h"
+
+static const char *cli_path;
+
+static char *
+write_images (const char *name,
+              guint       n,
+              guint64     seed)
+{
+  g_autoptr(GString) csv = g_string_new (NULL);
+  PlRng rng;
+
+  pl_rng_init (&rng, seed);
+  for (guint s = 0; s < n; s++)
+    {
+      guint q = s % 4, cy = (q / 2) * 3 + (guint) pl_rng_below (&rng, 2) + 1;
+      guint cx = (q % 2) * 3 + (guint) pl_rng_below (&rng, 2) + 1;
+
+      for (guint k = 0; k < 36; k++)
+        g_string_append_printf (csv, "%.3f,", 0.3 * pl_rng_uniform (&rng) + (k == cy * 6 + cx));
+      g_string_append_printf (csv, "%u\n", q);
+    }
+  return pl_test_write_text (name, csv->str);
+}
+
+static void
+test_train_and_eval (void)
+{
+  g_autofree char *train_csv = write_images ("conv-train.csv", 600, 1);
+  g_autofree char *test_csv = write_images ("conv-test.csv", 200, 2);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autofree char *model = g_build_filename (pl_test_tmp_dir (), "conv.safetensors", NULL);
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) eval = { 0 };
+  g_auto(PlTestRun) prune = { 0 };
+  g_auto(PlTestRun) eval2 = { 0 };
+  g_auto(PlTestRun) refused = { 0 };
+  g_auto(PlTestRun) refused2 = { 0 };
+  g_autofree char *pruned = g_build_filename (pl_test_tmp_dir (), "conv-pruned.safetensors", NULL);
+  g_autoptr(JsonObject) a = NULL;
+  g_autoptr(JsonObject) b = NULL;
+  g_autoptr(JsonObject) c = NULL;
+  g_autoptr(JsonObject) d = NULL;
+  JsonArray *filters;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-m2-8-4",
+                   "--epochs", "6", "--batch", "32", "--lr", "0.05", "--threads", "2",
+                   "--out", model, "--json", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  pl_test_run_cli (&eval, cli_path, "eval", "--model", model, "--data", spec, "--json", NULL);
+  g_assert_cmpint (eval.status, ==, 0);
+
+  a = pl_test_parse_json (train.out);
+  b = pl_test_parse_json (eval.out);
+  g_assert_cmpstr (json_object_get_string_member (a, "arch"), ==, "1x6x6-c4k3p1-m2-8-4");
+  g_assert_cmpstr (json_object_get_string_member (b, "arch"), ==, "1x6x6-c4k3p1-m2-8-4");
+  /* 4·9 + 4 conv, 36·8 + 8 and 8·4 + 4 dense */
+  g_assert_cmpint (json_object_get_int_member (a, "parameters"), ==, 40 + 296 + 36);
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), >=, 0.9);
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), ==,
+                     json_object_get_double_member (b, "test_accuracy"));
+  g_assert_cmpint (json_array_get_length (json_object_get_array_member (a, "history")), ==, 6);
+
+  /* half of each conv layer's filters by L1 norm: 2 of 4, and the saved file evaluates the same */
+  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", spec, "--score", "neuron-l1",
+                   "--structured", "--sparsity", "0.5", "--out", pruned, "--json", NULL);
+  g_assert_cmpint (prune.status, ==, 0);
+  c = pl_test_parse_json (prune.out);
+  filters = json_object_get_array_member (c, "filters");
+  g_assert_cmpuint (json_array_get_length (filters), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (filters, 0), "live"), ==, 2);
+  g_assert_cmpfloat (json_object_get_double_member (c, "test_accuracy_before"), ==,
+                     json_object_get_double_member (a, "test_accuracy"));
+  pl_test_run_cli (&eval2, cli_path, "eval", "--model", pruned, "--data", spec, "--json", NULL);
+  g_assert_cmpint (eval2.status, ==, 0);
+  d = pl_test_parse_json (eval2.out);
+  g_assert_cmpfloat (json_object_get_double_member (d, "test_accuracy"), ==,
+                     json_object_get_double_member (c, "test_accuracy"));
+  /* 2 filters · 9 weights, their 2 · 9 head columns · 8 rows */
+  g_assert_cmpint (json_object_get_int_member (d, "pruned_weights"), ==, 18 + 144);
+
+  /* what conv nets do not take yet is refused */
+  pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "taylor",
+                   "--sparsity", "0.5", NULL);
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_nonnull (strstr (refused.err, "--score magnitude"));
+  pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude", NULL);
+  g_assert_cmpint (refused2.status, ==, 2);
+  g_assert_nonnull (strstr (refused2.err, "is a convolutional network"));
+}
+
+static void
+test_bad_arch_is_explained (void)
+{
+  g_autofree char *train_csv = write_images ("conv-small.csv", 40, 3);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no", train_csv);
+  g_auto(PlTestRun) r1 = { 0 };
+  g_auto(PlTestRun) r2 = { 0 };
+
+  pl_test_run_cli (&r1, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p7-4", NULL);
+  g_assert_cmpint (r1.status, ==, 2);
+  g_assert_nonnull (strstr (r1.err, "“c4k3p7” pads by 7"));
+  /* a spec that parses but does not fit the data's 36 features */
+  pl_test_run_cli (&r2, cli_path, "train", "--data", spec, "--arch", "1x28x28-c4k3-4", NULL);
+  g_assert_cmpint (r2.status, ==, 2);
+  g_assert_nonnull (strstr (r2.err, "does not fit"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  cli_path = g_getenv ("PRUNELAB_CLI");
+  if (cli_path == NULL)
+    {
+      g_printerr ("PRUNELAB_CLI must name the prunelab-cli binary\n");
+      return 1;
+    }
+
+  g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
+  g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
+  return pl_test_run ();
+}
