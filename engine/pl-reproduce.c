@@ -686,6 +686,9 @@ blalock_strategies (const PlReproduceResult *result,
   out[0] = (Strategy) { "magnitude-global", PL_SCORE_MAGNITUDE, PL_SCOPE_GLOBAL };
   out[1] = (Strategy) { "magnitude-layer", PL_SCORE_MAGNITUDE, PL_SCOPE_LAYER };
   out[2] = (Strategy) { "random", PL_SCORE_RANDOM, PL_SCOPE_GLOBAL };
+  /* the chosen score, unless it is one of the baselines already */
+  if (result->score == PL_SCORE_MAGNITUDE || result->score == PL_SCORE_RANDOM)
+    return 3;
   out[3] = (Strategy) { pl_score_info (result->score)->name, result->score, PL_SCOPE_GLOBAL };
   return 4;
 }
