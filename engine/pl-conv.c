@@ -9,6 +9,7 @@
 
 #include "pl-blas.h"
 #include "pl-conv.h"
+#include "pl-simd.h"
 #include "pl-error.h"
 #include "pl-nn.h"
 #include "pl-rng.h"
@@ -639,91 +640,96 @@ pl_conv_work_activation (const PlConvWork *work,
 }
 
 /* col (c_in·k·k, n·h_out·w_out) ← the patches of x (n, c_in, h_in, w_in), zero outside:
- * col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = x[s][c][oy + ky − pad][ox + kx − pad] */
-static void
+ * col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = x[s][c][oy + ky − pad][ox + kx − pad].
+ * The sizes are copied into locals and the rows are split into their zero and copied parts
+ * beforehand, so that the inner loops are plain copies the compiler vectorises. */
+PL_TARGET_CLONES static void
 im2col (float             *col,
         const float       *x,
         const PlConvLayer *l,
         guint              n)
 {
-  gsize hw = (gsize) l->h_out * l->w_out, row_len = n * hw;
-  gsize in_size = (gsize) l->c_in * l->h_in * l->w_in;
+  const gsize c_in = l->c_in, k = l->k, pad = l->pad;
+  const gsize h_in = l->h_in, w_in = l->w_in, h_out = l->h_out, w_out = l->w_out;
+  const gsize hw = h_out * w_out, row_len = n * hw, plane_size = h_in * w_in;
+  const gsize in_size = c_in * plane_size;
 
-  for (guint c = 0; c < l->c_in; c++)
-    for (guint ky = 0; ky < l->k; ky++)
-      for (guint kx = 0; kx < l->k; kx++)
+  for (gsize c = 0; c < c_in; c++)
+    for (gsize ky = 0; ky < k; ky++)
+      for (gsize kx = 0; kx < k; kx++)
         {
-          float *row = col + ((gsize) (c * l->k + ky) * l->k + kx) * row_len;
-          int dx = (int) kx - (int) l->pad;
-          /* the output columns whose input column ox + dx lies inside */
-          int ox0 = MAX (0, -dx), ox1 = MIN ((int) l->w_out, (int) l->w_in - dx);
+          float *row = col + ((c * k + ky) * k + kx) * row_len;
+          /* the output rows and columns whose input lies inside: iy = oy + ky − pad in
+           * [0, h_in), ix = ox + kx − pad in [0, w_in) */
+          gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
+          gsize oy1 = MIN (h_out, h_in + pad > ky ? h_in + pad - ky : 0);
+          gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
 
-          for (guint s = 0; s < n; s++)
+          if (oy0 >= oy1 || ox0 >= ox1)
             {
-              const float *plane = x + s * in_size + (gsize) c * l->h_in * l->w_in;
+              memset (row, 0, sizeof (float) * row_len);
+              continue;
+            }
+          for (gsize s = 0; s < n; s++)
+            {
+              const float *plane = x + s * in_size + c * plane_size;
+              float *restrict out = row + s * hw;
 
-              for (guint oy = 0; oy < l->h_out; oy++)
+              memset (out, 0, sizeof (float) * oy0 * w_out);
+              for (gsize oy = oy0; oy < oy1; oy++)
                 {
-                  float *out = row + s * hw + (gsize) oy * l->w_out;
-                  int iy = (int) oy + (int) ky - (int) l->pad;
+                  float *restrict o = out + oy * w_out;
+                  const float *restrict src =
+                    plane + (oy + ky - pad) * w_in + ((gssize) kx - (gssize) pad);
 
-                  if (iy < 0 || iy >= (int) l->h_in || ox0 >= ox1)
-                    {
-                      memset (out, 0, sizeof (float) * l->w_out);
-                      continue;
-                    }
-                  /* rows of 10–30 floats: a loop, not a memcpy call */
-                  {
-                    const float *src = plane + (gsize) iy * l->w_in + dx;
-
-                    for (int ox = 0; ox < ox0; ox++)
-                      out[ox] = 0.0f;
-                    for (int ox = ox0; ox < ox1; ox++)
-                      out[ox] = src[ox];
-                    for (int ox = ox1; ox < (int) l->w_out; ox++)
-                      out[ox] = 0.0f;
-                  }
+                  for (gsize ox = 0; ox < ox0; ox++)
+                    o[ox] = 0.0f;
+                  for (gsize ox = ox0; ox < ox1; ox++)
+                    o[ox] = src[ox];
+                  for (gsize ox = ox1; ox < w_out; ox++)
+                    o[ox] = 0.0f;
                 }
+              memset (out + oy1 * w_out, 0, sizeof (float) * (h_out - oy1) * w_out);
             }
         }
 }
 
 /* dx (n, c_in, h_in, w_in) ← Σ of dcol over the patches that read each input (im2col's
  * transpose) */
-static void
+PL_TARGET_CLONES static void
 col2im (float             *dx,
         const float       *dcol,
         const PlConvLayer *l,
         guint              n)
 {
-  gsize hw = (gsize) l->h_out * l->w_out, row_len = n * hw;
-  gsize in_size = (gsize) l->c_in * l->h_in * l->w_in;
+  const gsize c_in = l->c_in, k = l->k, pad = l->pad;
+  const gsize h_in = l->h_in, w_in = l->w_in, h_out = l->h_out, w_out = l->w_out;
+  const gsize hw = h_out * w_out, row_len = n * hw, plane_size = h_in * w_in;
+  const gsize in_size = c_in * plane_size;
 
   memset (dx, 0, sizeof (float) * n * in_size);
-  for (guint c = 0; c < l->c_in; c++)
-    for (guint ky = 0; ky < l->k; ky++)
-      for (guint kx = 0; kx < l->k; kx++)
+  for (gsize c = 0; c < c_in; c++)
+    for (gsize ky = 0; ky < k; ky++)
+      for (gsize kx = 0; kx < k; kx++)
         {
-          const float *row = dcol + ((gsize) (c * l->k + ky) * l->k + kx) * row_len;
-          int dxo = (int) kx - (int) l->pad;
-          int ox0 = MAX (0, -dxo), ox1 = MIN ((int) l->w_out, (int) l->w_in - dxo);
+          const float *row = dcol + ((c * k + ky) * k + kx) * row_len;
+          gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
+          gsize oy1 = MIN (h_out, h_in + pad > ky ? h_in + pad - ky : 0);
+          gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
 
-          if (ox0 >= ox1)
+          if (oy0 >= oy1 || ox0 >= ox1)
             continue;
-          for (guint s = 0; s < n; s++)
+          for (gsize s = 0; s < n; s++)
             {
-              float *plane = dx + s * in_size + (gsize) c * l->h_in * l->w_in;
+              float *plane = dx + s * in_size + c * plane_size;
 
-              for (guint oy = 0; oy < l->h_out; oy++)
+              for (gsize oy = oy0; oy < oy1; oy++)
                 {
-                  const float *in = row + s * hw + (gsize) oy * l->w_out;
-                  int iy = (int) oy + (int) ky - (int) l->pad;
-                  float *dst;
+                  const float *restrict in = row + s * hw + oy * w_out;
+                  float *restrict dst =
+                    plane + (oy + ky - pad) * w_in + ((gssize) kx - (gssize) pad);
 
-                  if (iy < 0 || iy >= (int) l->h_in)
-                    continue;
-                  dst = plane + (gsize) iy * l->w_in + dxo;
-                  for (int ox = ox0; ox < ox1; ox++)
+                  for (gsize ox = ox0; ox < ox1; ox++)
                     dst[ox] += in[ox];
                 }
             }
@@ -731,7 +737,7 @@ col2im (float             *dx,
 }
 
 /* dst (m) = act(src + b), one loop per activation so that each vectorises */
-static void
+PL_TARGET_CLONES static void
 bias_activate (float        *restrict dst,
                const float  *restrict src,
                float         b,
@@ -761,40 +767,85 @@ bias_activate (float        *restrict dst,
     }
 }
 
+/* dz (m) = d ⊙ act'(a) ⊙ keep, from the activation's output a; returns Σ dz (the bias
+ * gradient's share), summed in eight float lanes so that the loop vectorises, then in double */
+PL_TARGET_CLONES static double
+activation_delta (float        *restrict dz,
+                  const float  *restrict d,
+                  const float  *restrict a,
+                  float         keep,
+                  gsize         m,
+                  PlActivation  activation)
+{
+  float lanes[8] = { 0 };
+  double sum = 0.0;
+  gsize p;
+
+  switch (activation)
+    {
+    case PL_ACTIVATION_RELU:
+      /* a dead filter's maps are 0, so its derivative is 0 already */
+      for (p = 0; p < m; p++)
+        dz[p] = a[p] > 0.0f ? d[p] : 0.0f;
+      break;
+    case PL_ACTIVATION_TANH:
+      for (p = 0; p < m; p++)
+        dz[p] = d[p] * (1.0f - a[p] * a[p]) * keep;
+      break;
+    case PL_ACTIVATION_SIGMOID:
+      for (p = 0; p < m; p++)
+        dz[p] = d[p] * a[p] * (1.0f - a[p]) * keep;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  for (p = 0; p + 8 <= m; p += 8)
+    for (guint j = 0; j < 8; j++)
+      lanes[j] += dz[p + j];
+  for (; p < m; p++)
+    sum += dz[p];
+  for (guint j = 0; j < 8; j++)
+    sum += lanes[j];
+  return sum;
+}
+
 /* out (n, c_out, h_out, w_out) ← pool of x (n, c, h_in, w_in): each output the maximum of
  * its k×k window (the first on ties, as PyTorch), its index kept for the backward pass. A NaN
  * at a window's first place comes through (so does a NaN weight, which makes the whole map
  * NaN), so that a diverging run is noticed. */
-static void
+PL_TARGET_CLONES static void
 max_pool (float             *out,
           guint32           *argmax,
           const float       *x,
           const PlConvLayer *l,
           guint              n)
 {
-  gsize in_plane = (gsize) l->h_in * l->w_in, out_plane = (gsize) l->h_out * l->w_out;
+  /* the sizes in locals: the argmax stores (guint32) could alias the layer's fields, which
+   * would make the compiler read them again on every output and not vectorise */
+  const gsize w_in = l->w_in, h_out = l->h_out, w_out = l->w_out, k = l->k, c_out = l->c_out;
+  const gsize in_plane = (gsize) l->h_in * w_in, out_plane = h_out * w_out;
 
-  for (gsize sc = 0; sc < (gsize) n * l->c_out; sc++)
+  for (gsize sc = 0; sc < (gsize) n * c_out; sc++)
     {
       const float *plane = x + sc * in_plane;
-      guint32 base = (guint32) (sc % l->c_out * in_plane);
+      guint32 base = (guint32) (sc % c_out * in_plane);
 
-      if (l->k == 2)
+      if (k == 2)
         {
           /* the common case, without the window loops */
-          for (guint oy = 0; oy < l->h_out; oy++)
+          for (gsize oy = 0; oy < h_out; oy++)
             {
-              const float *r0 = plane + (gsize) 2 * oy * l->w_in, *r1 = r0 + l->w_in;
-              float *o = out + sc * out_plane + (gsize) oy * l->w_out;
-              guint32 *am = argmax + sc * out_plane + (gsize) oy * l->w_out;
-              guint32 at0 = base + 2 * oy * l->w_in;
+              const float *restrict r0 = plane + 2 * oy * w_in, *restrict r1 = r0 + w_in;
+              float *restrict o = out + sc * out_plane + oy * w_out;
+              guint32 *restrict am = argmax + sc * out_plane + oy * w_out;
+              guint32 at0 = base + (guint32) (2 * oy * w_in), row = (guint32) w_in;
 
               /* branch-free: the maximum of each row's pair, then of the two rows, the
                * earlier winning ties as in the loop below */
-              for (guint ox = 0; ox < l->w_out; ox++)
+              for (gsize ox = 0; ox < w_out; ox++)
                 {
                   float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-                  guint32 i0 = at0 + 2 * ox, i1 = i0 + l->w_in;
+                  guint32 i0 = at0 + 2 * (guint32) ox, i1 = i0 + row;
                   float m0 = b > a ? b : a, m1 = d > c ? d : c;
                   guint32 j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
 
@@ -805,16 +856,16 @@ max_pool (float             *out,
           continue;
         }
 
-      for (guint oy = 0; oy < l->h_out; oy++)
-        for (guint ox = 0; ox < l->w_out; ox++)
+      for (gsize oy = 0; oy < h_out; oy++)
+        for (gsize ox = 0; ox < w_out; ox++)
           {
-            gsize best = (gsize) oy * l->k * l->w_in + (gsize) ox * l->k;
-            gsize o = sc * out_plane + (gsize) oy * l->w_out + ox;
+            gsize best = oy * k * w_in + ox * k;
+            gsize o = sc * out_plane + oy * w_out + ox;
 
-            for (guint ky = 0; ky < l->k; ky++)
-              for (guint kx = 0; kx < l->k; kx++)
+            for (gsize ky = 0; ky < k; ky++)
+              for (gsize kx = 0; kx < k; kx++)
                 {
-                  gsize at = ((gsize) oy * l->k + ky) * l->w_in + (gsize) ox * l->k + kx;
+                  gsize at = (oy * k + ky) * w_in + ox * k + kx;
 
                   if (plane[at] > plane[best])
                     best = at;
@@ -968,25 +1019,8 @@ pl_conv_backward (const PlConvNet *net,
                   const float *as = a + ((gsize) (s0 + s) * l->c_out + o) * hw;
                   float *zs = z + s * hw;
 
-                  switch (net->activation)
-                    {
-                    case PL_ACTIVATION_RELU:
-                      for (gsize p = 0; p < hw; p++)
-                        zs[p] = as[p] > 0.0f ? ds[p] : 0.0f;
-                      break;
-                    case PL_ACTIVATION_TANH:
-                      for (gsize p = 0; p < hw; p++)
-                        zs[p] = ds[p] * (1.0f - as[p] * as[p]) * l->filter_mask[o];
-                      break;
-                    case PL_ACTIVATION_SIGMOID:
-                      for (gsize p = 0; p < hw; p++)
-                        zs[p] = ds[p] * as[p] * (1.0f - as[p]) * l->filter_mask[o];
-                      break;
-                    default:
-                      g_assert_not_reached ();
-                    }
-                  for (gsize p = 0; p < hw; p++)
-                    sum += zs[p];
+                  sum += activation_delta (zs, ds, as, l->filter_mask[o], hw,
+                                           net->activation);
                 }
               bias_sum[o] += sum;
             }
