@@ -556,6 +556,8 @@ struct _PlConvWork {
   guint32  *argmax[PL_CONV_MAX_LAYERS];     /* owned (pools): the input index of each output's
                                              * maximum within its sample, (n, c, h_out, w_out) */
   float    *zc;                             /* (c_out, chunk·h_out·w_out): channel-major products */
+  float    *padded;                         /* one input plane with its zero border, for im2col:
+                                             * (h_in + 2·pad, w_in + 2·pad) */
   float    *delta[2];                       /* ping-pong (n, max layer size) */
   float    *head_delta;                     /* (n, head sizes[1]): ∂L/∂z of the head's first layer */
   PlNnWork *head;                           /* owned */
@@ -566,7 +568,7 @@ pl_conv_work_new (const PlConvNet *net,
                   guint            max_batch)
 {
   PlConvWork *work;
-  gsize total = 0, max_act = pl_conv_net_n_inputs (net), max_zc = 1, max_col = 1;
+  gsize total = 0, max_act = pl_conv_net_n_inputs (net), max_zc = 1, max_col = 1, max_pad = 1;
   float *p;
 
   g_return_val_if_fail (net != NULL && max_batch > 0, NULL);
@@ -587,11 +589,13 @@ pl_conv_work_new (const PlConvNet *net,
           work->chunk[i] = (guint) CLAMP (PL_CONV_COL_FLOATS / per, 1, max_batch);
           max_col = MAX (max_col, per * work->chunk[i]);
           max_zc = MAX (max_zc, (gsize) l->c_out * hw * work->chunk[i]);
+          max_pad = MAX (max_pad, (gsize) (l->h_in + 2 * l->pad) * (l->w_in + 2 * l->pad));
         }
       else
         work->argmax[i] = g_new (guint32, max_batch * l->c_out * hw);
     }
-  total += max_col + max_zc + 2 * max_batch * max_act + (gsize) max_batch * net->head->sizes[1];
+  total += max_col + max_zc + max_pad + 2 * max_batch * max_act
+           + (gsize) max_batch * net->head->sizes[1];
 
   work->block = g_new (float, total);
   p = work->block;
@@ -607,6 +611,8 @@ pl_conv_work_new (const PlConvNet *net,
   p += max_col;
   work->zc = p;
   p += max_zc;
+  work->padded = p;
+  p += max_pad;
   work->delta[0] = p;
   p += max_batch * max_act;
   work->delta[1] = p;
@@ -639,12 +645,34 @@ pl_conv_work_activation (const PlConvWork *work,
   return work->act[layer + 1];
 }
 
+/* dst[0 … len) ← src[0 … len), for the short rows of im2col: blocks of 8 floats (one AVX2
+ * register), the last block overlapping the one before instead of a scalar tail */
+static inline void
+copy_row (float       *restrict dst,
+          const float *restrict src,
+          gsize                 len)
+{
+  gsize j;
+
+  if (len < 8)
+    {
+      for (j = 0; j < len; j++)
+        dst[j] = src[j];
+      return;
+    }
+  for (j = 0; j + 8 <= len; j += 8)
+    memcpy (dst + j, src + j, 8 * sizeof (float));
+  if (j < len)
+    memcpy (dst + len - 8, src + len - 8, 8 * sizeof (float));
+}
+
 /* col (c_in·k·k, n·h_out·w_out) ← the patches of x (n, c_in, h_in, w_in), zero outside:
  * col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = x[s][c][oy + ky − pad][ox + kx − pad].
- * The sizes are copied into locals and the rows are split into their zero and copied parts
- * beforehand, so that the inner loops are plain copies the compiler vectorises. */
+ * Each input plane is first copied into @padded with its zero border (when pad > 0), so that
+ * every row of col is a plain copy of w_out floats, with no edge cases. */
 PL_TARGET_CLONES static void
 im2col (float             *col,
+        float             *padded,
         const float       *x,
         const PlConvLayer *l,
         guint              n)
@@ -652,46 +680,31 @@ im2col (float             *col,
   const gsize c_in = l->c_in, k = l->k, pad = l->pad;
   const gsize h_in = l->h_in, w_in = l->w_in, h_out = l->h_out, w_out = l->w_out;
   const gsize hw = h_out * w_out, row_len = n * hw, plane_size = h_in * w_in;
-  const gsize in_size = c_in * plane_size;
+  const gsize in_size = c_in * plane_size, wp = w_in + 2 * pad, hp = h_in + 2 * pad;
 
-  for (gsize c = 0; c < c_in; c++)
-    for (gsize ky = 0; ky < k; ky++)
-      for (gsize kx = 0; kx < k; kx++)
-        {
-          float *row = col + ((c * k + ky) * k + kx) * row_len;
-          /* the output rows and columns whose input lies inside: iy = oy + ky − pad in
-           * [0, h_in), ix = ox + kx − pad in [0, w_in) */
-          gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
-          gsize oy1 = MIN (h_out, h_in + pad > ky ? h_in + pad - ky : 0);
-          gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
+  if (pad > 0)
+    memset (padded, 0, sizeof (float) * hp * wp);
+  for (gsize s = 0; s < n; s++)
+    for (gsize c = 0; c < c_in; c++)
+      {
+        const float *plane = x + s * in_size + c * plane_size, *src = plane;
 
-          if (oy0 >= oy1 || ox0 >= ox1)
+        if (pad > 0)
+          {
+            /* the border stays zero from the memset above: only the inside is written */
+            for (gsize iy = 0; iy < h_in; iy++)
+              memcpy (padded + (iy + pad) * wp + pad, plane + iy * w_in, sizeof (float) * w_in);
+            src = padded;
+          }
+        for (gsize ky = 0; ky < k; ky++)
+          for (gsize kx = 0; kx < k; kx++)
             {
-              memset (row, 0, sizeof (float) * row_len);
-              continue;
-            }
-          for (gsize s = 0; s < n; s++)
-            {
-              const float *plane = x + s * in_size + c * plane_size;
-              float *restrict out = row + s * hw;
+              float *out = col + ((c * k + ky) * k + kx) * row_len + s * hw;
 
-              memset (out, 0, sizeof (float) * oy0 * w_out);
-              for (gsize oy = oy0; oy < oy1; oy++)
-                {
-                  float *restrict o = out + oy * w_out;
-                  const float *restrict src =
-                    plane + (oy + ky - pad) * w_in + ((gssize) kx - (gssize) pad);
-
-                  for (gsize ox = 0; ox < ox0; ox++)
-                    o[ox] = 0.0f;
-                  for (gsize ox = ox0; ox < ox1; ox++)
-                    o[ox] = src[ox];
-                  for (gsize ox = ox1; ox < w_out; ox++)
-                    o[ox] = 0.0f;
-                }
-              memset (out + oy1 * w_out, 0, sizeof (float) * (h_out - oy1) * w_out);
+              for (gsize oy = 0; oy < h_out; oy++)
+                copy_row (out + oy * w_out, src + (oy + ky) * wp + kx, w_out);
             }
-        }
+      }
 }
 
 /* dx (n, c_in, h_in, w_in) ← Σ of dcol over the patches that read each input (im2col's
@@ -907,7 +920,7 @@ pl_conv_forward (const PlConvNet *net,
           guint m = MIN (work->chunk[i], n - s0);
           gsize mhw = m * hw;
 
-          im2col (work->col, work->act[i] + s0 * in_size, l, m);
+          im2col (work->col, work->padded, work->act[i] + s0 * in_size, l, m);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans,
                        l->c_out, mhw, ckk,
                        1.0f, l->w, ckk, work->col, mhw,
@@ -1025,7 +1038,7 @@ pl_conv_backward (const PlConvNet *net,
               bias_sum[o] += sum;
             }
 
-          im2col (work->col, work->act[i] + s0 * in_size, l, m);
+          im2col (work->col, work->padded, work->act[i] + s0 * in_size, l, m);
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
                        l->c_out, ckk, mhw,
                        1.0f, work->zc, mhw, work->col, mhw,
