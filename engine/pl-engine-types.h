@@ -37,6 +37,7 @@ typedef enum {
   PL_ENGINE_COMMAND_LOAD_SESSION,
   PL_ENGINE_COMMAND_SAVE_SESSION,
   PL_ENGINE_COMMAND_SCHEDULE,
+  PL_ENGINE_COMMAND_PRUNE_OBS,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

@@ -810,6 +810,9 @@ _pl_worker_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_SCHEDULE:
       do_schedule (w, cmd);
       break;
+    case PL_ENGINE_COMMAND_PRUNE_OBS:
+      _pl_worker_do_prune_obs (w, cmd);
+      break;
     default:
       g_assert_not_reached ();
     }

@@ -725,6 +725,21 @@ pl_engine_run_schedule (PlEngine               *self,
 }
 
 guint
+pl_engine_prune_obs (PlEngine *self,
+                     double    sparsity)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (sparsity >= 0.0 && sparsity <= 1.0, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_PRUNE_OBS);
+  cmd->value = sparsity;
+  cmd->cancellable = g_cancellable_new ();
+  return enqueue (self, cmd);
+}
+
+guint
 pl_engine_sweep (PlEngine          *self,
                  const PlScoreKind *scores,
                  guint              n_scores,

@@ -42,7 +42,7 @@
  * While training (or paused) or sweeping the worker takes: preview, clear-preview, set-strategy,
  * save-model, pause, resume, stop. Other commands that arrive then fail with PL_ENGINE_ERROR_BUSY.
  *
- * Undo: apply-prune, fine-tune, rewind and train push the parameters and masks they change;
+ * Undo: apply-prune, prune-obs, fine-tune, rewind and train push the parameters and masks they change;
  * pl_engine_undo() restores the newest (up to 16 kept). A new or loaded model clears the stack.
  *
  * Disposing the engine cancels what runs, stops the worker thread and joins it; drop the last
@@ -179,6 +179,15 @@ guint             pl_engine_run_schedule     (PlEngine                *self,
                                               const PlScheduleConfig  *config,
                                               guint64                  seed,
                                               gboolean                 adopt);
+
+/* Prunes the model to @sparsity with Optimal Brain Surgeon and layer-wise reconstruction
+ * (pl-obs.h, defaults: 2048 calibration samples of the training split, damping 0.01, 5 steps):
+ * the layers' sparsities from the strategy's scope as pl_obs_layer_sparsities gives them (its
+ * score, invert and N:M do not apply), then the kept weights and biases refitted. The old
+ * parameters and masks go on the undo stack; the preview is cleared. pl_engine_stop() cancels
+ * between two column blocks and leaves the model as it was (ok). State BUSY. */
+guint             pl_engine_prune_obs        (PlEngine             *self,
+                                              double                sparsity);
 
 /* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
  * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to

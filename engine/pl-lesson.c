@@ -24,6 +24,7 @@ static const char *action_names[PL_LESSON_N_ACTIONS] = {
   [PL_LESSON_ACTION_UNDO] = "undo",
   [PL_LESSON_ACTION_SWEEP] = "sweep",
   [PL_LESSON_ACTION_PROCEDURE] = "procedure",
+  [PL_LESSON_ACTION_PRUNE_OBS] = "prune-obs",
 };
 
 static const char *control_names[PL_LESSON_N_CONTROLS] = {
@@ -41,6 +42,7 @@ static const char *control_names[PL_LESSON_N_CONTROLS] = {
   [PL_LESSON_CONTROL_SWEEP] = "sweep",
   [PL_LESSON_CONTROL_REGULARISATION] = "regularisation",
   [PL_LESSON_CONTROL_PROCEDURE] = "procedure",
+  [PL_LESSON_CONTROL_PRUNE_OBS] = "prune-obs",
 };
 
 static const char *penalty_names[PL_LESSON_N_PENALTIES] = {
@@ -58,6 +60,9 @@ static const char *procedure_names[PL_LESSON_N_PROCEDURES] = {
   [PL_LESSON_PROCEDURE_L1] = "l1",
   [PL_LESSON_PROCEDURE_L0] = "l0",
   [PL_LESSON_PROCEDURE_AT_INIT] = "at-init",
+  [PL_LESSON_PROCEDURE_MOVEMENT] = "movement",
+  [PL_LESSON_PROCEDURE_SET] = "set",
+  [PL_LESSON_PROCEDURE_RIGL] = "rigl",
 };
 
 const char *
@@ -87,6 +92,9 @@ pl_lesson_procedure_method (PlLessonProcedure  procedure,
     [PL_LESSON_PROCEDURE_L1] = PL_METHOD_L1,
     [PL_LESSON_PROCEDURE_L0] = PL_METHOD_L0,
     [PL_LESSON_PROCEDURE_AT_INIT] = PL_METHOD_AT_INIT,
+    [PL_LESSON_PROCEDURE_MOVEMENT] = PL_METHOD_MOVEMENT,
+    [PL_LESSON_PROCEDURE_SET] = PL_METHOD_SET,
+    [PL_LESSON_PROCEDURE_RIGL] = PL_METHOD_RIGL,
   };
 
   g_return_val_if_fail (procedure < PL_LESSON_N_PROCEDURES, PL_METHOD_ONESHOT);
@@ -503,7 +511,8 @@ read_settings (PlJsonReader     *r,
     "seed", "penalty", "lambda", "clip-norm", "procedure", NULL,
   };
   static const char *activations[] = { "relu", "tanh", "sigmoid" };
-  static const char *scopes[] = { "global", "layer" };
+  /* in PlScope's order (pl_scope_name) */
+  static const char *scopes[] = { "global", "layer", "row", "erk" };
   JsonNode *node;
   double v;
   guint k;
@@ -573,13 +582,13 @@ read_settings (PlJsonReader     *r,
   if ((node = member (object, "scope")) != NULL)
     {
       gsize len = pl_json_enter (r, "scope", 0);
-      gboolean ok = read_name (r, node, _("scope"), scopes, 2, &k, error);
+      gboolean ok = read_name (r, node, _("scope"), scopes, G_N_ELEMENTS (scopes), &k, error);
 
       pl_json_leave (r, len);
       if (!ok)
         return FALSE;
-      s->scope_layer = k == 1;
-      s->has_scope_layer = TRUE;
+      s->scope = (PlScope) k;
+      s->has_scope = TRUE;
     }
   if ((node = member (object, "invert")) != NULL)
     {
@@ -819,7 +828,8 @@ read_step (PlJsonReader *r,
   for (guint i = 0; i < n_controls; i++)
     step->controls |= 1u << controls[i];
   for (guint i = 0; i < step->n_actions; i++)
-    if ((step->actions[i] == PL_LESSON_ACTION_PREVIEW || step->actions[i] == PL_LESSON_ACTION_PROCEDURE)
+    if ((step->actions[i] == PL_LESSON_ACTION_PREVIEW || step->actions[i] == PL_LESSON_ACTION_PROCEDURE
+         || step->actions[i] == PL_LESSON_ACTION_PRUNE_OBS)
         && !step->settings.has_sparsity)
       {
         pl_json_fail (r, error, _("the action “%s” needs “settings.sparsity”"),

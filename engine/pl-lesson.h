@@ -18,6 +18,10 @@
  *                                              scope, invert, sparsity, seed, penalty,
  *                                              lambda, clip-norm, procedure)
  *            "actions": [ "train", … ],        optional; run in order when the step starts
+ *                                              (new-model, train, preview, apply-prune,
+ *                                              prune-obs, fine-tune, rewind, undo, sweep,
+ *                                              procedure; preview, prune-obs and procedure
+ *                                              need settings.sparsity)
  *            "controls": [ "sparsity", … ],    the controls the step needs (teacher mode
  *                                              locks the others); see pl_lesson_control_name
  *            "view": "threshold",              the page to show
@@ -55,6 +59,7 @@ typedef enum {
   PL_LESSON_ACTION_UNDO,
   PL_LESSON_ACTION_SWEEP,
   PL_LESSON_ACTION_PROCEDURE,     /* runs settings.procedure to settings.sparsity */
+  PL_LESSON_ACTION_PRUNE_OBS,     /* OBS with reconstruction to settings.sparsity */
   PL_LESSON_N_ACTIONS
 } PlLessonAction;
 
@@ -73,6 +78,7 @@ typedef enum {
   PL_LESSON_CONTROL_SWEEP,
   PL_LESSON_CONTROL_REGULARISATION, /* the training penalty, its λ and the gradient clip */
   PL_LESSON_CONTROL_PROCEDURE,    /* the procedure list and Run Procedure */
+  PL_LESSON_CONTROL_PRUNE_OBS,    /* Prune with Reconstruction (OBS) */
   PL_LESSON_N_CONTROLS
 } PlLessonControl;
 
@@ -122,6 +128,9 @@ typedef enum {
   PL_LESSON_PROCEDURE_L1,             /* train with λ·Σ|w|, then prune by magnitude */
   PL_LESSON_PROCEDURE_L0,             /* hard-concrete gates with λ (Louizos et al. 2018) */
   PL_LESSON_PROCEDURE_AT_INIT,        /* prune the untrained weights with the score, then train */
+  PL_LESSON_PROCEDURE_MOVEMENT,       /* gradual, by movement −Σ_t w·g (Sanh et al. 2020) */
+  PL_LESSON_PROCEDURE_SET,            /* sparse from scratch, regrow at random (Mocanu et al. 2018) */
+  PL_LESSON_PROCEDURE_RIGL,           /* sparse from scratch, regrow by |g| (Evci et al. 2020) */
   PL_LESSON_N_PROCEDURES
 } PlLessonProcedure;
 
@@ -140,7 +149,7 @@ typedef struct {
   gboolean      has_epochs;       guint        epochs;       /* 1 … 10000 */
   gboolean      has_lr;           double       lr;           /* (0, 10] */
   gboolean      has_score;        PlScoreKind  score;
-  gboolean      has_scope_layer;  gboolean     scope_layer;  /* "scope": "global" | "layer" */
+  gboolean      has_scope;        PlScope      scope;        /* "scope": global, layer, row, erk */
   gboolean      has_invert;       gboolean     invert;
   gboolean      has_sparsity;     double       sparsity;     /* [0, 0.99] */
   gboolean      has_seed;         guint64      seed;         /* of the network's initialisation */

@@ -146,6 +146,7 @@ obs_core (double       *w,
           gsize         n_pruned,
           guint         bs,
           gboolean      refit,
+          GCancellable *cancellable,
           GError      **error)
 {
   gsize rc = (gsize) r * c;
@@ -162,6 +163,9 @@ obs_core (double       *w,
     {
       guint i2 = MIN (i1 + bs, c), nb = i2 - i1, p2 = MIN (i2, c_prunable);
       gsize target, take, n_cand = 0, already = 0;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
 
       /* the block's share of the layer's count: round(n_pruned · i2 / c) − pruned so far, at
        * least the weights pruned already */
@@ -323,7 +327,7 @@ pl_obs_prune_layer (float              *w_out,
   for (guint k = 1; k <= MAX (o->steps, 1); k++)
     if (!obs_core (w, mask, r, c, c_in, h, w_target, k_target,
                    (gsize) nearbyint ((double) n_pruned * k / MAX (o->steps, 1)),
-                   MIN (o->block_size, c), o->refit, error))
+                   MIN (o->block_size, c), o->refit, o->cancellable, error))
       return FALSE;
 
   for (guint i = 0; i < r; i++)

@@ -43,7 +43,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "pl-dataset.h"
 #include "pl-mlp.h"
@@ -61,9 +61,12 @@ typedef struct {
   gboolean  match_dense;  /* the refit's target is the dense network's layer output (default
                            * TRUE), not the dense weights on the pruned inputs */
   guint64   seed;         /* the calibration samples: the first of a seeded permutation */
+  GCancellable *cancellable;  /* borrowed, or NULL: checked before every column block; when
+                               * cancelled the call fails with G_IO_ERROR_CANCELLED and the
+                               * weights are partly pruned (prune a copy) */
 } PlObsOptions;
 
-#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 5, TRUE, 0 }
+#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 5, TRUE, 0, NULL }
 
 /* Prunes one layer in place. @w (n_out, n_in) and @mask (n_out, n_in, 1 kept / 0 pruned) are
  * the layer's weights and mask, @b (n_out) its bias (NULL: not refitted, options->bias

@@ -296,6 +296,7 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_LOAD_SESSION] = "load-session",
     [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
     [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
+    [PL_ENGINE_COMMAND_PRUNE_OBS] = "prune-obs",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -328,6 +329,7 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_LOAD_SESSION] = N_("opening the session"),
     [PL_ENGINE_COMMAND_SAVE_SESSION] = N_("saving the session"),
     [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
+    [PL_ENGINE_COMMAND_PRUNE_OBS] = N_("pruning with reconstruction (OBS)"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)

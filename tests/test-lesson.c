@@ -112,7 +112,7 @@ test_parse_fields (void)
   g_assert_cmpuint (s->settings.epochs, ==, 12);
   g_assert_cmpfloat (s->settings.lr, ==, 0.02);
   g_assert_cmpint (s->settings.score, ==, PL_SCORE_APOZ);
-  g_assert_true (s->settings.scope_layer && s->settings.invert);
+  g_assert_true (s->settings.has_scope && s->settings.scope == PL_SCOPE_LAYER && s->settings.invert);
   g_assert_cmpfloat (s->settings.sparsity, ==, 0.75);
   g_assert_cmpuint (s->settings.seed, ==, 3);
   g_assert_false (s->settings.has_epochs == FALSE);

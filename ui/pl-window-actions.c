@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "pl-preferences.h"
 #include "pl-window-private.h"
@@ -116,6 +117,23 @@ _pl_window_train_options (PlWindow      *self,
   config->clip_norm = gtk_spin_button_get_value (self->clip_spin);
 }
 
+/* Δt for movement, SET and RigL: about PROCEDURE_MASK_UPDATES mask updates in a run of
+ * @epochs epochs of ⌈n_train / batch⌉ steps. Movement updates every Δt steps over the first
+ * ramp·steps (n = ⌊ramp·steps/Δt⌋ updates, pl-schedule.h), SET and RigL every Δt steps until
+ * T_end = ⌊ramp·steps⌋, so both make ⌊ramp·steps/Δt⌋ ≈ 10 with Δt = max (1, ⌊ramp·steps/10⌋). */
+#define PROCEDURE_MASK_UPDATES 10
+
+static guint64
+procedure_delta_steps (guint  n_train,
+                       guint  batch_size,
+                       guint  epochs,
+                       double ramp)
+{
+  guint64 steps = (guint64) epochs * ((n_train + MAX (batch_size, 1) - 1) / MAX (batch_size, 1));
+
+  return MAX ((guint64) floor (ramp * (double) steps / PROCEDURE_MASK_UPDATES), 1);
+}
+
 /* win.run-procedure: the procedure chosen, from the network as it is, to the slider's
  * sparsity, with the strategy's score and scope and the training settings; its points join the
  * Curves chart. */
@@ -160,7 +178,35 @@ run_procedure_action (GtkWidget  *widget,
   /* at initialisation: the untrained weights pruned, then trained as Train would */
   config.dense_epochs = MAX ((guint) gtk_spin_button_get_value (self->epochs_spin), 1);
   config.dense_lr = config.train.lr;
+  /* SET and RigL train from scratch for as long as Train would */
+  config.dst_epochs = config.dense_epochs;
+  if (method == PL_METHOD_MOVEMENT || method == PL_METHOD_SET || method == PL_METHOD_RIGL)
+    config.delta_steps = procedure_delta_steps (self->snapshot != NULL ? self->snapshot->n_train : 0,
+                                                config.train.batch_size,
+                                                method == PL_METHOD_MOVEMENT ? config.gradual_epochs
+                                                                             : config.dst_epochs,
+                                                config.ramp);
   _pl_window_track (self, pl_engine_run_schedule (self->engine, method, &config, 1, FALSE));
+}
+
+/* win.prune-obs: Optimal Brain Surgeon with reconstruction to the slider's sparsity, in the
+ * strategy's scope (pl_engine_prune_obs); a prune step like Apply, which Undo reverts. */
+static void
+prune_obs_action (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  PlWindow *self = PL_WINDOW (widget);
+  double target = gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0;
+
+  if (target <= 0.0)
+    {
+      _pl_window_toast (self, _("Set the sparsity to reach on the slider first"));
+      return;
+    }
+  /* the scope it allocates the sparsity with is the strategy's: send the panel's first */
+  _pl_window_send_strategy (self);
+  _pl_window_track (self, pl_engine_prune_obs (self->engine, CLAMP (target, 0.0, 1.0)));
 }
 
 static void
@@ -417,7 +463,8 @@ _pl_window_update_actions (PlWindow *self)
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
                                    || s->state == PL_ENGINE_STATE_PAUSED
-                                   || (s->state == PL_ENGINE_STATE_BUSY && s->command == PL_ENGINE_COMMAND_SCHEDULE));
+                                   || (s->state == PL_ENGINE_STATE_BUSY && (s->command == PL_ENGINE_COMMAND_SCHEDULE
+                                                                            || s->command == PL_ENGINE_COMMAND_PRUNE_OBS)));
 
 #define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
   gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
@@ -432,6 +479,7 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
   gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
   gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
+  gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && FREE (PRUNE_OBS));
 #undef FREE
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
@@ -453,6 +501,7 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.rewind", NULL, rewind_action);
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
   gtk_widget_class_install_action (widget_class, "win.run-procedure", NULL, run_procedure_action);
+  gtk_widget_class_install_action (widget_class, "win.prune-obs", NULL, prune_obs_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);

@@ -27,8 +27,8 @@ _pl_window_lesson_automation (const PlLessonStep *step)
     g_string_append_printf (out, "epochs=%u;", s->epochs);
   if (s->has_lr)
     g_string_append_printf (out, "lr=%s;", g_ascii_dtostr (number, sizeof number, s->lr));
-  if (s->has_scope_layer)
-    g_string_append_printf (out, "scope=%s;", s->scope_layer ? "layer" : "global");
+  if (s->has_scope)
+    g_string_append_printf (out, "scope=%s;", pl_scope_name (s->scope));
   if (s->has_invert)
     g_string_append_printf (out, "invert=%d;", s->invert ? 1 : 0);
   if (s->has_score)
@@ -49,6 +49,9 @@ _pl_window_lesson_automation (const PlLessonStep *step)
                                 g_ascii_dtostr (number, sizeof number, 100 * s->sparsity));
       else if (step->actions[i] == PL_LESSON_ACTION_PROCEDURE)
         g_string_append_printf (out, "sparsity=%s;idle;run-procedure;",
+                                g_ascii_dtostr (number, sizeof number, 100 * s->sparsity));
+      else if (step->actions[i] == PL_LESSON_ACTION_PRUNE_OBS)
+        g_string_append_printf (out, "sparsity=%s;idle;prune-obs;",
                                 g_ascii_dtostr (number, sizeof number, 100 * s->sparsity));
       else
         g_string_append_printf (out, "%s;", pl_lesson_action_name (step->actions[i]));
@@ -249,6 +252,7 @@ control_widget (PlWindow        *self,
     case PL_LESSON_CONTROL_SWEEP:       return self->sweep_button;
     case PL_LESSON_CONTROL_REGULARISATION: return GTK_WIDGET (self->penalty_row);
     case PL_LESSON_CONTROL_PROCEDURE:   return GTK_WIDGET (self->procedure_dropdown);
+    case PL_LESSON_CONTROL_PRUNE_OBS:   return self->obs_button;
     case PL_LESSON_N_CONTROLS:
     default:                            return NULL;
     }

@@ -57,6 +57,7 @@ struct _PlWindow {
   GtkWidget            *pruning_group;
   GtkWidget            *invert_row;
   GtkWidget            *apply_button;
+  GtkWidget            *obs_button;
   GtkWidget            *fine_tune_button;
   GtkWidget            *rewind_button;
   GtkWidget            *network_group;

@@ -47,6 +47,9 @@ static const char *procedure_titles[PL_LESSON_N_PROCEDURES] = {
   [PL_LESSON_PROCEDURE_L1] = N_("L1, then prune"),
   [PL_LESSON_PROCEDURE_L0] = N_("L0, hard-concrete"),
   [PL_LESSON_PROCEDURE_AT_INIT] = N_("At initialisation, then train"),
+  [PL_LESSON_PROCEDURE_MOVEMENT] = N_("Movement, while fine-tuning"),
+  [PL_LESSON_PROCEDURE_SET] = N_("SET, sparse from scratch"),
+  [PL_LESSON_PROCEDURE_RIGL] = N_("RigL, sparse from scratch"),
 };
 
 /* ---- snapshots ---- */
@@ -645,6 +648,7 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (pruning_group);
   CHILD (invert_row);
   CHILD (apply_button);
+  CHILD (obs_button);
   CHILD (fine_tune_button);
   CHILD (rewind_button);
   CHILD (network_group);
