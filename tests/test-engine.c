@@ -10,6 +10,7 @@
 #include "pl-engine.h"
 #include "pl-error.h"
 #include "pl-eval.h"
+#include "pl-obs.h"
 #include "pl-prune.h"
 #include "pl-score.h"
 
@@ -586,6 +587,100 @@ test_schedule (void)
   g_assert_true (r.last->can_undo);
   g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
   g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* prune-obs: the engine's result is what pl_obs_prune gives on the same model with the same
+ * calibration data (the training split) and layer sparsities (global magnitude's allocation at
+ * 70 %), weight for weight; Undo brings back every weight, bias and mask bit for bit; a Stop
+ * before it runs leaves the model as it was. */
+static void
+test_prune_obs (void)
+{
+  g_autoptr(PlSnapshot) before = NULL;
+  g_autoptr(PlMlp) reference = NULL;
+  g_autoptr(PlMlp) result = NULL;
+  g_autoptr(PlData) data = load_data ();
+  g_autoptr(GError) error = NULL;
+  double sparsity[PL_MLP_MAX_LAYERS];
+  PlPruneSpec spec;
+  Recorder r;
+  guint id;
+
+  set_up (&r, 4);
+  before = pl_snapshot_ref (r.last);
+  reference = pl_snapshot_build_model (before, FALSE);
+  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.7);
+  g_assert_true (pl_obs_layer_sparsities (reference, &spec, sparsity, &error));
+  g_assert_no_error (error);
+  g_assert_true (pl_obs_prune (reference, data->train, sparsity, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (wait_done (&r, pl_engine_prune_obs (r.engine, 0.7)));
+  g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth + 1);
+  g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, 0.7, 0.01);
+  result = pl_snapshot_build_model (r.last, FALSE);
+  g_assert_cmpuint (result->n_params, ==, reference->n_params);
+  for (gsize k = 0; k < result->n_params; k++)
+    {
+      g_assert_cmpfloat (result->masks[k], ==, reference->masks[k]);
+      g_assert_cmpfloat_with_epsilon (result->params[k], reference->params[k], 1e-6);
+    }
+
+  g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
+  g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth);
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  for (guint i = 0; i < r.last->n_layers; i++)
+    {
+      g_assert_true (bytes_equal (r.last->layers[i].masks, before->layers[i].masks));
+      g_assert_true (bytes_equal (r.last->layers[i].weights, before->layers[i].weights));
+      g_assert_true (bytes_equal (r.last->layers[i].biases, before->layers[i].biases));
+    }
+
+  /* stopped while queued: cancelled at its first column block, ok, nothing changed */
+  id = pl_engine_prune_obs (r.engine, 0.7);
+  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, id));
+  g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
+  g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth);
+  g_assert_cmpuint (r.errors->len, ==, 0);
+
+  recorder_clear (&r);
+}
+
+/* Movement, SET and RigL through the engine (as the app's Procedure list runs them, with Δt
+ * for about 10 mask updates): the last point of each is at the sparsity asked for. */
+static void
+test_schedule_dst (void)
+{
+  static const PlMethod methods[] = { PL_METHOD_MOVEMENT, PL_METHOD_SET, PL_METHOD_RIGL };
+  PlScheduleConfig config;
+  Recorder r;
+
+  set_up (&r, 4);
+  pl_schedule_config_init (&config);
+  train_config (&config.train, 1);
+  config.targets[0] = 0.8;
+  config.n_targets = 1;
+  config.gradual_epochs = 2;
+  config.dst_epochs = 2;
+  config.dense_lr = 0.01;
+  config.delta_steps = 7;   /* some 50 steps an epoch: ⌊0.7 · 100 / 10⌋ */
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      const PlSchedulePoint *p;
+      gsize n;
+
+      g_assert_true (wait_done (&r, pl_engine_run_schedule (r.engine, methods[i], &config, 3, FALSE)));
+      g_assert_nonnull (r.last->schedules[methods[i]]);
+      p = g_bytes_get_data (r.last->schedules[methods[i]], &n);
+      n /= sizeof (PlSchedulePoint);
+      g_assert_cmpuint (n, ==, 2);
+      g_assert_cmpfloat_with_epsilon (p[n - 1].sparsity, 0.8, 0.01);
+      g_assert_true (isfinite (p[n - 1].val_accuracy));
+    }
   g_assert_cmpuint (r.errors->len, ==, 0);
 
   recorder_clear (&r);
@@ -1269,6 +1364,8 @@ main (int   argc,
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);
   g_test_add_func ("/engine/thread/sweep/seeds-and-layer-sparsity", test_sweep_seeds);
   g_test_add_func ("/engine/thread/schedule/points-arrive-and-adopt-undoes", test_schedule);
+  g_test_add_func ("/engine/thread/schedule/movement-set-rigl-reach-the-target", test_schedule_dst);
+  g_test_add_func ("/engine/thread/prune-obs/equals-pl-obs-and-undoes", test_prune_obs);
   g_test_add_func ("/engine/thread/sweep/previews-answered-during-and-after", test_sweep_then_preview);
   g_test_add_func ("/engine/thread/strategy/rescores", test_strategy);
   g_test_add_func ("/engine/thread/snapshots/coalesce-while-the-loop-is-away", test_snapshots_coalesce);

@@ -128,6 +128,48 @@ test_parse_fields (void)
   g_assert_true (isinf (s->expects[1].min) && s->expects[1].min < 0);
 }
 
+/* Issue 16's fields: every scope, the action and control prune-obs, and the procedures
+ * movement, set and rigl, read into the settings as the GUI uses them. */
+static void
+test_parse_issue16 (void)
+{
+  static const struct { const char *name; PlScope scope; } scopes[] = {
+    { "global", PL_SCOPE_GLOBAL }, { "layer", PL_SCOPE_LAYER }, { "row", PL_SCOPE_ROW }, { "erk", PL_SCOPE_ERK },
+  };
+  static const struct { const char *name; PlLessonProcedure procedure; PlMethod method; } procedures[] = {
+    { "movement", PL_LESSON_PROCEDURE_MOVEMENT, PL_METHOD_MOVEMENT },
+    { "set", PL_LESSON_PROCEDURE_SET, PL_METHOD_SET },
+    { "rigl", PL_LESSON_PROCEDURE_RIGL, PL_METHOD_RIGL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (scopes); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (procedures); j++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *json = g_strdup_printf (
+          "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\","
+          "\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"scope\":\"%s\","
+          "\"procedure\":\"%s\",\"sparsity\":0.9},\"actions\":[\"prune-obs\",\"undo\",\"procedure\"],"
+          "\"controls\":[\"prune-obs\",\"procedure\"]}]}", scopes[i].name, procedures[j].name);
+        g_autoptr(PlLesson) l = parse (json, &error);
+        const PlLessonStep *s;
+        gboolean rewind = TRUE;
+
+        g_assert_no_error (error);
+        s = &l->steps[0];
+        g_assert_true (s->settings.has_scope);
+        g_assert_cmpint (s->settings.scope, ==, scopes[i].scope);
+        g_assert_true (s->settings.has_procedure);
+        g_assert_cmpint (s->settings.procedure, ==, procedures[j].procedure);
+        g_assert_cmpint (pl_lesson_procedure_method (s->settings.procedure, &rewind), ==, procedures[j].method);
+        g_assert_false (rewind);
+        g_assert_cmpuint (s->n_actions, ==, 3);
+        g_assert_cmpint (s->actions[0], ==, PL_LESSON_ACTION_PRUNE_OBS);
+        g_assert_cmpstr (pl_lesson_action_name (s->actions[0]), ==, "prune-obs");
+        g_assert_cmpuint (s->controls, ==, (1u << PL_LESSON_CONTROL_PRUNE_OBS) | (1u << PL_LESSON_CONTROL_PROCEDURE));
+      }
+}
+
 /* The user's language first, then English, then the first given. */
 static void
 test_text_language (void)
@@ -192,6 +234,10 @@ test_rejects (void)
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"procedure\":\"l0\"},\"actions\":[\"procedure\"]}]}", "settings.sparsity" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"procedure\":\"annealing\"}}]}", "settings.procedure" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"penalty\":\"l2\"}}]}", "settings.penalty" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"scope\":\"neuron\"}}]}", "global, layer, row, erk" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"scope\":true}}]}", "settings.scope" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"prune-obs\"]}]}", "the action “prune-obs” needs “settings.sparsity”" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"procedure\":\"RigL\"}}]}", "movement, set, rigl" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"lambda\":0}}]}", "settings.lambda" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"settings\":{\"clip-norm\":-1}}]}", "settings.clip-norm" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"curves\",\"notice\":\"n\",\"expect\":[{\"quantity\":\"procedure-accuracy\",\"min\":0.9}]}]}", "settings.procedure" },
@@ -272,6 +318,7 @@ main (int    argc,
 
   g_test_add_func ("/engine/lesson/built-in/one-per-topic-in-two-languages", test_built_in);
   g_test_add_func ("/engine/lesson/parse/reads-every-field", test_parse_fields);
+  g_test_add_func ("/engine/lesson/parse/scopes-prune-obs-and-dst-procedures", test_parse_issue16);
   g_test_add_func ("/engine/lesson/text/picks-the-users-language", test_text_language);
   g_test_add_func ("/engine/lesson/rejects/malformed-with-the-place", test_rejects);
   g_test_add_func ("/engine/lesson/rejects/binary-and-huge", test_rejects_binary_and_huge);

@@ -438,6 +438,26 @@ test_model (void)
   g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID);
 }
 
+/* A cancelled GCancellable stops pl_obs_prune at its first column block with
+ * G_IO_ERROR_CANCELLED, before any weight of the first layer is pruned. */
+static void
+test_cancelled (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) m = pl_mlp_new_from_arch ("6-12-3", PL_ACTIVATION_RELU, &error);
+  g_autoptr(PlDataset) data = pl_test_random_data (100, 6, 3, 5);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  double s[] = { 0.5, 0.5 };
+  PlObsOptions options = PL_OBS_OPTIONS_INIT;
+
+  pl_mlp_init (m, 2);
+  options.cancellable = cancellable;
+  g_cancellable_cancel (cancellable);
+  g_assert_false (pl_obs_prune (m, data, s, &options, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (count_pruned (m->layers[0].w_mask, 72), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -451,6 +471,7 @@ main (int    argc,
   g_test_add_func ("/engine/obs/layer/beats-masking", test_beats_masking);
   g_test_add_func ("/engine/obs/layer/keeps-pruned-and-drops-dead-inputs", test_pruned_and_dead);
   g_test_add_func ("/engine/obs/model/exact-counts", test_model);
+  g_test_add_func ("/engine/obs/model/stops-when-cancelled", test_cancelled);
 
   return pl_test_run ();
 }
