@@ -150,6 +150,108 @@ test_scopes_nm_and_at_init (void)
   g_free (errors.message);
 }
 
+/* The GtkDropDown whose list has @n_items rows (the Procedure list), depth first. */
+static GtkDropDown *
+find_dropdown_with (GtkWidget *root,
+                    guint      n_items)
+{
+  if (GTK_IS_DROP_DOWN (root) && gtk_drop_down_get_model (GTK_DROP_DOWN (root)) != NULL
+      && g_list_model_get_n_items (gtk_drop_down_get_model (GTK_DROP_DOWN (root))) == n_items)
+    return GTK_DROP_DOWN (root);
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkDropDown *found = find_dropdown_with (c, n_items);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Issue 16 as a user clicks it: "Prune with Reconstruction (OBS)" prunes to the slider's
+ * sparsity and Undo puts every weight back; Movement, SET and RigL chosen in the Procedure list
+ * and run with Run Procedure each reach the slider's sparsity. */
+static void
+test_prune_obs_and_dst (void)
+{
+  static const struct { const char *title; PlMethod method; } procedures[] = {
+    { "Movement, while fine-tuning", PL_METHOD_MOVEMENT },
+    { "SET, sparse from scratch", PL_METHOD_SET },
+    { "RigL, sparse from scratch", PL_METHOD_RIGL },
+  };
+  PlWindow *window = pl_window_new (NULL);
+  GtkWidget *root = GTK_WIDGET (window);
+  PlEngine *engine = pl_window_get_engine (window);
+  g_autoptr(PlSnapshot) before = NULL;
+  Errors errors = { 0 };
+  GtkWidget *obs, *undo, *run;
+  GtkDropDown *procedure;
+  PlSnapshot *s;
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  pl_window_automate (window, "epochs=5;train");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
+  before = pl_snapshot_ref (pl_engine_get_snapshot (engine));
+
+  obs = pl_test_find_widget (root, GTK_TYPE_BUTTON, "win.prune-obs");
+  undo = pl_test_find_widget (root, GTK_TYPE_BUTTON, "win.undo");
+  run = pl_test_find_widget (root, GTK_TYPE_BUTTON, "win.run-procedure");
+  g_assert_nonnull (obs);
+  g_assert_nonnull (undo);
+  g_assert_nonnull (run);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (obs)), ==, "Prune with Re_construction (OBS)");
+  pl_window_set_sparsity (window, 80.0);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_true (gtk_widget_is_sensitive (obs));
+  g_signal_emit_by_name (obs, "clicked");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 120));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpuint (errors.errors, ==, 0);
+  g_assert_cmpfloat_with_epsilon (s->metrics.total.parameter_sparsity, 0.8, 0.01);
+  g_assert_true (s->can_undo);
+  g_assert_true (gtk_widget_is_sensitive (undo));
+  g_signal_emit_by_name (undo, "clicked");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpfloat (s->metrics.total.parameter_sparsity, ==, 0.0);
+  for (guint i = 0; i < s->n_layers; i++)
+    g_assert_true (g_bytes_equal (s->layers[i].weights, before->layers[i].weights));
+
+  procedure = find_dropdown_with (root, PL_LESSON_N_PROCEDURES);
+  g_assert_nonnull (procedure);
+  pl_window_automate (window, "epochs=2");
+  for (guint i = 0; i < G_N_ELEMENTS (procedures); i++)
+    {
+      GListModel *list = gtk_drop_down_get_model (procedure);
+      const PlSchedulePoint *p;
+      gsize n;
+      guint row = GTK_INVALID_LIST_POSITION;
+
+      for (guint k = 0; k < g_list_model_get_n_items (list); k++)
+        if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (list), k), procedures[i].title))
+          row = k;
+      g_assert_cmpuint (row, !=, GTK_INVALID_LIST_POSITION);
+      gtk_drop_down_set_selected (procedure, row);
+      g_assert_true (gtk_widget_is_sensitive (run));
+      g_signal_emit_by_name (run, "clicked");
+      g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
+      s = pl_engine_get_snapshot (engine);
+      g_assert_cmpuint (errors.errors, ==, 0);
+      g_assert_nonnull (s->schedules[procedures[i].method]);
+      p = g_bytes_get_data (s->schedules[procedures[i].method], &n);
+      n /= sizeof (PlSchedulePoint);
+      g_assert_cmpuint (n, >=, 2);
+      g_assert_cmpfloat_with_epsilon (p[n - 1].sparsity, 0.8, 0.01);
+    }
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_free (errors.message);
+}
+
 /* ---- errors in the middle of what runs ---- */
 
 typedef struct {
@@ -1400,6 +1502,7 @@ main (int    argc,
                    test_user_session);
   g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
   g_test_add_func ("/gui/strategy/row-erk-nm-and-pruning-at-init", test_scopes_nm_and_at_init);
+  g_test_add_func ("/gui/prune/obs-undoes-and-movement-set-rigl-run", test_prune_obs_and_dst);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);
