@@ -193,10 +193,54 @@ remove_filter (PlConvNet *net,
     }
 }
 
+void
+pl_conv_filter_fpgm (const PlConvNet *net,
+                     guint            layer,
+                     double          *out)
+{
+  const PlConvLayer *l;
+  gsize per;
+
+  g_return_if_fail (net != NULL && layer < net->n_layers && out != NULL);
+  l = &net->layers[layer];
+  g_return_if_fail (l->kind == PL_CONV_LAYER_CONV);
+
+  per = (gsize) l->c_in * l->k * l->k;
+  for (guint j = 0; j < l->c_out; j++)
+    {
+      double g = 0.0;
+
+      if (l->filter_mask[j] != 0.0f)
+        for (guint i = 0; i < l->c_out; i++)
+          {
+            double d2 = 0.0;
+
+            if (i == j || l->filter_mask[i] == 0.0f)
+              continue;
+            for (gsize t = 0; t < per; t++)
+              {
+                double d = (double) l->w[j * per + t] - l->w[i * per + t];
+
+                d2 += d * d;
+              }
+            g += sqrt (d2);
+          }
+      out[j] = g;
+    }
+}
+
 guint
 pl_conv_prune_filters (PlConvNet *net,
                        double     sparsity,
                        gboolean   l2)
+{
+  return pl_conv_prune_filters_by (net, sparsity, l2 ? PL_CONV_FILTER_L2 : PL_CONV_FILTER_L1);
+}
+
+guint
+pl_conv_prune_filters_by (PlConvNet         *net,
+                          double             sparsity,
+                          PlConvFilterScore  score)
 {
   guint removed = 0;
 
@@ -212,7 +256,10 @@ pl_conv_prune_filters (PlConvNet *net,
       if (l->kind != PL_CONV_LAYER_CONV)
         continue;
       norm = g_new (double, l->c_out);
-      pl_conv_filter_norms (net, i, l2, norm);
+      if (score == PL_CONV_FILTER_FPGM)
+        pl_conv_filter_fpgm (net, i, norm);
+      else
+        pl_conv_filter_norms (net, i, score == PL_CONV_FILTER_L2, norm);
       for (guint o = 0; o < l->c_out; o++)
         dead += l->filter_mask[o] == 0.0f;
       target = (guint) MIN (round_even (sparsity * l->c_out), l->c_out - 1);

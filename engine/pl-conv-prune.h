@@ -41,4 +41,28 @@ void   pl_conv_filter_norms    (const PlConvNet *net,
                                 gboolean         l2,
                                 double          *out);
 
+typedef enum {
+  PL_CONV_FILTER_L1,     /* Σ|F_j| (Li et al. 2017) */
+  PL_CONV_FILTER_L2,     /* √ΣF_j² */
+  PL_CONV_FILTER_FPGM    /* Σ_i ‖F_j − F_i‖₂ (He et al. 2019) */
+} PlConvFilterScore;
+
+/* FPGM, filter pruning via geometric median (He, Liu, Wang, Hu & Yang 2019, CVPR, §3.4,
+ * Eq. 6): the geometric median of a layer's filters is approximated by the filter that
+ * minimises the summed distance to the others, so filter j scores
+ *   g(j) = Σ_i ‖F_j − F_i‖₂
+ * over the layer's live filters i (dead ones score 0), and the filters with the smallest g —
+ * those closest to the median, whose information the others carry — are removed first. Into
+ * @out (c_out), in double. */
+void   pl_conv_filter_fpgm     (const PlConvNet *net,
+                                guint            layer,
+                                double          *out);
+
+/* pl_conv_prune_filters() with the score chosen: per layer, the scores are computed once on
+ * the filters as they are and the round(s·c_out) lowest live ones removed (ties by index),
+ * their next-layer input channels with them. Returns the filters removed. */
+guint  pl_conv_prune_filters_by (PlConvNet         *net,
+                                 double             sparsity,
+                                 PlConvFilterScore  score);
+
 G_END_DECLS

@@ -759,6 +759,48 @@ test_prune_filters_by_hand (void)
     }
 }
 
+/* FPGM (He et al. 2019, Eq. 6) by hand on three 1×2×2 filters A = (0,0,0,0), B = (3,0,0,4),
+ * C = (0,0,0,1): ‖A−B‖ = 5, ‖A−C‖ = 1, ‖B−C‖ = √(9+9) = 3√2, so g(A) = 6, g(B) = 5 + 3√2,
+ * g(C) = 1 + 3√2 ≈ 5.243 — C, nearest the geometric median, goes first although A has the
+ * smaller norm. */
+static void
+test_prune_filters_fpgm_by_hand (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c3k2-c2k2-3", PL_ACTIVATION_RELU, &error);
+  PlConvLayer *c0, *c1;
+  const float filters[3][4] = { { 0, 0, 0, 0 }, { 3, 0, 0, 4 }, { 0, 0, 0, 1 } };
+  double g[3];
+
+  g_assert_no_error (error);
+  pl_conv_net_init (net, 4);
+  c0 = &net->layers[0];
+  c1 = &net->layers[1];
+  for (guint o = 0; o < 3; o++)
+    memcpy (c0->w + o * 4, filters[o], sizeof filters[o]);
+  pl_conv_filter_fpgm (net, 0, g);
+  g_assert_cmpfloat_with_epsilon (g[0], 6.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g[1], 5.0 + 3.0 * sqrt (2.0), 1e-6);
+  g_assert_cmpfloat_with_epsilon (g[2], 1.0 + 3.0 * sqrt (2.0), 1e-6);
+
+  /* layer 1, two filters: g is ‖F_0 − F_1‖ for both, a tie, so filter 0 goes */
+  g_assert_cmpuint (pl_conv_prune_filters_by (net, 1.0 / 3.0, PL_CONV_FILTER_FPGM), ==, 2);
+  g_assert_cmpfloat (c0->filter_mask[0], ==, 1.0f);
+  g_assert_cmpfloat (c0->filter_mask[1], ==, 1.0f);
+  g_assert_cmpfloat (c0->filter_mask[2], ==, 0.0f);
+  for (guint q = 0; q < 2; q++)
+    for (guint t = 0; t < 4; t++)
+      g_assert_cmpfloat (c1->w_mask[(q * 3 + 2) * 4 + t], ==, 0.0f);
+  g_assert_cmpfloat (c1->filter_mask[0], ==, 0.0f);
+  g_assert_cmpfloat (c1->filter_mask[1], ==, 1.0f);
+
+  /* a dead filter counts no more: A and B are left, g(A) = g(B) = 5 */
+  pl_conv_filter_fpgm (net, 0, g);
+  g_assert_cmpfloat_with_epsilon (g[0], 5.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (g[1], 5.0, 1e-6);
+  g_assert_cmpfloat (g[2], ==, 0.0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -777,5 +819,6 @@ main (int    argc,
   g_test_add_func ("/engine/conv/train/rejects-mismatched-data", test_train_rejects_mismatched_data);
   g_test_add_func ("/engine/conv/prune/magnitude-matches-ranks", test_prune_magnitude_matches_ranks);
   g_test_add_func ("/engine/conv/prune/filters-by-hand", test_prune_filters_by_hand);
+  g_test_add_func ("/engine/conv/prune/fpgm-by-hand", test_prune_filters_fpgm_by_hand);
   return pl_test_run ();
 }
