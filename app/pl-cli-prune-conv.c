@@ -1,5 +1,6 @@
 /* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by magnitude,
- * or whole filters by their L1/L2 norm (Li et al. 2017), then optional fine-tuning */
+ * or whole filters by their L1/L2 norm (Li et al. 2017) or FPGM (He et al. 2019), then
+ * optional fine-tuning */
 #define G_LOG_DOMAIN "prunelab-cli"
 
 #include "config.h"
@@ -17,6 +18,7 @@ int
 _pl_cli_prune_conv (const PlCliPruneArgs *a,
                     PlCliDataArgs        *data_args,
                     PlScoreKind           kind,
+                    gboolean              fpgm,
                     PlScope               scope,
                     const PlCliNumbers   *sparsity,
                     gboolean              by_threshold,
@@ -28,7 +30,7 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
   g_autoptr(PlEvaluation) before = NULL;
   g_autoptr(PlEvaluation) pruned_ev = NULL;
   g_autoptr(PlEvaluation) after = NULL;
-  gboolean structured = kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
+  gboolean structured = fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
   guint removed = 0;
   gsize n_weights, n_pruned;
   double s;
@@ -36,7 +38,7 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
   if (by_threshold || sparsity->n != 1)
     return _pl_cli_usage (_("a convolutional network is pruned to one --sparsity value so far"));
   if (kind != PL_SCORE_MAGNITUDE && !structured)
-    return _pl_cli_usage (_("a convolutional network is pruned by --score magnitude, or by filters with --structured --score neuron-l1 or neuron-l2, so far"));
+    return _pl_cli_usage (_("a convolutional network is pruned by --score magnitude, or by filters with --structured --score neuron-l1, neuron-l2 or fpgm, so far"));
   if (a->invert || a->exclude_output)
     return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
   s = sparsity->values[0];
@@ -55,7 +57,9 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
     }
 
   if (structured)
-    removed = pl_conv_prune_filters (net, s, kind == PL_SCORE_NEURON_L2);
+    removed = pl_conv_prune_filters_by (net, s, fpgm ? PL_CONV_FILTER_FPGM
+                                                : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2
+                                                : PL_CONV_FILTER_L1);
   else
     pl_conv_prune_magnitude (net, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
   pruned_ev = pl_conv_evaluate (net, data->test, NULL);
@@ -91,7 +95,7 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
       _pl_cli_add_string (b, "model", a->model_path);
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "arch", arch);
-      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "score", fpgm ? "fpgm" : pl_score_info (kind)->name);
       _pl_cli_add_string (b, "scope", structured ? "layer" : scope == PL_SCOPE_GLOBAL ? "global" : "layer");
       _pl_cli_add_bool (b, "structured", structured);
       _pl_cli_add_double (b, "target_sparsity", s);

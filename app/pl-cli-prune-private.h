@@ -66,10 +66,12 @@ gboolean  _pl_cli_fine_tune         (PlMlp                *model,
                                      GError              **error);
 
 /* prune on a convolutional network (pl-cli-prune-conv.c): magnitude, or filters by
- * neuron-l1 / neuron-l2 with --structured; returns the exit status. */
+ * neuron-l1 / neuron-l2 with --structured, or by FPGM with @fpgm (@kind then ignored);
+ * returns the exit status. */
 int       _pl_cli_prune_conv        (const PlCliPruneArgs *a,
                                      PlCliDataArgs        *data_args,
                                      PlScoreKind           kind,
+                                     gboolean              fpgm,
                                      PlScope               scope,
                                      const PlCliNumbers   *sparsity,
                                      gboolean              by_threshold,

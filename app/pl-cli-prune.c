@@ -145,6 +145,10 @@ _pl_cli_prune (int    argc,
               _("Formula:"), "S = −Σ_t w^(t)·∂L/∂w^(t)",
               _("Source:"), _("Sanh, Wolf & Rush 2020, eq. 7–8"),
               _("Accumulated over the fine-tuning steps, so it needs a schedule: the weights that fine-tuning pulls towards zero are pruned first."));
+      printf ("fpgm — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Filter pruning via geometric median (convolutional networks, --structured)"),
+              _("Formula:"), "g(j) = Σ_i ‖F_j − F_i‖₂",
+              _("Source:"), _("He, Liu, Wang, Hu & Yang 2019 (CVPR), “Filter Pruning via Geometric Median”, Eq. 6"),
+              _("Scores each filter of a conv layer by its summed distance to the layer’s other live filters; the filters nearest the geometric median, which the others can stand in for, are removed first, with the next layer’s input channel that reads them."));
       printf ("%s\n\n", _("Scopes (--scope) and the N:M constraint (--nm):"));
       for (const char * const *h = pl_selection_help (); *h != NULL; h += 3)
         printf ("%s\n  %s %s\n  %s\n\n", h[0], _("Formula:"), _(h[1]), _(h[2]));
@@ -168,6 +172,19 @@ _pl_cli_prune (int    argc,
     return _pl_cli_usage (_("give either --sparsity or --threshold"));
   if (!_pl_cli_check_output (out, &error))
     return _pl_cli_fail (error);
+  /* FPGM scores conv filters only, so it is no entry of the score table */
+  if (g_strcmp0 (a.score_names, "fpgm") == 0)
+    {
+      if (a.model_path == NULL || a.session_path != NULL || !pl_conv_file_is_conv (a.model_path))
+        return _pl_cli_usage (_("--score fpgm scores the filters of a convolutional network: give one with --model"));
+      if (!a.structured)
+        return _pl_cli_usage (_("--score fpgm removes whole filters: add --structured"));
+      if (compact || csr)
+        return _pl_cli_usage (_("--compact and --csr do not take a convolutional network yet"));
+      _pl_cli_set_threads (a.threads);
+      return _pl_cli_prune_conv (&a, &data_args, PL_SCORE_NEURON_L1, TRUE, scope, &sparsity,
+                                 threshold.n > 0, out);
+    }
   if ((status = _pl_cli_parse_score (&a, a.score_names, &kind)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);
@@ -176,7 +193,7 @@ _pl_cli_prune (int    argc,
     {
       if (compact || csr)
         return _pl_cli_usage (_("--compact and --csr do not take a convolutional network yet"));
-      return _pl_cli_prune_conv (&a, &data_args, kind, scope, &sparsity, threshold.n > 0, out);
+      return _pl_cli_prune_conv (&a, &data_args, kind, FALSE, scope, &sparsity, threshold.n > 0, out);
     }
 
   model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pl-conv-prune.h"
+#include "pl-error.h"
 
 /* Half to even, as Python's round(). */
 static gsize
@@ -193,10 +194,214 @@ remove_filter (PlConvNet *net,
     }
 }
 
+void
+pl_conv_filter_fpgm (const PlConvNet *net,
+                     guint            layer,
+                     double          *out)
+{
+  const PlConvLayer *l;
+  gsize per;
+
+  g_return_if_fail (net != NULL && layer < net->n_layers && out != NULL);
+  l = &net->layers[layer];
+  g_return_if_fail (l->kind == PL_CONV_LAYER_CONV);
+
+  per = (gsize) l->c_in * l->k * l->k;
+  for (guint j = 0; j < l->c_out; j++)
+    {
+      double g = 0.0;
+
+      if (l->filter_mask[j] != 0.0f)
+        for (guint i = 0; i < l->c_out; i++)
+          {
+            double d2 = 0.0;
+
+            if (i == j || l->filter_mask[i] == 0.0f)
+              continue;
+            for (gsize t = 0; t < per; t++)
+              {
+                double d = (double) l->w[j * per + t] - l->w[i * per + t];
+
+                d2 += d * d;
+              }
+            g += sqrt (d2);
+          }
+      out[j] = g;
+    }
+}
+
 guint
 pl_conv_prune_filters (PlConvNet *net,
                        double     sparsity,
                        gboolean   l2)
+{
+  return pl_conv_prune_filters_by (net, sparsity, l2 ? PL_CONV_FILTER_L2 : PL_CONV_FILTER_L1);
+}
+
+gboolean
+pl_conv_channel_scores (const PlConvNet    *net,
+                        guint               layer,
+                        PlConvChannelScore  score,
+                        const PlDataset    *calib,
+                        guint               n_samples,
+                        double             *out,
+                        GError            **error)
+{
+  const PlConvLayer *l;
+  g_autoptr(PlConvWork) work = NULL;
+  g_autofree float *grad = NULL;
+  g_autofree float *head_grad = NULL;
+  guint n;
+  gsize hw, w_off, b_off, per;
+
+  g_return_val_if_fail (net != NULL && layer < net->n_layers && calib != NULL && out != NULL, FALSE);
+  l = &net->layers[layer];
+  g_return_val_if_fail (l->kind == PL_CONV_LAYER_CONV, FALSE);
+
+  if (calib->n_features != (gsize) net->c * net->h * net->w || calib->n_classes > net->head->sizes[net->head->n_layers])
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   "the calibration data's %u features and %u classes do not fit the network",
+                   calib->n_features, calib->n_classes);
+      return FALSE;
+    }
+  if (score == PL_CONV_CHANNEL_TAYLOR && net->activation != PL_ACTIVATION_RELU)
+    {
+      g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                           "the Taylor channel score needs ReLU activations");
+      return FALSE;
+    }
+  n = MIN (n_samples, calib->n);
+  if (n == 0)
+    {
+      g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                           "no calibration samples");
+      return FALSE;
+    }
+
+  hw = (gsize) l->h_out * l->w_out;
+  per = (gsize) l->c_in * l->k * l->k;
+  w_off = (gsize) (l->w - net->params);
+  b_off = (gsize) (l->b - net->params);
+  memset (out, 0, sizeof (double) * l->c_out);
+  /* one sample a pass: Taylor takes |·| per sample, and the others are cheap anyway */
+  work = pl_conv_work_new (net, 1);
+  if (score == PL_CONV_CHANNEL_TAYLOR)
+    {
+      grad = g_new (float, MAX (net->n_params, 1));
+      head_grad = g_new (float, MAX (net->head->n_params, 1));
+    }
+  for (guint s = 0; s < n; s++)
+    {
+      const float *x = calib->x + (gsize) s * calib->n_features;
+
+      pl_conv_forward (net, work, x, 1);
+      if (score == PL_CONV_CHANNEL_TAYLOR)
+        {
+          pl_conv_backward (net, work, calib->y + s, 1, 1.0f, grad, head_grad);
+          for (guint c = 0; c < l->c_out; c++)
+            {
+              double t = (double) l->b[c] * grad[b_off + c];
+
+              for (gsize k = 0; k < per; k++)
+                t += (double) l->w[c * per + k] * grad[w_off + c * per + k];
+              out[c] += fabs (t / hw);
+            }
+        }
+      else
+        {
+          const float *a = pl_conv_work_activation (work, layer);
+
+          for (guint c = 0; c < l->c_out; c++)
+            {
+              double v = 0.0;
+
+              for (gsize p = 0; p < hw; p++)
+                v += score == PL_CONV_CHANNEL_APOZ ? (a[c * hw + p] == 0.0f) : a[c * hw + p];
+              out[c] += v / hw;
+            }
+        }
+    }
+  for (guint c = 0; c < l->c_out; c++)
+    {
+      out[c] /= n;
+      if (score == PL_CONV_CHANNEL_APOZ)
+        out[c] = 1.0 - out[c];
+    }
+  if (score == PL_CONV_CHANNEL_TAYLOR)
+    {
+      double norm = 0.0;
+
+      for (guint c = 0; c < l->c_out; c++)
+        norm += out[c] * out[c];
+      norm = sqrt (norm);
+      if (norm > 0.0)
+        for (guint c = 0; c < l->c_out; c++)
+          out[c] /= norm;
+    }
+  return TRUE;
+}
+
+/* Removes the round(s·c_out) lowest-scoring live filters of conv layer @i. */
+static guint
+prune_layer (PlConvNet    *net,
+             guint         i,
+             double        sparsity,
+             const double *score)
+{
+  PlConvLayer *l = &net->layers[i];
+  guint dead = 0, target, removed = 0;
+
+  for (guint o = 0; o < l->c_out; o++)
+    dead += l->filter_mask[o] == 0.0f;
+  target = (guint) MIN (round_even (sparsity * l->c_out), l->c_out - 1);
+  while (dead < target)
+    {
+      guint best = G_MAXUINT;
+
+      for (guint o = 0; o < l->c_out; o++)
+        if (l->filter_mask[o] != 0.0f && (best == G_MAXUINT || score[o] < score[best]))
+          best = o;
+      remove_filter (net, i, best);
+      l->filter_mask[best] = 0.0f;
+      dead++;
+      removed++;
+    }
+  return removed;
+}
+
+gint
+pl_conv_prune_channels (PlConvNet          *net,
+                        double              sparsity,
+                        PlConvChannelScore  score,
+                        const PlDataset    *calib,
+                        guint               n_samples,
+                        GError            **error)
+{
+  gint removed = 0;
+
+  g_return_val_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0 && calib != NULL, -1);
+
+  pl_conv_net_apply_masks (net);
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      g_autofree double *sc = NULL;
+
+      if (net->layers[i].kind != PL_CONV_LAYER_CONV)
+        continue;
+      sc = g_new (double, net->layers[i].c_out);
+      if (!pl_conv_channel_scores (net, i, score, calib, n_samples, sc, error))
+        return -1;
+      removed += (gint) prune_layer (net, i, sparsity, sc);
+      pl_conv_net_apply_masks (net);
+    }
+  return removed;
+}
+
+guint
+pl_conv_prune_filters_by (PlConvNet         *net,
+                          double             sparsity,
+                          PlConvFilterScore  score)
 {
   guint removed = 0;
 
@@ -212,7 +417,10 @@ pl_conv_prune_filters (PlConvNet *net,
       if (l->kind != PL_CONV_LAYER_CONV)
         continue;
       norm = g_new (double, l->c_out);
-      pl_conv_filter_norms (net, i, l2, norm);
+      if (score == PL_CONV_FILTER_FPGM)
+        pl_conv_filter_fpgm (net, i, norm);
+      else
+        pl_conv_filter_norms (net, i, score == PL_CONV_FILTER_L2, norm);
       for (guint o = 0; o < l->c_out; o++)
         dead += l->filter_mask[o] == 0.0f;
       target = (guint) MIN (round_even (sparsity * l->c_out), l->c_out - 1);

@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "pl-conv.h"
+#include "pl-dataset.h"
 
 G_BEGIN_DECLS
 
@@ -40,5 +41,67 @@ void   pl_conv_filter_norms    (const PlConvNet *net,
                                 guint            layer,
                                 gboolean         l2,
                                 double          *out);
+
+typedef enum {
+  PL_CONV_FILTER_L1,     /* Σ|F_j| (Li et al. 2017) */
+  PL_CONV_FILTER_L2,     /* √ΣF_j² */
+  PL_CONV_FILTER_FPGM    /* Σ_i ‖F_j − F_i‖₂ (He et al. 2019) */
+} PlConvFilterScore;
+
+/* FPGM, filter pruning via geometric median (He, Liu, Wang, Hu & Yang 2019, CVPR, §3.4,
+ * Eq. 6): the geometric median of a layer's filters is approximated by the filter that
+ * minimises the summed distance to the others, so filter j scores
+ *   g(j) = Σ_i ‖F_j − F_i‖₂
+ * over the layer's live filters i (dead ones score 0), and the filters with the smallest g —
+ * those closest to the median, whose information the others carry — are removed first. Into
+ * @out (c_out), in double. */
+void   pl_conv_filter_fpgm     (const PlConvNet *net,
+                                guint            layer,
+                                double          *out);
+
+/* pl_conv_prune_filters() with the score chosen: per layer, the scores are computed once on
+ * the filters as they are and the round(s·c_out) lowest live ones removed (ties by index),
+ * their next-layer input channels with them. Returns the filters removed. */
+guint  pl_conv_prune_filters_by (PlConvNet         *net,
+                                 double             sparsity,
+                                 PlConvFilterScore  score);
+
+/* Channel scores from the activations a_s (c_out, h, w) of conv layer @layer (after its
+ * activation function, before any pool) on the first min(@n_samples, calib->n) samples of
+ * @calib, M = h·w, into @out (c_out); higher keeps. @score is one of:
+ *   PL_CONV_CHANNEL_APOZ:        1 − APoZ_c, APoZ_c = mean_s (1/M)·#{p : a_s,c,p = 0} (Hu, Peng,
+ *                                Tai & Tang 2016, "Network Trimming", Eq. 1);
+ *   PL_CONV_CHANNEL_ACTIVATION:  mean_s (1/M)·Σ_p a_s,c,p (Molchanov, Tyree, Karras, Aila &
+ *                                Kautz 2017, ICLR, §2.2 "Mean activation");
+ *   PL_CONV_CHANNEL_TAYLOR:      Θ_c = mean_s |(1/M)·Σ_p a_s,c,p·∂L_s/∂a_s,c,p| (Molchanov et al.
+ *                                2017, Eq. 8, per sample then averaged), then divided by the
+ *                                layer's ‖Θ‖₂ (Eq. 9), L_s the cross-entropy of sample s.
+ * Taylor needs ReLU: with it, scaling filter c's weights and bias by (1 + ε) scales a_c by
+ * (1 + ε), so Σ_p a_p·∂L/∂a_p = Σ_t w_ct·∂L/∂w_ct + b_c·∂L/∂b_c (Euler), which the per-sample
+ * backward pass gives. FALSE with the error for other activations or mismatched data. */
+typedef enum {
+  PL_CONV_CHANNEL_APOZ,
+  PL_CONV_CHANNEL_ACTIVATION,
+  PL_CONV_CHANNEL_TAYLOR
+} PlConvChannelScore;
+
+gboolean pl_conv_channel_scores      (const PlConvNet    *net,
+                                      guint               layer,
+                                      PlConvChannelScore  score,
+                                      const PlDataset    *calib,
+                                      guint               n_samples,
+                                      double             *out,
+                                      GError            **error);
+
+/* Filter pruning by a channel score: per conv layer, from the first to the last, the scores on
+ * the network as pruned so far, then the round(s·c_out) lowest live filters removed (ties by
+ * index) with the next layer's input channels. Returns the filters removed, or −1 with the
+ * error. */
+gint     pl_conv_prune_channels      (PlConvNet          *net,
+                                      double              sparsity,
+                                      PlConvChannelScore  score,
+                                      const PlDataset    *calib,
+                                      guint               n_samples,
+                                      GError            **error);
 
 G_END_DECLS

@@ -4,6 +4,9 @@
 
 #include <string.h>
 
+#include <math.h>
+
+#include "pl-conv-file.h"
 #include "pl-rng.h"
 #include "pl-test-cli.h"
 #include "pl-test-util.h"
@@ -49,6 +52,7 @@ test_train_and_eval (void)
   g_autoptr(JsonObject) b = NULL;
   g_autoptr(JsonObject) c = NULL;
   g_autoptr(JsonObject) d = NULL;
+  g_autoptr(GError) error = NULL;
   JsonArray *filters;
 
   pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-m2-8-4",
@@ -86,6 +90,54 @@ test_train_and_eval (void)
                      json_object_get_double_member (c, "test_accuracy"));
   /* 2 filters · 9 weights, their 2 · 9 head columns · 8 rows */
   g_assert_cmpint (json_object_get_int_member (d, "pruned_weights"), ==, 18 + 144);
+
+  /* FPGM: the 2 of 4 filters with the smallest summed distance Σ_i ‖F_j − F_i‖₂ to the
+   * others, computed here from the saved weights by plain loops */
+  {
+    g_auto(PlTestRun) fp = { 0 };
+    g_auto(PlTestRun) no_structured = { 0 };
+    g_autofree char *fpgm_out = g_build_filename (pl_test_tmp_dir (), "conv-fpgm.safetensors", NULL);
+    g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+    g_autoptr(PlConvNet) after = NULL;
+    g_autoptr(JsonObject) e = NULL;
+    double g[4];
+    guint order[4] = { 0, 1, 2, 3 };
+
+    g_assert_no_error (error);
+    for (guint j = 0; j < 4; j++)
+      {
+        g[j] = 0.0;
+        for (guint i = 0; i < 4; i++)
+          {
+            double d2 = 0.0;
+
+            for (guint t = 0; t < 9; t++)
+              d2 += pow ((double) orig->layers[0].w[j * 9 + t] - orig->layers[0].w[i * 9 + t], 2);
+            g[j] += sqrt (d2);
+          }
+      }
+    for (guint x = 0; x < 4; x++)          /* insertion sort by g, index breaks ties */
+      for (guint y = x; y > 0 && g[order[y]] < g[order[y - 1]]; y--)
+        {
+          guint tmp = order[y];
+
+          order[y] = order[y - 1];
+          order[y - 1] = tmp;
+        }
+    pl_test_run_cli (&fp, cli_path, "prune", "--model", model, "--data", spec, "--score", "fpgm",
+                     "--structured", "--sparsity", "0.5", "--out", fpgm_out, "--json", NULL);
+    g_assert_cmpint (fp.status, ==, 0);
+    e = pl_test_parse_json (fp.out);
+    g_assert_cmpstr (json_object_get_string_member (e, "score"), ==, "fpgm");
+    after = pl_conv_net_load (fpgm_out, &error);
+    g_assert_no_error (error);
+    for (guint r = 0; r < 4; r++)
+      g_assert_cmpfloat (after->layers[0].filter_mask[order[r]], ==, r < 2 ? 0.0f : 1.0f);
+    pl_test_run_cli (&no_structured, cli_path, "prune", "--model", model, "--data", spec,
+                     "--score", "fpgm", "--sparsity", "0.5", NULL);
+    g_assert_cmpint (no_structured.status, ==, 2);
+    g_assert_nonnull (strstr (no_structured.err, "--structured"));
+  }
 
   /* what conv nets do not take yet is refused */
   pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "taylor",

@@ -759,6 +759,166 @@ test_prune_filters_by_hand (void)
     }
 }
 
+/* FPGM (He et al. 2019, Eq. 6) by hand on three 1×2×2 filters A = (0,0,0,0), B = (3,0,0,4),
+ * C = (0,0,0,1): ‖A−B‖ = 5, ‖A−C‖ = 1, ‖B−C‖ = √(9+9) = 3√2, so g(A) = 6, g(B) = 5 + 3√2,
+ * g(C) = 1 + 3√2 ≈ 5.243 — C, nearest the geometric median, goes first although A has the
+ * smaller norm. */
+static void
+test_prune_filters_fpgm_by_hand (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c3k2-c2k2-3", PL_ACTIVATION_RELU, &error);
+  PlConvLayer *c0, *c1;
+  const float filters[3][4] = { { 0, 0, 0, 0 }, { 3, 0, 0, 4 }, { 0, 0, 0, 1 } };
+  double g[3];
+
+  g_assert_no_error (error);
+  pl_conv_net_init (net, 4);
+  c0 = &net->layers[0];
+  c1 = &net->layers[1];
+  for (guint o = 0; o < 3; o++)
+    memcpy (c0->w + o * 4, filters[o], sizeof filters[o]);
+  pl_conv_filter_fpgm (net, 0, g);
+  g_assert_cmpfloat_with_epsilon (g[0], 6.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g[1], 5.0 + 3.0 * sqrt (2.0), 1e-6);
+  g_assert_cmpfloat_with_epsilon (g[2], 1.0 + 3.0 * sqrt (2.0), 1e-6);
+
+  /* layer 1, two filters: g is ‖F_0 − F_1‖ for both, a tie, so filter 0 goes */
+  g_assert_cmpuint (pl_conv_prune_filters_by (net, 1.0 / 3.0, PL_CONV_FILTER_FPGM), ==, 2);
+  g_assert_cmpfloat (c0->filter_mask[0], ==, 1.0f);
+  g_assert_cmpfloat (c0->filter_mask[1], ==, 1.0f);
+  g_assert_cmpfloat (c0->filter_mask[2], ==, 0.0f);
+  for (guint q = 0; q < 2; q++)
+    for (guint t = 0; t < 4; t++)
+      g_assert_cmpfloat (c1->w_mask[(q * 3 + 2) * 4 + t], ==, 0.0f);
+  g_assert_cmpfloat (c1->filter_mask[0], ==, 0.0f);
+  g_assert_cmpfloat (c1->filter_mask[1], ==, 1.0f);
+
+  /* a dead filter counts no more: A and B are left, g(A) = g(B) = 5 */
+  pl_conv_filter_fpgm (net, 0, g);
+  g_assert_cmpfloat_with_epsilon (g[0], 5.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (g[1], 5.0, 1e-6);
+  g_assert_cmpfloat (g[2], ==, 0.0);
+}
+
+/* Layer-0 maps of 1x4x4-c3k2-… by direct loops (k = 2, no padding), ReLU, in double. */
+static void
+naive_conv0 (const PlConvLayer *l,
+             const float       *x,
+             double             a[3][3][3])
+{
+  for (guint c = 0; c < 3; c++)
+    for (guint y = 0; y < 3; y++)
+      for (guint xx = 0; xx < 3; xx++)
+        {
+          double z = l->b[c];
+
+          for (guint ky = 0; ky < 2; ky++)
+            for (guint kx = 0; kx < 2; kx++)
+              z += (double) l->w[c * 4 + ky * 2 + kx] * x[(y + ky) * 4 + xx + kx];
+          a[c][y][xx] = z > 0.0 ? z : 0.0;
+        }
+}
+
+/* APoZ and mean activation against direct loops; Taylor (Eq. 8–9) against central finite
+ * differences of each sample's loss when filter c's output is scaled by 1 ± ε. */
+static void
+test_channel_scores_match_loops (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c3k2-c2k2-3", PL_ACTIVATION_RELU, &error);
+  g_autoptr(PlDataset) data = pl_test_random_data (7, 16, 3, 11);
+  PlConvLayer *c0;
+  double apoz[3], act[3], taylor[3], ref_apoz[3] = { 0 }, ref_act[3] = { 0 }, ref_taylor[3] = { 0 };
+  double norm = 0.0;
+
+  g_assert_no_error (error);
+  pl_conv_net_init (net, 9);
+  c0 = &net->layers[0];
+  c0->b[1] = -0.3f;   /* some zeros, not all */
+  g_assert_true (pl_conv_channel_scores (net, 0, PL_CONV_CHANNEL_APOZ, data, 100, apoz, &error));
+  g_assert_true (pl_conv_channel_scores (net, 0, PL_CONV_CHANNEL_ACTIVATION, data, 100, act, &error));
+  g_assert_true (pl_conv_channel_scores (net, 0, PL_CONV_CHANNEL_TAYLOR, data, 100, taylor, &error));
+  g_assert_no_error (error);
+
+  for (guint s = 0; s < data->n; s++)
+    {
+      double a[3][3][3];
+
+      naive_conv0 (c0, data->x + s * 16, a);
+      for (guint c = 0; c < 3; c++)
+        {
+          double zeros = 0.0, sum = 0.0, lp, lm, prob[3];
+          const double eps = 1e-3;
+          float w0[4], b0 = c0->b[c];
+
+          for (guint p = 0; p < 9; p++)
+            {
+              zeros += a[c][p / 3][p % 3] == 0.0;
+              sum += a[c][p / 3][p % 3];
+            }
+          ref_apoz[c] += zeros / 9 / data->n;
+          ref_act[c] += sum / 9 / data->n;
+
+          memcpy (w0, c0->w + c * 4, sizeof w0);
+          for (guint t = 0; t < 4; t++)
+            c0->w[c * 4 + t] = (float) (w0[t] * (1 + eps));
+          c0->b[c] = (float) (b0 * (1 + eps));
+          lp = pl_conv_forward_ref (net, data->x + s * 16, data->y + s, 1, prob);
+          for (guint t = 0; t < 4; t++)
+            c0->w[c * 4 + t] = (float) (w0[t] * (1 - eps));
+          c0->b[c] = (float) (b0 * (1 - eps));
+          lm = pl_conv_forward_ref (net, data->x + s * 16, data->y + s, 1, prob);
+          memcpy (c0->w + c * 4, w0, sizeof w0);
+          c0->b[c] = b0;
+          /* dL/dε = Σ_p a_p·∂L/∂a_p; the map mean is that over 9 */
+          ref_taylor[c] += fabs ((lp - lm) / (2 * eps) / 9) / data->n;
+        }
+    }
+  for (guint c = 0; c < 3; c++)
+    norm += ref_taylor[c] * ref_taylor[c];
+  norm = sqrt (norm);
+  g_assert_cmpfloat (norm, >, 0.0);
+  for (guint c = 0; c < 3; c++)
+    {
+      g_assert_cmpfloat_with_epsilon (apoz[c], 1.0 - ref_apoz[c], 1e-9);
+      g_assert_cmpfloat_with_epsilon (act[c], ref_act[c], 1e-5);
+      g_assert_cmpfloat_with_epsilon (taylor[c], ref_taylor[c] / norm, 2e-3);
+    }
+  /* not every channel alike, or the comparison says little */
+  g_assert_cmpfloat (fabs (apoz[0] - apoz[1]) + fabs (apoz[1] - apoz[2]), >, 0.0);
+
+  /* pruning by mean activation removes layer 0's lowest channel and its next-layer inputs */
+  {
+    guint low = 0;
+
+    for (guint c = 1; c < 3; c++)
+      if (act[c] < act[low])
+        low = c;
+    g_assert_cmpint (pl_conv_prune_channels (net, 1.0 / 3.0, PL_CONV_CHANNEL_ACTIVATION, data, 100, &error), ==, 2);
+    g_assert_no_error (error);
+    for (guint c = 0; c < 3; c++)
+      g_assert_cmpfloat (c0->filter_mask[c], ==, c == low ? 0.0f : 1.0f);
+    for (guint q = 0; q < 2; q++)
+      for (guint t = 0; t < 4; t++)
+        g_assert_cmpfloat (net->layers[1].w_mask[(q * 3 + low) * 4 + t], ==, 0.0f);
+  }
+}
+
+static void
+test_channel_taylor_needs_relu (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c3k2-c2k2-3", PL_ACTIVATION_TANH, &error);
+  g_autoptr(PlDataset) data = pl_test_random_data (3, 16, 3, 2);
+  double out[3];
+
+  g_assert_no_error (error);
+  pl_conv_net_init (net, 1);
+  g_assert_false (pl_conv_channel_scores (net, 0, PL_CONV_CHANNEL_TAYLOR, data, 3, out, &error));
+  g_assert_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -777,5 +937,8 @@ main (int    argc,
   g_test_add_func ("/engine/conv/train/rejects-mismatched-data", test_train_rejects_mismatched_data);
   g_test_add_func ("/engine/conv/prune/magnitude-matches-ranks", test_prune_magnitude_matches_ranks);
   g_test_add_func ("/engine/conv/prune/filters-by-hand", test_prune_filters_by_hand);
+  g_test_add_func ("/engine/conv/prune/fpgm-by-hand", test_prune_filters_fpgm_by_hand);
+  g_test_add_func ("/engine/conv/prune/channel-scores-match-loops", test_channel_scores_match_loops);
+  g_test_add_func ("/engine/conv/prune/channel-taylor-needs-relu", test_channel_taylor_needs_relu);
   return pl_test_run ();
 }
