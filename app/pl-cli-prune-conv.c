@@ -1,5 +1,5 @@
-/* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by magnitude,
- * or whole filters by their L1/L2 norm (Li et al. 2017) or FPGM (He et al. 2019), then
+/* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by a weight
+ * score (pl-conv-score.h), or whole filters by their L1/L2 norm (Li et al. 2017) or FPGM (He et al. 2019), then
  * optional fine-tuning */
 #define G_LOG_DOMAIN "prunelab-cli"
 
@@ -11,6 +11,7 @@
 #include "pl-cli-prune-private.h"
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
+#include "pl-conv-score.h"
 #include "pl-conv-train.h"
 #include "pl-eval.h"
 
@@ -37,8 +38,10 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
 
   if (by_threshold || sparsity->n != 1)
     return _pl_cli_usage (_("a convolutional network is pruned to one --sparsity value so far"));
-  if (kind != PL_SCORE_MAGNITUDE && !structured)
-    return _pl_cli_usage (_("a convolutional network is pruned by --score magnitude, or by filters with --structured --score neuron-l1, neuron-l2 or fpgm, so far"));
+  if (!structured && !pl_conv_weight_score_supported (kind))
+    return _pl_cli_usage (_("a convolutional network’s weights are pruned by --score magnitude, random, gradient, taylor, fisher, lamp or snip, and its filters with --structured --score neuron-l1, neuron-l2 or fpgm"));
+  if (!structured && scope != PL_SCOPE_GLOBAL && scope != PL_SCOPE_LAYER)
+    return _pl_cli_usage (_("a convolutional network is pruned with --scope global or layer"));
   if (a->invert || a->exclude_output)
     return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
   s = sparsity->values[0];
@@ -60,8 +63,18 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
     removed = pl_conv_prune_filters_by (net, s, fpgm ? PL_CONV_FILTER_FPGM
                                                 : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2
                                                 : PL_CONV_FILTER_L1);
-  else
+  else if (kind == PL_SCORE_MAGNITUDE)
     pl_conv_prune_magnitude (net, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
+  else
+    {
+      g_autofree float *scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+
+      options.n_batches = (guint) a->score_batches;
+      if (!pl_conv_weight_scores (net, kind, data->train, &options, scores, &error))
+        return _pl_cli_fail (error);
+      pl_conv_prune_scored (net, scores, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
+    }
   pruned_ev = pl_conv_evaluate (net, data->test, NULL);
 
   if (a->fine_tune_epochs > 0)
