@@ -273,6 +273,18 @@ test_channel_scores_and_compact (void)
         }
     }
 
+  /* --help-scores states the channel scores' formulas and sources */
+  {
+    g_auto(PlTestRun) help = { 0 };
+
+    pl_test_run_cli (&help, cli_path, "prune", "--help-scores", NULL);
+    g_assert_cmpint (help.status, ==, 0);
+    g_assert_nonnull (strstr (help.out, "1 − mean_s (1/M)·#{p : a_s,c,p = 0}"));
+    g_assert_nonnull (strstr (help.out, "Hu, Peng, Tai & Tang 2016, “Network Trimming”, Eq. 1"));
+    g_assert_nonnull (strstr (help.out, "mean_s (1/M)·Σ_p a_s,c,p"));
+    g_assert_nonnull (strstr (help.out, "Θ_c = mean_s |(1/M)·Σ_p a_s,c,p·∂L_s/∂a_s,c,p|"));
+  }
+
   /* --compact: half the filters by L1 norm, saved as the smaller net, which evaluates the same */
   {
     g_auto(PlTestRun) run = { 0 };
