@@ -208,11 +208,9 @@ _pl_cli_prune (int    argc,
                                  compact, out);
     }
 
-  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
+  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
-  if (a.model_path == NULL)
-    a.model_path = g_strdup (a.session_path);
   original = pl_mlp_copy (model);
 
   _pl_cli_prune_args_spec (&a, scope, threshold.n > 0, &spec);
@@ -223,16 +221,9 @@ _pl_cli_prune (int    argc,
       return _pl_cli_fail (error);
     }
 
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
-    return _pl_cli_fail (error);
-
-  before = pl_evaluate (model, data->test, &error);
+  before = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
   if (before == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
+    return _pl_cli_fail (error);
 
   if (obs)
     {
