@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,21 +297,21 @@ pl_conv_channel_scores (const PlConvNet    *net,
   if (calib->n_features != (gsize) net->c * net->h * net->w || calib->n_classes > net->head->sizes[net->head->n_layers])
     {
       g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                   "the calibration data's %u features and %u classes do not fit the network",
+                   _("the calibration data’s %u features and %u classes do not fit the network"),
                    calib->n_features, calib->n_classes);
       return FALSE;
     }
   if (score == PL_CONV_CHANNEL_TAYLOR && net->activation != PL_ACTIVATION_RELU)
     {
       g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                           "the Taylor channel score needs ReLU activations");
+                           _("the Taylor channel score needs ReLU activations"));
       return FALSE;
     }
   n = MIN (n_samples, calib->n);
   if (n == 0)
     {
       g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                           "no calibration samples");
+                           _("no calibration samples"));
       return FALSE;
     }
 
