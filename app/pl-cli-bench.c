@@ -1,4 +1,5 @@
-/* pl-cli-bench.c — prunelab-cli bench train: training throughput against the sgemm bound */
+/* pl-cli-bench.c — prunelab-cli bench train: training throughput against the sgemm bound;
+ * bench drag: the live preview's milliseconds per drag position, MLPs and conv nets */
 #define G_LOG_DOMAIN "prunelab-cli"
 
 #include "config.h"
@@ -10,6 +11,10 @@
 #include <string.h>
 
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
+#include "pl-conv-preview.h"
+#include "pl-conv-prune.h"
+#include "pl-conv-train.h"
 #include "pl-eval.h"
 #include "pl-preview.h"
 #include "pl-rng.h"
@@ -277,6 +282,186 @@ percentile (double *v,
   return v[MIN (n - 1, (guint) ceil (q * n) - 1)];
 }
 
+/* The sparsity of drag position @i of @positions: 0 → 99% over the first half, back after. */
+static double
+drag_position (int i,
+               int positions)
+{
+  int half = positions / 2;
+
+  return i < half ? 0.99 * i / MAX (half - 1, 1) : 0.99 * (positions - 1 - i) / MAX (positions - half - 1, 1);
+}
+
+/* bench drag on a conv net: a PlConvPreview (global magnitude) along the drag, every 10th
+ * position of the first pass checked against pl_conv_prune_magnitude + pl_conv_evaluate of a
+ * pruned copy, the second pass timed. The net is loaded, or trained on --data, or (without
+ * data) freshly initialised on random Fashion-MNIST-shaped data. */
+static int
+bench_drag_conv (const char    *arch,
+                 const char    *model_path,
+                 PlCliDataArgs *data_args,
+                 int            threads,
+                 int            positions,
+                 int            n_eval,
+                 int            train_epochs,
+                 gboolean       json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = NULL;
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlDataset) random_eval = NULL;
+  g_autoptr(PlConvPreview) preview = NULL;
+  g_autofree double *ms = g_new0 (double, positions);
+  g_autofree double *ms_head = g_new0 (double, positions);
+  g_autofree double *ms_conv = g_new0 (double, positions);
+  g_autofree char *arch_text = NULL;
+  const PlDataset *eval;
+  double worst_loss = 0.0, setup_ms, train_seconds = 0.0, dense_accuracy;
+  guint checked = 0, mismatched = 0, n_head = 0, n_conv = 0;
+  gint64 t0;
+
+  if (model_path != NULL)
+    net = pl_conv_net_load (model_path, &error);
+  else
+    {
+      net = pl_conv_net_new_from_arch (arch, PL_ACTIVATION_RELU, &error);
+      if (net != NULL)
+        pl_conv_net_init (net, 1);
+    }
+  if (net == NULL)
+    return _pl_cli_fail (error);
+  arch_text = pl_conv_net_arch (net);
+
+  if (data_args->spec != NULL)
+    {
+      data = _pl_cli_load_data (data_args, &error);
+      if (data == NULL)
+        return _pl_cli_fail (error);
+      eval = data->test;
+      if (model_path == NULL && train_epochs > 0)
+        {
+          g_autoptr(PlConvTrainer) trainer = NULL;
+          PlTrainConfig config;
+
+          /* issue 17's recipe: SGD 0.05, momentum 0.9, batch 128 */
+          pl_train_config_init (&config);
+          config.epochs = (guint) train_epochs;
+          config.batch_size = 128;
+          config.lr = 0.05;
+          config.momentum = 0.9;
+          config.threads = (guint) threads;
+          g_printerr (_("bench drag: training %s for %d epoch(s) on %s…\n"), arch_text, train_epochs, data->name);
+          trainer = pl_conv_trainer_new (net, &config);
+          if (!pl_conv_trainer_run (trainer, data->train, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
+            return _pl_cli_fail (error);
+          train_seconds = pl_conv_trainer_get_train_seconds (trainer);
+        }
+    }
+  else
+    {
+      PlRng rng;
+
+      /* Fashion-MNIST-shaped: pixels in [0, 1], labels from the classes */
+      random_eval = pl_dataset_new ((guint) n_eval, pl_conv_net_n_inputs (net), pl_conv_net_n_outputs (net));
+      pl_rng_init (&rng, 11);
+      for (gsize k = 0; k < (gsize) random_eval->n * random_eval->n_features; k++)
+        random_eval->x[k] = (float) pl_rng_uniform (&rng);
+      for (guint s = 0; s < random_eval->n; s++)
+        random_eval->y[s] = (guint32) pl_rng_below (&rng, random_eval->n_classes);
+      eval = random_eval;
+    }
+
+  t0 = g_get_monotonic_time ();
+  preview = pl_conv_preview_new (net, NULL, FALSE, eval, (guint) threads, &error);
+  if (preview == NULL)
+    return _pl_cli_fail (error);
+  {
+    PlConvPreviewResult r;
+
+    if (!pl_conv_preview_run (preview, 0.0, _pl_cli_cancellable (), &r, &error))
+      return _pl_cli_fail (error);
+    dense_accuracy = r.accuracy;
+  }
+  setup_ms = (g_get_monotonic_time () - t0) / 1e3;
+
+  for (int rep = 0; rep < 2; rep++)
+    for (int i = 0; i < positions; i++)
+      {
+        double s = drag_position (i, positions);
+        PlConvPreviewResult r;
+        gint64 a = g_get_monotonic_time ();
+
+        if (!pl_conv_preview_run (preview, s, _pl_cli_cancellable (), &r, &error))
+          return _pl_cli_fail (error);
+        ms[i] = (g_get_monotonic_time () - a) / 1e3;
+        if (rep == 1)
+          {
+            if (r.conv_recomputed)
+              ms_conv[n_conv++] = ms[i];
+            else
+              ms_head[n_head++] = ms[i];
+          }
+
+        if (rep == 0 && i % 10 == 0)
+          {
+            g_autoptr(PlConvNet) check = pl_conv_net_copy (net);
+            g_autoptr(PlEvaluation) ev = NULL;
+
+            pl_conv_prune_magnitude (check, s, TRUE, FALSE);
+            ev = pl_conv_evaluate (check, eval, NULL);
+            worst_loss = MAX (worst_loss, fabs (ev->loss - r.loss));
+            mismatched += (guint) lround (ev->accuracy * ev->n) != r.n_correct;
+            checked++;
+          }
+      }
+  /* (the timed pass is the second: the first warmed up and checked) */
+
+  {
+    g_autofree double *sorted = g_memdup2 (ms, sizeof (double) * positions);
+    double med = median (sorted, (guint) positions);
+    double p95 = percentile (sorted, (guint) positions, 0.95);
+    double med_head = n_head > 0 ? median (ms_head, n_head) : NAN;
+    double med_conv = n_conv > 0 ? median (ms_conv, n_conv) : NAN;
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+
+    g_printerr (_("bench drag: %s, %u samples, %d positions, %d thread(s), OpenBLAS core %s: median %.2f ms, "
+                  "95th percentile %.2f ms per position (set-up %.0f ms); %u positions ran the conv layers "
+                  "(median %.2f ms), %u the head alone (median %.2f ms); checked %u positions against "
+                  "full evaluations: loss within %.1e, %u accuracy mismatches\n"),
+                arch_text, eval->n, positions, threads, _pl_cli_blas_core (), med, p95, setup_ms,
+                n_conv, med_conv, n_head, med_head, checked, worst_loss, mismatched);
+    if (worst_loss > 1e-4)
+      {
+        g_printerr (_("prunelab-cli: the preview disagrees with a full evaluation (loss off by %.2e)\n"), worst_loss);
+        return PL_EXIT_FAILED;
+      }
+
+    json_builder_begin_object (b);
+    _pl_cli_add_string (b, "command", "bench drag");
+    _pl_cli_add_string (b, "arch", arch_text);
+    _pl_cli_add_int (b, "samples", eval->n);
+    _pl_cli_add_int (b, "positions", positions);
+    _pl_cli_add_int (b, "threads", threads);
+    _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
+    _pl_cli_add_double (b, "dense_accuracy", dense_accuracy);
+    _pl_cli_add_double (b, "train_seconds", train_seconds);
+    _pl_cli_add_double (b, "median_ms", med);
+    _pl_cli_add_double (b, "p95_ms", p95);
+    _pl_cli_add_double (b, "setup_ms", setup_ms);
+    _pl_cli_add_int (b, "conv_positions", n_conv);
+    _pl_cli_add_double (b, "conv_median_ms", med_conv);
+    _pl_cli_add_int (b, "head_positions", n_head);
+    _pl_cli_add_double (b, "head_median_ms", med_head);
+    _pl_cli_add_double (b, "worst_loss_difference", worst_loss);
+    _pl_cli_add_int (b, "accuracy_mismatches", mismatched);
+    json_builder_end_object (b);
+    if (json)
+      _pl_cli_print_json (b);
+  }
+
+  return PL_EXIT_OK;
+}
+
 /* The live-drag path: 100 positions across 0–99% global magnitude sparsity and back, each a
  * pl_preview_run on the evaluation set, checked against full evaluations first. */
 static int
@@ -285,10 +470,14 @@ bench_drag (int    argc,
 {
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *model_path = NULL;
-  int threads = 2, positions = 100, n_eval = 10000;
+  g_autofree char *arch = NULL;
+  int threads = 2, positions = 100, n_eval = 10000, train_epochs = 1;
   gboolean json = FALSE;
   const PlCliOption options[] = {
-    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model (default: a fresh 784-300-100-10)"), N_("FILE") },
+    { "model", 'm', PL_CLI_FILENAME, &model_path, N_("Model, an MLP or a conv net (default: a fresh network of --arch)"), N_("FILE") },
+    { "arch", 'a', PL_CLI_STRING, &arch, N_("Architecture of a fresh network (default 784-300-100-10); a conv net such as lenet5 is trained on --data first"), N_("SIZES") },
+    { "train-epochs", 0, PL_CLI_INT, &train_epochs, N_("Epochs of SGD 0.05, momentum 0.9, batch 128 for a fresh conv net with --data (default 1)"), N_("N"),
+      PL_CLI_WHOLE (0, 1000) },
     { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 2)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
     { "positions", 0, PL_CLI_INT, &positions, N_("Drag positions, half up and half back (default 100)"), N_("N"),
       PL_CLI_WHOLE (2, 100000) },
@@ -315,18 +504,23 @@ bench_drag (int    argc,
   g_option_context_set_summary (context,
     /* xgettext:no-c-format */
     _("Measure the live threshold drag: previews of global magnitude pruning at positions\n"
-      "across 0–99% sparsity and back on an evaluation set; median and 95th percentile."));
+      "across 0–99% sparsity and back on an evaluation set; median and 95th percentile.\n"
+      "With a conv net (--arch lenet5, or a conv --model) the conv layers run again only\n"
+      "when their masks change, the dense head incrementally."));
   _pl_cli_add_options (context, options, NULL);
   _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
   _pl_cli_set_threads (1);
 
+  if (model_path != NULL ? pl_conv_file_is_conv (model_path) : arch != NULL && pl_conv_arch_is_conv (arch))
+    return bench_drag_conv (arch, model_path, &data_args, threads, positions, n_eval, train_epochs, json);
+
   if (model_path != NULL)
     model = pl_safetensors_load (model_path, &error);
   else
     {
-      model = pl_mlp_new_from_arch ("784-300-100-10", PL_ACTIVATION_RELU, &error);
+      model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
       if (model != NULL)
         pl_mlp_init (model, 1);
     }
@@ -378,8 +572,7 @@ bench_drag (int    argc,
   for (int rep = 0; rep < 2; rep++)
     for (int i = 0; i < positions; i++)
       {
-        int half = positions / 2;
-        double s = i < half ? 0.99 * i / MAX (half - 1, 1) : 0.99 * (positions - 1 - i) / MAX (positions - half - 1, 1);
+        double s = drag_position (i, positions);
         PlPreviewResult r;
         gint64 a = g_get_monotonic_time ();
 

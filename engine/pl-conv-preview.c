@@ -2,6 +2,8 @@
 
 #include "config.h"
 
+#include <cblas.h>
+#include <float.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,12 +11,18 @@
 
 #include "pl-conv-preview.h"
 #include "pl-error.h"
-#include "pl-preview.h"
-#include "pl-prune.h"
-#include "pl-score.h"
 #include "pl-team.h"
 
-#define BLOCK 256   /* samples per pl_conv_forward of the conv pass */
+#define BLOCK  256   /* samples per pl_conv_forward of the front layers */
+#define CHUNK  256   /* samples per pass of the head's upper layers */
+
+/* What a run recomputes, from the least to the most (see pl-conv-preview.h). */
+enum {
+  LEVEL_DELTA,   /* changed weights only */
+  LEVEL_H1,      /* the head's first layer from the features */
+  LEVEL_LAST,    /* the last conv layer from its cached input, the features, H1 */
+  LEVEL_ALL      /* the front conv layers too */
+};
 
 typedef struct {
   float  score;
@@ -22,27 +30,67 @@ typedef struct {
   gsize  index;   /* within the layer's weights */
 } Candidate;
 
-struct _PlConvPreview {
-  PlConvNet       *net;           /* owned copy; its conv masks follow the preview's */
-  float           *orig_masks;    /* owned: the conv masks as given (n_params) */
-  float           *orig_params;   /* owned: the conv parameters as given, masks applied */
-  PlDataset       *eval;          /* owned copy */
-  PlDataset       *features;      /* owned: the flattened conv features of eval, (n, head in) */
-  PlScores        *head_scores;   /* owned */
-  PlPreview       *head;          /* owned: the head's preview on features; NULL when stale */
-  PlTeam          *team;
-  PlConvWork     **work;          /* owned: one per thread */
-  guint            threads;
-  gboolean         allow_empty;
+/* A change of the last conv layer's weight (o, c, ky, kx), or of the head's first layer's
+ * weight (row o, column c). */
+typedef struct {
+  guint  o, c, ky, kx;
+  float  delta;
+} Change;
 
-  gsize            weights, conv_weights, head_weights;
-  gsize            pruned0, conv_pruned0, head_pruned0;
-  gsize            n_cand;
-  gsize           *conv_at;       /* owned: per conv candidate in order, its offset in params */
+struct _PlConvPreview {
+  PlConvNet       *net;           /* owned copy: its masks and masked weights are the preview's */
+  PlConvNet       *front;         /* owned: the layers before the last conv one and a 1-output
+                                   * head; NULL when the last conv layer is the first layer */
+  float           *orig_params;   /* owned: net->params as given, masks applied */
+  float           *orig_head;     /* owned: net->head->params as given, masks applied */
+  float           *orig_masks;    /* owned: net->masks as given */
+  float           *orig_head_masks;
+  PlDataset       *eval;          /* owned copy */
+  guint            n;
+  PlTeam          *team;
+  guint            threads;
+
+  /* the last conv layer L and what follows it: pools to the features */
+  guint            last;
+  guint            p_last;        /* its parametrised-layer index */
+  gsize            ckk, hw, in_size;
+  guint            n_feat, hwf;   /* features, and per channel */
+  guint            n1;            /* the head's first layer's outputs */
+  guint            zblock;        /* samples per im2col block of the last layer */
+  guint            max_width;     /* of the head */
+
+  /* caches over the evaluation set */
+  float           *a;             /* owned: layer L's input, (n, c_in, h, w); or eval->x */
+  float           *z;             /* owned: layer L's output without bias, (c_out, n, hw) */
+  float           *f;             /* owned: features, (n_feat, n) */
+  float           *h1;            /* owned: head layer 0 without bias, (n1, n) */
+  gboolean         valid;         /* the caches hold the masks of the last successful run */
+  gsize            conv_drift, h1_drift;  /* deltas added since each was computed exactly */
+
+  /* per team member */
+  PlConvWork     **work;          /* owned: for front */
+  float          **scratch;       /* owned */
+  double          *loss;
+  guint           *correct;
+  gint             cancelled;
+  GCancellable    *cancellable;   /* borrowed during a run */
+
+  /* the ranking */
+  gsize            weights, conv_weights, pruned0, conv_pruned0;
+  gsize            n_cand, m;     /* candidates; those pruned now */
+  guint           *cand_layer;    /* owned: per candidate in order, its parametrised layer */
+  gsize           *cand_at;       /* owned: its offset in net->params or net->head->params */
   guint32         *conv_prefix;   /* owned: (n_cand + 1): conv candidates among the first m */
-  gsize            conv_applied;  /* conv candidates pruned in net now */
-  gsize            conv_features; /* the conv_applied the features were computed for;
-                                   * G_MAXSIZE when there are none */
+  guint            n_conv_layers;
+  gsize            conv_off[PL_CONV_MAX_LAYERS];  /* parametrised layer → offset of its w */
+
+  /* the changes of the run in progress */
+  GArray          *conv_changes;  /* Change, of layer L, sorted by o */
+  GArray          *head_changes;  /* Change, of head layer 0 */
+  guint           *changed_o;     /* owned: the channels of layer L with a change */
+  guint            n_changed_o;
+  gsize           *change_first;  /* owned: (c_out + 1), per channel its range in conv_changes */
+  int              level;
 };
 
 static int
@@ -58,6 +106,15 @@ compare_candidates (const void *pa,
   return a->index < b->index ? -1 : a->index > b->index;
 }
 
+static int
+compare_changes (const void *pa,
+                 const void *pb)
+{
+  const Change *a = pa, *b = pb;
+
+  return (a->o > b->o) - (a->o < b->o);
+}
+
 /* Half to even, as Python's round() and pl_conv_prune_magnitude(). */
 static gsize
 round_even (double x)
@@ -67,28 +124,96 @@ round_even (double x)
   return (gsize) MAX (r, 0.0);
 }
 
+static inline float
+activate (float        z,
+          PlActivation activation)
+{
+  switch (activation)
+    {
+    case PL_ACTIVATION_RELU:
+      return z > 0.0f ? z : 0.0f;
+    case PL_ACTIVATION_TANH:
+      return tanhf (z);
+    case PL_ACTIVATION_SIGMOID:
+      return 1.0f / (1.0f + expf (-z));
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 void
 pl_conv_preview_free (PlConvPreview *self)
 {
   if (self == NULL)
     return;
 
-  if (self->work != NULL)
-    for (guint t = 0; t < self->threads; t++)
-      pl_conv_work_free (self->work[t]);
+  for (guint t = 0; t < self->threads; t++)
+    {
+      if (self->work != NULL)
+        pl_conv_work_free (self->work[t]);
+      if (self->scratch != NULL)
+        g_free (self->scratch[t]);
+    }
   g_free (self->work);
+  g_free (self->scratch);
+  g_free (self->loss);
+  g_free (self->correct);
   if (self->team != NULL)
     pl_team_free (self->team);
-  pl_preview_free (self->head);
-  pl_scores_free (self->head_scores);
-  pl_dataset_free (self->features);
+  if (self->front != NULL && self->a != NULL)
+    g_free (self->a);
+  g_free (self->z);
+  g_free (self->f);
+  g_free (self->h1);
   pl_dataset_free (self->eval);
+  pl_conv_net_free (self->front);
   pl_conv_net_free (self->net);
-  g_free (self->orig_masks);
   g_free (self->orig_params);
-  g_free (self->conv_at);
+  g_free (self->orig_head);
+  g_free (self->orig_masks);
+  g_free (self->orig_head_masks);
+  g_free (self->cand_layer);
+  g_free (self->cand_at);
   g_free (self->conv_prefix);
+  g_free (self->changed_o);
+  g_free (self->change_first);
+  if (self->conv_changes != NULL)
+    g_array_unref (self->conv_changes);
+  if (self->head_changes != NULL)
+    g_array_unref (self->head_changes);
   g_free (self);
+}
+
+/* A member's scratch: im2col and products of a block of the last layer; three planes for
+ * act and the pools; the head's activations of a chunk (two buffers); the feature deltas of
+ * its samples. With @base NULL, only the size. */
+typedef struct {
+  float *col, *zc, *plane0, *plane1, *plane2, *buf0, *buf1, *df;
+  gsize  size;
+} Scratch;
+
+static Scratch
+scratch_layout (const PlConvPreview *self,
+                float               *base)
+{
+  const PlConvLayer *ll = &self->net->layers[self->last];
+  gsize plane = self->hw, at = 0;
+  Scratch sc;
+
+  for (guint i = self->last + 1; i < self->net->n_layers; i++)
+    plane = MAX (plane, (gsize) self->net->layers[i].h_in * self->net->layers[i].w_in);
+#define TAKE(field, floats) (sc.field = base != NULL ? base + at : NULL, at += (floats))
+  TAKE (col, self->ckk * self->zblock * self->hw);
+  TAKE (zc, (gsize) ll->c_out * self->zblock * self->hw);
+  TAKE (plane0, plane);
+  TAKE (plane1, plane);
+  TAKE (plane2, plane);
+  TAKE (buf0, (gsize) self->max_width * CHUNK);
+  TAKE (buf1, (gsize) self->max_width * CHUNK);
+  TAKE (df, (gsize) self->hwf * (self->n / self->threads + 1));
+#undef TAKE
+  sc.size = at;
+  return sc;
 }
 
 /* One parametrised layer of the network as the ranking sees it. */
@@ -96,9 +221,27 @@ typedef struct {
   const float *w;
   const float *mask;
   gsize        n;
-  gsize        offset;   /* conv: of w in net->params; head: in the head's weight order */
+  gsize        offset;   /* of w in net->params (conv) or net->head->params */
   gboolean     conv;
 } Layer;
+
+/* The layers before @last and a one-output head, as a network of its own. */
+static PlConvNet *
+front_new (const PlConvNet *net,
+           guint            last)
+{
+  g_autofree char *arch = pl_conv_net_arch (net);
+  g_auto(GStrv) parts = g_strsplit (arch, "-", -1);
+  g_autoptr(GString) spec = g_string_new (parts[0]);
+  PlConvNet *front;
+
+  for (guint i = 0; i < last; i++)
+    g_string_append_printf (spec, "-%s", parts[i + 1]);
+  g_string_append (spec, "-1");
+  front = pl_conv_net_new_from_arch (spec->str, net->activation, NULL);
+  g_assert (front != NULL && front->n_layers == last);
+  return front;
+}
 
 PlConvPreview *
 pl_conv_preview_new (const PlConvNet  *net,
@@ -112,7 +255,9 @@ pl_conv_preview_new (const PlConvNet  *net,
   g_autofree Candidate *cand = NULL;
   Layer layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
   guint n_layers = 0;
-  gsize at = 0, total = 0, n_conv_cand = 0;
+  gsize at = 0, total = 0, scratch_floats;
+  const PlConvLayer *ll;
+  const PlMlp *head;
 
   g_return_val_if_fail (net != NULL && eval != NULL && threads >= 1, NULL);
 
@@ -129,25 +274,59 @@ pl_conv_preview_new (const PlConvNet  *net,
   self = g_new0 (PlConvPreview, 1);
   self->net = pl_conv_net_copy (net);
   pl_conv_net_apply_masks (self->net);
-  self->orig_masks = g_memdup2 (self->net->masks, sizeof (float) * MAX (self->net->n_params, 1));
+  head = self->net->head;
   self->orig_params = g_memdup2 (self->net->params, sizeof (float) * MAX (self->net->n_params, 1));
+  self->orig_masks = g_memdup2 (self->net->masks, sizeof (float) * MAX (self->net->n_params, 1));
+  self->orig_head = g_memdup2 (head->params, sizeof (float) * head->n_params);
+  self->orig_head_masks = g_memdup2 (head->masks, sizeof (float) * head->n_params);
   self->eval = pl_dataset_new (eval->n, eval->n_features, eval->n_classes);
   memcpy (self->eval->x, eval->x, sizeof (float) * eval->n * eval->n_features);
   memcpy (self->eval->y, eval->y, sizeof (guint32) * eval->n);
-  self->features = pl_dataset_new (eval->n, self->net->head->sizes[0], eval->n_classes);
-  memcpy (self->features->y, eval->y, sizeof (guint32) * eval->n);
+  self->n = eval->n;
   self->threads = MIN (threads, PL_TEAM_MAX_THREADS);
   self->team = pl_team_new (self->threads);
-  self->work = g_new0 (PlConvWork *, self->threads);
-  for (guint t = 0; t < self->threads; t++)
-    self->work[t] = pl_conv_work_new (self->net, BLOCK);
-  self->allow_empty = allow_empty;
-  self->conv_features = G_MAXSIZE;
 
-  /* the head's scores: its magnitudes, or its part of @scores */
-  self->head_scores = pl_scores_compute (self->net->head, PL_SCORE_MAGNITUDE, NULL, NULL, error);
-  if (self->head_scores == NULL)
-    return NULL;
+  /* the last conv layer and the shapes after it */
+  for (guint i = 0; i < self->net->n_layers; i++)
+    if (self->net->layers[i].kind == PL_CONV_LAYER_CONV)
+      self->last = i;
+  ll = &self->net->layers[self->last];
+  self->ckk = (gsize) ll->c_in * ll->k * ll->k;
+  self->hw = (gsize) ll->h_out * ll->w_out;
+  self->in_size = (gsize) ll->c_in * ll->h_in * ll->w_in;
+  self->n_feat = head->sizes[0];
+  self->hwf = self->n_feat / ll->c_out;
+  self->n1 = head->sizes[1];
+  self->zblock = (guint) MAX (1, PL_CONV_COL_FLOATS / (self->ckk * self->hw));
+  for (guint i = 0; i <= head->n_layers; i++)
+    self->max_width = MAX (self->max_width, head->sizes[i]);
+  if (self->last > 0)
+    {
+      self->front = front_new (self->net, self->last);
+      g_assert (self->front->n_params == (gsize) (ll->w - self->net->params));
+      self->a = g_new (float, (gsize) self->n * self->in_size);
+    }
+  else
+    self->a = self->eval->x;
+  self->z = g_new (float, (gsize) ll->c_out * self->n * self->hw);
+  self->f = g_new (float, (gsize) self->n_feat * self->n);
+  self->h1 = g_new (float, (gsize) self->n1 * self->n);
+
+  scratch_floats = scratch_layout (self, NULL).size;
+  self->work = g_new0 (PlConvWork *, self->threads);
+  self->scratch = g_new0 (float *, self->threads);
+  for (guint t = 0; t < self->threads; t++)
+    {
+      if (self->front != NULL)
+        self->work[t] = pl_conv_work_new (self->front, BLOCK);
+      self->scratch[t] = g_new (float, scratch_floats);
+    }
+  self->loss = g_new0 (double, self->threads);
+  self->correct = g_new0 (guint, self->threads);
+  self->conv_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  self->head_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  self->changed_o = g_new (guint, ll->c_out);
+  self->change_first = g_new (gsize, ll->c_out + 1);
 
   for (guint i = 0; i < self->net->n_layers; i++)
     {
@@ -155,14 +334,19 @@ pl_conv_preview_new (const PlConvNet  *net,
 
       if (l->kind != PL_CONV_LAYER_CONV)
         continue;
+      if (i == self->last)
+        self->p_last = n_layers;
+      self->conv_off[n_layers] = (gsize) (l->w - self->net->params);
       layers[n_layers++] = (Layer) { l->w, l->w_mask, (gsize) l->c_out * l->c_in * l->k * l->k,
                                      (gsize) (l->w - self->net->params), TRUE };
     }
-  for (guint i = 0; i < self->net->head->n_layers; i++)
+  self->n_conv_layers = n_layers;
+  for (guint i = 0; i < head->n_layers; i++)
     {
-      const PlLayer *l = &self->net->head->layers[i];
+      const PlLayer *l = &head->layers[i];
 
-      layers[n_layers++] = (Layer) { l->w, l->w_mask, (gsize) l->n_out * l->n_in, 0, FALSE };
+      layers[n_layers++] = (Layer) { l->w, l->w_mask, (gsize) l->n_out * l->n_in,
+                                     (gsize) (l->w - head->params), FALSE };
     }
   for (guint i = 0; i < n_layers; i++)
     total += layers[i].n;
@@ -170,7 +354,7 @@ pl_conv_preview_new (const PlConvNet  *net,
   /* Candidates: pl_conv_prune_magnitude's rule (pl-conv-prune.c, prune_range) on the network
    * as given; ranking them once is what makes every run a prefix. */
   cand = g_new (Candidate, MAX (total, 1));
-  for (guint i = 0, head_i = 0; i < n_layers; i++)
+  for (guint i = 0; i < n_layers; i++)
     {
       const Layer *l = &layers[i];
       const float *s = scores != NULL ? scores + at : NULL;
@@ -190,17 +374,7 @@ pl_conv_preview_new (const PlConvNet  *net,
                 self->conv_pruned0++;
             }
           else if (k != keep)
-            {
-              cand[self->n_cand++] = (Candidate) { SCORE (k), i, k };
-              n_conv_cand += l->conv;
-            }
-        }
-      if (!l->conv)
-        {
-          /* the head's preview ranks the same values: its part of the order is ours */
-          if (s != NULL)
-            memcpy (self->head_scores->layer[head_i], s, sizeof (float) * l->n);
-          head_i++;
+            cand[self->n_cand++] = (Candidate) { SCORE (k), i, k };
         }
 #undef SCORE
       if (l->conv)
@@ -208,113 +382,434 @@ pl_conv_preview_new (const PlConvNet  *net,
       at += l->n;
     }
   self->weights = total;
-  self->head_weights = total - self->conv_weights;
-  self->head_pruned0 = self->pruned0 - self->conv_pruned0;
 
   qsort (cand, self->n_cand, sizeof (Candidate), compare_candidates);
-  self->conv_at = g_new (gsize, MAX (n_conv_cand, 1));
+  self->cand_layer = g_new (guint, MAX (self->n_cand, 1));
+  self->cand_at = g_new (gsize, MAX (self->n_cand, 1));
   self->conv_prefix = g_new (guint32, self->n_cand + 1);
   self->conv_prefix[0] = 0;
   for (gsize j = 0, c = 0; j < self->n_cand; j++)
     {
       const Layer *l = &layers[cand[j].layer];
 
-      if (l->conv)
-        self->conv_at[c++] = l->offset + cand[j].index;
+      self->cand_layer[j] = cand[j].layer;
+      self->cand_at[j] = l->offset + cand[j].index;
+      c += l->conv;
       self->conv_prefix[j + 1] = (guint32) c;
     }
 
   return g_steal_pointer (&self);
 }
 
-/* Sets the conv masks (and weights) of self->net to the first @k conv candidates pruned. The
- * filter masks stay those of the network as given: a filter that dies on the way is read by
- * no kept weight, so its map does not matter. */
-static void
-set_conv_masks (PlConvPreview *self,
-                gsize          k)
+/* ---- the passes over the evaluation set, each member on its share of the samples -------- */
+
+
+static inline void
+member_range (const PlConvPreview *self,
+              guint                index,
+              guint                n_threads,
+              guint               *first,
+              guint               *last)
 {
-  PlConvNet *net = self->net;
-
-  for (gsize j = k; j < self->conv_applied; j++)
-    {
-      gsize p = self->conv_at[j];
-
-      net->masks[p] = self->orig_masks[p];
-      net->params[p] = self->orig_params[p];
-    }
-  for (gsize j = self->conv_applied; j < k; j++)
-    {
-      gsize p = self->conv_at[j];
-
-      net->masks[p] = 0.0f;
-      net->params[p] = 0.0f;
-    }
-  self->conv_applied = k;
+  *first = (guint) ((guint64) self->n * index / n_threads);
+  *last = (guint) ((guint64) self->n * (index + 1) / n_threads);
 }
 
-typedef struct {
-  PlConvPreview *self;
-  GCancellable  *cancellable;
-  gint           cancelled;
-} ConvPass;
-
+/* Features of channel @o of sample @s from z: act(z + b), then the pools after layer L, into
+ * @out (hwf). */
 static void
-conv_pass_member (guint    index,
-                  guint    n_threads,
-                  gpointer data)
+channel_features (const PlConvPreview *self,
+                  guint                o,
+                  guint                s,
+                  float               *plane0,
+                  float               *plane1,
+                  float               *out)
 {
-  ConvPass *pass = data;
-  PlConvPreview *self = pass->self;
-  guint n = self->eval->n;
-  guint first = (guint) ((guint64) n * index / n_threads);
-  guint last = (guint) ((guint64) n * (index + 1) / n_threads);
-  guint n_in = self->eval->n_features, n_feat = self->features->n_features;
+  const PlConvNet *net = self->net;
+  const PlConvLayer *ll = &net->layers[self->last];
+  const float *zs = self->z + ((gsize) o * self->n + s) * self->hw;
+  float *cur = self->last + 1 < net->n_layers ? plane0 : out;
 
-  for (guint s = first; s < last; s += BLOCK)
+  for (gsize p = 0; p < self->hw; p++)
+    cur[p] = activate (zs[p] + ll->b[o], net->activation);
+  for (guint i = self->last + 1; i < net->n_layers; i++)
     {
-      guint m = MIN (BLOCK, last - s);
+      const PlConvLayer *pl = &net->layers[i];
+      float *dst = i + 1 < net->n_layers ? (cur == plane0 ? plane1 : plane0) : out;
 
-      if (g_cancellable_is_cancelled (pass->cancellable))
+      /* the maximum of each k×k window, the first on ties (pl-conv.c's max_pool) */
+      for (guint oy = 0; oy < pl->h_out; oy++)
+        for (guint ox = 0; ox < pl->w_out; ox++)
+          {
+            gsize best = (gsize) oy * pl->k * pl->w_in + ox * pl->k;
+
+            for (guint ky = 0; ky < pl->k; ky++)
+              for (guint kx = 0; kx < pl->k; kx++)
+                {
+                  gsize a = ((gsize) oy * pl->k + ky) * pl->w_in + ox * pl->k + kx;
+
+                  if (cur[a] > cur[best])
+                    best = a;
+                }
+            dst[(gsize) oy * pl->w_out + ox] = cur[best];
+          }
+      cur = dst;
+    }
+}
+
+/* z of samples [first, last) from a by im2col + sgemm, then their features. */
+static void
+last_layer_full (PlConvPreview *self,
+                 guint          first,
+                 guint          last,
+                 const Scratch *sc)
+{
+  const PlConvLayer *ll = &self->net->layers[self->last];
+  const gsize k = ll->k, pad = ll->pad, hw = self->hw;
+  float *col = sc->col, *zc = sc->zc, *feat = sc->plane2;
+
+  for (guint s0 = first; s0 < last; s0 += self->zblock)
+    {
+      guint m = MIN (self->zblock, last - s0);
+      gsize mhw = (gsize) m * hw;
+
+      if (g_cancellable_is_cancelled (self->cancellable))
         {
-          g_atomic_int_set (&pass->cancelled, 1);
+          g_atomic_int_set (&self->cancelled, 1);
           return;
         }
-      pl_conv_forward (self->net, self->work[index], self->eval->x + (gsize) s * n_in, m);
-      memcpy (self->features->x + (gsize) s * n_feat,
-              pl_conv_work_activation (self->work[index], self->net->n_layers - 1),
-              sizeof (float) * m * n_feat);
+
+      /* col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = a[s][c][oy + ky − pad][ox + kx − pad] */
+      for (guint s = 0; s < m; s++)
+        for (gsize c = 0; c < ll->c_in; c++)
+          {
+            const float *plane = self->a + (gsize) (s0 + s) * self->in_size + c * ll->h_in * ll->w_in;
+
+            for (gsize ky = 0; ky < k; ky++)
+              for (gsize kx = 0; kx < k; kx++)
+                {
+                  float *row = col + ((c * k + ky) * k + kx) * mhw + s * hw;
+
+                  for (gsize oy = 0; oy < ll->h_out; oy++)
+                    for (gsize ox = 0; ox < ll->w_out; ox++)
+                      {
+                        gssize iy = (gssize) (oy + ky) - (gssize) pad, ix = (gssize) (ox + kx) - (gssize) pad;
+
+                        row[oy * ll->w_out + ox] = iy >= 0 && iy < (gssize) ll->h_in && ix >= 0 && ix < (gssize) ll->w_in
+                                                   ? plane[iy * ll->w_in + ix] : 0.0f;
+                      }
+                }
+          }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, self->ckk,
+                   1.0f, ll->w, self->ckk, col, mhw, 0.0f, zc, mhw);
+      for (guint o = 0; o < ll->c_out; o++)
+        for (guint s = 0; s < m; s++)
+          {
+            memcpy (self->z + ((gsize) o * self->n + s0 + s) * hw, zc + o * mhw + s * hw, sizeof (float) * hw);
+            channel_features (self, o, s0 + s, sc->plane0, sc->plane1, feat);
+            for (guint p = 0; p < self->hwf; p++)
+              self->f[((gsize) o * self->hwf + p) * self->n + s0 + s] = feat[p];
+          }
     }
 }
 
-/* The conv features for the conv masks in self->net, and a new head preview on them. */
-static gboolean
-recompute_conv (PlConvPreview  *self,
-                GCancellable   *cancellable,
-                GError        **error)
+/* The changes of channel o's weights added into z of samples [first, last), the channel's
+ * features again, and their change into @df (hwf, last − first). */
+static void
+last_layer_delta (PlConvPreview *self,
+                  guint          o,
+                  guint          first,
+                  guint          last,
+                  const Scratch *sc)
 {
-  PlConvNet *net = self->net;
-  ConvPass pass = { self, cancellable, 0 };
-  g_autoptr(PlPreviewInputs) inputs = NULL;
-  PlPruneSpec spec;
+  float *df = sc->df, *feat = sc->plane2;
+  const PlConvLayer *ll = &self->net->layers[self->last];
+  const Change *ch = &g_array_index (self->conv_changes, Change, self->change_first[o]);
+  gsize n_ch = self->change_first[o + 1] - self->change_first[o];
+  const gsize hw = self->hw, w_out = ll->w_out, w_in = ll->w_in, pad = ll->pad;
+  guint cols = last - first;
 
-  g_clear_pointer (&self->head, pl_preview_free);
-  self->conv_features = G_MAXSIZE;
-  pl_team_run (self->team, conv_pass_member, &pass);
-  if (g_atomic_int_get (&pass.cancelled))
+  for (guint s = first; s < last; s++)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The preview was cancelled"));
-      return FALSE;
+      float *zs = self->z + ((gsize) o * self->n + s) * hw;
+
+      for (gsize j = 0; j < n_ch; j++)
+        {
+          const float *plane = self->a + (gsize) s * self->in_size + (gsize) ch[j].c * ll->h_in * w_in;
+          float d = ch[j].delta;
+          gsize ky = ch[j].ky, kx = ch[j].kx;
+          /* the outputs whose input (oy + ky − pad, ox + kx − pad) lies inside the plane */
+          gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
+          gsize oy1 = MIN (ll->h_out, ll->h_in + pad > ky ? ll->h_in + pad - ky : 0);
+          gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
+
+          for (gsize oy = oy0; oy < oy1; oy++)
+            {
+              const float *restrict src = plane + (oy + ky - pad) * w_in;
+              float *restrict dst = zs + oy * w_out;
+
+              for (gsize ox = ox0; ox < ox1; ox++)
+                dst[ox] += d * src[ox + kx - pad];
+            }
+        }
+      channel_features (self, o, s, sc->plane0, sc->plane1, feat);
+      for (guint p = 0; p < self->hwf; p++)
+        {
+          float *fp = self->f + ((gsize) o * self->hwf + p) * self->n + s;
+
+          df[(gsize) p * cols + s - first] = feat[p] - *fp;
+          *fp = feat[p];
+        }
+    }
+}
+
+/* The head's upper layers on h1 of samples [first, last), the loss and correct count. */
+static void
+head_rest (PlConvPreview *self,
+           guint          index,
+           guint          first,
+           guint          last,
+           float         *buf0,
+           float         *buf1)
+{
+  const PlMlp *head = self->net->head;
+  const guint32 *y = self->eval->y;
+  guint n_out = head->sizes[head->n_layers];
+  double loss = 0.0;
+  guint correct = 0;
+
+  for (guint s0 = first; s0 < last; s0 += CHUNK)
+    {
+      guint m = MIN (CHUNK, last - s0);
+      float *x = buf0, *out = buf1;
+
+      /* x (width, m) feature-major */
+      for (guint j = 0; j < self->n1; j++)
+        {
+          const float *src = self->h1 + (gsize) j * self->n + s0;
+          float b = head->layers[0].b[j];
+
+          if (head->n_layers == 1)
+            for (guint s = 0; s < m; s++)
+              x[(gsize) j * m + s] = src[s] + b;
+          else
+            for (guint s = 0; s < m; s++)
+              x[(gsize) j * m + s] = activate (src[s] + b, head->activation);
+        }
+      for (guint i = 1; i < head->n_layers; i++)
+        {
+          const PlLayer *l = &head->layers[i];
+          float *t;
+
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, l->n_out, m, l->n_in,
+                       1.0f, l->w, l->n_in, x, m, 0.0f, out, m);
+          for (guint j = 0; j < l->n_out; j++)
+            for (guint s = 0; s < m; s++)
+              {
+                float v = out[(gsize) j * m + s] + l->b[j];
+
+                out[(gsize) j * m + s] = i + 1 < head->n_layers ? activate (v, head->activation) : v;
+              }
+          t = x;
+          x = out;
+          out = t;
+        }
+      /* x holds the logits (n_out, m): the softmax cross-entropy with pl_nn_loss's clamp */
+      for (guint s = 0; s < m; s++)
+        {
+          double mx = -INFINITY, sum = 0.0, py;
+          guint best = 0;
+
+          for (guint c = 0; c < n_out; c++)
+            {
+              double v = x[(gsize) c * m + s];
+
+              if (v > mx)
+                {
+                  mx = v;
+                  best = c;
+                }
+            }
+          for (guint c = 0; c < n_out; c++)
+            sum += exp (x[(gsize) c * m + s] - mx);
+          py = exp (x[(gsize) y[s0 + s] * m + s] - mx) / sum;
+          loss -= py >= FLT_MIN ? log (py) : log (FLT_MIN);
+          correct += best == y[s0 + s];
+        }
+    }
+  self->loss[index] = loss;
+  self->correct[index] = correct;
+}
+
+static void
+run_member (guint    index,
+            guint    n_threads,
+            gpointer data)
+{
+  PlConvPreview *self = data;
+  const PlMlp *head = self->net->head;
+  Scratch sc = scratch_layout (self, self->scratch[index]);
+  guint first, last, cols;
+
+  member_range (self, index, n_threads, &first, &last);
+  cols = last - first;
+  if (cols == 0)
+    {
+      self->loss[index] = 0.0;
+      self->correct[index] = 0;
+      return;
     }
 
-  inputs = pl_preview_inputs_new (self->features, 0, self->threads);
-  pl_prune_spec_init (&spec, PL_SCOPE_GLOBAL, FALSE, 0.0);
-  spec.allow_empty = self->allow_empty;
-  self->head = pl_preview_new_shared (net->head, self->head_scores, &spec, inputs, self->threads, error);
-  if (self->head == NULL)
-    return FALSE;
-  self->conv_features = self->conv_applied;
-  return TRUE;
+  if (self->level >= LEVEL_ALL && self->front != NULL)
+    for (guint s = first; s < last; s += BLOCK)
+      {
+        guint m = MIN (BLOCK, last - s);
+
+        if (g_cancellable_is_cancelled (self->cancellable))
+          {
+            g_atomic_int_set (&self->cancelled, 1);
+            return;
+          }
+        pl_conv_forward (self->front, self->work[index], self->eval->x + (gsize) s * self->eval->n_features, m);
+        memcpy (self->a + (gsize) s * self->in_size,
+                pl_conv_work_activation (self->work[index], self->front->n_layers - 1),
+                sizeof (float) * m * self->in_size);
+      }
+  if (g_atomic_int_get (&self->cancelled))
+    return;
+  if (self->level >= LEVEL_LAST)
+    last_layer_full (self, first, last, &sc);
+  if (g_atomic_int_get (&self->cancelled))
+    return;
+
+  /* first the head's weight changes on the old features, then the features' changes
+   * through the new weights: W'f' = Wf + ΔW·f + W'·Δf (or W'f' in one product) */
+  if (self->level == LEVEL_DELTA)
+    for (guint j = 0; j < self->head_changes->len; j++)
+      {
+        const Change *c = &g_array_index (self->head_changes, Change, j);
+
+        cblas_saxpy (cols, c->delta, self->f + (gsize) c->c * self->n + first, 1,
+                     self->h1 + (gsize) c->o * self->n + first, 1);
+      }
+  if (self->level < LEVEL_LAST)
+    for (guint j = 0; j < self->n_changed_o; j++)
+      {
+        guint o = self->changed_o[j];
+
+        last_layer_delta (self, o, first, last, &sc);
+        if (self->level == LEVEL_DELTA)
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->hwf,
+                       1.0f, head->layers[0].w + (gsize) o * self->hwf, self->n_feat, sc.df, cols,
+                       1.0f, self->h1 + first, self->n);
+      }
+  if (self->level >= LEVEL_H1)
+    /* h1 (n1, cols) = W1 (n1, n_feat) · f (n_feat, cols) */
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->n_feat,
+                 1.0f, head->layers[0].w, self->n_feat, self->f + first, self->n,
+                 0.0f, self->h1 + first, self->n);
+
+  head_rest (self, index, first, last, sc.buf0, sc.buf1);
+}
+
+/* Moves the pruned prefix to @m: masks and masked weights of self->net, and the changes
+ * the caches need, with the level of recomputation they call for. */
+static void
+move_prefix (PlConvPreview *self,
+             gsize          m)
+{
+  PlConvNet *net = self->net;
+  PlMlp *head = net->head;
+  const PlConvLayer *ll = &net->layers[self->last];
+  gsize lo = MIN (m, self->m), hi = MAX (m, self->m);
+  gboolean pruning = m > self->m;
+  int level = self->valid ? LEVEL_DELTA : LEVEL_ALL;
+
+  g_array_set_size (self->conv_changes, 0);
+  g_array_set_size (self->head_changes, 0);
+  for (gsize j = lo; j < hi; j++)
+    {
+      guint layer = self->cand_layer[j];
+      gsize p = self->cand_at[j];
+
+      if (layer < self->n_conv_layers)
+        {
+          float w = self->orig_params[p];
+
+          net->masks[p] = pruning ? 0.0f : self->orig_masks[p];
+          net->params[p] = pruning ? 0.0f : w;
+          if (layer != self->p_last)
+            level = LEVEL_ALL;
+          else
+            {
+              gsize q = p - self->conv_off[layer];
+              Change c = { (guint) (q / self->ckk), (guint) (q % self->ckk / (ll->k * ll->k)),
+                           (guint) (q % (ll->k * ll->k) / ll->k), (guint) (q % ll->k),
+                           pruning ? -w : w };
+
+              g_array_append_val (self->conv_changes, c);
+            }
+        }
+      else
+        {
+          guint hl = layer - self->n_conv_layers;
+          float w = self->orig_head[p];
+
+          head->masks[p] = pruning ? 0.0f : self->orig_head_masks[p];
+          head->params[p] = pruning ? 0.0f : w;
+          if (hl == 0)
+            {
+              gsize q = p - (gsize) (head->layers[0].w - head->params);
+              Change c = { (guint) (q / self->n_feat), (guint) (q % self->n_feat), 0, 0,
+                           pruning ? -w : w };
+
+              g_array_append_val (self->head_changes, c);
+            }
+        }
+    }
+  self->m = m;
+
+  /* Deltas cost a pass over the samples each (a plane per conv weight, a row per head
+   * weight); past a share of a full product, the product is cheaper. Rounding also adds up
+   * over many deltas, so after as many as half a layer's weights the layer is computed
+   * exactly again. */
+  if (level == LEVEL_DELTA)
+    {
+      self->conv_drift += self->conv_changes->len;
+      self->h1_drift += self->head_changes->len;
+      if (self->conv_changes->len * 8 > ll->c_out * self->ckk || self->conv_drift * 2 > ll->c_out * self->ckk)
+        level = LEVEL_LAST;
+      else if (self->head_changes->len * 16 > (gsize) self->n1 * self->n_feat
+               || self->h1_drift * 2 > (gsize) self->n1 * self->n_feat)
+        level = MAX (level, LEVEL_H1);
+    }
+  if (level >= LEVEL_LAST)
+    self->conv_drift = 0;
+  if (level >= LEVEL_H1)
+    self->h1_drift = 0;
+
+  /* the changed channels of layer L, each with its range of conv_changes */
+  self->n_changed_o = 0;
+  if (level < LEVEL_LAST && self->conv_changes->len > 0)
+    {
+      qsort (self->conv_changes->data, self->conv_changes->len, sizeof (Change), compare_changes);
+      for (guint o = 0; o <= ll->c_out; o++)
+        self->change_first[o] = 0;
+      for (guint j = 0; j < self->conv_changes->len; j++)
+        {
+          guint o = g_array_index (self->conv_changes, Change, j).o;
+
+          if (self->n_changed_o == 0 || self->changed_o[self->n_changed_o - 1] != o)
+            {
+              self->changed_o[self->n_changed_o++] = o;
+              self->change_first[o] = j;
+            }
+          self->change_first[o + 1] = j + 1;
+        }
+      /* the columns of changed channels were summed in h1 with the old weights; the new
+       * ones apply from here, which the sgemm of run_member reads */
+    }
+  self->level = level;
 }
 
 gboolean
@@ -324,46 +819,61 @@ pl_conv_preview_run (PlConvPreview        *self,
                      PlConvPreviewResult  *result,
                      GError              **error)
 {
-  PlPreviewResult hr;
-  gsize target, m, k, head_m;
+  gsize target, m;
+  double loss = 0.0;
+  guint correct = 0;
 
   g_return_val_if_fail (self != NULL && result != NULL, FALSE);
   g_return_val_if_fail (sparsity >= 0.0 && sparsity <= 1.0, FALSE);
 
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
   /* pl_conv_prune_magnitude: the first round(s·n) − pruned candidates of the order */
   target = round_even (sparsity * (double) self->weights);
   m = target <= self->pruned0 ? 0 : MIN (target - self->pruned0, self->n_cand);
-  k = self->conv_prefix[m];
-  head_m = m - k;
+  move_prefix (self, m);
 
-  if (k != self->conv_features)
+  /* the front's weights follow self->net's: copied when the front runs */
+  if (self->level >= LEVEL_ALL && self->front != NULL)
     {
-      set_conv_masks (self, k);
-      if (!recompute_conv (self, cancellable, error))
-        return FALSE;
-      result->conv_recomputed = TRUE;
-    }
-  else
-    result->conv_recomputed = FALSE;
+      gsize n_front = self->front->n_params;
 
-  /* the head alone at the sparsity that prunes exactly its part of the prefix: its order is
-   * ours restricted to it, so pl_prune_select picks the same weights; (a/b)·b rounds back to
-   * the integer a */
-  if (!pl_preview_run (self->head,
-                       (double) (self->head_pruned0 + head_m) / (double) self->head_weights,
-                       FALSE, &hr, error))
-    return FALSE;
+      memcpy (self->front->params, self->net->params, sizeof (float) * n_front);
+      memcpy (self->front->masks, self->net->masks, sizeof (float) * n_front);
+      pl_conv_net_apply_masks (self->front);
+    }
+
+  g_atomic_int_set (&self->cancelled, 0);
+  self->cancellable = cancellable;
+  self->valid = FALSE;
+  pl_team_run (self->team, run_member, self);
+  self->cancellable = NULL;
+  if (g_atomic_int_get (&self->cancelled))
+    {
+      /* the caches are half-way: the next run recomputes them all */
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The preview was cancelled"));
+      return FALSE;
+    }
+  self->valid = TRUE;
+
+  for (guint t = 0; t < self->threads; t++)
+    {
+      loss += self->loss[t];
+      correct += self->correct[t];
+    }
 
   result->value = sparsity;
   result->weights = self->weights;
   result->pruned = self->pruned0 + m;
   result->sparsity = (double) result->pruned / (double) self->weights;
   result->conv_weights = self->conv_weights;
-  result->conv_pruned = self->conv_pruned0 + k;
-  result->n = hr.n;
-  result->n_correct = hr.n_correct;
-  result->accuracy = hr.accuracy;
-  result->loss = hr.loss;
+  result->conv_pruned = self->conv_pruned0 + self->conv_prefix[m];
+  result->conv_recomputed = self->level >= LEVEL_LAST;
+  result->n = self->n;
+  result->n_correct = correct;
+  result->accuracy = (double) correct / self->n;
+  result->loss = loss / self->n;
   return TRUE;
 }
 
@@ -377,10 +887,5 @@ pl_conv_preview_get_masks (PlConvPreview *self,
   if (conv_masks != NULL)
     memcpy (conv_masks, self->net->masks, sizeof (float) * self->net->n_params);
   if (head_masks != NULL)
-    {
-      if (self->head != NULL)
-        pl_preview_get_masks (self->head, head_masks, NULL);
-      else
-        memcpy (head_masks, self->net->head->masks, sizeof (float) * self->net->head->n_params);
-    }
+    memcpy (head_masks, self->net->head->masks, sizeof (float) * self->net->head->n_params);
 }

@@ -15,15 +15,40 @@
 #include "pl-rng.h"
 #include "pl-test-util.h"
 
+/* A random net whose outputs are far from ties: weights ×2, biases uniform in [−1, 1), so
+ * that the arg-max does not hang on the last bits of a sum (the preview adds its products in
+ * another order than pl_conv_evaluate). */
 static PlConvNet *
 make_net (const char *arch,
           guint64     seed)
 {
   g_autoptr(GError) error = NULL;
   PlConvNet *net = pl_conv_net_new_from_arch (arch, PL_ACTIVATION_RELU, &error);
+  PlRng rng;
 
   g_assert_no_error (error);
   pl_conv_net_init (net, seed);
+  pl_rng_init (&rng, seed + 100);
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      PlConvLayer *l = &net->layers[i];
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      for (gsize k = 0; k < (gsize) l->c_out * l->c_in * l->k * l->k; k++)
+        l->w[k] *= 2.0f;
+      for (guint o = 0; o < l->c_out; o++)
+        l->b[o] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+    }
+  for (guint i = 0; i < net->head->n_layers; i++)
+    {
+      PlLayer *l = &net->head->layers[i];
+
+      for (gsize k = 0; k < (gsize) l->n_out * l->n_in; k++)
+        l->w[k] *= 2.0f;
+      for (guint o = 0; o < l->n_out; o++)
+        l->b[o] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+    }
   return net;
 }
 
