@@ -20,6 +20,8 @@
 enum {
   LEVEL_DELTA,   /* changed weights only */
   LEVEL_H1,      /* the head's first layer from the features */
+  LEVEL_FRONT,   /* changed channels of the front conv layer, their change through the last
+                  * conv layer, every feature, H1 */
   LEVEL_LAST,    /* the last conv layer from its cached input, the features, H1 */
   LEVEL_ALL      /* the front conv layers too */
 };
@@ -88,6 +90,11 @@ struct _PlConvPreview {
   GArray          *conv_changes;  /* Change, of layer L, sorted by o */
   GArray          *head_changes;  /* Change, of head layer 0 */
   guint           *changed_o;     /* owned: the channels of layer L with a change */
+  gboolean         front_ok;      /* one conv layer F before L, only pools between them */
+  guint            front_conv;    /* F */
+  guint           *front_o;       /* owned: the channels of F with a change */
+  guint            n_front_o;
+  gboolean        *front_mark;    /* owned: (c_out of F) */
   guint            n_changed_o;
   gsize           *change_first;  /* owned: (c_out + 1), per channel its range in conv_changes */
   int              level;
@@ -176,6 +183,8 @@ pl_conv_preview_free (PlConvPreview *self)
   g_free (self->cand_at);
   g_free (self->conv_prefix);
   g_free (self->changed_o);
+  g_free (self->front_o);
+  g_free (self->front_mark);
   g_free (self->change_first);
   if (self->conv_changes != NULL)
     g_array_unref (self->conv_changes);
@@ -188,7 +197,7 @@ pl_conv_preview_free (PlConvPreview *self)
  * act and the pools; the head's activations of a chunk (two buffers); the feature deltas of
  * its samples. With @base NULL, only the size. */
 typedef struct {
-  float *col, *zc, *plane0, *plane1, *plane2, *buf0, *buf1, *df;
+  float *col, *zc, *plane0, *plane1, *plane2, *buf0, *buf1, *df, *da;
   gsize  size;
 } Scratch;
 
@@ -200,7 +209,7 @@ scratch_layout (const PlConvPreview *self,
   gsize plane = self->hw, at = 0;
   Scratch sc;
 
-  for (guint i = self->last + 1; i < self->net->n_layers; i++)
+  for (guint i = 0; i < self->net->n_layers; i++)
     plane = MAX (plane, (gsize) self->net->layers[i].h_in * self->net->layers[i].w_in);
 #define TAKE(field, floats) (sc.field = base != NULL ? base + at : NULL, at += (floats))
   TAKE (col, self->ckk * self->zblock * self->hw);
@@ -211,6 +220,7 @@ scratch_layout (const PlConvPreview *self,
   TAKE (buf0, (gsize) self->max_width * CHUNK);
   TAKE (buf1, (gsize) self->max_width * CHUNK);
   TAKE (df, (gsize) self->hwf * (self->n / self->threads + 1));
+  TAKE (da, (gsize) self->zblock * ll->h_in * ll->w_in);
 #undef TAKE
   sc.size = at;
   return sc;
@@ -326,6 +336,22 @@ pl_conv_preview_new (const PlConvNet  *net,
   self->conv_changes = g_array_new (FALSE, FALSE, sizeof (Change));
   self->head_changes = g_array_new (FALSE, FALSE, sizeof (Change));
   self->changed_o = g_new (guint, ll->c_out);
+  {
+    guint n_conv = 0;
+
+    for (guint i = 0; i < self->last; i++)
+      if (self->net->layers[i].kind == PL_CONV_LAYER_CONV)
+        {
+          n_conv++;
+          self->front_conv = i;
+        }
+    self->front_ok = n_conv == 1;
+    if (self->front_ok)
+      {
+        self->front_o = g_new (guint, self->net->layers[self->front_conv].c_out);
+        self->front_mark = g_new0 (gboolean, self->net->layers[self->front_conv].c_out);
+      }
+  }
   self->change_first = g_new (gsize, ll->c_out + 1);
 
   for (guint i = 0; i < self->net->n_layers; i++)
@@ -430,14 +456,39 @@ channel_features (const PlConvPreview *self,
   const float *zs = self->z + ((gsize) o * self->n + s) * self->hw;
   float *cur = self->last + 1 < net->n_layers ? plane0 : out;
 
-  for (gsize p = 0; p < self->hw; p++)
-    cur[p] = activate (zs[p] + ll->b[o], net->activation);
+  if (net->activation == PL_ACTIVATION_RELU)
+    for (gsize p = 0; p < self->hw; p++)
+      {
+        float v = zs[p] + ll->b[o];
+
+        cur[p] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize p = 0; p < self->hw; p++)
+      cur[p] = activate (zs[p] + ll->b[o], net->activation);
   for (guint i = self->last + 1; i < net->n_layers; i++)
     {
       const PlConvLayer *pl = &net->layers[i];
       float *dst = i + 1 < net->n_layers ? (cur == plane0 ? plane1 : plane0) : out;
 
       /* the maximum of each k×k window, the first on ties (pl-conv.c's max_pool) */
+      if (pl->k == 2)
+        {
+          for (guint oy = 0; oy < pl->h_out; oy++)
+            {
+              const float *r0 = cur + (gsize) 2 * oy * pl->w_in, *r1 = r0 + pl->w_in;
+
+              for (guint ox = 0; ox < pl->w_out; ox++)
+                {
+                  float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+                  float m0 = b > a ? b : a, m1 = d > c ? d : c;
+
+                  dst[(gsize) oy * pl->w_out + ox] = m1 > m0 ? m1 : m0;
+                }
+            }
+          cur = dst;
+          continue;
+        }
       for (guint oy = 0; oy < pl->h_out; oy++)
         for (guint ox = 0; ox < pl->w_out; ox++)
           {
@@ -479,7 +530,8 @@ last_layer_full (PlConvPreview *self,
           return;
         }
 
-      /* col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = a[s][c][oy + ky − pad][ox + kx − pad] */
+      /* col[(c·k + ky)·k + kx][s·hw + oy·w_out + ox] = a[s][c][oy + ky − pad][ox + kx − pad],
+       * 0 outside: per output row a copy of its inside part */
       for (guint s = 0; s < m; s++)
         for (gsize c = 0; c < ll->c_in; c++)
           {
@@ -489,15 +541,25 @@ last_layer_full (PlConvPreview *self,
               for (gsize kx = 0; kx < k; kx++)
                 {
                   float *row = col + ((c * k + ky) * k + kx) * mhw + s * hw;
+                  gsize ox0 = kx < pad ? pad - kx : 0;
+                  gsize ox1 = MIN (ll->w_out, ll->w_in + pad > kx ? ll->w_in + pad - kx : 0);
 
                   for (gsize oy = 0; oy < ll->h_out; oy++)
-                    for (gsize ox = 0; ox < ll->w_out; ox++)
-                      {
-                        gssize iy = (gssize) (oy + ky) - (gssize) pad, ix = (gssize) (ox + kx) - (gssize) pad;
+                    {
+                      float *dst = row + oy * ll->w_out;
+                      gsize iy = oy + ky;
 
-                        row[oy * ll->w_out + ox] = iy >= 0 && iy < (gssize) ll->h_in && ix >= 0 && ix < (gssize) ll->w_in
-                                                   ? plane[iy * ll->w_in + ix] : 0.0f;
-                      }
+                      if (iy < pad || iy - pad >= ll->h_in || ox0 >= ox1)
+                        {
+                          memset (dst, 0, sizeof (float) * ll->w_out);
+                          continue;
+                        }
+                      if (ox0 > 0)
+                        memset (dst, 0, sizeof (float) * ox0);
+                      memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
+                      if (ox1 < ll->w_out)
+                        memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
+                    }
                 }
           }
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, self->ckk,
@@ -641,6 +703,113 @@ head_rest (PlConvPreview *self,
   self->correct[index] = correct;
 }
 
+/* Channel @o of the front conv layer F over samples [first, last) from the input again, its
+ * pools to layer L's input a, and the change of a through L's weights of input channel o
+ * added into z: Δz (c_out, m·hw) = W_L[:, o] (c_out, k·k) · im2col(Δa_o) (k·k, m·hw). */
+static void
+front_channel_delta (PlConvPreview *self,
+                     guint          o,
+                     guint          first,
+                     guint          last,
+                     const Scratch *sc)
+{
+  const PlConvNet *net = self->net;
+  const PlConvLayer *fl = &net->layers[self->front_conv];
+  const PlConvLayer *ll = &net->layers[self->last];
+  const gsize kk = (gsize) ll->k * ll->k, hw = self->hw, plane_a = (gsize) ll->h_in * ll->w_in;
+  const gsize fk = fl->k, fpad = fl->pad, fplane_in = (gsize) fl->h_in * fl->w_in;
+  const float *wo = fl->w + (gsize) o * fl->c_in * fk * fk;
+
+  for (guint s0 = first; s0 < last; s0 += self->zblock)
+    {
+      guint m = MIN (self->zblock, last - s0);
+      gsize mhw = (gsize) m * hw;
+
+      for (guint s = 0; s < m; s++)
+        {
+          const float *x = self->eval->x + (gsize) (s0 + s) * self->eval->n_features;
+          float *zf = sc->plane0, *cur, *da = sc->da + s * plane_a;
+          float *a = self->a + (gsize) (s0 + s) * self->in_size + (gsize) o * plane_a;
+
+          /* F's map o: b + Σ w·(shifted input plane), as last_layer_delta adds them */
+          for (gsize p = 0; p < (gsize) fl->h_out * fl->w_out; p++)
+            zf[p] = 0.0f;
+          for (gsize c = 0; c < fl->c_in; c++)
+            for (gsize ky = 0; ky < fk; ky++)
+              for (gsize kx = 0; kx < fk; kx++)
+                {
+                  const float *plane = x + c * fplane_in;
+                  float w = wo[(c * fk + ky) * fk + kx];
+                  gsize oy0 = ky < fpad ? fpad - ky : 0, ox0 = kx < fpad ? fpad - kx : 0;
+                  gsize oy1 = MIN (fl->h_out, fl->h_in + fpad > ky ? fl->h_in + fpad - ky : 0);
+                  gsize ox1 = MIN (fl->w_out, fl->w_in + fpad > kx ? fl->w_in + fpad - kx : 0);
+
+                  if (w == 0.0f)
+                    continue;
+                  for (gsize oy = oy0; oy < oy1; oy++)
+                    {
+                      const float *restrict src = plane + (oy + ky - fpad) * fl->w_in;
+                      float *restrict dst = zf + oy * fl->w_out;
+
+                      for (gsize ox = ox0; ox < ox1; ox++)
+                        dst[ox] += w * src[ox + kx - fpad];
+                    }
+                }
+          for (gsize p = 0; p < (gsize) fl->h_out * fl->w_out; p++)
+            zf[p] = activate (zf[p] + fl->b[o], net->activation);
+          cur = zf;
+          for (guint i = self->front_conv + 1; i < self->last; i++)
+            {
+              const PlConvLayer *pl = &net->layers[i];
+              float *dst = cur == sc->plane0 ? sc->plane1 : sc->plane0;
+
+              for (guint oy = 0; oy < pl->h_out; oy++)
+                for (guint ox = 0; ox < pl->w_out; ox++)
+                  {
+                    gsize best = (gsize) oy * pl->k * pl->w_in + ox * pl->k;
+
+                    for (guint ky = 0; ky < pl->k; ky++)
+                      for (guint kx = 0; kx < pl->k; kx++)
+                        {
+                          gsize at = ((gsize) oy * pl->k + ky) * pl->w_in + ox * pl->k + kx;
+
+                          if (cur[at] > cur[best])
+                            best = at;
+                        }
+                    dst[(gsize) oy * pl->w_out + ox] = cur[best];
+                  }
+              cur = dst;
+            }
+          for (gsize p = 0; p < plane_a; p++)
+            {
+              da[p] = cur[p] - a[p];
+              a[p] = cur[p];
+            }
+        }
+
+      /* col (k·k, m·hw) of Δa_o, 0 outside */
+      for (guint s = 0; s < m; s++)
+        for (gsize ky = 0; ky < ll->k; ky++)
+          for (gsize kx = 0; kx < ll->k; kx++)
+            {
+              float *row = sc->col + (ky * ll->k + kx) * mhw + s * hw;
+              const float *plane = sc->da + s * plane_a;
+
+              for (gsize oy = 0; oy < ll->h_out; oy++)
+                for (gsize ox = 0; ox < ll->w_out; ox++)
+                  {
+                    gsize iy = oy + ky, ix = ox + kx;
+
+                    row[oy * ll->w_out + ox] = iy >= ll->pad && iy - ll->pad < ll->h_in && ix >= ll->pad && ix - ll->pad < ll->w_in
+                                               ? plane[(iy - ll->pad) * ll->w_in + ix - ll->pad] : 0.0f;
+                  }
+            }
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, kk,
+                   1.0f, ll->w + (gsize) o * kk, self->ckk, sc->col, mhw,
+                   1.0f, self->z + (gsize) s0 * hw, (gsize) self->n * hw);
+    }
+}
+
 static void
 run_member (guint    index,
             guint    n_threads,
@@ -703,6 +872,18 @@ run_member (guint    index,
                        1.0f, head->layers[0].w + (gsize) o * self->hwf, self->n_feat, sc.df, cols,
                        1.0f, self->h1 + first, self->n);
       }
+  if (self->level == LEVEL_FRONT)
+    {
+      for (guint j = 0; j < self->n_front_o; j++)
+        front_channel_delta (self, self->front_o[j], first, last, &sc);
+      for (guint s = first; s < last; s++)
+        for (guint o = 0; o < self->net->layers[self->last].c_out; o++)
+          {
+            channel_features (self, o, s, sc.plane0, sc.plane1, sc.plane2);
+            for (guint p = 0; p < self->hwf; p++)
+              self->f[((gsize) o * self->hwf + p) * self->n + s] = sc.plane2[p];
+          }
+    }
   if (self->level >= LEVEL_H1)
     /* h1 (n1, cols) = W1 (n1, n_feat) · f (n_feat, cols) */
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->n_feat,
@@ -727,6 +908,9 @@ move_prefix (PlConvPreview *self,
 
   g_array_set_size (self->conv_changes, 0);
   g_array_set_size (self->head_changes, 0);
+  for (guint j = 0; j < self->n_front_o; j++)
+    self->front_mark[self->front_o[j]] = FALSE;
+  self->n_front_o = 0;
   for (gsize j = lo; j < hi; j++)
     {
       guint layer = self->cand_layer[j];
@@ -738,8 +922,20 @@ move_prefix (PlConvPreview *self,
 
           net->masks[p] = pruning ? 0.0f : self->orig_masks[p];
           net->params[p] = pruning ? 0.0f : w;
-          if (layer != self->p_last)
+          if (layer != self->p_last && !self->front_ok)
             level = LEVEL_ALL;
+          else if (layer != self->p_last)
+            {
+              guint o = (guint) ((p - self->conv_off[layer]) / ((gsize) net->layers[self->front_conv].c_in
+                                                                 * net->layers[self->front_conv].k
+                                                                 * net->layers[self->front_conv].k));
+
+              if (!self->front_mark[o])
+                {
+                  self->front_mark[o] = TRUE;
+                  self->front_o[self->n_front_o++] = o;
+                }
+            }
           else
             {
               gsize q = p - self->conv_off[layer];
@@ -773,18 +969,31 @@ move_prefix (PlConvPreview *self,
    * weight); past a share of a full product, the product is cheaper. Rounding also adds up
    * over many deltas, so after as many as half a layer's weights the layer is computed
    * exactly again. */
+  if (level == LEVEL_DELTA && self->n_front_o > 0)
+    {
+      /* a front channel's change reaches every weight of the last layer that reads it */
+      level = self->n_front_o * 2 > net->layers[self->front_conv].c_out ? LEVEL_ALL : LEVEL_FRONT;
+      self->conv_drift += self->conv_changes->len + (gsize) self->n_front_o * ll->c_out * ll->k * ll->k;
+      if (self->conv_drift > 4 * ll->c_out * self->ckk)
+        level = LEVEL_ALL;
+    }
   if (level == LEVEL_DELTA)
     {
       self->conv_drift += self->conv_changes->len;
       self->h1_drift += self->head_changes->len;
-      if (self->conv_changes->len * 8 > ll->c_out * self->ckk || self->conv_drift * 2 > ll->c_out * self->ckk)
+      if (self->conv_changes->len * 8 > ll->c_out * self->ckk || self->conv_drift > 4 * ll->c_out * self->ckk)
         level = LEVEL_LAST;
       else if (self->head_changes->len * 16 > (gsize) self->n1 * self->n_feat
                || self->h1_drift * 2 > (gsize) self->n1 * self->n_feat)
         level = MAX (level, LEVEL_H1);
     }
   if (level >= LEVEL_LAST)
-    self->conv_drift = 0;
+    {
+      self->conv_drift = 0;
+      for (guint j = 0; j < self->n_front_o; j++)
+        self->front_mark[self->front_o[j]] = FALSE;
+      self->n_front_o = 0;
+    }
   if (level >= LEVEL_H1)
     self->h1_drift = 0;
 
