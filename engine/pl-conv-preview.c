@@ -11,6 +11,7 @@
 
 #include "pl-conv-preview.h"
 #include "pl-error.h"
+#include "pl-simd.h"
 #include "pl-team.h"
 
 #define BLOCK  256   /* samples per pl_conv_forward of the front layers */
@@ -443,7 +444,7 @@ member_range (const PlConvPreview *self,
 
 /* Features of channel @o of sample @s from z: act(z + b), then the pools after layer L, into
  * @out (hwf). */
-static void
+PL_TARGET_CLONES static void
 channel_features (const PlConvPreview *self,
                   guint                o,
                   guint                s,
@@ -509,7 +510,7 @@ channel_features (const PlConvPreview *self,
 }
 
 /* z of samples [first, last) from a by im2col + sgemm, then their features. */
-static void
+PL_TARGET_CLONES static void
 last_layer_full (PlConvPreview *self,
                  guint          first,
                  guint          last,
@@ -577,7 +578,7 @@ last_layer_full (PlConvPreview *self,
 
 /* The changes of channel o's weights added into z of samples [first, last), the channel's
  * features again, and their change into @df (hwf, last − first). */
-static void
+PL_TARGET_CLONES static void
 last_layer_delta (PlConvPreview *self,
                   guint          o,
                   guint          first,
@@ -706,7 +707,7 @@ head_rest (PlConvPreview *self,
 /* Channel @o of the front conv layer F over samples [first, last) from the input again, its
  * pools to layer L's input a, and the change of a through L's weights of input channel o
  * added into z: Δz (c_out, m·hw) = W_L[:, o] (c_out, k·k) · im2col(Δa_o) (k·k, m·hw). */
-static void
+PL_TARGET_CLONES static void
 front_channel_delta (PlConvPreview *self,
                      guint          o,
                      guint          first,
@@ -787,22 +788,32 @@ front_channel_delta (PlConvPreview *self,
             }
         }
 
-      /* col (k·k, m·hw) of Δa_o, 0 outside */
+      /* col (k·k, m·hw) of Δa_o, 0 outside: per output row a copy of its inside part */
       for (guint s = 0; s < m; s++)
         for (gsize ky = 0; ky < ll->k; ky++)
           for (gsize kx = 0; kx < ll->k; kx++)
             {
               float *row = sc->col + (ky * ll->k + kx) * mhw + s * hw;
               const float *plane = sc->da + s * plane_a;
+              gsize pad = ll->pad, ox0 = kx < pad ? pad - kx : 0;
+              gsize ox1 = MIN (ll->w_out, ll->w_in + pad > kx ? ll->w_in + pad - kx : 0);
 
               for (gsize oy = 0; oy < ll->h_out; oy++)
-                for (gsize ox = 0; ox < ll->w_out; ox++)
-                  {
-                    gsize iy = oy + ky, ix = ox + kx;
+                {
+                  float *dst = row + oy * ll->w_out;
+                  gsize iy = oy + ky;
 
-                    row[oy * ll->w_out + ox] = iy >= ll->pad && iy - ll->pad < ll->h_in && ix >= ll->pad && ix - ll->pad < ll->w_in
-                                               ? plane[(iy - ll->pad) * ll->w_in + ix - ll->pad] : 0.0f;
-                  }
+                  if (iy < pad || iy - pad >= ll->h_in || ox0 >= ox1)
+                    {
+                      memset (dst, 0, sizeof (float) * ll->w_out);
+                      continue;
+                    }
+                  if (ox0 > 0)
+                    memset (dst, 0, sizeof (float) * ox0);
+                  memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
+                  if (ox1 < ll->w_out)
+                    memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
+                }
             }
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, kk,
                    1.0f, ll->w + (gsize) o * kk, self->ckk, sc->col, mhw,
@@ -1015,8 +1026,10 @@ move_prefix (PlConvPreview *self,
             }
           self->change_first[o + 1] = j + 1;
         }
-      /* the columns of changed channels were summed in h1 with the old weights; the new
-       * ones apply from here, which the sgemm of run_member reads */
+      /* a product per changed channel (k = hwf) is slower than one over all features once
+       * half the channels changed */
+      if (level == LEVEL_DELTA && self->n_changed_o * 2 > ll->c_out)
+        level = LEVEL_H1;
     }
   self->level = level;
 }
