@@ -17,6 +17,8 @@
 #include "pl-conv-train.h"
 #include "pl-eval.h"
 
+#include <string.h>
+
 int
 _pl_cli_prune_conv (const PlCliPruneArgs *a,
                     PlCliDataArgs        *data_args,
@@ -208,4 +210,87 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
     }
 
   return PL_EXIT_OK;
+}
+
+gboolean
+_pl_cli_prune_args_conv (const PlCliPruneArgs *a)
+{
+  return a->model_path != NULL && a->session_path == NULL && pl_conv_file_is_conv (a->model_path);
+}
+
+int
+_pl_cli_conv_parse_score (const PlCliPruneArgs *a,
+                          const char           *name,
+                          PlScope               scope,
+                          PlCliConvScore       *out)
+{
+  g_autoptr(GError) error = NULL;
+  PlScoreKind kind = PL_SCORE_MAGNITUDE;
+  gboolean fpgm = strcmp (name, "fpgm") == 0;
+
+  if (a->invert || a->exclude_output)
+    return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
+  if (a->nm != NULL)
+    return _pl_cli_usage (_("--nm does not take a convolutional network yet"));
+  if (!fpgm && !pl_score_parse (name, &kind, &error))
+    return _pl_cli_fail (g_steal_pointer (&error));
+
+  *out = (PlCliConvScore) { PL_CONV_PRUNE_WEIGHTS, kind, PL_CONV_FILTER_L1, PL_CONV_CHANNEL_APOZ,
+                            fpgm ? "fpgm" : pl_score_info (kind)->name };
+  if (a->structured && (fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2))
+    {
+      out->mode = PL_CONV_PRUNE_FILTERS;
+      out->filter = fpgm ? PL_CONV_FILTER_FPGM
+                    : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2 : PL_CONV_FILTER_L1;
+      return 0;
+    }
+  if (a->structured && (kind == PL_SCORE_APOZ || kind == PL_SCORE_ACTIVATION
+                        || kind == PL_SCORE_NEURON_TAYLOR))
+    {
+      out->mode = PL_CONV_PRUNE_CHANNELS;
+      out->channel = kind == PL_SCORE_APOZ ? PL_CONV_CHANNEL_APOZ
+                     : kind == PL_SCORE_ACTIVATION ? PL_CONV_CHANNEL_ACTIVATION
+                     : PL_CONV_CHANNEL_TAYLOR;
+      return 0;
+    }
+  if (a->structured || fpgm || !pl_conv_weight_score_supported (kind))
+    return _pl_cli_usage (_("a convolutional network’s weights are pruned by --score magnitude, random, gradient, taylor, fisher, lamp or snip, and its filters with --structured --score neuron-l1, neuron-l2, fpgm, apoz, activation or neuron-taylor"));
+  if (scope != PL_SCOPE_GLOBAL && scope != PL_SCOPE_LAYER)
+    return _pl_cli_usage (_("a convolutional network is pruned with --scope global or layer"));
+  return 0;
+}
+
+gboolean
+_pl_cli_conv_pruner_init (PlConvPruner         *pruner,
+                          float               **scores,
+                          const PlCliPruneArgs *a,
+                          const PlCliConvScore *score,
+                          PlScope               scope,
+                          const PlConvNet      *net,
+                          const PlData         *data,
+                          guint64               seed,
+                          GError              **error)
+{
+  *pruner = (PlConvPruner) { net, score->mode, NULL, scope == PL_SCOPE_GLOBAL, a->allow_empty,
+                             score->filter, score->channel, data->train, 0, data->test };
+  *scores = NULL;
+  /* the first --score-batches × 256 training samples, as the MLP's scores take batches of 256
+   * of them */
+  if (score->mode == PL_CONV_PRUNE_CHANNELS)
+    pruner->n_calib = MIN ((guint) a->score_batches * 256u, data->train->n);
+  if (score->mode == PL_CONV_PRUNE_WEIGHTS && score->kind != PL_SCORE_MAGNITUDE)
+    {
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+
+      options.n_batches = (guint) a->score_batches;
+      options.seed = seed;
+      *scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
+      if (!pl_conv_weight_scores (net, score->kind, data->train, &options, *scores, error))
+        {
+          g_clear_pointer (scores, g_free);
+          return FALSE;
+        }
+      pruner->scores = *scores;
+    }
+  return TRUE;
 }

@@ -13,6 +13,7 @@
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-cli-prune-private.h"
+#include "pl-conv-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
@@ -91,6 +92,31 @@ on_sweep_point (guint                  i,
   return TRUE;
 }
 
+/* The points of one score and seed's run into its grid point @first, saved into --results
+ * when the run finished. */
+static gboolean
+save_run (const PlCliGridArgs  *g,
+          PlGrid               *grid,
+          guint                 first,
+          GArray               *run_points,
+          guint                 n_layers,
+          gboolean              interrupted,
+          gint64                t_start,
+          JsonArray           **results,
+          gboolean             *complete,
+          double               *point_seconds,
+          GError              **error)
+{
+  results[first] = json_array_new ();
+  for (guint k = 0; k < run_points->len; k++)
+    json_array_add_element (results[first],
+                            point_json (&g_array_index (run_points, SweepPoint, k), n_layers));
+  complete[first] = !interrupted;
+  point_seconds[first] = (g_get_monotonic_time () - t_start) / 1e6;
+  return !complete[first] || g->results_dir == NULL
+         || pl_results_save_point (g->results_dir, grid, first, results[first], point_seconds[first], error);
+}
+
 /* The grid, in its order: scores × seeds × levels. Without fine-tuning a grid point is every
  * level of one score and seed (the preview goes from one level to the next); with it, one
  * level. */
@@ -149,6 +175,8 @@ _pl_cli_sweep (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
+  g_autofree PlCliConvScore *conv_scores = NULL;
   g_autoptr(PlEvaluation) dense = NULL;
   g_autoptr(GPtrArray) labels = NULL;
   g_autoptr(PlGrid) grid = NULL;
@@ -162,7 +190,8 @@ _pl_cli_sweep (int    argc,
   g_autofree char *settings = NULL;
   PlScope scope = PL_SCOPE_GLOBAL;
   gboolean interrupted = FALSE, per_level;
-  guint n_names, n_grid, n_found = 0, n_mine = 0;
+  guint n_names, n_grid, n_found = 0, n_mine = 0, n_layers;
+  gboolean is_conv;
   int status;
   gint64 t0 = g_get_monotonic_time (), t_loop;
   double loop_seconds;
@@ -187,8 +216,14 @@ _pl_cli_sweep (int    argc,
   names = g_strsplit (a.score_names, ",", -1);
   n_names = g_strv_length (names);
   kinds = g_new (PlScoreKind, MAX (n_names, 1));
+  /* a convolutional network is pruned by a PlConvPruner (pl-conv-sweep.h), point by point */
+  is_conv = _pl_cli_prune_args_conv (&a);
+  conv_scores = g_new0 (PlCliConvScore, MAX (n_names, 1));
+  if (is_conv && a.fine_tune_epochs > 0)
+    return _pl_cli_usage (_("sweep does not fine-tune a convolutional network yet: leave out --fine-tune-epochs"));
   for (guint i = 0; i < n_names; i++)
-    if ((status = _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
+    if ((status = is_conv ? _pl_cli_conv_parse_score (&a, names[i], scope, &conv_scores[i])
+                          : _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
       return status;
   per_level = a.fine_tune_epochs > 0;
   labels = sweep_labels (names, n_names, (guint) seeds, (guint) n_points, max_sparsity, per_level);
@@ -208,12 +243,32 @@ _pl_cli_sweep (int    argc,
    * need, so OpenBLAS stays on one thread. */
   _pl_cli_set_threads (1);
 
-  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
-  dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
-  if (dense == NULL)
-    return _pl_cli_fail (error);
+  if (is_conv)
+    {
+      conv = pl_conv_net_load (a.model_path, &error);
+      if (conv == NULL || (data = _pl_cli_load_data (&data_args, &error)) == NULL)
+        return _pl_cli_fail (error);
+      if (pl_conv_net_n_param_layers (conv) > PL_MLP_MAX_LAYERS)
+        return _pl_cli_usage (_("sweep takes a convolutional network of at most %u conv and dense layers"),
+                              (guint) PL_MLP_MAX_LAYERS);
+      dense = pl_conv_evaluate (conv, data->test, &error);
+      if (dense == NULL)
+        {
+          g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
+          return _pl_cli_fail (error);
+        }
+      n_layers = pl_conv_net_n_param_layers (conv);
+    }
+  else
+    {
+      model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
+      if (dense == NULL)
+        return _pl_cli_fail (error);
+      n_layers = model->n_layers;
+    }
 
   {
     g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -223,7 +278,7 @@ _pl_cli_sweep (int    argc,
     _pl_cli_add_string (b, "command", "sweep");
     _pl_cli_add_string (b, "model", a.model_path);
     _pl_cli_add_string (b, "data", data->spec);
-    _pl_cli_add_string (b, "scope", pl_scope_name (scope));
+    _pl_cli_add_string (b, "scope", pl_scope_name (is_conv && a.structured ? PL_SCOPE_LAYER : scope));
     if (a.nm != NULL)
       _pl_cli_add_string (b, "nm", a.nm);
     _pl_cli_add_bool (b, "invert", a.invert);
@@ -290,6 +345,28 @@ _pl_cli_sweep (int    argc,
         if (!needed)
           continue;
 
+        if (is_conv)
+          {
+            g_autofree float *conv_weight_scores = NULL;
+            g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
+            SweepRun run = { run_points, names[si], seed };
+            PlConvPruner pruner;
+
+            if (!_pl_cli_conv_pruner_init (&pruner, &conv_weight_scores, &a, &conv_scores[si], scope,
+                                           conv, data, seed, &error)
+                || !pl_sweep_run_with (pl_conv_sweep_eval, &pruner, max_sparsity, (guint) n_points,
+                                       on_sweep_point, &run, _pl_cli_cancellable (), &error))
+              {
+                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                  return _pl_cli_fail (error);
+                g_clear_error (&error);
+                interrupted = TRUE;
+              }
+            if (!save_run (&g, grid, first, run_points, n_layers, interrupted, t_scores, results,
+                           complete, point_seconds, &error))
+              return _pl_cli_fail (error);
+            continue;
+          }
         scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
         if (scores == NULL)
           return _pl_cli_fail (error);
@@ -314,15 +391,8 @@ _pl_cli_sweep (int    argc,
                 g_clear_error (&error);
                 interrupted = TRUE;
               }
-            results[first] = json_array_new ();
-            for (guint k = 0; k < run_points->len; k++)
-              json_array_add_element (results[first],
-                                      point_json (&g_array_index (run_points, SweepPoint, k), model->n_layers));
-            complete[first] = !interrupted;
-            point_seconds[first] = (g_get_monotonic_time () - t_scores) / 1e6;
-            if (complete[first] && g.results_dir != NULL
-                && !pl_results_save_point (g.results_dir, grid, first, results[first],
-                                           point_seconds[first], &error))
+            if (!save_run (&g, grid, first, run_points, n_layers, interrupted, t_scores, results,
+                           complete, point_seconds, &error))
               return _pl_cli_fail (error);
             continue;
           }
@@ -368,7 +438,7 @@ _pl_cli_sweep (int    argc,
               p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
 
             results[c] = json_array_new ();
-            json_array_add_element (results[c], point_json (&p, model->n_layers));
+            json_array_add_element (results[c], point_json (&p, n_layers));
             complete[c] = TRUE;
             /* the scores' time goes to the first point made from them */
             point_seconds[c] = (g_get_monotonic_time () - t_point) / 1e6 + scores_seconds;

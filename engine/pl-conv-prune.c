@@ -167,6 +167,31 @@ pl_conv_prune_scored (PlConvNet   *net,
 }
 
 void
+pl_conv_prune_scored_layer (PlConvNet   *net,
+                            const float *scores,
+                            guint        layer,
+                            double       sparsity,
+                            gboolean     allow_empty)
+{
+  Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  gsize at = 0;
+  guint n;
+
+  g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
+
+  n = collect (net, layers);
+  g_return_if_fail (layer < n);
+  if (scores != NULL)
+    for (guint i = 0; i < n; i++)
+      {
+        layers[i].score = scores + at;
+        at += layers[i].n;
+      }
+  prune_range (layers, layer, layer + 1, sparsity, allow_empty);
+  pl_conv_net_apply_masks (net);
+}
+
+void
 pl_conv_filter_norms (const PlConvNet *net,
                       guint            layer,
                       gboolean         l2,
