@@ -233,7 +233,7 @@ _pl_cli_conv_parse_score (const PlCliPruneArgs *a,
   if (a->nm != NULL)
     return _pl_cli_usage (_("--nm does not take a convolutional network yet"));
   if (!fpgm && !pl_score_parse (name, &kind, &error))
-    return _pl_cli_fail (g_steal_pointer (&error));
+    return _pl_cli_fail (error);
 
   *out = (PlCliConvScore) { PL_CONV_PRUNE_WEIGHTS, kind, PL_CONV_FILTER_L1, PL_CONV_CHANNEL_APOZ,
                             fpgm ? "fpgm" : pl_score_info (kind)->name };
