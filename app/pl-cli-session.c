@@ -48,7 +48,7 @@ _pl_cli_load_model (const char     *model_path,
       g_autofree char *display_name = g_filename_display_name (model_path);
 
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("“%s” is a convolutional network; so far only train and eval take one"),
+                   _("“%s” is a convolutional network; this command does not take one yet (train, eval, prune, sweep, schedule, sensitivity and plot do)"),
                    display_name);
       return NULL;
     }
