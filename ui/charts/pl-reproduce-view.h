@@ -53,8 +53,9 @@ typedef struct _PlReproduceChart PlReproduceChart;
 
 struct _PlReproduceChart
 {
+  PlCurveSet  curves;     /* first: a PlReproduceChart * is a PlCurveSet * (for a view that
+                           * frees the data it draws with pl_reproduce_chart_free) */
   PlChart     chart;      /* kind CURVES, data: &curves */
-  PlCurveSet  curves;
   /*< private >*/
   GPtrArray  *storage;
 };
