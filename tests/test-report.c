@@ -171,7 +171,7 @@ test_pages_and_figures (void)
 
   if (!have_poppler ())
     return;
-  g_assert_true (pl_report_save (s, data, "class.prunelab", pdf, &info, &error));
+  g_assert_true (pl_report_save (s, data, NULL, "class.prunelab", pdf, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.n_figures, ==, figures);
   g_assert_cmpuint (info.n_pages, ==, pages);
@@ -205,7 +205,7 @@ test_without_data (void)
 
   if (!have_poppler ())
     return;
-  g_assert_true (pl_report_save (s, NULL, "class.prunelab", pdf, &info, &error));
+  g_assert_true (pl_report_save (s, NULL, NULL, "class.prunelab", pdf, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.n_figures, ==, figures);
   g_assert_cmpuint (pdf_pages (pdf), ==, 2 + (figures + 1) / 2);

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "pl-chart-style.h"
+#include "pl-error.h"
 #include "pl-file.h"
+#include "pl-json.h"
 
 char *
 pl_reproduce_format_value (double      value,
@@ -236,4 +238,227 @@ pl_reproduce_chart_export (const PlReproduceResult  *result,
   pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
   return pl_chart_export (&view->chart, &style, path, format, PL_REPRODUCE_CHART_WIDTH,
                           PL_REPRODUCE_CHART_HEIGHT, 96.0, error);
+}
+
+/* ---- a `prunelab-cli reproduce --json` file read back ---- */
+
+/* Member @name: a number, or null (what the CLI writes for a value that is not finite) as
+ * NaN; @optional members may be missing (NaN). */
+static gboolean
+get_number_or_null (PlJsonReader  *r,
+                    JsonObject    *o,
+                    const char    *name,
+                    gboolean       optional,
+                    double        *out,
+                    GError       **error)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  *out = NAN;
+  if ((node == NULL && optional) || (node != NULL && JSON_NODE_HOLDS_NULL (node)))
+    return TRUE;
+  return pl_json_get_double (r, o, name, -G_MAXDOUBLE, G_MAXDOUBLE, out, error);
+}
+
+static const char *
+static_unit (const char *unit)
+{
+  static const char * const units[] = { "%", "×", "" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (strcmp (unit, units[i]) == 0)
+      return units[i];
+  return NULL;
+}
+
+static gboolean
+read_row (PlJsonReader       *r,
+          JsonObject         *o,
+          const PlPaperInfo  *info,
+          PlReproduceRow     *row,
+          GError            **error)
+{
+  const char *key, *label, *unit;
+  gint64 n;
+
+  if (!pl_json_get_string (r, o, "key", &key, error)
+      || !pl_json_get_string (r, o, "label", &label, error)
+      || !pl_json_get_string (r, o, "unit", &unit, error)
+      || !get_number_or_null (r, o, "paper", FALSE, &row->paper, error)
+      || !pl_json_get_int (r, o, "n", 0, G_MAXUINT32, &n, error)
+      || !get_number_or_null (r, o, "mean", FALSE, &row->mean, error)
+      || !get_number_or_null (r, o, "min", FALSE, &row->min, error)
+      || !get_number_or_null (r, o, "max", FALSE, &row->max, error))
+    return FALSE;
+  row->unit = static_unit (unit);
+  if (row->unit == NULL)
+    {
+      pl_json_fail (r, error, _("unit “%s” is none of %%, × or nothing"), unit);
+      return FALSE;
+    }
+  row->n = (guint) n;
+  row->key = g_utf8_make_valid (key, -1);
+  row->label = g_utf8_make_valid (label, -1);
+  /* the source is the paper's own words: the table's, for the paper's numbers */
+  row->source = NULL;
+  for (guint k = 0; k < info->n_numbers; k++)
+    if (strcmp (info->numbers[k].key, key) == 0)
+      row->source = info->numbers[k].source;
+  return TRUE;
+}
+
+static gboolean
+read_point (PlJsonReader      *r,
+            JsonObject        *o,
+            PlReproducePoint  *p,
+            GError           **error)
+{
+  const char *curve;
+  gint64 seed, level;
+  double test_accuracy;
+
+  memset (p, 0, sizeof *p);
+  if (!pl_json_get_string (r, o, "score", &curve, error)
+      || !pl_json_get_int (r, o, "seed", 0, G_MAXINT64, &seed, error)
+      || !pl_json_get_int (r, o, "level", 0, G_MAXUINT32, &level, error)
+      || !get_number_or_null (r, o, "target_sparsity", FALSE, &p->target, error)
+      || !get_number_or_null (r, o, "sparsity", FALSE, &p->sparsity, error)
+      || !get_number_or_null (r, o, "test_accuracy", FALSE, &test_accuracy, error)
+      || !get_number_or_null (r, o, "compression", TRUE, &p->compression, error)
+      || !get_number_or_null (r, o, "speedup", TRUE, &p->speedup, error)
+      || !get_number_or_null (r, o, "early_stop", TRUE, &p->early_stop, error))
+    return FALSE;
+  /* the curves' names live as long as the program, as the run's static ones do */
+  {
+    g_autofree char *valid = g_utf8_make_valid (curve, -1);
+
+    p->curve = g_intern_string (valid);
+  }
+  p->seed = (guint64) seed;
+  p->level = (guint) level;
+  p->test_accuracy = test_accuracy;
+  p->connected = json_object_get_boolean_member_with_default (o, "connected", TRUE);
+  for (guint i = 0; i < PL_MLP_MAX_LAYERS; i++)
+    p->layer_sparsity[i] = NAN;
+  return TRUE;
+}
+
+PlReproduceResult *
+pl_reproduce_result_load_json (const char  *path,
+                               GError     **error)
+{
+  g_autoptr(PlReproduceResult) result = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *display = NULL;
+  const char *command = NULL, *paper_name, *arch;
+  const PlPaperInfo *info;
+  JsonObject *root;
+  JsonArray *numbers, *points;
+  PlJsonReader r;
+  gint64 seeds;
+  gsize len;
+  gboolean ok;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return NULL;
+  display = g_filename_display_name (path);
+  if (!g_utf8_validate (text, (gssize) len, NULL) || pl_json_check (text, len, 16, 10000000) != PL_JSON_OK)
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
+                   _("“%s” is not the JSON of prunelab-cli reproduce --json"), display);
+      return NULL;
+    }
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &local)
+      || json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_BAD_MAGIC,
+                   _("“%s” is not the JSON of prunelab-cli reproduce --json"), display);
+      return NULL;
+    }
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  result = g_new0 (PlReproduceResult, 1);
+  result->rows = g_array_new (FALSE, FALSE, sizeof (PlReproduceRow));
+  result->points = g_array_new (FALSE, FALSE, sizeof (PlReproducePoint));
+  pl_json_reader_init (&r, display);
+  ok = pl_json_get_string (&r, root, "command", &command, error);
+  if (ok && strcmp (command, "reproduce") != 0)
+    {
+      pl_json_fail (&r, error, _("the result of “%s”, not of reproduce"), command);
+      ok = FALSE;
+    }
+  ok = ok && pl_json_get_string (&r, root, "paper", &paper_name, error);
+  if (ok && !pl_paper_parse (paper_name, &result->paper, &local))
+    {
+      pl_json_fail (&r, error, "%s", local->message);
+      ok = FALSE;
+    }
+  ok = ok && pl_json_get_bool (&r, root, "quick", &result->quick, error)
+       && pl_json_get_int (&r, root, "seeds", 1, 1000, &seeds, error)
+       && pl_json_get_string (&r, root, "arch", &arch, error)
+       && get_number_or_null (&r, root, "seconds", TRUE, &result->seconds, error)
+       && (numbers = pl_json_get_array (&r, root, "numbers", error)) != NULL
+       && (points = pl_json_get_array (&r, root, "points", error)) != NULL;
+  if (ok)
+    {
+      info = pl_paper_info (result->paper);
+      /* the paper's settings of the run (quick or full) with the seeds run; the file's
+       * settings object says the same in words */
+      result->settings = result->quick ? info->quick : info->full;
+      result->settings.seeds = (guint) seeds;
+      result->score = PL_SCORE_TAYLOR;
+      if (result->paper == PL_PAPER_BLALOCK2020)
+        {
+          JsonObject *settings = json_object_get_object_member (root, "settings");
+          const char *score = settings != NULL
+                              ? json_object_get_string_member_with_default (settings, "score", NULL) : NULL;
+
+          if (score != NULL)
+            pl_score_parse (score, &result->score, NULL);
+        }
+      result->arch = g_utf8_make_valid (arch, -1);
+      result->n_layers = 0;
+      for (const char *c = result->arch; *c != '\0'; c++)
+        result->n_layers += *c == '-';
+      if (!isfinite (result->seconds))
+        result->seconds = 0;
+    }
+  for (guint k = 0; ok && k < json_array_get_length (numbers); k++)
+    {
+      gsize mark = pl_json_enter (&r, "numbers", k);
+      JsonNode *node = json_array_get_element (numbers, k);
+      PlReproduceRow row = { 0 };
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          pl_json_fail (&r, error, _("not an object"));
+          ok = FALSE;
+        }
+      else if ((ok = read_row (&r, json_node_get_object (node), info, &row, error)))
+        g_array_append_val (result->rows, row);
+      pl_json_leave (&r, mark);
+    }
+  for (guint k = 0; ok && k < json_array_get_length (points); k++)
+    {
+      gsize mark = pl_json_enter (&r, "points", k);
+      JsonNode *node = json_array_get_element (points, k);
+      PlReproducePoint p;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          pl_json_fail (&r, error, _("not an object"));
+          ok = FALSE;
+        }
+      else if ((ok = read_point (&r, json_node_get_object (node), &p, error)))
+        g_array_append_val (result->points, p);
+      pl_json_leave (&r, mark);
+    }
+  pl_json_reader_clear (&r);
+
+  return ok ? g_steal_pointer (&result) : NULL;
 }

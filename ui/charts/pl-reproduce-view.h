@@ -72,4 +72,13 @@ gboolean          pl_reproduce_chart_export (const PlReproduceResult  *result,
                                              const char               *path,
                                              GError                  **error);
 
+/* A `prunelab-cli reproduce --json` file read back, for the report (prunelab-cli report
+ * --reproduce): its paper, quick, seeds, arch, numbers and points; the settings are the
+ * paper's for that run (quick or full) with the file's seeds and, for blalock2020, its score.
+ * Numbers the file gives as null (not finite) are NaN; the points' per-layer sparsities are
+ * not read (NaN). A file that is not such a result fails with PL_FORMAT_ERROR naming it and
+ * the place. (transfer full) */
+PlReproduceResult *pl_reproduce_result_load_json (const char  *path,
+                                                  GError     **error);
+
 G_END_DECLS
