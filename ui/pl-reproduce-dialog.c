@@ -26,6 +26,9 @@ struct _PlReproduceDialog
   gulong           done_handler;
   gulong           error_handler;
   guint            run_id;          /* of the run sent, 0 when none runs */
+  gconstpointer    before;          /* the engine's reproduction when the run was sent: a
+                                     * new result replaces it (and is allocated before the
+                                     * old one goes) */
   guint            pulse_source;
   char            *error_message;   /* owned: the engine's error during the run */
   const char      *data_specs[MAX_DATA];  /* static, or NULL for the loaded data */
@@ -202,7 +205,7 @@ on_done (PlEngine          *engine,
 
       gtk_label_set_text (self->status_label, message);
     }
-  else if (pl_engine_get_reproduction (engine) == NULL)
+  else if (pl_engine_get_reproduction (engine) == self->before)
     gtk_label_set_text (self->status_label, _("Stopped before the end: no result."));
   else
     gtk_label_set_text (self->status_label, "");
@@ -232,6 +235,7 @@ run_action (GtkWidget  *widget,
   gtk_label_set_text (self->status_label, "");
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), FALSE);
   gtk_progress_bar_set_text (self->progress, _("Starting…"));
+  self->before = pl_engine_get_reproduction (self->engine);
   self->run_id = pl_engine_reproduce (self->engine, adw_combo_row_get_selected (self->paper_row),
                                       &options, data < self->n_data ? self->data_specs[data] : NULL);
   set_running (self, TRUE);
