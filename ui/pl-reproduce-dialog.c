@@ -70,7 +70,7 @@ cell (const char *text,
   gtk_label_set_wrap (GTK_LABEL (label), !numeric);
   gtk_label_set_selectable (GTK_LABEL (label), !heading);
   if (!numeric)
-    gtk_label_set_max_width_chars (GTK_LABEL (label), 48);
+    gtk_label_set_max_width_chars (GTK_LABEL (label), 40);
   if (numeric)
     gtk_widget_add_css_class (label, "numeric");
   if (heading)
@@ -505,18 +505,18 @@ pl_reproduce_dialog_init (PlReproduceDialog *self)
   GtkWidget *header = adw_header_bar_new ();
   GtkWidget *scroller = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *group = adw_preferences_group_new ();
-  GtkWidget *row, *buttons, *exports;
+  GtkWidget *row, *buttons, *exports, *side;
 
   gtk_window_set_title (GTK_WINDOW (self), _("Reproduce a Paper"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 1000, 960);
+  gtk_window_set_default_size (GTK_WINDOW (self), 1440, 920);
   adw_window_set_content (ADW_WINDOW (self), outer);
   gtk_box_append (GTK_BOX (outer), header);
   gtk_widget_set_vexpand (scroller, TRUE);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_box_append (GTK_BOX (outer), scroller);
-  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1000);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 1440);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), clamp);
   gtk_widget_set_margin_top (box, 18);
   gtk_widget_set_margin_bottom (box, 18);
@@ -608,10 +608,15 @@ pl_reproduce_dialog_init (PlReproduceDialog *self)
   gtk_grid_set_row_spacing (self->table, 6);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->table), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("The paper's numbers beside the measured ones"), -1);
-  gtk_box_append (GTK_BOX (self->results_box), GTK_WIDGET (self->table));
+  /* the table and the chart side by side: both in view at once */
+  side = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 24);
+  gtk_widget_set_valign (GTK_WIDGET (self->table), GTK_ALIGN_START);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->table));
   self->chart_view = PL_CHART_VIEW (pl_chart_view_new ());
-  gtk_widget_set_size_request (GTK_WIDGET (self->chart_view), -1, 300);
-  gtk_box_append (GTK_BOX (self->results_box), GTK_WIDGET (self->chart_view));
+  gtk_widget_set_size_request (GTK_WIDGET (self->chart_view), 420, 330);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->chart_view), TRUE);
+  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->chart_view));
+  gtk_box_append (GTK_BOX (self->results_box), side);
   exports = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_set_halign (exports, GTK_ALIGN_END);
   self->export_csv_button = button (_("Export _Points as CSV…"), "reproduce.export-csv",
