@@ -3,12 +3,13 @@
 
 #include "config.h"
 
+#include "pl-reproduce-dialog.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
 #include "pl-chart-view.h"
 #include "pl-error.h"
-#include "pl-reproduce-dialog.h"
 #include "pl-reproduce-view.h"
 
 #define PULSE_MS 120
