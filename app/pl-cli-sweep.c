@@ -92,26 +92,49 @@ on_sweep_point (guint                  i,
   return TRUE;
 }
 
-/* The points of one score and seed's run into its grid point @first, saved into --results
- * when the run finished. */
+/* The points of one score and seed, without fine-tuning: @eval at every target (for an MLP a
+ * preview of the same scores, where only the masks that change from one point to the next are
+ * applied, from the sparsest point down; for a conv net a pruned copy each), into grid point
+ * @first, saved into --results when the run finished. A cancellation sets @interrupted;
+ * FALSE with any other error. */
 static gboolean
-save_run (const PlCliGridArgs  *g,
-          PlGrid               *grid,
-          guint                 first,
-          GArray               *run_points,
-          guint                 n_layers,
-          gboolean              interrupted,
-          gint64                t_start,
-          JsonArray           **results,
-          gboolean             *complete,
-          double               *point_seconds,
-          GError              **error)
+sweep_one (PlSweepEvalFunc       eval,
+           gpointer              eval_data,
+           char                 *score,
+           guint                 seed,
+           double                max,
+           guint                 n_points,
+           const PlCliGridArgs  *g,
+           PlGrid               *grid,
+           guint                 first,
+           guint                 n_layers,
+           gint64                t_start,
+           JsonArray           **results,
+           gboolean             *complete,
+           double               *point_seconds,
+           gboolean             *interrupted,
+           GError              **error)
 {
+  g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
+  SweepRun run = { run_points, score, seed };
+  GError *local = NULL;
+
+  if (!pl_sweep_run_with (eval, eval_data, max, n_points, on_sweep_point, &run,
+                          _pl_cli_cancellable (), &local))
+    {
+      if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      g_clear_error (&local);
+      *interrupted = TRUE;
+    }
   results[first] = json_array_new ();
   for (guint k = 0; k < run_points->len; k++)
     json_array_add_element (results[first],
                             point_json (&g_array_index (run_points, SweepPoint, k), n_layers));
-  complete[first] = !interrupted;
+  complete[first] = !*interrupted;
   point_seconds[first] = (g_get_monotonic_time () - t_start) / 1e6;
   return !complete[first] || g->results_dir == NULL
          || pl_results_save_point (g->results_dir, grid, first, results[first], point_seconds[first], error);
@@ -348,22 +371,13 @@ _pl_cli_sweep (int    argc,
         if (is_conv)
           {
             g_autofree float *conv_weight_scores = NULL;
-            g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
-            SweepRun run = { run_points, names[si], seed };
             PlConvPruner pruner;
 
             if (!_pl_cli_conv_pruner_init (&pruner, &conv_weight_scores, &a, &conv_scores[si], scope,
                                            conv, data, seed, &error)
-                || !pl_sweep_run_with (pl_conv_sweep_eval, &pruner, max_sparsity, (guint) n_points,
-                                       on_sweep_point, &run, _pl_cli_cancellable (), &error))
-              {
-                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                  return _pl_cli_fail (error);
-                g_clear_error (&error);
-                interrupted = TRUE;
-              }
-            if (!save_run (&g, grid, first, run_points, n_layers, interrupted, t_scores, results,
-                           complete, point_seconds, &error))
+                || !sweep_one (pl_conv_sweep_eval, &pruner, names[si], seed, max_sparsity,
+                               (guint) n_points, &g, grid, first, n_layers, t_scores, results,
+                               complete, point_seconds, &interrupted, &error))
               return _pl_cli_fail (error);
             continue;
           }
@@ -373,26 +387,14 @@ _pl_cli_sweep (int    argc,
         _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
         scores_seconds = (g_get_monotonic_time () - t_scores) / 1e6;
 
-        /* Without fine-tuning every point is a preview of the same scores: only the masks that
-         * change from one point to the next are applied, from the sparsest point down. */
+        /* without fine-tuning, a preview of the scores (sweep_one) */
         if (!per_level)
           {
-            g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
-            SweepRun run = { run_points, names[si], seed };
-
             preview = pl_preview_new (model, scores, &spec, data->test, (guint) a.threads, &error);
-            if (preview == NULL)
-              return _pl_cli_fail (error);
-            if (!pl_sweep_run (preview, max_sparsity, (guint) n_points, on_sweep_point, &run,
-                               _pl_cli_cancellable (), &error))
-              {
-                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                  return _pl_cli_fail (error);
-                g_clear_error (&error);
-                interrupted = TRUE;
-              }
-            if (!save_run (&g, grid, first, run_points, n_layers, interrupted, t_scores, results,
-                           complete, point_seconds, &error))
+            if (preview == NULL
+                || !sweep_one (pl_sweep_preview_eval, preview, names[si], seed, max_sparsity,
+                               (guint) n_points, &g, grid, first, n_layers, t_scores, results,
+                               complete, point_seconds, &interrupted, &error))
               return _pl_cli_fail (error);
             continue;
           }

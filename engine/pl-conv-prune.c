@@ -139,6 +139,24 @@ pl_conv_prune_magnitude (PlConvNet *net,
   pl_conv_net_apply_masks (net);
 }
 
+/* The parametrised layers of @net into @layers, with @scores (NULL: |w|) attached. */
+static guint
+collect_scored (PlConvNet   *net,
+                const float *scores,
+                Weights     *layers)
+{
+  gsize at = 0;
+  guint n = collect (net, layers);
+
+  if (scores != NULL)
+    for (guint i = 0; i < n; i++)
+      {
+        layers[i].score = scores + at;
+        at += layers[i].n;
+      }
+  return n;
+}
+
 void
 pl_conv_prune_scored (PlConvNet   *net,
                       const float *scores,
@@ -147,17 +165,11 @@ pl_conv_prune_scored (PlConvNet   *net,
                       gboolean     allow_empty)
 {
   Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-  gsize at = 0;
   guint n;
 
   g_return_if_fail (net != NULL && scores != NULL && sparsity >= 0.0 && sparsity <= 1.0);
 
-  n = collect (net, layers);
-  for (guint i = 0; i < n; i++)
-    {
-      layers[i].score = scores + at;
-      at += layers[i].n;
-    }
+  n = collect_scored (net, scores, layers);
   if (global)
     prune_range (layers, 0, n, sparsity, allow_empty);
   else
@@ -174,19 +186,12 @@ pl_conv_prune_scored_layer (PlConvNet   *net,
                             gboolean     allow_empty)
 {
   Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-  gsize at = 0;
   guint n;
 
   g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
 
-  n = collect (net, layers);
+  n = collect_scored (net, scores, layers);
   g_return_if_fail (layer < n);
-  if (scores != NULL)
-    for (guint i = 0; i < n; i++)
-      {
-        layers[i].score = scores + at;
-        at += layers[i].n;
-      }
   prune_range (layers, layer, layer + 1, sparsity, allow_empty);
   pl_conv_net_apply_masks (net);
 }

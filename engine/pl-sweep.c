@@ -53,11 +53,11 @@ pl_sweep_run_with (PlSweepEvalFunc    eval,
   return TRUE;
 }
 
-static gboolean
-preview_eval (double            target,
-              PlPreviewResult  *result,
-              gpointer          preview,
-              GError          **error)
+gboolean
+pl_sweep_preview_eval (double            target,
+                       PlPreviewResult  *result,
+                       gpointer          preview,
+                       GError          **error)
 {
   return pl_preview_run (preview, target, FALSE, result, error);
 }
@@ -73,5 +73,5 @@ pl_sweep_run (PlPreview         *preview,
 {
   g_return_val_if_fail (preview != NULL, FALSE);
 
-  return pl_sweep_run_with (preview_eval, preview, max, n_points, func, user_data, cancellable, error);
+  return pl_sweep_run_with (pl_sweep_preview_eval, preview, max, n_points, func, user_data, cancellable, error);
 }

@@ -60,6 +60,12 @@ gboolean pl_sweep_run_with (PlSweepEvalFunc    eval,
                             GCancellable      *cancellable,
                             GError           **error);
 
+/* The PlSweepEvalFunc of a PlPreview (@preview): pl_preview_run() by target sparsity. */
+gboolean pl_sweep_preview_eval (double            target,
+                                PlPreviewResult  *result,
+                                gpointer          preview,
+                                GError          **error);
+
 /* pl_sweep_run_with() on @preview (by target sparsity) at the @n_points targets from i = n_points − 1 down to 0,
  * calling @func after each. */
 gboolean pl_sweep_run    (PlPreview         *preview,
