@@ -102,11 +102,14 @@ conv_sensitivity (const char        *model_path,
   _pl_cli_prune_args_init (&pa);
   pa.invert = invert;
   pa.score_batches = score_batches;
-  /* (structured sensitivity of filters is not there yet: pl_conv_sensitivity_eval() prunes
-   * weights) */
-  if (score_name != NULL && (!pl_score_parse (score_name, &score.kind, NULL)
-                             || !pl_conv_weight_score_supported (score.kind)))
-    return _pl_cli_usage (_("sensitivity prunes a convolutional network’s weights: --score magnitude, random, gradient, taylor, fisher, lamp or snip"));
+  /* a weight score, or a filter score: the filters of each conv layer alone (as an MLP's
+   * neuron scores prune the neurons of each hidden layer) */
+  pa.structured = score_name != NULL && (strcmp (score_name, "neuron-l1") == 0
+                                         || strcmp (score_name, "neuron-l2") == 0
+                                         || strcmp (score_name, "fpgm") == 0);
+  if (score_name != NULL && !pa.structured
+      && (!pl_score_parse (score_name, &score.kind, NULL) || !pl_conv_weight_score_supported (score.kind)))
+    return _pl_cli_usage (_("sensitivity prunes a convolutional network’s weights by --score magnitude, random, gradient, taylor, fisher, lamp or snip, or its filters by neuron-l1, neuron-l2 or fpgm"));
   if ((status = _pl_cli_conv_parse_score (&pa, score_name != NULL ? score_name : "magnitude",
                                           PL_SCOPE_LAYER, &score)) != 0)
     return status;
@@ -125,12 +128,13 @@ conv_sensitivity (const char        *model_path,
       return _pl_cli_fail (*error);
     }
   conv_layer_shapes (net, n_in, n_out);
-  *structured = FALSE;
+  *structured = pa.structured;
   *sens = pl_sensitivity_new (n_layers, levels, n_levels);
   (*sens)->dense_accuracy = dense->accuracy;
   (*sens)->dense_loss = dense->loss;
+  /* with a filter score, the conv layers (those that have filters) */
   for (guint i = 0; i < n_layers; i++)
-    (*sens)->pruned[i] = TRUE;
+    (*sens)->pruned[i] = !pa.structured || i < n_layers - net->head->n_layers;
   if (!pl_sensitivity_run_with (*sens, pl_conv_sensitivity_eval, &pruner, on_sensitivity_progress,
                                 NULL, _pl_cli_cancellable (), error))
     return g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ? PL_EXIT_INTERRUPTED
@@ -179,7 +183,8 @@ _pl_cli_sensitivity (int    argc,
   PlScoreKind kind = PL_SCORE_MAGNITUDE;
   PlPruneSpec spec;
   guint n_in[PL_MLP_MAX_LAYERS], n_out[PL_MLP_MAX_LAYERS];
-  gboolean interrupted = FALSE, structured;
+  gboolean interrupted = FALSE, structured = FALSE, is_conv;
+  const char *score_label;
   gint64 t0 = g_get_monotonic_time ();
 
   g_option_context_set_summary (context, _("Per-layer sensitivity: prune one layer at a time to a range of sparsities, the\n"
@@ -191,8 +196,12 @@ _pl_cli_sensitivity (int    argc,
 
   if (model_path == NULL && session_path == NULL)
     return _pl_cli_usage (_("--model (a safetensors file) or --session (a .prunelab file) is required"));
-  if (score_name != NULL && !pl_score_parse (score_name, &kind, &error))
+  /* (fpgm, a conv net's filter score, is no entry of the score table) */
+  is_conv = model_path != NULL && session_path == NULL && pl_conv_file_is_conv (model_path);
+  if (score_name != NULL && !(is_conv && strcmp (score_name, "fpgm") == 0)
+      && !pl_score_parse (score_name, &kind, &error))
     return _pl_cli_fail (error);
+  score_label = pl_score_info (kind)->name;
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
   if (!_pl_cli_check_output (csv, &error) || !_pl_cli_check_output (plot, &error))
@@ -202,7 +211,7 @@ _pl_cli_sensitivity (int    argc,
   for (int i = 0; i < n_points; i++)
     levels[i] = pl_sweep_target (max_sparsity, (guint) n_points, (guint) i);
 
-  if (model_path != NULL && session_path == NULL && pl_conv_file_is_conv (model_path))
+  if (is_conv)
     {
       int status = conv_sensitivity (model_path, score_name, invert, score_batches, &data_args,
                                      levels, (guint) n_points, &data, &sens, n_in, n_out,
@@ -213,8 +222,8 @@ _pl_cli_sensitivity (int    argc,
       else if (status != 0)
         return status;
       interrupted = status == PL_EXIT_INTERRUPTED;
-      if (score_name == NULL)
-        kind = PL_SCORE_MAGNITUDE;
+      if (score_name != NULL && strcmp (score_name, "fpgm") == 0)
+        score_label = "fpgm";
       goto report;
     }
 
@@ -261,7 +270,7 @@ report:
       _pl_cli_add_string (b, "command", "sensitivity");
       _pl_cli_add_string (b, "model", model_path);
       _pl_cli_add_string (b, "data", data->spec);
-      _pl_cli_add_string (b, "score", pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "score", score_label);
       _pl_cli_add_bool (b, "structured", structured);
       _pl_cli_add_bool (b, "invert", invert);
       _pl_cli_add_double (b, "dense_test_accuracy", sens->dense_accuracy);

@@ -82,6 +82,13 @@ guint  pl_conv_prune_filters_by (PlConvNet         *net,
                                  double             sparsity,
                                  PlConvFilterScore  score);
 
+/* The same on conv layer @layer alone (an index of net->layers), the other layers as they are,
+ * its next layer's input channels with its filters. For per-layer sensitivity. */
+guint  pl_conv_prune_filters_layer (PlConvNet         *net,
+                                    guint              layer,
+                                    double             sparsity,
+                                    PlConvFilterScore  score);
+
 /* Channel scores from the activations a_s (c_out, h, w) of conv layer @layer (after its
  * activation function, before any pool) on the first min(@n_samples, calib->n) samples of
  * @calib, M = h·w, into @out (c_out); higher keeps. @score is one of:

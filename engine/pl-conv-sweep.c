@@ -119,6 +119,19 @@ pl_conv_sweep_eval (double            target,
   return TRUE;
 }
 
+/* The index in net->layers of parametrised layer @layer when it is a conv layer, else G_MAXUINT. */
+static guint
+conv_layer_index (const PlConvNet *net,
+                  guint            layer)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV && n++ == layer)
+      return i;
+  return G_MAXUINT;
+}
+
 gboolean
 pl_conv_sensitivity_eval (guint     layer,
                           double    level,
@@ -132,17 +145,34 @@ pl_conv_sensitivity_eval (guint     layer,
   g_autoptr(PlConvNet) net = NULL;
   g_autoptr(PlEvaluation) ev = NULL;
   double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  guint conv = conv_layer_index (pruner->net, layer);
 
-  g_return_val_if_fail (pruner->mode == PL_CONV_PRUNE_WEIGHTS, FALSE);
+  g_return_val_if_fail (pruner->mode != PL_CONV_PRUNE_CHANNELS, FALSE);
   g_return_val_if_fail (layer < pl_conv_net_n_param_layers (pruner->net), FALSE);
+  g_return_val_if_fail (pruner->mode == PL_CONV_PRUNE_WEIGHTS || conv != G_MAXUINT, FALSE);
 
   net = pl_conv_net_copy (pruner->net);
-  pl_conv_prune_scored_layer (net, pruner->scores, layer, level, pruner->allow_empty);
+  if (pruner->mode == PL_CONV_PRUNE_WEIGHTS)
+    pl_conv_prune_scored_layer (net, pruner->scores, layer, level, pruner->allow_empty);
+  else
+    pl_conv_prune_filters_layer (net, conv, level, pruner->filter);
   ev = pl_conv_evaluate (net, pruner->eval, error);
   if (ev == NULL)
     return FALSE;
-  pl_conv_net_layer_sparsity (net, layers);
-  *sparsity = layers[layer];
+  if (pruner->mode == PL_CONV_PRUNE_WEIGHTS)
+    {
+      pl_conv_net_layer_sparsity (net, layers);
+      *sparsity = layers[layer];
+    }
+  else
+    {
+      const PlConvLayer *l = &net->layers[conv];
+      guint dead = 0;
+
+      for (guint o = 0; o < l->c_out; o++)
+        dead += l->filter_mask[o] == 0.0f;
+      *sparsity = (double) dead / l->c_out;
+    }
   *accuracy = ev->accuracy;
   *loss = ev->loss;
   return TRUE;

@@ -61,8 +61,10 @@ gboolean   pl_conv_sweep_eval         (double               target,
                                        gpointer             pruner,
                                        GError             **error);
 
-/* PlSensitivityEvalFunc (pl-sensitivity.h) of a weight pruner: layer @layer alone pruned to
- * @level by its scores (pl_conv_prune_scored_layer()); @sparsity that layer's. */
+/* PlSensitivityEvalFunc (pl-sensitivity.h) of a weight or filter pruner: layer @layer alone
+ * pruned to @level, by the weight scores (pl_conv_prune_scored_layer(); @sparsity the layer's
+ * share of weights pruned) or, for a conv layer, by the filter score
+ * (pl_conv_prune_filters_layer(); @sparsity the layer's share of dead filters). */
 gboolean   pl_conv_sensitivity_eval   (guint                layer,
                                        double               level,
                                        double              *sparsity,

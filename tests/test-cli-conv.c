@@ -521,7 +521,8 @@ test_sweep (void)
 }
 
 /* sensitivity on a conv net: each layer alone at each level; the layer's sparsity is
- * round(s·n)/n (one weight kept), the accuracy that of the engine's model pruned so */
+ * round(s·n)/n (one weight kept), or with a filter score its share of dead filters, the
+ * accuracy that of the engine's model pruned so */
 static void
 test_sensitivity (void)
 {
@@ -580,10 +581,47 @@ test_sensitivity (void)
         }
     }
 
+  /* filters: each conv layer alone loses min(round(s·c), c − 1) of its c filters */
+  {
+    g_auto(PlTestRun) filters = { 0 };
+    g_autoptr(JsonObject) f = NULL;
+    static const guint conv_index[] = { 0, 1 }, n_filters[] = { 4, 6 };
+
+    pl_test_run_cli (&filters, cli_path, "sensitivity", "--model", model, "--data", spec, "--score",
+                     "neuron-l1", "--points", "3", "--json", NULL);
+    g_assert_cmpint (filters.status, ==, 0);
+    f = pl_test_parse_json (filters.out);
+    g_assert_true (json_object_get_boolean_member (f, "structured"));
+    layers = json_object_get_array_member (f, "layers");
+    g_assert_cmpuint (json_array_get_length (layers), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonArray *points = json_object_get_array_member (json_array_get_object_element (layers, i), "points");
+
+        g_assert_cmpuint (json_array_get_length (points), ==, 3);
+        for (guint j = 0; j < 3; j++)
+          {
+            JsonObject *pt = json_array_get_object_element (points, j);
+            double level = json_object_get_double_member (pt, "target_sparsity");
+            g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+            g_autoptr(PlEvaluation) ev = NULL;
+            guint c = n_filters[i];
+
+            g_assert_cmpuint (pl_conv_prune_filters_layer (want, conv_index[i], level, PL_CONV_FILTER_L1), ==,
+                              MIN (round_even (level * c), c - 1));
+            ev = pl_conv_evaluate (want, data->test, &error);
+            g_assert_no_error (error);
+            g_assert_cmpfloat (json_object_get_double_member (pt, "sparsity"), ==,
+                               (double) MIN (round_even (level * c), c - 1) / c);
+            g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+          }
+      }
+  }
+
   pl_test_run_cli (&refused, cli_path, "sensitivity", "--model", model, "--data", spec, "--score",
-                   "neuron-l1", NULL);
+                   "apoz", NULL);
   g_assert_cmpint (refused.status, ==, 2);
-  g_assert_nonnull (strstr (refused.err, "sensitivity prunes a convolutional network’s weights"));
+  g_assert_nonnull (strstr (refused.err, "sensitivity prunes a convolutional network’s weights by"));
 }
 
 /* schedule on a conv net: one-shot and iterative reach their targets (round(s·n) of every
