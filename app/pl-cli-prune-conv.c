@@ -106,21 +106,8 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
     }
   pruned_ev = pl_conv_evaluate (net, data->test, NULL);
 
-  if (a->fine_tune_epochs > 0)
-    {
-      g_autoptr(PlConvTrainer) trainer = NULL;
-      PlTrainConfig config;
-
-      pl_train_config_init (&config);
-      config.epochs = (guint) a->fine_tune_epochs;
-      config.batch_size = (guint) a->batch;
-      config.lr = a->lr;
-      config.seed = 1;
-      config.threads = (guint) a->threads;
-      trainer = pl_conv_trainer_new (net, &config);
-      if (!pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), &error))
-        return _pl_cli_fail (error);
-    }
+  if (a->fine_tune_epochs > 0 && !_pl_cli_conv_fine_tune (net, data, a, 1, &error))
+    return _pl_cli_fail (error);
   after = pl_conv_evaluate (net, data->test, NULL);
 
   if (compact)
@@ -293,4 +280,24 @@ _pl_cli_conv_pruner_init (PlConvPruner         *pruner,
       pruner->scores = *scores;
     }
   return TRUE;
+}
+
+gboolean
+_pl_cli_conv_fine_tune (PlConvNet            *net,
+                        const PlData         *data,
+                        const PlCliPruneArgs *a,
+                        guint64               seed,
+                        GError              **error)
+{
+  g_autoptr(PlConvTrainer) trainer = NULL;
+  PlTrainConfig config;
+
+  pl_train_config_init (&config);
+  config.epochs = (guint) a->fine_tune_epochs;
+  config.batch_size = (guint) a->batch;
+  config.lr = a->lr;
+  config.seed = seed;
+  config.threads = (guint) a->threads;
+  trainer = pl_conv_trainer_new (net, &config);
+  return pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), error);
 }

@@ -112,6 +112,14 @@ gboolean  _pl_cli_conv_pruner_init  (PlConvPruner         *pruner,
                                      guint64               seed,
                                      GError              **error);
 
+/* Masked fine-tuning of a conv net (--fine-tune-epochs, --lr, --batch, --threads) with the
+ * trainer seeded by @seed; FALSE with the error, a cancellation included. */
+gboolean  _pl_cli_conv_fine_tune    (PlConvNet            *net,
+                                     const PlData         *data,
+                                     const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     GError              **error);
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliPruneArgs, _pl_cli_prune_args_clear)
 
 G_END_DECLS

@@ -65,6 +65,18 @@ point_json (const SweepPoint *p,
   return _pl_cli_builder_node (b);
 }
 
+/* A point's measures from a preview's result (or a conv net's, pl_conv_sweep_measure()). */
+static void
+point_from_result (SweepPoint            *p,
+                   const PlPreviewResult *r)
+{
+  p->sparsity = r->sparsity;
+  p->structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
+  p->accuracy = r->accuracy;
+  p->loss = r->loss;
+  memcpy (p->layer_sparsity, r->layer_sparsity, sizeof p->layer_sparsity);
+}
+
 typedef struct {
   GArray *points;        /* SweepPoint, in the order of the targets */
   char   *score;         /* borrowed */
@@ -82,11 +94,7 @@ on_sweep_point (guint                  i,
   SweepRun *run = data;
   SweepPoint p = { run->score, run->seed, target };
 
-  p.sparsity = r->sparsity;
-  p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
-  p.accuracy = r->accuracy;
-  p.loss = r->loss;
-  memcpy (p.layer_sparsity, r->layer_sparsity, sizeof p.layer_sparsity);
+  point_from_result (&p, r);
   g_array_prepend_val (run->points, p);
   print_point (&p);
   return TRUE;
@@ -242,8 +250,6 @@ _pl_cli_sweep (int    argc,
   /* a convolutional network is pruned by a PlConvPruner (pl-conv-sweep.h), point by point */
   is_conv = _pl_cli_prune_args_conv (&a);
   conv_scores = g_new0 (PlCliConvScore, MAX (n_names, 1));
-  if (is_conv && a.fine_tune_epochs > 0)
-    return _pl_cli_usage (_("sweep does not fine-tune a convolutional network yet: leave out --fine-tune-epochs"));
   for (guint i = 0; i < n_names; i++)
     if ((status = is_conv ? _pl_cli_conv_parse_score (&a, names[i], scope, &conv_scores[i])
                           : _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
@@ -338,6 +344,8 @@ _pl_cli_sweep (int    argc,
         guint n_cells = per_level ? (guint) n_points : 1;
         g_autoptr(PlScores) scores = NULL;
         g_autoptr(PlPreview) preview = NULL;
+        g_autofree float *conv_weight_scores = NULL;
+        PlConvPruner pruner;
         gboolean needed = FALSE;
         gint64 t_scores = g_get_monotonic_time ();
         double scores_seconds;
@@ -370,21 +378,23 @@ _pl_cli_sweep (int    argc,
 
         if (is_conv)
           {
-            g_autofree float *conv_weight_scores = NULL;
-            PlConvPruner pruner;
-
             if (!_pl_cli_conv_pruner_init (&pruner, &conv_weight_scores, &a, &conv_scores[si], scope,
                                            conv, data, seed, &error)
-                || !sweep_one (pl_conv_sweep_eval, &pruner, names[si], seed, max_sparsity,
-                               (guint) n_points, &g, grid, first, n_layers, t_scores, results,
-                               complete, point_seconds, &interrupted, &error))
+                || (!per_level
+                    && !sweep_one (pl_conv_sweep_eval, &pruner, names[si], seed, max_sparsity,
+                                   (guint) n_points, &g, grid, first, n_layers, t_scores, results,
+                                   complete, point_seconds, &interrupted, &error)))
               return _pl_cli_fail (error);
-            continue;
+            if (!per_level)
+              continue;
           }
-        scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
-        if (scores == NULL)
-          return _pl_cli_fail (error);
-        _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
+        else
+          {
+            scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
+            if (scores == NULL)
+              return _pl_cli_fail (error);
+            _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
+          }
         scores_seconds = (g_get_monotonic_time () - t_scores) / 1e6;
 
         /* without fine-tuning, a preview of the scores (sweep_one) */
@@ -406,6 +416,7 @@ _pl_cli_sweep (int    argc,
             double target = pl_sweep_target (max_sparsity, (guint) n_points, pi);
             SweepPoint p = { names[si], seed, target };
             g_autoptr(PlMlp) copy = NULL;
+            g_autoptr(PlConvNet) conv_copy = NULL;
             g_autoptr(PlEvaluation) ev = NULL;
             PlMetrics metrics;
             gint64 t_point = g_get_monotonic_time ();
@@ -418,11 +429,17 @@ _pl_cli_sweep (int    argc,
                 break;
               }
 
-            copy = pl_mlp_copy (model);
-            spec.values[0] = target;
-            if (!pl_prune_apply (copy, scores, &spec, &error))
+            if (is_conv)
+              conv_copy = pl_conv_pruner_apply (&pruner, target, &error);
+            else
+              {
+                copy = pl_mlp_copy (model);
+                spec.values[0] = target;
+              }
+            if (is_conv ? conv_copy == NULL : !pl_prune_apply (copy, scores, &spec, &error))
               return _pl_cli_fail (error);
-            if (!_pl_cli_fine_tune (copy, data, &a, seed, &error))
+            if (is_conv ? !_pl_cli_conv_fine_tune (conv_copy, data, &a, seed, &error)
+                        : !_pl_cli_fine_tune (copy, data, &a, seed, &error))
               {
                 if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                   return _pl_cli_fail (error);
@@ -430,14 +447,25 @@ _pl_cli_sweep (int    argc,
                 interrupted = TRUE;
                 break;
               }
-            ev = pl_evaluate (copy, data->test, NULL);
-            pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
-            p.sparsity = metrics.total.parameter_sparsity;
-            p.structural_sparsity = metrics.total.structural_sparsity;
-            p.accuracy = ev->accuracy;
-            p.loss = ev->loss;
-            for (guint i = 0; i < model->n_layers; i++)
-              p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
+            if (is_conv)
+              {
+                PlPreviewResult r;
+
+                if (!pl_conv_sweep_measure (conv_copy, data->test, target, &r, &error))
+                  return _pl_cli_fail (error);
+                point_from_result (&p, &r);
+              }
+            else
+              {
+                ev = pl_evaluate (copy, data->test, NULL);
+                pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
+                p.sparsity = metrics.total.parameter_sparsity;
+                p.structural_sparsity = metrics.total.structural_sparsity;
+                p.accuracy = ev->accuracy;
+                p.loss = ev->loss;
+                for (guint i = 0; i < model->n_layers; i++)
+                  p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
+              }
 
             results[c] = json_array_new ();
             json_array_add_element (results[c], point_json (&p, n_layers));

@@ -82,21 +82,17 @@ pl_conv_pruner_apply (const PlConvPruner  *pruner,
 }
 
 gboolean
-pl_conv_sweep_eval (double            target,
-                    PlPreviewResult  *result,
-                    gpointer          data,
-                    GError          **error)
+pl_conv_sweep_measure (const PlConvNet  *net,
+                       const PlDataset  *eval,
+                       double            target,
+                       PlPreviewResult  *result,
+                       GError          **error)
 {
-  const PlConvPruner *pruner = data;
-  g_autoptr(PlConvNet) net = NULL;
   g_autoptr(PlEvaluation) ev = NULL;
   double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
   guint n_layers;
 
-  net = pl_conv_pruner_apply (pruner, target, error);
-  if (net == NULL)
-    return FALSE;
-  ev = pl_conv_evaluate (net, pruner->eval, error);
+  ev = pl_conv_evaluate (net, eval, error);
   if (ev == NULL)
     return FALSE;
 
@@ -117,6 +113,18 @@ pl_conv_sweep_eval (double            target,
   result->accuracy = ev->accuracy;
   result->loss = ev->loss;
   return TRUE;
+}
+
+gboolean
+pl_conv_sweep_eval (double            target,
+                    PlPreviewResult  *result,
+                    gpointer          data,
+                    GError          **error)
+{
+  const PlConvPruner *pruner = data;
+  g_autoptr(PlConvNet) net = pl_conv_pruner_apply (pruner, target, error);
+
+  return net != NULL && pl_conv_sweep_measure (net, pruner->eval, target, result, error);
 }
 
 /* The index in net->layers of parametrised layer @layer when it is a conv layer, else G_MAXUINT. */

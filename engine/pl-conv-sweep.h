@@ -61,6 +61,14 @@ gboolean   pl_conv_sweep_eval         (double               target,
                                        gpointer             pruner,
                                        GError             **error);
 
+/* The fields of @result pl_conv_sweep_eval() gives, of @net (pruned and perhaps fine-tuned) on
+ * @eval. FALSE with the error when the data do not fit. */
+gboolean   pl_conv_sweep_measure      (const PlConvNet     *net,
+                                       const PlDataset     *eval,
+                                       double               target,
+                                       PlPreviewResult     *result,
+                                       GError             **error);
+
 /* PlSensitivityEvalFunc (pl-sensitivity.h) of a weight or filter pruner: layer @layer alone
  * pruned to @level, by the weight scores (pl_conv_prune_scored_layer(); @sparsity the layer's
  * share of weights pruned) or, for a conv layer, by the filter score

@@ -11,7 +11,9 @@
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
 #include "pl-conv-score.h"
+#include "pl-blas.h"
 #include "pl-conv-sweep.h"
+#include "pl-conv-train.h"
 #include "pl-eval.h"
 #include "pl-dataset.h"
 #include "pl-rng.h"
@@ -184,9 +186,9 @@ test_train_and_eval (void)
   g_assert_cmpint (refused.status, ==, 2);
   g_assert_nonnull (strstr (refused.err, "--score magnitude, random"));
   pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude",
-                   "--fine-tune-epochs", "1", NULL);
+                   "--nm", "2:4", NULL);
   g_assert_cmpint (refused2.status, ==, 2);
-  g_assert_nonnull (strstr (refused2.err, "does not fine-tune a convolutional network"));
+  g_assert_nonnull (strstr (refused2.err, "--nm does not take a convolutional network yet"));
 }
 
 /* Filter masks of the conv layers in @path, in order, as "1100 110100" */
@@ -520,6 +522,64 @@ test_sweep (void)
     }
 }
 
+/* sweep --fine-tune-epochs on a conv net: every point is the model pruned to its target, then
+ * fine-tuned (masked, the trainer seeded by the sweep's seed) and evaluated — the same as done
+ * here with the engine's trainer on one OpenBLAS thread, as the CLI runs it */
+static void
+test_sweep_fine_tune (void)
+{
+  g_autofree char *train_csv = write_images ("conv7-train.csv", 300, 15);
+  g_autofree char *test_csv = write_images ("conv7-test.csv", 100, 16);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv7", spec, &data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+  g_auto(PlTestRun) run = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *points;
+  gsize n;
+  int before = pl_blas_set_threads (1);
+
+  g_assert_no_error (error);
+  n = pl_conv_net_n_weights (orig);
+  pl_test_run_cli (&run, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude",
+                   "--points", "3", "--max", "0.9", "--fine-tune-epochs", "1", "--lr", "0.02",
+                   "--batch", "32", "--seeds", "2", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  o = pl_test_parse_json (run.out);
+  points = json_object_get_array_member (o, "points");
+  g_assert_cmpuint (json_array_get_length (points), ==, 6);
+  for (guint k = 0; k < 6; k++)
+    {
+      JsonObject *pt = json_array_get_object_element (points, k);
+      double target = json_object_get_double_member (pt, "target_sparsity");
+      g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+      g_autoptr(PlConvTrainer) trainer = NULL;
+      g_autoptr(PlEvaluation) ev = NULL;
+      PlTrainConfig config;
+
+      g_assert_cmpint (json_object_get_int_member (pt, "seed"), ==, k / 3);
+      pl_conv_prune_magnitude (want, target, TRUE, FALSE);
+      pl_train_config_init (&config);
+      config.epochs = 1;
+      config.batch_size = 32;
+      config.lr = 0.02;
+      config.seed = k / 3;
+      trainer = pl_conv_trainer_new (want, &config);
+      g_assert_true (pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, NULL, &error));
+      ev = pl_conv_evaluate (want, data->test, &error);
+      g_assert_no_error (error);
+      /* fine-tuning keeps the masks: round(s·n) of the n weights */
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "sparsity"),
+                                      (double) round_even (target * n) / n, 1e-12);
+      g_assert_cmpuint (pl_conv_net_n_pruned (want), ==, round_even (target * n));
+      g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "test_loss"), ev->loss, 1e-6);
+    }
+  pl_blas_set_threads (before);
+}
+
 /* sensitivity on a conv net: each layer alone at each level; the layer's sparsity is
  * round(s·n)/n (one weight kept), or with a filter score its share of dead filters, the
  * accuracy that of the engine's model pruned so */
@@ -729,6 +789,7 @@ main (int    argc,
   g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
   g_test_add_func ("/cli/conv/sweep", test_sweep);
+  g_test_add_func ("/cli/conv/sweep-fine-tune", test_sweep_fine_tune);
   g_test_add_func ("/cli/conv/sensitivity", test_sensitivity);
   g_test_add_func ("/cli/conv/schedule", test_schedule);
   g_test_add_func ("/cli/conv/plot", test_plot);
