@@ -292,12 +292,7 @@ _pl_cli_conv_fine_tune (PlConvNet            *net,
   g_autoptr(PlConvTrainer) trainer = NULL;
   PlTrainConfig config;
 
-  pl_train_config_init (&config);
-  config.epochs = (guint) a->fine_tune_epochs;
-  config.batch_size = (guint) a->batch;
-  config.lr = a->lr;
-  config.seed = seed;
-  config.threads = (guint) a->threads;
+  _pl_cli_fine_tune_config (a, seed, &config);
   trainer = pl_conv_trainer_new (net, &config);
   return pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), error);
 }

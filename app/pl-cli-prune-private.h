@@ -7,6 +7,7 @@
 #include "pl-conv-sweep.h"
 #include "pl-prune.h"
 #include "pl-score.h"
+#include "pl-train.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,10 @@ PlScores *_pl_cli_compute_scores    (const PlMlp          *model,
                                      const PlCliPruneArgs *a,
                                      guint64               seed,
                                      GError              **error);
+/* The training config of the fine-tuning: --fine-tune-epochs, --lr, --batch, --threads, @seed. */
+void      _pl_cli_fine_tune_config  (const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     PlTrainConfig        *config);
 /* Masked fine-tuning of @model (--fine-tune-epochs, --lr, --batch); FALSE with the error,
  * a cancellation included. */
 gboolean  _pl_cli_fine_tune         (PlMlp                *model,
