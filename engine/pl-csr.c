@@ -107,7 +107,43 @@ pl_csr_free (PlCsr *csr)
   g_free (csr->row_ptr);
   g_free (csr->col);
   g_free (csr->val);
+  g_free (csr->col_order);
+  g_free (csr->run_cols);
+  g_free (csr->run_len);
+  g_free (csr->col_start);
+  g_free (csr->col_row);
+  g_free (csr->col_val);
   g_free (csr);
+}
+
+/* col_row and col_val from the rows: row by row, so that each column's rows increase */
+static void
+fill_columns (PlCsr *csr)
+{
+  g_autofree int32_t *next = g_memdup2 (csr->col_start, sizeof (int32_t) * MAX (csr->n_cols, 1));
+
+  for (guint o = 0; o < csr->n_rows; o++)
+    for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
+      {
+        int32_t at = next[csr->col[k]]++;
+
+        csr->col_row[at] = (uint16_t) o;
+        csr->col_val[at] = csr->val[k];
+      }
+}
+
+static const uint32_t *sort_len;   /* the lengths compare_columns orders by, set under sort_lock */
+G_LOCK_DEFINE_STATIC (sort_lock);
+
+static int
+compare_columns (gconstpointer a,
+                 gconstpointer b)
+{
+  uint32_t i = *(const uint32_t *) a, j = *(const uint32_t *) b;
+
+  if (sort_len[i] != sort_len[j])
+    return sort_len[i] > sort_len[j] ? -1 : 1;
+  return (i > j) - (i < j);
 }
 
 void
@@ -123,6 +159,58 @@ pl_csr_refresh_values (PlCsr       *csr,
       for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
         csr->val[k] = row[csr->col[k]];
     }
+  if (csr->col_order != NULL)
+    fill_columns (csr);
+}
+
+gboolean
+pl_csr_add_columns (PlCsr *csr)
+{
+  g_autofree uint32_t *len = NULL;
+  int32_t at = 0;
+
+  g_return_val_if_fail (csr != NULL, FALSE);
+
+  if (csr->col_order != NULL)
+    return TRUE;
+  if (csr->n_rows > G_MAXUINT16 + 1u)
+    return FALSE;
+
+  len = g_new0 (uint32_t, MAX (csr->n_cols, 1));
+  for (guint32 k = 0; k < csr->nnz; k++)
+    len[csr->col[k]]++;
+  csr->col_order = g_new (uint32_t, MAX (csr->n_cols, 1));
+  for (guint j = 0; j < csr->n_cols; j++)
+    csr->col_order[j] = j;
+  G_LOCK (sort_lock);
+  sort_len = len;
+  qsort (csr->col_order, csr->n_cols, sizeof (uint32_t), compare_columns);
+  G_UNLOCK (sort_lock);
+
+  /* runs of equal length, in that order; each column's entries where its run puts them */
+  csr->run_cols = g_new (uint32_t, MAX (csr->n_cols, 1));
+  csr->run_len = g_new (uint32_t, MAX (csr->n_cols, 1));
+  csr->col_start = g_new (int32_t, MAX (csr->n_cols, 1));
+  csr->n_runs = 0;
+  for (guint p = 0; p < csr->n_cols; p++)
+    {
+      uint32_t j = csr->col_order[p];
+
+      if (p == 0 || len[j] != csr->run_len[csr->n_runs - 1])
+        {
+          csr->run_len[csr->n_runs] = len[j];
+          csr->run_cols[csr->n_runs] = 0;
+          csr->n_runs++;
+        }
+      csr->run_cols[csr->n_runs - 1]++;
+      csr->col_start[j] = at;
+      at += (int32_t) len[j];
+    }
+  csr->col_row = g_new (uint16_t, MAX (csr->nnz, 1));
+  csr->col_val = g_new (float, MAX (csr->nnz, 1));
+  fill_columns (csr);
+
+  return TRUE;
 }
 
 gsize
@@ -255,6 +343,67 @@ mv_avx2 (float       *out,
 }
 #endif
 
+/* out = A·x by columns, skipping x[j] = 0: out[row] += val·x[j] over column j's kept entries,
+ * the columns in col_order (a fixed order, no vector code: the same result on every machine).
+ * Within a run every column has the same length, so that the loop over a column's entries ends
+ * where the branch predictor expects it (columns of varying lengths in index order cost a
+ * mispredicted branch and a restarted chain of dependent loads, about 20 cycles, per column).
+ * The nonzero inputs of a run are listed first, CHUNK at a time and without branches. */
+#define CHUNK 256
+
+static void
+mv_columns (float       *restrict out,
+            const PlCsr *csr,
+            const float *restrict x)
+{
+  const uint32_t *restrict order = csr->col_order;
+  guint32 nz[CHUNK];
+  float xs[CHUNK];
+  guint p0 = 0;
+  gsize e0 = 0;
+
+  memset (out, 0, sizeof (float) * csr->n_rows);
+  for (guint r = 0; r < csr->n_runs; r++)
+    {
+      guint nc = csr->run_cols[r], c = csr->run_len[r];
+
+      if (c == 0)
+        break;   /* the columns without entries, last */
+      for (guint i0 = 0; i0 < nc; i0 += CHUNK)
+        {
+          guint i1 = MIN (i0 + CHUNK, nc), m = 0;
+
+          for (guint i = i0; i < i1; i++)
+            {
+              float v = x[order[p0 + i]];
+
+              xs[m] = v;
+              nz[m] = i;
+              m += v != 0.0f;
+            }
+          for (guint t = 0; t < m; t++)
+            {
+              const uint16_t *restrict row = csr->col_row + e0 + (gsize) nz[t] * c;
+              const float *restrict val = csr->col_val + e0 + (gsize) nz[t] * c;
+              float xj = xs[t];
+              guint k = 0;
+
+              for (; k + 4 <= c; k += 4)
+                {
+                  out[row[k]] += val[k] * xj;
+                  out[row[k + 1]] += val[k + 1] * xj;
+                  out[row[k + 2]] += val[k + 2] * xj;
+                  out[row[k + 3]] += val[k + 3] * xj;
+                }
+              for (; k < c; k++)
+                out[row[k]] += val[k] * xj;
+            }
+        }
+      p0 += nc;
+      e0 += (gsize) nc * c;
+    }
+}
+
 typedef void (*MvFunc) (float *, const PlCsr *, const float *);
 
 /* Picked once; not an ifunc, which ThreadSanitizer cannot run (pl-simd.h). */
@@ -284,7 +433,12 @@ pl_csr_mv (float       *out,
       f = pick_mv ();
       g_atomic_pointer_set (&mv, f);
     }
-  f (out, csr, x);
+  static int nocol = -1;
+  if (nocol < 0) nocol = g_getenv ("PL_CSR_NO_COLUMNS") != NULL;
+  if (csr->col_order != NULL && !nocol)
+    mv_columns (out, csr, x);
+  else
+    f (out, csr, x);
 }
 
 /* out (n_cols) = dᵀA for one sample: a scatter of every kept row */

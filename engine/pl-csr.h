@@ -35,6 +35,18 @@ typedef struct {
   int32_t  *row_ptr;   /* owned: (n_rows + 1), row_ptr[0] = 0, row_ptr[n_rows] = nnz */
   int32_t  *col;       /* owned: (nnz) */
   float    *val;       /* owned: (nnz) */
+  /* optional (pl_csr_add_columns): the same entries by column (CSC), for pl_csr_mv's input
+   * skipping. The columns are kept in runs of equal length: col_order lists the columns by
+   * decreasing number of kept entries (ties by index), run r has run_cols[r] columns of
+   * run_len[r] entries each, and column j's entries are col_start[j] .. col_start[j] + its
+   * length − 1 of col_row (uint16 row indices, increasing) and col_val. NULL when not built. */
+  guint      n_runs;
+  uint32_t  *col_order;   /* owned: (n_cols) */
+  uint32_t  *run_cols;    /* owned: (n_runs) */
+  uint32_t  *run_len;     /* owned: (n_runs) */
+  int32_t   *col_start;   /* owned: (n_cols) */
+  uint16_t  *col_row;     /* owned: (nnz) */
+  float     *col_val;     /* owned: (nnz) */
 } PlCsr;
 
 /* The kept entries of @w (n_rows, n_cols) under @mask (same shape, 0 pruned; NULL keeps all).
@@ -51,7 +63,11 @@ void    pl_csr_free             (PlCsr       *csr);
 /* val ← the entries of @w (n_rows, n_cols) at the stored positions (after a training step). */
 void    pl_csr_refresh_values   (PlCsr       *csr,
                                  const float *w);
-/* 4·nnz + 4·nnz + 4·(n_rows + 1) */
+/* Adds the column copy (CSC: 6·nnz + 4·(n_cols + 1) bytes more) that pl_csr_mv uses when the
+ * input has zeros; FALSE (and nothing built) when n_rows > 65536, which 16-bit rows cannot
+ * index. pl_csr_refresh_values keeps it current. */
+gboolean pl_csr_add_columns     (PlCsr       *csr);
+/* 4·nnz + 4·nnz + 4·(n_rows + 1), the CSR arrays only (not the column copy) */
 gsize   pl_csr_bytes            (const PlCsr *csr);
 gsize   pl_csr_scratch_floats   (const PlCsr *csr,
                                  guint        n_threads);
