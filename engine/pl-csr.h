@@ -36,17 +36,11 @@ typedef struct {
   int32_t  *col;       /* owned: (nnz) */
   float    *val;       /* owned: (nnz) */
   /* optional (pl_csr_add_columns): the same entries by column (CSC), for pl_csr_mv's input
-   * skipping. The columns are kept in runs of equal length: col_order lists the columns by
-   * decreasing number of kept entries (ties by index), run r has run_cols[r] columns of
-   * run_len[r] entries each, and column j's entries are col_start[j] .. col_start[j] + its
-   * length − 1 of col_row (uint16 row indices, increasing) and col_val. NULL when not built. */
-  guint      n_runs;
-  uint32_t  *col_order;   /* owned: (n_cols) */
-  uint32_t  *run_cols;    /* owned: (n_runs) */
-  uint32_t  *run_len;     /* owned: (n_runs) */
-  int32_t   *col_start;   /* owned: (n_cols) */
-  uint16_t  *col_row;     /* owned: (nnz) */
-  float     *col_val;     /* owned: (nnz) */
+   * skipping: column j holds col_ptr[j] .. col_ptr[j + 1] − 1 of col_row (uint16 row indices,
+   * increasing) and col_val. NULL when not built. */
+  int32_t  *col_ptr;   /* owned: (n_cols + 1) */
+  uint16_t *col_row;   /* owned: (nnz) */
+  float    *col_val;   /* owned: (nnz) */
 } PlCsr;
 
 /* The kept entries of @w (n_rows, n_cols) under @mask (same shape, 0 pruned; NULL keeps all).
@@ -72,9 +66,35 @@ gsize   pl_csr_bytes            (const PlCsr *csr);
 gsize   pl_csr_scratch_floats   (const PlCsr *csr,
                                  guint        n_threads);
 
-/* out (n_rows) = A (n_rows, n_cols) · x (n_cols) */
+/* out (n_rows) = A (n_rows, n_cols) · x (n_cols), by rows or, when the column copy exists, by
+ * columns skipping x's zeros, whichever the cost model below expects to be faster for this x.
+ *
+ * The cost model of one product (nanoseconds; fitted to the per-layer timings of 784-300-100-10
+ * at 90 and 95% on the 2-core AMD EPYC (Zen 3, 2.45 GHz) with Fashion-MNIST inputs, see README):
+ *   by rows     PL_CSR_NS_ROW_ENTRY · nnz + PL_CSR_NS_ROW · n_rows   (gathers, every kept weight)
+ *   by columns  PL_CSR_NS_SCAN · n_cols + PL_CSR_NS_COLUMN · m + PL_CSR_NS_COL_ENTRY · e
+ * where m is the number of nonzero inputs and e the kept entries in their columns (the work
+ * input skipping leaves), counted exactly on each call from the list of nonzero inputs that the
+ * column kernel needs anyway. */
+#define PL_CSR_NS_ROW_ENTRY  0.57
+#define PL_CSR_NS_ROW        7.3
+#define PL_CSR_NS_SCAN       0.6
+#define PL_CSR_NS_COLUMN     4.3
+#define PL_CSR_NS_COL_ENTRY  0.51
+/* Dense cblas_sgemv on the masked weights (n_rows, n_cols), for the caller's choice of a layer:
+ * PL_CSR_NS_DENSE_WEIGHT · n_rows · n_cols + PL_CSR_NS_DENSE_CALL (the weights streamed from
+ * the caches, measured beside the above). */
+#define PL_CSR_NS_DENSE_WEIGHT 0.06
+#define PL_CSR_NS_DENSE_CALL   50.0
+
 void    pl_csr_mv               (float       *out,
                                  const PlCsr *csr,
+                                 const float *x);
+
+/* TRUE when pl_csr_mv on @x is expected (cost model above) to beat cblas_sgemv on the dense
+ * masked (n_rows, n_cols) weights; the columns' work is estimated from the number of nonzero
+ * inputs as m·nnz/n_cols, counted only when the bounds alone do not decide. */
+gboolean pl_csr_mv_pays         (const PlCsr *csr,
                                  const float *x);
 
 /* out (n, n_rows) = in (n, n_cols) · Aᵀ — the forward pass of a batch (no bias). */

@@ -132,7 +132,12 @@ pl_forwards_run (PlForwards    *self,
 
       out = self->act[i & 1];
       /* out (n, n_out) = in (n, n_in) · Wᵀ */
-      if (kind == PL_FORWARD_CSR)
+      /* one sample: each layer by pl_csr_mv, or by sgemv when pl-csr.h's cost model expects the
+       * dense product on this input to be faster (a small, dense-ish last layer) */
+      if (kind == PL_FORWARD_CSR && n == 1 && !pl_csr_mv_pays (self->csr[i], in))
+        cblas_sgemv (CblasRowMajor, CblasNoTrans, l->n_out, l->n_in,
+                     1.0f, l->w, l->n_in, in, 1, 0.0f, out, 1);
+      else if (kind == PL_FORWARD_CSR)
         {
           if (n == 1)
             pl_csr_mv (out, self->csr[i], in);
