@@ -52,23 +52,21 @@ _pl_cli_eval (int    argc,
     }
   else
     {
-      model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
+      model = _pl_cli_load_model_and_data (&model_path, session_path, &data_args, &data, &error);
       if (model == NULL)
         return _pl_cli_fail (error);
     }
-  if (model_path == NULL)
-    model_path = g_strdup (session_path);
-
-  data = _pl_cli_load_data (&data_args, &error);
+  if (data == NULL)
+    data = _pl_cli_load_data (&data_args, &error);
   if (data == NULL)
     return _pl_cli_fail (error);
 
-  ev = conv != NULL ? pl_conv_evaluate (conv, data->test, &error) : pl_evaluate (model, data->test, &error);
+  if (conv != NULL && (ev = pl_conv_evaluate (conv, data->test, &error)) == NULL)
+    g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
+  else if (conv == NULL)
+    ev = _pl_cli_evaluate (model, data->test, model_path, data, &error);
   if (ev == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
+    return _pl_cli_fail (error);
   val_ev = conv != NULL ? pl_conv_evaluate (conv, data->val, NULL) : pl_evaluate (model, data->val, NULL);
 
   n_weights = conv != NULL ? pl_conv_net_n_weights (conv) : pl_mlp_n_weights (model);

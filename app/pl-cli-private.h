@@ -239,6 +239,21 @@ PlMlp       *_pl_cli_load_model       (const char     *model_path,
                                        const char     *session_path,
                                        PlCliDataArgs  *data_args,
                                        GError        **error);
+/* The start of every command on a saved MLP: _pl_cli_load_model(), then _pl_cli_load_data()
+ * into *@data. *@model_path becomes a copy of @session_path when the model came from a session,
+ * so that messages name the file. NULL with @error set on either failure. (transfer full) */
+PlMlp       *_pl_cli_load_model_and_data (char          **model_path,
+                                          const char     *session_path,
+                                          PlCliDataArgs  *data_args,
+                                          PlData        **data,
+                                          GError        **error);
+/* pl_evaluate() of @model on @split of @data, a failure prefixed with “MODEL” on “DATA”.
+ * (transfer full) */
+PlEvaluation *_pl_cli_evaluate        (const PlMlp     *model,
+                                       const PlDataset *split,
+                                       const char      *model_path,
+                                       const PlData    *data,
+                                       GError         **error);
 
 /* Adds "layers" (each layer's metrics, named layers.N) and "total". */
 void         _pl_cli_add_metrics      (JsonBuilder     *builder,

@@ -1,6 +1,7 @@
-/* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by magnitude,
- * or whole filters by their L1/L2 norm (Li et al. 2017) or FPGM (He et al. 2019), then
- * optional fine-tuning */
+/* pl-cli-prune-conv.c — prunelab-cli prune on a convolutional network: weights by a weight
+ * score (pl-conv-score.h), or whole filters by their L1/L2 norm (Li et al. 2017), FPGM (He et
+ * al. 2019) or a channel score from the activations (APoZ, mean activation, Taylor), then
+ * optional fine-tuning and compaction */
 #define G_LOG_DOMAIN "prunelab-cli"
 
 #include "config.h"
@@ -9,8 +10,10 @@
 #include <stdio.h>
 
 #include "pl-cli-prune-private.h"
+#include "pl-conv-compact.h"
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
+#include "pl-conv-score.h"
 #include "pl-conv-train.h"
 #include "pl-eval.h"
 
@@ -22,6 +25,7 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
                     PlScope               scope,
                     const PlCliNumbers   *sparsity,
                     gboolean              by_threshold,
+                    gboolean              compact,
                     const char           *out)
 {
   g_autoptr(GError) error = NULL;
@@ -30,15 +34,26 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
   g_autoptr(PlEvaluation) before = NULL;
   g_autoptr(PlEvaluation) pruned_ev = NULL;
   g_autoptr(PlEvaluation) after = NULL;
-  gboolean structured = fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
-  guint removed = 0;
+  g_autoptr(PlConvNet) small = NULL;
+  g_autoptr(PlEvaluation) small_ev = NULL;
+  g_autofree char *small_arch = NULL;
+  gboolean by_norm = fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
+  gboolean by_channel = kind == PL_SCORE_APOZ || kind == PL_SCORE_ACTIVATION
+                        || kind == PL_SCORE_NEURON_TAYLOR;
+  gboolean structured = by_norm || (by_channel && !fpgm);
+  guint n_calib = 0;
+  gint removed = 0;
   gsize n_weights, n_pruned;
   double s;
 
   if (by_threshold || sparsity->n != 1)
     return _pl_cli_usage (_("a convolutional network is pruned to one --sparsity value so far"));
-  if (kind != PL_SCORE_MAGNITUDE && !structured)
-    return _pl_cli_usage (_("a convolutional network is pruned by --score magnitude, or by filters with --structured --score neuron-l1, neuron-l2 or fpgm, so far"));
+  if (!structured && !pl_conv_weight_score_supported (kind))
+    return _pl_cli_usage (_("a convolutional network’s weights are pruned by --score magnitude, random, gradient, taylor, fisher, lamp or snip, and its filters with --structured --score neuron-l1, neuron-l2, fpgm, apoz, activation or neuron-taylor"));
+  if (!structured && scope != PL_SCOPE_GLOBAL && scope != PL_SCOPE_LAYER)
+    return _pl_cli_usage (_("a convolutional network is pruned with --scope global or layer"));
+  if (compact && !structured)
+    return _pl_cli_usage (_("--compact removes whole filters: add --structured with a filter or channel score"));
   if (a->invert || a->exclude_output)
     return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
   s = sparsity->values[0];
@@ -56,12 +71,37 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
       return _pl_cli_fail (error);
     }
 
-  if (structured)
-    removed = pl_conv_prune_filters_by (net, s, fpgm ? PL_CONV_FILTER_FPGM
-                                                : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2
-                                                : PL_CONV_FILTER_L1);
-  else
+  if (by_norm)
+    removed = (gint) pl_conv_prune_filters_by (net, s, fpgm ? PL_CONV_FILTER_FPGM
+                                                       : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2
+                                                       : PL_CONV_FILTER_L1);
+  else if (structured)
+    {
+      /* the first --score-batches × 256 training samples, as the MLP's scores take batches of
+       * 256 of them */
+      n_calib = MIN ((guint) a->score_batches * 256u, data->train->n);
+      removed = pl_conv_prune_channels (net, s, kind == PL_SCORE_APOZ ? PL_CONV_CHANNEL_APOZ
+                                                : kind == PL_SCORE_ACTIVATION ? PL_CONV_CHANNEL_ACTIVATION
+                                                : PL_CONV_CHANNEL_TAYLOR,
+                                        data->train, n_calib, &error);
+      if (removed < 0)
+        {
+          g_prefix_error (&error, "“%s”: ", a->model_path);
+          return _pl_cli_fail (error);
+        }
+    }
+  else if (kind == PL_SCORE_MAGNITUDE)
     pl_conv_prune_magnitude (net, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
+  else
+    {
+      g_autofree float *scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+
+      options.n_batches = (guint) a->score_batches;
+      if (!pl_conv_weight_scores (net, kind, data->train, &options, scores, &error))
+        return _pl_cli_fail (error);
+      pl_conv_prune_scored (net, scores, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
+    }
   pruned_ev = pl_conv_evaluate (net, data->test, NULL);
 
   if (a->fine_tune_epochs > 0)
@@ -80,7 +120,14 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
         return _pl_cli_fail (error);
     }
   after = pl_conv_evaluate (net, data->test, NULL);
-  if (out != NULL && !pl_conv_net_save (net, out, &error))
+
+  if (compact)
+    {
+      small = pl_conv_compact (net, NULL);
+      small_ev = pl_conv_evaluate (small, data->test, NULL);
+      small_arch = pl_conv_net_arch (small);
+    }
+  if (out != NULL && !pl_conv_net_save (small != NULL ? small : net, out, &error))
     return _pl_cli_fail (error);
 
   n_weights = pl_conv_net_n_weights (net);
@@ -99,6 +146,8 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
       _pl_cli_add_string (b, "scope", structured ? "layer" : scope == PL_SCOPE_GLOBAL ? "global" : "layer");
       _pl_cli_add_bool (b, "structured", structured);
       _pl_cli_add_double (b, "target_sparsity", s);
+      if (n_calib > 0)
+        _pl_cli_add_int (b, "calibration", n_calib);
       _pl_cli_add_double (b, "test_accuracy_before", before->accuracy);
       _pl_cli_add_double (b, "test_loss_before", before->loss);
       _pl_cli_add_double (b, "test_accuracy_pruned", pruned_ev->accuracy);
@@ -125,6 +174,16 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
+      if (small != NULL)
+        {
+          json_builder_set_member_name (b, "compacted");
+          json_builder_begin_object (b);
+          _pl_cli_add_string (b, "arch", small_arch);
+          _pl_cli_add_double (b, "test_accuracy", small_ev->accuracy);
+          _pl_cli_add_double (b, "test_loss", small_ev->loss);
+          _pl_cli_add_int (b, "parameters", (gint64) pl_conv_net_n_params (small));
+          json_builder_end_object (b);
+        }
       _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
       if (out != NULL)
         _pl_cli_add_string (b, "out", out);
@@ -141,7 +200,9 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
               (unsigned long) n_pruned, (unsigned long) n_weights,
               n_weights > 0 ? 100.0 * n_pruned / n_weights : 0.0);
       if (structured)
-        printf (_("%u filters removed\n"), removed);
+        printf (_("%u filters removed\n"), (guint) removed);
+      if (small != NULL)
+        printf (_("compacted to %s, test accuracy %.2f%%\n"), small_arch, 100 * small_ev->accuracy);
       if (out != NULL)
         printf (_("pruned model saved to %s\n"), out);
     }

@@ -66,8 +66,9 @@ gboolean  _pl_cli_fine_tune         (PlMlp                *model,
                                      GError              **error);
 
 /* prune on a convolutional network (pl-cli-prune-conv.c): magnitude, or filters by
- * neuron-l1 / neuron-l2 with --structured, or by FPGM with @fpgm (@kind then ignored);
- * returns the exit status. */
+ * neuron-l1 / neuron-l2 / apoz / activation / neuron-taylor with --structured, or by FPGM with
+ * @fpgm (@kind then ignored); with @compact, --out saves the compacted network
+ * (pl-conv-compact.h); returns the exit status. */
 int       _pl_cli_prune_conv        (const PlCliPruneArgs *a,
                                      PlCliDataArgs        *data_args,
                                      PlScoreKind           kind,
@@ -75,6 +76,7 @@ int       _pl_cli_prune_conv        (const PlCliPruneArgs *a,
                                      PlScope               scope,
                                      const PlCliNumbers   *sparsity,
                                      gboolean              by_threshold,
+                                     gboolean              compact,
                                      const char           *out);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliPruneArgs, _pl_cli_prune_args_clear)

@@ -95,7 +95,7 @@ _pl_cli_prune (int    argc,
     { "threshold", 0, PL_CLI_DOUBLES, &threshold, N_("Prune every candidate whose score is below T (above with --invert)"), N_("T[,T…]"),
       PL_CLI_LIST (-INFINITY, INFINITY, PL_MLP_MAX_LAYERS) },
     { "out", 'o', PL_CLI_FILENAME, &out, N_("Save the pruned model here (safetensors, with masks)"), N_("FILE") },
-    { "compact", 0, PL_CLI_FLAG, &compact, N_("Remove dead neurons: --out saves the smaller dense network (plain nn.Linear shapes)"), NULL },
+    { "compact", 0, PL_CLI_FLAG, &compact, N_("Remove dead neurons (and a conv network’s removed filters): --out saves the smaller dense network (plain nn.Linear and nn.Conv2d shapes)"), NULL },
     { "csr", 0, PL_CLI_FLAG, &csr, N_("--out saves the kept weights in CSR form (torch.sparse_csr_tensor arrays; see README)"), NULL },
     { "help-scores", 0, PL_CLI_FLAG, &help_scores, N_("Explain every score and exit") },
     { NULL }
@@ -149,6 +149,17 @@ _pl_cli_prune (int    argc,
               _("Formula:"), "g(j) = Σ_i ‖F_j − F_i‖₂",
               _("Source:"), _("He, Liu, Wang, Hu & Yang 2019 (CVPR), “Filter Pruning via Geometric Median”, Eq. 6"),
               _("Scores each filter of a conv layer by its summed distance to the layer’s other live filters; the filters nearest the geometric median, which the others can stand in for, are removed first, with the next layer’s input channel that reads them."));
+      printf ("%s\n\n", _("On a convolutional network, --structured --score apoz, activation or neuron-taylor score the channels (filters) of each conv layer from its activation maps a_s (c, h, w) after the activation function, M = h·w, on the first --score-batches × 256 training samples, one conv layer after the other on the network as pruned so far; the round(s·c) lowest live filters of each layer go, with the next layer’s input channels:"));
+      printf ("apoz — %s\n  %s %s\n  %s %s\n\n", _("1 − APoZ of a channel (convolutional networks)"),
+              _("Formula:"), "1 − mean_s (1/M)·#{p : a_s,c,p = 0}",
+              _("Source:"), _("Hu, Peng, Tai & Tang 2016, “Network Trimming”, Eq. 1"));
+      printf ("activation — %s\n  %s %s\n  %s %s\n\n", _("Mean activation of a channel (convolutional networks)"),
+              _("Formula:"), "mean_s (1/M)·Σ_p a_s,c,p",
+              _("Source:"), _("Molchanov, Tyree, Karras, Aila & Kautz 2017 (ICLR), §2.2 “Mean activation”"));
+      printf ("neuron-taylor — %s\n  %s %s\n  %s %s\n  %s\n\n", _("Taylor criterion of a channel (convolutional networks)"),
+              _("Formula:"), "Θ_c = mean_s |(1/M)·Σ_p a_s,c,p·∂L_s/∂a_s,c,p|,  Θ̂_c = Θ_c / ‖Θ‖₂ over the layer",
+              _("Source:"), _("Molchanov et al. 2017 (ICLR), Eq. 8 (per sample, then averaged) and Eq. 9"),
+              _("Needs ReLU: the sum over the map is then the filter’s weights and bias times their gradients, which one backward pass per sample gives."));
       printf ("%s\n\n", _("Scopes (--scope) and the N:M constraint (--nm):"));
       for (const char * const *h = pl_selection_help (); *h != NULL; h += 3)
         printf ("%s\n  %s %s\n  %s\n\n", h[0], _("Formula:"), _(h[1]), _(h[2]));
@@ -179,11 +190,11 @@ _pl_cli_prune (int    argc,
         return _pl_cli_usage (_("--score fpgm scores the filters of a convolutional network: give one with --model"));
       if (!a.structured)
         return _pl_cli_usage (_("--score fpgm removes whole filters: add --structured"));
-      if (compact || csr)
-        return _pl_cli_usage (_("--compact and --csr do not take a convolutional network yet"));
+      if (csr)
+        return _pl_cli_usage (_("--csr does not take a convolutional network yet"));
       _pl_cli_set_threads (a.threads);
       return _pl_cli_prune_conv (&a, &data_args, PL_SCORE_NEURON_L1, TRUE, scope, &sparsity,
-                                 threshold.n > 0, out);
+                                 threshold.n > 0, compact, out);
     }
   if ((status = _pl_cli_parse_score (&a, a.score_names, &kind)) != 0)
     return status;
@@ -191,16 +202,15 @@ _pl_cli_prune (int    argc,
 
   if (a.model_path != NULL && a.session_path == NULL && pl_conv_file_is_conv (a.model_path))
     {
-      if (compact || csr)
-        return _pl_cli_usage (_("--compact and --csr do not take a convolutional network yet"));
-      return _pl_cli_prune_conv (&a, &data_args, kind, FALSE, scope, &sparsity, threshold.n > 0, out);
+      if (csr)
+        return _pl_cli_usage (_("--csr does not take a convolutional network yet"));
+      return _pl_cli_prune_conv (&a, &data_args, kind, FALSE, scope, &sparsity, threshold.n > 0,
+                                 compact, out);
     }
 
-  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
+  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
-  if (a.model_path == NULL)
-    a.model_path = g_strdup (a.session_path);
   original = pl_mlp_copy (model);
 
   _pl_cli_prune_args_spec (&a, scope, threshold.n > 0, &spec);
@@ -211,16 +221,9 @@ _pl_cli_prune (int    argc,
       return _pl_cli_fail (error);
     }
 
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
-    return _pl_cli_fail (error);
-
-  before = pl_evaluate (model, data->test, &error);
+  before = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
   if (before == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
+    return _pl_cli_fail (error);
 
   if (obs)
     {

@@ -662,24 +662,16 @@ _pl_cli_schedule (int    argc,
   complete = g_new0 (gboolean, n_grid);
   point_seconds = g_new0 (double, n_grid);
 
-  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
+  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
-  if (a.model_path == NULL)
-    a.model_path = g_strdup (a.session_path);
   if ((status = schedule_config (&a, &config, model, &rewind_params)) != 0)
     return status;
   _pl_cli_set_threads (a.threads);
 
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
-    return _pl_cli_fail (error);
-  dense = pl_evaluate (model, data->test, &error);
+  dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
   if (dense == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
+    return _pl_cli_fail (error);
   g_printerr (_("schedule: %s on %s, dense test accuracy %.2f%%; %u training, %u validation, %u test samples\n"),
               a.model_path, data->spec, 100 * dense->accuracy, data->train->n, data->val->n,
               data->test->n);

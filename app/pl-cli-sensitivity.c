@@ -105,13 +105,8 @@ _pl_cli_sensitivity (int    argc,
     return _pl_cli_fail (error);
   _pl_cli_set_threads (threads);
 
-  model = _pl_cli_load_model (model_path, session_path, &data_args, &error);
+  model = _pl_cli_load_model_and_data (&model_path, session_path, &data_args, &data, &error);
   if (model == NULL)
-    return _pl_cli_fail (error);
-  if (model_path == NULL)
-    model_path = g_strdup (session_path);
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
     return _pl_cli_fail (error);
 
   score_options.n_batches = (guint) score_batches;

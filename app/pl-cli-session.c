@@ -77,6 +77,39 @@ _pl_cli_load_model (const char     *model_path,
   return model;
 }
 
+PlMlp *
+_pl_cli_load_model_and_data (char          **model_path,
+                             const char     *session_path,
+                             PlCliDataArgs  *data_args,
+                             PlData        **data,
+                             GError        **error)
+{
+  g_autoptr(PlMlp) model = _pl_cli_load_model (*model_path, session_path, data_args, error);
+
+  if (model == NULL)
+    return NULL;
+  if (*model_path == NULL)
+    *model_path = g_strdup (session_path);
+  *data = _pl_cli_load_data (data_args, error);
+  if (*data == NULL)
+    return NULL;
+  return g_steal_pointer (&model);
+}
+
+PlEvaluation *
+_pl_cli_evaluate (const PlMlp     *model,
+                  const PlDataset *split,
+                  const char      *model_path,
+                  const PlData    *data,
+                  GError         **error)
+{
+  PlEvaluation *ev = pl_evaluate (model, split, error);
+
+  if (ev == NULL)
+    g_prefix_error (error, "“%s” on “%s”: ", model_path, data->spec);
+  return ev;
+}
+
 /* ---- prunelab-cli session ---- */
 
 int

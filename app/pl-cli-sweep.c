@@ -208,20 +208,12 @@ _pl_cli_sweep (int    argc,
    * need, so OpenBLAS stays on one thread. */
   _pl_cli_set_threads (1);
 
-  model = _pl_cli_load_model (a.model_path, a.session_path, &data_args, &error);
+  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
   if (model == NULL)
     return _pl_cli_fail (error);
-  if (a.model_path == NULL)
-    a.model_path = g_strdup (a.session_path);
-  data = _pl_cli_load_data (&data_args, &error);
-  if (data == NULL)
-    return _pl_cli_fail (error);
-  dense = pl_evaluate (model, data->test, &error);
+  dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
   if (dense == NULL)
-    {
-      g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
-      return _pl_cli_fail (error);
-    }
+    return _pl_cli_fail (error);
 
   {
     g_autoptr(JsonBuilder) b = json_builder_new ();

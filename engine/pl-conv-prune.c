@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,20 @@ round_even (double x)
   return (gsize) MAX (r, 0.0);
 }
 
-/* One parametrised layer's weights and mask. */
+/* One parametrised layer's weights and mask, and their scores (NULL: |w|). */
 typedef struct {
-  float *w;
-  float *mask;
-  gsize  n;
+  float       *w;
+  float       *mask;
+  gsize        n;
+  const float *score;
 } Weights;
+
+static inline float
+score_of (const Weights *l,
+          gsize          k)
+{
+  return l->score != NULL ? l->score[k] : fabsf (l->w[k]);
+}
 
 static guint
 collect (PlConvNet *net,
@@ -36,13 +45,13 @@ collect (PlConvNet *net,
       PlConvLayer *l = &net->layers[i];
 
       if (l->kind == PL_CONV_LAYER_CONV)
-        out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->c_out * l->c_in * l->k * l->k };
+        out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->c_out * l->c_in * l->k * l->k, NULL };
     }
   for (guint i = 0; i < net->head->n_layers; i++)
     {
       PlLayer *l = &net->head->layers[i];
 
-      out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->n_out * l->n_in };
+      out[n++] = (Weights) { l->w, l->w_mask, (gsize) l->n_out * l->n_in, NULL };
     }
   return n;
 }
@@ -88,14 +97,14 @@ prune_range (Weights  *layers,
       if (!allow_empty)
         for (gsize k = 0; k < layers[i].n; k++)
           if (layers[i].mask[k] != 0.0f
-              && (keep == G_MAXSIZE || fabsf (layers[i].w[k]) >= fabsf (layers[i].w[keep])))
+              && (keep == G_MAXSIZE || score_of (&layers[i], k) >= score_of (&layers[i], keep)))
             keep = k;
       for (gsize k = 0; k < layers[i].n; k++)
         {
           if (layers[i].mask[k] == 0.0f)
             pruned++;
           else if (k != keep)
-            c[n_cand++] = (Candidate) { fabsf (layers[i].w[k]), i, k };
+            c[n_cand++] = (Candidate) { score_of (&layers[i], k), i, k };
         }
     }
 
@@ -122,6 +131,33 @@ pl_conv_prune_magnitude (PlConvNet *net,
   g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
 
   n = collect (net, layers);
+  if (global)
+    prune_range (layers, 0, n, sparsity, allow_empty);
+  else
+    for (guint i = 0; i < n; i++)
+      prune_range (layers, i, i + 1, sparsity, allow_empty);
+  pl_conv_net_apply_masks (net);
+}
+
+void
+pl_conv_prune_scored (PlConvNet   *net,
+                      const float *scores,
+                      double       sparsity,
+                      gboolean     global,
+                      gboolean     allow_empty)
+{
+  Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  gsize at = 0;
+  guint n;
+
+  g_return_if_fail (net != NULL && scores != NULL && sparsity >= 0.0 && sparsity <= 1.0);
+
+  n = collect (net, layers);
+  for (guint i = 0; i < n; i++)
+    {
+      layers[i].score = scores + at;
+      at += layers[i].n;
+    }
   if (global)
     prune_range (layers, 0, n, sparsity, allow_empty);
   else
@@ -261,21 +297,21 @@ pl_conv_channel_scores (const PlConvNet    *net,
   if (calib->n_features != (gsize) net->c * net->h * net->w || calib->n_classes > net->head->sizes[net->head->n_layers])
     {
       g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                   "the calibration data's %u features and %u classes do not fit the network",
+                   _("the calibration data’s %u features and %u classes do not fit the network"),
                    calib->n_features, calib->n_classes);
       return FALSE;
     }
   if (score == PL_CONV_CHANNEL_TAYLOR && net->activation != PL_ACTIVATION_RELU)
     {
       g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                           "the Taylor channel score needs ReLU activations");
+                           _("the Taylor channel score needs ReLU activations"));
       return FALSE;
     }
   n = MIN (n_samples, calib->n);
   if (n == 0)
     {
       g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                           "no calibration samples");
+                           _("no calibration samples"));
       return FALSE;
     }
 

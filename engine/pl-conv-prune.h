@@ -24,6 +24,13 @@ void   pl_conv_prune_magnitude (PlConvNet *net,
                                 gboolean   global,
                                 gboolean   allow_empty);
 
+/* The same rule with any weight scores (pl_conv_weight_scores(): pl_conv_net_n_weights()
+ * values, the conv layers' weights then the head's) in place of |w|. */
+void   pl_conv_prune_scored    (PlConvNet   *net,
+                                const float *scores,
+                                double       sparsity,
+                                gboolean     global,
+                                gboolean     allow_empty);
 /* Filter pruning (Li, Kadav, Durdanovic, Samet & Graf 2017, "Pruning Filters for Efficient
  * ConvNets", §3.1): in every conv layer, the round(s·c_out) live filters (halves to even,
  * dead ones counted) with the smallest norm of their weights F_j (c_in, k, k) — L1

@@ -11,6 +11,18 @@
 #include "pl-engine-worker-private.h"
 #include "pl-obs.h"
 
+/* pl_obs_prune's share of its work, published at most every PUBLISH_USEC. */
+static void
+obs_progress (double   fraction,
+              gpointer data)
+{
+  PlWorker *w = data;
+
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, PL_ENGINE_COMMAND_PRUNE_OBS, fraction);
+  if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
+    _pl_worker_publish (w);
+}
+
 /* The layer sparsities from the strategy's scope at @cmd->value (pl_obs_layer_sparsities),
  * then pl_obs_prune on a copy of the model with the training split as calibration data; the
  * copy replaces the model only when it finished, so that a failure or a stop leaves the model
@@ -45,11 +57,13 @@ _pl_worker_do_prune_obs (PlWorker  *w,
   spec.nm_n = spec.nm_m = 0;
   w->cancellable = cmd->cancellable;
   w->running = TRUE;
-  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, 0.0);
   _pl_worker_publish (w);
 
   pruned = pl_mlp_copy (w->model);
   options.cancellable = cmd->cancellable;
+  options.progress = obs_progress;
+  options.progress_data = w;
   blas = _pl_worker_blas_begin (w);
   ok = pl_obs_layer_sparsities (pruned, &spec, sparsity, &error)
        && pl_obs_prune (pruned, w->data->train, sparsity, &options, &error);

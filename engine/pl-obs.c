@@ -135,19 +135,22 @@ refit_rows (double        *w,
  * (r, c) and the damped Hessian h (c, c); the first c_prunable columns are candidates, the
  * others (the bias as an input of constant 1) are always kept. */
 static gboolean
-obs_core (double       *w,
-          float        *mask,
-          guint         r,
-          guint         c,
-          guint         c_prunable,
-          const double *h,
-          const double *w_target,
-          const double *k_target,
-          gsize         n_pruned,
-          guint         bs,
-          gboolean      refit,
-          GCancellable *cancellable,
-          GError      **error)
+obs_core (double             *w,
+          float              *mask,
+          guint               r,
+          guint               c,
+          guint               c_prunable,
+          const double       *h,
+          const double       *w_target,
+          const double       *k_target,
+          gsize               n_pruned,
+          guint               bs,
+          gboolean            refit,
+          GCancellable       *cancellable,
+          const PlObsOptions *o,
+          double              start,
+          double              share,
+          GError            **error)
 {
   gsize rc = (gsize) r * c;
   g_autofree double *u = g_memdup2 (h, sizeof (double) * c * c);
@@ -166,6 +169,8 @@ obs_core (double       *w,
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
+      if (o->progress != NULL && i1 > 0)
+        o->progress (start + share * i1 / c, o->progress_data);
 
       /* the block's share of the layer's count: round(n_pruned · i2 / c) − pruned so far, at
        * least the weights pruned already */
@@ -325,10 +330,16 @@ pl_obs_prune_layer (float              *w_out,
   if (w_target == NULL)
     w_target = g_memdup2 (w, sizeof (double) * rc);
   for (guint k = 1; k <= MAX (o->steps, 1); k++)
-    if (!obs_core (w, mask, r, c, c_in, h, w_target, k_target,
-                   (gsize) nearbyint ((double) n_pruned * k / MAX (o->steps, 1)),
-                   MIN (o->block_size, c), o->refit, o->cancellable, error))
-      return FALSE;
+    {
+      double share = 1.0 / MAX (o->steps, 1);
+
+      if (!obs_core (w, mask, r, c, c_in, h, w_target, k_target,
+                     (gsize) nearbyint ((double) n_pruned * k / MAX (o->steps, 1)),
+                     MIN (o->block_size, c), o->refit, o->cancellable, o, (k - 1) * share, share, error))
+        return FALSE;
+      if (o->progress != NULL)
+        o->progress (k * share, o->progress_data);
+    }
 
   for (guint i = 0; i < r; i++)
     {
@@ -346,6 +357,33 @@ pl_obs_prune_layer (float              *w_out,
   return TRUE;
 }
 
+/* The model's share of the work in pl_obs_prune(), from each layer's (PlObsOptions.progress). */
+typedef struct {
+  const PlObsOptions *options;   /* the caller's */
+  double              done;      /* work of the layers finished */
+  double              layer;     /* work of the layer running */
+  double              total;
+} Progress;
+
+static double
+layer_work (const PlLayer      *l,
+            const PlObsOptions *o)
+{
+  double c = l->n_in + (o->bias ? 1 : 0), r = l->n_out;
+
+  return MAX (o->steps, 1) * (c * c * c + r * c * c);
+}
+
+static void
+layer_progress (double   fraction,
+                gpointer data)
+{
+  Progress *p = data;
+
+  if (p->total > 0)
+    p->options->progress (MIN (1.0, (p->done + fraction * p->layer) / p->total), p->options->progress_data);
+}
+
 gboolean
 pl_obs_prune (PlMlp              *model,
               const PlDataset    *data,
@@ -360,6 +398,8 @@ pl_obs_prune (PlMlp              *model,
   g_autoptr(PlNnWork) work = NULL;
   g_autoptr(PlNnWork) dense_work = NULL;
   g_autoptr(PlMlp) dense = NULL;
+  PlObsOptions layer_options;
+  Progress progress = { 0 };
   PlRng rng;
   guint n, n_features;
 
@@ -406,11 +446,22 @@ pl_obs_prune (PlMlp              *model,
       dense_work = pl_nn_work_new (dense, n);
       pl_nn_forward (dense, dense_work, x, n);
     }
+  layer_options = *o;
+  if (o->progress != NULL)
+    {
+      layer_options.progress = layer_progress;
+      layer_options.progress_data = &progress;
+      progress = (Progress) { o, 0.0, 0.0, 0.0 };
+      for (guint i = 0; i < model->n_layers; i++)
+        progress.total += layer_work (&model->layers[i], o);
+    }
   for (guint i = 0; i < model->n_layers; i++)
     {
       PlLayer *l = &model->layers[i];
       gsize nw = (gsize) l->n_out * l->n_in;
       const float *in = x, *target = NULL;
+
+      progress.layer = layer_work (l, o);
 
       /* layer i's inputs through the layers before it, as pruned and updated, and with
        * match_dense those of the dense network */
@@ -421,11 +472,12 @@ pl_obs_prune (PlMlp              *model,
           target = dense != NULL ? dense_work->act[i] : NULL;
         }
       if (!pl_obs_prune_layer (l->w, o->bias ? l->b : NULL, l->w_mask, l->n_out, l->n_in, in, target, n,
-                               (gsize) nearbyint (sparsity[i] * (double) nw), o, error))
+                               (gsize) nearbyint (sparsity[i] * (double) nw), &layer_options, error))
         {
           g_prefix_error (error, _("layer %u: "), i);
           return FALSE;
         }
+      progress.done += progress.layer;
     }
   pl_mlp_apply_masks (model);
 

@@ -64,9 +64,15 @@ typedef struct {
   GCancellable *cancellable;  /* borrowed, or NULL: checked before every column block; when
                                * cancelled the call fails with G_IO_ERROR_CANCELLED and the
                                * weights are partly pruned (prune a copy) */
+  /* NULL, or called after every column block with the share of the work done, 0 … 1, rising:
+   * pl_obs_prune_layer() its layer's, pl_obs_prune() the model's, each layer weighted by
+   * steps · (c³ + r·c²) for its r outputs and c inputs (the inverse Cholesky factor and the
+   * updates of each step) */
+  void        (*progress) (double fraction, gpointer user_data);
+  gpointer      progress_data;
 } PlObsOptions;
 
-#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 5, TRUE, 0, NULL }
+#define PL_OBS_OPTIONS_INIT { 2048, 128, 0.01, TRUE, TRUE, 5, TRUE, 0, NULL, NULL, NULL }
 
 /* Prunes one layer in place. @w (n_out, n_in) and @mask (n_out, n_in, 1 kept / 0 pruned) are
  * the layer's weights and mask, @b (n_out) its bias (NULL: not refitted, options->bias

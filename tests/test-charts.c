@@ -609,6 +609,98 @@ test_heatmap_aggregates_large_matrix (void)
   cairo_surface_destroy (s);
 }
 
+/* The colour index a plain reading of pl-chart-heatmap.h gives value @v on a scale of ±@limit. */
+static int
+lut_index (float  v,
+           double limit)
+{
+  float t = v * (float) (127.5 / limit) + 127.5f;
+
+  return (int) CLAMP (t, 0.0f, 255.0f);
+}
+
+/* Every pixel of the heatmap's raster against a plain loop over each block in reading order:
+ * the kept weight of largest |w| (the first of equal ones, with its sign), or the mean of the
+ * kept ones; the mask colour when the block is all pruned. */
+static void
+test_heatmap_image_blocks_match_loop (void)
+{
+  enum { ROWS = 37, COLS = 53 };
+  static const guint sizes[][2] = { { 53, 37 }, { 20, 9 }, { 7, 5 }, { 1, 1 }, { 53, 10 }, { 13, 37 }, { 52, 36 } };
+  g_autofree float *w = g_new (float, ROWS * COLS);
+  g_autofree float *mask = g_new (float, ROWS * COLS);
+  GRand *rand = g_rand_new_with_seed (17);
+  PlChartStyle style;
+  const guint32 *lut;
+  guint32 mask_px;
+  const double limit = 0.8;
+
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  lut = pl_chart_diverging_lut (&style);
+  mask_px = pl_rgba_to_pixel (&style.mask);
+  for (guint i = 0; i < ROWS * COLS; i++)
+    {
+      w[i] = (float) g_rand_double_range (rand, -1.2, 1.2);   /* some beyond ±limit */
+      mask[i] = g_rand_double (rand) < 0.6 ? 0.0f : 1.0f;
+    }
+  for (guint r = 0; r < 12; r++)          /* a corner all pruned: whole blocks in the mask colour */
+    for (guint j = 0; j < 15; j++)
+      mask[r * COLS + j] = 0.0f;
+  /* a tie of |w| in one block, opposite signs: the first in reading order is shown */
+  w[20 * COLS + 30] = -1.5f, mask[20 * COLS + 30] = 1;
+  w[20 * COLS + 31] = 1.5f, mask[20 * COLS + 31] = 1;
+  w[21 * COLS + 30] = 1.5f, mask[21 * COLS + 30] = 1;   /* and one a row below */
+
+  for (guint agg = 0; agg < 2; agg++)
+    for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+      {
+        PlHeatmapData data = { "t", NULL, NULL, ROWS, COLS, w, mask, limit,
+                               agg == 0 ? PL_HEATMAP_MAX_ABS : PL_HEATMAP_MEAN };
+        guint oc = sizes[s][0], orows = sizes[s][1];
+        cairo_surface_t *image = pl_chart_heatmap_image (&data, oc, orows, limit, &style);
+        const guint8 *px = cairo_image_surface_get_data (image);
+        int stride = cairo_image_surface_get_stride (image);
+
+        g_assert_cmpint (cairo_image_surface_get_width (image), ==, oc);
+        g_assert_cmpint (cairo_image_surface_get_height (image), ==, orows);
+        for (guint o = 0; o < orows; o++)
+          for (guint b = 0; b < oc; b++)
+            {
+              guint r0 = o * ROWS / orows, r1 = (o + 1) * ROWS / orows;
+              guint c0 = b * COLS / oc, c1 = (b + 1) * COLS / oc;
+              guint32 got = ((const guint32 *) (gconstpointer) (px + (gsize) o * stride))[b];
+              float top = -1, chosen = 0;
+              double sum = 0;
+              guint kept = 0;
+
+              for (guint r = r0; r < r1; r++)
+                for (guint j = c0; j < c1; j++)
+                  if (mask[r * COLS + j] != 0)
+                    {
+                      float v = w[r * COLS + j];
+
+                      kept++;
+                      sum += v;
+                      if (fabsf (v) > top)
+                        top = fabsf (v), chosen = v;
+                    }
+              if (kept == 0)
+                g_assert_cmphex (got, ==, mask_px);
+              else if (agg == 0)
+                g_assert_cmphex (got, ==, lut[lut_index (chosen, limit)]);
+              else
+                {
+                  /* the sum's order differs from the loop's: one step of the scale either way */
+                  int at = lut_index ((float) (sum / kept), limit);
+
+                  g_assert_true (got == lut[at] || got == lut[MAX (at - 1, 0)] || got == lut[MIN (at + 1, 255)]);
+                }
+            }
+        cairo_surface_destroy (image);
+      }
+  g_rand_free (rand);
+}
+
 static void
 test_curves_pass_through_data_points (void)
 {
@@ -1581,6 +1673,7 @@ main (int    argc,
 
   g_test_add_func ("/charts/heatmap/pruned-cell-has-mask-colour", test_heatmap_pruned_cell_has_mask_colour);
   g_test_add_func ("/charts/heatmap/large-matrix-keeps-largest-weight", test_heatmap_aggregates_large_matrix);
+  g_test_add_func ("/charts/heatmap/image-blocks-match-loop", test_heatmap_image_blocks_match_loop);
   g_test_add_func ("/charts/curves/pass-through-data-points", test_curves_pass_through_data_points);
   g_test_add_func ("/charts/curves/beyond-the-palette-are-dashed", test_curves_beyond_palette_are_dashed);
   g_test_add_func ("/charts/curves/summarise-seeds", test_curve_summarise_seeds);

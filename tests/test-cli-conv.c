@@ -7,6 +7,9 @@
 #include <math.h>
 
 #include "pl-conv-file.h"
+#include "pl-conv-prune.h"
+#include "pl-conv-score.h"
+#include "pl-dataset.h"
 #include "pl-rng.h"
 #include "pl-test-cli.h"
 #include "pl-test-util.h"
@@ -139,14 +142,223 @@ test_train_and_eval (void)
     g_assert_nonnull (strstr (no_structured.err, "--structured"));
   }
 
+  /* a weight score with data: half of all weights go, those the engine's Taylor scores of the
+   * saved model (8 batches of 256 training samples, seed 0, as --score-batches' default) name */
+  {
+    g_auto(PlTestRun) taylor = { 0 };
+    g_autofree char *taylor_out = g_build_filename (pl_test_tmp_dir (), "conv-taylor.safetensors", NULL);
+    g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+    g_autoptr(PlConvNet) after = NULL;
+    g_autoptr(PlData) data = NULL;
+    g_autoptr(JsonObject) e = NULL;
+    g_autofree float *scores = NULL;
+    PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+    gsize n;
+
+    g_assert_no_error (error);
+    pl_test_run_cli (&taylor, cli_path, "prune", "--model", model, "--data", spec, "--score", "taylor",
+                     "--sparsity", "0.5", "--out", taylor_out, "--json", NULL);
+    g_assert_cmpint (taylor.status, ==, 0);
+    e = pl_test_parse_json (taylor.out);
+    n = pl_conv_net_n_weights (orig);
+    g_assert_cmpint (json_object_get_int_member (e, "pruned_weights"), ==, (gint64) nearbyint (0.5 * n));
+    data = pl_data_load (spec, NULL, &error);
+    g_assert_no_error (error);
+    scores = g_new (float, n);
+    g_assert_true (pl_conv_weight_scores (orig, PL_SCORE_TAYLOR, data->train, &options, scores, &error));
+    pl_conv_prune_scored (orig, scores, 0.5, TRUE, FALSE);
+    after = pl_conv_net_load (taylor_out, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (after->masks, sizeof (float) * after->n_params, orig->masks, sizeof (float) * orig->n_params);
+    g_assert_cmpmem (after->head->masks, sizeof (float) * after->head->n_params,
+                     orig->head->masks, sizeof (float) * orig->head->n_params);
+  }
+
   /* what conv nets do not take yet is refused */
-  pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "taylor",
+  pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "wanda",
                    "--sparsity", "0.5", NULL);
   g_assert_cmpint (refused.status, ==, 2);
-  g_assert_nonnull (strstr (refused.err, "--score magnitude"));
+  g_assert_nonnull (strstr (refused.err, "--score magnitude, random"));
   pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude", NULL);
   g_assert_cmpint (refused2.status, ==, 2);
   g_assert_nonnull (strstr (refused2.err, "is a convolutional network"));
+}
+
+/* Filter masks of the conv layers in @path, in order, as "1100 110100" */
+static char *
+filter_masks_of (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_load (path, &error);
+  GString *s = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      {
+        if (s->len > 0)
+          g_string_append_c (s, ' ');
+        for (guint o = 0; o < net->layers[i].c_out; o++)
+          g_string_append_c (s, net->layers[i].filter_mask[o] != 0.0f ? '1' : '0');
+      }
+  return g_string_free (s, FALSE);
+}
+
+static char *
+filter_masks_of_net (const PlConvNet *net)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < net->n_layers; i++)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      {
+        if (s->len > 0)
+          g_string_append_c (s, ' ');
+        for (guint o = 0; o < net->layers[i].c_out; o++)
+          g_string_append_c (s, net->layers[i].filter_mask[o] != 0.0f ? '1' : '0');
+      }
+  return g_string_free (s, FALSE);
+}
+
+/* prune --structured --score apoz|activation|neuron-taylor on a conv net: the filters the CLI
+ * removes are those of the engine call on the first 8 · 256 training samples, and in the first
+ * layer those of APoZ and the mean activation computed here by nested loops; then --compact. */
+static void
+test_channel_scores_and_compact (void)
+{
+  g_autofree char *train_csv = write_images ("conv2-train.csv", 600, 5);
+  g_autofree char *test_csv = write_images ("conv2-test.csv", 200, 6);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autofree char *model = g_build_filename (pl_test_tmp_dir (), "conv2.safetensors", NULL);
+  g_auto(PlTestRun) train = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = NULL;
+  g_autoptr(PlData) data = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+  static const char * const names[] = { "apoz", "activation", "neuron-taylor" };
+  static const PlConvChannelScore scores[] = { PL_CONV_CHANNEL_APOZ, PL_CONV_CHANNEL_ACTIVATION,
+                                               PL_CONV_CHANNEL_TAYLOR };
+  guint n_calib;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-c6k3p1-m2-8-4",
+                   "--epochs", "4", "--batch", "32", "--lr", "0.05", "--out", model, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  orig = pl_conv_net_load (model, &error);
+  g_assert_no_error (error);
+  data = pl_data_load (spec, &options, &error);   /* the CLI's default split */
+  g_assert_no_error (error);
+  n_calib = MIN (8 * 256, data->train->n);
+
+  for (guint k = 0; k < G_N_ELEMENTS (names); k++)
+    {
+      g_auto(PlTestRun) run = { 0 };
+      g_autofree char *out = g_strdup_printf ("%s/conv2-%s.safetensors", pl_test_tmp_dir (), names[k]);
+      g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+      g_autoptr(JsonObject) o = NULL;
+      g_autofree char *got_masks = NULL;
+      g_autofree char *want_masks = NULL;
+      gint removed;
+
+      pl_test_run_cli (&run, cli_path, "prune", "--model", model, "--data", spec, "--score", names[k],
+                       "--structured", "--sparsity", "0.5", "--out", out, "--json", NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      o = pl_test_parse_json (run.out);
+      g_assert_cmpint (json_object_get_int_member (o, "calibration"), ==, n_calib);
+      removed = pl_conv_prune_channels (want, 0.5, scores[k], data->train, n_calib, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (removed, ==, 2 + 3);
+      got_masks = filter_masks_of (out);
+      want_masks = filter_masks_of_net (want);
+      g_assert_cmpstr (got_masks, ==, want_masks);
+
+      /* the first layer by nested loops: 1 − APoZ or the mean activation over the 6×6 maps */
+      if (scores[k] != PL_CONV_CHANNEL_TAYLOR)
+        {
+          double sc[4] = { 0 }, in[36], a[4 * 36];
+          guint order[4] = { 0, 1, 2, 3 };
+
+          for (guint smp = 0; smp < n_calib; smp++)
+            {
+              for (guint t = 0; t < 36; t++)
+                in[t] = data->train->x[(gsize) smp * 36 + t];
+              pl_conv_layer_forward_ref (orig, 0, in, a);
+              for (guint c = 0; c < 4; c++)
+                {
+                  double v = 0.0;
+
+                  for (guint p = 0; p < 36; p++)
+                    v += scores[k] == PL_CONV_CHANNEL_APOZ ? (a[c * 36 + p] == 0.0) : a[c * 36 + p];
+                  sc[c] += v / 36;
+                }
+            }
+          for (guint c = 0; c < 4; c++)
+            sc[c] = scores[k] == PL_CONV_CHANNEL_APOZ ? 1.0 - sc[c] / n_calib : sc[c] / n_calib;
+          for (guint x = 0; x < 4; x++)          /* insertion sort by score, index breaks ties */
+            for (guint y = x; y > 0 && sc[order[y]] < sc[order[y - 1]]; y--)
+              {
+                guint tmp = order[y];
+
+                order[y] = order[y - 1];
+                order[y - 1] = tmp;
+              }
+          for (guint r = 0; r < 4; r++)
+            g_assert_cmpint (got_masks[order[r]], ==, r < 2 ? '0' : '1');
+        }
+    }
+
+  /* --help-scores states the channel scores' formulas and sources */
+  {
+    g_auto(PlTestRun) help = { 0 };
+
+    pl_test_run_cli (&help, cli_path, "prune", "--help-scores", NULL);
+    g_assert_cmpint (help.status, ==, 0);
+    g_assert_nonnull (strstr (help.out, "1 − mean_s (1/M)·#{p : a_s,c,p = 0}"));
+    g_assert_nonnull (strstr (help.out, "Hu, Peng, Tai & Tang 2016, “Network Trimming”, Eq. 1"));
+    g_assert_nonnull (strstr (help.out, "mean_s (1/M)·Σ_p a_s,c,p"));
+    g_assert_nonnull (strstr (help.out, "Θ_c = mean_s |(1/M)·Σ_p a_s,c,p·∂L_s/∂a_s,c,p|"));
+  }
+
+  /* --compact: half the filters by L1 norm, saved as the smaller net, which evaluates the same */
+  {
+    g_auto(PlTestRun) run = { 0 };
+    g_auto(PlTestRun) eval = { 0 };
+    g_auto(PlTestRun) refused = { 0 };
+    g_autofree char *small_path = g_build_filename (pl_test_tmp_dir (), "conv2-small.safetensors", NULL);
+    g_autoptr(JsonObject) o = NULL;
+    g_autoptr(JsonObject) e = NULL;
+    g_autoptr(PlConvNet) small = NULL;
+    JsonObject *compacted;
+
+    pl_test_run_cli (&run, cli_path, "prune", "--model", model, "--data", spec, "--score", "neuron-l1",
+                     "--structured", "--sparsity", "0.5", "--compact", "--out", small_path, "--json", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    o = pl_test_parse_json (run.out);
+    compacted = json_object_get_object_member (o, "compacted");
+    g_assert_cmpstr (json_object_get_string_member (compacted, "arch"), ==, "1x6x6-c2k3p1-c3k3p1-m2-8-4");
+    g_assert_cmpfloat (json_object_get_double_member (compacted, "test_accuracy"), ==,
+                       json_object_get_double_member (o, "test_accuracy"));
+    /* 2·9 + 2, 3·2·9 + 3, (3·9)·8 + 8, 8·4 + 4 */
+    g_assert_cmpint (json_object_get_int_member (compacted, "parameters"), ==, 20 + 57 + 224 + 36);
+    small = pl_conv_net_load (small_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (pl_conv_net_n_pruned (small), ==, 0);
+    pl_test_run_cli (&eval, cli_path, "eval", "--model", small_path, "--data", spec, "--json", NULL);
+    g_assert_cmpint (eval.status, ==, 0);
+    e = pl_test_parse_json (eval.out);
+    g_assert_cmpstr (json_object_get_string_member (e, "arch"), ==, "1x6x6-c2k3p1-c3k3p1-m2-8-4");
+    g_assert_cmpfloat (json_object_get_double_member (e, "test_accuracy"), ==,
+                       json_object_get_double_member (o, "test_accuracy"));
+    g_assert_cmpfloat (json_object_get_double_member (e, "test_loss"), ==,
+                       json_object_get_double_member (compacted, "test_loss"));
+    /* the masked network's loss, summed in another order */
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (e, "test_loss"),
+                                    json_object_get_double_member (o, "test_loss"), 1e-6);
+
+    pl_test_run_cli (&refused, cli_path, "prune", "--model", model, "--data", spec, "--score", "magnitude",
+                     "--sparsity", "0.5", "--compact", NULL);
+    g_assert_cmpint (refused.status, ==, 2);
+    g_assert_nonnull (strstr (refused.err, "--structured"));
+  }
 }
 
 static void
@@ -180,6 +392,7 @@ main (int    argc,
     }
 
   g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
+  g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
   return pl_test_run ();
 }

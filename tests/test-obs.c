@@ -458,6 +458,52 @@ test_cancelled (void)
   g_assert_cmpuint (count_pruned (m->layers[0].w_mask, 72), ==, 0);
 }
 
+static void
+record_fraction (double   fraction,
+                 gpointer data)
+{
+  g_array_append_val ((GArray *) data, fraction);
+}
+
+/* The progress rises from 0 to exactly 1; the model's share after the first layer is its work
+ * by the hand formula steps·(c³ + r·c²), c = inputs + 1 (the bias), r = outputs: 6-12-3 with
+ * 2 steps: layer 0 2·(7³ + 12·7²) = 1862, layer 1 2·(13³ + 3·13²) = 5408. */
+static void
+test_progress (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlMlp) m = pl_mlp_new_from_arch ("6-12-3", PL_ACTIVATION_RELU, &error);
+  g_autoptr(PlDataset) data = pl_test_random_data (100, 6, 3, 5);
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (double));
+  double s[] = { 0.5, 0.5 }, after_first = 1862.0 / (1862.0 + 5408.0);
+  PlObsOptions options = PL_OBS_OPTIONS_INIT;
+  gboolean hit = FALSE;
+
+  pl_mlp_init (m, 2);
+  options.steps = 2;
+  options.block_size = 4;
+  options.progress = record_fraction;
+  options.progress_data = seen;
+  g_assert_true (pl_obs_prune (m, data, s, &options, &error));
+  g_assert_no_error (error);
+
+  /* layer 0: 7 columns in blocks of 4, layer 1: 13 in blocks of 4: a report inside each step's
+   * blocks after the first, and one at each step's end */
+  g_assert_cmpuint (seen->len, ==, 2 * (1 + 1) + 2 * (3 + 1));
+  for (guint i = 0; i < seen->len; i++)
+    {
+      double f = g_array_index (seen, double, i);
+
+      g_assert_cmpfloat (f, >, 0.0);
+      g_assert_cmpfloat (f, <=, 1.0);
+      if (i > 0)
+        g_assert_cmpfloat (f, >, g_array_index (seen, double, i - 1));
+      hit |= fabs (f - after_first) < 1e-12;
+    }
+  g_assert_true (hit);
+  g_assert_cmpfloat (g_array_index (seen, double, seen->len - 1), ==, 1.0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -472,6 +518,7 @@ main (int    argc,
   g_test_add_func ("/engine/obs/layer/keeps-pruned-and-drops-dead-inputs", test_pruned_and_dead);
   g_test_add_func ("/engine/obs/model/exact-counts", test_model);
   g_test_add_func ("/engine/obs/model/stops-when-cancelled", test_cancelled);
+  g_test_add_func ("/engine/obs/model/reports-progress", test_progress);
 
   return pl_test_run ();
 }

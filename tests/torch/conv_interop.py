@@ -5,6 +5,11 @@
       builds the file's architecture as a torch.nn.Sequential, loads layers.i into its i-th
       parametrised module (Conv2d weight [out, in, kh, kw], Linear [out, in]; weight_mask
       multiplied in), and prints the test accuracy and loss as JSON
+  conv_interop.py compare SMALL.safetensors MASKED.safetensors [--data-dir DIR]
+      a compacted network (prunelab-cli prune --structured --compact) against the masked one it
+      came from: SMALL must build as a smaller nn.Sequential (fewer Conv2d channels, no
+      weight_mask), and both must give the same test accuracy and logits to 1e-4 relative;
+      prints both as JSON, exits 1 on a mismatch
   conv_interop.py export OUT.safetensors [--arch lenet5] [--activation relu] [--seed N]
                          [--train-epochs N] [--max-train N] [--data-dir DIR]
       a PyTorch-initialised (optionally trained) network in PruneLab's layout
@@ -148,6 +153,35 @@ def cmd_eval(args):
     print(json.dumps({"test_accuracy": acc, "test_loss": loss, "n": len(x), "arch": meta["arch"]}))
 
 
+def logits(model, shape, x):
+    with torch.no_grad():
+        return torch.cat([model(x[s:s + 1000].reshape(-1, *shape)) for s in range(0, len(x), 1000)])
+
+
+def cmd_compare(args):
+    small, shape, meta = load(args.small)
+    masked, shape_m, meta_m = load(args.masked)
+    tensors, _ = pt.load_safetensors(args.small)
+    x, y = pt.load_fashion_mnist(args.data_dir, "test")
+    ls, lm = logits(small, shape, x), logits(masked, shape_m, x)
+    acc_s = float((ls.argmax(1) == y).float().mean())
+    acc_m = float((lm.argmax(1) == y).float().mean())
+    convs = [m for m in small if isinstance(m, nn.Conv2d)]
+    convs_m = [m for m in masked if isinstance(m, nn.Conv2d)]
+    fewer = (len(convs) == len(convs_m)
+             and all(a.out_channels <= b.out_channels for a, b in zip(convs, convs_m))
+             and any(a.out_channels < b.out_channels for a, b in zip(convs, convs_m)))
+    no_masks = not any(k.endswith("weight_mask") for k in tensors)
+    err = float(((ls - lm).abs() / (1 + lm.abs())).max())
+    ok = fewer and no_masks and acc_s == acc_m and err <= 1e-4
+    print(json.dumps({"ok": ok, "arch": meta["arch"], "masked_arch": meta_m["arch"],
+                      "smaller": fewer, "no_masks": no_masks, "test_accuracy": acc_s,
+                      "masked_test_accuracy": acc_m, "max_logit_error": err,
+                      "parameters": sum(p.numel() for p in small.parameters()),
+                      "masked_parameters": sum(p.numel() for p in masked.parameters())}))
+    sys.exit(0 if ok else 1)
+
+
 def cmd_export(args):
     torch.manual_seed(args.seed)
     model, shape, params = build(args.arch, args.activation)
@@ -197,6 +231,10 @@ def main():
     e = sub.add_parser("eval")
     e.add_argument("model")
     e.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    c = sub.add_parser("compare")
+    c.add_argument("small")
+    c.add_argument("masked")
+    c.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     x = sub.add_parser("export")
     x.add_argument("out")
     b = sub.add_parser("bench")
@@ -210,7 +248,7 @@ def main():
     b.add_argument("--epochs", type=int, default=1)
     b.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    {"eval": cmd_eval, "export": cmd_export, "bench": cmd_bench}[args.cmd](args)
+    {"eval": cmd_eval, "compare": cmd_compare, "export": cmd_export, "bench": cmd_bench}[args.cmd](args)
 
 
 if __name__ == "__main__":

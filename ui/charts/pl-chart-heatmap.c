@@ -54,22 +54,20 @@ kept_limit (const PlHeatmapData *data,
   guint bins[LIMIT_BINS] = { 0 };
   float top = 0, scale;
   gsize pruned = 0, sampled = 0, want, seen = 0;
+  guint32 top_bits = 0;
 
-  if (data->mask == NULL)
-    for (gsize i = 0; i < n; i++)
-      top = MAX (top, fabsf (data->values[i]));
-  else
+  /* The largest kept |w| as the largest of their bits: non-negative floats order as integers
+   * do, and an integer maximum vectorises where a float one (NaN-aware) does not. */
+  for (gsize i = 0; i < n; i++)
     {
-      const float *w = data->values, *m = data->mask;
+      guint32 bits, kept = data->mask == NULL ? 1 : kept_bit (data->mask + i);
 
-      for (gsize i = 0; i < n; i++)
-        {
-          guint32 kept = kept_bit (m + i);
-
-          top = MAX (top, fabsf (w[i]) * (float) kept);
-          pruned += kept ^ 1;
-        }
+      memcpy (&bits, data->values + i, sizeof bits);
+      bits &= 0x7fffffffu & -kept;
+      top_bits = MAX (top_bits, bits);
+      pruned += kept ^ 1;
     }
+  memcpy (&top, &top_bits, sizeof top);
   *n_pruned = pruned;
   if (!(top > 0) || !isfinite (top) || n - pruned < 100)
     return top;
@@ -304,8 +302,33 @@ fill_cells (const PlHeatmapData *data,
     }
 }
 
+/* One row of weights as block keys: the bits of |w| when kept, −1 when pruned. The bits of a
+ * non-negative float order as integers do, so a block's largest key is its kept weight of
+ * largest |w| (a NaN is above all: it shows), and −1 says the block is all pruned. Integer
+ * selects compile to conditional moves, float ones here to branches, and masks are as good as
+ * random to a branch predictor. Contiguous: it vectorises. */
+static void
+row_keys (const float *w,
+          const float *m,
+          guint        n,
+          gint32      *key)
+{
+  for (guint j = 0; j < n; j++)
+    {
+      guint32 bits, kept = m == NULL ? 1 : kept_bit (m + j);
+      guint32 keep = -kept;
+
+      memcpy (&bits, w + j, sizeof bits);
+      key[j] = (gint32) (((bits & 0x7fffffffu) & keep) | ~keep);
+    }
+}
+
 /* One pixel per block of weights: the kept weight of largest |w| (or the mean of the kept
- * ones); the mask colour when the whole block is pruned. */
+ * ones); the mask colour when the whole block is pruned. Column blocks are the ranges
+ * [⌊b·n_cols/out_cols⌋, ⌊(b+1)·n_cols/out_cols⌋), row blocks likewise. Each block is reduced
+ * in registers over its columns, with a fixed trip count of the widest block and the columns
+ * past its end masked off (blocks of varying widths would cost a mispredicted branch each),
+ * then merged across its rows. */
 static void
 fill_blocks (const PlHeatmapData *data,
              guint                out_cols,
@@ -316,14 +339,19 @@ fill_blocks (const PlHeatmapData *data,
              guint32             *pixels,
              int                  stride)
 {
-  g_autofree guint *col_block = g_new (guint, data->n_cols);
-  g_autofree float *acc = g_new (float, out_cols);
-  g_autofree float *best = g_new (float, out_cols);
-  g_autofree guint *count = g_new (guint, out_cols);
+  const guint n_cols = data->n_cols;
+  g_autofree guint *col_start = g_new (guint, out_cols + 1);
+  g_autofree gint32 *key = g_new (gint32, n_cols);
+  g_autofree float *acc = g_new (float, out_cols);    /* the chosen weight, or the sum */
+  g_autofree gint32 *best = g_new (gint32, out_cols); /* its key */
+  g_autofree guint *count = g_new (guint, out_cols);  /* kept weights in the block */
   gboolean mean = data->aggregate == PL_HEATMAP_MEAN;
+  guint max_width = 0;
 
-  for (guint j = 0; j < data->n_cols; j++)
-    col_block[j] = (guint) ((guint64) j * out_cols / data->n_cols);
+  for (guint b = 0; b <= out_cols; b++)
+    col_start[b] = (guint) ((guint64) b * n_cols / out_cols);
+  for (guint b = 0; b < out_cols; b++)
+    max_width = MAX (max_width, col_start[b + 1] - col_start[b]);
 
   for (guint o = 0; o < out_rows; o++)
     {
@@ -332,48 +360,87 @@ fill_blocks (const PlHeatmapData *data,
       guint32 *out = pixels + (gsize) o * stride;
 
       memset (acc, 0, sizeof (float) * out_cols);
-      for (guint b = 0; b < out_cols; b++)
-        best[b] = -1.0f;
       memset (count, 0, sizeof (guint) * out_cols);
+      for (guint b = 0; b < out_cols; b++)
+        best[b] = -1;
       for (guint r = r0; r < r1; r++)
         {
-          const float *w = data->values + (gsize) r * data->n_cols;
-          const float *m = data->mask != NULL ? data->mask + (gsize) r * data->n_cols : NULL;
+          const float *w = data->values + (gsize) r * n_cols;
+          const float *m = data->mask != NULL ? data->mask + (gsize) r * n_cols : NULL;
 
-          /* Branch-free: masks are as good as random. */
+          row_keys (w, m, n_cols, key);
           if (mean)
-            for (guint j = 0; j < data->n_cols; j++)
+            for (guint b = 0; b < out_cols; b++)
               {
-                guint b = col_block[j];
-                guint kept = m == NULL || m[j] != 0;
+                guint j0 = col_start[b], width = col_start[b + 1] - j0, kept = 0;
+                float sum = 0.0f;
 
-                acc[b] += kept ? w[j] : 0.0f;
+                for (guint t = 0; t < max_width; t++)
+                  {
+                    guint j = MIN (j0 + t, n_cols - 1);
+                    guint k = (t < width) & (key[j] >= 0);
+
+                    sum += w[j] * (float) k;
+                    kept += k;
+                  }
+                acc[b] += sum;
                 count[b] += kept;
               }
           else
-            for (guint j = 0; j < data->n_cols; j++)
+            for (guint b = 0; b < out_cols; b++)
               {
-                /* a pruned weight counts as |w| = −1, below every kept one: best starts there,
-                 * so the first kept weight is taken, then any larger */
-                guint b = col_block[j];
-                guint32 kept = m == NULL ? 1 : kept_bit (m + j);
-                float a = kept ? fabsf (w[j]) : -1.0f;
-                float top = best[b];
-                /* selects by bits, and MAX compiles to maxss: a conditional store is a branch */
-                guint32 take = -(guint32) (a > top), wb, ab;
+                guint j0 = col_start[b], width = col_start[b + 1] - j0, arg = j0;
+                gint32 top = -1, in_row = best[b];
 
-                memcpy (&wb, w + j, sizeof wb);
-                memcpy (&ab, acc + b, sizeof ab);
-                ab = (wb & take) | (ab & ~take);
-                memcpy (acc + b, &ab, sizeof ab);
-                best[b] = MAX (a, top);
-                count[b] += kept;
+                /* the first of equal keys wins, as a scan in reading order takes it */
+                for (guint t = 0; t < max_width; t++)
+                  {
+                    guint j = MIN (j0 + t, n_cols - 1);
+                    gint32 k = t < width ? key[j] : -1;
+
+                    arg = k > top ? j : arg;
+                    top = MAX (k, top);
+                  }
+                if (top > in_row)
+                  acc[b] = w[arg];
+                best[b] = MAX (top, in_row);
+                count[b] += top >= 0;
               }
         }
       for (guint b = 0; b < out_cols; b++)
         out[b] = count[b] == 0 ? mask_px
                  : colour_of (lut, mean ? acc[b] / count[b] : acc[b], scale);
     }
+}
+
+cairo_surface_t *
+pl_chart_heatmap_image (const PlHeatmapData *data,
+                        guint                out_cols,
+                        guint                out_rows,
+                        double               limit,
+                        const PlChartStyle  *style)
+{
+  cairo_surface_t *image;
+  guint32 *pixels;
+  int stride;
+  const guint32 *lut;
+
+  g_return_val_if_fail (data != NULL && data->values != NULL && style != NULL, NULL);
+  g_return_val_if_fail (out_cols >= 1 && out_cols <= data->n_cols, NULL);
+  g_return_val_if_fail (out_rows >= 1 && out_rows <= data->n_rows, NULL);
+  g_return_val_if_fail (limit > 0, NULL);
+
+  image = _pl_image_new ((int) out_cols, (int) out_rows, &pixels, &stride);
+  if (image == NULL)
+    return NULL;
+  lut = pl_chart_diverging_lut (style);
+  if (out_cols == data->n_cols && out_rows == data->n_rows)
+    fill_cells (data, lut, pl_rgba_to_pixel (&style->mask), (float) (127.5 / limit), pixels, stride);
+  else
+    fill_blocks (data, out_cols, out_rows, lut, pl_rgba_to_pixel (&style->mask), (float) (127.5 / limit),
+                 pixels, stride);
+  cairo_surface_mark_dirty (image);
+  return image;
 }
 
 void
@@ -387,8 +454,6 @@ pl_chart_draw_heatmap (cairo_t             *cr,
   PlCanvas c;
   Heatmap h;
   cairo_surface_t *image;
-  guint32 *pixels;
-  int stride;
   const PlChartArea *a;
 
   g_return_if_fail (cr != NULL && style != NULL);
@@ -402,18 +467,9 @@ pl_chart_draw_heatmap (cairo_t             *cr,
     }
   a = &h.layout.area;
 
-  image = _pl_image_new ((int) h.out_cols, (int) h.out_rows, &pixels, &stride);
+  image = pl_chart_heatmap_image (data, h.out_cols, h.out_rows, h.limit, style);
   if (image != NULL)
     {
-      const guint32 *lut = pl_chart_diverging_lut (style);
-      guint32 mask_px = pl_rgba_to_pixel (&style->mask);
-      float scale = (float) (127.5 / h.limit);
-
-      if (h.out_cols == data->n_cols && h.out_rows == data->n_rows)
-        fill_cells (data, lut, mask_px, scale, pixels, stride);
-      else
-        fill_blocks (data, h.out_cols, h.out_rows, lut, mask_px, scale, pixels, stride);
-      cairo_surface_mark_dirty (image);
       _pl_paint_image (cr, image, a->x, a->y, a->width, a->height);
       cairo_surface_destroy (image);
     }

@@ -52,6 +52,14 @@ gboolean     pl_chart_heatmap_cell_at        (const PlChartArea   *area,
                                               double               py,
                                               guint               *row,
                                               guint               *col);
+/* The raster the plot area shows, @out_cols × @out_rows pixels (1 ≤ out_cols ≤ n_cols,
+ * 1 ≤ out_rows ≤ n_rows; fewer than the matrix: blocks, as above), colours scaled to ±@limit.
+ * (transfer full) */
+cairo_surface_t *pl_chart_heatmap_image      (const PlHeatmapData *data,
+                                              guint                out_cols,
+                                              guint                out_rows,
+                                              double               limit,
+                                              const PlChartStyle  *style);
 /* NULL when there is something to draw, else the empty-state message. (transfer none) */
 const char  *pl_chart_heatmap_empty_message  (const PlHeatmapData *data);
 /* output,input,weight,pruned — one row per weight. */
