@@ -10,9 +10,11 @@
  * The products take a batch sample-major, (n, width) as everywhere in the engine. From four
  * samples on they work on blocks of PL_CSR_BLOCK samples transposed to feature-major
  * ([feature][sample]), so that every kept weight is one axpy (or one dot) over a block's
- * contiguous samples; fewer samples are done one by one with gathers. Each block's sums run in
- * a fixed order whatever the vector unit, so that results do not depend on the machine or the
- * thread count. With a PlTeam the blocks are shared between its members.
+ * contiguous samples; fewer samples are done one by one (pl_csr_mv), by rows with gathers or,
+ * with the optional column copy (pl_csr_add_columns), by columns skipping the input's zeros.
+ * Each block's sums run in a fixed order whatever the vector unit, so that results do not
+ * depend on the machine or the thread count. With a PlTeam the blocks are shared between its
+ * members.
  *
  * Scratch: every product taking @scratch needs pl_csr_scratch_floats (csr, n_threads) floats
  * (n_threads the team's size, 1 without a team).
