@@ -5,9 +5,9 @@
  *   dense      cblas_sgemv (one sample) or cblas_sgemm (a batch) on the masked weights, the way
  *              a pruned model runs when only a mask is kept (torch.nn.utils.prune);
  *   CSR        every layer's effective weights (kept, between live neurons) in CSR (pl-csr.h):
- *              pl_csr_mv for one sample (by rows with gathers, or by columns skipping the
- *              input's zeros, as pl-csr.h's cost model picks per layer and call), pl_csr_mm for
- *              a batch;
+ *              pl_csr_mm for a batch; for one sample, per layer and call as pl-csr.h's cost
+ *              model picks: pl_csr_mv (by rows with gathers, or by columns skipping the
+ *              input's zeros), or sgemv on the masked weights for a layer left dense-ish;
  *   compacted  the dense network without its dead neurons (pl-compact.h), by sgemv / sgemm.
  * Each is checked against the dense output first (pl_latency_measure fails when one differs by
  * more than 1e-4 of the largest output), then timed: rounds of the three, interleaved so that
