@@ -300,12 +300,13 @@ mv_avx2 (float       *out,
 
 /* out = A·x by columns over the nonzero inputs @nz (m of them, increasing): out[row] +=
  * val·x[j] over column j's kept entries, the columns in increasing order (a fixed order, and no
- * vector code: the same result on every machine). Skipping x[j] = 0 changes no sum: its terms
- * are ±0. On the EPYC a processed entry costs about 0.5 ns and a column about 4 (the loop over
- * its entries ends where the branch predictor did not expect it, and the next column's chain of
- * dependent loads starts over); ordering the columns by length to make those exits
- * predictable, processing two columns at once, prefetching the next columns, and flattening
- * the columns into fixed blocks of 4 entries were each measured no faster or slower. */
+ * vector code: the same result on every machine). Skipping x[j] = 0 changes no sum of finite
+ * weights: its terms are ±0. On the EPYC a processed entry costs about 0.5 ns and a column
+ * about 4 (a fit of per-layer timings: this VM exposes no hardware counters to say where it
+ * goes). Ordering the columns by length (predictable loop exits), two columns at once,
+ * prefetching the next columns, fixed blocks of 4 entries, two output copies for alternate
+ * columns and 8-row vector tiles (1.3 kept weights per tile at 90%) were each measured no
+ * faster, most slower. */
 static void
 mv_columns (float         *restrict out,
             const PlCsr   *csr,
