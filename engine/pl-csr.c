@@ -306,7 +306,8 @@ mv_avx2 (float       *out,
  * goes). Ordering the columns by length (predictable loop exits), two columns at once,
  * prefetching the next columns, fixed blocks of 4 entries, two output copies for alternate
  * columns and 8-row vector tiles (1.3 kept weights per tile at 90%) were each measured no
- * faster, most slower. */
+ * faster, most slower; listing the nonzero inputs with AVX2 (compare, movemask, a table of
+ * offsets) saved under 0.1 µs of a 9 µs forward. */
 static void
 mv_columns (float         *restrict out,
             const PlCsr   *csr,
