@@ -50,6 +50,9 @@ typedef struct {
   PlMethod          method;
   PlScheduleConfig *schedule;   /* owned */
   gboolean          adopt;
+  /* reproduce (pl-engine-reproduce.c); text: the data spec, or NULL for the loaded data */
+  PlPaper             paper;
+  PlReproduceOptions  reproduce;
 } PlCommand;
 
 typedef struct {
@@ -58,6 +61,7 @@ typedef struct {
   gboolean         ok;
   GError          *error;    /* owned, or NULL */
   PlSparseReport  *report;   /* owned: the result of measure-sparse, or NULL */
+  PlReproduceResult *reproduction; /* owned: the result of reproduce, or NULL */
 } PlEvent;
 
 typedef struct _PlWorker PlWorker;
@@ -88,6 +92,7 @@ struct _PlEngine
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */
   PlSparseReport *sparse_report; /* main thread: the newest measure-sparse result, or NULL */
+  PlReproduceResult *reproduction; /* main thread: the newest reproduce result, or NULL */
   PlWorker      *worker;        /* handed to the worker thread; freed by it */
 };
 

@@ -813,6 +813,9 @@ _pl_worker_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_PRUNE_OBS:
       _pl_worker_do_prune_obs (w, cmd);
       break;
+    case PL_ENGINE_COMMAND_REPRODUCE:
+      _pl_worker_do_reproduce (w, cmd);
+      break;
     default:
       g_assert_not_reached ();
     }
