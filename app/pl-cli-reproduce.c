@@ -16,9 +16,10 @@
 
 static void
 on_progress (const char *line,
+             double      fraction,
              gpointer    user_data)
 {
-  g_printerr ("%s\n", line);
+  g_printerr ("[%3.0f%%] %s\n", 100 * fraction, line);
 }
 
 static char *

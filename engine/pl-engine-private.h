@@ -131,9 +131,11 @@ PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
                                        guint             n_layers);
 
 /* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
- * event that reports it. (transfer full) */
-PlEvent   *_pl_engine_sparse_run (PlEngine   *self,
-                                  PlCommand  *cmd);
+ * event that reports it; latency is timed on @data's test samples when given and they fit the
+ * model. (transfer full) */
+PlEvent   *_pl_engine_sparse_run (PlEngine     *self,
+                                  PlCommand    *cmd,
+                                  const PlData *data);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);

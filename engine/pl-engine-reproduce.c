@@ -14,15 +14,18 @@ typedef struct {
   gboolean  told;   /* the first line was published */
 } Run;
 
-/* pl_reproduce_run's progress line becomes the draft's progress_text: the first at once, then
- * at most every PUBLISH_USEC (the last line of a burst waits for the next one or the end). */
+/* pl_reproduce_run's progress line becomes the draft's progress_text and its share the
+ * progress: the first at once, then at most every PUBLISH_USEC (the last line of a burst waits
+ * for the next one or the end). */
 static void
 on_progress (const char *line,
+             double      fraction,
              gpointer    user_data)
 {
   Run *run = user_data;
   PlWorker *w = run->w;
 
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, PL_ENGINE_COMMAND_REPRODUCE, fraction);
   g_free (w->draft->progress_text);
   w->draft->progress_text = g_strdup (line);
   w->changed |= PL_SNAPSHOT_CHANGED_STATE;

@@ -799,7 +799,7 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
     case PL_ENGINE_COMMAND_EXPORT_COMPACT:
-      _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd));
+      _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd, w->data));
       break;
     case PL_ENGINE_COMMAND_LOAD_SESSION:
       do_load_session (w, cmd);

@@ -158,6 +158,7 @@ set_running (PlReproduceDialog *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->data_row), !running);
   gtk_button_set_label (GTK_BUTTON (self->cancel_button), running ? _("_Stop") : _("_Close"));
   gtk_widget_set_visible (GTK_WIDGET (self->progress), running);
+  /* the bar pulses until the run reports its share (while loading the data, say) */
   if (running && self->pulse_source == 0)
     self->pulse_source = g_timeout_add (PULSE_MS, pulse_cb, self);
   if (!running)
@@ -171,7 +172,12 @@ on_snapshot (PlEngine          *engine,
 {
   if (self->run_id == 0 || snapshot->command != PL_ENGINE_COMMAND_REPRODUCE)
     return;
-  /* progress is unknown (< 0): the bar pulses, the stage says where the run is */
+  /* the share of the run once known (≥ 0), else the bar pulses; the stage says where it is */
+  if (snapshot->progress >= 0)
+    {
+      g_clear_handle_id (&self->pulse_source, g_source_remove);
+      gtk_progress_bar_set_fraction (self->progress, snapshot->progress);
+    }
   gtk_progress_bar_set_text (self->progress, snapshot->progress_text != NULL
                                              ? snapshot->progress_text : _("Starting…"));
 }
