@@ -12,8 +12,7 @@
  *
  * pl_sweep_run_with() runs the points through any "prune to s and evaluate" function (a
  * convolutional network's, pl-conv-sweep.h); pl_sweep_run() is it with a PlPreview. Both go
- * from the sparsest point down, the cheapest order for a PlPreview (its
- * first run computes the first layer from its few kept weights, each next one only adds the
+ * from the sparsest point down, the cheapest order for a PlPreview (its first run computes the first layer from its few kept weights, each next one only adds the
  * weights it restores, pl-preview.h), and reports each point as it is done.
  */
 #pragma once
@@ -34,7 +33,7 @@ double   pl_sweep_target (double             max,
                           guint              i);
 
 /* Called once per point, sparsest first: @i is the point's index (targets grow with i), @result
- * the preview's at pl_sweep_target (max, n_points, i). Return FALSE to stop the sweep there. */
+ * the evaluator's at pl_sweep_target (max, n_points, i). Return FALSE to stop the sweep there. */
 typedef gboolean (*PlSweepPointFunc) (guint                   i,
                                       double                  target,
                                       const PlPreviewResult  *result,
@@ -66,8 +65,8 @@ gboolean pl_sweep_preview_eval (double            target,
                                 gpointer          preview,
                                 GError          **error);
 
-/* pl_sweep_run_with() on @preview (by target sparsity) at the @n_points targets from i = n_points − 1 down to 0,
- * calling @func after each. */
+/* pl_sweep_run_with (pl_sweep_preview_eval, @preview, …): @preview by target sparsity at the
+ * @n_points targets, sparsest first, @func after each. */
 gboolean pl_sweep_run    (PlPreview         *preview,
                           double             max,
                           guint              n_points,
