@@ -767,6 +767,28 @@ test_plot (void)
       g_assert_cmpint (run.status, ==, 0);
       g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
     }
+  /* the curves of a conv net's sweep and sensitivity results */
+  {
+    static const char * const commands[] = { "sweep", "sensitivity" };
+    static const char * const charts[] = { "curves", "sensitivity" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (commands); k++)
+      {
+        g_auto(PlTestRun) run = { 0 };
+        g_auto(PlTestRun) chart = { 0 };
+        g_autofree char *name = g_strdup_printf ("conv6-%s.json", commands[k]);
+        g_autofree char *json = NULL;
+
+        pl_test_run_cli (&run, cli_path, commands[k], "--model", model, "--data", spec, "--score",
+                         "magnitude", "--points", "3", "--json", NULL);
+        g_assert_cmpint (run.status, ==, 0);
+        json = pl_test_write_text (name, run.out);
+        g_remove (png);
+        pl_test_run_cli (&chart, cli_path, "plot", charts[k], "--input", json, "--out", png, NULL);
+        g_assert_cmpint (chart.status, ==, 0);
+        g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+      }
+  }
   pl_test_run_cli (&refused, cli_path, "plot", "network", "--input", model, "--out", png, NULL);
   g_assert_cmpint (refused.status, !=, 0);
   g_assert_nonnull (strstr (refused.err, "is a convolutional network; this chart draws an MLP"));
