@@ -11,6 +11,7 @@
 #include "pl-chart-export.h"
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
@@ -49,7 +50,13 @@ typedef struct {
   const Options   *opt;
   const char      *display;    /* the input as messages name it */
   JsonObject      *root;       /* owned: a JSON result, or NULL */
-  PlMlp           *model;      /* owned: a model, or NULL */
+  PlMlp           *model;      /* owned: an MLP, or NULL */
+  PlConvNet       *conv;       /* owned: a convolutional network, or NULL */
+  PlLayer         *layers;     /* the model's parametrised layers as weight matrices (n_out,
+                                * n_in): an MLP's, or a conv net's conv layers as (c_out,
+                                * c_in·k·k) with their filter masks as neuron masks, then its
+                                * head's; NULL for a JSON result */
+  guint            n_layers;
   PlData          *data;       /* owned: --data, or NULL */
   GPtrArray       *owned;      /* blocks the chart borrows */
   PlChart          chart;
@@ -79,6 +86,7 @@ plot_clear (Plot *p)
 {
   g_clear_pointer (&p->root, json_object_unref);
   g_clear_pointer (&p->model, pl_mlp_free);
+  g_clear_pointer (&p->conv, pl_conv_net_free);
   g_clear_pointer (&p->data, pl_data_free);
   g_clear_pointer (&p->owned, g_ptr_array_unref);
 }
@@ -224,10 +232,23 @@ static gboolean
 need_model (Plot        *p,
             GError     **error)
 {
-  if (p->model != NULL)
+  if (p->layers != NULL)
     return TRUE;
   g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH,
                _("“%s” is a JSON result; this chart draws a model: give --input MODEL.safetensors"),
+               p->display);
+  return FALSE;
+}
+
+/* A chart that draws an MLP's structure (not a conv net's). */
+static gboolean
+need_mlp (Plot        *p,
+          GError     **error)
+{
+  if (p->conv == NULL)
+    return need_model (p, error);
+  g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH,
+               _("“%s” is a convolutional network; this chart draws an MLP (heatmap, histogram, sparsity and confusion draw a convolutional network)"),
                p->display);
   return FALSE;
 }
@@ -250,10 +271,10 @@ pick_layer (Plot        *p,
 {
   int n = p->opt->layer < 0 ? 0 : p->opt->layer;
 
-  if ((guint) n >= p->model->n_layers)
+  if ((guint) n >= p->n_layers)
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("--layer %d: “%s” has layers 0 to %u"), n, p->display, p->model->n_layers - 1);
+                   _("--layer %d: “%s” has layers 0 to %u"), n, p->display, p->n_layers - 1);
       return FALSE;
     }
   *layer = (guint) n;
@@ -261,6 +282,28 @@ pick_layer (Plot        *p,
 }
 
 /* ----- charts of a model ----- */
+
+/* p->layers of a conv net: its conv layers' weights (c_out, c_in, k, k) are row-major
+ * (c_out, c_in·k·k) matrices, one row per filter. */
+static void
+conv_layers (Plot *p)
+{
+  const PlConvNet *net = p->conv;
+  guint n = 0;
+
+  p->layers = keep (p, g_new0 (PlLayer, net->n_layers + net->head->n_layers));
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+
+      if (l->kind == PL_CONV_LAYER_CONV)
+        p->layers[n++] = (PlLayer) { l->c_in * l->k * l->k, l->c_out, l->w, l->b, l->w_mask,
+                                     l->filter_mask };
+    }
+  for (guint i = 0; i < net->head->n_layers; i++)
+    p->layers[n++] = net->head->layers[i];
+  p->n_layers = n;
+}
 
 static gboolean
 build_heatmap (Plot    *p,
@@ -271,7 +314,7 @@ build_heatmap (Plot    *p,
 
   if (!need_model (p, error) || !pick_layer (p, &n, error))
     return FALSE;
-  l = &p->model->layers[n];
+  l = &p->layers[n];
   p->heatmap.title = title_or (p, keep_string (p, g_strdup_printf (_("Weights of layers.%u (%u → %u)"),
                                                                    n, l->n_in, l->n_out)));
   p->heatmap.n_rows = l->n_out;
@@ -291,7 +334,7 @@ build_fields (Plot    *p,
   const PlLayer *l;
   guint w = 0, h = 0;
 
-  if (!need_model (p, error))
+  if (!need_mlp (p, error))
     return FALSE;
   l = &p->model->layers[0];
   if (p->data != NULL && p->data->image_width > 0)
@@ -340,7 +383,7 @@ build_histogram (Plot    *p,
 
   if (!need_model (p, error))
     return FALSE;
-  last = p->model->n_layers - 1;
+  last = p->n_layers - 1;
   if (p->opt->layer >= 0)
     {
       if (!pick_layer (p, &first, error))
@@ -350,7 +393,7 @@ build_histogram (Plot    *p,
 
   for (guint i = first; i <= last; i++)
     {
-      const PlLayer *l = &p->model->layers[i];
+      const PlLayer *l = &p->layers[i];
 
       for (gsize j = 0; j < (gsize) l->n_in * l->n_out; j++)
         kept += l->w_mask[j] != 0;
@@ -360,7 +403,7 @@ build_histogram (Plot    *p,
   values = keep (p, g_new (float, MAX (kept, 1)));
   for (guint i = first; i <= last; i++)
     {
-      const PlLayer *l = &p->model->layers[i];
+      const PlLayer *l = &p->layers[i];
 
       for (gsize j = 0; j < (gsize) l->n_in * l->n_out; j++)
         if (l->w_mask[j] != 0)
@@ -388,7 +431,7 @@ build_histogram (Plot    *p,
   pl_histogram_bin (values, kept, n_bins, 0, top, counts);
 
   scope = first == last ? g_strdup_printf (_("layers.%u"), first)
-                        : g_strdup_printf (_("all %u layers"), p->model->n_layers);
+                        : g_strdup_printf (_("all %u layers"), p->n_layers);
   p->histogram.title = title_or (p, _("Magnitude of the unpruned weights"));
   p->histogram.note = keep_string (p, g_strdup_printf (_("%s · %lu of %lu weights unpruned · scores below a threshold are pruned"),
                                                        scope, (unsigned long) kept, (unsigned long) total));
@@ -412,7 +455,7 @@ build_network (Plot    *p,
   PlNetworkLayer *layers;
   g_autofree char *arch = NULL;
 
-  if (!need_model (p, error))
+  if (!need_mlp (p, error))
     return FALSE;
   layers = keep (p, g_new0 (PlNetworkLayer, p->model->n_layers));
   for (guint i = 0; i < p->model->n_layers; i++)
@@ -441,7 +484,7 @@ build_boundary (Plot    *p,
   double x0, x1, y0, y1;
   guint g = BOUNDARY_GRID, n_out, n_points;
 
-  if (!need_model (p, error) || !need_data (p, _("the 2-D set whose points and regions to draw"), error))
+  if (!need_mlp (p, error) || !need_data (p, _("the 2-D set whose points and regions to draw"), error))
     return FALSE;
   if (p->data->n_features != 2 || p->model->sizes[0] != 2)
     {
@@ -496,13 +539,14 @@ build_confusion (Plot    *p,
   guint32 *counts;
   guint n;
 
-  if (p->model != NULL)
+  if (p->layers != NULL)
     {
       g_autoptr(PlEvaluation) ev = NULL;
 
       if (!need_data (p, _("the data to evaluate the model on"), error))
         return FALSE;
-      ev = pl_evaluate (p->model, p->data->test, error);
+      ev = p->conv != NULL ? pl_conv_evaluate (p->conv, p->data->test, error)
+                           : pl_evaluate (p->model, p->data->test, error);
       if (ev == NULL)
         {
           g_prefix_error (error, "“%s” on “%s”: ", p->display, p->data->spec);
@@ -819,16 +863,16 @@ build_sparsity (Plot    *p,
   double *values;
   guint n, n_series;
 
-  if (p->model != NULL)
+  if (p->layers != NULL)
     {
       /* From a model alone: parameter and structural sparsity; the mass removed is not in the file. */
-      n = p->model->n_layers;
+      n = p->n_layers;
       n_series = 2;
       values = keep (p, g_new (double, (gsize) n * n_series));
       group_names = keep (p, g_new0 (const char *, n + 1));
       for (guint i = 0; i < n; i++)
         {
-          const PlLayer *l = &p->model->layers[i];
+          const PlLayer *l = &p->layers[i];
           gsize pruned = 0, dead = 0;
 
           for (gsize j = 0; j < (gsize) l->n_in * l->n_out; j++)
@@ -947,10 +991,22 @@ load_input (Plot        *p,
       json = !(length >= 10 && contents[8] == '{' && header >= 2 && header <= length - 8);
     }
 
+  if (!json && pl_conv_file_is_conv (path))
+    {
+      p->conv = pl_conv_net_load (path, error);
+      if (p->conv == NULL)
+        return FALSE;
+      conv_layers (p);
+      return TRUE;
+    }
   if (!json)
     {
       p->model = pl_safetensors_load (path, error);
-      return p->model != NULL;
+      if (p->model == NULL)
+        return FALSE;
+      p->layers = p->model->layers;
+      p->n_layers = p->model->n_layers;
+      return TRUE;
     }
 
   {

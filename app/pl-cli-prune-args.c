@@ -149,6 +149,19 @@ _pl_cli_compute_scores (const PlMlp           *model,
   return pl_scores_compute (model, kind, data->train, &options, error);
 }
 
+void
+_pl_cli_fine_tune_config (const PlCliPruneArgs *a,
+                          guint64               seed,
+                          PlTrainConfig        *config)
+{
+  pl_train_config_init (config);
+  config->epochs = (guint) a->fine_tune_epochs;
+  config->batch_size = (guint) a->batch;
+  config->lr = a->lr;
+  config->seed = seed;
+  config->threads = (guint) a->threads;
+}
+
 /* Masked fine-tuning of @model; returns FALSE with the error (cancellation included). */
 gboolean
 _pl_cli_fine_tune (PlMlp                 *model,
@@ -160,12 +173,7 @@ _pl_cli_fine_tune (PlMlp                 *model,
   g_autoptr(PlTrainer) trainer = NULL;
   PlTrainConfig config;
 
-  pl_train_config_init (&config);
-  config.epochs = (guint) a->fine_tune_epochs;
-  config.batch_size = (guint) a->batch;
-  config.lr = a->lr;
-  config.seed = seed;
-  config.threads = (guint) a->threads;
+  _pl_cli_fine_tune_config (a, seed, &config);
   trainer = pl_trainer_new (model, &config);
 
   return pl_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), error);

@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pl-cli-prune-private.h"
 #include "pl-conv-compact.h"
@@ -37,25 +38,24 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
   g_autoptr(PlConvNet) small = NULL;
   g_autoptr(PlEvaluation) small_ev = NULL;
   g_autofree char *small_arch = NULL;
-  gboolean by_norm = fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2;
-  gboolean by_channel = kind == PL_SCORE_APOZ || kind == PL_SCORE_ACTIVATION
-                        || kind == PL_SCORE_NEURON_TAYLOR;
-  gboolean structured = by_norm || (by_channel && !fpgm);
+  g_autofree float *scores = NULL;
+  PlCliConvScore score;
+  PlConvPruner pruner;
+  PlConvNet *pruned;
+  gboolean structured;
   guint n_calib = 0;
   gint removed = 0;
   gsize n_weights, n_pruned;
   double s;
+  int status;
 
   if (by_threshold || sparsity->n != 1)
     return _pl_cli_usage (_("a convolutional network is pruned to one --sparsity value so far"));
-  if (!structured && !pl_conv_weight_score_supported (kind))
-    return _pl_cli_usage (_("a convolutional network’s weights are pruned by --score magnitude, random, gradient, taylor, fisher, lamp or snip, and its filters with --structured --score neuron-l1, neuron-l2, fpgm, apoz, activation or neuron-taylor"));
-  if (!structured && scope != PL_SCOPE_GLOBAL && scope != PL_SCOPE_LAYER)
-    return _pl_cli_usage (_("a convolutional network is pruned with --scope global or layer"));
+  if ((status = _pl_cli_conv_parse_score (a, fpgm ? "fpgm" : pl_score_info (kind)->name, scope, &score)) != 0)
+    return status;
+  structured = score.mode != PL_CONV_PRUNE_WEIGHTS;
   if (compact && !structured)
     return _pl_cli_usage (_("--compact removes whole filters: add --structured with a filter or channel score"));
-  if (a->invert || a->exclude_output)
-    return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
   s = sparsity->values[0];
 
   net = pl_conv_net_load (a->model_path, &error);
@@ -71,54 +71,23 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
       return _pl_cli_fail (error);
     }
 
-  if (by_norm)
-    removed = (gint) pl_conv_prune_filters_by (net, s, fpgm ? PL_CONV_FILTER_FPGM
-                                                       : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2
-                                                       : PL_CONV_FILTER_L1);
-  else if (structured)
+  /* the weight scores on the first --score-batches batches (seed 0), the channel scores on the
+   * first --score-batches × 256 training samples (_pl_cli_conv_pruner_init) */
+  if (!_pl_cli_conv_pruner_init (&pruner, &scores, a, &score, scope, net, data, 0, &error)
+      || (pruned = pl_conv_pruner_apply (&pruner, s, &error)) == NULL)
     {
-      /* the first --score-batches × 256 training samples, as the MLP's scores take batches of
-       * 256 of them */
-      n_calib = MIN ((guint) a->score_batches * 256u, data->train->n);
-      removed = pl_conv_prune_channels (net, s, kind == PL_SCORE_APOZ ? PL_CONV_CHANNEL_APOZ
-                                                : kind == PL_SCORE_ACTIVATION ? PL_CONV_CHANNEL_ACTIVATION
-                                                : PL_CONV_CHANNEL_TAYLOR,
-                                        data->train, n_calib, &error);
-      if (removed < 0)
-        {
-          g_prefix_error (&error, "“%s”: ", a->model_path);
-          return _pl_cli_fail (error);
-        }
+      g_prefix_error (&error, "“%s”: ", a->model_path);
+      return _pl_cli_fail (error);
     }
-  else if (kind == PL_SCORE_MAGNITUDE)
-    pl_conv_prune_magnitude (net, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
-  else
-    {
-      g_autofree float *scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
-      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
-
-      options.n_batches = (guint) a->score_batches;
-      if (!pl_conv_weight_scores (net, kind, data->train, &options, scores, &error))
-        return _pl_cli_fail (error);
-      pl_conv_prune_scored (net, scores, s, scope == PL_SCOPE_GLOBAL, a->allow_empty);
-    }
+  n_calib = pruner.n_calib;
+  for (gsize f = 0; f < net->n_filters; f++)
+    removed += (pruned->filter_masks[f] == 0.0f) - (net->filter_masks[f] == 0.0f);
+  g_clear_pointer (&net, pl_conv_net_free);
+  net = pruned;
   pruned_ev = pl_conv_evaluate (net, data->test, NULL);
 
-  if (a->fine_tune_epochs > 0)
-    {
-      g_autoptr(PlConvTrainer) trainer = NULL;
-      PlTrainConfig config;
-
-      pl_train_config_init (&config);
-      config.epochs = (guint) a->fine_tune_epochs;
-      config.batch_size = (guint) a->batch;
-      config.lr = a->lr;
-      config.seed = 1;
-      config.threads = (guint) a->threads;
-      trainer = pl_conv_trainer_new (net, &config);
-      if (!pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), &error))
-        return _pl_cli_fail (error);
-    }
+  if (a->fine_tune_epochs > 0 && !_pl_cli_conv_fine_tune (net, data, a, 1, &error))
+    return _pl_cli_fail (error);
   after = pl_conv_evaluate (net, data->test, NULL);
 
   if (compact)
@@ -142,7 +111,7 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
       _pl_cli_add_string (b, "model", a->model_path);
       _pl_cli_add_string (b, "data", data->spec);
       _pl_cli_add_string (b, "arch", arch);
-      _pl_cli_add_string (b, "score", fpgm ? "fpgm" : pl_score_info (kind)->name);
+      _pl_cli_add_string (b, "score", score.name);
       _pl_cli_add_string (b, "scope", structured ? "layer" : scope == PL_SCOPE_GLOBAL ? "global" : "layer");
       _pl_cli_add_bool (b, "structured", structured);
       _pl_cli_add_double (b, "target_sparsity", s);
@@ -208,4 +177,102 @@ _pl_cli_prune_conv (const PlCliPruneArgs *a,
     }
 
   return PL_EXIT_OK;
+}
+
+gboolean
+_pl_cli_prune_args_conv (const PlCliPruneArgs *a)
+{
+  return a->model_path != NULL && a->session_path == NULL && pl_conv_file_is_conv (a->model_path);
+}
+
+int
+_pl_cli_conv_parse_score (const PlCliPruneArgs *a,
+                          const char           *name,
+                          PlScope               scope,
+                          PlCliConvScore       *out)
+{
+  g_autoptr(GError) error = NULL;
+  PlScoreKind kind = PL_SCORE_MAGNITUDE;
+  gboolean fpgm = strcmp (name, "fpgm") == 0;
+
+  if (a->invert || a->exclude_output)
+    return _pl_cli_usage (_("--invert and --exclude-output do not take a convolutional network yet"));
+  if (a->nm != NULL)
+    return _pl_cli_usage (_("--nm does not take a convolutional network yet"));
+  if (!fpgm && !pl_score_parse (name, &kind, &error))
+    return _pl_cli_fail (error);
+
+  *out = (PlCliConvScore) { PL_CONV_PRUNE_WEIGHTS, kind, PL_CONV_FILTER_L1, PL_CONV_CHANNEL_APOZ,
+                            fpgm ? "fpgm" : pl_score_info (kind)->name };
+  if (a->structured && (fpgm || kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2))
+    {
+      out->mode = PL_CONV_PRUNE_FILTERS;
+      out->filter = fpgm ? PL_CONV_FILTER_FPGM
+                    : kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2 : PL_CONV_FILTER_L1;
+      return 0;
+    }
+  if (a->structured && (kind == PL_SCORE_APOZ || kind == PL_SCORE_ACTIVATION
+                        || kind == PL_SCORE_NEURON_TAYLOR))
+    {
+      out->mode = PL_CONV_PRUNE_CHANNELS;
+      out->channel = kind == PL_SCORE_APOZ ? PL_CONV_CHANNEL_APOZ
+                     : kind == PL_SCORE_ACTIVATION ? PL_CONV_CHANNEL_ACTIVATION
+                     : PL_CONV_CHANNEL_TAYLOR;
+      return 0;
+    }
+  if (a->structured || fpgm || !pl_conv_weight_score_supported (kind))
+    return _pl_cli_usage (_("a convolutional network’s weights are pruned by --score magnitude, random, gradient, taylor, fisher, lamp or snip, and its filters with --structured --score neuron-l1, neuron-l2, fpgm, apoz, activation or neuron-taylor"));
+  if (scope != PL_SCOPE_GLOBAL && scope != PL_SCOPE_LAYER)
+    return _pl_cli_usage (_("a convolutional network is pruned with --scope global or layer"));
+  return 0;
+}
+
+gboolean
+_pl_cli_conv_pruner_init (PlConvPruner         *pruner,
+                          float               **scores,
+                          const PlCliPruneArgs *a,
+                          const PlCliConvScore *score,
+                          PlScope               scope,
+                          const PlConvNet      *net,
+                          const PlData         *data,
+                          guint64               seed,
+                          GError              **error)
+{
+  *pruner = (PlConvPruner) { net, score->mode, NULL, scope == PL_SCOPE_GLOBAL, a->allow_empty,
+                             score->filter, score->channel, data->train, 0, data->test };
+  *scores = NULL;
+  /* the first --score-batches × 256 training samples, as the MLP's scores take batches of 256
+   * of them */
+  if (score->mode == PL_CONV_PRUNE_CHANNELS)
+    pruner->n_calib = MIN ((guint) a->score_batches * 256u, data->train->n);
+  if (score->mode == PL_CONV_PRUNE_WEIGHTS && score->kind != PL_SCORE_MAGNITUDE)
+    {
+      PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+
+      options.n_batches = (guint) a->score_batches;
+      options.seed = seed;
+      *scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
+      if (!pl_conv_weight_scores (net, score->kind, data->train, &options, *scores, error))
+        {
+          g_clear_pointer (scores, g_free);
+          return FALSE;
+        }
+      pruner->scores = *scores;
+    }
+  return TRUE;
+}
+
+gboolean
+_pl_cli_conv_fine_tune (PlConvNet            *net,
+                        const PlData         *data,
+                        const PlCliPruneArgs *a,
+                        guint64               seed,
+                        GError              **error)
+{
+  g_autoptr(PlConvTrainer) trainer = NULL;
+  PlTrainConfig config;
+
+  _pl_cli_fine_tune_config (a, seed, &config);
+  trainer = pl_conv_trainer_new (net, &config);
+  return pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, _pl_cli_cancellable (), error);
 }

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "pl-cli-private.h"
+#include "pl-conv-sweep.h"
 #include "pl-prune.h"
 #include "pl-score.h"
+#include "pl-train.h"
 
 G_BEGIN_DECLS
 
@@ -57,6 +59,10 @@ PlScores *_pl_cli_compute_scores    (const PlMlp          *model,
                                      const PlCliPruneArgs *a,
                                      guint64               seed,
                                      GError              **error);
+/* The training config of the fine-tuning: --fine-tune-epochs, --lr, --batch, --threads, @seed. */
+void      _pl_cli_fine_tune_config  (const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     PlTrainConfig        *config);
 /* Masked fine-tuning of @model (--fine-tune-epochs, --lr, --batch); FALSE with the error,
  * a cancellation included. */
 gboolean  _pl_cli_fine_tune         (PlMlp                *model,
@@ -78,6 +84,46 @@ int       _pl_cli_prune_conv        (const PlCliPruneArgs *a,
                                      gboolean              by_threshold,
                                      gboolean              compact,
                                      const char           *out);
+
+/* How sweep and sensitivity prune a convolutional network (pl-cli-prune-conv.c): one --score
+ * name parsed for it. */
+typedef struct {
+  PlConvPruneMode     mode;
+  PlScoreKind         kind;       /* weights */
+  PlConvFilterScore   filter;
+  PlConvChannelScore  channel;
+  const char         *name;       /* borrowed: the score's canonical name */
+} PlCliConvScore;
+
+/* TRUE when @a's --model is a convolutional network (and no --session is given). */
+gboolean  _pl_cli_prune_args_conv   (const PlCliPruneArgs *a);
+/* Parses @name for a conv net: a weight score, or with --structured neuron-l1, neuron-l2,
+ * fpgm, apoz, activation or neuron-taylor; refuses what a conv net does not take (--invert,
+ * --exclude-output, --nm, scopes other than global and layer). Returns 0 or an exit status. */
+int       _pl_cli_conv_parse_score  (const PlCliPruneArgs *a,
+                                     const char           *name,
+                                     PlScope               scope,
+                                     PlCliConvScore       *out);
+/* Fills @pruner for @net (borrowed) and @score, evaluated on @data's test split: a data-driven
+ * weight score is computed on the training split with --score-batches and @seed into
+ * *@scores (freed by the caller; NULL for magnitude). FALSE with the error. */
+gboolean  _pl_cli_conv_pruner_init  (PlConvPruner         *pruner,
+                                     float               **scores,
+                                     const PlCliPruneArgs *a,
+                                     const PlCliConvScore *score,
+                                     PlScope               scope,
+                                     const PlConvNet      *net,
+                                     const PlData         *data,
+                                     guint64               seed,
+                                     GError              **error);
+
+/* Masked fine-tuning of a conv net (--fine-tune-epochs, --lr, --batch, --threads) with the
+ * trainer seeded by @seed; FALSE with the error, a cancellation included. */
+gboolean  _pl_cli_conv_fine_tune    (PlConvNet            *net,
+                                     const PlData         *data,
+                                     const PlCliPruneArgs *a,
+                                     guint64               seed,
+                                     GError              **error);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliPruneArgs, _pl_cli_prune_args_clear)
 

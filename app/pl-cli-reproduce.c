@@ -12,13 +12,14 @@
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
-#include "pl-reproduce.h"
+#include "pl-reproduce-view.h"
 
 static void
 on_progress (const char *line,
+             double      fraction,
              gpointer    user_data)
 {
-  g_printerr ("%s\n", line);
+  g_printerr ("[%3.0f%%] %s\n", 100 * fraction, line);
 }
 
 static char *
@@ -75,76 +76,6 @@ add_settings_json (JsonBuilder               *b,
   if (r->paper == PL_PAPER_BLALOCK2020)
     _pl_cli_add_string (b, "score", pl_score_info (r->score)->name);
   json_builder_end_object (b);
-}
-
-/* The settings as one line: "3 seeds, 10 dense epochs at lr 0.1 (sgd), 5 rounds of 2 epochs …" */
-static char *
-settings_text (const PlReproduceResult *r)
-{
-  const PlReproduceSettings *s = &r->settings;
-  GString *t = g_string_new (NULL);
-
-  g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u seed", "%u seeds", s->seeds), s->seeds);
-  g_string_append (t, _("; "));
-  g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "dense training %u epoch", "dense training %u epochs", s->dense_epochs),
-                          s->dense_epochs);
-  g_string_append_printf (t, _(" at lr %g (%s, batch %u)"), s->dense_lr,
-                          pl_optimizer_to_string (s->optimizer), s->batch);
-  g_string_append (t, _("; "));
-  switch (r->paper)
-    {
-    case PL_PAPER_HAN2015:
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u round", "%u rounds", s->rounds), s->rounds);
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, " of %u retraining epoch", " of %u retraining epochs", s->round_epochs),
-                              s->round_epochs);
-      g_string_append_printf (t, _(" at lr %g"), s->retrain_lr);
-      break;
-    case PL_PAPER_FRANKLE2019:
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u round", "%u rounds", s->rounds), s->rounds);
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, " of %u epoch after rewinding", " of %u epochs after rewinding", s->dense_epochs),
-                              s->dense_epochs);
-      break;
-    case PL_PAPER_BLALOCK2020:
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "%u fine-tuning epoch", "%u fine-tuning epochs", s->round_epochs),
-                              s->round_epochs);
-      g_string_append_printf (t, _(" at lr %g; chosen score %s"), s->retrain_lr,
-                              pl_score_info (r->score)->name);
-      break;
-    case PL_PAPER_TANAKA2020:
-      g_string_append_printf (t, g_dngettext (GETTEXT_PACKAGE, "each sparse network trained %u epoch",
-                                              "each sparse network trained %u epochs", s->dense_epochs),
-                              s->dense_epochs);
-      g_string_append (t, r->quick ? _("; compression ratios 10^(k/4), k = 4, 6, …, 16")
-                                   : _("; compression ratios 10^(k/4), k = 2, 3, …, 16"));
-      break;
-    case PL_N_PAPERS:
-    default:
-      g_assert_not_reached ();
-    }
-  return g_string_free (t, FALSE);
-}
-
-static GString *
-points_csv (const PlReproduceResult *r)
-{
-  GString *s = g_string_new ("curve,seed,level,target_sparsity,sparsity,test_accuracy,compression,speedup,early_stop,connected");
-
-  for (guint i = 0; i < r->n_layers; i++)
-    g_string_append_printf (s, ",layers.%u.sparsity", i);
-  g_string_append_c (s, '\n');
-  for (guint k = 0; k < r->points->len; k++)
-    {
-      const PlReproducePoint *p = &g_array_index (r->points, PlReproducePoint, k);
-
-      g_string_append_printf (s, "%s,%" G_GUINT64_FORMAT ",%u,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%d",
-                              p->curve, p->seed, p->level, p->target, p->sparsity,
-                              p->test_accuracy, p->compression, p->speedup, p->early_stop,
-                              p->connected);
-      for (guint i = 0; i < r->n_layers; i++)
-        g_string_append_printf (s, ",%.6g", p->layer_sparsity[i]);
-      g_string_append_c (s, '\n');
-    }
-  return s;
 }
 
 static void
@@ -235,24 +166,12 @@ print_padded (const char *text,
   while (++cols < width);
 }
 
-/* "1.64%", "267000", "12×", or "—" for none */
-static char *
-format_value (double      v,
-              const char *unit)
-{
-  if (!isfinite (v))
-    return g_strdup ("—");
-  if (fabs (v) >= 1000)
-    return g_strdup_printf ("%.0f%s", v, unit);
-  return g_strdup_printf ("%.4g%s", v, unit);
-}
-
 static void
 print_table (const PlReproduceResult *r,
              const char              *data_spec)
 {
   const PlPaperInfo *info = pl_paper_info (r->paper);
-  g_autofree char *settings = settings_text (r);
+  g_autofree char *settings = pl_reproduce_settings_text (r);
 
   printf ("%s — %s\n%s\n", info->name, _(info->title), info->citation);
   printf (_("data %s, network %s\n"), data_spec, r->arch);
@@ -269,17 +188,14 @@ print_table (const PlReproduceResult *r,
   for (guint k = 0; k < r->rows->len; k++)
     {
       const PlReproduceRow *row = &g_array_index (r->rows, PlReproduceRow, k);
-      g_autofree char *paper = format_value (row->paper, row->unit);
-      g_autofree char *mean = format_value (row->mean, row->unit);
-      g_autofree char *lo = format_value (row->min, row->unit);
-      g_autofree char *hi = format_value (row->max, row->unit);
-      g_autofree char *span = g_strdup_printf ("%s … %s", lo, hi);
+      g_auto(PlReproduceCells) cells = { 0 };
 
+      pl_reproduce_cells_init (&cells, row);
       print_padded (row->label, 62);
-      print_padded (paper, 10);
-      print_padded (mean, 11);
-      print_padded (span, 24);
-      printf ("%s\n", row->source != NULL ? row->source : "");
+      print_padded (cells.paper, 10);
+      print_padded (cells.mean, 11);
+      print_padded (cells.span, 24);
+      printf ("%s\n", cells.source);
     }
   if (r->paper == PL_PAPER_TANAKA2020)
     printf (_("“compression that first disconnects”: no path of kept weights from an input to an output;\n"
@@ -374,14 +290,17 @@ _pl_cli_reproduce (int    argc,
   if (result == NULL)
     return _pl_cli_fail (error);
 
-  if (json || plot != NULL || csv_path != NULL)
+  /* the chart and the CSV as the app's Reproduce a Paper dialog exports them */
+  if (csv_path != NULL && !pl_reproduce_save_csv (result, csv_path, &error))
+    return _pl_cli_fail (error);
+  if (plot != NULL && !pl_reproduce_chart_export (result, plot, &error))
+    return _pl_cli_fail (error);
+  if (json)
     {
-      g_autoptr(GString) csv = csv_path != NULL ? points_csv (result) : NULL;
       g_autoptr(JsonBuilder) b = json_builder_new ();
 
       result_json (b, result, data->spec, ro.threads);
-      if (!_pl_cli_emit_result (b, json, plot, csv_path, csv, &error))
-        return _pl_cli_fail (error);
+      _pl_cli_print_json (b);
     }
   if (!json)
     print_table (result, data->spec);

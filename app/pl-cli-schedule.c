@@ -12,7 +12,11 @@
 #include "pl-cli-grid-private.h"
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
+#include "pl-conv-file.h"
+#include "pl-conv-schedule.h"
+#include "pl-conv-sweep.h"
 #include "pl-error.h"
+#include "pl-eval.h"
 #include "pl-file.h"
 #include "pl-safetensors.h"
 #include "pl-schedule.h"
@@ -592,6 +596,8 @@ _pl_cli_schedule (int    argc,
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlMlp) last = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
+  g_autoptr(PlConvNet) conv_last = NULL;
   g_autoptr(PlEvaluation) dense = NULL;
   g_autoptr(GArray) summary = NULL;
   g_autoptr(GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
@@ -610,7 +616,8 @@ _pl_cli_schedule (int    argc,
   guint n_methods;
   PlScheduleConfig config;
   Progress progress = { .tty = isatty (STDERR_FILENO) };
-  gboolean interrupted = FALSE;
+  gboolean interrupted = FALSE, is_conv;
+  guint n_layers;
   int status;
   gint64 t0 = g_get_monotonic_time ();
 
@@ -662,16 +669,47 @@ _pl_cli_schedule (int    argc,
   complete = g_new0 (gboolean, n_grid);
   point_seconds = g_new0 (double, n_grid);
 
-  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
-  if ((status = schedule_config (&a, &config, model, &rewind_params)) != 0)
-    return status;
-  _pl_cli_set_threads (a.threads);
+  /* a convolutional network runs the methods pl-conv-schedule.h defines for it */
+  is_conv = a.model_path != NULL && a.session_path == NULL && pl_conv_file_is_conv (a.model_path);
+  if (is_conv)
+    {
+      for (guint i = 0; i < n_methods; i++)
+        if (!pl_conv_schedule_supported (methods[i]))
+          return _pl_cli_usage (_("--method %s does not take a convolutional network: it runs oneshot and iterative"),
+                                pl_method_info (methods[i])->name);
+      if (a.rewind_weights != NULL)
+        return _pl_cli_usage (_("--rewind-weights does not take a convolutional network yet"));
+      if ((status = schedule_config (&a, &config, NULL, &rewind_params)) != 0)
+        return status;
+      conv = pl_conv_net_load (a.model_path, &error);
+      if (conv == NULL || (data = _pl_cli_load_data (&data_args, &error)) == NULL)
+        return _pl_cli_fail (error);
+      n_layers = pl_conv_net_n_param_layers (conv);
+      if (n_layers > PL_MLP_MAX_LAYERS)
+        return _pl_cli_usage (_("schedule takes a convolutional network of at most %u conv and dense layers"),
+                              (guint) PL_MLP_MAX_LAYERS);
+      _pl_cli_set_threads (a.threads);
+      dense = pl_conv_evaluate (conv, data->test, &error);
+      if (dense == NULL)
+        {
+          g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
+          return _pl_cli_fail (error);
+        }
+    }
+  else
+    {
+      model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      if ((status = schedule_config (&a, &config, model, &rewind_params)) != 0)
+        return status;
+      _pl_cli_set_threads (a.threads);
 
-  dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
-  if (dense == NULL)
-    return _pl_cli_fail (error);
+      dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
+      if (dense == NULL)
+        return _pl_cli_fail (error);
+      n_layers = model->n_layers;
+    }
   g_printerr (_("schedule: %s on %s, dense test accuracy %.2f%%; %u training, %u validation, %u test samples\n"),
               a.model_path, data->spec, 100 * dense->accuracy, data->train->n, data->val->n,
               data->test->n);
@@ -724,6 +762,7 @@ _pl_cli_schedule (int    argc,
     for (guint seed = 0; seed < (guint) a.seeds && !interrupted; seed++)
       {
         g_autoptr(PlMlp) run_last = NULL;
+        g_autoptr(PlConvNet) run_last_conv = NULL;
         g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
         guint c = i * (guint) a.seeds + seed;
         gint64 t_run = g_get_monotonic_time ();
@@ -743,8 +782,11 @@ _pl_cli_schedule (int    argc,
                 continue;
               }
           }
-        ok = pl_schedule_run (model, data, methods[i], &config, seed, run_points, &run_last,
-                              on_schedule_progress, &progress, _pl_cli_cancellable (), &error);
+        ok = is_conv
+             ? pl_conv_schedule_run (conv, data, methods[i], &config, seed, run_points, &run_last_conv,
+                                     on_schedule_progress, &progress, _pl_cli_cancellable (), &error)
+             : pl_schedule_run (model, data, methods[i], &config, seed, run_points, &run_last,
+                                on_schedule_progress, &progress, _pl_cli_cancellable (), &error);
         if (!ok)
           {
             if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -755,7 +797,7 @@ _pl_cli_schedule (int    argc,
         results[c] = json_array_new ();
         for (guint k = 0; k < run_points->len; k++)
           json_array_add_element (results[c], point_json (&g_array_index (run_points, PlSchedulePoint, k),
-                                                          model->n_layers));
+                                                          n_layers));
         complete[c] = ok;
         point_seconds[c] = (g_get_monotonic_time () - t_run) / 1e6;
         if (ok && g.results_dir != NULL
@@ -765,6 +807,8 @@ _pl_cli_schedule (int    argc,
           {
             g_clear_pointer (&last, pl_mlp_free);
             last = g_steal_pointer (&run_last);
+            g_clear_pointer (&conv_last, pl_conv_net_free);
+            conv_last = g_steal_pointer (&run_last_conv);
           }
       }
 
@@ -799,13 +843,15 @@ _pl_cli_schedule (int    argc,
 
   if (a.out != NULL && last != NULL && !pl_safetensors_save (last, a.out, &error))
     return _pl_cli_fail (error);
+  if (a.out != NULL && conv_last != NULL && !pl_conv_net_save (conv_last, a.out, &error))
+    return _pl_cli_fail (error);
 
   if (a.json || plot != NULL || a.csv != NULL)
     {
       g_autoptr(GString) csv = a.csv != NULL ? _pl_cli_grid_csv ("schedule", results, n_grid) : NULL;
       g_autoptr(JsonBuilder) b = NULL;
 
-      if (a.out != NULL && last != NULL)
+      if (a.out != NULL && (last != NULL || conv_last != NULL))
         json_object_set_string_member (tail, "out", a.out);
       b = _pl_cli_grid_result ("schedule", head, tail, interrupted, results, n_grid,
                                (g_get_monotonic_time () - t0) / 1e6, NAN, shard);
@@ -824,7 +870,7 @@ _pl_cli_schedule (int    argc,
                   pl_method_info (s->method)->name, s->level, 100 * s->sparsity,
                   100 * s->test_accuracy, 100 * s->test_accuracy_sd, s->n, s->test_loss);
         }
-      if (a.out != NULL && last != NULL)
+      if (a.out != NULL && (last != NULL || conv_last != NULL))
         printf (_("model of the last point saved to %s\n"), a.out);
     }
 

@@ -13,6 +13,7 @@
 #include "pl-eval.h"
 #include "pl-prune.h"
 #include "pl-report.h"
+#include "pl-reproduce-view.h"
 #include "pl-safetensors.h"
 #include "pl-score.h"
 #include "pl-session.h"
@@ -48,7 +49,7 @@ _pl_cli_load_model (const char     *model_path,
       g_autofree char *display_name = g_filename_display_name (model_path);
 
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
-                   _("“%s” is a convolutional network; so far only train and eval take one"),
+                   _("“%s” is a convolutional network; this command does not take one yet (train, eval, prune, sweep, schedule, sensitivity and plot do)"),
                    display_name);
       return NULL;
     }
@@ -269,6 +270,8 @@ _pl_cli_report (int    argc,
   g_autofree char *score_name = NULL;
   g_autofree char *out = NULL;
   g_autofree char *source = NULL;
+  g_autofree char *reproduce_path = NULL;
+  g_autoptr(PlReproduceResult) reproduction = NULL;
   double sparsity = 0.0;
   gboolean json = FALSE;
   const PlCliOption options[] = {
@@ -277,6 +280,7 @@ _pl_cli_report (int    argc,
     { "score", 0, PL_CLI_STRING, &score_name, N_("With --model: the strategy's score (default magnitude)"), N_("NAME") },
     { "sparsity", 0, PL_CLI_DOUBLE, &sparsity, N_("With --model: the slider's sparsity, where the histogram's threshold stands (default 0)"), N_("X"),
       PL_CLI_IN (0, 1) },
+    { "reproduce", 0, PL_CLI_FILENAME, &reproduce_path, N_("Add the paper-vs-measured table and chart of a reproduction (the output of prunelab-cli reproduce --json)"), N_("FILE") },
     { "out", 'o', PL_CLI_FILENAME, &out, N_("The PDF file to write"), N_("FILE") },
     { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
@@ -303,6 +307,8 @@ _pl_cli_report (int    argc,
   if (!_pl_cli_check_output (out, &error))
     return _pl_cli_fail (error);
   _pl_cli_set_threads (1);
+  if (reproduce_path != NULL && (reproduction = pl_reproduce_result_load_json (reproduce_path, &error)) == NULL)
+    return _pl_cli_fail (error);
 
   if (session_path != NULL)
     {
@@ -346,7 +352,7 @@ _pl_cli_report (int    argc,
       source = g_filename_display_basename (model_path);
     }
 
-  if (!pl_report_save (session, data, source, out, &info, &error))
+  if (!pl_report_save (session, data, reproduction, source, out, &info, &error))
     return _pl_cli_fail (error);
 
   if (json)

@@ -51,8 +51,11 @@ prune_magnitude (PlMlp   *model,
   return pl_prune_apply (model, scores, &spec, error);
 }
 
+#define MAX_INPUTS 1024   /* test samples of --data the forwards cycle through */
+
 static gboolean
 measure (PlMlp      *model,
+         const PlDataset *inputs,
          const int  *batches,
          guint       n_batches,
          guint       threads,
@@ -68,6 +71,8 @@ measure (PlMlp      *model,
     max_batch = MAX (max_batch, batches[b]);
   pl_metrics_compute (&metrics, model, NULL, NULL, NULL);
   fw = pl_forwards_new (model, (guint) max_batch, threads);
+  if (inputs != NULL)
+    pl_forwards_set_inputs (fw, inputs->x, MIN (inputs->n, MAX_INPUTS));
   for (guint b = 0; b < n_batches; b++)
     {
       Point p = { .sparsity = metrics.total.parameter_sparsity };
@@ -281,6 +286,9 @@ _pl_cli_bench_sparse (int    argc,
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
+  g_autoptr(PlData) input_data = NULL;
+  const PlDataset *inputs = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlMlp) weights = NULL;
@@ -297,6 +305,7 @@ _pl_cli_bench_sparse (int    argc,
       "masked weights, as CSR and as the compacted network, with the FLOPs and bytes of each; with\n"
       "--sweep across sparsities, with --fine-tune the time of a masked training epoch."));
   _pl_cli_add_options (context, options, NULL);
+  _pl_cli_add_data_options (context, &data_args);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
   if (plot != NULL && !sweep)
@@ -322,10 +331,20 @@ _pl_cli_bench_sparse (int    argc,
   if (out != NULL && !pl_safetensors_save (model, out, &error))
     return _pl_cli_fail (error);
   arch = pl_mlp_arch (model);
+  if (data_args.spec != NULL)
+    {
+      input_data = _pl_cli_load_data (&data_args, &error);
+      if (input_data == NULL)
+        return _pl_cli_fail (error);
+      if (input_data->n_features != model->sizes[0] || input_data->test->n == 0)
+        return _pl_cli_usage (_("--data must have test samples with as many features as the model has inputs"));
+      inputs = input_data->test;
+    }
 
-  g_printerr (_("bench sparse: %s, %d thread(s), OpenBLAS core %s, medians of %d rounds\n"),
-              arch, threads, _pl_cli_blas_core (), rounds);
-  if (!measure (model, batches, n_batches, (guint) threads, (guint) rounds, pts, &error))
+  g_printerr (_("bench sparse: %s, %d thread(s), OpenBLAS core %s, medians of %d rounds, inputs: %s\n"),
+              arch, threads, _pl_cli_blas_core (), rounds,
+              inputs != NULL ? data_args.spec : _("random, uniform in [0, 1)"));
+  if (!measure (model, inputs, batches, n_batches, (guint) threads, (guint) rounds, pts, &error))
     return _pl_cli_fail (error);
 
   if (sweep)
@@ -337,7 +356,7 @@ _pl_cli_bench_sparse (int    argc,
         double s = i == 0 ? 0.0 : 1.0 - pow (0.01, (double) i / (points - 1));
 
         if (!prune_magnitude (m, s, &error)
-            || !measure (m, batches, n_batches, (guint) threads, (guint) rounds, sweep_pts, &error))
+            || !measure (m, inputs, batches, n_batches, (guint) threads, (guint) rounds, sweep_pts, &error))
           return _pl_cli_fail (error);
       }
 
@@ -361,6 +380,7 @@ _pl_cli_bench_sparse (int    argc,
   _pl_cli_add_string (b, "command", "bench sparse");
   _pl_cli_add_string (b, "arch", arch);
   _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
+  _pl_cli_add_string (b, "inputs", inputs != NULL ? data_args.spec : "random");
   _pl_cli_add_int (b, "threads", threads);
   _pl_cli_add_int (b, "rounds", rounds);
   json_builder_set_member_name (b, "model");

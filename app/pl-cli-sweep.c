@@ -13,6 +13,7 @@
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-cli-prune-private.h"
+#include "pl-conv-file.h"
 #include "pl-error.h"
 #include "pl-file.h"
 #include "pl-metrics.h"
@@ -64,6 +65,18 @@ point_json (const SweepPoint *p,
   return _pl_cli_builder_node (b);
 }
 
+/* A point's measures from a preview's result (or a conv net's, pl_conv_sweep_measure()). */
+static void
+point_from_result (SweepPoint            *p,
+                   const PlPreviewResult *r)
+{
+  p->sparsity = r->sparsity;
+  p->structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
+  p->accuracy = r->accuracy;
+  p->loss = r->loss;
+  memcpy (p->layer_sparsity, r->layer_sparsity, sizeof p->layer_sparsity);
+}
+
 typedef struct {
   GArray *points;        /* SweepPoint, in the order of the targets */
   char   *score;         /* borrowed */
@@ -81,14 +94,58 @@ on_sweep_point (guint                  i,
   SweepRun *run = data;
   SweepPoint p = { run->score, run->seed, target };
 
-  p.sparsity = r->sparsity;
-  p.structural_sparsity = r->neurons > 0 ? (double) r->dead_neurons / r->neurons : 0.0;
-  p.accuracy = r->accuracy;
-  p.loss = r->loss;
-  memcpy (p.layer_sparsity, r->layer_sparsity, sizeof p.layer_sparsity);
+  point_from_result (&p, r);
   g_array_prepend_val (run->points, p);
   print_point (&p);
   return TRUE;
+}
+
+/* The points of one score and seed, without fine-tuning: @eval at every target (for an MLP a
+ * preview of the same scores, where only the masks that change from one point to the next are
+ * applied, from the sparsest point down; for a conv net a pruned copy each), into grid point
+ * @first, saved into --results when the run finished. A cancellation sets @interrupted;
+ * FALSE with any other error. */
+static gboolean
+sweep_one (PlSweepEvalFunc       eval,
+           gpointer              eval_data,
+           char                 *score,
+           guint                 seed,
+           double                max,
+           guint                 n_points,
+           const PlCliGridArgs  *g,
+           PlGrid               *grid,
+           guint                 first,
+           guint                 n_layers,
+           gint64                t_start,
+           JsonArray           **results,
+           gboolean             *complete,
+           double               *point_seconds,
+           gboolean             *interrupted,
+           GError              **error)
+{
+  g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
+  SweepRun run = { run_points, score, seed };
+  GError *local = NULL;
+
+  if (!pl_sweep_run_with (eval, eval_data, max, n_points, on_sweep_point, &run,
+                          _pl_cli_cancellable (), &local))
+    {
+      if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      g_clear_error (&local);
+      *interrupted = TRUE;
+    }
+  results[first] = json_array_new ();
+  for (guint k = 0; k < run_points->len; k++)
+    json_array_add_element (results[first],
+                            point_json (&g_array_index (run_points, SweepPoint, k), n_layers));
+  complete[first] = !*interrupted;
+  point_seconds[first] = (g_get_monotonic_time () - t_start) / 1e6;
+  return !complete[first] || g->results_dir == NULL
+         || pl_results_save_point (g->results_dir, grid, first, results[first], point_seconds[first], error);
 }
 
 /* The grid, in its order: scores × seeds × levels. Without fine-tuning a grid point is every
@@ -149,6 +206,8 @@ _pl_cli_sweep (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlData) data = NULL;
   g_autoptr(PlMlp) model = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
+  g_autofree PlCliConvScore *conv_scores = NULL;
   g_autoptr(PlEvaluation) dense = NULL;
   g_autoptr(GPtrArray) labels = NULL;
   g_autoptr(PlGrid) grid = NULL;
@@ -162,7 +221,8 @@ _pl_cli_sweep (int    argc,
   g_autofree char *settings = NULL;
   PlScope scope = PL_SCOPE_GLOBAL;
   gboolean interrupted = FALSE, per_level;
-  guint n_names, n_grid, n_found = 0, n_mine = 0;
+  guint n_names, n_grid, n_found = 0, n_mine = 0, n_layers;
+  gboolean is_conv;
   int status;
   gint64 t0 = g_get_monotonic_time (), t_loop;
   double loop_seconds;
@@ -187,8 +247,12 @@ _pl_cli_sweep (int    argc,
   names = g_strsplit (a.score_names, ",", -1);
   n_names = g_strv_length (names);
   kinds = g_new (PlScoreKind, MAX (n_names, 1));
+  /* a convolutional network is pruned by a PlConvPruner (pl-conv-sweep.h), point by point */
+  is_conv = _pl_cli_prune_args_conv (&a);
+  conv_scores = g_new0 (PlCliConvScore, MAX (n_names, 1));
   for (guint i = 0; i < n_names; i++)
-    if ((status = _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
+    if ((status = is_conv ? _pl_cli_conv_parse_score (&a, names[i], scope, &conv_scores[i])
+                          : _pl_cli_parse_score (&a, names[i], &kinds[i])) != 0)
       return status;
   per_level = a.fine_tune_epochs > 0;
   labels = sweep_labels (names, n_names, (guint) seeds, (guint) n_points, max_sparsity, per_level);
@@ -208,12 +272,32 @@ _pl_cli_sweep (int    argc,
    * need, so OpenBLAS stays on one thread. */
   _pl_cli_set_threads (1);
 
-  model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
-  dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
-  if (dense == NULL)
-    return _pl_cli_fail (error);
+  if (is_conv)
+    {
+      conv = pl_conv_net_load (a.model_path, &error);
+      if (conv == NULL || (data = _pl_cli_load_data (&data_args, &error)) == NULL)
+        return _pl_cli_fail (error);
+      if (pl_conv_net_n_param_layers (conv) > PL_MLP_MAX_LAYERS)
+        return _pl_cli_usage (_("sweep takes a convolutional network of at most %u conv and dense layers"),
+                              (guint) PL_MLP_MAX_LAYERS);
+      dense = pl_conv_evaluate (conv, data->test, &error);
+      if (dense == NULL)
+        {
+          g_prefix_error (&error, "“%s” on “%s”: ", a.model_path, data->spec);
+          return _pl_cli_fail (error);
+        }
+      n_layers = pl_conv_net_n_param_layers (conv);
+    }
+  else
+    {
+      model = _pl_cli_load_model_and_data (&a.model_path, a.session_path, &data_args, &data, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      dense = _pl_cli_evaluate (model, data->test, a.model_path, data, &error);
+      if (dense == NULL)
+        return _pl_cli_fail (error);
+      n_layers = model->n_layers;
+    }
 
   {
     g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -223,7 +307,7 @@ _pl_cli_sweep (int    argc,
     _pl_cli_add_string (b, "command", "sweep");
     _pl_cli_add_string (b, "model", a.model_path);
     _pl_cli_add_string (b, "data", data->spec);
-    _pl_cli_add_string (b, "scope", pl_scope_name (scope));
+    _pl_cli_add_string (b, "scope", pl_scope_name (is_conv && a.structured ? PL_SCOPE_LAYER : scope));
     if (a.nm != NULL)
       _pl_cli_add_string (b, "nm", a.nm);
     _pl_cli_add_bool (b, "invert", a.invert);
@@ -260,6 +344,8 @@ _pl_cli_sweep (int    argc,
         guint n_cells = per_level ? (guint) n_points : 1;
         g_autoptr(PlScores) scores = NULL;
         g_autoptr(PlPreview) preview = NULL;
+        g_autofree float *conv_weight_scores = NULL;
+        PlConvPruner pruner;
         gboolean needed = FALSE;
         gint64 t_scores = g_get_monotonic_time ();
         double scores_seconds;
@@ -290,39 +376,35 @@ _pl_cli_sweep (int    argc,
         if (!needed)
           continue;
 
-        scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
-        if (scores == NULL)
-          return _pl_cli_fail (error);
-        _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
+        if (is_conv)
+          {
+            if (!_pl_cli_conv_pruner_init (&pruner, &conv_weight_scores, &a, &conv_scores[si], scope,
+                                           conv, data, seed, &error)
+                || (!per_level
+                    && !sweep_one (pl_conv_sweep_eval, &pruner, names[si], seed, max_sparsity,
+                                   (guint) n_points, &g, grid, first, n_layers, t_scores, results,
+                                   complete, point_seconds, &interrupted, &error)))
+              return _pl_cli_fail (error);
+            if (!per_level)
+              continue;
+          }
+        else
+          {
+            scores = _pl_cli_compute_scores (model, kinds[si], data, &a, seed, &error);
+            if (scores == NULL)
+              return _pl_cli_fail (error);
+            _pl_cli_prune_args_spec (&a, scope, FALSE, &spec);
+          }
         scores_seconds = (g_get_monotonic_time () - t_scores) / 1e6;
 
-        /* Without fine-tuning every point is a preview of the same scores: only the masks that
-         * change from one point to the next are applied, from the sparsest point down. */
+        /* without fine-tuning, a preview of the scores (sweep_one) */
         if (!per_level)
           {
-            g_autoptr(GArray) run_points = g_array_new (FALSE, FALSE, sizeof (SweepPoint));
-            SweepRun run = { run_points, names[si], seed };
-
             preview = pl_preview_new (model, scores, &spec, data->test, (guint) a.threads, &error);
-            if (preview == NULL)
-              return _pl_cli_fail (error);
-            if (!pl_sweep_run (preview, max_sparsity, (guint) n_points, on_sweep_point, &run,
-                               _pl_cli_cancellable (), &error))
-              {
-                if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                  return _pl_cli_fail (error);
-                g_clear_error (&error);
-                interrupted = TRUE;
-              }
-            results[first] = json_array_new ();
-            for (guint k = 0; k < run_points->len; k++)
-              json_array_add_element (results[first],
-                                      point_json (&g_array_index (run_points, SweepPoint, k), model->n_layers));
-            complete[first] = !interrupted;
-            point_seconds[first] = (g_get_monotonic_time () - t_scores) / 1e6;
-            if (complete[first] && g.results_dir != NULL
-                && !pl_results_save_point (g.results_dir, grid, first, results[first],
-                                           point_seconds[first], &error))
+            if (preview == NULL
+                || !sweep_one (pl_sweep_preview_eval, preview, names[si], seed, max_sparsity,
+                               (guint) n_points, &g, grid, first, n_layers, t_scores, results,
+                               complete, point_seconds, &interrupted, &error))
               return _pl_cli_fail (error);
             continue;
           }
@@ -334,6 +416,7 @@ _pl_cli_sweep (int    argc,
             double target = pl_sweep_target (max_sparsity, (guint) n_points, pi);
             SweepPoint p = { names[si], seed, target };
             g_autoptr(PlMlp) copy = NULL;
+            g_autoptr(PlConvNet) conv_copy = NULL;
             g_autoptr(PlEvaluation) ev = NULL;
             PlMetrics metrics;
             gint64 t_point = g_get_monotonic_time ();
@@ -346,11 +429,17 @@ _pl_cli_sweep (int    argc,
                 break;
               }
 
-            copy = pl_mlp_copy (model);
-            spec.values[0] = target;
-            if (!pl_prune_apply (copy, scores, &spec, &error))
+            if (is_conv)
+              conv_copy = pl_conv_pruner_apply (&pruner, target, &error);
+            else
+              {
+                copy = pl_mlp_copy (model);
+                spec.values[0] = target;
+              }
+            if (is_conv ? conv_copy == NULL : !pl_prune_apply (copy, scores, &spec, &error))
               return _pl_cli_fail (error);
-            if (!_pl_cli_fine_tune (copy, data, &a, seed, &error))
+            if (is_conv ? !_pl_cli_conv_fine_tune (conv_copy, data, &a, seed, &error)
+                        : !_pl_cli_fine_tune (copy, data, &a, seed, &error))
               {
                 if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                   return _pl_cli_fail (error);
@@ -358,17 +447,28 @@ _pl_cli_sweep (int    argc,
                 interrupted = TRUE;
                 break;
               }
-            ev = pl_evaluate (copy, data->test, NULL);
-            pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
-            p.sparsity = metrics.total.parameter_sparsity;
-            p.structural_sparsity = metrics.total.structural_sparsity;
-            p.accuracy = ev->accuracy;
-            p.loss = ev->loss;
-            for (guint i = 0; i < model->n_layers; i++)
-              p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
+            if (is_conv)
+              {
+                PlPreviewResult r;
+
+                if (!pl_conv_sweep_measure (conv_copy, data->test, target, &r, &error))
+                  return _pl_cli_fail (error);
+                point_from_result (&p, &r);
+              }
+            else
+              {
+                ev = pl_evaluate (copy, data->test, NULL);
+                pl_metrics_compute (&metrics, copy, model->params, NULL, NULL);
+                p.sparsity = metrics.total.parameter_sparsity;
+                p.structural_sparsity = metrics.total.structural_sparsity;
+                p.accuracy = ev->accuracy;
+                p.loss = ev->loss;
+                for (guint i = 0; i < model->n_layers; i++)
+                  p.layer_sparsity[i] = metrics.layers[i].parameter_sparsity;
+              }
 
             results[c] = json_array_new ();
-            json_array_add_element (results[c], point_json (&p, model->n_layers));
+            json_array_add_element (results[c], point_json (&p, n_layers));
             complete[c] = TRUE;
             /* the scores' time goes to the first point made from them */
             point_seconds[c] = (g_get_monotonic_time () - t_point) / 1e6 + scores_seconds;

@@ -139,6 +139,24 @@ pl_conv_prune_magnitude (PlConvNet *net,
   pl_conv_net_apply_masks (net);
 }
 
+/* The parametrised layers of @net into @layers, with @scores (NULL: |w|) attached. */
+static guint
+collect_scored (PlConvNet   *net,
+                const float *scores,
+                Weights     *layers)
+{
+  gsize at = 0;
+  guint n = collect (net, layers);
+
+  if (scores != NULL)
+    for (guint i = 0; i < n; i++)
+      {
+        layers[i].score = scores + at;
+        at += layers[i].n;
+      }
+  return n;
+}
+
 void
 pl_conv_prune_scored (PlConvNet   *net,
                       const float *scores,
@@ -147,22 +165,34 @@ pl_conv_prune_scored (PlConvNet   *net,
                       gboolean     allow_empty)
 {
   Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-  gsize at = 0;
   guint n;
 
   g_return_if_fail (net != NULL && scores != NULL && sparsity >= 0.0 && sparsity <= 1.0);
 
-  n = collect (net, layers);
-  for (guint i = 0; i < n; i++)
-    {
-      layers[i].score = scores + at;
-      at += layers[i].n;
-    }
+  n = collect_scored (net, scores, layers);
   if (global)
     prune_range (layers, 0, n, sparsity, allow_empty);
   else
     for (guint i = 0; i < n; i++)
       prune_range (layers, i, i + 1, sparsity, allow_empty);
+  pl_conv_net_apply_masks (net);
+}
+
+void
+pl_conv_prune_scored_layer (PlConvNet   *net,
+                            const float *scores,
+                            guint        layer,
+                            double       sparsity,
+                            gboolean     allow_empty)
+{
+  Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  guint n;
+
+  g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
+
+  n = collect_scored (net, scores, layers);
+  g_return_if_fail (layer < n);
+  prune_range (layers, layer, layer + 1, sparsity, allow_empty);
   pl_conv_net_apply_masks (net);
 }
 
@@ -434,6 +464,23 @@ pl_conv_prune_channels (PlConvNet          *net,
   return removed;
 }
 
+/* Removes the round(s·c_out) live filters of conv layer @i lowest by @score, computed on the
+ * network as it is. */
+static guint
+prune_layer_by (PlConvNet         *net,
+                guint              i,
+                double             sparsity,
+                PlConvFilterScore  score)
+{
+  g_autofree double *norm = g_new (double, net->layers[i].c_out);
+
+  if (score == PL_CONV_FILTER_FPGM)
+    pl_conv_filter_fpgm (net, i, norm);
+  else
+    pl_conv_filter_norms (net, i, score == PL_CONV_FILTER_L2, norm);
+  return prune_layer (net, i, sparsity, norm);
+}
+
 guint
 pl_conv_prune_filters_by (PlConvNet         *net,
                           double             sparsity,
@@ -445,36 +492,26 @@ pl_conv_prune_filters_by (PlConvNet         *net,
 
   pl_conv_net_apply_masks (net);
   for (guint i = 0; i < net->n_layers; i++)
-    {
-      PlConvLayer *l = &net->layers[i];
-      g_autofree double *norm = NULL;
-      guint dead = 0, target;
-
-      if (l->kind != PL_CONV_LAYER_CONV)
-        continue;
-      norm = g_new (double, l->c_out);
-      if (score == PL_CONV_FILTER_FPGM)
-        pl_conv_filter_fpgm (net, i, norm);
-      else
-        pl_conv_filter_norms (net, i, score == PL_CONV_FILTER_L2, norm);
-      for (guint o = 0; o < l->c_out; o++)
-        dead += l->filter_mask[o] == 0.0f;
-      target = (guint) MIN (round_even (sparsity * l->c_out), l->c_out - 1);
-
-      while (dead < target)
-        {
-          guint best = G_MAXUINT;
-
-          for (guint o = 0; o < l->c_out; o++)
-            if (l->filter_mask[o] != 0.0f && (best == G_MAXUINT || norm[o] < norm[best]))
-              best = o;
-          remove_filter (net, i, best);
-          l->filter_mask[best] = 0.0f;
-          dead++;
-          removed++;
-        }
-    }
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      removed += prune_layer_by (net, i, sparsity, score);
   pl_conv_net_apply_masks (net);
 
+  return removed;
+}
+
+guint
+pl_conv_prune_filters_layer (PlConvNet         *net,
+                             guint              layer,
+                             double             sparsity,
+                             PlConvFilterScore  score)
+{
+  guint removed;
+
+  g_return_val_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0, 0);
+  g_return_val_if_fail (layer < net->n_layers && net->layers[layer].kind == PL_CONV_LAYER_CONV, 0);
+
+  pl_conv_net_apply_masks (net);
+  removed = prune_layer_by (net, layer, sparsity, score);
+  pl_conv_net_apply_masks (net);
   return removed;
 }

@@ -31,6 +31,15 @@ void   pl_conv_prune_scored    (PlConvNet   *net,
                                 double       sparsity,
                                 gboolean     global,
                                 gboolean     allow_empty);
+/* Parametrised layer @layer alone (0 … the conv layers, then the head's dense layers) pruned by
+ * the same rule to sparsity @sparsity of its weights, by @scores (as above; NULL: |w|); the
+ * other layers keep their masks. For per-layer sensitivity. */
+void   pl_conv_prune_scored_layer (PlConvNet   *net,
+                                   const float *scores,
+                                   guint        layer,
+                                   double       sparsity,
+                                   gboolean     allow_empty);
+
 /* Filter pruning (Li, Kadav, Durdanovic, Samet & Graf 2017, "Pruning Filters for Efficient
  * ConvNets", §3.1): in every conv layer, the round(s·c_out) live filters (halves to even,
  * dead ones counted) with the smallest norm of their weights F_j (c_in, k, k) — L1
@@ -72,6 +81,13 @@ void   pl_conv_filter_fpgm     (const PlConvNet *net,
 guint  pl_conv_prune_filters_by (PlConvNet         *net,
                                  double             sparsity,
                                  PlConvFilterScore  score);
+
+/* The same on conv layer @layer alone (an index of net->layers), the other layers as they are,
+ * its next layer's input channels with its filters. For per-layer sensitivity. */
+guint  pl_conv_prune_filters_layer (PlConvNet         *net,
+                                    guint              layer,
+                                    double             sparsity,
+                                    PlConvFilterScore  score);
 
 /* Channel scores from the activations a_s (c_out, h, w) of conv layer @layer (after its
  * activation function, before any pool) on the first min(@n_samples, calib->n) samples of

@@ -12,6 +12,7 @@
 #include "pl-eval.h"
 #include "pl-optim.h"
 #include "pl-rng.h"
+#include "pl-train-private.h"
 #include "pl-team.h"
 
 /* One thread's share of a step. */
@@ -284,6 +285,7 @@ pl_conv_trainer_run (PlConvTrainer       *self,
   PlConvNet *net;
   g_autofree guint32 *order = NULL;
   guint64 step = 0, steps_total;
+  PlTrainReport report;
   gboolean ok = TRUE;
   int blas_threads_before;
 
@@ -307,6 +309,7 @@ pl_conv_trainer_run (PlConvTrainer       *self,
   for (guint i = 0; i < train->n; i++)
     order[i] = i;
   steps_total = (guint64) c->epochs * ((train->n + c->batch_size - 1) / c->batch_size);
+  report = (PlTrainReport) { progress, user_data, c->epochs, steps_total };
 
   pl_conv_net_apply_masks (net);
   self->data = train;
@@ -359,14 +362,7 @@ pl_conv_trainer_run (PlConvTrainer       *self,
           rec.lr = lr;
           step++;
 
-          if (progress != NULL)
-            {
-              PlTrainProgress p = {
-                .epoch = rec.epoch, .epochs = c->epochs, .step = step,
-                .steps_total = steps_total, .batch_loss = loss, .grad_norm = grad_norm,
-              };
-              progress (&p, user_data);
-            }
+          _pl_train_report_step (&report, rec.epoch, step, loss, grad_norm);
         }
 
       rec.seconds = (g_get_monotonic_time () - t0) / 1e6;
@@ -374,29 +370,17 @@ pl_conv_trainer_run (PlConvTrainer       *self,
       if (!ok)
         break;
 
-      rec.train_loss = loss_sum / train->n;
-      rec.train_accuracy = (double) correct_sum / train->n;
-      rec.val_loss = rec.val_accuracy = NAN;
-      if (val != NULL && val->n > 0)
-        {
-          g_autoptr(PlEvaluation) ev = NULL;
+      {
+        g_autoptr(PlEvaluation) ev = NULL;
 
-          pl_blas_set_threads (self->n_threads);
-          ev = pl_conv_evaluate (net, val, NULL);
-          pl_blas_set_threads (1);
-          rec.val_loss = ev->loss;
-          rec.val_accuracy = ev->accuracy;
-        }
-      g_array_append_val (self->history, rec);
-
-      if (progress != NULL)
-        {
-          PlTrainProgress p = {
-            .epoch = rec.epoch, .epochs = c->epochs, .step = step, .steps_total = steps_total,
-            .batch_loss = rec.train_loss, .epoch_done = TRUE, .record = &rec,
-          };
-          progress (&p, user_data);
-        }
+        if (val != NULL && val->n > 0)
+          {
+            pl_blas_set_threads (self->n_threads);
+            ev = pl_conv_evaluate (net, val, NULL);
+            pl_blas_set_threads (1);
+          }
+        _pl_train_finish_epoch (&report, &rec, loss_sum, correct_sum, train->n, ev, self->history, step);
+      }
     }
 
   pl_blas_set_threads (blas_threads_before);

@@ -107,7 +107,26 @@ pl_csr_free (PlCsr *csr)
   g_free (csr->row_ptr);
   g_free (csr->col);
   g_free (csr->val);
+  g_free (csr->col_ptr);
+  g_free (csr->col_row);
+  g_free (csr->col_val);
   g_free (csr);
+}
+
+/* col_row and col_val from the rows: row by row, so that each column's rows increase */
+static void
+fill_columns (PlCsr *csr)
+{
+  g_autofree int32_t *next = g_memdup2 (csr->col_ptr, sizeof (int32_t) * ((gsize) csr->n_cols + 1));
+
+  for (guint o = 0; o < csr->n_rows; o++)
+    for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
+      {
+        int32_t at = next[csr->col[k]]++;
+
+        csr->col_row[at] = (uint16_t) o;
+        csr->col_val[at] = csr->val[k];
+      }
 }
 
 void
@@ -123,6 +142,30 @@ pl_csr_refresh_values (PlCsr       *csr,
       for (int32_t k = csr->row_ptr[o]; k < csr->row_ptr[o + 1]; k++)
         csr->val[k] = row[csr->col[k]];
     }
+  if (csr->col_ptr != NULL)
+    fill_columns (csr);
+}
+
+gboolean
+pl_csr_add_columns (PlCsr *csr)
+{
+  g_return_val_if_fail (csr != NULL, FALSE);
+
+  if (csr->col_ptr != NULL)
+    return TRUE;
+  if (csr->n_rows > G_MAXUINT16 + 1u)
+    return FALSE;
+
+  csr->col_ptr = g_new0 (int32_t, (gsize) csr->n_cols + 1);
+  for (guint32 k = 0; k < csr->nnz; k++)
+    csr->col_ptr[csr->col[k] + 1]++;
+  for (guint j = 0; j < csr->n_cols; j++)
+    csr->col_ptr[j + 1] += csr->col_ptr[j];
+  csr->col_row = g_new (uint16_t, MAX (csr->nnz, 1));
+  csr->col_val = g_new (float, MAX (csr->nnz, 1));
+  fill_columns (csr);
+
+  return TRUE;
 }
 
 gsize
@@ -255,6 +298,64 @@ mv_avx2 (float       *out,
 }
 #endif
 
+/* out = A·x by columns over the nonzero inputs @nz (m of them, increasing): out[row] +=
+ * val·x[j] over column j's kept entries, the columns in increasing order (a fixed order, and no
+ * vector code: the same result on every machine). Skipping x[j] = 0 changes no sum of finite
+ * weights: its terms are ±0. On the EPYC a processed entry costs about 0.5 ns and a column
+ * about 4 (a fit of per-layer timings: this VM exposes no hardware counters to say where it
+ * goes). Ordering the columns by length (predictable loop exits), two columns at once,
+ * prefetching the next columns, fixed blocks of 4 entries, two output copies for alternate
+ * columns and 8-row vector tiles (1.3 kept weights per tile at 90%) were each measured no
+ * faster, most slower; listing the nonzero inputs with AVX2 (compare, movemask, a table of
+ * offsets) saved under 0.1 µs of a 9 µs forward. */
+static void
+mv_columns (float         *restrict out,
+            const PlCsr   *csr,
+            const float   *restrict x,
+            const guint32 *restrict nz,
+            guint          m)
+{
+  const int32_t *restrict ptr = csr->col_ptr;
+  const uint16_t *restrict row = csr->col_row;
+  const float *restrict val = csr->col_val;
+
+  memset (out, 0, sizeof (float) * csr->n_rows);
+  for (guint i = 0; i < m; i++)
+    {
+      guint j = nz[i];
+      float xj = x[j];
+      int32_t k = ptr[j], end = ptr[j + 1];
+
+      for (; k + 4 <= end; k += 4)
+        {
+          out[row[k]] += val[k] * xj;
+          out[row[k + 1]] += val[k + 1] * xj;
+          out[row[k + 2]] += val[k + 2] * xj;
+          out[row[k + 3]] += val[k + 3] * xj;
+        }
+      for (; k < end; k++)
+        out[row[k]] += val[k] * xj;
+    }
+}
+
+/* nz ← the indices of x's nonzero entries, in increasing order, without branches; their number */
+static guint
+list_nonzero (guint32     *restrict nz,
+              const float *restrict x,
+              guint                 n)
+{
+  guint m = 0;
+
+  for (guint j = 0; j < n; j++)
+    {
+      nz[m] = j;
+      m += x[j] != 0.0f;
+    }
+  return m;
+}
+
+#define NZ_STACK 4096   /* inputs listed on the stack; wider layers allocate */
+
 typedef void (*MvFunc) (float *, const PlCsr *, const float *);
 
 /* Picked once; not an ifunc, which ThreadSanitizer cannot run (pl-simd.h). */
@@ -271,10 +372,8 @@ pick_mv (void)
   return mv_default;
 }
 
-void
-pl_csr_mv (float       *out,
-           const PlCsr *csr,
-           const float *x)
+static MvFunc
+get_mv (void)
 {
   static MvFunc mv = NULL;
   MvFunc f = g_atomic_pointer_get (&mv);
@@ -284,7 +383,57 @@ pl_csr_mv (float       *out,
       f = pick_mv ();
       g_atomic_pointer_set (&mv, f);
     }
-  f (out, csr, x);
+  return f;
+}
+
+void
+pl_csr_mv (float       *out,
+           const PlCsr *csr,
+           const float *x)
+{
+  guint32 stack[NZ_STACK];
+  g_autofree guint32 *heap = NULL;
+  guint32 *nz = stack;
+  double by_rows, by_cols;
+  gsize e = 0;
+  guint m;
+
+  if (csr->col_ptr == NULL)
+    {
+      get_mv () (out, csr, x);
+      return;
+    }
+  if (csr->n_cols > NZ_STACK)
+    nz = heap = g_new (guint32, csr->n_cols);
+  m = list_nonzero (nz, x, csr->n_cols);
+  for (guint i = 0; i < m; i++)
+    e += (gsize) (csr->col_ptr[nz[i] + 1] - csr->col_ptr[nz[i]]);
+  by_rows = PL_CSR_NS_ROW_ENTRY * csr->nnz + PL_CSR_NS_ROW * csr->n_rows;
+  by_cols = PL_CSR_NS_SCAN * csr->n_cols + PL_CSR_NS_COLUMN * m + PL_CSR_NS_COL_ENTRY * (double) e;
+  if (by_cols <= by_rows)
+    mv_columns (out, csr, x, nz, m);
+  else
+    get_mv () (out, csr, x);
+}
+
+gboolean
+pl_csr_mv_pays (const PlCsr *csr,
+                const float *x)
+{
+  double dense = PL_CSR_NS_DENSE_WEIGHT * csr->n_rows * csr->n_cols + PL_CSR_NS_DENSE_CALL;
+  double by_rows = PL_CSR_NS_ROW_ENTRY * csr->nnz + PL_CSR_NS_ROW * csr->n_rows;
+  double by_cols;
+  guint m = 0;
+
+  if (by_rows < dense)
+    return TRUE;
+  if (csr->col_ptr == NULL || PL_CSR_NS_SCAN * csr->n_cols >= dense)
+    return FALSE;
+  for (guint j = 0; j < csr->n_cols; j++)
+    m += x[j] != 0.0f;
+  by_cols = PL_CSR_NS_SCAN * csr->n_cols + PL_CSR_NS_COLUMN * m
+            + PL_CSR_NS_COL_ENTRY * (double) csr->nnz * m / MAX (csr->n_cols, 1);
+  return by_cols < dense;
 }
 
 /* out (n_cols) = dᵀA for one sample: a scatter of every kept row */

@@ -50,6 +50,9 @@ typedef struct {
   PlMethod          method;
   PlScheduleConfig *schedule;   /* owned */
   gboolean          adopt;
+  /* reproduce (pl-engine-reproduce.c); text: the data spec, or NULL for the loaded data */
+  PlPaper             paper;
+  PlReproduceOptions  reproduce;
 } PlCommand;
 
 typedef struct {
@@ -58,6 +61,7 @@ typedef struct {
   gboolean         ok;
   GError          *error;    /* owned, or NULL */
   PlSparseReport  *report;   /* owned: the result of measure-sparse, or NULL */
+  PlReproduceResult *reproduction; /* owned: the result of reproduce, or NULL */
 } PlEvent;
 
 typedef struct _PlWorker PlWorker;
@@ -88,6 +92,7 @@ struct _PlEngine
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */
   PlSparseReport *sparse_report; /* main thread: the newest measure-sparse result, or NULL */
+  PlReproduceResult *reproduction; /* main thread: the newest reproduce result, or NULL */
   PlWorker      *worker;        /* handed to the worker thread; freed by it */
 };
 
@@ -126,9 +131,11 @@ PlSnapshot *_pl_snapshot_copy_resized (const PlSnapshot *self,
                                        guint             n_layers);
 
 /* pl-engine-sparse.c: runs measure-sparse or export-compact on the worker and returns the
- * event that reports it. (transfer full) */
-PlEvent   *_pl_engine_sparse_run (PlEngine   *self,
-                                  PlCommand  *cmd);
+ * event that reports it; latency is timed on @data's test samples when given and they fit the
+ * model. (transfer full) */
+PlEvent   *_pl_engine_sparse_run (PlEngine     *self,
+                                  PlCommand    *cmd,
+                                  const PlData *data);
 
 /* pl-engine-worker.c */
 PlWorker  *_pl_worker_new        (PlEngine   *engine);

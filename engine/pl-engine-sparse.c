@@ -7,7 +7,8 @@
 #include "pl-engine-private.h"
 #include "pl-safetensors.h"
 
-#define ROUNDS 7   /* timed rounds of each form at each batch size; medians reported */
+#define ROUNDS 7        /* timed rounds of each form at each batch size; medians reported */
+#define MAX_INPUTS 1024 /* test samples the timed forwards cycle through */
 
 void
 pl_sparse_report_free (PlSparseReport *report)
@@ -20,9 +21,10 @@ pl_sparse_report_free (PlSparseReport *report)
 }
 
 static PlSparseReport *
-measure (PlEngine  *self,
-         PlMlp     *model,
-         GError   **error)
+measure (PlEngine      *self,
+         PlMlp         *model,
+         const PlData  *data,
+         GError       **error)
 {
   g_autoptr(PlSparseReport) report = g_new0 (PlSparseReport, 1);
   g_autoptr(PlForwards) fw = NULL;
@@ -31,6 +33,9 @@ measure (PlEngine  *self,
   pl_mlp_apply_masks (model);
   /* the engine's threads, as for evaluation: the UI keeps its core */
   fw = pl_forwards_new (model, 256, self->threads);
+  /* timed on the loaded data's test samples when they fit the model, as the model would run */
+  if (data != NULL && data->test != NULL && data->test->n > 0 && data->n_features == model->sizes[0])
+    pl_forwards_set_inputs (fw, data->test->x, MIN (data->test->n, MAX_INPUTS));
   if (!pl_latency_measure (fw, 1, ROUNDS, &report->batch1, NULL, error)
       || !pl_latency_measure (fw, 256, ROUNDS, &report->batch256, NULL, error))
     return NULL;
@@ -41,8 +46,9 @@ measure (PlEngine  *self,
 }
 
 PlEvent *
-_pl_engine_sparse_run (PlEngine  *self,
-                       PlCommand *cmd)
+_pl_engine_sparse_run (PlEngine     *self,
+                       PlCommand    *cmd,
+                       const PlData *data)
 {
   PlEvent *ev = g_new0 (PlEvent, 1);
 
@@ -50,7 +56,7 @@ _pl_engine_sparse_run (PlEngine  *self,
   ev->command = cmd->kind;
   ev->id = cmd->id;
   if (cmd->kind == PL_ENGINE_COMMAND_MEASURE_SPARSE)
-    ev->report = measure (self, cmd->model, &ev->error);
+    ev->report = measure (self, cmd->model, data, &ev->error);
   else
     {
       g_autoptr(PlMlp) small = NULL;

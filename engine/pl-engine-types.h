@@ -38,6 +38,7 @@ typedef enum {
   PL_ENGINE_COMMAND_SAVE_SESSION,
   PL_ENGINE_COMMAND_SCHEDULE,
   PL_ENGINE_COMMAND_PRUNE_OBS,
+  PL_ENGINE_COMMAND_REPRODUCE,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

@@ -167,6 +167,10 @@ void      _pl_worker_do_train          (PlWorker         *w,
 void      _pl_worker_do_sweep          (PlWorker         *w,
                                         PlCommand        *cmd);
 
+/* pl-engine-reproduce.c */
+void      _pl_worker_do_reproduce      (PlWorker         *w,
+                                        PlCommand        *cmd);
+
 /* pl-engine-obs.c */
 void      _pl_worker_do_prune_obs      (PlWorker         *w,
                                         PlCommand        *cmd);

@@ -799,7 +799,7 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
     case PL_ENGINE_COMMAND_EXPORT_COMPACT:
-      _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd));
+      _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd, w->data));
       break;
     case PL_ENGINE_COMMAND_LOAD_SESSION:
       do_load_session (w, cmd);
@@ -812,6 +812,9 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_PRUNE_OBS:
       _pl_worker_do_prune_obs (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_REPRODUCE:
+      _pl_worker_do_reproduce (w, cmd);
       break;
     default:
       g_assert_not_reached ();

@@ -76,6 +76,7 @@ _pl_event_free (gpointer data)
 
   g_clear_error (&ev->error);
   g_clear_pointer (&ev->report, pl_sparse_report_free);
+  g_clear_pointer (&ev->reproduction, pl_reproduce_result_free);
   g_free (ev);
 }
 
@@ -228,6 +229,11 @@ deliver_cb (gpointer data)
           g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
           self->sparse_report = g_steal_pointer (&ev->report);
         }
+      if (ev->reproduction != NULL)
+        {
+          g_clear_pointer (&self->reproduction, pl_reproduce_result_free);
+          self->reproduction = g_steal_pointer (&ev->reproduction);
+        }
       if (ev->error != NULL)
         g_signal_emit (self, signals[SIGNAL_ERROR], 0, ev->error);
       if (ev->command != PL_ENGINE_COMMAND_NONE)
@@ -330,6 +336,7 @@ pl_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->snapshot, pl_snapshot_unref);
   g_clear_pointer (&self->sparse_report, pl_sparse_report_free);
+  g_clear_pointer (&self->reproduction, pl_reproduce_result_free);
   g_async_queue_unref (self->queue);
   g_ptr_array_unref (self->cancellables);
   g_main_context_unref (self->context);
@@ -737,6 +744,33 @@ pl_engine_prune_obs (PlEngine *self,
   cmd->value = sparsity;
   cmd->cancellable = g_cancellable_new ();
   return enqueue (self, cmd);
+}
+
+guint
+pl_engine_reproduce (PlEngine                 *self,
+                     PlPaper                   paper,
+                     const PlReproduceOptions *options,
+                     const char               *data_spec)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+  g_return_val_if_fail (paper < PL_N_PAPERS && options != NULL, 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_REPRODUCE);
+  cmd->paper = paper;
+  cmd->reproduce = *options;
+  cmd->text = g_strdup (data_spec);
+  cmd->cancellable = g_cancellable_new ();
+  return enqueue (self, cmd);
+}
+
+const PlReproduceResult *
+pl_engine_get_reproduction (PlEngine *self)
+{
+  g_return_val_if_fail (PL_IS_ENGINE (self), NULL);
+
+  return self->reproduction;
 }
 
 guint

@@ -42,6 +42,9 @@
  * While training (or paused) or sweeping the worker takes: preview, clear-preview, set-strategy,
  * save-model, pause, resume, stop. Other commands that arrive then fail with PL_ENGINE_ERROR_BUSY.
  *
+ * A reproduce command (pl_engine_reproduce) is long, too: commands sent while it runs wait
+ * until it ends (pl_engine_stop() ends it early).
+ *
  * Undo: apply-prune, prune-obs, fine-tune, rewind and train push the parameters and masks they change;
  * pl_engine_undo() restores the newest (up to 16 kept). A new or loaded model clears the stack.
  *
@@ -55,6 +58,7 @@
 #include "pl-dataset.h"
 #include "pl-latency.h"
 #include "pl-mlp.h"
+#include "pl-reproduce.h"
 #include "pl-schedule.h"
 #include "pl-score.h"
 #include "pl-session.h"
@@ -188,6 +192,21 @@ guint             pl_engine_run_schedule     (PlEngine                *self,
  * between two column blocks and leaves the model as it was (ok). State BUSY. */
 guint             pl_engine_prune_obs        (PlEngine             *self,
                                               double                sparsity);
+
+/* Runs a paper's experiment (pl_reproduce_run, pl-reproduce.h) with @options (copied; its
+ * threads: 0 for the engine's) on the data of @data_spec (loaded with the default options, as
+ * prunelab-cli reproduce does), or on the engine's data when @data_spec is NULL. The model,
+ * the strategy and the curves are not touched: the experiment trains its own networks. While
+ * it runs the snapshots say BUSY, command REPRODUCE, progress unknown (< 0) and
+ * progress_text the stage (pl_reproduce_run's progress lines); pl_engine_stop() cancels it
+ * (ok, no result). When ::done reports it ok, pl_engine_get_reproduction() holds the result;
+ * on failure (no data, no validation split, a spec that does not load) ::error says why. */
+guint             pl_engine_reproduce        (PlEngine                 *self,
+                                              PlPaper                   paper,
+                                              const PlReproduceOptions *options,
+                                              const char               *data_spec);
+/* The newest reproduce result delivered, or NULL. (transfer none) */
+const PlReproduceResult *pl_engine_get_reproduction (PlEngine         *self);
 
 /* Sparsity-vs-accuracy curves on the evaluation split, one per score and seed, with the
  * strategy's scope, invert, exclude_output and allow_empty: @points target sparsities from 0 to

@@ -12,6 +12,7 @@
 #include "pl-blas.h"
 #include "pl-error.h"
 #include "pl-eval.h"
+#include "pl-train-private.h"
 #include "pl-nn.h"
 #include "pl-optim.h"
 #include "pl-rng.h"
@@ -582,6 +583,7 @@ pl_l0_train (PlL0                 *self,
   g_autofree float *good_la = NULL;
   g_autofree float *test_gates = NULL;
   guint64 steps_per_epoch, steps_total, step = 0;
+  PlTrainReport report;
   int blas_threads_before;
   gboolean ok = TRUE;
   PlRng rng;
@@ -626,6 +628,7 @@ pl_l0_train (PlL0                 *self,
     order[i] = i;
   steps_per_epoch = (train->n + bs - 1) / bs;
   steps_total = steps_per_epoch * c->epochs;
+  report = (PlTrainReport) { progress, user_data, c->epochs, steps_total };
   pl_rng_init (&rng, c->seed);
   pl_mlp_apply_masks (model);
 
@@ -687,43 +690,25 @@ pl_l0_train (PlL0                 *self,
           loss_sum += ce * n;
           correct_sum += correct;
 
-          if (progress != NULL)
-            {
-              PlTrainProgress p = {
-                .epoch = rec.epoch, .epochs = c->epochs, .step = step,
-                .steps_total = steps_total, .batch_loss = ce,
-              };
-              progress (&p, user_data);
-            }
+          _pl_train_report_step (&report, rec.epoch, step, ce, 0.0);
         }
 
       rec.seconds = (g_get_monotonic_time () - t0) / 1e6;
       if (!ok)
         break;
 
-      rec.train_loss = loss_sum / train->n;
-      rec.train_accuracy = (double) correct_sum / train->n;
-      rec.val_loss = rec.val_accuracy = NAN;
-      if (val != NULL && val->n > 0)
-        {
-          g_autoptr(PlEvaluation) ev = NULL;
+      {
+        g_autoptr(PlEvaluation) ev = NULL;
 
-          for (gsize j = 0; j < ng; j++)
-            test_gates[j] = (float) pl_hard_concrete_test (self->log_alpha[j], c->gamma, c->zeta);
-          make_effective (self, model, test_gates);
-          ev = pl_evaluate (self->eff, val, NULL);
-          rec.val_loss = ev->loss;
-          rec.val_accuracy = ev->accuracy;
-        }
-
-      if (progress != NULL)
-        {
-          PlTrainProgress p = {
-            .epoch = rec.epoch, .epochs = c->epochs, .step = step, .steps_total = steps_total,
-            .batch_loss = rec.train_loss, .epoch_done = TRUE, .record = &rec,
-          };
-          progress (&p, user_data);
-        }
+        if (val != NULL && val->n > 0)
+          {
+            for (gsize j = 0; j < ng; j++)
+              test_gates[j] = (float) pl_hard_concrete_test (self->log_alpha[j], c->gamma, c->zeta);
+            make_effective (self, model, test_gates);
+            ev = pl_evaluate (self->eff, val, NULL);
+          }
+        _pl_train_finish_epoch (&report, &rec, loss_sum, correct_sum, train->n, ev, NULL, step);
+      }
     }
 
   pl_blas_set_threads (blas_threads_before);

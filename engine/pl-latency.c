@@ -19,6 +19,7 @@
 #include "pl-team.h"
 
 #define MIN_SAMPLE_USEC 2000   /* a timed sample repeats the forward for at least this long */
+#define RANDOM_INPUTS   256    /* samples of random inputs cycled through without set_inputs */
 
 struct _PlForwards {
   const PlMlp *model;                     /* borrowed */
@@ -29,6 +30,8 @@ struct _PlForwards {
   PlTeam      *team;                      /* owned, NULL for one thread */
   float       *scratch;                   /* owned: the CSR products' */
   float       *act[2];                    /* owned: ping-pong (max_batch, max width) */
+  float       *inputs;                    /* owned: (n_inputs, n_in), or NULL for random */
+  guint        n_inputs;
   PlMetrics    metrics;
 };
 
@@ -68,6 +71,7 @@ pl_forwards_new (const PlMlp *model,
                                             i > 0 ? model->layers[i - 1].neuron_mask : NULL,
                                             l->n_out, l->n_in);
       g_assert (self->csr[i] != NULL);  /* a PlMlp layer has fewer than 2³¹ weights in practice */
+      pl_csr_add_columns (self->csr[i]);
       scratch = MAX (scratch, pl_csr_scratch_floats (self->csr[i], threads));
     }
   for (guint i = 0; i <= model->n_layers; i++)
@@ -93,7 +97,21 @@ pl_forwards_free (PlForwards *self)
   g_free (self->scratch);
   g_free (self->act[0]);
   g_free (self->act[1]);
+  g_free (self->inputs);
   g_free (self);
+}
+
+void
+pl_forwards_set_inputs (PlForwards  *self,
+                        const float *x,
+                        guint        n)
+{
+  g_return_if_fail (self != NULL && (n == 0 || x != NULL));
+
+  g_clear_pointer (&self->inputs, g_free);
+  self->n_inputs = n;
+  if (n > 0)
+    self->inputs = g_memdup2 (x, sizeof (float) * n * self->model->sizes[0]);
 }
 
 const float *
@@ -114,7 +132,12 @@ pl_forwards_run (PlForwards    *self,
 
       out = self->act[i & 1];
       /* out (n, n_out) = in (n, n_in) · Wᵀ */
-      if (kind == PL_FORWARD_CSR)
+      /* one sample: each layer by pl_csr_mv, or by sgemv when pl-csr.h's cost model expects the
+       * dense product on this input to be faster (a small, dense-ish last layer) */
+      if (kind == PL_FORWARD_CSR && n == 1 && !pl_csr_mv_pays (self->csr[i], in))
+        cblas_sgemv (CblasRowMajor, CblasNoTrans, l->n_out, l->n_in,
+                     1.0f, l->w, l->n_in, in, 1, 0.0f, out, 1);
+      else if (kind == PL_FORWARD_CSR)
         {
           if (n == 1)
             pl_csr_mv (out, self->csr[i], in);
@@ -163,14 +186,22 @@ pl_latency_measure (PlForwards    *self,
   guint reps[PL_N_FORWARDS];
   double flops_compact = 0.0, bytes_masked = 0.0, worst = 0.0, top = 0.0;
   int blas_before;
+  guint pool, starts;
   PlRng rng;
 
   g_return_val_if_fail (batch > 0 && batch <= self->max_batch && rounds > 0, FALSE);
 
-  x = g_new (float, (gsize) batch * n_in);
+  /* a pool of at least one batch, cycled through: the inputs given, repeated if fewer */
+  pool = MAX (batch, self->n_inputs > 0 ? self->n_inputs : RANDOM_INPUTS);
+  x = g_new (float, (gsize) pool * n_in);
   pl_rng_init (&rng, 15);
-  for (gsize k = 0; k < (gsize) batch * n_in; k++)
-    x[k] = (float) pl_rng_uniform (&rng);
+  for (guint s = 0; s < pool; s++)
+    if (self->n_inputs > 0)
+      memcpy (x + (gsize) s * n_in, self->inputs + (gsize) (s % self->n_inputs) * n_in,
+              sizeof (float) * n_in);
+    else
+      for (guint j = 0; j < n_in; j++)
+        x[(gsize) s * n_in + j] = (float) pl_rng_uniform (&rng);
   blas_before = pl_blas_set_threads ((int) self->threads);
 
   /* the check: CSR and compacted against dense */
@@ -192,6 +223,7 @@ pl_latency_measure (PlForwards    *self,
       return FALSE;
     }
 
+  starts = pool - batch + 1;
   /* how many forwards make a sample of MIN_SAMPLE_USEC, from one timed call each */
   for (PlForwardKind kind = 0; kind < PL_N_FORWARDS; kind++)
     {
@@ -215,7 +247,7 @@ pl_latency_measure (PlForwards    *self,
           }
         t0 = g_get_monotonic_time ();
         for (guint k = 0; k < reps[kind]; k++)
-          pl_forwards_run (self, kind, x, batch);
+          pl_forwards_run (self, kind, x + (gsize) ((guint64) k * batch % starts) * n_in, batch);
         ms[(gsize) kind * rounds + r] = (g_get_monotonic_time () - t0) / 1e3 / reps[kind];
       }
   pl_blas_set_threads (blas_before);

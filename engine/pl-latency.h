@@ -5,7 +5,9 @@
  *   dense      cblas_sgemv (one sample) or cblas_sgemm (a batch) on the masked weights, the way
  *              a pruned model runs when only a mask is kept (torch.nn.utils.prune);
  *   CSR        every layer's effective weights (kept, between live neurons) in CSR (pl-csr.h):
- *              pl_csr_mv for one sample, pl_csr_mm for a batch;
+ *              pl_csr_mm for a batch; for one sample, per layer and call as pl-csr.h's cost
+ *              model picks: pl_csr_mv (by rows with gathers, or by columns skipping the
+ *              input's zeros), or sgemv on the masked weights for a layer left dense-ish;
  *   compacted  the dense network without its dead neurons (pl-compact.h), by sgemv / sgemm.
  * Each is checked against the dense output first (pl_latency_measure fails when one differs by
  * more than 1e-4 of the largest output), then timed: rounds of the three, interleaved so that
@@ -64,7 +66,15 @@ const float *pl_forwards_run     (PlForwards    *self,
                                   const float   *x,
                                   guint          n);
 
-/* Checks and times the three on a batch of @batch random inputs, @rounds rounds (≥ 1).
+/* The inputs pl_latency_measure times on: a copy of the first @n samples of @x (n, n_in), e.g.
+ * a dataset's test images, whose zeros (the pixels of the background) the CSR column form
+ * skips as it would in use. Without it the inputs are uniform in [0, 1), which have no zeros. */
+void         pl_forwards_set_inputs (PlForwards  *self,
+                                     const float *x,
+                                     guint        n);
+/* Checks and times the three on batches of @batch inputs (pl_forwards_set_inputs, or random),
+ * @rounds rounds (≥ 1); successive forwards take successive samples, cycling through them, so
+ * that no form is timed on one input it may have learnt (branch predictors do).
  * Fails with G_IO_ERROR_CANCELLED, or PL_TRAIN_ERROR_FAILED when a form's outputs differ. */
 gboolean     pl_latency_measure  (PlForwards    *self,
                                   guint          batch,

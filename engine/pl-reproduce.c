@@ -295,6 +295,9 @@ typedef struct {
   guint64                    last_step;
   GPtrArray                 *kept;       /* PlMlp: the model of every point, or NULL */
   GArray                    *stops;      /* double: early-stopping iteration of every point */
+  /* progress: the seed's points measured, of n_points */
+  guint                      points_done;
+  guint                      n_points;
 } Ctx;
 
 static void
@@ -315,7 +318,10 @@ say (Ctx        *ctx,
   va_start (args, format);
   line = g_strdup_vprintf (format, args);
   va_end (args);
-  ctx->progress (line, ctx->user_data);
+  ctx->progress (line,
+                 (ctx->seed + MIN (1.0, (double) ctx->points_done / MAX (ctx->n_points, 1)))
+                 / MAX (ctx->s->seeds, 1),
+                 ctx->user_data);
 }
 
 /* LeNet-300-100 for the data: N-300-100-K, ReLU. */
@@ -475,6 +481,7 @@ schedule_cb (const PlScheduleProgress *sp,
           ctx->best_step = 0;
         }
       g_array_append_val (ctx->result->points, p);
+      ctx->points_done++;
       say (ctx, _("seed %llu: %s level %u: %.2f%% of the weights pruned, test accuracy %.2f%%"),
            (unsigned long long) ctx->seed, ctx->curve, p.level, 100 * p.sparsity,
            100 * p.test_accuracy);
@@ -654,6 +661,7 @@ run_frankle2019 (Ctx     *ctx,
       p.early_stop = ctx->best_step > 0 ? (double) ctx->best_step : NAN;
       racc[k] = p.test_accuracy;
       g_array_append_val (ctx->result->points, p);
+      ctx->points_done++;
       say (ctx, _("seed %llu: %s level %u: %.2f%% of the weights pruned, test accuracy %.2f%%"),
            (unsigned long long) ctx->seed, "reinit", k, 100 * p.sparsity, 100 * p.test_accuracy);
     }
@@ -937,11 +945,26 @@ pl_reproduce_run (PlPaper                    paper,
   ctx.cancellable = cancellable;
   ctx.result = result;
 
+  /* the points a seed measures: han2015 and the tickets the levels 0 … rounds of the iterative
+   * schedule, then the re-initialisations of levels 1 … rounds; the others levels 0 … targets
+   * of each strategy or score */
+  {
+    Strategy st[4];
+    double ratios[TANAKA_MAX_POINTS];
+    guint rounds = MAX (result->settings.rounds, 1);
+
+    ctx.n_points = paper == PL_PAPER_HAN2015 ? rounds + 1
+                   : paper == PL_PAPER_FRANKLE2019 ? 2 * rounds + 1
+                   : paper == PL_PAPER_BLALOCK2020 ? blalock_strategies (result, st) * (G_N_ELEMENTS (blalock_ratios) + 1)
+                   : G_N_ELEMENTS (tanaka_scores) * (tanaka_ratios (result->quick, ratios) + 1);
+  }
+
   for (guint seed = 0; seed < result->settings.seeds; seed++)
     {
       gboolean ok = FALSE;
 
       ctx.seed = seed;
+      ctx.points_done = 0;
       switch (paper)
         {
         case PL_PAPER_HAN2015:

@@ -137,8 +137,11 @@ typedef struct {
 void pl_reproduce_result_free (PlReproduceResult *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlReproduceResult, pl_reproduce_result_free)
 
-/* Called with a line of progress (translated, no newline). */
+/* Called with a line of progress (translated, no newline) and the share of the run done, 0 … 1,
+ * rising: over the seeds, and within a seed the measured points of the paper's curves against
+ * the number it makes (the dense training before the first point counts as 0). */
 typedef void (*PlReproduceProgressFunc) (const char *line,
+                                         double      fraction,
                                          gpointer    user_data);
 
 /* Runs @paper on @data (train, val, test): validation data are needed (the early-stopping

@@ -37,6 +37,17 @@ typedef void (*PlSensitivityProgressFunc) (const PlSensitivity *sensitivity,
                                            guint                level,
                                            gpointer             user_data);
 
+/* Prunes a copy of the model with layer @layer alone at sparsity @level (the others as they
+ * are) and evaluates it: @sparsity the layer's reached, @accuracy and @loss on the evaluation
+ * set. FALSE with the error. */
+typedef gboolean (*PlSensitivityEvalFunc) (guint     layer,
+                                           double    level,
+                                           double   *sparsity,
+                                           double   *accuracy,
+                                           double   *loss,
+                                           gpointer  eval_data,
+                                           GError  **error);
+
 /* @levels: n_levels sparsities in [0, 1]. (transfer full) */
 PlSensitivity *pl_sensitivity_new  (guint                      n_layers,
                                     const double              *levels,
@@ -54,6 +65,16 @@ gboolean       pl_sensitivity_run  (PlSensitivity             *self,
                                     gpointer                   user_data,
                                     GCancellable              *cancellable,
                                     GError                   **error);
+
+/* The loop of pl_sensitivity_run() over any model: every layer with @self->pruned set, every
+ * level, through @eval; the caller sets pruned, dense_accuracy and dense_loss before. */
+gboolean       pl_sensitivity_run_with (PlSensitivity             *self,
+                                        PlSensitivityEvalFunc      eval,
+                                        gpointer                   eval_data,
+                                        PlSensitivityProgressFunc  progress,
+                                        gpointer                   user_data,
+                                        GCancellable              *cancellable,
+                                        GError                   **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlSensitivity, pl_sensitivity_free)
 

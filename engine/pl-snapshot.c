@@ -52,6 +52,7 @@ snapshot_clear (gpointer data)
   g_clear_pointer (&self->preview_grid, pl_bytes_unref);
   g_free (self->arch);
   g_free (self->model_path);
+  g_free (self->progress_text);
   g_clear_pointer (&self->eval.class_accuracy, pl_bytes_unref);
   g_clear_pointer (&self->eval.confusion, pl_bytes_unref);
   g_clear_pointer (&self->training.history, pl_bytes_unref);
@@ -120,6 +121,7 @@ _pl_snapshot_copy_resized (const PlSnapshot *self,
   copy->preview_grid = ref_or_null (self->preview_grid);
   copy->arch = g_strdup (self->arch);
   copy->model_path = g_strdup (self->model_path);
+  copy->progress_text = g_strdup (self->progress_text);
   copy->eval.class_accuracy = ref_or_null (self->eval.class_accuracy);
   copy->eval.confusion = ref_or_null (self->eval.confusion);
   copy->training.history = ref_or_null (self->training.history);
@@ -297,6 +299,7 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SAVE_SESSION] = "save-session",
     [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
     [PL_ENGINE_COMMAND_PRUNE_OBS] = "prune-obs",
+    [PL_ENGINE_COMMAND_REPRODUCE] = "reproduce",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -330,6 +333,7 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SAVE_SESSION] = N_("saving the session"),
     [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
     [PL_ENGINE_COMMAND_PRUNE_OBS] = N_("pruning with reconstruction (OBS)"),
+    [PL_ENGINE_COMMAND_REPRODUCE] = N_("reproducing a paper"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)

@@ -129,6 +129,9 @@ typedef struct {
   PlEngineState      state;
   PlEngineCommand    command;        /* the command running (NONE when idle) */
   double             progress;       /* 0..1 of the command running; < 0 when unknown */
+  char              *progress_text;  /* owned: the stage of the command running, translated
+                                      * (reproduce: "seed 0: training the dense network"),
+                                      * or NULL */
   gboolean           can_undo;
   guint              undo_depth;
 

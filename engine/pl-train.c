@@ -12,6 +12,7 @@
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-nn.h"
+#include "pl-train-private.h"
 #include "pl-optim.h"
 #include "pl-rng.h"
 #include "pl-simd.h"
@@ -725,6 +726,48 @@ pl_trainer_get_train_seconds (PlTrainer *self)
   return self->train_seconds;
 }
 
+void
+_pl_train_report_step (const PlTrainReport *report,
+                       guint                epoch,
+                       guint64              step,
+                       double               batch_loss,
+                       double               grad_norm)
+{
+  PlTrainProgress p = {
+    .epoch = epoch, .epochs = report->epochs, .step = step, .steps_total = report->steps_total,
+    .batch_loss = batch_loss, .grad_norm = grad_norm,
+  };
+
+  if (report->progress != NULL)
+    report->progress (&p, report->user_data);
+}
+
+void
+_pl_train_finish_epoch (const PlTrainReport *report,
+                        PlEpochRecord       *rec,
+                        double               loss_sum,
+                        guint64              correct,
+                        guint                n_train,
+                        const PlEvaluation  *val,
+                        GArray              *history,
+                        guint64              step)
+{
+  PlTrainProgress p = {
+    .epoch = rec->epoch, .epochs = report->epochs, .step = step, .steps_total = report->steps_total,
+    .epoch_done = TRUE, .record = rec,
+  };
+
+  rec->train_loss = loss_sum / n_train;
+  rec->train_accuracy = (double) correct / n_train;
+  rec->val_loss = val != NULL ? val->loss : NAN;
+  rec->val_accuracy = val != NULL ? val->accuracy : NAN;
+  if (history != NULL)
+    g_array_append_val (history, *rec);
+  p.batch_loss = rec->train_loss;
+  if (report->progress != NULL)
+    report->progress (&p, report->user_data);
+}
+
 double
 pl_train_config_learning_rate (const PlTrainConfig *c,
                                guint                epoch,
@@ -812,6 +855,7 @@ pl_trainer_run (PlTrainer           *self,
   const PlTrainConfig *c;
   g_autofree guint32 *order = NULL;
   guint64 steps_per_epoch, steps_total, step = 0;
+  PlTrainReport report;
   int blas_threads_before;
   gboolean ok = TRUE;
 
@@ -845,6 +889,7 @@ pl_trainer_run (PlTrainer           *self,
     order[i] = i;
   steps_per_epoch = (train->n + c->batch_size - 1) / c->batch_size;
   steps_total = steps_per_epoch * c->epochs;
+  report = (PlTrainReport) { progress, user_data, c->epochs, steps_total };
 
   pl_mlp_apply_masks (model);
   self->masked = pl_mlp_n_pruned (model) > 0;
@@ -908,14 +953,7 @@ pl_trainer_run (PlTrainer           *self,
               plan_sparse (self);
             }
 
-          if (progress != NULL)
-            {
-              PlTrainProgress p = {
-                .epoch = rec.epoch, .epochs = c->epochs, .step = step,
-                .steps_total = steps_total, .batch_loss = loss, .grad_norm = grad_norm,
-              };
-              progress (&p, user_data);
-            }
+          _pl_train_report_step (&report, rec.epoch, step, loss, grad_norm);
         }
 
       rec.seconds = (g_get_monotonic_time () - t0) / 1e6;
@@ -923,29 +961,17 @@ pl_trainer_run (PlTrainer           *self,
       if (!ok)
         break;
 
-      rec.train_loss = loss_sum / train->n;
-      rec.train_accuracy = (double) correct_sum / train->n;
-      rec.val_loss = rec.val_accuracy = NAN;
-      if (val != NULL && val->n > 0)
-        {
-          g_autoptr(PlEvaluation) ev = NULL;
+      {
+        g_autoptr(PlEvaluation) ev = NULL;
 
-          pl_blas_set_threads (self->n_threads);
-          ev = pl_evaluate (model, val, NULL);
-          pl_blas_set_threads (1);
-          rec.val_loss = ev->loss;
-          rec.val_accuracy = ev->accuracy;
-        }
-      g_array_append_val (self->history, rec);
-
-      if (progress != NULL)
-        {
-          PlTrainProgress p = {
-            .epoch = rec.epoch, .epochs = c->epochs, .step = step, .steps_total = steps_total,
-            .batch_loss = rec.train_loss, .epoch_done = TRUE, .record = &rec,
-          };
-          progress (&p, user_data);
-        }
+        if (val != NULL && val->n > 0)
+          {
+            pl_blas_set_threads (self->n_threads);
+            ev = pl_evaluate (model, val, NULL);
+            pl_blas_set_threads (1);
+          }
+        _pl_train_finish_epoch (&report, &rec, loss_sum, correct_sum, train->n, ev, self->history, step);
+      }
     }
 
   pl_blas_set_threads (blas_threads_before);

@@ -4,11 +4,17 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include <math.h>
 
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
 #include "pl-conv-score.h"
+#include "pl-blas.h"
+#include "pl-conv-sweep.h"
+#include "pl-conv-train.h"
+#include "pl-eval.h"
 #include "pl-dataset.h"
 #include "pl-rng.h"
 #include "pl-test-cli.h"
@@ -179,9 +185,10 @@ test_train_and_eval (void)
                    "--sparsity", "0.5", NULL);
   g_assert_cmpint (refused.status, ==, 2);
   g_assert_nonnull (strstr (refused.err, "--score magnitude, random"));
-  pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude", NULL);
+  pl_test_run_cli (&refused2, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude",
+                   "--nm", "2:4", NULL);
   g_assert_cmpint (refused2.status, ==, 2);
-  g_assert_nonnull (strstr (refused2.err, "is a convolutional network"));
+  g_assert_nonnull (strstr (refused2.err, "--nm does not take a convolutional network yet"));
 }
 
 /* Filter masks of the conv layers in @path, in order, as "1100 110100" */
@@ -378,6 +385,415 @@ test_bad_arch_is_explained (void)
   g_assert_nonnull (strstr (r2.err, "does not fit"));
 }
 
+/* round(x) with halves to even, as the pruning rule counts */
+static gsize
+round_even (double x)
+{
+  return (gsize) nearbyint (x);
+}
+
+/* A trained conv net of two conv layers and a dense head, and the data the CLI loads for @spec. */
+static char *
+train_model (const char *name,
+             const char *spec,
+             PlData    **data)
+{
+  g_autofree char *model = g_strdup_printf ("%s/%s.safetensors", pl_test_tmp_dir (), name);
+  g_auto(PlTestRun) train = { 0 };
+  g_autoptr(GError) error = NULL;
+  PlDataOptions options = PL_DATA_OPTIONS_INIT;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-c6k3p1-m2-8-4",
+                   "--epochs", "3", "--batch", "32", "--lr", "0.05", "--out", model, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  *data = pl_data_load (spec, &options, &error);   /* the CLI's default split */
+  g_assert_no_error (error);
+  return g_steal_pointer (&model);
+}
+
+/* sweep on a conv net: every point's accuracy, loss and sparsity are those of the model pruned
+ * to its target by the engine's own functions and evaluated; the unstructured counts are
+ * round(s·n) of the n weights; the CSV has the MLP sweep's columns. */
+static void
+test_sweep (void)
+{
+  g_autofree char *train_csv = write_images ("conv3-train.csv", 400, 7);
+  g_autofree char *test_csv = write_images ("conv3-test.csv", 200, 8);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv3", spec, &data);
+  g_autofree char *csv = g_build_filename (pl_test_tmp_dir (), "conv3-sweep.csv", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+  g_autofree float *snip = NULL;
+  PlScoreOptions options = PL_SCORE_OPTIONS_INIT;
+  static const char * const modes[] = { "weights", "structured" };
+  gsize n_weights;
+
+  g_assert_no_error (error);
+  n_weights = pl_conv_net_n_weights (orig);
+  snip = g_new (float, n_weights);
+  options.n_batches = 8;
+  options.seed = 0;
+  g_assert_true (pl_conv_weight_scores (orig, PL_SCORE_SNIP, data->train, &options, snip, &error));
+  g_assert_no_error (error);
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_auto(PlTestRun) run = { 0 };
+      g_autoptr(JsonObject) o = NULL;
+      g_autofree char *text = NULL;
+      gboolean structured = m == 1;
+      JsonArray *points;
+      guint n_seen[3] = { 0, 0, 0 };
+
+      if (structured)
+        pl_test_run_cli (&run, cli_path, "sweep", "--model", model, "--data", spec, "--structured",
+                         "--score", "neuron-l2,fpgm,apoz", "--points", "5", "--json", NULL);
+      else
+        pl_test_run_cli (&run, cli_path, "sweep", "--model", model, "--data", spec, "--score",
+                         "magnitude,snip", "--scope", "layer", "--points", "6", "--csv", csv, "--json", NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      o = pl_test_parse_json (run.out);
+      g_assert_cmpstr (json_object_get_string_member (o, "command"), ==, "sweep");
+      points = json_object_get_array_member (o, "points");
+      g_assert_cmpuint (json_array_get_length (points), ==, structured ? 15 : 12);
+      for (guint k = 0; k < json_array_get_length (points); k++)
+        {
+          JsonObject *pt = json_array_get_object_element (points, k);
+          const char *score = json_object_get_string_member (pt, "score");
+          double target = json_object_get_double_member (pt, "target_sparsity");
+          g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+          g_autoptr(PlEvaluation) ev = NULL;
+          JsonArray *layers = json_object_get_array_member (pt, "layer_sparsity");
+          gsize dead = 0;
+
+          if (strcmp (score, "magnitude") == 0)
+            pl_conv_prune_magnitude (want, target, FALSE, FALSE);
+          else if (strcmp (score, "snip") == 0)
+            pl_conv_prune_scored (want, snip, target, FALSE, FALSE);
+          else if (strcmp (score, "neuron-l2") == 0)
+            pl_conv_prune_filters_by (want, target, PL_CONV_FILTER_L2);
+          else if (strcmp (score, "fpgm") == 0)
+            pl_conv_prune_filters_by (want, target, PL_CONV_FILTER_FPGM);
+          else
+            {
+              g_assert_cmpstr (score, ==, "apoz");
+              g_assert_cmpint (pl_conv_prune_channels (want, target, PL_CONV_CHANNEL_APOZ, data->train,
+                                                       MIN (8 * 256, data->train->n), &error), >=, 0);
+              g_assert_no_error (error);
+            }
+          n_seen[structured ? (score[0] == 'n' ? 0 : score[0] == 'f' ? 1 : 2) : (score[0] == 'm' ? 0 : 1)]++;
+          ev = pl_conv_evaluate (want, data->test, &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+          /* (the loss to float rounding: OpenBLAS may sum in another order on more threads) */
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "test_loss"), ev->loss, 1e-6);
+          g_assert_cmpfloat (json_object_get_double_member (pt, "sparsity"), ==,
+                             (double) pl_conv_net_n_pruned (want) / n_weights);
+          for (gsize f = 0; f < want->n_filters; f++)
+            dead += want->filter_masks[f] == 0.0f;
+          g_assert_cmpfloat (json_object_get_double_member (pt, "structural_sparsity"), ==,
+                             (double) dead / want->n_filters);
+          /* two conv layers and two dense ones */
+          g_assert_cmpuint (json_array_get_length (layers), ==, 4);
+          if (!structured)
+            {
+              /* per layer, round(s·n) of its n weights (one kept at least) */
+              static const gsize sizes[] = { 4 * 9, 6 * 4 * 9, 54 * 8, 8 * 4 };
+
+              for (guint i = 0; i < 4; i++)
+                g_assert_cmpfloat_with_epsilon (json_array_get_double_element (layers, i),
+                                                (double) MIN (round_even (target * sizes[i]), sizes[i] - 1) / sizes[i],
+                                                1e-12);
+            }
+          else
+            /* filter pruning: the dense output layer is untouched, conv1 loses round(s·4) of 4
+             * filters (one stays), so at least that share of its weights */
+            g_assert_cmpfloat (json_array_get_double_element (layers, 3), ==, 0.0);
+        }
+      for (guint i = 0; i < (structured ? 3u : 2u); i++)
+        g_assert_cmpuint (n_seen[i], ==, structured ? 5 : 6);
+      if (!structured)
+        {
+          g_assert_true (g_file_get_contents (csv, &text, NULL, &error));
+          g_assert_true (g_str_has_prefix (text, "score,seed,target_sparsity,sparsity,structural_sparsity,test_accuracy,test_loss,layers.0.sparsity,layers.1.sparsity,layers.2.sparsity,layers.3.sparsity\n"));
+        }
+    }
+}
+
+/* sweep --fine-tune-epochs on a conv net: every point is the model pruned to its target, then
+ * fine-tuned (masked, the trainer seeded by the sweep's seed) and evaluated — the same as done
+ * here with the engine's trainer on one OpenBLAS thread, as the CLI runs it */
+static void
+test_sweep_fine_tune (void)
+{
+  g_autofree char *train_csv = write_images ("conv7-train.csv", 300, 15);
+  g_autofree char *test_csv = write_images ("conv7-test.csv", 100, 16);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv7", spec, &data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+  g_auto(PlTestRun) run = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *points;
+  gsize n;
+  int before = pl_blas_set_threads (1);
+
+  g_assert_no_error (error);
+  n = pl_conv_net_n_weights (orig);
+  pl_test_run_cli (&run, cli_path, "sweep", "--model", model, "--data", spec, "--score", "magnitude",
+                   "--points", "3", "--max", "0.9", "--fine-tune-epochs", "1", "--lr", "0.02",
+                   "--batch", "32", "--seeds", "2", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  o = pl_test_parse_json (run.out);
+  points = json_object_get_array_member (o, "points");
+  g_assert_cmpuint (json_array_get_length (points), ==, 6);
+  for (guint k = 0; k < 6; k++)
+    {
+      JsonObject *pt = json_array_get_object_element (points, k);
+      double target = json_object_get_double_member (pt, "target_sparsity");
+      g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+      g_autoptr(PlConvTrainer) trainer = NULL;
+      g_autoptr(PlEvaluation) ev = NULL;
+      PlTrainConfig config;
+
+      g_assert_cmpint (json_object_get_int_member (pt, "seed"), ==, k / 3);
+      pl_conv_prune_magnitude (want, target, TRUE, FALSE);
+      pl_train_config_init (&config);
+      config.epochs = 1;
+      config.batch_size = 32;
+      config.lr = 0.02;
+      config.seed = k / 3;
+      trainer = pl_conv_trainer_new (want, &config);
+      g_assert_true (pl_conv_trainer_run (trainer, data->train, data->val, NULL, NULL, NULL, &error));
+      ev = pl_conv_evaluate (want, data->test, &error);
+      g_assert_no_error (error);
+      /* fine-tuning keeps the masks: round(s·n) of the n weights */
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "sparsity"),
+                                      (double) round_even (target * n) / n, 1e-12);
+      g_assert_cmpuint (pl_conv_net_n_pruned (want), ==, round_even (target * n));
+      g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "test_loss"), ev->loss, 1e-6);
+    }
+  pl_blas_set_threads (before);
+}
+
+/* sensitivity on a conv net: each layer alone at each level; the layer's sparsity is
+ * round(s·n)/n (one weight kept), or with a filter score its share of dead filters, the
+ * accuracy that of the engine's model pruned so */
+static void
+test_sensitivity (void)
+{
+  g_autofree char *train_csv = write_images ("conv4-train.csv", 400, 9);
+  g_autofree char *test_csv = write_images ("conv4-test.csv", 200, 10);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv4", spec, &data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+  g_auto(PlTestRun) run = { 0 };
+  g_auto(PlTestRun) refused = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  g_autoptr(PlEvaluation) dense = NULL;
+  static const gsize sizes[] = { 4 * 9, 6 * 4 * 9, 54 * 8, 8 * 4 };
+  static const guint shape[][2] = { { 9, 4 }, { 36, 6 }, { 54, 8 }, { 8, 4 } };
+  JsonArray *layers;
+
+  g_assert_no_error (error);
+  pl_test_run_cli (&run, cli_path, "sensitivity", "--model", model, "--data", spec, "--points", "4",
+                   "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  o = pl_test_parse_json (run.out);
+  dense = pl_conv_evaluate (orig, data->test, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (json_object_get_double_member (o, "dense_test_accuracy"), ==, dense->accuracy);
+  layers = json_object_get_array_member (o, "layers");
+  g_assert_cmpuint (json_array_get_length (layers), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      JsonObject *l = json_array_get_object_element (layers, i);
+      JsonArray *points = json_object_get_array_member (l, "points");
+      g_autofree char *name = g_strdup_printf ("layers.%u", i);
+
+      g_assert_cmpstr (json_object_get_string_member (l, "name"), ==, name);
+      g_assert_cmpint (json_object_get_int_member (l, "n_in"), ==, shape[i][0]);
+      g_assert_cmpint (json_object_get_int_member (l, "n_out"), ==, shape[i][1]);
+      g_assert_cmpuint (json_array_get_length (points), ==, 4);
+      for (guint j = 0; j < 4; j++)
+        {
+          JsonObject *pt = json_array_get_object_element (points, j);
+          double level = json_object_get_double_member (pt, "target_sparsity");
+          g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+          g_autoptr(PlEvaluation) ev = NULL;
+
+          pl_conv_prune_scored_layer (want, NULL, i, level, FALSE);
+          g_assert_cmpuint (pl_conv_net_n_pruned (want), ==, MIN (round_even (level * sizes[i]), sizes[i] - 1));
+          ev = pl_conv_evaluate (want, data->test, &error);
+          g_assert_no_error (error);
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "sparsity"),
+                                          (double) MIN (round_even (level * sizes[i]), sizes[i] - 1) / sizes[i],
+                                          1e-12);
+          g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+          /* (the loss to float rounding: OpenBLAS may sum in another order on more threads) */
+          g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "test_loss"), ev->loss, 1e-6);
+        }
+    }
+
+  /* filters: each conv layer alone loses min(round(s·c), c − 1) of its c filters */
+  {
+    g_auto(PlTestRun) filters = { 0 };
+    g_autoptr(JsonObject) f = NULL;
+    static const guint conv_index[] = { 0, 1 }, n_filters[] = { 4, 6 };
+
+    pl_test_run_cli (&filters, cli_path, "sensitivity", "--model", model, "--data", spec, "--score",
+                     "neuron-l1", "--points", "3", "--json", NULL);
+    g_assert_cmpint (filters.status, ==, 0);
+    f = pl_test_parse_json (filters.out);
+    g_assert_true (json_object_get_boolean_member (f, "structured"));
+    layers = json_object_get_array_member (f, "layers");
+    g_assert_cmpuint (json_array_get_length (layers), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonArray *points = json_object_get_array_member (json_array_get_object_element (layers, i), "points");
+
+        g_assert_cmpuint (json_array_get_length (points), ==, 3);
+        for (guint j = 0; j < 3; j++)
+          {
+            JsonObject *pt = json_array_get_object_element (points, j);
+            double level = json_object_get_double_member (pt, "target_sparsity");
+            g_autoptr(PlConvNet) want = pl_conv_net_copy (orig);
+            g_autoptr(PlEvaluation) ev = NULL;
+            guint c = n_filters[i];
+
+            g_assert_cmpuint (pl_conv_prune_filters_layer (want, conv_index[i], level, PL_CONV_FILTER_L1), ==,
+                              MIN (round_even (level * c), c - 1));
+            ev = pl_conv_evaluate (want, data->test, &error);
+            g_assert_no_error (error);
+            g_assert_cmpfloat (json_object_get_double_member (pt, "sparsity"), ==,
+                               (double) MIN (round_even (level * c), c - 1) / c);
+            g_assert_cmpfloat (json_object_get_double_member (pt, "test_accuracy"), ==, ev->accuracy);
+          }
+      }
+  }
+
+  pl_test_run_cli (&refused, cli_path, "sensitivity", "--model", model, "--data", spec, "--score",
+                   "apoz", NULL);
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_nonnull (strstr (refused.err, "sensitivity prunes a convolutional network’s weights by"));
+}
+
+/* schedule on a conv net: one-shot and iterative reach their targets (round(s·n) of every
+ * weight, the iterative rounds at 1 − (1 − s)^{k/K}), the saved last model is the last point;
+ * the methods not defined for conv nets are refused by name */
+static void
+test_schedule (void)
+{
+  g_autofree char *train_csv = write_images ("conv5-train.csv", 400, 11);
+  g_autofree char *test_csv = write_images ("conv5-test.csv", 200, 12);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv5", spec, &data);
+  g_autofree char *out = g_build_filename (pl_test_tmp_dir (), "conv5-last.safetensors", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) orig = pl_conv_net_load (model, &error);
+  g_autoptr(PlConvNet) last = NULL;
+  g_autoptr(PlEvaluation) ev = NULL;
+  g_auto(PlTestRun) run = { 0 };
+  g_auto(PlTestRun) refused = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *points;
+  JsonObject *final;
+  gsize n;
+
+  g_assert_no_error (error);
+  n = pl_conv_net_n_weights (orig);
+  pl_test_run_cli (&run, cli_path, "schedule", "--model", model, "--data", spec, "--method",
+                   "oneshot,iterative", "--sparsity", "0.5,0.8", "--rounds", "3", "--round-epochs", "1",
+                   "--fine-tune-epochs", "1", "--lr", "0.02", "--batch", "32", "--out", out, "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  o = pl_test_parse_json (run.out);
+  points = json_object_get_array_member (o, "points");
+  g_assert_cmpuint (json_array_get_length (points), ==, 3 + 4);
+  for (guint k = 0; k < json_array_get_length (points); k++)
+    {
+      JsonObject *pt = json_array_get_object_element (points, k);
+      const char *method = json_object_get_string_member (pt, "method");
+      guint level = (guint) json_object_get_int_member (pt, "level");
+      double target = level == 0 ? 0.0
+                      : strcmp (method, "oneshot") == 0 ? (level == 1 ? 0.5 : 0.8)
+                      : 1.0 - pow (0.2, level / 3.0);
+
+      g_assert_cmpfloat_with_epsilon (json_object_get_double_member (pt, "sparsity"),
+                                      (double) round_even (target * n) / n, 1e-12);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (pt, "layer_sparsity")), ==, 4);
+    }
+  final = json_array_get_object_element (points, json_array_get_length (points) - 1);
+  g_assert_cmpstr (json_object_get_string_member (final, "method"), ==, "iterative");
+  last = pl_conv_net_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pl_conv_net_n_pruned (last), ==, round_even (0.8 * n));
+  ev = pl_conv_evaluate (last, data->test, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (json_object_get_double_member (final, "test_accuracy"), ==, ev->accuracy);
+
+  pl_test_run_cli (&refused, cli_path, "schedule", "--model", model, "--data", spec, "--method",
+                   "oneshot,gradual", NULL);
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_nonnull (strstr (refused.err, "--method gradual does not take a convolutional network: it runs oneshot and iterative"));
+}
+
+/* plot on a conv net: the charts of its layers are drawn, those of an MLP's structure refused */
+static void
+test_plot (void)
+{
+  g_autofree char *train_csv = write_images ("conv6-train.csv", 200, 13);
+  g_autofree char *test_csv = write_images ("conv6-test.csv", 100, 14);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv6", spec, &data);
+  static const char * const kinds[] = { "heatmap", "histogram", "sparsity", "confusion" };
+  g_auto(PlTestRun) refused = { 0 };
+  g_autofree char *png = g_build_filename (pl_test_tmp_dir (), "conv6.png", NULL);
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      g_auto(PlTestRun) run = { 0 };
+
+      g_remove (png);
+      pl_test_run_cli (&run, cli_path, "plot", kinds[k], "--input", model, "--data", spec,
+                       "--layer", "1", "--out", png, NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+    }
+  /* the curves of a conv net's sweep and sensitivity results */
+  {
+    static const char * const commands[] = { "sweep", "sensitivity" };
+    static const char * const charts[] = { "curves", "sensitivity" };
+
+    for (guint k = 0; k < G_N_ELEMENTS (commands); k++)
+      {
+        g_auto(PlTestRun) run = { 0 };
+        g_auto(PlTestRun) chart = { 0 };
+        g_autofree char *name = g_strdup_printf ("conv6-%s.json", commands[k]);
+        g_autofree char *json = NULL;
+
+        pl_test_run_cli (&run, cli_path, commands[k], "--model", model, "--data", spec, "--score",
+                         "magnitude", "--points", "3", "--json", NULL);
+        g_assert_cmpint (run.status, ==, 0);
+        json = pl_test_write_text (name, run.out);
+        g_remove (png);
+        pl_test_run_cli (&chart, cli_path, "plot", charts[k], "--input", json, "--out", png, NULL);
+        g_assert_cmpint (chart.status, ==, 0);
+        g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+      }
+  }
+  pl_test_run_cli (&refused, cli_path, "plot", "network", "--input", model, "--out", png, NULL);
+  g_assert_cmpint (refused.status, !=, 0);
+  g_assert_nonnull (strstr (refused.err, "is a convolutional network; this chart draws an MLP"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -394,5 +810,10 @@ main (int    argc,
   g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
   g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
+  g_test_add_func ("/cli/conv/sweep", test_sweep);
+  g_test_add_func ("/cli/conv/sweep-fine-tune", test_sweep_fine_tune);
+  g_test_add_func ("/cli/conv/sensitivity", test_sensitivity);
+  g_test_add_func ("/cli/conv/schedule", test_schedule);
+  g_test_add_func ("/cli/conv/plot", test_plot);
   return pl_test_run ();
 }

@@ -104,6 +104,23 @@ test_prune_compact_and_csr (void)
                    "--epochs", "20", "--out", model, NULL);
   g_assert_cmpint (train.status, ==, 0);
 
+  /* bench sparse times the forwards on the data's test samples, checked against dense first */
+  {
+    g_auto(PlTestRun) bench = { 0 };
+    g_autoptr(JsonObject) b = NULL;
+    JsonArray *pts;
+
+    pl_test_run_cli (&bench, cli_path, "bench", "sparse", "--model", model, "--data", "moons:n=400",
+                     "--sparsity", "0.5", "--batch", "1,4", "--rounds", "1", "--json", NULL);
+    g_assert_cmpint (bench.status, ==, 0);
+    b = pl_test_parse_json (bench.out);
+    g_assert_cmpstr (json_object_get_string_member (b, "inputs"), ==, "moons:n=400");
+    pts = json_object_get_array_member (b, "model");
+    g_assert_cmpuint (json_array_get_length (pts), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      g_assert_cmpfloat (json_object_get_double_member (element (pts, i), "worst_difference"), <=, 1e-4);
+  }
+
   pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", "moons:n=400",
                    "--score", "neuron-l2", "--structured", "--sparsity", "0.5", "--compact",
                    "--out", small, "--json", NULL);
@@ -143,9 +160,16 @@ test_bench_sparse_usage (void)
 {
   g_auto(PlTestRun) r = { 0 };
 
+  g_auto(PlTestRun) d = { 0 };
+
   pl_test_run_cli (&r, cli_path, "bench", "sparse", "--plot", "x.png", NULL);
   g_assert_cmpint (r.status, ==, 2);
   g_assert_nonnull (strstr (r.err, "--sweep"));
+
+  /* inputs of 2 features for the default 784-input model */
+  pl_test_run_cli (&d, cli_path, "bench", "sparse", "--data", "moons:n=400", "--rounds", "1", NULL);
+  g_assert_cmpint (d.status, ==, 2);
+  g_assert_nonnull (strstr (d.err, "--data"));
 }
 
 int
@@ -157,7 +181,7 @@ main (int   argc,
   g_assert_nonnull (cli_path);
 
   g_test_add_func ("/cli/bench-sparse/json-figures-sweep-and-plot", test_bench_sparse_json);
-  g_test_add_func ("/cli/bench-sparse/plot-needs-sweep", test_bench_sparse_usage);
+  g_test_add_func ("/cli/bench-sparse/plot-needs-sweep-and-data-must-fit", test_bench_sparse_usage);
   g_test_add_func ("/cli/prune/compact-and-csr-files", test_prune_compact_and_csr);
 
   return g_test_run ();

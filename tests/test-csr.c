@@ -199,26 +199,74 @@ check_layer (const Layer *l,
     if (l->mask[at] != 0.0f)
       g_assert_cmpfloat_with_epsilon (gw[at], 2.0f * gw2[at], 1e-5 * (1.0 + fabs (gw2[at])));
 
-  /* batch 1: the vector product */
+  /* batch 1: the vector product, by rows; then with the column copy (which the cost model
+   * picks for inputs with zeros) on the input as it is, with about half of it 0, and all 0 */
   if (n >= 1)
     {
       g_autofree float *y = g_new (float, MAX (l->rows, 1));
+      g_autofree float *x = g_memdup2 (in, sizeof (float) * MAX (l->cols, 1));
+      g_autoptr(PlCsr) cols = pl_csr_new_from_dense (l->w, l->mask, NULL, NULL, l->rows, l->cols);
 
-      pl_csr_mv (y, csr, in);
-      for (guint o = 0; o < l->rows; o++)
+      g_assert_true (pl_csr_add_columns (cols));
+      for (guint pass = 0; pass < 4; pass++)
         {
-          double want = 0.0, scale = 0.0;
-
-          for (guint j = 0; j < l->cols; j++)
+          if (pass == 2)
+            for (guint j = 0; j < l->cols; j++)
+              if (pl_rng_uniform (rng) < 0.5)
+                x[j] = 0.0f;
+          if (pass == 3)
+            memset (x, 0, sizeof (float) * l->cols);
+          pl_csr_mv (y, pass == 0 ? csr : cols, x);
+          for (guint o = 0; o < l->rows; o++)
             {
-              double t = (double) l->w[(gsize) o * l->cols + j] * in[j];
+              double want = 0.0, scale = 0.0;
 
-              want += t;
-              scale += fabs (t);
+              for (guint j = 0; j < l->cols; j++)
+                {
+                  double t = (double) l->w[(gsize) o * l->cols + j] * x[j];
+
+                  want += t;
+                  scale += fabs (t);
+                }
+              assert_close (y[o], want, scale);
             }
-          assert_close (y[o], want, scale);
         }
     }
+}
+
+/* The column copy follows pl_csr_refresh_values: new weights at the kept positions give the
+ * new products, through both forms. */
+static void
+test_columns_refresh (void)
+{
+  PlRng rng;
+  Layer l;
+  g_autoptr(PlCsr) csr = NULL;
+  float x[40], y[30];
+
+  pl_rng_init (&rng, 19);
+  l = make_layer (&rng, 30, 40, 0.8, 3);
+  csr = pl_csr_new_from_dense (l.w, l.mask, NULL, NULL, 30, 40);
+  g_assert_true (pl_csr_add_columns (csr));
+  g_assert_true (pl_csr_add_columns (csr));   /* once only */
+  for (gsize k = 0; k < 30 * 40; k++)
+    l.w[k] = l.mask[k] != 0.0f ? uniform (&rng) : 0.0f;
+  pl_csr_refresh_values (csr, l.w);
+  for (guint j = 0; j < 40; j++)
+    x[j] = j % 2 ? uniform (&rng) : 0.0f;
+  pl_csr_mv (y, csr, x);
+  for (guint o = 0; o < 30; o++)
+    {
+      double want = 0.0, scale = 0.0;
+
+      for (guint j = 0; j < 40; j++)
+        {
+          want += (double) l.w[o * 40 + j] * x[j];
+          scale += fabs ((double) l.w[o * 40 + j] * x[j]);
+        }
+      assert_close (y[o], want, scale);
+    }
+  layer_clear (&l);
 }
 
 static const double sparsities[] = { 0.0, 0.1, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0 };
@@ -430,6 +478,7 @@ main (int   argc,
   g_test_add_func ("/engine/csr/products/equal-dense-masked", test_random_masks);
   g_test_add_func ("/engine/csr/products/empty-rows", test_empty_rows);
   g_test_add_func ("/engine/csr/products/empty-layers", test_empty_layers);
+  g_test_add_func ("/engine/csr/columns/follow-refreshed-values", test_columns_refresh);
   g_test_add_func ("/engine/csr/build/skips-dead-rows-and-columns", test_live_rows_and_columns);
   g_test_add_func ("/engine/csr/file/arrays-rebuild-the-masked-weights", test_file);
 

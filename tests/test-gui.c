@@ -252,6 +252,188 @@ test_prune_obs_and_dst (void)
   g_free (errors.message);
 }
 
+/* ---- Reproduce a Paper ---- */
+
+/* Whether a menu button under @root has an item labelled @label, with @action. */
+static gboolean
+menu_has_item (GtkWidget  *root,
+               const char *label,
+               const char *action)
+{
+  if (GTK_IS_MENU_BUTTON (root))
+    {
+      GMenuModel *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (root));
+      GPtrArray *todo = g_ptr_array_new ();
+      gboolean found = FALSE;
+
+      if (menu != NULL)
+        g_ptr_array_add (todo, menu);
+      while (todo->len > 0 && !found)
+        {
+          GMenuModel *m = g_ptr_array_steal_index (todo, todo->len - 1);
+
+          for (int i = 0; i < g_menu_model_get_n_items (m) && !found; i++)
+            {
+              g_autofree char *l = NULL;
+              g_autofree char *a = NULL;
+              g_autoptr(GMenuLinkIter) links = g_menu_model_iterate_item_links (m, i);
+              GMenuModel *sub;
+
+              g_menu_model_get_item_attribute (m, i, G_MENU_ATTRIBUTE_LABEL, "s", &l);
+              g_menu_model_get_item_attribute (m, i, G_MENU_ATTRIBUTE_ACTION, "s", &a);
+              found = g_strcmp0 (l, label) == 0 && g_strcmp0 (a, action) == 0;
+              while (g_menu_link_iter_get_next (links, NULL, &sub))
+                {
+                  g_ptr_array_add (todo, sub);
+                  g_object_unref (sub);   /* the model holds it */
+                }
+            }
+        }
+      g_ptr_array_unref (todo);
+      if (found)
+        return TRUE;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (menu_has_item (c, label, action))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+dialog_done (gpointer dialog)
+{
+  return !pl_reproduce_dialog_is_running (dialog);
+}
+
+/* A number as the table shows it, written out here (4 significant digits, whole from 1000). */
+static char *
+table_number (double      v,
+              const char *unit)
+{
+  if (isnan (v))
+    return g_strdup ("—");
+  return fabs (v) >= 1000 ? g_strdup_printf ("%.0f%s", v, unit) : g_strdup_printf ("%.4g%s", v, unit);
+}
+
+/* Issue 16: "Reproduce a Paper…" in the main menu; han2015 --quick chosen by click and Run: the
+ * run goes on the engine thread and the table shows each of its numbers with the paper's;
+ * Export writes the chart and the points; Stop (the dialog's, as Escape) ends a run with no
+ * result and the last one stays; without data the dialog says so. */
+static void
+test_reproduce (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  g_autofree char *dir = g_dir_make_tmp ("pl-gui-reproduce-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename (dir, "han2015.png", NULL);
+  g_autofree char *csv = g_build_filename (dir, "han2015.csv", NULL);
+  g_autofree char *table = NULL;
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  const PlReproduceResult *r;
+  PlReproduceDialog *dialog;
+  GtkWidget *paper, *quick, *run;
+  gsize size = 0;
+
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_true (menu_has_item (GTK_WIDGET (window), "Reproduce a _Paper…", "win.reproduce"));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.reproduce", NULL));
+  dialog = pl_window_open_reproduce (window);   /* the one open */
+  g_assert_nonnull (dialog);
+  g_assert_null (pl_reproduce_dialog_get_table_text (dialog));
+
+  paper = pl_test_find_widget (GTK_WIDGET (dialog), ADW_TYPE_COMBO_ROW, NULL);
+  quick = pl_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_SWITCH, NULL);
+  run = pl_test_find_widget (GTK_WIDGET (dialog), GTK_TYPE_BUTTON, "reproduce.run");
+  g_assert_nonnull (paper);
+  g_assert_nonnull (quick);
+  g_assert_nonnull (run);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (paper), PL_PAPER_HAN2015);
+  gtk_switch_set_active (GTK_SWITCH (quick), TRUE);
+  g_signal_emit_by_name (run, "clicked");
+  g_assert_true (pl_reproduce_dialog_is_running (dialog));
+  g_assert_false (pl_window_is_idle (window));
+  g_assert_true (pl_test_wait_for (dialog_done, dialog, 300));
+  g_assert_cmpstr (pl_reproduce_dialog_get_status (dialog), ==, "");
+
+  r = pl_engine_get_reproduction (engine);
+  g_assert_nonnull (r);
+  g_assert_cmpint (r->paper, ==, PL_PAPER_HAN2015);
+  g_assert_true (r->quick);
+  g_assert_cmpuint (r->settings.seeds, ==, 1);
+  table = pl_reproduce_dialog_get_table_text (dialog);
+  g_assert_nonnull (table);
+  lines = g_strsplit (table, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, r->rows->len + 2);   /* header, rows, "" */
+  g_assert_true (g_str_has_prefix (lines[0], "Number\tPaper\tMeasured\t"));
+  for (guint k = 0; k < r->rows->len; k++)
+    {
+      const PlReproduceRow *row = &g_array_index (r->rows, PlReproduceRow, k);
+      g_autofree char *p = table_number (row->paper, row->unit);
+      g_autofree char *m = table_number (row->mean, row->unit);
+      g_autofree char *expected = g_strdup_printf ("%s\t%s\t%s\t", row->label, p, m);
+
+      g_assert_true (g_str_has_prefix (lines[k + 1], expected));
+    }
+  /* the paper's own numbers: Table 1's 1.64 % error of the dense network */
+  g_assert_nonnull (strstr (table, "\t1.64%\t"));
+
+  g_assert_true (pl_reproduce_dialog_export (dialog, png, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (png, &contents, &size, &error));
+  g_assert_cmpuint (size, >, 8);
+  g_assert_cmpint (memcmp (contents, "\x89PNG", 4), ==, 0);
+  g_clear_pointer (&contents, g_free);
+  g_assert_true (pl_reproduce_dialog_export (dialog, csv, &error));
+  g_assert_true (g_file_get_contents (csv, &contents, NULL, &error));
+  g_assert_true (g_str_has_prefix (contents, "curve,seed,level,target_sparsity,sparsity,test_accuracy"));
+
+  /* Stop: frankle2019's full run stopped at once; no result, han2015's stays on view */
+  pl_reproduce_dialog_set_choice (dialog, PL_PAPER_FRANKLE2019, FALSE, 5);
+  g_signal_emit_by_name (run, "clicked");
+  g_assert_true (pl_reproduce_dialog_is_running (dialog));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (dialog), "reproduce.cancel", NULL));
+  g_assert_true (pl_test_wait_for (dialog_done, dialog, 120));
+  g_assert_nonnull (strstr (pl_reproduce_dialog_get_status (dialog), "Stopped"));
+  g_assert_true (pl_engine_get_reproduction (engine) == r);
+  {
+    g_autofree char *again = pl_reproduce_dialog_get_table_text (dialog);
+
+    g_assert_cmpstr (again, ==, table);
+  }
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_unlink (png);
+  g_unlink (csv);
+  g_rmdir (dir);
+
+  /* data without a validation split (the papers' early stopping and records need one): Run
+   * says what is missing, nothing crashes */
+  {
+    g_autoptr(PlEngine) other = pl_engine_new (1);
+    PlDataOptions options = PL_DATA_OPTIONS_INIT;
+    PlReproduceDialog *d;
+
+    options.val_size = 0;
+    pl_engine_load_data (other, "moons:n=200", &options);
+    while (pl_engine_get_snapshot (other)->data_name == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    d = pl_reproduce_dialog_new (NULL, other);
+    gtk_window_present (GTK_WINDOW (d));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (d), "reproduce.run", NULL));
+    g_assert_true (pl_test_wait_for (dialog_done, d, 60));
+    g_assert_nonnull (strstr (pl_reproduce_dialog_get_status (d), "The reproduction failed"));
+    g_assert_nonnull (strstr (pl_reproduce_dialog_get_status (d), "validation split"));
+    g_assert_null (pl_reproduce_dialog_get_table_text (d));
+    gtk_window_destroy (GTK_WINDOW (d));
+  }
+}
+
 /* ---- errors in the middle of what runs ---- */
 
 typedef struct {
@@ -1503,6 +1685,7 @@ main (int    argc,
   g_test_add_func ("/gui/curves/a-sweep-of-twelve-scores-draws-and-exports", test_sweep_of_twelve_curves);
   g_test_add_func ("/gui/strategy/row-erk-nm-and-pruning-at-init", test_scopes_nm_and_at_init);
   g_test_add_func ("/gui/prune/obs-undoes-and-movement-set-rigl-run", test_prune_obs_and_dst);
+  g_test_add_func ("/gui/reproduce/menu-run-table-export-stop", test_reproduce);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);

@@ -38,32 +38,64 @@ pruned_model (void)
   return m;
 }
 
-static void
-test_forms_agree (void)
+/* 600-200-10 at 95%: large and sparse enough for pl-csr.h's cost model to run the CSR form at
+ * batch 1 (by rows or by columns) rather than fall back to sgemv as it does on the small model */
+static PlMlp *
+sparse_model (void)
 {
-  g_autoptr(PlMlp) m = pruned_model ();
+  static const guint sizes[] = { 600, 200, 10 };
+  PlMlp *m = pl_mlp_new (sizes, 2, PL_ACTIVATION_RELU);
+  PlRng rng;
 
+  pl_mlp_init (m, 6);
+  pl_rng_init (&rng, 7);
+  for (guint i = 0; i < m->n_layers; i++)
+    for (gsize k = 0; k < (gsize) m->layers[i].n_out * m->layers[i].n_in; k++)
+      if (pl_rng_uniform (&rng) < 0.95)
+        m->layers[i].w_mask[k] = 0.0f;
+  pl_mlp_apply_masks (m);
+  return m;
+}
+
+static void
+check_forms (const PlMlp *m)
+{
+  guint n_in = m->sizes[0], n_out = m->sizes[m->n_layers];
+
+  /* inputs with no zeros, and with about half of them 0 (as the background pixels of an image,
+   * which the CSR forward's column form skips at batch 1) */
+  for (guint zeros = 0; zeros <= 1; zeros++)
   for (guint threads = 1; threads <= 2; threads++)
     for (guint n = 1; n <= 100; n += 33)
       {
         g_autoptr(PlForwards) fw = pl_forwards_new (m, 100, threads);
         g_autoptr(PlNnWork) work = pl_nn_work_new (m, n);
-        g_autofree float *x = g_new (float, (gsize) n * 50);
+        g_autofree float *x = g_new (float, (gsize) n * n_in);
         const float *want;
         PlRng rng;
 
         pl_rng_init (&rng, n);
-        for (gsize k = 0; k < (gsize) n * 50; k++)
-          x[k] = (float) pl_rng_uniform (&rng);
+        for (gsize k = 0; k < (gsize) n * n_in; k++)
+          x[k] = zeros && pl_rng_uniform (&rng) < 0.5 ? 0.0f : (float) pl_rng_uniform (&rng);
         want = pl_nn_forward (m, work, x, n);
         for (PlForwardKind kind = 0; kind < PL_N_FORWARDS; kind++)
           {
             const float *got = pl_forwards_run (fw, kind, x, n);
 
-            for (gsize k = 0; k < (gsize) n * 6; k++)
+            for (gsize k = 0; k < (gsize) n * n_out; k++)
               g_assert_cmpfloat_with_epsilon (got[k], want[k], 1e-6);
           }
       }
+}
+
+static void
+test_forms_agree (void)
+{
+  g_autoptr(PlMlp) small = pruned_model ();
+  g_autoptr(PlMlp) large = sparse_model ();
+
+  check_forms (small);
+  check_forms (large);
 }
 
 static void
@@ -84,6 +116,19 @@ test_figures (void)
   g_assert_cmpfloat (h2, >, 0);
   pl_metrics_compute (&metrics, m, NULL, NULL, NULL);
   g_assert_true (pl_latency_measure (fw, 8, 3, &lat, NULL, &error));
+  g_assert_no_error (error);
+  /* timed on given inputs (fewer than a batch: repeated), checked against dense all the same */
+  {
+    float x[5 * 50];
+
+    for (guint k = 0; k < 5 * 50; k++)
+      x[k] = k % 3 == 0 ? 0.0f : (float) (k % 7) / 7.0f;
+    pl_forwards_set_inputs (fw, x, 5);
+    g_assert_true (pl_latency_measure (fw, 1, 3, &lat, NULL, &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (lat.worst_difference, <=, 1e-5);
+    g_assert_true (pl_latency_measure (fw, 8, 3, &lat, NULL, &error));
+  }
   g_assert_no_error (error);
   g_assert_cmpuint (lat.batch, ==, 8);
   g_assert_cmpfloat (lat.flops[PL_FORWARD_DENSE], ==, 8 * 2.0 * (50 * 40 + 40 * 20 + 20 * 6));

@@ -9,6 +9,7 @@
 
 #include "pl-dataset.h"
 #include "pl-report.h"
+#include "pl-reproduce-view.h"
 #include "pl-safetensors.h"
 #include "pl-session.h"
 #include "pl-test-cli.h"
@@ -171,7 +172,7 @@ test_pages_and_figures (void)
 
   if (!have_poppler ())
     return;
-  g_assert_true (pl_report_save (s, data, "class.prunelab", pdf, &info, &error));
+  g_assert_true (pl_report_save (s, data, NULL, "class.prunelab", pdf, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.n_figures, ==, figures);
   g_assert_cmpuint (info.n_pages, ==, pages);
@@ -205,13 +206,91 @@ test_without_data (void)
 
   if (!have_poppler ())
     return;
-  g_assert_true (pl_report_save (s, NULL, "class.prunelab", pdf, &info, &error));
+  g_assert_true (pl_report_save (s, NULL, NULL, "class.prunelab", pdf, &info, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (info.n_figures, ==, figures);
   g_assert_cmpuint (pdf_pages (pdf), ==, 2 + (figures + 1) / 2);
   txt = pdf_text (pdf);
   g_assert_null (strstr (txt, "Test accuracy"));
   g_assert_null (strstr (txt, "Confusion"));
+  g_unlink (pdf);
+}
+
+/* A number as the table prints it, written out here: 4 significant digits, whole numbers from
+ * 1000 on, the unit after it, "—" when the paper gives none. */
+static char *
+expected_cell (double      v,
+               const char *unit)
+{
+  if (isnan (v))
+    return g_strdup ("—");
+  return fabs (v) >= 1000 ? g_strdup_printf ("%.0f%s", v, unit) : g_strdup_printf ("%.4g%s", v, unit);
+}
+
+/* Each row of @r is a line of @txt (pdftotext -layout) with its label, the paper's value and
+ * the measured mean, in that order. */
+static void
+assert_rows_in_text (const char              *txt,
+                     const PlReproduceResult *r)
+{
+  g_auto(GStrv) lines = g_strsplit (txt, "\n", -1);
+
+  g_assert_cmpuint (r->rows->len, >, 0);
+  for (guint k = 0; k < r->rows->len; k++)
+    {
+      const PlReproduceRow *row = &g_array_index (r->rows, PlReproduceRow, k);
+      g_autofree char *paper = expected_cell (row->paper, row->unit);
+      g_autofree char *mean = expected_cell (row->mean, row->unit);
+      gboolean found = FALSE;
+
+      for (guint i = 0; lines[i] != NULL && !found; i++)
+        {
+          const char *at = strstr (lines[i], row->label);
+          const char *p = at != NULL ? strstr (at + strlen (row->label), paper) : NULL;
+
+          found = p != NULL && strstr (p + strlen (paper), mean) != NULL;
+        }
+      if (!found)
+        g_error ("no line “%s … %s … %s” in the report", row->label, paper, mean);
+    }
+}
+
+/* A reproduction (han2015 --quick on tiny data) adds its table after the metrics, a page of
+ * its own, and its chart as the last figure. */
+static void
+test_reproduction (void)
+{
+  g_autofree char *pdf = g_build_filename (dir, "reproduce.pdf", NULL);
+  g_autoptr(PlData) data = NULL;
+  g_autoptr(PlSession) s = make_session (&data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlReproduceResult) r = NULL;
+  g_autofree char *txt = NULL;
+  g_autofree char *last = NULL;
+  g_auto(PlReportInfo) info = { 0 };
+  guint figures = 1 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 1 + 1;
+  PlReproduceOptions o;
+
+  if (!have_poppler ())
+    return;
+  pl_reproduce_options_init (&o);
+  o.quick = TRUE;
+  o.seeds = 1;
+  r = pl_reproduce_run (PL_PAPER_HAN2015, data, &o, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (pl_report_save (s, data, r, "class.prunelab", pdf, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.n_figures, ==, figures);
+  g_assert_cmpuint (info.n_pages, ==, 3 + (figures + 1) / 2);
+  g_assert_cmpuint (pdf_pages (pdf), ==, info.n_pages);
+  assert_pages_render (pdf, info.n_pages);
+  last = g_strdup_printf ("Figure %u. Paper reproduction (han2015)", figures);
+  g_assert_nonnull (strstr (info.captions[figures - 1], "Paper reproduction (han2015)"));
+  txt = pdf_text (pdf);
+  g_assert_nonnull (strstr (txt, "Paper reproduction: han2015"));
+  g_assert_nonnull (strstr (txt, "Min … max over seeds"));
+  g_assert_nonnull (strstr (txt, last));
+  assert_rows_in_text (txt, r);
   g_unlink (pdf);
 }
 
@@ -260,6 +339,42 @@ test_cli (void)
   g_assert_cmpint (bad.status, ==, 2);
   g_assert_nonnull (strstr (bad.err, "--model needs --data"));
 
+  /* --reproduce: a reproduce --json file read back, its rows in the PDF as it printed them */
+  {
+    g_autofree char *json_path = g_build_filename (dir, "han.json", NULL);
+    g_autofree char *bad_path = g_build_filename (dir, "bad.json", NULL);
+    g_autofree char *txt = NULL;
+    g_auto(PlTestRun) rep = { 0 };
+    g_auto(PlTestRun) with = { 0 };
+    g_auto(PlTestRun) wrong = { 0 };
+    g_autoptr(PlReproduceResult) r = NULL;
+
+    pl_test_run_cli (&rep, cli, "reproduce", "han2015", "--quick", "--data", "moons:n=300,seed=2",
+                     "--json", NULL);
+    g_assert_cmpint (rep.status, ==, 0);
+    g_assert_true (g_file_set_contents (json_path, rep.out, -1, &error));
+    r = pl_reproduce_result_load_json (json_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (r->paper, ==, PL_PAPER_HAN2015);
+    g_assert_true (r->quick);
+    pl_test_run_cli (&with, cli, "report", "--model", model_path, "--data", "moons:n=400",
+                     "--reproduce", json_path, "--out", b, NULL);
+    g_assert_cmpint (with.status, ==, 0);
+    txt = pdf_text (b);
+    g_assert_nonnull (strstr (txt, "Paper reproduction: han2015"));
+    assert_rows_in_text (txt, r);
+
+    /* a sweep's result is not a reproduction: the message names the file */
+    g_assert_true (g_file_set_contents (bad_path, "{\"command\": \"sweep\", \"points\": []}", -1, &error));
+    pl_test_run_cli (&wrong, cli, "report", "--model", model_path, "--data", "moons:n=400",
+                     "--reproduce", bad_path, "--out", b, NULL);
+    g_assert_cmpint (wrong.status, ==, 1);
+    g_assert_nonnull (strstr (wrong.err, "bad.json"));
+    g_assert_nonnull (strstr (wrong.err, "not of reproduce"));
+    g_unlink (json_path);
+    g_unlink (bad_path);
+  }
+
   g_unlink (a);
   g_unlink (b);
   g_unlink (session_path);
@@ -276,6 +391,7 @@ main (int    argc,
   dir = g_dir_make_tmp ("test-report-XXXXXX", NULL);
   g_test_add_func ("/report/pdf/expected-pages-each-renders", test_pages_and_figures);
   g_test_add_func ("/report/pdf/without-data-leaves-out-evaluation", test_without_data);
+  g_test_add_func ("/report/pdf/reproduction-table-and-chart", test_reproduction);
   g_test_add_func ("/report/cli/session-and-model", test_cli);
   status = g_test_run ();
   g_rmdir (dir);

@@ -201,6 +201,51 @@ test_han2015_quick (void)
   g_assert_cmpuint (r->points->len, ==, 2 * 4);
 }
 
+static void
+record_fraction (const char *line,
+                 double      fraction,
+                 gpointer    user_data)
+{
+  g_array_append_val ((GArray *) user_data, fraction);
+}
+
+/* Every paper, quick, 2 seeds: the share reported rises from 0 and reaches 1 exactly at the
+ * last report, not before (the points each seed makes are counted right), and is 0.5 at the
+ * first report of the second seed. */
+static void
+test_progress_fraction (void)
+{
+  g_autoptr(PlData) data = load_moons ();
+
+  for (PlPaper paper = 0; paper < PL_N_PAPERS; paper++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlReproduceResult) r = NULL;
+      g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (double));
+      PlReproduceOptions o;
+      gboolean half = FALSE;
+
+      pl_reproduce_options_init (&o);
+      o.quick = TRUE;
+      o.seeds = 2;
+      r = pl_reproduce_run (paper, data, &o, record_fraction, seen, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (seen->len, >, 2);
+      g_assert_cmpfloat (g_array_index (seen, double, 0), ==, 0.0);
+      for (guint i = 1; i < seen->len; i++)
+        {
+          double f = g_array_index (seen, double, i), before = g_array_index (seen, double, i - 1);
+
+          g_assert_cmpfloat (f, >=, before);
+          if (i + 1 < seen->len)
+            g_assert_cmpfloat (f, <, 1.0);
+          half |= before < 0.5 && f == 0.5;
+        }
+      g_assert_cmpfloat (g_array_index (seen, double, seen->len - 1), ==, 1.0);
+      g_assert_true (half);
+    }
+}
+
 /* Hand-made masks on 2-2-2-2: kept everywhere; one layer emptied; kept weights in every layer
  * that line up on no path (layer 0 feeds only hidden unit 0, layer 1 reads only unit 1). */
 static void
@@ -257,6 +302,7 @@ main (int    argc,
   g_test_add_func ("/engine/reproduce/paper-table", test_paper_table);
   g_test_add_func ("/engine/reproduce/connected-on-hand-made-masks", test_connected);
   g_test_add_func ("/engine/reproduce/han2015/quick-keeps-the-paper-shares", test_han2015_quick);
+  g_test_add_func ("/engine/reproduce/progress-rises-to-one", test_progress_fraction);
 
   return pl_test_run ();
 }

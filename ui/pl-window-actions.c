@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "pl-preferences.h"
+#include "pl-reproduce-dialog.h"
 #include "pl-window-private.h"
 
 void
@@ -207,6 +208,30 @@ prune_obs_action (GtkWidget  *widget,
   /* the scope it allocates the sparsity with is the strategy's: send the panel's first */
   _pl_window_send_strategy (self);
   _pl_window_track (self, pl_engine_prune_obs (self->engine, CLAMP (target, 0.0, 1.0)));
+}
+
+PlReproduceDialog *
+pl_window_open_reproduce (PlWindow *self)
+{
+  g_return_val_if_fail (PL_IS_WINDOW (self), NULL);
+
+  if (self->reproduce_dialog == NULL)
+    {
+      self->reproduce_dialog = GTK_WIDGET (pl_reproduce_dialog_new (GTK_WINDOW (self), self->engine));
+      g_object_add_weak_pointer (G_OBJECT (self->reproduce_dialog), (gpointer *) &self->reproduce_dialog);
+    }
+  gtk_window_present (GTK_WINDOW (self->reproduce_dialog));
+  return PL_REPRODUCE_DIALOG (self->reproduce_dialog);
+}
+
+/* win.reproduce: the Reproduce a Paper dialog (pl-reproduce-dialog.h); the run it starts goes
+ * on the engine thread, and Stop (Escape) ends it as it ends a training run. */
+static void
+reproduce_action (GtkWidget  *widget,
+                  const char *name,
+                  GVariant   *param)
+{
+  pl_window_open_reproduce (PL_WINDOW (widget));
 }
 
 static void
@@ -464,7 +489,8 @@ _pl_window_update_actions (PlWindow *self)
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
                                    || s->state == PL_ENGINE_STATE_PAUSED
                                    || (s->state == PL_ENGINE_STATE_BUSY && (s->command == PL_ENGINE_COMMAND_SCHEDULE
-                                                                            || s->command == PL_ENGINE_COMMAND_PRUNE_OBS)));
+                                                                            || s->command == PL_ENGINE_COMMAND_PRUNE_OBS
+                                                                            || s->command == PL_ENGINE_COMMAND_REPRODUCE)));
 
 #define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
   gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
@@ -502,6 +528,7 @@ _pl_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.sweep", NULL, sweep_action);
   gtk_widget_class_install_action (widget_class, "win.run-procedure", NULL, run_procedure_action);
   gtk_widget_class_install_action (widget_class, "win.prune-obs", NULL, prune_obs_action);
+  gtk_widget_class_install_action (widget_class, "win.reproduce", NULL, reproduce_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, zoom_action);
   gtk_widget_class_install_action (widget_class, "win.presentation", NULL, presentation_action);

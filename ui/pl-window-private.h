@@ -116,6 +116,7 @@ struct _PlWindow {
   guint                 report_session_id; /* the session saved for Export Report, until done */
   char                 *report_session;    /* owned: that temporary session file */
   char                 *report_path;       /* owned: the PDF to write */
+  GtkWidget            *reproduce_dialog;  /* weak: the Reproduce a Paper dialog open, or NULL */
 
   /* automation */
   char                **steps;             /* owned */

@@ -306,7 +306,7 @@ _pl_window_report_session_saved (PlWindow *self,
     data = pl_data_load (session->data_spec, &session->data_options, &error);
   source = self->session_path != NULL ? g_filename_display_basename (self->session_path)
                                       : g_strdup (_("Unsaved session"));
-  if (data != NULL && pl_report_save (session, data, source, self->report_path, &info, &error))
+  if (data != NULL && pl_report_save (session, data, pl_engine_get_reproduction (self->engine), source, self->report_path, &info, &error))
     {
       g_autofree char *message = g_strdup_printf (_("Report saved: %u pages, %u figures"),
                                                   info.n_pages, info.n_figures);

@@ -254,6 +254,8 @@ engine_idle (PlWindow *self)
 {
   return self->pending == 0 && self->snapshot != NULL
          && self->snapshot->state == PL_ENGINE_STATE_IDLE
+         && (self->reproduce_dialog == NULL
+             || !pl_reproduce_dialog_is_running (PL_REPRODUCE_DIALOG (self->reproduce_dialog)))
          && (self->last_preview == 0 || self->snapshot->preview_request >= self->last_preview);
 }
 
@@ -504,6 +506,9 @@ pl_window_dispose (GObject *object)
   PlWindow *self = PL_WINDOW (object);
 
   g_clear_handle_id (&self->step_source, g_source_remove);
+  /* the dialog holds the engine: it goes first */
+  if (self->reproduce_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->reproduce_dialog));
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_object (&self->engine);
@@ -932,6 +937,18 @@ run_steps (gpointer data)
           for (PlLessonProcedure p = 0; p < PL_LESSON_N_PROCEDURES; p++)
             if (g_str_equal (value, pl_lesson_procedure_name (p)))
               gtk_drop_down_set_selected (self->procedure_dropdown, p);
+        }
+      else if (g_str_equal (key, "reproduce") && value != NULL)
+        {
+          /* "reproduce=han2015": the dialog, that paper's quick run with one seed, Run */
+          PlReproduceDialog *dialog = pl_window_open_reproduce (self);
+          PlPaper paper;
+
+          if (pl_paper_parse (value, &paper, NULL))
+            {
+              pl_reproduce_dialog_set_choice (dialog, paper, TRUE, 1);
+              gtk_widget_activate_action (GTK_WIDGET (dialog), "reproduce.run", NULL);
+            }
         }
       else if (g_str_equal (key, "invert") && value != NULL)
         gtk_switch_set_active (self->invert_switch, g_str_equal (value, "1"));

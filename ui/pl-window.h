@@ -6,6 +6,7 @@
 #include "pl-application.h"
 #include "pl-engine.h"
 #include "pl-lesson.h"
+#include "pl-reproduce-dialog.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,9 @@ guint64    pl_window_get_last_preview (PlWindow *self);
 /* What the read-outs show, for tests. (transfer none) */
 const char *pl_window_get_accuracy_text (PlWindow *self);
 const char *pl_window_get_readout_text  (PlWindow *self);
+/* Opens the Reproduce a Paper dialog (win.reproduce), or brings the open one to the front.
+ * (transfer none) */
+PlReproduceDialog *pl_window_open_reproduce (PlWindow *self);
 /* Exports the chart of the visible page to @path (format from the extension). */
 gboolean   pl_window_export_visible (PlWindow    *self,
                                      const char  *path,

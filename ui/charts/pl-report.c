@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "pl-report.h"
+#include "pl-reproduce-view.h"
 
 #include <cairo-pdf.h>
 #include <glib/gi18n-lib.h>
@@ -306,14 +307,15 @@ format_count (double v)
   return g_strdup_printf ("%.0f", v);
 }
 
-/* One line of the metrics table at the cursor; @bold for the header and the total. */
+/* One line of a table at the cursor, its columns @widths points wide; @bold for the header
+ * and the total. */
 static void
-table_line (Doc         *doc,
-            const char **cells,
-            guint        n,
-            gboolean     bold)
+table_line_in (Doc           *doc,
+               const double  *widths,
+               const char   **cells,
+               guint          n,
+               gboolean       bold)
 {
-  static const double widths[] = { 54, 68, 58, 54, 52, 56, 46, 58, 49 };
   double x = MARGIN, h = 0;
 
   for (guint c = 0; c < n; c++)
@@ -345,6 +347,19 @@ table_line (Doc         *doc,
   cairo_line_to (doc->cr, PAGE_W - MARGIN, doc->y);
   cairo_stroke (doc->cr);
   doc->y += 3;
+}
+
+/* A line of the metrics table. */
+static void
+table_line (Doc         *doc,
+            const char **cells,
+            guint        n,
+            gboolean     bold)
+{
+  static const double widths[] = { 54, 68, 58, 54, 52, 56, 46, 58, 49 };
+
+  g_assert (n <= G_N_ELEMENTS (widths));
+  table_line_in (doc, widths, cells, n, bold);
 }
 
 static void
@@ -396,6 +411,45 @@ metrics_page (Doc             *doc,
       doc->y += 8;
       text (doc, line, 10, 4);
     }
+}
+
+/* The paper-vs-measured table of a reproduction run in the session (pl-reproduce-view.h, as
+ * prunelab-cli reproduce prints it and the app's dialog shows it). */
+static void
+reproduction_page (Doc                     *doc,
+                   const PlReproduceResult *r)
+{
+  static const double widths[] = { 205, 58, 62, 108, 62 };
+  const PlPaperInfo *info = pl_paper_info (r->paper);
+  const char *header[] = { _("Number"), _("Paper"), _("Measured"), _("Min … max over seeds"),
+                           _("Source") };
+  g_autofree char *title = g_strdup_printf (_("Paper reproduction: %s — %s"), info->name, _(info->title));
+  g_autofree char *settings = pl_reproduce_settings_text (r);
+  g_autofree char *about = g_markup_printf_escaped (r->quick ? _("%s\nNetwork %s; quick run (fewer epochs, rounds and seeds than the full run): %s; %.1f s.")
+                                                             : _("%s\nNetwork %s; settings: %s; %.1f s."),
+                                                    info->citation, r->arch, settings, r->seconds);
+
+  new_page (doc);
+  heading (doc, title);
+  text (doc, about, 8.5, 8);
+  table_line_in (doc, widths, header, G_N_ELEMENTS (header), TRUE);
+  for (guint k = 0; k < r->rows->len; k++)
+    {
+      const PlReproduceRow *row = &g_array_index (r->rows, PlReproduceRow, k);
+      g_auto(PlReproduceCells) cells = { 0 };
+      const char *line[5];
+
+      pl_reproduce_cells_init (&cells, row);
+      line[0] = row->label;
+      line[1] = cells.paper;
+      line[2] = cells.mean;
+      line[3] = cells.span;
+      line[4] = cells.source;
+      table_line_in (doc, widths, line, G_N_ELEMENTS (line), FALSE);
+    }
+  doc->y += 6;
+  text (doc, _("Measured: the mean over the seeds that measured the number; the paper's values "
+               "as it prints them, with its table or figure (— where it gives none)."), 8.5, 4);
 }
 
 /* ---- figures ----------------------------------------------------------------------------- */
@@ -815,9 +869,10 @@ pl_report_info_clear (PlReportInfo *info)
 }
 
 GBytes *
-pl_report_render (const PlSession *session,
-                  const PlData    *data,
-                  const char      *source,
+pl_report_render (const PlSession         *session,
+                  const PlData            *data,
+                  const PlReproduceResult *reproduction,
+                  const char              *source,
                   PlReportInfo    *info,
                   GError         **error)
 {
@@ -851,6 +906,8 @@ pl_report_render (const PlSession *session,
 
   title_page (&doc, session, data, source);
   metrics_page (&doc, session, &metrics, ev);
+  if (reproduction != NULL)
+    reproduction_page (&doc, reproduction);
 
   /* the figures */
   doc.on_page = 2;   /* start them on a page of their own */
@@ -879,6 +936,14 @@ pl_report_render (const PlSession *session,
     figure_confusion (&doc, data, ev);
   if (data != NULL && data->n_features == 2 && session->model->sizes[0] == 2)
     figure_boundary (&doc, session, data);
+  if (reproduction != NULL)
+    {
+      g_autoptr(PlReproduceChart) view = pl_reproduce_chart_new (reproduction);
+      g_autofree char *caption = g_strdup_printf (_("Paper reproduction (%s): test accuracy against the share of weights pruned, the mean over the seeds with the min … max band."),
+                                                  pl_paper_info (reproduction->paper)->name);
+
+      figure (&doc, &view->chart, caption);
+    }
 
   footer (&doc);
   cairo_show_page (doc.cr);
@@ -903,9 +968,10 @@ pl_report_render (const PlSession *session,
 }
 
 gboolean
-pl_report_save (const PlSession *session,
-                const PlData    *data,
-                const char      *source,
+pl_report_save (const PlSession         *session,
+                const PlData            *data,
+                const PlReproduceResult *reproduction,
+                const char              *source,
                 const char      *path,
                 PlReportInfo    *info,
                 GError         **error)
@@ -914,7 +980,7 @@ pl_report_save (const PlSession *session,
 
   g_return_val_if_fail (path != NULL, FALSE);
 
-  bytes = pl_report_render (session, data, source, info, error);
+  bytes = pl_report_render (session, data, reproduction, source, info, error);
   if (bytes == NULL)
     return FALSE;
   return pl_file_save (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), error);
