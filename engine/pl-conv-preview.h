@@ -8,17 +8,31 @@
  * conv and head weights. So the masks are exactly those of pl_conv_prune_magnitude() on a
  * copy of the network.
  *
- * The conv weights are few (LeNet-5: 2,550 of 61,706) and score high, so between neighbouring
- * slider positions the prefix mostly changes head weights only. The preview keeps the
- * flattened conv features of the evaluation set for the conv masks of the last call and runs
- * a PlPreview (pl-preview.h) of the dense head on them, which applies the head's mask changes
- * incrementally. Only when the prefix changes a conv mask are the conv layers run again over
- * the whole evaluation set (a pl_conv_forward per block of samples, split over the threads:
- * LeNet-5 is ~0.36 M multiply-adds a sample in its conv layers, ~3.6 G for 10,000 samples),
- * the features transposed for the head's preview and its first layer computed anew; that call
- * costs about as much as one full evaluation, the others a fraction of a millisecond to a few
- * milliseconds. Dead filters and dead neurons (nothing reads them) do not change the output,
- * so the features are those of the conv layers' masks alone.
+ * Every layer is kept incremental. The preview caches, over the evaluation set, the input of
+ * the last conv layer L, L's outputs before bias and activation, the flattened features and
+ * the head's first-layer products, and a run applies only the candidates between the last
+ * prefix and the new one:
+ *   - a changed head weight of the first dense layer: its row of products gains Δw times its
+ *     feature (an axpy over the samples); the upper dense layers (LeNet-5: 120-84-10) run in
+ *     full, as products over blocks of samples;
+ *   - a changed weight (o, c, ky, kx) of L: L's map o gains Δw times input plane c shifted by
+ *     (ky, kx), then map o is activated and pooled again and its change of features goes into
+ *     the head's products (one product per channel, or one over all features once half of
+ *     L's channels changed);
+ *   - a changed weight of filter o of the conv layer before L (when it is the only one, with
+ *     only pools between, as in LeNet-5): map o of that layer is computed again from the
+ *     input, pooled, and its change reaches every map of L through L's weights of input
+ *     channel o (an im2col of the change and one product); then every feature and the head's
+ *     first layer are computed again.
+ * Other changes (a deeper front, more than half the front's filters at once) and the first run
+ * run the front layers (pl_conv_forward) and L (im2col + sgemm) in full. Rounding adds up over
+ * many deltas, so after as many as four times L's weights in deltas L is computed exactly again,
+ * and the head's first layer after half of its weights. The samples are split over a team of
+ * threads. Costs on LeNet-5 with 10,000 samples: a full run is ~4 G multiply-adds (its conv
+ * layers ~3.6 G); a delta of L costs 100 multiply-adds a sample per changed weight plus 3,000
+ * per changed map; a front filter ~60 k a sample; the head's first layer 48 k a sample when
+ * computed in full and the upper layers 11 k. Memory: the caches take ~130 MB for LeNet-5 on
+ * 10,000 samples (L's input 47 MB, its maps 64 MB, features 16 MB, products 5 MB).
  *
  * The loss is that of pl_conv_evaluate() on the pruned copy within ~1e-6 and the accuracy the
  * same but for samples whose two largest logits tie within rounding (see pl-preview.h: the head
@@ -71,9 +85,10 @@ gboolean       pl_conv_preview_run       (PlConvPreview        *self,
                                           PlConvPreviewResult  *result,
                                           GError              **error);
 
-/* The weight masks of the last successful run in the network's layouts: @conv_masks as
+/* The weight masks of the last run in the network's layouts: @conv_masks as
  * PlConvNet.masks (n_params, bias entries 1), @head_masks as the head's PlMlp.masks; either
- * may be NULL. Before any run, the network's own masks. */
+ * may be NULL. Before any run, the network's own masks; after a cancelled one, the masks it
+ * was asked for. */
 void           pl_conv_preview_get_masks (PlConvPreview        *self,
                                           float                *conv_masks,
                                           float                *head_masks);
