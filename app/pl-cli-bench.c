@@ -425,8 +425,8 @@ bench_drag_conv (const char    *arch,
     g_autoptr(JsonBuilder) b = json_builder_new ();
 
     g_printerr (_("bench drag: %s, %u samples, %d positions, %d thread(s), OpenBLAS core %s: median %.2f ms, "
-                  "95th percentile %.2f ms per position (set-up %.0f ms); %u positions ran the conv layers "
-                  "(median %.2f ms), %u the head alone (median %.2f ms); checked %u positions against "
+                  "95th percentile %.2f ms per position (set-up %.0f ms); %u positions ran the conv layers in full "
+                  "(median %.2f ms), %u were incremental (median %.2f ms); checked %u positions against "
                   "full evaluations: loss within %.1e, %u accuracy mismatches\n"),
                 arch_text, eval->n, positions, threads, _pl_cli_blas_core (), med, p95, setup_ms,
                 n_conv, med_conv, n_head, med_head, checked, worst_loss, mismatched);
@@ -448,10 +448,10 @@ bench_drag_conv (const char    *arch,
     _pl_cli_add_double (b, "median_ms", med);
     _pl_cli_add_double (b, "p95_ms", p95);
     _pl_cli_add_double (b, "setup_ms", setup_ms);
-    _pl_cli_add_int (b, "conv_positions", n_conv);
-    _pl_cli_add_double (b, "conv_median_ms", med_conv);
-    _pl_cli_add_int (b, "head_positions", n_head);
-    _pl_cli_add_double (b, "head_median_ms", med_head);
+    _pl_cli_add_int (b, "full_positions", n_conv);
+    _pl_cli_add_double (b, "full_median_ms", med_conv);
+    _pl_cli_add_int (b, "incremental_positions", n_head);
+    _pl_cli_add_double (b, "incremental_median_ms", med_head);
     _pl_cli_add_double (b, "worst_loss_difference", worst_loss);
     _pl_cli_add_int (b, "accuracy_mismatches", mismatched);
     json_builder_end_object (b);
