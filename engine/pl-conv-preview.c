@@ -220,7 +220,7 @@ scratch_layout (const PlConvPreview *self,
   TAKE (plane2, plane);
   TAKE (buf0, (gsize) self->max_width * CHUNK);
   TAKE (buf1, (gsize) self->max_width * CHUNK);
-  TAKE (df, (gsize) self->hwf * (self->n / self->threads + 1));
+  TAKE (df, (gsize) self->n_feat * (self->n / self->threads + 1));
   TAKE (da, (gsize) self->zblock * ll->h_in * ll->w_in);
 #undef TAKE
   sc.size = at;
@@ -576,54 +576,58 @@ last_layer_full (PlConvPreview *self,
     }
 }
 
-/* The changes of channel o's weights added into z of samples [first, last), the channel's
- * features again, and their change into @df (hwf, last − first). */
+/* The changes of the changed channels' weights added into z of samples [first, last), those
+ * channels' features again, and the change of changed channel j's features into @df at
+ * j·hwf·cols (hwf, cols = last − first). Sample by sample, so that a sample's input planes are
+ * read from memory once for all channels. */
 PL_TARGET_CLONES static void
 last_layer_delta (PlConvPreview *self,
-                  guint          o,
                   guint          first,
                   guint          last,
                   const Scratch *sc)
 {
   float *df = sc->df, *feat = sc->plane2;
   const PlConvLayer *ll = &self->net->layers[self->last];
-  const Change *ch = &g_array_index (self->conv_changes, Change, self->change_first[o]);
-  gsize n_ch = self->change_first[o + 1] - self->change_first[o];
   const gsize hw = self->hw, w_out = ll->w_out, w_in = ll->w_in, pad = ll->pad;
-  guint cols = last - first;
+  gsize cols = last - first;
 
   for (guint s = first; s < last; s++)
-    {
-      float *zs = self->z + ((gsize) o * self->n + s) * hw;
+    for (guint jo = 0; jo < self->n_changed_o; jo++)
+      {
+        guint o = self->changed_o[jo];
+        const Change *ch = &g_array_index (self->conv_changes, Change, self->change_first[o]);
+        gsize n_ch = self->change_first[o + 1] - self->change_first[o];
+        float *zs = self->z + ((gsize) o * self->n + s) * hw;
+        float *dfo = df + (gsize) jo * self->hwf * cols;
 
-      for (gsize j = 0; j < n_ch; j++)
-        {
-          const float *plane = self->a + (gsize) s * self->in_size + (gsize) ch[j].c * ll->h_in * w_in;
-          float d = ch[j].delta;
-          gsize ky = ch[j].ky, kx = ch[j].kx;
-          /* the outputs whose input (oy + ky − pad, ox + kx − pad) lies inside the plane */
-          gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
-          gsize oy1 = MIN (ll->h_out, ll->h_in + pad > ky ? ll->h_in + pad - ky : 0);
-          gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
+        for (gsize j = 0; j < n_ch; j++)
+          {
+            const float *plane = self->a + (gsize) s * self->in_size + (gsize) ch[j].c * ll->h_in * w_in;
+            float d = ch[j].delta;
+            gsize ky = ch[j].ky, kx = ch[j].kx;
+            /* the outputs whose input (oy + ky − pad, ox + kx − pad) lies inside the plane */
+            gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
+            gsize oy1 = MIN (ll->h_out, ll->h_in + pad > ky ? ll->h_in + pad - ky : 0);
+            gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
 
-          for (gsize oy = oy0; oy < oy1; oy++)
-            {
-              const float *restrict src = plane + (oy + ky - pad) * w_in;
-              float *restrict dst = zs + oy * w_out;
+            for (gsize oy = oy0; oy < oy1; oy++)
+              {
+                const float *restrict src = plane + (oy + ky - pad) * w_in;
+                float *restrict dst = zs + oy * w_out;
 
-              for (gsize ox = ox0; ox < ox1; ox++)
-                dst[ox] += d * src[ox + kx - pad];
-            }
-        }
-      channel_features (self, o, s, sc->plane0, sc->plane1, feat);
-      for (guint p = 0; p < self->hwf; p++)
-        {
-          float *fp = self->f + ((gsize) o * self->hwf + p) * self->n + s;
+                for (gsize ox = ox0; ox < ox1; ox++)
+                  dst[ox] += d * src[ox + kx - pad];
+              }
+          }
+        channel_features (self, o, s, sc->plane0, sc->plane1, feat);
+        for (guint p = 0; p < self->hwf; p++)
+          {
+            float *fp = self->f + ((gsize) o * self->hwf + p) * self->n + s;
 
-          df[(gsize) p * cols + s - first] = feat[p] - *fp;
-          *fp = feat[p];
-        }
-    }
+            dfo[(gsize) p * cols + s - first] = feat[p] - *fp;
+            *fp = feat[p];
+          }
+      }
 }
 
 /* The head's upper layers on h1 of samples [first, last), the loss and correct count. */
@@ -872,17 +876,15 @@ run_member (guint    index,
         cblas_saxpy (cols, c->delta, self->f + (gsize) c->c * self->n + first, 1,
                      self->h1 + (gsize) c->o * self->n + first, 1);
       }
-  if (self->level < LEVEL_LAST)
-    for (guint j = 0; j < self->n_changed_o; j++)
-      {
-        guint o = self->changed_o[j];
-
-        last_layer_delta (self, o, first, last, &sc);
-        if (self->level == LEVEL_DELTA)
+  if (self->level < LEVEL_LAST && self->n_changed_o > 0)
+    {
+      last_layer_delta (self, first, last, &sc);
+      if (self->level == LEVEL_DELTA)
+        for (guint j = 0; j < self->n_changed_o; j++)
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->hwf,
-                       1.0f, head->layers[0].w + (gsize) o * self->hwf, self->n_feat, sc.df, cols,
-                       1.0f, self->h1 + first, self->n);
-      }
+                       1.0f, head->layers[0].w + (gsize) self->changed_o[j] * self->hwf, self->n_feat,
+                       sc.df + (gsize) j * self->hwf * cols, cols, 1.0f, self->h1 + first, self->n);
+    }
   if (self->level == LEVEL_FRONT)
     {
       for (guint j = 0; j < self->n_front_o; j++)
