@@ -119,26 +119,6 @@ prune_range (Weights  *layers,
     }
 }
 
-void
-pl_conv_prune_magnitude (PlConvNet *net,
-                         double     sparsity,
-                         gboolean   global,
-                         gboolean   allow_empty)
-{
-  Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-  guint n;
-
-  g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
-
-  n = collect (net, layers);
-  if (global)
-    prune_range (layers, 0, n, sparsity, allow_empty);
-  else
-    for (guint i = 0; i < n; i++)
-      prune_range (layers, i, i + 1, sparsity, allow_empty);
-  pl_conv_net_apply_masks (net);
-}
-
 /* The parametrised layers of @net into @layers, with @scores (NULL: |w|) attached. */
 static guint
 collect_scored (PlConvNet   *net,
@@ -167,7 +147,7 @@ pl_conv_prune_scored (PlConvNet   *net,
   Weights layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
   guint n;
 
-  g_return_if_fail (net != NULL && scores != NULL && sparsity >= 0.0 && sparsity <= 1.0);
+  g_return_if_fail (net != NULL && sparsity >= 0.0 && sparsity <= 1.0);
 
   n = collect_scored (net, scores, layers);
   if (global)
@@ -176,6 +156,15 @@ pl_conv_prune_scored (PlConvNet   *net,
     for (guint i = 0; i < n; i++)
       prune_range (layers, i, i + 1, sparsity, allow_empty);
   pl_conv_net_apply_masks (net);
+}
+
+void
+pl_conv_prune_magnitude (PlConvNet *net,
+                         double     sparsity,
+                         gboolean   global,
+                         gboolean   allow_empty)
+{
+  pl_conv_prune_scored (net, NULL, sparsity, global, allow_empty);
 }
 
 void

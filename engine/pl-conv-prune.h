@@ -25,7 +25,8 @@ void   pl_conv_prune_magnitude (PlConvNet *net,
                                 gboolean   allow_empty);
 
 /* The same rule with any weight scores (pl_conv_weight_scores(): pl_conv_net_n_weights()
- * values, the conv layers' weights then the head's) in place of |w|. */
+ * values, the conv layers' weights then the head's) in place of |w|; NULL: |w|, as
+ * pl_conv_prune_magnitude(). */
 void   pl_conv_prune_scored    (PlConvNet   *net,
                                 const float *scores,
                                 double       sparsity,
