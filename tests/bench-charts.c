@@ -129,6 +129,7 @@ main (int    argc,
     { "histogram 50 bins, 2 thresholds", PL_CHART_HISTOGRAM, 1200, 800 },
     { "curves 4 strategies x 24 points", PL_CHART_CURVES, 1200, 800 },
     { "heatmap 300x784, aggregated", PL_CHART_HEATMAP, 600, 400 },
+    { "heatmap 300x784, the window's", PL_CHART_HEATMAP, 900, 700 },
   };
   int status;
 
