@@ -401,15 +401,29 @@ fill_blocks (const PlHeatmapData *data,
                     arg = k > top ? j : arg;
                     top = MAX (k, top);
                   }
-                if (top > in_row)
-                  acc[b] = w[arg];
+                /* a select by bits: a conditional store compiles to a branch, and whether a
+                 * block holds a kept weight is as good as random */
+                {
+                  guint32 take = -(guint32) (top > in_row), wb, ab;
+
+                  memcpy (&wb, w + arg, sizeof wb);
+                  memcpy (&ab, acc + b, sizeof ab);
+                  ab = (wb & take) | (ab & ~take);
+                  memcpy (acc + b, &ab, sizeof ab);
+                }
                 best[b] = MAX (top, in_row);
                 count[b] += top >= 0;
               }
         }
+      /* the colour computed for every block and the mask colour selected by bits: whether a
+       * block is all pruned is as good as random */
       for (guint b = 0; b < out_cols; b++)
-        out[b] = count[b] == 0 ? mask_px
-                 : colour_of (lut, mean ? acc[b] / count[b] : acc[b], scale);
+        {
+          guint32 colour = colour_of (lut, mean ? acc[b] / MAX (count[b], 1u) : acc[b], scale);
+          guint32 keep = -(guint32) (count[b] != 0);
+
+          out[b] = (colour & keep) | (mask_px & ~keep);
+        }
     }
 }
 
