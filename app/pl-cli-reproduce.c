@@ -210,6 +210,7 @@ _pl_cli_reproduce (int    argc,
   g_auto(PlCliDataArgs) data_args = PL_CLI_DATA_ARGS_INIT;
   g_autofree char *plot = NULL;
   g_autofree char *csv_path = NULL;
+  g_autofree char *table_csv = NULL;
   g_autofree char *score = NULL;
   gboolean list = FALSE, quick = FALSE, json = FALSE;
   int seeds = 0, threads = 2;
@@ -222,6 +223,7 @@ _pl_cli_reproduce (int    argc,
     { "threads", 't', PL_CLI_INT, &threads, N_("Threads (default 2)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_THREADS) },
     { "plot", 0, PL_CLI_FILENAME, &plot, N_("Draw the accuracy-versus-sparsity curves into this file (.png, .svg or .pdf)"), N_("FILE") },
     { "csv", 0, PL_CLI_FILENAME, &csv_path, N_("Also write the points as CSV"), N_("FILE") },
+    { "table-csv", 0, PL_CLI_FILENAME, &table_csv, N_("Also write the paper-vs-measured table as CSV"), N_("FILE") },
     { "json", 0, PL_CLI_FLAG, &json, N_("Print the result as one JSON object on stdout"), NULL },
     { NULL }
   };
@@ -275,7 +277,8 @@ _pl_cli_reproduce (int    argc,
     return _pl_cli_usage (_("--score: %s scores neurons; blalock2020 compares weight scores"), score);
   if (plot != NULL && !_pl_cli_plot_check (plot, &error))
     return _pl_cli_usage ("--plot: %s", error->message);
-  if (!_pl_cli_check_output (csv_path, &error) || !_pl_cli_check_output (plot, &error))
+  if (!_pl_cli_check_output (csv_path, &error) || !_pl_cli_check_output (plot, &error)
+      || !_pl_cli_check_output (table_csv, &error))
     return _pl_cli_fail (error);
 
   if (data_args.spec == NULL)
@@ -291,6 +294,8 @@ _pl_cli_reproduce (int    argc,
     return _pl_cli_fail (error);
 
   /* the chart and the CSV as the app's Reproduce a Paper dialog exports them */
+  if (table_csv != NULL && !pl_reproduce_save_table_csv (result, table_csv, &error))
+    return _pl_cli_fail (error);
   if (csv_path != NULL && !pl_reproduce_save_csv (result, csv_path, &error))
     return _pl_cli_fail (error);
   if (plot != NULL && !pl_reproduce_chart_export (result, plot, &error))

@@ -233,6 +233,13 @@ test_plot_and_csv (void)
   g_autofree char *csv = g_build_filename (dir, "han.csv", NULL);
   g_autofree char *text = NULL;
 
+  g_autofree char *table = g_build_filename (dir, "han-table.csv", NULL);
+  g_autofree char *table_text = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(PlTestRun) j = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  g_autoptr(GHashTable) t = NULL;
+
   pl_test_run_cli (&r, cli_path, "reproduce", "han2015", "--quick", "--data", DATA, "--plot", png,
                    "--csv", csv, NULL);
   g_assert_cmpint (r.status, ==, 0);
@@ -241,6 +248,57 @@ test_plot_and_csv (void)
   g_assert_true (g_file_test (png, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
   g_assert_true (g_str_has_prefix (text, "curve,seed,level,target_sparsity,sparsity,test_accuracy"));
+
+  /* the table as CSV holds the --json numbers of the same run, row by row */
+  pl_test_run_cli (&j, cli_path, "reproduce", "han2015", "--quick", "--data", DATA, "--json",
+                   "--table-csv", table, NULL);
+  g_assert_cmpint (j.status, ==, 0);
+  o = pl_test_parse_json (j.out);
+  t = numbers_by_key (o);
+  g_assert_true (g_file_get_contents (table, &table_text, NULL, NULL));
+  lines = g_strsplit (table_text, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "key,label,unit,paper,mean,min,max,seeds,source");
+  g_assert_cmpuint (g_strv_length (lines), ==, g_hash_table_size (t) + 2);   /* + header, last "" */
+  for (guint k = 1; lines[k][0] != '\0'; k++)
+    {
+      g_autoptr(GPtrArray) f = g_ptr_array_new_with_free_func (g_free);
+      GString *cell = g_string_new (NULL);
+      gboolean quoted = FALSE;
+      JsonObject *n;
+
+      /* RFC 4180 fields: a label may hold commas and quotes */
+      for (const char *c = lines[k]; ; c++)
+        {
+          if (quoted && *c == '"' && c[1] == '"')
+            g_string_append_c (cell, *c++);
+          else if (*c == '"')
+            quoted = !quoted;
+          else if ((*c == ',' && !quoted) || *c == '\0')
+            {
+              g_ptr_array_add (f, g_string_free (cell, FALSE));
+              cell = g_string_new (NULL);
+              if (*c == '\0')
+                break;
+            }
+          else
+            g_string_append_c (cell, *c);
+        }
+      g_string_free (cell, TRUE);
+      g_assert_cmpuint (f->len, ==, 9);
+      n = number (t, f->pdata[0]);
+      g_assert_cmpstr (f->pdata[1], ==, json_object_get_string_member (n, "label"));
+      if (json_object_get_int_member (n, "n") > 0)
+        {
+          g_assert_cmpfloat_with_epsilon (g_ascii_strtod (f->pdata[4], NULL),
+                                          json_object_get_double_member (n, "mean"),
+                                          1e-9 * fabs (json_object_get_double_member (n, "mean")) + 1e-12);
+          g_assert_cmpfloat_with_epsilon (g_ascii_strtod (f->pdata[6], NULL),
+                                          json_object_get_double_member (n, "max"),
+                                          1e-9 * fabs (json_object_get_double_member (n, "max")) + 1e-12);
+        }
+      g_assert_cmpint (atoi (f->pdata[7]), ==, json_object_get_int_member (n, "n"));
+    }
+  g_remove (table);
   g_remove (png);
   g_remove (csv);
   g_rmdir (dir);

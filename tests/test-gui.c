@@ -389,6 +389,13 @@ test_reproduce (void)
   g_assert_true (pl_reproduce_dialog_export (dialog, csv, &error));
   g_assert_true (g_file_get_contents (csv, &contents, NULL, &error));
   g_assert_true (g_str_has_prefix (contents, "curve,seed,level,target_sparsity,sparsity,test_accuracy"));
+  g_clear_pointer (&contents, g_free);
+  /* the table, with Table 1's dense error as the paper's number of its row */
+  g_assert_true (pl_reproduce_dialog_export_table (dialog, csv, &error));
+  g_assert_true (g_file_get_contents (csv, &contents, NULL, &error));
+  g_assert_true (g_str_has_prefix (contents, "key,label,unit,paper,mean,min,max,seeds,source\n"));
+  g_assert_nonnull (strstr (contents, "\nerror_before,"));
+  g_assert_nonnull (strstr (contents, ",1.64,"));
 
   /* Stop: frankle2019's full run stopped at once; no result, han2015's stays on view */
   pl_reproduce_dialog_set_choice (dialog, PL_PAPER_FRANKLE2019, FALSE, 5);

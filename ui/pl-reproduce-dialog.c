@@ -50,6 +50,7 @@ struct _PlReproduceDialog
   PlChartView     *chart_view;
   GtkWidget       *export_chart_button;
   GtkWidget       *export_csv_button;
+  GtkWidget       *export_table_button;
 };
 
 G_DEFINE_FINAL_TYPE (PlReproduceDialog, pl_reproduce_dialog, ADW_TYPE_WINDOW)
@@ -103,6 +104,7 @@ show_result (PlReproduceDialog *self)
   gtk_widget_set_visible (self->results_box, r != NULL);
   gtk_widget_set_sensitive (self->export_chart_button, r != NULL);
   gtk_widget_set_sensitive (self->export_csv_button, r != NULL);
+  gtk_widget_set_sensitive (self->export_table_button, r != NULL);
   if (r == NULL)
     {
       pl_chart_view_set_chart (self->chart_view, PL_CHART_CURVES, NULL, NULL);
@@ -298,6 +300,25 @@ pl_reproduce_dialog_export (PlReproduceDialog  *self,
   return pl_reproduce_chart_export (r, path, error);
 }
 
+gboolean
+pl_reproduce_dialog_export_table (PlReproduceDialog *self,
+                                  const char        *path,
+                                  GError           **error)
+{
+  const PlReproduceResult *r;
+
+  g_return_val_if_fail (PL_IS_REPRODUCE_DIALOG (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  r = pl_engine_get_reproduction (self->engine);
+  if (r == NULL)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID, _("there is no reproduction to export: run one first"));
+      return FALSE;
+    }
+  return pl_reproduce_save_table_csv (r, path, error);
+}
+
 static void
 export_response (GtkNativeDialog   *dialog,
                  int                response,
@@ -315,7 +336,8 @@ export_response (GtkNativeDialog   *dialog,
       /* a name without an extension gets the filter's */
       if (strchr (base, '.') == NULL)
         path = g_strconcat (with_suffix = path, csv != NULL ? ".csv" : ".png", NULL);
-      if (!pl_reproduce_dialog_export (self, path, &error))
+      if (!(g_strcmp0 (csv, "table") == 0 ? pl_reproduce_dialog_export_table (self, path, &error)
+                                          : pl_reproduce_dialog_export (self, path, &error)))
         {
           gtk_label_set_text (self->status_label, error->message);
           gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
@@ -351,21 +373,23 @@ export_action (GtkWidget  *widget,
 {
   PlReproduceDialog *self = PL_REPRODUCE_DIALOG (widget);
   const PlReproduceResult *r = pl_engine_get_reproduction (self->engine);
-  gboolean csv = g_str_equal (name, "reproduce.export-csv");
+  gboolean table = g_str_equal (name, "reproduce.export-table");
+  gboolean csv = table || g_str_equal (name, "reproduce.export-csv");
   GtkFileChooserNative *chooser;
   g_autofree char *base = NULL;
 
   if (r == NULL)
     return;
   /* GtkFileChooserNative: GtkFileDialog is GTK 4.10 */
-  chooser = gtk_file_chooser_native_new (csv ? _("Export Points as CSV") : _("Export Chart"),
+  chooser = gtk_file_chooser_native_new (table ? _("Export Table as CSV")
+                                         : csv ? _("Export Points as CSV") : _("Export Chart"),
                                          GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_SAVE,
                                          _("_Export"), _("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   if (csv)
     {
       add_filter (GTK_FILE_CHOOSER (chooser), _("CSV (*.csv)"), "*.csv");
-      g_object_set_data (G_OBJECT (chooser), "pl-csv", (gpointer) "csv");
+      g_object_set_data (G_OBJECT (chooser), "pl-csv", (gpointer) (table ? "table" : "csv"));
     }
   else
     {
@@ -373,7 +397,8 @@ export_action (GtkWidget  *widget,
       add_filter (GTK_FILE_CHOOSER (chooser), _("SVG image (*.svg)"), "*.svg");
       add_filter (GTK_FILE_CHOOSER (chooser), _("PDF document (*.pdf)"), "*.pdf");
     }
-  base = g_strdup_printf ("%s.%s", pl_paper_info (r->paper)->name, csv ? "csv" : "png");
+  base = g_strdup_printf ("%s%s.%s", pl_paper_info (r->paper)->name, table ? "-table" : "",
+                          csv ? "csv" : "png");
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), base);
   g_signal_connect (chooser, "response", G_CALLBACK (export_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
@@ -488,6 +513,7 @@ pl_reproduce_dialog_class_init (PlReproduceDialogClass *klass)
   gtk_widget_class_install_action (widget_class, "reproduce.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "reproduce.export-chart", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "reproduce.export-csv", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "reproduce.export-table", NULL, export_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "reproduce.cancel", NULL);
 }
 
@@ -630,6 +656,9 @@ pl_reproduce_dialog_init (PlReproduceDialog *self)
                                     _("Every point of the run (curve, seed, level, sparsity, accuracy, …), as reproduce --csv writes them"));
   self->export_chart_button = button (_("Export _Chart…"), "reproduce.export-chart",
                                       _("The chart as PNG, SVG or PDF, as reproduce --plot draws it"));
+  self->export_table_button = button (_("Export _Table as CSV…"), "reproduce.export-table",
+                                      _("The paper-vs-measured table (paper, mean, min, max, seeds, source), as reproduce --table-csv writes it"));
+  gtk_box_append (GTK_BOX (exports), self->export_table_button);
   gtk_box_append (GTK_BOX (exports), self->export_csv_button);
   gtk_box_append (GTK_BOX (exports), self->export_chart_button);
   gtk_box_append (GTK_BOX (self->results_box), exports);

@@ -36,5 +36,10 @@ const char        *pl_reproduce_dialog_get_status (PlReproduceDialog  *self);
 gboolean           pl_reproduce_dialog_export     (PlReproduceDialog  *self,
                                                    const char         *path,
                                                    GError            **error);
+/* Export the paper-vs-measured table as CSV (pl_reproduce_table_csv()), as reproduce
+ * --table-csv writes it. */
+gboolean           pl_reproduce_dialog_export_table (PlReproduceDialog *self,
+                                                     const char        *path,
+                                                     GError           **error);
 
 G_END_DECLS

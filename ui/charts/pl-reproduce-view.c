@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-chart-private.h"
 #include "pl-chart-style.h"
 #include "pl-error.h"
 #include "pl-file.h"
@@ -126,6 +127,49 @@ pl_reproduce_save_csv (const PlReproduceResult  *result,
   g_return_val_if_fail (result != NULL && path != NULL, FALSE);
 
   csv = pl_reproduce_points_csv (result);
+  return pl_file_save (path, csv->str, csv->len, error);
+}
+
+GString *
+pl_reproduce_table_csv (const PlReproduceResult *r)
+{
+  GString *s = g_string_new ("key,label,unit,paper,mean,min,max,seeds,source\n");
+
+  for (guint k = 0; k < r->rows->len; k++)
+    {
+      const PlReproduceRow *row = &g_array_index (r->rows, PlReproduceRow, k);
+      gboolean measured = row->n > 0;
+
+      _pl_csv_string (s, row->key);
+      g_string_append_c (s, ',');
+      _pl_csv_string (s, row->label);
+      g_string_append_c (s, ',');
+      _pl_csv_string (s, row->unit != NULL ? row->unit : "");
+      g_string_append_c (s, ',');
+      _pl_csv_double (s, row->paper);
+      g_string_append_c (s, ',');
+      _pl_csv_double (s, measured ? row->mean : NAN);
+      g_string_append_c (s, ',');
+      _pl_csv_double (s, measured ? row->min : NAN);
+      g_string_append_c (s, ',');
+      _pl_csv_double (s, measured ? row->max : NAN);
+      g_string_append_printf (s, ",%u,", row->n);
+      _pl_csv_string (s, row->source != NULL ? row->source : "");
+      g_string_append_c (s, '\n');
+    }
+  return s;
+}
+
+gboolean
+pl_reproduce_save_table_csv (const PlReproduceResult  *result,
+                             const char               *path,
+                             GError                  **error)
+{
+  g_autoptr(GString) csv = NULL;
+
+  g_return_val_if_fail (result != NULL && path != NULL, FALSE);
+
+  csv = pl_reproduce_table_csv (result);
   return pl_file_save (path, csv->str, csv->len, error);
 }
 

@@ -46,6 +46,15 @@ gboolean   pl_reproduce_save_csv        (const PlReproduceResult  *result,
                                          const char               *path,
                                          GError                  **error);
 
+/* The paper-vs-measured table as CSV, one row per number: key, label, unit, paper, mean,
+ * min, max, seeds (how many measured it), source; the numbers in full precision, empty when
+ * not finite (a number the paper does not give). (transfer full) */
+GString   *pl_reproduce_table_csv       (const PlReproduceResult  *result);
+/* The same saved with pl_file_save() (atomic, a failure names @path). */
+gboolean   pl_reproduce_save_table_csv  (const PlReproduceResult  *result,
+                                         const char               *path,
+                                         GError                  **error);
+
 /* The chart: test accuracy against the sparsity reached, one curve per curve name of the
  * points ("dense", "ticket", "reinit", "magnitude-global", …), the mean over the seeds at each
  * level and the min … max band (pl_curve_summarise). Draw view->chart with pl_chart_draw(). */
