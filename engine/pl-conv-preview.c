@@ -430,6 +430,36 @@ pl_conv_preview_new (const PlConvNet  *net,
 
 /* ---- the passes over the evaluation set, each member on its share of the samples -------- */
 
+/* One row of im2col patches of conv layer @ll: for kernel offset (@ky, @kx) the h_out × w_out
+ * values plane[oy + ky − pad][ox + kx − pad] of one input @plane (h_in × w_in) into @row, 0
+ * outside the plane: per output row a copy of its inside part. */
+static void
+patch_row (const PlConvLayer *ll,
+           const float       *plane,
+           gsize              ky,
+           gsize              kx,
+           float             *row)
+{
+  gsize pad = ll->pad, ox0 = kx < pad ? pad - kx : 0;
+  gsize ox1 = MIN (ll->w_out, ll->w_in + pad > kx ? ll->w_in + pad - kx : 0);
+
+  for (gsize oy = 0; oy < ll->h_out; oy++)
+    {
+      float *dst = row + oy * ll->w_out;
+      gsize iy = oy + ky;
+
+      if (iy < pad || iy - pad >= ll->h_in || ox0 >= ox1)
+        {
+          memset (dst, 0, sizeof (float) * ll->w_out);
+          continue;
+        }
+      if (ox0 > 0)
+        memset (dst, 0, sizeof (float) * ox0);
+      memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
+      if (ox1 < ll->w_out)
+        memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
+    }
+}
 
 static inline void
 member_range (const PlConvPreview *self,
@@ -517,7 +547,7 @@ last_layer_full (PlConvPreview *self,
                  const Scratch *sc)
 {
   const PlConvLayer *ll = &self->net->layers[self->last];
-  const gsize k = ll->k, pad = ll->pad, hw = self->hw;
+  const gsize k = ll->k, hw = self->hw;
   float *col = sc->col, *zc = sc->zc, *feat = sc->plane2;
 
   for (guint s0 = first; s0 < last; s0 += self->zblock)
@@ -540,28 +570,7 @@ last_layer_full (PlConvPreview *self,
 
             for (gsize ky = 0; ky < k; ky++)
               for (gsize kx = 0; kx < k; kx++)
-                {
-                  float *row = col + ((c * k + ky) * k + kx) * mhw + s * hw;
-                  gsize ox0 = kx < pad ? pad - kx : 0;
-                  gsize ox1 = MIN (ll->w_out, ll->w_in + pad > kx ? ll->w_in + pad - kx : 0);
-
-                  for (gsize oy = 0; oy < ll->h_out; oy++)
-                    {
-                      float *dst = row + oy * ll->w_out;
-                      gsize iy = oy + ky;
-
-                      if (iy < pad || iy - pad >= ll->h_in || ox0 >= ox1)
-                        {
-                          memset (dst, 0, sizeof (float) * ll->w_out);
-                          continue;
-                        }
-                      if (ox0 > 0)
-                        memset (dst, 0, sizeof (float) * ox0);
-                      memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
-                      if (ox1 < ll->w_out)
-                        memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
-                    }
-                }
+                patch_row (ll, plane, ky, kx, col + ((c * k + ky) * k + kx) * mhw + s * hw);
           }
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, self->ckk,
                    1.0f, ll->w, self->ckk, col, mhw, 0.0f, zc, mhw);
@@ -796,29 +805,7 @@ front_channel_delta (PlConvPreview *self,
       for (guint s = 0; s < m; s++)
         for (gsize ky = 0; ky < ll->k; ky++)
           for (gsize kx = 0; kx < ll->k; kx++)
-            {
-              float *row = sc->col + (ky * ll->k + kx) * mhw + s * hw;
-              const float *plane = sc->da + s * plane_a;
-              gsize pad = ll->pad, ox0 = kx < pad ? pad - kx : 0;
-              gsize ox1 = MIN (ll->w_out, ll->w_in + pad > kx ? ll->w_in + pad - kx : 0);
-
-              for (gsize oy = 0; oy < ll->h_out; oy++)
-                {
-                  float *dst = row + oy * ll->w_out;
-                  gsize iy = oy + ky;
-
-                  if (iy < pad || iy - pad >= ll->h_in || ox0 >= ox1)
-                    {
-                      memset (dst, 0, sizeof (float) * ll->w_out);
-                      continue;
-                    }
-                  if (ox0 > 0)
-                    memset (dst, 0, sizeof (float) * ox0);
-                  memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
-                  if (ox1 < ll->w_out)
-                    memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
-                }
-            }
+            patch_row (ll, sc->da + s * plane_a, ky, kx, sc->col + (ky * ll->k + kx) * mhw + s * hw);
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, kk,
                    1.0f, ll->w + (gsize) o * kk, self->ckk, sc->col, mhw,
                    1.0f, self->z + (gsize) s0 * hw, (gsize) self->n * hw);
