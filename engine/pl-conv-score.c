@@ -119,8 +119,13 @@ gradient_sums (const PlConvNet      *net,
   g_autofree guint32 *order = g_new (guint32, MAX (data->n, 1));
   g_autofree float *grad = g_new (float, MAX (net->n_params, 1));
   g_autofree float *head_grad = g_new (float, MAX (net->head->n_params, 1));
-  g_autoptr(PlConvWork) work = pl_conv_work_new (net, 1);
   guint batch = MIN (o->batch_size, data->n), n;
+  /* the per-sample scores take |·| or ² of each sample's gradient: one sample a pass; SNIP
+   * wants the gradient of the samples' summed loss: a batch a pass */
+  guint step = sum != NULL ? batch : 1;
+  g_autoptr(PlConvWork) work = pl_conv_work_new (net, step);
+  g_autofree float *x = g_new (float, (gsize) step * data->n_features);
+  g_autofree guint32 *y = g_new (guint32, step);
   PlRng rng;
 
   for (guint s = 0; s < data->n; s++)
@@ -129,15 +134,19 @@ gradient_sums (const PlConvNet      *net,
   pl_rng_shuffle (&rng, order, data->n);
   n = (guint) MIN ((guint64) o->n_batches * batch, data->n);
 
-  /* one sample a pass: the per-sample scores take |·| or ² of each sample's gradient, and the
-   * sum of the per-sample gradients is the batch gradient SNIP wants */
-  for (guint t = 0; t < n; t++)
+  for (guint t0 = 0; t0 < n; t0 += step)
     {
-      guint s = order[t];
+      guint m = MIN (step, n - t0);
       gsize at = 0;
 
-      pl_conv_forward (net, work, data->x + (gsize) s * data->n_features, 1);
-      pl_conv_backward (net, work, data->y + s, 1, 1.0f, grad, head_grad);
+      for (guint i = 0; i < m; i++)
+        {
+          memcpy (x + (gsize) i * data->n_features, data->x + (gsize) order[t0 + i] * data->n_features,
+                  sizeof (float) * data->n_features);
+          y[i] = data->y[order[t0 + i]];
+        }
+      pl_conv_forward (net, work, x, m);
+      pl_conv_backward (net, work, y, m, 1.0f, grad, head_grad);
       for (guint i = 0; i < n_slots; i++)
         {
           const float *g = (slots[i].head ? head_grad : grad) + slots[i].offset;
