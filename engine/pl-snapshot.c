@@ -61,6 +61,12 @@ snapshot_clear (gpointer data)
     g_clear_pointer (&self->curves[i].points, pl_bytes_unref);
   for (guint i = 0; i < PL_N_METHODS; i++)
     g_clear_pointer (&self->schedules[i], pl_bytes_unref);
+  for (guint i = 0; i < self->n_stages; i++)
+    {
+      g_clear_pointer (&self->stages[i].maps, pl_bytes_unref);
+      g_clear_pointer (&self->stages[i].preview_maps, pl_bytes_unref);
+    }
+  g_clear_pointer (&self->feature_input, pl_bytes_unref);
   for (guint i = 0; i < self->n_layers; i++)
     {
       PlLayerView *l = &self->layers[i];
@@ -130,6 +136,12 @@ _pl_snapshot_copy_resized (const PlSnapshot *self,
     copy->curves[i].points = ref_or_null (self->curves[i].points);
   for (guint i = 0; i < PL_N_METHODS; i++)
     copy->schedules[i] = ref_or_null (self->schedules[i]);
+  for (guint i = 0; i < self->n_stages; i++)
+    {
+      copy->stages[i].maps = ref_or_null (self->stages[i].maps);
+      copy->stages[i].preview_maps = ref_or_null (self->stages[i].preview_maps);
+    }
+  copy->feature_input = ref_or_null (self->feature_input);
   for (guint i = 0; i < MIN (n_layers, self->n_layers); i++)
     {
       PlLayerView *l = &copy->layers[i];
@@ -170,7 +182,7 @@ pl_snapshot_build_model (const PlSnapshot *self,
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (self->arch == NULL || self->n_layers == 0)
+  if (self->arch == NULL || self->n_layers == 0 || self->n_stages > 0)
     return NULL;
   with_preview = with_preview && self->has_preview;
 

@@ -16,6 +16,7 @@
 
 #include <glib-object.h>
 
+#include "pl-conv.h"
 #include "pl-engine-types.h"
 #include "pl-metrics.h"
 #include "pl-mlp.h"
@@ -47,6 +48,10 @@ typedef enum {
 
 
 
+/* A layer with weights. Of a dense network every layer; of a convolutional network the conv
+ * layers come first, each as a matrix of its filters (n_out = c_out rows of n_in = c_in·k·k,
+ * a filter's (c_in, k, k) weights flattened in the order of PlConvNet), neuron_masks its
+ * filter masks, then the dense head's layers. */
 typedef struct {
   guint    n_in;
   guint    n_out;
@@ -61,6 +66,22 @@ typedef struct {
                                    * NULL without a preview */
   GBytes  *preview_neuron_masks;  /* float (n_out), as neuron_masks; NULL without a preview */
 } PlLayerView;
+
+/* One stage of a convolutional network's front end (a conv or a pool layer, in order) and its
+ * feature maps for one evaluation image (PlSnapshot.feature_*): the activations after the
+ * stage (a conv layer's after its activation function and filter mask), as pl_conv_forward
+ * leaves them in pl_conv_work_activation(). */
+typedef struct {
+  PlConvLayerKind kind;
+  guint    c_in, h_in, w_in;
+  guint    c_out, h_out, w_out;
+  guint    k;                     /* kernel (conv) or window and stride (pool) */
+  guint    pad;                   /* conv: zero padding on every side */
+  gint     layer;                 /* conv: its index in PlSnapshot.layers[]; pool: -1 */
+  GBytes  *maps;                  /* float (c_out, h_out, w_out) of the feature image with the
+                                   * model's masks; NULL without data */
+  GBytes  *preview_maps;          /* the same with the preview masks; NULL without a preview */
+} PlConvStageView;
 
 /* The current evaluation of the model (its own masks, no preview) on eval_split. While training
  * it is remade every ~2 s (each epoch's validation figures are in training.history); exact
@@ -200,6 +221,16 @@ typedef struct {
    * start), NULL for one not run on this model */
   GBytes            *schedules[PL_N_METHODS];
 
+  /* A convolutional network's front end (n_stages 0 for a dense network, and then the
+   * feature fields are empty): its stages in order, and the evaluation image their maps are
+   * of (chosen with pl_engine_set_feature_image()). */
+  guint              n_stages;
+  PlConvStageView    stages[PL_CONV_MAX_LAYERS];
+  guint              feature_index;  /* of the image, in eval_split */
+  guint              feature_label;  /* its class */
+  GBytes            *feature_input;  /* float (c, h, w) of the image as the network reads it
+                                      * (standardised); NULL without data */
+
   guint              n_layers;       /* 0 without a model */
   PlLayerView        layers[];
 } PlSnapshot;
@@ -217,8 +248,8 @@ void         pl_snapshot_unref            (PlSnapshot        *self);
 PlSnapshot  *pl_snapshot_copy             (const PlSnapshot  *self);
 
 /* A model built from the snapshot's weights, biases and masks — with the preview masks
- * applied instead when @with_preview and the snapshot has a preview. NULL without a model.
- * (transfer full) */
+ * applied instead when @with_preview and the snapshot has a preview. NULL without a model and
+ * for a convolutional network (n_stages > 0). (transfer full) */
 PlMlp       *pl_snapshot_build_model      (const PlSnapshot  *self,
                                            gboolean           with_preview);
 
