@@ -43,6 +43,26 @@ write_images (const char *name,
   return pl_test_write_text (name, csv->str);
 }
 
+/* The built-in image set needs no files: LeNet-5 learns its shapes in two epochs, and the
+ * class names come through. */
+static void
+test_lenet5_on_shapes (void)
+{
+  g_auto(PlTestRun) train = { 0 };
+  g_autoptr(JsonObject) a = NULL;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", "shapes:n=2400", "--arch", "lenet5",
+                   "--epochs", "2", "--batch", "64", "--lr", "0.05", "--momentum", "0.9",
+                   "--threads", "2", "--json", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  a = pl_test_parse_json (train.out);
+  g_assert_cmpstr (json_object_get_string_member (a, "arch"), ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_test_message ("LeNet-5 on shapes:n=2400, 2 epochs: %.4f",
+                  json_object_get_double_member (a, "test_accuracy"));
+  /* 8 balanced classes: chance is 0.125 */
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), >=, 0.8);
+}
+
 static void
 test_train_and_eval (void)
 {
@@ -808,6 +828,7 @@ main (int    argc,
     }
 
   g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
+  g_test_add_func ("/cli/conv/lenet5-learns-built-in-shapes", test_lenet5_on_shapes);
   g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
   g_test_add_func ("/cli/conv/sweep", test_sweep);

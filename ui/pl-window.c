@@ -22,6 +22,7 @@ static const struct {
   { "circles", N_("circles"), N_("Circles (2-D, 2 classes)") },
   { "xor", N_("xor"), N_("XOR (2-D, 2 classes)") },
   { "blobs", N_("blobs"), N_("Blobs (2-D, 3 classes)") },
+  { "shapes", N_("shapes"), N_("Shapes (28×28 images, 8 classes)") },
   { "fashion-mnist", N_("fashion-mnist"), N_("Fashion-MNIST (28×28 images)") },
 };
 
