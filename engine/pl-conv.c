@@ -9,6 +9,7 @@
 
 #include "pl-blas.h"
 #include "pl-conv.h"
+#include "pl-conv-kernels.h"
 #include "pl-simd.h"
 #include "pl-error.h"
 #include "pl-nn.h"
@@ -780,6 +781,36 @@ bias_activate (float        *restrict dst,
     }
 }
 
+/* z (m) ← act(z + b) in place, for the direct kernels' output */
+PL_TARGET_CLONES static void
+activate_in_place (float        *z,
+                   float         b,
+                   gsize         m,
+                   PlActivation  activation)
+{
+  switch (activation)
+    {
+    case PL_ACTIVATION_RELU:
+      for (gsize p = 0; p < m; p++)
+        {
+          float v = z[p] + b;
+
+          z[p] = v > 0.0f ? v : 0.0f;
+        }
+      return;
+    case PL_ACTIVATION_TANH:
+      for (gsize p = 0; p < m; p++)
+        z[p] = tanhf (z[p] + b);
+      return;
+    case PL_ACTIVATION_SIGMOID:
+      for (gsize p = 0; p < m; p++)
+        z[p] = 1.0f / (1.0f + expf (-(z[p] + b)));
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 /* dz (m) = d ⊙ act'(a) ⊙ keep, from the activation's output a; returns Σ dz (the bias
  * gradient's share), summed in eight float lanes so that the loop vectorises, then in double */
 PL_TARGET_CLONES static double
@@ -913,6 +944,24 @@ pl_conv_forward (const PlConvNet *net,
           continue;
         }
 
+      if (pl_conv_kernels_direct (l))
+        {
+          /* one input channel: the direct kernel (pl-conv-kernels.h) writes z into the maps,
+           * then act(z + b) ⊙ filter_mask in place */
+          pl_conv_kernels_forward (l, work->act[i], n, out, work->padded);
+          for (guint s = 0; s < n; s++)
+            for (guint o = 0; o < l->c_out; o++)
+              {
+                float *dst = out + ((gsize) s * l->c_out + o) * hw;
+
+                if (l->filter_mask[o] == 0.0f)
+                  memset (dst, 0, sizeof (float) * hw);
+                else
+                  activate_in_place (dst, l->b[o], hw, net->activation);
+              }
+          continue;
+        }
+
       /* by blocks of m samples: zc (c_out, m·hw) = W (c_out, c_in·k·k) · col (c_in·k·k, m·hw),
        * then out[s][o][p] = act(zc[o][s·hw + p] + b[o]) ⊙ filter_mask[o] */
       for (guint s0 = 0; s0 < n; s0 += work->chunk[i])
@@ -1038,11 +1087,17 @@ pl_conv_backward (const PlConvNet *net,
               bias_sum[o] += sum;
             }
 
-          im2col (work->col, work->padded, work->act[i] + s0 * in_size, l, m);
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
-                       l->c_out, ckk, mhw,
-                       1.0f, work->zc, mhw, work->col, mhw,
-                       s0 == 0 ? 0.0f : 1.0f, gw, ckk);
+          if (pl_conv_kernels_direct (l))
+            pl_conv_kernels_weight_grad (l, work->act[i] + s0 * in_size, work->zc, hw, mhw, m,
+                                         s0 == 0 ? 0.0f : 1.0f, gw, work->padded);
+          else
+            {
+              im2col (work->col, work->padded, work->act[i] + s0 * in_size, l, m);
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans,
+                           l->c_out, ckk, mhw,
+                           1.0f, work->zc, mhw, work->col, mhw,
+                           s0 == 0 ? 0.0f : 1.0f, gw, ckk);
+            }
           if (i == 0)
             continue;
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,

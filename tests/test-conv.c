@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pl-conv.h"
+#include "pl-conv-kernels.h"
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
 #include "pl-conv-train.h"
@@ -223,6 +224,158 @@ test_gradient_blocks (void)
   check_gradient_parts (arch, PL_ACTIVATION_TANH, FALSE, 1);
   check_gradient_parts (arch, PL_ACTIVATION_TANH, TRUE, 1);
   check_gradient_parts (arch, PL_ACTIVATION_RELU, TRUE, 1);
+}
+
+/* The direct kernels of a one-channel layer (pl-conv-kernels.h) against plain loops in double,
+ * on random shapes: widths that are and are not multiples of 8 (the overlapping last block),
+ * padding 0 and > 0, kernels 1 to 7, filter counts around the groups of 6 and the pairs of the
+ * weight gradient. */
+static void
+test_direct_kernels_match_loops (void)
+{
+  PlRng rng;
+  guint checked = 0;
+
+  pl_rng_init (&rng, 41);
+  for (guint trial = 0; trial < 60; trial++)
+    {
+      PlConvLayer l = { .kind = PL_CONV_LAYER_CONV, .c_in = 1 };
+      guint n = 1 + (guint) pl_rng_below (&rng, 3);
+      g_autofree float *w = NULL;
+      g_autofree float *x = NULL;
+      g_autofree float *z = NULL;
+      g_autofree float *dz = NULL;
+      g_autofree float *gw = NULL;
+      g_autofree float *padded = NULL;
+      gsize plane, kk;
+      float beta = trial % 2 == 0 ? 0.0f : 1.0f;
+
+      l.k = 1 + (guint) pl_rng_below (&rng, 7);
+      l.pad = trial % 3 == 0 ? 0 : (guint) pl_rng_below (&rng, l.k);
+      l.c_out = 1 + (guint) pl_rng_below (&rng, 13);
+      l.h_in = l.k + (guint) pl_rng_below (&rng, 12);
+      /* w_out from 8 to 8 + 33: multiples of 8 and the widths between */
+      l.w_out = 8 + (guint) pl_rng_below (&rng, 34);
+      l.w_in = l.w_out + l.k - 1 - 2 * l.pad;
+      l.h_out = l.h_in + 2 * l.pad - l.k + 1;
+      g_assert_true (pl_conv_kernels_direct (&l));
+      plane = (gsize) l.h_out * l.w_out;
+      kk = (gsize) l.k * l.k;
+
+      w = g_new (float, l.c_out * kk);
+      x = g_new (float, (gsize) n * l.h_in * l.w_in);
+      z = g_new (float, n * l.c_out * plane);
+      dz = g_new (float, n * l.c_out * plane);
+      gw = g_new (float, l.c_out * kk);
+      padded = g_new (float, (gsize) (l.h_in + 2 * l.pad) * (l.w_in + 2 * l.pad));
+      for (gsize t = 0; t < l.c_out * kk; t++)
+        {
+          w[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+          gw[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+        }
+      for (gsize t = 0; t < (gsize) n * l.h_in * l.w_in; t++)
+        x[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+      for (gsize t = 0; t < n * l.c_out * plane; t++)
+        dz[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+      l.w = w;
+
+      pl_conv_kernels_forward (&l, x, n, z, padded);
+      for (guint s = 0; s < n; s++)
+        for (guint o = 0; o < l.c_out; o++)
+          for (guint oy = 0; oy < l.h_out; oy++)
+            for (guint ox = 0; ox < l.w_out; ox++)
+              {
+                double ref = 0.0;
+
+                for (guint ky = 0; ky < l.k; ky++)
+                  for (guint kx = 0; kx < l.k; kx++)
+                    {
+                      int iy = (int) (oy + ky) - (int) l.pad, ix = (int) (ox + kx) - (int) l.pad;
+
+                      if (iy >= 0 && iy < (int) l.h_in && ix >= 0 && ix < (int) l.w_in)
+                        ref += (double) w[(o * l.k + ky) * l.k + kx]
+                               * x[((gsize) s * l.h_in + iy) * l.w_in + ix];
+                    }
+                g_assert_cmpfloat_with_epsilon (z[((gsize) s * l.c_out + o) * plane + oy * l.w_out + ox],
+                                                ref, 1e-5);
+              }
+
+      /* dz laid out as the backward pass has it: channel-major over the block of samples */
+      {
+        g_autofree double *ref = g_new0 (double, l.c_out * kk);
+        g_autofree double *size = g_new0 (double, l.c_out * kk);
+
+        for (guint o = 0; o < l.c_out; o++)
+          for (guint ky = 0; ky < l.k; ky++)
+            for (guint kx = 0; kx < l.k; kx++)
+              {
+                double sum = beta * (double) gw[(o * l.k + ky) * l.k + kx], abs_sum = fabs (sum);
+
+                for (guint s = 0; s < n; s++)
+                  for (guint oy = 0; oy < l.h_out; oy++)
+                    for (guint ox = 0; ox < l.w_out; ox++)
+                      {
+                        int iy = (int) (oy + ky) - (int) l.pad, ix = (int) (ox + kx) - (int) l.pad;
+
+                        if (iy >= 0 && iy < (int) l.h_in && ix >= 0 && ix < (int) l.w_in)
+                          {
+                            double t = (double) dz[((gsize) o * n + s) * plane + oy * l.w_out + ox]
+                                       * x[((gsize) s * l.h_in + iy) * l.w_in + ix];
+
+                            sum += t;
+                            abs_sum += fabs (t);
+                          }
+                      }
+                ref[(o * l.k + ky) * l.k + kx] = sum;
+                size[(o * l.k + ky) * l.k + kx] = abs_sum;
+              }
+        pl_conv_kernels_weight_grad (&l, x, dz, plane, n * plane, n, beta, gw, padded);
+        for (gsize t = 0; t < l.c_out * kk; t++)
+          /* float sums in lanes: within 1e-5 of the terms' sizes summed (one term missed or
+           * counted twice would be off by its own size, ~0.25 on average) */
+          if (fabs (gw[t] - ref[t]) > 1e-5 * size[t] + 1e-6)
+            g_error ("1x%ux%u-c%uk%up%u, %u samples: weight gradient %zu is %.7g, the loops %.7g",
+                     l.h_in, l.w_in, l.c_out, l.k, l.pad, n, (size_t) t, gw[t], ref[t]);
+      }
+      checked++;
+    }
+  g_assert_cmpuint (checked, ==, 60);
+
+  /* what they do not take */
+  {
+    PlConvLayer two = { .kind = PL_CONV_LAYER_CONV, .c_in = 2, .k = 3, .w_out = 8 };
+    PlConvLayer narrow = { .kind = PL_CONV_LAYER_CONV, .c_in = 1, .k = 3, .w_out = 7 };
+    PlConvLayer wide = { .kind = PL_CONV_LAYER_CONV, .c_in = 1, .k = 8, .w_out = 8 };
+
+    g_assert_false (pl_conv_kernels_direct (&two));
+    g_assert_false (pl_conv_kernels_direct (&narrow));
+    g_assert_false (pl_conv_kernels_direct (&wide));
+  }
+}
+
+/* Networks whose first layer runs the direct kernels, with odd widths and more than one group
+ * of filters, against the nested loops and finite differences. */
+static void
+test_direct_layer_gradient (void)
+{
+  const char * const direct[] = {
+    "1x9x11-c7k3p1-m2-5-3",          /* w_out 11: one full block and an overlapping one */
+    "1x10x13-c2k5-m3-4",             /* no padding, w_out 9 */
+  };
+
+  for (guint a = 0; a < G_N_ELEMENTS (direct); a++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch (direct[a], PL_ACTIVATION_RELU, &error);
+
+      g_assert_no_error (error);
+      g_assert_true (pl_conv_kernels_direct (&net->layers[0]));
+      check_forward (direct[a], PL_ACTIVATION_RELU, FALSE);
+      check_forward (direct[a], PL_ACTIVATION_TANH, TRUE);
+      check_gradient (direct[a], PL_ACTIVATION_TANH, FALSE);
+      check_gradient (direct[a], PL_ACTIVATION_RELU, TRUE);
+      check_gradient (direct[a], PL_ACTIVATION_SIGMOID, FALSE);
+    }
 }
 
 static void
@@ -931,6 +1084,8 @@ main (int    argc,
   g_test_add_func ("/engine/conv/gradient/relu/matches-finite-differences", test_gradient_relu);
   g_test_add_func ("/engine/conv/gradient/sigmoid/matches-finite-differences", test_gradient_sigmoid);
   g_test_add_func ("/engine/conv/gradient/in-blocks/matches-finite-differences", test_gradient_blocks);
+  g_test_add_func ("/engine/conv/direct/kernels-match-loops", test_direct_kernels_match_loops);
+  g_test_add_func ("/engine/conv/direct/matches-finite-differences", test_direct_layer_gradient);
   g_test_add_func ("/engine/conv/file/round-trip", test_file_round_trip);
   g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
   g_test_add_func ("/engine/conv/train/learns-and-keeps-pruned-zero", test_train_learns_and_keeps_pruned_zero);
