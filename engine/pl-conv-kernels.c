@@ -15,7 +15,9 @@ typedef float V8 __attribute__ ((vector_size (32)));
 #define LOAD8(v, p)  memcpy (&(v), (p), sizeof (V8))
 #define STORE8(p, v) memcpy ((p), &(v), sizeof (V8))
 
-#define MAX_GROUP  6  /* filters whose accumulators stay in registers together */
+#define MAX_GROUP  6  /* filters (or taps) whose accumulators stay in registers together */
+#define POS_GROUP  5  /* output positions of the channel kernel's forward: 10 accumulators, as
+                       * 12 and the two weight vectors leave no register for the products */
 #define MAX_KERNEL 7
 
 gboolean
@@ -260,4 +262,256 @@ pl_conv_kernels_weight_grad (const PlConvLayer *l,
         sum += lanes[t * 8 + j];
       gw[t] = (beta != 0.0f ? beta * gw[t] : 0.0f) + (float) sum;
     }
+}
+
+/* ---- 8 or 16 filters: the channels in the vector lanes ------------------------------------ */
+
+gboolean
+pl_conv_kernels_channels (const PlConvLayer *l)
+{
+  return l->kind == PL_CONV_LAYER_CONV && l->c_in > 1 && (l->c_out == 8 || l->c_out == 16);
+}
+
+/* The sample's input with its zero border, (c_in, h_in + 2·pad, w_in + 2·pad) in @padded
+ * (border zeroed by the caller), or the input itself when there is no padding */
+static const float *
+bordered_planes (const PlConvLayer *l,
+                 const float       *x,
+                 float             *padded)
+{
+  const gsize hp = l->h_in + 2 * l->pad, wp = l->w_in + 2 * l->pad;
+
+  if (l->pad == 0)
+    return x;
+  for (gsize c = 0; c < l->c_in; c++)
+    bordered (l, x + c * l->h_in * l->w_in, padded + c * hp * wp);
+  return padded;
+}
+
+/* Where the taps and the output positions read the bordered input: tap t = (c·k + ky)·k + kx
+ * at c·hp·wp + ky·wp + kx, position p = oy·w_out + ox at oy·wp + ox (transfer full, both) */
+static void
+offsets (const PlConvLayer *l,
+         gsize            **tap_at,
+         gsize            **pos_at)
+{
+  const gsize k = l->k, hp = l->h_in + 2 * l->pad, wp = l->w_in + 2 * l->pad;
+
+  *tap_at = g_new (gsize, (gsize) l->c_in * k * k);
+  *pos_at = g_new (gsize, (gsize) l->h_out * l->w_out);
+  for (gsize c = 0; c < l->c_in; c++)
+    for (gsize ky = 0; ky < k; ky++)
+      for (gsize kx = 0; kx < k; kx++)
+        (*tap_at)[(c * k + ky) * k + kx] = c * hp * wp + ky * wp + kx;
+  for (gsize oy = 0; oy < l->h_out; oy++)
+    for (gsize ox = 0; ox < l->w_out; ox++)
+      (*pos_at)[oy * l->w_out + ox] = oy * wp + ox;
+}
+
+/* zt[q][o] (q < p_n positions from pos_at, o < 8·v_n filters) ← Σ_t wt[t][o] · src[pos_at[q] +
+ * tap_at[t]], the taps in order; 2·p_n accumulators in registers */
+static inline __attribute__ ((always_inline)) void
+channels_block (float       *restrict zt,
+                const float *restrict src,
+                const float *restrict wt,
+                const gsize *restrict tap_at,
+                const gsize *restrict pos_at,
+                gsize                 n_taps,
+                guint                 p_n,
+                guint                 v_n)
+{
+  V8 acc[MAX_GROUP][2];
+  const gsize stride = 8 * v_n;
+
+  for (guint q = 0; q < p_n; q++)
+    for (guint v = 0; v < v_n; v++)
+      acc[q][v] = (V8) { 0 };
+  for (gsize t = 0; t < n_taps; t++)
+    {
+      const float *r = src + tap_at[t];
+      V8 w0, w1 = { 0 };
+
+      LOAD8 (w0, wt + t * stride);
+      if (v_n == 2)
+        LOAD8 (w1, wt + t * stride + 8);
+      for (guint q = 0; q < p_n; q++)
+        {
+          float xv = r[pos_at[q]];
+
+          acc[q][0] += xv * w0;
+          if (v_n == 2)
+            acc[q][1] += xv * w1;
+        }
+    }
+  for (guint q = 0; q < p_n; q++)
+    for (guint v = 0; v < v_n; v++)
+      STORE8 (zt + q * stride + 8 * v, acc[q][v]);
+}
+
+PL_TARGET_CLONES void
+pl_conv_kernels_channels_forward (const PlConvLayer *l,
+                                  const float       *x,
+                                  guint              n,
+                                  float             *z,
+                                  float             *padded)
+{
+  const gsize c_out = l->c_out, k = l->k, n_taps = (gsize) l->c_in * k * k;
+  const gsize hw = (gsize) l->h_out * l->w_out, in_size = (gsize) l->c_in * l->h_in * l->w_in;
+  const guint v_n = (guint) (c_out / 8);
+  g_autofree float *wt = g_new (float, n_taps * c_out);
+  g_autofree float *zt = g_new (float, POS_GROUP * c_out);
+  g_autofree gsize *tap_at = NULL;
+  g_autofree gsize *pos_at = NULL;
+
+  g_return_if_fail (pl_conv_kernels_channels (l));
+
+  /* the weights tap-major, wt[t][o], so that a tap's filters are one or two vectors */
+  for (gsize o = 0; o < c_out; o++)
+    for (gsize t = 0; t < n_taps; t++)
+      wt[t * c_out + o] = l->w[o * n_taps + t];
+  offsets (l, &tap_at, &pos_at);
+  if (l->pad > 0)
+    memset (padded, 0, sizeof (float) * l->c_in * (l->h_in + 2 * l->pad) * (l->w_in + 2 * l->pad));
+
+  for (gsize s = 0; s < n; s++)
+    {
+      const float *src = bordered_planes (l, x + s * in_size, padded);
+      float *zs = z + s * c_out * hw;
+
+      for (gsize p0 = 0; p0 < hw; p0 += POS_GROUP)
+        {
+          guint p_n = (guint) MIN (POS_GROUP, hw - p0);
+
+          /* constant sizes for each call, so that the accumulators are registers */
+          if (v_n == 2)
+            switch (p_n)
+              {
+              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 2); break;
+              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 2); break;
+              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 2); break;
+              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 2); break;
+              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 2); break;
+              }
+          else
+            switch (p_n)
+              {
+              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 1); break;
+              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 1); break;
+              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 1); break;
+              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 1); break;
+              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 1); break;
+              }
+          /* back to the maps' layout, (c_out, hw) */
+          for (guint q = 0; q < p_n; q++)
+            for (gsize o = 0; o < c_out; o++)
+              zs[o * hw + p0 + q] = zt[q * c_out + o];
+        }
+    }
+}
+
+/* gt[t][o] (the p_n taps from t0, o < 8·v_n) += Σ_q src[pos_at[q] + tap_at[t]] · dt[q][o] over
+ * the hw positions; 2·p_n accumulators in registers */
+static inline __attribute__ ((always_inline)) void
+channels_grad_block (float       *restrict gt,
+                     const float *restrict src,
+                     const float *restrict dt,
+                     const gsize *restrict tap_at,
+                     const gsize *restrict pos_at,
+                     gsize                 hw,
+                     guint                 p_n,
+                     guint                 v_n)
+{
+  V8 acc[MAX_GROUP][2];
+  const gsize stride = 8 * v_n;
+
+  for (guint q = 0; q < p_n; q++)
+    for (guint v = 0; v < v_n; v++)
+      LOAD8 (acc[q][v], gt + q * stride + 8 * v);
+  for (gsize p = 0; p < hw; p++)
+    {
+      const float *r = src + pos_at[p];
+      V8 d0, d1 = { 0 };
+
+      LOAD8 (d0, dt + p * stride);
+      if (v_n == 2)
+        LOAD8 (d1, dt + p * stride + 8);
+      for (guint q = 0; q < p_n; q++)
+        {
+          float xv = r[tap_at[q]];
+
+          acc[q][0] += xv * d0;
+          if (v_n == 2)
+            acc[q][1] += xv * d1;
+        }
+    }
+  for (guint q = 0; q < p_n; q++)
+    for (guint v = 0; v < v_n; v++)
+      STORE8 (gt + q * stride + 8 * v, acc[q][v]);
+}
+
+PL_TARGET_CLONES void
+pl_conv_kernels_channels_weight_grad (const PlConvLayer *l,
+                                      const float       *x,
+                                      const float       *dz,
+                                      gsize              s_stride,
+                                      gsize              o_stride,
+                                      guint              n,
+                                      float              beta,
+                                      float             *gw,
+                                      float             *padded)
+{
+  const gsize c_out = l->c_out, k = l->k, n_taps = (gsize) l->c_in * k * k;
+  const gsize hw = (gsize) l->h_out * l->w_out, in_size = (gsize) l->c_in * l->h_in * l->w_in;
+  const guint v_n = (guint) (c_out / 8);
+  g_autofree float *gt = g_new0 (float, n_taps * c_out);
+  g_autofree float *dt = g_new (float, hw * c_out);
+  g_autofree gsize *tap_at = NULL;
+  g_autofree gsize *pos_at = NULL;
+
+  g_return_if_fail (pl_conv_kernels_channels (l));
+
+  offsets (l, &tap_at, &pos_at);
+  if (l->pad > 0)
+    memset (padded, 0, sizeof (float) * l->c_in * (l->h_in + 2 * l->pad) * (l->w_in + 2 * l->pad));
+
+  for (gsize s = 0; s < n; s++)
+    {
+      const float *src = bordered_planes (l, x + s * in_size, padded);
+
+      /* dz position-major, dt[p][o] */
+      for (gsize o = 0; o < c_out; o++)
+        for (gsize p = 0; p < hw; p++)
+          dt[p * c_out + o] = dz[s * s_stride + o * o_stride + p];
+      for (gsize t0 = 0; t0 < n_taps; t0 += MAX_GROUP)
+        {
+          guint p_n = (guint) MIN (MAX_GROUP, n_taps - t0);
+          float *g = gt + t0 * c_out;
+          const gsize *ta = tap_at + t0;
+
+          if (v_n == 2)
+            switch (p_n)
+              {
+              case 6: channels_grad_block (g, src, dt, ta, pos_at, hw, 6, 2); break;
+              case 5: channels_grad_block (g, src, dt, ta, pos_at, hw, 5, 2); break;
+              case 4: channels_grad_block (g, src, dt, ta, pos_at, hw, 4, 2); break;
+              case 3: channels_grad_block (g, src, dt, ta, pos_at, hw, 3, 2); break;
+              case 2: channels_grad_block (g, src, dt, ta, pos_at, hw, 2, 2); break;
+              default: channels_grad_block (g, src, dt, ta, pos_at, hw, 1, 2); break;
+              }
+          else
+            switch (p_n)
+              {
+              case 6: channels_grad_block (g, src, dt, ta, pos_at, hw, 6, 1); break;
+              case 5: channels_grad_block (g, src, dt, ta, pos_at, hw, 5, 1); break;
+              case 4: channels_grad_block (g, src, dt, ta, pos_at, hw, 4, 1); break;
+              case 3: channels_grad_block (g, src, dt, ta, pos_at, hw, 3, 1); break;
+              case 2: channels_grad_block (g, src, dt, ta, pos_at, hw, 2, 1); break;
+              default: channels_grad_block (g, src, dt, ta, pos_at, hw, 1, 1); break;
+              }
+        }
+    }
+
+  for (gsize o = 0; o < c_out; o++)
+    for (gsize t = 0; t < n_taps; t++)
+      gw[o * n_taps + t] = (beta != 0.0f ? beta * gw[o * n_taps + t] : 0.0f) + gt[t * c_out + o];
 }

@@ -46,4 +46,26 @@ void     pl_conv_kernels_weight_grad   (const PlConvLayer *l,
                                         float             *gw,
                                         float             *padded);
 
+/* The same sums for a layer of 8 or 16 filters over more than one input channel (LeNet-5's
+ * second layer, 16 × 6×5×5 over 14×14): the filters are the lanes (one or two registers), and
+ * 6 output positions (for the gradient: 6 taps) are accumulated at a time while the input is
+ * broadcast. @padded holds c_in·(h_in + 2·pad)·(w_in + 2·pad) floats. */
+gboolean pl_conv_kernels_channels      (const PlConvLayer *l);
+void     pl_conv_kernels_channels_forward
+                                       (const PlConvLayer *l,
+                                        const float       *x,
+                                        guint              n,
+                                        float             *z,
+                                        float             *padded);
+void     pl_conv_kernels_channels_weight_grad
+                                       (const PlConvLayer *l,
+                                        const float       *x,
+                                        const float       *dz,
+                                        gsize              s_stride,
+                                        gsize              o_stride,
+                                        guint              n,
+                                        float              beta,
+                                        float             *gw,
+                                        float             *padded);
+
 G_END_DECLS

@@ -590,7 +590,8 @@ pl_conv_work_new (const PlConvNet *net,
           work->chunk[i] = (guint) CLAMP (PL_CONV_COL_FLOATS / per, 1, max_batch);
           max_col = MAX (max_col, per * work->chunk[i]);
           max_zc = MAX (max_zc, (gsize) l->c_out * hw * work->chunk[i]);
-          max_pad = MAX (max_pad, (gsize) (l->h_in + 2 * l->pad) * (l->w_in + 2 * l->pad));
+          /* every input plane with its border, for pl_conv_kernels_channels_forward() */
+          max_pad = MAX (max_pad, (gsize) l->c_in * (l->h_in + 2 * l->pad) * (l->w_in + 2 * l->pad));
         }
       else
         work->argmax[i] = g_new (guint32, max_batch * l->c_out * hw);
@@ -944,11 +945,14 @@ pl_conv_forward (const PlConvNet *net,
           continue;
         }
 
-      if (pl_conv_kernels_direct (l))
+      if (pl_conv_kernels_direct (l) || pl_conv_kernels_channels (l))
         {
-          /* one input channel: the direct kernel (pl-conv-kernels.h) writes z into the maps,
-           * then act(z + b) ⊙ filter_mask in place */
-          pl_conv_kernels_forward (l, work->act[i], n, out, work->padded);
+          /* one input channel, or 8 or 16 filters: the direct kernels (pl-conv-kernels.h)
+           * write z into the maps, then act(z + b) ⊙ filter_mask in place */
+          if (pl_conv_kernels_direct (l))
+            pl_conv_kernels_forward (l, work->act[i], n, out, work->padded);
+          else
+            pl_conv_kernels_channels_forward (l, work->act[i], n, out, work->padded);
           for (guint s = 0; s < n; s++)
             for (guint o = 0; o < l->c_out; o++)
               {
@@ -1090,6 +1094,10 @@ pl_conv_backward (const PlConvNet *net,
           if (pl_conv_kernels_direct (l))
             pl_conv_kernels_weight_grad (l, work->act[i] + s0 * in_size, work->zc, hw, mhw, m,
                                          s0 == 0 ? 0.0f : 1.0f, gw, work->padded);
+          else if (pl_conv_kernels_channels (l))
+            pl_conv_kernels_channels_weight_grad (l, work->act[i] + s0 * in_size, work->zc, hw,
+                                                  mhw, m, s0 == 0 ? 0.0f : 1.0f, gw,
+                                                  work->padded);
           else
             {
               im2col (work->col, work->padded, work->act[i] + s0 * in_size, l, m);

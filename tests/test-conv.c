@@ -353,7 +353,116 @@ test_direct_kernels_match_loops (void)
   }
 }
 
-/* Networks whose first layer runs the direct kernels, with odd widths and more than one group
+/* The channel kernels (8 or 16 filters over more than one input channel) against plain loops
+ * in double, on random shapes: 2 to 7 input channels, kernels 1 to 7, padding 0 and
+ * > 0, square and odd-sized maps, position and tap counts that are and are not multiples of the
+ * groups. */
+static void
+test_channel_kernels_match_loops (void)
+{
+  PlRng rng;
+
+  pl_rng_init (&rng, 43);
+  for (guint trial = 0; trial < 40; trial++)
+    {
+      PlConvLayer l = { .kind = PL_CONV_LAYER_CONV };
+      guint n = 1 + (guint) pl_rng_below (&rng, 3);
+      g_autofree float *w = NULL;
+      g_autofree float *x = NULL;
+      g_autofree float *z = NULL;
+      g_autofree float *dz = NULL;
+      g_autofree float *gw = NULL;
+      g_autofree float *padded = NULL;
+      g_autofree double *ref = NULL;
+      g_autofree double *size = NULL;
+      gsize plane, ckk, in_plane;
+      float beta = trial % 2 == 0 ? 0.0f : 1.0f;
+
+      l.c_in = 2 + (guint) pl_rng_below (&rng, 6);
+      l.c_out = trial % 3 == 0 ? 8 : 16;
+      l.k = 1 + (guint) pl_rng_below (&rng, 7);
+      l.pad = trial % 4 == 0 ? 0 : (guint) pl_rng_below (&rng, l.k);
+      l.h_in = l.k + (guint) pl_rng_below (&rng, 11);
+      l.w_in = MAX (l.k + (guint) pl_rng_below (&rng, 13), 1);
+      l.h_out = l.h_in + 2 * l.pad - l.k + 1;
+      l.w_out = l.w_in + 2 * l.pad - l.k + 1;
+      g_assert_true (pl_conv_kernels_channels (&l));
+      plane = (gsize) l.h_out * l.w_out;
+      ckk = (gsize) l.c_in * l.k * l.k;
+      in_plane = (gsize) l.h_in * l.w_in;
+
+      w = g_new (float, l.c_out * ckk);
+      x = g_new (float, n * l.c_in * in_plane);
+      z = g_new (float, n * l.c_out * plane);
+      dz = g_new (float, n * l.c_out * plane);
+      gw = g_new (float, l.c_out * ckk);
+      ref = g_new0 (double, l.c_out * ckk);
+      size = g_new0 (double, l.c_out * ckk);
+      padded = g_new (float, (gsize) l.c_in * (l.h_in + 2 * l.pad) * (l.w_in + 2 * l.pad));
+      for (gsize t = 0; t < l.c_out * ckk; t++)
+        {
+          w[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+          gw[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+        }
+      for (gsize t = 0; t < n * l.c_in * in_plane; t++)
+        x[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+      for (gsize t = 0; t < n * l.c_out * plane; t++)
+        dz[t] = (float) (2.0 * pl_rng_uniform (&rng) - 1.0);
+      l.w = w;
+
+      for (guint o = 0; o < l.c_out; o++)
+        for (gsize t = 0; t < ckk; t++)
+          ref[o * ckk + t] = beta * (double) gw[o * ckk + t];
+      pl_conv_kernels_channels_forward (&l, x, n, z, padded);
+      for (guint s = 0; s < n; s++)
+        for (guint o = 0; o < l.c_out; o++)
+          for (guint oy = 0; oy < l.h_out; oy++)
+            for (guint ox = 0; ox < l.w_out; ox++)
+              {
+                double sum = 0.0, abs_sum = 0.0;
+                double d = dz[((gsize) o * n + s) * plane + oy * l.w_out + ox];
+
+                for (guint c = 0; c < l.c_in; c++)
+                  for (guint ky = 0; ky < l.k; ky++)
+                    for (guint kx = 0; kx < l.k; kx++)
+                      {
+                        int iy = (int) (oy + ky) - (int) l.pad, ix = (int) (ox + kx) - (int) l.pad;
+                        gsize t = (c * l.k + ky) * l.k + kx;
+                        double xv;
+
+                        if (iy < 0 || iy >= (int) l.h_in || ix < 0 || ix >= (int) l.w_in)
+                          continue;
+                        xv = x[((gsize) s * l.c_in + c) * in_plane + (gsize) iy * l.w_in + ix];
+                        sum += (double) w[o * ckk + t] * xv;
+                        abs_sum += fabs ((double) w[o * ckk + t] * xv);
+                        /* the weight gradient's terms, dz channel-major over the samples */
+                        ref[o * ckk + t] += d * xv;
+                        size[o * ckk + t] += fabs (d * xv);
+                      }
+                if (fabs (z[((gsize) s * l.c_out + o) * plane + oy * l.w_out + ox] - sum)
+                    > 1e-6 * abs_sum + 1e-7)
+                  g_error ("%ux%ux%u-c%uk%up%u: output %u,%u,%u,%u is %.7g, the loops %.7g",
+                           l.c_in, l.h_in, l.w_in, l.c_out, l.k, l.pad, s, o, oy, ox,
+                           z[((gsize) s * l.c_out + o) * plane + oy * l.w_out + ox], sum);
+              }
+
+      pl_conv_kernels_channels_weight_grad (&l, x, dz, plane, n * plane, n, beta, gw, padded);
+      for (gsize t = 0; t < l.c_out * ckk; t++)
+        if (fabs (gw[t] - ref[t]) > 1e-5 * (size[t] + fabs (ref[t])) + 1e-6)
+          g_error ("%ux%ux%u-c%uk%up%u, %u samples: weight gradient %zu is %.7g, the loops %.7g",
+                   l.c_in, l.h_in, l.w_in, l.c_out, l.k, l.pad, n, (size_t) t, gw[t], ref[t]);
+    }
+
+  {
+    PlConvLayer one = { .kind = PL_CONV_LAYER_CONV, .c_in = 1, .c_out = 16, .k = 3 };
+    PlConvLayer twelve = { .kind = PL_CONV_LAYER_CONV, .c_in = 3, .c_out = 12, .k = 3 };
+
+    g_assert_false (pl_conv_kernels_channels (&one));
+    g_assert_false (pl_conv_kernels_channels (&twelve));
+  }
+}
+
+/* Networks whose conv layers run the direct kernels, with odd widths and more than one group
  * of filters, against the nested loops and finite differences. */
 static void
 test_direct_layer_gradient (void)
@@ -361,6 +470,7 @@ test_direct_layer_gradient (void)
   const char * const direct[] = {
     "1x9x11-c7k3p1-m2-5-3",          /* w_out 11: one full block and an overlapping one */
     "1x10x13-c2k5-m3-4",             /* no padding, w_out 9 */
+    "2x7x9-c8k3p1-m2-c16k2-5",       /* the channel kernels: 8 filters padded, 16 unpadded */
   };
 
   for (guint a = 0; a < G_N_ELEMENTS (direct); a++)
@@ -369,7 +479,8 @@ test_direct_layer_gradient (void)
       g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch (direct[a], PL_ACTIVATION_RELU, &error);
 
       g_assert_no_error (error);
-      g_assert_true (pl_conv_kernels_direct (&net->layers[0]));
+      g_assert_true (pl_conv_kernels_direct (&net->layers[0])
+                     || pl_conv_kernels_channels (&net->layers[0]));
       check_forward (direct[a], PL_ACTIVATION_RELU, FALSE);
       check_forward (direct[a], PL_ACTIVATION_TANH, TRUE);
       check_gradient (direct[a], PL_ACTIVATION_TANH, FALSE);
@@ -1085,6 +1196,7 @@ main (int    argc,
   g_test_add_func ("/engine/conv/gradient/sigmoid/matches-finite-differences", test_gradient_sigmoid);
   g_test_add_func ("/engine/conv/gradient/in-blocks/matches-finite-differences", test_gradient_blocks);
   g_test_add_func ("/engine/conv/direct/kernels-match-loops", test_direct_kernels_match_loops);
+  g_test_add_func ("/engine/conv/direct/channel-kernels-match-loops", test_channel_kernels_match_loops);
   g_test_add_func ("/engine/conv/direct/matches-finite-differences", test_direct_layer_gradient);
   g_test_add_func ("/engine/conv/file/round-trip", test_file_round_trip);
   g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
