@@ -515,3 +515,126 @@ pl_conv_kernels_channels_weight_grad (const PlConvLayer *l,
     for (gsize t = 0; t < n_taps; t++)
       gw[o * n_taps + t] = (beta != 0.0f ? beta * gw[o * n_taps + t] : 0.0f) + gt[t * c_out + o];
 }
+
+/* ---- the input gradient ------------------------------------------------------------------- */
+
+/* The contributions of output row oy's blocks [8·j, 8·j + 8·b_n) to the bordered input rows of
+ * channel c at ky: acc[kx][b] = Σ_o w[o][c][ky][kx] · dz[o][oy][8·(j + b) …], added at
+ * dxp[oy + ky][8·(j + b) + kx …]; 2·k accumulators in registers over the filters */
+static inline __attribute__ ((always_inline)) void
+input_grad_block (float       *restrict dxp,
+                  const float *restrict dzr,
+                  gsize                 dz_plane,
+                  const float *restrict w,
+                  gsize                 w_filter,
+                  gsize                 c_out,
+                  guint                 b_n,
+                  guint                 k)
+{
+  V8 acc[MAX_KERNEL][2];
+
+  for (guint kx = 0; kx < k; kx++)
+    {
+      acc[kx][0] = (V8) { 0 };
+      acc[kx][1] = (V8) { 0 };
+    }
+  for (gsize o = 0; o < c_out; o++)
+    {
+      V8 d0, d1 = { 0 };
+
+      LOAD8 (d0, dzr + o * dz_plane);
+      if (b_n == 2)
+        LOAD8 (d1, dzr + o * dz_plane + 8);
+      for (guint kx = 0; kx < k; kx++)
+        {
+          float wt = w[o * w_filter + kx];
+
+          acc[kx][0] += wt * d0;
+          if (b_n == 2)
+            acc[kx][1] += wt * d1;
+        }
+    }
+  for (guint kx = 0; kx < k; kx++)
+    for (guint b = 0; b < b_n; b++)
+      {
+        V8 v;
+
+        LOAD8 (v, dxp + 8 * b + kx);
+        v += acc[kx][b];
+        STORE8 (dxp + 8 * b + kx, v);
+      }
+}
+
+gboolean
+pl_conv_kernels_input (const PlConvLayer *l)
+{
+  return pl_conv_kernels_channels (l) && l->k <= MAX_KERNEL;
+}
+
+PL_TARGET_CLONES void
+pl_conv_kernels_input_grad (const PlConvLayer *l,
+                            const float       *dz,
+                            gsize              s_stride,
+                            gsize              o_stride,
+                            guint              n,
+                            float             *dx)
+{
+  const gsize k = l->k, c_in = l->c_in, c_out = l->c_out, pad = l->pad;
+  const gsize h_in = l->h_in, w_in = l->w_in, h_out = l->h_out, w_out = l->w_out;
+  const gsize in_plane = h_in * w_in;
+  /* dz rows widened to whole blocks of 8 with zeros; the input gradient accumulated with its
+   * border (rows h_out + k − 1 = h_in + 2·pad, and room for the widened rows) */
+  const gsize wq = 8 * ((w_out + 7) / 8), dz_plane = h_out * wq;
+  const gsize hp = h_out + k - 1, wpq = wq + k - 1, dx_plane = hp * wpq;
+  const gsize w_filter = c_in * k * k;
+  g_autofree float *dzr = g_new0 (float, c_out * dz_plane);
+  g_autofree float *dxp = g_new (float, c_in * dx_plane);
+
+  g_return_if_fail (pl_conv_kernels_input (l));
+
+  for (gsize s = 0; s < n; s++)
+    {
+      for (gsize o = 0; o < c_out; o++)
+        for (gsize oy = 0; oy < h_out; oy++)
+          memcpy (dzr + o * dz_plane + oy * wq, dz + s * s_stride + o * o_stride + oy * w_out,
+                  sizeof (float) * w_out);
+      memset (dxp, 0, sizeof (float) * c_in * dx_plane);
+
+      for (gsize oy = 0; oy < h_out; oy++)
+        for (gsize c = 0; c < c_in; c++)
+          for (gsize ky = 0; ky < k; ky++)
+            for (gsize j = 0; j < wq / 8; j += 2)
+              {
+                guint b_n = j + 1 < wq / 8 ? 2 : 1;
+                float *d = dxp + c * dx_plane + (oy + ky) * wpq + 8 * j;
+                const float *r = dzr + oy * wq + 8 * j, *wc = l->w + (c * k + ky) * k;
+
+                /* constant sizes for each call, so that the accumulators are registers */
+#define INPUT_GRAD_CASE(K) \
+                case K: \
+                  if (b_n == 2) \
+                    input_grad_block (d, r, dz_plane, wc, w_filter, c_out, 2, K); \
+                  else \
+                    input_grad_block (d, r, dz_plane, wc, w_filter, c_out, 1, K); \
+                  break;
+                switch (k)
+                  {
+                  INPUT_GRAD_CASE (7)
+                  INPUT_GRAD_CASE (6)
+                  INPUT_GRAD_CASE (5)
+                  INPUT_GRAD_CASE (4)
+                  INPUT_GRAD_CASE (3)
+                  INPUT_GRAD_CASE (2)
+                  default:
+                  INPUT_GRAD_CASE (1)
+                  }
+#undef INPUT_GRAD_CASE
+              }
+
+      /* the inside of the border is the input's gradient */
+      for (gsize c = 0; c < c_in; c++)
+        for (gsize iy = 0; iy < h_in; iy++)
+          memcpy (dx + s * c_in * in_plane + c * in_plane + iy * w_in,
+                  dxp + c * dx_plane + (iy + pad) * wpq + pad, sizeof (float) * w_in);
+    }
+}

@@ -68,4 +68,17 @@ void     pl_conv_kernels_channels_weight_grad
                                         float             *gw,
                                         float             *padded);
 
+/* dx (n, c_in, h_in, w_in) ← Σ_{o,ky,kx} w[o][c][ky][kx] · dz[s][o][iy + pad − ky][ix + pad − kx]
+ * (the terms inside dz), dz as for the weight gradient: im2col's transpose after Wᵀ·dz, in one
+ * pass. Each dz row is widened to whole blocks of 8 (zeros), 2 blocks × k taps of one input
+ * row accumulated in registers over the filters, then added to the bordered gradient. For the
+ * layers pl_conv_kernels_channels() takes (and k ≤ 7). */
+gboolean pl_conv_kernels_input         (const PlConvLayer *l);
+void     pl_conv_kernels_input_grad    (const PlConvLayer *l,
+                                        const float       *dz,
+                                        gsize              s_stride,
+                                        gsize              o_stride,
+                                        guint              n,
+                                        float             *dx);
+
 G_END_DECLS

@@ -1108,6 +1108,11 @@ pl_conv_backward (const PlConvNet *net,
             }
           if (i == 0)
             continue;
+          if (pl_conv_kernels_input (l))
+            {
+              pl_conv_kernels_input_grad (l, work->zc, hw, mhw, m, dprev + s0 * in_size);
+              continue;
+            }
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans,
                        ckk, mhw, l->c_out,
                        1.0f, l->w, ckk, work->zc, mhw,

@@ -353,8 +353,8 @@ test_direct_kernels_match_loops (void)
   }
 }
 
-/* The channel kernels (8 or 16 filters over more than one input channel) against plain loops
- * in double, on random shapes: 2 to 7 input channels, kernels 1 to 7, padding 0 and
+/* The channel kernels (8 or 16 filters over more than one input channel: forward, weight and
+ * input gradients) against plain loops in double, on random shapes: 2 to 7 input channels, kernels 1 to 7, padding 0 and
  * > 0, square and odd-sized maps, position and tap counts that are and are not multiples of the
  * groups. */
 static void
@@ -451,6 +451,39 @@ test_channel_kernels_match_loops (void)
         if (fabs (gw[t] - ref[t]) > 1e-5 * (size[t] + fabs (ref[t])) + 1e-6)
           g_error ("%ux%ux%u-c%uk%up%u, %u samples: weight gradient %zu is %.7g, the loops %.7g",
                    l.c_in, l.h_in, l.w_in, l.c_out, l.k, l.pad, n, (size_t) t, gw[t], ref[t]);
+
+      /* the input gradient: every output's dz spread back over the inputs its patch read */
+      {
+        g_autofree float *dx = g_new (float, n * l.c_in * in_plane);
+        g_autofree double *dx_ref = g_new0 (double, n * l.c_in * in_plane);
+        g_autofree double *dx_size = g_new0 (double, n * l.c_in * in_plane);
+
+        g_assert_true (pl_conv_kernels_input (&l));
+        for (guint s = 0; s < n; s++)
+          for (guint o = 0; o < l.c_out; o++)
+            for (guint oy = 0; oy < l.h_out; oy++)
+              for (guint ox = 0; ox < l.w_out; ox++)
+                for (guint c = 0; c < l.c_in; c++)
+                  for (guint ky = 0; ky < l.k; ky++)
+                    for (guint kx = 0; kx < l.k; kx++)
+                      {
+                        int iy = (int) (oy + ky) - (int) l.pad, ix = (int) (ox + kx) - (int) l.pad;
+                        gsize at = ((gsize) s * l.c_in + c) * in_plane + (gsize) iy * l.w_in + ix;
+                        double t;
+
+                        if (iy < 0 || iy >= (int) l.h_in || ix < 0 || ix >= (int) l.w_in)
+                          continue;
+                        t = (double) w[o * ckk + (c * l.k + ky) * l.k + kx]
+                            * dz[((gsize) o * n + s) * plane + oy * l.w_out + ox];
+                        dx_ref[at] += t;
+                        dx_size[at] += fabs (t);
+                      }
+        pl_conv_kernels_input_grad (&l, dz, plane, n * plane, n, dx);
+        for (gsize t = 0; t < n * l.c_in * in_plane; t++)
+          if (fabs (dx[t] - dx_ref[t]) > 1e-6 * dx_size[t] + 1e-7)
+            g_error ("%ux%ux%u-c%uk%up%u, %u samples: input gradient %zu is %.7g, the loops %.7g",
+                     l.c_in, l.h_in, l.w_in, l.c_out, l.k, l.pad, n, (size_t) t, dx[t], dx_ref[t]);
+      }
     }
 
   {
