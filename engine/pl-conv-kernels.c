@@ -518,11 +518,14 @@ pl_conv_kernels_channels_weight_grad (const PlConvLayer *l,
 
 /* ---- the input gradient ------------------------------------------------------------------- */
 
-/* The contributions of output row oy's blocks [8·j, 8·j + 8·b_n) to the bordered input rows of
- * channel c at ky: acc[kx][b] = Σ_o w[o][c][ky][kx] · dz[o][oy][8·(j + b) …], added at
- * dxp[oy + ky][8·(j + b) + kx …]; 2·k accumulators in registers over the filters */
+/* Output row oy's blocks [8·j, 8·j + 8·b_n) spread back to input row oy + ky of channel c:
+ * acc[kx][b] = Σ_o w[o][c][ky][kx] · dz[o][oy][8·(j + b) …], 2·k accumulators in registers
+ * over the filters, added into the k partial gradients dxk[kx] at the block's own place (the
+ * shift by kx is left to the end: adding shifted vectors into one buffer would load each right
+ * after an overlapping store, which the processor cannot forward) */
 static inline __attribute__ ((always_inline)) void
-input_grad_block (float       *restrict dxp,
+input_grad_block (float       *restrict dxk,
+                  gsize                 dxk_size,
                   const float *restrict dzr,
                   gsize                 dz_plane,
                   const float *restrict w,
@@ -557,11 +560,12 @@ input_grad_block (float       *restrict dxp,
   for (guint kx = 0; kx < k; kx++)
     for (guint b = 0; b < b_n; b++)
       {
+        float *at = dxk + kx * dxk_size + 8 * b;
         V8 v;
 
-        LOAD8 (v, dxp + 8 * b + kx);
+        LOAD8 (v, at);
         v += acc[kx][b];
-        STORE8 (dxp + 8 * b + kx, v);
+        STORE8 (at, v);
       }
 }
 
@@ -582,13 +586,15 @@ pl_conv_kernels_input_grad (const PlConvLayer *l,
   const gsize k = l->k, c_in = l->c_in, c_out = l->c_out, pad = l->pad;
   const gsize h_in = l->h_in, w_in = l->w_in, h_out = l->h_out, w_out = l->w_out;
   const gsize in_plane = h_in * w_in;
-  /* dz rows widened to whole blocks of 8 with zeros; the input gradient accumulated with its
-   * border (rows h_out + k − 1 = h_in + 2·pad, and room for the widened rows) */
-  const gsize wq = 8 * ((w_out + 7) / 8), dz_plane = h_out * wq;
-  const gsize hp = h_out + k - 1, wpq = wq + k - 1, dx_plane = hp * wpq;
+  /* dz rows widened to whole blocks of 8 with zeros; the partial gradients dxk[kx] (c_in,
+   * h_out + k − 1, wr) indexed by the input row (with its border) and the output column + a
+   * margin of k − 1 zero columns on each side, so that the sum over kx below needs no bounds */
+  const gsize wq = 8 * ((w_out + 7) / 8), dz_plane = h_out * wq, margin = k - 1;
+  const gsize hp = h_out + k - 1, wr = wq + 2 * margin, dx_plane = hp * wr;
+  const gsize dxk_size = c_in * dx_plane;
   const gsize w_filter = c_in * k * k;
   g_autofree float *dzr = g_new0 (float, c_out * dz_plane);
-  g_autofree float *dxp = g_new (float, c_in * dx_plane);
+  g_autofree float *dxk = g_new (float, k * dxk_size);
 
   g_return_if_fail (pl_conv_kernels_input (l));
 
@@ -598,7 +604,7 @@ pl_conv_kernels_input_grad (const PlConvLayer *l,
         for (gsize oy = 0; oy < h_out; oy++)
           memcpy (dzr + o * dz_plane + oy * wq, dz + s * s_stride + o * o_stride + oy * w_out,
                   sizeof (float) * w_out);
-      memset (dxp, 0, sizeof (float) * c_in * dx_plane);
+      memset (dxk, 0, sizeof (float) * k * dxk_size);
 
       for (gsize oy = 0; oy < h_out; oy++)
         for (gsize c = 0; c < c_in; c++)
@@ -606,16 +612,16 @@ pl_conv_kernels_input_grad (const PlConvLayer *l,
             for (gsize j = 0; j < wq / 8; j += 2)
               {
                 guint b_n = j + 1 < wq / 8 ? 2 : 1;
-                float *d = dxp + c * dx_plane + (oy + ky) * wpq + 8 * j;
+                float *d = dxk + c * dx_plane + (oy + ky) * wr + margin + 8 * j;
                 const float *r = dzr + oy * wq + 8 * j, *wc = l->w + (c * k + ky) * k;
 
                 /* constant sizes for each call, so that the accumulators are registers */
 #define INPUT_GRAD_CASE(K) \
                 case K: \
                   if (b_n == 2) \
-                    input_grad_block (d, r, dz_plane, wc, w_filter, c_out, 2, K); \
+                    input_grad_block (d, dxk_size, r, dz_plane, wc, w_filter, c_out, 2, K); \
                   else \
-                    input_grad_block (d, r, dz_plane, wc, w_filter, c_out, 1, K); \
+                    input_grad_block (d, dxk_size, r, dz_plane, wc, w_filter, c_out, 1, K); \
                   break;
                 switch (k)
                   {
@@ -631,10 +637,23 @@ pl_conv_kernels_input_grad (const PlConvLayer *l,
 #undef INPUT_GRAD_CASE
               }
 
-      /* the inside of the border is the input's gradient */
+      /* dx[c][iy][ix] = Σ_kx dxk[kx][c][iy + pad][ix + pad − kx] (zero outside dz's
+       * columns), whole rows for every kx: a row added at a shifted place would again be
+       * loaded across the store before it */
       for (gsize c = 0; c < c_in; c++)
         for (gsize iy = 0; iy < h_in; iy++)
-          memcpy (dx + s * c_in * in_plane + c * in_plane + iy * w_in,
-                  dxp + c * dx_plane + (iy + pad) * wpq + pad, sizeof (float) * w_in);
+          {
+            float *restrict out = dx + s * c_in * in_plane + c * in_plane + iy * w_in;
+
+            memset (out, 0, sizeof (float) * w_in);
+            for (gsize kx = 0; kx < k; kx++)
+              {
+                const float *restrict row =
+                  dxk + kx * dxk_size + c * dx_plane + (iy + pad) * wr + margin + pad - kx;
+
+                for (gsize ix = 0; ix < w_in; ix++)
+                  out[ix] += row[ix];
+              }
+          }
     }
 }
