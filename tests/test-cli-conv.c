@@ -63,6 +63,30 @@ test_lenet5_on_shapes (void)
   g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), >=, 0.8);
 }
 
+/* bench train on LeNet-5: its FLOPs per training sample against the hand count, and a rate.
+ * Forward and weight gradient of both conv layers, the input gradient of the second:
+ * conv1 6·1·25·28·28 = 117,600 multiply-adds, ·2·2 = 470,400 FLOPs; conv2 16·6·25·10·10 =
+ * 240,000, ·2·3 = 1,440,000; the head 400·120 ·2·2 = 192,000, (120·84 + 84·10) ·2·3 = 65,520;
+ * in all 2,167,920. */
+static void
+test_bench_train_lenet5 (void)
+{
+  g_auto(PlTestRun) r = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *runs;
+
+  pl_test_run_cli (&r, cli_path, "bench", "train", "--arch", "lenet5", "--steps", "2",
+                   "--repeats", "1", "--threads", "1", "--batch", "16", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  o = pl_test_parse_json (r.out);
+  g_assert_cmpstr (json_object_get_string_member (o, "arch"), ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_assert_cmpfloat (json_object_get_double_member (o, "flops_per_sample"), ==, 2167920.0);
+  runs = json_object_get_array_member (o, "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 1);
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (runs, 0),
+                                                    "samples_per_second"), >, 0.0);
+}
+
 static void
 test_train_and_eval (void)
 {
@@ -829,6 +853,7 @@ main (int    argc,
 
   g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
   g_test_add_func ("/cli/conv/lenet5-learns-built-in-shapes", test_lenet5_on_shapes);
+  g_test_add_func ("/cli/conv/bench-train-counts-flops", test_bench_train_lenet5);
   g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
   g_test_add_func ("/cli/conv/sweep", test_sweep);
