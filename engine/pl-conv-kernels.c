@@ -657,3 +657,76 @@ pl_conv_kernels_input_grad (const PlConvLayer *l,
           }
     }
 }
+
+/* ---- 2×2 max-pool --------------------------------------------------------------------------- */
+
+typedef gint32 VI8 __attribute__ ((vector_size (32)));
+
+PL_TARGET_CLONES void
+pl_conv_kernels_max_pool2 (float             *out,
+                           guint32           *argmax,
+                           const float       *x,
+                           const PlConvLayer *l,
+                           guint              n)
+{
+  const gsize w_in = l->w_in, h_out = l->h_out, w_out = l->w_out, c_out = l->c_out;
+  const gsize in_plane = (gsize) l->h_in * w_in, out_plane = h_out * w_out;
+  const VI8 even = { 0, 2, 4, 6, 8, 10, 12, 14 }, odd = even + 1, lane2 = even;
+
+  g_return_if_fail (l->kind == PL_CONV_LAYER_POOL && l->k == 2);
+
+  for (gsize sc = 0; sc < (gsize) n * c_out; sc++)
+    {
+      const float *plane = x + sc * in_plane;
+      guint32 base = (guint32) (sc % c_out * in_plane);
+
+      for (gsize oy = 0; oy < h_out; oy++)
+        {
+          const float *restrict r0 = plane + 2 * oy * w_in, *restrict r1 = r0 + w_in;
+          float *restrict o = out + sc * out_plane + oy * w_out;
+          guint32 *restrict am = argmax + sc * out_plane + oy * w_out;
+          guint32 at0 = base + (guint32) (2 * oy * w_in), row = (guint32) w_in;
+
+          /* 8 outputs at a time: the even and odd columns of 16 inputs of each row, the
+           * maxima and their indices selected by masks, ties and NaN as in the loop below;
+           * the last block moved back to end at the row's end (its overlap written twice) */
+          for (gsize j = 0; w_out >= 8 && j < (w_out + 7) / 8; j++)
+            {
+              gsize ox = block_start (j, w_out);
+              V8 p0, p1, q0, q1, a, b, c, d, m0, m1;
+              VI8 gt_ab, gt_cd, gt, i0, j0, j1;
+
+              LOAD8 (p0, r0 + 2 * ox);
+              LOAD8 (p1, r0 + 2 * ox + 8);
+              LOAD8 (q0, r1 + 2 * ox);
+              LOAD8 (q1, r1 + 2 * ox + 8);
+              a = __builtin_shuffle (p0, p1, even);
+              b = __builtin_shuffle (p0, p1, odd);
+              c = __builtin_shuffle (q0, q1, even);
+              d = __builtin_shuffle (q0, q1, odd);
+              gt_ab = b > a;
+              gt_cd = d > c;
+              m0 = (V8) (((VI8) b & gt_ab) | ((VI8) a & ~gt_ab));
+              m1 = (V8) (((VI8) d & gt_cd) | ((VI8) c & ~gt_cd));
+              gt = m1 > m0;
+              i0 = (gint32) (at0 + 2 * (guint32) ox) + lane2;
+              j0 = i0 - gt_ab;                      /* a true comparison is −1 */
+              j1 = i0 + (gint32) row - gt_cd;
+              m0 = (V8) (((VI8) m1 & gt) | ((VI8) m0 & ~gt));
+              j0 = (j1 & gt) | (j0 & ~gt);
+              STORE8 (o + ox, m0);
+              STORE8 (am + ox, j0);
+            }
+          for (gsize ox = w_out >= 8 ? w_out : 0; ox < w_out; ox++)
+            {
+              float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+              guint32 i0 = at0 + 2 * (guint32) ox, i1 = i0 + row;
+              float m0 = b > a ? b : a, m1 = d > c ? d : c;
+              guint32 j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
+
+              o[ox] = m1 > m0 ? m1 : m0;
+              am[ox] = m1 > m0 ? j1 : j0;
+            }
+        }
+    }
+}

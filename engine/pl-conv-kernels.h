@@ -81,4 +81,13 @@ void     pl_conv_kernels_input_grad    (const PlConvLayer *l,
                                         guint              n,
                                         float             *dx);
 
+/* The 2×2 max-pool of pl-conv.c (each output the maximum of its window, the first on ties, a
+ * NaN at a window's first place coming through, its index into the sample's maps kept), 8
+ * outputs at a time from the even and odd columns of the two rows. */
+void     pl_conv_kernels_max_pool2     (float             *out,
+                                        guint32           *argmax,
+                                        const float       *x,
+                                        const PlConvLayer *l,
+                                        guint              n);
+
 G_END_DECLS

@@ -870,36 +870,17 @@ max_pool (float             *out,
   const gsize w_in = l->w_in, h_out = l->h_out, w_out = l->w_out, k = l->k, c_out = l->c_out;
   const gsize in_plane = (gsize) l->h_in * w_in, out_plane = h_out * w_out;
 
+  if (k == 2)
+    {
+      /* the common case, 8 outputs at a time */
+      pl_conv_kernels_max_pool2 (out, argmax, x, l, n);
+      return;
+    }
   for (gsize sc = 0; sc < (gsize) n * c_out; sc++)
     {
       const float *plane = x + sc * in_plane;
       guint32 base = (guint32) (sc % c_out * in_plane);
 
-      if (k == 2)
-        {
-          /* the common case, without the window loops */
-          for (gsize oy = 0; oy < h_out; oy++)
-            {
-              const float *restrict r0 = plane + 2 * oy * w_in, *restrict r1 = r0 + w_in;
-              float *restrict o = out + sc * out_plane + oy * w_out;
-              guint32 *restrict am = argmax + sc * out_plane + oy * w_out;
-              guint32 at0 = base + (guint32) (2 * oy * w_in), row = (guint32) w_in;
-
-              /* branch-free: the maximum of each row's pair, then of the two rows, the
-               * earlier winning ties as in the loop below */
-              for (gsize ox = 0; ox < w_out; ox++)
-                {
-                  float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-                  guint32 i0 = at0 + 2 * (guint32) ox, i1 = i0 + row;
-                  float m0 = b > a ? b : a, m1 = d > c ? d : c;
-                  guint32 j0 = b > a ? i0 + 1 : i0, j1 = d > c ? i1 + 1 : i1;
-
-                  o[ox] = m1 > m0 ? m1 : m0;
-                  am[ox] = m1 > m0 ? j1 : j0;
-                }
-            }
-          continue;
-        }
 
       for (gsize oy = 0; oy < h_out; oy++)
         for (gsize ox = 0; ox < w_out; ox++)

@@ -495,6 +495,66 @@ test_channel_kernels_match_loops (void)
   }
 }
 
+/* The vectorised 2×2 max-pool against the window loop: ties (values from {0, 1, 2}) go to the
+ * first place in the window, a NaN at a window's first place comes through, widths with and
+ * without a remainder of 8 outputs, odd input sizes (the last row and column dropped). */
+static void
+test_max_pool2_matches_loop (void)
+{
+  PlRng rng;
+
+  pl_rng_init (&rng, 47);
+  for (guint trial = 0; trial < 20; trial++)
+    {
+      PlConvLayer l = { .kind = PL_CONV_LAYER_POOL, .k = 2 };
+      guint n = 1 + (guint) pl_rng_below (&rng, 3);
+      g_autofree float *x = NULL;
+      g_autofree float *out = NULL;
+      g_autofree guint32 *argmax = NULL;
+      gsize in_plane, out_plane;
+
+      l.c_in = l.c_out = 1 + (guint) pl_rng_below (&rng, 4);
+      l.h_in = 2 + (guint) pl_rng_below (&rng, 9);
+      l.w_in = 2 + (guint) pl_rng_below (&rng, 50);
+      l.h_out = l.h_in / 2;
+      l.w_out = l.w_in / 2;
+      in_plane = (gsize) l.h_in * l.w_in;
+      out_plane = (gsize) l.h_out * l.w_out;
+      x = g_new (float, n * l.c_in * in_plane);
+      out = g_new (float, n * l.c_out * out_plane);
+      argmax = g_new (guint32, n * l.c_out * out_plane);
+      for (gsize t = 0; t < n * l.c_in * in_plane; t++)
+        x[t] = (float) pl_rng_below (&rng, 3);
+      x[0] = NAN;
+      if (l.w_in > 3)
+        x[3] = NAN;   /* the second place of window 1: the others win */
+
+      pl_conv_kernels_max_pool2 (out, argmax, x, &l, n);
+      for (gsize sc = 0; sc < (gsize) n * l.c_out; sc++)
+        for (gsize oy = 0; oy < l.h_out; oy++)
+          for (gsize ox = 0; ox < l.w_out; ox++)
+            {
+              const float *plane = x + sc * in_plane;
+              gsize best = 2 * oy * l.w_in + 2 * ox, o = sc * out_plane + oy * l.w_out + ox;
+
+              for (gsize ky = 0; ky < 2; ky++)
+                for (gsize kx = 0; kx < 2; kx++)
+                  {
+                    gsize at = (2 * oy + ky) * l.w_in + 2 * ox + kx;
+
+                    if (plane[at] > plane[best])
+                      best = at;
+                  }
+              if (isnan (plane[best]))
+                g_assert_true (isnan (out[o]));
+              else
+                g_assert_cmpfloat (out[o], ==, plane[best]);
+              g_assert_cmpuint (argmax[o], ==, sc % l.c_out * in_plane + best);
+            }
+      g_assert_true (isnan (out[0]));
+    }
+}
+
 /* Networks whose conv layers run the direct kernels, with odd widths and more than one group
  * of filters, against the nested loops and finite differences. */
 static void
@@ -1230,6 +1290,7 @@ main (int    argc,
   g_test_add_func ("/engine/conv/gradient/in-blocks/matches-finite-differences", test_gradient_blocks);
   g_test_add_func ("/engine/conv/direct/kernels-match-loops", test_direct_kernels_match_loops);
   g_test_add_func ("/engine/conv/direct/channel-kernels-match-loops", test_channel_kernels_match_loops);
+  g_test_add_func ("/engine/conv/direct/max-pool2-matches-loop", test_max_pool2_matches_loop);
   g_test_add_func ("/engine/conv/direct/matches-finite-differences", test_direct_layer_gradient);
   g_test_add_func ("/engine/conv/file/round-trip", test_file_round_trip);
   g_test_add_func ("/engine/conv/file/rejects-bad", test_file_rejects_bad);
