@@ -105,7 +105,9 @@ PlConvWork  *pl_conv_work_new          (const PlConvNet   *net,
 void         pl_conv_work_free         (PlConvWork        *work);
 
 /* Runs the network on x (n, c·h·w), borrowed until the backward pass; returns the
- * probabilities (n, classes), valid until the next pass. im2col + cblas_sgemm. */
+ * probabilities (n, classes), valid until the next pass. A conv layer of one input channel,
+ * or of 8 or 16 filters, runs the direct kernels of pl-conv-kernels.h; others im2col +
+ * cblas_sgemm. */
 const float *pl_conv_forward           (const PlConvNet   *net,
                                         PlConvWork        *work,
                                         const float       *x,

@@ -1,5 +1,6 @@
-/* Convolutional networks: the architecture spec, the im2col forward pass against nested loops,
- * and the backward pass of every layer type against centred finite differences in double. */
+/* Convolutional networks: the architecture spec, the im2col forward pass and the direct kernels
+ * (pl-conv-kernels.h) against nested loops, and the backward pass of every layer type against
+ * centred finite differences in double. */
 #include "config.h"
 
 #include <math.h>
