@@ -41,6 +41,13 @@ typedef struct {
   guint            sizes[4];
   float            nw[3][5 * 4], nmask[3][5 * 4], nneurons[3][5];
   double           bar_values[9];
+  PlFiltersData    filters;
+  PlFiltersLayer   filter_layers[2];
+  float            kw0[3 * 1 * 3 * 3], km0[3 * 1 * 3 * 3], kf0[3];
+  float            kw1[4 * 3 * 3 * 3], km1[4 * 3 * 3 * 3], kf1[4];
+  PlFeatureMapsData feature_maps;
+  PlFeatureStage   stages[2];
+  float            image[8 * 8], maps0[3 * 8 * 8], maps1[3 * 4 * 4], stage_mask[3];
 } Fixture;
 
 static const char *const class_names[] = { "cat", "dog", "bird" };
@@ -49,7 +56,7 @@ static const char *const series_names[] = { "parameter", "structural", "relative
 
 static const char *const kind_names[PL_CHART_N_KINDS] = {
   "heatmap", "fields", "histogram", "curves", "sensitivity", "training", "grad-norm",
-  "confusion", "boundary", "network", "bars",
+  "confusion", "boundary", "network", "bars", "filters", "feature-maps",
 };
 
 static void
@@ -189,6 +196,47 @@ fixture_fill (Fixture     *f,
       f->chart.data = &f->network;
       break;
 
+    case PL_CHART_FILTERS:
+      /* two conv layers: 3 filters of 1×3×3 (filter 1 dead), 4 of 3×3×3 (weight 5 pruned) */
+      for (guint i = 0; i < G_N_ELEMENTS (f->kw0); i++)
+        {
+          f->kw0[i] = (float) sin (i * 0.7);
+          f->km0[i] = 1;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (f->kw1); i++)
+        {
+          f->kw1[i] = (float) cos (i * 0.31) * 0.5f;
+          f->km1[i] = i % 9 == 5 ? 0 : 1;
+        }
+      for (guint i = 0; i < 3; i++)
+        f->kf0[i] = i == 1 ? 0 : 1;
+      for (guint i = 0; i < 4; i++)
+        f->kf1[i] = 1;
+      f->filter_layers[0] = (PlFiltersLayer) { .c_out = 3, .c_in = 1, .k = 3, .weights = f->kw0, .mask = f->km0,
+                                               .filter_mask = f->kf0, .limit = 1 };
+      f->filter_layers[1] = (PlFiltersLayer) { .c_out = 4, .c_in = 3, .k = 3, .weights = f->kw1, .mask = f->km1,
+                                               .filter_mask = f->kf1, .limit = 0.5 };
+      f->filters = (PlFiltersData) { .title = "Filters", .n_layers = 2, .layers = f->filter_layers };
+      f->chart.data = &f->filters;
+      break;
+
+    case PL_CHART_FEATURE_MAPS:
+      /* an 8×8 image, a conv stage of 3@8×8 (channel 2 dead), a pool stage of 3@4×4 */
+      for (guint i = 0; i < 64; i++)
+        f->image[i] = (float) (i % 8) / 7.0f;
+      for (guint i = 0; i < 3 * 64; i++)
+        f->maps0[i] = i >= 2 * 64 ? 0 : (float) fabs (sin (i * 0.1));
+      for (guint i = 0; i < 3 * 16; i++)
+        f->maps1[i] = i >= 2 * 16 ? 0 : (float) (i % 16) / 4.0f;
+      for (guint i = 0; i < 3; i++)
+        f->stage_mask[i] = i == 2 ? 0 : 1;
+      f->stages[0] = (PlFeatureStage) { PL_FEATURE_STAGE_CONV, NULL, 3, 8, 8, f->maps0, f->stage_mask, NULL, NULL };
+      f->stages[1] = (PlFeatureStage) { PL_FEATURE_STAGE_POOL, NULL, 3, 4, 4, f->maps1, f->stage_mask, NULL, NULL };
+      f->feature_maps = (PlFeatureMapsData) { .title = "Feature maps", .class_name = "cat", .c = 1, .h = 8,
+                                              .w = 8, .image = f->image, .n_stages = 2, .stages = f->stages };
+      f->chart.data = &f->feature_maps;
+      break;
+
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -226,6 +274,10 @@ fixture_title (const Fixture *f)
       return f->boundary.title;
     case PL_CHART_NETWORK:
       return f->network.title;
+    case PL_CHART_FILTERS:
+      return f->filters.title;
+    case PL_CHART_FEATURE_MAPS:
+      return f->feature_maps.title;
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -887,7 +939,8 @@ test_layout_finds_plot_area (gconstpointer user_data)
   fixture_fill (&f, kind);
   memset (&zero, 0, sizeof zero);
   ok = pl_chart_layout (cr, 800, 600, &f.chart, &style, &area);
-  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING)
+  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING
+      || kind == PL_CHART_FILTERS || kind == PL_CHART_FEATURE_MAPS)
     {
       g_assert_false (ok);
       g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
@@ -962,6 +1015,12 @@ test_empty_draws_message (gconstpointer user_data)
     case PL_CHART_NETWORK:
       f->network.n_layers = 0;
       break;
+    case PL_CHART_FILTERS:
+      f->filters.n_layers = 0;
+      break;
+    case PL_CHART_FEATURE_MAPS:
+      f->feature_maps.image = NULL;
+      break;
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -1009,6 +1068,8 @@ test_single_point_draws_message (gconstpointer user_data)
     case PL_CHART_FIELDS:
     case PL_CHART_CONFUSION:
     case PL_CHART_NETWORK:
+    case PL_CHART_FILTERS:
+    case PL_CHART_FEATURE_MAPS:
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -1025,6 +1086,16 @@ test_single_point_draws_message (gconstpointer user_data)
           f->confusion.n_classes = 1;
         else if (kind == PL_CHART_NETWORK)
           f->sizes[0] = f->sizes[1] = f->sizes[2] = f->sizes[3] = 1;
+        else if (kind == PL_CHART_FILTERS)
+          {
+            f->filters.n_layers = 1;
+            f->filter_layers[0].c_out = f->filter_layers[0].k = 1;
+          }
+        else if (kind == PL_CHART_FEATURE_MAPS)
+          {
+            f->feature_maps.h = f->feature_maps.w = 1;
+            f->feature_maps.n_stages = 0;
+          }
         else
           f->bars.n_groups = f->bars.n_series = 1;
         pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);

@@ -20,6 +20,7 @@ typedef struct {
   double limit;
   double x, y;                      /* top-left of the tile grid */
   double label_w;                   /* room left of the grid: "filter" and the row numbers */
+  double heading_w;                 /* the widest of the texts above the grid */
   char   heading[160];
 } Panel;
 
@@ -198,6 +199,9 @@ filters_layout (PlCanvas            *c,
       g_snprintf (widest, sizeof widest, "%u", P->rows - 1);
       _pl_text_size (c, PL_TEXT_TICK, widest, 0, &w, NULL);
       P->label_w = line_label + w + s->font_size * 0.6;
+      _pl_text_size (c, PL_TEXT_LABEL, P->heading, 0, &P->heading_w, NULL);
+      _pl_text_size (c, PL_TEXT_TICK, _("input channel"), 0, &w, NULL);
+      P->heading_w = MAX (P->heading_w, w);
       fixed_w += P->label_w;
       cells_w += P->cols * (k + 1.0) - 1;
       cells_h = MAX (cells_h, P->rows * (k + 1.0) - 1);
@@ -220,16 +224,20 @@ filters_layout (PlCanvas            *c,
       Panel *P = &F->panels[l];
       double grid_w = (P->cols * (data->layers[l].k + 1.0) - 1) * F->cell;
 
-      total_w += P->label_w + grid_w + (l + 1 < F->n_panels ? gap : 0);
+      total_w += MAX (P->label_w + grid_w, P->heading_w) + (l + 1 < F->n_panels ? gap : 0);
     }
   x = s->padding + MAX (0, (c->width - 2 * s->padding - total_w) / 2);
   for (guint l = 0; l < F->n_panels; l++)
     {
       Panel *P = &F->panels[l];
 
-      P->x = x + P->label_w;
+      double grid_w = (P->cols * (data->layers[l].k + 1.0) - 1) * F->cell;
+      double panel_w = MAX (P->label_w + grid_w, P->heading_w);
+
+      /* the grid centred under its heading when the heading is the wider */
+      P->x = x + P->label_w + (panel_w - P->label_w - grid_w) / 2;
       P->y = top;
-      x = P->x + (P->cols * (data->layers[l].k + 1.0) - 1) * F->cell + gap;
+      x += panel_w + gap;
     }
   return TRUE;
 }
@@ -455,9 +463,9 @@ pl_chart_draw_filters (cairo_t             *cr,
 
       /* heading, axis titles, row and column numbers (every n-th when they would crowd) */
       _pl_text_draw (&c, PL_TEXT_LABEL, P->heading, centre, F.heading_y, 0.5, 0,
-                     MAX (grid_w + P->label_w, step * 2), FALSE, &style->foreground);
+                     c.width - 2 * style->padding, FALSE, &style->foreground);
       _pl_text_draw (&c, PL_TEXT_TICK, _("input channel"), centre, F.heading_y + line_label, 0.5, 0,
-                     MAX (grid_w + P->label_w, step * 2), FALSE, &style->muted);
+                     c.width - 2 * style->padding, FALSE, &style->muted);
       label_every = MAX (1u, (guint) ceil (line_tick * 1.2 / step));
       for (guint ch = 0; ch < P->cols; ch += MAX (1u, (guint) ceil (style->font_size * 2.2 / step)))
         {
