@@ -1714,6 +1714,328 @@ test_cli_help_lists_kinds (void)
     }
 }
 
+/* ----- conv charts: filters, feature maps, channel stacks ----- */
+
+/* The pixel at the centre of weight (ky, kx) of a tile. */
+static void
+filter_weight_point (cairo_t             *cr,
+                     const PlFiltersData *data,
+                     const PlChartStyle  *style,
+                     guint                layer,
+                     guint                filter,
+                     guint                channel,
+                     guint                ky,
+                     guint                kx,
+                     double              *x,
+                     double              *y)
+{
+  double tx, ty, tw, th;
+  guint k = data->layers[layer].k;
+
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, data, style, layer, filter, channel, &tx, &ty, &tw, &th));
+  g_assert_cmpfloat (tw, >=, 2.0 * k);
+  *x = tx + (kx + 0.5) * tw / k;
+  *y = ty + (ky + 0.5) * th / k;
+}
+
+/* A dead filter's tile carries the cross at its centre; a pruned weight is in the mask colour;
+ * weights at ±limit are the map's red and blue ends — each at the point the hit test names. */
+static void
+test_filters_pixels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  const guint32 *lut;
+  double x, y;
+  PlFiltersHit hit;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  /* layer 1 (limit 0.5): filter 2, channel 1: (0, 0) = +0.5 red, (2, 1) = −0.5 blue, (1, 2)
+   * pruned; filter 1 of layer 0 is dead */
+  f.kw1[(2 * 3 + 1) * 9 + 0] = 0.5f;
+  f.kw1[(2 * 3 + 1) * 9 + 7] = -0.5f;
+  f.km1[(2 * 3 + 1) * 9 + 5] = 0;
+  f.kw1[(2 * 3 + 1) * 9 + 5] = 0.4f;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  lut = pl_chart_diverging_lut (&style);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 0, 0, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[255]);
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.layer, ==, 1);
+  g_assert_cmpuint (hit.filter, ==, 2);
+  g_assert_cmpuint (hit.channel, ==, 1);
+  g_assert_cmpuint (hit.ky, ==, 0);
+  g_assert_cmpuint (hit.kx, ==, 0);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 2, 1, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[0]);
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.ky, ==, 2);
+  g_assert_cmpuint (hit.kx, ==, 1);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 1, 2, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&style.mask));
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.ky * 3 + hit.kx, ==, 5);
+
+  /* the dead filter: its tile's centre is where the cross's strokes meet, in the text colour;
+   * the live filter beside it shows its weight there */
+  filter_weight_point (cr, &f.filters, &style, 0, 1, 0, 1, 1, &x, &y);
+  g_assert_cmpint (pixel_distance (pixel_at (s, x, y), pl_rgba_to_pixel (&style.foreground)), <=, 2);
+  filter_weight_point (cr, &f.filters, &style, 0, 0, 0, 1, 1, &x, &y);
+  /* by hand: limit 1 maps w onto entry ⌊(w + 1) · 127.5⌋ */
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[(int) floor ((f.kw0[4] + 1.0) * 127.5)]);
+
+  /* between tiles is no weight */
+  {
+    double tx, ty, tw, th;
+
+    g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 0, 0, &tx, &ty, &tw, &th));
+    g_assert_false (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, tx + tw + tw / 6, ty + 1, &hit));
+    g_assert_false (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, 2, 2, &hit));
+  }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  /* a preview that prunes a kept weight shows it half-way to the mask colour, unlike the
+   * weights already pruned */
+  {
+    float preview[G_N_ELEMENTS (f.km1)];
+    PlRgba half;
+
+    memcpy (preview, f.km1, sizeof preview);
+    preview[(2 * 3 + 1) * 9 + 0] = 0;
+    f.filter_layers[1].preview_mask = preview;
+    s = render (&f.chart, 800, 600, &style);
+    cr = cairo_create (s);
+    pl_rgba_mix (&style.mask, &style.background, 0.5, &half);
+    half.a = 1;
+    filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 0, 0, &x, &y);
+    g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&half));
+    g_assert_cmpuint (pixel_at (s, x, y), !=, pl_rgba_to_pixel (&style.mask));
+    filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 1, 2, &x, &y);
+    g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&style.mask));
+    cairo_destroy (cr);
+    cairo_surface_destroy (s);
+  }
+}
+
+/* Filters beyond max_channels are not drawn, and the note says so. */
+static void
+test_filters_many_channels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double x, y, w, h;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  f.filters.max_channels = 2;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 1, &x, &y, &w, &h));
+  g_assert_false (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 2, &x, &y, &w, &h));
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+static double
+luminance (guint32 px)
+{
+  return 0.2126 * ((px >> 16) & 0xff) + 0.7152 * ((px >> 8) & 0xff) + 0.0722 * (px & 0xff);
+}
+
+/* Brighter pixels for larger values within a row's shared scale; a dead channel crossed out;
+ * the hit test names the map pixel. */
+static void
+test_feature_maps_pixels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double tx, ty, tw, th;
+  const double values[] = { 0.0, 0.4, 1.1, 2.0, 3.0 };   /* pool stage, channel 0, x = 0…4 */
+  double last = -1;
+  guint row, ch, y, x;
+
+  fixture_fill (&f, PL_CHART_FEATURE_MAPS);
+  for (guint i = 0; i < 32; i++)
+    f.maps1[i] = 1.5f;
+  f.maps1[16 + 5] = 3.0f;                   /* channel 1: the row's highest value */
+  for (guint i = 0; i < 4; i++)
+    f.maps1[i] = (float) values[i];         /* channel 0, y = 0 */
+  f.maps1[4] = 0.0f;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpfloat (tw, >=, 16);
+  for (guint i = 0; i < 4; i++)
+    {
+      double px = tx + (i + 0.5) * tw / 4, py = ty + 0.5 * th / 4;
+      double lum = luminance (pixel_at (s, px, py));
+
+      g_assert_cmpfloat (lum, >, last);
+      last = lum;
+      g_assert_true (pl_chart_feature_maps_hit (cr, 800, 600, &f.feature_maps, &style, px, py, &row, &ch, &y, &x));
+      g_assert_cmpuint (row, ==, 2);
+      g_assert_cmpuint (ch, ==, 0);
+      g_assert_cmpuint (y, ==, 0);
+      g_assert_cmpuint (x, ==, i);
+    }
+  /* the row's lowest value (0) is the map's first colour, its highest (3, in channel 1) the last */
+  g_assert_cmpuint (pixel_at (s, tx + 0.5 * tw / 4, ty + 0.5 * th / 4), ==, pl_chart_sequential_lut ()[0]);
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 1, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4), ==, pl_chart_sequential_lut ()[255]);
+
+  /* channel 2 is dead: crossed out through its centre */
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 1, 2, &tx, &ty, &tw, &th));
+  g_assert_cmpint (pixel_distance (pixel_at (s, tx + tw / 2, ty + th / 2), pl_rgba_to_pixel (&style.foreground)), <=, 2);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  /* show_preview draws the preview's maps: a map that turns dark turns dark in the chart */
+  {
+    float preview[3 * 4 * 4];
+    guint32 before, after;
+
+    s = render (&f.chart, 800, 600, &style);
+    cr = cairo_create (s);
+    g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 1, &tx, &ty, &tw, &th));
+    before = pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4);
+    cairo_destroy (cr);
+    cairo_surface_destroy (s);
+    memcpy (preview, f.maps1, sizeof preview);
+    preview[16 + 5] = 0;
+    f.stages[1].preview_maps = preview;
+    f.feature_maps.show_preview = TRUE;
+    s = render (&f.chart, 800, 600, &style);
+    after = pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4);
+    g_assert_cmpfloat (luminance (after), <, luminance (before));
+    cairo_surface_destroy (s);
+  }
+}
+
+static void
+test_csv_filters_and_feature_maps (void)
+{
+  Fixture f;
+  g_autofree char *csv = NULL;
+  g_autofree char *maps_csv = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) map_rows = NULL;
+  guint r = 1;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  csv = pl_chart_to_csv (&f.chart);
+  rows = csv_rows (csv);
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 0))[7], ==, "filter_pruned");
+  g_assert_cmpuint (rows->len, ==, 1 + 27 + 108);
+  for (guint l = 0; l < 2; l++)
+    {
+      const PlFiltersLayer *L = &f.filter_layers[l];
+
+      for (guint i = 0; i < L->c_out * L->c_in * 9; i++, r++)
+        {
+          g_assert_cmpfloat (field (rows, r, 0), ==, l);
+          g_assert_cmpfloat (field (rows, r, 1), ==, i / (L->c_in * 9));
+          g_assert_cmpfloat (field (rows, r, 2), ==, i / 9 % L->c_in);
+          g_assert_cmpfloat (field (rows, r, 3), ==, i % 9 / 3);
+          g_assert_cmpfloat (field (rows, r, 4), ==, i % 3);
+          g_assert_cmpfloat ((float) field (rows, r, 5), ==, L->weights[i]);
+          g_assert_cmpfloat (field (rows, r, 6), ==, L->mask[i] == 0);
+          g_assert_cmpfloat (field (rows, r, 7), ==, L->filter_mask[i / (L->c_in * 9)] == 0);
+        }
+    }
+
+  fixture_fill (&f, PL_CHART_FEATURE_MAPS);
+  maps_csv = pl_chart_to_csv (&f.chart);
+  map_rows = csv_rows (maps_csv);
+  g_assert_cmpuint (map_rows->len, ==, 1 + 64 + 3 * 64 + 3 * 16);
+  for (guint i = 0; i < 64; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 1 + i, 0), ==, 0);
+      g_assert_cmpfloat (field (map_rows, 1 + i, 2), ==, i / 8);
+      g_assert_cmpfloat (field (map_rows, 1 + i, 3), ==, i % 8);
+      g_assert_cmpfloat ((float) field (map_rows, 1 + i, 4), ==, f.image[i]);
+    }
+  for (guint i = 0; i < 3 * 64; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 65 + i, 0), ==, 1);
+      g_assert_cmpfloat (field (map_rows, 65 + i, 1), ==, i / 64);
+      g_assert_cmpfloat ((float) field (map_rows, 65 + i, 4), ==, f.maps0[i]);
+    }
+  for (guint i = 0; i < 3 * 16; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 257 + i, 0), ==, 2);
+      g_assert_cmpfloat ((float) field (map_rows, 257 + i, 4), ==, f.maps1[i]);
+    }
+}
+
+/* An MLP's diagram keeps its layout: the first column at padding + 4 em from the left, the last
+ * at 4 em from the right (as before conv stages existed). With conv stages, the stacks come
+ * first: the dense columns move right, a dead filter is drawn hollow, and the CSV adds one
+ * "channel" row per channel after the MLP's rows, which stay as they were. */
+static void
+test_network_conv_stages (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s, *alive_s, *dead_s;
+  cairo_t *cr;
+  double x, y, x_conv, y_conv;
+  float alive[4] = { 1, 1, 1, 1 }, dead[4] = { 0, 0, 0, 0 };
+  PlNetworkStage stages[2] = {
+    { PL_NETWORK_STAGE_INPUT, 1, 6, 6, NULL },
+    { PL_NETWORK_STAGE_CONV, 4, 6, 6, alive },
+  };
+  g_autofree char *mlp_csv = NULL;
+  g_autofree char *conv_csv = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  fixture_fill (&f, PL_CHART_NETWORK);
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 0, 0, &x, &y));
+  g_assert_cmpfloat_with_epsilon (x, style.padding + 4 * style.font_size, 1e-9);
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 3, 0, &x, &y));
+  g_assert_cmpfloat_with_epsilon (x, 800 - style.padding - 4 * style.font_size, 1e-9);
+  mlp_csv = pl_chart_to_csv (&f.chart);
+
+  f.network.n_stages = 2;
+  f.network.stages = stages;
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 0, 0, &x_conv, &y_conv));
+  /* 2 stacks + 4 columns: the first dense column is the third of six places */
+  g_assert_cmpfloat_with_epsilon (x_conv, style.padding + 4 * style.font_size
+                                  + 2 * (800 - 2 * style.padding - 8 * style.font_size) / 5, 1e-9);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  conv_csv = pl_chart_to_csv (&f.chart);
+  g_assert_true (g_str_has_prefix (conv_csv, mlp_csv));
+  rows = csv_rows (conv_csv + strlen (mlp_csv));
+  g_assert_cmpuint (rows->len, ==, 1 + 4);
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 0))[0], ==, "channel");
+
+  /* the conv stack with every filter dead differs from the live one (hollow squares) */
+  alive_s = render (&f.chart, 800, 600, &style);
+  stages[1].filter_mask = dead;
+  dead_s = render (&f.chart, 800, 600, &style);
+  g_assert_false (surfaces_equal (alive_s, dead_s));
+  cairo_surface_destroy (alive_s);
+  cairo_surface_destroy (dead_s);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1741,6 +2063,11 @@ main (int    argc,
       g_test_add_data_func (layout, GINT_TO_POINTER (kind), test_layout_finds_plot_area);
     }
   g_test_add_func ("/charts/any/tiny-sizes-never-crash", test_tiny_sizes_do_not_crash);
+  g_test_add_func ("/charts/filters/dead-pruned-and-signs-where-hit-test-says", test_filters_pixels);
+  g_test_add_func ("/charts/filters/first-channels-only", test_filters_many_channels);
+  g_test_add_func ("/charts/feature-maps/brightness-follows-values", test_feature_maps_pixels);
+  g_test_add_func ("/charts/csv/filters-and-feature-maps-hold-inputs", test_csv_filters_and_feature_maps);
+  g_test_add_func ("/charts/network/conv-stages-before-an-unchanged-mlp", test_network_conv_stages);
 
   g_test_add_func ("/charts/heatmap/pruned-cell-has-mask-colour", test_heatmap_pruned_cell_has_mask_colour);
   g_test_add_func ("/charts/heatmap/large-matrix-keeps-largest-weight", test_heatmap_aggregates_large_matrix);
