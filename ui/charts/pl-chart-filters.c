@@ -5,6 +5,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pl-chart-filters.h"
@@ -85,21 +86,41 @@ filter_preview_dead (const PlFiltersLayer *L,
   return !filter_dead (L, f) && L->preview_filter_mask != NULL && L->preview_filter_mask[f] == 0;
 }
 
-/* The largest kept |w| of the layer: each layer's filters compare with each other, and layers
- * of very different scales (LeNet-5's first conv has 25 inputs per filter, the second 150)
- * each use the whole map. */
+static int
+compare_floats (gconstpointer a,
+                gconstpointer b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The 99th percentile of the layer's kept |w| (over an evenly strided sample of at most
+ * LIMIT_SAMPLE weights), as the heatmap scales: each layer's filters compare with each other,
+ * layers of very different scales (LeNet-5's first conv has 25 inputs per filter, the second
+ * 150) each use the whole map, and a few outliers do not wash the rest out to the centre
+ * colour; larger weights get the end colours. */
+#define LIMIT_SAMPLE 8192
+
 static double
 layer_limit (const PlFiltersLayer *L)
 {
-  gsize n = (gsize) L->c_out * filter_size (L);
-  float top = 0;
+  gsize n = (gsize) L->c_out * filter_size (L), stride, k = 0;
+  g_autofree float *kept = NULL;
+  double limit;
 
   if (L->limit > 0)
     return L->limit;
-  for (gsize i = 0; i < n; i++)
-    if ((L->mask == NULL || L->mask[i] != 0) && fabsf (L->weights[i]) > top)
-      top = fabsf (L->weights[i]);
-  return top > 0 && isfinite (top) ? top : 1;
+  stride = MAX ((gsize) 1, n / LIMIT_SAMPLE);
+  kept = g_new (float, MIN (n, (gsize) LIMIT_SAMPLE + 1));
+  for (gsize i = 0; i < n && k < LIMIT_SAMPLE + 1; i += stride)
+    if ((L->mask == NULL || L->mask[i] != 0) && isfinite (L->weights[i]))
+      kept[k++] = fabsf (L->weights[i]);
+  if (k == 0)
+    return 1;
+  qsort (kept, k, sizeof *kept, compare_floats);
+  limit = kept[(gsize) ceil (0.99 * k) - 1];
+  return limit > 0 ? limit : 1;
 }
 
 static gboolean
@@ -116,7 +137,7 @@ filters_layout (PlCanvas            *c,
   memset (F, 0, sizeof *F);
   F->n_panels = data->n_layers;
   F->frame.title = data->title != NULL ? data->title : _("Filters");
-  g_strlcpy (F->note, _("one row per filter, one column per input channel · colours scaled per layer to ±its largest kept |w|"),
+  g_strlcpy (F->note, _("one row per filter, one column per input channel · colours scaled per layer to ±the 99th percentile of its kept |w|"),
              sizeof F->note);
 
   for (guint l = 0; l < data->n_layers; l++)

@@ -3,8 +3,8 @@
  * One panel per conv layer, side by side (LeNet-5: 6 filters of 1×5×5, then 16 of 6×5×5), each
  * a grid of k×k tiles: one row per filter (output channel), one column per input channel.
  * Colours are the heatmap's diverging map (blue negative, red positive) scaled per layer to
- * ±limit (by default the layer's largest kept |w|, so a layer's filters compare with each
- * other). Pruned weights are in the mask colour; a dead filter (filter mask 0) is washed out
+ * ±limit (by default the 99th percentile of the layer's kept |w|, larger ones in the end
+ * colours, so a layer's filters compare with each other). Pruned weights are in the mask colour; a dead filter (filter mask 0) is washed out
  * and crossed out. With a preview mask, weights and filters the preview would remove (and that
  * are still kept) show apart from those already removed: weights in a half-tone mask colour,
  * filters framed by a dashed line. Layers with more input channels than max_channels show the
@@ -27,7 +27,8 @@ typedef struct {
   const float *filter_mask;          /* borrowed, (c_out), 0 = dead filter; may be NULL */
   const float *preview_mask;         /* borrowed, same shape as mask: what a preview keeps; may be NULL */
   const float *preview_filter_mask;  /* borrowed, (c_out); may be NULL */
-  double       limit;                /* colour scale ±limit; 0: the largest kept |w| of the layer */
+  double       limit;                /* colour scale ±limit; 0: the 99th percentile of the
+                                      * layer's kept |w| */
 } PlFiltersLayer;
 
 typedef struct {
