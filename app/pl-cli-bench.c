@@ -56,6 +56,115 @@ flops_per_sample (const PlMlp *model)
   return f;
 }
 
+/* The same for a conv net: each conv layer's forward, weight gradient and (but for the
+ * first) input gradient are 2·c_out·(c_in·k²)·(h_out·w_out) each, then the head's; pools and
+ * activations not counted. */
+static double
+conv_flops_per_sample (const PlConvNet *net)
+{
+  double f = flops_per_sample (net->head);
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      f += 2.0 * l->c_out * l->c_in * l->k * l->k * l->h_out * l->w_out * (first ? 2 : 3);
+      first = FALSE;
+    }
+  return f;
+}
+
+/* One product C (m, n) = A (m, k) · B (k, n), row-major, as the training step's calls are
+ * shaped. */
+static void
+product (guint        m,
+         guint        n,
+         guint        k,
+         const float *a,
+         const float *b,
+         float       *c)
+{
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+}
+
+/* Samples per second that a conv training step's matrix products alone reach on one thread,
+ * the products of im2col per conv layer over the whole batch — forward (c_out) × (c_in·k²) by
+ * (c_in·k²) × (pixels), weight gradient (c_out) × (pixels) by (pixels) × (c_in·k²), input
+ * gradient (c_in·k²) × (c_out) by (c_out) × (pixels) but for the first layer — then the head's
+ * three products per layer as sgemm_bound() times them. The trainer multiplies blocks of
+ * samples that fit the L2 cache, so its products are smaller: a bound, not a replay. */
+static double
+conv_sgemm_bound (const PlConvNet *net,
+                  guint            batch,
+                  guint            repeats,
+                  guint            steps)
+{
+  g_autofree double *rates = g_new0 (double, repeats);
+  g_autofree float *block = NULL;
+  gsize most = 0;
+  float *a, *b, *c;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+      gsize pixels = (gsize) l->h_out * l->w_out * batch;
+      gsize patch = (gsize) l->c_in * l->k * l->k;
+
+      if (l->kind == PL_CONV_LAYER_CONV)
+        most = MAX (most, MAX (pixels * patch, MAX (pixels * l->c_out, patch * l->c_out)));
+    }
+  for (guint i = 0; i <= net->head->n_layers; i++)
+    most = MAX (most, (gsize) batch * net->head->sizes[i] + (gsize) net->head->sizes[i] * net->head->sizes[MIN (i + 1, net->head->n_layers)]);
+  block = g_new (float, 3 * most);
+  for (gsize k = 0; k < 3 * most; k++)
+    block[k] = 0.01f * (k % 97);
+  a = block;
+  b = a + most;
+  c = b + most;
+
+  openblas_set_num_threads (1);
+  for (guint r = 0; r <= repeats; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+
+      for (guint s = 0; s < steps; s++)
+        {
+          gboolean first = TRUE;
+
+          for (guint i = 0; i < net->n_layers; i++)
+            {
+              const PlConvLayer *l = &net->layers[i];
+              guint pixels = l->h_out * l->w_out * batch, patch = l->c_in * l->k * l->k;
+
+              if (l->kind != PL_CONV_LAYER_CONV)
+                continue;
+              product (l->c_out, pixels, patch, a, b, c);
+              product (l->c_out, patch, pixels, c, b, a);
+              if (!first)
+                product (patch, pixels, l->c_out, a, c, b);
+              first = FALSE;
+            }
+          for (guint i = 0; i < net->head->n_layers; i++)
+            {
+              const PlLayer *l = &net->head->layers[i];
+
+              product (batch, l->n_out, l->n_in, a, b, c);
+              product (l->n_out, l->n_in, batch, c, a, b);
+              if (i > 0)
+                product (batch, l->n_in, l->n_out, c, b, a);
+            }
+        }
+      /* the first round warms up */
+      if (r > 0)
+        rates[r - 1] = (double) steps * batch / ((g_get_monotonic_time () - t0) / 1e6);
+    }
+
+  return median (rates, repeats);
+}
+
 /* Samples per second that the training step's matrix products alone reach on one thread:
  * the same sgemm calls, shapes and batch as pl_nn_forward and pl_nn_backward. */
 static double
@@ -139,7 +248,7 @@ bench_train (int    argc,
   int batch = 128, steps = 100, repeats = 9;
   gboolean json = FALSE;
   const PlCliOption options[] = {
-    { "arch", 'a', PL_CLI_STRING, &arch, N_("Layer sizes (default 784-300-100-10)"), N_("SIZES") },
+    { "arch", 'a', PL_CLI_STRING, &arch, N_("Layer sizes (default 784-300-100-10), or a convolutional network such as lenet5"), N_("SIZES") },
     { "batch", 'b', PL_CLI_INT, &batch, N_("Minibatch size (default 128)"), N_("N"), PL_CLI_WHOLE (1, PL_CLI_MAX_BATCH) },
     { "steps", 0, PL_CLI_INT, &steps, N_("Training steps per timed repeat (default 100)"), N_("N"), PL_CLI_WHOLE (1, 100000) },
     { "repeats", 'r', PL_CLI_INT, &repeats, N_("Timed repeats of each thread count; the median is reported (default 9)"), N_("N"),
@@ -153,18 +262,21 @@ bench_train (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(PlMlp) model = NULL;
   g_autoptr(PlMlp) initial = NULL;
+  g_autoptr(PlConvNet) conv = NULL;
   g_autoptr(PlDataset) data = NULL;
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autofree char *arch_text = NULL;
   PlRng rng;
   g_autofree guint *counts = NULL;
   g_autofree double *rates = NULL;
-  guint n_counts;
+  guint n_counts, n_in, n_out;
   double flops, bound, peak;
 
   g_option_context_set_summary (context,
     _("Measure training throughput (samples/s, GFLOP/s) of SGD with momentum on random\n"
       "Fashion-MNIST-shaped data, and its share of what the step's sgemm calls alone reach\n"
-      "on one core. Medians of the repeats; progress on stderr."));
+      "on one core; --arch takes dense sizes or a convolutional network (lenet5). Medians of\n"
+      "the repeats; progress on stderr."));
   _pl_cli_add_options (context, options, NULL);
   if (!_pl_cli_parse (context, &argc, &argv))
     return PL_EXIT_USAGE;
@@ -173,29 +285,45 @@ bench_train (int    argc,
     return _pl_cli_usage (_("--steps × --batch must be at most 1000000 samples, not %lld"),
                           (long long) steps * batch);
 
-  model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
-  if (model == NULL)
-    return _pl_cli_fail (error);
-  pl_mlp_init (model, 1);
-  initial = pl_mlp_copy (model);
+  if (arch != NULL && pl_conv_arch_is_conv (arch))
+    {
+      conv = pl_conv_net_new_from_arch (arch, PL_ACTIVATION_RELU, &error);
+      if (conv == NULL)
+        return _pl_cli_fail (error);
+      pl_conv_net_init (conv, 1);
+      arch_text = pl_conv_net_arch (conv);
+      n_in = pl_conv_net_n_inputs (conv);
+      n_out = pl_conv_net_n_outputs (conv);
+    }
+  else
+    {
+      model = pl_mlp_new_from_arch (arch != NULL ? arch : "784-300-100-10", PL_ACTIVATION_RELU, &error);
+      if (model == NULL)
+        return _pl_cli_fail (error);
+      pl_mlp_init (model, 1);
+      initial = pl_mlp_copy (model);
+      arch_text = pl_mlp_arch (model);
+      n_in = model->sizes[0];
+      n_out = model->sizes[model->n_layers];
+    }
 
   /* Fashion-MNIST-shaped: pixels in [0, 1], 10 classes, one repeat's worth of samples */
-  data = pl_dataset_new ((guint) steps * batch, model->sizes[0], model->sizes[model->n_layers]);
+  data = pl_dataset_new ((guint) steps * batch, n_in, n_out);
   pl_rng_init (&rng, 7);
   for (gsize k = 0; k < (gsize) data->n * data->n_features; k++)
     data->x[k] = (float) pl_rng_uniform (&rng);
   for (guint s = 0; s < data->n; s++)
     data->y[s] = (guint32) pl_rng_below (&rng, data->n_classes);
 
-  flops = flops_per_sample (model);
-  bound = sgemm_bound (model, batch, repeats, steps);
+  flops = conv != NULL ? conv_flops_per_sample (conv) : flops_per_sample (model);
+  bound = conv != NULL ? conv_sgemm_bound (conv, batch, repeats, steps) : sgemm_bound (model, batch, repeats, steps);
   peak = sgemm_peak_gflops ();
   g_printerr (_("bench train: %s, batch %d, OpenBLAS core %s; sgemm alone, 1 thread: %.0f samples/s (%.1f GFLOP/s; a 1536³ sgemm reaches %.1f)\n"),
-              arch != NULL ? arch : "784-300-100-10", batch, _pl_cli_blas_core (), bound, bound * flops / 1e9, peak);
+              arch_text, batch, _pl_cli_blas_core (), bound, bound * flops / 1e9, peak);
 
   json_builder_begin_object (b);
   _pl_cli_add_string (b, "command", "bench train");
-  _pl_cli_add_string (b, "arch", arch != NULL ? arch : "784-300-100-10");
+  _pl_cli_add_string (b, "arch", arch_text);
   _pl_cli_add_int (b, "batch", batch);
   _pl_cli_add_string (b, "blas_core", _pl_cli_blas_core ());
   _pl_cli_add_double (b, "flops_per_sample", flops);
@@ -217,8 +345,8 @@ bench_train (int    argc,
   for (int r = 0; r <= repeats; r++)
     for (guint i = 0; i < n_counts; i++)
       {
-        g_autoptr(PlTrainer) trainer = NULL;
         PlTrainConfig config;
+        double rate;
 
         if (g_cancellable_is_cancelled (_pl_cli_cancellable ()))
           return PL_EXIT_INTERRUPTED;
@@ -227,13 +355,28 @@ bench_train (int    argc,
         config.batch_size = (guint) batch;
         config.lr = 0.01;
         config.threads = counts[i];
-        pl_mlp_copy_from (model, initial);
-        trainer = pl_trainer_new (model, &config);
-        if (!pl_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
-          return _pl_cli_fail (error);
+        if (conv != NULL)
+          {
+            g_autoptr(PlConvNet) fresh = pl_conv_net_copy (conv);  /* every repeat from the start */
+            g_autoptr(PlConvTrainer) trainer = pl_conv_trainer_new (fresh, &config);
+
+            if (!pl_conv_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
+              return _pl_cli_fail (error);
+            rate = pl_conv_trainer_get_samples_seen (trainer) / pl_conv_trainer_get_train_seconds (trainer);
+          }
+        else
+          {
+            g_autoptr(PlTrainer) trainer = NULL;
+
+            pl_mlp_copy_from (model, initial);
+            trainer = pl_trainer_new (model, &config);
+            if (!pl_trainer_run (trainer, data, NULL, NULL, NULL, _pl_cli_cancellable (), &error))
+              return _pl_cli_fail (error);
+            rate = pl_trainer_get_samples_seen (trainer) / pl_trainer_get_train_seconds (trainer);
+          }
         /* the first turn warms up */
         if (r > 0)
-          rates[i * repeats + r - 1] = pl_trainer_get_samples_seen (trainer) / pl_trainer_get_train_seconds (trainer);
+          rates[i * repeats + r - 1] = rate;
       }
 
   for (guint i = 0; i < n_counts; i++)

@@ -226,6 +226,18 @@ void         _pl_cli_data_args_clear  (PlCliDataArgs  *args);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PlCliDataArgs, _pl_cli_data_args_clear)
 
+/* bench sparse on a convolutional network's file: the forward as pruned against the compacted
+ * one (pl-cli-sparse-conv.c); the arguments as _pl_cli_bench_sparse parsed them. */
+int          _pl_cli_bench_sparse_conv (const char          *model_path,
+                                        double               sparsity,
+                                        const int           *batches,
+                                        guint                n_batches,
+                                        guint                threads,
+                                        guint                rounds,
+                                        const PlCliDataArgs *data_args,
+                                        const char          *out,
+                                        gboolean             json);
+
 /* --session FILE, the row of a command that takes --model. */
 extern const char *_pl_cli_session_help;
 #define PL_CLI_SESSION_OPTION(path) \

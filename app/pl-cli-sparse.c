@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "pl-chart-export.h"
+#include "pl-conv-file.h"
 #include "pl-cli-plot-private.h"
 #include "pl-cli-private.h"
 #include "pl-error.h"
@@ -317,6 +318,14 @@ _pl_cli_bench_sparse (int    argc,
   n_batches = batch_list.n;
   for (guint i = 0; i < n_batches; i++)
     batches[i] = (int) batch_list.values[i];
+
+  if (model_path != NULL && pl_conv_file_is_conv (model_path))
+    {
+      if (sweep || fine_tune)
+        return _pl_cli_usage (_("--sweep and --fine-tune time the CSR forms of dense layers; a convolutional network is timed as pruned and compacted"));
+      return _pl_cli_bench_sparse_conv (model_path, sparsity, batches, n_batches, (guint) threads,
+                                        (guint) rounds, &data_args, out, json);
+    }
 
   if (model_path != NULL)
     model = pl_safetensors_load (model_path, &error);

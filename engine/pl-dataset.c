@@ -19,6 +19,7 @@
  * standardised on training statistics. */
 
 #define SYNTHETIC_DEFAULT_N     1000u
+#define SHAPES_DEFAULT_N        6000u   /* of each of train and test: 4.7 M pixels */
 #define SYNTHETIC_MAX_N         10000000u
 #define SYNTHETIC_DEFAULT_SEED  1
 #define SYNTHETIC_TEST_SEED     0x7e57     /* test seed = seed ^ this: a separate draw */
@@ -503,7 +504,8 @@ load_synthetic (PlData      *data,
                 GError     **error)
 {
   g_auto(GStrv) parts = NULL;
-  guint64 n = SYNTHETIC_DEFAULT_N;
+  guint side = pl_synthetic_image_side (name);
+  guint64 n = side > 0 ? SHAPES_DEFAULT_N : SYNTHETIC_DEFAULT_N;
   guint64 seed = SYNTHETIC_DEFAULT_SEED;
   guint64 classes = 0;
   double noise = -1;
@@ -555,7 +557,7 @@ load_synthetic (PlData      *data,
         return FALSE;
       if (k == 2 && !parse_uint (data->spec, "seed", value, 0, G_MAXUINT64, &seed, error))
         return FALSE;
-      if (k == 3 && !parse_uint (data->spec, "classes", value, 2, 100, &classes, error))
+      if (k == 3 && !parse_uint (data->spec, "classes", value, 2, side > 0 ? 8 : 100, &classes, error))
         return FALSE;
       if (k == 1)
         {
@@ -585,7 +587,18 @@ load_synthetic (PlData      *data,
   data->name = g_strdup (name);
   data->n_features = data->train->n_features;
   data->n_classes = data->train->n_classes;
-  data->class_names = numbered_class_names (data->n_classes);
+  data->image_width = side;
+  data->image_height = side;
+  if (side > 0)
+    {
+      data->class_names = g_new0 (char *, data->n_classes + 1);
+      for (guint c = 0; c < data->n_classes; c++)
+        data->class_names[c] = g_strdup (pl_synthetic_class_name (name, c));
+    }
+  else
+    {
+      data->class_names = numbered_class_names (data->n_classes);
+    }
 
   return TRUE;
 }

@@ -8,6 +8,10 @@
  *                                (default: the last column)
  *   spiral|moons|circles|xor|blobs[:n=N,noise=X,seed=S,classes=K]
  *                                built-in 2-D sets; K only for spiral and blobs
+ *   shapes[:n=N,noise=X,seed=S,classes=K]
+ *                                built-in 28×28 images of K ≤ 8 stroked shapes (bars, a
+ *                                diagonal, plus, ring, square, cross, disc) for convolutional
+ *                                networks; N = 6000 training and as many test images by default
  */
 #pragma once
 
@@ -104,10 +108,11 @@ gboolean   pl_csv_read_pair    (const char  *train_path,
                                 char      ***class_names,
                                 GError     **error);
 
-/* Built-in 2-D sets (n samples, 2 features, class labels). @name is one of
- * pl_synthetic_names(). Deterministic for a given seed. @noise < 0 and @n_classes 0 pick
- * the set's defaults; only spiral and blobs take another class count than 2. Sample i has
- * class i mod n_classes, so classes are balanced and interleaved. (transfer full) */
+/* Built-in sets (n samples, class labels): 2-D points (2 features), or for "shapes" 28×28
+ * images (784 features, see pl-synthetic.c). @name is one of pl_synthetic_names().
+ * Deterministic for a given seed. @noise < 0 and @n_classes 0 pick the set's defaults; only
+ * spiral, blobs and shapes take another class count than 2. Sample i has class i mod
+ * n_classes, so classes are balanced and interleaved. (transfer full) */
 PlDataset *pl_synthetic_make   (const char  *name,
                                 guint        n,
                                 double       noise,
@@ -115,6 +120,11 @@ PlDataset *pl_synthetic_make   (const char  *name,
                                 guint64      seed,
                                 GError     **error);
 const char * const *pl_synthetic_names (void);
+/* The side of a built-in image set's square images ("shapes": 28), 0 for a 2-D set. */
+guint       pl_synthetic_image_side  (const char *name);
+/* The translated name of class @cls of a built-in image set, NULL for a 2-D set. */
+const char *pl_synthetic_class_name  (const char *name,
+                                      guint       cls);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlDataset, pl_dataset_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PlData, pl_data_free)

@@ -133,9 +133,134 @@ static const SyntheticSet sets[] = {
   { "blobs",   draw_blobs,   0.25, 3, TRUE  },
 };
 
-static const char * const names[] = { "spiral", "moons", "circles", "xor", "blobs", NULL };
+/* the images: any class count up to the shapes there are (see make_shapes) */
+static const SyntheticSet shapes_set = { "shapes", NULL, 0.3, 8, TRUE };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (sets) + 1);
+/* ---- shapes: a built-in image set for convolutional networks ------------------------------
+ *
+ * 28×28 greyscale images in [0, 1] (the side and range of Fashion-MNIST) of one of eight stroked
+ * shapes, class k the k-th of shape_names. Each image draws its shape centred at a uniform
+ * offset of ±SHAPE_SHIFT pixels from the image centre, of size r (a bar's half-length) uniform
+ * in [5.25, 7.5], turned by a uniform angle of ±SHAPE_TURN radians, with a stroke of uniform
+ * brightness in [0.6, 1] and half-width h in [1, 1.6] pixels, then adds Gaussian noise of
+ * standard deviation @noise to every pixel and clips to [0, 1]. A pixel's ink is the stroke's
+ * coverage by distance d from the pixel centre to the shape's outline: 1 within the half-width h,
+ * falling linearly to 0 at h + 1 (one pixel of anti-aliasing). Ink reaches at most
+ * 3 + 7.5 + 2.6 = 13.1 pixels from the centre, so no shape touches the border. The shapes differ by where their
+ * strokes lie (bars by 90°, a bar and a diagonal by 45°, more than twice the turn), so a small
+ * network separates them but the noise and jitter keep pruning's losses visible. */
+
+#define SHAPE_SIDE   28
+#define SHAPE_SHIFT  3.0
+#define SHAPE_TURN   0.3
+#define SHAPES_MAX_N 200000u  /* 627 MB of images */
+
+static const char * const shape_names[] = {
+  N_("horizontal bar"), N_("vertical bar"), N_("diagonal"), N_("plus"),
+  N_("ring"), N_("square"), N_("cross"), N_("disc"),
+};
+
+/* Distance from the segment (ax, ay)–(bx, by) */
+static double
+segment_distance (double px,
+                  double py,
+                  double ax,
+                  double ay,
+                  double bx,
+                  double by)
+{
+  double dx = bx - ax, dy = by - ay;
+  double t = ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy);
+
+  t = CLAMP (t, 0.0, 1.0);
+  return hypot (px - ax - t * dx, py - ay - t * dy);
+}
+
+/* Distance from the outline of shape @cls of size r at (u, v), the pixel in the shape's own
+ * turned, centred frame. */
+static double
+shape_distance (guint  cls,
+                double u,
+                double v,
+                double r)
+{
+  switch (cls)
+    {
+    case 0:  return segment_distance (u, v, -r, 0, r, 0);
+    case 1:  return segment_distance (u, v, 0, -r, 0, r);
+    case 2:  return segment_distance (u, v, -0.8 * r, 0.8 * r, 0.8 * r, -0.8 * r);
+    case 3:  return MIN (segment_distance (u, v, -r, 0, r, 0), segment_distance (u, v, 0, -r, 0, r));
+    case 4:  return fabs (hypot (u, v) - 0.8 * r);
+    case 5:  return fabs (MAX (fabs (u), fabs (v)) - 0.7 * r);
+    case 6:  return MIN (segment_distance (u, v, -0.8 * r, -0.8 * r, 0.8 * r, 0.8 * r),
+                         segment_distance (u, v, -0.8 * r, 0.8 * r, 0.8 * r, -0.8 * r));
+    default: return MAX (hypot (u, v) - 0.55 * r, 0.0);  /* filled */
+    }
+}
+
+static void
+draw_shape (PlRng  *rng,
+            guint   cls,
+            double  noise,
+            float  *image)
+{
+  double cx = (SHAPE_SIDE - 1) / 2.0 + SHAPE_SHIFT * (2.0 * pl_rng_uniform (rng) - 1.0);
+  double cy = (SHAPE_SIDE - 1) / 2.0 + SHAPE_SHIFT * (2.0 * pl_rng_uniform (rng) - 1.0);
+  double r = 7.5 * (0.7 + 0.3 * pl_rng_uniform (rng));
+  double turn = SHAPE_TURN * (2.0 * pl_rng_uniform (rng) - 1.0);
+  double ink = 0.6 + 0.4 * pl_rng_uniform (rng);
+  double half = 1.0 + 0.6 * pl_rng_uniform (rng);
+  double c = cos (turn), s = sin (turn);
+
+  for (guint y = 0; y < SHAPE_SIDE; y++)
+    for (guint x = 0; x < SHAPE_SIDE; x++)
+      {
+        double dx = x - cx, dy = y - cy;
+        double d = shape_distance (cls, c * dx + s * dy, -s * dx + c * dy, r);
+        double value = ink * CLAMP (half + 1.0 - d, 0.0, 1.0);
+
+        if (noise > 0)
+          value += noise * pl_rng_normal (rng);
+        image[y * SHAPE_SIDE + x] = (float) CLAMP (value, 0.0, 1.0);
+      }
+}
+
+static PlDataset *
+make_shapes (guint    n,
+             double   noise,
+             guint    n_classes,
+             guint64  seed)
+{
+  PlDataset *data = pl_dataset_new (n, SHAPE_SIDE * SHAPE_SIDE, n_classes);
+  PlRng rng;
+
+  pl_rng_init (&rng, seed);
+  for (guint i = 0; i < n; i++)
+    {
+      data->y[i] = i % n_classes;
+      draw_shape (&rng, data->y[i], noise, data->x + (gsize) i * SHAPE_SIDE * SHAPE_SIDE);
+    }
+  return data;
+}
+
+static const char * const names[] = { "spiral", "moons", "circles", "xor", "blobs", "shapes", NULL };
+
+G_STATIC_ASSERT (G_N_ELEMENTS (names) == G_N_ELEMENTS (sets) + 2);
+
+guint
+pl_synthetic_image_side (const char *name)
+{
+  return g_strcmp0 (name, "shapes") == 0 ? SHAPE_SIDE : 0;
+}
+
+const char *
+pl_synthetic_class_name (const char *name,
+                         guint       cls)
+{
+  if (g_strcmp0 (name, "shapes") == 0 && cls < G_N_ELEMENTS (shape_names))
+    return _(shape_names[cls]);
+  return NULL;
+}
 
 const char * const *
 pl_synthetic_names (void)
@@ -161,6 +286,8 @@ pl_synthetic_make (const char  *name,
   for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
     if (strcmp (sets[i].name, name) == 0)
       set = &sets[i];
+  if (strcmp (name, "shapes") == 0)
+    set = &shapes_set;
   if (set == NULL)
     {
       g_autofree char *known = g_strjoinv (", ", (char **) names);
@@ -188,21 +315,24 @@ pl_synthetic_make (const char  *name,
                    _("%s: has exactly 2 classes, not %u"), name, n_classes);
       return NULL;
     }
-  if (n_classes < 2 || n_classes > SYNTHETIC_MAX_CLASSES)
+  if (n_classes < 2 || n_classes > (set == &shapes_set ? G_N_ELEMENTS (shape_names) : SYNTHETIC_MAX_CLASSES))
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                    _("%s: %u classes; 2 to %u are supported"), name, n_classes,
-                   SYNTHETIC_MAX_CLASSES);
+                   set == &shapes_set ? (guint) G_N_ELEMENTS (shape_names) : SYNTHETIC_MAX_CLASSES);
       return NULL;
     }
 
-  if (n < n_classes || n > SYNTHETIC_MAX_N)
+  if (n < n_classes || n > (set == &shapes_set ? SHAPES_MAX_N : SYNTHETIC_MAX_N))
     {
       g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
                    _("%s: %u samples; %u to %u are supported"), name, n, n_classes,
-                   SYNTHETIC_MAX_N);
+                   set == &shapes_set ? SHAPES_MAX_N : SYNTHETIC_MAX_N);
       return NULL;
     }
+
+  if (set == &shapes_set)
+    return make_shapes (n, noise, n_classes, seed);
 
   data = pl_dataset_new (n, 2, n_classes);
   pl_rng_init (&rng, seed);

@@ -43,6 +43,101 @@ write_images (const char *name,
   return pl_test_write_text (name, csv->str);
 }
 
+/* The built-in image set needs no files: LeNet-5 learns its shapes in two epochs, and the
+ * class names come through. */
+static void
+test_lenet5_on_shapes (void)
+{
+  g_auto(PlTestRun) train = { 0 };
+  g_autoptr(JsonObject) a = NULL;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", "shapes:n=2400", "--arch", "lenet5",
+                   "--epochs", "2", "--batch", "64", "--lr", "0.05", "--momentum", "0.9",
+                   "--threads", "2", "--json", NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  a = pl_test_parse_json (train.out);
+  g_assert_cmpstr (json_object_get_string_member (a, "arch"), ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_test_message ("LeNet-5 on shapes:n=2400, 2 epochs: %.4f",
+                  json_object_get_double_member (a, "test_accuracy"));
+  /* 8 balanced classes: chance is 0.125 */
+  g_assert_cmpfloat (json_object_get_double_member (a, "test_accuracy"), >=, 0.8);
+}
+
+/* bench train on LeNet-5: its FLOPs per training sample against the hand count, and a rate.
+ * Forward and weight gradient of both conv layers, the input gradient of the second:
+ * conv1 6·1·25·28·28 = 117,600 multiply-adds, ·2·2 = 470,400 FLOPs; conv2 16·6·25·10·10 =
+ * 240,000, ·2·3 = 1,440,000; the head 400·120 ·2·2 = 192,000, (120·84 + 84·10) ·2·3 = 65,520;
+ * in all 2,167,920. */
+static void
+test_bench_train_lenet5 (void)
+{
+  g_auto(PlTestRun) r = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *runs;
+
+  pl_test_run_cli (&r, cli_path, "bench", "train", "--arch", "lenet5", "--steps", "2",
+                   "--repeats", "1", "--threads", "1", "--batch", "16", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  o = pl_test_parse_json (r.out);
+  g_assert_cmpstr (json_object_get_string_member (o, "arch"), ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_assert_cmpfloat (json_object_get_double_member (o, "flops_per_sample"), ==, 2167920.0);
+  runs = json_object_get_array_member (o, "runs");
+  g_assert_cmpuint (json_array_get_length (runs), ==, 1);
+  g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (runs, 0),
+                                                    "samples_per_second"), >, 0.0);
+}
+
+/* bench sparse on a filter-pruned conv net: the forward as pruned against the compacted one,
+ * FLOPs and bytes against the hand count. 1x6x6-c4k3p1-m2-8-4 with 2 of its 4 filters gone:
+ * as pruned 4·9·36 + 36·8 + 8·4 = 1,616 multiply-adds a sample (3,232 FLOPs), 356 weights and
+ * 16 biases (4·(2·356 + 16) = 2,912 bytes with the mask); compacted 2·9·36 + 18·8 + 32 = 824
+ * (1,648 FLOPs), 194 weights and 14 biases (832 bytes). */
+static void
+test_bench_sparse_conv (void)
+{
+  g_autofree char *train_csv = write_images ("bench-train.csv", 400, 3);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no", train_csv);
+  g_autofree char *model = g_build_filename (pl_test_tmp_dir (), "bench-conv.safetensors", NULL);
+  g_autofree char *half = g_build_filename (pl_test_tmp_dir (), "bench-half.safetensors", NULL);
+  g_auto(PlTestRun) train = { 0 };
+  g_auto(PlTestRun) prune = { 0 };
+  g_auto(PlTestRun) bench = { 0 };
+  g_auto(PlTestRun) refused = { 0 };
+  g_autoptr(JsonObject) o = NULL;
+  JsonArray *points;
+
+  pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "1x6x6-c4k3p1-m2-8-4",
+                   "--epochs", "2", "--out", model, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  pl_test_run_cli (&prune, cli_path, "prune", "--model", model, "--data", spec, "--score", "neuron-l1",
+                   "--structured", "--sparsity", "0.5", "--out", half, NULL);
+  g_assert_cmpint (prune.status, ==, 0);
+  pl_test_run_cli (&bench, cli_path, "bench", "sparse", "--model", half, "--batch", "1,8",
+                   "--rounds", "3", "--json", NULL);
+  g_assert_cmpint (bench.status, ==, 0);
+  o = pl_test_parse_json (bench.out);
+  g_assert_cmpstr (json_object_get_string_member (o, "compacted_arch"), ==, "1x6x6-c2k3p1-m2-8-4");
+  points = json_object_get_array_member (o, "model");
+  g_assert_cmpuint (json_array_get_length (points), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *p = json_array_get_object_element (points, i);
+      double n = json_object_get_int_member (p, "batch");
+
+      g_assert_cmpfloat (n, ==, i == 0 ? 1 : 8);
+      g_assert_cmpfloat (json_object_get_double_member (p, "dense_flops"), ==, n * 3232);
+      g_assert_cmpfloat (json_object_get_double_member (p, "compacted_flops"), ==, n * 1648);
+      g_assert_cmpfloat (json_object_get_double_member (p, "dense_bytes"), ==, 2912);
+      g_assert_cmpfloat (json_object_get_double_member (p, "compacted_bytes"), ==, 832);
+      g_assert_cmpfloat (json_object_get_double_member (p, "dense_ms"), >, 0);
+      g_assert_cmpfloat (json_object_get_double_member (p, "compacted_ms"), >, 0);
+      g_assert_cmpfloat (json_object_get_double_member (p, "worst_difference"), <=, 1e-4);
+    }
+  pl_test_run_cli (&refused, cli_path, "bench", "sparse", "--model", half, "--sweep", NULL);
+  g_assert_cmpint (refused.status, ==, 2);
+  g_assert_nonnull (strstr (refused.err, "convolutional network is timed as pruned and compacted"));
+}
+
 static void
 test_train_and_eval (void)
 {
@@ -1039,6 +1134,9 @@ main (int    argc,
     }
 
   g_test_add_func ("/cli/conv/train-and-eval", test_train_and_eval);
+  g_test_add_func ("/cli/conv/lenet5-learns-built-in-shapes", test_lenet5_on_shapes);
+  g_test_add_func ("/cli/conv/bench-train-counts-flops", test_bench_train_lenet5);
+  g_test_add_func ("/cli/conv/bench-sparse-as-pruned-and-compacted", test_bench_sparse_conv);
   g_test_add_func ("/cli/conv/channel-scores-and-compact", test_channel_scores_and_compact);
   g_test_add_func ("/cli/conv/bad-arch-is-explained", test_bad_arch_is_explained);
   g_test_add_func ("/cli/conv/sweep", test_sweep);

@@ -126,6 +126,135 @@ test_synthetic_rejects (void)
     }
 }
 
+/* The image set: 28×28 pixels in [0, 1], balanced classes, deterministic, seeded. */
+static void
+test_shapes_images (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlDataset) a = pl_synthetic_make ("shapes", 803, -1, 0, 42, &error);
+  g_autoptr(PlDataset) b = pl_synthetic_make ("shapes", 803, -1, 0, 42, &error);
+  g_autoptr(PlDataset) c = pl_synthetic_make ("shapes", 803, -1, 0, 43, &error);
+  gsize n = (gsize) a->n * a->n_features, same = 0;
+  guint counts[8] = { 0, };
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (pl_synthetic_image_side ("shapes"), ==, 28);
+  g_assert_cmpuint (pl_synthetic_image_side ("spiral"), ==, 0);
+  g_assert_cmpuint (a->n_features, ==, 28 * 28);
+  g_assert_cmpuint (a->n_classes, ==, 8);
+  pl_test_assert_dataset_valid (a);
+  g_assert_cmpmem (a->x, n * sizeof (float), b->x, n * sizeof (float));
+  for (gsize k = 0; k < n; k++)
+    {
+      g_assert_cmpfloat (a->x[k], >=, 0.0f);
+      g_assert_cmpfloat (a->x[k], <=, 1.0f);
+      same += a->x[k] == c->x[k];
+    }
+  /* only pixels clipped to 0 in both draws agree */
+  g_assert_cmpuint (same, <, n / 2);
+  for (guint i = 0; i < a->n; i++)
+    counts[a->y[i]]++;
+  for (guint k = 0; k < 8; k++)
+    g_assert_cmpuint (counts[k], >=, 100);
+}
+
+/* Moments of a noiseless image's ink: the centroid, and the variances along x and y and
+ * along the diagonals, in pixels². */
+typedef struct {
+  double ink, cx, cy, vx, vy, vd, va;
+} Moments;
+
+static Moments
+ink_moments (const float *image)
+{
+  Moments m = { 0, };
+
+  for (guint y = 0; y < 28; y++)
+    for (guint x = 0; x < 28; x++)
+      {
+        m.ink += image[y * 28 + x];
+        m.cx += image[y * 28 + x] * x;
+        m.cy += image[y * 28 + x] * y;
+      }
+  m.cx /= m.ink;
+  m.cy /= m.ink;
+  for (guint y = 0; y < 28; y++)
+    for (guint x = 0; x < 28; x++)
+      {
+        double dx = x - m.cx, dy = y - m.cy, v = image[y * 28 + x] / m.ink;
+
+        m.vx += v * dx * dx;
+        m.vy += v * dy * dy;
+        m.vd += v * (dx + dy) * (dx + dy) / 2;   /* along x = y (image y downwards) */
+        m.va += v * (dx - dy) * (dx - dy) / 2;   /* along x = −y: the "/" diagonal */
+      }
+  return m;
+}
+
+/* Without noise each class is its shape, read from the ink's moments (an independent check of
+ * the geometry, not of the drawing code): a horizontal bar spreads along x, a vertical one along
+ * y, the diagonal along "/", the plus and the cross evenly, the ring with a hollow centre, the
+ * disc with a filled one; every shape lies within the image, centred within the jitter. */
+static void
+test_shapes_noiseless_geometry (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlDataset) d = pl_synthetic_make ("shapes", 400, 0, 8, 5, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < d->n; i++)
+    {
+      const float *image = d->x + (gsize) i * 784;
+      Moments m = ink_moments (image);
+      float centre = image[(guint) round (m.cy) * 28 + (guint) round (m.cx)];
+
+      g_assert_cmpfloat (fabs (m.cx - 13.5), <=, 4.5);
+      g_assert_cmpfloat (fabs (m.cy - 13.5), <=, 4.5);
+      for (guint k = 0; k < 28; k++)   /* nothing drawn on the border */
+        {
+          g_assert_cmpfloat (image[k], ==, 0.0f);
+          g_assert_cmpfloat (image[27 * 28 + k], ==, 0.0f);
+        }
+      switch (d->y[i])
+        {
+        case 0: g_assert_cmpfloat (m.vx, >, 4 * m.vy); break;
+        case 1: g_assert_cmpfloat (m.vy, >, 4 * m.vx); break;
+        case 2: g_assert_cmpfloat (m.va, >, 4 * m.vd); break;
+        case 3:
+        case 6:
+        case 4: g_assert_cmpfloat (m.vx / m.vy, <, 1.3);
+                g_assert_cmpfloat (m.vy / m.vx, <, 1.3); break;
+        default: break;
+        }
+      if (d->y[i] == 4)
+        g_assert_cmpfloat (centre, <, 0.05f);
+      if (d->y[i] == 7 || d->y[i] == 3 || d->y[i] == 6)
+        g_assert_cmpfloat (centre, >, 0.5f);
+    }
+}
+
+static void
+test_shapes_spec (void)
+{
+  g_autoptr(PlData) d = pl_test_load ("shapes:n=500,classes=4", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlData) bad = pl_data_load ("shapes:classes=9", NULL, &error);
+
+  g_assert_cmpstr (d->name, ==, "shapes");
+  g_assert_cmpuint (d->n_features, ==, 784);
+  g_assert_cmpuint (d->image_width, ==, 28);
+  g_assert_cmpuint (d->image_height, ==, 28);
+  g_assert_cmpuint (d->n_classes, ==, 4);
+  g_assert_cmpstr (d->class_names[0], ==, "horizontal bar");
+  g_assert_cmpstr (d->class_names[3], ==, "plus");
+  g_assert_null (d->class_names[4]);
+  g_assert_cmpuint (d->train->n + d->val->n, ==, 500);
+  g_assert_cmpuint (d->test->n, ==, 500);
+  g_assert_null (bad);
+  g_assert_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "classes=9"));
+}
+
 /* ---- specs -------------------------------------------------------------------------- */
 
 static void
@@ -430,6 +559,8 @@ main (int   argc,
 
   for (guint i = 0; names[i] != NULL; i++)
     {
+      if (pl_synthetic_image_side (names[i]) > 0)
+        continue;  /* the image set has its own tests below */
       g_autofree char *a = g_strdup_printf ("/data/synthetic/%s/is-deterministic", names[i]);
       g_autofree char *b = g_strdup_printf ("/data/synthetic/%s/depends-on-seed", names[i]);
       g_autofree char *c = g_strdup_printf ("/data/synthetic/%s/has-balanced-classes",
@@ -442,6 +573,10 @@ main (int   argc,
     g_test_add_func ("/data/synthetic/noiseless-shapes-match-labels",
                    test_synthetic_noiseless_geometry);
   g_test_add_func ("/data/synthetic/rejects-bad-arguments", test_synthetic_rejects);
+  g_test_add_func ("/data/synthetic/shapes/are-seeded-images", test_shapes_images);
+  g_test_add_func ("/data/synthetic/shapes/noiseless-shapes-match-labels",
+                   test_shapes_noiseless_geometry);
+  g_test_add_func ("/data/synthetic/shapes/spec-has-size-and-names", test_shapes_spec);
   g_test_add_func ("/data/spec/synthetic-has-defaults", test_spec_synthetic_defaults);
   g_test_add_func ("/data/spec/synthetic-takes-options", test_spec_synthetic_options);
   g_test_add_func ("/data/spec/test-set-is-separate-draw", test_spec_test_set_independent);
