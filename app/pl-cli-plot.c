@@ -27,6 +27,7 @@
 
 typedef struct {
   char         *input;
+  char         *model;         /* --model: --input by the name the other commands use */
   char         *out;
   char         *csv;
   char         *theme;
@@ -1222,6 +1223,7 @@ static void
 options_clear (Options *opt)
 {
   g_clear_pointer (&opt->input, g_free);
+  g_clear_pointer (&opt->model, g_free);
   g_clear_pointer (&opt->out, g_free);
   g_clear_pointer (&opt->csv, g_free);
   g_clear_pointer (&opt->theme, g_free);
@@ -1258,6 +1260,7 @@ _pl_cli_plot (int    argc,
   g_auto(Plot) plot = { 0 };
   const PlCliOption options[] = {
     { "input", 'i', PL_CLI_FILENAME, &opt.input, N_("A JSON result (train, eval, prune, sweep, sensitivity) or a model (safetensors)"), N_("FILE") },
+    { "model", 'm', PL_CLI_FILENAME, &opt.model, N_("A model (safetensors), as the other commands name it: the same as --input"), N_("FILE") },
     { "out", 'o', PL_CLI_FILENAME, &opt.out, N_("Write the chart here: .png, .svg or .pdf"), N_("FILE") },
     { "csv", 0, PL_CLI_FILENAME, &opt.csv, N_("Write the plotted numbers here as CSV"), N_("FILE") },
     { "width", 'W', PL_CLI_INT, &opt.width, N_("Width in pixels (default 1200)"), N_("W"), PL_CLI_WHOLE (1, PL_CHART_MAX_PIXELS) },
@@ -1315,6 +1318,10 @@ _pl_cli_plot (int    argc,
 
   if (kind == NULL)
     return _pl_cli_usage (_("which chart? prunelab-cli plot KIND …; run “prunelab-cli plot --help” for the list"));
+  if (opt.model != NULL && opt.input != NULL)
+    return _pl_cli_usage (_("--model and --input name the same file: give one"));
+  if (opt.model != NULL)
+    opt.input = g_steal_pointer (&opt.model);
   if (opt.input == NULL)
     return _pl_cli_usage (_("--input is required (a JSON result or a .safetensors model)"));
   if (opt.out == NULL && opt.csv == NULL)

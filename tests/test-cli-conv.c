@@ -1012,7 +1012,8 @@ test_plot_conv_charts (void)
     g_auto(PlTestRun) bad = { 0 };
     g_autoptr(GPtrArray) rows = NULL;
 
-    pl_test_run_cli (&run, cli_path, "plot", "filters", "--input", pruned, "--layer", "1", "--csv", csv, NULL);
+    /* --model: the name the other commands give the model */
+    pl_test_run_cli (&run, cli_path, "plot", "filters", "--model", pruned, "--layer", "1", "--csv", csv, NULL);
     g_assert_cmpint (run.status, ==, 0);
     rows = read_csv (csv);
     g_assert_cmpuint (rows->len, ==, 1 + 6 * 4 * 9);
