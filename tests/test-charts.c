@@ -1700,7 +1700,8 @@ test_cli_help_lists_kinds (void)
 {
   g_auto(PlTestRun) r = { 0 };
   const char *kinds[] = { "heatmap", "fields", "histogram", "curves", "training", "gradnorm",
-                          "sensitivity", "confusion", "boundary", "network", "sparsity" };
+                          "sensitivity", "confusion", "boundary", "network", "sparsity", "filters",
+                          "feature-maps" };
 
   if (!need_cli ())
     return;
