@@ -1826,6 +1826,63 @@ test_filters_pixels (void)
   }
 }
 
+/* The most pixels within 2 levels of @colour on one horizontal line of the band y0 ≤ y < y1,
+ * from x0 to x1. */
+static guint
+count_colour_in_band (cairo_surface_t *s,
+                      double           x0,
+                      double           x1,
+                      double           y0,
+                      double           y1,
+                      guint32          colour)
+{
+  guint best = 0;
+
+  for (double y = MAX (y0, 0); y < y1; y += 1)
+    {
+      guint n = 0;
+
+      for (double x = x0; x < x1; x += 1)
+        n += pixel_distance (pixel_at (s, x, y), colour) <= 2;
+      best = MAX (best, n);
+    }
+  return best;
+}
+
+/* A filter the preview removes is framed in the preview colour (dashes along its row), one
+ * already removed is not, nor is a live one. */
+static void
+test_filters_preview_frame (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  float preview_filters[4] = { 1, 1, 1, 0 };   /* layer 1: the preview removes filter 3 */
+  double tx, ty, tw, th, gx, gy, gw, gh;
+  guint32 frame;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  f.filter_layers[1].preview_filter_mask = preview_filters;
+  f.kf0[1] = 0;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  frame = pl_rgba_to_pixel (&style.series[2]);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  /* the frame runs in the gap (one weight high) just above filter 3's tiles */
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 0, &tx, &ty, &tw, &th));
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 2, &gx, &gy, &gw, &gh));
+  g_assert_cmpuint (count_colour_in_band (s, tx, gx + gw, ty - tw / 3, ty, frame), >, 10);
+  /* not above live filter 1 of layer 1, nor above dead filter 1 of layer 0 */
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 1, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (count_colour_in_band (s, tx, gx + gw, ty - tw / 3, ty, frame), ==, 0);
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 0, 1, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (count_colour_in_band (s, tx, tx + tw, ty - tw / 3, ty, frame), ==, 0);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
 /* Filters beyond max_channels are not drawn, and the note says so. */
 static void
 test_filters_many_channels (void)
@@ -2066,6 +2123,7 @@ main (int    argc,
   g_test_add_func ("/charts/any/tiny-sizes-never-crash", test_tiny_sizes_do_not_crash);
   g_test_add_func ("/charts/filters/dead-pruned-and-signs-where-hit-test-says", test_filters_pixels);
   g_test_add_func ("/charts/filters/first-channels-only", test_filters_many_channels);
+  g_test_add_func ("/charts/filters/preview-removal-framed", test_filters_preview_frame);
   g_test_add_func ("/charts/feature-maps/brightness-follows-values", test_feature_maps_pixels);
   g_test_add_func ("/charts/csv/filters-and-feature-maps-hold-inputs", test_csv_filters_and_feature_maps);
   g_test_add_func ("/charts/network/conv-stages-before-an-unchanged-mlp", test_network_conv_stages);
