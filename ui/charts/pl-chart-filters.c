@@ -441,7 +441,7 @@ pl_chart_draw_filters (cairo_t             *cr,
       double grid_w = (P->cols * (k + 1.0) - 1) * F.cell, grid_h = (P->rows * (k + 1.0) - 1) * F.cell;
       double centre = P->x + grid_w / 2;
       cairo_surface_t *image = panel_image (L, P, style);
-      guint label_every;
+      guint label_every, col_every;
 
       if (image != NULL)
         {
@@ -488,7 +488,15 @@ pl_chart_draw_filters (cairo_t             *cr,
       _pl_text_draw (&c, PL_TEXT_TICK, _("input channel"), centre, F.heading_y + line_label, 0.5, 0,
                      c.width - 2 * style->padding, FALSE, &style->muted);
       label_every = MAX (1u, (guint) ceil (line_tick * 1.2 / step));
-      for (guint ch = 0; ch < P->cols; ch += MAX (1u, (guint) ceil (style->font_size * 2.2 / step)))
+      {
+        char widest[16];
+        double num_w;
+
+        g_snprintf (widest, sizeof widest, "%u", P->cols - 1);
+        _pl_text_size (&c, PL_TEXT_TICK, widest, 0, &num_w, NULL);
+        col_every = MAX (1u, (guint) ceil ((num_w + style->font_size * 0.5) / step));
+      }
+      for (guint ch = 0; ch < P->cols; ch += col_every)
         {
           char num[16];
 
