@@ -505,7 +505,10 @@ histogram_drag (PlWindow *self,
       || _pl_window_control_locked (self, PL_LESSON_CONTROL_THRESHOLD))
     return;
   if (_pl_window_histogram_value (self, x, &value))
-    self->last_preview = pl_engine_preview (self->engine, value, TRUE);
+    {
+      self->last_preview = pl_engine_preview (self->engine, value, TRUE);
+      pl_engine_wait_for_preview (self->engine, self->last_preview, PREVIEW_HOLD_USEC);
+    }
 }
 
 /* The pointer's x is the start GTK gave with drag-begin plus the offset of each update. */
