@@ -27,6 +27,7 @@
 
 typedef struct {
   char         *input;
+  char         *model;         /* --model: --input by the name the other commands use */
   char         *out;
   char         *csv;
   char         *theme;
@@ -40,6 +41,7 @@ typedef struct {
   int           layer;         /* −1: the kind's default */
   int           bins;
   int           max_tiles;
+  int           image;         /* feature-maps: the test image */
   gboolean      log_count;
   gboolean      log_remaining;
   gboolean      log_y;
@@ -70,6 +72,8 @@ typedef struct {
   PlBoundaryData   boundary;
   PlNetworkData    network;
   PlBarsData       bars;
+  PlFiltersData    filters;
+  PlFeatureMapsData feature_maps;
 } Plot;
 
 typedef gboolean (*BuildFunc) (Plot    *plot,
@@ -248,7 +252,22 @@ need_mlp (Plot        *p,
   if (p->conv == NULL)
     return need_model (p, error);
   g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH,
-               _("“%s” is a convolutional network; this chart draws an MLP (heatmap, histogram, sparsity and confusion draw a convolutional network)"),
+               _("“%s” is a convolutional network; this chart draws an MLP (heatmap, histogram, sparsity, confusion, network, filters and feature-maps draw a convolutional network)"),
+               p->display);
+  return FALSE;
+}
+
+/* A chart of a convolutional network's conv stages. */
+static gboolean
+need_conv (Plot        *p,
+           GError     **error)
+{
+  if (p->conv != NULL)
+    return TRUE;
+  if (!need_model (p, error))
+    return FALSE;
+  g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH,
+               _("“%s” is an MLP; this chart needs a convolutional network (e.g. --arch lenet5)"),
                p->display);
   return FALSE;
 }
@@ -448,26 +467,167 @@ build_histogram (Plot    *p,
   return TRUE;
 }
 
+/* The filter mask a conv or pool layer's channels follow: a conv layer's own, a pool's that
+ * of the conv layer before it (a dead filter's map stays 0 through the pool). */
+static const float *
+channel_mask (const PlConvNet *net,
+              guint            layer)
+{
+  for (guint i = layer + 1; i-- > 0;)
+    if (net->layers[i].kind == PL_CONV_LAYER_CONV)
+      return net->layers[i].filter_mask;
+  return NULL;
+}
+
+/* The conv layers (all, or the --layer-th conv layer), one panel each. */
+static gboolean
+build_filters (Plot    *p,
+               GError **error)
+{
+  const PlConvNet *net;
+  PlFiltersLayer *panels;
+  guint n_conv = 0, n = 0;
+  g_autofree char *arch = NULL;
+
+  if (!need_conv (p, error))
+    return FALSE;
+  net = p->conv;
+  for (guint i = 0; i < net->n_layers; i++)
+    n_conv += net->layers[i].kind == PL_CONV_LAYER_CONV;
+  if (p->opt->layer >= 0 && (guint) p->opt->layer >= n_conv)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("--layer %d: “%s” has conv layers 0 to %u"), p->opt->layer, p->display, n_conv - 1);
+      return FALSE;
+    }
+  panels = keep (p, g_new0 (PlFiltersLayer, n_conv));
+  for (guint i = 0, k = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      if (p->opt->layer < 0 || (guint) p->opt->layer == k)
+        panels[n++] = (PlFiltersLayer) {
+          .name = keep_string (p, g_strdup_printf (_("conv %u"), k + 1)),
+          .c_out = l->c_out, .c_in = l->c_in, .k = l->k,
+          .weights = l->w, .mask = l->w_mask, .filter_mask = l->filter_mask,
+        };
+      k++;
+    }
+  arch = pl_conv_net_arch (net);
+  p->filters.title = title_or (p, keep_string (p, g_strdup_printf (_("Filters of %s"), arch)));
+  p->filters.n_layers = n;
+  p->filters.layers = panels;
+  p->chart = (PlChart) { PL_CHART_FILTERS, &p->filters };
+  return TRUE;
+}
+
+/* One test image (--image N) through the network: pl_conv_forward on that sample, then each
+ * conv and pool layer's maps as the forward left them (pl_conv_work_activation). */
+static gboolean
+build_feature_maps (Plot    *p,
+                    GError **error)
+{
+  const PlConvNet *net;
+  const PlDataset *test;
+  g_autoptr(PlConvWork) work = NULL;
+  PlFeatureStage *stages;
+  const float *x;
+  guint index = (guint) MAX (p->opt->image, 0);
+  g_autofree char *arch = NULL;
+
+  if (!need_conv (p, error) || !need_data (p, _("the test image to run through the network"), error))
+    return FALSE;
+  net = p->conv;
+  test = p->data->test;
+  if (test->n_features != pl_conv_net_n_inputs (net))
+    {
+      g_set_error (error, PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH,
+                   _("“%s” takes %u×%u×%u = %u inputs; “%s” has %u features"), p->display, net->c, net->h,
+                   net->w, pl_conv_net_n_inputs (net), p->data->spec, test->n_features);
+      return FALSE;
+    }
+  if (index >= test->n)
+    {
+      g_set_error (error, PL_SPEC_ERROR, PL_SPEC_ERROR_INVALID,
+                   _("--image %u: the test set of “%s” has images 0 to %u"), index, p->data->spec, test->n - 1);
+      return FALSE;
+    }
+  x = test->x + (gsize) index * test->n_features;
+  work = pl_conv_work_new (net, 1);
+  pl_conv_forward (net, work, x, 1);
+
+  stages = keep (p, g_new0 (PlFeatureStage, net->n_layers));
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+      gsize size = (gsize) l->c_out * l->h_out * l->w_out;
+
+      stages[i] = (PlFeatureStage) {
+        l->kind == PL_CONV_LAYER_CONV ? PL_FEATURE_STAGE_CONV : PL_FEATURE_STAGE_POOL, NULL,
+        l->c_out, l->h_out, l->w_out,
+        keep (p, g_memdup2 (pl_conv_work_activation (work, i), sizeof (float) * size)),
+        channel_mask (net, i), NULL, NULL,
+      };
+    }
+  arch = pl_conv_net_arch (net);
+  p->feature_maps.title = title_or (p, keep_string (p, g_strdup_printf (_("Feature maps of %s, test image %u"),
+                                                                        arch, index)));
+  if (p->data->class_names != NULL && test->y[index] < p->data->n_classes)
+    p->feature_maps.class_name = p->data->class_names[test->y[index]];
+  p->feature_maps.c = net->c;
+  p->feature_maps.h = net->h;
+  p->feature_maps.w = net->w;
+  p->feature_maps.image = keep (p, g_memdup2 (x, sizeof (float) * test->n_features));
+  p->feature_maps.n_stages = net->n_layers;
+  p->feature_maps.stages = stages;
+  p->chart = (PlChart) { PL_CHART_FEATURE_MAPS, &p->feature_maps };
+  return TRUE;
+}
+
 static gboolean
 build_network (Plot    *p,
                GError **error)
 {
   PlNetworkLayer *layers;
   g_autofree char *arch = NULL;
+  const PlMlp *mlp;
 
-  if (!need_mlp (p, error))
+  if (!need_model (p, error))
     return FALSE;
-  layers = keep (p, g_new0 (PlNetworkLayer, p->model->n_layers));
-  for (guint i = 0; i < p->model->n_layers; i++)
+  mlp = p->conv != NULL ? p->conv->head : p->model;
+  layers = keep (p, g_new0 (PlNetworkLayer, mlp->n_layers));
+  for (guint i = 0; i < mlp->n_layers; i++)
     {
-      layers[i].w = p->model->layers[i].w;
-      layers[i].mask = p->model->layers[i].w_mask;
-      layers[i].neuron_mask = p->model->layers[i].neuron_mask;
+      layers[i].w = mlp->layers[i].w;
+      layers[i].mask = mlp->layers[i].w_mask;
+      layers[i].neuron_mask = mlp->layers[i].neuron_mask;
     }
-  arch = pl_mlp_arch (p->model);
+  if (p->conv != NULL)
+    {
+      const PlConvNet *net = p->conv;
+      PlNetworkStage *stages = keep (p, g_new0 (PlNetworkStage, net->n_layers + 1));
+
+      stages[0] = (PlNetworkStage) { PL_NETWORK_STAGE_INPUT, net->c, net->h, net->w, NULL };
+      for (guint i = 0; i < net->n_layers; i++)
+        {
+          const PlConvLayer *l = &net->layers[i];
+
+          stages[i + 1] = (PlNetworkStage) {
+            l->kind == PL_CONV_LAYER_CONV ? PL_NETWORK_STAGE_CONV : PL_NETWORK_STAGE_POOL,
+            l->c_out, l->h_out, l->w_out, channel_mask (net, i),
+          };
+        }
+      p->network.n_stages = net->n_layers + 1;
+      p->network.stages = stages;
+      arch = pl_conv_net_arch (net);
+    }
+  else
+    arch = pl_mlp_arch (p->model);
   p->network.title = title_or (p, keep_string (p, g_strdup_printf (_("Network %s"), arch)));
-  p->network.n_layers = p->model->n_layers;
-  p->network.sizes = p->model->sizes;
+  p->network.n_layers = mlp->n_layers;
+  p->network.sizes = mlp->sizes;
   p->network.layers = layers;
   p->chart = (PlChart) { PL_CHART_NETWORK, &p->network };
   return TRUE;
@@ -945,7 +1105,9 @@ static const Kind kinds[] = {
   { "heatmap",     N_("a layer's weights (--layer N) as colours, pruned ones grey        MODEL"), build_heatmap },
   { "fields",      N_("first-layer receptive fields as image tiles                       MODEL [--data]"), build_fields },
   { "histogram",   N_("|w| of the unpruned weights, --threshold lines, share pruned      MODEL"), build_histogram },
-  { "network",     N_("the network diagram, pruned weights and dead neurons dimmed       MODEL"), build_network },
+  { "network",     N_("the network diagram, dead neurons dimmed, conv stages as stacks   MODEL"), build_network },
+  { "filters",     N_("each conv layer's filters as small heatmaps, dead ones crossed    conv MODEL"), build_filters },
+  { "feature-maps", N_("one test image (--image N) through a conv net: every map          conv MODEL --data"), build_feature_maps },
   { "boundary",    N_("decision regions of a 2-D set with its test points                MODEL --data"), build_boundary },
   { "confusion",   N_("confusion matrix of the test set                     train/eval JSON, MODEL --data"), build_confusion },
   { "training",    N_("loss and accuracy per epoch, training and validation              train JSON"), build_training },
@@ -1061,6 +1223,7 @@ static void
 options_clear (Options *opt)
 {
   g_clear_pointer (&opt->input, g_free);
+  g_clear_pointer (&opt->model, g_free);
   g_clear_pointer (&opt->out, g_free);
   g_clear_pointer (&opt->csv, g_free);
   g_clear_pointer (&opt->theme, g_free);
@@ -1083,7 +1246,9 @@ kinds_description (void)
                         "  prunelab-cli train --data moons --epochs 30 --out m.safetensors --json > run.json\n"
                         "  prunelab-cli plot training --input run.json --out training.png\n"
                         "  prunelab-cli plot boundary --input m.safetensors --data moons --out boundary.svg\n"
-                        "  prunelab-cli plot curves --input sweep.json --out curves.pdf --dpi 300 --csv curves.csv\n"));
+                        "  prunelab-cli plot curves --input sweep.json --out curves.pdf --dpi 300 --csv curves.csv\n"
+                        "  prunelab-cli plot filters --input lenet5.safetensors --out filters.png\n"
+                        "  prunelab-cli plot feature-maps --input lenet5.safetensors --data fashion-mnist --image 3 --out maps.png\n"));
   return g_string_free (s, FALSE);
 }
 
@@ -1095,6 +1260,7 @@ _pl_cli_plot (int    argc,
   g_auto(Plot) plot = { 0 };
   const PlCliOption options[] = {
     { "input", 'i', PL_CLI_FILENAME, &opt.input, N_("A JSON result (train, eval, prune, sweep, sensitivity) or a model (safetensors)"), N_("FILE") },
+    { "model", 'm', PL_CLI_FILENAME, &opt.model, N_("A model (safetensors), as the other commands name it: the same as --input"), N_("FILE") },
     { "out", 'o', PL_CLI_FILENAME, &opt.out, N_("Write the chart here: .png, .svg or .pdf"), N_("FILE") },
     { "csv", 0, PL_CLI_FILENAME, &opt.csv, N_("Write the plotted numbers here as CSV"), N_("FILE") },
     { "width", 'W', PL_CLI_INT, &opt.width, N_("Width in pixels (default 1200)"), N_("W"), PL_CLI_WHOLE (1, PL_CHART_MAX_PIXELS) },
@@ -1103,11 +1269,13 @@ _pl_cli_plot (int    argc,
       PL_CLI_IN (PL_CHART_MIN_DPI, PL_CHART_MAX_DPI) },
     { "theme", 0, PL_CLI_STRING, &opt.theme, N_("light (default), dark or presentation (large type, thick lines)"), N_("NAME") },
     { "title", 0, PL_CLI_STRING, &opt.title, N_("Replace the chart's title"), N_("TEXT") },
-    { "layer", 'l', PL_CLI_INT, &opt.layer, N_("heatmap, histogram: the layer, 0 = first (heatmap default 0, histogram default all)"), N_("N"),
+    { "layer", 'l', PL_CLI_INT, &opt.layer, N_("heatmap, histogram, filters: the layer, 0 = first (heatmap default 0; histogram, filters default all; filters count conv layers)"), N_("N"),
       PL_CLI_WHOLE (0, PL_MLP_MAX_LAYERS - 1) },
     { "threshold", 't', PL_CLI_DOUBLES, &opt.thresholds, N_("histogram: threshold lines, with the share of weights each prunes"), N_("T[,T…]"),
       PL_CLI_LIST (-INFINITY, INFINITY, MAX_THRESHOLDS) },
     { "bins", 0, PL_CLI_INT, &opt.bins, N_("histogram: number of bins (default 50)"), N_("N"), PL_CLI_WHOLE (1, 10000) },
+    { "image", 0, PL_CLI_INT, &opt.image, N_("feature-maps: the test image to run through the network, 0 = first (default 0)"), N_("N"),
+      PL_CLI_WHOLE (0, G_MAXINT) },
     { "max-tiles", 0, PL_CLI_INT, &opt.max_tiles, N_("fields: show the first N neurons (default 100)"), N_("N"), PL_CLI_WHOLE (1, 10000) },
     { "log-count", 0, PL_CLI_FLAG, &opt.log_count, N_("histogram: log-scale count axis") },
     { "log-remaining", 0, PL_CLI_FLAG, &opt.log_remaining, N_("curves, sensitivity: x axis = share of weights remaining, log scale") },
@@ -1150,6 +1318,10 @@ _pl_cli_plot (int    argc,
 
   if (kind == NULL)
     return _pl_cli_usage (_("which chart? prunelab-cli plot KIND …; run “prunelab-cli plot --help” for the list"));
+  if (opt.model != NULL && opt.input != NULL)
+    return _pl_cli_usage (_("--model and --input name the same file: give one"));
+  if (opt.model != NULL)
+    opt.input = g_steal_pointer (&opt.model);
   if (opt.input == NULL)
     return _pl_cli_usage (_("--input is required (a JSON result or a .safetensors model)"));
   if (opt.out == NULL && opt.csv == NULL)

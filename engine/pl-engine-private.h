@@ -88,6 +88,7 @@ struct _PlEngine
   PlSnapshot    *out_snapshot;  /* out_lock: newest not delivered */
   GQueue         out_events;    /* out_lock: Event */
   GSource       *out_source;    /* out_lock: the idle pending, or NULL */
+  GCond          out_cond;      /* with out_lock: signalled on every post */
   gboolean       out_closed;    /* out_lock: disposed */
 
   PlSnapshot    *snapshot;      /* main thread: the newest delivered */

@@ -16,7 +16,8 @@
  *             the command ids, the cancellables of long commands, n_training; commands are
  *             pushed on `queue` while it is held, so their order is the order of the calls
  *   out_lock  guards out_snapshot (the newest snapshot not delivered yet), out_events and
- *             out_source (at most one idle source pending on the main context)
+ *             out_source (at most one idle source pending on the main context); out_cond
+ *             wakes pl_engine_wait_for_preview() on each post
  *   queued, paused   atomics the worker polls between training steps
  *
  * Previews coalesce in the queue itself: a preview request is a PlCommand that stays writable
@@ -199,10 +200,11 @@ wake (PlEngine *self)
 
 /* ───────────────────────────── delivery to the main context ───────────────────────────── */
 
-static gboolean
-deliver_cb (gpointer data)
+/* Delivers what is pending: from the idle source, or at once from
+ * pl_engine_wait_for_preview(), which then removes the source. */
+static void
+deliver (PlEngine *self)
 {
-  PlEngine *self = data;
   g_autoptr(PlSnapshot) snapshot = NULL;
   GQueue events = G_QUEUE_INIT;
   PlEvent *ev;
@@ -211,6 +213,8 @@ deliver_cb (gpointer data)
   snapshot = g_steal_pointer (&self->out_snapshot);
   events = self->out_events;
   g_queue_init (&self->out_events);
+  if (self->out_source != NULL)
+    g_source_destroy (self->out_source);
   g_clear_pointer (&self->out_source, g_source_unref);
   _pl_engine_out_unlock (self);
 
@@ -241,8 +245,47 @@ deliver_cb (gpointer data)
       _pl_event_free (ev);
     }
   g_object_unref (self);
+}
 
+static gboolean
+deliver_cb (gpointer data)
+{
+  deliver (data);
   return G_SOURCE_REMOVE;
+}
+
+gboolean
+pl_engine_wait_for_preview (PlEngine *self,
+                            guint64   request,
+                            gint64    timeout_usec)
+{
+  gint64 deadline;
+  gboolean answered;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), FALSE);
+
+  if (request == 0 || (self->snapshot != NULL && self->snapshot->preview_request >= request))
+    return TRUE;
+  deadline = g_get_monotonic_time () + MAX (timeout_usec, 0);
+  _pl_engine_out_lock (self);
+  while (!self->out_closed
+         && (self->out_snapshot == NULL || self->out_snapshot->preview_request < request))
+    {
+      gboolean woken;
+
+      PL_TSAN_RELEASE (&self->out_lock);
+      woken = g_cond_wait_until (&self->out_cond, &self->out_lock, deadline);
+      PL_TSAN_ACQUIRE (&self->out_lock);
+      if (!woken)
+        break;
+    }
+  answered = !self->out_closed && self->out_snapshot != NULL
+             && self->out_snapshot->preview_request >= request;
+  _pl_engine_out_unlock (self);
+
+  if (answered)
+    deliver (self);
+  return answered;
 }
 
 /* Worker side: the newest snapshot replaces the one pending (its changes merged in), events
@@ -280,6 +323,7 @@ _pl_engine_post (PlEngine   *self,
       g_source_set_static_name (self->out_source, "[prunelab] engine snapshot");
       g_source_attach (self->out_source, self->context);
     }
+  g_cond_signal (&self->out_cond);
   _pl_engine_out_unlock (self);
 }
 
@@ -342,6 +386,7 @@ pl_engine_finalize (GObject *object)
   g_main_context_unref (self->context);
   g_mutex_clear (&self->in_lock);
   g_mutex_clear (&self->out_lock);
+  g_cond_clear (&self->out_cond);
 
   G_OBJECT_CLASS (pl_engine_parent_class)->finalize (object);
 }
@@ -434,6 +479,7 @@ pl_engine_init (PlEngine *self)
 {
   g_mutex_init (&self->in_lock);
   g_mutex_init (&self->out_lock);
+  g_cond_init (&self->out_cond);
   g_queue_init (&self->out_events);
   self->queue = g_async_queue_new_full (_pl_command_free);
   self->cancellables = g_ptr_array_new_with_free_func (g_object_unref);

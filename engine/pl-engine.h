@@ -161,6 +161,14 @@ guint             pl_engine_set_strategy     (PlEngine             *self,
 guint64           pl_engine_preview          (PlEngine             *self,
                                               double                value,
                                               gboolean              by_threshold);
+/* Main thread: blocks at most @timeout_usec until the worker has posted the answer to preview
+ * @request (an id of pl_engine_preview(); 0 or one already delivered returns at once), and
+ * then delivers what is pending (the "snapshot" signal, events) before returning, so that the
+ * frame drawn next shows the answer instead of the frame after. FALSE on a timeout: the answer
+ * comes as usual. A slider's handler calls it with a few milliseconds. */
+gboolean          pl_engine_wait_for_preview (PlEngine             *self,
+                                              guint64               request,
+                                              gint64                timeout_usec);
 /* Drops the preview (the snapshots show the model's own masks only). */
 guint             pl_engine_clear_preview    (PlEngine             *self);
 /* Prunes the model with the newest value given to pl_engine_preview() (the masks that preview

@@ -1,5 +1,7 @@
 /* How fast the charts the GUI redraws on every drag step render: a 300×784 heatmap, a 50-bin
- * histogram and a 4-strategy curve chart at 1200×800 on an image surface (target: < 4 ms each).
+ * histogram and a 4-strategy curve chart at 1200×800 on an image surface (target: < 4 ms each),
+ * and LeNet-5's filters (6×1 and 16×6 of 5×5) and feature maps (one image, 4 stages), which
+ * follow the preview mask too.
  * Run once per chart in the test suite; with -m perf (meson test --benchmark) 200 times after a
  * warm-up, reporting median, 95th percentile and minimum. Drawing uses cairo/pixman and Pango
  * on one thread; no OpenBLAS is involved. */
@@ -23,6 +25,13 @@ typedef struct {
   PlHeatmapData   heatmap;
   PlHistogramData histogram;
   PlCurveSet      curves;
+  /* LeNet-5: conv 6×1×5×5 and 16×6×5×5, maps 6@28×28, 6@14×14, 16@10×10, 16@5×5 */
+  float   kw0[6 * 25], km0[6 * 25], kf0[6], kw1[16 * 6 * 25], km1[16 * 6 * 25], kf1[16];
+  float   image[28 * 28], maps0[6 * 784], maps1[6 * 196], maps2[16 * 100], maps3[16 * 25];
+  PlFiltersLayer    filter_layers[2];
+  PlFiltersData     filters;
+  PlFeatureStage    stages[4];
+  PlFeatureMapsData feature_maps;
 } Data;
 
 static Data *
@@ -61,6 +70,46 @@ make_data (void)
     }
   d->curves = (PlCurveSet) { .n_curves = 4, .curves = d->curve, .reference = 0.86, .spread = PL_SPREAD_MIN_MAX,
                              .n_seeds = 3, .y_format = PL_CHART_NUMBER_PERCENT };
+
+  /* half the weights pruned, a third of the filters removed */
+  for (guint i = 0; i < 6 * 25; i++)
+    {
+      d->kw0[i] = (float) g_rand_double_range (rand, -0.5, 0.5);
+      d->km0[i] = g_rand_double (rand) < 0.5 ? 0 : 1;
+    }
+  for (guint i = 0; i < 16 * 6 * 25; i++)
+    {
+      d->kw1[i] = (float) g_rand_double_range (rand, -0.2, 0.2);
+      d->km1[i] = g_rand_double (rand) < 0.5 ? 0 : 1;
+    }
+  for (guint i = 0; i < 16; i++)
+    {
+      if (i < 6)
+        d->kf0[i] = i % 3 == 2 ? 0 : 1;
+      d->kf1[i] = i % 3 == 2 ? 0 : 1;
+    }
+  d->filter_layers[0] = (PlFiltersLayer) { .c_out = 6, .c_in = 1, .k = 5, .weights = d->kw0, .mask = d->km0,
+                                           .filter_mask = d->kf0 };
+  d->filter_layers[1] = (PlFiltersLayer) { .c_out = 16, .c_in = 6, .k = 5, .weights = d->kw1, .mask = d->km1,
+                                           .filter_mask = d->kf1 };
+  d->filters = (PlFiltersData) { .n_layers = 2, .layers = d->filter_layers };
+  for (guint i = 0; i < 28 * 28; i++)
+    d->image[i] = (float) g_rand_double (rand);
+  {
+    float *maps[4] = { d->maps0, d->maps1, d->maps2, d->maps3 };
+    const guint c[4] = { 6, 6, 16, 16 }, side[4] = { 28, 14, 10, 5 };
+
+    for (guint st = 0; st < 4; st++)
+      {
+        for (guint i = 0; i < c[st] * side[st] * side[st]; i++)
+          maps[st][i] = (float) g_rand_double_range (rand, 0, 2);
+        d->stages[st] = (PlFeatureStage) { st % 2 == 0 ? PL_FEATURE_STAGE_CONV : PL_FEATURE_STAGE_POOL, NULL,
+                                           c[st], side[st], side[st], maps[st], st < 2 ? d->kf0 : d->kf1,
+                                           NULL, NULL };
+      }
+  }
+  d->feature_maps = (PlFeatureMapsData) { .class_name = "Ankle boot", .c = 1, .h = 28, .w = 28,
+                                          .image = d->image, .n_stages = 4, .stages = d->stages };
   return d;
 }
 
@@ -94,6 +143,8 @@ bench (gconstpointer user_data)
 
   chart.data = c->kind == PL_CHART_HEATMAP ? (gconstpointer) &data->heatmap
                : c->kind == PL_CHART_HISTOGRAM ? (gconstpointer) &data->histogram
+               : c->kind == PL_CHART_FILTERS ? (gconstpointer) &data->filters
+               : c->kind == PL_CHART_FEATURE_MAPS ? (gconstpointer) &data->feature_maps
                : (gconstpointer) &data->curves;
   pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
 
@@ -130,6 +181,8 @@ main (int    argc,
     { "curves 4 strategies x 24 points", PL_CHART_CURVES, 1200, 800 },
     { "heatmap 300x784, aggregated", PL_CHART_HEATMAP, 600, 400 },
     { "heatmap 300x784, the window's", PL_CHART_HEATMAP, 900, 700 },
+    { "filters LeNet-5 (2 conv layers)", PL_CHART_FILTERS, 1200, 800 },
+    { "feature maps LeNet-5 (4 stages)", PL_CHART_FEATURE_MAPS, 1200, 800 },
   };
   int status;
 
@@ -140,7 +193,9 @@ main (int    argc,
     {
       g_autofree char *path = g_strdup_printf ("/charts/bench/%s-%dx%d",
                                                cases[i].kind == PL_CHART_HEATMAP ? "heatmap"
-                                               : cases[i].kind == PL_CHART_HISTOGRAM ? "histogram" : "curves",
+                                               : cases[i].kind == PL_CHART_HISTOGRAM ? "histogram"
+                                               : cases[i].kind == PL_CHART_FILTERS ? "filters"
+                                               : cases[i].kind == PL_CHART_FEATURE_MAPS ? "feature-maps" : "curves",
                                                cases[i].width, cases[i].height);
       g_test_add_data_func (path, &cases[i], bench);
     }

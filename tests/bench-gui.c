@@ -114,6 +114,9 @@ motion (gpointer data)
   pl_window_set_sparsity (b->window, 99.0 * t);
   b->motion_request[i] = pl_window_get_last_preview (b->window);
   b->n_motions++;
+  /* the window may have waited for the answer and had it delivered already (within
+   * pl_window_set_sparsity, before the request id above was known) */
+  on_snapshot (NULL, pl_engine_get_snapshot (pl_window_get_engine (b->window)), b);
 
   return b->n_motions < N_MOTIONS ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }

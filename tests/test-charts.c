@@ -41,6 +41,13 @@ typedef struct {
   guint            sizes[4];
   float            nw[3][5 * 4], nmask[3][5 * 4], nneurons[3][5];
   double           bar_values[9];
+  PlFiltersData    filters;
+  PlFiltersLayer   filter_layers[2];
+  float            kw0[3 * 1 * 3 * 3], km0[3 * 1 * 3 * 3], kf0[3];
+  float            kw1[4 * 3 * 3 * 3], km1[4 * 3 * 3 * 3], kf1[4];
+  PlFeatureMapsData feature_maps;
+  PlFeatureStage   stages[2];
+  float            image[8 * 8], maps0[3 * 8 * 8], maps1[3 * 4 * 4], stage_mask[3];
 } Fixture;
 
 static const char *const class_names[] = { "cat", "dog", "bird" };
@@ -49,7 +56,7 @@ static const char *const series_names[] = { "parameter", "structural", "relative
 
 static const char *const kind_names[PL_CHART_N_KINDS] = {
   "heatmap", "fields", "histogram", "curves", "sensitivity", "training", "grad-norm",
-  "confusion", "boundary", "network", "bars",
+  "confusion", "boundary", "network", "bars", "filters", "feature-maps",
 };
 
 static void
@@ -189,6 +196,47 @@ fixture_fill (Fixture     *f,
       f->chart.data = &f->network;
       break;
 
+    case PL_CHART_FILTERS:
+      /* two conv layers: 3 filters of 1×3×3 (filter 1 dead), 4 of 3×3×3 (weight 5 pruned) */
+      for (guint i = 0; i < G_N_ELEMENTS (f->kw0); i++)
+        {
+          f->kw0[i] = (float) sin (i * 0.7);
+          f->km0[i] = 1;
+        }
+      for (guint i = 0; i < G_N_ELEMENTS (f->kw1); i++)
+        {
+          f->kw1[i] = (float) cos (i * 0.31) * 0.5f;
+          f->km1[i] = i % 9 == 5 ? 0 : 1;
+        }
+      for (guint i = 0; i < 3; i++)
+        f->kf0[i] = i == 1 ? 0 : 1;
+      for (guint i = 0; i < 4; i++)
+        f->kf1[i] = 1;
+      f->filter_layers[0] = (PlFiltersLayer) { .c_out = 3, .c_in = 1, .k = 3, .weights = f->kw0, .mask = f->km0,
+                                               .filter_mask = f->kf0, .limit = 1 };
+      f->filter_layers[1] = (PlFiltersLayer) { .c_out = 4, .c_in = 3, .k = 3, .weights = f->kw1, .mask = f->km1,
+                                               .filter_mask = f->kf1, .limit = 0.5 };
+      f->filters = (PlFiltersData) { .title = "Filters", .n_layers = 2, .layers = f->filter_layers };
+      f->chart.data = &f->filters;
+      break;
+
+    case PL_CHART_FEATURE_MAPS:
+      /* an 8×8 image, a conv stage of 3@8×8 (channel 2 dead), a pool stage of 3@4×4 */
+      for (guint i = 0; i < 64; i++)
+        f->image[i] = (float) (i % 8) / 7.0f;
+      for (guint i = 0; i < 3 * 64; i++)
+        f->maps0[i] = i >= 2 * 64 ? 0 : (float) fabs (sin (i * 0.1));
+      for (guint i = 0; i < 3 * 16; i++)
+        f->maps1[i] = i >= 2 * 16 ? 0 : (float) (i % 16) / 4.0f;
+      for (guint i = 0; i < 3; i++)
+        f->stage_mask[i] = i == 2 ? 0 : 1;
+      f->stages[0] = (PlFeatureStage) { PL_FEATURE_STAGE_CONV, NULL, 3, 8, 8, f->maps0, f->stage_mask, NULL, NULL };
+      f->stages[1] = (PlFeatureStage) { PL_FEATURE_STAGE_POOL, NULL, 3, 4, 4, f->maps1, f->stage_mask, NULL, NULL };
+      f->feature_maps = (PlFeatureMapsData) { .title = "Feature maps", .class_name = "cat", .c = 1, .h = 8,
+                                              .w = 8, .image = f->image, .n_stages = 2, .stages = f->stages };
+      f->chart.data = &f->feature_maps;
+      break;
+
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -226,6 +274,10 @@ fixture_title (const Fixture *f)
       return f->boundary.title;
     case PL_CHART_NETWORK:
       return f->network.title;
+    case PL_CHART_FILTERS:
+      return f->filters.title;
+    case PL_CHART_FEATURE_MAPS:
+      return f->feature_maps.title;
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -887,7 +939,8 @@ test_layout_finds_plot_area (gconstpointer user_data)
   fixture_fill (&f, kind);
   memset (&zero, 0, sizeof zero);
   ok = pl_chart_layout (cr, 800, 600, &f.chart, &style, &area);
-  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING)
+  if (kind == PL_CHART_FIELDS || kind == PL_CHART_NETWORK || kind == PL_CHART_TRAINING
+      || kind == PL_CHART_FILTERS || kind == PL_CHART_FEATURE_MAPS)
     {
       g_assert_false (ok);
       g_assert_cmpmem (&area, sizeof area, &zero, sizeof zero);
@@ -962,6 +1015,12 @@ test_empty_draws_message (gconstpointer user_data)
     case PL_CHART_NETWORK:
       f->network.n_layers = 0;
       break;
+    case PL_CHART_FILTERS:
+      f->filters.n_layers = 0;
+      break;
+    case PL_CHART_FEATURE_MAPS:
+      f->feature_maps.image = NULL;
+      break;
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -1009,6 +1068,8 @@ test_single_point_draws_message (gconstpointer user_data)
     case PL_CHART_FIELDS:
     case PL_CHART_CONFUSION:
     case PL_CHART_NETWORK:
+    case PL_CHART_FILTERS:
+    case PL_CHART_FEATURE_MAPS:
     case PL_CHART_BARS:
     case PL_CHART_N_KINDS:
     default:
@@ -1025,6 +1086,16 @@ test_single_point_draws_message (gconstpointer user_data)
           f->confusion.n_classes = 1;
         else if (kind == PL_CHART_NETWORK)
           f->sizes[0] = f->sizes[1] = f->sizes[2] = f->sizes[3] = 1;
+        else if (kind == PL_CHART_FILTERS)
+          {
+            f->filters.n_layers = 1;
+            f->filter_layers[0].c_out = f->filter_layers[0].k = 1;
+          }
+        else if (kind == PL_CHART_FEATURE_MAPS)
+          {
+            f->feature_maps.h = f->feature_maps.w = 1;
+            f->feature_maps.n_stages = 0;
+          }
         else
           f->bars.n_groups = f->bars.n_series = 1;
         pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
@@ -1629,7 +1700,8 @@ test_cli_help_lists_kinds (void)
 {
   g_auto(PlTestRun) r = { 0 };
   const char *kinds[] = { "heatmap", "fields", "histogram", "curves", "training", "gradnorm",
-                          "sensitivity", "confusion", "boundary", "network", "sparsity" };
+                          "sensitivity", "confusion", "boundary", "network", "sparsity", "filters",
+                          "feature-maps" };
 
   if (!need_cli ())
     return;
@@ -1641,6 +1713,385 @@ test_cli_help_lists_kinds (void)
 
       g_assert_nonnull (strstr (r.out, line));
     }
+}
+
+/* ----- conv charts: filters, feature maps, channel stacks ----- */
+
+/* The pixel at the centre of weight (ky, kx) of a tile. */
+static void
+filter_weight_point (cairo_t             *cr,
+                     const PlFiltersData *data,
+                     const PlChartStyle  *style,
+                     guint                layer,
+                     guint                filter,
+                     guint                channel,
+                     guint                ky,
+                     guint                kx,
+                     double              *x,
+                     double              *y)
+{
+  double tx, ty, tw, th;
+  guint k = data->layers[layer].k;
+
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, data, style, layer, filter, channel, &tx, &ty, &tw, &th));
+  g_assert_cmpfloat (tw, >=, 2.0 * k);
+  *x = tx + (kx + 0.5) * tw / k;
+  *y = ty + (ky + 0.5) * th / k;
+}
+
+/* A dead filter's tile carries the cross at its centre; a pruned weight is in the mask colour;
+ * weights at ±limit are the map's red and blue ends — each at the point the hit test names. */
+static void
+test_filters_pixels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  const guint32 *lut;
+  double x, y;
+  PlFiltersHit hit;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  /* layer 1 (limit 0.5): filter 2, channel 1: (0, 0) = +0.5 red, (2, 1) = −0.5 blue, (1, 2)
+   * pruned; filter 1 of layer 0 is dead */
+  f.kw1[(2 * 3 + 1) * 9 + 0] = 0.5f;
+  f.kw1[(2 * 3 + 1) * 9 + 7] = -0.5f;
+  f.km1[(2 * 3 + 1) * 9 + 5] = 0;
+  f.kw1[(2 * 3 + 1) * 9 + 5] = 0.4f;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  lut = pl_chart_diverging_lut (&style);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 0, 0, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[255]);
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.layer, ==, 1);
+  g_assert_cmpuint (hit.filter, ==, 2);
+  g_assert_cmpuint (hit.channel, ==, 1);
+  g_assert_cmpuint (hit.ky, ==, 0);
+  g_assert_cmpuint (hit.kx, ==, 0);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 2, 1, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[0]);
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.ky, ==, 2);
+  g_assert_cmpuint (hit.kx, ==, 1);
+
+  filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 1, 2, &x, &y);
+  g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&style.mask));
+  g_assert_true (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, x, y, &hit));
+  g_assert_cmpuint (hit.ky * 3 + hit.kx, ==, 5);
+
+  /* the dead filter: its tile's centre is where the cross's strokes meet, in the text colour;
+   * the live filter beside it shows its weight there */
+  filter_weight_point (cr, &f.filters, &style, 0, 1, 0, 1, 1, &x, &y);
+  g_assert_cmpint (pixel_distance (pixel_at (s, x, y), pl_rgba_to_pixel (&style.foreground)), <=, 2);
+  filter_weight_point (cr, &f.filters, &style, 0, 0, 0, 1, 1, &x, &y);
+  /* by hand: limit 1 maps w onto entry ⌊(w + 1) · 127.5⌋ */
+  g_assert_cmpuint (pixel_at (s, x, y), ==, lut[(int) floor ((f.kw0[4] + 1.0) * 127.5)]);
+
+  /* between tiles is no weight */
+  {
+    double tx, ty, tw, th;
+
+    g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 0, 0, &tx, &ty, &tw, &th));
+    g_assert_false (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, tx + tw + tw / 6, ty + 1, &hit));
+    g_assert_false (pl_chart_filters_hit (cr, 800, 600, &f.filters, &style, 2, 2, &hit));
+  }
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  /* a preview that prunes a kept weight shows it half-way to the mask colour, unlike the
+   * weights already pruned */
+  {
+    float preview[G_N_ELEMENTS (f.km1)];
+    PlRgba half;
+
+    memcpy (preview, f.km1, sizeof preview);
+    preview[(2 * 3 + 1) * 9 + 0] = 0;
+    f.filter_layers[1].preview_mask = preview;
+    s = render (&f.chart, 800, 600, &style);
+    cr = cairo_create (s);
+    pl_rgba_mix (&style.mask, &style.background, 0.5, &half);
+    half.a = 1;
+    filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 0, 0, &x, &y);
+    g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&half));
+    g_assert_cmpuint (pixel_at (s, x, y), !=, pl_rgba_to_pixel (&style.mask));
+    filter_weight_point (cr, &f.filters, &style, 1, 2, 1, 1, 2, &x, &y);
+    g_assert_cmpuint (pixel_at (s, x, y), ==, pl_rgba_to_pixel (&style.mask));
+    cairo_destroy (cr);
+    cairo_surface_destroy (s);
+  }
+}
+
+/* The most pixels within 2 levels of @colour on one horizontal line of the band y0 ≤ y < y1,
+ * from x0 to x1. */
+static guint
+count_colour_in_band (cairo_surface_t *s,
+                      double           x0,
+                      double           x1,
+                      double           y0,
+                      double           y1,
+                      guint32          colour)
+{
+  guint best = 0;
+
+  for (double y = MAX (y0, 0); y < y1; y += 1)
+    {
+      guint n = 0;
+
+      for (double x = x0; x < x1; x += 1)
+        n += pixel_distance (pixel_at (s, x, y), colour) <= 2;
+      best = MAX (best, n);
+    }
+  return best;
+}
+
+/* A filter the preview removes is framed in the preview colour (dashes along its row), one
+ * already removed is not, nor is a live one. */
+static void
+test_filters_preview_frame (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  float preview_filters[4] = { 1, 1, 1, 0 };   /* layer 1: the preview removes filter 3 */
+  double tx, ty, tw, th, gx, gy, gw, gh;
+  guint32 frame;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  f.filter_layers[1].preview_filter_mask = preview_filters;
+  f.kf0[1] = 0;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  frame = pl_rgba_to_pixel (&style.series[2]);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  /* the frame runs in the gap (one weight high) just above filter 3's tiles */
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 0, &tx, &ty, &tw, &th));
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 2, &gx, &gy, &gw, &gh));
+  g_assert_cmpuint (count_colour_in_band (s, tx, gx + gw, ty - tw / 3, ty, frame), >, 10);
+  /* not above live filter 1 of layer 1, nor above dead filter 1 of layer 0 */
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 1, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (count_colour_in_band (s, tx, gx + gw, ty - tw / 3, ty, frame), ==, 0);
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 0, 1, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (count_colour_in_band (s, tx, tx + tw, ty - tw / 3, ty, frame), ==, 0);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+/* Filters beyond max_channels are not drawn, and the note says so. */
+static void
+test_filters_many_channels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double x, y, w, h;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  f.filters.max_channels = 2;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 1, &x, &y, &w, &h));
+  g_assert_false (pl_chart_filters_tile_rect (cr, 800, 600, &f.filters, &style, 1, 3, 2, &x, &y, &w, &h));
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+}
+
+static double
+luminance (guint32 px)
+{
+  return 0.2126 * ((px >> 16) & 0xff) + 0.7152 * ((px >> 8) & 0xff) + 0.0722 * (px & 0xff);
+}
+
+/* Brighter pixels for larger values within a row's shared scale; a dead channel crossed out;
+ * the hit test names the map pixel. */
+static void
+test_feature_maps_pixels (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s;
+  cairo_t *cr;
+  double tx, ty, tw, th;
+  const double values[] = { 0.0, 0.4, 1.1, 2.0, 3.0 };   /* pool stage, channel 0, x = 0…4 */
+  double last = -1;
+  guint row, ch, y, x;
+
+  fixture_fill (&f, PL_CHART_FEATURE_MAPS);
+  for (guint i = 0; i < 32; i++)
+    f.maps1[i] = 1.5f;
+  f.maps1[16 + 5] = 3.0f;                   /* channel 1: the row's highest value */
+  for (guint i = 0; i < 4; i++)
+    f.maps1[i] = (float) values[i];         /* channel 0, y = 0 */
+  f.maps1[4] = 0.0f;
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = render (&f.chart, 800, 600, &style);
+  cr = cairo_create (s);
+
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 0, &tx, &ty, &tw, &th));
+  g_assert_cmpfloat (tw, >=, 16);
+  for (guint i = 0; i < 4; i++)
+    {
+      double px = tx + (i + 0.5) * tw / 4, py = ty + 0.5 * th / 4;
+      double lum = luminance (pixel_at (s, px, py));
+
+      g_assert_cmpfloat (lum, >, last);
+      last = lum;
+      g_assert_true (pl_chart_feature_maps_hit (cr, 800, 600, &f.feature_maps, &style, px, py, &row, &ch, &y, &x));
+      g_assert_cmpuint (row, ==, 2);
+      g_assert_cmpuint (ch, ==, 0);
+      g_assert_cmpuint (y, ==, 0);
+      g_assert_cmpuint (x, ==, i);
+    }
+  /* the row's lowest value (0) is the map's first colour, its highest (3, in channel 1) the last */
+  g_assert_cmpuint (pixel_at (s, tx + 0.5 * tw / 4, ty + 0.5 * th / 4), ==, pl_chart_sequential_lut ()[0]);
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 1, &tx, &ty, &tw, &th));
+  g_assert_cmpuint (pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4), ==, pl_chart_sequential_lut ()[255]);
+
+  /* channel 2 is dead: crossed out through its centre */
+  g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 1, 2, &tx, &ty, &tw, &th));
+  g_assert_cmpint (pixel_distance (pixel_at (s, tx + tw / 2, ty + th / 2), pl_rgba_to_pixel (&style.foreground)), <=, 2);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  /* show_preview draws the preview's maps: a map that turns dark turns dark in the chart */
+  {
+    float preview[3 * 4 * 4];
+    guint32 before, after;
+
+    s = render (&f.chart, 800, 600, &style);
+    cr = cairo_create (s);
+    g_assert_true (pl_chart_feature_maps_tile_rect (cr, 800, 600, &f.feature_maps, &style, 2, 1, &tx, &ty, &tw, &th));
+    before = pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4);
+    cairo_destroy (cr);
+    cairo_surface_destroy (s);
+    memcpy (preview, f.maps1, sizeof preview);
+    preview[16 + 5] = 0;
+    f.stages[1].preview_maps = preview;
+    f.feature_maps.show_preview = TRUE;
+    s = render (&f.chart, 800, 600, &style);
+    after = pixel_at (s, tx + 1.5 * tw / 4, ty + 1.5 * th / 4);
+    g_assert_cmpfloat (luminance (after), <, luminance (before));
+    cairo_surface_destroy (s);
+  }
+}
+
+static void
+test_csv_filters_and_feature_maps (void)
+{
+  Fixture f;
+  g_autofree char *csv = NULL;
+  g_autofree char *maps_csv = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) map_rows = NULL;
+  guint r = 1;
+
+  fixture_fill (&f, PL_CHART_FILTERS);
+  csv = pl_chart_to_csv (&f.chart);
+  rows = csv_rows (csv);
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 0))[7], ==, "filter_pruned");
+  g_assert_cmpuint (rows->len, ==, 1 + 27 + 108);
+  for (guint l = 0; l < 2; l++)
+    {
+      const PlFiltersLayer *L = &f.filter_layers[l];
+
+      for (guint i = 0; i < L->c_out * L->c_in * 9; i++, r++)
+        {
+          g_assert_cmpfloat (field (rows, r, 0), ==, l);
+          g_assert_cmpfloat (field (rows, r, 1), ==, i / (L->c_in * 9));
+          g_assert_cmpfloat (field (rows, r, 2), ==, i / 9 % L->c_in);
+          g_assert_cmpfloat (field (rows, r, 3), ==, i % 9 / 3);
+          g_assert_cmpfloat (field (rows, r, 4), ==, i % 3);
+          g_assert_cmpfloat ((float) field (rows, r, 5), ==, L->weights[i]);
+          g_assert_cmpfloat (field (rows, r, 6), ==, L->mask[i] == 0);
+          g_assert_cmpfloat (field (rows, r, 7), ==, L->filter_mask[i / (L->c_in * 9)] == 0);
+        }
+    }
+
+  fixture_fill (&f, PL_CHART_FEATURE_MAPS);
+  maps_csv = pl_chart_to_csv (&f.chart);
+  map_rows = csv_rows (maps_csv);
+  g_assert_cmpuint (map_rows->len, ==, 1 + 64 + 3 * 64 + 3 * 16);
+  for (guint i = 0; i < 64; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 1 + i, 0), ==, 0);
+      g_assert_cmpfloat (field (map_rows, 1 + i, 2), ==, i / 8);
+      g_assert_cmpfloat (field (map_rows, 1 + i, 3), ==, i % 8);
+      g_assert_cmpfloat ((float) field (map_rows, 1 + i, 4), ==, f.image[i]);
+    }
+  for (guint i = 0; i < 3 * 64; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 65 + i, 0), ==, 1);
+      g_assert_cmpfloat (field (map_rows, 65 + i, 1), ==, i / 64);
+      g_assert_cmpfloat ((float) field (map_rows, 65 + i, 4), ==, f.maps0[i]);
+    }
+  for (guint i = 0; i < 3 * 16; i++)
+    {
+      g_assert_cmpfloat (field (map_rows, 257 + i, 0), ==, 2);
+      g_assert_cmpfloat ((float) field (map_rows, 257 + i, 4), ==, f.maps1[i]);
+    }
+}
+
+/* An MLP's diagram keeps its layout: the first column at padding + 4 em from the left, the last
+ * at 4 em from the right (as before conv stages existed). With conv stages, the stacks come
+ * first: the dense columns move right, a dead filter is drawn hollow, and the CSV adds one
+ * "channel" row per channel after the MLP's rows, which stay as they were. */
+static void
+test_network_conv_stages (void)
+{
+  Fixture f;
+  PlChartStyle style;
+  cairo_surface_t *s, *alive_s, *dead_s;
+  cairo_t *cr;
+  double x, y, x_conv, y_conv;
+  float alive[4] = { 1, 1, 1, 1 }, dead[4] = { 0, 0, 0, 0 };
+  PlNetworkStage stages[2] = {
+    { PL_NETWORK_STAGE_INPUT, 1, 6, 6, NULL },
+    { PL_NETWORK_STAGE_CONV, 4, 6, 6, alive },
+  };
+  g_autofree char *mlp_csv = NULL;
+  g_autofree char *conv_csv = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  fixture_fill (&f, PL_CHART_NETWORK);
+  pl_chart_style_init (&style, PL_CHART_THEME_LIGHT);
+  s = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 1, 1);
+  cr = cairo_create (s);
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 0, 0, &x, &y));
+  g_assert_cmpfloat_with_epsilon (x, style.padding + 4 * style.font_size, 1e-9);
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 3, 0, &x, &y));
+  g_assert_cmpfloat_with_epsilon (x, 800 - style.padding - 4 * style.font_size, 1e-9);
+  mlp_csv = pl_chart_to_csv (&f.chart);
+
+  f.network.n_stages = 2;
+  f.network.stages = stages;
+  g_assert_true (pl_chart_network_neuron_position (cr, 800, 600, &f.network, &style, 0, 0, &x_conv, &y_conv));
+  /* 2 stacks + 4 columns: the first dense column is the third of six places */
+  g_assert_cmpfloat_with_epsilon (x_conv, style.padding + 4 * style.font_size
+                                  + 2 * (800 - 2 * style.padding - 8 * style.font_size) / 5, 1e-9);
+  cairo_destroy (cr);
+  cairo_surface_destroy (s);
+
+  conv_csv = pl_chart_to_csv (&f.chart);
+  g_assert_true (g_str_has_prefix (conv_csv, mlp_csv));
+  rows = csv_rows (conv_csv + strlen (mlp_csv));
+  g_assert_cmpuint (rows->len, ==, 1 + 4);
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 0))[0], ==, "channel");
+
+  /* the conv stack with every filter dead differs from the live one (hollow squares) */
+  alive_s = render (&f.chart, 800, 600, &style);
+  stages[1].filter_mask = dead;
+  dead_s = render (&f.chart, 800, 600, &style);
+  g_assert_false (surfaces_equal (alive_s, dead_s));
+  cairo_surface_destroy (alive_s);
+  cairo_surface_destroy (dead_s);
 }
 
 int
@@ -1670,6 +2121,12 @@ main (int    argc,
       g_test_add_data_func (layout, GINT_TO_POINTER (kind), test_layout_finds_plot_area);
     }
   g_test_add_func ("/charts/any/tiny-sizes-never-crash", test_tiny_sizes_do_not_crash);
+  g_test_add_func ("/charts/filters/dead-pruned-and-signs-where-hit-test-says", test_filters_pixels);
+  g_test_add_func ("/charts/filters/first-channels-only", test_filters_many_channels);
+  g_test_add_func ("/charts/filters/preview-removal-framed", test_filters_preview_frame);
+  g_test_add_func ("/charts/feature-maps/brightness-follows-values", test_feature_maps_pixels);
+  g_test_add_func ("/charts/csv/filters-and-feature-maps-hold-inputs", test_csv_filters_and_feature_maps);
+  g_test_add_func ("/charts/network/conv-stages-before-an-unchanged-mlp", test_network_conv_stages);
 
   g_test_add_func ("/charts/heatmap/pruned-cell-has-mask-colour", test_heatmap_pruned_cell_has_mask_colour);
   g_test_add_func ("/charts/heatmap/large-matrix-keeps-largest-weight", test_heatmap_aggregates_large_matrix);

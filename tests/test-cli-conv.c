@@ -884,9 +884,241 @@ test_plot (void)
         g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
       }
   }
-  pl_test_run_cli (&refused, cli_path, "plot", "network", "--input", model, "--out", png, NULL);
+  pl_test_run_cli (&refused, cli_path, "plot", "fields", "--input", model, "--out", png, NULL);
   g_assert_cmpint (refused.status, !=, 0);
   g_assert_nonnull (strstr (refused.err, "is a convolutional network; this chart draws an MLP"));
+}
+
+static GPtrArray *
+read_csv (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (rows, g_strsplit (lines[i], ",", -1));
+  return rows;
+}
+
+static double
+cell (GPtrArray *rows,
+      guint      row,
+      guint      col)
+{
+  return g_ascii_strtod (((char **) g_ptr_array_index (rows, row))[col], NULL);
+}
+
+/* Checks the first bytes of a chart file of @format (png, svg or pdf). */
+static void
+check_chart_file (const char *path,
+                  const char *format)
+{
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &bytes, &size, NULL));
+  g_assert_cmpuint (size, >, 100);
+  if (strcmp (format, "png") == 0)
+    g_assert_cmpmem (bytes, 8, "\x89PNG\r\n\x1a\n", 8);
+  else if (strcmp (format, "svg") == 0)
+    g_assert_nonnull (strstr (bytes, "<svg"));
+  else
+    g_assert_cmpmem (bytes, 5, "%PDF-", 5);
+}
+
+/* plot filters, feature-maps and network on a conv net with a dead filter: valid PNG, SVG and
+ * PDF; the filters' CSV holds the saved weights and masks; the feature maps' CSV holds what the
+ * plain-loop reference (pl_conv_layer_forward_ref, a max by hand for the pool) computes for
+ * that test image; an MLP is refused with a message that says why. */
+static void
+test_plot_conv_charts (void)
+{
+  g_autofree char *train_csv = write_images ("conv7-train.csv", 200, 15);
+  g_autofree char *test_csv = write_images ("conv7-test.csv", 50, 16);
+  g_autofree char *spec = g_strdup_printf ("csv:%s,header=no,test=%s", train_csv, test_csv);
+  g_autoptr(PlData) data = NULL;
+  g_autofree char *model = train_model ("conv7", spec, &data);
+  g_autofree char *pruned = g_build_filename (pl_test_tmp_dir (), "conv7-pruned.safetensors", NULL);
+  g_autofree char *mlp = g_build_filename (pl_test_tmp_dir (), "conv7-mlp.safetensors", NULL);
+  g_autofree char *csv = g_build_filename (pl_test_tmp_dir (), "conv7.csv", NULL);
+  static const char * const kinds[] = { "filters", "feature-maps", "network" };
+  static const char * const formats[] = { "png", "svg", "pdf" };
+  g_autoptr(PlConvNet) net = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_dead = 0;
+
+  {
+    g_auto(PlTestRun) run = { 0 };
+
+    pl_test_run_cli (&run, cli_path, "prune", "--model", model, "--data", spec, "--score", "neuron-l1",
+                     "--structured", "--sparsity", "0.5", "--out", pruned, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  net = pl_conv_net_load (pruned, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < net->n_filters; i++)
+    n_dead += net->filter_masks[i] == 0;
+  g_assert_cmpuint (n_dead, >, 0);
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    for (guint f = 0; f < G_N_ELEMENTS (formats); f++)
+      {
+        g_auto(PlTestRun) run = { 0 };
+        g_autofree char *out = g_strdup_printf ("%s/conv7-%s.%s", pl_test_tmp_dir (), kinds[k], formats[f]);
+
+        g_remove (out);
+        pl_test_run_cli (&run, cli_path, "plot", kinds[k], "--input", pruned, "--data", spec, "--image", "3",
+                         "--out", out, NULL);
+        g_assert_cmpint (run.status, ==, 0);
+        check_chart_file (out, formats[f]);
+      }
+
+  /* filters: every weight of both conv layers, as saved */
+  {
+    g_auto(PlTestRun) run = { 0 };
+    g_autoptr(GPtrArray) rows = NULL;
+    guint r = 1;
+
+    pl_test_run_cli (&run, cli_path, "plot", "filters", "--input", pruned, "--csv", csv, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    rows = read_csv (csv);
+    g_assert_cmpuint (rows->len, ==, 1 + 4 * 1 * 9 + 6 * 4 * 9);
+    for (guint l = 0, conv = 0; l < net->n_layers; l++)
+      {
+        const PlConvLayer *L = &net->layers[l];
+
+        if (L->kind != PL_CONV_LAYER_CONV)
+          continue;
+        for (gsize i = 0; i < (gsize) L->c_out * L->c_in * L->k * L->k; i++, r++)
+          {
+            guint filter = (guint) (i / ((gsize) L->c_in * L->k * L->k));
+
+            g_assert_cmpfloat (cell (rows, r, 0), ==, conv);
+            g_assert_cmpfloat (cell (rows, r, 1), ==, filter);
+            g_assert_cmpfloat ((float) cell (rows, r, 5), ==, L->w[i]);
+            g_assert_cmpfloat (cell (rows, r, 6), ==, L->w_mask[i] == 0);
+            g_assert_cmpfloat (cell (rows, r, 7), ==, L->filter_mask[filter] == 0);
+          }
+        conv++;
+      }
+  }
+  /* --layer 1: the second conv layer only */
+  {
+    g_auto(PlTestRun) run = { 0 };
+    g_auto(PlTestRun) bad = { 0 };
+    g_autoptr(GPtrArray) rows = NULL;
+
+    /* --model: the name the other commands give the model */
+    pl_test_run_cli (&run, cli_path, "plot", "filters", "--model", pruned, "--layer", "1", "--csv", csv, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    rows = read_csv (csv);
+    g_assert_cmpuint (rows->len, ==, 1 + 6 * 4 * 9);
+    pl_test_run_cli (&bad, cli_path, "plot", "filters", "--input", pruned, "--layer", "2", "--csv", csv, NULL);
+    g_assert_cmpint (bad.status, !=, 0);
+    g_assert_nonnull (strstr (bad.err, "conv layers 0 to 1"));
+  }
+
+  /* feature maps of test image 3 against the plain loops */
+  {
+    g_auto(PlTestRun) run = { 0 };
+    g_autoptr(GPtrArray) rows = NULL;
+    double in[36], a0[4 * 36], a1[6 * 36], pool[6 * 9];
+    const float *x = data->test->x + 3 * 36;
+    guint r = 1;
+
+    pl_test_run_cli (&run, cli_path, "plot", "feature-maps", "--input", pruned, "--data", spec, "--image", "3",
+                     "--csv", csv, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    rows = read_csv (csv);
+    g_assert_cmpuint (rows->len, ==, 1 + 36 + 4 * 36 + 6 * 36 + 6 * 9);
+    for (guint t = 0; t < 36; t++)
+      in[t] = x[t];
+    pl_conv_layer_forward_ref (net, 0, in, a0);
+    pl_conv_layer_forward_ref (net, 1, a0, a1);
+    for (guint c = 0; c < 6; c++)
+      for (guint oy = 0; oy < 3; oy++)
+        for (guint ox = 0; ox < 3; ox++)
+          {
+            double m = -INFINITY;
+
+            for (guint ky = 0; ky < 2; ky++)
+              for (guint kx = 0; kx < 2; kx++)
+                m = MAX (m, a1[c * 36 + (oy * 2 + ky) * 6 + ox * 2 + kx]);
+            pool[c * 9 + oy * 3 + ox] = m;
+          }
+    for (guint t = 0; t < 36; t++, r++)
+      {
+        g_assert_cmpfloat (cell (rows, r, 0), ==, 0);
+        g_assert_cmpfloat ((float) cell (rows, r, 4), ==, x[t]);
+      }
+    for (guint t = 0; t < 4 * 36; t++, r++)
+      {
+        g_assert_cmpfloat (cell (rows, r, 0), ==, 1);
+        g_assert_cmpfloat_with_epsilon (cell (rows, r, 4), a0[t], 1e-4);
+      }
+    for (guint t = 0; t < 6 * 36; t++, r++)
+      {
+        g_assert_cmpfloat (cell (rows, r, 0), ==, 2);
+        g_assert_cmpfloat_with_epsilon (cell (rows, r, 4), a1[t], 1e-4);
+      }
+    for (guint t = 0; t < 6 * 9; t++, r++)
+      {
+        g_assert_cmpfloat (cell (rows, r, 0), ==, 3);
+        g_assert_cmpfloat_with_epsilon (cell (rows, r, 4), pool[t], 1e-4);
+      }
+  }
+
+  /* network: one "channel" row per channel of the input and the three stages, dead filters dead */
+  {
+    g_auto(PlTestRun) run = { 0 };
+    g_autoptr(GPtrArray) rows = NULL;
+    guint n_channels = 0, n_dead_rows = 0;
+
+    pl_test_run_cli (&run, cli_path, "plot", "network", "--input", pruned, "--csv", csv, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+    rows = read_csv (csv);
+    for (guint i = 1; i < rows->len; i++)
+      if (strcmp (((char **) g_ptr_array_index (rows, i))[0], "channel") == 0)
+        {
+          n_channels++;
+          n_dead_rows += cell (rows, i, 5) == 1;
+        }
+    g_assert_cmpuint (n_channels, ==, 1 + 4 + 6 + 6);
+    /* a conv layer's dead filters, and the pool after the last conv repeats its dead channels */
+    {
+      guint want = 0;
+
+      for (guint c = 0; c < 4; c++)
+        want += net->layers[0].filter_mask[c] == 0;
+      for (guint c = 0; c < 6; c++)
+        want += 2 * (net->layers[1].filter_mask[c] == 0);
+      g_assert_cmpuint (n_dead_rows, ==, want);
+    }
+  }
+
+  /* an MLP and a missing --data are refused, saying why */
+  {
+    g_auto(PlTestRun) train = { 0 };
+    g_auto(PlTestRun) filters = { 0 };
+    g_auto(PlTestRun) maps = { 0 };
+    g_auto(PlTestRun) no_data = { 0 };
+
+    pl_test_run_cli (&train, cli_path, "train", "--data", spec, "--arch", "36-8-4", "--epochs", "1", "--out", mlp, NULL);
+    g_assert_cmpint (train.status, ==, 0);
+    pl_test_run_cli (&filters, cli_path, "plot", "filters", "--input", mlp, "--csv", csv, NULL);
+    g_assert_cmpint (filters.status, !=, 0);
+    g_assert_nonnull (strstr (filters.err, "needs a convolutional network"));
+    pl_test_run_cli (&maps, cli_path, "plot", "feature-maps", "--input", mlp, "--data", spec, "--csv", csv, NULL);
+    g_assert_cmpint (maps.status, !=, 0);
+    g_assert_nonnull (strstr (maps.err, "needs a convolutional network"));
+    pl_test_run_cli (&no_data, cli_path, "plot", "feature-maps", "--input", pruned, "--csv", csv, NULL);
+    g_assert_cmpint (no_data.status, !=, 0);
+    g_assert_nonnull (strstr (no_data.err, "--data"));
+  }
 }
 
 int
@@ -913,5 +1145,6 @@ main (int    argc,
   g_test_add_func ("/cli/conv/sensitivity", test_sensitivity);
   g_test_add_func ("/cli/conv/schedule", test_schedule);
   g_test_add_func ("/cli/conv/plot", test_plot);
+  g_test_add_func ("/cli/conv/plot-filters-feature-maps-network", test_plot_conv_charts);
   return pl_test_run ();
 }

@@ -359,6 +359,40 @@ test_preview_burst (void)
   recorder_clear (&r);
 }
 
+/* pl_engine_wait_for_preview delivers the answer before it returns, without the main loop
+ * running: the recorder has seen the snapshot answering the request, with the preview on it.
+ * An id already answered (and 0) return at once. */
+static void
+test_wait_for_preview (void)
+{
+  Recorder r;
+  guint64 request = 0;
+
+  set_up (&r, 4);
+  for (guint i = 0; i < 3; i++)
+    {
+      request = pl_engine_preview (r.engine, 0.2 + 0.3 * i, FALSE);
+      g_assert_true (pl_engine_wait_for_preview (r.engine, request, 30 * G_USEC_PER_SEC));
+      g_assert_nonnull (r.last);
+      g_assert_cmpuint (r.last->preview_request, >=, request);
+      g_assert_true (r.last->has_preview);
+      g_assert_cmpfloat (r.last->preview.value, ==, 0.2 + 0.3 * i);
+      g_assert_true (pl_engine_get_snapshot (r.engine) == r.last);
+    }
+  /* no time to wait: only an answer already in can make these TRUE */
+  g_assert_true (pl_engine_wait_for_preview (r.engine, request, 0));
+  g_assert_true (pl_engine_wait_for_preview (r.engine, 0, 0));
+  /* nothing is delivered twice: the main loop has no snapshot left for the recorder */
+  {
+    guint64 serial = r.last->serial;
+
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+    g_assert_cmpuint (r.last->serial, ==, serial);
+  }
+  recorder_clear (&r);
+}
+
 /* Apply a preview, then undo: masks and weights are back bit for bit. */
 static void
 test_apply_undo (void)
@@ -1359,6 +1393,7 @@ main (int   argc,
   g_test_add_func ("/engine/thread/preview/idle-drag-subsample-then-every-sample",
                    test_drag_idle_subsample);
   g_test_add_func ("/engine/thread/prune/apply-then-undo-restores", test_apply_undo);
+  g_test_add_func ("/engine/thread/preview/wait-delivers-the-answer", test_wait_for_preview);
   g_test_add_func ("/engine/thread/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func ("/engine/thread/errors/name-the-file-and-keep-running", test_errors);
   g_test_add_func ("/engine/thread/sweep/curves-grow", test_sweep);

@@ -39,6 +39,11 @@ static const struct {
 };
 #define NETWORK_LENET5 1
 
+/* How long a slider motion waits for its preview before the frame is drawn (see
+ * on_sparsity_changed): a frame is 16.7 ms, the frame's own drawing ~8 ms, so a wait of 10 ms
+ * keeps the frame within two refreshes (33 ms) when the answer is late. */
+#define PREVIEW_HOLD_USEC (10 * G_TIME_SPAN_MILLISECOND)
+
 /* The name people read for a loaded dataset: a built-in one's, else its spec as given */
 static const char *
 dataset_display_name (const char *spec)
@@ -457,6 +462,10 @@ on_sparsity_changed (PlWindow *self)
   self->last_preview = pl_engine_preview (self->engine,
                                           gtk_range_get_value (GTK_RANGE (self->sparsity_scale)) / 100.0,
                                           FALSE);
+  /* The slider's own redraw would make the next frame before the answer is in, and the answer
+   * would wait a whole frame (16.7 ms) for the one after; a preview usually takes less than
+   * PREVIEW_HOLD_USEC, so the frame waits for it instead. */
+  pl_engine_wait_for_preview (self->engine, self->last_preview, PREVIEW_HOLD_USEC);
 }
 
 void
@@ -496,7 +505,10 @@ histogram_drag (PlWindow *self,
       || _pl_window_control_locked (self, PL_LESSON_CONTROL_THRESHOLD))
     return;
   if (_pl_window_histogram_value (self, x, &value))
-    self->last_preview = pl_engine_preview (self->engine, value, TRUE);
+    {
+      self->last_preview = pl_engine_preview (self->engine, value, TRUE);
+      pl_engine_wait_for_preview (self->engine, self->last_preview, PREVIEW_HOLD_USEC);
+    }
 }
 
 /* The pointer's x is the start GTK gave with drag-begin plus the offset of each update. */

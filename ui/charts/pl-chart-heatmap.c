@@ -258,19 +258,6 @@ pl_chart_heatmap_cell_at (const PlChartArea *area,
   return TRUE;
 }
 
-static inline guint32
-colour_of (const guint32 *lut,
-           float          v,
-           float          scale)
-{
-  /* −limit … +limit onto 0 … 255; MAX and MIN compile to maxss and minss, and send NaN to 0 */
-  float t = v * scale + 127.5f;
-
-  t = MAX (t, 0.0f);
-  t = MIN (t, 255.0f);
-  return lut[(int) t];
-}
-
 /* One pixel per weight. */
 static void
 fill_cells (const PlHeatmapData *data,
@@ -290,14 +277,14 @@ fill_cells (const PlHeatmapData *data,
 
       if (m == NULL)
         for (guint j = 0; j < n_cols; j++)
-          out[j] = colour_of (lut, w[j], scale);
+          out[j] = _pl_lut_colour (lut, w[j], scale);
       else
         for (guint j = 0; j < n_cols; j++)
           {
             /* Masks are as good as random: a bit mask, not a branch. */
             guint32 keep = -(guint32) (m[j] != 0.0f);
 
-            out[j] = (colour_of (lut, w[j], scale) & keep) | (mask_px & ~keep);
+            out[j] = (_pl_lut_colour (lut, w[j], scale) & keep) | (mask_px & ~keep);
           }
     }
 }
@@ -419,7 +406,7 @@ fill_blocks (const PlHeatmapData *data,
        * block is all pruned is as good as random */
       for (guint b = 0; b < out_cols; b++)
         {
-          guint32 colour = colour_of (lut, mean ? acc[b] / MAX (count[b], 1u) : acc[b], scale);
+          guint32 colour = _pl_lut_colour (lut, mean ? acc[b] / MAX (count[b], 1u) : acc[b], scale);
           guint32 keep = -(guint32) (count[b] != 0);
 
           out[b] = (colour & keep) | (mask_px & ~keep);

@@ -339,6 +339,29 @@ legend_symbol (PlCanvas           *c,
       cairo_stroke (cr);
       break;
 
+    case PL_LEGEND_CROSS:
+      pl_chart_set_source (cr, &item->colour);
+      cairo_set_line_width (cr, MAX (1.0, h * 0.12));
+      cairo_rectangle (cr, x + w / 2 - h * 0.4, mid - h * 0.4, h * 0.8, h * 0.8);
+      cairo_move_to (cr, x + w / 2 - h * 0.4, mid - h * 0.4);
+      cairo_line_to (cr, x + w / 2 + h * 0.4, mid + h * 0.4);
+      cairo_move_to (cr, x + w / 2 + h * 0.4, mid - h * 0.4);
+      cairo_line_to (cr, x + w / 2 - h * 0.4, mid + h * 0.4);
+      cairo_stroke (cr);
+      break;
+
+    case PL_LEGEND_OUTLINE:
+      {
+        double dash[] = { MAX (1.0, h * 0.2), MAX (1.0, h * 0.12) };
+
+        cairo_set_dash (cr, dash, 2, 0);
+        pl_chart_set_source (cr, &item->colour);
+        cairo_set_line_width (cr, MAX (1.5, h * 0.14));
+        cairo_rectangle (cr, x + w / 2 - h * 0.38, mid - h * 0.38, h * 0.76, h * 0.76);
+        cairo_stroke (cr);
+      }
+      break;
+
     case PL_LEGEND_DASHED:
       {
         double dash[] = { s->line_width * 3, s->line_width * 2 };

@@ -13,12 +13,16 @@
 
 #define DEFAULT_MAX_NEURONS 24
 #define MAX_COLUMNS (16 + 1)
+#define MAX_STAGES  16
+#define MAX_SQUARES 16   /* channels drawn per stack */
 
 typedef struct {
   PlFrame       frame;
   PlFrameLayout layout;
-  PlLegendItem  legend[4];
+  PlLegendItem  legend[5];
   guint         n_columns;
+  double        stage_x[MAX_STAGES];    /* centres of the conv stages' stacks */
+  double        spacing;                /* between columns */
   guint         shown[MAX_COLUMNS];     /* neurons drawn per column */
   double        column_x[MAX_COLUMNS];
   double        top, bottom;            /* the span of the neurons */
@@ -44,6 +48,11 @@ pl_chart_network_empty_message (const PlNetworkData *data)
       return _("No network to show");
   for (guint l = 0; l < data->n_layers; l++)
     if (data->layers[l].w == NULL)
+      return _("No network to show");
+  if (data->n_stages > MAX_STAGES || (data->n_stages > 0 && data->stages == NULL))
+    return _("Too many layers to draw");
+  for (guint i = 0; i < data->n_stages; i++)
+    if (data->stages[i].c == 0 || data->stages[i].h == 0 || data->stages[i].w == 0)
       return _("No network to show");
   return NULL;
 }
@@ -125,6 +134,8 @@ network_layout (PlCanvas            *c,
   n->legend[0].kind = n->legend[1].kind = PL_LEGEND_LINE;
   n->frame.legend = n->legend;
   n->frame.n_legend = 4;
+  if (data->n_stages > 0)
+    n->legend[n->frame.n_legend++] = (PlLegendItem) { _("dead filter"), s->dead, PL_LEGEND_OUTLINE };
 
   top = _pl_frame_header (c, &n->frame, 0, 0, c->width, &n->layout);
   n->n_columns = data->n_layers + 1;
@@ -136,13 +147,22 @@ network_layout (PlCanvas            *c,
   if (n->bottom - top < 20 || right - left < 20)
     return FALSE;
 
-  for (guint col = 0; col < n->n_columns; col++)
-    {
-      n->shown[col] = MIN (data->sizes[col], max_neurons (data));
-      widest = MAX (widest, n->shown[col]);
-      n->column_x[col] = n->n_columns == 1 ? (left + right) / 2
-                         : left + (right - left) * col / (n->n_columns - 1);
-    }
+  /* the stacks of a conv net take the first places, the dense columns the rest */
+  {
+    guint places = data->n_stages + n->n_columns;
+
+    n->spacing = (right - left) / MAX (places - 1, 1u);
+    for (guint i = 0; i < data->n_stages; i++)
+      n->stage_x[i] = left + (right - left) * i / (places - 1);
+    for (guint col = 0; col < n->n_columns; col++)
+      {
+        guint at = data->n_stages + col;
+
+        n->shown[col] = MIN (data->sizes[col], max_neurons (data));
+        widest = MAX (widest, n->shown[col]);
+        n->column_x[col] = places == 1 ? (left + right) / 2 : left + (right - left) * at / (places - 1);
+      }
+  }
   /* Neurons of the tallest column fill the height; a radius that keeps them apart. */
   if (widest > 1)
     spacing = (n->bottom - top) / (widest - 1);
@@ -186,6 +206,87 @@ pl_chart_network_neuron_position (cairo_t             *cr,
   return FALSE;
 }
 
+static gboolean
+stage_alive (const PlNetworkStage *st,
+             guint                 ch)
+{
+  return st->filter_mask == NULL || st->filter_mask[ch] != 0;
+}
+
+/* Each conv stage as a stack of offset squares, front (channel 0) at the bottom left; a side
+ * that grows with the map (the square root of its share of the largest, so a 5×5 map stays
+ * visible beside a 28×28 one), and its title and "c@h×w" under the column titles' line. */
+static void
+draw_stacks (PlCanvas            *c,
+             const PlNetworkData *data,
+             const Network       *n)
+{
+  const PlChartStyle *s = c->style;
+  cairo_t *cr = c->cr;
+  guint largest = 1, n_conv = 0, n_pool = 0;
+  double mid = (n->top + n->bottom) / 2, room = MIN (n->spacing * 0.9, (n->bottom - n->top) * 0.8);
+  PlRgba fill = s->foreground, bg = s->background.a > 0 ? s->background : (PlRgba) { 1, 1, 1, 1 };
+
+  fill.a = 0.16;
+  for (guint i = 0; i < data->n_stages; i++)
+    largest = MAX (largest, MAX (data->stages[i].h, data->stages[i].w));
+  for (guint i = 0; i < data->n_stages; i++)
+    {
+      const PlNetworkStage *st = &data->stages[i];
+      guint squares = MIN (st->c, MAX_SQUARES);
+      double side = room * 0.6 * sqrt ((double) MAX (st->h, st->w) / largest);
+      double offset = squares > 1 ? MIN (side * 0.18, room * 0.4 / (squares - 1)) : 0;
+      double extent = side + offset * (squares - 1);
+      double x0 = n->stage_x[i] - extent / 2, y0 = mid + extent / 2 - side;
+      char title[64], shape[64];
+
+      /* back to front: the last drawn channel at the top right, behind */
+      for (guint k = squares; k-- > 0;)
+        {
+          /* the squares drawn stand for channels evenly spread over all of them */
+          guint ch = squares < st->c ? neuron_index (st->c, squares, k) : k;
+          double x = x0 + k * offset, y = y0 - k * offset;
+
+          cairo_rectangle (cr, x, y, side, side);
+          pl_chart_set_source (cr, &bg);
+          cairo_fill_preserve (cr);
+          if (stage_alive (st, ch))
+            {
+              pl_chart_set_source (cr, &fill);
+              cairo_fill_preserve (cr);
+              pl_chart_set_source (cr, &s->foreground);
+              cairo_set_line_width (cr, MAX (1.0, s->axis_width));
+              cairo_stroke (cr);
+            }
+          else
+            {
+              double dash[] = { 3, 2 };
+
+              cairo_save (cr);
+              cairo_set_dash (cr, dash, 2, 0);
+              pl_chart_set_source (cr, &s->dead);
+              cairo_set_line_width (cr, MAX (1.0, s->axis_width * 1.2));
+              cairo_stroke (cr);
+              cairo_restore (cr);
+            }
+        }
+
+      n_conv += st->kind == PL_NETWORK_STAGE_CONV;
+      n_pool += st->kind == PL_NETWORK_STAGE_POOL;
+      if (st->kind == PL_NETWORK_STAGE_INPUT)
+        g_strlcpy (title, _("input"), sizeof title);
+      else if (st->kind == PL_NETWORK_STAGE_CONV)
+        g_snprintf (title, sizeof title, _("conv %u"), n_conv);
+      else
+        g_snprintf (title, sizeof title, _("pool %u"), n_pool);
+      g_snprintf (shape, sizeof shape, "%u@%u×%u", st->c, st->h, st->w);
+      _pl_text_draw (c, PL_TEXT_LABEL, title, n->stage_x[i], n->label_y, 0.5, 0, n->spacing, FALSE,
+                     &s->foreground);
+      _pl_text_draw (c, PL_TEXT_TICK, shape, n->stage_x[i], n->label_y + _pl_text_line_height (c, PL_TEXT_LABEL),
+                     0.5, 0, n->spacing, FALSE, &s->muted);
+    }
+}
+
 static int
 compare_edges (const void *a,
                const void *b)
@@ -206,6 +307,7 @@ pl_chart_draw_network (cairo_t             *cr,
   PlCanvas c;
   Network n;
   PlRgba pos, neg;
+  double title_width;
 
   g_return_if_fail (cr != NULL && style != NULL);
 
@@ -269,6 +371,9 @@ pl_chart_draw_network (cairo_t             *cr,
         }
     }
 
+  draw_stacks (&c, data, &n);
+  title_width = data->n_stages > 0 ? n.spacing : c.width / n.n_columns;
+
   /* neurons and column titles */
   for (guint col = 0; col < n.n_columns; col++)
     {
@@ -300,7 +405,10 @@ pl_chart_draw_network (cairo_t             *cr,
             }
         }
 
-      if (col == 0)
+      if (col == 0 && data->n_stages > 0)
+        /* TRANSLATORS: the conv stages' output as one vector, the dense layers' input */
+        g_strlcpy (title, _("flatten"), sizeof title);
+      else if (col == 0)
         g_strlcpy (title, _("input"), sizeof title);
       else if (col == data->n_layers)
         g_strlcpy (title, _("output"), sizeof title);
@@ -312,10 +420,10 @@ pl_chart_draw_network (cairo_t             *cr,
       else
         g_snprintf (count, sizeof count, "%u", data->sizes[col]);
       _pl_text_draw (&c, PL_TEXT_LABEL, title, n.column_x[col], n.label_y, 0.5, 0,
-                     c.width / n.n_columns, FALSE, &style->foreground);
+                     title_width, FALSE, &style->foreground);
       _pl_text_draw (&c, PL_TEXT_TICK, count, n.column_x[col],
                      n.label_y + _pl_text_line_height (&c, PL_TEXT_LABEL), 0.5, 0,
-                     c.width / n.n_columns, FALSE, &style->muted);
+                     title_width, FALSE, &style->muted);
     }
 
   _pl_frame_draw_header (&c, &n.frame, &n.layout);
@@ -358,4 +466,11 @@ pl_chart_network_write_csv (const PlNetworkData *data,
           g_string_append_printf (csv, "neuron,%u,%u,,%d,%d\n", col, neuron, live, !live);
         }
     }
+  for (guint i = 0; i < data->n_stages; i++)
+    for (guint ch = 0; ch < data->stages[i].c; ch++)
+      {
+        gboolean live = stage_alive (&data->stages[i], ch);
+
+        g_string_append_printf (csv, "channel,%u,%u,,%d,%d\n", i, ch, live, !live);
+      }
 }

@@ -3,6 +3,12 @@
  * Edges are coloured by sign (the diverging map's ends) and drawn thicker and more opaque with
  * |w|; pruned edges are thin dashes in the dead colour, dead neurons hollow. Layers wider than
  * max_neurons show an evenly spaced sample of their neurons and say so under the column.
+ *
+ * A convolutional network adds its stages left of the dense columns: the input image, then each
+ * conv or pool stage, as a stack of offset squares (one per channel, at most 16 drawn; the side
+ * grows with the map's size), labelled "6@28×28" (channels@height×width, as LeCun et al. 1998
+ * label theirs); dead filters are hollow dashed squares. The dense columns then start with the
+ * flattened output of the last stage (sizes[0]).
  */
 #pragma once
 
@@ -19,12 +25,27 @@ typedef struct {
   const float *neuron_mask;  /* borrowed, (n_out), 0 = dead; may be NULL */
 } PlNetworkLayer;
 
+typedef enum {
+  PL_NETWORK_STAGE_INPUT,
+  PL_NETWORK_STAGE_CONV,
+  PL_NETWORK_STAGE_POOL,
+} PlNetworkStageKind;
+
+typedef struct {
+  PlNetworkStageKind  kind;
+  guint               c, h, w;       /* channels and map size out of the stage */
+  const float        *filter_mask;   /* borrowed, (c), 0 = dead filter; may be NULL */
+} PlNetworkStage;
+
 typedef struct {
   const char           *title;        /* may be NULL: "Network" */
   guint                 n_layers;
   const guint          *sizes;        /* borrowed, n_layers + 1: inputs … outputs */
   const PlNetworkLayer *layers;       /* borrowed, n_layers */
   guint                 max_neurons;  /* per column; 0: 24 */
+  guint                 n_stages;     /* 0: an MLP, no stacks */
+  const PlNetworkStage *stages;       /* borrowed, n_stages: the input, conv and pool stages; the
+                                       * last one's c·h·w is sizes[0] */
 } PlNetworkData;
 
 void         pl_chart_draw_network           (cairo_t             *cr,
@@ -44,7 +65,8 @@ gboolean     pl_chart_network_neuron_position (cairo_t            *cr,
                                               double              *y);
 const char  *pl_chart_network_empty_message  (const PlNetworkData *data);
 /* kind,layer,from,to,value,pruned — "edge" rows for the drawn edges (layer i: from input
- * neuron to output neuron), "neuron" rows for the drawn neurons (value: 1 alive, 0 dead). */
+ * neuron to output neuron), "neuron" rows for the drawn neurons (value: 1 alive, 0 dead), then
+ * for a conv net "channel" rows (layer: the stage, from: the channel, value: 1 alive). */
 void         pl_chart_network_write_csv      (const PlNetworkData *data,
                                               GString             *csv);
 

@@ -105,6 +105,8 @@ typedef enum {
   PL_LEGEND_BAND,       /* a translucent band behind a line */
   PL_LEGEND_SWATCH,     /* a filled square */
   PL_LEGEND_RING,       /* a hollow circle (a dead neuron) */
+  PL_LEGEND_CROSS,      /* a square crossed out (a dead filter) */
+  PL_LEGEND_OUTLINE,    /* a dashed square outline (what a preview would remove) */
 } PlLegendKind;
 
 typedef struct {
@@ -204,6 +206,21 @@ void     _pl_csv_float          (GString            *csv,
                                  float               value);
 void     _pl_csv_string         (GString            *csv,
                                  const char         *text);
+
+/* The entry of a 256-entry diverging LUT (pl_chart_diverging_lut) for @v, with @scale =
+ * 127.5 / limit: −limit … +limit onto 0 … 255, beyond them the end colours. MAX and MIN compile
+ * to maxss and minss and send NaN to entry 0. The one place a weight becomes a map colour. */
+static inline guint32
+_pl_lut_colour (const guint32 *lut,
+                float          v,
+                float          scale)
+{
+  float t = v * scale + 127.5f;
+
+  t = MAX (t, 0.0f);
+  t = MIN (t, 255.0f);
+  return lut[(int) t];
+}
 
 /* An image surface holding @width × @height ARGB32 pixels; NULL when cairo refuses. */
 cairo_surface_t *_pl_image_new  (int                 width,

@@ -21,8 +21,9 @@ typedef void        (*CsvFunc)    (gconstpointer data, GString *csv);
 
 typedef struct {
   DrawFunc    draw;
-  LayoutFunc  layout;         /* NULL: no single plot area (fields, network: tiles and neurons;
-                               * training: two panels, pl_chart_training_layout()) */
+  LayoutFunc  layout;         /* NULL: no single plot area (fields, network, filters, feature
+                               * maps: tiles and neurons, with their own hit tests; training:
+                               * two panels, pl_chart_training_layout()) */
   EmptyFunc   empty_message;
   CsvFunc     write_csv;
 } ChartKind;
@@ -55,6 +56,10 @@ static const ChartKind kinds[PL_CHART_N_KINDS] = {
                              pl_chart_network_empty_message, pl_chart_network_write_csv),
   [PL_CHART_BARS] = KIND (pl_chart_draw_bars, pl_chart_bars_layout,
                           pl_chart_bars_empty_message, pl_chart_bars_write_csv),
+  [PL_CHART_FILTERS] = KIND (pl_chart_draw_filters, NULL,
+                             pl_chart_filters_empty_message, pl_chart_filters_write_csv),
+  [PL_CHART_FEATURE_MAPS] = KIND (pl_chart_draw_feature_maps, NULL,
+                                  pl_chart_feature_maps_empty_message, pl_chart_feature_maps_write_csv),
 };
 
 static const ChartKind *

@@ -12,7 +12,9 @@
 #include "pl-chart-boundary.h"
 #include "pl-chart-confusion.h"
 #include "pl-chart-curves.h"
+#include "pl-chart-feature-maps.h"
 #include "pl-chart-fields.h"
+#include "pl-chart-filters.h"
 #include "pl-chart-heatmap.h"
 #include "pl-chart-histogram.h"
 #include "pl-chart-network.h"
@@ -33,6 +35,8 @@ typedef enum {
   PL_CHART_BOUNDARY,      /* PlBoundaryData */
   PL_CHART_NETWORK,       /* PlNetworkData */
   PL_CHART_BARS,          /* PlBarsData */
+  PL_CHART_FILTERS,       /* PlFiltersData */
+  PL_CHART_FEATURE_MAPS,  /* PlFeatureMapsData */
   PL_CHART_N_KINDS
 } PlChartKind;
 
@@ -49,7 +53,7 @@ void         pl_chart_draw           (cairo_t            *cr,
 /* The plot area of the chart drawn at @width × @height (for hit tests: a pointer position to a
  * value, a cell, a bin), as the kind's own layout function gives it; FALSE, with @area zeroed,
  * when the chart is empty, too small, or of a kind without one plot area (fields, network,
- * training). */
+ * training, filters, feature maps). */
 gboolean     pl_chart_layout         (cairo_t            *cr,
                                       double              width,
                                       double              height,
