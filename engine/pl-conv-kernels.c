@@ -16,9 +16,21 @@ typedef float V8 __attribute__ ((vector_size (32)));
  * kernels are inlined into their switches and reports the loads of the weight gradient's
  * accumulators as out of the bounds [0, 0] (-Warray-bounds, -Wstringop-overread); the sizes are checked by the
  * callers and the tests compare every kernel with plain loops under ASan. */
+#if !defined (__clang__)
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overread"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
+
+/* The even and the odd lanes of the 16 floats of (a, b), in order: GCC's and Clang's builtins
+ * (the fuzz harnesses build with Clang) */
+#if defined (__clang__)
+#define EVEN_LANES(a, b) __builtin_shufflevector ((a), (b), 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODD_LANES(a, b)  __builtin_shufflevector ((a), (b), 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define EVEN_LANES(a, b) __builtin_shuffle ((a), (b), even)
+#define ODD_LANES(a, b)  __builtin_shuffle ((a), (b), odd)
+#endif
 
 #define LOAD8(v, p)  memcpy (&(v), (p), sizeof (V8))
 #define STORE8(p, v) memcpy ((p), &(v), sizeof (V8))
@@ -680,6 +692,7 @@ pl_conv_kernels_max_pool2 (float             *out,
   const gsize w_in = l->w_in, h_out = l->h_out, w_out = l->w_out, c_out = l->c_out;
   const gsize in_plane = (gsize) l->h_in * w_in, out_plane = h_out * w_out;
   const VI8 even = { 0, 2, 4, 6, 8, 10, 12, 14 }, odd = even + 1, lane2 = even;
+  (void) odd;   /* used by GCC's shuffle only */
 
   g_return_if_fail (l->kind == PL_CONV_LAYER_POOL && l->k == 2);
 
@@ -708,10 +721,10 @@ pl_conv_kernels_max_pool2 (float             *out,
               LOAD8 (p1, r0 + 2 * ox + 8);
               LOAD8 (q0, r1 + 2 * ox);
               LOAD8 (q1, r1 + 2 * ox + 8);
-              a = __builtin_shuffle (p0, p1, even);
-              b = __builtin_shuffle (p0, p1, odd);
-              c = __builtin_shuffle (q0, q1, even);
-              d = __builtin_shuffle (q0, q1, odd);
+              a = EVEN_LANES (p0, p1);
+              b = ODD_LANES (p0, p1);
+              c = EVEN_LANES (q0, q1);
+              d = ODD_LANES (q0, q1);
               gt_ab = b > a;
               gt_cd = d > c;
               m0 = (V8) (((VI8) b & gt_ab) | ((VI8) a & ~gt_ab));
