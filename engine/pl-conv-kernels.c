@@ -328,35 +328,44 @@ offsets (const PlConvLayer *l,
       (*pos_at)[oy * l->w_out + ox] = oy * wp + ox;
 }
 
-/* zt[q][o] (q < p_n positions from pos_at, o < 8·v_n filters) ← Σ_t wt[t][o] · src[pos_at[q] +
- * tap_at[t]], the taps in order; 2·p_n accumulators in registers */
+/* out[q][o] (q < p_n, o < 8·v_n filters) ← (accumulate ? out[q][o] : 0) + Σ_t vec[t][o] ·
+ * src[outer_at[t] + inner_at[q]] over the n_outer t, in order; 2·p_n accumulators in registers.
+ * The forward runs it over the taps for p_n output positions (out = zt, vec = the weights,
+ * outer_at = tap_at, inner_at = pos_at); the weight gradient over the positions for p_n taps
+ * (out = gt, vec = dz, outer_at = pos_at, inner_at = tap_at, accumulating over the samples). */
 static inline __attribute__ ((always_inline)) void
-channels_block (float       *restrict zt,
+channels_block (float       *restrict out,
                 const float *restrict src,
-                const float *restrict wt,
-                const gsize *restrict tap_at,
-                const gsize *restrict pos_at,
-                gsize                 n_taps,
+                const float *restrict vec,
+                const gsize *restrict outer_at,
+                const gsize *restrict inner_at,
+                gsize                 n_outer,
                 guint                 p_n,
-                guint                 v_n)
+                guint                 v_n,
+                gboolean              accumulate)
 {
   V8 acc[MAX_GROUP][2];
   const gsize stride = 8 * v_n;
 
   for (guint q = 0; q < p_n; q++)
     for (guint v = 0; v < v_n; v++)
-      acc[q][v] = (V8) { 0 };
-  for (gsize t = 0; t < n_taps; t++)
+      {
+        if (accumulate)
+          LOAD8 (acc[q][v], out + q * stride + 8 * v);
+        else
+          acc[q][v] = (V8) { 0 };
+      }
+  for (gsize t = 0; t < n_outer; t++)
     {
-      const float *r = src + tap_at[t];
+      const float *r = src + outer_at[t];
       V8 w0, w1 = { 0 };
 
-      LOAD8 (w0, wt + t * stride);
+      LOAD8 (w0, vec + t * stride);
       if (v_n == 2)
-        LOAD8 (w1, wt + t * stride + 8);
+        LOAD8 (w1, vec + t * stride + 8);
       for (guint q = 0; q < p_n; q++)
         {
-          float xv = r[pos_at[q]];
+          float xv = r[inner_at[q]];
 
           acc[q][0] += xv * w0;
           if (v_n == 2)
@@ -365,7 +374,7 @@ channels_block (float       *restrict zt,
     }
   for (guint q = 0; q < p_n; q++)
     for (guint v = 0; v < v_n; v++)
-      STORE8 (zt + q * stride + 8 * v, acc[q][v]);
+      STORE8 (out + q * stride + 8 * v, acc[q][v]);
 }
 
 PL_TARGET_CLONES void
@@ -406,20 +415,20 @@ pl_conv_kernels_channels_forward (const PlConvLayer *l,
           if (v_n == 2)
             switch (p_n)
               {
-              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 2); break;
-              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 2); break;
-              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 2); break;
-              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 2); break;
-              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 2); break;
+              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 2, FALSE); break;
+              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 2, FALSE); break;
+              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 2, FALSE); break;
+              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 2, FALSE); break;
+              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 2, FALSE); break;
               }
           else
             switch (p_n)
               {
-              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 1); break;
-              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 1); break;
-              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 1); break;
-              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 1); break;
-              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 1); break;
+              case 5: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 5, 1, FALSE); break;
+              case 4: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 4, 1, FALSE); break;
+              case 3: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 3, 1, FALSE); break;
+              case 2: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 2, 1, FALSE); break;
+              default: channels_block (zt, src, wt, tap_at, pos_at + p0, n_taps, 1, 1, FALSE); break;
               }
           /* back to the maps' layout, (c_out, hw) */
           for (guint q = 0; q < p_n; q++)
@@ -427,46 +436,6 @@ pl_conv_kernels_channels_forward (const PlConvLayer *l,
               zs[o * hw + p0 + q] = zt[q * c_out + o];
         }
     }
-}
-
-/* gt[t][o] (the p_n taps from t0, o < 8·v_n) += Σ_q src[pos_at[q] + tap_at[t]] · dt[q][o] over
- * the hw positions; 2·p_n accumulators in registers */
-static inline __attribute__ ((always_inline)) void
-channels_grad_block (float       *restrict gt,
-                     const float *restrict src,
-                     const float *restrict dt,
-                     const gsize *restrict tap_at,
-                     const gsize *restrict pos_at,
-                     gsize                 hw,
-                     guint                 p_n,
-                     guint                 v_n)
-{
-  V8 acc[MAX_GROUP][2];
-  const gsize stride = 8 * v_n;
-
-  for (guint q = 0; q < p_n; q++)
-    for (guint v = 0; v < v_n; v++)
-      LOAD8 (acc[q][v], gt + q * stride + 8 * v);
-  for (gsize p = 0; p < hw; p++)
-    {
-      const float *r = src + pos_at[p];
-      V8 d0, d1 = { 0 };
-
-      LOAD8 (d0, dt + p * stride);
-      if (v_n == 2)
-        LOAD8 (d1, dt + p * stride + 8);
-      for (guint q = 0; q < p_n; q++)
-        {
-          float xv = r[tap_at[q]];
-
-          acc[q][0] += xv * d0;
-          if (v_n == 2)
-            acc[q][1] += xv * d1;
-        }
-    }
-  for (guint q = 0; q < p_n; q++)
-    for (guint v = 0; v < v_n; v++)
-      STORE8 (gt + q * stride + 8 * v, acc[q][v]);
 }
 
 PL_TARGET_CLONES void
@@ -511,22 +480,22 @@ pl_conv_kernels_channels_weight_grad (const PlConvLayer *l,
           if (v_n == 2)
             switch (p_n)
               {
-              case 6: channels_grad_block (g, src, dt, ta, pos_at, hw, 6, 2); break;
-              case 5: channels_grad_block (g, src, dt, ta, pos_at, hw, 5, 2); break;
-              case 4: channels_grad_block (g, src, dt, ta, pos_at, hw, 4, 2); break;
-              case 3: channels_grad_block (g, src, dt, ta, pos_at, hw, 3, 2); break;
-              case 2: channels_grad_block (g, src, dt, ta, pos_at, hw, 2, 2); break;
-              default: channels_grad_block (g, src, dt, ta, pos_at, hw, 1, 2); break;
+              case 6: channels_block (g, src, dt, pos_at, ta, hw, 6, 2, TRUE); break;
+              case 5: channels_block (g, src, dt, pos_at, ta, hw, 5, 2, TRUE); break;
+              case 4: channels_block (g, src, dt, pos_at, ta, hw, 4, 2, TRUE); break;
+              case 3: channels_block (g, src, dt, pos_at, ta, hw, 3, 2, TRUE); break;
+              case 2: channels_block (g, src, dt, pos_at, ta, hw, 2, 2, TRUE); break;
+              default: channels_block (g, src, dt, pos_at, ta, hw, 1, 2, TRUE); break;
               }
           else
             switch (p_n)
               {
-              case 6: channels_grad_block (g, src, dt, ta, pos_at, hw, 6, 1); break;
-              case 5: channels_grad_block (g, src, dt, ta, pos_at, hw, 5, 1); break;
-              case 4: channels_grad_block (g, src, dt, ta, pos_at, hw, 4, 1); break;
-              case 3: channels_grad_block (g, src, dt, ta, pos_at, hw, 3, 1); break;
-              case 2: channels_grad_block (g, src, dt, ta, pos_at, hw, 2, 1); break;
-              default: channels_grad_block (g, src, dt, ta, pos_at, hw, 1, 1); break;
+              case 6: channels_block (g, src, dt, pos_at, ta, hw, 6, 1, TRUE); break;
+              case 5: channels_block (g, src, dt, pos_at, ta, hw, 5, 1, TRUE); break;
+              case 4: channels_block (g, src, dt, pos_at, ta, hw, 4, 1, TRUE); break;
+              case 3: channels_block (g, src, dt, pos_at, ta, hw, 3, 1, TRUE); break;
+              case 2: channels_block (g, src, dt, pos_at, ta, hw, 2, 1, TRUE); break;
+              default: channels_block (g, src, dt, pos_at, ta, hw, 1, 1, TRUE); break;
               }
         }
     }
