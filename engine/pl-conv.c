@@ -751,10 +751,11 @@ col2im (float             *dx,
         }
 }
 
-/* dst (m) = act(src + b), one loop per activation so that each vectorises */
+/* dst (m) = act(src + b), one loop per activation so that each vectorises; dst may be src
+ * (the direct kernels' output, activated in place) */
 PL_TARGET_CLONES static void
-bias_activate (float        *restrict dst,
-               const float  *restrict src,
+bias_activate (float        *dst,
+               const float  *src,
                float         b,
                gsize         m,
                PlActivation  activation)
@@ -776,36 +777,6 @@ bias_activate (float        *restrict dst,
     case PL_ACTIVATION_SIGMOID:
       for (gsize p = 0; p < m; p++)
         dst[p] = 1.0f / (1.0f + expf (-(src[p] + b)));
-      return;
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* z (m) ← act(z + b) in place, for the direct kernels' output */
-PL_TARGET_CLONES static void
-activate_in_place (float        *z,
-                   float         b,
-                   gsize         m,
-                   PlActivation  activation)
-{
-  switch (activation)
-    {
-    case PL_ACTIVATION_RELU:
-      for (gsize p = 0; p < m; p++)
-        {
-          float v = z[p] + b;
-
-          z[p] = v > 0.0f ? v : 0.0f;
-        }
-      return;
-    case PL_ACTIVATION_TANH:
-      for (gsize p = 0; p < m; p++)
-        z[p] = tanhf (z[p] + b);
-      return;
-    case PL_ACTIVATION_SIGMOID:
-      for (gsize p = 0; p < m; p++)
-        z[p] = 1.0f / (1.0f + expf (-(z[p] + b)));
       return;
     default:
       g_assert_not_reached ();
@@ -942,7 +913,7 @@ pl_conv_forward (const PlConvNet *net,
                 if (l->filter_mask[o] == 0.0f)
                   memset (dst, 0, sizeof (float) * hw);
                 else
-                  activate_in_place (dst, l->b[o], hw, net->activation);
+                  bias_activate (dst, dst, l->b[o], hw, net->activation);
               }
           continue;
         }
