@@ -50,6 +50,8 @@ typedef struct {
   PlMethod          method;
   PlScheduleConfig *schedule;   /* owned */
   gboolean          adopt;
+  /* set-feature-image: the evaluation image */
+  guint               image;
   /* reproduce (pl-engine-reproduce.c); text: the data spec, or NULL for the loaded data */
   PlPaper             paper;
   PlReproduceOptions  reproduce;

@@ -39,6 +39,7 @@ typedef enum {
   PL_ENGINE_COMMAND_SCHEDULE,
   PL_ENGINE_COMMAND_PRUNE_OBS,
   PL_ENGINE_COMMAND_REPRODUCE,
+  PL_ENGINE_COMMAND_SET_FEATURE_IMAGE,
 } PlEngineCommand;
 
 const char  *pl_engine_state_to_string    (PlEngineState      state);

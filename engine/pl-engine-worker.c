@@ -729,6 +729,7 @@ runs_during_a_run (guint kind)
     case PL_ENGINE_COMMAND_SET_STRATEGY:
     case PL_ENGINE_COMMAND_CLEAR_PREVIEW:
     case PL_ENGINE_COMMAND_SAVE_MODEL:
+    case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
       return TRUE;
     default:
       return FALSE;
@@ -815,6 +816,12 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_REPRODUCE:
       _pl_worker_do_reproduce (w, cmd);
+      break;
+    case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
+      w->draft->feature_index = cmd->image;
+      w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
+      _pl_worker_publish (w);
+      _pl_worker_finish (w, cmd, NULL);
       break;
     default:
       g_assert_not_reached ();

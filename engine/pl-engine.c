@@ -731,6 +731,19 @@ pl_engine_clear_preview (PlEngine *self)
 }
 
 guint
+pl_engine_set_feature_image (PlEngine *self,
+                             guint     index)
+{
+  PlCommand *cmd;
+
+  g_return_val_if_fail (PL_IS_ENGINE (self), 0);
+
+  cmd = _pl_command_new (PL_ENGINE_COMMAND_SET_FEATURE_IMAGE);
+  cmd->image = index;
+  return enqueue (self, cmd);
+}
+
+guint
 pl_engine_apply_prune (PlEngine *self)
 {
   g_return_val_if_fail (PL_IS_ENGINE (self), 0);

@@ -169,6 +169,11 @@ guint64           pl_engine_preview          (PlEngine             *self,
 gboolean          pl_engine_wait_for_preview (PlEngine             *self,
                                               guint64               request,
                                               gint64                timeout_usec);
+/* A convolutional network's feature maps (PlSnapshot.stages[].maps, preview_maps) are of
+ * evaluation image @index (of eval_split, taken modulo its size); 0 at first. Also while
+ * training. For a dense network it only sets PlSnapshot.feature_index. */
+guint             pl_engine_set_feature_image (PlEngine           *self,
+                                               guint               index);
 /* Drops the preview (the snapshots show the model's own masks only). */
 guint             pl_engine_clear_preview    (PlEngine             *self);
 /* Prunes the model with the newest value given to pl_engine_preview() (the masks that preview

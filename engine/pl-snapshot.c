@@ -312,6 +312,7 @@ pl_engine_command_to_string (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SCHEDULE] = "schedule",
     [PL_ENGINE_COMMAND_PRUNE_OBS] = "prune-obs",
     [PL_ENGINE_COMMAND_REPRODUCE] = "reproduce",
+    [PL_ENGINE_COMMAND_SET_FEATURE_IMAGE] = "set-feature-image",
   };
 
   if ((guint) command < G_N_ELEMENTS (names))
@@ -346,6 +347,7 @@ pl_engine_command_title (PlEngineCommand command)
     [PL_ENGINE_COMMAND_SCHEDULE] = N_("running a pruning procedure"),
     [PL_ENGINE_COMMAND_PRUNE_OBS] = N_("pruning with reconstruction (OBS)"),
     [PL_ENGINE_COMMAND_REPRODUCE] = N_("reproducing a paper"),
+    [PL_ENGINE_COMMAND_SET_FEATURE_IMAGE] = N_("choosing the feature-map image"),
   };
 
   if ((guint) command < G_N_ELEMENTS (titles) && titles[command] != NULL)
