@@ -819,7 +819,7 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
       w->draft->feature_index = cmd->image;
-      w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
+      w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
       _pl_worker_publish (w);
       _pl_worker_finish (w, cmd, NULL);
       break;

@@ -44,6 +44,8 @@ typedef enum {
   PL_SNAPSHOT_CHANGED_EVALUATION = 1 << 8,   /* eval (confusion matrix) */
   PL_SNAPSHOT_CHANGED_GRID       = 1 << 9,   /* decision grids (2-D data) */
   PL_SNAPSHOT_CHANGED_SWEEP      = 1 << 10,  /* sweep curves */
+  PL_SNAPSHOT_CHANGED_FEATURES   = 1 << 11,  /* a conv net's stages[].maps, preview_maps and
+                                              * the feature image (feature_*) */
 } PlSnapshotChanged;
 
 
