@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-conv-compact.h"
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
 #include "pl-conv-score.h"
@@ -1078,6 +1079,20 @@ do_conv_train (PlWorker  *w,
   _pl_worker_finish (w, cmd, error);
 }
 
+/* The network on view (the preview's when shown) without its dead filters. */
+static void
+do_conv_export_compact (PlWorker  *w,
+                        PlCommand *cmd)
+{
+  g_autoptr(PlConvNet) small = NULL;
+  GError *error = NULL;
+
+  small = pl_conv_compact (w->draft->has_preview && w->conv_shown != NULL ? w->conv_shown : w->conv,
+                           NULL);
+  pl_conv_net_save (small, cmd->text, &error);
+  _pl_worker_finish (w, cmd, error);
+}
+
 static void
 not_for_conv (PlWorker  *w,
               PlCommand *cmd)
@@ -1137,10 +1152,14 @@ _pl_worker_conv_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
       do_conv_feature_image (w, cmd);
       return TRUE;
+    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
+      if (cmd->model != NULL)
+        return FALSE;   /* a dense model the caller built */
+      do_conv_export_compact (w, cmd);
+      return TRUE;
     case PL_ENGINE_COMMAND_SAVE_SESSION:
     case PL_ENGINE_COMMAND_PRUNE_OBS:
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
-    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
       not_for_conv (w, cmd);
       return TRUE;
     default:
