@@ -176,21 +176,23 @@ check_conv_fits (PlWorker         *w,
                  GError          **error)
 {
   g_autofree char *arch = NULL;
+  g_autofree char *what = NULL;
 
   if (w->data == NULL || _pl_worker_conv_fits (net, w->data))
     return TRUE;
   arch = pl_conv_net_arch (net);
   if (w->data->image_width > 0)
-    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                 _("%s%s%sthe network %s does not fit “%s”, which has %u×%u images of %u classes"),
-                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
-                 arch, w->data->name, w->data->image_width, w->data->image_height,
-                 w->data->n_classes);
+    what = g_strdup_printf (_("the network %s does not fit “%s”, which has %u×%u images of %u classes"),
+                            arch, w->data->name, w->data->image_width, w->data->image_height,
+                            w->data->n_classes);
   else
-    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                 _("%s%s%sthe network %s does not fit “%s”, which has %u features and %u classes"),
-                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
-                 arch, w->data->name, w->data->n_features, w->data->n_classes);
+    what = g_strdup_printf (_("the network %s does not fit “%s”, which has %u features and %u classes"),
+                            arch, w->data->name, w->data->n_features, w->data->n_classes);
+  if (path != NULL)
+    /* TRANSLATORS: a file, and what is wrong with it */
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH, _("“%s”: %s"), path, what);
+  else
+    g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH, what);
   return FALSE;
 }
 
