@@ -38,7 +38,11 @@
  *            remove whole filters of every conv layer, the same share of each (round(s·c_out)),
  *            with the next layer's input channels; a copy of the network is pruned and
  *            evaluated for each preview.
- * Invert, exclude-output and N:M are not defined here and are refused. */
+ * Invert, exclude-output and N:M are not defined here and are refused. A preview by threshold
+ * (the histogram's line) previews the target sparsity s = (pruned already + candidates scoring
+ * at most the threshold) / all, of the weights or of the filters: the global weight ranking
+ * then prunes exactly those; per layer, or for filters (the same share of each conv layer), the
+ * layers' shares are those of s rather than of the threshold. */
 
 /* ───────────────────────────── the network ───────────────────────────── */
 
