@@ -312,6 +312,18 @@ conv_pruner_kind (const PlStrategy   *strategy,
   return TRUE;
 }
 
+gboolean
+pl_engine_conv_strategy_supported (const PlStrategy  *strategy,
+                                   GError           **error)
+{
+  PlConvPruneMode mode;
+  PlConvFilterScore filter;
+  PlConvChannelScore channel;
+
+  g_return_val_if_fail (strategy != NULL, FALSE);
+  return conv_pruner_kind (strategy, &mode, &filter, &channel, error);
+}
+
 /* Calibration samples of the channel scores: the strategy's batches of the training split,
  * as the dense network's scores take them. */
 static guint

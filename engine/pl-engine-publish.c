@@ -398,7 +398,7 @@ _pl_worker_publish (PlWorker *w)
   d->changed = w->changed;
   d->can_undo = w->undo->len > 0;
   d->undo_depth = w->undo->len;
-  d->scores_valid = w->scores != NULL;
+  d->scores_valid = w->scores != NULL || w->conv_scores != NULL;
   if (d->has_preview && w->shown != NULL)
     {
       d->preview_steps_behind = w->grad_norms->len > w->shown->built_step

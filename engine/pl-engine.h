@@ -167,6 +167,10 @@ void              pl_engine_stop             (PlEngine             *self);
  * value). Also while training. */
 guint             pl_engine_set_strategy     (PlEngine             *self,
                                               const PlStrategy     *strategy);
+/* Whether @strategy prunes a convolutional network (see above): FALSE with
+ * G_IO_ERROR_NOT_SUPPORTED and the message saying what does. For the window's choices. */
+gboolean          pl_engine_conv_strategy_supported (const PlStrategy *strategy,
+                                                     GError          **error);
 /* Asks for a preview of @value: a score threshold when @by_threshold, else a target sparsity
  * in [0, 1]. Coalesces with the pending request. Returns the request id that
  * PlSnapshot.preview_request carries when the answer arrives. */

@@ -284,7 +284,12 @@ pl_metrics_compute_conv (PlMetrics       *metrics,
       total->pruned += m->pruned;
       total->effective += m->effective;
       total->nonzero += m->nonzero;
-      total->dead_neurons += m->dead_neurons;
+      /* the structural figure of a CNN: its filters (the head's layers keep their own) */
+      if (i < net->n_layers)
+        {
+          total->dead_neurons += m->dead_neurons;
+          all.hidden += s.hidden;
+        }
       total->flops_dense += m->flops_dense;
       total->flops_effective += m->flops_effective;
       total->bytes_dense += m->bytes_dense;
@@ -296,7 +301,6 @@ pl_metrics_compute_conv (PlMetrics       *metrics,
       all.mass_removed += s.mass_removed;
       all.l1 += s.l1;
       all.l2sq += s.l2sq;
-      all.hidden += s.hidden;
     }
   metrics->n_layers = L;
   finish (total, &all);

@@ -78,8 +78,10 @@ void pl_metrics_compute (PlMetrics   *metrics,
  *   FLOPs per sample     dense 2·c_out·c_in·k²·h_out·w_out, effective 2·effective·h_out·w_out;
  * the bytes are the formulas above on the filter matrix (compacted: live filters × live input
  * channels·k²). The head's first layer reads the flattened maps of the last conv layer: its
- * columns of a dead filter are not live inputs. Dead neurons in the total are the dead filters
- * plus the head's dead hidden neurons, of every filter and hidden neuron (structural sparsity).
+ * columns of a dead filter are not live inputs. The total's dead neurons and structural sparsity
+ * are those of the filters — dead filters / filters, the share of filters removed, as the conv
+ * sweeps and procedures report it (pl-conv-sweep.h) — while each head layer keeps its own dead
+ * hidden neurons.
  * @before: the network as it was before pruning (same architecture), for the relative
  * sparsity's mass, or NULL for @net's own weights. Pools hold no weights and are not layers
  * here; biases are not counted as weights (as above). */

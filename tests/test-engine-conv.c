@@ -435,7 +435,9 @@ test_preview_filters (void)
       g_assert_cmpuint (dead, ==, l->n_out / 2);
     }
   g_assert_cmpuint (s->preview.dead_neurons, ==, 3 + 8);
-  g_assert_cmpuint (s->preview_metrics.total.dead_neurons, >=, 3 + 8);
+  g_assert_cmpuint (s->preview_metrics.total.dead_neurons, ==, 3 + 8);
+  g_assert_cmpfloat (s->preview_metrics.total.structural_sparsity, ==, 0.5);
+  g_assert_true (s->scores_valid);
   g_test_message ("half the filters by L1: accuracy %.4f", s->preview.accuracy);
 
   /* exported without the dead filters: a smaller LeNet-5 that computes the same */
@@ -513,6 +515,33 @@ test_refusals (void)
   Recorder r;
   const GError *e;
   guint64 request;
+
+  /* what the window offers for a conv net */
+  {
+    static const struct { PlScoreKind score; PlScope scope; gboolean invert; gboolean ok; } cases[] = {
+      { PL_SCORE_MAGNITUDE, PL_SCOPE_GLOBAL, FALSE, TRUE },
+      { PL_SCORE_SNIP, PL_SCOPE_LAYER, FALSE, TRUE },
+      { PL_SCORE_NEURON_L1, PL_SCOPE_GLOBAL, FALSE, TRUE },
+      { PL_SCORE_NEURON_TAYLOR, PL_SCOPE_GLOBAL, FALSE, TRUE },
+      { PL_SCORE_WANDA, PL_SCOPE_GLOBAL, FALSE, FALSE },
+      { PL_SCORE_HOYER, PL_SCOPE_GLOBAL, FALSE, FALSE },
+      { PL_SCORE_MAGNITUDE, PL_SCOPE_GLOBAL, TRUE, FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        g_autoptr(GError) error = NULL;
+        PlStrategy strategy;
+
+        pl_strategy_init (&strategy);
+        strategy.score = cases[i].score;
+        strategy.scope = cases[i].scope;
+        strategy.invert = cases[i].invert;
+        g_assert_cmpint (pl_engine_conv_strategy_supported (&strategy, &error), ==, cases[i].ok);
+        if (!cases[i].ok)
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+      }
+  }
 
   set_up (&r, 0);
   g_assert_false (wait_done (&r, pl_engine_prune_obs (r.engine, 0.5)));

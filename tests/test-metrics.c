@@ -340,7 +340,8 @@ test_conv_by_hand (void)
   g_assert_cmpuint (m.layers[2].effective, ==, 16);
   g_assert_cmpfloat (m.layers[2].flops_dense, ==, 32.0);
   g_assert_cmpuint (m.layers[2].dead_neurons, ==, 0);
-  /* in all: 38 weights, 2 pruned; 1 dead of the 4 filters (the output layer cannot die) */
+  /* in all: 38 weights, 2 pruned; 1 dead of the 4 filters (the total's structural figure is the
+   * filters') */
   g_assert_cmpuint (m.total.weights, ==, 38);
   g_assert_cmpuint (m.total.pruned, ==, 2);
   g_assert_cmpuint (m.total.dead_neurons, ==, 1);
