@@ -77,7 +77,9 @@ _pl_window_new_model (PlWindow *self)
   g_autofree char *arch = NULL;
   guint a = MIN (adw_combo_row_get_selected (self->activation_row), 2);
 
-  if (*hidden != '\0')
+  if (_pl_window_network_is_conv (self))
+    arch = g_strdup ("lenet5");
+  else if (*hidden != '\0')
     arch = g_strdup_printf ("IN-%s-OUT", hidden);
   _pl_window_track (self, pl_engine_new_model (self->engine, arch, acts[a], 1));
 }

@@ -70,6 +70,16 @@ set_empty (PlChartView *view)
   pl_chart_view_set_chart (view, PL_CHART_BARS, NULL, NULL);
 }
 
+const PlConvStageView *
+_pl_window_conv_stage (const PlSnapshot *s,
+                       guint             layer)
+{
+  for (guint i = 0; i < s->n_stages; i++)
+    if (s->stages[i].kind == PL_CONV_LAYER_CONV && s->stages[i].layer == (gint) layer)
+      return &s->stages[i];
+  return NULL;
+}
+
 /* ---- the charts ---- */
 
 static void
@@ -78,21 +88,29 @@ update_heatmap (PlWindow   *self,
 {
   Holder *h;
   const PlLayerView *l;
+  const PlConvStageView *conv;
   GBytes *masks;
 
   if (s->n_layers == 0)
     return set_empty (self->heatmap_view);
 
   l = &s->layers[MIN (self->layer, s->n_layers - 1)];
+  conv = _pl_window_conv_stage (s, MIN (self->layer, s->n_layers - 1));
   masks = s->has_preview && l->preview_masks != NULL ? l->preview_masks : l->masks;
   h = holder_new (s);
-  h->title = g_strdup_printf (s->has_preview ? _("Layer %u weights (%u → %u), preview mask")
-                                             : _("Layer %u weights (%u → %u)"),
-                              MIN (self->layer, s->n_layers - 1) + 1, l->n_in, l->n_out);
+  if (conv != NULL)
+    h->title = g_strdup_printf (s->has_preview ? _("Layer %u filters (%u of %u×%u×%u), preview mask")
+                                               : _("Layer %u filters (%u of %u×%u×%u)"),
+                                MIN (self->layer, s->n_layers - 1) + 1, conv->c_out, conv->c_in,
+                                conv->k, conv->k);
+  else
+    h->title = g_strdup_printf (s->has_preview ? _("Layer %u weights (%u → %u), preview mask")
+                                               : _("Layer %u weights (%u → %u)"),
+                                MIN (self->layer, s->n_layers - 1) + 1, l->n_in, l->n_out);
   h->d.heatmap = (PlHeatmapData) {
     .title = h->title,
-    .x_label = _("input neuron"),
-    .y_label = _("output neuron"),
+    .x_label = conv != NULL ? _("weight of the filter (input channel, row, column)") : _("input neuron"),
+    .y_label = conv != NULL ? _("filter") : _("output neuron"),
     .n_rows = l->n_out,
     .n_cols = l->n_in,
     .values = pl_snapshot_floats (l->weights, NULL),

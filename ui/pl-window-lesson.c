@@ -280,7 +280,9 @@ _pl_window_update_teacher (PlWindow *self)
    * (_pl_window_update_actions), the slider and the histogram here */
   gtk_widget_set_visible (self->pruning_group, !locked[PL_LESSON_CONTROL_STRATEGY]);
   gtk_widget_set_visible (GTK_WIDGET (self->dataset_row), !locked[PL_LESSON_CONTROL_DATASET]);
-  gtk_widget_set_visible (GTK_WIDGET (self->arch_row), !locked[PL_LESSON_CONTROL_NETWORK]);
+  gtk_widget_set_visible (GTK_WIDGET (self->network_row), !locked[PL_LESSON_CONTROL_NETWORK]);
+  gtk_widget_set_visible (GTK_WIDGET (self->arch_row), !locked[PL_LESSON_CONTROL_NETWORK]
+                                                       && !_pl_window_network_is_conv (self));
   gtk_widget_set_visible (GTK_WIDGET (self->activation_row), !locked[PL_LESSON_CONTROL_NETWORK]);
   gtk_widget_set_visible (self->new_row, !locked[PL_LESSON_CONTROL_NETWORK]);
   gtk_widget_set_visible (self->epochs_row, !locked[PL_LESSON_CONTROL_TRAINING]);

@@ -21,6 +21,7 @@ struct _PlWindow {
   AdwViewStack         *view_stack;
   GtkMenuButton        *export_button;
   AdwComboRow          *dataset_row;
+  AdwComboRow          *network_row;  /* networks[] of pl-window.c: dense, LeNet-5 */
   AdwEntryRow          *arch_row;
   AdwComboRow          *activation_row;
   GtkSpinButton        *epochs_spin;
@@ -205,6 +206,11 @@ void     _pl_window_nm                (PlWindow        *self,
 void     _pl_window_train_options     (PlWindow        *self,
                                        PlTrainConfig   *config);
 void     _pl_window_new_model         (PlWindow        *self);
+/* The conv stage whose filters are layers[@layer], or NULL for a dense layer. */
+const PlConvStageView *_pl_window_conv_stage (const PlSnapshot *s,
+                                              guint             layer);
+/* The Network row asks for LeNet-5 (else dense layers). */
+gboolean _pl_window_network_is_conv   (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,
                                        const char      *message);
 
