@@ -93,7 +93,7 @@ test_parse_fields (void)
 
   l = parse ("{\"prunelab-lesson\":1,\"id\":\"x-1\",\"title\":{\"en\":\"E\",\"zh_CN\":\"中\"},"
              "\"summary\":\"S\",\"steps\":[{\"title\":\"T\",\"text\":\"a <b>b</b> x<sub>i</sub>\","
-             "\"formula\":\"|w<sub>ij</sub>|\",\"settings\":{\"dataset\":\"moons\",\"hidden\":\"8-4\","
+             "\"formula\":\"|w<sub>ij</sub>|\",\"settings\":{\"dataset\":\"moons\",\"network\":\"lenet5\",\"hidden\":\"8-4\","
              "\"activation\":\"tanh\",\"epochs\":12,\"lr\":0.02,\"score\":\"apoz\",\"scope\":\"layer\","
              "\"invert\":true,\"sparsity\":0.75,\"seed\":3},\"actions\":[\"new-model\",\"train\","
              "\"preview\"],\"controls\":[\"sparsity\",\"train\"],\"view\":\"threshold\","
@@ -108,6 +108,8 @@ test_parse_fields (void)
   g_assert_true (s->settings.has_dataset && s->settings.has_hidden && s->settings.has_lr);
   g_assert_cmpstr (s->settings.dataset, ==, "moons");
   g_assert_cmpstr (s->settings.hidden, ==, "8-4");
+  g_assert_true (s->settings.has_network);
+  g_assert_cmpstr (s->settings.network, ==, "lenet5");
   g_assert_cmpstr (s->settings.activation, ==, "tanh");
   g_assert_cmpuint (s->settings.epochs, ==, 12);
   g_assert_cmpfloat (s->settings.lr, ==, 0.02);
@@ -226,6 +228,7 @@ test_rejects (void)
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"epochs\":2.5}}]}", "whole" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"score\":\"loudness\"}}]}", "settings.score" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"hidden\":\"64-x\"}}]}", "hidden" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"maps\",\"notice\":\"n\",\"settings\":{\"network\":\"resnet\"}}]}", "settings.network" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"colour\":1}}]}", "colour" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"dance\"]}]}", "actions[0]" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"preview\"]}]}", "settings.sparsity" },

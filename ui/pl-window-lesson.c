@@ -19,6 +19,8 @@ _pl_window_lesson_automation (const PlLessonStep *step)
   g_string_append_printf (out, "view=%s;", pl_lesson_view_name (step->view));
   if (s->has_dataset)
     g_string_append_printf (out, "dataset=%s;idle;", s->dataset);
+  if (s->has_network)
+    g_string_append_printf (out, "network=%s;idle;", s->network);
   if (s->has_hidden)
     g_string_append_printf (out, "hidden=%s;", s->hidden);
   if (s->has_activation)
