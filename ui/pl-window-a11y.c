@@ -183,6 +183,20 @@ describe_model (PlSnapshot *s)
   return g_strdup_printf (_("Network %s: %u of %u hidden neurons dead. %s"), s->arch, dead, neurons, head);
 }
 
+/* The feature maps: which image, its class, the stages. */
+static char *
+describe_maps (PlSnapshot *s)
+{
+  if (s->n_stages == 0 || s->feature_input == NULL)
+    return g_strdup (_("Only a convolutional network has feature maps"));
+  return g_strdup_printf (s->has_preview ? _("Image %u (class %s) through %u stages, with the preview mask")
+                                         : _("Image %u (class %s) through %u stages"),
+                          s->feature_index,
+                          s->class_names != NULL && s->feature_label < g_strv_length (s->class_names)
+                          ? s->class_names[s->feature_label] : "?",
+                          s->n_stages);
+}
+
 /* The confusion matrix is of the model with its own masks (s->eval), not of the preview. */
 static char *
 describe_confusion (PlSnapshot *s)
@@ -225,6 +239,7 @@ _pl_window_update_descriptions (PlWindow   *self,
   g_autofree char *gradnorm = describe_gradnorm (s);
   g_autofree char *model = describe_model (s);
   g_autofree char *results = describe_confusion (s);
+  g_autofree char *maps = describe_maps (s);
 
   describe (self->heatmap_view, _("Weights of the layer"), heatmap);
   describe (self->histogram_view, _("Pruning threshold on the score histogram"), histogram);
@@ -232,7 +247,9 @@ _pl_window_update_descriptions (PlWindow   *self,
   describe (self->training_view, _("Training history"), training);
   describe (self->gradnorm_view, _("Gradient norm per step"), gradnorm);
   describe (self->network_view, _("The network"), model);
-  describe (self->boundary_view, s->image_width > 0 ? _("Receptive fields") : _("Decision regions"), model);
+  describe (self->boundary_view, s->n_stages > 0 ? _("Filters of the conv layers")
+                                 : s->image_width > 0 ? _("Receptive fields") : _("Decision regions"), model);
+  describe (self->maps_view, _("Feature maps"), maps);
   describe (self->confusion_view, _("Confusion matrix"), results);
 
   /* the histogram is a slider over the score: where the threshold is */

@@ -377,7 +377,10 @@ visible_chart (PlWindow *self)
   if (g_strcmp0 (page, "training") == 0)
     return self->training_view;
   if (g_strcmp0 (page, "model") == 0)
-    return self->snapshot != NULL && self->snapshot->n_features == 2 ? self->boundary_view : self->network_view;
+    return self->snapshot != NULL && (self->snapshot->n_features == 2 || self->snapshot->n_stages > 0)
+           ? self->boundary_view : self->network_view;
+  if (g_strcmp0 (page, "maps") == 0)
+    return self->maps_view;
   if (g_strcmp0 (page, "results") == 0)
     return self->confusion_view;
   return self->heatmap_view;
@@ -507,8 +510,13 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
   gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
   gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
-  gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && FREE (PRUNE_OBS));
+  gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && !_pl_window_is_conv (self)
+                                                     && FREE (PRUNE_OBS));
 #undef FREE
+  gtk_widget_set_tooltip_text (self->obs_button,
+                               _pl_window_is_conv (self)
+                               ? _("Optimal Brain Surgeon refits dense layers only: not for a convolutional network")
+                               : _("Optimal Brain Surgeon to this sparsity in the chosen scope: each layer's kept weights are refitted on training samples to make up for the pruned ones, without retraining (Undo reverts it)"));
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
   _pl_window_update_lesson_actions (self);

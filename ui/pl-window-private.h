@@ -49,6 +49,12 @@ struct _PlWindow {
   PlChartView          *network_view;
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
+  AdwViewStackPage     *maps_page;         /* a conv net's feature maps: shown only for one */
+  PlChartView          *maps_view;
+  GtkSpinButton        *feature_spin;      /* the evaluation image of the maps */
+  GtkLabel             *feature_class_label;
+  GtkWidget            *measure_button;
+  GtkWidget            *compact_button;
   GtkGrid              *metrics_grid;
   PlLessonPanel        *lesson_panel;
   GMenu                *lessons_menu;
@@ -209,6 +215,9 @@ void     _pl_window_new_model         (PlWindow        *self);
 /* The conv stage whose filters are layers[@layer], or NULL for a dense layer. */
 const PlConvStageView *_pl_window_conv_stage (const PlSnapshot *s,
                                               guint             layer);
+/* The snapshot is of a convolutional network: what needs an MLP (pl_snapshot_build_model:
+ * measured latency, compaction, OBS, sessions) is off. */
+gboolean _pl_window_is_conv           (PlWindow        *self);
 /* The Network row asks for LeNet-5 (else dense layers). */
 gboolean _pl_window_network_is_conv   (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,

@@ -185,10 +185,18 @@ void
 _pl_window_sparse_update_actions (PlWindow *self)
 {
   PlSnapshot *s = self->snapshot;
-  gboolean ready = s != NULL && s->arch != NULL && s->state == PL_ENGINE_STATE_IDLE;
+  gboolean conv = _pl_window_is_conv (self);
+  gboolean ready = s != NULL && s->arch != NULL && s->state == PL_ENGINE_STATE_IDLE && !conv;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.measure-sparse", ready && self->sparse_measure_id == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-compact", ready);
+  /* the sparse and compacted forms are of dense layers (pl_snapshot_build_model) */
+  gtk_widget_set_tooltip_text (self->measure_button,
+                               conv ? _("Measured for dense layers only: not for a convolutional network")
+                                    : _("Time the forward pass of the mask on view as dense, CSR and compacted network"));
+  gtk_widget_set_tooltip_text (self->compact_button,
+                               conv ? _("Compaction is of dense layers only: not for a convolutional network")
+                                    : _("Save the network without its dead neurons, as a smaller nn.Linear stack (safetensors)"));
 }
 
 void

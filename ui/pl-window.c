@@ -188,6 +188,44 @@ set_network (PlWindow *self,
   _pl_window_update_teacher (self);   /* shows or hides the hidden-layers row */
 }
 
+gboolean
+_pl_window_is_conv (PlWindow *self)
+{
+  return self->snapshot != NULL && self->snapshot->n_stages > 0;
+}
+
+/* The Feature Maps page is a conv net's: its image spin button over the evaluation split and
+ * the image's class. */
+static void
+update_feature_image (PlWindow   *self,
+                      PlSnapshot *s)
+{
+  guint n = g_strcmp0 (s->eval_split, "test") == 0 ? s->n_test : s->n_val;
+  g_autofree char *label = NULL;
+
+  adw_view_stack_page_set_visible (self->maps_page, s->n_stages > 0);
+  self->updating = TRUE;
+  gtk_spin_button_set_range (self->feature_spin, 0, MAX (n, 1) - 1);
+  gtk_spin_button_set_value (self->feature_spin, s->feature_index);
+  self->updating = FALSE;
+  if (s->n_stages > 0 && s->feature_input != NULL && s->class_names != NULL
+      && s->feature_label < g_strv_length (s->class_names))
+    /* TRANSLATORS: the class of the image the feature maps are of, and the split it is from */
+    label = g_strdup_printf (g_strcmp0 (s->eval_split, "test") == 0 ? _("of the test set, class “%s”")
+                                                                    : _("of the validation set, class “%s”"),
+                             s->class_names[s->feature_label]);
+  gtk_label_set_label (self->feature_class_label, label != NULL ? label : "");
+}
+
+static void
+on_feature_image_changed (PlWindow *self)
+{
+  if (self->updating || self->engine == NULL)
+    return;
+  _pl_window_track (self, pl_engine_set_feature_image (self->engine,
+                                                       (guint) gtk_spin_button_get_value_as_int (self->feature_spin)));
+}
+
 static void
 update_layer_list (PlWindow   *self,
                    PlSnapshot *s)
@@ -252,7 +290,10 @@ on_snapshot (PlEngine   *engine,
     }
 
   adw_view_stack_page_set_title (self->model_page,
-                                 snapshot->image_width > 0 ? _("Fields") : _("Model"));
+                                 snapshot->n_stages > 0 ? _("Filters")
+                                 : snapshot->image_width > 0 ? _("Fields") : _("Model"));
+  if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_FEATURES))
+    update_feature_image (self, snapshot);
   _pl_window_update_charts (self, snapshot, changed);
   _pl_window_update_descriptions (self, snapshot);
   /* the metrics table is many widgets: rebuilt only while it is on view (and when it comes) */
@@ -725,6 +766,12 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (network_view);
   CHILD (boundary_view);
   CHILD (confusion_view);
+  CHILD (maps_page);
+  CHILD (maps_view);
+  CHILD (feature_spin);
+  CHILD (feature_class_label);
+  CHILD (measure_button);
+  CHILD (compact_button);
   CHILD (metrics_grid);
   CHILD (lesson_panel);
   CHILD (lessons_menu);
@@ -842,6 +889,7 @@ setup_rows (PlWindow *self)
   g_signal_connect_swapped (self->invert_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
+  g_signal_connect_swapped (self->feature_spin, "value-changed", G_CALLBACK (on_feature_image_changed), self);
   g_signal_connect_swapped (self->view_stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
 }
 
