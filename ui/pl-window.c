@@ -1039,6 +1039,8 @@ run_steps (gpointer data)
         gtk_spin_button_set_value (self->lr_spin, g_ascii_strtod (value, NULL));
       else if (g_str_equal (key, "hidden") && value != NULL)
         gtk_editable_set_text (GTK_EDITABLE (self->arch_row), value);
+      else if (g_str_equal (key, "feature-image") && value != NULL)
+        gtk_spin_button_set_value (self->feature_spin, g_ascii_strtod (value, NULL));
       else if (g_str_equal (key, "network") && value != NULL)
         {
           for (guint i = 0; i < G_N_ELEMENTS (networks); i++)
