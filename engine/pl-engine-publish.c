@@ -97,7 +97,7 @@ _pl_worker_touch (PlWorker *w,
                   guint     dirty)
 {
   if (dirty & DIRTY_PREVIEW)
-    w->full.stale = w->sub.stale = TRUE;
+    w->full.stale = w->sub.stale = w->conv_preview_stale = TRUE;
   w->dirty |= dirty & ~DIRTY_PREVIEW;
 }
 
@@ -241,11 +241,11 @@ compute_eval (PlWorker *w)
 
 /* While a long command runs, a part of the snapshot is remade at most every @period (the
  * snapshot shows the previous one meanwhile); otherwise whenever it is dirty. */
-static gboolean
-due (PlWorker *w,
-     gint64   *last,
-     gint64    period,
-     gint64    now)
+gboolean
+_pl_worker_due (PlWorker *w,
+                gint64   *last,
+                gint64    period,
+                gint64    now)
 {
   if (w->running && now - *last < period)
     return FALSE;
@@ -269,7 +269,7 @@ refresh (PlWorker *w)
   if (w->dirty & DIRTY_PGRID)
     compute_preview_grid (w);
 
-  if (!due (w, &w->weights_time, PUBLISH_USEC, now))
+  if (!_pl_worker_due (w, &w->weights_time, PUBLISH_USEC, now))
     return;
 
   if (w->dirty & DIRTY_HISTORY)
@@ -291,6 +291,11 @@ refresh (PlWorker *w)
       w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
     }
 
+  if (w->conv != NULL)
+    {
+      _pl_worker_conv_refresh (w, now, dragging);
+      return;
+    }
   if (m == NULL)
     {
       w->dirty &= ~DIRTY_MODEL;
@@ -328,7 +333,7 @@ refresh (PlWorker *w)
                     | (w->dirty & DIRTY_MASKS ? PL_SNAPSHOT_CHANGED_MASKS : 0);
       w->dirty &= ~(DIRTY_WEIGHTS | DIRTY_MASKS);
     }
-  if ((w->dirty & DIRTY_METRICS) && due (w, &w->metrics_time, METRICS_USEC, now))
+  if ((w->dirty & DIRTY_METRICS) && _pl_worker_due (w, &w->metrics_time, METRICS_USEC, now))
     {
       pl_metrics_compute (&w->draft->metrics, m, w->dense_params, NULL, NULL);
       w->dirty &= ~DIRTY_METRICS;
@@ -342,7 +347,7 @@ refresh (PlWorker *w)
       w->dirty &= ~DIRTY_GRID;
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
     }
-  if ((w->dirty & DIRTY_EVAL) && !dragging && due (w, &w->eval_time, EVAL_USEC, now))
+  if ((w->dirty & DIRTY_EVAL) && !dragging && _pl_worker_due (w, &w->eval_time, EVAL_USEC, now))
     compute_eval (w);
   if ((w->dirty & DIRTY_SCORES) && !dragging && (!w->running || now - w->scores_time >= SCORES_USEC))
     {
@@ -393,7 +398,7 @@ _pl_worker_publish (PlWorker *w)
   d->can_undo = w->undo->len > 0;
   d->undo_depth = w->undo->len;
   d->scores_valid = w->scores != NULL;
-  if (d->has_preview)
+  if (d->has_preview && w->shown != NULL)
     {
       d->preview_steps_behind = w->grad_norms->len > w->shown->built_step
                                 ? w->grad_norms->len - w->shown->built_step : 0;

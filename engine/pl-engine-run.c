@@ -111,9 +111,9 @@ _pl_worker_ensure_preview (PlWorker     *w,
 /* ───────────────────────────── previews ───────────────────────────── */
 
 /* Reads the newest value of a preview request, and ends its writable life. */
-static void
-take_request (PlWorker  *w,
-              PlCommand *cmd)
+void
+_pl_worker_take_request (PlWorker  *w,
+                         PlCommand *cmd)
 {
   PlPreviewRequest r;
   gint64 now = g_get_monotonic_time ();
@@ -204,7 +204,7 @@ _pl_worker_do_preview (PlWorker  *w,
   GError *error = NULL;
   gint64 t0 = g_get_monotonic_time ();
 
-  take_request (w, cmd);
+  _pl_worker_take_request (w, cmd);
   /* a drag (a request within DRAG_GAP_USEC of the one before, or any while training)
    * evaluates the fixed subsample; _pl_worker_refresh_shown_preview() every sample when the
    * pointer rests */
@@ -261,8 +261,8 @@ _pl_worker_rest_timeout (PlWorker *w)
 
 /* Between two steps of a long command: answers what waits, honours pause (training only), and
  * returns at once when nothing waits. */
-static void
-service (PlWorker *w)
+void
+_pl_worker_service (PlWorker *w)
 {
   PlEngine *engine = w->engine;
 
@@ -319,9 +319,9 @@ service (PlWorker *w)
     }
 }
 
-static void
-on_train_progress (const PlTrainProgress *p,
-                   gpointer               user_data)
+void
+_pl_worker_on_train_progress (const PlTrainProgress *p,
+                              gpointer               user_data)
 {
   PlWorker *w = user_data;
 
@@ -349,7 +349,7 @@ on_train_progress (const PlTrainProgress *p,
   w->draft->progress = p->steps_total > 0 ? (double) p->step / p->steps_total : -1.0;
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING | PL_SNAPSHOT_CHANGED_STATE;
 
-  service (w);
+  _pl_worker_service (w);
 
   if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
     _pl_worker_publish (w);
@@ -405,7 +405,7 @@ _pl_worker_do_train (PlWorker  *w,
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
   _pl_worker_publish (w);
 
-  if (!pl_trainer_run (trainer, w->data->train, w->data->val, on_train_progress, w,
+  if (!pl_trainer_run (trainer, w->data->train, w->data->val, _pl_worker_on_train_progress, w,
                        cmd->cancellable, &error)
       && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);   /* stopped: what finished is kept */
@@ -419,7 +419,7 @@ _pl_worker_do_train (PlWorker  *w,
     {
       PlCommand *held = g_steal_pointer (&w->held_preview);
 
-      take_request (w, held);
+      _pl_worker_take_request (w, held);
       _pl_command_free (held);
       want_preview = TRUE;
     }
@@ -480,7 +480,7 @@ on_sweep_point (guint                  i,
   _pl_worker_set_state (w, PL_ENGINE_STATE_SWEEPING, sweep->cmd->kind, (double) sweep->done / sweep->total);
   if (g_get_monotonic_time () - w->publish_time >= PUBLISH_USEC)
     _pl_worker_publish (w);
-  service (w);
+  _pl_worker_service (w);
   return !w->quit;
 }
 
@@ -497,7 +497,7 @@ _pl_worker_do_sweep (PlWorker  *w,
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset before a sweep"));
       return;
     }
-  if (w->model == NULL)
+  if (w->model == NULL && w->conv == NULL)
     {
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL, _("make a model before a sweep"));
       return;
@@ -540,6 +540,32 @@ _pl_worker_do_sweep (PlWorker  *w,
       if (g_cancellable_is_cancelled (cmd->cancellable))
         break;
       options.seed += seed;
+      if (w->conv != NULL)
+        {
+          /* a conv net: each point prunes a copy (pl-conv-sweep.h) */
+          g_autofree float *conv_scores = NULL;
+          PlConvPruner pruner;
+
+          strategy.score = cmd->scores[si];
+          strategy.score_options = options;
+          if (!_pl_worker_conv_pruner (w, &strategy, &pruner, &conv_scores, &error))
+            break;
+          w->draft->curves[curve].score = cmd->scores[si];
+          w->draft->curves[curve].seed = options.seed;
+          w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
+          w->draft->n_curves++;
+          sweep.curve = curve;
+          _pl_worker_service (w);
+          if (w->quit)
+            break;
+          blas = _pl_worker_blas_begin (w);
+          if (!pl_sweep_run_with (pl_conv_sweep_eval, &pruner, cmd->max, cmd->points, on_sweep_point,
+                                  &sweep, cmd->cancellable, &error)
+              && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            g_clear_error (&error);
+          _pl_worker_blas_end (blas);
+          continue;
+        }
       blas = _pl_worker_blas_begin (w);
       scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train, &options, &error);
       _pl_worker_blas_end (blas);
@@ -556,7 +582,7 @@ _pl_worker_do_sweep (PlWorker  *w,
       w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
       w->draft->n_curves++;
       sweep.curve = curve;
-      service (w);
+      _pl_worker_service (w);
       if (w->quit)
         break;
       /* from the sparsest point down (pl-sweep.h); the points are kept in increasing sparsity */

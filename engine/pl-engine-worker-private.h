@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include "pl-conv-preview.h"
+#include "pl-conv-sweep.h"
 #include "pl-engine-private.h"
 #include "pl-preview.h"
 
@@ -45,9 +47,21 @@ typedef enum {
   DIRTY_PGRID    = 1 << 7,
   DIRTY_HISTORY  = 1 << 8,
   DIRTY_CURVES   = 1 << 9,
+  DIRTY_FEATURES = 1 << 10,  /* a conv net's feature maps (of its own masks) */
   DIRTY_MODEL    = DIRTY_WEIGHTS | DIRTY_MASKS | DIRTY_METRICS | DIRTY_EVAL | DIRTY_GRID
-                   | DIRTY_SCORES | DIRTY_PREVIEW | DIRTY_PGRID,
+                   | DIRTY_SCORES | DIRTY_PREVIEW | DIRTY_PGRID | DIRTY_FEATURES,
 } Dirty;
+
+/* What pl_engine_undo() goes back to: a dense model's parameters and masks, or a copy of the
+ * conv net. */
+typedef struct {
+  float     *params;
+  float     *masks;
+  float     *neuron_masks;
+  PlConvNet *conv;
+} UndoEntry;
+
+void _pl_undo_entry_free (gpointer data);
 
 /* A preview kept across requests, and how old it is. */
 typedef struct {
@@ -124,6 +138,21 @@ struct _PlWorker
 
   /* 2-D data */
   gboolean           has_grid;      /* a decision grid over draft->grid_x0 … grid_y1 */
+
+  /* a convolutional network (pl-engine-conv.c): while it is the model, @model and @initial
+   * are NULL and the conv fields hold it */
+  PlConvNet         *conv;          /* owned, or NULL for a dense network (or none) */
+  PlConvNet         *conv_initial;  /* owned: the weights to rewind to */
+  PlConvNet         *conv_dense;    /* owned, or NULL: before the last apply-prune (metrics) */
+  float             *conv_scores;   /* owned, or NULL: the strategy's weight scores
+                                     * (pl_conv_net_n_weights), or per filter for a structured
+                                     * strategy (the conv layers' filters in order) */
+  gboolean           conv_structured; /* the strategy prunes filters */
+  PlConvPreview     *conv_preview;  /* owned, or NULL: the live preview (global weight scores) */
+  gboolean           conv_preview_stale;
+  PlConvNet         *conv_shown;    /* owned, or NULL: the network the newest preview shows */
+  gint64             conv_preview_built;  /* when conv_preview was made … */
+  guint64            conv_preview_step;   /* … and grad_norms->len then */
 };
 
 /* pl-engine-publish.c */
@@ -167,6 +196,49 @@ void      _pl_worker_do_train          (PlWorker         *w,
 void      _pl_worker_do_sweep          (PlWorker         *w,
                                         PlCommand        *cmd);
 
+/* pl-engine-run.c: for pl-engine-conv.c */
+void      _pl_worker_take_request      (PlWorker         *w,
+                                        PlCommand        *cmd);
+void      _pl_worker_service           (PlWorker         *w);
+void      _pl_worker_on_train_progress (const PlTrainProgress *p,
+                                        gpointer          user_data);
+
+/* pl-engine-publish.c: for pl-engine-conv.c */
+gboolean  _pl_worker_due               (PlWorker         *w,
+                                        gint64           *last,
+                                        gint64            period,
+                                        gint64            now);
+
+/* pl-engine-conv.c: a convolutional network as the worker's model */
+/* Runs @cmd when it concerns a conv net (a conv architecture or file, or any command while
+ * the model is one) and returns TRUE; the caller frees @cmd. */
+gboolean  _pl_worker_conv_handle       (PlWorker         *w,
+                                        PlCommand        *cmd);
+/* Drops the conv net and everything of it (a dense model or none follows). */
+void      _pl_worker_conv_clear        (PlWorker         *w);
+/* The conv net takes @data's inputs and classes. */
+gboolean  _pl_worker_conv_fits         (const PlConvNet  *net,
+                                        const PlData     *data);
+/* refresh() for a conv net: the draft's layers, metrics, evaluation, scores, feature maps. */
+void      _pl_worker_conv_refresh      (PlWorker         *w,
+                                        gint64            now,
+                                        gboolean          dragging);
+/* The pruner (pl-conv-sweep.h) of @strategy for w->conv, evaluated on w->eval, with its weight
+ * scores computed into @scores (owned by the caller) when it prunes weights. */
+gboolean  _pl_worker_conv_pruner       (PlWorker         *w,
+                                        const PlStrategy *strategy,
+                                        PlConvPruner     *pruner,
+                                        float           **scores,
+                                        GError          **error);
+/* The model becomes @net (a procedure's last network, same architecture), the old one on the
+ * undo stack. (transfer full: @net) */
+void      _pl_worker_conv_adopt        (PlWorker         *w,
+                                        PlConvNet        *net);
+/* Idle work: the preview built ahead of the first drag. FALSE when there is nothing to do. */
+gboolean  _pl_worker_conv_idle         (PlWorker         *w);
+/* The data changed: the preview, scores and feature image are of the old data. */
+void      _pl_worker_conv_data_changed (PlWorker         *w);
+
 /* pl-engine-reproduce.c */
 void      _pl_worker_do_reproduce      (PlWorker         *w,
                                         PlCommand        *cmd);
@@ -190,6 +262,8 @@ void      _pl_worker_fail              (PlWorker         *w,
                                         const char       *format,
                                         ...) G_GNUC_PRINTF (5, 6);
 void      _pl_worker_push_undo         (PlWorker         *w);
+/* A new model: its undo, history, scores, previews, curves and procedures go. */
+void      _pl_worker_reset_model_state (PlWorker         *w);
 /* Runs @cmd and frees it; during a long command only previews, strategy, clear-preview and
  * save, anything else fails as busy. */
 void      _pl_worker_handle            (PlWorker         *w,

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-blas.h"
+#include "pl-conv-schedule.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-metrics.h"
@@ -23,26 +24,22 @@
  * publishes snapshots (pl-engine-publish.c); previews and long runs are in pl-engine-run.c.
  * See pl-engine.c for the hand-over between the threads. */
 
-typedef struct {
-  float *params;
-  float *masks;
-  float *neuron_masks;
-} UndoEntry;
-
-static void
-undo_entry_free (gpointer data)
+void
+_pl_undo_entry_free (gpointer data)
 {
   UndoEntry *e = data;
 
   g_free (e->params);
   g_free (e->masks);
   g_free (e->neuron_masks);
+  pl_conv_net_free (e->conv);
   g_free (e);
 }
 
 static void
 worker_free (PlWorker *w)
 {
+  _pl_worker_conv_clear (w);
   _pl_worker_clear_curves (w);
   g_clear_pointer (&w->draft, pl_snapshot_unref);
   g_clear_pointer (&w->held_preview, _pl_command_free);
@@ -142,8 +139,8 @@ _pl_worker_fail (PlWorker        *w,
 
 /* ───────────────────────────── model and data ───────────────────────────── */
 
-static void
-reset_model_state (PlWorker *w)
+void
+_pl_worker_reset_model_state (PlWorker *w)
 {
   _pl_worker_clear_preview (w);
   _pl_worker_clear_curves (w);
@@ -171,6 +168,7 @@ set_model (PlWorker   *w,
            guint64     seed,
            const char *path)
 {
+  _pl_worker_conv_clear (w);
   pl_mlp_free (w->model);
   pl_mlp_free (w->initial);
   w->model = model;
@@ -199,7 +197,7 @@ set_model (PlWorker   *w,
   g_free (w->preview_neuron_masks);
   w->preview_masks = g_new (float, model->n_params);
   w->preview_neuron_masks = g_new (float, model->n_neurons);
-  reset_model_state (w);
+  _pl_worker_reset_model_state (w);
 }
 
 /* "IN-300-100-OUT" with the data's sizes. */
@@ -292,6 +290,11 @@ set_data (PlWorker *w,
   _pl_worker_touch (w, DIRTY_EVAL | DIRTY_GRID | DIRTY_SCORES | DIRTY_PREVIEW);
   w->changed |= PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_GRID;
 
+  if (w->conv != NULL && _pl_worker_conv_fits (w->conv, data))
+    {
+      _pl_worker_conv_data_changed (w);
+      return;
+    }
   if (w->model == NULL || !_pl_worker_model_fits (w->model, data))
     {
       g_autoptr(GError) error = NULL;
@@ -308,9 +311,14 @@ _pl_worker_push_undo (PlWorker *w)
 {
   UndoEntry *e = g_new0 (UndoEntry, 1);
 
-  e->params = g_memdup2 (w->model->params, sizeof (float) * w->model->n_params);
-  e->masks = g_memdup2 (w->model->masks, sizeof (float) * w->model->n_params);
-  e->neuron_masks = g_memdup2 (w->model->neuron_masks, sizeof (float) * w->model->n_neurons);
+  if (w->conv != NULL)
+    e->conv = pl_conv_net_copy (w->conv);
+  else
+    {
+      e->params = g_memdup2 (w->model->params, sizeof (float) * w->model->n_params);
+      e->masks = g_memdup2 (w->model->masks, sizeof (float) * w->model->n_params);
+      e->neuron_masks = g_memdup2 (w->model->neuron_masks, sizeof (float) * w->model->n_neurons);
+    }
   if (w->undo->len == UNDO_MAX)
     g_ptr_array_remove_index (w->undo, 0);
   g_ptr_array_add (w->undo, e);
@@ -552,7 +560,7 @@ do_apply_prune (PlWorker  *w,
       memcpy (w->model->params, top->params, sizeof (float) * w->model->n_params);
       memcpy (w->model->masks, top->masks, sizeof (float) * w->model->n_params);
       memcpy (w->model->neuron_masks, top->neuron_masks, sizeof (float) * w->model->n_neurons);
-      undo_entry_free (top);
+      _pl_undo_entry_free (top);
       _pl_worker_finish (w, cmd, error);
       return;
     }
@@ -581,7 +589,7 @@ do_undo (PlWorker  *w,
   memcpy (w->model->params, e->params, sizeof (float) * w->model->n_params);
   memcpy (w->model->masks, e->masks, sizeof (float) * w->model->n_params);
   memcpy (w->model->neuron_masks, e->neuron_masks, sizeof (float) * w->model->n_neurons);
-  undo_entry_free (e);
+  _pl_undo_entry_free (e);
   if (pl_mlp_n_pruned (w->model) == 0)
     g_clear_pointer (&w->dense_params, g_free);
 
@@ -648,6 +656,7 @@ do_schedule (PlWorker  *w,
 {
   g_autoptr(GArray) points = g_array_new (FALSE, FALSE, sizeof (PlSchedulePoint));
   PlMlp *last = NULL;
+  PlConvNet *last_conv = NULL;
   GError *error = NULL;
   PlScheduleConfig config = *cmd->schedule;
   ScheduleRun run = { w, cmd->method, points };
@@ -660,17 +669,24 @@ do_schedule (PlWorker  *w,
                        _("load a dataset before a procedure"));
       return;
     }
-  if (w->model == NULL)
+  if (w->model == NULL && w->conv == NULL)
     {
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL,
                        _("make a model before a procedure"));
       return;
     }
+  if (w->conv != NULL && !pl_conv_schedule_supported (cmd->method))
+    {
+      _pl_worker_fail (w, cmd, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       _("the procedure “%s” trains or gates dense layers only; a convolutional network runs oneshot and iterative"),
+                       pl_method_info (cmd->method)->name);
+      return;
+    }
   /* the lottery ticket of this model: back to its own initial weights */
-  if (config.rewind == PL_REWIND_INIT && config.rewind_params == NULL)
+  if (w->model != NULL && config.rewind == PL_REWIND_INIT && config.rewind_params == NULL)
     config.rewind_params = w->initial->params;
   /* pruning at initialisation starts from the same untrained weights */
-  if (cmd->method == PL_METHOD_AT_INIT && config.rewind_params == NULL)
+  if (w->model != NULL && cmd->method == PL_METHOD_AT_INIT && config.rewind_params == NULL)
     config.rewind_params = w->initial->params;
 
   g_clear_pointer (&w->draft->schedules[cmd->method], pl_bytes_unref);
@@ -680,9 +696,14 @@ do_schedule (PlWorker  *w,
   _pl_worker_publish (w);
 
   blas = _pl_worker_blas_begin (w);
-  ok = pl_schedule_run (w->model, w->data, cmd->method, &config, cmd->seed, points,
-                        cmd->adopt ? &last : NULL, on_schedule_progress, &run,
-                        cmd->cancellable, &error);
+  if (w->conv != NULL)
+    ok = pl_conv_schedule_run (w->conv, w->data, cmd->method, &config, cmd->seed, points,
+                               cmd->adopt ? &last_conv : NULL, on_schedule_progress, &run,
+                               cmd->cancellable, &error);
+  else
+    ok = pl_schedule_run (w->model, w->data, cmd->method, &config, cmd->seed, points,
+                          cmd->adopt ? &last : NULL, on_schedule_progress, &run,
+                          cmd->cancellable, &error);
   _pl_worker_blas_end (blas);
   if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);   /* stopped: the points that finished are kept */
@@ -692,6 +713,8 @@ do_schedule (PlWorker  *w,
     w->draft->schedules[cmd->method] = g_bytes_new (points->data, points->len * sizeof (PlSchedulePoint));
   w->changed |= PL_SNAPSHOT_CHANGED_SWEEP;
 
+  if (ok && last_conv != NULL)
+    _pl_worker_conv_adopt (w, g_steal_pointer (&last_conv));
   if (ok && last != NULL && last->n_params == w->model->n_params
       && last->n_neurons == w->model->n_neurons)
     {
@@ -704,6 +727,7 @@ do_schedule (PlWorker  *w,
       _pl_worker_touch (w, DIRTY_MODEL);
     }
   pl_mlp_free (last);
+  pl_conv_net_free (last_conv);
 
   w->running = FALSE;
   w->cancellable = NULL;
@@ -748,6 +772,11 @@ _pl_worker_handle (PlWorker  *w,
                        w->training ? _("“%s” is not possible while training: stop the training first")
                                    : _("“%s” is not possible during a sweep: stop the sweep first"),
                        pl_engine_command_title (cmd->kind));
+      _pl_command_free (cmd);
+      return;
+    }
+  if (_pl_worker_conv_handle (w, cmd))
+    {
       _pl_command_free (cmd);
       return;
     }
@@ -837,6 +866,8 @@ idle_work (PlWorker *w)
 {
   GError *error = NULL;
 
+  if (w->conv != NULL)
+    return _pl_worker_conv_idle (w);
   if (w->model == NULL || w->data == NULL || !_pl_worker_model_fits (w->model, w->data))
     return FALSE;
   if (!w->full.stale && w->sub.stale && w->eval != NULL && w->eval->n > TRAIN_PREVIEW_SAMPLES)
@@ -903,7 +934,7 @@ _pl_worker_new (PlEngine *engine)
   w->draft = pl_snapshot_new (0);
   w->history = g_array_new (FALSE, FALSE, sizeof (PlEpochRecord));
   w->grad_norms = g_array_new (FALSE, FALSE, sizeof (float));
-  w->undo = g_ptr_array_new_with_free_func (undo_entry_free);
+  w->undo = g_ptr_array_new_with_free_func (_pl_undo_entry_free);
   w->full.inputs = &w->inputs;
   w->sub.inputs = &w->sub_inputs;
   w->sub.max_samples = TRAIN_PREVIEW_SAMPLES;

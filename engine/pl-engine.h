@@ -48,6 +48,17 @@
  * Undo: apply-prune, prune-obs, fine-tune, rewind and train push the parameters and masks they change;
  * pl_engine_undo() restores the newest (up to 16 kept). A new or loaded model clears the stack.
  *
+ * Convolutional networks (pl-conv.h): pl_engine_new_model() with a conv architecture ("lenet5",
+ * "1x28x28-c6k5p2-…") or pl_engine_load_model() of a conv safetensors file makes one the model
+ * (pl-engine-conv.c). The snapshot then has n_stages > 0 (its conv and pool layers with the
+ * feature maps of the image pl_engine_set_feature_image() chose) and layers[] holds the conv
+ * layers as the matrices of their filters before the dense ones. Training, fine-tuning, the
+ * strategy and the live preview (weights by a conv weight score, global or per layer; whole
+ * filters by neuron-l1 / neuron-l2 norms or apoz / activation / neuron-taylor), apply-prune,
+ * undo, rewind, saving, sweeps and the oneshot and iterative procedures work on it; sessions,
+ * prune-obs, measure-sparse and export-compact fail with G_IO_ERROR_NOT_SUPPORTED, as does a
+ * strategy the network does not take (at its preview).
+ *
  * Disposing the engine cancels what runs, stops the worker thread and joins it; drop the last
  * reference on the main thread.
  */
@@ -107,8 +118,9 @@ guint             pl_engine_load_data        (PlEngine             *self,
 guint             pl_engine_set_data         (PlEngine             *self,
                                               PlData               *data);
 /* A fresh model. @arch: "2-64-64-3", or NULL for the default for the data (needs data);
- * "IN" and "OUT" may stand for the data's sizes ("IN-300-100-OUT"). Initialised from @seed; the
- * initial weights are kept for pl_engine_rewind(). */
+ * "IN" and "OUT" may stand for the data's sizes ("IN-300-100-OUT"); or a convolutional network
+ * (pl_conv_arch_is_conv: "lenet5", "1x28x28-c6k5p2-m2-…"), which must fit the data's images.
+ * Initialised from @seed; the initial weights are kept for pl_engine_rewind(). */
 guint             pl_engine_new_model        (PlEngine             *self,
                                               const char           *arch,
                                               PlActivation          activation,

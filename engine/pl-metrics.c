@@ -146,3 +146,158 @@ pl_metrics_compute (PlMetrics   *metrics,
 
   finish (total, &all);
 }
+
+/* One layer of pl_metrics_compute_conv(): @n_out rows of @n_in weights, @now as they are, @w
+ * before pruning, @row_live and @col_live (never NULL) which rows and columns are live,
+ * @positions the times a weight is applied per sample; @hidden whether the rows can die. */
+static void
+conv_layer_metrics (PlLayerMetrics *m,
+                    Sums           *s,
+                    const float    *w,
+                    const float    *now,
+                    const float    *mask,
+                    guint           n_out,
+                    guint           n_in,
+                    const float    *row_live,
+                    const float    *col_live,
+                    double          positions,
+                    gboolean        hidden)
+{
+  gsize nw = (gsize) n_out * n_in, kept;
+  guint rows = 0, cols = 0;
+
+  memset (m, 0, sizeof *m);
+  memset (s, 0, sizeof *s);
+  m->n_in = n_in;
+  m->n_out = n_out;
+  m->weights = nw;
+  for (gsize k = 0; k < nw; k++)
+    {
+      double a = fabs (w[k]);
+
+      s->mass += a;
+      if (mask[k] == 0.0f)
+        {
+          m->pruned++;
+          s->mass_removed += a;
+        }
+      else
+        {
+          double v = fabs (now[k]);
+
+          s->l1 += v;
+          s->l2sq += v * v;
+          if (row_live[k / n_in] != 0.0f && col_live[k % n_in] != 0.0f)
+            m->effective++;
+        }
+    }
+  kept = nw - m->pruned;
+  s->weights = nw;
+  s->kept = kept;
+  for (guint o = 0; o < n_out; o++)
+    rows += row_live[o] != 0.0f;
+  for (guint j = 0; j < n_in; j++)
+    cols += col_live[j] != 0.0f;
+  if (hidden)
+    {
+      m->dead_neurons = n_out - rows;
+      s->hidden = n_out;
+    }
+  m->nonzero = kept + n_out;
+  m->flops_dense = 2.0 * nw * positions;
+  m->flops_effective = 2.0 * m->effective * positions;
+  m->bytes_dense = F32 * (nw + n_out);
+  m->bytes_csr = (F32 + I32) * m->effective + I32 * (n_out + 1) + F32 * n_out;
+  m->bytes_compact = F32 * ((double) rows * cols + rows);
+  finish (m, s);
+}
+
+void
+pl_metrics_compute_conv (PlMetrics       *metrics,
+                         const PlConvNet *net,
+                         const PlConvNet *before)
+{
+  const PlMlp *head;
+  const float *prev_live = NULL;   /* the previous conv layer's filter masks */
+  guint L = 0, last_c = 0, last_hw = 1;
+  PlLayerMetrics *total;
+  Sums all = { 0 };
+
+  g_return_if_fail (metrics != NULL && net != NULL);
+  if (before == NULL)
+    before = net;
+  head = net->head;
+  memset (metrics, 0, sizeof *metrics);
+  total = &metrics->total;
+  total->n_in = pl_conv_net_n_inputs (net);
+  total->n_out = pl_conv_net_n_outputs (net);
+
+  for (guint i = 0; i < net->n_layers + head->n_layers && L < PL_MLP_MAX_LAYERS; i++)
+    {
+      PlLayerMetrics *m = &metrics->layers[L];
+      g_autofree float *cols = NULL;
+      g_autofree float *ones = NULL;
+      Sums s;
+
+      if (i < net->n_layers)
+        {
+          const PlConvLayer *l = &net->layers[i];
+          guint k2 = l->k * l->k, n_in = l->c_in * k2;
+
+          if (l->kind != PL_CONV_LAYER_CONV)
+            {
+              last_hw = l->h_out * l->w_out;
+              continue;
+            }
+          cols = g_new (float, n_in);
+          for (guint j = 0; j < n_in; j++)
+            cols[j] = prev_live != NULL ? prev_live[j / k2] : 1.0f;
+          conv_layer_metrics (m, &s, before->layers[i].w, l->w, l->w_mask, l->c_out, n_in,
+                              l->filter_mask, cols, (double) l->h_out * l->w_out, TRUE);
+          prev_live = l->filter_mask;
+          last_c = l->c_out;
+          last_hw = l->h_out * l->w_out;
+        }
+      else
+        {
+          guint h = i - net->n_layers;
+          const PlLayer *l = &head->layers[h];
+          gboolean hidden = h + 1 < head->n_layers;
+          gsize noff = l->neuron_mask - head->neuron_masks;
+
+          cols = g_new (float, l->n_in);
+          for (guint j = 0; j < l->n_in; j++)
+            cols[j] = h > 0 ? head->neuron_masks[noff - l->n_in + j]
+                      : prev_live != NULL && last_c * last_hw == l->n_in ? prev_live[j / last_hw]
+                      : 1.0f;
+          if (!hidden)
+            {
+              ones = g_new (float, l->n_out);
+              for (guint o = 0; o < l->n_out; o++)
+                ones[o] = 1.0f;
+            }
+          conv_layer_metrics (m, &s, before->head->layers[h].w, l->w, l->w_mask, l->n_out, l->n_in,
+                              hidden ? l->neuron_mask : ones, cols, 1.0, hidden);
+        }
+      L++;
+      total->weights += m->weights;
+      total->pruned += m->pruned;
+      total->effective += m->effective;
+      total->nonzero += m->nonzero;
+      total->dead_neurons += m->dead_neurons;
+      total->flops_dense += m->flops_dense;
+      total->flops_effective += m->flops_effective;
+      total->bytes_dense += m->bytes_dense;
+      total->bytes_csr += m->bytes_csr;
+      total->bytes_compact += m->bytes_compact;
+      all.weights += s.weights;
+      all.kept += s.kept;
+      all.mass += s.mass;
+      all.mass_removed += s.mass_removed;
+      all.l1 += s.l1;
+      all.l2sq += s.l2sq;
+      all.hidden += s.hidden;
+    }
+  metrics->n_layers = L;
+  finish (total, &all);
+}

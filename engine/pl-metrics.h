@@ -29,6 +29,7 @@
 
 #include <glib.h>
 
+#include "pl-conv.h"
 #include "pl-mlp.h"
 
 G_BEGIN_DECLS
@@ -67,5 +68,23 @@ void pl_metrics_compute (PlMetrics   *metrics,
                          const float *weights,
                          const float *masks,
                          const float *neuron_masks);
+
+/* The same measures of a convolutional network, one PlLayerMetrics per parametrised layer (its
+ * conv layers, then the head's dense layers). A conv layer counts as the matrix of its filters,
+ * n_out = c_out rows of n_in = c_in·k·k weights: its neurons are its filters (live: filter mask
+ * ≠ 0), its live inputs the (c, ·, ·) columns of the previous conv layer's live filters (every
+ * input channel of the first). A weight of a conv layer is applied at each of the h_out·w_out
+ * output positions, so
+ *   FLOPs per sample     dense 2·c_out·c_in·k²·h_out·w_out, effective 2·effective·h_out·w_out;
+ * the bytes are the formulas above on the filter matrix (compacted: live filters × live input
+ * channels·k²). The head's first layer reads the flattened maps of the last conv layer: its
+ * columns of a dead filter are not live inputs. Dead neurons in the total are the dead filters
+ * plus the head's dead hidden neurons, of every filter and hidden neuron (structural sparsity).
+ * @before: the network as it was before pruning (same architecture), for the relative
+ * sparsity's mass, or NULL for @net's own weights. Pools hold no weights and are not layers
+ * here; biases are not counted as weights (as above). */
+void pl_metrics_compute_conv (PlMetrics       *metrics,
+                              const PlConvNet *net,
+                              const PlConvNet *before);
 
 G_END_DECLS

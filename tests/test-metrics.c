@@ -280,6 +280,78 @@ test_hoyer_follows_current_weights (void)
     }
 }
 
+/* A small conv net by hand: 1x4x4-c2k3p1-m2-c2k1-2 (conv 2 filters of 1×3×3 on 4×4, a 2×2
+ * pool to 2×2, conv 2 filters of 2×1×1, a dense layer 8 → 2), every weight 1 but weight 0 of
+ * each filter of the first layer, 2. The second conv layer's weights of input channel 0 are
+ * pruned, so filter 0 of the first layer is dead (nothing reads it). */
+static void
+test_conv_by_hand (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PlConvNet) net = pl_conv_net_new_from_arch ("1x4x4-c2k3p1-m2-c2k1-2", PL_ACTIVATION_RELU, &error);
+  g_autoptr(PlConvNet) before = NULL;
+  PlConvLayer *c0, *c1;
+  PlMetrics m;
+
+  g_assert_no_error (error);
+  for (gsize k = 0; k < net->n_params; k++)
+    net->params[k] = 1.0f;
+  for (gsize k = 0; k < net->head->n_params; k++)
+    net->head->params[k] = 1.0f;
+  c0 = &net->layers[0];
+  c1 = &net->layers[2];
+  c0->w[0] = c0->w[9] = 2.0f;
+  before = pl_conv_net_copy (net);
+  c1->w_mask[0] = c1->w_mask[2] = 0.0f;   /* (o, c=0) of both filters: weights 0 and 2 */
+  pl_conv_net_apply_masks (net);
+  g_assert_cmpfloat (c0->filter_mask[0], ==, 0.0f);
+  g_assert_cmpfloat (c0->filter_mask[1], ==, 1.0f);
+
+  pl_metrics_compute_conv (&m, net, before);
+  g_assert_cmpuint (m.n_layers, ==, 3);
+  /* conv 0: 2 filters of 9, none pruned; filter 0 dead, so only filter 1's 9 weights work, at
+   * 4·4 positions: dense 2·18·16 = 576 FLOPs, effective 2·9·16 = 288 */
+  g_assert_cmpuint (m.layers[0].n_out, ==, 2);
+  g_assert_cmpuint (m.layers[0].n_in, ==, 9);
+  g_assert_cmpuint (m.layers[0].weights, ==, 18);
+  g_assert_cmpuint (m.layers[0].pruned, ==, 0);
+  g_assert_cmpuint (m.layers[0].dead_neurons, ==, 1);
+  g_assert_cmpuint (m.layers[0].effective, ==, 9);
+  g_assert_cmpfloat (m.layers[0].flops_dense, ==, 576.0);
+  g_assert_cmpfloat (m.layers[0].flops_effective, ==, 288.0);
+  g_assert_cmpfloat (m.layers[0].structural_sparsity, ==, 0.5);
+  /* dense 4·(18 + 2); CSR 8·9 + 4·3 + 4·2; compacted 1 filter × 9 inputs: 4·(9 + 1) */
+  g_assert_cmpfloat (m.layers[0].bytes_dense, ==, 80.0);
+  g_assert_cmpfloat (m.layers[0].bytes_csr, ==, 92.0);
+  g_assert_cmpfloat (m.layers[0].bytes_compact, ==, 40.0);
+  /* conv 1: 4 weights, 2 pruned, at 2·2 positions; both filters live (the head reads them),
+   * one live input channel: effective 2, FLOPs dense 2·4·4 = 32, effective 2·2·4 = 16;
+   * relative sparsity 2 of |w| mass 4 */
+  g_assert_cmpuint (m.layers[1].weights, ==, 4);
+  g_assert_cmpuint (m.layers[1].pruned, ==, 2);
+  g_assert_cmpuint (m.layers[1].effective, ==, 2);
+  g_assert_cmpfloat (m.layers[1].flops_dense, ==, 32.0);
+  g_assert_cmpfloat (m.layers[1].flops_effective, ==, 16.0);
+  g_assert_cmpfloat (m.layers[1].parameter_sparsity, ==, 0.5);
+  g_assert_cmpfloat (m.layers[1].relative_sparsity, ==, 0.5);
+  g_assert_cmpfloat (m.layers[1].bytes_compact, ==, 4.0 * (2 * 1 + 2));
+  /* the head: 8 → 2, every weight working */
+  g_assert_cmpuint (m.layers[2].weights, ==, 16);
+  g_assert_cmpuint (m.layers[2].effective, ==, 16);
+  g_assert_cmpfloat (m.layers[2].flops_dense, ==, 32.0);
+  g_assert_cmpuint (m.layers[2].dead_neurons, ==, 0);
+  /* in all: 38 weights, 2 pruned; 1 dead of the 4 filters (the output layer cannot die) */
+  g_assert_cmpuint (m.total.weights, ==, 38);
+  g_assert_cmpuint (m.total.pruned, ==, 2);
+  g_assert_cmpuint (m.total.dead_neurons, ==, 1);
+  g_assert_cmpfloat (m.total.structural_sparsity, ==, 0.25);
+  g_assert_cmpfloat (m.total.flops_dense, ==, 640.0);
+  g_assert_cmpfloat (m.total.flops_effective, ==, 288.0 + 16.0 + 32.0);
+  g_assert_cmpfloat_with_epsilon (m.total.parameter_sparsity, 2.0 / 38.0, 1e-12);
+  /* the mass removed: 2 of Σ|w| = 18 + 2 (the two 2s) + 4 + 16 = 40 */
+  g_assert_cmpfloat_with_epsilon (m.total.relative_sparsity, 2.0 / 40.0, 1e-12);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -288,6 +360,7 @@ main (int    argc,
   g_test_summary ("Parameter, structural, relative and Hoyer sparsity; FLOPs and bytes");
 
   g_test_add_func ("/engine/metrics/hand-made/every-field", test_hand_made_every_field);
+  g_test_add_func ("/engine/metrics/conv/by-hand", test_conv_by_hand);
   g_test_add_func ("/engine/metrics/explicit-masks-match-own-masks", test_explicit_masks);
   g_test_add_func ("/engine/metrics/unpruned-784-300-100-10", test_unpruned_model);
   g_test_add_func ("/engine/metrics/hoyer/constant-is-zero-one-hot-is-one",

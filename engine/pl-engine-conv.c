@@ -1,0 +1,1196 @@
+#define G_LOG_DOMAIN "pl-engine"
+
+#include "config.h"
+
+#include "pl-engine-worker-private.h"
+
+#include <glib/gi18n-lib.h>
+#include <math.h>
+#include <string.h>
+
+#include "pl-conv-file.h"
+#include "pl-conv-prune.h"
+#include "pl-conv-score.h"
+#include "pl-conv-sweep.h"
+#include "pl-conv-train.h"
+#include "pl-error.h"
+#include "pl-eval.h"
+#include "pl-metrics.h"
+
+/* A convolutional network (pl-conv.h) as the worker's model. While w->conv holds one, the
+ * dense fields (w->model, w->initial) are NULL and the commands about the model run here:
+ * new and loaded networks, saving, training and fine-tuning, the strategy and its scores, the
+ * live preview, apply-prune, undo, rewind and the feature maps. Sweeps and procedures run in
+ * their usual files with a conv branch. What a conv net does not have (sessions, OBS, the
+ * sparse measurements and compacted export of the app) fails with G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * The draft (pl-snapshot.h): layers[] are the parametrised layers, the conv layers first as
+ * the matrices of their filters, then the head's dense layers; stages[] the conv and pool
+ * layers with the feature maps of one evaluation image.
+ *
+ * Strategies on a conv net:
+ *   weights  every kind pl_conv_weight_score_supported() takes (magnitude, random, gradient,
+ *            taylor, fisher, lamp, snip; pl-conv-score.h) over the conv and dense weights,
+ *            scope global (the live preview, PlConvPreview) or layer (a pruned copy);
+ *   filters  the per-neuron kinds neuron-l1 and neuron-l2 (the filter's L1 / L2 norm, Li et
+ *            al. 2017) and apoz, activation and neuron-taylor (channel scores, pl-conv-prune.h)
+ *            remove whole filters of every conv layer, the same share of each (round(s·c_out)),
+ *            with the next layer's input channels; a copy of the network is pruned and
+ *            evaluated for each preview.
+ * Invert, exclude-output and N:M are not defined here and are refused. */
+
+/* ───────────────────────────── the network ───────────────────────────── */
+
+gboolean
+_pl_worker_conv_fits (const PlConvNet *net,
+                      const PlData    *data)
+{
+  if (pl_conv_net_n_inputs (net) != data->n_features || pl_conv_net_n_outputs (net) < data->n_classes)
+    return FALSE;
+  /* an image set has its own shape; a set of plain features is read as the net's image */
+  return data->image_width == 0 || (data->image_width == net->w && data->image_height == net->h);
+}
+
+static void
+clear_stages (PlWorker *w)
+{
+  PlSnapshot *d = w->draft;
+
+  for (guint i = 0; i < d->n_stages; i++)
+    {
+      g_clear_pointer (&d->stages[i].maps, pl_bytes_unref);
+      g_clear_pointer (&d->stages[i].preview_maps, pl_bytes_unref);
+    }
+  d->n_stages = 0;
+  g_clear_pointer (&d->feature_input, pl_bytes_unref);
+}
+
+static void
+drop_conv_preview (PlWorker *w)
+{
+  g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
+  g_clear_pointer (&w->conv_shown, pl_conv_net_free);
+  for (guint i = 0; i < w->draft->n_stages; i++)
+    g_clear_pointer (&w->draft->stages[i].preview_maps, pl_bytes_unref);
+}
+
+void
+_pl_worker_conv_clear (PlWorker *w)
+{
+  if (w->conv == NULL)
+    return;
+  drop_conv_preview (w);
+  g_clear_pointer (&w->conv, pl_conv_net_free);
+  g_clear_pointer (&w->conv_initial, pl_conv_net_free);
+  g_clear_pointer (&w->conv_dense, pl_conv_net_free);
+  g_clear_pointer (&w->conv_scores, g_free);
+  clear_stages (w);
+  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+}
+
+void
+_pl_worker_conv_data_changed (PlWorker *w)
+{
+  drop_conv_preview (w);
+  g_clear_pointer (&w->conv_scores, g_free);
+  w->draft->feature_index = 0;
+  _pl_worker_touch (w, DIRTY_EVAL | DIRTY_SCORES | DIRTY_FEATURES | DIRTY_PREVIEW);
+}
+
+/* The parametrised layer of conv layer @i (its index in draft->layers), or -1 for a pool. */
+static gint
+param_index (const PlConvNet *net,
+             guint            i)
+{
+  gint n = 0;
+
+  if (net->layers[i].kind != PL_CONV_LAYER_CONV)
+    return -1;
+  for (guint j = 0; j < i; j++)
+    n += net->layers[j].kind == PL_CONV_LAYER_CONV;
+  return n;
+}
+
+/* Takes @net: the model from now on, its weights the ones to rewind to. */
+static void
+set_conv (PlWorker   *w,
+          PlConvNet  *net,
+          guint64     seed,
+          const char *path)
+{
+  guint n_conv = pl_conv_net_n_param_layers (net) - net->head->n_layers;
+  PlSnapshot *d;
+
+  g_clear_pointer (&w->model, pl_mlp_free);
+  g_clear_pointer (&w->initial, pl_mlp_free);
+  g_clear_pointer (&w->preview_masks, g_free);
+  g_clear_pointer (&w->preview_neuron_masks, g_free);
+  _pl_worker_conv_clear (w);
+  w->conv = net;
+  w->conv_initial = pl_conv_net_copy (net);
+  w->shown = NULL;
+
+  /* a draft with the network's layers, none of the old model's views */
+  d = _pl_snapshot_copy_resized (w->draft, 0);
+  pl_snapshot_unref (w->draft);
+  w->draft = _pl_snapshot_copy_resized (d, n_conv + net->head->n_layers);
+  pl_snapshot_unref (d);
+  d = w->draft;
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+      PlConvStageView *st = &d->stages[i];
+      gint p = param_index (net, i);
+
+      *st = (PlConvStageView) { l->kind, l->c_in, l->h_in, l->w_in, l->c_out, l->h_out, l->w_out,
+                                l->k, l->pad, p, NULL, NULL };
+      if (p >= 0)
+        {
+          d->layers[p].n_in = l->c_in * l->k * l->k;
+          d->layers[p].n_out = l->c_out;
+        }
+    }
+  d->n_stages = net->n_layers;
+  for (guint i = 0; i < net->head->n_layers; i++)
+    {
+      d->layers[n_conv + i].n_in = net->head->layers[i].n_in;
+      d->layers[n_conv + i].n_out = net->head->layers[i].n_out;
+    }
+  g_free (d->arch);
+  d->arch = pl_conv_net_arch (net);
+  d->activation = net->activation;
+  d->model_seed = seed;
+  g_free (d->model_path);
+  d->model_path = g_strdup (path);
+  d->feature_index = 0;
+  _pl_worker_reset_model_state (w);
+  _pl_worker_touch (w, DIRTY_FEATURES);
+  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+}
+
+static gboolean
+check_conv_fits (PlWorker         *w,
+                 const PlConvNet  *net,
+                 const char       *path,
+                 GError          **error)
+{
+  g_autofree char *arch = NULL;
+
+  if (w->data == NULL || _pl_worker_conv_fits (net, w->data))
+    return TRUE;
+  arch = pl_conv_net_arch (net);
+  if (w->data->image_width > 0)
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                 _("%s%s%sthe network %s does not fit “%s”, which has %u×%u images of %u classes"),
+                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
+                 arch, w->data->name, w->data->image_width, w->data->image_height,
+                 w->data->n_classes);
+  else
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                 _("%s%s%sthe network %s does not fit “%s”, which has %u features and %u classes"),
+                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
+                 arch, w->data->name, w->data->n_features, w->data->n_classes);
+  return FALSE;
+}
+
+static void
+do_new_conv (PlWorker  *w,
+             PlCommand *cmd)
+{
+  GError *error = NULL;
+  PlConvNet *net = pl_conv_net_new_from_arch (cmd->text, cmd->activation, &error);
+
+  if (net != NULL && !check_conv_fits (w, net, NULL, &error))
+    g_clear_pointer (&net, pl_conv_net_free);
+  if (net != NULL)
+    {
+      pl_conv_net_init (net, cmd->seed);
+      set_conv (w, net, cmd->seed, NULL);
+      _pl_worker_publish (w);
+    }
+  _pl_worker_finish (w, cmd, error);
+}
+
+static void
+do_load_conv (PlWorker  *w,
+              PlCommand *cmd)
+{
+  GError *error = NULL;
+  PlConvNet *net;
+
+  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
+  _pl_worker_publish (w);
+  net = pl_conv_net_load (cmd->text, &error);
+  if (net != NULL && !check_conv_fits (w, net, cmd->text, &error))
+    g_clear_pointer (&net, pl_conv_net_free);
+  if (net != NULL)
+    set_conv (w, net, 0, cmd->text);
+  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, error);
+}
+
+static void
+do_save_conv (PlWorker  *w,
+              PlCommand *cmd)
+{
+  GError *error = NULL;
+
+  if (pl_conv_net_save (w->conv, cmd->text, &error))
+    {
+      g_free (w->draft->model_path);
+      w->draft->model_path = g_strdup (cmd->text);
+      w->changed |= PL_SNAPSHOT_CHANGED_STATE;
+      _pl_worker_publish (w);
+    }
+  _pl_worker_finish (w, cmd, error);
+}
+
+/* ───────────────────────────── scores ───────────────────────────── */
+
+/* How the strategy prunes the net: FALSE with the error for what is not defined on one. */
+static gboolean
+conv_pruner_kind (const PlStrategy   *strategy,
+                  PlConvPruneMode    *mode,
+                  PlConvFilterScore  *filter,
+                  PlConvChannelScore *channel,
+                  GError            **error)
+{
+  PlScoreKind kind = strategy->score;
+  const PlScoreInfo *info = pl_score_info (kind);
+
+  *filter = PL_CONV_FILTER_L1;
+  *channel = PL_CONV_CHANNEL_APOZ;
+  if (strategy->invert || strategy->exclude_output || strategy->nm_m > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("inverted scores, a kept output layer and N:M do not prune a convolutional network"));
+      return FALSE;
+    }
+  if (info->per_neuron)
+    {
+      if (kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2)
+        {
+          *mode = PL_CONV_PRUNE_FILTERS;
+          *filter = kind == PL_SCORE_NEURON_L2 ? PL_CONV_FILTER_L2 : PL_CONV_FILTER_L1;
+          return TRUE;
+        }
+      if (kind == PL_SCORE_APOZ || kind == PL_SCORE_ACTIVATION || kind == PL_SCORE_NEURON_TAYLOR)
+        {
+          *mode = PL_CONV_PRUNE_CHANNELS;
+          *channel = kind == PL_SCORE_APOZ ? PL_CONV_CHANNEL_APOZ
+                     : kind == PL_SCORE_ACTIVATION ? PL_CONV_CHANNEL_ACTIVATION
+                     : PL_CONV_CHANNEL_TAYLOR;
+          return TRUE;
+        }
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("the score “%s” does not prune a convolutional network’s filters: take neuron-l1, neuron-l2, apoz, activation or neuron-taylor"),
+                   info->name);
+      return FALSE;
+    }
+  if (!pl_conv_weight_score_supported (kind))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("the score “%s” is not defined for a convolutional network: take magnitude, random, gradient, taylor, fisher, lamp or snip"),
+                   info->name);
+      return FALSE;
+    }
+  if (strategy->scope != PL_SCOPE_GLOBAL && strategy->scope != PL_SCOPE_LAYER)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("a convolutional network’s weights are pruned with the global or the per-layer scope"));
+      return FALSE;
+    }
+  *mode = PL_CONV_PRUNE_WEIGHTS;
+  return TRUE;
+}
+
+/* Calibration samples of the channel scores: the strategy's batches of the training split,
+ * as the dense network's scores take them. */
+static guint
+n_calib (const PlWorker *w)
+{
+  const PlScoreOptions *o = &w->draft->strategy.score_options;
+
+  return MIN (o->n_batches * o->batch_size, w->data->train->n);
+}
+
+static gboolean
+ensure_conv_scores (PlWorker  *w,
+                    GError   **error)
+{
+  PlConvNet *net = w->conv;
+  PlSnapshot *d = w->draft;
+  PlConvPruneMode mode;
+  PlConvFilterScore filter;
+  PlConvChannelScore channel;
+  const PlScoreInfo *info = pl_score_info (d->strategy.score);
+  g_autofree float *scores = NULL;
+  double lo = INFINITY, hi = -INFINITY;
+  int blas;
+  gboolean ok = TRUE;
+
+  if (w->conv_scores != NULL && !(w->dirty & DIRTY_SCORES))
+    return TRUE;
+  if (!conv_pruner_kind (&d->strategy, &mode, &filter, &channel, error))
+    return FALSE;
+  if ((info->needs_data || mode == PL_CONV_PRUNE_CHANNELS) && w->data == NULL)
+    {
+      g_set_error (error, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA,
+                   _("the score “%s” needs data: load a dataset first"), info->name);
+      return FALSE;
+    }
+
+  blas = _pl_worker_blas_begin (w);
+  if (mode == PL_CONV_PRUNE_WEIGHTS)
+    {
+      scores = g_new (float, MAX (pl_conv_net_n_weights (net), 1));
+      ok = pl_conv_weight_scores (net, d->strategy.score, w->data != NULL ? w->data->train : NULL,
+                                  &d->strategy.score_options, scores, error);
+    }
+  else
+    {
+      gsize f = 0;
+
+      scores = g_new (float, MAX (net->n_filters, 1));
+      for (guint i = 0; i < net->n_layers && ok; i++)
+        {
+          const PlConvLayer *l = &net->layers[i];
+          g_autofree double *s = NULL;
+
+          if (l->kind != PL_CONV_LAYER_CONV)
+            continue;
+          s = g_new (double, l->c_out);
+          if (mode == PL_CONV_PRUNE_FILTERS)
+            pl_conv_filter_norms (net, i, filter == PL_CONV_FILTER_L2, s);
+          else
+            ok = pl_conv_channel_scores (net, i, channel, w->data->train, n_calib (w), s, error);
+          for (guint c = 0; c < l->c_out && ok; c++)
+            scores[f++] = (float) s[c];
+        }
+    }
+  _pl_worker_blas_end (blas);
+  if (!ok)
+    return FALSE;
+
+  g_free (w->conv_scores);
+  w->conv_scores = g_steal_pointer (&scores);
+  w->conv_structured = mode != PL_CONV_PRUNE_WEIGHTS;
+  w->scores_time = g_get_monotonic_time ();
+  w->dirty &= ~DIRTY_SCORES;
+
+  /* into the draft's layers, and the range of the candidates' (kept weights', live filters')
+   * scores: what a threshold slider spans */
+  _pl_worker_clear_score_bytes (w);
+  {
+    gsize off = 0, foff = 0;
+    guint p = 0;
+
+    for (guint i = 0; i < net->n_layers; i++)
+      {
+        const PlConvLayer *l = &net->layers[i];
+        gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+
+        if (l->kind != PL_CONV_LAYER_CONV)
+          continue;
+        if (w->conv_structured)
+          {
+            d->layers[p].scores = g_bytes_new (w->conv_scores + foff, sizeof (float) * l->c_out);
+            for (guint c = 0; c < l->c_out; c++)
+              if (l->filter_mask[c] != 0.0f && isfinite (w->conv_scores[foff + c]))
+                {
+                  lo = MIN (lo, w->conv_scores[foff + c]);
+                  hi = MAX (hi, w->conv_scores[foff + c]);
+                }
+            foff += l->c_out;
+          }
+        else
+          {
+            d->layers[p].scores = g_bytes_new (w->conv_scores + off, sizeof (float) * nw);
+            for (gsize k = 0; k < nw; k++)
+              if (l->w_mask[k] != 0.0f && isfinite (w->conv_scores[off + k]))
+                {
+                  lo = MIN (lo, w->conv_scores[off + k]);
+                  hi = MAX (hi, w->conv_scores[off + k]);
+                }
+            off += nw;
+          }
+        p++;
+      }
+    for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++, p++)
+      {
+        const PlLayer *l = &net->head->layers[i];
+        gsize nw = (gsize) l->n_out * l->n_in;
+
+        d->layers[p].scores = g_bytes_new (w->conv_scores + off, sizeof (float) * nw);
+        for (gsize k = 0; k < nw; k++)
+          if (l->w_mask[k] != 0.0f && isfinite (w->conv_scores[off + k]))
+            {
+              lo = MIN (lo, w->conv_scores[off + k]);
+              hi = MAX (hi, w->conv_scores[off + k]);
+            }
+        off += nw;
+      }
+  }
+  d->score_min = isfinite (lo) ? lo : 0.0;
+  d->score_max = isfinite (hi) ? hi : 0.0;
+  w->changed |= PL_SNAPSHOT_CHANGED_SCORES;
+  return TRUE;
+}
+
+static void
+scores_or_none (PlWorker *w)
+{
+  g_autoptr(GError) ignored = NULL;
+
+  /* a strategy that cannot score this network shows no scores; a preview says why */
+  if (!ensure_conv_scores (w, &ignored))
+    {
+      g_clear_pointer (&w->conv_scores, g_free);
+      _pl_worker_clear_score_bytes (w);
+      w->dirty &= ~DIRTY_SCORES;
+      w->changed |= PL_SNAPSHOT_CHANGED_SCORES;
+    }
+}
+
+/* ───────────────────────────── the draft ───────────────────────────── */
+
+static void
+set_bytes (GBytes     **slot,
+           const void  *data,
+           gsize        size)
+{
+  GBytes *b = _pl_worker_bytes_update (*slot, data, size);
+
+  g_clear_pointer (slot, pl_bytes_unref);
+  *slot = b;
+}
+
+/* The maps of every stage for the feature image through @net into maps (or preview_maps). */
+static void
+compute_maps (PlWorker        *w,
+              const PlConvNet *net,
+              gboolean         preview)
+{
+  PlSnapshot *d = w->draft;
+  g_autoptr(PlConvWork) work = NULL;
+  const float *x;
+  guint idx;
+  int blas;
+
+  for (guint i = 0; i < d->n_stages; i++)
+    g_clear_pointer (preview ? &d->stages[i].preview_maps : &d->stages[i].maps, pl_bytes_unref);
+  if (!preview)
+    g_clear_pointer (&d->feature_input, pl_bytes_unref);
+  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+  if (net == NULL || w->eval == NULL || w->eval->n == 0 || !_pl_worker_conv_fits (net, w->data))
+    return;
+
+  idx = d->feature_index % w->eval->n;
+  x = w->eval->x + (gsize) idx * w->eval->n_features;
+  if (!preview)
+    {
+      d->feature_label = w->eval->y[idx];
+      d->feature_input = g_bytes_new (x, sizeof (float) * w->eval->n_features);
+    }
+  blas = _pl_worker_blas_begin (w);
+  work = pl_conv_work_new (net, 1);
+  pl_conv_forward (net, work, x, 1);
+  _pl_worker_blas_end (blas);
+  for (guint i = 0; i < net->n_layers && i < d->n_stages; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+      GBytes *b = g_bytes_new (pl_conv_work_activation (work, i),
+                               sizeof (float) * l->c_out * l->h_out * l->w_out);
+
+      if (preview)
+        d->stages[i].preview_maps = b;
+      else
+        d->stages[i].maps = b;
+    }
+}
+
+static void
+compute_conv_eval (PlWorker *w)
+{
+  g_autoptr(PlEvaluation) ev = NULL;
+  PlSnapshot *d = w->draft;
+  int blas;
+
+  w->dirty &= ~DIRTY_EVAL;
+  d->eval.valid = FALSE;
+  g_clear_pointer (&d->eval.class_accuracy, pl_bytes_unref);
+  g_clear_pointer (&d->eval.confusion, pl_bytes_unref);
+  w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
+  if (w->eval == NULL || w->eval->n == 0 || !_pl_worker_conv_fits (w->conv, w->data))
+    return;
+
+  blas = _pl_worker_blas_begin (w);
+  ev = pl_conv_evaluate (w->conv, w->eval, NULL);
+  _pl_worker_blas_end (blas);
+  if (ev == NULL)
+    return;
+  d->eval.valid = TRUE;
+  d->eval.n = ev->n;
+  d->eval.n_classes = ev->n_classes;
+  d->eval.loss = ev->loss;
+  d->eval.accuracy = ev->accuracy;
+  d->eval.class_accuracy = g_bytes_new (ev->class_accuracy, sizeof (double) * ev->n_classes);
+  d->eval.confusion = g_bytes_new (ev->confusion, sizeof (guint32) * ev->n_classes * ev->n_classes);
+}
+
+void
+_pl_worker_conv_refresh (PlWorker *w,
+                         gint64    now,
+                         gboolean  dragging)
+{
+  PlConvNet *net = w->conv;
+  PlSnapshot *d = w->draft;
+
+  if (w->dirty & (DIRTY_WEIGHTS | DIRTY_MASKS))
+    {
+      guint p = 0;
+
+      for (guint i = 0; i < net->n_layers; i++)
+        {
+          const PlConvLayer *l = &net->layers[i];
+          gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+
+          if (l->kind != PL_CONV_LAYER_CONV)
+            continue;
+          if (w->dirty & DIRTY_WEIGHTS)
+            {
+              set_bytes (&d->layers[p].weights, l->w, sizeof (float) * nw);
+              set_bytes (&d->layers[p].biases, l->b, sizeof (float) * l->c_out);
+            }
+          if (w->dirty & DIRTY_MASKS)
+            {
+              set_bytes (&d->layers[p].masks, l->w_mask, sizeof (float) * nw);
+              set_bytes (&d->layers[p].neuron_masks, l->filter_mask, sizeof (float) * l->c_out);
+            }
+          p++;
+        }
+      for (guint i = 0; i < net->head->n_layers; i++, p++)
+        {
+          const PlLayer *l = &net->head->layers[i];
+          gsize nw = (gsize) l->n_out * l->n_in;
+
+          if (w->dirty & DIRTY_WEIGHTS)
+            {
+              set_bytes (&d->layers[p].weights, l->w, sizeof (float) * nw);
+              set_bytes (&d->layers[p].biases, l->b, sizeof (float) * l->n_out);
+            }
+          if (w->dirty & DIRTY_MASKS)
+            {
+              set_bytes (&d->layers[p].masks, l->w_mask, sizeof (float) * nw);
+              set_bytes (&d->layers[p].neuron_masks, l->neuron_mask, sizeof (float) * l->n_out);
+            }
+        }
+      w->changed |= (w->dirty & DIRTY_WEIGHTS ? PL_SNAPSHOT_CHANGED_WEIGHTS : 0)
+                    | (w->dirty & DIRTY_MASKS ? PL_SNAPSHOT_CHANGED_MASKS : 0);
+      w->dirty &= ~(DIRTY_WEIGHTS | DIRTY_MASKS);
+    }
+  if (w->dirty & DIRTY_FEATURES)
+    {
+      compute_maps (w, net, FALSE);
+      w->dirty &= ~DIRTY_FEATURES;
+    }
+  if ((w->dirty & DIRTY_METRICS) && _pl_worker_due (w, &w->metrics_time, METRICS_USEC, now))
+    {
+      pl_metrics_compute_conv (&d->metrics, net, w->conv_dense);
+      w->dirty &= ~DIRTY_METRICS;
+    }
+  w->dirty &= ~(DIRTY_GRID | DIRTY_PGRID);   /* no decision grid over images */
+  if ((w->dirty & DIRTY_EVAL) && !dragging && _pl_worker_due (w, &w->eval_time, EVAL_USEC, now))
+    compute_conv_eval (w);
+  if ((w->dirty & DIRTY_SCORES) && !dragging && (!w->running || now - w->scores_time >= SCORES_USEC))
+    scores_or_none (w);
+}
+
+/* ───────────────────────────── previews ───────────────────────────── */
+
+/* The target sparsity that score threshold @t gives: every weight (filter) pruned already and
+ * every candidate scoring at most @t, of all of them. */
+static double
+threshold_sparsity (const PlWorker *w,
+                    double          t)
+{
+  const PlConvNet *net = w->conv;
+  gsize pruned = 0, n = 0, off = 0, foff = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+      gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      if (w->conv_structured)
+        {
+          for (guint c = 0; c < l->c_out; c++)
+            pruned += l->filter_mask[c] == 0.0f || w->conv_scores[foff + c] <= t;
+          n += l->c_out;
+          foff += l->c_out;
+        }
+      else
+        {
+          for (gsize k = 0; k < nw; k++)
+            pruned += l->w_mask[k] == 0.0f || w->conv_scores[off + k] <= t;
+          n += nw;
+          off += nw;
+        }
+    }
+  for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++)
+    {
+      const PlLayer *l = &net->head->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+
+      for (gsize k = 0; k < nw; k++)
+        pruned += l->w_mask[k] == 0.0f || w->conv_scores[off + k] <= t;
+      n += nw;
+      off += nw;
+    }
+  return n > 0 ? (double) pruned / n : 0.0;
+}
+
+/* While training the weights move at every step: the incremental preview is rebuilt on them
+ * once it is PREVIEW_REFRESH_USEC old, but not in the middle of a drag unless it is
+ * PREVIEW_MAX_AGE_USEC old (as the dense network's, pl-engine-run.c). */
+static gboolean
+conv_preview_current (PlWorker *w,
+                      gboolean  in_run)
+{
+  gint64 age = g_get_monotonic_time () - w->conv_preview_built;
+
+  if (w->conv_preview == NULL)
+    return FALSE;
+  if (!w->conv_preview_stale)
+    return TRUE;
+  if (!in_run)
+    return FALSE;
+  return age < PREVIEW_REFRESH_USEC
+         || (w->request_gap <= DRAG_GAP_USEC && age < PREVIEW_MAX_AGE_USEC);
+}
+
+/* The preview at w->preview_value on the current network; on failure the preview is off. */
+static gboolean
+run_conv_preview (PlWorker  *w,
+                  gboolean   in_run,
+                  GError   **error)
+{
+  PlConvNet *net = w->conv;
+  PlSnapshot *d = w->draft;
+  PlPreviewResult r;
+  PlConvPruneMode mode;
+  PlConvFilterScore filter;
+  PlConvChannelScore channel;
+  double target;
+  gint64 t0 = g_get_monotonic_time (), t1, t2;
+  int blas;
+  guint p = 0;
+
+  if (w->data == NULL || w->eval == NULL || w->eval->n == 0)
+    {
+      g_set_error (error, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset first"));
+      goto fail;
+    }
+  if (!_pl_worker_conv_fits (net, w->data))
+    {
+      g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
+                   _("the model does not fit the data “%s”"), w->data->name);
+      goto fail;
+    }
+  if (!conv_pruner_kind (&d->strategy, &mode, &filter, &channel, error))
+    goto fail;
+  if (!(in_run && conv_preview_current (w, in_run) && w->conv_scores != NULL))
+    {
+      if (in_run || w->conv_preview_stale)
+        _pl_worker_touch (w, DIRTY_SCORES);   /* of the weights now, as the preview will be */
+      if (!ensure_conv_scores (w, error))
+        goto fail;
+    }
+  target = w->preview_by_threshold ? threshold_sparsity (w, w->preview_value)
+                                   : CLAMP (w->preview_value, 0.0, 1.0);
+
+  blas = _pl_worker_blas_begin (w);
+  if (mode == PL_CONV_PRUNE_WEIGHTS && d->strategy.scope == PL_SCOPE_GLOBAL)
+    {
+      PlConvPreviewResult cr;
+      PlConvNet *shown;
+      double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+      guint n_layers = MIN (pl_conv_net_n_param_layers (net), PL_MLP_MAX_LAYERS);
+
+      if (!conv_preview_current (w, in_run))
+        {
+          g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
+          w->conv_preview = pl_conv_preview_new (net, w->conv_scores, d->strategy.allow_empty,
+                                                 w->eval, w->threads, error);
+          if (w->conv_preview == NULL)
+            {
+              _pl_worker_blas_end (blas);
+              goto fail;
+            }
+          w->conv_preview_built = g_get_monotonic_time ();
+          w->conv_preview_stale = FALSE;
+          w->conv_preview_step = w->grad_norms->len;
+        }
+      t1 = g_get_monotonic_time ();
+      if (!pl_conv_preview_run (w->conv_preview, target, NULL, &cr, error))
+        {
+          _pl_worker_blas_end (blas);
+          goto fail;
+        }
+      t2 = g_get_monotonic_time ();
+      /* the previewed network: the preview's weights with its masks */
+      shown = pl_conv_net_copy (net);
+      pl_conv_preview_get_masks (w->conv_preview, shown->masks, shown->head->masks);
+      pl_conv_net_apply_masks (shown);
+      g_clear_pointer (&w->conv_shown, pl_conv_net_free);
+      w->conv_shown = shown;
+      memset (&r, 0, sizeof r);
+      r.weights = cr.weights;
+      r.pruned = cr.pruned;
+      r.sparsity = cr.sparsity;
+      pl_conv_net_layer_sparsity (shown, layers);
+      for (guint i = 0; i < n_layers; i++)
+        r.layer_sparsity[i] = layers[i];
+      r.neurons = (guint) shown->n_filters;
+      for (gsize f = 0; f < shown->n_filters; f++)
+        r.dead_neurons += shown->filter_masks[f] == 0.0f;
+      r.full_recompute = cr.conv_recomputed;
+      r.n = cr.n;
+      r.n_correct = cr.n_correct;
+      r.accuracy = cr.accuracy;
+      r.loss = cr.loss;
+      d->preview_steps_behind = w->grad_norms->len - w->conv_preview_step;
+    }
+  else
+    {
+      /* per-layer weights, or filters: a pruned copy, evaluated */
+      PlConvPruner pruner = { net, mode, w->conv_structured ? NULL : w->conv_scores,
+                              d->strategy.scope == PL_SCOPE_GLOBAL, d->strategy.allow_empty,
+                              filter, channel, w->data->train, n_calib (w), w->eval };
+      PlConvNet *shown;
+
+      t1 = g_get_monotonic_time ();
+      shown = pl_conv_pruner_apply (&pruner, target, error);
+      if (shown == NULL || !pl_conv_sweep_measure (shown, w->eval, target, &r, error))
+        {
+          pl_conv_net_free (shown);
+          _pl_worker_blas_end (blas);
+          goto fail;
+        }
+      t2 = g_get_monotonic_time ();
+      g_clear_pointer (&w->conv_shown, pl_conv_net_free);
+      w->conv_shown = shown;
+      d->preview_steps_behind = 0;
+    }
+  _pl_worker_blas_end (blas);
+  r.value = w->preview_value;
+  r.threshold = w->preview_by_threshold ? w->preview_value : NAN;
+
+  d->previews_computed++;
+  d->has_preview = TRUE;
+  d->preview_by_threshold = w->preview_by_threshold;
+  d->preview_subsample = FALSE;
+  d->preview = r;
+  for (guint i = 0; i < w->conv_shown->n_layers; i++)
+    {
+      const PlConvLayer *l = &w->conv_shown->layers[i];
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      set_bytes (&d->layers[p].preview_masks, l->w_mask,
+                 sizeof (float) * l->c_out * l->c_in * l->k * l->k);
+      set_bytes (&d->layers[p].preview_neuron_masks, l->filter_mask, sizeof (float) * l->c_out);
+      p++;
+    }
+  for (guint i = 0; i < w->conv_shown->head->n_layers; i++, p++)
+    {
+      const PlLayer *l = &w->conv_shown->head->layers[i];
+
+      set_bytes (&d->layers[p].preview_masks, l->w_mask, sizeof (float) * l->n_out * l->n_in);
+      set_bytes (&d->layers[p].preview_neuron_masks, l->neuron_mask, sizeof (float) * l->n_out);
+    }
+  pl_metrics_compute_conv (&d->preview_metrics, w->conv_shown, net);
+  compute_maps (w, w->conv_shown, TRUE);
+  w->changed |= PL_SNAPSHOT_CHANGED_PREVIEW;
+  d->preview_timing.rebuild = t1 - t0;
+  d->preview_timing.run = t2 - t1;
+  d->preview_timing.masks = g_get_monotonic_time () - t2;
+  return TRUE;
+
+fail:
+  _pl_worker_clear_preview (w);
+  drop_conv_preview (w);
+  return FALSE;
+}
+
+static void
+do_conv_preview (PlWorker  *w,
+                 PlCommand *cmd)
+{
+  GError *error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  _pl_worker_take_request (w, cmd);
+  if (!run_conv_preview (w, w->training, &error))
+    _pl_worker_post_error (w, error);
+  _pl_worker_publish (w);
+  /* a continuous drag must not starve a training: the next preview waits until it has had
+   * RUN_SHARE of the time (pl-engine-run.c) */
+  if (w->running)
+    {
+      gint64 now = g_get_monotonic_time ();
+
+      w->run_until = now + (gint64) ((now - t0) * RUN_SHARE / (1.0 - RUN_SHARE));
+    }
+}
+
+static void
+clear_conv_preview (PlWorker *w)
+{
+  _pl_worker_clear_preview (w);
+  g_clear_pointer (&w->conv_shown, pl_conv_net_free);
+  for (guint i = 0; i < w->draft->n_stages; i++)
+    g_clear_pointer (&w->draft->stages[i].preview_maps, pl_bytes_unref);
+  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+}
+
+gboolean
+_pl_worker_conv_idle (PlWorker *w)
+{
+  g_autoptr(GError) error = NULL;
+  PlConvPruneMode mode;
+  PlConvFilterScore filter;
+  PlConvChannelScore channel;
+  int blas;
+
+  if (w->data == NULL || w->eval == NULL || w->eval->n == 0 || !_pl_worker_conv_fits (w->conv, w->data))
+    return FALSE;
+  /* a preview shown on a network that changed is done again */
+  if (w->draft->has_preview && w->conv_preview_stale && w->conv_shown != NULL)
+    {
+      GError *perror = NULL;
+
+      if (!run_conv_preview (w, FALSE, &perror))
+        _pl_worker_post_error (w, perror);
+      _pl_worker_publish (w);
+      return TRUE;
+    }
+  /* the incremental preview made ahead of the first drag */
+  if ((w->conv_preview != NULL && !w->conv_preview_stale)
+      || !conv_pruner_kind (&w->draft->strategy, &mode, &filter, &channel, NULL)
+      || mode != PL_CONV_PRUNE_WEIGHTS || w->draft->strategy.scope != PL_SCOPE_GLOBAL)
+    return FALSE;
+  if (!ensure_conv_scores (w, &error))
+    {
+      w->conv_preview_stale = FALSE;   /* not again until something changes */
+      return FALSE;
+    }
+  g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
+  blas = _pl_worker_blas_begin (w);
+  w->conv_preview = pl_conv_preview_new (w->conv, w->conv_scores, w->draft->strategy.allow_empty,
+                                         w->eval, w->threads, NULL);
+  _pl_worker_blas_end (blas);
+  w->conv_preview_built = g_get_monotonic_time ();
+  w->conv_preview_stale = FALSE;
+  w->conv_preview_step = w->grad_norms->len;
+  if (w->changed != 0)
+    _pl_worker_publish (w);
+  return TRUE;
+}
+
+/* ───────────────────────────── commands ───────────────────────────── */
+
+static void
+do_set_conv_strategy (PlWorker  *w,
+                      PlCommand *cmd)
+{
+  w->draft->strategy = cmd->strategy;
+  clear_conv_preview (w);
+  drop_conv_preview (w);
+  _pl_worker_touch (w, DIRTY_SCORES | DIRTY_PREVIEW);
+  scores_or_none (w);   /* now, also while training: the histogram shows them */
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, NULL);
+}
+
+static void
+model_changed (PlWorker *w)
+{
+  clear_conv_preview (w);
+  drop_conv_preview (w);
+  _pl_worker_touch (w, DIRTY_MODEL | DIRTY_FEATURES);
+}
+
+static void
+do_conv_apply_prune (PlWorker  *w,
+                     PlCommand *cmd)
+{
+  PlConvNet *net = w->conv, *shown = w->conv_shown;
+
+  if (!w->draft->has_preview || shown == NULL)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW,
+                       _("nothing to prune with: preview a threshold or sparsity first"));
+      return;
+    }
+  _pl_worker_push_undo (w);
+  g_clear_pointer (&w->conv_dense, pl_conv_net_free);
+  w->conv_dense = pl_conv_net_copy (net);
+  /* exactly the masks the preview shows */
+  memcpy (net->masks, shown->masks, sizeof (float) * net->n_params);
+  memcpy (net->filter_masks, shown->filter_masks, sizeof (float) * net->n_filters);
+  memcpy (net->head->masks, shown->head->masks, sizeof (float) * net->head->n_params);
+  memcpy (net->head->neuron_masks, shown->head->neuron_masks, sizeof (float) * net->head->n_neurons);
+  pl_conv_net_apply_masks (net);
+  model_changed (w);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, NULL);
+}
+
+static void
+do_conv_undo (PlWorker  *w,
+              PlCommand *cmd)
+{
+  UndoEntry *e;
+
+  if (w->undo->len == 0)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NOTHING_TO_UNDO, _("there is nothing to undo"));
+      return;
+    }
+  e = g_ptr_array_steal_index (w->undo, w->undo->len - 1);
+  if (e->conv != NULL)
+    {
+      pl_conv_net_free (w->conv);
+      w->conv = g_steal_pointer (&e->conv);
+    }
+  _pl_undo_entry_free (e);
+  if (pl_conv_net_n_pruned (w->conv) == 0)
+    g_clear_pointer (&w->conv_dense, pl_conv_net_free);
+  model_changed (w);
+  w->changed |= PL_SNAPSHOT_CHANGED_STATE;
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, NULL);
+}
+
+static void
+do_conv_rewind (PlWorker  *w,
+                PlCommand *cmd)
+{
+  _pl_worker_push_undo (w);
+  memcpy (w->conv->params, w->conv_initial->params, sizeof (float) * w->conv->n_params);
+  memcpy (w->conv->head->params, w->conv_initial->head->params,
+          sizeof (float) * w->conv->head->n_params);
+  pl_conv_net_apply_masks (w->conv);
+  model_changed (w);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, NULL);
+}
+
+static void
+do_conv_feature_image (PlWorker  *w,
+                       PlCommand *cmd)
+{
+  w->draft->feature_index = w->eval != NULL && w->eval->n > 0 ? cmd->image % w->eval->n : 0;
+  _pl_worker_touch (w, DIRTY_FEATURES);
+  if (w->draft->has_preview && w->conv_shown != NULL)
+    compute_maps (w, w->conv_shown, TRUE);
+  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, NULL);
+}
+
+static void
+do_conv_train (PlWorker  *w,
+               PlCommand *cmd)
+{
+  g_autoptr(PlConvTrainer) trainer = NULL;
+  GError *error = NULL;
+  PlTrainConfig config;
+  gboolean fine_tune = cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
+  gboolean want_preview;
+
+  if (w->data == NULL)
+    {
+      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset before training"));
+      return;
+    }
+  if (fine_tune)
+    {
+      config = w->config;
+      config.epochs = cmd->epochs;
+      config.lr = cmd->lr;
+    }
+  else
+    {
+      config = cmd->config;
+      w->config = config;
+    }
+
+  _pl_worker_push_undo (w);
+  trainer = pl_conv_trainer_new (w->conv, &config);
+  w->cancellable = cmd->cancellable;
+  w->running = w->training = TRUE;
+  w->draft->training.fine_tune = fine_tune;
+  w->draft->training.epoch = 0;
+  w->draft->training.epochs = config.epochs;
+  w->draft->training.step = 0;
+  w->draft->training.steps_total = 0;
+  w->batch_size = config.batch_size;
+  w->run_started = g_get_monotonic_time ();
+  w->draft->training.samples_per_second = 0.0;
+  w->run_until = 0;
+  _pl_worker_set_state (w, PL_ENGINE_STATE_TRAINING, cmd->kind, 0.0);
+  w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
+  _pl_worker_publish (w);
+
+  if (!pl_conv_trainer_run (trainer, w->data->train, w->data->val, _pl_worker_on_train_progress, w,
+                            cmd->cancellable, &error)
+      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_clear_error (&error);   /* stopped: what finished is kept */
+
+  w->running = w->training = FALSE;
+  w->cancellable = NULL;
+  _pl_worker_touch (w, DIRTY_MODEL | DIRTY_HISTORY | DIRTY_FEATURES);
+  want_preview = w->draft->has_preview;
+  if (w->held_preview != NULL)
+    {
+      PlCommand *held = g_steal_pointer (&w->held_preview);
+
+      _pl_worker_take_request (w, held);
+      _pl_command_free (held);
+      want_preview = TRUE;
+    }
+  /* a preview that was shown is redone on the final weights, exactly */
+  w->conv_preview_stale = TRUE;
+  if (want_preview)
+    {
+      GError *perror = NULL;
+
+      if (!run_conv_preview (w, FALSE, &perror))
+        _pl_worker_post_error (w, perror);
+    }
+  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
+  _pl_worker_publish (w);
+  _pl_worker_finish (w, cmd, error);
+}
+
+static void
+not_for_conv (PlWorker  *w,
+              PlCommand *cmd)
+{
+  _pl_worker_fail (w, cmd, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("“%s” is not available for a convolutional network; it works on dense networks"),
+                   pl_engine_command_title (cmd->kind));
+}
+
+gboolean
+_pl_worker_conv_handle (PlWorker  *w,
+                        PlCommand *cmd)
+{
+  /* a conv net in place of whatever the model is */
+  if (cmd->kind == PL_ENGINE_COMMAND_NEW_MODEL && cmd->text != NULL && pl_conv_arch_is_conv (cmd->text))
+    {
+      do_new_conv (w, cmd);
+      return TRUE;
+    }
+  if (cmd->kind == PL_ENGINE_COMMAND_LOAD_MODEL && pl_conv_file_is_conv (cmd->text))
+    {
+      do_load_conv (w, cmd);
+      return TRUE;
+    }
+  if (w->conv == NULL)
+    return FALSE;
+
+  switch (cmd->kind)
+    {
+    case PL_ENGINE_COMMAND_SAVE_MODEL:
+      do_save_conv (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_TRAIN:
+    case PL_ENGINE_COMMAND_FINE_TUNE:
+      do_conv_train (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_SET_STRATEGY:
+      do_set_conv_strategy (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_PREVIEW:
+      do_conv_preview (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_CLEAR_PREVIEW:
+      clear_conv_preview (w);
+      _pl_worker_publish (w);
+      _pl_worker_finish (w, cmd, NULL);
+      return TRUE;
+    case PL_ENGINE_COMMAND_APPLY_PRUNE:
+      do_conv_apply_prune (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_UNDO:
+      do_conv_undo (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_REWIND:
+      do_conv_rewind (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
+      do_conv_feature_image (w, cmd);
+      return TRUE;
+    case PL_ENGINE_COMMAND_SAVE_SESSION:
+    case PL_ENGINE_COMMAND_PRUNE_OBS:
+    case PL_ENGINE_COMMAND_MEASURE_SPARSE:
+    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
+      not_for_conv (w, cmd);
+      return TRUE;
+    default:
+      /* data, sessions loaded, sweeps, procedures, reproduce: their own files */
+      return FALSE;
+    }
+}
+
+gboolean
+_pl_worker_conv_pruner (PlWorker         *w,
+                        const PlStrategy *strategy,
+                        PlConvPruner     *pruner,
+                        float           **scores,
+                        GError          **error)
+{
+  PlConvPruneMode mode;
+  PlConvFilterScore filter;
+  PlConvChannelScore channel;
+  const PlScoreOptions *o = &strategy->score_options;
+  int blas;
+  gboolean ok = TRUE;
+
+  *scores = NULL;
+  if (!conv_pruner_kind (strategy, &mode, &filter, &channel, error))
+    return FALSE;
+  *pruner = (PlConvPruner) { w->conv, mode, NULL, strategy->scope == PL_SCOPE_GLOBAL,
+                             strategy->allow_empty, filter, channel, w->data->train,
+                             MIN (o->n_batches * o->batch_size, w->data->train->n), w->eval };
+  if (mode != PL_CONV_PRUNE_WEIGHTS)
+    return TRUE;
+  *scores = g_new (float, MAX (pl_conv_net_n_weights (w->conv), 1));
+  blas = _pl_worker_blas_begin (w);
+  ok = pl_conv_weight_scores (w->conv, strategy->score, w->data->train, o, *scores, error);
+  _pl_worker_blas_end (blas);
+  if (!ok)
+    {
+      g_clear_pointer (scores, g_free);
+      return FALSE;
+    }
+  pruner->scores = *scores;
+  return TRUE;
+}
+
+void
+_pl_worker_conv_adopt (PlWorker  *w,
+                       PlConvNet *net)
+{
+  _pl_worker_push_undo (w);
+  g_clear_pointer (&w->conv_dense, pl_conv_net_free);
+  w->conv_dense = g_steal_pointer (&w->conv);
+  w->conv = net;
+  model_changed (w);
+}
