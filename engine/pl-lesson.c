@@ -111,6 +111,7 @@ static const char *view_names[PL_LESSON_N_VIEWS] = {
   [PL_LESSON_VIEW_MODEL] = "model",
   [PL_LESSON_VIEW_RESULTS] = "results",
   [PL_LESSON_VIEW_MAPS] = "maps",
+  [PL_LESSON_VIEW_FILTERS] = "filters",
 };
 
 static const char *quantity_names[PL_LESSON_N_QUANTITIES] = {

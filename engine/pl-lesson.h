@@ -90,6 +90,7 @@ typedef enum {
   PL_LESSON_VIEW_MODEL,
   PL_LESSON_VIEW_RESULTS,
   PL_LESSON_VIEW_MAPS,            /* a convolutional network's feature maps */
+  PL_LESSON_VIEW_FILTERS,         /* a convolutional network's filters */
   PL_LESSON_N_VIEWS
 } PlLessonView;
 

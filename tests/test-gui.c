@@ -1054,9 +1054,9 @@ assert_chart (PlWindow    *window,
   g_assert_null (pl_chart_empty_message (chart));
 }
 
-/* LeNet-5 from the Network row on the built-in shapes: the model page draws its filters and
- * the network with channel stacks, the Feature Maps page (shown for a conv net only) one
- * evaluation image through the stages; the slider's preview reaches the maps, the spin button
+/* LeNet-5 from the Network row on the built-in shapes: the Filters page (shown for a conv net
+ * only) draws its filters, the model page the network with channel stacks, the Feature Maps
+ * page (likewise) one evaluation image through the stages; the slider's preview reaches the maps, the spin button
  * picks another image, and what needs an MLP is off. Dense layers again hide the page. */
 static void
 test_lenet5 (void)
@@ -1090,8 +1090,9 @@ test_lenet5 (void)
   g_assert_true (adw_view_stack_page_get_visible (maps_page));
 
   /* the filters of both conv layers, the network with its input and four stages as stacks */
-  assert_chart (window, "boundary_view", PL_CHART_FILTERS);
-  g_assert_cmpuint (((const PlFiltersData *) pl_chart_view_get_chart (window_child (window, "boundary_view"))->data)->n_layers, ==, 2);
+  g_assert_true (adw_view_stack_page_get_visible (window_child (window, "filters_page")));
+  assert_chart (window, "filters_view", PL_CHART_FILTERS);
+  g_assert_cmpuint (((const PlFiltersData *) pl_chart_view_get_chart (window_child (window, "filters_view"))->data)->n_layers, ==, 2);
   assert_chart (window, "network_view", PL_CHART_NETWORK);
   network = pl_chart_view_get_chart (window_child (window, "network_view"))->data;
   g_assert_cmpuint (network->n_stages, ==, 5);
@@ -1144,7 +1145,7 @@ test_lenet5 (void)
       dead += maps->stages[0].preview_filter_mask[c] == 0.0f;
     g_assert_cmpuint (dead, ==, 3);   /* 3 of conv 1's 6 filters */
   }
-  chart = pl_chart_view_get_chart (window_child (window, "boundary_view"));
+  chart = pl_chart_view_get_chart (window_child (window, "filters_view"));
   g_assert_nonnull (((const PlFiltersData *) chart->data)->layers[1].preview_filter_mask);
 
   /* another evaluation image, through the spin button: its maps and its class */
@@ -1165,6 +1166,7 @@ test_lenet5 (void)
   s = pl_engine_get_snapshot (engine);
   g_assert_cmpuint (s->n_stages, ==, 0);
   g_assert_false (adw_view_stack_page_get_visible (maps_page));
+  g_assert_false (adw_view_stack_page_get_visible (window_child (window, "filters_page")));
   g_assert_cmpint (pl_chart_view_get_chart (window_child (window, "boundary_view"))->kind, ==, PL_CHART_FIELDS);
   g_assert_true (gtk_widget_is_sensitive (window_child (window, "measure_button")));
 

@@ -247,8 +247,8 @@ _pl_window_update_descriptions (PlWindow   *self,
   describe (self->training_view, _("Training history"), training);
   describe (self->gradnorm_view, _("Gradient norm per step"), gradnorm);
   describe (self->network_view, _("The network"), model);
-  describe (self->boundary_view, s->n_stages > 0 ? _("Filters of the conv layers")
-                                 : s->image_width > 0 ? _("Receptive fields") : _("Decision regions"), model);
+  describe (self->boundary_view, s->image_width > 0 ? _("Receptive fields") : _("Decision regions"), model);
+  describe (self->filters_view, _("Filters of the conv layers"), model);
   describe (self->maps_view, _("Feature maps"), maps);
   describe (self->confusion_view, _("Confusion matrix"), results);
 

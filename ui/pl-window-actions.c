@@ -377,8 +377,9 @@ visible_chart (PlWindow *self)
   if (g_strcmp0 (page, "training") == 0)
     return self->training_view;
   if (g_strcmp0 (page, "model") == 0)
-    return self->snapshot != NULL && (self->snapshot->n_features == 2 || self->snapshot->n_stages > 0)
-           ? self->boundary_view : self->network_view;
+    return self->snapshot != NULL && self->snapshot->n_features == 2 ? self->boundary_view : self->network_view;
+  if (g_strcmp0 (page, "filters") == 0)
+    return self->filters_view;
   if (g_strcmp0 (page, "maps") == 0)
     return self->maps_view;
   if (g_strcmp0 (page, "results") == 0)

@@ -432,8 +432,8 @@ network_stages (Holder     *h,
   h->d.network.title = h->title = g_strdup_printf (_("Network %s"), s->arch);
 }
 
-/* The filters of every conv layer, with the preview's masks when one is shown; they take the
- * place of the first layer's receptive fields. */
+/* The filters of every conv layer, with the preview's masks when one is shown (the Filters
+ * page). */
 static void
 update_filters (PlWindow   *self,
                 PlSnapshot *s)
@@ -468,7 +468,7 @@ update_filters (PlWindow   *self,
     }
   h->title = g_strdup (s->has_preview ? _("Filters with the preview mask") : _("Filters"));
   h->d.filters = (PlFiltersData) { .title = h->title, .n_layers = n, .layers = panels };
-  pl_chart_view_set_chart (self->boundary_view, PL_CHART_FILTERS, h, holder_free);
+  pl_chart_view_set_chart (self->filters_view, PL_CHART_FILTERS, h, holder_free);
 }
 
 /* One evaluation image through the conv net, stage by stage (the Feature Maps page). */
@@ -535,8 +535,11 @@ update_model_views (PlWindow   *self,
     {
       set_empty (self->network_view);
       set_empty (self->boundary_view);
+      set_empty (self->filters_view);
       return;
     }
+  if (s->n_stages == 0)
+    set_empty (self->filters_view);
 
   h = holder_new (s);
   layers = holder_alloc (h, sizeof (PlNetworkLayer) * s->n_layers);
@@ -560,7 +563,10 @@ update_model_views (PlWindow   *self,
   pl_chart_view_set_chart (self->network_view, PL_CHART_NETWORK, h, holder_free);
 
   if (s->n_stages > 0)
-    update_filters (self, s);
+    {
+      update_filters (self, s);
+      set_empty (self->boundary_view);
+    }
   else if (s->image_width > 0 && s->layers[0].n_in == s->image_width * s->image_height)
     {
       const PlLayerView *l = &s->layers[0];
@@ -654,7 +660,7 @@ _pl_window_update_styles (PlWindow *self)
 {
   PlChartView *views[] = { self->heatmap_view, self->histogram_view, self->curves_view, self->training_view,
                            self->gradnorm_view, self->network_view, self->boundary_view, self->confusion_view,
-                           self->maps_view };
+                           self->filters_view, self->maps_view };
   gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   PlChartStyle style;
 

@@ -49,6 +49,8 @@ struct _PlWindow {
   PlChartView          *network_view;
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
+  AdwViewStackPage     *filters_page;      /* a conv net's filters: shown only for one */
+  PlChartView          *filters_view;
   AdwViewStackPage     *maps_page;         /* a conv net's feature maps: shown only for one */
   PlChartView          *maps_view;
   GtkSpinButton        *feature_spin;      /* the evaluation image of the maps */

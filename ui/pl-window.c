@@ -98,8 +98,11 @@ update_readouts (PlWindow   *self,
       else
         accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
                                     100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
-                                   "%u of %u hidden neurons dead · loss %.4f%s"),
+      /* a conv net's structured candidates are its filters */
+      readout = g_strdup_printf (s->n_stages > 0 ? _("Sparsity %.1f %% (%lu of %lu weights)\n"
+                                                     "%u of %u filters removed · loss %.4f%s")
+                                                 : _("Sparsity %.1f %% (%lu of %lu weights)\n"
+                                                     "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
                                  (unsigned long) p->weights,
                                  p->dead_neurons, p->neurons, p->loss, threshold);
@@ -290,8 +293,10 @@ on_snapshot (PlEngine   *engine,
     }
 
   adw_view_stack_page_set_title (self->model_page,
-                                 snapshot->n_stages > 0 ? _("Filters")
-                                 : snapshot->image_width > 0 ? _("Fields") : _("Model"));
+                                 snapshot->image_width > 0 && snapshot->n_stages == 0 ? _("Fields") : _("Model"));
+  adw_view_stack_page_set_visible (self->filters_page, snapshot->n_stages > 0);
+  /* a conv net's filters have a page of their own: the network diagram takes the width */
+  gtk_widget_set_visible (GTK_WIDGET (self->boundary_view), snapshot->n_stages == 0);
   if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_FEATURES))
     update_feature_image (self, snapshot);
   _pl_window_update_charts (self, snapshot, changed);
@@ -766,6 +771,8 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (network_view);
   CHILD (boundary_view);
   CHILD (confusion_view);
+  CHILD (filters_page);
+  CHILD (filters_view);
   CHILD (maps_page);
   CHILD (maps_view);
   CHILD (feature_spin);
