@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "pl-conv-compact.h"
 #include "pl-conv-file.h"
 #include "pl-conv-prune.h"
 #include "pl-conv-score.h"
@@ -175,21 +176,23 @@ check_conv_fits (PlWorker         *w,
                  GError          **error)
 {
   g_autofree char *arch = NULL;
+  g_autofree char *what = NULL;
 
   if (w->data == NULL || _pl_worker_conv_fits (net, w->data))
     return TRUE;
   arch = pl_conv_net_arch (net);
   if (w->data->image_width > 0)
-    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                 _("%s%s%sthe network %s does not fit “%s”, which has %u×%u images of %u classes"),
-                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
-                 arch, w->data->name, w->data->image_width, w->data->image_height,
-                 w->data->n_classes);
+    what = g_strdup_printf (_("the network %s does not fit “%s”, which has %u×%u images of %u classes"),
+                            arch, w->data->name, w->data->image_width, w->data->image_height,
+                            w->data->n_classes);
   else
-    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH,
-                 _("%s%s%sthe network %s does not fit “%s”, which has %u features and %u classes"),
-                 path != NULL ? "“" : "", path != NULL ? path : "", path != NULL ? "”: " : "",
-                 arch, w->data->name, w->data->n_features, w->data->n_classes);
+    what = g_strdup_printf (_("the network %s does not fit “%s”, which has %u features and %u classes"),
+                            arch, w->data->name, w->data->n_features, w->data->n_classes);
+  if (path != NULL)
+    /* TRANSLATORS: a file, and what is wrong with it */
+    g_set_error (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH, _("“%s”: %s"), path, what);
+  else
+    g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH, what);
   return FALSE;
 }
 
@@ -1078,6 +1081,20 @@ do_conv_train (PlWorker  *w,
   _pl_worker_finish (w, cmd, error);
 }
 
+/* The network on view (the preview's when shown) without its dead filters. */
+static void
+do_conv_export_compact (PlWorker  *w,
+                        PlCommand *cmd)
+{
+  g_autoptr(PlConvNet) small = NULL;
+  GError *error = NULL;
+
+  small = pl_conv_compact (w->draft->has_preview && w->conv_shown != NULL ? w->conv_shown : w->conv,
+                           NULL);
+  pl_conv_net_save (small, cmd->text, &error);
+  _pl_worker_finish (w, cmd, error);
+}
+
 static void
 not_for_conv (PlWorker  *w,
               PlCommand *cmd)
@@ -1137,10 +1154,14 @@ _pl_worker_conv_handle (PlWorker  *w,
     case PL_ENGINE_COMMAND_SET_FEATURE_IMAGE:
       do_conv_feature_image (w, cmd);
       return TRUE;
+    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
+      if (cmd->model != NULL)
+        return FALSE;   /* a dense model the caller built */
+      do_conv_export_compact (w, cmd);
+      return TRUE;
     case PL_ENGINE_COMMAND_SAVE_SESSION:
     case PL_ENGINE_COMMAND_PRUNE_OBS:
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
-    case PL_ENGINE_COMMAND_EXPORT_COMPACT:
       not_for_conv (w, cmd);
       return TRUE;
     default:

@@ -829,6 +829,21 @@ _pl_worker_handle (PlWorker  *w,
       break;
     case PL_ENGINE_COMMAND_MEASURE_SPARSE:
     case PL_ENGINE_COMMAND_EXPORT_COMPACT:
+      if (cmd->model == NULL && w->model == NULL)
+        {
+          _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL, _("there is no model yet"));
+          break;
+        }
+      if (cmd->model == NULL)
+        {
+          /* the engine's model with the masks on view */
+          cmd->model = pl_mlp_copy (w->model);
+          if (w->draft->has_preview)
+            {
+              memcpy (cmd->model->masks, w->preview_masks, sizeof (float) * w->model->n_params);
+              memcpy (cmd->model->neuron_masks, w->preview_neuron_masks, sizeof (float) * w->model->n_neurons);
+            }
+        }
       _pl_engine_post (w->engine, NULL, _pl_engine_sparse_run (w->engine, cmd, w->data));
       break;
     case PL_ENGINE_COMMAND_LOAD_SESSION:

@@ -885,10 +885,10 @@ pl_engine_export_compact (PlEngine    *self,
   PlCommand *cmd;
 
   g_return_val_if_fail (PL_IS_ENGINE (self), 0);
-  g_return_val_if_fail (model != NULL && path != NULL, 0);
+  g_return_val_if_fail (path != NULL, 0);
 
   cmd = _pl_command_new (PL_ENGINE_COMMAND_EXPORT_COMPACT);
-  cmd->model = pl_mlp_copy (model);
+  cmd->model = model != NULL ? pl_mlp_copy (model) : NULL;
   cmd->text = g_strdup (path);
   return enqueue (self, cmd);
 }

@@ -266,7 +266,9 @@ guint             pl_engine_measure_sparse   (PlEngine             *self,
 /* The newest result of measure-sparse delivered, or NULL. (transfer none) */
 const PlSparseReport *pl_engine_get_sparse_report (PlEngine        *self);
 /* Saves @model (copied) compacted (pl-compact.h) to @path as safetensors, atomically, on the
- * worker: a smaller nn.Linear stack without the dead neurons. */
+ * worker: a smaller nn.Linear stack without the dead neurons. @model NULL: the engine's own
+ * model, with the preview's masks when a preview is shown — the way to export a convolutional
+ * network (pl-conv-compact.h: without its dead filters, an nn.Conv2d + nn.Linear stack). */
 guint             pl_engine_export_compact   (PlEngine             *self,
                                               const PlMlp          *model,
                                               const char           *path);

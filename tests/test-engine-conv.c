@@ -419,6 +419,26 @@ test_preview_filters (void)
   g_assert_cmpuint (s->preview.dead_neurons, ==, 3 + 8);
   g_assert_cmpuint (s->preview_metrics.total.dead_neurons, >=, 3 + 8);
   g_test_message ("half the filters by L1: accuracy %.4f", s->preview.accuracy);
+
+  /* exported without the dead filters: a smaller LeNet-5 that computes the same */
+  {
+    g_autofree char *path = g_build_filename (pl_test_tmp_dir (), "conv-small.safetensors", NULL);
+    g_autoptr(PlConvNet) small = NULL;
+    g_autoptr(PlEvaluation) ev = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *arch = NULL;
+    double accuracy = s->preview.accuracy;
+
+    g_assert_true (wait_done (&r, pl_engine_export_compact (r.engine, NULL, path)));
+    small = pl_conv_net_load (path, &error);
+    g_assert_no_error (error);
+    arch = pl_conv_net_arch (small);
+    g_assert_cmpstr (arch, ==, "1x28x28-c3k5p2-m2-c8k5-m2-120-84-10");
+    ev = pl_conv_evaluate (small, eval_split (&r), &error);
+    g_assert_no_error (error);
+    g_assert_cmpfloat_with_epsilon (ev->accuracy, accuracy, 2.0 / ev->n);
+    g_unlink (path);
+  }
   tear_down (&r);
 }
 
