@@ -1114,12 +1114,15 @@ test_lenet5 (void)
       }
   g_assert_cmpuint (n_conv, ==, 2);
 
-  /* what needs an MLP is off */
+  /* what needs an MLP is off, and says why; the engine compacts a conv net itself */
   g_assert_false (gtk_widget_is_sensitive (window_child (window, "obs_button")));
   g_assert_false (gtk_widget_is_sensitive (window_child (window, "measure_button")));
-  g_assert_false (gtk_widget_is_sensitive (window_child (window, "compact_button")));
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "invert_row")));
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "measure_button")),
                             "convolutional"));
+  g_assert_true (gtk_widget_is_sensitive (window_child (window, "compact_button")));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "compact_button")),
+                            "nn.Conv2d"));
 
   /* half of each conv layer's filters by L1 norm: the preview reaches the feature maps */
   pl_window_automate (window, "score=neuron-l1;idle;scope=layer;idle");

@@ -220,6 +220,24 @@ update_feature_image (PlWindow   *self,
   gtk_label_set_label (self->feature_class_label, label != NULL ? label : "");
 }
 
+/* Invert and N:M do not prune a conv net (the engine refuses them): off, and said why. */
+static void
+update_conv_strategy (PlWindow   *self,
+                      PlSnapshot *s)
+{
+  gboolean conv = s->n_stages > 0;
+  const char *why = conv ? _("Not for a convolutional network") : NULL;
+
+  gtk_widget_set_sensitive (self->invert_row, !conv);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->nm_row), !conv);
+  gtk_widget_set_tooltip_text (self->invert_row, why);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->nm_row), why);
+  if (conv && gtk_switch_get_active (self->invert_switch))
+    gtk_switch_set_active (self->invert_switch, FALSE);       /* sends the strategy */
+  if (conv && adw_combo_row_get_selected (self->nm_row) != 0)
+    adw_combo_row_set_selected (self->nm_row, 0);
+}
+
 static void
 on_feature_image_changed (PlWindow *self)
 {
@@ -295,6 +313,8 @@ on_snapshot (PlEngine   *engine,
   adw_view_stack_page_set_title (self->model_page,
                                  snapshot->image_width > 0 && snapshot->n_stages == 0 ? _("Fields") : _("Model"));
   adw_view_stack_page_set_visible (self->filters_page, snapshot->n_stages > 0);
+  if (changed & PL_SNAPSHOT_CHANGED_MODEL)
+    update_conv_strategy (self, snapshot);
   /* a conv net's filters have a page of their own: the network diagram takes the width */
   gtk_widget_set_visible (GTK_WIDGET (self->boundary_view), snapshot->n_stages == 0);
   if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_FEATURES))
