@@ -1032,6 +1032,9 @@ test_user_session (void)
 
 /* ---- a convolutional network ---- */
 
+static char *accessible_property (GtkAccessible         *accessible,
+                                  GtkAccessibleProperty  property);
+
 static gboolean
 feature_image_is (gpointer data)
 {
@@ -1077,12 +1080,23 @@ test_lenet5 (void)
   g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
   g_assert_false (adw_view_stack_page_get_visible (maps_page));
 
-  /* LeNet-5 over a 2-D set brings the shapes first */
+  /* a strategy that does not prune a conv net (Wanda per row, N:M) is set to one that does;
+   * LeNet-5 over a 2-D set brings the shapes first */
+  pl_window_automate (window, "score=wanda;idle;scope=row;idle");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  adw_combo_row_set_selected (window_child (window, "nm_row"), 1);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_cmpuint (errors.errors, ==, 0);
   pl_window_automate (window, "network=lenet5;idle;epochs=2;lr=0.05;train;idle;view=maps");
   g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
-  g_assert_cmpuint (errors.errors, ==, 0);
+  if (errors.errors > 0)
+    g_error ("LeNet-5: the engine reported “%s”", errors.message);
   s = pl_engine_get_snapshot (engine);
   g_assert_cmpstr (s->data_name, ==, "shapes");
+  g_assert_cmpint (s->strategy.score, ==, PL_SCORE_MAGNITUDE);
+  g_assert_cmpint (s->strategy.scope, ==, PL_SCOPE_GLOBAL);
+  g_assert_cmpuint (s->strategy.nm_m, ==, 0);
+  g_assert_cmpuint (adw_combo_row_get_selected (window_child (window, "score_row")), ==, PL_SCORE_MAGNITUDE);
   g_assert_cmpstr (s->arch, ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
   g_assert_cmpuint (s->n_stages, ==, 4);
   g_test_message ("LeNet-5 after two epochs: “%s”", pl_window_get_accuracy_text (window));
@@ -1150,6 +1164,12 @@ test_lenet5 (void)
   }
   chart = pl_chart_view_get_chart (window_child (window, "filters_view"));
   g_assert_nonnull (((const PlFiltersData *) chart->data)->layers[1].preview_filter_mask);
+  {
+    g_autofree char *words = accessible_property (window_child (window, "filters_view"),
+                                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+
+    g_assert_nonnull (strstr (words, "11 of 22 filters removed"));
+  }
 
   /* another evaluation image, through the spin button: its maps and its class */
   gtk_spin_button_set_value (window_child (window, "feature_spin"), 7);
@@ -1656,7 +1676,7 @@ test_accessible (void)
     guint with_accuracy = 0;
 
     collect_charts (root, charts);
-    g_assert_cmpuint (charts->len, ==, 8);
+    g_assert_cmpuint (charts->len, ==, 10);   /* Filters and Feature Maps too, hidden for an MLP */
     for (guint i = 0; i < charts->len; i++)
       {
         GtkAccessible *chart = g_ptr_array_index (charts, i);

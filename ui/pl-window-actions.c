@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "pl-conv-score.h"
 #include "pl-preferences.h"
 #include "pl-reproduce-dialog.h"
 #include "pl-window-private.h"
@@ -52,11 +53,64 @@ _pl_window_nm (PlWindow *self,
   *m = nm_choices[i][1];
 }
 
+/* What prunes a conv net (pl-engine.h): a weight score of pl_conv_weight_score_supported, or
+ * the filter norms and channel scores that remove whole filters (pl-engine-conv.c). */
+static gboolean
+conv_score_supported (PlScoreKind kind)
+{
+  if (pl_score_info (kind)->per_neuron)
+    return kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2 || kind == PL_SCORE_APOZ
+           || kind == PL_SCORE_ACTIVATION || kind == PL_SCORE_NEURON_TAYLOR;
+  return pl_conv_weight_score_supported (kind);
+}
+
+gboolean
+_pl_window_fit_conv_strategy (PlWindow *self)
+{
+  guint score = adw_combo_row_get_selected (self->score_row);
+  gboolean was_updating = self->updating, changed = FALSE;
+  g_autofree char *message = NULL;
+
+  self->updating = TRUE;
+  if (score < PL_N_SCORES && !conv_score_supported (score))
+    {
+      /* TRANSLATORS: a score's title, which the window replaced by magnitude's */
+      message = g_strdup_printf (_("%s does not prune a convolutional network: magnitude instead"),
+                                 _(pl_score_info (score)->title));
+      adw_combo_row_set_selected (self->score_row, PL_SCORE_MAGNITUDE);
+      gtk_label_set_label (self->explanation_label, _(pl_score_info (PL_SCORE_MAGNITUDE)->explanation));
+      changed = TRUE;
+    }
+  if (_pl_window_scope (self) != PL_SCOPE_GLOBAL && _pl_window_scope (self) != PL_SCOPE_LAYER)
+    {
+      adw_combo_row_set_selected (self->scope_row, PL_SCOPE_GLOBAL);
+      changed = TRUE;
+    }
+  if (gtk_switch_get_active (self->invert_switch))
+    {
+      gtk_switch_set_active (self->invert_switch, FALSE);
+      changed = TRUE;
+    }
+  if (adw_combo_row_get_selected (self->nm_row) != 0)
+    {
+      adw_combo_row_set_selected (self->nm_row, 0);
+      changed = TRUE;
+    }
+  self->updating = was_updating;
+  if (message != NULL)
+    _pl_window_toast (self, message);
+  return changed;
+}
+
 void
 _pl_window_send_strategy (PlWindow *self)
 {
   PlStrategy strategy;
-  guint score = adw_combo_row_get_selected (self->score_row);
+  guint score;
+
+  if (_pl_window_network_is_conv (self))
+    _pl_window_fit_conv_strategy (self);
+  score = adw_combo_row_get_selected (self->score_row);
 
   pl_strategy_init (&strategy);
   strategy.score = MIN (score, PL_N_SCORES - 1);

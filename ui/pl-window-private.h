@@ -220,6 +220,9 @@ const PlConvStageView *_pl_window_conv_stage (const PlSnapshot *s,
 /* The snapshot is of a convolutional network: what needs an MLP (pl_snapshot_build_model:
  * measured latency, compaction, OBS, sessions) is off. */
 gboolean _pl_window_is_conv           (PlWindow        *self);
+/* The strategy rows set to what prunes a conv net (a supported score, scope global or layer,
+ * no invert, no N:M), a toast naming a score replaced; TRUE if a row changed. */
+gboolean _pl_window_fit_conv_strategy (PlWindow        *self);
 /* The Network row asks for LeNet-5 (else dense layers). */
 gboolean _pl_window_network_is_conv   (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,

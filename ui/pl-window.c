@@ -220,7 +220,8 @@ update_feature_image (PlWindow   *self,
   gtk_label_set_label (self->feature_class_label, label != NULL ? label : "");
 }
 
-/* Invert and N:M do not prune a conv net (the engine refuses them): off, and said why. */
+/* Invert and N:M do not prune a conv net (the engine refuses them): off, and said why; a conv
+ * net opened from a file gets a strategy that prunes it. */
 static void
 update_conv_strategy (PlWindow   *self,
                       PlSnapshot *s)
@@ -232,10 +233,8 @@ update_conv_strategy (PlWindow   *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->nm_row), !conv);
   gtk_widget_set_tooltip_text (self->invert_row, why);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->nm_row), why);
-  if (conv && gtk_switch_get_active (self->invert_switch))
-    gtk_switch_set_active (self->invert_switch, FALSE);       /* sends the strategy */
-  if (conv && adw_combo_row_get_selected (self->nm_row) != 0)
-    adw_combo_row_set_selected (self->nm_row, 0);
+  if (conv && _pl_window_fit_conv_strategy (self))
+    _pl_window_send_strategy (self);
 }
 
 static void
