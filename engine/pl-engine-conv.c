@@ -38,7 +38,11 @@
  *            remove whole filters of every conv layer, the same share of each (round(s·c_out)),
  *            with the next layer's input channels; a copy of the network is pruned and
  *            evaluated for each preview.
- * Invert, exclude-output and N:M are not defined here and are refused. */
+ * Invert, exclude-output and N:M are not defined here and are refused. A preview by threshold
+ * (the histogram's line) previews the target sparsity s = (pruned already + candidates scoring
+ * at most the threshold) / all, of the weights or of the filters: the global weight ranking
+ * then prunes exactly those; per layer, or for filters (the same share of each conv layer), the
+ * layers' shares are those of s rather than of the threshold. */
 
 /* ───────────────────────────── the network ───────────────────────────── */
 
@@ -330,6 +334,7 @@ ensure_conv_scores (PlWorker  *w,
   const PlScoreInfo *info = pl_score_info (d->strategy.score);
   g_autofree float *scores = NULL;
   double lo = INFINITY, hi = -INFINITY;
+  gint64 t0 = g_get_monotonic_time ();
   int blas;
   gboolean ok = TRUE;
 
@@ -380,6 +385,7 @@ ensure_conv_scores (PlWorker  *w,
   w->conv_scores = g_steal_pointer (&scores);
   w->conv_structured = mode != PL_CONV_PRUNE_WEIGHTS;
   w->scores_time = g_get_monotonic_time ();
+  w->conv_scores_usec = w->scores_time - t0;
   w->dirty &= ~DIRTY_SCORES;
 
   /* into the draft's layers, and the range of the candidates' (kept weights', live filters')
@@ -606,7 +612,10 @@ _pl_worker_conv_refresh (PlWorker *w,
   w->dirty &= ~(DIRTY_GRID | DIRTY_PGRID);   /* no decision grid over images */
   if ((w->dirty & DIRTY_EVAL) && !dragging && _pl_worker_due (w, &w->eval_time, EVAL_USEC, now))
     compute_conv_eval (w);
-  if ((w->dirty & DIRTY_SCORES) && !dragging && (!w->running || now - w->scores_time >= SCORES_USEC))
+  /* while training at most every SCORES_USEC, and so that scoring takes at most a tenth of the
+   * time: a data-driven score of a conv net runs a backward pass per sample */
+  if ((w->dirty & DIRTY_SCORES) && !dragging
+      && (!w->running || now - w->scores_time >= MAX (SCORES_USEC, 10 * w->conv_scores_usec)))
     scores_or_none (w);
 }
 
@@ -787,6 +796,9 @@ run_conv_preview (PlWorker  *w,
       g_clear_pointer (&w->conv_shown, pl_conv_net_free);
       w->conv_shown = shown;
       d->preview_steps_behind = 0;
+      /* of the weights as they are: nothing to redo until they change */
+      g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
+      w->conv_preview_stale = FALSE;
     }
   _pl_worker_blas_end (blas);
   r.value = w->preview_value;
@@ -826,6 +838,7 @@ run_conv_preview (PlWorker  *w,
 fail:
   _pl_worker_clear_preview (w);
   drop_conv_preview (w);
+  w->conv_preview_stale = FALSE;   /* not again until something changes */
   return FALSE;
 }
 
@@ -882,7 +895,7 @@ _pl_worker_conv_idle (PlWorker *w)
       return TRUE;
     }
   /* the incremental preview made ahead of the first drag */
-  if ((w->conv_preview != NULL && !w->conv_preview_stale)
+  if (!w->conv_preview_stale
       || !conv_pruner_kind (&w->draft->strategy, &mode, &filter, &channel, NULL)
       || mode != PL_CONV_PRUNE_WEIGHTS || w->draft->strategy.scope != PL_SCOPE_GLOBAL)
     return FALSE;

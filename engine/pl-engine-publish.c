@@ -296,6 +296,7 @@ refresh (PlWorker *w)
       _pl_worker_conv_refresh (w, now, dragging);
       return;
     }
+  w->dirty &= ~DIRTY_FEATURES;   /* a dense network has no feature maps */
   if (m == NULL)
     {
       w->dirty &= ~DIRTY_MODEL;

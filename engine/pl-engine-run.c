@@ -340,7 +340,7 @@ _pl_worker_on_train_progress (const PlTrainProgress *p,
       g_array_append_val (w->grad_norms, gn);
       w->draft->training.batch_loss = p->batch_loss;
       _pl_worker_touch (w, DIRTY_HISTORY | DIRTY_WEIGHTS | DIRTY_METRICS | DIRTY_GRID | DIRTY_SCORES
-                           | DIRTY_PREVIEW);
+                           | DIRTY_PREVIEW | DIRTY_FEATURES);
     }
   w->draft->training.epoch = p->epoch;
   w->draft->training.epochs = p->epochs;

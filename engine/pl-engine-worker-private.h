@@ -148,6 +148,7 @@ struct _PlWorker
                                      * (pl_conv_net_n_weights), or per filter for a structured
                                      * strategy (the conv layers' filters in order) */
   gboolean           conv_structured; /* the strategy prunes filters */
+  gint64             conv_scores_usec; /* how long the last scoring took */
   PlConvPreview     *conv_preview;  /* owned, or NULL: the live preview (global weight scores) */
   gboolean           conv_preview_stale;
   PlConvNet         *conv_shown;    /* owned, or NULL: the network the newest preview shows */

@@ -337,6 +337,24 @@ test_preview_weights (void)
   g_assert_nonnull (s->stages[0].preview_maps);
   g_assert_cmpuint (s->preview_metrics.total.pruned, ==, pl_conv_net_n_pruned (pruned));
 
+  /* a drag: each position is the same ranking pruned further or less */
+  {
+    static const double drag[] = { 0.3, 0.9, 0.5, 0.7 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (drag); i++)
+      {
+        g_autoptr(PlConvNet) at = pl_conv_net_copy (net);
+
+        pl_conv_prune_magnitude (at, drag[i], TRUE, FALSE);
+        request = pl_engine_preview (r.engine, drag[i], FALSE);
+        wait_preview (&r, request);
+        g_assert_cmpuint (r.last->preview.pruned, ==, pl_conv_net_n_pruned (at));
+        g_assert_cmpmem (pl_snapshot_floats (r.last->layers[1].preview_masks, NULL), 2400 * sizeof (float),
+                         at->layers[2].w_mask, 2400 * sizeof (float));
+      }
+    s = r.last;
+  }
+
   /* apply: the model's masks become the preview's */
   g_assert_true (wait_done (&r, pl_engine_apply_prune (r.engine)));
   s = r.last;
