@@ -1135,6 +1135,11 @@ test_lenet5 (void)
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "measure_button")),
                             "convolutional"));
   g_assert_true (gtk_widget_is_sensitive (window_child (window, "compact_button")));
+  /* of the procedures, one-shot and iterative run on a conv net */
+  gtk_drop_down_set_selected (window_child (window, "procedure_dropdown"), PL_LESSON_PROCEDURE_GRADUAL);
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "procedure_button")));
+  gtk_drop_down_set_selected (window_child (window, "procedure_dropdown"), PL_LESSON_PROCEDURE_ITERATIVE);
+  g_assert_true (gtk_widget_is_sensitive (window_child (window, "procedure_button")));
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "compact_button")),
                             "nn.Conv2d"));
 

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "pl-conv-schedule.h"
 #include "pl-conv-score.h"
 #include "pl-preferences.h"
 #include "pl-reproduce-dialog.h"
@@ -546,11 +547,25 @@ _pl_window_update_actions (PlWindow *self)
   GtkWidget *w = GTK_WIDGET (self);
   gboolean has_model = s != NULL && s->arch != NULL;
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
+  gboolean procedure_ok = TRUE;
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
                                    || s->state == PL_ENGINE_STATE_PAUSED
                                    || (s->state == PL_ENGINE_STATE_BUSY && (s->command == PL_ENGINE_COMMAND_SCHEDULE
                                                                             || s->command == PL_ENGINE_COMMAND_PRUNE_OBS
                                                                             || s->command == PL_ENGINE_COMMAND_REPRODUCE)));
+
+  /* a conv net runs the one-shot and iterative procedures (pl_conv_schedule_supported) */
+  if (_pl_window_is_conv (self))
+    {
+      gboolean rewind = FALSE;
+      PlLessonProcedure procedure = MIN (gtk_drop_down_get_selected (self->procedure_dropdown),
+                                         PL_LESSON_N_PROCEDURES - 1);
+
+      procedure_ok = pl_conv_schedule_supported (pl_lesson_procedure_method (procedure, &rewind));
+    }
+  gtk_widget_set_tooltip_text (self->procedure_button,
+                               procedure_ok ? _("Run the procedure from this network to the slider's sparsity; its curve joins the chart")
+                                            : _("This procedure trains or gates dense layers only: a convolutional network runs one-shot and iterative pruning"));
 
 #define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
   gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
@@ -564,7 +579,7 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo && FREE (UNDO));
   gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
   gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
-  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
+  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && procedure_ok && FREE (PROCEDURE));
   gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && !_pl_window_is_conv (self)
                                                      && FREE (PRUNE_OBS));
 #undef FREE

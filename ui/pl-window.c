@@ -916,6 +916,8 @@ setup_rows (PlWindow *self)
   g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
   g_signal_connect_swapped (self->feature_spin, "value-changed", G_CALLBACK (on_feature_image_changed), self);
+  /* a conv net runs only some procedures: Run Procedure follows the choice */
+  g_signal_connect_swapped (self->procedure_dropdown, "notify::selected", G_CALLBACK (_pl_window_update_actions), self);
   g_signal_connect_swapped (self->view_stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
 }
 
