@@ -1188,6 +1188,39 @@ test_lenet5 (void)
   g_assert_true (maps->image == pl_snapshot_floats (s->feature_input, NULL));
   g_assert_cmpuint (errors.errors, ==, 0);
 
+  /* every page of a conv net draws (the confusion matrix of LeNet-5's 10 outputs on the 8
+   * shapes too) and exports: the Filters page its filters, Feature Maps its maps */
+  {
+    static const char * const pages[] = { "weights", "filters", "maps", "model", "results" };
+    /* each export's CSV header names the chart's own columns */
+    static const char * const heads[] = { "output,input,weight,pruned", "layer,filter,channel,ky,kx,weight",
+                                          "stage,channel,y,x,value", "kind,layer,from,to,value",
+                                          "true,predicted,count" };
+    g_autofree char *dir = g_dir_make_tmp ("pl-gui-conv-XXXXXX", NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+      {
+        g_autofree char *png = g_strdup_printf ("%s/%s.png", dir, pages[i]);
+        g_autofree char *csv = g_strdup_printf ("%s/%s.csv", dir, pages[i]);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) error = NULL;
+
+        adw_view_stack_set_visible_child_name (window_child (window, "view_stack"), pages[i]);
+        pl_test_run_for (200);
+        g_assert_true (pl_window_export_visible (window, png, &error));
+        g_assert_no_error (error);
+        assert_file_format (png);
+        g_assert_true (pl_window_export_visible (window, csv, &error));
+        g_assert_no_error (error);
+        g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+        g_test_message ("%s: %.60s", pages[i], text);
+        g_assert_nonnull (strstr (text, heads[i]));
+        g_remove (png);
+        g_remove (csv);
+      }
+    g_rmdir (dir);
+  }
+
   /* dense layers again: no feature maps */
   pl_window_automate (window, "network=mlp;idle");
   g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));

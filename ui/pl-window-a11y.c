@@ -180,7 +180,10 @@ describe_model (PlSnapshot *s)
     return g_strdup (_("No network yet"));
   if (!s->has_preview)
     return g_strdup_printf (_("Network %s. %s"), s->arch, head);
-  return g_strdup_printf (_("Network %s: %u of %u hidden neurons dead. %s"), s->arch, dead, neurons, head);
+  /* a conv net's preview counts its filters */
+  return g_strdup_printf (s->n_stages > 0 ? _("Network %s: %u of %u filters removed. %s")
+                                          : _("Network %s: %u of %u hidden neurons dead. %s"),
+                          s->arch, dead, neurons, head);
 }
 
 /* The filters: how many the model (or the preview) has removed, with the accuracy shown. */

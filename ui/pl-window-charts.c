@@ -616,6 +616,7 @@ update_confusion (PlWindow   *self,
                   PlSnapshot *s)
 {
   Holder *h;
+  const char **names;
 
   if (!s->eval.valid || s->eval.confusion == NULL)
     return set_empty (self->confusion_view);
@@ -623,10 +624,15 @@ update_confusion (PlWindow   *self,
   h = holder_new (s);
   h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Confusion matrix (test set)")
                                                                : _("Confusion matrix (validation set)"));
+  /* one name per output: a network may have more outputs than the data has classes (LeNet-5's
+   * 10 on the 8 shapes), and those are shown by number (a NULL name) */
+  names = holder_alloc (h, sizeof (char *) * (s->eval.n_classes + 1));
+  for (guint c = 0, n = s->class_names != NULL ? g_strv_length (s->class_names) : 0; c < s->eval.n_classes; c++)
+    names[c] = c < n ? s->class_names[c] : NULL;
   h->d.confusion = (PlConfusionData) {
     .title = h->title, .n_classes = s->eval.n_classes,
     .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),
-    .class_names = (const char * const *) s->class_names,
+    .class_names = names,
   };
   pl_chart_view_set_chart (self->confusion_view, PL_CHART_CONFUSION, h, holder_free);
 }
@@ -744,8 +750,13 @@ _pl_window_update_metrics (PlWindow   *self,
     {
       const PlLayerMetrics *lm = i < m->n_layers ? &m->layers[i] : &m->total;
       char *cells[G_N_ELEMENTS (headers)] = { NULL };
+      const PlConvStageView *conv = i < m->n_layers && i < s->n_layers ? _pl_window_conv_stage (s, i) : NULL;
 
-      cells[0] = i < m->n_layers ? g_strdup_printf (_("%u: %u → %u"), i + 1, lm->n_in, lm->n_out) : g_strdup (_("Total"));
+      if (conv != NULL)
+        /* TRANSLATORS: a conv layer's row of the metrics table: its number, N filters of C×K×K */
+        cells[0] = g_strdup_printf (_("%u: %u filters of %u×%u×%u"), i + 1, conv->c_out, conv->c_in, conv->k, conv->k);
+      else
+        cells[0] = i < m->n_layers ? g_strdup_printf (_("%u: %u → %u"), i + 1, lm->n_in, lm->n_out) : g_strdup (_("Total"));
       cells[1] = g_strdup_printf ("%" G_GSIZE_FORMAT, lm->weights);
       cells[2] = g_strdup_printf ("%.1f %%", 100 * lm->parameter_sparsity);
       cells[3] = g_strdup_printf ("%u (%.0f %%)", lm->dead_neurons, 100 * lm->structural_sparsity);
