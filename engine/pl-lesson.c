@@ -110,6 +110,8 @@ static const char *view_names[PL_LESSON_N_VIEWS] = {
   [PL_LESSON_VIEW_TRAINING] = "training",
   [PL_LESSON_VIEW_MODEL] = "model",
   [PL_LESSON_VIEW_RESULTS] = "results",
+  [PL_LESSON_VIEW_MAPS] = "maps",
+  [PL_LESSON_VIEW_FILTERS] = "filters",
 };
 
 static const char *quantity_names[PL_LESSON_N_QUANTITIES] = {
@@ -177,6 +179,7 @@ step_clear (PlLessonStep *s)
   text_clear (&s->formula);
   text_clear (&s->notice);
   g_clear_pointer (&s->settings.dataset, g_free);
+  g_clear_pointer (&s->settings.network, g_free);
   g_clear_pointer (&s->settings.hidden, g_free);
   g_clear_pointer (&s->settings.activation, g_free);
 }
@@ -507,10 +510,11 @@ read_settings (PlJsonReader     *r,
                GError          **error)
 {
   static const char *known[] = {
-    "dataset", "hidden", "activation", "epochs", "lr", "score", "scope", "invert", "sparsity",
-    "seed", "penalty", "lambda", "clip-norm", "procedure", NULL,
+    "dataset", "network", "hidden", "activation", "epochs", "lr", "score", "scope", "invert",
+    "sparsity", "seed", "penalty", "lambda", "clip-norm", "procedure", NULL,
   };
   static const char *activations[] = { "relu", "tanh", "sigmoid" };
+  static const char *networks[] = { "mlp", "lenet5" };
   /* in PlScope's order (pl_scope_name) */
   static const char *scopes[] = { "global", "layer", "row", "erk" };
   JsonNode *node;
@@ -539,6 +543,17 @@ read_settings (PlJsonReader     *r,
           return FALSE;
         }
       s->has_hidden = TRUE;
+    }
+  if ((node = member (object, "network")) != NULL)
+    {
+      gsize len = pl_json_enter (r, "network", 0);
+      gboolean ok = read_name (r, node, _("network"), networks, G_N_ELEMENTS (networks), &k, error);
+
+      pl_json_leave (r, len);
+      if (!ok)
+        return FALSE;
+      s->network = g_strdup (networks[k]);
+      s->has_network = TRUE;
     }
   if ((node = member (object, "activation")) != NULL)
     {

@@ -14,7 +14,7 @@
  *            "text": TEXT,                     Pango markup
  *            "formula": TEXT,                  optional; Pango markup (<sub>, <sup>, <i>, …)
  *            "settings": { … },                optional; see PlLessonSettings (dataset,
- *                                              hidden, activation, epochs, lr, score,
+ *                                              network, hidden, activation, epochs, lr, score,
  *                                              scope, invert, sparsity, seed, penalty,
  *                                              lambda, clip-norm, procedure)
  *            "actions": [ "train", … ],        optional; run in order when the step starts
@@ -89,6 +89,8 @@ typedef enum {
   PL_LESSON_VIEW_TRAINING,
   PL_LESSON_VIEW_MODEL,
   PL_LESSON_VIEW_RESULTS,
+  PL_LESSON_VIEW_MAPS,            /* a convolutional network's feature maps */
+  PL_LESSON_VIEW_FILTERS,         /* a convolutional network's filters */
   PL_LESSON_N_VIEWS
 } PlLessonView;
 
@@ -144,6 +146,7 @@ typedef struct {
 /* What a step sets before its actions; each has_* says whether the file sets it. */
 typedef struct {
   gboolean      has_dataset;      char        *dataset;      /* owned: a --data spec */
+  gboolean      has_network;      char        *network;      /* owned: "mlp" or "lenet5" */
   gboolean      has_hidden;       char        *hidden;       /* owned: "64-64" */
   gboolean      has_activation;   char        *activation;   /* owned: relu, tanh, sigmoid */
   gboolean      has_epochs;       guint        epochs;       /* 1 … 10000 */

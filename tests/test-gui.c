@@ -1004,6 +1004,12 @@ test_user_session (void)
       g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
       const char *name = adw_view_stack_page_get_name (page);
 
+      /* the switcher shows only the visible pages (Feature Maps is a conv net's) */
+      if (!adw_view_stack_page_get_visible (page))
+        {
+          g_test_message ("%s: not shown for %s", name, s->arch);
+          continue;
+        }
       gtk_selection_model_select_item (pages, i, TRUE);
       pl_test_run_for (150);
       g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, name);
@@ -1021,6 +1027,213 @@ test_user_session (void)
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
   g_rmdir (dir);
+  g_free (errors.message);
+}
+
+/* ---- a convolutional network ---- */
+
+static char *accessible_property (GtkAccessible         *accessible,
+                                  GtkAccessibleProperty  property);
+
+static gboolean
+feature_image_is (gpointer data)
+{
+  gpointer *args = data;
+  PlSnapshot *s = pl_engine_get_snapshot (pl_window_get_engine (args[0]));
+
+  return pl_window_is_idle (args[0]) && s->feature_index == GPOINTER_TO_UINT (args[1]);
+}
+
+/* A chart view's chart is of @kind and has something to draw. */
+static void
+assert_chart (PlWindow    *window,
+              const char  *view,
+              PlChartKind  kind)
+{
+  const PlChart *chart = pl_chart_view_get_chart (window_child (window, view));
+
+  g_assert_nonnull (chart);
+  g_assert_cmpint (chart->kind, ==, kind);
+  g_assert_null (pl_chart_empty_message (chart));
+}
+
+/* LeNet-5 from the Network row on the built-in shapes: the Filters page (shown for a conv net
+ * only) draws its filters, the model page the network with channel stacks, the Feature Maps
+ * page (likewise) one evaluation image through the stages; the slider's preview reaches the maps, the spin button
+ * picks another image, and what needs an MLP is off. Dense layers again hide the page. */
+static void
+test_lenet5 (void)
+{
+  PlWindow *window = pl_window_new (NULL);
+  PlEngine *engine = pl_window_get_engine (window);
+  AdwViewStackPage *maps_page = window_child (window, "maps_page");
+  Errors errors = { 0 };
+  gpointer args[2] = { window, GUINT_TO_POINTER (7) };
+  const PlChart *chart;
+  const PlNetworkData *network;
+  const PlFeatureMapsData *maps;
+  PlSnapshot *s;
+  guint n_conv = 0;
+
+  g_signal_connect (engine, "error", G_CALLBACK (on_error), &errors);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_false (adw_view_stack_page_get_visible (maps_page));
+
+  /* a strategy that does not prune a conv net (Wanda per row, N:M) is set to one that does;
+   * LeNet-5 over a 2-D set brings the shapes first */
+  pl_window_automate (window, "score=wanda;idle;scope=row;idle");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  adw_combo_row_set_selected (window_child (window, "nm_row"), 1);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_cmpuint (errors.errors, ==, 0);
+  pl_window_automate (window, "network=lenet5;idle;epochs=2;lr=0.05;train;idle;view=maps");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 300));
+  if (errors.errors > 0)
+    g_error ("LeNet-5: the engine reported “%s”", errors.message);
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpstr (s->data_name, ==, "shapes");
+  g_assert_cmpint (s->strategy.score, ==, PL_SCORE_MAGNITUDE);
+  g_assert_cmpint (s->strategy.scope, ==, PL_SCOPE_GLOBAL);
+  g_assert_cmpuint (s->strategy.nm_m, ==, 0);
+  g_assert_cmpuint (adw_combo_row_get_selected (window_child (window, "score_row")), ==, PL_SCORE_MAGNITUDE);
+  g_assert_cmpstr (s->arch, ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
+  g_assert_cmpuint (s->n_stages, ==, 4);
+  g_test_message ("LeNet-5 after two epochs: “%s”", pl_window_get_accuracy_text (window));
+  g_assert_cmpfloat (shown_accuracy (window), >=, 70.0);   /* 8 classes: chance is 12.5 % */
+  g_assert_true (adw_view_stack_page_get_visible (maps_page));
+
+  /* the filters of both conv layers, the network with its input and four stages as stacks */
+  g_assert_true (adw_view_stack_page_get_visible (window_child (window, "filters_page")));
+  assert_chart (window, "filters_view", PL_CHART_FILTERS);
+  g_assert_cmpuint (((const PlFiltersData *) pl_chart_view_get_chart (window_child (window, "filters_view"))->data)->n_layers, ==, 2);
+  assert_chart (window, "network_view", PL_CHART_NETWORK);
+  network = pl_chart_view_get_chart (window_child (window, "network_view"))->data;
+  g_assert_cmpuint (network->n_stages, ==, 5);
+  g_assert_cmpuint (network->n_layers, ==, 3);
+  g_assert_cmpuint (network->sizes[0], ==, 16 * 5 * 5);
+  assert_chart (window, "maps_view", PL_CHART_FEATURE_MAPS);
+  maps = pl_chart_view_get_chart (window_child (window, "maps_view"))->data;
+  g_assert_cmpuint (maps->n_stages, ==, 4);
+  g_test_message ("preview %d at %.3f", s->has_preview, s->has_preview ? s->preview.sparsity : 0.0);
+  g_assert_cmpint (maps->show_preview, ==, s->has_preview);
+  g_assert_cmpuint (maps->c * maps->h * maps->w, ==, 28 * 28);
+  /* the conv layers come first in layers[], as matrices of their filters */
+  for (guint i = 0; i < s->n_stages; i++)
+    if (s->stages[i].kind == PL_CONV_LAYER_CONV)
+      {
+        g_assert_cmpint (s->stages[i].layer, ==, (gint) n_conv);
+        g_assert_cmpuint (s->layers[n_conv].n_out, ==, s->stages[i].c_out);
+        n_conv++;
+      }
+  g_assert_cmpuint (n_conv, ==, 2);
+
+  /* what needs an MLP is off, and says why; the engine compacts a conv net itself */
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "obs_button")));
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "measure_button")));
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "invert_row")));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "measure_button")),
+                            "convolutional"));
+  g_assert_true (gtk_widget_is_sensitive (window_child (window, "compact_button")));
+  /* of the procedures, one-shot and iterative run on a conv net */
+  gtk_drop_down_set_selected (window_child (window, "procedure_dropdown"), PL_LESSON_PROCEDURE_GRADUAL);
+  g_assert_false (gtk_widget_is_sensitive (window_child (window, "procedure_button")));
+  gtk_drop_down_set_selected (window_child (window, "procedure_dropdown"), PL_LESSON_PROCEDURE_ITERATIVE);
+  g_assert_true (gtk_widget_is_sensitive (window_child (window, "procedure_button")));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (window_child (window, "compact_button")),
+                            "nn.Conv2d"));
+
+  /* half of each conv layer's filters by L1 norm: the preview reaches the feature maps */
+  pl_window_automate (window, "score=neuron-l1;idle;scope=layer;idle");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  pl_window_set_sparsity (window, 50.0);
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  g_assert_cmpuint (errors.errors, ==, 0);
+  s = pl_engine_get_snapshot (engine);
+  g_assert_true (s->has_preview);
+  for (guint i = 0; i < s->n_stages; i++)
+    g_assert_nonnull (s->stages[i].preview_maps);
+  g_test_message ("neuron-l1 at 50%%: “%s” / “%s”", pl_window_get_accuracy_text (window),
+                  pl_window_get_readout_text (window));
+  chart = pl_chart_view_get_chart (window_child (window, "maps_view"));
+  maps = chart->data;
+  g_assert_true (maps->show_preview);
+  g_assert_nonnull (maps->stages[0].preview_maps);
+  g_assert_nonnull (maps->stages[0].preview_filter_mask);
+  {
+    guint dead = 0;
+
+    for (guint c = 0; c < maps->stages[0].c; c++)
+      dead += maps->stages[0].preview_filter_mask[c] == 0.0f;
+    g_assert_cmpuint (dead, ==, 3);   /* 3 of conv 1's 6 filters */
+  }
+  chart = pl_chart_view_get_chart (window_child (window, "filters_view"));
+  g_assert_nonnull (((const PlFiltersData *) chart->data)->layers[1].preview_filter_mask);
+  {
+    g_autofree char *words = accessible_property (window_child (window, "filters_view"),
+                                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+
+    g_assert_nonnull (strstr (words, "11 of 22 filters removed"));
+  }
+
+  /* another evaluation image, through the spin button: its maps and its class */
+  gtk_spin_button_set_value (window_child (window, "feature_spin"), 7);
+  g_assert_true (pl_test_wait_for (feature_image_is, args, 60));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpuint (s->feature_index, ==, 7);
+  g_assert_nonnull (strstr (gtk_label_get_label (window_child (window, "feature_class_label")),
+                            s->class_names[s->feature_label]));
+  maps = pl_chart_view_get_chart (window_child (window, "maps_view"))->data;
+  g_assert_cmpstr (maps->class_name, ==, s->class_names[s->feature_label]);
+  g_assert_true (maps->image == pl_snapshot_floats (s->feature_input, NULL));
+  g_assert_cmpuint (errors.errors, ==, 0);
+
+  /* every page of a conv net draws (the confusion matrix of LeNet-5's 10 outputs on the 8
+   * shapes too) and exports: the Filters page its filters, Feature Maps its maps */
+  {
+    static const char * const pages[] = { "weights", "filters", "maps", "model", "results" };
+    /* each export's CSV header names the chart's own columns */
+    static const char * const heads[] = { "output,input,weight,pruned", "layer,filter,channel,ky,kx,weight",
+                                          "stage,channel,y,x,value", "kind,layer,from,to,value",
+                                          "true,predicted,count" };
+    g_autofree char *dir = g_dir_make_tmp ("pl-gui-conv-XXXXXX", NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS (pages); i++)
+      {
+        g_autofree char *png = g_strdup_printf ("%s/%s.png", dir, pages[i]);
+        g_autofree char *csv = g_strdup_printf ("%s/%s.csv", dir, pages[i]);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) error = NULL;
+
+        adw_view_stack_set_visible_child_name (window_child (window, "view_stack"), pages[i]);
+        pl_test_run_for (200);
+        g_assert_true (pl_window_export_visible (window, png, &error));
+        g_assert_no_error (error);
+        assert_file_format (png);
+        g_assert_true (pl_window_export_visible (window, csv, &error));
+        g_assert_no_error (error);
+        g_assert_true (g_file_get_contents (csv, &text, NULL, NULL));
+        g_test_message ("%s: %.60s", pages[i], text);
+        g_assert_nonnull (strstr (text, heads[i]));
+        g_remove (png);
+        g_remove (csv);
+      }
+    g_rmdir (dir);
+  }
+
+  /* dense layers again: no feature maps */
+  pl_window_automate (window, "network=mlp;idle");
+  g_assert_true (pl_test_wait_for (pl_test_window_idle, window, 60));
+  s = pl_engine_get_snapshot (engine);
+  g_assert_cmpuint (s->n_stages, ==, 0);
+  g_assert_false (adw_view_stack_page_get_visible (maps_page));
+  g_assert_false (adw_view_stack_page_get_visible (window_child (window, "filters_page")));
+  g_assert_cmpint (pl_chart_view_get_chart (window_child (window, "boundary_view"))->kind, ==, PL_CHART_FIELDS);
+  g_assert_true (gtk_widget_is_sensitive (window_child (window, "measure_button")));
+
+  g_object_ref (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
   g_free (errors.message);
 }
 
@@ -1501,7 +1714,7 @@ test_accessible (void)
     guint with_accuracy = 0;
 
     collect_charts (root, charts);
-    g_assert_cmpuint (charts->len, ==, 8);
+    g_assert_cmpuint (charts->len, ==, 10);   /* Filters and Feature Maps too, hidden for an MLP */
     for (guint i = 0; i < charts->len; i++)
       {
         GtkAccessible *chart = g_ptr_array_index (charts, i);
@@ -1693,6 +1906,7 @@ main (int    argc,
   g_test_add_func ("/gui/strategy/row-erk-nm-and-pruning-at-init", test_scopes_nm_and_at_init);
   g_test_add_func ("/gui/prune/obs-undoes-and-movement-set-rigl-run", test_prune_obs_and_dst);
   g_test_add_func ("/gui/reproduce/menu-run-table-export-stop", test_reproduce);
+  g_test_add_func ("/gui/conv/lenet5-filters-feature-maps-preview-and-image", test_lenet5);
   g_test_add_func ("/gui/lessons/every-step-runs-and-its-numbers-hold", test_lessons);
   g_test_add_func ("/gui/lessons/panel-next-and-teacher-mode", test_lesson_panel);
   g_test_add_func ("/gui/lessons/own-folder-joins-and-a-bad-file-is-left-out", test_own_lessons);

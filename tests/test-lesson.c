@@ -17,10 +17,11 @@ lessons_dir (void)
   return g_test_build_filename (G_TEST_DIST, "..", "data", "lessons", NULL);
 }
 
-/* One lesson per topic of the seed articles, in order. */
-static const char *seven[] = {
+/* One lesson per topic of the seed articles, in order; the last one prunes the filters of a
+ * convolutional network (seed 001, §5.1.1: structured pruning of CNN kernels). */
+static const char *built_in[] = {
   "magnitude", "gradient", "neurons", "information", "sparsity-measures", "regularisation",
-  "schedules",
+  "schedules", "structured-filters",
 };
 
 static void
@@ -45,14 +46,14 @@ test_built_in (void)
   g_autoptr(GPtrArray) lessons = pl_lesson_load_dir (dir, &error);
 
   g_assert_no_error (error);
-  g_assert_cmpuint (lessons->len, ==, G_N_ELEMENTS (seven));
+  g_assert_cmpuint (lessons->len, ==, G_N_ELEMENTS (built_in));
   for (guint i = 0; i < lessons->len; i++)
     {
       const PlLesson *l = g_ptr_array_index (lessons, i);
       guint n_expects = 0;
 
       g_test_message ("%s: %u steps", l->id, l->n_steps);
-      g_assert_cmpstr (l->id, ==, seven[i]);
+      g_assert_cmpstr (l->id, ==, built_in[i]);
       g_assert_nonnull (l->seed);
       g_assert_cmpuint (l->n_steps, >=, 4);
       g_assert_cmpuint (l->n_steps, <=, 8);
@@ -93,7 +94,7 @@ test_parse_fields (void)
 
   l = parse ("{\"prunelab-lesson\":1,\"id\":\"x-1\",\"title\":{\"en\":\"E\",\"zh_CN\":\"中\"},"
              "\"summary\":\"S\",\"steps\":[{\"title\":\"T\",\"text\":\"a <b>b</b> x<sub>i</sub>\","
-             "\"formula\":\"|w<sub>ij</sub>|\",\"settings\":{\"dataset\":\"moons\",\"hidden\":\"8-4\","
+             "\"formula\":\"|w<sub>ij</sub>|\",\"settings\":{\"dataset\":\"moons\",\"network\":\"lenet5\",\"hidden\":\"8-4\","
              "\"activation\":\"tanh\",\"epochs\":12,\"lr\":0.02,\"score\":\"apoz\",\"scope\":\"layer\","
              "\"invert\":true,\"sparsity\":0.75,\"seed\":3},\"actions\":[\"new-model\",\"train\","
              "\"preview\"],\"controls\":[\"sparsity\",\"train\"],\"view\":\"threshold\","
@@ -108,6 +109,8 @@ test_parse_fields (void)
   g_assert_true (s->settings.has_dataset && s->settings.has_hidden && s->settings.has_lr);
   g_assert_cmpstr (s->settings.dataset, ==, "moons");
   g_assert_cmpstr (s->settings.hidden, ==, "8-4");
+  g_assert_true (s->settings.has_network);
+  g_assert_cmpstr (s->settings.network, ==, "lenet5");
   g_assert_cmpstr (s->settings.activation, ==, "tanh");
   g_assert_cmpuint (s->settings.epochs, ==, 12);
   g_assert_cmpfloat (s->settings.lr, ==, 0.02);
@@ -226,6 +229,7 @@ test_rejects (void)
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"epochs\":2.5}}]}", "whole" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"score\":\"loudness\"}}]}", "settings.score" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"hidden\":\"64-x\"}}]}", "hidden" },
+    { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"maps\",\"notice\":\"n\",\"settings\":{\"network\":\"resnet\"}}]}", "settings.network" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"settings\":{\"colour\":1}}]}", "colour" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"dance\"]}]}", "actions[0]" },
     { "{\"prunelab-lesson\":1,\"id\":\"x\",\"title\":\"t\",\"summary\":\"s\",\"steps\":[{\"title\":\"T\",\"text\":\"x\",\"view\":\"weights\",\"notice\":\"n\",\"actions\":[\"preview\"]}]}", "settings.sparsity" },

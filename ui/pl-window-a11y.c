@@ -180,7 +180,53 @@ describe_model (PlSnapshot *s)
     return g_strdup (_("No network yet"));
   if (!s->has_preview)
     return g_strdup_printf (_("Network %s. %s"), s->arch, head);
-  return g_strdup_printf (_("Network %s: %u of %u hidden neurons dead. %s"), s->arch, dead, neurons, head);
+  /* a conv net's preview counts its filters */
+  return g_strdup_printf (s->n_stages > 0 ? _("Network %s: %u of %u filters removed. %s")
+                                          : _("Network %s: %u of %u hidden neurons dead. %s"),
+                          s->arch, dead, neurons, head);
+}
+
+/* The filters: how many the model (or the preview) has removed, with the accuracy shown. */
+static char *
+describe_filters (PlSnapshot *s)
+{
+  g_autofree char *head = NULL;
+  guint removed = 0, filters = 0, layers = 0;
+
+  if (s->n_stages == 0)
+    return g_strdup (_("Only a convolutional network has filters"));
+  for (guint i = 0; i < s->n_stages; i++)
+    {
+      const PlConvStageView *st = &s->stages[i];
+      const PlLayerView *l;
+      const float *mask;
+
+      if (st->kind != PL_CONV_LAYER_CONV || st->layer < 0 || (guint) st->layer >= s->n_layers)
+        continue;
+      l = &s->layers[st->layer];
+      mask = pl_snapshot_floats (s->has_preview && l->preview_neuron_masks != NULL ? l->preview_neuron_masks
+                                                                                  : l->neuron_masks, NULL);
+      for (guint f = 0; f < st->c_out; f++)
+        removed += mask != NULL && mask[f] == 0.0f;
+      filters += st->c_out;
+      layers++;
+    }
+  head = accuracy_sentence (s);
+  return g_strdup_printf (_("%u conv layers, %u of %u filters removed. %s"), layers, removed, filters, head);
+}
+
+/* The feature maps: which image, its class, the stages. */
+static char *
+describe_maps (PlSnapshot *s)
+{
+  if (s->n_stages == 0 || s->feature_input == NULL)
+    return g_strdup (_("Only a convolutional network has feature maps"));
+  return g_strdup_printf (s->has_preview ? _("Image %u (class %s) through %u stages, with the preview mask")
+                                         : _("Image %u (class %s) through %u stages"),
+                          s->feature_index,
+                          s->class_names != NULL && s->feature_label < g_strv_length (s->class_names)
+                          ? s->class_names[s->feature_label] : "?",
+                          s->n_stages);
 }
 
 /* The confusion matrix is of the model with its own masks (s->eval), not of the preview. */
@@ -225,6 +271,8 @@ _pl_window_update_descriptions (PlWindow   *self,
   g_autofree char *gradnorm = describe_gradnorm (s);
   g_autofree char *model = describe_model (s);
   g_autofree char *results = describe_confusion (s);
+  g_autofree char *maps = describe_maps (s);
+  g_autofree char *filters = describe_filters (s);
 
   describe (self->heatmap_view, _("Weights of the layer"), heatmap);
   describe (self->histogram_view, _("Pruning threshold on the score histogram"), histogram);
@@ -233,6 +281,8 @@ _pl_window_update_descriptions (PlWindow   *self,
   describe (self->gradnorm_view, _("Gradient norm per step"), gradnorm);
   describe (self->network_view, _("The network"), model);
   describe (self->boundary_view, s->image_width > 0 ? _("Receptive fields") : _("Decision regions"), model);
+  describe (self->filters_view, _("Filters of the conv layers"), filters);
+  describe (self->maps_view, _("Feature maps"), maps);
   describe (self->confusion_view, _("Confusion matrix"), results);
 
   /* the histogram is a slider over the score: where the threshold is */

@@ -6,6 +6,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "pl-conv-schedule.h"
+#include "pl-conv-score.h"
 #include "pl-preferences.h"
 #include "pl-reproduce-dialog.h"
 #include "pl-window-private.h"
@@ -52,11 +54,64 @@ _pl_window_nm (PlWindow *self,
   *m = nm_choices[i][1];
 }
 
+/* What prunes a conv net (pl-engine.h): a weight score of pl_conv_weight_score_supported, or
+ * the filter norms and channel scores that remove whole filters (pl-engine-conv.c). */
+static gboolean
+conv_score_supported (PlScoreKind kind)
+{
+  if (pl_score_info (kind)->per_neuron)
+    return kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2 || kind == PL_SCORE_APOZ
+           || kind == PL_SCORE_ACTIVATION || kind == PL_SCORE_NEURON_TAYLOR;
+  return pl_conv_weight_score_supported (kind);
+}
+
+gboolean
+_pl_window_fit_conv_strategy (PlWindow *self)
+{
+  guint score = adw_combo_row_get_selected (self->score_row);
+  gboolean was_updating = self->updating, changed = FALSE;
+  g_autofree char *message = NULL;
+
+  self->updating = TRUE;
+  if (score < PL_N_SCORES && !conv_score_supported (score))
+    {
+      /* TRANSLATORS: a score's title, which the window replaced by magnitude's */
+      message = g_strdup_printf (_("%s does not prune a convolutional network: magnitude instead"),
+                                 _(pl_score_info (score)->title));
+      adw_combo_row_set_selected (self->score_row, PL_SCORE_MAGNITUDE);
+      gtk_label_set_label (self->explanation_label, _(pl_score_info (PL_SCORE_MAGNITUDE)->explanation));
+      changed = TRUE;
+    }
+  if (_pl_window_scope (self) != PL_SCOPE_GLOBAL && _pl_window_scope (self) != PL_SCOPE_LAYER)
+    {
+      adw_combo_row_set_selected (self->scope_row, PL_SCOPE_GLOBAL);
+      changed = TRUE;
+    }
+  if (gtk_switch_get_active (self->invert_switch))
+    {
+      gtk_switch_set_active (self->invert_switch, FALSE);
+      changed = TRUE;
+    }
+  if (adw_combo_row_get_selected (self->nm_row) != 0)
+    {
+      adw_combo_row_set_selected (self->nm_row, 0);
+      changed = TRUE;
+    }
+  self->updating = was_updating;
+  if (message != NULL)
+    _pl_window_toast (self, message);
+  return changed;
+}
+
 void
 _pl_window_send_strategy (PlWindow *self)
 {
   PlStrategy strategy;
-  guint score = adw_combo_row_get_selected (self->score_row);
+  guint score;
+
+  if (_pl_window_network_is_conv (self))
+    _pl_window_fit_conv_strategy (self);
+  score = adw_combo_row_get_selected (self->score_row);
 
   pl_strategy_init (&strategy);
   strategy.score = MIN (score, PL_N_SCORES - 1);
@@ -77,7 +132,9 @@ _pl_window_new_model (PlWindow *self)
   g_autofree char *arch = NULL;
   guint a = MIN (adw_combo_row_get_selected (self->activation_row), 2);
 
-  if (*hidden != '\0')
+  if (_pl_window_network_is_conv (self))
+    arch = g_strdup ("lenet5");
+  else if (*hidden != '\0')
     arch = g_strdup_printf ("IN-%s-OUT", hidden);
   _pl_window_track (self, pl_engine_new_model (self->engine, arch, acts[a], 1));
 }
@@ -376,6 +433,10 @@ visible_chart (PlWindow *self)
     return self->training_view;
   if (g_strcmp0 (page, "model") == 0)
     return self->snapshot != NULL && self->snapshot->n_features == 2 ? self->boundary_view : self->network_view;
+  if (g_strcmp0 (page, "filters") == 0)
+    return self->filters_view;
+  if (g_strcmp0 (page, "maps") == 0)
+    return self->maps_view;
   if (g_strcmp0 (page, "results") == 0)
     return self->confusion_view;
   return self->heatmap_view;
@@ -486,11 +547,25 @@ _pl_window_update_actions (PlWindow *self)
   GtkWidget *w = GTK_WIDGET (self);
   gboolean has_model = s != NULL && s->arch != NULL;
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
+  gboolean procedure_ok = TRUE;
   gboolean running = s != NULL && (s->state == PL_ENGINE_STATE_TRAINING || s->state == PL_ENGINE_STATE_SWEEPING
                                    || s->state == PL_ENGINE_STATE_PAUSED
                                    || (s->state == PL_ENGINE_STATE_BUSY && (s->command == PL_ENGINE_COMMAND_SCHEDULE
                                                                             || s->command == PL_ENGINE_COMMAND_PRUNE_OBS
                                                                             || s->command == PL_ENGINE_COMMAND_REPRODUCE)));
+
+  /* a conv net runs the one-shot and iterative procedures (pl_conv_schedule_supported) */
+  if (_pl_window_is_conv (self))
+    {
+      gboolean rewind = FALSE;
+      PlLessonProcedure procedure = MIN (gtk_drop_down_get_selected (self->procedure_dropdown),
+                                         PL_LESSON_N_PROCEDURES - 1);
+
+      procedure_ok = pl_conv_schedule_supported (pl_lesson_procedure_method (procedure, &rewind));
+    }
+  gtk_widget_set_tooltip_text (self->procedure_button,
+                               procedure_ok ? _("Run the procedure from this network to the slider's sparsity; its curve joins the chart")
+                                            : _("This procedure trains or gates dense layers only: a convolutional network runs one-shot and iterative pruning"));
 
 #define FREE(control) (!_pl_window_control_locked (self, PL_LESSON_CONTROL_##control))
   gtk_widget_action_set_enabled (w, "win.train", has_model && (idle || s->state == PL_ENGINE_STATE_PAUSED)
@@ -504,9 +579,14 @@ _pl_window_update_actions (PlWindow *self)
   gtk_widget_action_set_enabled (w, "win.undo", idle && s->can_undo && FREE (UNDO));
   gtk_widget_action_set_enabled (w, "win.rewind", has_model && idle && FREE (REWIND));
   gtk_widget_action_set_enabled (w, "win.sweep", has_model && idle && FREE (SWEEP));
-  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && FREE (PROCEDURE));
-  gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && FREE (PRUNE_OBS));
+  gtk_widget_action_set_enabled (w, "win.run-procedure", has_model && idle && procedure_ok && FREE (PROCEDURE));
+  gtk_widget_action_set_enabled (w, "win.prune-obs", has_model && idle && !_pl_window_is_conv (self)
+                                                     && FREE (PRUNE_OBS));
 #undef FREE
+  gtk_widget_set_tooltip_text (self->obs_button,
+                               _pl_window_is_conv (self)
+                               ? _("Optimal Brain Surgeon refits dense layers only: not for a convolutional network")
+                               : _("Optimal Brain Surgeon to this sparsity in the chosen scope: each layer's kept weights are refitted on training samples to make up for the pruned ones, without retraining (Undo reverts it)"));
   gtk_widget_action_set_enabled (w, "win.open-model", idle);
   gtk_widget_action_set_enabled (w, "win.save-model", has_model);
   _pl_window_update_lesson_actions (self);

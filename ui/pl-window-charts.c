@@ -27,6 +27,8 @@ typedef struct {
     PlBoundaryData  boundary;
     PlFieldsData    fields;
     PlConfusionData confusion;
+    PlFiltersData   filters;
+    PlFeatureMapsData feature_maps;
   } d;                          /* first, so that the holder is the data */
   PlSnapshot *snapshot;         /* owned */
   char       *title;            /* owned */
@@ -70,6 +72,16 @@ set_empty (PlChartView *view)
   pl_chart_view_set_chart (view, PL_CHART_BARS, NULL, NULL);
 }
 
+const PlConvStageView *
+_pl_window_conv_stage (const PlSnapshot *s,
+                       guint             layer)
+{
+  for (guint i = 0; i < s->n_stages; i++)
+    if (s->stages[i].kind == PL_CONV_LAYER_CONV && s->stages[i].layer == (gint) layer)
+      return &s->stages[i];
+  return NULL;
+}
+
 /* ---- the charts ---- */
 
 static void
@@ -78,21 +90,29 @@ update_heatmap (PlWindow   *self,
 {
   Holder *h;
   const PlLayerView *l;
+  const PlConvStageView *conv;
   GBytes *masks;
 
   if (s->n_layers == 0)
     return set_empty (self->heatmap_view);
 
   l = &s->layers[MIN (self->layer, s->n_layers - 1)];
+  conv = _pl_window_conv_stage (s, MIN (self->layer, s->n_layers - 1));
   masks = s->has_preview && l->preview_masks != NULL ? l->preview_masks : l->masks;
   h = holder_new (s);
-  h->title = g_strdup_printf (s->has_preview ? _("Layer %u weights (%u → %u), preview mask")
-                                             : _("Layer %u weights (%u → %u)"),
-                              MIN (self->layer, s->n_layers - 1) + 1, l->n_in, l->n_out);
+  if (conv != NULL)
+    h->title = g_strdup_printf (s->has_preview ? _("Layer %u filters (%u of %u×%u×%u), preview mask")
+                                               : _("Layer %u filters (%u of %u×%u×%u)"),
+                                MIN (self->layer, s->n_layers - 1) + 1, conv->c_out, conv->c_in,
+                                conv->k, conv->k);
+  else
+    h->title = g_strdup_printf (s->has_preview ? _("Layer %u weights (%u → %u), preview mask")
+                                               : _("Layer %u weights (%u → %u)"),
+                                MIN (self->layer, s->n_layers - 1) + 1, l->n_in, l->n_out);
   h->d.heatmap = (PlHeatmapData) {
     .title = h->title,
-    .x_label = _("input neuron"),
-    .y_label = _("output neuron"),
+    .x_label = conv != NULL ? _("weight of the filter (input channel, row, column)") : _("input neuron"),
+    .y_label = conv != NULL ? _("filter") : _("output neuron"),
     .n_rows = l->n_out,
     .n_cols = l->n_in,
     .values = pl_snapshot_floats (l->weights, NULL),
@@ -364,6 +384,145 @@ update_training (PlWindow   *self,
     }
 }
 
+/* A conv layer's filter mask as the charts read it: the preview's when one is shown. */
+static const float *
+filter_mask (PlSnapshot *s,
+             gint        layer)
+{
+  const PlLayerView *l;
+
+  if (layer < 0 || (guint) layer >= s->n_layers)
+    return NULL;
+  l = &s->layers[layer];
+  return pl_snapshot_floats (s->has_preview && l->preview_neuron_masks != NULL ? l->preview_neuron_masks
+                                                                               : l->neuron_masks, NULL);
+}
+
+/* The network diagram of a conv net: its layers[] begin with the conv layers, whose columns the
+ * diagram draws as channel stacks (the input and each stage), so the dense columns are the
+ * head's (as `prunelab-cli plot network`). */
+static void
+network_stages (Holder     *h,
+                PlSnapshot *s)
+{
+  PlNetworkStage *stages = holder_alloc (h, sizeof (PlNetworkStage) * (s->n_stages + 1));
+  guint n_conv = 0;
+
+  stages[0] = (PlNetworkStage) { PL_NETWORK_STAGE_INPUT, s->stages[0].c_in, s->stages[0].h_in,
+                                 s->stages[0].w_in, NULL };
+  for (guint i = 0; i < s->n_stages; i++)
+    {
+      const PlConvStageView *st = &s->stages[i];
+
+      stages[i + 1] = (PlNetworkStage) {
+        st->kind == PL_CONV_LAYER_CONV ? PL_NETWORK_STAGE_CONV : PL_NETWORK_STAGE_POOL,
+        st->c_out, st->h_out, st->w_out,
+        /* a pool keeps the channels of the conv before it: its dead filters too */
+        filter_mask (s, st->kind == PL_CONV_LAYER_CONV ? st->layer
+                        : i > 0 && s->stages[i - 1].kind == PL_CONV_LAYER_CONV ? s->stages[i - 1].layer : -1),
+      };
+      n_conv += st->kind == PL_CONV_LAYER_CONV;
+    }
+  g_assert (n_conv < s->n_layers);
+  h->d.network.n_stages = s->n_stages + 1;
+  h->d.network.stages = stages;
+  h->d.network.n_layers = s->n_layers - n_conv;
+  h->d.network.sizes += n_conv;
+  h->d.network.layers += n_conv;
+  h->d.network.title = h->title = g_strdup_printf (_("Network %s"), s->arch);
+}
+
+/* The filters of every conv layer, with the preview's masks when one is shown (the Filters
+ * page). */
+static void
+update_filters (PlWindow   *self,
+                PlSnapshot *s)
+{
+  Holder *h = holder_new (s);
+  PlFiltersLayer *panels = holder_alloc (h, sizeof (PlFiltersLayer) * s->n_stages);
+  char **names = holder_alloc (h, sizeof (char *) * s->n_stages);
+  guint n = 0;
+
+  for (guint i = 0; i < s->n_stages; i++)
+    {
+      const PlConvStageView *st = &s->stages[i];
+      const PlLayerView *l;
+
+      if (st->kind != PL_CONV_LAYER_CONV || st->layer < 0 || (guint) st->layer >= s->n_layers)
+        continue;
+      l = &s->layers[st->layer];
+      g_assert (l->n_out == st->c_out && l->n_in == st->c_in * st->k * st->k);
+      /* TRANSLATORS: a panel of the filters chart: the conv layer's number in the layer list */
+      names[n] = g_strdup_printf (_("layer %d"), st->layer + 1);
+      g_ptr_array_add (h->blocks, names[n]);
+      panels[n] = (PlFiltersLayer) {
+        .name = names[n],
+        .c_out = st->c_out, .c_in = st->c_in, .k = st->k,
+        .weights = pl_snapshot_floats (l->weights, NULL),
+        .mask = pl_snapshot_floats (l->masks, NULL),
+        .filter_mask = pl_snapshot_floats (l->neuron_masks, NULL),
+        .preview_mask = s->has_preview ? pl_snapshot_floats (l->preview_masks, NULL) : NULL,
+        .preview_filter_mask = s->has_preview ? pl_snapshot_floats (l->preview_neuron_masks, NULL) : NULL,
+      };
+      n++;
+    }
+  h->title = g_strdup (s->has_preview ? _("Filters with the preview mask") : _("Filters"));
+  h->d.filters = (PlFiltersData) { .title = h->title, .n_layers = n, .layers = panels };
+  pl_chart_view_set_chart (self->filters_view, PL_CHART_FILTERS, h, holder_free);
+}
+
+/* One evaluation image through the conv net, stage by stage (the Feature Maps page). */
+static void
+update_feature_maps (PlWindow   *self,
+                     PlSnapshot *s)
+{
+  Holder *h;
+  PlFeatureStage *stages;
+  gboolean preview = FALSE;
+
+  if (s->n_stages == 0 || s->feature_input == NULL)
+    return set_empty (self->maps_view);
+
+  h = holder_new (s);
+  stages = holder_alloc (h, sizeof (PlFeatureStage) * s->n_stages);
+  for (guint i = 0; i < s->n_stages; i++)
+    {
+      const PlConvStageView *st = &s->stages[i];
+      /* a pool's channels are those of the conv before it */
+      gint layer = st->kind == PL_CONV_LAYER_CONV ? st->layer
+                   : i > 0 && s->stages[i - 1].kind == PL_CONV_LAYER_CONV ? s->stages[i - 1].layer : -1;
+      const PlLayerView *l = layer >= 0 && (guint) layer < s->n_layers ? &s->layers[layer] : NULL;
+
+      stages[i] = (PlFeatureStage) {
+        st->kind == PL_CONV_LAYER_CONV ? PL_FEATURE_STAGE_CONV : PL_FEATURE_STAGE_POOL, NULL,
+        st->c_out, st->h_out, st->w_out,
+        pl_snapshot_floats (st->maps, NULL),
+        l != NULL ? pl_snapshot_floats (l->neuron_masks, NULL) : NULL,
+        s->has_preview ? pl_snapshot_floats (st->preview_maps, NULL) : NULL,
+        l != NULL && s->has_preview ? pl_snapshot_floats (l->preview_neuron_masks, NULL) : NULL,
+      };
+      preview |= stages[i].preview_maps != NULL;
+      if (stages[i].maps == NULL)
+        {
+          holder_free (h);
+          return set_empty (self->maps_view);
+        }
+    }
+  h->title = g_strdup_printf (preview ? _("Feature maps of image %u, preview mask") : _("Feature maps of image %u"),
+                              s->feature_index);
+  h->d.feature_maps = (PlFeatureMapsData) {
+    .title = h->title,
+    .class_name = s->class_names != NULL && s->feature_label < g_strv_length (s->class_names)
+                  ? s->class_names[s->feature_label] : NULL,
+    .c = s->stages[0].c_in, .h = s->stages[0].h_in, .w = s->stages[0].w_in,
+    .image = pl_snapshot_floats (s->feature_input, NULL),
+    .n_stages = s->n_stages,
+    .stages = stages,
+    .show_preview = preview,
+  };
+  pl_chart_view_set_chart (self->maps_view, PL_CHART_FEATURE_MAPS, h, holder_free);
+}
+
 static void
 update_model_views (PlWindow   *self,
                     PlSnapshot *s)
@@ -376,8 +535,11 @@ update_model_views (PlWindow   *self,
     {
       set_empty (self->network_view);
       set_empty (self->boundary_view);
+      set_empty (self->filters_view);
       return;
     }
+  if (s->n_stages == 0)
+    set_empty (self->filters_view);
 
   h = holder_new (s);
   layers = holder_alloc (h, sizeof (PlNetworkLayer) * s->n_layers);
@@ -396,9 +558,16 @@ update_model_views (PlWindow   *self,
       };
     }
   h->d.network = (PlNetworkData) { .title = _("Network"), .n_layers = s->n_layers, .sizes = sizes, .layers = layers };
+  if (s->n_stages > 0)
+    network_stages (h, s);
   pl_chart_view_set_chart (self->network_view, PL_CHART_NETWORK, h, holder_free);
 
-  if (s->image_width > 0 && s->layers[0].n_in == s->image_width * s->image_height)
+  if (s->n_stages > 0)
+    {
+      update_filters (self, s);
+      set_empty (self->boundary_view);
+    }
+  else if (s->image_width > 0 && s->layers[0].n_in == s->image_width * s->image_height)
     {
       const PlLayerView *l = &s->layers[0];
       gboolean pv = s->has_preview && l->preview_masks != NULL;
@@ -447,6 +616,7 @@ update_confusion (PlWindow   *self,
                   PlSnapshot *s)
 {
   Holder *h;
+  const char **names;
 
   if (!s->eval.valid || s->eval.confusion == NULL)
     return set_empty (self->confusion_view);
@@ -454,10 +624,15 @@ update_confusion (PlWindow   *self,
   h = holder_new (s);
   h->title = g_strdup (g_strcmp0 (s->eval_split, "test") == 0 ? _("Confusion matrix (test set)")
                                                                : _("Confusion matrix (validation set)"));
+  /* one name per output: a network may have more outputs than the data has classes (LeNet-5's
+   * 10 on the 8 shapes), and those are shown by number (a NULL name) */
+  names = holder_alloc (h, sizeof (char *) * (s->eval.n_classes + 1));
+  for (guint c = 0, n = s->class_names != NULL ? g_strv_length (s->class_names) : 0; c < s->eval.n_classes; c++)
+    names[c] = c < n ? s->class_names[c] : NULL;
   h->d.confusion = (PlConfusionData) {
     .title = h->title, .n_classes = s->eval.n_classes,
     .counts = pl_snapshot_uint32s (s->eval.confusion, NULL),
-    .class_names = (const char * const *) s->class_names,
+    .class_names = names,
   };
   pl_chart_view_set_chart (self->confusion_view, PL_CHART_CONFUSION, h, holder_free);
 }
@@ -482,13 +657,16 @@ _pl_window_update_charts (PlWindow          *self,
     update_model_views (self, s);
   if (changed & (PL_SNAPSHOT_CHANGED_EVALUATION | PL_SNAPSHOT_CHANGED_DATA))
     update_confusion (self, s);
+  if (changed & (model | PL_SNAPSHOT_CHANGED_FEATURES | PL_SNAPSHOT_CHANGED_DATA))
+    update_feature_maps (self, s);
 }
 
 void
 _pl_window_update_styles (PlWindow *self)
 {
   PlChartView *views[] = { self->heatmap_view, self->histogram_view, self->curves_view, self->training_view,
-                           self->gradnorm_view, self->network_view, self->boundary_view, self->confusion_view };
+                           self->gradnorm_view, self->network_view, self->boundary_view, self->confusion_view,
+                           self->filters_view, self->maps_view };
   gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
   PlChartStyle style;
 
@@ -572,8 +750,13 @@ _pl_window_update_metrics (PlWindow   *self,
     {
       const PlLayerMetrics *lm = i < m->n_layers ? &m->layers[i] : &m->total;
       char *cells[G_N_ELEMENTS (headers)] = { NULL };
+      const PlConvStageView *conv = i < m->n_layers && i < s->n_layers ? _pl_window_conv_stage (s, i) : NULL;
 
-      cells[0] = i < m->n_layers ? g_strdup_printf (_("%u: %u → %u"), i + 1, lm->n_in, lm->n_out) : g_strdup (_("Total"));
+      if (conv != NULL)
+        /* TRANSLATORS: a conv layer's row of the metrics table: its number, N filters of C×K×K */
+        cells[0] = g_strdup_printf (_("%u: %u filters of %u×%u×%u"), i + 1, conv->c_out, conv->c_in, conv->k, conv->k);
+      else
+        cells[0] = i < m->n_layers ? g_strdup_printf (_("%u: %u → %u"), i + 1, lm->n_in, lm->n_out) : g_strdup (_("Total"));
       cells[1] = g_strdup_printf ("%" G_GSIZE_FORMAT, lm->weights);
       cells[2] = g_strdup_printf ("%.1f %%", 100 * lm->parameter_sparsity);
       cells[3] = g_strdup_printf ("%u (%.0f %%)", lm->dead_neurons, 100 * lm->structural_sparsity);

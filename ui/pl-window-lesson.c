@@ -19,6 +19,8 @@ _pl_window_lesson_automation (const PlLessonStep *step)
   g_string_append_printf (out, "view=%s;", pl_lesson_view_name (step->view));
   if (s->has_dataset)
     g_string_append_printf (out, "dataset=%s;idle;", s->dataset);
+  if (s->has_network)
+    g_string_append_printf (out, "network=%s;idle;", s->network);
   if (s->has_hidden)
     g_string_append_printf (out, "hidden=%s;", s->hidden);
   if (s->has_activation)
@@ -280,7 +282,9 @@ _pl_window_update_teacher (PlWindow *self)
    * (_pl_window_update_actions), the slider and the histogram here */
   gtk_widget_set_visible (self->pruning_group, !locked[PL_LESSON_CONTROL_STRATEGY]);
   gtk_widget_set_visible (GTK_WIDGET (self->dataset_row), !locked[PL_LESSON_CONTROL_DATASET]);
-  gtk_widget_set_visible (GTK_WIDGET (self->arch_row), !locked[PL_LESSON_CONTROL_NETWORK]);
+  gtk_widget_set_visible (GTK_WIDGET (self->network_row), !locked[PL_LESSON_CONTROL_NETWORK]);
+  gtk_widget_set_visible (GTK_WIDGET (self->arch_row), !locked[PL_LESSON_CONTROL_NETWORK]
+                                                       && !_pl_window_network_is_conv (self));
   gtk_widget_set_visible (GTK_WIDGET (self->activation_row), !locked[PL_LESSON_CONTROL_NETWORK]);
   gtk_widget_set_visible (self->new_row, !locked[PL_LESSON_CONTROL_NETWORK]);
   gtk_widget_set_visible (self->epochs_row, !locked[PL_LESSON_CONTROL_TRAINING]);

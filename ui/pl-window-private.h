@@ -21,6 +21,7 @@ struct _PlWindow {
   AdwViewStack         *view_stack;
   GtkMenuButton        *export_button;
   AdwComboRow          *dataset_row;
+  AdwComboRow          *network_row;  /* networks[] of pl-window.c: dense, LeNet-5 */
   AdwEntryRow          *arch_row;
   AdwComboRow          *activation_row;
   GtkSpinButton        *epochs_spin;
@@ -48,6 +49,14 @@ struct _PlWindow {
   PlChartView          *network_view;
   PlChartView          *boundary_view;
   PlChartView          *confusion_view;
+  AdwViewStackPage     *filters_page;      /* a conv net's filters: shown only for one */
+  PlChartView          *filters_view;
+  AdwViewStackPage     *maps_page;         /* a conv net's feature maps: shown only for one */
+  PlChartView          *maps_view;
+  GtkSpinButton        *feature_spin;      /* the evaluation image of the maps */
+  GtkLabel             *feature_class_label;
+  GtkWidget            *measure_button;
+  GtkWidget            *compact_button;
   GtkGrid              *metrics_grid;
   PlLessonPanel        *lesson_panel;
   GMenu                *lessons_menu;
@@ -205,6 +214,17 @@ void     _pl_window_nm                (PlWindow        *self,
 void     _pl_window_train_options     (PlWindow        *self,
                                        PlTrainConfig   *config);
 void     _pl_window_new_model         (PlWindow        *self);
+/* The conv stage whose filters are layers[@layer], or NULL for a dense layer. */
+const PlConvStageView *_pl_window_conv_stage (const PlSnapshot *s,
+                                              guint             layer);
+/* The snapshot is of a convolutional network: what needs an MLP (pl_snapshot_build_model:
+ * measured latency, compaction, OBS, sessions) is off. */
+gboolean _pl_window_is_conv           (PlWindow        *self);
+/* The strategy rows set to what prunes a conv net (a supported score, scope global or layer,
+ * no invert, no N:M), a toast naming a score replaced; TRUE if a row changed. */
+gboolean _pl_window_fit_conv_strategy (PlWindow        *self);
+/* The Network row asks for LeNet-5 (else dense layers). */
+gboolean _pl_window_network_is_conv   (PlWindow        *self);
 void     _pl_window_toast             (PlWindow        *self,
                                        const char      *message);
 

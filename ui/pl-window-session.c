@@ -385,7 +385,8 @@ _pl_window_update_session_actions (PlWindow *self)
 {
   PlSnapshot *s = self->snapshot;
   gboolean idle = s != NULL && s->state == PL_ENGINE_STATE_IDLE;
-  gboolean savable = idle && s->arch != NULL && s->data_name != NULL;
+  /* a session keeps an MLP's weights: not a conv net's (yet) */
+  gboolean savable = idle && s->arch != NULL && s->data_name != NULL && !_pl_window_is_conv (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-session", idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.save-session", savable);

@@ -149,9 +149,11 @@ on_export_response (GtkNativeDialog *dialog,
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = g_file_get_path (file);
       double sparsity;
-      g_autoptr(PlMlp) model = model_on_view (self, &sparsity);
+      /* a conv net: the engine compacts its own model (the preview's masks when shown), as
+       * the snapshot builds no model of one */
+      g_autoptr(PlMlp) model = _pl_window_is_conv (self) ? NULL : model_on_view (self, &sparsity);
 
-      if (model != NULL && path != NULL)
+      if ((model != NULL || _pl_window_is_conv (self)) && path != NULL)
         {
           g_free (self->sparse_export_path);
           self->sparse_export_path = g_strdup (path);
@@ -185,10 +187,19 @@ void
 _pl_window_sparse_update_actions (PlWindow *self)
 {
   PlSnapshot *s = self->snapshot;
+  gboolean conv = _pl_window_is_conv (self);
   gboolean ready = s != NULL && s->arch != NULL && s->state == PL_ENGINE_STATE_IDLE;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.measure-sparse", ready && self->sparse_measure_id == 0);
+  /* the latency is measured on dense layers (pl_snapshot_build_model); a conv net's compacted
+   * form is the engine's (pl_engine_export_compact of its own model) */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.measure-sparse", ready && !conv && self->sparse_measure_id == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-compact", ready);
+  gtk_widget_set_tooltip_text (self->measure_button,
+                               conv ? _("Measured for dense layers only: not for a convolutional network")
+                                    : _("Time the forward pass of the mask on view as dense, CSR and compacted network"));
+  gtk_widget_set_tooltip_text (self->compact_button,
+                               conv ? _("Save the network without its removed filters, as a smaller nn.Conv2d and nn.Linear stack (safetensors)")
+                                    : _("Save the network without its dead neurons, as a smaller nn.Linear stack (safetensors)"));
 }
 
 void

@@ -16,15 +16,28 @@ static const struct {
   const char *spec;
   const char *name;   /* in the status line: "2-64-64-3 on spiral: …" */
   const char *label;  /* in the menu */
+  gboolean    images; /* 28×28 images, which LeNet-5 reads */
 } datasets[] = {
-  { "spiral", N_("spiral"), N_("Spiral (2-D, 3 classes)") },
-  { "moons", N_("moons"), N_("Moons (2-D, 2 classes)") },
-  { "circles", N_("circles"), N_("Circles (2-D, 2 classes)") },
-  { "xor", N_("xor"), N_("XOR (2-D, 2 classes)") },
-  { "blobs", N_("blobs"), N_("Blobs (2-D, 3 classes)") },
-  { "shapes", N_("shapes"), N_("Shapes (28×28 images, 8 classes)") },
-  { "fashion-mnist", N_("fashion-mnist"), N_("Fashion-MNIST (28×28 images)") },
+  { "spiral", N_("spiral"), N_("Spiral (2-D, 3 classes)"), FALSE },
+  { "moons", N_("moons"), N_("Moons (2-D, 2 classes)"), FALSE },
+  { "circles", N_("circles"), N_("Circles (2-D, 2 classes)"), FALSE },
+  { "xor", N_("xor"), N_("XOR (2-D, 2 classes)"), FALSE },
+  { "blobs", N_("blobs"), N_("Blobs (2-D, 3 classes)"), FALSE },
+  { "shapes", N_("shapes"), N_("Shapes (28×28 images, 8 classes)"), TRUE },
+  { "fashion-mnist", N_("fashion-mnist"), N_("Fashion-MNIST (28×28 images)"), TRUE },
 };
+#define SHAPES_DATASET 5
+
+/* The kinds of network a new network is, in the Network row's order: the settings' value and
+ * the label. */
+static const struct {
+  const char *name;
+  const char *label;
+} networks[] = {
+  { "mlp", N_("Dense layers (MLP)") },
+  { "lenet5", N_("LeNet-5 (convolutional)") },
+};
+#define NETWORK_LENET5 1
 
 /* How long a slider motion waits for its preview before the frame is drawn (see
  * on_sparsity_changed): a frame is 16.7 ms, the frame's own drawing ~8 ms, so a wait of 10 ms
@@ -85,8 +98,11 @@ update_readouts (PlWindow   *self,
       else
         accuracy = g_strdup_printf (on_test ? _("Test accuracy %.1f %%") : _("Validation accuracy %.1f %%"),
                                     100 * p->accuracy);
-      readout = g_strdup_printf (_("Sparsity %.1f %% (%lu of %lu weights)\n"
-                                   "%u of %u hidden neurons dead · loss %.4f%s"),
+      /* a conv net's structured candidates are its filters */
+      readout = g_strdup_printf (s->n_stages > 0 ? _("Sparsity %.1f %% (%lu of %lu weights)\n"
+                                                     "%u of %u filters removed · loss %.4f%s")
+                                                 : _("Sparsity %.1f %% (%lu of %lu weights)\n"
+                                                     "%u of %u hidden neurons dead · loss %.4f%s"),
                                  100 * p->sparsity, (unsigned long) p->pruned,
                                  (unsigned long) p->weights,
                                  p->dead_neurons, p->neurons, p->loss, threshold);
@@ -159,6 +175,77 @@ update_status (PlWindow   *self,
     gtk_progress_bar_set_fraction (self->sweep_progress, s->progress);
 }
 
+gboolean
+_pl_window_network_is_conv (PlWindow *self)
+{
+  return adw_combo_row_get_selected (self->network_row) == NETWORK_LENET5;
+}
+
+static void
+set_network (PlWindow *self,
+             guint     network)
+{
+  self->updating = TRUE;
+  adw_combo_row_set_selected (self->network_row, network);
+  self->updating = FALSE;
+  _pl_window_update_teacher (self);   /* shows or hides the hidden-layers row */
+}
+
+gboolean
+_pl_window_is_conv (PlWindow *self)
+{
+  return self->snapshot != NULL && self->snapshot->n_stages > 0;
+}
+
+/* The Feature Maps page is a conv net's: its image spin button over the evaluation split and
+ * the image's class. */
+static void
+update_feature_image (PlWindow   *self,
+                      PlSnapshot *s)
+{
+  guint n = g_strcmp0 (s->eval_split, "test") == 0 ? s->n_test : s->n_val;
+  g_autofree char *label = NULL;
+
+  adw_view_stack_page_set_visible (self->maps_page, s->n_stages > 0);
+  self->updating = TRUE;
+  gtk_spin_button_set_range (self->feature_spin, 0, MAX (n, 1) - 1);
+  gtk_spin_button_set_value (self->feature_spin, s->feature_index);
+  self->updating = FALSE;
+  if (s->n_stages > 0 && s->feature_input != NULL && s->class_names != NULL
+      && s->feature_label < g_strv_length (s->class_names))
+    /* TRANSLATORS: the class of the image the feature maps are of, and the split it is from */
+    label = g_strdup_printf (g_strcmp0 (s->eval_split, "test") == 0 ? _("of the test set, class “%s”")
+                                                                    : _("of the validation set, class “%s”"),
+                             s->class_names[s->feature_label]);
+  gtk_label_set_label (self->feature_class_label, label != NULL ? label : "");
+}
+
+/* Invert and N:M do not prune a conv net (the engine refuses them): off, and said why; a conv
+ * net opened from a file gets a strategy that prunes it. */
+static void
+update_conv_strategy (PlWindow   *self,
+                      PlSnapshot *s)
+{
+  gboolean conv = s->n_stages > 0;
+  const char *why = conv ? _("Not for a convolutional network") : NULL;
+
+  gtk_widget_set_sensitive (self->invert_row, !conv);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->nm_row), !conv);
+  gtk_widget_set_tooltip_text (self->invert_row, why);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->nm_row), why);
+  if (conv && _pl_window_fit_conv_strategy (self))
+    _pl_window_send_strategy (self);
+}
+
+static void
+on_feature_image_changed (PlWindow *self)
+{
+  if (self->updating || self->engine == NULL)
+    return;
+  _pl_window_track (self, pl_engine_set_feature_image (self->engine,
+                                                       (guint) gtk_spin_button_get_value_as_int (self->feature_spin)));
+}
+
 static void
 update_layer_list (PlWindow   *self,
                    PlSnapshot *s)
@@ -173,8 +260,16 @@ update_layer_list (PlWindow   *self,
 
   for (guint i = 0; i < s->n_layers; i++)
     {
-      g_autofree char *name = g_strdup_printf (_("Layer %u (%u → %u)"), i + 1,
-                                               s->layers[i].n_in, s->layers[i].n_out);
+      const PlConvStageView *conv = _pl_window_conv_stage (s, i);
+      g_autofree char *name = NULL;
+
+      if (conv != NULL)
+        /* TRANSLATORS: a conv layer: its number, and N filters of C×K×K weights */
+        name = g_strdup_printf (_("Layer %u: %u filters of %u×%u×%u"), i + 1,
+                                conv->c_out, conv->c_in, conv->k, conv->k);
+      else
+        name = g_strdup_printf (_("Layer %u (%u → %u)"), i + 1,
+                                s->layers[i].n_in, s->layers[i].n_out);
       gtk_string_list_append (list, name);
     }
   self->updating = TRUE;
@@ -201,6 +296,10 @@ on_snapshot (PlEngine   *engine,
   update_readouts (self, snapshot);
   if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA))
     update_layer_list (self, snapshot);
+  /* a network opened from a file (or a session) sets the kind a new one will be */
+  if ((changed & PL_SNAPSHOT_CHANGED_MODEL) && snapshot->model_path != NULL
+      && _pl_window_network_is_conv (self) != (snapshot->n_stages > 0))
+    set_network (self, snapshot->n_stages > 0 ? NETWORK_LENET5 : 0);
 
   /* a threshold drag moves the slider to the sparsity it gives */
   if ((changed & PL_SNAPSHOT_CHANGED_PREVIEW) && snapshot->has_preview && snapshot->preview_by_threshold)
@@ -211,7 +310,14 @@ on_snapshot (PlEngine   *engine,
     }
 
   adw_view_stack_page_set_title (self->model_page,
-                                 snapshot->image_width > 0 ? _("Fields") : _("Model"));
+                                 snapshot->image_width > 0 && snapshot->n_stages == 0 ? _("Fields") : _("Model"));
+  adw_view_stack_page_set_visible (self->filters_page, snapshot->n_stages > 0);
+  if (changed & PL_SNAPSHOT_CHANGED_MODEL)
+    update_conv_strategy (self, snapshot);
+  /* a conv net's filters have a page of their own: the network diagram takes the width */
+  gtk_widget_set_visible (GTK_WIDGET (self->boundary_view), snapshot->n_stages == 0);
+  if (changed & (PL_SNAPSHOT_CHANGED_MODEL | PL_SNAPSHOT_CHANGED_DATA | PL_SNAPSHOT_CHANGED_FEATURES))
+    update_feature_image (self, snapshot);
   _pl_window_update_charts (self, snapshot, changed);
   _pl_window_update_descriptions (self, snapshot);
   /* the metrics table is many widgets: rebuilt only while it is on view (and when it comes) */
@@ -304,6 +410,9 @@ load_dataset (PlWindow *self)
 
   if (g_strcmp0 (spec, self->data_spec_loaded) == 0)
     return;
+  /* LeNet-5 reads images: a 2-D set gets dense layers */
+  if (_pl_window_network_is_conv (self) && !datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].images)
+    set_network (self, 0);
   g_free (self->data_spec_loaded);
   self->data_spec_loaded = g_strdup (spec);
   g_settings_set_string (self->settings, "dataset", datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].spec);
@@ -345,6 +454,27 @@ on_dataset_changed (PlWindow *self)
 {
   if (!self->updating)
     load_dataset (self);
+}
+
+/* A new kind of network is made at once, as a new dataset makes one; LeNet-5 on a 2-D set
+ * brings the built-in images first. */
+static void
+on_network_changed (PlWindow *self)
+{
+  guint i = adw_combo_row_get_selected (self->dataset_row);
+
+  _pl_window_update_teacher (self);
+  if (self->updating)
+    return;
+  g_settings_set_string (self->settings, "network",
+                         networks[MIN (adw_combo_row_get_selected (self->network_row), NETWORK_LENET5)].name);
+  if (_pl_window_network_is_conv (self) && !datasets[MIN (i, G_N_ELEMENTS (datasets) - 1)].images)
+    {
+      adw_combo_row_set_selected (self->dataset_row, SHAPES_DATASET);  /* loads and makes it */
+      return;
+    }
+  _pl_window_new_model (self);
+  _pl_window_send_strategy (self);
 }
 
 static void
@@ -507,6 +637,8 @@ pl_window_close_request (GtkWindow *window)
   g_settings_set_uint (self->settings, "epochs", (guint) gtk_spin_button_get_value (self->epochs_spin));
   g_settings_set_double (self->settings, "learning-rate", gtk_spin_button_get_value (self->lr_spin));
   g_settings_set_string (self->settings, "architecture", gtk_editable_get_text (GTK_EDITABLE (self->arch_row)));
+  g_settings_set_string (self->settings, "network",
+                         networks[MIN (adw_combo_row_get_selected (self->network_row), NETWORK_LENET5)].name);
   g_settings_set_string (self->settings, "activation",
                          activations[MIN (adw_combo_row_get_selected (self->activation_row), 2)]);
 
@@ -630,6 +762,7 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (view_stack);
   CHILD (export_button);
   CHILD (dataset_row);
+  CHILD (network_row);
   CHILD (arch_row);
   CHILD (activation_row);
   CHILD (epochs_spin);
@@ -657,6 +790,14 @@ pl_window_class_init (PlWindowClass *klass)
   CHILD (network_view);
   CHILD (boundary_view);
   CHILD (confusion_view);
+  CHILD (filters_page);
+  CHILD (filters_view);
+  CHILD (maps_page);
+  CHILD (maps_view);
+  CHILD (feature_spin);
+  CHILD (feature_class_label);
+  CHILD (measure_button);
+  CHILD (compact_button);
   CHILD (metrics_grid);
   CHILD (lesson_panel);
   CHILD (lessons_menu);
@@ -696,6 +837,8 @@ setup_rows (PlWindow *self)
 {
   g_autoptr(GtkStringList) data_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) act_list = gtk_string_list_new (NULL);
+  g_autoptr(GtkStringList) network_list = gtk_string_list_new (NULL);
+  g_autofree char *network = g_settings_get_string (self->settings, "network");
   g_autoptr(GtkStringList) score_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) scope_list = gtk_string_list_new (NULL);
   g_autoptr(GtkStringList) penalty_list = gtk_string_list_new (NULL);
@@ -735,6 +878,13 @@ setup_rows (PlWindow *self)
   adw_combo_row_set_model (self->dataset_row, G_LIST_MODEL (data_list));
   adw_combo_row_set_selected (self->dataset_row, index_of_dataset (dataset));
   adw_combo_row_set_model (self->activation_row, G_LIST_MODEL (act_list));
+  for (guint i = 0; i < G_N_ELEMENTS (networks); i++)
+    gtk_string_list_append (network_list, _(networks[i].label));
+  adw_combo_row_set_model (self->network_row, G_LIST_MODEL (network_list));
+  /* LeNet-5 only over images (the dataset chosen first) */
+  adw_combo_row_set_selected (self->network_row,
+                              g_str_equal (network, "lenet5") && datasets[index_of_dataset (dataset)].images
+                              ? NETWORK_LENET5 : 0);
   for (guint i = 0; i < G_N_ELEMENTS (activations); i++)
     if (g_strcmp0 (activation, activations[i]) == 0)
       adw_combo_row_set_selected (self->activation_row, i);
@@ -758,12 +908,16 @@ setup_rows (PlWindow *self)
   self->updating = FALSE;
 
   g_signal_connect_swapped (self->dataset_row, "notify::selected", G_CALLBACK (on_dataset_changed), self);
+  g_signal_connect_swapped (self->network_row, "notify::selected", G_CALLBACK (on_network_changed), self);
   g_signal_connect_swapped (self->score_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->scope_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->nm_row, "notify::selected", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->invert_switch, "notify::active", G_CALLBACK (on_strategy_changed), self);
   g_signal_connect_swapped (self->sparsity_scale, "value-changed", G_CALLBACK (on_sparsity_changed), self);
   g_signal_connect_swapped (self->layer_dropdown, "notify::selected", G_CALLBACK (on_layer_changed), self);
+  g_signal_connect_swapped (self->feature_spin, "value-changed", G_CALLBACK (on_feature_image_changed), self);
+  /* a conv net runs only some procedures: Run Procedure follows the choice */
+  g_signal_connect_swapped (self->procedure_dropdown, "notify::selected", G_CALLBACK (_pl_window_update_actions), self);
   g_signal_connect_swapped (self->view_stack, "notify::visible-child-name", G_CALLBACK (on_page_changed), self);
 }
 
@@ -913,6 +1067,14 @@ run_steps (gpointer data)
         gtk_spin_button_set_value (self->lr_spin, g_ascii_strtod (value, NULL));
       else if (g_str_equal (key, "hidden") && value != NULL)
         gtk_editable_set_text (GTK_EDITABLE (self->arch_row), value);
+      else if (g_str_equal (key, "feature-image") && value != NULL)
+        gtk_spin_button_set_value (self->feature_spin, g_ascii_strtod (value, NULL));
+      else if (g_str_equal (key, "network") && value != NULL)
+        {
+          for (guint i = 0; i < G_N_ELEMENTS (networks); i++)
+            if (g_str_equal (value, networks[i].name))
+              adw_combo_row_set_selected (self->network_row, i);
+        }
       else if (g_str_equal (key, "activation") && value != NULL)
         {
           for (guint i = 0; i < G_N_ELEMENTS (activations); i++)

@@ -162,7 +162,7 @@ maps_layout (PlCanvas                *c,
 
   if (data->class_name != NULL)
     /* TRANSLATORS: the note of the feature-maps chart; %s is the image's class, "Ankle boot" */
-    g_snprintf (M->note, sizeof M->note, _("a test image of class “%s” · each row scaled from its lowest to its highest value"),
+    g_snprintf (M->note, sizeof M->note, _("an image of class “%s” · each row scaled from its lowest to its highest value"),
                 data->class_name);
   else
     g_strlcpy (M->note, _("each row scaled from its lowest to its highest value"), sizeof M->note);
