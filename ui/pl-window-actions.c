@@ -54,15 +54,17 @@ _pl_window_nm (PlWindow *self,
   *m = nm_choices[i][1];
 }
 
-/* What prunes a conv net (pl-engine.h): a weight score of pl_conv_weight_score_supported, or
- * the filter norms and channel scores that remove whole filters (pl-engine-conv.c). */
+/* What prunes a conv net (pl_engine_conv_strategy_supported): a weight score of
+ * pl_conv_weight_score_supported, or the filter norms and channel scores that remove whole
+ * filters; the global scope, not inverted, no N:M. */
 static gboolean
 conv_score_supported (PlScoreKind kind)
 {
-  if (pl_score_info (kind)->per_neuron)
-    return kind == PL_SCORE_NEURON_L1 || kind == PL_SCORE_NEURON_L2 || kind == PL_SCORE_APOZ
-           || kind == PL_SCORE_ACTIVATION || kind == PL_SCORE_NEURON_TAYLOR;
-  return pl_conv_weight_score_supported (kind);
+  PlStrategy strategy;
+
+  pl_strategy_init (&strategy);
+  strategy.score = kind;
+  return pl_engine_conv_strategy_supported (&strategy, NULL);
 }
 
 gboolean
