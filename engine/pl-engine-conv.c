@@ -677,6 +677,51 @@ threshold_sparsity (const PlWorker *w,
   return n > 0 ? (double) pruned / n : 0.0;
 }
 
+/* The score threshold of the preview shown, as the dense preview reports it (pl-preview.h): the
+ * highest score of a weight (a filter) the preview prunes and the model keeps; NaN when it
+ * prunes none. */
+static double
+shown_threshold (const PlWorker *w)
+{
+  const PlConvNet *net = w->conv, *shown = w->conv_shown;
+  double t = -INFINITY;
+  gsize off = 0, foff = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i], *s = &shown->layers[i];
+      gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      if (w->conv_structured)
+        {
+          for (guint c = 0; c < l->c_out; c++)
+            if (s->filter_mask[c] == 0.0f && l->filter_mask[c] != 0.0f)
+              t = MAX (t, w->conv_scores[foff + c]);
+          foff += l->c_out;
+        }
+      else
+        {
+          for (gsize k = 0; k < nw; k++)
+            if (s->w_mask[k] == 0.0f && l->w_mask[k] != 0.0f)
+              t = MAX (t, w->conv_scores[off + k]);
+          off += nw;
+        }
+    }
+  for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++)
+    {
+      const PlLayer *l = &net->head->layers[i], *s = &shown->head->layers[i];
+      gsize nw = (gsize) l->n_out * l->n_in;
+
+      for (gsize k = 0; k < nw; k++)
+        if (s->w_mask[k] == 0.0f && l->w_mask[k] != 0.0f)
+          t = MAX (t, w->conv_scores[off + k]);
+      off += nw;
+    }
+  return isfinite (t) ? t : NAN;
+}
+
 /* While training the weights move at every step: the incremental preview is rebuilt on them
  * once it is PREVIEW_REFRESH_USEC old, but not in the middle of a drag unless it is
  * PREVIEW_MAX_AGE_USEC old (as the dense network's, pl-engine-run.c). */
@@ -814,7 +859,7 @@ run_conv_preview (PlWorker  *w,
     }
   _pl_worker_blas_end (blas);
   r.value = w->preview_value;
-  r.threshold = w->preview_by_threshold ? w->preview_value : NAN;
+  r.threshold = w->conv_scores != NULL ? shown_threshold (w) : NAN;
 
   d->previews_computed++;
   d->has_preview = TRUE;

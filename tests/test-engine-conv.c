@@ -335,6 +335,26 @@ test_preview_weights (void)
       g_assert_cmpmem (pm, n * sizeof (float), l->w_mask, (gsize) l->n_out * l->n_in * sizeof (float));
     }
   g_assert_nonnull (s->stages[0].preview_maps);
+  /* the threshold is the highest |w| pruned: every weight below it is pruned */
+  {
+    double t = s->preview.threshold;
+    gsize below = 0, total = 0;
+
+    g_assert_true (isfinite (t));
+    for (guint i = 0; i < s->n_layers; i++)
+      {
+        const float *w = pl_snapshot_floats (s->layers[i].weights, &n);
+        const float *pm = pl_snapshot_floats (s->layers[i].preview_masks, NULL);
+
+        for (gsize k = 0; k < n; k++)
+          {
+            below += fabsf (w[k]) < t && pm[k] != 0.0f;
+            total += fabsf (w[k]) <= t && pm[k] == 0.0f;
+          }
+      }
+    g_assert_cmpuint (below, ==, 0);
+    g_assert_cmpuint (total, ==, s->preview.pruned);
+  }
   g_assert_cmpuint (s->preview_metrics.total.pruned, ==, pl_conv_net_n_pruned (pruned));
 
   /* a drag: each position is the same ranking pruned further or less */
