@@ -102,6 +102,67 @@ _pl_worker_conv_data_changed (PlWorker *w)
   _pl_worker_touch (w, DIRTY_EVAL | DIRTY_SCORES | DIRTY_FEATURES | DIRTY_PREVIEW);
 }
 
+/* A parametrised layer as the matrix the snapshot shows: a conv layer's filters (rows of
+ * c_in·k·k weights, row masks its filter masks), then the head's dense layers, in the order of
+ * PlSnapshot.layers[] and of the scores: weight scores from @w_off, filter scores (structured,
+ * conv layers only) from @f_off. */
+typedef struct {
+  gboolean  conv;
+  guint     n_out, n_in;
+  float    *w, *b, *mask, *rows;
+  gsize     w_off, f_off;
+} Matrix;
+
+#define MAX_MATRICES (PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS)
+
+static guint
+matrices (const PlConvNet *net,
+          Matrix          *out)
+{
+  gsize w_off = 0, f_off = 0;
+  guint n = 0;
+
+  for (guint i = 0; i < net->n_layers; i++)
+    {
+      const PlConvLayer *l = &net->layers[i];
+
+      if (l->kind != PL_CONV_LAYER_CONV)
+        continue;
+      out[n++] = (Matrix) { TRUE, l->c_out, l->c_in * l->k * l->k, l->w, l->b, l->w_mask,
+                            l->filter_mask, w_off, f_off };
+      w_off += (gsize) l->c_out * l->c_in * l->k * l->k;
+      f_off += l->c_out;
+    }
+  for (guint i = 0; i < net->head->n_layers; i++)
+    {
+      const PlLayer *l = &net->head->layers[i];
+
+      out[n++] = (Matrix) { FALSE, l->n_out, l->n_in, l->w, l->b, l->w_mask, l->neuron_mask,
+                            w_off, f_off };
+      w_off += (gsize) l->n_out * l->n_in;
+    }
+  return n;
+}
+
+/* The candidates of the strategy in matrix @m: its filters when it prunes filters (none of a
+ * dense layer), else its weights; their scores, their masks (1 kept) and their count. */
+static gsize
+candidates (const PlWorker  *w,
+            const Matrix    *m,
+            const float    **scores,
+            const float    **masks)
+{
+  if (w->conv_structured)
+    {
+      *scores = w->conv_scores + m->f_off;
+      *masks = m->rows;
+      return m->conv ? m->n_out : 0;
+    }
+  *scores = w->conv_scores + m->w_off;
+  *masks = m->mask;
+  return (gsize) m->n_out * m->n_in;
+}
+
 /* The parametrised layer of conv layer @i (its index in draft->layers), or -1 for a pool. */
 static gint
 param_index (const PlConvNet *net,
@@ -117,11 +178,11 @@ param_index (const PlConvNet *net,
 }
 
 /* Takes @net: the model from now on, its weights the ones to rewind to. */
-static void
-set_conv (PlWorker   *w,
-          PlConvNet  *net,
-          guint64     seed,
-          const char *path)
+void
+_pl_worker_set_conv (PlWorker   *w,
+                     PlConvNet  *net,
+                     guint64     seed,
+                     const char *path)
 {
   guint n_conv = pl_conv_net_n_param_layers (net) - net->head->n_layers;
   PlSnapshot *d;
@@ -173,11 +234,11 @@ set_conv (PlWorker   *w,
   w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
 }
 
-static gboolean
-check_conv_fits (PlWorker         *w,
-                 const PlConvNet  *net,
-                 const char       *path,
-                 GError          **error)
+gboolean
+_pl_worker_check_conv_fits (PlWorker         *w,
+                            const PlConvNet  *net,
+                            const char       *path,
+                            GError          **error)
 {
   g_autofree char *arch = NULL;
   g_autofree char *what = NULL;
@@ -198,59 +259,6 @@ check_conv_fits (PlWorker         *w,
   else
     g_set_error_literal (error, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH, what);
   return FALSE;
-}
-
-static void
-do_new_conv (PlWorker  *w,
-             PlCommand *cmd)
-{
-  GError *error = NULL;
-  PlConvNet *net = pl_conv_net_new_from_arch (cmd->text, cmd->activation, &error);
-
-  if (net != NULL && !check_conv_fits (w, net, NULL, &error))
-    g_clear_pointer (&net, pl_conv_net_free);
-  if (net != NULL)
-    {
-      pl_conv_net_init (net, cmd->seed);
-      set_conv (w, net, cmd->seed, NULL);
-      _pl_worker_publish (w);
-    }
-  _pl_worker_finish (w, cmd, error);
-}
-
-static void
-do_load_conv (PlWorker  *w,
-              PlCommand *cmd)
-{
-  GError *error = NULL;
-  PlConvNet *net;
-
-  _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
-  _pl_worker_publish (w);
-  net = pl_conv_net_load (cmd->text, &error);
-  if (net != NULL && !check_conv_fits (w, net, cmd->text, &error))
-    g_clear_pointer (&net, pl_conv_net_free);
-  if (net != NULL)
-    set_conv (w, net, 0, cmd->text);
-  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
-  _pl_worker_publish (w);
-  _pl_worker_finish (w, cmd, error);
-}
-
-static void
-do_save_conv (PlWorker  *w,
-              PlCommand *cmd)
-{
-  GError *error = NULL;
-
-  if (pl_conv_net_save (w->conv, cmd->text, &error))
-    {
-      g_free (w->draft->model_path);
-      w->draft->model_path = g_strdup (cmd->text);
-      w->changed |= PL_SNAPSHOT_CHANGED_STATE;
-      _pl_worker_publish (w);
-    }
-  _pl_worker_finish (w, cmd, error);
 }
 
 /* ───────────────────────────── scores ───────────────────────────── */
@@ -404,53 +412,22 @@ ensure_conv_scores (PlWorker  *w,
    * scores: what a threshold slider spans */
   _pl_worker_clear_score_bytes (w);
   {
-    gsize off = 0, foff = 0;
-    guint p = 0;
+    Matrix m[MAX_MATRICES];
+    guint n = matrices (net, m);
 
-    for (guint i = 0; i < net->n_layers; i++)
+    for (guint p = 0; p < n; p++)
       {
-        const PlConvLayer *l = &net->layers[i];
-        gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+        const float *sc, *mask;
+        gsize nc = candidates (w, &m[p], &sc, &mask);
 
-        if (l->kind != PL_CONV_LAYER_CONV)
-          continue;
-        if (w->conv_structured)
-          {
-            d->layers[p].scores = g_bytes_new (w->conv_scores + foff, sizeof (float) * l->c_out);
-            for (guint c = 0; c < l->c_out; c++)
-              if (l->filter_mask[c] != 0.0f && isfinite (w->conv_scores[foff + c]))
-                {
-                  lo = MIN (lo, w->conv_scores[foff + c]);
-                  hi = MAX (hi, w->conv_scores[foff + c]);
-                }
-            foff += l->c_out;
-          }
-        else
-          {
-            d->layers[p].scores = g_bytes_new (w->conv_scores + off, sizeof (float) * nw);
-            for (gsize k = 0; k < nw; k++)
-              if (l->w_mask[k] != 0.0f && isfinite (w->conv_scores[off + k]))
-                {
-                  lo = MIN (lo, w->conv_scores[off + k]);
-                  hi = MAX (hi, w->conv_scores[off + k]);
-                }
-            off += nw;
-          }
-        p++;
-      }
-    for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++, p++)
-      {
-        const PlLayer *l = &net->head->layers[i];
-        gsize nw = (gsize) l->n_out * l->n_in;
-
-        d->layers[p].scores = g_bytes_new (w->conv_scores + off, sizeof (float) * nw);
-        for (gsize k = 0; k < nw; k++)
-          if (l->w_mask[k] != 0.0f && isfinite (w->conv_scores[off + k]))
+        if (nc > 0)
+          d->layers[p].scores = g_bytes_new (sc, sizeof (float) * nc);
+        for (gsize k = 0; k < nc; k++)
+          if (mask[k] != 0.0f && isfinite (sc[k]))
             {
-              lo = MIN (lo, w->conv_scores[off + k]);
-              hi = MAX (hi, w->conv_scores[off + k]);
+              lo = MIN (lo, sc[k]);
+              hi = MAX (hi, sc[k]);
             }
-        off += nw;
       }
   }
   d->score_min = isfinite (lo) ? lo : 0.0;
@@ -570,41 +547,22 @@ _pl_worker_conv_refresh (PlWorker *w,
 
   if (w->dirty & (DIRTY_WEIGHTS | DIRTY_MASKS))
     {
-      guint p = 0;
+      Matrix m[MAX_MATRICES];
+      guint n = matrices (net, m);
 
-      for (guint i = 0; i < net->n_layers; i++)
+      for (guint p = 0; p < n; p++)
         {
-          const PlConvLayer *l = &net->layers[i];
-          gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
-
-          if (l->kind != PL_CONV_LAYER_CONV)
-            continue;
-          if (w->dirty & DIRTY_WEIGHTS)
-            {
-              set_bytes (&d->layers[p].weights, l->w, sizeof (float) * nw);
-              set_bytes (&d->layers[p].biases, l->b, sizeof (float) * l->c_out);
-            }
-          if (w->dirty & DIRTY_MASKS)
-            {
-              set_bytes (&d->layers[p].masks, l->w_mask, sizeof (float) * nw);
-              set_bytes (&d->layers[p].neuron_masks, l->filter_mask, sizeof (float) * l->c_out);
-            }
-          p++;
-        }
-      for (guint i = 0; i < net->head->n_layers; i++, p++)
-        {
-          const PlLayer *l = &net->head->layers[i];
-          gsize nw = (gsize) l->n_out * l->n_in;
+          gsize nw = (gsize) m[p].n_out * m[p].n_in;
 
           if (w->dirty & DIRTY_WEIGHTS)
             {
-              set_bytes (&d->layers[p].weights, l->w, sizeof (float) * nw);
-              set_bytes (&d->layers[p].biases, l->b, sizeof (float) * l->n_out);
+              set_bytes (&d->layers[p].weights, m[p].w, sizeof (float) * nw);
+              set_bytes (&d->layers[p].biases, m[p].b, sizeof (float) * m[p].n_out);
             }
           if (w->dirty & DIRTY_MASKS)
             {
-              set_bytes (&d->layers[p].masks, l->w_mask, sizeof (float) * nw);
-              set_bytes (&d->layers[p].neuron_masks, l->neuron_mask, sizeof (float) * l->n_out);
+              set_bytes (&d->layers[p].masks, m[p].mask, sizeof (float) * nw);
+              set_bytes (&d->layers[p].neuron_masks, m[p].rows, sizeof (float) * m[p].n_out);
             }
         }
       w->changed |= (w->dirty & DIRTY_WEIGHTS ? PL_SNAPSHOT_CHANGED_WEIGHTS : 0)
@@ -639,40 +597,18 @@ static double
 threshold_sparsity (const PlWorker *w,
                     double          t)
 {
-  const PlConvNet *net = w->conv;
-  gsize pruned = 0, n = 0, off = 0, foff = 0;
+  Matrix m[MAX_MATRICES];
+  guint n_m = matrices (w->conv, m);
+  gsize pruned = 0, n = 0;
 
-  for (guint i = 0; i < net->n_layers; i++)
+  for (guint p = 0; p < n_m; p++)
     {
-      const PlConvLayer *l = &net->layers[i];
-      gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+      const float *sc, *mask;
+      gsize nc = candidates (w, &m[p], &sc, &mask);
 
-      if (l->kind != PL_CONV_LAYER_CONV)
-        continue;
-      if (w->conv_structured)
-        {
-          for (guint c = 0; c < l->c_out; c++)
-            pruned += l->filter_mask[c] == 0.0f || w->conv_scores[foff + c] <= t;
-          n += l->c_out;
-          foff += l->c_out;
-        }
-      else
-        {
-          for (gsize k = 0; k < nw; k++)
-            pruned += l->w_mask[k] == 0.0f || w->conv_scores[off + k] <= t;
-          n += nw;
-          off += nw;
-        }
-    }
-  for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++)
-    {
-      const PlLayer *l = &net->head->layers[i];
-      gsize nw = (gsize) l->n_out * l->n_in;
-
-      for (gsize k = 0; k < nw; k++)
-        pruned += l->w_mask[k] == 0.0f || w->conv_scores[off + k] <= t;
-      n += nw;
-      off += nw;
+      for (gsize k = 0; k < nc; k++)
+        pruned += mask[k] == 0.0f || sc[k] <= t;
+      n += nc;
     }
   return n > 0 ? (double) pruned / n : 0.0;
 }
@@ -683,41 +619,20 @@ threshold_sparsity (const PlWorker *w,
 static double
 shown_threshold (const PlWorker *w)
 {
-  const PlConvNet *net = w->conv, *shown = w->conv_shown;
+  Matrix m[MAX_MATRICES], shown[MAX_MATRICES];
+  guint n = matrices (w->conv, m);
   double t = -INFINITY;
-  gsize off = 0, foff = 0;
 
-  for (guint i = 0; i < net->n_layers; i++)
+  matrices (w->conv_shown, shown);
+  for (guint p = 0; p < n; p++)
     {
-      const PlConvLayer *l = &net->layers[i], *s = &shown->layers[i];
-      gsize nw = (gsize) l->c_out * l->c_in * l->k * l->k;
+      const float *sc, *mask, *shown_mask;
+      gsize nc = candidates (w, &m[p], &sc, &mask);
 
-      if (l->kind != PL_CONV_LAYER_CONV)
-        continue;
-      if (w->conv_structured)
-        {
-          for (guint c = 0; c < l->c_out; c++)
-            if (s->filter_mask[c] == 0.0f && l->filter_mask[c] != 0.0f)
-              t = MAX (t, w->conv_scores[foff + c]);
-          foff += l->c_out;
-        }
-      else
-        {
-          for (gsize k = 0; k < nw; k++)
-            if (s->w_mask[k] == 0.0f && l->w_mask[k] != 0.0f)
-              t = MAX (t, w->conv_scores[off + k]);
-          off += nw;
-        }
-    }
-  for (guint i = 0; i < net->head->n_layers && !w->conv_structured; i++)
-    {
-      const PlLayer *l = &net->head->layers[i], *s = &shown->head->layers[i];
-      gsize nw = (gsize) l->n_out * l->n_in;
-
-      for (gsize k = 0; k < nw; k++)
-        if (s->w_mask[k] == 0.0f && l->w_mask[k] != 0.0f)
-          t = MAX (t, w->conv_scores[off + k]);
-      off += nw;
+      candidates (w, &shown[p], &sc, &shown_mask);
+      for (gsize k = 0; k < nc; k++)
+        if (shown_mask[k] == 0.0f && mask[k] != 0.0f)
+          t = MAX (t, sc[k]);
     }
   return isfinite (t) ? t : NAN;
 }
@@ -742,10 +657,10 @@ conv_preview_current (PlWorker *w,
 }
 
 /* The preview at w->preview_value on the current network; on failure the preview is off. */
-static gboolean
-run_conv_preview (PlWorker  *w,
-                  gboolean   in_run,
-                  GError   **error)
+gboolean
+_pl_worker_conv_run_preview (PlWorker  *w,
+                             gboolean   in_run,
+                             GError   **error)
 {
   PlConvNet *net = w->conv;
   PlSnapshot *d = w->draft;
@@ -756,7 +671,6 @@ run_conv_preview (PlWorker  *w,
   double target;
   gint64 t0 = g_get_monotonic_time (), t1, t2;
   int blas;
-  guint p = 0;
 
   if (w->data == NULL || w->eval == NULL || w->eval->n == 0)
     {
@@ -866,24 +780,16 @@ run_conv_preview (PlWorker  *w,
   d->preview_by_threshold = w->preview_by_threshold;
   d->preview_subsample = FALSE;
   d->preview = r;
-  for (guint i = 0; i < w->conv_shown->n_layers; i++)
-    {
-      const PlConvLayer *l = &w->conv_shown->layers[i];
+  {
+    Matrix m[MAX_MATRICES];
+    guint n = matrices (w->conv_shown, m);
 
-      if (l->kind != PL_CONV_LAYER_CONV)
-        continue;
-      set_bytes (&d->layers[p].preview_masks, l->w_mask,
-                 sizeof (float) * l->c_out * l->c_in * l->k * l->k);
-      set_bytes (&d->layers[p].preview_neuron_masks, l->filter_mask, sizeof (float) * l->c_out);
-      p++;
-    }
-  for (guint i = 0; i < w->conv_shown->head->n_layers; i++, p++)
-    {
-      const PlLayer *l = &w->conv_shown->head->layers[i];
-
-      set_bytes (&d->layers[p].preview_masks, l->w_mask, sizeof (float) * l->n_out * l->n_in);
-      set_bytes (&d->layers[p].preview_neuron_masks, l->neuron_mask, sizeof (float) * l->n_out);
-    }
+    for (guint p = 0; p < n; p++)
+      {
+        set_bytes (&d->layers[p].preview_masks, m[p].mask, sizeof (float) * m[p].n_out * m[p].n_in);
+        set_bytes (&d->layers[p].preview_neuron_masks, m[p].rows, sizeof (float) * m[p].n_out);
+      }
+  }
   pl_metrics_compute_conv (&d->preview_metrics, w->conv_shown, net);
   compute_maps (w, w->conv_shown, TRUE);
   w->changed |= PL_SNAPSHOT_CHANGED_PREVIEW;
@@ -907,7 +813,7 @@ do_conv_preview (PlWorker  *w,
   gint64 t0 = g_get_monotonic_time ();
 
   _pl_worker_take_request (w, cmd);
-  if (!run_conv_preview (w, w->training, &error))
+  if (!_pl_worker_conv_run_preview (w, w->training, &error))
     _pl_worker_post_error (w, error);
   _pl_worker_publish (w);
   /* a continuous drag must not starve a training: the next preview waits until it has had
@@ -946,7 +852,7 @@ _pl_worker_conv_idle (PlWorker *w)
     {
       GError *perror = NULL;
 
-      if (!run_conv_preview (w, FALSE, &perror))
+      if (!_pl_worker_conv_run_preview (w, FALSE, &perror))
         _pl_worker_post_error (w, perror);
       _pl_worker_publish (w);
       return TRUE;
@@ -1076,81 +982,6 @@ do_conv_feature_image (PlWorker  *w,
   _pl_worker_finish (w, cmd, NULL);
 }
 
-static void
-do_conv_train (PlWorker  *w,
-               PlCommand *cmd)
-{
-  g_autoptr(PlConvTrainer) trainer = NULL;
-  GError *error = NULL;
-  PlTrainConfig config;
-  gboolean fine_tune = cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
-  gboolean want_preview;
-
-  if (w->data == NULL)
-    {
-      _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset before training"));
-      return;
-    }
-  if (fine_tune)
-    {
-      config = w->config;
-      config.epochs = cmd->epochs;
-      config.lr = cmd->lr;
-    }
-  else
-    {
-      config = cmd->config;
-      w->config = config;
-    }
-
-  _pl_worker_push_undo (w);
-  trainer = pl_conv_trainer_new (w->conv, &config);
-  w->cancellable = cmd->cancellable;
-  w->running = w->training = TRUE;
-  w->draft->training.fine_tune = fine_tune;
-  w->draft->training.epoch = 0;
-  w->draft->training.epochs = config.epochs;
-  w->draft->training.step = 0;
-  w->draft->training.steps_total = 0;
-  w->batch_size = config.batch_size;
-  w->run_started = g_get_monotonic_time ();
-  w->draft->training.samples_per_second = 0.0;
-  w->run_until = 0;
-  _pl_worker_set_state (w, PL_ENGINE_STATE_TRAINING, cmd->kind, 0.0);
-  w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
-  _pl_worker_publish (w);
-
-  if (!pl_conv_trainer_run (trainer, w->data->train, w->data->val, _pl_worker_on_train_progress, w,
-                            cmd->cancellable, &error)
-      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_clear_error (&error);   /* stopped: what finished is kept */
-
-  w->running = w->training = FALSE;
-  w->cancellable = NULL;
-  _pl_worker_touch (w, DIRTY_MODEL | DIRTY_HISTORY | DIRTY_FEATURES);
-  want_preview = w->draft->has_preview;
-  if (w->held_preview != NULL)
-    {
-      PlCommand *held = g_steal_pointer (&w->held_preview);
-
-      _pl_worker_take_request (w, held);
-      _pl_command_free (held);
-      want_preview = TRUE;
-    }
-  /* a preview that was shown is redone on the final weights, exactly */
-  w->conv_preview_stale = TRUE;
-  if (want_preview)
-    {
-      GError *perror = NULL;
-
-      if (!run_conv_preview (w, FALSE, &perror))
-        _pl_worker_post_error (w, perror);
-    }
-  _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
-  _pl_worker_publish (w);
-  _pl_worker_finish (w, cmd, error);
-}
-
 /* The network on view (the preview's when shown) without its dead filters. */
 static void
 do_conv_export_compact (PlWorker  *w,
@@ -1178,29 +1009,11 @@ gboolean
 _pl_worker_conv_handle (PlWorker  *w,
                         PlCommand *cmd)
 {
-  /* a conv net in place of whatever the model is */
-  if (cmd->kind == PL_ENGINE_COMMAND_NEW_MODEL && cmd->text != NULL && pl_conv_arch_is_conv (cmd->text))
-    {
-      do_new_conv (w, cmd);
-      return TRUE;
-    }
-  if (cmd->kind == PL_ENGINE_COMMAND_LOAD_MODEL && pl_conv_file_is_conv (cmd->text))
-    {
-      do_load_conv (w, cmd);
-      return TRUE;
-    }
   if (w->conv == NULL)
     return FALSE;
 
   switch (cmd->kind)
     {
-    case PL_ENGINE_COMMAND_SAVE_MODEL:
-      do_save_conv (w, cmd);
-      return TRUE;
-    case PL_ENGINE_COMMAND_TRAIN:
-    case PL_ENGINE_COMMAND_FINE_TUNE:
-      do_conv_train (w, cmd);
-      return TRUE;
     case PL_ENGINE_COMMAND_SET_STRATEGY:
       do_set_conv_strategy (w, cmd);
       return TRUE;
@@ -1235,7 +1048,8 @@ _pl_worker_conv_handle (PlWorker  *w,
       not_for_conv (w, cmd);
       return TRUE;
     default:
-      /* data, sessions loaded, sweeps, procedures, reproduce: their own files */
+      /* data, models made, opened and saved, training, sessions opened, sweeps, procedures,
+       * reproduce: their own files, with a branch for a conv net where they need one */
       return FALSE;
     }
 }

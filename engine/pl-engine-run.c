@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-blas.h"
+#include "pl-conv-train.h"
 #include "pl-error.h"
 #include "pl-eval.h"
 #include "pl-metrics.h"
@@ -360,17 +361,18 @@ _pl_worker_do_train (PlWorker  *w,
                      PlCommand *cmd)
 {
   g_autoptr(PlTrainer) trainer = NULL;
+  g_autoptr(PlConvTrainer) conv_trainer = NULL;
   GError *error = NULL;
   PlTrainConfig config;
   gboolean fine_tune = cmd->kind == PL_ENGINE_COMMAND_FINE_TUNE;
-  gboolean want_preview;
+  gboolean want_preview, ok;
 
   if (w->data == NULL)
     {
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA, _("load a dataset before training"));
       return;
     }
-  if (w->model == NULL)
+  if (w->model == NULL && w->conv == NULL)
     {
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL, _("make a model before training"));
       return;
@@ -389,7 +391,10 @@ _pl_worker_do_train (PlWorker  *w,
     }
 
   _pl_worker_push_undo (w);
-  trainer = pl_trainer_new (w->model, &config);
+  if (w->conv != NULL)
+    conv_trainer = pl_conv_trainer_new (w->conv, &config);
+  else
+    trainer = pl_trainer_new (w->model, &config);
   w->cancellable = cmd->cancellable;
   w->running = w->training = TRUE;
   w->draft->training.fine_tune = fine_tune;
@@ -405,9 +410,13 @@ _pl_worker_do_train (PlWorker  *w,
   w->changed |= PL_SNAPSHOT_CHANGED_TRAINING;
   _pl_worker_publish (w);
 
-  if (!pl_trainer_run (trainer, w->data->train, w->data->val, _pl_worker_on_train_progress, w,
-                       cmd->cancellable, &error)
-      && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (conv_trainer != NULL)
+    ok = pl_conv_trainer_run (conv_trainer, w->data->train, w->data->val,
+                              _pl_worker_on_train_progress, w, cmd->cancellable, &error);
+  else
+    ok = pl_trainer_run (trainer, w->data->train, w->data->val, _pl_worker_on_train_progress, w,
+                         cmd->cancellable, &error);
+  if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_clear_error (&error);   /* stopped: what finished is kept */
 
   w->running = w->training = FALSE;
@@ -428,7 +437,8 @@ _pl_worker_do_train (PlWorker  *w,
     {
       GError *perror = NULL;
 
-      if (!_pl_worker_run_preview (w, FALSE, FALSE, &perror))
+      if (!(w->conv != NULL ? _pl_worker_conv_run_preview (w, FALSE, &perror)
+                            : _pl_worker_run_preview (w, FALSE, FALSE, &perror)))
         _pl_worker_post_error (w, perror);
     }
   g_clear_pointer (&w->sub.preview, pl_preview_free);

@@ -211,10 +211,26 @@ gboolean  _pl_worker_due               (PlWorker         *w,
                                         gint64            now);
 
 /* pl-engine-conv.c: a convolutional network as the worker's model */
-/* Runs @cmd when it concerns a conv net (a conv architecture or file, or any command while
- * the model is one) and returns TRUE; the caller frees @cmd. */
+/* Runs @cmd when a conv net is the model and the command has its own conv version here, and
+ * returns TRUE; the caller frees @cmd. */
 gboolean  _pl_worker_conv_handle       (PlWorker         *w,
                                         PlCommand        *cmd);
+/* Takes @net as the model (the dense one goes), its weights the ones to rewind to. */
+void      _pl_worker_set_conv          (PlWorker         *w,
+                                        PlConvNet        *net,
+                                        guint64           seed,
+                                        const char       *path);
+/* FALSE with an error naming @path (the network's file, or NULL for a new one) when @net does
+ * not fit the loaded data. */
+gboolean  _pl_worker_check_conv_fits   (PlWorker         *w,
+                                        const PlConvNet  *net,
+                                        const char       *path,
+                                        GError          **error);
+/* The preview at w->preview_value (pl-engine-run.c's _pl_worker_run_preview for a conv net);
+ * on failure the preview is off. */
+gboolean  _pl_worker_conv_run_preview  (PlWorker         *w,
+                                        gboolean          in_run,
+                                        GError          **error);
 /* Drops the conv net and everything of it (a dense model or none follows). */
 void      _pl_worker_conv_clear        (PlWorker         *w);
 /* The conv net takes @data's inputs and classes. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pl-blas.h"
+#include "pl-conv-file.h"
 #include "pl-conv-schedule.h"
 #include "pl-error.h"
 #include "pl-eval.h"
@@ -356,8 +357,24 @@ do_new_model (PlWorker  *w,
               PlCommand *cmd)
 {
   GError *error = NULL;
-  PlMlp *model = model_from_arch (w, cmd->text, cmd->activation, &error);
+  PlMlp *model;
 
+  if (cmd->text != NULL && pl_conv_arch_is_conv (cmd->text))
+    {
+      PlConvNet *net = pl_conv_net_new_from_arch (cmd->text, cmd->activation, &error);
+
+      if (net != NULL && !_pl_worker_check_conv_fits (w, net, NULL, &error))
+        g_clear_pointer (&net, pl_conv_net_free);
+      if (net != NULL)
+        {
+          pl_conv_net_init (net, cmd->seed);
+          _pl_worker_set_conv (w, net, cmd->seed, NULL);
+          _pl_worker_publish (w);
+        }
+      _pl_worker_finish (w, cmd, error);
+      return;
+    }
+  model = model_from_arch (w, cmd->text, cmd->activation, &error);
   if (model != NULL && !check_fits (w, model, NULL, &error))
     g_clear_pointer (&model, pl_mlp_free);
   if (model != NULL)
@@ -378,11 +395,23 @@ do_load_model (PlWorker  *w,
 
   _pl_worker_set_state (w, PL_ENGINE_STATE_BUSY, cmd->kind, -1.0);
   _pl_worker_publish (w);
-  model = pl_safetensors_load (cmd->text, &error);
-  if (model != NULL && !check_fits (w, model, cmd->text, &error))
-    g_clear_pointer (&model, pl_mlp_free);
-  if (model != NULL)
-    set_model (w, model, 0, cmd->text);
+  if (pl_conv_file_is_conv (cmd->text))
+    {
+      PlConvNet *net = pl_conv_net_load (cmd->text, &error);
+
+      if (net != NULL && !_pl_worker_check_conv_fits (w, net, cmd->text, &error))
+        g_clear_pointer (&net, pl_conv_net_free);
+      if (net != NULL)
+        _pl_worker_set_conv (w, net, 0, cmd->text);
+    }
+  else
+    {
+      model = pl_safetensors_load (cmd->text, &error);
+      if (model != NULL && !check_fits (w, model, cmd->text, &error))
+        g_clear_pointer (&model, pl_mlp_free);
+      if (model != NULL)
+        set_model (w, model, 0, cmd->text);
+    }
   _pl_worker_set_state (w, PL_ENGINE_STATE_IDLE, PL_ENGINE_COMMAND_NONE, -1.0);
   _pl_worker_publish (w);
   _pl_worker_finish (w, cmd, error);
@@ -394,12 +423,13 @@ do_save_model (PlWorker  *w,
 {
   GError *error = NULL;
 
-  if (w->model == NULL)
+  if (w->model == NULL && w->conv == NULL)
     {
       _pl_worker_fail (w, cmd, PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_MODEL, _("there is no model to save"));
       return;
     }
-  if (pl_safetensors_save (w->model, cmd->text, &error))
+  if (w->conv != NULL ? pl_conv_net_save (w->conv, cmd->text, &error)
+                      : pl_safetensors_save (w->model, cmd->text, &error))
     {
       g_free (w->draft->model_path);
       w->draft->model_path = g_strdup (cmd->text);

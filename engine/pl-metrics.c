@@ -31,127 +31,41 @@ finish (PlLayerMetrics *m,
   m->hoyer_kept = pl_hoyer_from_sums (s->kept, s->l1, s->l2sq);
 }
 
-void
-pl_metrics_compute (PlMetrics   *metrics,
-                    const PlMlp *model,
-                    const float *weights,
-                    const float *masks,
-                    const float *neuron_masks)
+/* Layer @m (its sums @s) into the total; with @structural its dead neurons count there. */
+static void
+add_to_total (PlLayerMetrics       *total,
+              Sums                 *all,
+              const PlLayerMetrics *m,
+              const Sums           *s,
+              gboolean              structural)
 {
-  PlLayerMetrics *total;
-  Sums all = { 0 };
-  guint L;
-
-  g_return_if_fail (metrics != NULL && model != NULL);
-
-  if (weights == NULL)
-    weights = model->params;
-  if (masks == NULL)
-    masks = model->masks;
-  if (neuron_masks == NULL)
-    neuron_masks = model->neuron_masks;
-
-  L = model->n_layers;
-  memset (metrics, 0, sizeof *metrics);
-  metrics->n_layers = L;
-  total = &metrics->total;
-  total->n_in = model->sizes[0];
-  total->n_out = model->sizes[L];
-
-  for (guint i = 0, neuron_off = 0, dead_in = 0; i < L; i++)
+  total->weights += m->weights;
+  total->pruned += m->pruned;
+  total->effective += m->effective;
+  total->nonzero += m->nonzero;
+  total->flops_dense += m->flops_dense;
+  total->flops_effective += m->flops_effective;
+  total->bytes_dense += m->bytes_dense;
+  total->bytes_csr += m->bytes_csr;
+  total->bytes_compact += m->bytes_compact;
+  all->weights += s->weights;
+  all->kept += s->kept;
+  all->mass += s->mass;
+  all->mass_removed += s->mass_removed;
+  all->l1 += s->l1;
+  all->l2sq += s->l2sq;
+  if (structural)
     {
-      const PlLayer *l = &model->layers[i];
-      PlLayerMetrics *m = &metrics->layers[i];
-      gsize off = l->w - model->params;
-      gsize nw = (gsize) l->n_out * l->n_in;
-      const float *w = weights + off;          /* for the mass removed */
-      const float *now = model->params + off;  /* the kept weights as they are now */
-      const float *mask = masks + off;
-      /* live outputs: hidden neurons with a neuron mask; every class of the output layer */
-      const float *row_live = i + 1 < L ? neuron_masks + neuron_off : NULL;
-      /* live inputs: the previous layer's neurons; every feature of the first layer */
-      const float *col_live = i > 0 ? neuron_masks + neuron_off - l->n_in : NULL;
-      gsize kept;
-      guint rows, cols;
-      Sums s = { 0 };
-
-      m->n_in = l->n_in;
-      m->n_out = l->n_out;
-      m->weights = nw;
-
-      for (gsize k = 0; k < nw; k++)
-        {
-          double a = fabs (w[k]);
-
-          s.mass += a;
-          if (mask[k] == 0.0f)
-            {
-              m->pruned++;
-              s.mass_removed += a;
-            }
-          else
-            {
-              double v = fabs (now[k]);
-
-              s.l1 += v;
-              s.l2sq += v * v;
-              if ((row_live == NULL || row_live[k / l->n_in] != 0.0f)
-                  && (col_live == NULL || col_live[k % l->n_in] != 0.0f))
-                m->effective++;
-            }
-        }
-      kept = nw - m->pruned;
-      s.weights = nw;
-      s.kept = kept;
-
-      if (i + 1 < L)
-        {
-          for (guint j = 0; j < l->n_out; j++)
-            m->dead_neurons += neuron_masks[neuron_off + j] == 0.0f;
-          s.hidden = l->n_out;
-        }
-      neuron_off += l->n_out;
-
-      m->nonzero = kept + l->n_out;
-      m->flops_dense = 2.0 * nw;
-      m->flops_effective = 2.0 * m->effective;
-      m->bytes_dense = F32 * (nw + l->n_out);
-      /* values and column indices of the effective weights, n_out + 1 row pointers, biases */
-      m->bytes_csr = (F32 + I32) * m->effective + I32 * (l->n_out + 1) + F32 * l->n_out;
-      /* rows of the live neurons, columns of the live inputs (the previous layer's) */
-      rows = l->n_out - m->dead_neurons;
-      cols = l->n_in - dead_in;
-      m->bytes_compact = F32 * ((double) rows * cols + rows);
-      dead_in = m->dead_neurons;
-      finish (m, &s);
-
-      total->weights += m->weights;
-      total->pruned += m->pruned;
-      total->effective += m->effective;
-      total->nonzero += m->nonzero;
       total->dead_neurons += m->dead_neurons;
-      total->flops_dense += m->flops_dense;
-      total->flops_effective += m->flops_effective;
-      total->bytes_dense += m->bytes_dense;
-      total->bytes_csr += m->bytes_csr;
-      total->bytes_compact += m->bytes_compact;
-      all.weights += s.weights;
-      all.kept += s.kept;
-      all.mass += s.mass;
-      all.mass_removed += s.mass_removed;
-      all.l1 += s.l1;
-      all.l2sq += s.l2sq;
-      all.hidden += s.hidden;
+      all->hidden += s->hidden;
     }
-
-  finish (total, &all);
 }
 
-/* One layer of pl_metrics_compute_conv(): @n_out rows of @n_in weights, @now as they are, @w
- * before pruning, @row_live and @col_live (never NULL) which rows and columns are live,
- * @positions the times a weight is applied per sample; @hidden whether the rows can die. */
+/* One layer: @n_out rows of @n_in weights, @now as they are, @w before pruning, @row_live and
+ * @col_live which rows and columns are live (NULL: all), @positions the times a weight is
+ * applied per sample (1 for a dense layer); @hidden whether the rows can die. */
 static void
-conv_layer_metrics (PlLayerMetrics *m,
+layer_metrics (PlLayerMetrics *m,
                     Sums           *s,
                     const float    *w,
                     const float    *now,
@@ -187,7 +101,8 @@ conv_layer_metrics (PlLayerMetrics *m,
 
           s->l1 += v;
           s->l2sq += v * v;
-          if (row_live[k / n_in] != 0.0f && col_live[k % n_in] != 0.0f)
+          if ((row_live == NULL || row_live[k / n_in] != 0.0f)
+              && (col_live == NULL || col_live[k % n_in] != 0.0f))
             m->effective++;
         }
     }
@@ -195,9 +110,9 @@ conv_layer_metrics (PlLayerMetrics *m,
   s->weights = nw;
   s->kept = kept;
   for (guint o = 0; o < n_out; o++)
-    rows += row_live[o] != 0.0f;
+    rows += row_live == NULL || row_live[o] != 0.0f;
   for (guint j = 0; j < n_in; j++)
-    cols += col_live[j] != 0.0f;
+    cols += col_live == NULL || col_live[j] != 0.0f;
   if (hidden)
     {
       m->dead_neurons = n_out - rows;
@@ -210,6 +125,52 @@ conv_layer_metrics (PlLayerMetrics *m,
   m->bytes_csr = (F32 + I32) * m->effective + I32 * (n_out + 1) + F32 * n_out;
   m->bytes_compact = F32 * ((double) rows * cols + rows);
   finish (m, s);
+}
+
+void
+pl_metrics_compute (PlMetrics   *metrics,
+                    const PlMlp *model,
+                    const float *weights,
+                    const float *masks,
+                    const float *neuron_masks)
+{
+  PlLayerMetrics *total;
+  Sums all = { 0 };
+  guint L;
+
+  g_return_if_fail (metrics != NULL && model != NULL);
+
+  if (weights == NULL)
+    weights = model->params;
+  if (masks == NULL)
+    masks = model->masks;
+  if (neuron_masks == NULL)
+    neuron_masks = model->neuron_masks;
+
+  L = model->n_layers;
+  memset (metrics, 0, sizeof *metrics);
+  metrics->n_layers = L;
+  total = &metrics->total;
+  total->n_in = model->sizes[0];
+  total->n_out = model->sizes[L];
+
+  for (guint i = 0, neuron_off = 0; i < L; i++)
+    {
+      const PlLayer *l = &model->layers[i];
+      PlLayerMetrics *m = &metrics->layers[i];
+      gsize off = l->w - model->params;
+      Sums s;
+
+      /* live outputs: hidden neurons with a neuron mask; every class of the output layer; live
+       * inputs: the previous layer's neurons, every feature of the first layer */
+      layer_metrics (m, &s, weights + off, model->params + off, masks + off, l->n_out, l->n_in,
+                     i + 1 < L ? neuron_masks + neuron_off : NULL,
+                     i > 0 ? neuron_masks + neuron_off - l->n_in : NULL, 1.0, i + 1 < L);
+      neuron_off += l->n_out;
+      add_to_total (total, &all, m, &s, TRUE);
+    }
+
+  finish (total, &all);
 }
 
 void
@@ -252,7 +213,7 @@ pl_metrics_compute_conv (PlMetrics       *metrics,
           cols = g_new (float, n_in);
           for (guint j = 0; j < n_in; j++)
             cols[j] = prev_live != NULL ? prev_live[j / k2] : 1.0f;
-          conv_layer_metrics (m, &s, before->layers[i].w, l->w, l->w_mask, l->c_out, n_in,
+          layer_metrics (m, &s, before->layers[i].w, l->w, l->w_mask, l->c_out, n_in,
                               l->filter_mask, cols, (double) l->h_out * l->w_out, TRUE);
           prev_live = l->filter_mask;
           last_c = l->c_out;
@@ -276,31 +237,12 @@ pl_metrics_compute_conv (PlMetrics       *metrics,
               for (guint o = 0; o < l->n_out; o++)
                 ones[o] = 1.0f;
             }
-          conv_layer_metrics (m, &s, before->head->layers[h].w, l->w, l->w_mask, l->n_out, l->n_in,
+          layer_metrics (m, &s, before->head->layers[h].w, l->w, l->w_mask, l->n_out, l->n_in,
                               hidden ? l->neuron_mask : ones, cols, 1.0, hidden);
         }
       L++;
-      total->weights += m->weights;
-      total->pruned += m->pruned;
-      total->effective += m->effective;
-      total->nonzero += m->nonzero;
       /* the structural figure of a CNN: its filters (the head's layers keep their own) */
-      if (i < net->n_layers)
-        {
-          total->dead_neurons += m->dead_neurons;
-          all.hidden += s.hidden;
-        }
-      total->flops_dense += m->flops_dense;
-      total->flops_effective += m->flops_effective;
-      total->bytes_dense += m->bytes_dense;
-      total->bytes_csr += m->bytes_csr;
-      total->bytes_compact += m->bytes_compact;
-      all.weights += s.weights;
-      all.kept += s.kept;
-      all.mass += s.mass;
-      all.mass_removed += s.mass_removed;
-      all.l1 += s.l1;
-      all.l2sq += s.l2sq;
+      add_to_total (total, &all, m, &s, i < net->n_layers);
     }
   metrics->n_layers = L;
   finish (total, &all);
