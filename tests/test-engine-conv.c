@@ -13,105 +13,32 @@
 #include "pl-engine.h"
 #include "pl-error.h"
 #include "pl-eval.h"
+#include "pl-test-engine.h"
 #include "pl-test-util.h"
 
 #define SPEC       "shapes:n=2000,seed=5"
 #define TIMEOUT_MS 300000
 
+/* The engine's recorder, and the same data loaded here: the evaluation split to check
+ * against. */
 typedef struct {
-  PlEngine   *engine;
-  PlSnapshot *last;      /* owned */
-  GPtrArray  *errors;    /* GError */
-  GArray     *done;      /* guint id, then gboolean ok */
-  PlData     *data;      /* the same set, loaded here: the evaluation split to check against */
+  PlTestEngine  t;
+  PlEngine     *engine;   /* t.engine */
+  PlData       *data;
 } Recorder;
-
-static void
-on_snapshot (PlEngine   *engine,
-             PlSnapshot *snapshot,
-             Recorder   *r)
-{
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  r->last = pl_snapshot_ref (snapshot);
-}
-
-static void
-on_error (PlEngine     *engine,
-          const GError *error,
-          Recorder     *r)
-{
-  g_test_message ("engine error: %s", error->message);
-  g_ptr_array_add (r->errors, g_error_copy (error));
-}
-
-static void
-on_done (PlEngine *engine,
-         guint     command,
-         guint     id,
-         gboolean  ok,
-         Recorder *r)
-{
-  guint v[2] = { id, ok };
-
-  g_array_append_vals (r->done, v, 2);
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-done_of (Recorder *r,
-         guint     id,
-         gboolean *ok)
-{
-  for (guint i = 0; i + 1 < r->done->len; i += 2)
-    if (g_array_index (r->done, guint, i) == id)
-      {
-        *ok = g_array_index (r->done, guint, i + 1);
-        return TRUE;
-      }
-  return FALSE;
-}
 
 static gboolean
 wait_done (Recorder *r,
            guint     id)
 {
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-  gboolean ok;
-
-  g_assert_cmpuint (id, >, 0);
-  while (!done_of (r, id, &ok))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the engine");
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-  return ok;
+  return pl_test_engine_wait_done (&r->t, id, TIMEOUT_MS);
 }
 
-/* Runs the loop until the newest snapshot answers preview @request. */
 static void
 wait_preview (Recorder *r,
               guint64   request)
 {
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
-  while (r->last == NULL || !r->last->has_preview || r->last->preview_request != request)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the preview");
-      if (r->errors->len > 0)
-        g_error ("the preview failed: %s", ((GError *) g_ptr_array_index (r->errors, 0))->message);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
+  pl_test_engine_wait_preview (&r->t, request, TIMEOUT_MS);
 }
 
 static void
@@ -135,13 +62,8 @@ set_up (Recorder *r,
   g_autoptr(GError) error = NULL;
   PlDataOptions options = PL_DATA_OPTIONS_INIT;
 
-  memset (r, 0, sizeof *r);
-  r->engine = pl_engine_new (2);
-  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  r->done = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_signal_connect (r->engine, "snapshot", G_CALLBACK (on_snapshot), r);
-  g_signal_connect (r->engine, "error", G_CALLBACK (on_error), r);
-  g_signal_connect (r->engine, "done", G_CALLBACK (on_done), r);
+  pl_test_engine_init (&r->t, 2, NULL, NULL);
+  r->engine = r->t.engine;
   r->data = pl_data_load (SPEC, &options, &error);
   g_assert_no_error (error);
 
@@ -154,19 +76,15 @@ set_up (Recorder *r,
       train_config (&config, epochs);
       g_assert_true (wait_done (r, pl_engine_train (r->engine, &config)));
     }
-  g_assert_cmpuint (r->errors->len, ==, 0);
+  g_assert_cmpuint (r->t.errors->len, ==, 0);
 }
 
 static void
 tear_down (Recorder *r)
 {
-  g_assert_finalize_object (g_steal_pointer (&r->engine));
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  g_ptr_array_unref (r->errors);
-  g_array_unref (r->done);
+  r->engine = NULL;
+  pl_test_engine_clear (&r->t);
   pl_data_free (r->data);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
 }
 
 static const PlDataset *
@@ -211,7 +129,7 @@ static void
 test_snapshot (void)
 {
   Recorder r;
-  g_autoptr(PlSnapshot) s = NULL;   /* a reference: the loop replaces r.last */
+  g_autoptr(PlSnapshot) s = NULL;   /* a reference: the loop replaces r.t.last */
   const PlDataset *eval;
   g_autoptr(PlConvNet) net = NULL;
   g_autoptr(PlEvaluation) ev = NULL;
@@ -223,7 +141,7 @@ test_snapshot (void)
   static const guint shapes[][2] = { { 6, 25 }, { 16, 150 }, { 120, 400 }, { 84, 120 }, { 10, 84 } };
 
   set_up (&r, 2);
-  s = pl_snapshot_ref (r.last);
+  s = pl_snapshot_ref (r.t.last);
   eval = eval_split (&r);
   g_assert_cmpstr (s->arch, ==, "1x28x28-c6k5p2-m2-c16k5-m2-120-84-10");
   g_assert_cmpuint (s->n_layers, ==, 5);
@@ -279,12 +197,12 @@ test_snapshot (void)
 
   /* another image */
   g_assert_true (wait_done (&r, pl_engine_set_feature_image (r.engine, 3)));
-  g_assert_cmpuint (r.last->feature_index, ==, 3);
-  g_assert_cmpuint (r.last->feature_label, ==, eval->y[3]);
+  g_assert_cmpuint (r.t.last->feature_index, ==, 3);
+  g_assert_cmpuint (r.t.last->feature_label, ==, eval->y[3]);
   for (guint k = 0; k < 784; k++)
     in[k] = eval->x[3 * 784 + k];
   pl_conv_layer_forward_ref (net, 0, in, out);
-  maps = pl_snapshot_floats (r.last->stages[0].maps, &n);
+  maps = pl_snapshot_floats (r.t.last->stages[0].maps, &n);
   for (gsize k = 0; k < n; k++)
     g_assert_cmpfloat_with_epsilon (maps[k], out[k], 1e-4);
   g_clear_pointer (&s, pl_snapshot_unref);
@@ -313,7 +231,7 @@ test_preview_weights (void)
 
   request = pl_engine_preview (r.engine, 0.7, FALSE);
   wait_preview (&r, request);
-  s = r.last;
+  s = r.t.last;
   g_assert_cmpuint (s->preview.weights, ==, pl_conv_net_n_weights (net));
   g_assert_cmpuint (s->preview.pruned, ==, pl_conv_net_n_pruned (pruned));
   g_assert_cmpfloat_with_epsilon (s->preview.accuracy, ev->accuracy, 2.0 / ev->n);
@@ -368,16 +286,16 @@ test_preview_weights (void)
         pl_conv_prune_magnitude (at, drag[i], TRUE, FALSE);
         request = pl_engine_preview (r.engine, drag[i], FALSE);
         wait_preview (&r, request);
-        g_assert_cmpuint (r.last->preview.pruned, ==, pl_conv_net_n_pruned (at));
-        g_assert_cmpmem (pl_snapshot_floats (r.last->layers[1].preview_masks, NULL), 2400 * sizeof (float),
+        g_assert_cmpuint (r.t.last->preview.pruned, ==, pl_conv_net_n_pruned (at));
+        g_assert_cmpmem (pl_snapshot_floats (r.t.last->layers[1].preview_masks, NULL), 2400 * sizeof (float),
                          at->layers[2].w_mask, 2400 * sizeof (float));
       }
-    s = r.last;
+    s = r.t.last;
   }
 
   /* apply: the model's masks become the preview's */
   g_assert_true (wait_done (&r, pl_engine_apply_prune (r.engine)));
-  s = r.last;
+  s = r.t.last;
   g_assert_false (s->has_preview);
   g_assert_true (s->can_undo);
   g_assert_cmpuint (s->metrics.total.pruned, ==, pl_conv_net_n_pruned (pruned));
@@ -388,13 +306,13 @@ test_preview_weights (void)
     g_autoptr(PlEvaluation) ev2 = pl_conv_evaluate (applied, eval_split (&r), NULL);
 
     g_assert_cmpuint (pl_conv_net_n_pruned (applied), ==, pl_conv_net_n_pruned (pruned));
-    g_assert_cmpfloat_with_epsilon (r.last->eval.accuracy, ev2->accuracy, 1e-12);
+    g_assert_cmpfloat_with_epsilon (r.t.last->eval.accuracy, ev2->accuracy, 1e-12);
   }
 
   /* undo: nothing pruned again */
   g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
-  g_assert_cmpuint (r.last->metrics.total.pruned, ==, 0);
-  g_assert_cmpuint (r.errors->len, ==, 0);
+  g_assert_cmpuint (r.t.last->metrics.total.pruned, ==, 0);
+  g_assert_cmpuint (r.t.errors->len, ==, 0);
   tear_down (&r);
 }
 
@@ -412,7 +330,7 @@ test_preview_filters (void)
   set_strategy (&r, PL_SCORE_NEURON_L1, PL_SCOPE_GLOBAL);
   request = pl_engine_preview (r.engine, 0.5, FALSE);
   wait_preview (&r, request);
-  s = r.last;
+  s = r.t.last;
 
   for (guint i = 0; i < 2; i++)
     {
@@ -497,18 +415,18 @@ test_rewind_sweep_train (void)
   gsize n;
 
   set_up (&r, 0);
-  initial = g_bytes_ref (r.last->layers[1].weights);
+  initial = g_bytes_ref (r.t.last->layers[1].weights);
   train_config (&config, 1);
   g_assert_true (wait_done (&r, pl_engine_train (r.engine, &config)));
-  g_assert_false (g_bytes_equal (initial, r.last->layers[1].weights));
+  g_assert_false (g_bytes_equal (initial, r.t.last->layers[1].weights));
   g_assert_true (wait_done (&r, pl_engine_rewind (r.engine)));
-  g_assert_true (g_bytes_equal (initial, r.last->layers[1].weights));
+  g_assert_true (g_bytes_equal (initial, r.t.last->layers[1].weights));
   g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
-  g_assert_false (g_bytes_equal (initial, r.last->layers[1].weights));
+  g_assert_false (g_bytes_equal (initial, r.t.last->layers[1].weights));
 
   g_assert_true (wait_done (&r, pl_engine_sweep (r.engine, &score, 1, 4, 0.9, 1)));
-  g_assert_cmpuint (r.last->n_curves, ==, 1);
-  points = pl_sweep_curve_points (&r.last->curves[0], &n);
+  g_assert_cmpuint (r.t.last->n_curves, ==, 1);
+  points = pl_sweep_curve_points (&r.t.last->curves[0], &n);
   g_assert_cmpuint (n, ==, 4);
   g_assert_cmpfloat (points[0].sparsity, ==, 0.0);
   g_assert_cmpfloat_with_epsilon (points[3].sparsity, 0.9, 1e-3);
@@ -521,10 +439,10 @@ test_rewind_sweep_train (void)
   train = pl_engine_train (r.engine, &config);
   request = pl_engine_preview (r.engine, 0.5, FALSE);
   wait_preview (&r, request);
-  g_assert_cmpfloat_with_epsilon (r.last->preview.sparsity, 0.5, 1e-3);
+  g_assert_cmpfloat_with_epsilon (r.t.last->preview.sparsity, 0.5, 1e-3);
   pl_engine_stop (r.engine);
   g_assert_true (wait_done (&r, train));
-  g_assert_cmpuint (r.errors->len, ==, 0);
+  g_assert_cmpuint (r.t.errors->len, ==, 0);
   tear_down (&r);
 }
 
@@ -565,28 +483,28 @@ test_refusals (void)
 
   set_up (&r, 0);
   g_assert_false (wait_done (&r, pl_engine_prune_obs (r.engine, 0.5)));
-  e = g_ptr_array_index (r.errors, 0);
+  e = g_ptr_array_index (r.t.errors, 0);
   g_assert_error (e, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 
   /* a score not defined on conv weights: the preview says why */
   set_strategy (&r, PL_SCORE_WANDA, PL_SCOPE_GLOBAL);
   request = pl_engine_preview (r.engine, 0.5, FALSE);
-  while (r.errors->len < 2)
+  while (r.t.errors->len < 2)
     g_main_context_iteration (NULL, TRUE);
-  e = g_ptr_array_index (r.errors, 1);
+  e = g_ptr_array_index (r.t.errors, 1);
   g_assert_error (e, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
   g_assert_nonnull (strstr (e->message, "wanda"));
   (void) request;
 
   /* LeNet-5 reads 28×28 images, not points of the plane */
   g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, "spiral:n=400", NULL)));
-  g_assert_cmpstr (r.last->arch, ==, "2-64-64-3");   /* the data's default replaced it */
-  g_assert_cmpuint (r.last->n_stages, ==, 0);
+  g_assert_cmpstr (r.t.last->arch, ==, "2-64-64-3");   /* the data's default replaced it */
+  g_assert_cmpuint (r.t.last->n_stages, ==, 0);
   g_assert_false (wait_done (&r, pl_engine_new_model (r.engine, "lenet5", PL_ACTIVATION_RELU, 1)));
-  e = g_ptr_array_index (r.errors, 2);
+  e = g_ptr_array_index (r.t.errors, 2);
   g_assert_error (e, PL_TRAIN_ERROR, PL_TRAIN_ERROR_MISMATCH);
   g_assert_nonnull (strstr (e->message, "spiral"));
-  g_assert_cmpstr (r.last->arch, ==, "2-64-64-3");
+  g_assert_cmpstr (r.t.last->arch, ==, "2-64-64-3");
   tear_down (&r);
 }
 

@@ -9,103 +9,39 @@
 #include "pl-blas.h"
 #include "pl-engine.h"
 #include "pl-error.h"
+#include "pl-test-engine.h"
 
 #define SPEC       "moons:n=300,seed=2"
 #define TIMEOUT_MS 120000
 
 typedef struct {
-  PlEngine   *engine;
-  PlSnapshot *last;          /* owned */
-  GPtrArray  *errors;        /* GError */
-  GArray     *done;          /* guint: ids done */
-  GArray     *done_ok;       /* gboolean */
-  gboolean    saw_stage;     /* a snapshot of the command running with its stage text */
+  PlTestEngine  t;
+  gboolean      saw_stage;   /* a snapshot of the command running with its stage text */
 } Recorder;
 
 static void
-on_snapshot (PlEngine   *engine,
-             PlSnapshot *snapshot,
-             Recorder   *r)
+on_snapshot (PlTestEngine *t,
+             PlSnapshot   *snapshot)
 {
+  Recorder *r = t->user_data;
+
   if (snapshot->command == PL_ENGINE_COMMAND_REPRODUCE && snapshot->progress_text != NULL
       && strstr (snapshot->progress_text, "seed 0") != NULL)
     r->saw_stage = TRUE;
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  r->last = pl_snapshot_ref (snapshot);
-}
-
-static void
-on_error (PlEngine     *engine,
-          const GError *error,
-          Recorder     *r)
-{
-  g_test_message ("engine error: %s", error->message);
-  g_ptr_array_add (r->errors, g_error_copy (error));
-}
-
-static void
-on_done (PlEngine *engine,
-         guint     command,
-         guint     id,
-         gboolean  ok,
-         Recorder *r)
-{
-  g_array_append_val (r->done, id);
-  g_array_append_val (r->done_ok, ok);
 }
 
 static void
 recorder_init (Recorder *r)
 {
   memset (r, 0, sizeof *r);
-  r->engine = pl_engine_new (2);
-  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  r->done = g_array_new (FALSE, FALSE, sizeof (guint));
-  r->done_ok = g_array_new (FALSE, FALSE, sizeof (gboolean));
-  g_signal_connect (r->engine, "snapshot", G_CALLBACK (on_snapshot), r);
-  g_signal_connect (r->engine, "error", G_CALLBACK (on_error), r);
-  g_signal_connect (r->engine, "done", G_CALLBACK (on_done), r);
+  pl_test_engine_init (&r->t, 2, on_snapshot, r);
 }
 
-static void
-recorder_clear (Recorder *r)
-{
-  g_assert_finalize_object (g_steal_pointer (&r->engine));
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  g_ptr_array_unref (r->errors);
-  g_array_unref (r->done);
-  g_array_unref (r->done_ok);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Waits for command @id and returns whether it succeeded. */
 static gboolean
 wait_done (Recorder *r,
            guint     id)
 {
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
-  g_assert_cmpuint (id, >, 0);
-  for (;;)
-    {
-      for (guint i = 0; i < r->done->len; i++)
-        if (g_array_index (r->done, guint, i) == id)
-          {
-            g_source_remove (tick);
-            return g_array_index (r->done_ok, gboolean, i);
-          }
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the engine");
-      g_main_context_iteration (NULL, TRUE);
-    }
+  return pl_test_engine_wait_done (&r->t, id, TIMEOUT_MS);
 }
 
 static void
@@ -142,18 +78,18 @@ test_equals_direct (void)
   g_assert_nonnull (direct);
 
   recorder_init (&r);
-  g_assert_null (pl_engine_get_reproduction (r.engine));
-  g_assert_true (wait_done (&r, pl_engine_reproduce (r.engine, PL_PAPER_HAN2015, &o, SPEC)));
-  g_assert_cmpuint (r.errors->len, ==, 0);
+  g_assert_null (pl_engine_get_reproduction (r.t.engine));
+  g_assert_true (wait_done (&r, pl_engine_reproduce (r.t.engine, PL_PAPER_HAN2015, &o, SPEC)));
+  g_assert_cmpuint (r.t.errors->len, ==, 0);
   g_assert_true (r.saw_stage);
   /* idle again, no stage left */
-  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
-  g_assert_null (r.last->progress_text);
+  g_assert_cmpint (r.t.last->state, ==, PL_ENGINE_STATE_IDLE);
+  g_assert_null (r.t.last->progress_text);
   /* the engine's own model and data were not touched: it had none and still has none */
-  g_assert_null (r.last->arch);
-  g_assert_null (r.last->data_name);
+  g_assert_null (r.t.last->arch);
+  g_assert_null (r.t.last->data_name);
 
-  got = pl_engine_get_reproduction (r.engine);
+  got = pl_engine_get_reproduction (r.t.engine);
   g_assert_nonnull (got);
   g_assert_cmpint (got->paper, ==, PL_PAPER_HAN2015);
   g_assert_true (got->quick);
@@ -181,7 +117,7 @@ test_equals_direct (void)
       g_assert_cmpfloat (a->sparsity, ==, b->sparsity);
       g_assert_cmpfloat (a->test_accuracy, ==, b->test_accuracy);
     }
-  recorder_clear (&r);
+  pl_test_engine_clear (&r.t);
 }
 
 /* The engine's own data when no spec is given; Stop ends the run: ok, no result, nothing in
@@ -207,19 +143,19 @@ test_stop (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   recorder_init (&r);
-  g_assert_true (wait_done (&r, pl_engine_load_data (r.engine, SPEC, NULL)));
-  id = pl_engine_reproduce (r.engine, PL_PAPER_FRANKLE2019, &o, NULL);
-  pl_engine_stop (r.engine);
+  g_assert_true (wait_done (&r, pl_engine_load_data (r.t.engine, SPEC, NULL)));
+  id = pl_engine_reproduce (r.t.engine, PL_PAPER_FRANKLE2019, &o, NULL);
+  pl_engine_stop (r.t.engine);
   g_assert_true (wait_done (&r, id));
-  g_assert_cmpuint (r.errors->len, ==, 0);
-  g_assert_null (pl_engine_get_reproduction (r.engine));
-  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
+  g_assert_cmpuint (r.t.errors->len, ==, 0);
+  g_assert_null (pl_engine_get_reproduction (r.t.engine));
+  g_assert_cmpint (r.t.last->state, ==, PL_ENGINE_STATE_IDLE);
   /* the engine goes on: a run after the stop finishes, on the loaded data */
   o.seeds = 1;
-  g_assert_true (wait_done (&r, pl_engine_reproduce (r.engine, PL_PAPER_BLALOCK2020, &o, NULL)));
-  g_assert_nonnull (pl_engine_get_reproduction (r.engine));
-  g_assert_cmpint (pl_engine_get_reproduction (r.engine)->paper, ==, PL_PAPER_BLALOCK2020);
-  recorder_clear (&r);
+  g_assert_true (wait_done (&r, pl_engine_reproduce (r.t.engine, PL_PAPER_BLALOCK2020, &o, NULL)));
+  g_assert_nonnull (pl_engine_get_reproduction (r.t.engine));
+  g_assert_cmpint (pl_engine_get_reproduction (r.t.engine)->paper, ==, PL_PAPER_BLALOCK2020);
+  pl_test_engine_clear (&r.t);
 }
 
 /* Without data, or with a spec that does not load: ::error says why, done is not ok. */
@@ -231,16 +167,16 @@ test_failures (void)
 
   options_init (&o);
   recorder_init (&r);
-  g_assert_false (wait_done (&r, pl_engine_reproduce (r.engine, PL_PAPER_HAN2015, &o, NULL)));
-  g_assert_cmpuint (r.errors->len, ==, 1);
-  g_assert_error ((GError *) g_ptr_array_index (r.errors, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA);
-  g_assert_false (wait_done (&r, pl_engine_reproduce (r.engine, PL_PAPER_HAN2015, &o,
+  g_assert_false (wait_done (&r, pl_engine_reproduce (r.t.engine, PL_PAPER_HAN2015, &o, NULL)));
+  g_assert_cmpuint (r.t.errors->len, ==, 1);
+  g_assert_error ((GError *) g_ptr_array_index (r.t.errors, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_DATA);
+  g_assert_false (wait_done (&r, pl_engine_reproduce (r.t.engine, PL_PAPER_HAN2015, &o,
                                                       "csv:/nonexistent/train.csv")));
-  g_assert_cmpuint (r.errors->len, ==, 2);
-  g_assert_nonnull (strstr (((GError *) g_ptr_array_index (r.errors, 1))->message, "nonexistent"));
-  g_assert_null (pl_engine_get_reproduction (r.engine));
-  g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
-  recorder_clear (&r);
+  g_assert_cmpuint (r.t.errors->len, ==, 2);
+  g_assert_nonnull (strstr (((GError *) g_ptr_array_index (r.t.errors, 1))->message, "nonexistent"));
+  g_assert_null (pl_engine_get_reproduction (r.t.engine));
+  g_assert_cmpint (r.t.last->state, ==, PL_ENGINE_STATE_IDLE);
+  pl_test_engine_clear (&r.t);
 }
 
 int
