@@ -17,6 +17,7 @@
 
 #define BLOCK  256   /* samples per pl_conv_forward of the front layers */
 #define CHUNK  256   /* samples per pass of the head's upper layers */
+#define DBLOCK 32    /* samples per block of last_layer_delta */
 
 /* What a run recomputes, from the least to the most (see pl-conv-preview.h). */
 enum {
@@ -35,7 +36,9 @@ enum {
   PHASE_HEAD_DELTA,  /* the head's weight changes into h1 */
   PHASE_LAST_DELTA,  /* layer L's weight changes, their channels' features */
   PHASE_H1_CHANNEL,  /* the changed channels' features through the head's first layer */
-  PHASE_FRONT_DELTA, /* front channels again and their change through L */
+  PHASE_FRONT_DELTA, /* with front channels changed: L's weight changes */
+  PHASE_FRONT_F,     /* the front channels again, pooled */
+  PHASE_FRONT_PRODUCT, /* their change through L */
   PHASE_FEATURES,    /* every feature again */
   PHASE_H1_FULL,     /* the head's first layer in full */
   PHASE_HEAD_REST,   /* the upper head layers, loss */
@@ -43,7 +46,7 @@ enum {
 };
 
 static const char *const phase_names[N_PHASES] = {
-  "front", "last", "head-delta", "last-delta", "h1-channels", "front-delta", "features", "h1",
+  "front", "last", "head-delta", "last-delta", "h1-channels", "front-last-delta", "front-f", "front-product", "features", "h1",
   "head-rest"
 };
 
@@ -473,7 +476,7 @@ pl_conv_preview_new (const PlConvNet  *net,
 /* One row of im2col patches of conv layer @ll: for kernel offset (@ky, @kx) the h_out × w_out
  * values plane[oy + ky − pad][ox + kx − pad] of one input @plane (h_in × w_in) into @row, 0
  * outside the plane: per output row a copy of its inside part. */
-static void
+PL_TARGET_CLONES static void
 patch_row (const PlConvLayer *ll,
            const float       *plane,
            gsize              ky,
@@ -493,11 +496,18 @@ patch_row (const PlConvLayer *ll,
           memset (dst, 0, sizeof (float) * ll->w_out);
           continue;
         }
-      if (ox0 > 0)
-        memset (dst, 0, sizeof (float) * ox0);
-      memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
-      if (ox1 < ll->w_out)
-        memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
+      /* plain loops: a row is a few floats, shorter than a call of memcpy pays for */
+      {
+        const float *restrict src = plane + (iy - pad) * ll->w_in + kx - pad;
+        float *restrict d = dst;
+
+        for (gsize ox = 0; ox < ox0; ox++)
+          d[ox] = 0.0f;
+        for (gsize ox = ox0; ox < ox1; ox++)
+          d[ox] = src[ox];
+        for (gsize ox = ox1; ox < ll->w_out; ox++)
+          d[ox] = 0.0f;
+      }
     }
 }
 
@@ -651,8 +661,11 @@ last_layer_delta (PlConvPreview *self,
   const gsize n_wide = (gsize) (ll->h_out - 1) * w_in + w_out;
   gsize cols = last - first;
 
-  for (guint s = first; s < last; s++)
+  /* blocks of DBLOCK samples, channel by channel: the block's inputs stay in cache over the
+   * channels, a channel's maps are read in one run, and features are written DBLOCK at a time */
+  for (guint s0 = first; s0 < last; s0 += DBLOCK)
     for (guint jo = 0; jo < self->n_changed_o; jo++)
+      for (guint s = s0; s < MIN (s0 + DBLOCK, last); s++)
       {
         guint o = self->changed_o[jo];
         const Change *ch = &g_array_index (self->conv_changes, Change, self->change_first[o]);
@@ -788,6 +801,60 @@ head_rest (PlConvPreview *self,
   self->correct[index] = correct;
 }
 
+typedef float V8 __attribute__ ((vector_size (32)));
+
+/* z (h_out, w_out) ← Σ_{ky,kx} w[ky][kx] · x[oy + ky][ox + kx] of one filter over the bordered
+ * plane @x (rows @wp apart), as pl_conv_kernels_forward() sums them (taps in the order ky, kx,
+ * from 0, no FMA) but with 8 accumulators in flight: two rows × four blocks of 8 positions
+ * (the last block of a row moved back to end at its end), where that kernel keeps two for a
+ * lone filter and waits on the additions' latency. For w_out ≥ 8. */
+PL_TARGET_CLONES static void
+filter_forward (float       *restrict z,
+                const float *restrict x,
+                gsize                 wp,
+                const float *restrict w,
+                gsize                 k,
+                gsize                 h_out,
+                gsize                 w_out)
+{
+  const gsize n_blocks = (w_out + 7) / 8;
+
+  for (gsize oy = 0; oy < h_out; oy += 2)
+    {
+      gsize oy1 = MIN (oy + 1, h_out - 1);
+
+      for (gsize j0 = 0; j0 < n_blocks; j0 += 4)
+        {
+          gsize at[4];
+          V8 acc0[4] = { { 0 } }, acc1[4] = { { 0 } };
+
+          for (guint q = 0; q < 4; q++)
+            at[q] = MIN (8 * MIN (j0 + q, n_blocks - 1), w_out - 8);
+          for (gsize ky = 0; ky < k; ky++)
+            for (gsize kx = 0; kx < k; kx++)
+              {
+                const float *r0 = x + (oy + ky) * wp + kx, *r1 = x + (oy1 + ky) * wp + kx;
+                float wt = w[ky * k + kx];
+
+                for (guint q = 0; q < 4; q++)
+                  {
+                    V8 a, b;
+
+                    memcpy (&a, r0 + at[q], sizeof (V8));
+                    memcpy (&b, r1 + at[q], sizeof (V8));
+                    acc0[q] += wt * a;
+                    acc1[q] += wt * b;
+                  }
+              }
+          for (guint q = 0; q < 4; q++)
+            {
+              memcpy (z + oy * w_out + at[q], &acc0[q], sizeof (V8));
+              memcpy (z + oy1 * w_out + at[q], &acc1[q], sizeof (V8));
+            }
+        }
+    }
+}
+
 /* The front conv layer F's changed channels front_o over samples [first, last), block by
  * block: first the block's changes of L's weights on the old input (last_layer_delta), then
  * F's channels from the images again (pl_conv_kernels_forward on the packed filters when it
@@ -799,7 +866,8 @@ PL_TARGET_CLONES static void
 front_delta (PlConvPreview *self,
              guint          first,
              guint          last,
-             const Scratch *sc)
+             const Scratch *sc,
+             gint64        *phase_us)
 {
   const PlConvNet *net = self->net;
   const PlConvLayer *fl = &net->layers[self->front_conv];
@@ -808,24 +876,43 @@ front_delta (PlConvPreview *self,
   const gsize kk = (gsize) ll->k * ll->k, hw = self->hw, plane_a = (gsize) ll->h_in * ll->w_in;
   const gsize fk = fl->k, fpad = fl->pad, fplane_in = (gsize) fl->h_in * fl->w_in;
   const gsize fhw = (gsize) fl->h_out * fl->w_out, ftaps = (gsize) fl->c_in * fk * fk;
-  PlConvLayer packed = *fl;
   gboolean direct = pl_conv_kernels_direct (fl);
 
-  packed.c_out = nf;
-  packed.w = self->front_w;
-  packed.b = self->front_b;
+  if (direct)
+    memset (sc->padded, 0, sizeof (float) * (fl->h_in + 2 * fpad) * (fl->w_in + 2 * fpad));
   for (guint s0 = first; s0 < last; s0 += self->zblock)
     {
       guint m = MIN (self->zblock, last - s0);
       gsize mhw = (gsize) m * hw;
       const float *x0 = self->eval->x + (gsize) s0 * self->eval->n_features;
 
+      gint64 t = g_get_monotonic_time ();
+
+#define PHASE_END(phase) G_STMT_START {                  \
+    gint64 now_ = g_get_monotonic_time ();                \
+    phase_us[phase] += now_ - t;                          \
+    t = now_;                                             \
+  } G_STMT_END
       if (self->n_changed_o > 0)
         last_layer_delta (self, s0, s0 + m, FALSE, sc);
+      PHASE_END (PHASE_FRONT_DELTA);
 
       /* F's channels without bias: zf (m, nf, fhw) */
       if (direct)
-        pl_conv_kernels_forward (&packed, x0, m, sc->zf, sc->padded);
+        {
+          const gsize wp = fl->w_in + 2 * fpad;
+
+          for (guint s = 0; s < m; s++)
+            {
+              const float *x = x0 + (gsize) s * self->eval->n_features;
+
+              for (gsize iy = 0; iy < fl->h_in; iy++)
+                memcpy (sc->padded + (iy + fpad) * wp + fpad, x + iy * fl->w_in, sizeof (float) * fl->w_in);
+              for (guint j = 0; j < nf; j++)
+                filter_forward (sc->zf + ((gsize) s * nf + j) * fhw, sc->padded, wp, self->front_w + j * ftaps,
+                                fk, fl->h_out, fl->w_out);
+            }
+        }
       else
         for (guint s = 0; s < m; s++)
           for (guint j = 0; j < nf; j++)
@@ -892,6 +979,8 @@ front_delta (PlConvPreview *self,
               }
           }
 
+      PHASE_END (PHASE_FRONT_F);
+
       /* col (nf·k·k, m·hw) of Δa, 0 outside: per output row a copy of its inside part */
       for (guint s = 0; s < m; s++)
         for (guint j = 0; j < nf; j++)
@@ -902,6 +991,7 @@ front_delta (PlConvPreview *self,
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, nf * kk,
                    1.0f, self->front_wl, nf * kk, sc->col, mhw,
                    1.0f, self->z + (gsize) s0 * hw, (gsize) self->n * hw);
+      PHASE_END (PHASE_FRONT_PRODUCT);
 
       for (guint o = 0; o < ll->c_out; o++)
         for (guint s = s0; s < s0 + m; s++)
@@ -910,6 +1000,8 @@ front_delta (PlConvPreview *self,
             for (guint p = 0; p < self->hwf; p++)
               self->f[((gsize) o * self->hwf + p) * self->n + s] = sc->plane2[p];
           }
+      PHASE_END (PHASE_FEATURES);
+#undef PHASE_END
     }
 }
 
@@ -988,8 +1080,8 @@ run_member (guint    index,
       PHASE_END (PHASE_H1_CHANNEL);
     }
   if (self->level == LEVEL_FRONT)
-    front_delta (self, first, last, &sc);
-  PHASE_END (PHASE_FRONT_DELTA);
+    front_delta (self, first, last, &sc, phase_us);
+  t = g_get_monotonic_time ();
   if (self->level >= LEVEL_H1)
     /* h1 (n1, cols) = W1 (n1, n_feat) · f (n_feat, cols) */
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->n_feat,
