@@ -723,6 +723,31 @@ last_layer_delta (PlConvPreview *self,
       }
 }
 
+/* @dst[s] ← act(@src[s] + @b) (@act_on) or @src[s] + @b, s < @n; @dst may be @src. The
+ * activation chosen outside the loop, so that ReLU's is vectorised. */
+PL_TARGET_CLONES static void
+bias_activate_row (float        *dst,
+                   const float  *src,
+                   float         b,
+                   gsize         n,
+                   gboolean      act_on,
+                   PlActivation  activation)
+{
+  if (!act_on)
+    for (gsize s = 0; s < n; s++)
+      dst[s] = src[s] + b;
+  else if (activation == PL_ACTIVATION_RELU)
+    for (gsize s = 0; s < n; s++)
+      {
+        float v = src[s] + b;
+
+        dst[s] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize s = 0; s < n; s++)
+      dst[s] = activate (src[s] + b, activation);
+}
+
 /* The head's upper layers on h1 of samples [first, last), the loss and correct count. */
 static void
 head_rest (PlConvPreview *self,
@@ -749,12 +774,7 @@ head_rest (PlConvPreview *self,
           const float *src = self->h1 + (gsize) j * self->n + s0;
           float b = head->layers[0].b[j];
 
-          if (head->n_layers == 1)
-            for (guint s = 0; s < m; s++)
-              x[(gsize) j * m + s] = src[s] + b;
-          else
-            for (guint s = 0; s < m; s++)
-              x[(gsize) j * m + s] = activate (src[s] + b, head->activation);
+          bias_activate_row (x + (gsize) j * m, src, b, m, head->n_layers > 1, head->activation);
         }
       for (guint i = 1; i < head->n_layers; i++)
         {
@@ -764,12 +784,8 @@ head_rest (PlConvPreview *self,
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, l->n_out, m, l->n_in,
                        1.0f, l->w, l->n_in, x, m, 0.0f, out, m);
           for (guint j = 0; j < l->n_out; j++)
-            for (guint s = 0; s < m; s++)
-              {
-                float v = out[(gsize) j * m + s] + l->b[j];
-
-                out[(gsize) j * m + s] = i + 1 < head->n_layers ? activate (v, head->activation) : v;
-              }
+            bias_activate_row (out + (gsize) j * m, out + (gsize) j * m, l->b[j], m, i + 1 < head->n_layers,
+                               head->activation);
           t = x;
           x = out;
           out = t;
