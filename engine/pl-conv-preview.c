@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "pl-conv-preview.h"
+#include "pl-conv-kernels.h"
 #include "pl-error.h"
 #include "pl-simd.h"
 #include "pl-team.h"
 
 #define BLOCK  256   /* samples per pl_conv_forward of the front layers */
 #define CHUNK  256   /* samples per pass of the head's upper layers */
+#define DBLOCK 32    /* samples per block of last_layer_delta */
 
 /* What a run recomputes, from the least to the most (see pl-conv-preview.h). */
 enum {
@@ -25,6 +27,27 @@ enum {
                   * conv layer, every feature, H1 */
   LEVEL_LAST,    /* the last conv layer from its cached input, the features, H1 */
   LEVEL_ALL      /* the front conv layers too */
+};
+
+/* The phases of a run, timed per member for the debug log (G_MESSAGES_DEBUG=pl-conv-preview). */
+enum {
+  PHASE_FRONT_FULL,  /* the front layers in full */
+  PHASE_LAST_FULL,   /* layer L in full, with the features */
+  PHASE_HEAD_DELTA,  /* the head's weight changes into h1 */
+  PHASE_LAST_DELTA,  /* layer L's weight changes, their channels' features */
+  PHASE_H1_CHANNEL,  /* the changed channels' features through the head's first layer */
+  PHASE_FRONT_DELTA, /* with front channels changed: L's weight changes */
+  PHASE_FRONT_F,     /* the front channels again, pooled */
+  PHASE_FRONT_PRODUCT, /* their change through L */
+  PHASE_FEATURES,    /* every feature again */
+  PHASE_H1_FULL,     /* the head's first layer in full */
+  PHASE_HEAD_REST,   /* the upper head layers, loss */
+  N_PHASES
+};
+
+static const char *const phase_names[N_PHASES] = {
+  "front", "last", "head-delta", "last-delta", "h1-channels", "front-last-delta", "front-f", "front-product", "features", "h1",
+  "head-rest"
 };
 
 typedef struct {
@@ -75,6 +98,7 @@ struct _PlConvPreview {
   float          **scratch;       /* owned */
   double          *loss;
   guint           *correct;
+  gint64         (*phase_us)[N_PHASES];  /* owned: per member, the last run's time per phase */
   gint             cancelled;
   GCancellable    *cancellable;   /* borrowed during a run */
 
@@ -95,6 +119,10 @@ struct _PlConvPreview {
   guint            front_conv;    /* F */
   guint           *front_o;       /* owned: the channels of F with a change */
   guint            n_front_o;
+  float           *front_w;       /* owned: F's filters front_o, packed, for the run */
+  float           *front_b;       /* owned: their biases */
+  float           *front_wl;      /* owned: (c_out of L, n_front_o·k·k): L's weights of input
+                                   * channels front_o, packed, for the run */
   gboolean        *front_mark;    /* owned: (c_out of F) */
   guint            n_changed_o;
   gsize           *change_first;  /* owned: (c_out + 1), per channel its range in conv_changes */
@@ -166,6 +194,7 @@ pl_conv_preview_free (PlConvPreview *self)
   g_free (self->scratch);
   g_free (self->loss);
   g_free (self->correct);
+  g_free (self->phase_us);
   if (self->team != NULL)
     pl_team_free (self->team);
   if (self->front != NULL && self->a != NULL)
@@ -186,6 +215,9 @@ pl_conv_preview_free (PlConvPreview *self)
   g_free (self->changed_o);
   g_free (self->front_o);
   g_free (self->front_mark);
+  g_free (self->front_w);
+  g_free (self->front_b);
+  g_free (self->front_wl);
   g_free (self->change_first);
   if (self->conv_changes != NULL)
     g_array_unref (self->conv_changes);
@@ -198,7 +230,7 @@ pl_conv_preview_free (PlConvPreview *self)
  * act and the pools; the head's activations of a chunk (two buffers); the feature deltas of
  * its samples. With @base NULL, only the size. */
 typedef struct {
-  float *col, *zc, *plane0, *plane1, *plane2, *buf0, *buf1, *df, *da;
+  float *col, *zc, *plane0, *plane1, *plane2, *buf0, *buf1, *df, *da, *zf, *wide, *padded;
   gsize  size;
 } Scratch;
 
@@ -221,7 +253,12 @@ scratch_layout (const PlConvPreview *self,
   TAKE (buf0, (gsize) self->max_width * CHUNK);
   TAKE (buf1, (gsize) self->max_width * CHUNK);
   TAKE (df, (gsize) self->n_feat * (self->n / self->threads + 1));
-  TAKE (da, (gsize) self->zblock * ll->h_in * ll->w_in);
+  TAKE (da, (gsize) self->zblock * self->in_size);
+  TAKE (zf, self->front_ok ? (gsize) self->zblock * ll->c_in * self->net->layers[self->front_conv].h_out
+                             * self->net->layers[self->front_conv].w_out : 0);
+  TAKE (wide, (gsize) ll->h_in * ll->w_in);
+  TAKE (padded, self->front_ok ? (gsize) (self->net->layers[self->front_conv].h_in + 2 * self->net->layers[self->front_conv].pad)
+                                 * (self->net->layers[self->front_conv].w_in + 2 * self->net->layers[self->front_conv].pad) : 0);
 #undef TAKE
   sc.size = at;
   return sc;
@@ -323,20 +360,6 @@ pl_conv_preview_new (const PlConvNet  *net,
   self->f = g_new (float, (gsize) self->n_feat * self->n);
   self->h1 = g_new (float, (gsize) self->n1 * self->n);
 
-  scratch_floats = scratch_layout (self, NULL).size;
-  self->work = g_new0 (PlConvWork *, self->threads);
-  self->scratch = g_new0 (float *, self->threads);
-  for (guint t = 0; t < self->threads; t++)
-    {
-      if (self->front != NULL)
-        self->work[t] = pl_conv_work_new (self->front, BLOCK);
-      self->scratch[t] = g_new (float, scratch_floats);
-    }
-  self->loss = g_new0 (double, self->threads);
-  self->correct = g_new0 (guint, self->threads);
-  self->conv_changes = g_array_new (FALSE, FALSE, sizeof (Change));
-  self->head_changes = g_array_new (FALSE, FALSE, sizeof (Change));
-  self->changed_o = g_new (guint, ll->c_out);
   {
     guint n_conv = 0;
 
@@ -349,10 +372,30 @@ pl_conv_preview_new (const PlConvNet  *net,
     self->front_ok = n_conv == 1;
     if (self->front_ok)
       {
-        self->front_o = g_new (guint, self->net->layers[self->front_conv].c_out);
-        self->front_mark = g_new0 (gboolean, self->net->layers[self->front_conv].c_out);
+        const PlConvLayer *fl = &self->net->layers[self->front_conv];
+
+        self->front_o = g_new (guint, fl->c_out);
+        self->front_mark = g_new0 (gboolean, fl->c_out);
+        self->front_w = g_new (float, (gsize) fl->c_out * fl->c_in * fl->k * fl->k);
+        self->front_b = g_new (float, fl->c_out);
+        self->front_wl = g_new (float, (gsize) ll->c_out * self->ckk);
       }
   }
+  scratch_floats = scratch_layout (self, NULL).size;
+  self->work = g_new0 (PlConvWork *, self->threads);
+  self->scratch = g_new0 (float *, self->threads);
+  for (guint t = 0; t < self->threads; t++)
+    {
+      if (self->front != NULL)
+        self->work[t] = pl_conv_work_new (self->front, BLOCK);
+      self->scratch[t] = g_new (float, scratch_floats);
+    }
+  self->loss = g_new0 (double, self->threads);
+  self->correct = g_new0 (guint, self->threads);
+  self->phase_us = g_malloc0 (sizeof (gint64[N_PHASES]) * self->threads);
+  self->conv_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  self->head_changes = g_array_new (FALSE, FALSE, sizeof (Change));
+  self->changed_o = g_new (guint, ll->c_out);
   self->change_first = g_new (gsize, ll->c_out + 1);
 
   for (guint i = 0; i < self->net->n_layers; i++)
@@ -433,7 +476,7 @@ pl_conv_preview_new (const PlConvNet  *net,
 /* One row of im2col patches of conv layer @ll: for kernel offset (@ky, @kx) the h_out × w_out
  * values plane[oy + ky − pad][ox + kx − pad] of one input @plane (h_in × w_in) into @row, 0
  * outside the plane: per output row a copy of its inside part. */
-static void
+PL_TARGET_CLONES static void
 patch_row (const PlConvLayer *ll,
            const float       *plane,
            gsize              ky,
@@ -453,11 +496,18 @@ patch_row (const PlConvLayer *ll,
           memset (dst, 0, sizeof (float) * ll->w_out);
           continue;
         }
-      if (ox0 > 0)
-        memset (dst, 0, sizeof (float) * ox0);
-      memcpy (dst + ox0, plane + (iy - pad) * ll->w_in + ox0 + kx - pad, sizeof (float) * (ox1 - ox0));
-      if (ox1 < ll->w_out)
-        memset (dst + ox1, 0, sizeof (float) * (ll->w_out - ox1));
+      /* plain loops: a row is a few floats, shorter than a call of memcpy pays for */
+      {
+        const float *restrict src = plane + (iy - pad) * ll->w_in + kx - pad;
+        float *restrict d = dst;
+
+        for (gsize ox = 0; ox < ox0; ox++)
+          d[ox] = 0.0f;
+        for (gsize ox = ox0; ox < ox1; ox++)
+          d[ox] = src[ox];
+        for (gsize ox = ox1; ox < ll->w_out; ox++)
+          d[ox] = 0.0f;
+      }
     }
 }
 
@@ -470,6 +520,46 @@ member_range (const PlConvPreview *self,
 {
   *first = (guint) ((guint64) self->n * index / n_threads);
   *last = (guint) ((guint64) self->n * (index + 1) / n_threads);
+}
+
+/* @dst ← the maximum of each k×k window of plane @cur, the first on ties (pl-conv.c's
+ * max_pool), for pool layer @pl. */
+static inline void
+pool (const PlConvLayer *pl,
+      const float       *cur,
+      float             *dst)
+{
+  if (pl->k == 2)
+    {
+      for (guint oy = 0; oy < pl->h_out; oy++)
+        {
+          const float *r0 = cur + (gsize) 2 * oy * pl->w_in, *r1 = r0 + pl->w_in;
+
+          for (guint ox = 0; ox < pl->w_out; ox++)
+            {
+              float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+              float m0 = b > a ? b : a, m1 = d > c ? d : c;
+
+              dst[(gsize) oy * pl->w_out + ox] = m1 > m0 ? m1 : m0;
+            }
+        }
+      return;
+    }
+  for (guint oy = 0; oy < pl->h_out; oy++)
+    for (guint ox = 0; ox < pl->w_out; ox++)
+      {
+        gsize best = (gsize) oy * pl->k * pl->w_in + ox * pl->k;
+
+        for (guint ky = 0; ky < pl->k; ky++)
+          for (guint kx = 0; kx < pl->k; kx++)
+            {
+              gsize at = ((gsize) oy * pl->k + ky) * pl->w_in + ox * pl->k + kx;
+
+              if (cur[at] > cur[best])
+                best = at;
+            }
+        dst[(gsize) oy * pl->w_out + ox] = cur[best];
+      }
 }
 
 /* Features of channel @o of sample @s from z: act(z + b), then the pools after layer L, into
@@ -499,42 +589,9 @@ channel_features (const PlConvPreview *self,
       cur[p] = activate (zs[p] + ll->b[o], net->activation);
   for (guint i = self->last + 1; i < net->n_layers; i++)
     {
-      const PlConvLayer *pl = &net->layers[i];
       float *dst = i + 1 < net->n_layers ? (cur == plane0 ? plane1 : plane0) : out;
 
-      /* the maximum of each k×k window, the first on ties (pl-conv.c's max_pool) */
-      if (pl->k == 2)
-        {
-          for (guint oy = 0; oy < pl->h_out; oy++)
-            {
-              const float *r0 = cur + (gsize) 2 * oy * pl->w_in, *r1 = r0 + pl->w_in;
-
-              for (guint ox = 0; ox < pl->w_out; ox++)
-                {
-                  float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-                  float m0 = b > a ? b : a, m1 = d > c ? d : c;
-
-                  dst[(gsize) oy * pl->w_out + ox] = m1 > m0 ? m1 : m0;
-                }
-            }
-          cur = dst;
-          continue;
-        }
-      for (guint oy = 0; oy < pl->h_out; oy++)
-        for (guint ox = 0; ox < pl->w_out; ox++)
-          {
-            gsize best = (gsize) oy * pl->k * pl->w_in + ox * pl->k;
-
-            for (guint ky = 0; ky < pl->k; ky++)
-              for (guint kx = 0; kx < pl->k; kx++)
-                {
-                  gsize a = ((gsize) oy * pl->k + ky) * pl->w_in + ox * pl->k + kx;
-
-                  if (cur[a] > cur[best])
-                    best = a;
-                }
-            dst[(gsize) oy * pl->w_out + ox] = cur[best];
-          }
+      pool (&net->layers[i], cur, dst);
       cur = dst;
     }
 }
@@ -585,23 +642,30 @@ last_layer_full (PlConvPreview *self,
     }
 }
 
-/* The changes of the changed channels' weights added into z of samples [first, last), those
- * channels' features again, and the change of changed channel j's features into @df at
- * j·hwf·cols (hwf, cols = last − first). Sample by sample, so that a sample's input planes are
- * read from memory once for all channels. */
+/* The changes of the changed channels' weights added into z of samples [first, last) and,
+ * with @features, those channels' features again and the change of changed channel j's
+ * features into @df at j·hwf·cols (hwf, cols = last − first). Sample by sample, so that a
+ * sample's input planes are read from memory once for all channels. Without padding a change
+ * (c, ky, kx) is one contiguous axpy: the outputs are summed at the input's row stride,
+ * wide[oy·w_in + ox] (ox < w_out kept, the rest thrown away), from the plane at ky·w_in + kx. */
 PL_TARGET_CLONES static void
 last_layer_delta (PlConvPreview *self,
                   guint          first,
                   guint          last,
+                  gboolean       features,
                   const Scratch *sc)
 {
-  float *df = sc->df, *feat = sc->plane2;
+  float *df = sc->df, *feat = sc->plane2, *restrict wide = sc->wide;
   const PlConvLayer *ll = &self->net->layers[self->last];
   const gsize hw = self->hw, w_out = ll->w_out, w_in = ll->w_in, pad = ll->pad;
+  const gsize n_wide = (gsize) (ll->h_out - 1) * w_in + w_out;
   gsize cols = last - first;
 
-  for (guint s = first; s < last; s++)
+  /* blocks of DBLOCK samples, channel by channel: the block's inputs stay in cache over the
+   * channels, a channel's maps are read in one run, and features are written DBLOCK at a time */
+  for (guint s0 = first; s0 < last; s0 += DBLOCK)
     for (guint jo = 0; jo < self->n_changed_o; jo++)
+      for (guint s = s0; s < MIN (s0 + DBLOCK, last); s++)
       {
         guint o = self->changed_o[jo];
         const Change *ch = &g_array_index (self->conv_changes, Change, self->change_first[o]);
@@ -609,25 +673,45 @@ last_layer_delta (PlConvPreview *self,
         float *zs = self->z + ((gsize) o * self->n + s) * hw;
         float *dfo = df + (gsize) jo * self->hwf * cols;
 
-        for (gsize j = 0; j < n_ch; j++)
+        if (pad == 0)
           {
-            const float *plane = self->a + (gsize) s * self->in_size + (gsize) ch[j].c * ll->h_in * w_in;
-            float d = ch[j].delta;
-            gsize ky = ch[j].ky, kx = ch[j].kx;
-            /* the outputs whose input (oy + ky − pad, ox + kx − pad) lies inside the plane */
-            gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
-            gsize oy1 = MIN (ll->h_out, ll->h_in + pad > ky ? ll->h_in + pad - ky : 0);
-            gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
-
-            for (gsize oy = oy0; oy < oy1; oy++)
+            for (gsize i = 0; i < n_wide; i++)
+              wide[i] = 0.0f;
+            for (gsize j = 0; j < n_ch; j++)
               {
-                const float *restrict src = plane + (oy + ky - pad) * w_in;
-                float *restrict dst = zs + oy * w_out;
+                const float *restrict src = self->a + (gsize) s * self->in_size
+                                            + (gsize) ch[j].c * ll->h_in * w_in + ch[j].ky * w_in + ch[j].kx;
+                float d = ch[j].delta;
 
-                for (gsize ox = ox0; ox < ox1; ox++)
-                  dst[ox] += d * src[ox + kx - pad];
+                for (gsize i = 0; i < n_wide; i++)
+                  wide[i] += d * src[i];
               }
+            for (gsize oy = 0; oy < ll->h_out; oy++)
+              for (gsize ox = 0; ox < w_out; ox++)
+                zs[oy * w_out + ox] += wide[oy * w_in + ox];
           }
+        else
+          for (gsize j = 0; j < n_ch; j++)
+            {
+              const float *plane = self->a + (gsize) s * self->in_size + (gsize) ch[j].c * ll->h_in * w_in;
+              float d = ch[j].delta;
+              gsize ky = ch[j].ky, kx = ch[j].kx;
+              /* the outputs whose input (oy + ky − pad, ox + kx − pad) lies inside the plane */
+              gsize oy0 = ky < pad ? pad - ky : 0, ox0 = kx < pad ? pad - kx : 0;
+              gsize oy1 = MIN (ll->h_out, ll->h_in + pad > ky ? ll->h_in + pad - ky : 0);
+              gsize ox1 = MIN (w_out, w_in + pad > kx ? w_in + pad - kx : 0);
+
+              for (gsize oy = oy0; oy < oy1; oy++)
+                {
+                  const float *restrict src = plane + (oy + ky - pad) * w_in;
+                  float *restrict dst = zs + oy * w_out;
+
+                  for (gsize ox = ox0; ox < ox1; ox++)
+                    dst[ox] += d * src[ox + kx - pad];
+                }
+            }
+        if (!features)
+          continue;
         channel_features (self, o, s, sc->plane0, sc->plane1, feat);
         for (guint p = 0; p < self->hwf; p++)
           {
@@ -637,6 +721,31 @@ last_layer_delta (PlConvPreview *self,
             *fp = feat[p];
           }
       }
+}
+
+/* @dst[s] ← act(@src[s] + @b) (@act_on) or @src[s] + @b, s < @n; @dst may be @src. The
+ * activation chosen outside the loop, so that ReLU's is vectorised. */
+PL_TARGET_CLONES static void
+bias_activate_row (float        *dst,
+                   const float  *src,
+                   float         b,
+                   gsize         n,
+                   gboolean      act_on,
+                   PlActivation  activation)
+{
+  if (!act_on)
+    for (gsize s = 0; s < n; s++)
+      dst[s] = src[s] + b;
+  else if (activation == PL_ACTIVATION_RELU)
+    for (gsize s = 0; s < n; s++)
+      {
+        float v = src[s] + b;
+
+        dst[s] = v > 0.0f ? v : 0.0f;
+      }
+  else
+    for (gsize s = 0; s < n; s++)
+      dst[s] = activate (src[s] + b, activation);
 }
 
 /* The head's upper layers on h1 of samples [first, last), the loss and correct count. */
@@ -665,12 +774,7 @@ head_rest (PlConvPreview *self,
           const float *src = self->h1 + (gsize) j * self->n + s0;
           float b = head->layers[0].b[j];
 
-          if (head->n_layers == 1)
-            for (guint s = 0; s < m; s++)
-              x[(gsize) j * m + s] = src[s] + b;
-          else
-            for (guint s = 0; s < m; s++)
-              x[(gsize) j * m + s] = activate (src[s] + b, head->activation);
+          bias_activate_row (x + (gsize) j * m, src, b, m, head->n_layers > 1, head->activation);
         }
       for (guint i = 1; i < head->n_layers; i++)
         {
@@ -680,12 +784,8 @@ head_rest (PlConvPreview *self,
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, l->n_out, m, l->n_in,
                        1.0f, l->w, l->n_in, x, m, 0.0f, out, m);
           for (guint j = 0; j < l->n_out; j++)
-            for (guint s = 0; s < m; s++)
-              {
-                float v = out[(gsize) j * m + s] + l->b[j];
-
-                out[(gsize) j * m + s] = i + 1 < head->n_layers ? activate (v, head->activation) : v;
-              }
+            bias_activate_row (out + (gsize) j * m, out + (gsize) j * m, l->b[j], m, i + 1 < head->n_layers,
+                               head->activation);
           t = x;
           x = out;
           out = t;
@@ -717,98 +817,207 @@ head_rest (PlConvPreview *self,
   self->correct[index] = correct;
 }
 
-/* Channel @o of the front conv layer F over samples [first, last) from the input again, its
- * pools to layer L's input a, and the change of a through L's weights of input channel o
- * added into z: Δz (c_out, m·hw) = W_L[:, o] (c_out, k·k) · im2col(Δa_o) (k·k, m·hw). */
+typedef float V8 __attribute__ ((vector_size (32)));
+
+/* z (h_out, w_out) ← Σ_{ky,kx} w[ky][kx] · x[oy + ky][ox + kx] of one filter over the bordered
+ * plane @x (rows @wp apart), as pl_conv_kernels_forward() sums them (taps in the order ky, kx,
+ * from 0, no FMA) but with 8 accumulators in flight: two rows × four blocks of 8 positions
+ * (the last block of a row moved back to end at its end), where that kernel keeps two for a
+ * lone filter and waits on the additions' latency. For w_out ≥ 8. */
 PL_TARGET_CLONES static void
-front_channel_delta (PlConvPreview *self,
-                     guint          o,
-                     guint          first,
-                     guint          last,
-                     const Scratch *sc)
+filter_forward (float       *restrict z,
+                const float *restrict x,
+                gsize                 wp,
+                const float *restrict w,
+                gsize                 k,
+                gsize                 h_out,
+                gsize                 w_out)
+{
+  const gsize n_blocks = (w_out + 7) / 8;
+
+  for (gsize oy = 0; oy < h_out; oy += 2)
+    {
+      gsize oy1 = MIN (oy + 1, h_out - 1);
+
+      for (gsize j0 = 0; j0 < n_blocks; j0 += 4)
+        {
+          gsize at[4];
+          V8 acc0[4] = { { 0 } }, acc1[4] = { { 0 } };
+
+          for (guint q = 0; q < 4; q++)
+            at[q] = MIN (8 * MIN (j0 + q, n_blocks - 1), w_out - 8);
+          for (gsize ky = 0; ky < k; ky++)
+            for (gsize kx = 0; kx < k; kx++)
+              {
+                const float *r0 = x + (oy + ky) * wp + kx, *r1 = x + (oy1 + ky) * wp + kx;
+                float wt = w[ky * k + kx];
+
+                for (guint q = 0; q < 4; q++)
+                  {
+                    V8 a, b;
+
+                    memcpy (&a, r0 + at[q], sizeof (V8));
+                    memcpy (&b, r1 + at[q], sizeof (V8));
+                    acc0[q] += wt * a;
+                    acc1[q] += wt * b;
+                  }
+              }
+          for (guint q = 0; q < 4; q++)
+            {
+              memcpy (z + oy * w_out + at[q], &acc0[q], sizeof (V8));
+              memcpy (z + oy1 * w_out + at[q], &acc1[q], sizeof (V8));
+            }
+        }
+    }
+}
+
+/* The front conv layer F's changed channels front_o over samples [first, last), block by
+ * block: first the block's changes of L's weights on the old input (last_layer_delta), then
+ * F's channels from the images again (pl_conv_kernels_forward on the packed filters when it
+ * takes F, plain loops otherwise), activated and pooled to L's input a, and the change of a
+ * through L's new weights of those input channels added into z: Δz (c_out, m·hw) =
+ * W_L[:, front_o] (c_out, n_front_o·k·k) · im2col(Δa) (n_front_o·k·k, m·hw); then every
+ * feature of the block, while its maps are in cache. W'a' = Wa + ΔW·a + W'·Δa. */
+PL_TARGET_CLONES static void
+front_delta (PlConvPreview *self,
+             guint          first,
+             guint          last,
+             const Scratch *sc,
+             gint64        *phase_us)
 {
   const PlConvNet *net = self->net;
   const PlConvLayer *fl = &net->layers[self->front_conv];
   const PlConvLayer *ll = &net->layers[self->last];
+  const guint nf = self->n_front_o;
   const gsize kk = (gsize) ll->k * ll->k, hw = self->hw, plane_a = (gsize) ll->h_in * ll->w_in;
   const gsize fk = fl->k, fpad = fl->pad, fplane_in = (gsize) fl->h_in * fl->w_in;
-  const float *wo = fl->w + (gsize) o * fl->c_in * fk * fk;
+  const gsize fhw = (gsize) fl->h_out * fl->w_out, ftaps = (gsize) fl->c_in * fk * fk;
+  gboolean direct = pl_conv_kernels_direct (fl);
 
+  if (direct)
+    memset (sc->padded, 0, sizeof (float) * (fl->h_in + 2 * fpad) * (fl->w_in + 2 * fpad));
   for (guint s0 = first; s0 < last; s0 += self->zblock)
     {
       guint m = MIN (self->zblock, last - s0);
       gsize mhw = (gsize) m * hw;
+      const float *x0 = self->eval->x + (gsize) s0 * self->eval->n_features;
 
-      for (guint s = 0; s < m; s++)
+      gint64 t = g_get_monotonic_time ();
+
+#define PHASE_END(phase) G_STMT_START {                  \
+    gint64 now_ = g_get_monotonic_time ();                \
+    phase_us[phase] += now_ - t;                          \
+    t = now_;                                             \
+  } G_STMT_END
+      if (self->n_changed_o > 0)
+        last_layer_delta (self, s0, s0 + m, FALSE, sc);
+      PHASE_END (PHASE_FRONT_DELTA);
+
+      /* F's channels without bias: zf (m, nf, fhw) */
+      if (direct)
         {
-          const float *x = self->eval->x + (gsize) (s0 + s) * self->eval->n_features;
-          float *zf = sc->plane0, *cur, *da = sc->da + s * plane_a;
-          float *a = self->a + (gsize) (s0 + s) * self->in_size + (gsize) o * plane_a;
+          const gsize wp = fl->w_in + 2 * fpad;
 
-          /* F's map o: b + Σ w·(shifted input plane), as last_layer_delta adds them */
-          for (gsize p = 0; p < (gsize) fl->h_out * fl->w_out; p++)
-            zf[p] = 0.0f;
-          for (gsize c = 0; c < fl->c_in; c++)
-            for (gsize ky = 0; ky < fk; ky++)
-              for (gsize kx = 0; kx < fk; kx++)
-                {
-                  const float *plane = x + c * fplane_in;
-                  float w = wo[(c * fk + ky) * fk + kx];
-                  gsize oy0 = ky < fpad ? fpad - ky : 0, ox0 = kx < fpad ? fpad - kx : 0;
-                  gsize oy1 = MIN (fl->h_out, fl->h_in + fpad > ky ? fl->h_in + fpad - ky : 0);
-                  gsize ox1 = MIN (fl->w_out, fl->w_in + fpad > kx ? fl->w_in + fpad - kx : 0);
-
-                  if (w == 0.0f)
-                    continue;
-                  for (gsize oy = oy0; oy < oy1; oy++)
-                    {
-                      const float *restrict src = plane + (oy + ky - fpad) * fl->w_in;
-                      float *restrict dst = zf + oy * fl->w_out;
-
-                      for (gsize ox = ox0; ox < ox1; ox++)
-                        dst[ox] += w * src[ox + kx - fpad];
-                    }
-                }
-          for (gsize p = 0; p < (gsize) fl->h_out * fl->w_out; p++)
-            zf[p] = activate (zf[p] + fl->b[o], net->activation);
-          cur = zf;
-          for (guint i = self->front_conv + 1; i < self->last; i++)
+          for (guint s = 0; s < m; s++)
             {
-              const PlConvLayer *pl = &net->layers[i];
-              float *dst = cur == sc->plane0 ? sc->plane1 : sc->plane0;
+              const float *x = x0 + (gsize) s * self->eval->n_features;
 
-              for (guint oy = 0; oy < pl->h_out; oy++)
-                for (guint ox = 0; ox < pl->w_out; ox++)
-                  {
-                    gsize best = (gsize) oy * pl->k * pl->w_in + ox * pl->k;
-
-                    for (guint ky = 0; ky < pl->k; ky++)
-                      for (guint kx = 0; kx < pl->k; kx++)
-                        {
-                          gsize at = ((gsize) oy * pl->k + ky) * pl->w_in + ox * pl->k + kx;
-
-                          if (cur[at] > cur[best])
-                            best = at;
-                        }
-                    dst[(gsize) oy * pl->w_out + ox] = cur[best];
-                  }
-              cur = dst;
-            }
-          for (gsize p = 0; p < plane_a; p++)
-            {
-              da[p] = cur[p] - a[p];
-              a[p] = cur[p];
+              for (gsize iy = 0; iy < fl->h_in; iy++)
+                memcpy (sc->padded + (iy + fpad) * wp + fpad, x + iy * fl->w_in, sizeof (float) * fl->w_in);
+              for (guint j = 0; j < nf; j++)
+                filter_forward (sc->zf + ((gsize) s * nf + j) * fhw, sc->padded, wp, self->front_w + j * ftaps,
+                                fk, fl->h_out, fl->w_out);
             }
         }
+      else
+        for (guint s = 0; s < m; s++)
+          for (guint j = 0; j < nf; j++)
+            {
+              const float *x = x0 + (gsize) s * self->eval->n_features;
+              const float *wo = self->front_w + j * ftaps;
+              float *zf = sc->zf + ((gsize) s * nf + j) * fhw;
 
-      /* col (k·k, m·hw) of Δa_o, 0 outside: per output row a copy of its inside part */
+              for (gsize p = 0; p < fhw; p++)
+                zf[p] = 0.0f;
+              for (gsize c = 0; c < fl->c_in; c++)
+                for (gsize ky = 0; ky < fk; ky++)
+                  for (gsize kx = 0; kx < fk; kx++)
+                    {
+                      const float *plane = x + c * fplane_in;
+                      float w = wo[(c * fk + ky) * fk + kx];
+                      gsize oy0 = ky < fpad ? fpad - ky : 0, ox0 = kx < fpad ? fpad - kx : 0;
+                      gsize oy1 = MIN (fl->h_out, fl->h_in + fpad > ky ? fl->h_in + fpad - ky : 0);
+                      gsize ox1 = MIN (fl->w_out, fl->w_in + fpad > kx ? fl->w_in + fpad - kx : 0);
+
+                      if (w == 0.0f)
+                        continue;
+                      for (gsize oy = oy0; oy < oy1; oy++)
+                        {
+                          const float *restrict src = plane + (oy + ky - fpad) * fl->w_in;
+                          float *restrict dst = zf + oy * fl->w_out;
+
+                          for (gsize ox = ox0; ox < ox1; ox++)
+                            dst[ox] += w * src[ox + kx - fpad];
+                        }
+                    }
+            }
+
+      /* activated and pooled: the new a, and Δa (m, nf, plane_a) */
       for (guint s = 0; s < m; s++)
-        for (gsize ky = 0; ky < ll->k; ky++)
-          for (gsize kx = 0; kx < ll->k; kx++)
-            patch_row (ll, sc->da + s * plane_a, ky, kx, sc->col + (ky * ll->k + kx) * mhw + s * hw);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, kk,
-                   1.0f, ll->w + (gsize) o * kk, self->ckk, sc->col, mhw,
+        for (guint j = 0; j < nf; j++)
+          {
+            float *zf = sc->zf + ((gsize) s * nf + j) * fhw, *cur = zf;
+            float *da = sc->da + ((gsize) s * nf + j) * plane_a;
+            float *a = self->a + (gsize) (s0 + s) * self->in_size + (gsize) self->front_o[j] * plane_a;
+            float b = self->front_b[j];
+
+            if (net->activation == PL_ACTIVATION_RELU)
+              for (gsize p = 0; p < fhw; p++)
+                {
+                  float v = zf[p] + b;
+
+                  zf[p] = v > 0.0f ? v : 0.0f;
+                }
+            else
+              for (gsize p = 0; p < fhw; p++)
+                zf[p] = activate (zf[p] + b, net->activation);
+            for (guint i = self->front_conv + 1; i < self->last; i++)
+              {
+                float *dst = cur == sc->plane0 ? sc->plane1 : sc->plane0;
+
+                pool (&net->layers[i], cur, dst);
+                cur = dst;
+              }
+            for (gsize p = 0; p < plane_a; p++)
+              {
+                da[p] = cur[p] - a[p];
+                a[p] = cur[p];
+              }
+          }
+
+      PHASE_END (PHASE_FRONT_F);
+
+      /* col (nf·k·k, m·hw) of Δa, 0 outside: per output row a copy of its inside part */
+      for (guint s = 0; s < m; s++)
+        for (guint j = 0; j < nf; j++)
+          for (gsize ky = 0; ky < ll->k; ky++)
+            for (gsize kx = 0; kx < ll->k; kx++)
+              patch_row (ll, sc->da + ((gsize) s * nf + j) * plane_a, ky, kx,
+                         sc->col + ((j * ll->k + ky) * ll->k + kx) * mhw + s * hw);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, ll->c_out, mhw, nf * kk,
+                   1.0f, self->front_wl, nf * kk, sc->col, mhw,
                    1.0f, self->z + (gsize) s0 * hw, (gsize) self->n * hw);
+      PHASE_END (PHASE_FRONT_PRODUCT);
+
+      for (guint o = 0; o < ll->c_out; o++)
+        for (guint s = s0; s < s0 + m; s++)
+          {
+            channel_features (self, o, s, sc->plane0, sc->plane1, sc->plane2);
+            for (guint p = 0; p < self->hwf; p++)
+              self->f[((gsize) o * self->hwf + p) * self->n + s] = sc->plane2[p];
+          }
+      PHASE_END (PHASE_FEATURES);
+#undef PHASE_END
     }
 }
 
@@ -820,8 +1029,17 @@ run_member (guint    index,
   PlConvPreview *self = data;
   const PlMlp *head = self->net->head;
   Scratch sc = scratch_layout (self, self->scratch[index]);
+  gint64 *phase_us = self->phase_us[index], t = g_get_monotonic_time ();
   guint first, last, cols;
 
+#define PHASE_END(phase) G_STMT_START {                  \
+    gint64 now_ = g_get_monotonic_time ();                \
+    phase_us[phase] += now_ - t;                          \
+    t = now_;                                             \
+  } G_STMT_END
+
+  for (guint i = 0; i < N_PHASES; i++)
+    phase_us[i] = 0;
   member_range (self, index, n_threads, &first, &last);
   cols = last - first;
   if (cols == 0)
@@ -846,10 +1064,12 @@ run_member (guint    index,
                 pl_conv_work_activation (self->work[index], self->front->n_layers - 1),
                 sizeof (float) * m * self->in_size);
       }
+  PHASE_END (PHASE_FRONT_FULL);
   if (g_atomic_int_get (&self->cancelled))
     return;
   if (self->level >= LEVEL_LAST)
     last_layer_full (self, first, last, &sc);
+  PHASE_END (PHASE_LAST_FULL);
   if (g_atomic_int_get (&self->cancelled))
     return;
 
@@ -863,34 +1083,55 @@ run_member (guint    index,
         cblas_saxpy (cols, c->delta, self->f + (gsize) c->c * self->n + first, 1,
                      self->h1 + (gsize) c->o * self->n + first, 1);
       }
-  if (self->level < LEVEL_LAST && self->n_changed_o > 0)
+  PHASE_END (PHASE_HEAD_DELTA);
+  if (self->level < LEVEL_LAST && self->level != LEVEL_FRONT && self->n_changed_o > 0)
     {
-      last_layer_delta (self, first, last, &sc);
+      last_layer_delta (self, first, last, TRUE, &sc);
+      PHASE_END (PHASE_LAST_DELTA);
       if (self->level == LEVEL_DELTA)
         for (guint j = 0; j < self->n_changed_o; j++)
           cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->hwf,
                        1.0f, head->layers[0].w + (gsize) self->changed_o[j] * self->hwf, self->n_feat,
                        sc.df + (gsize) j * self->hwf * cols, cols, 1.0f, self->h1 + first, self->n);
+      PHASE_END (PHASE_H1_CHANNEL);
     }
   if (self->level == LEVEL_FRONT)
-    {
-      for (guint j = 0; j < self->n_front_o; j++)
-        front_channel_delta (self, self->front_o[j], first, last, &sc);
-      for (guint s = first; s < last; s++)
-        for (guint o = 0; o < self->net->layers[self->last].c_out; o++)
-          {
-            channel_features (self, o, s, sc.plane0, sc.plane1, sc.plane2);
-            for (guint p = 0; p < self->hwf; p++)
-              self->f[((gsize) o * self->hwf + p) * self->n + s] = sc.plane2[p];
-          }
-    }
+    front_delta (self, first, last, &sc, phase_us);
+  t = g_get_monotonic_time ();
   if (self->level >= LEVEL_H1)
     /* h1 (n1, cols) = W1 (n1, n_feat) · f (n_feat, cols) */
     cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, self->n1, cols, self->n_feat,
                  1.0f, head->layers[0].w, self->n_feat, self->f + first, self->n,
                  0.0f, self->h1 + first, self->n);
+  PHASE_END (PHASE_H1_FULL);
 
   head_rest (self, index, first, last, sc.buf0, sc.buf1);
+  PHASE_END (PHASE_HEAD_REST);
+#undef PHASE_END
+}
+
+/* The debug log's line for a run: its level, the changes, and each member's time per phase. */
+static void
+log_run (PlConvPreview *self,
+         gint64         total_us)
+{
+  static const char *const level_names[] = { "delta", "h1", "front", "last", "all" };
+  g_autoptr(GString) line = NULL;
+
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_DEBUG, G_LOG_DOMAIN))
+    return;
+  line = g_string_new (NULL);
+  g_string_append_printf (line, "run: level %s, %u conv + %u head changes, %u channels of L, %u of F; %.2f ms;",
+                          level_names[self->level], self->conv_changes->len, self->head_changes->len,
+                          self->n_changed_o, self->n_front_o, total_us / 1e3);
+  for (guint t = 0; t < self->threads; t++)
+    {
+      g_string_append_printf (line, " [%u]", t);
+      for (guint i = 0; i < N_PHASES; i++)
+        if (self->phase_us[t][i] > 0)
+          g_string_append_printf (line, " %s %.2f", phase_names[i], self->phase_us[t][i] / 1e3);
+    }
+  g_debug ("%s", line->str);
 }
 
 /* Moves the pruned prefix to @m: masks and masked weights of self->net, and the changes
@@ -971,8 +1212,11 @@ move_prefix (PlConvPreview *self,
    * exactly again. */
   if (level == LEVEL_DELTA && self->n_front_o > 0)
     {
-      /* a front channel's change reaches every weight of the last layer that reads it */
-      level = self->n_front_o * 2 > net->layers[self->front_conv].c_out ? LEVEL_ALL : LEVEL_FRONT;
+      /* a front channel's change reaches every weight of the last layer that reads it: per
+       * sample, F's filter (h_out·w_out·c_in·k² multiply-adds, LeNet-5 20 k) and the product
+       * through L (c_out·k²·hw, 40 k) for each changed filter, against F and L in full
+       * (118 k + 240 k): cheaper for all but every filter */
+      level = self->n_front_o >= net->layers[self->front_conv].c_out ? LEVEL_ALL : LEVEL_FRONT;
       self->conv_drift += self->conv_changes->len + (gsize) self->n_front_o * ll->c_out * ll->k * ll->k;
       if (self->conv_drift > 4 * ll->c_out * self->ckk)
         level = LEVEL_ALL;
@@ -1031,6 +1275,7 @@ pl_conv_preview_run (PlConvPreview        *self,
                      GError              **error)
 {
   gsize target, m;
+  gint64 t0;
   double loss = 0.0;
   guint correct = 0;
 
@@ -1055,9 +1300,29 @@ pl_conv_preview_run (PlConvPreview        *self,
       pl_conv_net_apply_masks (self->front);
     }
 
+  /* the changed front channels' weights, packed for front_delta */
+  if (self->level == LEVEL_FRONT)
+    {
+      const PlConvLayer *fl = &self->net->layers[self->front_conv];
+      const PlConvLayer *ll = &self->net->layers[self->last];
+      gsize ftaps = (gsize) fl->c_in * fl->k * fl->k, kk = (gsize) ll->k * ll->k;
+      gsize row = self->n_front_o * kk;
+
+      for (guint j = 0; j < self->n_front_o; j++)
+        {
+          guint o = self->front_o[j];
+
+          memcpy (self->front_w + j * ftaps, fl->w + o * ftaps, sizeof (float) * ftaps);
+          self->front_b[j] = fl->b[o];
+          for (guint oo = 0; oo < ll->c_out; oo++)
+            memcpy (self->front_wl + oo * row + j * kk, ll->w + oo * self->ckk + o * kk, sizeof (float) * kk);
+        }
+    }
+
   g_atomic_int_set (&self->cancelled, 0);
   self->cancellable = cancellable;
   self->valid = FALSE;
+  t0 = g_get_monotonic_time ();
   pl_team_run (self->team, run_member, self);
   self->cancellable = NULL;
   if (g_atomic_int_get (&self->cancelled))
@@ -1067,6 +1332,7 @@ pl_conv_preview_run (PlConvPreview        *self,
       return FALSE;
     }
   self->valid = TRUE;
+  log_run (self, g_get_monotonic_time () - t0);
 
   for (guint t = 0; t < self->threads; t++)
     {

@@ -19,19 +19,22 @@
  *     (ky, kx), then map o is activated and pooled again and its change of features goes into
  *     the head's products (one product per channel, or one over all features once half of
  *     L's channels changed);
- *   - a changed weight of filter o of the conv layer before L (when it is the only one, with
- *     only pools between, as in LeNet-5): map o of that layer is computed again from the
- *     input, pooled, and its change reaches every map of L through L's weights of input
- *     channel o (an im2col of the change and one product); then every feature and the head's
- *     first layer are computed again.
- * Other changes (a deeper front, more than half the front's filters at once) and the first run
- * run the front layers (pl_conv_forward) and L (im2col + sgemm) in full. Rounding adds up over
+ *   - changed weights of filters o of the conv layer F before L (when it is the only one,
+ *     with only pools between, as in LeNet-5): maps o of F are computed again from the input
+ *     (all changed filters together, 8 accumulators in flight), pooled, and their change
+ *     reaches every map of L through L's weights of input channels o (an im2col of the change
+ *     and one product); then every feature and the head's first layer are computed again.
+ *     This runs block by block over the samples, L's own weight changes first, so that a
+ *     block's maps are read from memory once.
+ * Other changes (a deeper front, every filter of F at once) and the first run run the front
+ * layers (pl_conv_forward) and L (im2col + sgemm) in full. Rounding adds up over
  * many deltas, so after as many as four times L's weights in deltas L is computed exactly again,
  * and the head's first layer after half of its weights. The samples are split over a team of
  * threads. Costs on LeNet-5 with 10,000 samples: a full run is ~4 G multiply-adds (its conv
  * layers ~3.6 G); a delta of L costs 100 multiply-adds a sample per changed weight plus 3,000
  * per changed map; a front filter ~60 k a sample; the head's first layer 48 k a sample when
- * computed in full and the upper layers 11 k. Memory: the caches take ~130 MB for LeNet-5 on
+ * computed in full and the upper layers 11 k. With G_MESSAGES_DEBUG=pl-conv-preview each run
+ * logs what it recomputed and each thread's milliseconds per phase. Memory: the caches take ~130 MB for LeNet-5 on
  * 10,000 samples (L's input 47 MB, its maps 64 MB, features 16 MB, products 5 MB).
  *
  * The loss is that of pl_conv_evaluate() on the pruned copy within ~1e-6 and the accuracy the

@@ -65,14 +65,15 @@ make_data (const PlConvNet *net,
   return d;
 }
 
-/* Preview at @s against the pruned copy. */
+/* Preview at @s against the pruned copy; the result into @out (may be NULL). */
 static void
-check_at (PlConvPreview   *preview,
-          const PlConvNet *net,
-          const float     *scores,
-          gboolean         allow_empty,
-          const PlDataset *eval,
-          double           s)
+check_run (PlConvPreview       *preview,
+           const PlConvNet     *net,
+           const float         *scores,
+           gboolean             allow_empty,
+           const PlDataset     *eval,
+           double               s,
+           PlConvPreviewResult *out)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(PlConvNet) ref = pl_conv_net_copy (net);
@@ -103,6 +104,19 @@ check_at (PlConvPreview   *preview,
   g_assert_cmpuint (r.n_correct, ==, ref_correct);
   /* 1e-5, relative once the loss exceeds 1 (the conv-pass test's weights of ±10 give ~77) */
   g_assert_cmpfloat_with_epsilon (r.loss, ev->loss, 1e-5 * MAX (1.0, fabs (ev->loss)));
+  if (out != NULL)
+    *out = r;
+}
+
+static void
+check_at (PlConvPreview   *preview,
+          const PlConvNet *net,
+          const float     *scores,
+          gboolean         allow_empty,
+          const PlDataset *eval,
+          double           s)
+{
+  check_run (preview, net, scores, allow_empty, eval, s, NULL);
 }
 
 /* Sparsities 0 … 1 up, back down, then shuffled. */
@@ -263,6 +277,52 @@ test_keep_one (void)
   g_assert_cmpuint (r.pruned, ==, r.weights - n_layers);
 }
 
+/* A drag in small steps over networks whose second conv layer reads a first one through a
+ * pool: the steps that prune weights of at most half the first layer's filters and do not
+ * run the conv layers again are the incremental front path (those filters computed again,
+ * their change through the second layer); it must be taken, and every step agree with the
+ * pruned copy.
+ * The archs: a first layer for the direct filter code (w_out ≥ 8, odd sizes: 9 × 9, pooled
+ * to 4 × 4) or for the plain loops (w_out 6), and a second layer with and without padding. */
+static void
+test_front_channels (void)
+{
+  static const char *archs[] = { "1x9x9-c4k3p1-m2-c4k3p1-m2-5-3", "1x8x8-c4k3p1-m2-c3k3-6-3",
+                                 "1x6x6-c4k3p1-m2-c3k2p1-4-3", "2x10x10-c3k3-m2-c4k3-5-3" };
+
+  for (guint a = 0; a < G_N_ELEMENTS (archs); a++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PlConvNet) net = make_net (archs[a], 40 + a);
+      g_autoptr(PlDataset) eval = make_data (net, 23, 6 + a);
+      g_autoptr(PlConvPreview) preview = NULL;
+      g_autofree float *before = g_new (float, net->n_params);
+      g_autofree float *after = g_new (float, net->n_params);
+      const PlConvLayer *fl = &net->layers[0];
+      gsize fsize = (gsize) fl->c_in * fl->k * fl->k, f_off = (gsize) (fl->w - net->params);
+      guint front_steps = 0, steps = 400;
+
+      preview = pl_conv_preview_new (net, NULL, FALSE, eval, 1 + a % 2, &error);
+      g_assert_no_error (error);
+      pl_conv_preview_get_masks (preview, before, NULL);
+      for (guint i = 0; i <= steps; i++)
+        {
+          PlConvPreviewResult r;
+          guint changed = 0;
+          double s = 0.98 * i / steps;
+
+          check_run (preview, net, NULL, FALSE, eval, s, &r);
+          pl_conv_preview_get_masks (preview, after, NULL);
+          for (guint o = 0; o < fl->c_out; o++)
+            changed += memcmp (before + f_off + o * fsize, after + f_off + o * fsize, sizeof (float) * fsize) != 0;
+          if (changed > 0 && changed * 2 <= fl->c_out && !r.conv_recomputed)
+            front_steps++;
+          memcpy (before, after, sizeof (float) * net->n_params);
+        }
+      g_assert_cmpuint (front_steps, >, 0);
+    }
+}
+
 /* With the conv weights far larger than the head's, the low sparsities prune head weights only
  * and the conv layers are not run again; the first conv weight pruned runs them. */
 static void
@@ -331,6 +391,7 @@ main (int    argc,
   g_test_add_func ("/conv-preview/scored", test_scored);
   g_test_add_func ("/conv-preview/keep-one", test_keep_one);
   g_test_add_func ("/conv-preview/conv-pass-skipped", test_conv_pass_skipped);
+  g_test_add_func ("/conv-preview/front-channels", test_front_channels);
   g_test_add_func ("/conv-preview/cancel-and-bad-data", test_cancel_and_bad_data);
   return pl_test_run ();
 }
