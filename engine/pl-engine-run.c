@@ -542,7 +542,12 @@ _pl_worker_do_sweep (PlWorker  *w,
       g_autoptr(PlPreview) preview = NULL;
       guint curve = w->draft->n_curves;
       PlScoreOptions options = strategy.score_options;
+      g_autofree float *conv_scores = NULL;
+      PlConvPruner pruner;
+      PlSweepEvalFunc eval;
+      gpointer eval_data;
       PlPruneSpec spec;
+      gboolean ok;
       int blas;
 
       if (seed >= seeds_of (cmd, si))
@@ -553,39 +558,28 @@ _pl_worker_do_sweep (PlWorker  *w,
       if (w->conv != NULL)
         {
           /* a conv net: each point prunes a copy (pl-conv-sweep.h) */
-          g_autofree float *conv_scores = NULL;
-          PlConvPruner pruner;
-
           strategy.score = cmd->scores[si];
           strategy.score_options = options;
           if (!_pl_worker_conv_pruner (w, &strategy, &pruner, &conv_scores, &error))
             break;
-          w->draft->curves[curve].score = cmd->scores[si];
-          w->draft->curves[curve].seed = options.seed;
-          w->curve_points[curve] = g_array_new (FALSE, FALSE, sizeof (PlSweepPoint));
-          w->draft->n_curves++;
-          sweep.curve = curve;
-          _pl_worker_service (w);
-          if (w->quit)
-            break;
-          blas = _pl_worker_blas_begin (w);
-          if (!pl_sweep_run_with (pl_conv_sweep_eval, &pruner, cmd->max, cmd->points, on_sweep_point,
-                                  &sweep, cmd->cancellable, &error)
-              && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            g_clear_error (&error);
-          _pl_worker_blas_end (blas);
-          continue;
+          eval = pl_conv_sweep_eval;
+          eval_data = &pruner;
         }
-      blas = _pl_worker_blas_begin (w);
-      scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train, &options, &error);
-      _pl_worker_blas_end (blas);
-      if (scores == NULL)
-        break;
-      pl_strategy_to_prune_spec (&strategy, &spec, FALSE, 0.0);
-      preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
-                                       w->threads, &error);
-      if (preview == NULL)
-        break;
+      else
+        {
+          blas = _pl_worker_blas_begin (w);
+          scores = pl_scores_compute (w->model, cmd->scores[si], w->data->train, &options, &error);
+          _pl_worker_blas_end (blas);
+          if (scores == NULL)
+            break;
+          pl_strategy_to_prune_spec (&strategy, &spec, FALSE, 0.0);
+          preview = pl_preview_new_shared (w->model, scores, &spec, ensure_inputs (w, &w->inputs, 0),
+                                           w->threads, &error);
+          if (preview == NULL)
+            break;
+          eval = pl_sweep_preview_eval;
+          eval_data = preview;
+        }
 
       w->draft->curves[curve].score = cmd->scores[si];
       w->draft->curves[curve].seed = options.seed;
@@ -596,9 +590,12 @@ _pl_worker_do_sweep (PlWorker  *w,
       if (w->quit)
         break;
       /* from the sparsest point down (pl-sweep.h); the points are kept in increasing sparsity */
-      if (!pl_sweep_run (preview, cmd->max, cmd->points, on_sweep_point, &sweep, cmd->cancellable,
-                         &error)
-          && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      blas = w->conv != NULL ? _pl_worker_blas_begin (w) : -1;
+      ok = pl_sweep_run_with (eval, eval_data, cmd->max, cmd->points, on_sweep_point, &sweep,
+                              cmd->cancellable, &error);
+      if (blas >= 0)
+        _pl_worker_blas_end (blas);
+      if (!ok && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_clear_error (&error);   /* stopped: the points done are kept */
     }
 
