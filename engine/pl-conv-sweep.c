@@ -89,12 +89,26 @@ pl_conv_sweep_measure (const PlConvNet  *net,
                        GError          **error)
 {
   g_autoptr(PlEvaluation) ev = NULL;
-  double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-  guint n_layers;
 
   ev = pl_conv_evaluate (net, eval, error);
   if (ev == NULL)
     return FALSE;
+
+  pl_conv_sweep_count (net, target, result);
+  result->n = ev->n;
+  result->n_correct = (guint) (ev->accuracy * ev->n + 0.5);
+  result->accuracy = ev->accuracy;
+  result->loss = ev->loss;
+  return TRUE;
+}
+
+void
+pl_conv_sweep_count (const PlConvNet *net,
+                     double           target,
+                     PlPreviewResult *result)
+{
+  double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
+  guint n_layers;
 
   memset (result, 0, sizeof *result);
   result->value = target;
@@ -108,11 +122,6 @@ pl_conv_sweep_measure (const PlConvNet  *net,
   result->neurons = (guint) net->n_filters;
   for (gsize f = 0; f < net->n_filters; f++)
     result->dead_neurons += net->filter_masks[f] == 0.0f;
-  result->n = ev->n;
-  result->n_correct = (guint) (ev->accuracy * ev->n + 0.5);
-  result->accuracy = ev->accuracy;
-  result->loss = ev->loss;
-  return TRUE;
 }
 
 gboolean

@@ -69,6 +69,11 @@ gboolean   pl_conv_sweep_measure      (const PlConvNet     *net,
                                        PlPreviewResult     *result,
                                        GError             **error);
 
+/* The counts of pl_conv_sweep_measure() without the evaluation: @result gets value (@target),
+ * weights, pruned, sparsity, layer_sparsity, neurons and dead_neurons; the rest is 0. */
+void       pl_conv_sweep_count        (const PlConvNet     *net,
+                                       double               target,
+                                       PlPreviewResult     *result);
 /* PlSensitivityEvalFunc (pl-sensitivity.h) of a weight or filter pruner: layer @layer alone
  * pruned to @level, by the weight scores (pl_conv_prune_scored_layer(); @sparsity the layer's
  * share of weights pruned) or, for a conv layer, by the filter score

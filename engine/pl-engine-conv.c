@@ -70,13 +70,13 @@ clear_stages (PlWorker *w)
   g_clear_pointer (&d->feature_input, pl_bytes_unref);
 }
 
+/* No preview shown, and none kept: the model, its data or the strategy changed. */
 static void
-drop_conv_preview (PlWorker *w)
+forget_preview (PlWorker *w)
 {
+  _pl_worker_clear_preview (w);
   g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
   g_clear_pointer (&w->conv_shown, pl_conv_net_free);
-  for (guint i = 0; i < w->draft->n_stages; i++)
-    g_clear_pointer (&w->draft->stages[i].preview_maps, pl_bytes_unref);
 }
 
 void
@@ -84,7 +84,7 @@ _pl_worker_conv_clear (PlWorker *w)
 {
   if (w->conv == NULL)
     return;
-  drop_conv_preview (w);
+  forget_preview (w);
   g_clear_pointer (&w->conv, pl_conv_net_free);
   g_clear_pointer (&w->conv_initial, pl_conv_net_free);
   g_clear_pointer (&w->conv_dense, pl_conv_net_free);
@@ -96,7 +96,7 @@ _pl_worker_conv_clear (PlWorker *w)
 void
 _pl_worker_conv_data_changed (PlWorker *w)
 {
-  drop_conv_preview (w);
+  forget_preview (w);
   g_clear_pointer (&w->conv_scores, g_free);
   w->draft->feature_index = 0;
   _pl_worker_touch (w, DIRTY_EVAL | DIRTY_SCORES | DIRTY_FEATURES | DIRTY_PREVIEW);
@@ -163,20 +163,6 @@ candidates (const PlWorker  *w,
   return (gsize) m->n_out * m->n_in;
 }
 
-/* The parametrised layer of conv layer @i (its index in draft->layers), or -1 for a pool. */
-static gint
-param_index (const PlConvNet *net,
-             guint            i)
-{
-  gint n = 0;
-
-  if (net->layers[i].kind != PL_CONV_LAYER_CONV)
-    return -1;
-  for (guint j = 0; j < i; j++)
-    n += net->layers[j].kind == PL_CONV_LAYER_CONV;
-  return n;
-}
-
 /* Takes @net: the model from now on, its weights the ones to rewind to. */
 void
 _pl_worker_set_conv (PlWorker   *w,
@@ -184,7 +170,9 @@ _pl_worker_set_conv (PlWorker   *w,
                      guint64     seed,
                      const char *path)
 {
-  guint n_conv = pl_conv_net_n_param_layers (net) - net->head->n_layers;
+  Matrix m[MAX_MATRICES];
+  guint n = matrices (net, m);
+  gint p = 0;
   PlSnapshot *d;
 
   g_clear_pointer (&w->model, pl_mlp_free);
@@ -199,29 +187,24 @@ _pl_worker_set_conv (PlWorker   *w,
   /* a draft with the network's layers, none of the old model's views */
   d = _pl_snapshot_copy_resized (w->draft, 0);
   pl_snapshot_unref (w->draft);
-  w->draft = _pl_snapshot_copy_resized (d, n_conv + net->head->n_layers);
+  w->draft = _pl_snapshot_copy_resized (d, n);
   pl_snapshot_unref (d);
   d = w->draft;
+  for (guint i = 0; i < n; i++)
+    {
+      d->layers[i].n_in = m[i].n_in;
+      d->layers[i].n_out = m[i].n_out;
+    }
+  /* the stages; a conv stage's filters are the next of layers[] */
   for (guint i = 0; i < net->n_layers; i++)
     {
       const PlConvLayer *l = &net->layers[i];
-      PlConvStageView *st = &d->stages[i];
-      gint p = param_index (net, i);
 
-      *st = (PlConvStageView) { l->kind, l->c_in, l->h_in, l->w_in, l->c_out, l->h_out, l->w_out,
-                                l->k, l->pad, p, NULL, NULL };
-      if (p >= 0)
-        {
-          d->layers[p].n_in = l->c_in * l->k * l->k;
-          d->layers[p].n_out = l->c_out;
-        }
+      d->stages[i] = (PlConvStageView) { l->kind, l->c_in, l->h_in, l->w_in, l->c_out, l->h_out,
+                                         l->w_out, l->k, l->pad,
+                                         l->kind == PL_CONV_LAYER_CONV ? p++ : -1, NULL, NULL };
     }
   d->n_stages = net->n_layers;
-  for (guint i = 0; i < net->head->n_layers; i++)
-    {
-      d->layers[n_conv + i].n_in = net->head->layers[i].n_in;
-      d->layers[n_conv + i].n_out = net->head->layers[i].n_out;
-    }
   g_free (d->arch);
   d->arch = pl_conv_net_arch (net);
   d->activation = net->activation;
@@ -335,11 +318,27 @@ pl_engine_conv_strategy_supported (const PlStrategy  *strategy,
 /* Calibration samples of the channel scores: the strategy's batches of the training split,
  * as the dense network's scores take them. */
 static guint
-n_calib (const PlWorker *w)
+n_calib (const PlWorker   *w,
+         const PlStrategy *strategy)
 {
-  const PlScoreOptions *o = &w->draft->strategy.score_options;
+  const PlScoreOptions *o = &strategy->score_options;
 
   return MIN (o->n_batches * o->batch_size, w->data->train->n);
+}
+
+/* The pruner of @strategy (pruning as @mode, @filter, @channel say) for w->conv, evaluated on
+ * w->eval; @scores: the weight scores of a weight pruner, else NULL. */
+static PlConvPruner
+conv_pruner (const PlWorker     *w,
+             const PlStrategy   *strategy,
+             PlConvPruneMode     mode,
+             PlConvFilterScore   filter,
+             PlConvChannelScore  channel,
+             const float        *scores)
+{
+  return (PlConvPruner) { w->conv, mode, mode == PL_CONV_PRUNE_WEIGHTS ? scores : NULL,
+                          strategy->scope == PL_SCOPE_GLOBAL, strategy->allow_empty, filter,
+                          channel, w->data->train, n_calib (w, strategy), w->eval };
 }
 
 static gboolean
@@ -392,7 +391,7 @@ ensure_conv_scores (PlWorker  *w,
           if (mode == PL_CONV_PRUNE_FILTERS)
             pl_conv_filter_norms (net, i, filter == PL_CONV_FILTER_L2, s);
           else
-            ok = pl_conv_channel_scores (net, i, channel, w->data->train, n_calib (w), s, error);
+            ok = pl_conv_channel_scores (net, i, channel, w->data->train, n_calib (w, &d->strategy), s, error);
           for (guint c = 0; c < l->c_out && ok; c++)
             scores[f++] = (float) s[c];
         }
@@ -656,6 +655,22 @@ conv_preview_current (PlWorker *w,
          || (w->request_gap <= DRAG_GAP_USEC && age < PREVIEW_MAX_AGE_USEC);
 }
 
+/* The incremental preview (global weight scores) of the network and scores as they are. */
+static gboolean
+build_conv_preview (PlWorker  *w,
+                    GError   **error)
+{
+  g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
+  w->conv_preview = pl_conv_preview_new (w->conv, w->conv_scores, w->draft->strategy.allow_empty,
+                                         w->eval, w->threads, error);
+  if (w->conv_preview == NULL)
+    return FALSE;
+  w->conv_preview_built = g_get_monotonic_time ();
+  w->conv_preview_stale = FALSE;
+  w->conv_preview_step = w->grad_norms->len;
+  return TRUE;
+}
+
 /* The preview at w->preview_value on the current network; on failure the preview is off. */
 gboolean
 _pl_worker_conv_run_preview (PlWorker  *w,
@@ -700,22 +715,11 @@ _pl_worker_conv_run_preview (PlWorker  *w,
     {
       PlConvPreviewResult cr;
       PlConvNet *shown;
-      double layers[PL_CONV_MAX_LAYERS + PL_MLP_MAX_LAYERS];
-      guint n_layers = MIN (pl_conv_net_n_param_layers (net), PL_MLP_MAX_LAYERS);
 
-      if (!conv_preview_current (w, in_run))
+      if (!conv_preview_current (w, in_run) && !build_conv_preview (w, error))
         {
-          g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
-          w->conv_preview = pl_conv_preview_new (net, w->conv_scores, d->strategy.allow_empty,
-                                                 w->eval, w->threads, error);
-          if (w->conv_preview == NULL)
-            {
-              _pl_worker_blas_end (blas);
-              goto fail;
-            }
-          w->conv_preview_built = g_get_monotonic_time ();
-          w->conv_preview_stale = FALSE;
-          w->conv_preview_step = w->grad_norms->len;
+          _pl_worker_blas_end (blas);
+          goto fail;
         }
       t1 = g_get_monotonic_time ();
       if (!pl_conv_preview_run (w->conv_preview, target, NULL, &cr, error))
@@ -730,16 +734,7 @@ _pl_worker_conv_run_preview (PlWorker  *w,
       pl_conv_net_apply_masks (shown);
       g_clear_pointer (&w->conv_shown, pl_conv_net_free);
       w->conv_shown = shown;
-      memset (&r, 0, sizeof r);
-      r.weights = cr.weights;
-      r.pruned = cr.pruned;
-      r.sparsity = cr.sparsity;
-      pl_conv_net_layer_sparsity (shown, layers);
-      for (guint i = 0; i < n_layers; i++)
-        r.layer_sparsity[i] = layers[i];
-      r.neurons = (guint) shown->n_filters;
-      for (gsize f = 0; f < shown->n_filters; f++)
-        r.dead_neurons += shown->filter_masks[f] == 0.0f;
+      pl_conv_sweep_count (shown, target, &r);
       r.full_recompute = cr.conv_recomputed;
       r.n = cr.n;
       r.n_correct = cr.n_correct;
@@ -750,9 +745,7 @@ _pl_worker_conv_run_preview (PlWorker  *w,
   else
     {
       /* per-layer weights, or filters: a pruned copy, evaluated */
-      PlConvPruner pruner = { net, mode, w->conv_structured ? NULL : w->conv_scores,
-                              d->strategy.scope == PL_SCOPE_GLOBAL, d->strategy.allow_empty,
-                              filter, channel, w->data->train, n_calib (w), w->eval };
+      PlConvPruner pruner = conv_pruner (w, &d->strategy, mode, filter, channel, w->conv_scores);
       PlConvNet *shown;
 
       t1 = g_get_monotonic_time ();
@@ -799,8 +792,7 @@ _pl_worker_conv_run_preview (PlWorker  *w,
   return TRUE;
 
 fail:
-  _pl_worker_clear_preview (w);
-  drop_conv_preview (w);
+  forget_preview (w);
   w->conv_preview_stale = FALSE;   /* not again until something changes */
   return FALSE;
 }
@@ -826,14 +818,12 @@ do_conv_preview (PlWorker  *w,
     }
 }
 
+/* No preview shown; the incremental one stays for the next drag. */
 static void
 clear_conv_preview (PlWorker *w)
 {
   _pl_worker_clear_preview (w);
   g_clear_pointer (&w->conv_shown, pl_conv_net_free);
-  for (guint i = 0; i < w->draft->n_stages; i++)
-    g_clear_pointer (&w->draft->stages[i].preview_maps, pl_bytes_unref);
-  w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
 }
 
 gboolean
@@ -867,14 +857,10 @@ _pl_worker_conv_idle (PlWorker *w)
       w->conv_preview_stale = FALSE;   /* not again until something changes */
       return FALSE;
     }
-  g_clear_pointer (&w->conv_preview, pl_conv_preview_free);
   blas = _pl_worker_blas_begin (w);
-  w->conv_preview = pl_conv_preview_new (w->conv, w->conv_scores, w->draft->strategy.allow_empty,
-                                         w->eval, w->threads, NULL);
+  if (!build_conv_preview (w, NULL))
+    w->conv_preview_stale = FALSE;   /* not again until something changes */
   _pl_worker_blas_end (blas);
-  w->conv_preview_built = g_get_monotonic_time ();
-  w->conv_preview_stale = FALSE;
-  w->conv_preview_step = w->grad_norms->len;
   if (w->changed != 0)
     _pl_worker_publish (w);
   return TRUE;
@@ -887,8 +873,7 @@ do_set_conv_strategy (PlWorker  *w,
                       PlCommand *cmd)
 {
   w->draft->strategy = cmd->strategy;
-  clear_conv_preview (w);
-  drop_conv_preview (w);
+  forget_preview (w);
   _pl_worker_touch (w, DIRTY_SCORES | DIRTY_PREVIEW);
   scores_or_none (w);   /* now, also while training: the histogram shows them */
   _pl_worker_publish (w);
@@ -898,8 +883,7 @@ do_set_conv_strategy (PlWorker  *w,
 static void
 model_changed (PlWorker *w)
 {
-  clear_conv_preview (w);
-  drop_conv_preview (w);
+  forget_preview (w);
   _pl_worker_touch (w, DIRTY_MODEL | DIRTY_FEATURES);
 }
 
@@ -1064,21 +1048,19 @@ _pl_worker_conv_pruner (PlWorker         *w,
   PlConvPruneMode mode;
   PlConvFilterScore filter;
   PlConvChannelScore channel;
-  const PlScoreOptions *o = &strategy->score_options;
   int blas;
   gboolean ok = TRUE;
 
   *scores = NULL;
   if (!conv_pruner_kind (strategy, &mode, &filter, &channel, error))
     return FALSE;
-  *pruner = (PlConvPruner) { w->conv, mode, NULL, strategy->scope == PL_SCOPE_GLOBAL,
-                             strategy->allow_empty, filter, channel, w->data->train,
-                             MIN (o->n_batches * o->batch_size, w->data->train->n), w->eval };
+  *pruner = conv_pruner (w, strategy, mode, filter, channel, NULL);
   if (mode != PL_CONV_PRUNE_WEIGHTS)
     return TRUE;
   *scores = g_new (float, MAX (pl_conv_net_n_weights (w->conv), 1));
   blas = _pl_worker_blas_begin (w);
-  ok = pl_conv_weight_scores (w->conv, strategy->score, w->data->train, o, *scores, error);
+  ok = pl_conv_weight_scores (w->conv, strategy->score, w->data->train, &strategy->score_options,
+                              *scores, error);
   _pl_worker_blas_end (blas);
   if (!ok)
     {

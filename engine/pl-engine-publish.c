@@ -72,6 +72,13 @@ _pl_worker_clear_preview (PlWorker *w)
       g_clear_pointer (&d->layers[i].preview_neuron_masks, pl_bytes_unref);
     }
   g_clear_pointer (&d->preview_grid, pl_bytes_unref);
+  /* a conv net's maps with the preview masks */
+  for (guint i = 0; i < d->n_stages; i++)
+    if (d->stages[i].preview_maps != NULL)
+      {
+        g_clear_pointer (&d->stages[i].preview_maps, pl_bytes_unref);
+        w->changed |= PL_SNAPSHOT_CHANGED_FEATURES;
+      }
 }
 
 /* ───────────────────────────── derived values ───────────────────────────── */
