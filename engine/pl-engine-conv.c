@@ -452,17 +452,6 @@ scores_or_none (PlWorker *w)
 
 /* ───────────────────────────── the draft ───────────────────────────── */
 
-static void
-set_bytes (GBytes     **slot,
-           const void  *data,
-           gsize        size)
-{
-  GBytes *b = _pl_worker_bytes_update (*slot, data, size);
-
-  g_clear_pointer (slot, pl_bytes_unref);
-  *slot = b;
-}
-
 /* The maps of every stage for the feature image through @net into maps (or preview_maps). */
 static void
 compute_maps (PlWorker        *w,
@@ -507,35 +496,6 @@ compute_maps (PlWorker        *w,
     }
 }
 
-static void
-compute_conv_eval (PlWorker *w)
-{
-  g_autoptr(PlEvaluation) ev = NULL;
-  PlSnapshot *d = w->draft;
-  int blas;
-
-  w->dirty &= ~DIRTY_EVAL;
-  d->eval.valid = FALSE;
-  g_clear_pointer (&d->eval.class_accuracy, pl_bytes_unref);
-  g_clear_pointer (&d->eval.confusion, pl_bytes_unref);
-  w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
-  if (w->eval == NULL || w->eval->n == 0 || !_pl_worker_conv_fits (w->conv, w->data))
-    return;
-
-  blas = _pl_worker_blas_begin (w);
-  ev = pl_conv_evaluate (w->conv, w->eval, NULL);
-  _pl_worker_blas_end (blas);
-  if (ev == NULL)
-    return;
-  d->eval.valid = TRUE;
-  d->eval.n = ev->n;
-  d->eval.n_classes = ev->n_classes;
-  d->eval.loss = ev->loss;
-  d->eval.accuracy = ev->accuracy;
-  d->eval.class_accuracy = g_bytes_new (ev->class_accuracy, sizeof (double) * ev->n_classes);
-  d->eval.confusion = g_bytes_new (ev->confusion, sizeof (guint32) * ev->n_classes * ev->n_classes);
-}
-
 void
 _pl_worker_conv_refresh (PlWorker *w,
                          gint64    now,
@@ -555,13 +515,14 @@ _pl_worker_conv_refresh (PlWorker *w,
 
           if (w->dirty & DIRTY_WEIGHTS)
             {
-              set_bytes (&d->layers[p].weights, m[p].w, sizeof (float) * nw);
-              set_bytes (&d->layers[p].biases, m[p].b, sizeof (float) * m[p].n_out);
+              _pl_worker_set_bytes (&d->layers[p].weights, m[p].w, sizeof (float) * nw);
+              _pl_worker_set_bytes (&d->layers[p].biases, m[p].b, sizeof (float) * m[p].n_out);
             }
           if (w->dirty & DIRTY_MASKS)
             {
-              set_bytes (&d->layers[p].masks, m[p].mask, sizeof (float) * nw);
-              set_bytes (&d->layers[p].neuron_masks, m[p].rows, sizeof (float) * m[p].n_out);
+              _pl_worker_set_bytes (&d->layers[p].masks, m[p].mask, sizeof (float) * nw);
+              _pl_worker_set_bytes (&d->layers[p].neuron_masks, m[p].rows,
+                                    sizeof (float) * m[p].n_out);
             }
         }
       w->changed |= (w->dirty & DIRTY_WEIGHTS ? PL_SNAPSHOT_CHANGED_WEIGHTS : 0)
@@ -580,7 +541,7 @@ _pl_worker_conv_refresh (PlWorker *w,
     }
   w->dirty &= ~(DIRTY_GRID | DIRTY_PGRID);   /* no decision grid over images */
   if ((w->dirty & DIRTY_EVAL) && !dragging && _pl_worker_due (w, &w->eval_time, EVAL_USEC, now))
-    compute_conv_eval (w);
+    _pl_worker_compute_eval (w);
   /* while training at most every SCORES_USEC, and so that scoring takes at most a tenth of the
    * time: a data-driven score of a conv net runs a backward pass per sample */
   if ((w->dirty & DIRTY_SCORES) && !dragging
@@ -779,8 +740,10 @@ _pl_worker_conv_run_preview (PlWorker  *w,
 
     for (guint p = 0; p < n; p++)
       {
-        set_bytes (&d->layers[p].preview_masks, m[p].mask, sizeof (float) * m[p].n_out * m[p].n_in);
-        set_bytes (&d->layers[p].preview_neuron_masks, m[p].rows, sizeof (float) * m[p].n_out);
+        _pl_worker_set_bytes (&d->layers[p].preview_masks, m[p].mask,
+                              sizeof (float) * m[p].n_out * m[p].n_in);
+        _pl_worker_set_bytes (&d->layers[p].preview_neuron_masks, m[p].rows,
+                              sizeof (float) * m[p].n_out);
       }
   }
   pl_metrics_compute_conv (&d->preview_metrics, w->conv_shown, net);

@@ -174,15 +174,26 @@ _pl_worker_ensure_scores (PlWorker  *w,
 }
 
 /* Keeps @old when @data holds the same bytes. (transfer full) */
-GBytes *
-_pl_worker_bytes_update (GBytes     *old,
-                         const void *data,
-                         gsize       size)
+static GBytes *
+bytes_update (GBytes     *old,
+              const void *data,
+              gsize       size)
 {
   if (old != NULL && g_bytes_get_size (old) == size
       && memcmp (g_bytes_get_data (old, NULL), data, size) == 0)
     return g_bytes_ref (old);
   return g_bytes_new (data, size);
+}
+
+void
+_pl_worker_set_bytes (GBytes     **slot,
+                      const void  *data,
+                      gsize        size)
+{
+  GBytes *b = bytes_update (*slot, data, size);
+
+  g_clear_pointer (slot, pl_bytes_unref);
+  *slot = b;
 }
 
 /* Class probabilities of @model on the grid, (GRID_SIZE², n_out): pl_decision_grid. (transfer
@@ -218,8 +229,8 @@ compute_preview_grid (PlWorker *w)
   w->changed |= PL_SNAPSHOT_CHANGED_GRID;
 }
 
-static void
-compute_eval (PlWorker *w)
+void
+_pl_worker_compute_eval (PlWorker *w)
 {
   g_autoptr(PlEvaluation) ev = NULL;
   int blas;
@@ -229,11 +240,14 @@ compute_eval (PlWorker *w)
   g_clear_pointer (&w->draft->eval.class_accuracy, pl_bytes_unref);
   g_clear_pointer (&w->draft->eval.confusion, pl_bytes_unref);
   w->changed |= PL_SNAPSHOT_CHANGED_EVALUATION;
-  if (w->model == NULL || w->eval == NULL || w->eval->n == 0 || !_pl_worker_model_fits (w->model, w->data))
+  if (w->eval == NULL || w->eval->n == 0)
+    return;
+  if (w->conv != NULL ? !_pl_worker_conv_fits (w->conv, w->data)
+                      : w->model == NULL || !_pl_worker_model_fits (w->model, w->data))
     return;
 
   blas = _pl_worker_blas_begin (w);
-  ev = pl_evaluate (w->model, w->eval, NULL);
+  ev = w->conv != NULL ? pl_conv_evaluate (w->conv, w->eval, NULL) : pl_evaluate (w->model, w->eval, NULL);
   _pl_worker_blas_end (blas);
   if (ev == NULL)
     return;
@@ -315,26 +329,18 @@ refresh (PlWorker *w)
       for (guint i = 0; i < m->n_layers; i++)
         {
           const PlLayer *l = &m->layers[i];
+          PlLayerView *v = &w->draft->layers[i];
           gsize nw = (gsize) l->n_out * l->n_in;
-          GBytes *b;
 
           if (w->dirty & DIRTY_WEIGHTS)
             {
-              b = _pl_worker_bytes_update (w->draft->layers[i].weights, l->w, nw * sizeof (float));
-              g_clear_pointer (&w->draft->layers[i].weights, pl_bytes_unref);
-              w->draft->layers[i].weights = b;
-              b = _pl_worker_bytes_update (w->draft->layers[i].biases, l->b, l->n_out * sizeof (float));
-              g_clear_pointer (&w->draft->layers[i].biases, pl_bytes_unref);
-              w->draft->layers[i].biases = b;
+              _pl_worker_set_bytes (&v->weights, l->w, nw * sizeof (float));
+              _pl_worker_set_bytes (&v->biases, l->b, l->n_out * sizeof (float));
             }
           if (w->dirty & DIRTY_MASKS)
             {
-              b = _pl_worker_bytes_update (w->draft->layers[i].masks, l->w_mask, nw * sizeof (float));
-              g_clear_pointer (&w->draft->layers[i].masks, pl_bytes_unref);
-              w->draft->layers[i].masks = b;
-              b = _pl_worker_bytes_update (w->draft->layers[i].neuron_masks, l->neuron_mask, l->n_out * sizeof (float));
-              g_clear_pointer (&w->draft->layers[i].neuron_masks, pl_bytes_unref);
-              w->draft->layers[i].neuron_masks = b;
+              _pl_worker_set_bytes (&v->masks, l->w_mask, nw * sizeof (float));
+              _pl_worker_set_bytes (&v->neuron_masks, l->neuron_mask, l->n_out * sizeof (float));
             }
         }
       w->changed |= (w->dirty & DIRTY_WEIGHTS ? PL_SNAPSHOT_CHANGED_WEIGHTS : 0)
@@ -356,7 +362,7 @@ refresh (PlWorker *w)
       w->changed |= PL_SNAPSHOT_CHANGED_GRID;
     }
   if ((w->dirty & DIRTY_EVAL) && !dragging && _pl_worker_due (w, &w->eval_time, EVAL_USEC, now))
-    compute_eval (w);
+    _pl_worker_compute_eval (w);
   if ((w->dirty & DIRTY_SCORES) && !dragging && (!w->running || now - w->scores_time >= SCORES_USEC))
     {
       g_autoptr(GError) error = NULL;

@@ -179,14 +179,11 @@ _pl_worker_run_preview (PlWorker  *w,
     {
       const PlLayer *l = &m->layers[i];
       gsize off = l->w_mask - m->masks, noff = l->neuron_mask - m->neuron_masks;
-      GBytes *b;
 
-      b = _pl_worker_bytes_update (w->draft->layers[i].preview_masks, w->preview_masks + off, sizeof (float) * l->n_out * l->n_in);
-      g_clear_pointer (&w->draft->layers[i].preview_masks, pl_bytes_unref);
-      w->draft->layers[i].preview_masks = b;
-      b = _pl_worker_bytes_update (w->draft->layers[i].preview_neuron_masks, w->preview_neuron_masks + noff, sizeof (float) * l->n_out);
-      g_clear_pointer (&w->draft->layers[i].preview_neuron_masks, pl_bytes_unref);
-      w->draft->layers[i].preview_neuron_masks = b;
+      _pl_worker_set_bytes (&w->draft->layers[i].preview_masks, w->preview_masks + off,
+                            sizeof (float) * l->n_out * l->n_in);
+      _pl_worker_set_bytes (&w->draft->layers[i].preview_neuron_masks, w->preview_neuron_masks + noff,
+                            sizeof (float) * l->n_out);
     }
   pl_metrics_compute (&w->draft->preview_metrics, m, NULL, w->preview_masks, w->preview_neuron_masks);
   _pl_worker_touch (w, DIRTY_PGRID);

@@ -167,10 +167,12 @@ void      _pl_worker_clear_score_bytes (PlWorker         *w);
 void      _pl_worker_clear_curves      (PlWorker         *w);
 void      _pl_worker_clear_schedules   (PlWorker         *w);
 void      _pl_worker_clear_preview     (PlWorker         *w);
-/* Keeps @old when @data holds the same bytes. (transfer full) */
-GBytes   *_pl_worker_bytes_update      (GBytes           *old,
+/* *@slot becomes @data's bytes (the same GBytes when they did not change). */
+void      _pl_worker_set_bytes         (GBytes          **slot,
                                         const void       *data,
                                         gsize             size);
+/* The draft's evaluation of the model (dense or conv) on w->eval. */
+void      _pl_worker_compute_eval      (PlWorker         *w);
 void      _pl_worker_set_state         (PlWorker         *w,
                                         PlEngineState     state,
                                         PlEngineCommand   command,
