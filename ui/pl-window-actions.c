@@ -7,7 +7,6 @@
 #include <math.h>
 
 #include "pl-conv-schedule.h"
-#include "pl-conv-score.h"
 #include "pl-preferences.h"
 #include "pl-reproduce-dialog.h"
 #include "pl-window-private.h"

@@ -398,6 +398,17 @@ filter_mask (PlSnapshot *s,
                                                                                : l->neuron_masks, NULL);
 }
 
+/* The layers[] index of the filters whose masks stage @i's channels follow: a conv stage's own,
+ * a pool's those of the conv stage before it (a pool keeps its channels); -1 for none. */
+static gint
+stage_filters (const PlSnapshot *s,
+               guint             i)
+{
+  if (s->stages[i].kind == PL_CONV_LAYER_CONV)
+    return s->stages[i].layer;
+  return i > 0 && s->stages[i - 1].kind == PL_CONV_LAYER_CONV ? s->stages[i - 1].layer : -1;
+}
+
 /* The network diagram of a conv net: its layers[] begin with the conv layers, whose columns the
  * diagram draws as channel stacks (the input and each stage), so the dense columns are the
  * head's (as `prunelab-cli plot network`). */
@@ -416,10 +427,7 @@ network_stages (Holder     *h,
 
       stages[i + 1] = (PlNetworkStage) {
         st->kind == PL_CONV_LAYER_CONV ? PL_NETWORK_STAGE_CONV : PL_NETWORK_STAGE_POOL,
-        st->c_out, st->h_out, st->w_out,
-        /* a pool keeps the channels of the conv before it: its dead filters too */
-        filter_mask (s, st->kind == PL_CONV_LAYER_CONV ? st->layer
-                        : i > 0 && s->stages[i - 1].kind == PL_CONV_LAYER_CONV ? s->stages[i - 1].layer : -1),
+        st->c_out, st->h_out, st->w_out, filter_mask (s, stage_filters (s, i)),
       };
       n_conv += st->kind == PL_CONV_LAYER_CONV;
     }
@@ -488,9 +496,7 @@ update_feature_maps (PlWindow   *self,
   for (guint i = 0; i < s->n_stages; i++)
     {
       const PlConvStageView *st = &s->stages[i];
-      /* a pool's channels are those of the conv before it */
-      gint layer = st->kind == PL_CONV_LAYER_CONV ? st->layer
-                   : i > 0 && s->stages[i - 1].kind == PL_CONV_LAYER_CONV ? s->stages[i - 1].layer : -1;
+      gint layer = stage_filters (s, i);
       const PlLayerView *l = layer >= 0 && (guint) layer < s->n_layers ? &s->layers[layer] : NULL;
 
       stages[i] = (PlFeatureStage) {
