@@ -297,7 +297,6 @@ test_spec_synthetic_options (void)
 static void
 test_spec_test_set_independent (void)
 {
-  g_autoptr(PlData) d = pl_test_load ("moons:n=100", NULL);
   PlDataOptions options = PL_DATA_OPTIONS_INIT;
   g_autoptr(PlData) whole = NULL;
   guint same = 0;

@@ -273,8 +273,9 @@ test_same_seed_is_bit_identical (void)
     {
       g_autoptr(PlMlp) a = small_model (PL_ACTIVATION_RELU, FALSE);
       g_autoptr(PlMlp) b = small_model (PL_ACTIVATION_RELU, FALSE);
-      g_autoptr(PlTrainer) ta = train_small (a, d, PL_OPTIMIZER_SGD, threads, 1.0);
-      g_autoptr(PlTrainer) tb = train_small (b, d, PL_OPTIMIZER_SGD, threads, 1.0);
+
+      pl_trainer_free (train_small (a, d, PL_OPTIMIZER_SGD, threads, 1.0));
+      pl_trainer_free (train_small (b, d, PL_OPTIMIZER_SGD, threads, 1.0));
 
       g_assert_cmpmem (a->params, a->n_params * sizeof (float), b->params, b->n_params * sizeof (float));
     }
@@ -286,8 +287,9 @@ test_two_threads_match_one (void)
   g_autoptr(PlDataset) d = pl_test_random_data (300, sizes[0], 4, 6);
   g_autoptr(PlMlp) a = small_model (PL_ACTIVATION_TANH, TRUE);
   g_autoptr(PlMlp) b = small_model (PL_ACTIVATION_TANH, TRUE);
-  g_autoptr(PlTrainer) ta = train_small (a, d, PL_OPTIMIZER_ADAM, 1, 0.0);
-  g_autoptr(PlTrainer) tb = train_small (b, d, PL_OPTIMIZER_ADAM, 2, 0.0);
+
+  pl_trainer_free (train_small (a, d, PL_OPTIMIZER_ADAM, 1, 0.0));
+  pl_trainer_free (train_small (b, d, PL_OPTIMIZER_ADAM, 2, 0.0));
 
   /* the split batch sums in another order: equal up to rounding */
   for (gsize k = 0; k < a->n_params; k++)
