@@ -769,7 +769,14 @@ _pl_window_update_metrics (PlWindow   *self,
       cells[4] = g_strdup_printf ("%.1f %%", 100 * lm->relative_sparsity);
       cells[5] = g_strdup_printf ("%.3f", lm->hoyer);
       cells[6] = g_strdup_printf ("%" G_GSIZE_FORMAT, lm->nonzero);
-      cells[7] = g_strdup_printf ("%.3g / %.3g", lm->flops_effective, lm->flops_dense);
+      {
+        char eff[32], dense[32];
+
+        /* at most 4 significant digits, SI suffixes from 10 000: "2034 / 8192", "833k" */
+        pl_chart_format_number (eff, sizeof eff, lm->flops_effective, 0.0, PL_CHART_NUMBER_PLAIN);
+        pl_chart_format_number (dense, sizeof dense, lm->flops_dense, 0.0, PL_CHART_NUMBER_PLAIN);
+        cells[7] = g_strdup_printf ("%s / %s", eff, dense);
+      }
       cells[8] = g_format_size ((guint64) lm->bytes_dense);
       cells[9] = g_format_size ((guint64) lm->bytes_csr);
       cells[10] = g_format_size ((guint64) lm->bytes_compact);
