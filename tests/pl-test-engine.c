@@ -10,6 +10,12 @@ on_snapshot (PlEngine     *engine,
              PlSnapshot   *snapshot,
              PlTestEngine *r)
 {
+  g_assert_true (pl_engine_get_snapshot (engine) == snapshot);
+  g_assert_cmpuint (snapshot->serial, >, r->last_serial);
+  r->last_serial = snapshot->serial;
+  r->n_snapshots++;
+  r->changed |= snapshot->changed;
+  r->states_seen |= 1u << snapshot->state;
   if (r->on_snapshot != NULL)
     r->on_snapshot (r, snapshot);
   g_clear_pointer (&r->last, pl_snapshot_unref);
@@ -73,27 +79,49 @@ tick_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+void
+pl_test_engine_wait_until (PlTestEngine    *r,
+                           PlTestCondition  cond,
+                           gconstpointer    data,
+                           guint            timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+
+  while (!cond (r, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out waiting for the engine");
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+gint
+pl_test_engine_done_index (PlTestEngine *r,
+                           guint         id)
+{
+  for (guint i = 0; i < r->done->len; i++)
+    if (g_array_index (r->done, guint, i) == id)
+      return (gint) i;
+  return -1;
+}
+
+static gboolean
+is_done (PlTestEngine  *r,
+         gconstpointer  data)
+{
+  return pl_test_engine_done_index (r, GPOINTER_TO_UINT (data)) >= 0;
+}
+
 gboolean
 pl_test_engine_wait_done (PlTestEngine *r,
                           guint         id,
                           guint         timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + timeout_ms * (gint64) 1000;
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
   g_assert_cmpuint (id, >, 0);
-  for (;;)
-    {
-      for (guint i = 0; i < r->done->len; i++)
-        if (g_array_index (r->done, guint, i) == id)
-          {
-            g_source_remove (tick);
-            return g_array_index (r->done_ok, gboolean, i);
-          }
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the engine");
-      g_main_context_iteration (NULL, TRUE);
-    }
+  pl_test_engine_wait_until (r, is_done, GUINT_TO_POINTER (id), timeout_ms);
+  return g_array_index (r->done_ok, gboolean, pl_test_engine_done_index (r, id));
 }
 
 void

@@ -2,7 +2,8 @@
  *
  * The engine tests make an engine, send commands and run the main loop until a command's done
  * event (or a preview's answer) arrives; the recorder keeps the newest snapshot, every error and
- * every done event.
+ * every done event. Every snapshot delivered is checked to be the engine's current one, with a
+ * serial above the last (replaced snapshots never arrive late).
  */
 #pragma once
 
@@ -22,6 +23,10 @@ struct _PlTestEngine {
   GPtrArray          *errors;     /* GError, in order */
   GArray             *done;       /* guint: the ids of the commands done, in order */
   GArray             *done_ok;    /* gboolean, for each of them */
+  guint               n_snapshots;
+  guint64             last_serial;
+  guint               changed;     /* every PL_SNAPSHOT_CHANGED_ flag seen */
+  guint               states_seen; /* 1 << state of every snapshot */
   PlTestSnapshotFunc  on_snapshot;
   gpointer            user_data;
 };
@@ -34,6 +39,17 @@ void      pl_test_engine_init         (PlTestEngine *r,
 /* Disposes of the engine (it must finalize) and of what was recorded, and runs what the main
  * context still holds. */
 void      pl_test_engine_clear        (PlTestEngine *r);
+typedef gboolean (*PlTestCondition) (PlTestEngine  *r,
+                                     gconstpointer  data);
+
+/* Runs the main loop until @cond holds, failing the test after @timeout_ms. */
+void      pl_test_engine_wait_until   (PlTestEngine    *r,
+                                       PlTestCondition  cond,
+                                       gconstpointer    data,
+                                       guint            timeout_ms);
+/* The position of command @id among the done events, or -1 while it is not done. */
+gint      pl_test_engine_done_index   (PlTestEngine *r,
+                                       guint         id);
 /* Runs the main loop until command @id is done (failing the test after @timeout_ms) and
  * returns whether it succeeded. */
 gboolean  pl_test_engine_wait_done    (PlTestEngine *r,

@@ -13,159 +13,43 @@
 #include "pl-obs.h"
 #include "pl-prune.h"
 #include "pl-score.h"
+#include "pl-test-engine.h"
 
 #define SPEC       "spiral:n=4000,seed=3"
 #define TIMEOUT_MS 120000
 
-typedef struct {
-  guint    command;
-  guint    id;
-  gboolean ok;
-} Done;
-
-/* What the main thread received, in order. */
-typedef struct {
-  PlEngine   *engine;
-  PlSnapshot *last;           /* owned */
-  guint       n_snapshots;
-  guint64     last_serial;
-  guint       changed;        /* every changed flag seen */
-  GPtrArray  *errors;         /* GError */
-  GArray     *done;           /* Done */
-  gboolean    saw_paused;
-  gboolean    saw_training;
-} Recorder;
-
 static void
-on_snapshot (PlEngine   *engine,
-             PlSnapshot *snapshot,
-             Recorder   *r)
+recorder_init (PlTestEngine *r)
 {
-  g_assert_true (pl_engine_get_snapshot (engine) == snapshot);
-  /* serials only grow, and replaced snapshots never arrive late */
-  g_assert_cmpuint (snapshot->serial, >, r->last_serial);
-  r->last_serial = snapshot->serial;
-  r->n_snapshots++;
-  r->changed |= snapshot->changed;
-  r->saw_paused |= snapshot->state == PL_ENGINE_STATE_PAUSED;
-  r->saw_training |= snapshot->state == PL_ENGINE_STATE_TRAINING;
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  r->last = pl_snapshot_ref (snapshot);
+  pl_test_engine_init (r, 2, NULL, NULL);
 }
-
-static void
-on_error (PlEngine     *engine,
-          const GError *error,
-          Recorder     *r)
-{
-  g_test_message ("engine error: %s", error->message);
-  g_ptr_array_add (r->errors, g_error_copy (error));
-}
-
-static void
-on_done (PlEngine *engine,
-         guint     command,
-         guint     id,
-         gboolean  ok,
-         Recorder *r)
-{
-  Done d = { command, id, ok };
-
-  g_array_append_val (r->done, d);
-}
-
-static void
-recorder_init (Recorder *r)
-{
-  memset (r, 0, sizeof *r);
-  r->engine = pl_engine_new (2);
-  r->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  r->done = g_array_new (FALSE, FALSE, sizeof (Done));
-  g_signal_connect (r->engine, "snapshot", G_CALLBACK (on_snapshot), r);
-  g_signal_connect (r->engine, "error", G_CALLBACK (on_error), r);
-  g_signal_connect (r->engine, "done", G_CALLBACK (on_done), r);
-}
-
-static void
-recorder_clear (Recorder *r)
-{
-  g_assert_finalize_object (g_steal_pointer (&r->engine));
-  g_clear_pointer (&r->last, pl_snapshot_unref);
-  g_ptr_array_unref (r->errors);
-  g_array_unref (r->done);
-  /* nothing may be left for a loop that is not running any more */
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static const GError *
-error_at (Recorder *r,
-          guint     i)
-{
-  g_assert_cmpuint (i, <, r->errors->len);
-  return g_ptr_array_index (r->errors, i);
-}
-
-static gboolean
-tick_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (Recorder *r, gconstpointer data);
 
 /* Runs the main loop until @cond holds. */
 static void
-wait_until (Recorder      *r,
-            Condition      cond,
-            gconstpointer  data)
+wait_until (PlTestEngine    *r,
+            PlTestCondition  cond,
+            gconstpointer    data)
 {
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_MS * (gint64) 1000;
-  guint tick = g_timeout_add (20, tick_cb, NULL);
-
-  while (!cond (r, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("timed out waiting for the engine");
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
-
-static gboolean
-is_done (Recorder      *r,
-         gconstpointer  data)
-{
-  guint id = GPOINTER_TO_UINT (data);
-
-  for (guint i = 0; i < r->done->len; i++)
-    if (g_array_index (r->done, Done, i).id == id)
-      return TRUE;
-  return FALSE;
+  pl_test_engine_wait_until (r, cond, data, TIMEOUT_MS);
 }
 
 /* Waits for command @id and returns whether it succeeded. */
 static gboolean
-wait_done (Recorder *r,
-           guint     id)
+wait_done (PlTestEngine *r,
+           guint         id)
 {
-  g_assert_cmpuint (id, >, 0);
-  wait_until (r, is_done, GUINT_TO_POINTER (id));
-  for (guint i = 0; i < r->done->len; i++)
-    if (g_array_index (r->done, Done, i).id == id)
-      return g_array_index (r->done, Done, i).ok;
-  g_assert_not_reached ();
+  return pl_test_engine_wait_done (r, id, TIMEOUT_MS);
 }
 
 static gboolean
-has_state (Recorder      *r,
+has_state (PlTestEngine  *r,
            gconstpointer  data)
 {
   return r->last != NULL && r->last->state == (PlEngineState) GPOINTER_TO_UINT (data);
 }
 
 static gboolean
-has_preview (Recorder      *r,
+has_preview (PlTestEngine  *r,
              gconstpointer  data)
 {
   const guint64 *request = data;
@@ -197,8 +81,8 @@ train_config (PlTrainConfig *config,
 
 /* Data, a model, and (when @epochs > 0) a few epochs of training. */
 static void
-set_up (Recorder *r,
-        guint     epochs)
+set_up (PlTestEngine *r,
+        guint         epochs)
 {
   PlTrainConfig config;
 
@@ -229,7 +113,7 @@ test_train_snapshots (void)
   g_autoptr(PlEvaluation) ev = NULL;
   const PlEpochRecord *history;
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   gsize n;
   guint before;
 
@@ -249,7 +133,7 @@ test_train_snapshots (void)
   train_config (&config, 8);
   g_assert_true (wait_done (&r, pl_engine_train (r.engine, &config)));
   g_assert_cmpuint (r.n_snapshots, >, before);
-  g_assert_true (r.saw_training);
+  g_assert_true (r.states_seen & (1u << PL_ENGINE_STATE_TRAINING));
   g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
   g_assert_true (r.changed & PL_SNAPSHOT_CHANGED_TRAINING);
   history = pl_snapshot_history (r.last, &n);
@@ -288,7 +172,7 @@ test_train_snapshots (void)
       g_assert_cmpfloat_with_epsilon (prob[k], grid->prob[k], 1e-5);
   }
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* 200 preview requests sent in a burst: far fewer are computed, and the last snapshot shows
@@ -304,7 +188,7 @@ test_preview_burst (void)
   g_autoptr(GError) error = NULL;
   g_autofree float *masks = NULL, *neuron_masks = NULL;
   PlPruneSpec spec;
-  Recorder r;
+  PlTestEngine r;
   guint64 request = 0, computed_before;
   double value = 0.0;
 
@@ -356,7 +240,7 @@ test_preview_burst (void)
   g_assert_nonnull (r.last->preview_grid);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* pl_engine_wait_for_preview delivers the answer before it returns, without the main loop
@@ -365,7 +249,7 @@ test_preview_burst (void)
 static void
 test_wait_for_preview (void)
 {
-  Recorder r;
+  PlTestEngine r;
   guint64 request = 0;
 
   set_up (&r, 4);
@@ -390,7 +274,7 @@ test_wait_for_preview (void)
       ;
     g_assert_cmpuint (r.last->serial, ==, serial);
   }
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Apply a preview, then undo: masks and weights are back bit for bit. */
@@ -398,14 +282,14 @@ static void
 test_apply_undo (void)
 {
   g_autoptr(PlSnapshot) before = NULL;
-  Recorder r;
+  PlTestEngine r;
   guint64 request;
 
   set_up (&r, 4);
   before = pl_snapshot_ref (r.last);
   g_assert_cmpfloat (before->metrics.total.parameter_sparsity, ==, 0.0);
   g_assert_false (wait_done (&r, pl_engine_apply_prune (r.engine)));   /* nothing previewed yet */
-  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
+  g_assert_error (pl_test_engine_error (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
 
   request = pl_engine_preview (r.engine, 0.6, FALSE);
   wait_until (&r, has_preview, &request);
@@ -439,11 +323,11 @@ test_apply_undo (void)
   g_assert_cmpfloat_with_epsilon (r.last->metrics.total.parameter_sparsity, 0.5, 0.01);
   g_assert_cmpuint (r.errors->len, ==, 1);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 static gboolean
-step_beyond (Recorder      *r,
+step_beyond (PlTestEngine  *r,
              gconstpointer  data)
 {
   return r->last != NULL && r->last->training.step > *(const guint64 *) data;
@@ -455,7 +339,7 @@ static void
 test_pause_resume_stop (void)
 {
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   guint id;
   guint64 step, request;
   gsize n;
@@ -488,12 +372,12 @@ test_pause_resume_stop (void)
 
   /* other commands are refused while training */
   g_assert_false (wait_done (&r, pl_engine_rewind (r.engine)));
-  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
+  g_assert_error (pl_test_engine_error (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
 
   pl_engine_stop (r.engine);
   g_assert_true (wait_done (&r, id));
   g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
-  g_assert_true (r.saw_paused);
+  g_assert_true (r.states_seen & (1u << PL_ENGINE_STATE_PAUSED));
   pl_snapshot_history (r.last, &n);
   g_assert_cmpuint (n, <, 100000);
   g_assert_cmpuint (r.last->training.step, <, r.last->training.steps_total);
@@ -502,7 +386,7 @@ test_pause_resume_stop (void)
   g_assert_cmpuint (r.last->preview_steps_behind, ==, 0);
   g_assert_cmpuint (r.errors->len, ==, 1);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* A bad file or spec: an ::error naming it, and the engine goes on answering. */
@@ -512,7 +396,7 @@ test_errors (void)
   g_autofree char *dir = NULL, *bad = NULL, *missing = NULL;
   g_autoptr(GError) error = NULL;
   const GError *e;
-  Recorder r;
+  PlTestEngine r;
   guint64 request;
 
   set_up (&r, 0);
@@ -534,7 +418,7 @@ test_errors (void)
   g_assert_nonnull (strstr (e->message, "bad.safetensors"));
 
   g_assert_false (wait_done (&r, pl_engine_load_data (r.engine, "no-such-set", NULL)));
-  g_assert_error (error_at (&r, 2), PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME);
+  g_assert_error (pl_test_engine_error (&r, 2), PL_SPEC_ERROR, PL_SPEC_ERROR_UNKNOWN_NAME);
   g_assert_false (wait_done (&r, pl_engine_new_model (r.engine, "2-x-3", PL_ACTIVATION_RELU, 1)));
   g_assert_cmpuint (r.errors->len, ==, 4);
 
@@ -555,7 +439,7 @@ test_errors (void)
   g_unlink (bad);
   g_unlink (missing);
   g_rmdir (dir);
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Sweeps two scores: the curves grow to the points asked for. */
@@ -564,7 +448,7 @@ test_sweep (void)
 {
   PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
   const PlSweepPoint *p;
-  Recorder r;
+  PlTestEngine r;
   gsize n;
 
   set_up (&r, 4);
@@ -581,7 +465,7 @@ test_sweep (void)
     }
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* A procedure through the engine: one-shot to 80 % gives its two points (the start and the
@@ -592,7 +476,7 @@ test_schedule (void)
 {
   PlScheduleConfig config;
   const PlSchedulePoint *p;
-  Recorder r;
+  PlTestEngine r;
   gsize n;
 
   set_up (&r, 4);
@@ -623,7 +507,7 @@ test_schedule (void)
   g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* prune-obs: the engine's result is what pl_obs_prune gives on the same model with the same
@@ -640,7 +524,7 @@ test_prune_obs (void)
   g_autoptr(GError) error = NULL;
   double sparsity[PL_MLP_MAX_LAYERS];
   PlPruneSpec spec;
-  Recorder r;
+  PlTestEngine r;
   guint id;
 
   set_up (&r, 4);
@@ -681,7 +565,7 @@ test_prune_obs (void)
   g_assert_cmpuint (r.last->undo_depth, ==, before->undo_depth);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Movement, SET and RigL through the engine (as the app's Procedure list runs them, with Δt
@@ -691,7 +575,7 @@ test_schedule_dst (void)
 {
   static const PlMethod methods[] = { PL_METHOD_MOVEMENT, PL_METHOD_SET, PL_METHOD_RIGL };
   PlScheduleConfig config;
-  Recorder r;
+  PlTestEngine r;
 
   set_up (&r, 4);
   pl_schedule_config_init (&config);
@@ -717,7 +601,7 @@ test_schedule_dst (void)
     }
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Three seeds: magnitude, which neither samples data nor draws, is swept once; random three
@@ -728,7 +612,7 @@ test_sweep_seeds (void)
 {
   PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
   g_autoptr(PlData) data = load_data ();
-  Recorder r;
+  PlTestEngine r;
   gsize n;
 
   set_up (&r, 4);
@@ -782,7 +666,7 @@ test_sweep_seeds (void)
   g_assert_cmpuint (r.last->n_curves, ==, 2);
   g_assert_cmpuint (r.errors->len, ==, 1);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* The drag's preview makes way for a sweep's own: a preview asked for during the sweep and one
@@ -793,7 +677,7 @@ test_sweep_then_preview (void)
   PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
   g_autoptr(PlData) data = load_data ();
   const double values[] = { 0.8, 0.3 };
-  Recorder r;
+  PlTestEngine r;
   guint64 request;
   guint sweep;
 
@@ -822,7 +706,7 @@ test_sweep_then_preview (void)
   g_assert_cmpuint (r.last->n_curves, ==, 2);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Strategy changes rescore; a neuron score prunes whole neurons. */
@@ -830,7 +714,7 @@ static void
 test_strategy (void)
 {
   PlStrategy strategy;
-  Recorder r;
+  PlTestEngine r;
   guint64 request;
 
   set_up (&r, 4);
@@ -855,7 +739,7 @@ test_strategy (void)
   g_assert_cmpuint (r.last->preview.dead_neurons, >=, 32);
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Snapshots published while the main loop is away replace each other: one iteration delivers
@@ -864,7 +748,7 @@ static void
 test_snapshots_coalesce (void)
 {
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   guint id;
 
   recorder_init (&r);
@@ -888,7 +772,7 @@ test_snapshots_coalesce (void)
   g_assert_cmpstr (r.last->arch, ==, "2-16-3");
   g_assert_cmpint (r.last->activation, ==, PL_ACTIVATION_TANH);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Divergence: an ::error that says so, the last good weights kept, and the engine goes on. */
@@ -896,7 +780,7 @@ static void
 test_divergence (void)
 {
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   guint64 request;
 
   set_up (&r, 0);
@@ -904,7 +788,7 @@ test_divergence (void)
   config.optimizer = PL_OPTIMIZER_SGD;
   config.lr = 1e30;
   g_assert_false (wait_done (&r, pl_engine_train (r.engine, &config)));
-  g_assert_error (error_at (&r, 0), PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED);
+  g_assert_error (pl_test_engine_error (&r, 0), PL_TRAIN_ERROR, PL_TRAIN_ERROR_DIVERGED);
   g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
   for (guint i = 0; i < r.last->n_layers; i++)
     {
@@ -918,7 +802,7 @@ test_divergence (void)
   wait_until (&r, has_preview, &request);
   g_assert_true (wait_done (&r, pl_engine_undo (r.engine)));
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Disposing while training stops the run and joins the worker; nothing leaks or fires late. */
@@ -926,7 +810,7 @@ static void
 test_dispose_during_training (void)
 {
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
 
   set_up (&r, 0);
   train_config (&config, 100000);
@@ -936,20 +820,10 @@ test_dispose_during_training (void)
   wait_until (&r, has_state, GUINT_TO_POINTER (PL_ENGINE_STATE_TRAINING));
   pl_engine_pause (r.engine);
   pl_engine_train (r.engine, &config);   /* queued behind: refused or dropped */
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 
   /* and an engine never used */
   g_assert_finalize_object (pl_engine_new (0));
-}
-
-static guint
-done_index (Recorder *r,
-            guint     id)
-{
-  for (guint i = 0; i < r->done->len; i++)
-    if (g_array_index (r->done, Done, i).id == id)
-      return i;
-  g_assert_not_reached ();
 }
 
 /* Commands sent in one burst, none waited for: they run in the order sent, each ::done arrives
@@ -963,7 +837,7 @@ test_command_burst (void)
   PlStrategy strategy;
   guint ids[12], n = 0;
   guint64 request;
-  Recorder r;
+  PlTestEngine r;
 
   recorder_init (&r);
   train_config (&config, 2);
@@ -989,19 +863,19 @@ test_command_burst (void)
   g_assert_cmpuint (r.done->len, ==, n);
   for (guint i = 0; i < n; i++)
     {
-      g_assert_cmpuint (done_index (&r, ids[i]), ==, i);
-      g_assert_cmpint (g_array_index (r.done, Done, i).ok, ==, i != 2 && i != 8);
+      g_assert_cmpint (pl_test_engine_done_index (&r, ids[i]), ==, i);
+      g_assert_cmpint (g_array_index (r.done_ok, gboolean, i), ==, i != 2 && i != 8);
     }
   g_assert_cmpuint (r.errors->len, ==, 2);
-  g_assert_error (error_at (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
-  g_assert_error (error_at (&r, 1), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NOTHING_TO_UNDO);
+  g_assert_error (pl_test_engine_error (&r, 0), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NO_PREVIEW);
+  g_assert_error (pl_test_engine_error (&r, 1), PL_ENGINE_ERROR, PL_ENGINE_ERROR_NOTHING_TO_UNDO);
   g_assert_cmpstr (r.last->arch, ==, "2-8-3");
   g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_IDLE);
   g_assert_false (r.last->has_preview);
   g_assert_cmpfloat (r.last->metrics.total.parameter_sparsity, ==, 0.0);
   g_assert_cmpuint (r.last->training.step, ==, r.last->training.steps_total);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Stop while training, again and again: every run ends ok with the steps it finished, the
@@ -1010,7 +884,7 @@ static void
 test_cancel_during_training (void)
 {
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   const guint64 step = 0;
 
   set_up (&r, 0);
@@ -1040,7 +914,7 @@ test_cancel_during_training (void)
   }
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Previews sent faster than any drag while a sweep runs: the sweep's curves come out complete and
@@ -1050,7 +924,7 @@ test_preview_storm_during_sweep (void)
 {
   PlScoreKind kinds[] = { PL_SCORE_MAGNITUDE, PL_SCORE_RANDOM };
   g_autoptr(PlSnapshot) quiet = NULL;
-  Recorder r;
+  PlTestEngine r;
   guint64 request = 0;
   guint id;
 
@@ -1060,7 +934,7 @@ test_preview_storm_during_sweep (void)
 
   id = pl_engine_sweep (r.engine, kinds, 2, 12, 0.98, 1);
   /* a fast drag: a motion every 2 ms, five times the rate of a pointer */
-  for (guint i = 0; !is_done (&r, GUINT_TO_POINTER (id)); i++)
+  for (guint i = 0; pl_test_engine_done_index (&r, id) < 0; i++)
     {
       request = pl_engine_preview (r.engine, (i % 97) / 100.0, FALSE);
       while (g_main_context_iteration (NULL, FALSE))
@@ -1090,7 +964,7 @@ test_preview_storm_during_sweep (void)
     }
   g_assert_cmpuint (r.errors->len, ==, 0);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* Undo while training is refused (the run goes on); after the run it restores the weights of
@@ -1100,7 +974,7 @@ test_undo_during_training (void)
 {
   g_autoptr(PlSnapshot) before = NULL;
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   guint64 step = 2;
   guint id;
 
@@ -1112,7 +986,7 @@ test_undo_during_training (void)
   for (guint i = 0; i < 5; i++)
     {
       g_assert_false (wait_done (&r, pl_engine_undo (r.engine)));
-      g_assert_error (error_at (&r, i), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
+      g_assert_error (pl_test_engine_error (&r, i), PL_ENGINE_ERROR, PL_ENGINE_ERROR_BUSY);
       g_assert_cmpint (r.last->state, ==, PL_ENGINE_STATE_TRAINING);
     }
   pl_engine_stop (r.engine);
@@ -1128,13 +1002,13 @@ test_undo_during_training (void)
     }
   g_assert_cmpuint (r.errors->len, ==, 5);
 
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 typedef struct {
-  Recorder *r;
-  guint     k;
-  gboolean  stop;
+  PlTestEngine *r;
+  guint         k;
+  gboolean      stop;
 } Drag;
 
 /* One pointer position every 10 ms, until told to stop. */
@@ -1150,7 +1024,7 @@ drag_motion_cb (gpointer data)
 }
 
 static gboolean
-shows_subsample (Recorder      *r,
+shows_subsample (PlTestEngine  *r,
                  gconstpointer  data)
 {
   return r->last != NULL && r->last->has_preview && r->last->preview_subsample
@@ -1158,7 +1032,7 @@ shows_subsample (Recorder      *r,
 }
 
 static gboolean
-shows_every_sample (Recorder      *r,
+shows_every_sample (PlTestEngine  *r,
                     gconstpointer  data)
 {
   return r->last != NULL && r->last->has_preview && !r->last->preview_subsample
@@ -1176,7 +1050,7 @@ test_drag_while_training_subsample (void)
   g_autoptr(PlData) data = NULL;
   PlDataOptions options = PL_DATA_OPTIONS_INIT;
   PlTrainConfig config;
-  Recorder r;
+  PlTestEngine r;
   Drag d = { &r, 0, FALSE };
   double value;
   guint train;
@@ -1210,11 +1084,11 @@ test_drag_while_training_subsample (void)
   g_assert_cmpuint (r.last->preview.n, ==, 6000);
   g_assert_cmpfloat_with_epsilon (r.last->preview.loss, ev->loss, 1e-4);
   g_assert_cmpuint (r.errors->len, ==, 0);
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 static gboolean
-shows_idle_preview (Recorder      *r,
+shows_idle_preview (PlTestEngine  *r,
                     gconstpointer  data)
 {
   gboolean subsample = GPOINTER_TO_INT (data);
@@ -1230,7 +1104,7 @@ typedef struct {
 } Answer;
 
 static gboolean
-answered_watching_subsample (Recorder      *r,
+answered_watching_subsample (PlTestEngine  *r,
                              gconstpointer  data)
 {
   Answer *a = (Answer *) data;
@@ -1251,7 +1125,7 @@ test_drag_idle_subsample (void)
   g_autoptr(PlEvaluation) ev = NULL;
   g_autoptr(PlData) data = NULL;
   PlDataOptions options = PL_DATA_OPTIONS_INIT;
-  Recorder r;
+  PlTestEngine r;
   Drag d = { &r, 0, FALSE };
   Answer single = { 0, FALSE };
   double value;
@@ -1283,7 +1157,7 @@ test_drag_idle_subsample (void)
   g_assert_false (r.last->preview_subsample);
   g_assert_cmpuint (r.last->preview.n, ==, 6000);
   g_assert_cmpuint (r.errors->len, ==, 0);
-  recorder_clear (&r);
+  pl_test_engine_clear (&r);
 }
 
 /* ---- sessions ---- */
@@ -1304,7 +1178,7 @@ test_session_round_trip (void)
   g_autoptr(PlSession) tampered = NULL;
   PlSession *ui_part;
   PlStrategy strategy;
-  Recorder a, b;
+  PlTestEngine a, b;
   guint64 request;
 
   set_up (&a, 3);
@@ -1338,8 +1212,8 @@ test_session_round_trip (void)
   tampered->data_sha256 = g_strnfill (64, '0');
   g_assert_false (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&tampered),
                                                          "t.prunelab")));
-  g_assert_error (error_at (&b, 0), PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH);
-  g_assert_nonnull (strstr (error_at (&b, 0)->message, "t.prunelab"));
+  g_assert_error (pl_test_engine_error (&b, 0), PL_FORMAT_ERROR, PL_FORMAT_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (pl_test_engine_error (&b, 0)->message, "t.prunelab"));
   g_assert_cmpstr (b.last->data_spec, ==, "moons:n=300");
 
   g_assert_true (wait_done (&b, pl_engine_load_session (b.engine, g_steal_pointer (&loaded),
@@ -1373,8 +1247,8 @@ test_session_round_trip (void)
   for (guint i = 0; i < saved->n_layers; i++)
     g_assert_true (bytes_equal (b.last->layers[i].weights, rewound->layers[i].weights));
 
-  recorder_clear (&a);
-  recorder_clear (&b);
+  pl_test_engine_clear (&a);
+  pl_test_engine_clear (&b);
   g_unlink (path);
   g_rmdir (dir);
 }
